@@ -1,0 +1,88 @@
+/**
+ * RequestContext: everything the pipeline knows about one request, created once at the HTTP edge and handed to each stage.
+ * Stages add what they own (route decision, cache outcome, attempts); none of them reads the raw HTTP request.
+ */
+import type { Operation, Usage } from '../providers/types.js';
+
+export type RequestType = 'chat_completion' | 'chat_completion_stream' | 'text_completion' | 'embedding';
+
+/** Who is calling, resolved by auth from the virtual key. Empty strings when absent (anonymous use). */
+export interface Caller {
+  virtualKeyId: string;
+  virtualKeyName: string;
+  teamId: string;
+  teamName: string;
+  customerId: string;
+  customerName: string;
+}
+
+export const ANONYMOUS: Caller = Object.freeze({
+  virtualKeyId: '',
+  virtualKeyName: '',
+  teamId: '',
+  teamName: '',
+  customerId: '',
+  customerName: '',
+});
+
+/** A concrete place to send a request. */
+export interface Target {
+  provider: string;
+  model: string;
+}
+
+/** Cache policy a rule may set for the requests it matches. */
+export interface CachePolicy {
+  enabled?: boolean;
+  threshold?: number;
+  ttl_s?: number;
+}
+
+/** The routing stage's output: where to go, in order, and why. */
+export interface RouteDecision {
+  /** Primary target first, then the fallback chain. */
+  chain: Target[];
+  /** Name of the rule that decided, or 'default'. */
+  rule: string;
+  cache?: CachePolicy;
+}
+
+/** One upstream attempt, for headers, logs and metrics. */
+export interface Attempt {
+  provider: string;
+  model: string;
+  keyId: string;
+  status: number | 'error';
+  latencyMs: number;
+  error?: string;
+}
+
+export interface RequestContext {
+  readonly id: string;
+  /** performance.now() at arrival. */
+  readonly startedAt: number;
+  readonly op: Operation;
+  readonly requestType: RequestType;
+  /** The parsed request body; never mutated after the context is built. */
+  readonly body: Readonly<Record<string, unknown>>;
+  /** The model (or alias) the caller asked for. */
+  readonly model: string;
+  readonly stream: boolean;
+  /** Client request headers, lower-cased keys. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly caller: Caller;
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
+
+  route?: RouteDecision;
+  /** Upstream attempts so far. */
+  readonly attempts: Attempt[];
+  /** Usage of the reply that was delivered, when known. */
+  usage?: Usage;
+  /** Parameters or behaviours the gateway could not honour exactly (reported, never silently changed). */
+  readonly warnings: string[];
+  /** Headers to add to the reply (x-switchyard-*). */
+  readonly replyHeaders: Record<string, string>;
+  /** Per-stage facts for logs and explain (cache result, intent, ...). */
+  readonly facts: Record<string, unknown>;
+}
