@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+/**
+ * `switchyard` — starts the gateway, or runs a subcommand (simulate, eval, fit, build-refs, cache-eval).
+ *   switchyard [--config <file>] [--port <n>] [--host <addr>] [--demo]
+ * Env: SWITCHYARD_CONFIG (config file), PORT, HOST.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from './config/load.js';
+import { embeddedDefaults } from './config/defaults.js';
+import type { Config } from './config/schema.js';
+import { startGateway } from './gateway.js';
+import { startDemo, type Demo } from './demo.js';
+
+const SUBCOMMANDS = new Set(['simulate', 'eval', 'fit', 'build-refs', 'cache-eval']);
+
+const HELP = `Usage: switchyard [options]            start the gateway
+       switchyard <command> [options]  run a tool: ${[...SUBCOMMANDS].join(', ')} (each has --help)
+
+Options:
+  --config <file>  YAML config (default: $SWITCHYARD_CONFIG, else embedded defaults)
+  --port <n>       listen port (default: $PORT, else server.port, 8080)
+  --host <addr>    listen address (default: $HOST, else server.host, 127.0.0.1)
+  --demo           start local upstream simulators and a demo config (offline)
+  --help           this text`;
+
+async function main(argv: string[]): Promise<number> {
+  const sub = argv[0];
+  if (sub && SUBCOMMANDS.has(sub)) {
+    const mod = (await import(`./commands/${sub}.js`)) as { run(argv: string[]): Promise<number> };
+    return mod.run(argv.slice(1));
+  }
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      demo: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const file = values.config ?? process.env.SWITCHYARD_CONFIG;
+  let config: Config;
+  let demo: Demo | undefined;
+  if (values.demo) {
+    demo = await startDemo();
+    config = demo.config;
+  } else if (file) {
+    const res = await loadConfigFile(file);
+    if (!res.ok) {
+      console.error(`switchyard: the config file is invalid:\n  ${res.errors.join('\n  ')}`);
+      return 2;
+    }
+    config = res.config;
+  } else {
+    config = embeddedDefaults();
+  }
+  const portText = values.port ?? process.env.PORT;
+  const port = portText !== undefined ? Number(portText) : undefined;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    console.error(`switchyard: --port must be an integer 0-65535, got '${portText}'`);
+    return 2;
+  }
+  const gateway = await startGateway({ config, configPath: values.demo ? undefined : file, host: values.host ?? process.env.HOST, port });
+  if (Object.keys(config.providers).length === 0) {
+    gateway.logger.warn('no providers configured: set OPENAI_API_KEY, pass --config <file>, or try --demo');
+  }
+  if (demo) {
+    console.log(`\nSwitchyard demo on ${gateway.url}\n  curl ${gateway.url}/v1/chat/completions -H 'content-type: application/json' \\\n    -d '{"model":"auto","messages":[{"role":"user","content":"Write a haiku about trains"}]}'\n  admin key: ${config.server.admin_key}\n`);
+  }
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      gateway.logger.info({ signal }, 'shutting down: draining in-flight requests');
+      void gateway.close().then(() => demo?.close()).then(resolve);
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => void gateway.reload());
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`switchyard: ${(err as Error)?.message ?? String(err)}`);
+    process.exit(1);
+  },
+);

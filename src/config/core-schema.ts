@@ -1,0 +1,103 @@
+/**
+ * Schema of the gateway's own config sections: server, providers, model aliases, fallbacks, retries, balancing and circuit
+ * breaking, logging. Feature areas (semantic, cache, rules, governance) own their sections; ./schema.ts assembles the whole.
+ */
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+const providerModel = z.string().regex(/^[^/\s]+\/\S+$/, 'expected "provider/model"');
+
+export const keySchema = z.object({
+  id: z.string().min(1),
+  /** Literal value or ${ENV_VAR}; substituted at load. */
+  value: z.string().min(1),
+  weight: z.number().positive().default(1),
+  /** Model patterns this key may serve (`*` = all). */
+  models: z.array(z.string().min(1)).default(['*']),
+}).strict();
+
+export const providerSchema = z.object({
+  kind: z.enum(['openai', 'anthropic', 'azure-openai']),
+  base_url: z.url(),
+  timeout_ms: positiveInt.default(60_000),
+  keys: z.array(keySchema).min(1),
+  /** Models this provider serves; listed by GET /v1/models and used to resolve bare model names. */
+  models: z.array(z.string().min(1)).default([]),
+  headers: z.record(z.string(), z.string()).optional(),
+  api_version: z.string().optional(),
+  deployments: z.record(z.string(), z.string()).optional(),
+  anthropic_version: z.string().optional(),
+  default_max_tokens: positiveInt.optional(),
+}).strict().superRefine((p, ctx) => {
+  const seen = new Set<string>();
+  p.keys.forEach((k, i) => {
+    if (seen.has(k.id)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: `duplicate key id '${k.id}'` });
+    seen.add(k.id);
+  });
+});
+
+const weightedTarget = z.object({ target: providerModel, weight: z.number().positive().default(1) }).strict();
+
+/** An alias: one name for one or several weighted provider/model targets, with an optional fallback chain. */
+export const aliasSchema = z.union([
+  providerModel.transform((target) => ({ targets: [{ target, weight: 1 }], fallbacks: [] as string[] })),
+  z.object({
+    targets: z.array(z.union([providerModel.transform((target) => ({ target, weight: 1 })), weightedTarget])).min(1),
+    fallbacks: z.array(providerModel).default([]),
+  }).strict(),
+]);
+
+export const serverSchema = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Largest accepted request body, e.g. "4mb". */
+  body_limit: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as "4mb"').default('4mb'),
+  /** Key for /admin/*, /dashboard, /metrics and stats routes; when absent those routes are disabled. */
+  admin_key: z.string().min(16, 'admin_key must be at least 16 characters').optional(),
+  /** Seconds to let in-flight requests finish on SIGTERM. */
+  shutdown_grace_s: z.number().positive().default(20),
+}).strict();
+
+export const routingSchema = z.object({
+  /** Upstream attempts per request, across keys and fallbacks. */
+  max_attempts: positiveInt.default(4),
+  /** Keys of one provider tried before moving down the fallback chain. */
+  max_keys_per_target: positiveInt.default(2),
+  /** Total time budget for one request's attempts (ms). */
+  deadline_ms: positiveInt.default(120_000),
+  /** Upstream statuses never retried elsewhere. */
+  non_retryable_statuses: z.array(z.number().int().min(400).max(599)).default([400, 401, 403, 404, 409, 413, 415, 422]),
+  /** Default fallback chains: "provider/model" or alias → ["provider/model", ...]. */
+  fallbacks: z.record(z.string(), z.array(providerModel)).default({}),
+}).strict();
+
+export const balancingSchema = z.object({
+  /** Smoothing of the per-key latency average (0..1; higher reacts faster). */
+  ewma_alpha: z.number().gt(0).lte(1).default(0.2),
+  /** Sliding window for error rates (ms). */
+  window_ms: positiveInt.default(30_000),
+  /** Share of traffic a degraded key keeps so it can prove recovery. */
+  floor_share: z.number().min(0).max(0.5).default(0.05),
+  /** Error rate at which a key counts as degraded. */
+  degraded_error_rate: z.number().min(0).max(1).default(0.1),
+  /** Latency (EWMA) relative to the provider's best key at which a key counts as degraded. */
+  degraded_latency_ratio: z.number().min(1).default(2),
+}).strict();
+
+export const circuitSchema = z.object({
+  /** Consecutive failures that open a key's circuit. */
+  consecutive_failures: positiveInt.default(5),
+  /** Error rate over the window that opens it, once min_requests were seen. */
+  error_rate: z.number().gt(0).lte(1).default(0.5),
+  min_requests: positiveInt.default(20),
+  /** How long an open circuit waits before letting probes through (ms). */
+  cooldown_ms: positiveInt.default(10_000),
+  /** Concurrent probes allowed while half-open; successes needed to close. */
+  half_open_probes: positiveInt.default(1),
+}).strict();
+
+export const loggingSchema = z.object({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Log prompt text (off by default; prompts may hold personal data). */
+  log_prompts: z.boolean().default(false),
+}).strict();

@@ -1,0 +1,34 @@
+/**
+ * The whole config file: the gateway's own sections plus each feature area's section, validated together so a file is
+ * accepted or refused whole.
+ */
+import { z } from 'zod';
+import { aliasSchema, balancingSchema, circuitSchema, loggingSchema, providerSchema, routingSchema, serverSchema } from './core-schema.js';
+
+export const configSchema = z.object({
+  server: serverSchema.default(serverSchema.parse({})),
+  providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . -'), providerSchema).default({}),
+  aliases: z.record(z.string().min(1), aliasSchema).default({}),
+  routing: routingSchema.default(routingSchema.parse({})),
+  balancing: balancingSchema.default(balancingSchema.parse({})),
+  circuit: circuitSchema.default(circuitSchema.parse({})),
+  logging: loggingSchema.default(loggingSchema.parse({})),
+}).strict().superRefine((cfg, ctx) => {
+  // Cross-references: every provider/model named by an alias or fallback must name a configured provider.
+  const check = (target: string, path: (string | number)[]): void => {
+    const provider = target.slice(0, target.indexOf('/'));
+    if (!(provider in cfg.providers)) ctx.addIssue({ code: 'custom', path, message: `unknown provider '${provider}'` });
+  };
+  for (const [name, alias] of Object.entries(cfg.aliases)) {
+    if (name in cfg.providers) ctx.addIssue({ code: 'custom', path: ['aliases', name], message: `alias '${name}' shadows a provider name` });
+    alias.targets.forEach((t, i) => check(t.target, ['aliases', name, 'targets', i]));
+    alias.fallbacks.forEach((t, i) => check(t, ['aliases', name, 'fallbacks', i]));
+  }
+  for (const [from, chain] of Object.entries(cfg.routing.fallbacks)) {
+    chain.forEach((t, i) => check(t, ['routing', 'fallbacks', from, i]));
+  }
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ProviderConfig = Config['providers'][string];
+export type AliasConfig = Config['aliases'][string];

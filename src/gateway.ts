@@ -1,0 +1,141 @@
+/**
+ * The composition root: builds the long-lived services (health registry, logger, feature services) and the per-config runtime,
+ * wires them into the HTTP surface, swaps the runtime atomically on reload, and shuts down gracefully.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { watchConfig, type ConfigWatcher } from './config/watch.js';
+import type { Config } from './config/schema.js';
+import { ANONYMOUS, type Caller, type RequestContext } from './pipeline/context.js';
+import { createRouteStage } from './pipeline/route-stage.js';
+import { runPipeline } from './pipeline/run.js';
+import type { Stage } from './pipeline/stage.js';
+import { executeChain } from './providers/execute.js';
+import { HealthRegistry } from './providers/health-registry.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { buildRuntime, listModels, type Runtime } from './runtime.js';
+import { createApp, type GatewayHandle, type RequestOutcome } from './server/app.js';
+
+export interface GatewayOptions {
+  config: Config;
+  /** When given, the file is watched and reloaded on change. */
+  configPath?: string;
+  logger?: Logger;
+  /** Overrides config.server.host/port (port 0 = ephemeral). */
+  host?: string;
+  port?: number;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  readonly logger: Logger;
+  readonly registry: HealthRegistry;
+  runtime(): Runtime;
+  /** Applies a new config whole or throws with `errors` and keeps the old one. */
+  apply(config: Config): Promise<void>;
+  /** Re-reads the config file (no-op without one). */
+  reload(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+interface Live {
+  rt: Runtime;
+  stages: Stage[];
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const logger = opts.logger ?? createLogger(opts.config.logging.level);
+  const registry = new HealthRegistry(opts.config.balancing, opts.config.circuit);
+
+  const build = (config: Config): Live => {
+    const rt = buildRuntime(config, registry);
+    return { rt, stages: [createRouteStage(rt.table)] };
+  };
+  let live = build(opts.config);
+
+  const handle: GatewayHandle = {
+    bodyLimit: () => live.rt.config.server.body_limit,
+    adminKey: () => live.rt.config.server.admin_key,
+    authenticate: async (_authorization: string | undefined): Promise<Caller> => ANONYMOUS,
+    handle(ctx: RequestContext) {
+      const { rt, stages } = live;
+      return runPipeline(ctx, stages, (c) => executeChain(c, rt.providers, registry, rt.execute));
+    },
+    models: () => listModels(live.rt),
+    ready() {
+      const providers = registry.snapshot();
+      const open = Object.entries(providers).filter(([, p]) => p.state === 'open').map(([n]) => n);
+      const ready = Object.keys(providers).length > 0 && open.length < Object.keys(providers).length;
+      return { ready, checks: { config: 'loaded', providers: Object.keys(providers).length, providers_open: open } };
+    },
+    finished(o: RequestOutcome) {
+      const { ctx } = o;
+      logger.info({
+        request_id: ctx.id,
+        route: ctx.requestType,
+        model: ctx.model,
+        status: o.status,
+        duration_ms: Math.round(o.durationMs * 100) / 100,
+        caller: ctx.caller.virtualKeyId || undefined,
+        team: ctx.caller.teamId || undefined,
+        customer: ctx.caller.customerId || undefined,
+        rule: ctx.route?.rule,
+        attempts: ctx.attempts,
+        usage: ctx.usage,
+        error: o.error ? { code: o.error.code, type: o.error.type } : undefined,
+        ...ctx.facts,
+      }, 'request');
+    },
+  };
+
+  const app = createApp(handle);
+  const server = createServer({ keepAliveTimeout: 65_000 }, app);
+  const host = opts.host ?? opts.config.server.host;
+  const port = opts.port ?? opts.config.server.port;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+
+  const apply = async (config: Config): Promise<void> => {
+    live = build(config); // build throws before anything is swapped
+  };
+  const watcher: ConfigWatcher | undefined = opts.configPath ? watchConfig(opts.configPath, apply, logger) : undefined;
+
+  const close = async (): Promise<void> => {
+    watcher?.close();
+    const grace = live.rt.config.server.shutdown_grace_s * 1000;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.closeAllConnections();
+        resolve();
+      }, grace);
+      timer.unref();
+      server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+  };
+
+  logger.info({ url, providers: Object.keys(opts.config.providers) }, 'switchyard listening');
+  return {
+    url,
+    port: addr.port,
+    server,
+    logger,
+    registry,
+    runtime: () => live.rt,
+    apply,
+    reload: () => watcher?.reload() ?? Promise.resolve([]),
+    close,
+  };
+}

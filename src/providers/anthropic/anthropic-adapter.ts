@@ -1,0 +1,66 @@
+/**
+ * Anthropic: OpenAI chat completions served by the Messages API (`POST {base_url}/messages`, `x-api-key`,
+ * `anthropic-version`). Requests and replies are translated both ways; parameters that cannot be honoured are reported in
+ * the reply's `warnings`. Completions and embeddings are not offered by this provider kind.
+ */
+import { GatewayError } from '../../errors.js';
+import { postJson, readJson } from '../http.js';
+import { cleanHeaders } from '../openai/openai-compatible-adapter.js';
+import { startStream } from '../openai/start-stream.js';
+import type { ProviderSettings } from '../settings.js';
+import { parseSse } from '../sse.js';
+import type { Operation, ProviderAdapter, ProviderReply, UpstreamRequest } from '../types.js';
+import type { AnthropicResponse } from './anthropic-api.js';
+import { anthropicStreamParts } from './anthropic-stream.js';
+import { buildAnthropicRequest } from './build-anthropic-request.js';
+import { convertAnthropicResponse } from './convert-anthropic-response.js';
+
+export const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
+export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
+
+/** A provider reply with the parameters the provider could not honour. */
+export type ReplyWithWarnings = ProviderReply & { warnings?: string[] };
+
+const CHAT_ONLY: ReadonlySet<Operation> = new Set<Operation>(['chat']);
+const AUTH_HEADERS = ['x-api-key', 'authorization', 'anthropic-version'];
+
+export function createAnthropicAdapter(settings: ProviderSettings, nonRetryable: ReadonlySet<number>): ProviderAdapter {
+  const name = settings.name;
+  const url = `${settings.base_url.replace(/\/+$/, '')}/messages`;
+  const version = settings.anthropic_version ?? DEFAULT_ANTHROPIC_VERSION;
+  const defaultMaxTokens = settings.default_max_tokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS;
+  const staticHeaders = cleanHeaders(settings.headers, AUTH_HEADERS);
+
+  async function call(req: UpstreamRequest): Promise<ReplyWithWarnings> {
+    if (req.op !== 'chat') {
+      throw new GatewayError({
+        status: 400, message: `Provider ${name} (anthropic) does not serve ${req.op} requests`, type: 'invalid_request_error',
+        code: 'unsupported_operation', fault: 'caller',
+      });
+    }
+    const { request, warnings } = buildAnthropicRequest(req.body, { model: req.model, stream: req.stream, defaultMaxTokens });
+    const headers: Record<string, string> = {
+      ...cleanHeaders(req.headers, AUTH_HEADERS), ...staticHeaders, 'x-api-key': req.apiKey, 'anthropic-version': version,
+    };
+    if (req.stream) headers.accept = 'text/event-stream';
+    const res = await postJson(url, {
+      provider: name, headers, body: JSON.stringify(request), signal: req.signal,
+      timeoutMs: req.timeoutMs > 0 ? req.timeoutMs : settings.timeout_ms, nonRetryable, onHeaders: req.onHeaders,
+    });
+    let reply: ReplyWithWarnings;
+    if (!req.stream) {
+      const { json } = await readJson(name, res, req.signal);
+      const { body, usage } = convertAnthropicResponse(json as unknown as AnthropicResponse);
+      reply = { kind: 'json', status: res.status, body, usage };
+    } else {
+      const includeUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+      reply = await startStream(name, res.status, anthropicStreamParts(parseSse(res.body), includeUsage, req.model), req.signal, () => {
+        if (!res.body.destroyed) res.body.destroy();
+      });
+    }
+    if (warnings.length > 0) reply.warnings = warnings;
+    return reply;
+  }
+
+  return { kind: 'anthropic', supports: CHAT_ONLY, call };
+}

@@ -1,0 +1,21 @@
+/**
+ * OpenAI and any server speaking its protocol: `{base_url}/chat/completions` with `Authorization: Bearer <key>`.
+ */
+import type { ProviderSettings } from '../settings.js';
+import type { ProviderAdapter } from '../types.js';
+import { createOpenAICompatibleAdapter, OPENAI_PATHS } from './openai-compatible-adapter.js';
+
+export function createOpenAIAdapter(settings: ProviderSettings, nonRetryable: ReadonlySet<number>): ProviderAdapter {
+  const base = settings.base_url.replace(/\/+$/, '');
+  const urls = { chat: `${base}/${OPENAI_PATHS.chat}`, completion: `${base}/${OPENAI_PATHS.completion}`, embedding: `${base}/${OPENAI_PATHS.embedding}` };
+  return createOpenAICompatibleAdapter({
+    kind: 'openai',
+    name: settings.name,
+    timeoutMs: settings.timeout_ms,
+    headers: settings.headers,
+    nonRetryable,
+    url: (op) => urls[op],
+    authHeaderNames: ['authorization'],
+    auth: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * The one base for OpenAI-compatible upstreams (OpenAI itself, vLLM, Ollama, Groq, Azure OpenAI, ...). A variant supplies
+ * only its URL scheme and its authentication header; the body is passed through as given, serialised once; JSON replies
+ * keep the upstream bytes; streams are parsed into parts.
+ */
+import { postJson, readJson } from '../http.js';
+import { parseSse } from '../sse.js';
+import type { Operation, ProviderAdapter, ProviderReply, UpstreamRequest } from '../types.js';
+import { openaiStreamParts } from './openai-stream.js';
+import { readUsage } from './read-usage.js';
+import { startStream } from './start-stream.js';
+
+export interface OpenAICompatibleVariant {
+  kind: string;
+  /** Provider name for messages and metrics. */
+  name: string;
+  timeoutMs: number;
+  /** Static headers sent on every call. */
+  headers?: Record<string, string>;
+  nonRetryable: ReadonlySet<number>;
+  /** The endpoint URL for an operation and upstream model. */
+  url(op: Operation, model: string): string;
+  /** Header names this variant authenticates with (lower case); forwarded or static headers never override them. */
+  authHeaderNames: readonly string[];
+  /** The authentication header(s) for one key. */
+  auth(apiKey: string): Record<string, string>;
+}
+
+export const OPENAI_PATHS: Readonly<Record<Operation, string>> = Object.freeze({
+  chat: 'chat/completions',
+  completion: 'completions',
+  embedding: 'embeddings',
+});
+
+const ALL_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>(['chat', 'completion', 'embedding']);
+
+/** Lower-cases header names and drops those in `drop`. */
+export function cleanHeaders(headers: Record<string, string> | undefined, drop: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (headers === undefined) return out;
+  for (const [k, v] of Object.entries(headers)) {
+    const key = k.toLowerCase();
+    if (!drop.includes(key) && key !== 'content-type' && key !== 'content-length' && key !== 'host') out[key] = v;
+  }
+  return out;
+}
+
+export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant): ProviderAdapter {
+  const { name, nonRetryable } = variant;
+  const staticHeaders = cleanHeaders(variant.headers, variant.authHeaderNames);
+  const forwardedIsClean = (h: Record<string, string>): boolean => variant.authHeaderNames.every((n) => !(n in h));
+
+  async function call(req: UpstreamRequest): Promise<ProviderReply> {
+    const stream = req.stream && req.op !== 'embedding';
+    const forwarded = forwardedIsClean(req.headers) ? req.headers : cleanHeaders(req.headers, variant.authHeaderNames);
+    const headers: Record<string, string> = { ...forwarded, ...staticHeaders, ...variant.auth(req.apiKey) };
+    if (stream) headers.accept = 'text/event-stream';
+    // The body is forwarded as given; only a disagreement between the stream flag and the body is reconciled.
+    const bodyStream = req.body.stream === true;
+    const body = JSON.stringify(req.op === 'embedding' || stream === bodyStream ? req.body : { ...req.body, stream });
+    const timeoutMs = req.timeoutMs > 0 ? req.timeoutMs : variant.timeoutMs;
+    const res = await postJson(variant.url(req.op, req.model), {
+      provider: name, headers, body, signal: req.signal, timeoutMs, nonRetryable, onHeaders: req.onHeaders,
+    });
+    if (!stream) {
+      const { raw, json } = await readJson(name, res, req.signal);
+      return { kind: 'json', status: res.status, body: json, raw, usage: readUsage(json.usage) };
+    }
+    return startStream(name, res.status, openaiStreamParts(parseSse(res.body)), req.signal, () => {
+      if (!res.body.destroyed) res.body.destroy();
+    });
+  }
+
+  return { kind: variant.kind, supports: ALL_OPERATIONS, call };
+}

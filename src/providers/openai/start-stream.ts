@@ -1,0 +1,92 @@
+/**
+ * Starting a streamed reply, shared by every adapter: the first part is awaited before the reply is handed on, so a failure
+ * before the first byte throws (and fallback can run); after that, any failure becomes an error part and the stream ends.
+ * A stream that stops without its terminator never looks like a clean finish.
+ */
+import { GatewayError } from '../../errors.js';
+import { classifyNetworkError } from '../failure.js';
+import type { StreamPart, StreamReply } from '../types.js';
+
+type ErrorPart = Extract<StreamPart, { type: 'error' }>;
+
+export const errorPart = (message: string, type: string, code: string | null): ErrorPart => ({ type: 'error', error: { message, type, code } });
+
+/** Converts an in-band error that arrived before the first part into the error thrown from `call`. */
+export function errorPartToGatewayError(provider: string, part: ErrorPart): GatewayError {
+  const { message, type, code } = part.error;
+  const rateLimited = /rate.?limit/i.test(type) || /rate.?limit/i.test(code ?? '');
+  return new GatewayError({
+    status: rateLimited ? 429 : 502,
+    message: `Upstream ${provider} stream failed before its first chunk: ${message.slice(0, 500)}`,
+    type: rateLimited ? 'rate_limit_error' : 'upstream_error',
+    code: rateLimited ? 'upstream_rate_limited' : 'upstream_stream_error',
+    fault: 'provider',
+    retryable: true,
+  });
+}
+
+function brokenAfterStart(provider: string, err: unknown, signal: AbortSignal): ErrorPart {
+  const classified = err instanceof GatewayError ? err : classifyNetworkError(provider, err, signal.aborted);
+  const code = classified.code === 'client_closed' ? 'client_closed' : 'upstream_stream_interrupted';
+  return errorPart(`Upstream ${provider} stream broke: ${classified.message}`, classified.type, code);
+}
+
+/**
+ * Awaits the first part of `source` and returns the reply. `release` frees the upstream connection; it runs exactly once,
+ * whether the stream finishes, breaks, fails to start, or the consumer stops reading early.
+ */
+export async function startStream(
+  provider: string,
+  status: number,
+  source: AsyncGenerator<StreamPart>,
+  signal: AbortSignal,
+  release: () => void,
+): Promise<StreamReply> {
+  let first: IteratorResult<StreamPart>;
+  try {
+    first = await source.next();
+  } catch (err) {
+    release();
+    throw err instanceof GatewayError ? err : classifyNetworkError(provider, err, signal.aborted);
+  }
+  if (first.done === true) {
+    release();
+    if (signal.aborted) throw classifyNetworkError(provider, new Error('aborted'), true);
+    throw new GatewayError({
+      status: 502, message: `Upstream ${provider} ended the stream before its first chunk`, type: 'upstream_error',
+      code: 'upstream_stream_interrupted', fault: 'provider', retryable: true,
+    });
+  }
+  if (first.value.type === 'error') {
+    release();
+    throw errorPartToGatewayError(provider, first.value);
+  }
+  const head = first.value;
+
+  async function* parts(): AsyncGenerator<StreamPart> {
+    let last: StreamPart['type'] = head.type;
+    try {
+      yield head;
+      if (head.type === 'done') return;
+      while (true) {
+        let next: IteratorResult<StreamPart>;
+        try {
+          next = await source.next();
+        } catch (err) {
+          yield brokenAfterStart(provider, err, signal);
+          return;
+        }
+        if (next.done === true) break;
+        last = next.value.type;
+        yield next.value;
+        if (last === 'done' || last === 'error') return;
+      }
+      yield errorPart(`Upstream ${provider} stream ended without its terminator`, 'upstream_error', 'upstream_stream_interrupted');
+    } finally {
+      release();
+      // Closes the protocol generator if the consumer stopped early; a no-op when it already finished.
+      void source.return(undefined).catch(() => undefined);
+    }
+  }
+  return { kind: 'stream', status, parts: parts() };
+}

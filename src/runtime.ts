@@ -1,0 +1,73 @@
+/**
+ * The runtime: every live object derived from one config — provider adapters and key pools, the model table, execution
+ * settings. Built whole from a validated config and swapped atomically; a request keeps the runtime it started with.
+ */
+import type { Config } from './config/schema.js';
+import { createAdapter } from './providers/adapters.js';
+import type { ExecuteSettings, ProviderRuntime } from './providers/execute.js';
+import type { HealthRegistry } from './providers/health-registry.js';
+import type { Target } from './pipeline/context.js';
+import { parseTarget, type ModelTable, type WeightedTarget } from './pipeline/resolve-target.js';
+
+export interface Runtime {
+  readonly config: Config;
+  readonly providers: ReadonlyMap<string, ProviderRuntime>;
+  readonly table: ModelTable;
+  readonly execute: ExecuteSettings;
+}
+
+const toTarget = (s: string): Target => parseTarget(s)!;
+
+export function buildRuntime(config: Config, registry: HealthRegistry): Runtime {
+  const nonRetryable = new Set(config.routing.non_retryable_statuses);
+  const providers = new Map<string, ProviderRuntime>();
+  const layout: Record<string, string[]> = {};
+  for (const [name, p] of Object.entries(config.providers)) {
+    const adapter = createAdapter({ name, ...p }, { nonRetryable });
+    providers.set(name, { name, adapter, keys: p.keys.map((k) => ({ ...k })), timeoutMs: p.timeout_ms });
+    layout[name] = p.keys.map((k) => k.id);
+  }
+  registry.sync(layout, config.balancing, config.circuit);
+
+  const bareModels = new Map<string, Target[]>();
+  for (const [name, p] of Object.entries(config.providers)) {
+    for (const m of p.models) {
+      const list = bareModels.get(m) ?? [];
+      list.push({ provider: name, model: m });
+      bareModels.set(m, list);
+    }
+  }
+  const aliases = new Map<string, { targets: WeightedTarget[]; fallbacks: Target[] }>();
+  for (const [name, a] of Object.entries(config.aliases)) {
+    aliases.set(name, { targets: a.targets.map((t) => ({ target: toTarget(t.target), weight: t.weight })), fallbacks: a.fallbacks.map(toTarget) });
+  }
+  const fallbacks = new Map<string, Target[]>();
+  for (const [from, chain] of Object.entries(config.routing.fallbacks)) fallbacks.set(from, chain.map(toTarget));
+
+  return {
+    config,
+    providers,
+    table: { providers: new Map([...providers].map(([n, p]) => [n, { supports: p.adapter.supports }])), aliases, bareModels, fallbacks },
+    execute: {
+      maxAttempts: config.routing.max_attempts,
+      maxKeysPerTarget: config.routing.max_keys_per_target,
+      deadlineMs: config.routing.deadline_ms,
+      floorShare: config.balancing.floor_share,
+    },
+  };
+}
+
+/** Model ids for GET /v1/models: aliases, provider/model for every listed model, and bare names. */
+export function listModels(rt: Runtime): Array<{ id: string; object: 'model'; created: number; owned_by: string }> {
+  const out: Array<{ id: string; object: 'model'; created: number; owned_by: string }> = [];
+  const seen = new Set<string>();
+  const add = (id: string, owner: string): void => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    out.push({ id, object: 'model', created: 0, owned_by: owner });
+  };
+  for (const name of rt.table.aliases.keys()) add(name, 'switchyard');
+  for (const [name, p] of Object.entries(rt.config.providers)) for (const m of p.models) add(`${name}/${m}`, name);
+  for (const [m, targets] of rt.table.bareModels) add(m, targets[0].provider);
+  return out;
+}

@@ -1,0 +1,128 @@
+/**
+ * The HTTP surface: OpenAI-compatible routes, liveness/readiness, and the admin and stats routes (behind the admin key).
+ * Every error leaves in the OpenAI envelope; nothing here knows about providers or rules — it hands a RequestContext to the
+ * pipeline and writes what comes back.
+ */
+import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
+import { GatewayError, asGatewayError, invalidRequest } from '../errors.js';
+import { buildContext } from '../pipeline/build-context.js';
+import type { Caller, RequestContext } from '../pipeline/context.js';
+import type { Operation, ProviderReply } from '../providers/types.js';
+import { requireAdmin } from './admin-auth.js';
+import { writeError, writeReply } from './write-reply.js';
+
+export interface RequestOutcome {
+  ctx: RequestContext;
+  status: number;
+  error?: GatewayError;
+  durationMs: number;
+}
+
+export interface GatewayHandle {
+  bodyLimit(): string;
+  adminKey(): string | undefined;
+  authenticate(authorization: string | undefined): Promise<Caller>;
+  /** Runs the pipeline for a context (stages + provider chain of the runtime current at arrival). */
+  handle(ctx: RequestContext): Promise<ProviderReply>;
+  models(): unknown[];
+  ready(): { ready: boolean; checks: Record<string, unknown> };
+  /** Called once per proxied request when its reply is finished (logs, metrics, stats). */
+  finished(outcome: RequestOutcome): void;
+  /** Extra routes: OpenAI-style public ones (e.g. /v1/classify) and admin ones mounted behind the admin key. */
+  publicRoutes?: Router[];
+  adminRoutes?: Router[];
+}
+
+function lowerHeaders(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function proxy(gw: GatewayHandle, op: Operation) {
+  return async function proxyRequest(req: Request, res: Response): Promise<void> {
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    let ctx: RequestContext | undefined;
+    try {
+      const caller = await gw.authenticate(req.headers.authorization);
+      ctx = buildContext(op, req.body, lowerHeaders(req), caller, abort.signal);
+      res.setHeader('x-request-id', ctx.id);
+      const reply = await gw.handle(ctx);
+      await writeReply(res, reply, ctx.replyHeaders);
+      gw.finished({ ctx, status: reply.status, durationMs: performance.now() - ctx.startedAt });
+    } catch (err) {
+      const gerr = asGatewayError(err);
+      writeError(res, gerr, ctx?.replyHeaders);
+      if (ctx) gw.finished({ ctx, status: gerr.status, error: gerr, durationMs: performance.now() - ctx.startedAt });
+    }
+  };
+}
+
+const ADMIN_PREFIXES = ['/admin', '/dashboard', '/metrics', '/v1/cache'];
+
+const parseErrors: ErrorRequestHandler = (err, _req, res, next) => {
+  const e = err as { type?: string; status?: number; limit?: number };
+  if (e.type === 'entity.parse.failed') {
+    writeError(res, invalidRequest('The request body is not valid JSON.', null, 'invalid_json'));
+  } else if (e.type === 'entity.too.large') {
+    writeError(res, new GatewayError({ status: 413, message: `The request body exceeds the ${e.limit ?? ''} byte limit.`.replace('  ', ' '), type: 'invalid_request_error', code: 'request_too_large', fault: 'caller' }));
+  } else if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
+    writeError(res, new GatewayError({ status: 415, message: 'Unsupported request encoding.', type: 'invalid_request_error', code: 'unsupported_encoding', fault: 'caller' }));
+  } else {
+    next(err);
+  }
+};
+
+const renderErrors: ErrorRequestHandler = (err, _req, res, _next) => {
+  writeError(res, err);
+};
+
+export function createApp(gw: GatewayHandle): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+  // The limit is read per request so a config reload applies to it.
+  app.use((req, res, next) => express.json({ limit: gw.bodyLimit(), type: ['application/json', 'application/*+json'] })(req, res, next));
+  app.use(parseErrors);
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/ready', (_req, res) => {
+    const r = gw.ready();
+    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not_ready', ...r.checks });
+  });
+
+  app.post('/v1/chat/completions', proxy(gw, 'chat'));
+  app.post('/v1/completions', proxy(gw, 'completion'));
+  app.post('/v1/embeddings', proxy(gw, 'embedding'));
+  app.get('/v1/models', async (req, res) => {
+    await gw.authenticate(req.headers.authorization);
+    res.json({ object: 'list', data: gw.models() });
+  });
+  app.get('/v1/models/:id', async (req, res) => {
+    await gw.authenticate(req.headers.authorization);
+    const model = (gw.models() as Array<{ id: string }>).find((m) => m.id === req.params.id);
+    if (!model) throw new GatewayError({ status: 404, message: `The model '${req.params.id}' does not exist.`, type: 'invalid_request_error', param: 'model', code: 'model_not_found', fault: 'caller' });
+    res.json(model);
+  });
+  for (const r of gw.publicRoutes ?? []) app.use(r);
+
+  // Admin, dashboard, metrics and cache-stats routes all sit behind the admin key; their routers use full paths.
+  const adminAuth = requireAdmin(() => gw.adminKey());
+  app.use((req, res, next) => {
+    if (ADMIN_PREFIXES.some((p) => req.path === p || req.path.startsWith(`${p}/`))) adminAuth(req, res, next);
+    else next();
+  });
+  for (const r of gw.adminRoutes ?? []) app.use(r);
+
+  app.use((req, _res, next) => {
+    next(new GatewayError({ status: 404, message: `Unknown route: ${req.method} ${req.path}`, type: 'invalid_request_error', code: 'unknown_route', fault: 'caller' }));
+  });
+  app.use(renderErrors);
+  return app;
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type OpenAI from 'openai';
+import type { Gateway } from '../../src/gateway.js';
+import type { Simulator } from '../../src/simulator/types.js';
+import { client, closeAll, gateway, post, provider, sims } from '../helpers/gateway.js';
+
+describe('OpenAI-compatible proxy through the official client', () => {
+  let alpha: Simulator;
+  let beta: Simulator;
+  let gw: Gateway;
+  let ai: OpenAI;
+
+  before(async () => {
+    [alpha, beta] = await sims({ protocol: 'openai', name: 'alpha' }, { protocol: 'openai', name: 'beta' });
+    gw = await gateway({
+      providers: {
+        alpha: provider(alpha, ['gpt-4o-mini', 'text-embedding-3-small', 'gpt-3.5-turbo-instruct']),
+        beta: provider(beta, ['gpt-4o']),
+      },
+      aliases: { smart: { targets: [{ target: 'beta/gpt-4o', weight: 1 }] } },
+    });
+    ai = client(gw);
+  });
+  after(() => closeAll(gw, [alpha, beta]));
+
+  it('answers a chat completion and names where it went', async () => {
+    const { data, response } = await ai.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello there' }] })
+      .withResponse();
+    assert.match(data.choices[0].message.content ?? '', /^\[alpha\] .*hello there/);
+    assert.equal(data.object, 'chat.completion');
+    assert.ok(data.usage && data.usage.total_tokens > 0);
+    assert.equal(response.headers.get('x-switchyard-provider'), 'alpha');
+    assert.equal(response.headers.get('x-switchyard-model'), 'gpt-4o-mini');
+    assert.equal(response.headers.get('x-switchyard-attempts'), '1');
+    assert.equal(response.headers.get('x-switchyard-rule'), 'default');
+    assert.ok(response.headers.get('x-request-id'));
+  });
+
+  it('routes provider/model, aliases and bare names', async () => {
+    const viaAlias = await ai.chat.completions.create({ model: 'smart', messages: [{ role: 'user', content: 'a' }] });
+    assert.match(viaAlias.choices[0].message.content ?? '', /^\[beta\]/);
+    const explicit = await ai.chat.completions.create({ model: 'beta/gpt-4o', messages: [{ role: 'user', content: 'b' }] });
+    assert.match(explicit.choices[0].message.content ?? '', /^\[beta\]/);
+    const lastBody = beta.requests.at(-1)!.body!;
+    assert.equal(lastBody.model, 'gpt-4o', 'the upstream sees its own model name');
+  });
+
+  it('passes every request field through', async () => {
+    await ai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'x' }],
+      temperature: 0.3, top_p: 0.9, n: 2, logprobs: true, top_logprobs: 2, user: 'u-1', seed: 7,
+      response_format: { type: 'json_object' }, stop: ['END'],
+    });
+    const body = alpha.requests.at(-1)!.body!;
+    for (const [k, v] of Object.entries({ temperature: 0.3, top_p: 0.9, n: 2, logprobs: true, top_logprobs: 2, user: 'u-1', seed: 7 })) {
+      assert.deepEqual(body[k], v, k);
+    }
+    assert.deepEqual(body.response_format, { type: 'json_object' });
+    assert.deepEqual(body.stop, ['END']);
+  });
+
+  it('keeps the caller\'s request id', async () => {
+    const res = await post(gw, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }, { 'x-request-id': 'req-abc-123' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-request-id'), 'req-abc-123');
+    assert.equal(alpha.requests.at(-1)!.headers['x-request-id'], 'req-abc-123');
+  });
+
+  it('streams chat completions as SSE ending in [DONE]', async () => {
+    const stream = await ai.chat.completions.create({
+      model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'stream this please' }],
+    });
+    let text = '';
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    assert.match(text, /^\[alpha\] .*stream this please/);
+    assert.equal(finish, 'stop');
+    assert.ok(usage && usage.completion_tokens > 0);
+    const raw = await post(gw, '/v1/chat/completions', { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'x' }] });
+    assert.equal(raw.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+    assert.ok(raw.text.trimEnd().endsWith('data: [DONE]'));
+  });
+
+  it('returns tool calls', async () => {
+    const res = await ai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'weather in Paris?' }],
+      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+      tool_choice: 'required',
+    });
+    assert.equal(res.choices[0].finish_reason, 'tool_calls');
+    assert.equal(res.choices[0].message.tool_calls?.[0].type, 'function');
+    assert.deepEqual(alpha.requests.at(-1)!.body!.tool_choice, 'required');
+  });
+
+  it('serves embeddings, legacy completions and the model list', async () => {
+    const emb = await ai.embeddings.create({ model: 'text-embedding-3-small', input: ['one', 'two'] });
+    assert.equal(emb.data.length, 2);
+    assert.ok(emb.data[0].embedding.length > 0);
+    const comp = await ai.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say hi' });
+    assert.equal(comp.object, 'text_completion');
+    assert.match(comp.choices[0].text, /Say hi/);
+    const models = await ai.models.list();
+    const ids = models.data.map((m) => m.id);
+    for (const id of ['smart', 'alpha/gpt-4o-mini', 'beta/gpt-4o', 'gpt-4o-mini']) assert.ok(ids.includes(id), id);
+  });
+
+  it('reports health and readiness', async () => {
+    const health = await fetch(`${gw.url}/health`);
+    assert.equal(health.status, 200);
+    const ready = await fetch(`${gw.url}/ready`);
+    assert.equal(ready.status, 200);
+    assert.equal((await ready.json()).providers, 2);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * Test harness: real upstream simulators on loopback, a real gateway on an ephemeral port, and the official openai client.
+ */
+import OpenAI from 'openai';
+import { pino } from 'pino';
+import { validateConfig } from '../../src/config/load.js';
+import { startGateway, type Gateway } from '../../src/gateway.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import type { Simulator, SimulatorOptions } from '../../src/simulator/types.js';
+
+export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export async function sims(...opts: SimulatorOptions[]): Promise<Simulator[]> {
+  return Promise.all(opts.map((o) => startSimulator(o)));
+}
+
+export function config(raw: Record<string, unknown>) {
+  const res = validateConfig(raw);
+  if (!res.ok) throw new Error(`test config invalid:\n${res.errors.join('\n')}`);
+  return res.config;
+}
+
+export async function gateway(raw: Record<string, unknown>, configPath?: string): Promise<Gateway> {
+  return startGateway({ config: config(raw), configPath, logger: quietLogger, host: '127.0.0.1', port: 0 });
+}
+
+export function client(gw: Gateway, apiKey = 'sk-test', extra: Partial<ConstructorParameters<typeof OpenAI>[0]> = {}): OpenAI {
+  return new OpenAI({ apiKey, baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 20_000, ...extra });
+}
+
+/** POSTs raw JSON (or text) to the gateway and returns status, headers and parsed body. */
+export async function post(gw: Gateway, path: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${gw.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+/** A provider block for a simulator. */
+export function provider(sim: Simulator, models: string[], keys: Array<{ id: string; weight?: number }> = [{ id: 'k1' }], extra: Record<string, unknown> = {}) {
+  const kind = sim.protocol === 'azure' ? 'azure-openai' : sim.protocol;
+  return { kind, base_url: sim.url, keys: keys.map((k) => ({ id: k.id, value: `key-${k.id}`, weight: k.weight ?? 1 })), models, ...extra };
+}
+
+export async function closeAll(gw: Gateway | undefined, simulators: Simulator[]): Promise<void> {
+  await gw?.close();
+  await Promise.all(simulators.map((s) => s.close()));
+}
