@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseConfigText } from '../../src/config/load.js';
+import { startGateway, type Gateway } from '../../src/gateway.js';
+import type { Simulator } from '../../src/simulator/types.js';
+import { client, closeAll, quietLogger, sims } from '../helpers/gateway.js';
+
+const yamlFor = (alpha: Simulator, beta: Simulator, aliasTarget: string) => `
+providers:
+  alpha:
+    kind: openai
+    base_url: ${alpha.url}
+    keys: [{ id: k1, value: "\${ALPHA_KEY:-local}" }]
+    models: [m]
+  beta:
+    kind: openai
+    base_url: ${beta.url}
+    keys: [{ id: k1, value: local }]
+    models: [m2]
+aliases:
+  chat: ${aliasTarget}
+`;
+
+async function until(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not reached in time');
+}
+
+describe('config validation', () => {
+  it('names file, line and path for schema errors', () => {
+    const res = parseConfigText('providers:\n  openai:\n    kind: openai\n    base_url: http://x\n    keys:\n      - id: a\n        value: v\n      - id: b\n        value: v\n        weight: heavy\n', 'gw.yaml');
+    assert.equal(res.ok, false);
+    assert.ok(!res.ok && res.errors.some((e) => /^gw\.yaml:10 providers\.openai\.keys\[1\]\.weight: .*number/.test(e)), !res.ok ? res.errors.join('\n') : '');
+  });
+  it('reports unset environment variables and unknown providers', () => {
+    const env = parseConfigText('providers:\n  p:\n    kind: openai\n    base_url: http://x\n    keys: [{id: a, value: "${NOPE_NOT_SET}"}]\n', 'c.yaml', {});
+    assert.ok(!env.ok && /c\.yaml:5 providers\.p\.keys\[0\]\.value: environment variable NOPE_NOT_SET is not set/.test(env.errors[0]), JSON.stringify(env));
+    const ref = parseConfigText('aliases:\n  fast: nope/model\n', 'c.yaml');
+    assert.ok(!ref.ok && ref.errors.some((e) => /aliases\.fast.*unknown provider 'nope'/.test(e)), JSON.stringify(ref));
+  });
+  it('reports YAML syntax errors with their line', () => {
+    const res = parseConfigText('providers:\n  p: [unclosed\n', 'c.yaml');
+    assert.ok(!res.ok && /^c\.yaml:\d+ /.test(res.errors[0]), JSON.stringify(res));
+  });
+});
+
+describe('hot reload', () => {
+  let alpha: Simulator;
+  let beta: Simulator;
+  let gw: Gateway;
+  let dir: string;
+  let file: string;
+  before(async () => {
+    [alpha, beta] = await sims({ protocol: 'openai', name: 'alpha' }, { protocol: 'openai', name: 'beta' });
+    dir = await mkdtemp(join(tmpdir(), 'switchyard-config-'));
+    file = join(dir, 'switchyard.yaml');
+    await writeFile(file, yamlFor(alpha, beta, 'alpha/m'));
+    const res = parseConfigText(yamlFor(alpha, beta, 'alpha/m'), file);
+    assert.ok(res.ok);
+    gw = await startGateway({ config: res.config, configPath: file, logger: quietLogger, host: '127.0.0.1', port: 0 });
+  });
+  after(async () => {
+    await closeAll(gw, [alpha, beta]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const who = async (): Promise<string> => {
+    const res = await client(gw).chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }] });
+    return /^\[(\w+)\]/.exec(res.choices[0].message.content ?? '')![1];
+  };
+
+  it('a broken file never replaces a working config; a valid one applies without restart', async () => {
+    assert.equal(await who(), 'alpha');
+    await writeFile(file, 'providers:\n  alpha: [this is: broken\n');
+    assert.deepEqual((await gw.reload()).length > 0, true, 'reload reports the error');
+    assert.equal(await who(), 'alpha', 'old config keeps serving');
+    await writeFile(file, yamlFor(alpha, beta, 'alpha/m').replace('kind: openai', 'kind: carrier-pigeon'));
+    assert.ok((await gw.reload()).some((e) => e.includes('providers.alpha.kind')));
+    assert.equal(await who(), 'alpha');
+
+    await writeFile(file, yamlFor(alpha, beta, 'beta/m2'));
+    await until(async () => (await who()) === 'beta');
+  });
+});
