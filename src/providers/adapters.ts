@@ -7,7 +7,6 @@ import { createOpenAIAdapter } from './openai/openai-adapter.js';
 import type { ProviderSettings } from './settings.js';
 import type { ProviderAdapter } from './types.js';
 
-export type { ReplyWithWarnings } from './anthropic/anthropic-adapter.js';
 export type { ProviderSettings } from './settings.js';
 
 export interface AdapterOptions {

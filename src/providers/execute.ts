@@ -92,6 +92,10 @@ export async function executeChain(
         ctx.replyHeaders['x-switchyard-provider'] = provider.name;
         ctx.replyHeaders['x-switchyard-model'] = target.model;
         ctx.replyHeaders['x-switchyard-attempts'] = String(attempts);
+        if (reply.warnings?.length) {
+          ctx.warnings.push(...reply.warnings);
+          ctx.replyHeaders['x-switchyard-warnings'] = reply.warnings.join('; ').replace(/[^\x20-\x7e]/g, '?').slice(0, 512);
+        }
         if (reply.kind === 'json') {
           health.succeed(Date.now(), latencyMs);
           ctx.usage = reply.usage;

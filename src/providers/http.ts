@@ -34,8 +34,8 @@ const num = (v: string | string[] | undefined): number | undefined => {
 
 export function rateLimitInfo(headers: UpstreamResponse['headers']): RateLimitInfo {
   return {
-    remainingRequests: num(headers['x-ratelimit-remaining-requests']),
-    remainingTokens: num(headers['x-ratelimit-remaining-tokens']),
+    remainingRequests: num(headers['x-ratelimit-remaining-requests'] ?? headers['anthropic-ratelimit-requests-remaining']),
+    remainingTokens: num(headers['x-ratelimit-remaining-tokens'] ?? headers['anthropic-ratelimit-tokens-remaining']),
     retryAfterS: parseRetryAfter(headers['retry-after']),
   };
 }

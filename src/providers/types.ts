@@ -40,12 +40,15 @@ export interface JsonReply {
   /** Exact bytes to send when the upstream body is already OpenAI format; otherwise undefined and the edge serialises `body`. */
   raw?: Buffer;
   usage?: Usage;
+  /** Request parameters the provider could not honour exactly (reported, never silently dropped). */
+  warnings?: string[];
 }
 
 export interface StreamReply {
   kind: 'stream';
   status: number;
   parts: AsyncIterable<StreamPart>;
+  warnings?: string[];
 }
 
 export type ProviderReply = JsonReply | StreamReply;

@@ -19,7 +19,6 @@ export const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
 
 /** A provider reply with the parameters the provider could not honour. */
-export type ReplyWithWarnings = ProviderReply & { warnings?: string[] };
 
 const CHAT_ONLY: ReadonlySet<Operation> = new Set<Operation>(['chat']);
 const AUTH_HEADERS = ['x-api-key', 'authorization', 'anthropic-version'];
@@ -31,7 +30,7 @@ export function createAnthropicAdapter(settings: ProviderSettings, nonRetryable:
   const defaultMaxTokens = settings.default_max_tokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS;
   const staticHeaders = cleanHeaders(settings.headers, AUTH_HEADERS);
 
-  async function call(req: UpstreamRequest): Promise<ReplyWithWarnings> {
+  async function call(req: UpstreamRequest): Promise<ProviderReply> {
     if (req.op !== 'chat') {
       throw new GatewayError({
         status: 400, message: `Provider ${name} (anthropic) does not serve ${req.op} requests`, type: 'invalid_request_error',
@@ -47,7 +46,7 @@ export function createAnthropicAdapter(settings: ProviderSettings, nonRetryable:
       provider: name, headers, body: JSON.stringify(request), signal: req.signal,
       timeoutMs: req.timeoutMs > 0 ? req.timeoutMs : settings.timeout_ms, nonRetryable, onHeaders: req.onHeaders,
     });
-    let reply: ReplyWithWarnings;
+    let reply: ProviderReply;
     if (!req.stream) {
       const { json } = await readJson(name, res, req.signal);
       const { body, usage } = convertAnthropicResponse(json as unknown as AnthropicResponse);

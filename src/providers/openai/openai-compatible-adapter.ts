@@ -34,13 +34,16 @@ export const OPENAI_PATHS: Readonly<Record<Operation, string>> = Object.freeze({
 
 const ALL_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>(['chat', 'completion', 'embedding']);
 
-/** Lower-cases header names and drops those in `drop`. */
+/** Headers the HTTP client sets itself; never forwarded. */
+const TRANSPORT_HEADERS: readonly string[] = ['content-type', 'content-length', 'host', 'connection', 'transfer-encoding'];
+
+/** Lower-cases header names and drops those in `drop` and the transport headers. */
 export function cleanHeaders(headers: Record<string, string> | undefined, drop: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   if (headers === undefined) return out;
   for (const [k, v] of Object.entries(headers)) {
     const key = k.toLowerCase();
-    if (!drop.includes(key) && key !== 'content-type' && key !== 'content-length' && key !== 'host') out[key] = v;
+    if (!drop.includes(key) && !TRANSPORT_HEADERS.includes(key)) out[key] = v;
   }
   return out;
 }
@@ -48,7 +51,9 @@ export function cleanHeaders(headers: Record<string, string> | undefined, drop: 
 export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant): ProviderAdapter {
   const { name, nonRetryable } = variant;
   const staticHeaders = cleanHeaders(variant.headers, variant.authHeaderNames);
-  const forwardedIsClean = (h: Record<string, string>): boolean => variant.authHeaderNames.every((n) => !(n in h));
+  const reserved = [...variant.authHeaderNames, ...TRANSPORT_HEADERS];
+  // Forwarded headers are already lower-cased by the edge; copy them only when they carry a reserved name.
+  const forwardedIsClean = (h: Record<string, string>): boolean => reserved.every((n) => !(n in h));
 
   async function call(req: UpstreamRequest): Promise<ProviderReply> {
     const stream = req.stream && req.op !== 'embedding';
