@@ -11,7 +11,11 @@ import { createRouteStage } from './pipeline/route-stage.js';
 import { runPipeline } from './pipeline/run.js';
 import type { Stage } from './pipeline/stage.js';
 import { executeChain } from './providers/execute.js';
-import { HealthRegistry } from './providers/health-registry.js';
+import type { HealthRegistry } from './providers/health-registry.js';
+import { rulesAdminRouter } from './rules/index.js';
+import { createRuleDecider, explainRoute, type RuleDeciderDeps } from './pipeline/rules-decider.js';
+import { gatewayAdminRouter } from './server/admin-routes.js';
+import { createServices, type Services } from './services.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { buildRuntime, listModels, type Runtime } from './runtime.js';
 import { createApp, type GatewayHandle, type RequestOutcome } from './server/app.js';
@@ -32,6 +36,7 @@ export interface Gateway {
   readonly server: Server;
   readonly logger: Logger;
   readonly registry: HealthRegistry;
+  readonly services: Services;
   runtime(): Runtime;
   /** Applies a new config whole or throws with `errors` and keeps the old one. */
   apply(config: Config): Promise<void>;
@@ -42,18 +47,49 @@ export interface Gateway {
 
 interface Live {
   rt: Runtime;
+  deciderDeps: RuleDeciderDeps;
   stages: Stage[];
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const logger = opts.logger ?? createLogger(opts.config.logging.level);
-  const registry = new HealthRegistry(opts.config.balancing, opts.config.circuit);
+  const services = await createServices(opts.config, logger);
+  const { registry, rules } = services;
+
+  // Health is read by rules only when referenced; one snapshot serves all requests for a short while.
+  let healthAt = 0;
+  let healthSnap: ReturnType<HealthRegistry['snapshot']> = {};
+  const health = (): ReturnType<HealthRegistry['snapshot']> => {
+    const now = Date.now();
+    if (now - healthAt > 250) {
+      healthSnap = registry.snapshot(now);
+      healthAt = now;
+    }
+    return healthSnap;
+  };
 
   const build = (config: Config): Live => {
-    const rt = buildRuntime(config, registry);
-    return { rt, stages: [createRouteStage(rt.table)] };
+    const rt = buildRuntime(config);
+    const providerNames = new Set(rt.providers.keys());
+    const deciderDeps: RuleDeciderDeps = {
+      ruleSet: () => rules.current(),
+      inputs: () => ({ providers: providerNames, health }),
+      onError: services.ruleErrors.report,
+    };
+    return { rt, deciderDeps, stages: [createRouteStage(rt.table, createRuleDecider(deciderDeps))] };
   };
-  let live = build(opts.config);
+  const goLive = (next: Live): void => {
+    registry.sync(next.rt.keyLayout, next.rt.config.balancing, next.rt.config.circuit);
+    live = next;
+  };
+  let live: Live;
+  try {
+    live = build(opts.config);
+  } catch (err) {
+    await services.close();
+    throw err;
+  }
+  goLive(live);
 
   const handle: GatewayHandle = {
     bodyLimit: () => live.rt.config.server.body_limit,
@@ -90,6 +126,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   };
 
+  let reloadFile: () => Promise<string[]> = () => Promise.resolve([]);
+  handle.adminRoutes = [
+    gatewayAdminRouter({
+      authenticate: (a) => handle.authenticate(a),
+      explain: (ctx) => explainRoute(ctx, live.rt.table, live.deciderDeps),
+      reload: () => reloadFile(),
+    }),
+    rulesAdminRouter(rules),
+  ];
   const app = createApp(handle);
   const server = createServer({ keepAliveTimeout: 65_000 }, app);
   const host = opts.host ?? opts.config.server.host;
@@ -104,10 +149,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
 
+  // Validate and build everything first; the services' parts (rules) are checked and installed next; only then go live.
   const apply = async (config: Config): Promise<void> => {
-    live = build(config); // build throws before anything is swapped
+    const next = build(config);
+    services.applyConfig(config);
+    goLive(next);
   };
   const watcher: ConfigWatcher | undefined = opts.configPath ? watchConfig(opts.configPath, apply, logger) : undefined;
+  if (watcher) reloadFile = () => watcher.reload();
 
   const close = async (): Promise<void> => {
     watcher?.close();
@@ -124,6 +173,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       });
       server.closeIdleConnections();
     });
+    await services.close();
   };
 
   logger.info({ url, providers: Object.keys(opts.config.providers) }, 'switchyard listening');
@@ -133,6 +183,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     server,
     logger,
     registry,
+    services,
     runtime: () => live.rt,
     apply,
     reload: () => watcher?.reload() ?? Promise.resolve([]),

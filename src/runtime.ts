@@ -5,7 +5,6 @@
 import type { Config } from './config/schema.js';
 import { createAdapter } from './providers/adapters.js';
 import type { ExecuteSettings, ProviderRuntime } from './providers/execute.js';
-import type { HealthRegistry } from './providers/health-registry.js';
 import type { Target } from './pipeline/context.js';
 import { parseTarget, type ModelTable, type WeightedTarget } from './pipeline/resolve-target.js';
 
@@ -14,11 +13,14 @@ export interface Runtime {
   readonly providers: ReadonlyMap<string, ProviderRuntime>;
   readonly table: ModelTable;
   readonly execute: ExecuteSettings;
+  /** Provider → key ids, for aligning the health registry when this runtime goes live. */
+  readonly keyLayout: Readonly<Record<string, string[]>>;
 }
 
 const toTarget = (s: string): Target => parseTarget(s)!;
 
-export function buildRuntime(config: Config, registry: HealthRegistry): Runtime {
+/** Pure: builds everything from the config without touching shared state, so a failure changes nothing. */
+export function buildRuntime(config: Config): Runtime {
   const nonRetryable = new Set(config.routing.non_retryable_statuses);
   const providers = new Map<string, ProviderRuntime>();
   const layout: Record<string, string[]> = {};
@@ -27,7 +29,6 @@ export function buildRuntime(config: Config, registry: HealthRegistry): Runtime 
     providers.set(name, { name, adapter, keys: p.keys.map((k) => ({ ...k })), timeoutMs: p.timeout_ms });
     layout[name] = p.keys.map((k) => k.id);
   }
-  registry.sync(layout, config.balancing, config.circuit);
 
   const bareModels = new Map<string, Target[]>();
   for (const [name, p] of Object.entries(config.providers)) {
@@ -54,6 +55,7 @@ export function buildRuntime(config: Config, registry: HealthRegistry): Runtime 
       deadlineMs: config.routing.deadline_ms,
       floorShare: config.balancing.floor_share,
     },
+    keyLayout: layout,
   };
 }
 

@@ -101,3 +101,12 @@ export const loggingSchema = z.object({
   /** Log prompt text (off by default; prompts may hold personal data). */
   log_prompts: z.boolean().default(false),
 }).strict();
+
+/** Shared state for several instances: when `url` is set, rules, governance and (with cache.store: redis) the cache use it. */
+export const redisSchema = z.object({
+  url: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional(),
+  /** Prefix for every key this deployment writes. */
+  key_prefix: z.string().min(1).default('switchyard:'),
+  /** Connection attempt timeout (ms). */
+  connect_timeout_ms: positiveInt.default(2000),
+}).strict();

@@ -62,7 +62,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
-    return { ok: false, errors: doc.errors.map((e) => `${file}:${e.linePos?.[0]?.line ?? '?'} ${e.message.split('\n')[0]}`) };
+    return { ok: false, errors: doc.errors.map((e) => `${file}:${lines.linePos(e.pos[0]).line} ${e.message.split("\n")[0]}`) };
   }
   const missing: Array<{ path: (string | number)[]; name: string }> = [];
   substituteEnv(doc.contents, [], env, missing);

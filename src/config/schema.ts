@@ -3,7 +3,8 @@
  * accepted or refused whole.
  */
 import { z } from 'zod';
-import { aliasSchema, balancingSchema, circuitSchema, loggingSchema, providerSchema, routingSchema, serverSchema } from './core-schema.js';
+import { rulesConfigSchema } from '../rules/config.js';
+import { aliasSchema, balancingSchema, circuitSchema, loggingSchema, providerSchema, redisSchema, routingSchema, serverSchema } from './core-schema.js';
 
 export const configSchema = z.object({
   server: serverSchema.default(serverSchema.parse({})),
@@ -13,6 +14,8 @@ export const configSchema = z.object({
   balancing: balancingSchema.default(balancingSchema.parse({})),
   circuit: circuitSchema.default(circuitSchema.parse({})),
   logging: loggingSchema.default(loggingSchema.parse({})),
+  redis: redisSchema.default(redisSchema.parse({})),
+  rules: rulesConfigSchema,
 }).strict().superRefine((cfg, ctx) => {
   // Cross-references: every provider/model named by an alias or fallback must name a configured provider.
   const check = (target: string, path: (string | number)[]): void => {
@@ -24,6 +27,12 @@ export const configSchema = z.object({
     alias.targets.forEach((t, i) => check(t.target, ['aliases', name, 'targets', i]));
     alias.fallbacks.forEach((t, i) => check(t, ['aliases', name, 'fallbacks', i]));
   }
+  cfg.rules.forEach((rule, i) => {
+    rule.targets.forEach((t, j) => {
+      if (!(t.provider in cfg.providers)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'targets', j, 'provider'], message: `unknown provider '${t.provider}'` });
+    });
+    (rule.fallbacks ?? []).forEach((t, j) => check(t, ['rules', i, 'fallbacks', j]));
+  });
   for (const [from, chain] of Object.entries(cfg.routing.fallbacks)) {
     chain.forEach((t, i) => check(t, ['routing', 'fallbacks', from, i]));
   }

@@ -33,7 +33,8 @@ describe('one OpenAI client, three provider protocols', () => {
     });
     assert.equal(res.object, 'chat.completion');
     assert.equal(res.choices[0].finish_reason, 'tool_calls');
-    assert.equal(res.choices[0].message.tool_calls?.[0].function.name, 'weather');
+    const call = res.choices[0].message.tool_calls?.[0];
+    assert.equal(call?.type === 'function' ? call.function.name : undefined, 'weather');
     assert.ok(res.usage!.prompt_tokens > 0);
     const sent = claude.requests.at(-1)!;
     assert.equal(sent.path, '/v1/messages');

@@ -119,6 +119,6 @@ describe('OpenAI-compatible proxy through the official client', () => {
     assert.equal(health.status, 200);
     const ready = await fetch(`${gw.url}/ready`);
     assert.equal(ready.status, 200);
-    assert.equal((await ready.json()).providers, 2);
+    assert.equal(((await ready.json()) as { providers: number }).providers, 2);
   });
 });

@@ -1,0 +1,303 @@
+/**
+ * The variable catalogue: the one place that declares every CEL variable a routing rule may read — its name, CEL type,
+ * default, description and the group that fills it. The CEL environment, the type checker, the lazy variable builder and
+ * the docs table are all derived from this list.
+ *
+ * Adding a variable = one entry in VARIABLES (with `get` reading it from its group's source) plus, when the group does not
+ * yet carry the fact, a field in that group's loader below.
+ */
+import type { RequestContext } from '../pipeline/context.js';
+
+/** CEL types used by the catalogue (the strings the CEL environment understands). */
+export type CelType =
+  | 'string'
+  | 'int'
+  | 'double'
+  | 'bool'
+  | 'map<string, string>'
+  | 'map<string, dyn>'
+  | 'map<string, double>'
+  | 'map<string, map<string, dyn>>';
+
+/** Circuit state of a provider as seen by routing. */
+export type ProviderState = 'healthy' | 'degraded' | 'open' | 'half_open';
+
+/** Health facts for one provider. */
+export interface ProviderHealth {
+  state: ProviderState;
+  error_rate: number;
+  p50_ms: number;
+  p95_ms: number;
+  available_keys: number;
+}
+
+/** Provider name → health facts. */
+export type HealthSnapshot = Readonly<Record<string, ProviderHealth>>;
+
+/** Usage of the caller's limits, in percent (0..100, above 100 when over). */
+export interface CapacityFacts {
+  budget_used?: number;
+  tokens_used?: number;
+  requests_used?: number;
+}
+
+/** Semantic classification of the request. */
+export interface SemanticFacts {
+  /** Best intent, or "none"/"" when nothing cleared the threshold. */
+  intent: string;
+  score: number;
+  margin: number;
+  /** Top-k intents with their scores. */
+  intents?: Readonly<Record<string, number>>;
+  /** Metadata attached to the winning intent's reference prompts. */
+  metadata?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What the pipeline supplies to fill the variables. Request and caller facts come from the RequestContext; the expensive
+ * groups are async getters, called only when an enabled rule references one of their variables.
+ */
+export interface VariableInputs {
+  /** Known provider names: a requested model "p/m" is split into provider "p" and model "m" only when p is known. */
+  providers?: ReadonlySet<string>;
+  capacity?: () => Promise<CapacityFacts>;
+  health?: HealthSnapshot | (() => HealthSnapshot);
+  semantic?: () => Promise<SemanticFacts | undefined>;
+  cacheSimilarity?: () => Promise<number>;
+}
+
+/** The loaded sources, one per group; only the groups some referenced variable belongs to are loaded. */
+interface Sources {
+  request: RequestFacts;
+  caller: RequestContext['caller'];
+  capacity: CapacityFacts;
+  health: HealthSnapshot;
+  semantic: SemanticFacts | undefined;
+  cache: number | undefined;
+}
+
+export type VariableGroup = keyof Sources;
+
+/** Groups whose loading costs real work (an embedding, a Redis read, a cache probe): rules reading them run last-resort lazy. */
+export const EXPENSIVE_GROUPS: ReadonlySet<VariableGroup> = new Set<VariableGroup>(['capacity', 'semantic', 'cache']);
+
+interface RequestFacts {
+  ctx: RequestContext;
+  provider: string;
+  model: string;
+}
+
+export interface VariableDeclaration<G extends VariableGroup = VariableGroup> {
+  readonly name: string;
+  readonly type: CelType;
+  readonly group: G;
+  /** The value when the group's source is absent; shown in the docs. */
+  readonly default: unknown;
+  readonly description: string;
+  /** Reads the value from the group's loaded source (already in CEL runtime form: int → bigint). */
+  readonly get: (source: NonNullable<Sources[G]>) => unknown;
+}
+
+const decl = <G extends VariableGroup>(d: VariableDeclaration<G>): VariableDeclaration => d as unknown as VariableDeclaration;
+const pct = (v: number | undefined): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
+
+/** Every variable, in docs order. */
+export const VARIABLES: readonly VariableDeclaration[] = [
+  // request
+  decl({ name: 'request_type', type: 'string', group: 'request', default: '', get: (s) => s.ctx.requestType,
+    description: 'chat_completion | chat_completion_stream | text_completion | embedding' }),
+  decl({ name: 'model', type: 'string', group: 'request', default: '', get: (s) => s.model,
+    description: 'Requested model or alias (without the provider prefix when given as provider/model)' }),
+  decl({ name: 'provider', type: 'string', group: 'request', default: '', get: (s) => s.provider,
+    description: 'Provider part of the requested model when given as provider/model, else ""' }),
+  decl({ name: 'headers', type: 'map<string, string>', group: 'request', default: {}, get: (s) => s.ctx.headers,
+    description: 'Request headers, lower-cased keys' }),
+  decl({ name: 'params', type: 'map<string, dyn>', group: 'request', default: {}, get: (s) => bodyParams(s.ctx.body),
+    description: 'Body parameters (temperature, max_tokens, top_p, stream, n, ...); arrays (tools, stop, ...) as their length' }),
+  decl({ name: 'message_count', type: 'int', group: 'request', default: 0, get: (s) => BigInt(messageCount(s.ctx.body)),
+    description: 'Number of chat messages (prompts / inputs for completions and embeddings)' }),
+  decl({ name: 'prompt_chars', type: 'int', group: 'request', default: 0, get: (s) => BigInt(promptChars(s.ctx.body)),
+    description: 'Characters of prompt text across all messages / prompts / inputs' }),
+  decl({ name: 'user', type: 'string', group: 'request', default: '', get: (s) => str(s.ctx.body['user']),
+    description: 'The OpenAI `user` field' }),
+  // caller
+  decl({ name: 'virtual_key_id', type: 'string', group: 'caller', default: '', get: (c) => c.virtualKeyId,
+    description: 'Virtual key id ("" when anonymous)' }),
+  decl({ name: 'virtual_key_name', type: 'string', group: 'caller', default: '', get: (c) => c.virtualKeyName,
+    description: 'Virtual key name' }),
+  decl({ name: 'team_id', type: 'string', group: 'caller', default: '', get: (c) => c.teamId, description: 'Team id' }),
+  decl({ name: 'team_name', type: 'string', group: 'caller', default: '', get: (c) => c.teamName, description: 'Team name' }),
+  decl({ name: 'customer_id', type: 'string', group: 'caller', default: '', get: (c) => c.customerId,
+    description: 'Customer id' }),
+  decl({ name: 'customer_name', type: 'string', group: 'caller', default: '', get: (c) => c.customerName,
+    description: 'Customer name' }),
+  // capacity
+  decl({ name: 'budget_used', type: 'double', group: 'capacity', default: 0, get: (c) => pct(c.budget_used),
+    description: 'Budget used by the caller, percent (0..100+)' }),
+  decl({ name: 'tokens_used', type: 'double', group: 'capacity', default: 0, get: (c) => pct(c.tokens_used),
+    description: 'Token rate limit used, percent' }),
+  decl({ name: 'requests_used', type: 'double', group: 'capacity', default: 0, get: (c) => pct(c.requests_used),
+    description: 'Request rate limit used, percent' }),
+  // health
+  decl({ name: 'health', type: 'map<string, map<string, dyn>>', group: 'health', default: {}, get: healthForCel,
+    description: 'provider → {state (healthy|degraded|open|half_open), error_rate, p50_ms, p95_ms, available_keys (int)}' }),
+  // semantic
+  decl({ name: 'intent', type: 'string', group: 'semantic', default: '', get: (s) => (s.intent === 'none' ? '' : s.intent),
+    description: 'Best intent; "" when not computed or below threshold' }),
+  decl({ name: 'intent_score', type: 'double', group: 'semantic', default: 0, get: (s) => s.score,
+    description: 'Similarity of the best intent (0..1)' }),
+  decl({ name: 'intent_margin', type: 'double', group: 'semantic', default: 0, get: (s) => s.margin,
+    description: 'Score gap between the best and second intent' }),
+  decl({ name: 'intents', type: 'map<string, double>', group: 'semantic', default: {}, get: (s) => s.intents ?? EMPTY,
+    description: 'Top-k intents → score' }),
+  decl({ name: 'intent_metadata', type: 'map<string, dyn>', group: 'semantic', default: {}, get: (s) => s.metadata ?? EMPTY,
+    description: 'Metadata of the best intent' }),
+  decl({ name: 'cache_similarity', type: 'double', group: 'cache', default: 0, get: (v) => v,
+    description: 'Similarity of the nearest semantic-cache entry in the request\'s partition (0 when none)' }),
+];
+
+export const VARIABLES_BY_NAME: ReadonlyMap<string, VariableDeclaration> = new Map(VARIABLES.map((v) => [v.name, v]));
+
+/** The CEL runtime value of a declaration's default (int defaults become bigint). */
+export function defaultValue(v: VariableDeclaration): unknown {
+  return v.type === 'int' ? BigInt(v.default as number) : v.default;
+}
+
+const groupCache = new WeakMap<ReadonlySet<string>, ReadonlySet<VariableGroup>>();
+
+/** Groups a set of variable names touches (cached per set). */
+export function groupsOf(names: ReadonlySet<string>): ReadonlySet<VariableGroup> {
+  const hit = groupCache.get(names);
+  if (hit) return hit;
+  const out = new Set<VariableGroup>();
+  for (const n of names) {
+    const v = VARIABLES_BY_NAME.get(n);
+    if (v) out.add(v.group);
+  }
+  groupCache.set(names, out);
+  return out;
+}
+
+type Loaded = { [G in VariableGroup]?: Sources[G] };
+
+/** Loads one group: synchronously when its source is at hand, else returns the pending load. */
+function loadGroup(g: VariableGroup, ctx: RequestContext, inputs: VariableInputs, out: Loaded): Promise<void> | undefined {
+  switch (g) {
+    case 'request': out.request = requestFacts(ctx, inputs.providers); return undefined;
+    case 'caller': out.caller = ctx.caller; return undefined;
+    case 'health': out.health = typeof inputs.health === 'function' ? inputs.health() : inputs.health; return undefined;
+    case 'capacity': return inputs.capacity?.().then((v) => void (out.capacity = v));
+    case 'semantic': return inputs.semantic?.().then((v) => void (out.semantic = v));
+    case 'cache': return inputs.cacheSimilarity?.().then((v) => void (out.cache = v));
+  }
+}
+
+const ALL_GROUPS: ReadonlySet<VariableGroup> = new Set(VARIABLES.map((v) => v.group));
+
+/**
+ * Builds the CEL activation for one request. Only the groups of `references` (default: every variable) are loaded, and
+ * the async groups run concurrently; unreferenced variables are absent from the result.
+ */
+export async function buildVariables(
+  ctx: RequestContext,
+  inputs: VariableInputs,
+  references?: ReadonlySet<string>,
+): Promise<Record<string, unknown>> {
+  const loaded: Loaded = {};
+  let pending: Promise<void>[] | undefined;
+  for (const g of references ? groupsOf(references) : ALL_GROUPS) {
+    const p = loadGroup(g, ctx, inputs, loaded);
+    if (p) (pending ??= []).push(p);
+  }
+  if (pending) await (pending.length === 1 ? pending[0] : Promise.all(pending));
+  const vars: Record<string, unknown> = {};
+  for (const v of VARIABLES) {
+    if (references && !references.has(v.name)) continue;
+    const source = loaded[v.group];
+    vars[v.name] = source === undefined ? defaultValue(v) : (v.get as (s: unknown) => unknown)(source);
+  }
+  return vars;
+}
+
+/** Renders the catalogue as a markdown table (docs/rules.md embeds it). */
+export function renderVariablesTable(): string {
+  const rows = VARIABLES.map((v) => {
+    const def = JSON.stringify(v.default);
+    return `| \`${v.name}\` | \`${v.type}\` | ${v.group} | \`${def}\` | ${v.description.replace(/\|/g, '\\|')} |`;
+  });
+  return ['| variable | CEL type | group | default | description |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+// ---- request fact extraction (pure) ----
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function requestFacts(ctx: RequestContext, providers: ReadonlySet<string> | undefined): RequestFacts {
+  const slash = ctx.model.indexOf('/');
+  if (slash > 0) {
+    const p = ctx.model.slice(0, slash);
+    if (!providers || providers.has(p)) return { ctx, provider: p, model: ctx.model.slice(slash + 1) };
+  }
+  return { ctx, provider: '', model: ctx.model };
+}
+
+/** Body fields that carry prompt content or have their own variable; never exposed through `params`. */
+const NOT_PARAMS = new Set(['messages', 'prompt', 'input', 'model', 'user', 'suffix']);
+
+function bodyParams(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in body) {
+    if (NOT_PARAMS.has(key)) continue;
+    const v = body[key];
+    if (v === undefined) continue;
+    out[key] = Array.isArray(v) ? BigInt(v.length) : v;
+  }
+  return out;
+}
+
+function messageCount(body: Readonly<Record<string, unknown>>): number {
+  const m = body['messages'] ?? body['prompt'] ?? body['input'];
+  if (Array.isArray(m)) return m.length;
+  return typeof m === 'string' ? 1 : 0;
+}
+
+function contentChars(c: unknown): number {
+  if (typeof c === 'string') return c.length;
+  if (!Array.isArray(c)) return 0;
+  let n = 0;
+  for (const part of c) {
+    if (typeof part === 'string') n += part.length;
+    else if (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string') {
+      n += (part as { text: string }).text.length;
+    }
+  }
+  return n;
+}
+
+function promptChars(body: Readonly<Record<string, unknown>>): number {
+  const messages = body['messages'];
+  if (Array.isArray(messages)) {
+    let n = 0;
+    for (const m of messages) if (m && typeof m === 'object') n += contentChars((m as { content?: unknown }).content);
+    return n;
+  }
+  return contentChars(body['prompt'] ?? body['input']);
+}
+
+function healthForCel(h: HealthSnapshot): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const name in h) {
+    const p = h[name]!;
+    out[name] = {
+      state: p.state,
+      error_rate: p.error_rate,
+      p50_ms: p.p50_ms,
+      p95_ms: p.p95_ms,
+      available_keys: BigInt(Math.trunc(p.available_keys)),
+    };
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+/**
+ * Long-lived services that outlive config reloads: the shared Redis connection, the rule manager, the health registry.
+ * Created once at start from the first config; each owns its own reload path.
+ */
+import { createClient, type RedisClientType } from 'redis';
+import type { Config } from './config/schema.js';
+import type { Logger } from './observability/logger.js';
+import { HealthRegistry } from './providers/health-registry.js';
+import { MemoryRuleStore, RedisRuleStore, RuleErrorReporter, RuleManager, RuleSetError, formatProblems } from './rules/index.js';
+
+export interface Services {
+  readonly redis: RedisClientType | undefined;
+  readonly registry: HealthRegistry;
+  readonly rules: RuleManager;
+  readonly ruleErrors: RuleErrorReporter;
+  /** Re-applies the config-file parts the services own; throws `{ errors }` and changes nothing when they are invalid. */
+  applyConfig(config: Config): void;
+  close(): Promise<void>;
+}
+
+/** Connects to Redis with fail-fast commands while disconnected, and reconnects in the background. */
+export async function connectRedis(url: string, connectTimeoutMs: number, logger: Logger): Promise<RedisClientType> {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+  }) as RedisClientType;
+  let lastLogged = 0;
+  client.on('error', (err: Error) => {
+    if (Date.now() - lastLogged > 10_000) {
+      lastLogged = Date.now();
+      logger.warn({ err: err.message }, 'redis connection error; state falls back as configured until it returns');
+    }
+  });
+  await client.connect();
+  return client;
+}
+
+export class ConfigRefused extends Error {
+  constructor(readonly errors: string[]) {
+    super(errors.join('; '));
+    this.name = 'ConfigRefused';
+  }
+}
+
+export async function createServices(config: Config, logger: Logger): Promise<Services> {
+  const redis = config.redis.url ? await connectRedis(config.redis.url, config.redis.connect_timeout_ms, logger) : undefined;
+  const prefix = config.redis.key_prefix;
+  const registry = new HealthRegistry(config.balancing, config.circuit);
+  const ruleErrors = new RuleErrorReporter({ logger });
+  const providerNames = (c: Config): Set<string> => new Set(Object.keys(c.providers));
+  let rules: RuleManager;
+  try {
+    rules = await RuleManager.create({
+      store: redis ? new RedisRuleStore(redis, prefix) : new MemoryRuleStore(),
+      fileRules: config.rules,
+      knownProviders: providerNames(config),
+      logger,
+    });
+  } catch (err) {
+    await redis?.quit().catch(() => undefined);
+    if (err instanceof RuleSetError) throw new ConfigRefused(err.problems.map((p) => formatProblems([p])));
+    throw err;
+  }
+  return {
+    redis,
+    registry,
+    rules,
+    ruleErrors,
+    applyConfig(next) {
+      const res = rules.setFileRules(next.rules, { knownProviders: providerNames(next) });
+      if (!res.ok) throw new ConfigRefused(res.problems.map((p) => formatProblems([p])));
+    },
+    async close() {
+      await rules.close();
+      if (redis?.isOpen) await redis.quit().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { routeRequest } from '../../src/rules/route.js';
+import { buildVariables, renderVariablesTable, VARIABLES } from '../../src/rules/variables.js';
+import { celEnvironment } from '../../src/rules/cel.js';
+import { compiled, ctxOf } from './helpers.js';
+
+const body = {
+  model: 'openai/gpt-4o',
+  messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: 'hello' }, { type: 'image_url', image_url: { url: 'x' } }] }],
+  temperature: 0.2,
+  max_tokens: 100,
+  stream: true,
+  tools: [{ type: 'function' }, { type: 'function' }],
+  user: 'u-42',
+};
+
+test('request and caller variables are read from the context', async () => {
+  const ctx = ctxOf(body, { headers: { 'x-tier': 'gold' }, caller: { teamId: 't1', teamName: 'ML', customerId: 'c1' } });
+  const v = await buildVariables(ctx, { providers: new Set(['openai']) });
+  assert.equal(v['request_type'], 'chat_completion_stream');
+  assert.equal(v['model'], 'gpt-4o');
+  assert.equal(v['provider'], 'openai');
+  assert.deepEqual(v['headers'], { 'x-tier': 'gold' });
+  assert.deepEqual(v['params'], { temperature: 0.2, max_tokens: 100, stream: true, tools: 2n });
+  assert.equal(v['message_count'], 2n);
+  assert.equal(v['prompt_chars'], 13n);
+  assert.equal(v['user'], 'u-42');
+  assert.equal(v['team_name'], 'ML');
+  assert.equal(v['virtual_key_id'], '');
+  assert.equal(v['budget_used'], 0);
+  assert.equal(v['intent'], '');
+  assert.deepEqual(v['health'], {});
+  // An unknown prefix is part of the model name.
+  const v2 = await buildVariables(ctxOf({ ...body, model: 'meta-llama/Llama-3' }), { providers: new Set(['openai']) }, new Set(['model', 'provider']));
+  assert.deepEqual(v2, { model: 'meta-llama/Llama-3', provider: '' });
+});
+
+test('only referenced groups are loaded: no embedding, cache probe or capacity read otherwise', async () => {
+  const calls: string[] = [];
+  const inputs = {
+    semantic: async () => (calls.push('semantic'), { intent: 'code', score: 0.9, margin: 0.3, intents: { code: 0.9, chat: 0.6 } }),
+    cacheSimilarity: async () => (calls.push('cache'), 0.97),
+    capacity: async () => (calls.push('capacity'), { budget_used: 50, tokens_used: 10 }),
+    health: () => (calls.push('health'), { openai: { state: 'open' as const, error_rate: 0.5, p50_ms: 200, p95_ms: 900, available_keys: 0 } }),
+  };
+  const ctx = ctxOf(body);
+  const v = await buildVariables(ctx, inputs, new Set(['model', 'intent_score']));
+  assert.deepEqual(calls, ['semantic']);
+  assert.deepEqual(Object.keys(v).sort(), ['intent_score', 'model']);
+
+  const set = compiled([
+    { name: 'cheap', cel_expression: 'params.temperature < 0.5', targets: [{ provider: 'p', model: 'm' }] },
+    { name: 'team-only', cel_expression: 'intent == "code"', targets: [{ provider: 'p', model: 'm' }], scope: 'team', scope_id: 't9' },
+  ]);
+  calls.length = 0;
+  await routeRequest(set, ctx, inputs);
+  assert.deepEqual(calls, [], 'a team rule that cannot apply must not trigger an embedding');
+  await routeRequest(set, ctxOf(body, { caller: { teamId: 't9' } }), inputs);
+  assert.deepEqual(calls, ['semantic']);
+
+  const all = await buildVariables(ctx, inputs);
+  assert.equal(all['cache_similarity'], 0.97);
+  assert.equal(all['tokens_used'], 10);
+  assert.equal(all['requests_used'], 0);
+  assert.deepEqual(all['health'], { openai: { state: 'open', error_rate: 0.5, p50_ms: 200, p95_ms: 900, available_keys: 0n } });
+  assert.deepEqual(all['intents'], { code: 0.9, chat: 0.6 });
+});
+
+test('semantic, health and capacity variables work in expressions', async () => {
+  const set = compiled([
+    { name: 'down', cel_expression: 'health["openai"].state == "open" && health.openai.available_keys == 0', targets: [{ provider: 'anthropic', model: 'c' }], priority: 1 },
+    { name: 'code', cel_expression: 'intent == "code" && intent_margin > 0.2 && intents["chat"] < 0.7', targets: [{ provider: 'p', model: 'coder' }], priority: 2 },
+  ]);
+  const inputs = {
+    semantic: async () => ({ intent: 'code', score: 0.9, margin: 0.3, intents: { code: 0.9, chat: 0.6 } }),
+    health: { openai: { state: 'healthy' as const, error_rate: 0, p50_ms: 100, p95_ms: 300, available_keys: 2 } },
+  };
+  assert.equal((await routeRequest(set, ctxOf(body), inputs)).decision.rule, 'code');
+  const down = { ...inputs, health: { openai: { ...inputs.health.openai, state: 'open' as const, available_keys: 0 } } };
+  assert.equal((await routeRequest(set, ctxOf(body), down)).decision.rule, 'down');
+});
+
+test('every declared default has the declared CEL type (checked by the CEL environment)', () => {
+  const env = celEnvironment();
+  for (const v of VARIABLES) {
+    const value = v.type === 'int' ? BigInt(v.default as number) : v.default;
+    assert.doesNotThrow(() => env.parse(`${v.name} == ${v.name}`)({ ...Object.fromEntries(VARIABLES.map((x) => [x.name, x.type === 'int' ? 0n : x.default])), [v.name]: value }), v.name);
+  }
+});
+
+test('the docs table lists every variable and docs/rules.md embeds the current table', async () => {
+  const table = renderVariablesTable();
+  for (const v of VARIABLES) assert.ok(table.includes(`| \`${v.name}\` | \`${v.type}\``), v.name);
+  const doc = await readFile(new URL('../../docs/rules.md', import.meta.url), 'utf8');
+  assert.ok(doc.includes(table), 'docs/rules.md is out of date: run `node --import tsx src/rules/render-docs.ts`');
+});
+
+test('cheap rules ahead of an expensive one decide without loading it; errors are counted once', async () => {
+  const { evaluate, seededRandom } = await import('../../src/rules/engine.js');
+  const set = compiled([
+    { name: 'embed', cel_expression: 'request_type == "embedding"', targets: [{ provider: 'tei', model: 'bge' }], priority: 1 },
+    { name: 'tier', cel_expression: 'headers["x-tier"] == "gold"', targets: [{ provider: 'gold', model: 'm' }], priority: 2 },
+    { name: 'code', cel_expression: 'intent == "code"', targets: [{ provider: 'coder', model: 'm' }], priority: 3 },
+    { name: 'rest', cel_expression: 'message_count > 0', targets: [{ provider: 'a', model: 'm', weight: 0.5 }, { provider: 'b', model: 'm', weight: 0.5 }], priority: 4 },
+  ]);
+  let semanticCalls = 0;
+  const inputs = { semantic: async () => (semanticCalls++, { intent: 'code', score: 0.9, margin: 0.2 }) };
+  const errors: string[] = [];
+  const onError = (r: { name: string }) => errors.push(r.name);
+
+  const emb = await routeRequest(set, ctxOf({ model: 'e', input: 'x' }, { requestType: 'embedding' }), inputs, { onError });
+  assert.equal(emb.decision.rule, 'embed');
+  assert.equal(semanticCalls, 0);
+  assert.deepEqual(errors, []);
+
+  const chat = await routeRequest(set, ctxOf(body), inputs, { onError });
+  assert.equal(chat.decision.rule, 'code');
+  assert.equal(semanticCalls, 1);
+  assert.deepEqual(errors, ['tier'], 'the missing header fails once, not once per pass');
+
+  // Same decisions as evaluating with every variable loaded, over many requests and seeds.
+  for (let seed = 0; seed < 40; seed++) {
+    const headers: Record<string, string> = seed % 3 === 0 ? { 'x-tier': 'gold' } : {};
+    const intent = seed % 2 === 0 ? 'code' : 'chat';
+    const ctx = ctxOf(seed % 5 === 0 ? { model: 'e', input: 'x' } : body, { headers, requestType: seed % 5 === 0 ? 'embedding' : 'chat_completion' });
+    const inp = { semantic: async () => ({ intent, score: 0.8, margin: 0.1 }) };
+    const lazy = await routeRequest(set, ctx, inp, { rng: seededRandom(seed) });
+    const full = evaluate(set, await buildVariables(ctx, inp), ctx.caller, { rng: seededRandom(seed) });
+    assert.deepEqual(lazy.decision, full, `seed ${seed}`);
+  }
+});
