@@ -1,0 +1,72 @@
+/**
+ * The `cache` section of the config file. Every key has a default, so the whole section may be omitted.
+ */
+import { z } from 'zod';
+
+const unit = z.number().min(0).max(1);
+
+export const guardConfigSchema = z.object({
+  /** Run the false-hit guard on semantic candidates. */
+  enabled: z.boolean().default(true),
+  /** Reject when quantities, dates or ordinals differ ("3 years" vs "5 years"). */
+  numbers: z.boolean().default(true),
+  /** Reject when one side is negated and the other is not. */
+  negation: z.boolean().default(true),
+  /** Reject when the question words differ (why vs how, how vs how many). */
+  question_word: z.boolean().default(false),
+  /** Reject when a named entity appears on one side only, or shared entities appear in a different order. */
+  entities: z.boolean().default(true),
+  /** Reject when more than `max_unmatched_content_words` content words appear on one side only. */
+  content_words: z.boolean().default(true),
+  max_unmatched_content_words: z.number().int().min(0).max(20).default(4),
+  /** Each content word found on one side only raises the similarity a candidate needs by this much. */
+  unmatched_word_penalty: z.number().min(0).max(1).default(0),
+}).strict();
+
+export const cacheConfigSchema = z.object({
+  /** Off by default: serving stored answers changes what apps see, so an operator opts in. */
+  enabled: z.boolean().default(false),
+  /** Where entries live: this process only, or Redis shared by every instance. */
+  store: z.enum(['memory', 'redis']).default('memory'),
+  /** Key prefix in Redis. */
+  redis_prefix: z.string().min(1).default('switchyard:cache:'),
+  /** Upper bound on any one Redis call made while serving a request; slower calls count as a miss. */
+  redis_timeout_ms: z.number().int().min(1).max(10_000).default(100),
+  /** Whose entries a request may see: the virtual key (default), its team, its customer, or everyone. */
+  partition_by: z.enum(['virtual_key', 'team', 'customer', 'global']).default('virtual_key'),
+  /** Serve semantic (similar-question) hits; when false only exact repeats are served. */
+  semantic: z.boolean().default(true),
+  /** Minimum cosine similarity of a semantic hit (the false-hit guard still applies above it). */
+  threshold: unit.default(0.89),
+  /** Per-intent thresholds; a rule's cache policy overrides these, the request header may only raise the result. */
+  intent_thresholds: z.record(z.string(), unit).default({}),
+  ttl_s: z.number().int().min(1).default(3600),
+  /** Upper bound for a TTL asked for by header or rule. */
+  max_ttl_s: z.number().int().min(1).default(86_400),
+  max_entries: z.number().int().min(1).default(100_000),
+  /** Bound on the memory held by entries (bodies, texts, vectors), in megabytes. */
+  max_memory_mb: z.number().min(1).default(512),
+  /** Requests with a higher temperature are not cached (answers meant to vary). */
+  max_temperature: z.number().min(0).max(2).default(1),
+  /** Cache embeddings requests (exact repeats only). */
+  embeddings: z.boolean().default(true),
+  /** Concurrent identical misses wait for one upstream call instead of each making one. */
+  single_flight: z.boolean().default(true),
+  /** How long a follower waits for the leader's reply before going upstream itself. */
+  single_flight_wait_ms: z.number().int().min(1).default(120_000),
+  guard: guardConfigSchema.default(() => guardConfigSchema.parse({})),
+  index: z.object({
+    M: z.number().int().min(4).max(96).default(16),
+    ef_construction: z.number().int().min(10).max(1000).default(100),
+    ef_search: z.number().int().min(10).max(1000).default(64),
+  }).strict().default({ M: 16, ef_construction: 100, ef_search: 64 }),
+  stats: z.object({
+    /** Tenants, models and intents tracked individually; the rest are summed under "other". */
+    top_n: z.number().int().min(1).max(1000).default(20),
+  }).strict().default({ top_n: 20 }),
+}).strict();
+
+export type CacheConfig = z.infer<typeof cacheConfigSchema>;
+export type GuardConfig = z.infer<typeof guardConfigSchema>;
+
+export const defaultCacheConfig = (): CacheConfig => cacheConfigSchema.parse({});

@@ -1,0 +1,246 @@
+/**
+ * The cache stage. `before` looks the request up (exact key, then a flight in progress, then the semantic layer) and
+ * short-circuits with the cached reply on a hit — JSON, or a replayed stream for streaming requests — leaving ctx.usage
+ * undefined since a hit costs nothing. On a miss it leads a single-flight and `after` captures the reply (observing a stream
+ * to its end) and stores it only if it completed successfully. `failed` releases the flight so followers go upstream.
+ * Runs once per request.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { RequestContext } from '../pipeline/context.js';
+import { observeStream, type Stage } from '../pipeline/stage.js';
+import type { ProviderReply, StreamPart } from '../providers/types.js';
+import type { Candidate } from './local-index.js';
+import { fromJsonReply, jsonReplyOf, replayParts, StreamCapture, type CachedReply } from './reply.js';
+import { isSkip, requestKey, tenantScope, type KeyResult, type RequestKey } from './request-key.js';
+import type { Hit, SemanticCache } from './semantic-cache.js';
+import type { SkipOrBypass } from './stats.js';
+
+export interface CacheStageDeps {
+  cache: SemanticCache;
+  /** The request's embedding (of its text to embed); expected to be memoised per request by the caller. */
+  embed: (ctx: RequestContext) => Promise<Float32Array>;
+  /** The request's intent, used only when per-intent thresholds are configured. */
+  intent?: (ctx: RequestContext) => Promise<string | undefined>;
+  logger: Logger;
+}
+
+export type CacheOutcome = 'hit-exact' | 'hit-semantic' | 'miss' | 'bypass' | 'skip';
+type Mode = 'normal' | 'bypass' | 'no-store' | 'refresh';
+
+interface RequestState {
+  key: KeyResult;
+  vector?: Promise<Float32Array | undefined>;
+  candidates?: Promise<Candidate[]>;
+  intent?: string;
+  /** Set by `before` on a miss that should be stored. */
+  store?: { key: RequestKey; ttlS: number; leader: boolean };
+}
+
+const states = new WeakMap<RequestContext, RequestState>();
+
+const HEADER = 'x-switchyard-cache';
+
+function stateOf(ctx: RequestContext, deps: CacheStageDeps): RequestState {
+  let s = states.get(ctx);
+  if (s === undefined) {
+    s = { key: deps.cache.config.enabled ? requestKey(ctx, deps.cache.config) : { skip: 'disabled' } };
+    states.set(ctx, s);
+  }
+  return s;
+}
+
+function vectorOf(ctx: RequestContext, deps: CacheStageDeps, s: RequestState): Promise<Float32Array | undefined> {
+  s.vector ??= deps.embed(ctx).catch((err: unknown) => {
+    deps.logger.warn({ requestId: ctx.id, err: (err as Error)?.message }, 'embedding for the cache failed; semantic lookup skipped');
+    return undefined;
+  });
+  return s.vector;
+}
+
+function candidatesOf(ctx: RequestContext, deps: CacheStageDeps, s: RequestState, key: RequestKey): Promise<Candidate[]> {
+  s.candidates ??= vectorOf(ctx, deps, s).then((v) => (v === undefined ? [] : deps.cache.candidates(key.partition, v)));
+  return s.candidates;
+}
+
+/**
+ * The rules variable `cache_similarity`: the best candidate's similarity in the request's partition, 0 when there is none
+ * or the request is not cached. Memoised per request; the cache stage reuses the search.
+ */
+async function similarityOf(ctx: RequestContext, deps: CacheStageDeps): Promise<number> {
+  const s = stateOf(ctx, deps);
+  if (isSkip(s.key) || s.key.text === undefined || !deps.cache.config.semantic) return 0;
+  const c = await candidatesOf(ctx, deps, s, s.key);
+  return c.length > 0 ? Math.max(0, c[0].score) : 0;
+}
+
+function modeOf(ctx: RequestContext): Mode {
+  const h = ctx.headers[HEADER]?.trim().toLowerCase();
+  return h === 'bypass' || h === 'no-store' || h === 'refresh' ? h : 'normal';
+}
+
+function intentLabel(ctx: RequestContext, s: RequestState): string {
+  const f = ctx.facts.intent;
+  if (typeof f === 'string') return f;
+  if (f && typeof f === 'object') {
+    const n = (f as { intent?: unknown; name?: unknown }).intent ?? (f as { name?: unknown }).name;
+    if (typeof n === 'string') return n;
+  }
+  return s.intent ?? 'none';
+}
+
+async function thresholdOf(ctx: RequestContext, deps: CacheStageDeps, s: RequestState): Promise<number> {
+  const cfg = deps.cache.config;
+  let t = ctx.route?.cache?.threshold;
+  if (t === undefined && deps.intent !== undefined && Object.keys(cfg.intent_thresholds).length > 0) {
+    s.intent = (await deps.intent(ctx).catch(() => undefined)) ?? undefined;
+    if (s.intent !== undefined) t = cfg.intent_thresholds[s.intent];
+  }
+  t ??= cfg.threshold;
+  const raw = ctx.headers['x-switchyard-cache-threshold'];
+  if (raw !== undefined) {
+    const h = Number(raw);
+    if (!Number.isFinite(h) || h < 0 || h > 1) ctx.warnings.push(`x-switchyard-cache-threshold: '${raw}' is not a number in [0, 1]; ignored`);
+    else if (h > t) t = h;
+    else if (h < t) ctx.warnings.push(`x-switchyard-cache-threshold: ${h} is below the effective threshold ${t}; it may only raise it, ignored`);
+  }
+  return t;
+}
+
+function ttlOf(ctx: RequestContext, deps: CacheStageDeps): number {
+  const cfg = deps.cache.config;
+  const raw = ctx.headers['x-switchyard-cache-ttl'];
+  let ttl = ctx.route?.cache?.ttl_s ?? cfg.ttl_s;
+  if (raw !== undefined) {
+    const h = Number(raw);
+    if (Number.isInteger(h) && h > 0) ttl = h;
+    else ctx.warnings.push(`x-switchyard-cache-ttl: '${raw}' is not a positive whole number of seconds; ignored`);
+  }
+  if (ttl > cfg.max_ttl_s) {
+    ctx.warnings.push(`cache TTL ${ttl}s exceeds cache.max_ttl_s; ${cfg.max_ttl_s}s used`);
+    ttl = cfg.max_ttl_s;
+  }
+  return ttl;
+}
+
+async function* fromArray(parts: StreamPart[]): AsyncGenerator<StreamPart> { yield* parts; }
+
+function replyFor(ctx: RequestContext, cached: CachedReply): ProviderReply {
+  if (!ctx.stream) return jsonReplyOf(cached);
+  const opts = ctx.body.stream_options as { include_usage?: unknown } | undefined;
+  return { kind: 'stream', status: 200, parts: fromArray(replayParts(cached, opts?.include_usage === true)) };
+}
+
+export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (ctx: RequestContext) => Promise<number> } {
+  const { cache, logger } = deps;
+  const cfg = cache.config;
+
+  const outcome = (ctx: RequestContext, o: CacheOutcome, facts: Record<string, unknown>): void => {
+    ctx.replyHeaders[HEADER] = o;
+    ctx.facts.cache = { outcome: o, ...facts };
+  };
+
+  const skip = (ctx: RequestContext, s: RequestState, reason: SkipOrBypass): void => {
+    const tenant = isSkip(s.key) ? tenantScope(ctx.caller, cfg.partition_by) : s.key.tenant;
+    cache.stats.record({ type: 'skip', reason, tenant, model: ctx.model, intent: intentLabel(ctx, s) });
+    outcome(ctx, reason === 'bypass' ? 'bypass' : 'skip', { reason });
+  };
+
+  const serve = (ctx: RequestContext, s: RequestState, key: RequestKey, hit: Hit, layer: 'exact' | 'semantic', coalesced: boolean, threshold?: number): ProviderReply => {
+    cache.recordHit(hit, layer, { tenant: key.tenant, model: ctx.model, intent: intentLabel(ctx, s) }, coalesced);
+    outcome(ctx, layer === 'exact' ? 'hit-exact' : 'hit-semantic', { key: hit.entry?.meta.key ?? key.exact, similarity: hit.score, threshold, coalesced });
+    ctx.replyHeaders['x-switchyard-cache-similarity'] = hit.score.toFixed(4);
+    return replyFor(ctx, hit.reply);
+  };
+
+  async function before(ctx: RequestContext): Promise<ProviderReply | void> {
+    const s = stateOf(ctx, deps);
+    if (isSkip(s.key)) return skip(ctx, s, s.key.skip);
+    const key = s.key;
+    if (ctx.route?.cache?.enabled === false) return skip(ctx, s, 'policy');
+    const mode = modeOf(ctx);
+    if (mode === 'bypass') return skip(ctx, s, 'bypass');
+    const labels = { tenant: key.tenant, model: ctx.model, intent: intentLabel(ctx, s) };
+
+    let leader = false;
+    if (mode !== 'refresh') {
+      const exact = await cache.exact(key.exact);
+      if (exact !== undefined) return serve(ctx, s, key, exact, 'exact', false);
+      if (cfg.single_flight) {
+        const waiting = cache.flights.follow(key.exact, cfg.single_flight_wait_ms, ctx.signal);
+        if (waiting !== undefined) {
+          const shared = await waiting;
+          if (shared !== undefined) return serve(ctx, s, key, { reply: shared, score: 1 }, 'exact', true);
+        } else if (mode === 'normal') {
+          // Lead before any further await so concurrent identical misses find the flight.
+          leader = cache.flights.lead(key.exact);
+        }
+      }
+    }
+    if (leader) s.store = { key, ttlS: 0, leader };
+    let facts: Record<string, unknown> = { key: key.exact, partition: key.partition };
+    if (mode !== 'refresh' && cfg.semantic && key.text !== undefined) {
+      try {
+        const threshold = await thresholdOf(ctx, deps, s);
+        const found = await candidatesOf(ctx, deps, s, key);
+        const vector = await s.vector;
+        if (vector !== undefined) {
+          const r = await cache.semantic(key.text, key.partition, vector, threshold, found);
+          for (const rej of r.rejected) cache.stats.record({ type: 'guard_reject', check: rej.check, similarity: rej.score, ...labels });
+          if (r.hit !== undefined) {
+            settle(s, r.hit.reply);
+            s.store = undefined;
+            return serve(ctx, s, key, r.hit, 'semantic', false, threshold);
+          }
+          facts = { ...facts, best: r.best, threshold, guard: r.rejected.length > 0 ? r.rejected.map((x) => x.check) : undefined };
+        }
+      } catch (err) {
+        settle(s, undefined);
+        s.store = undefined;
+        throw err;
+      }
+    }
+    cache.stats.record({ type: 'miss', ...labels });
+    outcome(ctx, mode === 'refresh' ? 'bypass' : 'miss', mode === 'normal' ? facts : { ...facts, mode });
+    if (mode === 'no-store') return;
+    s.store = { key, ttlS: ttlOf(ctx, deps), leader };
+  }
+
+  function settle(s: RequestState, value: CachedReply | undefined): void {
+    if (s.store?.leader) cache.flights.settle(s.store.key.exact, value);
+  }
+
+  function keep(ctx: RequestContext, s: RequestState, cached: CachedReply | undefined): void {
+    settle(s, cached);
+    const st = s.store;
+    s.store = undefined;
+    if (cached === undefined || st === undefined) return;
+    const latencyMs = performance.now() - ctx.startedAt;
+    const stored = async (): Promise<void> => {
+      const vector = st.key.text !== undefined && cfg.semantic ? await vectorOf(ctx, deps, s) : undefined;
+      await cache.store(st.key, vector, cached, { model: ctx.model, intent: intentLabel(ctx, s), ttlS: st.ttlS, latencyMs });
+    };
+    stored().catch((err: unknown) => logger.warn({ requestId: ctx.id, err: (err as Error)?.message }, 'cache store failed'));
+  }
+
+  return {
+    name: 'cache',
+    before,
+    after(ctx, reply) {
+      const s = states.get(ctx);
+      if (s?.store === undefined) return reply;
+      if (reply.kind === 'json') {
+        keep(ctx, s, fromJsonReply(ctx.op, reply));
+        return reply;
+      }
+      if (reply.status < 200 || reply.status >= 300) { keep(ctx, s, undefined); return reply; }
+      const capture = new StreamCapture(ctx.op);
+      return observeStream(reply, (p) => capture.onPart(p), (end) => keep(ctx, s, end.outcome === 'done' ? capture.result() : undefined));
+    },
+    failed(ctx) {
+      const s = states.get(ctx);
+      if (s !== undefined) { settle(s, undefined); s.store = undefined; }
+    },
+    similarity: (ctx: RequestContext) => similarityOf(ctx, deps),
+  };
+}

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import { after, describe, it } from 'node:test';
+import { createClient, type RedisClientType } from 'redis';
+import { cacheConfigSchema } from '../../src/cache/config.js';
+import { SemanticCache } from '../../src/cache/semantic-cache.js';
+import { requestKey, type RequestKey } from '../../src/cache/request-key.js';
+import { fromJsonReply } from '../../src/cache/reply.js';
+import { DIM, chatCtx, jsonReply, logger, standInEmbed } from './helpers.js';
+
+const clients: RedisClientType[] = [];
+async function client(port = 6379): Promise<RedisClientType> {
+  const c = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: () => 50 }, disableOfflineQueue: true }) as RedisClientType;
+  c.on('error', () => undefined);
+  await c.connect();
+  clients.push(c);
+  return c;
+}
+
+const prefix = `test:cache:${randomUUID()}:`;
+after(async () => {
+  const c = await client();
+  for await (const keys of c.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length > 0) await c.del(keys);
+  for (const x of clients) if (x.isOpen) await x.close().catch(() => undefined);
+});
+
+const until = async (cond: () => boolean | Promise<boolean>, what: string): Promise<void> => {
+  for (let i = 0; i < 200; i++) { if (await cond()) return; await new Promise((r) => setTimeout(r, 10)); }
+  assert.fail(`timed out waiting for ${what}`);
+};
+
+function keyOf(text: string, p: string): { key: RequestKey; vector: Float32Array } {
+  const k = requestKey(chatCtx({ text }), cacheConfigSchema.parse({ enabled: true, store: 'redis', redis_prefix: p })) as RequestKey;
+  return { key: k, vector: standInEmbed(text) };
+}
+
+/** A TCP proxy in front of Redis that can be cut and restored, to simulate Redis going away. */
+async function proxy(): Promise<{ port: number; cut: () => Promise<void>; restore: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let server: net.Server;
+  let port = 0;
+  const listen = () => new Promise<void>((resolve) => {
+    server = net.createServer((s) => {
+      const up = net.connect(6379, '127.0.0.1');
+      sockets.add(s); sockets.add(up);
+      s.pipe(up); up.pipe(s);
+      const drop = () => { s.destroy(); up.destroy(); };
+      s.on('error', drop); up.on('error', drop); s.on('close', drop); up.on('close', drop);
+    });
+    server.listen(port, '127.0.0.1', () => { port = (server.address() as net.AddressInfo).port; resolve(); });
+  });
+  await listen();
+  return {
+    port,
+    cut: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); sockets.clear(); server.close(() => resolve()); }),
+    restore: listen,
+  };
+}
+
+describe('cache on Redis', () => {
+  it('two instances share entries, deletions and clears', async () => {
+    const p = `${prefix}share:`;
+    const cfg = { enabled: true, store: 'redis' as const, redis_prefix: p, threshold: 0.8 };
+    const a = await SemanticCache.create({ dim: DIM, logger, config: cfg, redis: await client() });
+    const b = await SemanticCache.create({ dim: DIM, logger, config: cfg, redis: await client() });
+    const { key, vector } = keyOf('what is the tallest mountain', p);
+    await a.store(key, vector, fromJsonReply('chat', jsonReply('Everest'))!, { model: 'gpt-test', intent: 'none', ttlS: 60, latencyMs: 120 });
+    await until(() => b.entries === 1, 'instance b to see the entry');
+    const hit = await b.exact(key.exact);
+    assert.equal((hit!.reply.body.choices as any)[0].message.content, 'Everest');
+    const sem = await b.semantic('what is the tallest mountain on earth', key.partition, standInEmbed('what is the tallest mountain on earth'), 0.5);
+    assert.ok(sem.hit, 'semantic hit through the mirror');
+    const info = await b.inspect(key.exact);
+    assert.equal(info?.partition, key.partition);
+    assert.equal(info?.latency_ms, 120);
+    // A third instance started later rebuilds its mirror from Redis.
+    const c = await SemanticCache.create({ dim: DIM, logger, config: cfg, redis: await client() });
+    assert.equal(c.entries, 1);
+    await b.clearPartition(key.partition);
+    await until(() => a.entries === 0 && c.entries === 0, 'partition clear to reach every instance');
+    await a.close(); await b.close(); await c.close();
+  });
+
+  it('keeps serving while Redis is away and resynchronises when it returns', async () => {
+    const p = `${prefix}outage:`;
+    const cfg = { enabled: true, store: 'redis' as const, redis_prefix: p, threshold: 0.8, redis_timeout_ms: 200 };
+    const px = await proxy();
+    const flaky = await client(px.port);
+    const cache = await SemanticCache.create({ dim: DIM, logger, config: cfg, redis: flaky });
+    const other = await SemanticCache.create({ dim: DIM, logger, config: cfg, redis: await client() });
+    const first = keyOf('first question here', p);
+    await cache.store(first.key, first.vector, fromJsonReply('chat', jsonReply('one'))!, { model: 'gpt-test', intent: 'none', ttlS: 60, latencyMs: 1 });
+    assert.ok(await cache.exact(first.key.exact));
+
+    await px.cut();
+    await until(() => !flaky.isReady, 'client to notice the outage');
+    assert.equal(await cache.exact(first.key.exact), undefined, 'lookups miss while Redis is away');
+    const lost = keyOf('stored while down', p);
+    await cache.store(lost.key, lost.vector, fromJsonReply('chat', jsonReply('x'))!, { model: 'gpt-test', intent: 'none', ttlS: 60, latencyMs: 1 });
+    assert.ok(cache.snapshot().totals.store_errors >= 2);
+    // Meanwhile another instance writes an entry this one cannot hear about.
+    const second = keyOf('second question here', p);
+    await other.store(second.key, second.vector, fromJsonReply('chat', jsonReply('two'))!, { model: 'gpt-test', intent: 'none', ttlS: 60, latencyMs: 1 });
+
+    await px.restore();
+    await until(() => cache.entries === 2, 'resync after reconnect');
+    assert.equal((((await cache.exact(second.key.exact))!.reply.body.choices) as any)[0].message.content, 'two');
+    await cache.close(); await other.close();
+    await px.cut();
+  });
+});

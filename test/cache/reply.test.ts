@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fromJsonReply, replayParts, StreamCapture } from '../../src/cache/reply.js';
+import { jsonReply, streamParts } from './helpers.js';
+
+describe('stream capture and replay', () => {
+  it('assembles a captured stream and replays it as well-formed chunks', () => {
+    const cap = new StreamCapture('chat');
+    for (const p of streamParts()) cap.onPart(p);
+    const stored = cap.result();
+    assert.ok(stored);
+    const choice = (stored.body.choices as Array<Record<string, any>>)[0];
+    assert.equal(stored.body.object, 'chat.completion');
+    assert.equal(choice.message.content, 'Hello world');
+    assert.deepEqual(choice.message.tool_calls, [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }]);
+    assert.equal(choice.finish_reason, 'tool_calls');
+    assert.deepEqual(stored.usage, { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 });
+    assert.deepEqual(JSON.parse(stored.raw.toString()), stored.body);
+
+    const replay = replayParts(stored, true);
+    assert.deepEqual(replay.at(-1), { type: 'done' });
+    const again = new StreamCapture('chat');
+    for (const p of replay) {
+      if (p.type === 'chunk') assert.equal(p.chunk.object, 'chat.completion.chunk');
+      again.onPart(p);
+    }
+    assert.deepEqual(again.result()?.body, stored.body);
+    const usageChunk = replay.at(-2);
+    assert.ok(usageChunk?.type === 'chunk' && usageChunk.chunk.usage?.total_tokens === 10);
+    assert.ok(!replayParts(stored, false).some((p) => p.type === 'chunk' && p.chunk.usage));
+  });
+
+  it('a JSON reply replays as a stream and round-trips', () => {
+    const stored = fromJsonReply('chat', jsonReply('Paris.'));
+    assert.ok(stored);
+    const cap = new StreamCapture('chat');
+    for (const p of replayParts(stored, true)) cap.onPart(p);
+    const body = cap.result()!.body as { choices: Array<{ message: { content: string } }> };
+    assert.equal(body.choices[0].message.content, 'Paris.');
+  });
+
+  it('incomplete or failed streams are not stored', () => {
+    for (const opts of [{ done: false }, { error: true }, { finish: false }]) {
+      const cap = new StreamCapture('chat');
+      for (const p of streamParts(opts)) cap.onPart(p);
+      assert.equal(cap.result(), undefined, JSON.stringify(opts));
+    }
+  });
+
+  it('only successful JSON replies are storable', () => {
+    assert.equal(fromJsonReply('chat', { ...jsonReply('x'), status: 500 }), undefined);
+    assert.equal(fromJsonReply('chat', { kind: 'json', status: 200, body: { choices: [{ index: 0, message: {} }] } }), undefined);
+  });
+
+  it('legacy completions round-trip too', () => {
+    const stored = fromJsonReply('completion', { kind: 'json', status: 200, body: { id: 'c', object: 'text_completion', created: 1, model: 'm', choices: [{ index: 0, text: 'abc', finish_reason: 'length' }] } });
+    const cap = new StreamCapture('completion');
+    for (const p of replayParts(stored!, false)) cap.onPart(p);
+    assert.equal((cap.result()!.body.choices as Array<{ text: string }>)[0].text, 'abc');
+  });
+});

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultCacheConfig } from '../../src/cache/config.js';
+import { isSkip, requestKey, type RequestKey } from '../../src/cache/request-key.js';
+import { chatCtx } from './helpers.js';
+
+const cfg = defaultCacheConfig();
+const key = (ctx: ReturnType<typeof chatCtx>): RequestKey => {
+  const k = requestKey(ctx, cfg);
+  assert.ok(!isSkip(k), `unexpected skip ${JSON.stringify(k)}`);
+  return k;
+};
+
+describe('canonical request key', () => {
+  it('ignores key order, number formatting, whitespace and answer-neutral fields', () => {
+    const a = key(chatCtx({ text: 'What is  the capital\tof France? ', body: { temperature: 0.5, top_p: 1, stop: ['x'] } }));
+    const b = key(chatCtx({ text: 'What is the capital of France?', body: { stop: ['x'], top_p: 1.0, temperature: 0.50, user: 'u-9', stream: true, stream_options: { include_usage: true }, metadata: { a: 1 } } }));
+    assert.equal(a.exact, b.exact);
+    assert.equal(a.partition, b.partition);
+    assert.equal(a.text, 'What is the capital of France?');
+    assert.match(a.exact, /^[0-9a-f]{64}$/);
+  });
+
+  it('isolates partitions by tenant, model, system prompt and sampling parameters', () => {
+    const base = key(chatCtx());
+    const variants = [
+      chatCtx({ caller: { virtualKeyId: 'vk2' } }),
+      chatCtx({ model: 'other-model' }),
+      chatCtx({ system: 'Answer in French.' }),
+      chatCtx({ body: { temperature: 0.2 } }),
+      chatCtx({ body: { max_tokens: 5 } }),
+      chatCtx({ body: { seed: 3 } }),
+      chatCtx({ body: { tools: [{ type: 'function', function: { name: 'f' } }] } }),
+      chatCtx({ body: { response_format: { type: 'json_object' } } }),
+    ];
+    const partitions = new Set([base.partition, ...variants.map((c) => key(c).partition)]);
+    assert.equal(partitions.size, variants.length + 1);
+  });
+
+  it('scopes by team or customer when configured, never by header', () => {
+    const teamCfg = { ...cfg, partition_by: 'team' as const };
+    const a = requestKey(chatCtx({ caller: { virtualKeyId: 'k1', teamId: 't1' }, headers: { 'x-tenant': 'evil' } }), teamCfg) as RequestKey;
+    const b = requestKey(chatCtx({ caller: { virtualKeyId: 'k2', teamId: 't1' } }), teamCfg) as RequestKey;
+    const c = requestKey(chatCtx({ caller: { virtualKeyId: 'k3', teamId: '' } }), teamCfg) as RequestKey;
+    assert.equal(a.partition, b.partition);
+    assert.equal(a.tenant, 'team:t1');
+    assert.equal(c.tenant, 'vk:k3');
+  });
+
+  it('earlier turns belong to the partition, the trailing user turn is the text', () => {
+    const history = [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }];
+    const a = key(chatCtx({ body: { messages: [...history, { role: 'user', content: 'Q' }] } }));
+    const b = key(chatCtx({ body: { messages: [{ role: 'user', content: 'Q' }] } }));
+    assert.notEqual(a.partition, b.partition);
+    assert.equal(a.text, 'Q');
+  });
+
+  it('skips what must not be cached, with a reason', () => {
+    const reason = (ctx: ReturnType<typeof chatCtx>) => (requestKey(ctx, cfg) as { skip?: string }).skip;
+    assert.equal(reason(chatCtx({ body: { n: 2 } })), 'n_gt_1');
+    assert.equal(reason(chatCtx({ body: { temperature: 1.5 } })), 'temperature');
+    assert.equal(reason(chatCtx({ body: { messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: null, tool_calls: [] }, { role: 'tool', content: '42', tool_call_id: 'a' }] } })), 'tool_result');
+    assert.equal(reason(chatCtx({ body: { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] } })), 'no_text');
+    const emb = { ...chatCtx(), op: 'embedding' as const, body: { model: 'e', input: 'hello' } };
+    assert.equal((requestKey(emb, { ...cfg, embeddings: false }) as { skip?: string }).skip, 'embeddings');
+    const ek = requestKey(emb, cfg) as RequestKey;
+    assert.equal(ek.text, undefined);
+  });
+});
