@@ -16,6 +16,10 @@ import { rulesAdminRouter } from './rules/index.js';
 import { createRuleDecider, explainRoute, type RuleDeciderDeps } from './pipeline/rules-decider.js';
 import { gatewayAdminRouter } from './server/admin-routes.js';
 import { createServices, type Services } from './services.js';
+import { cacheAdminRouter, cacheStatsRouter, createCacheStage } from './cache/index.js';
+import { createQuerySemantics } from './pipeline/query-semantics.js';
+import { cacheDisabledRouter } from './server/cache-disabled-route.js';
+import { classifyRouter } from './server/classify-route.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { buildRuntime, listModels, type Runtime } from './runtime.js';
 import { createApp, type GatewayHandle, type RequestOutcome } from './server/app.js';
@@ -25,6 +29,8 @@ export interface GatewayOptions {
   /** When given, the file is watched and reloaded on change. */
   configPath?: string;
   logger?: Logger;
+  /** Folder that relative paths in the config (reference prompts, models, caches) resolve against; default: cwd. */
+  rootDir?: string;
   /** Overrides config.server.host/port (port 0 = ephemeral). */
   host?: string;
   port?: number;
@@ -53,8 +59,12 @@ interface Live {
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const logger = opts.logger ?? createLogger(opts.config.logging.level);
-  const services = await createServices(opts.config, logger);
-  const { registry, rules } = services;
+  const services = await createServices(opts.config, logger, opts.rootDir ?? process.cwd());
+  const { registry, rules, semantic, cache } = services;
+  const query = semantic ? createQuerySemantics(semantic, () => live.rt.config.semantic.embed_text) : undefined;
+  const cacheStage = cache && query
+    ? createCacheStage({ cache, embed: query.embed, intent: async (ctx) => (await query.classify(ctx))?.intent, logger })
+    : cache ? createCacheStage({ cache, embed: () => Promise.reject(new Error('semantic features are disabled')), logger }) : undefined;
 
   // Health is read by rules only when referenced; one snapshot serves all requests for a short while.
   let healthAt = 0;
@@ -73,10 +83,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const providerNames = new Set(rt.providers.keys());
     const deciderDeps: RuleDeciderDeps = {
       ruleSet: () => rules.current(),
-      inputs: () => ({ providers: providerNames, health }),
+      inputs: (ctx) => ({
+        providers: providerNames,
+        health,
+        semantic: query ? () => query.classify(ctx) : undefined,
+        cacheSimilarity: cacheStage ? () => cacheStage.similarity(ctx) : undefined,
+      }),
       onError: services.ruleErrors.report,
     };
-    return { rt, deciderDeps, stages: [createRouteStage(rt.table, createRuleDecider(deciderDeps))] };
+    const stages: Stage[] = [createRouteStage(rt.table, createRuleDecider(deciderDeps))];
+    if (cacheStage) stages.push(cacheStage);
+    return { rt, deciderDeps, stages };
   };
   const goLive = (next: Live): void => {
     registry.sync(next.rt.keyLayout, next.rt.config.balancing, next.rt.config.circuit);
@@ -134,6 +151,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       reload: () => reloadFile(),
     }),
     rulesAdminRouter(rules),
+    ...(cache ? [cacheAdminRouter(cache), cacheStatsRouter(cache)] : [cacheDisabledRouter()]),
+  ];
+  handle.publicRoutes = [
+    classifyRouter({ authenticate: (a) => handle.authenticate(a), semantic: () => semantic, maxInputChars: () => live.rt.config.semantic.embedder.max_input_chars }),
   ];
   const app = createApp(handle);
   const server = createServer({ keepAliveTimeout: 65_000 }, app);

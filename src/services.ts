@@ -7,12 +7,18 @@ import type { Config } from './config/schema.js';
 import type { Logger } from './observability/logger.js';
 import { HealthRegistry } from './providers/health-registry.js';
 import { MemoryRuleStore, RedisRuleStore, RuleErrorReporter, RuleManager, RuleSetError, formatProblems } from './rules/index.js';
+import { SemanticCache } from './cache/index.js';
+import { createSemanticService, type SemanticService } from './semantic/service.js';
 
 export interface Services {
   readonly redis: RedisClientType | undefined;
   readonly registry: HealthRegistry;
   readonly rules: RuleManager;
   readonly ruleErrors: RuleErrorReporter;
+  /** Local embeddings and intent classification; undefined when semantic.enabled is false. */
+  readonly semantic: SemanticService | undefined;
+  /** The response cache; undefined when cache.enabled is false. Its settings apply from start-up. */
+  readonly cache: SemanticCache | undefined;
   /** Re-applies the config-file parts the services own; throws `{ errors }` and changes nothing when they are invalid. */
   applyConfig(config: Config): void;
   close(): Promise<void>;
@@ -43,8 +49,13 @@ export class ConfigRefused extends Error {
   }
 }
 
-export async function createServices(config: Config, logger: Logger): Promise<Services> {
+export async function createServices(config: Config, logger: Logger, rootDir: string): Promise<Services> {
   const redis = config.redis.url ? await connectRedis(config.redis.url, config.redis.connect_timeout_ms, logger) : undefined;
+  const opened: Array<{ close(): Promise<void> }> = [];
+  const abandon = async (): Promise<void> => {
+    for (const o of opened.reverse()) await o.close().catch(() => undefined);
+    await redis?.quit().catch(() => undefined);
+  };
   const prefix = config.redis.key_prefix;
   const registry = new HealthRegistry(config.balancing, config.circuit);
   const ruleErrors = new RuleErrorReporter({ logger });
@@ -57,9 +68,25 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       knownProviders: providerNames(config),
       logger,
     });
+    opened.push(rules);
   } catch (err) {
-    await redis?.quit().catch(() => undefined);
+    await abandon();
     if (err instanceof RuleSetError) throw new ConfigRefused(err.problems.map((p) => formatProblems([p])));
+    throw err;
+  }
+  let semantic: SemanticService | undefined;
+  let cache: SemanticCache | undefined;
+  try {
+    // A configured model that cannot load fails start-up here, naming the missing files.
+    if (config.semantic.enabled) opened.push((semantic = await createSemanticService(config.semantic, { rootDir, logger })));
+    if (config.cache.enabled) {
+      if (config.cache.store === 'redis' && !redis) throw new ConfigRefused(['cache.store: redis needs redis.url']);
+      const cacheConfig = semantic ? config.cache : { ...config.cache, semantic: false };
+      cache = await SemanticCache.create({ dim: semantic?.dim ?? 1, logger, config: cacheConfig, redis: config.cache.store === 'redis' ? redis : undefined });
+      opened.push(cache);
+    }
+  } catch (err) {
+    await abandon();
     throw err;
   }
   return {
@@ -67,13 +94,14 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     registry,
     rules,
     ruleErrors,
+    semantic,
+    cache,
     applyConfig(next) {
       const res = rules.setFileRules(next.rules, { knownProviders: providerNames(next) });
       if (!res.ok) throw new ConfigRefused(res.problems.map((p) => formatProblems([p])));
     },
     async close() {
-      await rules.close();
-      if (redis?.isOpen) await redis.quit().catch(() => undefined);
+      await abandon();
     },
   };
 }

@@ -3,7 +3,9 @@
  * accepted or refused whole.
  */
 import { z } from 'zod';
+import { cacheConfigSchema } from '../cache/config.js';
 import { rulesConfigSchema } from '../rules/config.js';
+import { SemanticConfigSchema } from '../semantic/config.js';
 import { aliasSchema, balancingSchema, circuitSchema, loggingSchema, providerSchema, redisSchema, routingSchema, serverSchema } from './core-schema.js';
 
 export const configSchema = z.object({
@@ -16,6 +18,8 @@ export const configSchema = z.object({
   logging: loggingSchema.default(loggingSchema.parse({})),
   redis: redisSchema.default(redisSchema.parse({})),
   rules: rulesConfigSchema,
+  semantic: SemanticConfigSchema.prefault({}),
+  cache: cacheConfigSchema.prefault({}),
 }).strict().superRefine((cfg, ctx) => {
   // Cross-references: every provider/model named by an alias or fallback must name a configured provider.
   const check = (target: string, path: (string | number)[]): void => {

@@ -4,7 +4,7 @@
  * the explain endpoint from the same inputs, so explain and routing never disagree.
  */
 import { invalidRequest } from '../errors.js';
-import { buildVariables, explain, routeRequest, type EvaluateOptions, type Explanation, type RuleSet, type VariableInputs } from '../rules/index.js';
+import { buildVariables, explain, hasApplicableRules, routeRequest, type EvaluateOptions, type Explanation, type RuleSet, type VariableInputs } from '../rules/index.js';
 import type { RequestContext, RouteDecision, Target } from './context.js';
 import { chainFor, resolveRequested, type ModelTable } from './resolve-target.js';
 import type { RuleDecider } from './route-stage.js';
@@ -24,7 +24,9 @@ function chainOf(ctx: RequestContext, table: ModelTable, target: Target, fallbac
 
 export function createRuleDecider(deps: RuleDeciderDeps): RuleDecider {
   return async function decideByRules(ctx, table): Promise<RouteDecision | undefined> {
-    const { decision } = await routeRequest(deps.ruleSet(), ctx, deps.inputs(ctx), { onError: deps.onError });
+    const set = deps.ruleSet();
+    if (!hasApplicableRules(set, ctx.caller)) return undefined;
+    const { decision } = await routeRequest(set, ctx, deps.inputs(ctx), { onError: deps.onError });
     if (!decision.matched || !decision.target) return undefined;
     if (decision.steps.length > 1) ctx.facts.rule_chain = decision.steps.map((s) => s.rule);
     const route: RouteDecision = { chain: chainOf(ctx, table, decision.target, decision.fallbacks), rule: decision.rule };

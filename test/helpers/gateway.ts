@@ -14,8 +14,9 @@ export async function sims(...opts: SimulatorOptions[]): Promise<Simulator[]> {
   return Promise.all(opts.map((o) => startSimulator(o)));
 }
 
+/** Test configs leave local embeddings off unless they ask for a `semantic` section (start-up then loads the model). */
 export function config(raw: Record<string, unknown>) {
-  const res = validateConfig(raw);
+  const res = validateConfig('semantic' in raw ? raw : { ...raw, semantic: { enabled: false } });
   if (!res.ok) throw new Error(`test config invalid:\n${res.errors.join('\n')}`);
   return res.config;
 }

@@ -1,0 +1,54 @@
+/** Turns a validated reference-prompt folder into a ready classifier: embed (disk cache first), index, train. */
+import type { SemanticConfig } from '../config.js';
+import { DEFAULT_THRESHOLD, IntentClassifier, type ClassifierSettings } from '../classifier.js';
+import type { Embedder } from '../embedder/types.js';
+import { embedAll, type EmbeddingStore } from './embedding-store.js';
+import type { CatalogSettings, CatalogSource } from './load.js';
+
+export interface BuiltCatalog {
+  source: CatalogSource;
+  classifier: IntentClassifier;
+  stats: { examples: number; fromDiskCache: number; embedMs: number; buildMs: number };
+}
+
+/** Effective classifier settings: an explicit config value, else the folder's fitted value, else the built-in default. */
+export function resolveSettings(config: SemanticConfig['classifier'], fitted: CatalogSettings): ClassifierSettings {
+  return {
+    method: config.method,
+    k: config.k,
+    top_k: config.top_k,
+    threshold: config.threshold ?? fitted.threshold ?? DEFAULT_THRESHOLD[config.method],
+    min_margin: config.min_margin ?? fitted.min_margin ?? 0,
+  };
+}
+
+export async function buildCatalog(
+  source: CatalogSource,
+  embedder: Embedder,
+  store: EmbeddingStore | undefined,
+  config: Pick<SemanticConfig, 'classifier' | 'index'>,
+  maxBatch = 32,
+): Promise<BuiltCatalog> {
+  const t0 = performance.now();
+  const texts = source.categories.flatMap((c) => c.examples);
+  const { vectors, cached } = await embedAll(embedder, texts, store, maxBatch);
+  const t1 = performance.now();
+  const grouped: Float32Array[][] = [];
+  let at = 0;
+  for (const c of source.categories) {
+    grouped.push(vectors.slice(at, at + c.examples.length));
+    at += c.examples.length;
+  }
+  const classifier = await IntentClassifier.build(
+    source.categories.map((c) => ({ name: c.name, threshold: c.threshold, metadata: c.metadata })),
+    grouped,
+    embedder.dim,
+    resolveSettings(config.classifier, source.settings),
+    config.index,
+  );
+  return {
+    source,
+    classifier,
+    stats: { examples: texts.length, fromDiskCache: cached, embedMs: t1 - t0, buildMs: performance.now() - t1 },
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The `semantic` config section: local embedder, reference-prompt catalogue, HNSW index and intent classifier.
+ * Every field has a default, so the whole section may be omitted.
+ */
+import { z } from 'zod';
+
+export const EmbedderConfigSchema = z
+  .object({
+    /** `use-lite`: the bundled Universal Sentence Encoder Lite; `transformers`: an ONNX model from models_dir. */
+    backend: z.enum(['use-lite', 'transformers']).default('use-lite'),
+    /** For `transformers`: folder name under models_dir (or a model id when allow_remote is true). */
+    model: z.string().min(1).optional(),
+    /** Where local models live, relative to the repository root unless absolute. */
+    models_dir: z.string().min(1).default('models'),
+    /** Allow the transformers backend to download a model that is not in models_dir. */
+    allow_remote: z.boolean().default(false),
+    /** How long concurrent embed calls wait to share one model call. */
+    batch_window_ms: z.number().min(0).max(1000).default(2),
+    max_batch: z.number().int().min(1).max(1024).default(32),
+    /** Recently embedded texts kept in memory (0 disables). */
+    lru_size: z.number().int().min(0).default(10_000),
+    /** Longer inputs are cut to this many characters before tokenising; the model's own token limit applies too. */
+    max_input_chars: z.number().int().min(16).default(2_000),
+    /** Pooling for the transformers backend (`mean` for MiniLM/gte, `cls` for bge). */
+    pooling: z.enum(['mean', 'cls']).default('mean'),
+    /** For `transformers`: prefer onnx/model_quantized.onnx when present. */
+    quantized: z.boolean().default(true),
+  })
+  .strict();
+
+export const SemanticConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    embedder: EmbedderConfigSchema.prefault({}),
+    reference_prompts: z
+      .object({
+        dir: z.string().min(1).default('reference-prompts'),
+        watch: z.boolean().default(true),
+        /** Debounce for folder changes before a reload. */
+        debounce_ms: z.number().int().min(0).default(250),
+        /** On-disk embedding cache, relative to the repository root unless absolute; '' disables it. */
+        cache_dir: z.string().default('.cache/embeddings'),
+      })
+      .strict()
+      .prefault({}),
+    index: z
+      .object({
+        M: z.number().int().min(2).max(128).default(16),
+        ef_construction: z.number().int().min(8).default(200),
+        ef_search: z.number().int().min(1).default(64),
+      })
+      .strict()
+      .prefault({}),
+    classifier: z
+      .object({
+        /** `blend` (default): logistic head + prototypes + neighbour vote; or one of them alone. */
+        method: z.enum(['blend', 'knn', 'centroid', 'linear']).default('blend'),
+        /** Neighbours consulted by the vote. */
+        k: z.number().int().min(1).max(256).default(10),
+        /**
+         * Global acceptance threshold on the winning score; a category's own `threshold` overrides it. Unset: the value
+         * `fit` stored in the folder's _settings.yaml, else the method's built-in default.
+         */
+        threshold: z.number().min(-1).max(1).optional(),
+        /** Reject when the winner leads the runner-up by less than this. Unset: _settings.yaml, else 0. */
+        min_margin: z.number().min(0).max(2).optional(),
+        /** How many intents `top` lists. */
+        top_k: z.number().int().min(1).max(50).default(5),
+      })
+      .strict()
+      .prefault({}),
+    /** Which part of a request is embedded. */
+    embed_text: z.enum(['last_user', 'all_user', 'all']).default('last_user'),
+  })
+  .strict();
+
+export type EmbedderConfig = z.infer<typeof EmbedderConfigSchema>;
+export type SemanticConfig = z.infer<typeof SemanticConfigSchema>;
+export type ClassifierConfig = SemanticConfig['classifier'];
+export type EmbedTextMode = SemanticConfig['embed_text'];
+
+/** The config with every default applied. */
+export const defaultSemanticConfig = (): SemanticConfig => SemanticConfigSchema.parse({});

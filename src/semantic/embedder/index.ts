@@ -1,0 +1,34 @@
+/** Builds the configured embedder: a backend wrapped in the batching layer. */
+import path from 'node:path';
+import type { EmbedderConfig } from '../config.js';
+import { BatchingEmbedder } from './batching.js';
+import type { Embedder } from './types.js';
+
+export type { Embedder } from './types.js';
+export { BatchingEmbedder } from './batching.js';
+
+/** Loads the backend named in the config (model files resolved against rootDir). */
+export async function createBackend(config: EmbedderConfig, rootDir: string): Promise<Embedder> {
+  if (config.backend === 'transformers') {
+    if (!config.model) throw new Error('semantic.embedder.model: required when backend is transformers (a folder under models_dir)');
+    const { TransformersEmbedder } = await import('./transformers.js');
+    return TransformersEmbedder.load({
+      model: config.model,
+      modelsDir: path.resolve(rootDir, config.models_dir),
+      allowRemote: config.allow_remote,
+      pooling: config.pooling,
+      quantized: config.quantized,
+    });
+  }
+  const { UseLiteEmbedder } = await import('./use-lite.js');
+  return UseLiteEmbedder.load();
+}
+
+export async function createEmbedder(config: EmbedderConfig, rootDir: string): Promise<BatchingEmbedder> {
+  return new BatchingEmbedder(await createBackend(config, rootDir), {
+    windowMs: config.batch_window_ms,
+    maxBatch: config.max_batch,
+    lruSize: config.lru_size,
+    maxInputChars: config.max_input_chars,
+  });
+}

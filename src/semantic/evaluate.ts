@@ -1,0 +1,157 @@
+/**
+ * Scoring a classifier on labelled rows (label `none` = out of scope must be rejected) and fitting its thresholds.
+ * Pure over pre-computed classifications, so a threshold search never re-embeds or re-ranks.
+ */
+import { NONE_INTENT, type Classification } from './classifier.js';
+
+export interface Scored {
+  gold: string;
+  /** The classification with rejection disabled (threshold -1, min_margin 0): the ranking winner and its numbers. */
+  raw: Classification;
+}
+
+export interface Thresholds {
+  global: number;
+  minMargin: number;
+  perCategory: Map<string, number>;
+}
+
+export interface EvalReport {
+  rows: number;
+  inScope: number;
+  outOfScope: number;
+  /** In-scope rows given their own label (rejected in-scope rows count as wrong). */
+  inScopeAccuracy: number;
+  /** Out-of-scope rows answered `none`. */
+  oosRecall: number;
+  /** In-scope rows whose ranking winner is right, ignoring rejection. */
+  topAccuracy: number;
+  perCategory: Array<{ intent: string; precision: number; recall: number; support: number }>;
+  confused: Array<{ gold: string; predicted: string; count: number }>;
+}
+
+export const accepted = (s: Scored, t: Thresholds): boolean =>
+  s.raw.score >= (t.perCategory.get(s.raw.intent) ?? t.global) && s.raw.margin >= t.minMargin;
+
+export const predicted = (s: Scored, t: Thresholds): string => (accepted(s, t) ? s.raw.intent : NONE_INTENT);
+
+export function report(scored: Scored[], t: Thresholds, topConfused = 10): EvalReport {
+  let inScope = 0;
+  let correct = 0;
+  let top = 0;
+  let oos = 0;
+  let rejected = 0;
+  const tp = new Map<string, number>();
+  const predCount = new Map<string, number>();
+  const support = new Map<string, number>();
+  const confused = new Map<string, number>();
+  const inc = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  for (const s of scored) {
+    const p = predicted(s, t);
+    if (p !== NONE_INTENT) inc(predCount, p);
+    if (s.gold === NONE_INTENT) {
+      oos++;
+      if (p === NONE_INTENT) rejected++;
+      else inc(confused, `${NONE_INTENT}\u0000${p}`);
+      continue;
+    }
+    inScope++;
+    inc(support, s.gold);
+    if (s.raw.intent === s.gold) top++;
+    if (p === s.gold) {
+      correct++;
+      inc(tp, s.gold);
+    } else inc(confused, `${s.gold}\u0000${p}`);
+  }
+  const intents = [...new Set([...support.keys(), ...predCount.keys()])].sort();
+  return {
+    rows: scored.length,
+    inScope,
+    outOfScope: oos,
+    inScopeAccuracy: inScope ? correct / inScope : 0,
+    oosRecall: oos ? rejected / oos : 0,
+    topAccuracy: inScope ? top / inScope : 0,
+    perCategory: intents.map((intent) => ({
+      intent,
+      precision: (tp.get(intent) ?? 0) / Math.max(1, predCount.get(intent) ?? 0),
+      recall: (tp.get(intent) ?? 0) / Math.max(1, support.get(intent) ?? 0),
+      support: support.get(intent) ?? 0,
+    })),
+    confused: [...confused.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, topConfused)
+      .map(([k, count]) => {
+        const [gold, pred] = k.split('\u0000');
+        return { gold, predicted: pred, count };
+      }),
+  };
+}
+
+export interface FitOptions {
+  /** Per-category thresholds accept a row only where the category's accepted precision stays at or above this. */
+  targetPrecision: number;
+  /** When set, the global settings maximise in-scope accuracy subject to this OOS recall; else (accuracy + recall) / 2. */
+  minOosRecall?: number;
+  /** Pull of per-category thresholds towards the global one, in rows (shrinkage against small samples). */
+  shrink: number;
+  /** Candidate min_margin values (on the classifier's ranking scale). */
+  margins: number[];
+}
+
+export const DEFAULT_FIT: FitOptions = {
+  targetPrecision: 0.9,
+  shrink: 10,
+  margins: [0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3],
+};
+
+/** Candidate thresholds: score quantiles (about 200), so the search is fast and not tied to single rows. */
+function candidates(scores: number[], n = 200): number[] {
+  const sorted = [...scores].sort((a, b) => a - b);
+  const out = new Set<number>();
+  for (let i = 0; i <= n; i++) out.add(sorted[Math.min(sorted.length - 1, Math.floor((i / n) * (sorted.length - 1)))]);
+  return [...out, -1];
+}
+
+/** Picks the global threshold and min_margin, then per-category thresholds. */
+export function fitThresholds(scored: Scored[], options: Partial<FitOptions> = {}): Thresholds {
+  const o = { ...DEFAULT_FIT, ...options };
+  const hasOos = scored.some((s) => s.gold === NONE_INTENT);
+  let best = { value: -Infinity, global: -1, minMargin: 0 };
+  for (const minMargin of o.margins) {
+    for (const global of candidates(scored.map((s) => s.raw.score))) {
+      const r = report(scored, { global, minMargin, perCategory: new Map() }, 0);
+      let value: number;
+      if (!hasOos) value = r.inScopeAccuracy;
+      else if (o.minOosRecall !== undefined) value = r.oosRecall >= o.minOosRecall ? r.inScopeAccuracy : r.oosRecall - 2;
+      else value = (r.inScopeAccuracy + r.oosRecall) / 2;
+      if (value > best.value + 1e-12) best = { value, global, minMargin };
+    }
+  }
+  // Per category: accept where a row's accepted precision is at least the target, i.e. each accepted correct row is worth
+  // (1 - p) and each accepted wrong row costs p; the raw pick is then shrunk towards the global threshold by support.
+  const perCategory = new Map<string, number>();
+  const byIntent = new Map<string, Scored[]>();
+  for (const s of scored) {
+    if (s.raw.margin < best.minMargin) continue;
+    const list = byIntent.get(s.raw.intent) ?? [];
+    list.push(s);
+    byIntent.set(s.raw.intent, list);
+  }
+  const p = o.targetPrecision;
+  for (const [intent, rows] of byIntent) {
+    const sorted = rows.sort((a, b) => b.raw.score - a.raw.score);
+    let gain = 0;
+    let bestGain = 0;
+    let raw = sorted[0].raw.score + 1e-6;
+    for (const s of sorted) {
+      gain += s.gold === intent ? 1 - p : -p;
+      if (gain > bestGain) {
+        bestGain = gain;
+        raw = s.raw.score;
+      }
+    }
+    const t = (rows.length * raw + o.shrink * best.global) / (rows.length + o.shrink);
+    if (Math.abs(t - best.global) > 0.005) perCategory.set(intent, Math.round(t * 1000) / 1000);
+  }
+  return { global: Math.round(best.global * 1000) / 1000, minMargin: best.minMargin, perCategory };
+}

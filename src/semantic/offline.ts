@@ -1,0 +1,98 @@
+/**
+ * Shared plumbing of the offline commands (eval, fit): embedder from flags, reference folder → classifier, labelled rows →
+ * raw classifications. Embeddings go through the on-disk cache so repeated runs are fast.
+ */
+import path from 'node:path';
+import { buildCatalog, type BuiltCatalog } from './catalog/build.js';
+import { EmbeddingStore, embedAll } from './catalog/embedding-store.js';
+import { loadCatalog } from './catalog/load.js';
+import type { IntentClassifier } from './classifier.js';
+import { SemanticConfigSchema, type SemanticConfig } from './config.js';
+import { createBackend } from './embedder/index.js';
+import type { Embedder } from './embedder/types.js';
+import type { Scored, Thresholds } from './evaluate.js';
+import type { LabelledRow } from './labelled.js';
+
+/** Flags every offline command accepts for choosing the embedder and classifier. */
+export const EMBEDDER_FLAGS = {
+  backend: { type: 'string' },
+  model: { type: 'string' },
+  'models-dir': { type: 'string' },
+  'cache-dir': { type: 'string' },
+  method: { type: 'string' },
+  k: { type: 'string' },
+} as const;
+
+export const EMBEDDER_HELP = `  --backend use-lite|transformers   embedder (default use-lite)
+  --model NAME                      transformers model folder under --models-dir
+  --models-dir DIR                  default models
+  --cache-dir DIR                   on-disk embedding cache (default .cache/embeddings; '' disables)
+  --method blend|knn|centroid|linear  classifier method (default blend)
+  --k N                             neighbours consulted (default 10)`;
+
+export function configFromFlags(v: { [K in keyof typeof EMBEDDER_FLAGS]?: string }): SemanticConfig {
+  return SemanticConfigSchema.parse({
+    embedder: { backend: v.backend ?? 'use-lite', model: v.model, models_dir: v['models-dir'] ?? 'models' },
+    reference_prompts: { cache_dir: v['cache-dir'] ?? '.cache/embeddings', watch: false },
+    classifier: { method: v.method ?? 'blend', k: v.k === undefined ? 10 : Number(v.k) },
+  });
+}
+
+export interface Offline {
+  config: SemanticConfig;
+  embedder: Embedder;
+  store: EmbeddingStore | undefined;
+  close(): Promise<void>;
+}
+
+export async function openOffline(config: SemanticConfig, rootDir = process.cwd()): Promise<Offline> {
+  const embedder = await createBackend(config.embedder, rootDir);
+  const cacheDir = config.reference_prompts.cache_dir;
+  const store = cacheDir === '' ? undefined : new EmbeddingStore(path.resolve(rootDir, cacheDir), embedder.id, embedder.dim);
+  return { config, embedder, store, close: () => embedder.close() };
+}
+
+export async function buildFromFolder(off: Offline, dir: string): Promise<BuiltCatalog> {
+  return buildCatalog(await loadCatalog(dir), off.embedder, off.store, off.config, off.config.embedder.max_batch);
+}
+
+/** The thresholds a built folder is running with. */
+export function thresholdsOf(built: BuiltCatalog): Thresholds {
+  const s = built.classifier.settings;
+  const perCategory = new Map<string, number>();
+  for (const c of built.source.categories) if (c.threshold !== undefined) perCategory.set(c.name, c.threshold);
+  return { global: s.threshold, minMargin: s.min_margin, perCategory };
+}
+
+export interface ScoredRun {
+  scored: Scored[];
+  embedMsPerRow: number;
+  classifyMs: number[];
+}
+
+/** Embeds the rows (disk cache first) and classifies them with rejection off, timing the classifier per row. */
+export async function scoreRows(off: Offline, classifier: IntentClassifier, rows: LabelledRow[]): Promise<ScoredRun> {
+  const maxChars = off.config.embedder.max_input_chars;
+  const t0 = performance.now();
+  const { vectors, cached } = await embedAll(off.embedder, rows.map((r) => r.text.slice(0, maxChars)), off.store, off.config.embedder.max_batch);
+  const embedMs = performance.now() - t0;
+  const raw = classifier.withSettings(
+    { ...classifier.settings, threshold: -1, min_margin: 0 },
+    classifier.categories.map((c) => ({ ...c, threshold: undefined })),
+  );
+  const classifyMs: number[] = [];
+  const scored = rows.map((r, i) => {
+    const t = performance.now();
+    const c = raw.classify(vectors[i]);
+    classifyMs.push(performance.now() - t);
+    return { gold: r.label, raw: { ...c, top: c.top.slice() } };
+  });
+  const fresh = rows.length - cached;
+  return { scored, embedMsPerRow: fresh > 0 ? embedMs / fresh : 0, classifyMs };
+}
+
+export const quantile = (xs: number[], q: number): number => {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};

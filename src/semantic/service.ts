@@ -1,0 +1,152 @@
+/**
+ * The semantic facade the pipeline uses: a batched, cached embedder and the intent classifier over the reference-prompt
+ * folder. The folder is loaded and validated whole at start-up (an invalid set fails start-up with file:line); later
+ * changes are picked up by a debounced watcher, validated, embedded and trained off the hot path and swapped in
+ * atomically. A failed reload is logged with file:line and the previous set keeps serving.
+ */
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { buildCatalog, type BuiltCatalog } from './catalog/build.js';
+import { EmbeddingStore } from './catalog/embedding-store.js';
+import { CatalogError, loadCatalog } from './catalog/load.js';
+import { watchFolder, type FolderWatcher } from './catalog/watch.js';
+import { NONE_INTENT, type Classification } from './classifier.js';
+import type { SemanticConfig } from './config.js';
+import { createEmbedder } from './embedder/index.js';
+
+export type { Classification } from './classifier.js';
+export { textToEmbed } from './text.js';
+
+export interface CategoryInfo {
+  name: string;
+  description: string;
+  examples: number;
+  /** The threshold in force for this category. */
+  threshold: number;
+  metadata: Record<string, unknown>;
+}
+
+export interface SemanticService {
+  /** One unit vector for the text: micro-batched with concurrent calls, LRU-cached. Do not modify the result. */
+  embed(text: string): Promise<Float32Array>;
+  classify(vec: Float32Array): Classification;
+  categories(): CategoryInfo[];
+  readonly embedderId: string;
+  readonly dim: number;
+  readonly ready: boolean;
+  /** Reloads the reference prompts now (what the watcher does on a change). Rejects, keeping the old set, on error. */
+  reload(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SemanticDeps {
+  rootDir: string;
+  logger: Logger;
+}
+
+const NONE: Classification = Object.freeze({ intent: NONE_INTENT, score: 0, margin: 0, top: [], metadata: {} }) as Classification;
+
+/** Describes a reload failure for the log: each problem on its own line with file:line. */
+const problemsOf = (err: unknown): string[] => (err instanceof CatalogError ? err.problems : [String((err as Error)?.message ?? err)]);
+
+export async function createSemanticService(config: SemanticConfig, deps: SemanticDeps): Promise<SemanticService> {
+  const log = deps.logger.child({ component: 'semantic' });
+  if (!config.enabled) return disabledService();
+  const embedder = await createEmbedder(config.embedder, deps.rootDir);
+  const dir = path.resolve(deps.rootDir, config.reference_prompts.dir);
+  const cacheDir = config.reference_prompts.cache_dir;
+  const store = cacheDir === '' ? undefined : new EmbeddingStore(path.resolve(deps.rootDir, cacheDir), embedder.id, embedder.dim);
+
+  const build = async (): Promise<BuiltCatalog> => {
+    const source = await loadCatalog(dir);
+    for (const w of source.warnings) log.warn({ dir }, w);
+    return buildCatalog(source, embedder, store, config, config.embedder.max_batch);
+  };
+
+  let current: BuiltCatalog;
+  try {
+    current = await build();
+  } catch (err) {
+    await embedder.close();
+    throw err;
+  }
+  log.info({ dir, categories: current.source.categories.length, ...current.stats }, 'reference prompts loaded');
+
+  let closed = false;
+  let running: Promise<void> | undefined;
+  let again = false;
+  const reload = async (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          const next = await build();
+          if (closed) return;
+          current = next; // the atomic swap: classify() reads `current` once per call
+          log.info({ dir, categories: next.source.categories.length, ...next.stats }, 'reference prompts reloaded');
+        } catch (err) {
+          log.error({ dir, problems: problemsOf(err) }, 'reference prompts reload failed; the previous set keeps serving');
+          if (!again) throw err;
+        }
+      } while (again && !closed);
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  let watcher: FolderWatcher | undefined;
+  if (config.reference_prompts.watch) {
+    watcher = watchFolder(
+      dir,
+      config.reference_prompts.debounce_ms,
+      () => void reload().catch(() => undefined),
+      (err) => log.error({ dir, err: err.message }, 'watching the reference-prompt folder failed'),
+    );
+  }
+
+  return {
+    embedderId: embedder.id,
+    dim: embedder.dim,
+    get ready() {
+      return !closed;
+    },
+    embed: (text) => embedder.embedOne(text),
+    classify: (vec) => current.classifier.classify(vec),
+    categories: () => {
+      const { classifier, source } = current;
+      return source.categories.map((c) => ({
+        name: c.name,
+        description: c.description,
+        examples: c.examples.length,
+        threshold: c.threshold ?? classifier.settings.threshold,
+        metadata: c.metadata,
+      }));
+    },
+    reload,
+    async close() {
+      if (closed) return;
+      closed = true;
+      watcher?.close();
+      await running?.catch(() => undefined);
+      await embedder.close();
+    },
+  };
+}
+
+function disabledService(): SemanticService {
+  return {
+    embedderId: 'disabled',
+    dim: 0,
+    ready: false,
+    embed: () => Promise.reject(new Error('semantic features are disabled (semantic.enabled: false)')),
+    classify: () => NONE,
+    categories: () => [],
+    reload: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+}
