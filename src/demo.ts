@@ -19,6 +19,7 @@ export async function startDemo(): Promise<Demo> {
   const claude = await startSimulator({ protocol: 'anthropic', name: 'claude', latencyMs: 15 });
   const raw = {
     server: { admin_key: 'demo-admin-key-change-me' },
+    governance: { allow_anonymous: true },
     providers: {
       fast: { kind: 'openai', base_url: fast.url, keys: [{ id: 'k1', value: 'demo' }, { id: 'k2', value: 'demo' }], models: ['small', 'embed-small'] },
       smart: { kind: 'openai', base_url: smart.url, keys: [{ id: 'k1', value: 'demo' }], models: ['large'] },

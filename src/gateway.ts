@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
 import type { Config } from './config/schema.js';
-import { ANONYMOUS, type Caller, type RequestContext } from './pipeline/context.js';
+import type { Caller, RequestContext } from './pipeline/context.js';
 import { createRouteStage } from './pipeline/route-stage.js';
 import { runPipeline } from './pipeline/run.js';
 import type { Stage } from './pipeline/stage.js';
@@ -16,6 +16,7 @@ import { rulesAdminRouter } from './rules/index.js';
 import { createRuleDecider, explainRoute, type RuleDeciderDeps } from './pipeline/rules-decider.js';
 import { gatewayAdminRouter } from './server/admin-routes.js';
 import { createServices, type Services } from './services.js';
+import { createGovernanceStage, governanceAdminRouter } from './governance/index.js';
 import { cacheAdminRouter, cacheStatsRouter, createCacheStage } from './cache/index.js';
 import { createQuerySemantics } from './pipeline/query-semantics.js';
 import { cacheDisabledRouter } from './server/cache-disabled-route.js';
@@ -60,7 +61,7 @@ interface Live {
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const logger = opts.logger ?? createLogger(opts.config.logging.level);
   const services = await createServices(opts.config, logger, opts.rootDir ?? process.cwd());
-  const { registry, rules, semantic, cache } = services;
+  const { registry, rules, semantic, cache, governance } = services;
   const query = semantic ? createQuerySemantics(semantic, () => live.rt.config.semantic.embed_text) : undefined;
   const cacheStage = cache && query
     ? createCacheStage({ cache, embed: query.embed, intent: async (ctx) => (await query.classify(ctx))?.intent, logger })
@@ -78,6 +79,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     return healthSnap;
   };
 
+  const governanceStage = createGovernanceStage({ governance });
   const build = (config: Config): Live => {
     const rt = buildRuntime(config);
     const providerNames = new Set(rt.providers.keys());
@@ -88,11 +90,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         health,
         semantic: query ? () => query.classify(ctx) : undefined,
         cacheSimilarity: cacheStage ? () => cacheStage.similarity(ctx) : undefined,
+        capacity: () => governance.capacity(ctx.caller),
       }),
       onError: services.ruleErrors.report,
     };
     const stages: Stage[] = [createRouteStage(rt.table, createRuleDecider(deciderDeps))];
     if (cacheStage) stages.push(cacheStage);
+    stages.push(governanceStage);
     return { rt, deciderDeps, stages };
   };
   const goLive = (next: Live): void => {
@@ -111,7 +115,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const handle: GatewayHandle = {
     bodyLimit: () => live.rt.config.server.body_limit,
     adminKey: () => live.rt.config.server.admin_key,
-    authenticate: async (_authorization: string | undefined): Promise<Caller> => ANONYMOUS,
+    authenticate: (authorization: string | undefined): Promise<Caller> => governance.authenticate(authorization),
     handle(ctx: RequestContext) {
       const { rt, stages } = live;
       return runPipeline(ctx, stages, (c) => executeChain(c, rt.providers, registry, rt.execute));
@@ -120,8 +124,19 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     ready() {
       const providers = registry.snapshot();
       const open = Object.entries(providers).filter(([, p]) => p.state === 'open').map(([n]) => n);
-      const ready = Object.keys(providers).length > 0 && open.length < Object.keys(providers).length;
-      return { ready, checks: { config: 'loaded', providers: Object.keys(providers).length, providers_open: open } };
+      const gov = governance.health();
+      const ready = Object.keys(providers).length > 0 && open.length < Object.keys(providers).length && gov.ok;
+      return {
+        ready,
+        checks: {
+          config: 'loaded',
+          providers: Object.keys(providers).length,
+          providers_open: open,
+          embedder: semantic ? (semantic.ready ? 'loaded' : 'loading') : 'disabled',
+          redis: services.redis ? (services.redis.isReady ? 'connected' : 'down') : 'not_configured',
+          governance: gov,
+        },
+      };
     },
     finished(o: RequestOutcome) {
       const { ctx } = o;
@@ -151,6 +166,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       reload: () => reloadFile(),
     }),
     rulesAdminRouter(rules),
+    governanceAdminRouter(governance),
     ...(cache ? [cacheAdminRouter(cache), cacheStatsRouter(cache)] : [cacheDisabledRouter()]),
   ];
   handle.publicRoutes = [
@@ -173,7 +189,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   // Validate and build everything first; the services' parts (rules) are checked and installed next; only then go live.
   const apply = async (config: Config): Promise<void> => {
     const next = build(config);
-    services.applyConfig(config);
+    await services.applyConfig(config);
     goLive(next);
   };
   const watcher: ConfigWatcher | undefined = opts.configPath ? watchConfig(opts.configPath, apply, logger) : undefined;

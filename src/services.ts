@@ -8,6 +8,7 @@ import type { Logger } from './observability/logger.js';
 import { HealthRegistry } from './providers/health-registry.js';
 import { MemoryRuleStore, RedisRuleStore, RuleErrorReporter, RuleManager, RuleSetError, formatProblems } from './rules/index.js';
 import { SemanticCache } from './cache/index.js';
+import { Governance } from './governance/index.js';
 import { createSemanticService, type SemanticService } from './semantic/service.js';
 
 export interface Services {
@@ -19,8 +20,10 @@ export interface Services {
   readonly semantic: SemanticService | undefined;
   /** The response cache; undefined when cache.enabled is false. Its settings apply from start-up. */
   readonly cache: SemanticCache | undefined;
+  /** Virtual keys, teams, customers, budgets and rate limits. */
+  readonly governance: Governance;
   /** Re-applies the config-file parts the services own; throws `{ errors }` and changes nothing when they are invalid. */
-  applyConfig(config: Config): void;
+  applyConfig(config: Config): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -76,13 +79,26 @@ export async function createServices(config: Config, logger: Logger, rootDir: st
   }
   let semantic: SemanticService | undefined;
   let cache: SemanticCache | undefined;
+  let governance: Governance;
   try {
+    governance = await Governance.create({ config: config.governance, logger, redis, prefix: `${prefix}gov:` });
+    opened.push(governance);
     // A configured model that cannot load fails start-up here, naming the missing files.
     if (config.semantic.enabled) opened.push((semantic = await createSemanticService(config.semantic, { rootDir, logger })));
     if (config.cache.enabled) {
       if (config.cache.store === 'redis' && !redis) throw new ConfigRefused(['cache.store: redis needs redis.url']);
       const cacheConfig = semantic ? config.cache : { ...config.cache, semantic: false };
-      cache = await SemanticCache.create({ dim: semantic?.dim ?? 1, logger, config: cacheConfig, redis: config.cache.store === 'redis' ? redis : undefined });
+      const gov = governance;
+      cache = await SemanticCache.create({
+        dim: semantic?.dim ?? 1,
+        logger,
+        config: cacheConfig,
+        redis: config.cache.store === 'redis' ? redis : undefined,
+        priceOf: (model, usage) => {
+          const slash = model.indexOf('/');
+          return slash > 0 ? gov.pricing.costOf(model.slice(0, slash), model.slice(slash + 1), usage) : gov.pricing.costOf('', model, usage);
+        },
+      });
       opened.push(cache);
     }
   } catch (err) {
@@ -96,9 +112,11 @@ export async function createServices(config: Config, logger: Logger, rootDir: st
     ruleErrors,
     semantic,
     cache,
-    applyConfig(next) {
+    governance,
+    async applyConfig(next) {
       const res = rules.setFileRules(next.rules, { knownProviders: providerNames(next) });
       if (!res.ok) throw new ConfigRefused(res.problems.map((p) => formatProblems([p])));
+      await governance.reconfigure(next.governance);
     },
     async close() {
       await abandon();

@@ -6,7 +6,8 @@ import { validateConfig } from './load.js';
 import type { Config } from './schema.js';
 
 export function embeddedDefaults(env: NodeJS.ProcessEnv = process.env): Config {
-  const raw: Record<string, unknown> = {};
+  // Embedded defaults are for local development: no virtual keys exist yet, so anonymous use is allowed.
+  const raw: Record<string, unknown> = { governance: { allow_anonymous: true } };
   if (env.OPENAI_API_KEY) {
     raw.providers = {
       openai: {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { cacheConfigSchema } from '../cache/config.js';
+import { governanceConfigSchema } from '../governance/config.js';
 import { rulesConfigSchema } from '../rules/config.js';
 import { SemanticConfigSchema } from '../semantic/config.js';
 import { aliasSchema, balancingSchema, circuitSchema, loggingSchema, providerSchema, redisSchema, routingSchema, serverSchema } from './core-schema.js';
@@ -20,6 +21,7 @@ export const configSchema = z.object({
   rules: rulesConfigSchema,
   semantic: SemanticConfigSchema.prefault({}),
   cache: cacheConfigSchema.prefault({}),
+  governance: governanceConfigSchema.prefault({}),
 }).strict().superRefine((cfg, ctx) => {
   // Cross-references: every provider/model named by an alias or fallback must name a configured provider.
   const check = (target: string, path: (string | number)[]): void => {

@@ -9,6 +9,8 @@ import type { Simulator } from '../../src/simulator/types.js';
 import { client, closeAll, quietLogger, sims } from '../helpers/gateway.js';
 
 const yamlFor = (alpha: Simulator, beta: Simulator, aliasTarget: string) => `
+semantic: { enabled: false }
+governance: { allow_anonymous: true }
 providers:
   alpha:
     kind: openai

@@ -14,9 +14,16 @@ export async function sims(...opts: SimulatorOptions[]): Promise<Simulator[]> {
   return Promise.all(opts.map((o) => startSimulator(o)));
 }
 
-/** Test configs leave local embeddings off unless they ask for a `semantic` section (start-up then loads the model). */
+/**
+ * Test configs leave local embeddings off unless they ask for a `semantic` section (start-up then loads the model), and allow
+ * anonymous callers unless they declare a `governance` section.
+ */
 export function config(raw: Record<string, unknown>) {
-  const res = validateConfig('semantic' in raw ? raw : { ...raw, semantic: { enabled: false } });
+  const res = validateConfig({
+    ...raw,
+    ...('semantic' in raw ? {} : { semantic: { enabled: false } }),
+    ...('governance' in raw ? {} : { governance: { allow_anonymous: true } }),
+  });
   if (!res.ok) throw new Error(`test config invalid:\n${res.errors.join('\n')}`);
   return res.config;
 }

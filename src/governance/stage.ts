@@ -1,0 +1,137 @@
+/**
+ * The governance pipeline stage. Runs once per request, after routing and the cache lookup:
+ *  - before: model allow-lists at every level (403), then budgets and rate limits checked and reserved atomically (402/429);
+ *    fallback targets the caller may not use are dropped from the chain, with a warning.
+ *  - after: settles on the real usage of the target that answered (JSON: ctx.usage or the reply's usage; streams: the usage
+ *    chunk, else an estimate from the streamed text).
+ *  - failed: releases the reservation.
+ */
+import { forbidden, unauthorized } from '../errors.js';
+import type { RequestContext, Target } from '../pipeline/context.js';
+import { observeStream, type Stage } from '../pipeline/stage.js';
+import type { Chunk, JsonReply, ProviderReply, Usage } from '../providers/types.js';
+import type { Reservation } from './enforce.js';
+import type { Governance } from './governance.js';
+import type { LimitLevel } from './registry.js';
+import { addValueStrings, estimatePromptTokens, reservedCompletionTokens, TokenCounter } from './tokens.js';
+
+export interface GovernanceStageDeps {
+  governance: Governance;
+}
+
+const denyingLevel = (levels: readonly LimitLevel[], requested: string, target: Target): LimitLevel | undefined => {
+  for (const l of levels) if (l.allowed !== undefined && !l.allowed(requested, target)) return l;
+  return undefined;
+};
+
+/** The target that produced the delivered reply: the last attempt with a 2xx status, else the routed primary. */
+export function answeringTarget(ctx: RequestContext, fallback: Target): Target {
+  for (let i = ctx.attempts.length - 1; i >= 0; i--) {
+    const a = ctx.attempts[i];
+    if (typeof a.status === 'number' && a.status >= 200 && a.status < 300) return { provider: a.provider, model: a.model };
+  }
+  return fallback;
+}
+
+function pushChunkText(counter: TokenCounter, chunk: Chunk): void {
+  const choices = chunk.choices;
+  if (choices === undefined) return;
+  for (const c of choices) {
+    if (typeof c.text === 'string') counter.push(c.text);
+    const d = c.delta;
+    if (d === undefined) continue;
+    if (typeof d.content === 'string') counter.push(d.content);
+    if (typeof d.reasoning_content === 'string') counter.push(d.reasoning_content);
+    const calls = d.tool_calls;
+    if (Array.isArray(calls)) {
+      for (const call of calls) {
+        const fn = (call as { function?: { name?: unknown; arguments?: unknown } }).function;
+        if (typeof fn?.name === 'string') counter.push(fn.name);
+        if (typeof fn?.arguments === 'string') counter.push(fn.arguments);
+      }
+    }
+  }
+}
+
+/** Completion estimate of a JSON reply without usage: the text of its choices. */
+function completionOf(reply: JsonReply): number {
+  const counter = new TokenCounter();
+  const choices = reply.body.choices;
+  if (Array.isArray(choices)) {
+    for (const c of choices as Array<{ text?: unknown; message?: { content?: unknown; tool_calls?: unknown } }>) {
+      if (typeof c.text === 'string') counter.add(c.text);
+      if (typeof c.message?.content === 'string') counter.add(c.message.content);
+      if (Array.isArray(c.message?.tool_calls)) addValueStrings(counter, c.message.tool_calls);
+    }
+  }
+  return counter.total;
+}
+
+const usageOf = (prompt: number, completion: number): Usage => ({ prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion });
+
+export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
+  const gov = deps.governance;
+  const reservations = new WeakMap<RequestContext, Reservation>();
+
+  const settle = (ctx: RequestContext, res: Reservation, usage: Usage): void => {
+    const target = answeringTarget(ctx, res.target);
+    ctx.facts.governance = { ...(ctx.facts.governance as object), cost_usd: gov.pricing.costOf(target.provider, target.model, usage) };
+    void gov.enforcement.settle(res, target, usage);
+  };
+
+  return {
+    name: 'governance',
+
+    async before(ctx) {
+      const principal = gov.principal(ctx.caller);
+      if (principal === undefined) throw unauthorized('The API key no longer exists.');
+      const route = ctx.route;
+      const primary: Target = route?.chain[0] ?? { provider: '', model: ctx.model };
+      const denied = denyingLevel(principal.levels, ctx.model, primary);
+      if (denied !== undefined) {
+        throw forbidden(
+          `The model '${ctx.model}' (routed to ${primary.provider}/${primary.model}) is not allowed for ${denied.label}.`,
+          'model_not_allowed',
+        );
+      }
+      if (route !== undefined && route.chain.length > 1) {
+        const kept = route.chain.filter((t, i) => i === 0 || denyingLevel(principal.levels, ctx.model, t) === undefined);
+        if (kept.length !== route.chain.length) {
+          ctx.warnings.push(`Fallback targets not allowed for this caller were skipped: ${route.chain.filter((t) => !kept.includes(t)).map((t) => `${t.provider}/${t.model}`).join(', ')}`);
+          ctx.route = { ...route, chain: kept };
+        }
+      }
+      const promptTokens = estimatePromptTokens(ctx.body);
+      const completionTokens = reservedCompletionTokens(ctx.body, ctx.op === 'embedding', gov.config.default_max_tokens);
+      const res = await gov.enforcement.admit({ levels: principal.levels, target: primary, promptTokens, completionTokens });
+      reservations.set(ctx, res);
+      ctx.facts.governance = { reserved_tokens: res.reservedTokens, reserved_usd: res.reservedNanos / 1e9 };
+    },
+
+    after(ctx, reply: ProviderReply): ProviderReply {
+      const res = reservations.get(ctx);
+      if (res === undefined) return reply;
+      if (reply.kind === 'json') {
+        const usage = ctx.usage ?? reply.usage;
+        settle(ctx, res, usage ?? usageOf(res.promptTokens, completionOf(reply)));
+        return reply;
+      }
+      const counter = new TokenCounter();
+      let usage: Usage | undefined;
+      return observeStream(
+        reply,
+        (part) => {
+          if (part.type !== 'chunk') return;
+          if (part.chunk.usage) usage = part.chunk.usage;
+          else if (usage === undefined) pushChunkText(counter, part.chunk);
+        },
+        () => settle(ctx, res, usage ?? usageOf(res.promptTokens, counter.total)),
+      );
+    },
+
+    failed(ctx) {
+      const res = reservations.get(ctx);
+      if (res !== undefined) void gov.enforcement.release(res);
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { createClient } from 'redis';
+import { Governance } from '../../src/governance/governance.js';
+import { governanceConfigSchema } from '../../src/governance/config.js';
+import type { Redis } from '../../src/store/redis-script.js';
+import type { Caller, RequestContext, RouteDecision } from '../../src/pipeline/context.js';
+
+export const silent = pino({ level: 'silent' });
+
+export async function redisClient(): Promise<Redis> {
+  const client = createClient({ url: 'redis://127.0.0.1:6379', disableOfflineQueue: true });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client as unknown as Redis;
+}
+
+export const uniquePrefix = (): string => `sytest:gov:${randomBytes(6).toString('hex')}:`;
+
+export async function cleanup(client: Redis, prefix: string): Promise<void> {
+  const keys: string[] = [];
+  for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) keys.push(...batch);
+  if (keys.length > 0) await client.del(keys);
+}
+
+export async function makeGov(
+  config: Record<string, unknown>,
+  opts: { redis?: Redis; prefix?: string; now?: () => number } = {},
+): Promise<Governance> {
+  return Governance.create({ config: governanceConfigSchema.parse(config), logger: silent, redis: opts.redis, prefix: opts.prefix, now: opts.now });
+}
+
+export function makeCtx(caller: Caller, init: { model?: string; body?: Record<string, unknown>; route?: RouteDecision; stream?: boolean } = {}): RequestContext {
+  const model = init.model ?? 'gpt-4o-mini';
+  return {
+    id: randomBytes(4).toString('hex'),
+    startedAt: performance.now(),
+    op: 'chat',
+    requestType: init.stream ? 'chat_completion_stream' : 'chat_completion',
+    body: init.body ?? { model, messages: [{ role: 'user', content: 'Hello there, how are you today?' }], max_tokens: 100 },
+    model,
+    stream: init.stream ?? false,
+    headers: {},
+    caller,
+    signal: new AbortController().signal,
+    route: init.route ?? { chain: [{ provider: 'openai', model }], rule: 'default' },
+    attempts: [],
+    warnings: [],
+    replyHeaders: {},
+    facts: {},
+  };
+}

@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Pricing } from '../../src/governance/pricing.js';
+import { estimatePromptTokens, estimateTokens, reservedCompletionTokens, TokenCounter } from '../../src/governance/tokens.js';
+import { compileAllowList } from '../../src/governance/patterns.js';
+
+test('price lookup: overrides, built-ins, dated snapshots, vendor prefixes, unknown', () => {
+  const unknown: string[] = [];
+  const p = new Pricing({
+    overrides: { 'groq/llama-3.1-8b-instant': { input: 1, output: 2 }, 'my-model': { input: 3, output: 4 } },
+    unknown: { input: 9, output: 9 },
+    onUnknown: (prov, model) => unknown.push(`${prov}/${model}`),
+  });
+  assert.deepEqual(p.priceOf('groq', 'llama-3.1-8b-instant').price, { input: 1, output: 2 });
+  assert.deepEqual(p.priceOf('other', 'llama-3.1-8b-instant').price, { input: 0.05, output: 0.08 });
+  assert.deepEqual(p.priceOf('x', 'my-model').price, { input: 3, output: 4 });
+  assert.deepEqual(p.priceOf('openai', 'gpt-4o-mini-2024-07-18').price, { input: 0.15, output: 0.6 });
+  assert.deepEqual(p.priceOf('openai', 'gpt-4o-2024-08-06').price, { input: 2.5, output: 10 });
+  assert.deepEqual(p.priceOf('anthropic', 'claude-3-5-sonnet-20241022').price, { input: 3, output: 15 });
+  assert.deepEqual(p.priceOf('openrouter', 'openai/gpt-4o-mini').price, { input: 0.15, output: 0.6 });
+  const u = p.priceOf('acme', 'mystery');
+  assert.equal(u.known, false);
+  assert.deepEqual(u.price, { input: 9, output: 9 });
+  p.priceOf('acme', 'mystery');
+  assert.deepEqual(unknown, ['acme/mystery'], 'unknown models are reported once');
+  // A prefix only counts at a boundary: 'gpt-4ox' is not a gpt-4 snapshot.
+  assert.equal(p.priceOf('openai', 'gpt-4ox').known, false);
+});
+
+test('costOf and integer nano-dollar arithmetic', () => {
+  const p = new Pricing();
+  // 1000 prompt tokens at $0.15/M + 500 completion at $0.60/M = $0.00015 + $0.0003
+  assert.equal(p.costNanos('openai', 'gpt-4o-mini', 1000, 500), 450_000);
+  assert.equal(p.costOf('openai', 'gpt-4o-mini', { prompt_tokens: 1000, completion_tokens: 500, total_tokens: 1500 }), 0.00045);
+  assert.equal(p.costNanos('openai', 'gemini-1.5-flash', 1, 0), 75);
+});
+
+test('token estimates are in a plausible range for English, code, digits and CJK', () => {
+  assert.equal(estimateTokens(''), 0);
+  assert.equal(estimateTokens('hello'), 1);
+  assert.equal(estimateTokens('Hello, world!'), 4);
+  const sentence = 'The quick brown fox jumps over the lazy dog.'; // cl100k: 10
+  const n = estimateTokens(sentence);
+  assert.ok(n >= 9 && n <= 12, `sentence estimate ${n}`);
+  const digits = estimateTokens('1234567890'); // cl100k: 4
+  assert.ok(digits >= 3 && digits <= 5, `digits ${digits}`);
+  assert.equal(estimateTokens('你好世界'), 4);
+  const code = estimateTokens('function add(a, b) {\n  return a + b;\n}\n'); // cl100k: ~14
+  assert.ok(code >= 10 && code <= 20, `code ${code}`);
+});
+
+test('streaming counter equals one-shot estimate regardless of how text is split', () => {
+  const text = 'Streaming replies arrive in small deltas; words are often split across them, like inter national.';
+  const whole = estimateTokens(text);
+  for (const size of [1, 2, 3, 7, 13]) {
+    const c = new TokenCounter();
+    for (let i = 0; i < text.length; i += size) c.push(text.slice(i, i + size));
+    assert.equal(c.total, whole, `split every ${size}`);
+  }
+});
+
+test('prompt estimates cover messages, parts, prompts and embeddings inputs; reservations use the caps', () => {
+  const chat = estimatePromptTokens({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: [{ type: 'text', text: 'Hi there' }, { type: 'image_url', image_url: { url: 'x', detail: 'low' } }] }] });
+  // 3 priming + 2 * 3 per message + 85 image + text tokens (Be brief. = 3, Hi there = 2)
+  assert.equal(chat, 3 + 6 + 85 + 3 + 2);
+  assert.equal(estimatePromptTokens({ prompt: ['one two', 'three'] }), 3);
+  assert.equal(estimatePromptTokens({ input: [[1, 2, 3], [4]] }), 4);
+  assert.equal(reservedCompletionTokens({ max_tokens: 50, n: 2 }, false, 1024), 100);
+  assert.equal(reservedCompletionTokens({ max_completion_tokens: 70, max_tokens: 50 }, false, 1024), 70);
+  assert.equal(reservedCompletionTokens({}, false, 1024), 1024);
+  assert.equal(reservedCompletionTokens({ max_tokens: 50 }, true, 1024), 0);
+});
+
+test('allow-list patterns', () => {
+  const m = compileAllowList(['openai/*', '*/gpt-4o-mini', 'fast']);
+  assert.equal(m('anything', { provider: 'openai', model: 'gpt-4o' }), true);
+  assert.equal(m('x', { provider: 'groq', model: 'gpt-4o-mini' }), true);
+  assert.equal(m('fast', { provider: 'groq', model: 'llama-3.1-8b-instant' }), true, 'alias the caller sent');
+  assert.equal(m('slow', { provider: 'anthropic', model: 'claude-3-opus' }), false);
+  assert.equal(m('x', { provider: 'openai-compat', model: 'gpt-4o' }), false, 'provider glob is anchored');
+  const bare = compileAllowList(['gpt-4o*']);
+  assert.equal(bare('auto', { provider: 'openai', model: 'gpt-4o-mini' }), true, 'bare patterns also match the routed model');
+  assert.equal(bare('auto', { provider: 'openai', model: 'o1' }), false);
+  assert.equal(compileAllowList(['*'])('x', { provider: 'a', model: 'b' }), true);
+  assert.equal(compileAllowList([])('x', { provider: 'a', model: 'b' }), false);
+  assert.equal(compileAllowList(['a.b'])('axb', { provider: 'p', model: 'q' }), false, 'regex characters are literal');
+});
