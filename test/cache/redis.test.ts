@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { createClient, type RedisClientType } from 'redis';
 import { cacheConfigSchema } from '../../src/cache/config.js';
@@ -8,6 +7,7 @@ import { SemanticCache } from '../../src/cache/semantic-cache.js';
 import { requestKey, type RequestKey } from '../../src/cache/request-key.js';
 import { fromJsonReply } from '../../src/cache/reply.js';
 import { DIM, chatCtx, jsonReply, logger, standInEmbed } from './helpers.js';
+import { redisProxy } from '../helpers/redis-proxy.js';
 
 const clients: RedisClientType[] = [];
 async function client(port = 6379): Promise<RedisClientType> {
@@ -35,28 +35,7 @@ function keyOf(text: string, p: string): { key: RequestKey; vector: Float32Array
   return { key: k, vector: standInEmbed(text) };
 }
 
-/** A TCP proxy in front of Redis that can be cut and restored, to simulate Redis going away. */
-async function proxy(): Promise<{ port: number; cut: () => Promise<void>; restore: () => Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server;
-  let port = 0;
-  const listen = () => new Promise<void>((resolve) => {
-    server = net.createServer((s) => {
-      const up = net.connect(6379, '127.0.0.1');
-      sockets.add(s); sockets.add(up);
-      s.pipe(up); up.pipe(s);
-      const drop = () => { s.destroy(); up.destroy(); };
-      s.on('error', drop); up.on('error', drop); s.on('close', drop); up.on('close', drop);
-    });
-    server.listen(port, '127.0.0.1', () => { port = (server.address() as net.AddressInfo).port; resolve(); });
-  });
-  await listen();
-  return {
-    port,
-    cut: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); sockets.clear(); server.close(() => resolve()); }),
-    restore: listen,
-  };
-}
+const proxy = redisProxy;
 
 describe('cache on Redis', () => {
   it('two instances share entries, deletions and clears', async () => {

@@ -1,0 +1,32 @@
+/** A TCP proxy in front of the local Redis that can be cut and restored, to simulate Redis going away mid-test. */
+import net from 'node:net';
+
+export interface RedisProxy {
+  port: number;
+  url: string;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+}
+
+export async function redisProxy(): Promise<RedisProxy> {
+  const sockets = new Set<net.Socket>();
+  let server: net.Server;
+  let port = 0;
+  const listen = () => new Promise<void>((resolve) => {
+    server = net.createServer((s) => {
+      const up = net.connect(6379, '127.0.0.1');
+      sockets.add(s); sockets.add(up);
+      s.pipe(up); up.pipe(s);
+      const drop = () => { s.destroy(); up.destroy(); };
+      s.on('error', drop); up.on('error', drop); s.on('close', drop); up.on('close', drop);
+    });
+    server.listen(port, '127.0.0.1', () => { port = (server.address() as net.AddressInfo).port; resolve(); });
+  });
+  await listen();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    cut: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); sockets.clear(); server.close(() => resolve()); }),
+    restore: listen,
+  };
+}
