@@ -199,13 +199,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     watcher?.close();
     const grace = live.rt.config.server.shutdown_grace_s * 1000;
     await new Promise<void>((resolve) => {
+      // Keep-alive connections that go idle while draining are closed at once rather than waiting for the client.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const timer = setTimeout(() => {
         server.closeAllConnections();
-        resolve();
       }, grace);
       timer.unref();
       server.close(() => {
         clearTimeout(timer);
+        clearInterval(sweep);
         resolve();
       });
       server.closeIdleConnections();
