@@ -85,8 +85,13 @@ export function createApp(gw: GatewayHandle): express.Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
-  // The limit is read per request so a config reload applies to it.
-  app.use((req, res, next) => express.json({ limit: gw.bodyLimit(), type: ['application/json', 'application/*+json'] })(req, res, next));
+  // The limit is read per request so a config reload applies to it; the parser is rebuilt only when the limit changes.
+  let parser = { limit: '', parse: express.json() };
+  app.use((req, res, next) => {
+    const limit = gw.bodyLimit();
+    if (limit !== parser.limit) parser = { limit, parse: express.json({ limit, type: ['application/json', 'application/*+json'] }) };
+    parser.parse(req, res, next);
+  });
   app.use(parseErrors);
 
   app.get('/health', (_req, res) => {
