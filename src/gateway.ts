@@ -11,17 +11,20 @@ import { createRouteStage } from './pipeline/route-stage.js';
 import { runPipeline } from './pipeline/run.js';
 import type { Stage } from './pipeline/stage.js';
 import { executeChain } from './providers/execute.js';
+import { runCascade, type CascadeDeps } from './cascade/index.js';
 import type { HealthRegistry } from './providers/health-registry.js';
 import { rulesAdminRouter } from './rules/index.js';
 import { createRuleDecider, explainRoute, type RuleDeciderDeps } from './pipeline/rules-decider.js';
 import { gatewayAdminRouter } from './server/admin-routes.js';
 import { createServices, type Services } from './services.js';
 import { createGovernanceStage, governanceAdminRouter } from './governance/index.js';
+import { createObservability, metricsRouter } from './observability/index.js';
+import { dashboardRouter } from './dashboard/router.js';
 import { cacheAdminRouter, cacheStatsRouter, createCacheStage } from './cache/index.js';
 import { createQuerySemantics } from './pipeline/query-semantics.js';
 import { cacheDisabledRouter } from './server/cache-disabled-route.js';
 import { classifyRouter } from './server/classify-route.js';
-import { createLogger, type Logger } from './observability/logger.js';
+import { createLogger, createRequestLogger, type Logger } from './observability/logger.js';
 import { buildRuntime, listModels, type Runtime } from './runtime.js';
 import { createApp, type GatewayHandle, type RequestOutcome } from './server/app.js';
 
@@ -35,6 +38,8 @@ export interface GatewayOptions {
   /** Overrides config.server.host/port (port 0 = ephemeral). */
   host?: string;
   port?: number;
+  /** Called when a cascade escalates: the rule, the tier that failed (0-based) and why (for metrics). */
+  onCascadeEscalation?: CascadeDeps['onEscalation'];
 }
 
 export interface Gateway {
@@ -60,7 +65,11 @@ interface Live {
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const logger = opts.logger ?? createLogger(opts.config.logging.level);
-  const services = await createServices(opts.config, logger, opts.rootDir ?? process.cwd());
+  const requestLog = opts.logger ?? createRequestLogger(opts.config.logging.level);
+  const obs = createObservability(opts.config.observability);
+  const services = await createServices(opts.config, logger, opts.rootDir ?? process.cwd(), { onRuleError: (rule) => obs.metrics.ruleError(rule) });
+  obs.metrics.setHealthSource(() => services.registry.snapshot());
+  if (services.cache) services.cache.onEvent(obs.metrics.cacheStatsEvent);
   const { registry, rules, semantic, cache, governance } = services;
   const query = semantic ? createQuerySemantics(semantic, () => live.rt.config.semantic.embed_text) : undefined;
   const cacheStage = cache && query
@@ -80,6 +89,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
 
   const governanceStage = createGovernanceStage({ governance });
+  const cascadeDeps: Omit<CascadeDeps, 'execute'> = { logger, ...(opts.onCascadeEscalation ? { onEscalation: opts.onCascadeEscalation } : {}) };
   const build = (config: Config): Live => {
     const rt = buildRuntime(config);
     const providerNames = new Set(rt.providers.keys());
@@ -94,7 +104,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       }),
       onError: services.ruleErrors.report,
     };
-    const stages: Stage[] = [createRouteStage(rt.table, createRuleDecider(deciderDeps))];
+    const stages: Stage[] = [obs.timingStage, createRouteStage(rt.table, createRuleDecider(deciderDeps))];
     if (cacheStage) stages.push(cacheStage);
     stages.push(governanceStage);
     return { rt, deciderDeps, stages };
@@ -118,7 +128,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     authenticate: (authorization: string | undefined): Promise<Caller> => governance.authenticate(authorization),
     handle(ctx: RequestContext) {
       const { rt, stages } = live;
-      return runPipeline(ctx, stages, (c) => executeChain(c, rt.providers, registry, rt.execute));
+      const execute = (c: RequestContext) => executeChain(c, rt.providers, registry, rt.execute);
+      return runPipeline(ctx, stages, (c) => (c.route?.cascade ? runCascade(c, { ...cascadeDeps, execute }) : execute(c)));
     },
     models: () => listModels(live.rt),
     ready() {
@@ -140,7 +151,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     },
     finished(o: RequestOutcome) {
       const { ctx } = o;
-      logger.info({
+      requestLog.info({
         request_id: ctx.id,
         route: ctx.requestType,
         model: ctx.model,
@@ -155,6 +166,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         error: o.error ? { code: o.error.code, type: o.error.type } : undefined,
         ...ctx.facts,
       }, 'request');
+      obs.finished(o);
     },
   };
 
@@ -168,6 +180,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     rulesAdminRouter(rules),
     governanceAdminRouter(governance),
     ...(cache ? [cacheAdminRouter(cache), cacheStatsRouter(cache)] : [cacheDisabledRouter()]),
+    ...(obs.config.metrics.enabled ? [metricsRouter(obs.metrics)] : []),
+    dashboardRouter({
+      activity: () => obs.activity.overview(),
+      health: () => registry.snapshot(),
+      categories: () => semantic?.categories() ?? [],
+      cache: () => cache && { ...cache.stats.snapshot(), entries: cache.entries },
+      rules: () => rules.list().map(({ rule }) => ({ name: rule.name, scope: rule.scope, priority: rule.priority, enabled: rule.enabled, targets: rule.targets })),
+    }),
   ];
   handle.publicRoutes = [
     classifyRouter({ authenticate: (a) => handle.authenticate(a), semantic: () => semantic, maxInputChars: () => live.rt.config.semantic.embedder.max_input_chars }),
@@ -213,6 +233,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       server.closeIdleConnections();
     });
     await services.close();
+    requestLog.flush();
   };
 
   logger.info({ url, providers: Object.keys(opts.config.providers) }, 'switchyard listening');

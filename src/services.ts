@@ -52,7 +52,12 @@ export class ConfigRefused extends Error {
   }
 }
 
-export async function createServices(config: Config, logger: Logger, rootDir: string): Promise<Services> {
+export interface ServiceHooks {
+  /** Called when a rule fails at evaluation time (counted as no match). */
+  onRuleError?: (rule: string) => void;
+}
+
+export async function createServices(config: Config, logger: Logger, rootDir: string, hooks: ServiceHooks = {}): Promise<Services> {
   const redis = config.redis.url ? await connectRedis(config.redis.url, config.redis.connect_timeout_ms, logger) : undefined;
   const opened: Array<{ close(): Promise<void> }> = [];
   const abandon = async (): Promise<void> => {
@@ -61,7 +66,7 @@ export async function createServices(config: Config, logger: Logger, rootDir: st
   };
   const prefix = config.redis.key_prefix;
   const registry = new HealthRegistry(config.balancing, config.circuit);
-  const ruleErrors = new RuleErrorReporter({ logger });
+  const ruleErrors = new RuleErrorReporter({ logger, onError: (rule) => hooks.onRuleError?.(rule) });
   const providerNames = (c: Config): Set<string> => new Set(Object.keys(c.providers));
   let rules: RuleManager;
   try {

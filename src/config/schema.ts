@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import { cacheConfigSchema } from '../cache/config.js';
 import { governanceConfigSchema } from '../governance/config.js';
+import { observabilityConfigSchema } from '../observability/config.js';
 import { rulesConfigSchema } from '../rules/config.js';
+import { safetyConfigSchema } from '../safety/config.js';
 import { SemanticConfigSchema } from '../semantic/config.js';
 import { aliasSchema, balancingSchema, circuitSchema, loggingSchema, providerSchema, redisSchema, routingSchema, serverSchema } from './core-schema.js';
 
@@ -22,6 +24,8 @@ export const configSchema = z.object({
   semantic: SemanticConfigSchema.prefault({}),
   cache: cacheConfigSchema.prefault({}),
   governance: governanceConfigSchema.prefault({}),
+  observability: observabilityConfigSchema.prefault({}),
+  safety: safetyConfigSchema.prefault({}),
 }).strict().superRefine((cfg, ctx) => {
   // Cross-references: every provider/model named by an alias or fallback must name a configured provider.
   const check = (target: string, path: (string | number)[]): void => {

@@ -120,7 +120,9 @@ export function createApp(gw: GatewayHandle): express.Express {
   // Admin, dashboard, metrics and cache-stats routes all sit behind the admin key; their routers use full paths.
   const adminAuth = requireAdmin(() => gw.adminKey());
   app.use((req, res, next) => {
-    if (ADMIN_PREFIXES.some((p) => req.path === p || req.path.startsWith(`${p}/`))) adminAuth(req, res, next);
+    // The dashboard page itself holds no data (it fetches /dashboard/data with the key), so a browser can open it.
+    if (req.method === 'GET' && (req.path === '/dashboard' || req.path === '/dashboard/') && gw.adminKey()) next();
+    else if (ADMIN_PREFIXES.some((p) => req.path === p || req.path.startsWith(`${p}/`))) adminAuth(req, res, next);
     else next();
   });
   for (const r of gw.adminRoutes ?? []) app.use(r);

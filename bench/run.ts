@@ -1,0 +1,173 @@
+/**
+ * `npm run bench`: runs the benchmark sections — proxy overhead, then each area's bench module that exists (semantic, rules,
+ * cache, governance, providers), then the quality evaluations when the evaluation data is present — writes bench/results/latest.json and
+ * regenerates docs/benchmarks.md.
+ *   node dist/bench/run.js [--quick] [--only <section>] [--data <dir>] [--profile] [--no-docs]
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, freemem, loadavg, release, totalmem, type as osType } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runEval, EVALS } from './load/evals.js';
+import { repoRoot } from './load/processes.js';
+import { benchProxy } from './proxy.js';
+import { renderReport, type BenchResults, type SectionResult } from './report.js';
+
+const HELP = `Usage: node dist/bench/run.js [options]   (npm run bench -- [options])
+
+Runs the benchmark suite, writes bench/results/latest.json and regenerates docs/benchmarks.md.
+
+Options:
+  --quick            one run per proxy load, shorter loads, smaller evaluations (about a minute and a half)
+  --only <section>   run one section: proxy, ${['semantic', 'rules', 'cache', 'governance', 'providers', ...EVALS.map((e) => e.section)].join(', ')}
+                     (the other sections keep their previous results)
+  --data <dir>       evaluation data (default: ../shared/data beside the repository)
+  --profile          always CPU-profile Switchyard under load (default: only when a proxy target fails)
+  --no-docs          do not regenerate docs/benchmarks.md
+  -h, --help         this text`;
+
+const AREA_SECTIONS = ['semantic', 'rules', 'cache', 'governance', 'providers', 'observability'];
+const here = dirname(fileURLToPath(import.meta.url));
+const ext = fileURLToPath(import.meta.url).endsWith('.ts') ? '.ts' : '.js';
+
+function machine(): Record<string, unknown> {
+  const cpu = cpus();
+  return {
+    cpu_model: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memory_gb: Number((totalmem() / 2 ** 30).toFixed(1)),
+    free_memory_gb: Number((freemem() / 2 ** 30).toFixed(1)),
+    node: process.version,
+    os: `${osType()} ${release()} ${process.arch}`,
+    load_average_at_start: loadavg().map((x) => Number(x.toFixed(2))),
+  };
+}
+
+/** The function an area's bench module exports: its default export, else its first exported function. */
+function benchFunction(mod: Record<string, unknown>): (() => Promise<unknown>) | undefined {
+  if (typeof mod.default === 'function') return mod.default as () => Promise<unknown>;
+  const fn = Object.values(mod).find((v) => typeof v === 'function');
+  return fn as (() => Promise<unknown>) | undefined;
+}
+
+/** Rejects after `ms` so one slow section cannot hold up the suite (its work is abandoned; the runner exits at the end). */
+function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s; abandoned`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
+
+async function runArea(name: string, timeoutMs: number): Promise<SectionResult> {
+  const file = join(here, `${name}${ext}`);
+  if (!existsSync(file)) return { status: 'skipped', message: `bench/${name}.ts is not present` };
+  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const fn = benchFunction(mod);
+  if (fn === undefined) return { status: 'skipped', message: `bench/${name}.ts exports no function` };
+  const t0 = performance.now();
+  const numbers = await bounded(fn(), timeoutMs, `bench/${name}.ts`);
+  return { status: 'ok', seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), numbers };
+}
+
+async function readPrevious(file: string): Promise<BenchResults | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as BenchResults;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        quick: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        data: { type: 'string' },
+        profile: { type: 'boolean', default: false },
+        'no-docs': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${HELP}\n`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const root = repoRoot();
+  const all = ['proxy', ...AREA_SECTIONS, ...EVALS.map((e) => e.section)];
+  if (values.only !== undefined && !all.includes(values.only)) {
+    process.stderr.write(`--only must be one of ${all.join(', ')}, got '${values.only}'\n`);
+    return 2;
+  }
+  const wanted = (s: string): boolean => values.only === undefined || values.only === s;
+  const dataDir = resolve(root, values.data ?? join('..', 'shared', 'data'));
+  const hasData = existsSync(dataDir);
+  const quick = values.quick;
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+  const resultsFile = join(root, 'bench', 'results', 'latest.json');
+  const previous = values.only !== undefined ? await readPrevious(resultsFile) : undefined;
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    settings: { quick, only: values.only ?? null, data: hasData ? dataDir : null },
+    sections: { ...(previous?.sections ?? {}) },
+  };
+  const t0 = performance.now();
+  const record = async (name: string, fn: () => Promise<SectionResult>): Promise<void> => {
+    if (!wanted(name)) return;
+    log(`== ${name}`);
+    try {
+      results.sections[name] = { ...(await fn()), date: new Date().toISOString() };
+    } catch (err) {
+      log(`${name} failed: ${(err as Error).stack ?? String(err)}`);
+      results.sections[name] = { status: 'failed', message: (err as Error).message, date: new Date().toISOString() };
+    }
+    const s = results.sections[name];
+    if (s.status !== 'ok') log(`${name}: ${s.status}${s.message ? ` (${s.message})` : ''}`);
+  };
+
+  await record('proxy', async () => {
+    const started = performance.now();
+    const numbers = await benchProxy({ quick, dataDir: hasData ? dataDir : undefined, profile: values.profile ? 'always' : 'on-fail', log });
+    return { status: 'ok', seconds: Number(((performance.now() - started) / 1000).toFixed(1)), numbers };
+  });
+  for (const name of AREA_SECTIONS) await record(name, () => runArea(name, quick ? 120_000 : 300_000));
+  for (const e of EVALS) {
+    await record(e.section, async () => (hasData ? runEval(e, dataDir, quick, log) : { status: 'skipped', message: `no evaluation data at ${dataDir}` }));
+  }
+  results.total_seconds = Number(((performance.now() - t0) / 1000).toFixed(1));
+  results.machine.load_average_at_end = loadavg().map((x) => Number(x.toFixed(2)));
+
+  await mkdir(dirname(resultsFile), { recursive: true });
+  await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${resultsFile}`);
+  if (!values['no-docs']) {
+    const doc = join(root, 'docs', 'benchmarks.md');
+    await mkdir(dirname(doc), { recursive: true });
+    await writeFile(doc, renderReport(results));
+    log(`wrote ${doc}`);
+  }
+  return 0;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  run(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
