@@ -166,7 +166,7 @@ describe('dashboard in headless Chromium', { skip }, () => {
     const pageRes = await fetch(`${gw.url}/dashboard`, { headers: { 'x-admin-key': ADMIN_KEY } });
     assert.equal(pageRes.status, 200);
     assert.match(pageRes.headers.get('content-security-policy') ?? '', /default-src 'none'; script-src 'sha256-/);
-    const data = await (await fetch(`${gw.url}/dashboard/data`, { headers: { 'x-admin-key': ADMIN_KEY } })).json();
+    const data = (await (await fetch(`${gw.url}/dashboard/data`, { headers: { 'x-admin-key': ADMIN_KEY } })).json()) as any;
     assert.equal(data.activity.totals.requests, 9);
     assert.deepEqual(Object.keys(data.health).sort(), ['backup', 'primary']);
     assert.ok(data.categories.every((c: { examples: unknown }) => typeof c.examples === 'number'));

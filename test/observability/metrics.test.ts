@@ -210,6 +210,6 @@ describe('metrics: GET /metrics through a real gateway', () => {
   it('is refused without the admin key', async () => {
     const res = await fetch(`${gw.url}/metrics`);
     assert.equal(res.status, 401);
-    assert.equal((await res.json()).error.code, 'invalid_admin_key');
+    assert.equal(((await res.json()) as any).error.code, 'invalid_admin_key');
   });
 });
