@@ -18,9 +18,10 @@ import { createRuleDecider, explainRoute, type RuleDeciderDeps } from './pipelin
 import { gatewayAdminRouter } from './server/admin-routes.js';
 import { createServices, type Services } from './services.js';
 import { createGovernanceStage, governanceAdminRouter } from './governance/index.js';
-import { createObservability, metricsRouter } from './observability/index.js';
+import { createObservability, metricsRouter, type Observability } from './observability/index.js';
 import { dashboardRouter } from './dashboard/router.js';
 import { cacheAdminRouter, cacheStatsRouter, createCacheStage } from './cache/index.js';
+import { createSafety } from './safety/index.js';
 import { createQuerySemantics } from './pipeline/query-semantics.js';
 import { cacheDisabledRouter } from './server/cache-disabled-route.js';
 import { classifyRouter } from './server/classify-route.js';
@@ -49,6 +50,7 @@ export interface Gateway {
   readonly logger: Logger;
   readonly registry: HealthRegistry;
   readonly services: Services;
+  readonly observability: Observability;
   runtime(): Runtime;
   /** Applies a new config whole or throws with `errors` and keeps the old one. */
   apply(config: Config): Promise<void>;
@@ -75,6 +77,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const cacheStage = cache && query
     ? createCacheStage({ cache, embed: query.embed, intent: async (ctx) => (await query.classify(ctx))?.intent, logger })
     : cache ? createCacheStage({ cache, embed: () => Promise.reject(new Error('semantic features are disabled')), logger }) : undefined;
+  const safety = await createSafety({
+    config: () => live.rt.config.safety,
+    examplesFile: opts.config.safety.jailbreak.examples,
+    rootDir: opts.rootDir ?? process.cwd(),
+    logger,
+    embedTexts: semantic ? (texts) => Promise.all(texts.map((t) => semantic.embed(t))) : undefined,
+    embed: query?.embed,
+    rules: () => rules.current().byName,
+  });
 
   // Health is read by rules only when referenced; one snapshot serves all requests for a short while.
   let healthAt = 0;
@@ -101,10 +112,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         semantic: query ? () => query.classify(ctx) : undefined,
         cacheSimilarity: cacheStage ? () => cacheStage.similarity(ctx) : undefined,
         capacity: () => governance.capacity(ctx.caller),
+        safety: safety.inputs(ctx),
       }),
       onError: services.ruleErrors.report,
     };
-    const stages: Stage[] = [obs.timingStage, createRouteStage(rt.table, createRuleDecider(deciderDeps))];
+    const stages: Stage[] = [obs.timingStage, createRouteStage(rt.table, createRuleDecider(deciderDeps)), safety.stage];
     if (cacheStage) stages.push(cacheStage);
     stages.push(governanceStage);
     return { rt, deciderDeps, stages };
@@ -174,7 +186,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   handle.adminRoutes = [
     gatewayAdminRouter({
       authenticate: (a) => handle.authenticate(a),
-      explain: (ctx) => explainRoute(ctx, live.rt.table, live.deciderDeps),
+      explain: async (ctx) => ({ ...(await explainRoute(ctx, live.rt.table, live.deciderDeps)), safety: await safety.explain(ctx) }),
       reload: () => reloadFile(),
     }),
     rulesAdminRouter(rules),
@@ -244,6 +256,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     logger,
     registry,
     services,
+    observability: obs,
     runtime: () => live.rt,
     apply,
     reload: () => watcher?.reload() ?? Promise.resolve([]),
