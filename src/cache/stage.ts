@@ -158,7 +158,9 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
     if (isSkip(s.key)) return skip(ctx, s, s.key.skip);
     const key = s.key;
     if (ctx.route?.cache?.enabled === false) return skip(ctx, s, 'policy');
-    const mode = modeOf(ctx);
+    let mode = modeOf(ctx);
+    // The safety stage marks requests whose replies must not be kept (they carried PII).
+    if (mode === 'normal' && ctx.facts['cache_no_store'] === true) mode = 'no-store';
     if (mode === 'bypass') return skip(ctx, s, 'bypass');
     const labels = { tenant: key.tenant, model: ctx.model, intent: intentLabel(ctx, s) };
 

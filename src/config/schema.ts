@@ -43,6 +43,10 @@ export const configSchema = z.object({
     });
     (rule.fallbacks ?? []).forEach((t, j) => check(t, ['rules', i, 'fallbacks', j]));
   });
+  for (const k of ['pii', 'jailbreak'] as const) {
+    const t = cfg.safety[k].target;
+    if (t !== undefined) check(t, ['safety', k, 'target']);
+  }
   for (const [from, chain] of Object.entries(cfg.routing.fallbacks)) {
     chain.forEach((t, i) => check(t, ['routing', 'fallbacks', from, i]));
   }

@@ -266,6 +266,11 @@ export class Governance implements EntityHost {
     return value;
   }
 
+  /** Drops the cached capacity of a caller (after its spend changed on this instance). */
+  forgetCapacity(caller: Caller): void {
+    this.capacityCache.delete(caller.virtualKeyId);
+  }
+
   /** Usage and remaining budget of one entity's own limits. */
   async usage(kind: EntityKind, id: string): Promise<UsageReport> {
     this.admin.get(kind, id); // 404 when unknown

@@ -76,7 +76,8 @@ export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
   const settle = (ctx: RequestContext, res: Reservation, usage: Usage): void => {
     const target = answeringTarget(ctx, res.target);
     ctx.facts.governance = { ...(ctx.facts.governance as object), cost_usd: gov.pricing.costOf(target.provider, target.model, usage) };
-    void gov.enforcement.settle(res, target, usage);
+    // Once the spend is recorded, this instance's cached capacity for the caller is stale: rules must see the new usage.
+    void gov.enforcement.settle(res, target, usage).finally(() => gov.forgetCapacity(ctx.caller));
   };
 
   return {

@@ -2,6 +2,7 @@
  * RequestContext: everything the pipeline knows about one request, created once at the HTTP edge and handed to each stage.
  * Stages add what they own (route decision, cache outcome, attempts); none of them reads the raw HTTP request.
  */
+import type { CascadeStreaming, CascadeTier } from '../cascade/types.js';
 import type { Operation, Usage } from '../providers/types.js';
 
 export type RequestType = 'chat_completion' | 'chat_completion_stream' | 'text_completion' | 'embedding';
@@ -45,6 +46,10 @@ export interface RouteDecision {
   /** Name of the rule that decided, or 'default'. */
   rule: string;
   cache?: CachePolicy;
+  /** When set, the request runs as a cascade over these tiers (the chain then lists the tiers' targets in order). */
+  cascade?: readonly CascadeTier[];
+  /** How a streamed request treats the cascade (default: the gateway's cascade.streaming). */
+  cascadeStreaming?: CascadeStreaming;
 }
 
 /** One upstream attempt, for headers, logs and metrics. */
@@ -65,6 +70,8 @@ export interface RequestContext {
   readonly requestType: RequestType;
   /** The parsed request body; never mutated after the context is built. */
   readonly body: Readonly<Record<string, unknown>>;
+  /** When set (e.g. by redaction), the body sent upstream instead of `body`. */
+  upstreamBody?: Readonly<Record<string, unknown>>;
   /** The model (or alias) the caller asked for. */
   readonly model: string;
   readonly stream: boolean;

@@ -3,9 +3,11 @@
  * a match into a chain (the rule's target, then its fallbacks or the target's default chain). Also produces the full trace for
  * the explain endpoint from the same inputs, so explain and routing never disagree.
  */
+import { cascadeRoute } from '../cascade/route.js';
 import { invalidRequest } from '../errors.js';
 import { buildVariables, explain, hasApplicableRules, routeRequest, type EvaluateOptions, type Explanation, type RuleSet, type VariableInputs } from '../rules/index.js';
 import type { RequestContext, RouteDecision, Target } from './context.js';
+import { cascadePlan, type CascadePlan } from '../cascade/plan.js';
 import { chainFor, resolveRequested, type ModelTable } from './resolve-target.js';
 import type { RuleDecider } from './route-stage.js';
 
@@ -29,14 +31,18 @@ export function createRuleDecider(deps: RuleDeciderDeps): RuleDecider {
     const { decision } = await routeRequest(set, ctx, deps.inputs(ctx), { onError: deps.onError });
     if (!decision.matched || !decision.target) return undefined;
     if (decision.steps.length > 1) ctx.facts.rule_chain = decision.steps.map((s) => s.rule);
-    const route: RouteDecision = { chain: chainOf(ctx, table, decision.target, decision.fallbacks), rule: decision.rule };
+    const route: RouteDecision = decision.cascade
+      ? cascadeRoute(ctx, table, decision.rule, decision.cascade, decision.cascadeStreaming)
+      : { chain: chainOf(ctx, table, decision.target, decision.fallbacks), rule: decision.rule };
     if (decision.cache) route.cache = decision.cache;
     return route;
   };
 }
 
 export interface ExplainResult extends Explanation {
-  route: { rule: string; chain: Target[]; cache?: RouteDecision['cache'] } | { error: { message: string; code: string | null } };
+  route:
+    | { rule: string; chain: Target[]; cache?: RouteDecision['cache']; cascade?: CascadePlan }
+    | { error: { message: string; code: string | null } };
 }
 
 /** Every variable, every rule with its result, the chosen target and the chain — without calling any upstream. */
@@ -47,9 +53,14 @@ export async function explainRoute(ctx: RequestContext, table: ModelTable, deps:
   const d = trace.decision;
   let route: ExplainResult['route'];
   try {
-    route = d.matched && d.target
-      ? { rule: d.rule, chain: chainOf(ctx, table, d.target, d.fallbacks), ...(d.cache ? { cache: d.cache } : {}) }
-      : { rule: 'default', chain: resolveRequested(ctx.model, ctx.op, table) };
+    if (d.matched && d.target && d.cascade) {
+      const r = cascadeRoute(ctx, table, d.rule, d.cascade, d.cascadeStreaming);
+      route = { rule: d.rule, chain: r.chain, ...(d.cache ? { cache: d.cache } : {}), ...(r.cascade ? { cascade: cascadePlan(r, ctx.stream) } : {}) };
+    } else {
+      route = d.matched && d.target
+        ? { rule: d.rule, chain: chainOf(ctx, table, d.target, d.fallbacks), ...(d.cache ? { cache: d.cache } : {}) }
+        : { rule: 'default', chain: resolveRequested(ctx.model, ctx.op, table) };
+    }
   } catch (err) {
     route = { error: { message: (err as Error).message, code: (err as { code?: string | null }).code ?? null } };
   }

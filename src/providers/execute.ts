@@ -75,7 +75,8 @@ export async function executeChain(
       const started = performance.now();
       health.start();
       try {
-        const body = ctx.body.model === target.model ? ctx.body : { ...ctx.body, model: target.model };
+        const source = ctx.upstreamBody ?? ctx.body;
+        const body = source.model === target.model ? source : { ...source, model: target.model };
         const reply = await provider.adapter.call({
           op: ctx.op,
           model: target.model,

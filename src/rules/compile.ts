@@ -31,6 +31,8 @@ export interface CompiledRule {
   /** Replaces the default fallback chain when defined. */
   readonly fallbacks: readonly Target[] | undefined;
   readonly cache: CachePolicy | undefined;
+  /** Safety action (block | redact) applied by the safety stage when this rule decides. */
+  readonly action: 'block' | 'redact' | undefined;
 }
 
 export interface RuleSet {
@@ -105,6 +107,11 @@ function compileOne(spec: RuleSpec, path: string, opts: CompileOptions, problems
     fallbacks?.forEach((t, i) => {
       if (!opts.knownProviders!.has(t.provider)) problem(`fallbacks[${i}]`, `unknown provider '${t.provider}'`);
     });
+    spec.cascade?.forEach((t, i) => {
+      if (!opts.knownProviders!.has(t.provider)) problem(`cascade[${i}].provider`, `unknown provider '${t.provider}'`);
+      const judge = t.checks.judge;
+      if (judge && !opts.knownProviders!.has(judge.provider)) problem(`cascade[${i}].checks.judge.provider`, `unknown provider '${judge.provider}'`);
+    });
   }
   if (problems.length > before || !expr.ok) return undefined;
 
@@ -128,6 +135,7 @@ function compileOne(spec: RuleSpec, path: string, opts: CompileOptions, problems
     cumulative,
     fallbacks: fallbacks && Object.freeze(fallbacks.map((t) => Object.freeze(t))),
     cache: spec.cache && Object.freeze({ ...spec.cache }),
+    action: spec.action,
   });
 }
 

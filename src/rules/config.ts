@@ -3,6 +3,7 @@
  * Structural checks (types, required fields) live here; cross-field checks (weights, scope ids, CEL) live in ./compile.ts.
  */
 import { z } from 'zod';
+import { cascadeProblems, cascadeSchema, cascadeStreamingSchema } from '../cascade/config.js';
 
 export const RULE_SCOPES = ['virtual_key', 'team', 'customer', 'global'] as const;
 export type RuleScope = (typeof RULE_SCOPES)[number];
@@ -20,7 +21,7 @@ export const cachePolicySchema = z.strictObject({
   ttl_s: z.number().int().positive().optional(),
 });
 
-export const ruleSchema = z.strictObject({
+const ruleObjectSchema = z.strictObject({
   name: z
     .string()
     .min(1)
@@ -28,7 +29,12 @@ export const ruleSchema = z.strictObject({
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must start with a letter or digit and use only letters, digits, . _ : -'),
   description: z.string().optional(),
   cel_expression: z.string().min(1).max(8192),
-  targets: z.array(targetSchema).min(1),
+  /** Required unless `cascade` is given. */
+  targets: z.array(targetSchema).min(1).optional(),
+  /** Tiers tried in order, each answer checked before the next is tried (see docs/cascade.md); instead of `targets`. */
+  cascade: cascadeSchema.optional(),
+  /** Streamed requests: buffer each tier (default), or skip the cascade and stream the first / last tier. */
+  cascade_streaming: cascadeStreamingSchema.optional(),
   /** "provider/model" entries; when given (even empty) they replace the default fallback chain. */
   fallbacks: z.array(z.string().regex(/^[^/\s]+\/\S+$/, 'must be "provider/model"')).optional(),
   scope: z.enum(RULE_SCOPES).default('global'),
@@ -37,7 +43,28 @@ export const ruleSchema = z.strictObject({
   enabled: z.boolean().default(true),
   chain_rule: z.boolean().default(false),
   cache: cachePolicySchema.optional(),
+  /** Safety action on matching requests, besides routing: refuse them, or redact their PII before they leave. */
+  action: z.enum(['block', 'redact']).optional(),
 });
+
+/**
+ * A rule has `targets` or `cascade`. A cascade rule's target is its first tier (filled in, so everything that reads
+ * targets keeps working); a listed rule given back with that filled-in target is accepted as is.
+ */
+export const ruleSchema = ruleObjectSchema
+  .superRefine((r, ctx) => {
+    if (r.cascade === undefined) {
+      if (r.targets === undefined) ctx.addIssue({ code: 'custom', path: ['targets'], message: 'a rule needs targets or a cascade' });
+      if (r.cascade_streaming !== undefined) ctx.addIssue({ code: 'custom', path: ['cascade_streaming'], message: 'only a cascade rule takes cascade_streaming' });
+      return;
+    }
+    const first = r.cascade[0]!;
+    const echo = r.targets?.length === 1 && r.targets[0]!.provider === first.provider && r.targets[0]!.model === first.model && r.targets[0]!.weight === undefined;
+    if (r.targets !== undefined && !echo) ctx.addIssue({ code: 'custom', path: ['targets'], message: 'a rule takes targets or a cascade, not both' });
+    if (r.fallbacks !== undefined) ctx.addIssue({ code: 'custom', path: ['fallbacks'], message: 'a cascade rule takes no fallbacks (its later tiers are the fallbacks)' });
+    for (const p of cascadeProblems(r.cascade)) ctx.addIssue({ code: 'custom', path: ['cascade', ...p.path], message: p.message });
+  })
+  .transform((r) => ({ ...r, targets: r.targets ?? [{ provider: r.cascade![0]!.provider, model: r.cascade![0]!.model }] }));
 
 /** A rule as written in config or sent to the admin API (after defaults). */
 export type RuleSpec = z.output<typeof ruleSchema>;

@@ -7,6 +7,7 @@
  * The fast path walks only the caller's buckets; with a trace it walks every rule in the same order and records why each
  * did or did not match. Both share the decision code, so explain and routing never disagree.
  */
+import type { CascadeStreaming, CascadeTier } from '../cascade/types.js';
 import type { CachePolicy, Caller, RouteDecision, Target } from '../pipeline/context.js';
 import { evaluationMessage } from './cel.js';
 import type { CompiledRule, RuleSet } from './compile.js';
@@ -53,6 +54,17 @@ export interface RuleDecision {
   steps: readonly ChainStep[];
   /** The chain stopped at MAX_CHAIN_STEPS while the last rule still asked to chain. */
   truncated: boolean;
+  /** The deciding rule's cascade tiers (its target is then the first tier). */
+  cascade?: readonly CascadeTier[];
+  cascadeStreaming?: CascadeStreaming;
+}
+
+/** The deciding rule's cascade fields, when it has a cascade. */
+function cascadeOf(r: CompiledRule): Pick<RuleDecision, 'cascade' | 'cascadeStreaming'> {
+  const c = r.spec.cascade;
+  if (!c) return {};
+  const s = r.spec.cascade_streaming;
+  return s ? { cascade: c, cascadeStreaming: s } : { cascade: c };
 }
 
 export interface EvaluateOptions {
@@ -158,6 +170,7 @@ export function evaluateCheapPrefix(
     cache: found.cache,
     steps: [{ rule: found.name, scope: found.scope, target }],
     truncated: false,
+    ...cascadeOf(found),
   };
 }
 
@@ -234,7 +247,7 @@ export function evaluate(set: RuleSet, vars: Record<string, unknown>, caller: Ca
     act = { ...vars, model: target.model, provider: target.provider };
   }
   if (!last) return DEFAULT_DECISION;
-  return { matched: true, rule: last.name, target, fallbacks, cache, steps, truncated };
+  return { matched: true, rule: last.name, target, fallbacks, cache, steps, truncated, ...cascadeOf(last) };
 }
 
 export interface Explanation {
@@ -270,6 +283,12 @@ export function jsonSafe(v: unknown): unknown {
  */
 export function toRouteDecision(decision: RuleDecision, defaultFallbacks: readonly Target[] = []): RouteDecision | undefined {
   if (!decision.matched || !decision.target) return undefined;
+  if (decision.cascade) {
+    const out: RouteDecision = { chain: decision.cascade.map((t) => ({ provider: t.provider, model: t.model })), rule: decision.rule, cascade: decision.cascade };
+    if (decision.cascadeStreaming) out.cascadeStreaming = decision.cascadeStreaming;
+    if (decision.cache) out.cache = decision.cache;
+    return out;
+  }
   const chain = [decision.target, ...(decision.fallbacks ?? defaultFallbacks)];
   return decision.cache ? { chain, rule: decision.rule, cache: decision.cache } : { chain, rule: decision.rule };
 }

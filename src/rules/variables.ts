@@ -6,6 +6,7 @@
  * Adding a variable = one entry in VARIABLES (with `get` reading it from its group's source) plus, when the group does not
  * yet carry the fact, a field in that group's loader below.
  */
+import { estimateComplexity, type ComplexityFacts } from '../cascade/complexity.js';
 import type { RequestContext } from '../pipeline/context.js';
 
 /** CEL types used by the catalogue (the strings the CEL environment understands). */
@@ -17,7 +18,8 @@ export type CelType =
   | 'map<string, string>'
   | 'map<string, dyn>'
   | 'map<string, double>'
-  | 'map<string, map<string, dyn>>';
+  | 'map<string, map<string, dyn>>'
+  | 'list<string>';
 
 /** Circuit state of a provider as seen by routing. */
 export type ProviderState = 'healthy' | 'degraded' | 'open' | 'half_open';
@@ -53,6 +55,19 @@ export interface SemanticFacts {
   metadata?: Readonly<Record<string, unknown>>;
 }
 
+/** PII found in the request (kinds and count only). */
+export interface PiiFacts {
+  types: readonly string[];
+  count: number;
+}
+
+/** Safety signals, each computed on first use (see src/safety). */
+export interface SafetyInputs {
+  pii: () => PiiFacts;
+  language: () => string;
+  jailbreak: () => Promise<{ score: number; flagged: boolean }>;
+}
+
 /**
  * What the pipeline supplies to fill the variables. Request and caller facts come from the RequestContext; the expensive
  * groups are async getters, called only when an enabled rule references one of their variables.
@@ -64,6 +79,7 @@ export interface VariableInputs {
   health?: HealthSnapshot | (() => HealthSnapshot);
   semantic?: () => Promise<SemanticFacts | undefined>;
   cacheSimilarity?: () => Promise<number>;
+  safety?: SafetyInputs;
 }
 
 /** The loaded sources, one per group; only the groups some referenced variable belongs to are loaded. */
@@ -74,12 +90,16 @@ interface Sources {
   health: HealthSnapshot;
   semantic: SemanticFacts | undefined;
   cache: number | undefined;
+  complexity: ComplexityFacts;
+  pii: PiiFacts;
+  language: string;
+  jailbreak: { score: number; flagged: boolean };
 }
 
 export type VariableGroup = keyof Sources;
 
 /** Groups whose loading costs real work (an embedding, a Redis read, a cache probe): rules reading them run last-resort lazy. */
-export const EXPENSIVE_GROUPS: ReadonlySet<VariableGroup> = new Set<VariableGroup>(['capacity', 'semantic', 'cache']);
+export const EXPENSIVE_GROUPS: ReadonlySet<VariableGroup> = new Set<VariableGroup>(['capacity', 'semantic', 'cache', 'complexity', 'jailbreak']);
 
 interface RequestFacts {
   ctx: RequestContext;
@@ -153,8 +173,26 @@ export const VARIABLES: readonly VariableDeclaration[] = [
     description: 'Top-k intents → score' }),
   decl({ name: 'intent_metadata', type: 'map<string, dyn>', group: 'semantic', default: {}, get: (s) => s.metadata ?? EMPTY,
     description: 'Metadata of the best intent' }),
+  // complexity (from the text; loaded with the semantic group when that is referenced too, to use the intent's `tier`)
+  decl({ name: 'complexity', type: 'string', group: 'complexity', default: '', get: (c) => c.band,
+    description: 'Estimated difficulty of the query: simple | moderate | complex (see docs/cascade.md)' }),
+  decl({ name: 'complexity_score', type: 'double', group: 'complexity', default: 0, get: (c) => c.score,
+    description: 'Estimated difficulty 0..1 (length, code and math markers, reasoning verbs, questions; intent metadata `tier` when known)' }),
   decl({ name: 'cache_similarity', type: 'double', group: 'cache', default: 0, get: (v) => v,
     description: 'Similarity of the nearest semantic-cache entry in the request\'s partition (0 when none)' }),
+  // safety (see docs/safety.md)
+  decl({ name: 'pii', type: 'bool', group: 'pii', default: false, get: (p) => p.count > 0,
+    description: 'The request carries PII or secrets (any kind, any message)' }),
+  decl({ name: 'pii_types', type: 'list<string>', group: 'pii', default: [], get: (p) => p.types,
+    description: 'PII kinds found: email, phone, card, iban, ssn, ip, secret, address' }),
+  decl({ name: 'pii_count', type: 'int', group: 'pii', default: 0, get: (p) => BigInt(p.count),
+    description: 'Number of PII findings' }),
+  decl({ name: 'jailbreak_score', type: 'double', group: 'jailbreak', default: 0, get: (j) => j.score,
+    description: 'Prompt-injection / jailbreak likelihood 0..1 (attack-example similarity and heuristics)' }),
+  decl({ name: 'jailbreak', type: 'bool', group: 'jailbreak', default: false, get: (j) => j.flagged,
+    description: 'jailbreak_score at or above safety.jailbreak.threshold' }),
+  decl({ name: 'language', type: 'string', group: 'language', default: 'und', get: (l) => l,
+    description: 'Language of the user\'s text, ISO 639-1 ("und" when unknown)' }),
 ];
 
 export const VARIABLES_BY_NAME: ReadonlyMap<string, VariableDeclaration> = new Map(VARIABLES.map((v) => [v.name, v]));
@@ -190,6 +228,10 @@ function loadGroup(g: VariableGroup, ctx: RequestContext, inputs: VariableInputs
     case 'capacity': return inputs.capacity?.().then((v) => void (out.capacity = v));
     case 'semantic': return inputs.semantic?.().then((v) => void (out.semantic = v));
     case 'cache': return inputs.cacheSimilarity?.().then((v) => void (out.cache = v));
+    case 'complexity': return undefined; // derived after the other groups (see buildVariables)
+    case 'pii': if (inputs.safety) out.pii = inputs.safety.pii(); return undefined;
+    case 'language': if (inputs.safety) out.language = inputs.safety.language(); return undefined;
+    case 'jailbreak': return inputs.safety?.jailbreak().then((v) => void (out.jailbreak = v));
   }
 }
 
@@ -211,6 +253,9 @@ export async function buildVariables(
     if (p) (pending ??= []).push(p);
   }
   if (pending) await (pending.length === 1 ? pending[0] : Promise.all(pending));
+  if (loaded.complexity === undefined && (!references || groupsOf(references).has('complexity'))) {
+    loaded.complexity = estimateComplexity(ctx.body, loaded.semantic);
+  }
   const vars: Record<string, unknown> = {};
   for (const v of VARIABLES) {
     if (references && !references.has(v.name)) continue;

@@ -1,7 +1,7 @@
 /**
  * Intent classifier over the embedded reference prompts. Per query it computes, for each category:
  *  - `prototype`: cosine similarity to the category's normalised mean vector;
- *  - `neighbour`: cosine similarity to its nearest reference (HNSW neighbours, exact per-category search when needed);
+ *  - `neighbour`: cosine similarity to its nearest reference (HNSW neighbours, an exact scan of the category when needed);
  *  - `probability`: a multinomial logistic head trained at load time (see linear-head.ts).
  * Methods: `knn` ranks by neighbour similarity, `centroid` by prototype similarity, `linear` by probability and `blend`
  * (default) ranks by probability and scores by similarity, (prototype + neighbour) / 2, which measured best on CLINC150:
@@ -49,45 +49,40 @@ export const DEFAULT_THRESHOLD: Record<ClassifierMethod, number> = { blend: 0.5,
 
 export const NONE_INTENT = 'none';
 
-/** Training budget: about 8k sample steps (1..10 epochs), so large sets train in seconds. */
-export const epochsFor = (n: number): number => Math.max(1, Math.min(10, Math.ceil(8_000 / Math.max(1, n))));
+/** Training budget: about 30k sample steps, 3 to 10 epochs. */
+export const epochsFor = (n: number): number => Math.max(3, Math.min(10, Math.ceil(30_000 / Math.max(1, n))));
+
+/** What the references give: built once per set and shared by every classifier view of that set. */
+interface ReferenceModel {
+  dim: number;
+  refs: Float32Array[];
+  /** Category index of each reference (the HNSW label is the reference's position). */
+  labelOf: Int32Array;
+  /** Reference positions of each category. */
+  members: Int32Array[];
+  protos: Float32Array;
+  index: VectorIndex;
+  head: LinearHead | undefined;
+}
 
 export class IntentClassifier {
-  readonly dim: number;
-  private readonly protos: Float32Array;
-  private readonly head: LinearHead | undefined;
-  private readonly index: VectorIndex;
-  private readonly labelOf: Int32Array;
   private readonly thresholds: Float64Array;
   private readonly scratch: { lin: Float32Array; proto: Float32Array; nn: Float32Array };
 
   private constructor(
+    private readonly model: ReferenceModel,
     readonly categories: ClassifierCategory[],
     readonly settings: ClassifierSettings,
-    private readonly refs: Float32Array[],
-    labels: Int32Array,
-    dim: number,
-    indexSettings: IndexSettings,
-    head: LinearHead | undefined,
   ) {
     const C = categories.length;
-    this.dim = dim;
-    this.labelOf = labels;
-    this.protos = prototypes(refs, labels, C, dim);
-    this.head = head;
-    this.index = new VectorIndex({
-      dim,
-      M: indexSettings.M,
-      efConstruction: indexSettings.ef_construction,
-      efSearch: indexSettings.ef_search,
-      initialCapacity: refs.length,
-    });
-    refs.forEach((v, i) => this.index.add(i, v));
     this.thresholds = Float64Array.from(categories, (c) => c.threshold ?? settings.threshold);
     this.scratch = { lin: new Float32Array(C), proto: new Float32Array(C), nn: new Float32Array(C) };
   }
 
-  /** Builds the classifier; `vectors[c]` are the unit-length reference embeddings of `categories[c]`. */
+  /**
+   * Builds the classifier; `vectors[c]` are the unit-length reference embeddings of `categories[c]`. For `blend` and
+   * `linear` the logistic head is trained before this resolves; use `buildDeferred` to get a usable classifier first.
+   */
   static async build(
     categories: ClassifierCategory[],
     vectors: Float32Array[][],
@@ -96,65 +91,107 @@ export class IntentClassifier {
     index: IndexSettings,
     train: Partial<TrainOptions> = {},
   ): Promise<IntentClassifier> {
+    const { ready, trained } = IntentClassifier.buildDeferred(categories, vectors, dim, settings, index, train);
+    return (await trained) ?? ready;
+  }
+
+  /**
+   * `ready` ranks by prototype similarity until the head exists; `trained` resolves to the same classifier with the head
+   * (or undefined when the method needs none). Lets a service start serving while the head trains.
+   */
+  static buildDeferred(
+    categories: ClassifierCategory[],
+    vectors: Float32Array[][],
+    dim: number,
+    settings: ClassifierSettings,
+    indexSettings: IndexSettings,
+    train: Partial<TrainOptions> = {},
+  ): { ready: IntentClassifier; trained: Promise<IntentClassifier | undefined> } {
     const refs = vectors.flat();
-    const labels = new Int32Array(refs.length);
+    const labelOf = new Int32Array(refs.length);
     let at = 0;
-    vectors.forEach((vs, c) => vs.forEach(() => (labels[at++] = c)));
+    vectors.forEach((vs, c) => vs.forEach(() => (labelOf[at++] = c)));
     const C = categories.length;
-    const needsHead = (settings.method === 'blend' || settings.method === 'linear') && C > 1;
-    const head = needsHead ? await trainLinearHead(refs, labels, C, dim, { epochs: epochsFor(refs.length), ...train }) : undefined;
-    return new IntentClassifier(categories, settings, refs, labels, dim, index, head);
+    const index = new VectorIndex({
+      dim,
+      M: indexSettings.M,
+      efConstruction: indexSettings.ef_construction,
+      efSearch: indexSettings.ef_search,
+      initialCapacity: refs.length,
+    });
+    refs.forEach((v, i) => index.add(i, v));
+    const members = vectors.map(() => [] as number[]);
+    labelOf.forEach((c, i) => members[c].push(i));
+    const model: ReferenceModel = {
+      dim,
+      refs,
+      labelOf,
+      members: members.map((m) => Int32Array.from(m)),
+      protos: prototypes(refs, labelOf, C, dim),
+      index,
+      head: undefined,
+    };
+    const ready = new IntentClassifier(model, categories, settings);
+    if (!((settings.method === 'blend' || settings.method === 'linear') && C > 1)) return { ready, trained: Promise.resolve(undefined) };
+    const trained = trainLinearHead(refs, labelOf, C, dim, { epochs: epochsFor(refs.length), ...train }).then(
+      (head) => new IntentClassifier({ ...model, head }, categories, settings),
+    );
+    return { ready, trained };
+  }
+
+  /** Whether the logistic head is in use (false while it trains, and for knn/centroid). */
+  get trained(): boolean {
+    return this.model.head !== undefined;
+  }
+
+  get dim(): number {
+    return this.model.dim;
   }
 
   /** The same references and head with other thresholds (for fitting and evaluation without retraining). */
   withSettings(settings: ClassifierSettings, categories: ClassifierCategory[] = this.categories): IntentClassifier {
-    const clone = Object.create(IntentClassifier.prototype) as IntentClassifier;
-    Object.assign(clone, this, {
-      settings,
-      categories,
-      thresholds: Float64Array.from(categories, (c) => c.threshold ?? settings.threshold),
-      scratch: { lin: new Float32Array(categories.length), proto: new Float32Array(categories.length), nn: new Float32Array(categories.length) },
-    });
-    return clone;
+    return new IntentClassifier(this.model, categories, settings);
   }
 
   get size(): number {
-    return this.refs.length;
+    return this.model.refs.length;
   }
 
   classify(vec: Float32Array): Classification {
     const { method, k, min_margin, top_k } = this.settings;
     const C = this.categories.length;
     const { lin, proto, nn } = this.scratch;
+    const { dim, protos, index, labelOf, head } = this.model;
     if (C === 0) return { intent: NONE_INTENT, score: 0, margin: 0, top: [], metadata: {} };
     for (let c = 0; c < C; c++) {
       let s = 0;
-      const off = c * this.dim;
-      for (let d = 0; d < this.dim; d++) s += vec[d] * this.protos[off + d];
+      const off = c * dim;
+      for (let d = 0; d < dim; d++) s += vec[d] * protos[off + d];
       proto[c] = s;
     }
     nn.fill(NaN);
-    for (const n of this.index.search(vec, k)) {
-      const c = this.labelOf[n.label];
+    for (const n of index.search(vec, k)) {
+      const c = labelOf[n.label];
       if (!(nn[c] >= n.score)) nn[c] = n.score;
     }
     // The ranking: what orders the categories. The score: what thresholds accept.
+    // `ranked` names the scale of `rank`: blend and linear rank by prototype similarity while their head trains.
     let rank: Float32Array;
-    if (method === 'centroid') rank = proto;
-    else if (method === 'knn') rank = nn;
-    else if (this.head) rank = softmax(linearScores(this.head, vec, lin));
-    else rank = lin.fill(1);
+    let ranked: ClassifierMethod;
+    if (method === 'knn') [rank, ranked] = [nn, 'knn'];
+    else if (method !== 'centroid' && head) [rank, ranked] = [softmax(linearScores(head, vec, lin)), 'linear'];
+    else [rank, ranked] = [proto, 'centroid'];
     const order = topIndices(rank, Math.max(2, top_k));
     const score = (c: number): number => {
       if (method === 'centroid') return proto[c];
-      if (method === 'linear') return rank[c];
+      if (method === 'linear') return ranked === 'linear' ? rank[c] : proto[c];
       const near = this.nearest(vec, c);
       return method === 'knn' ? near : (proto[c] + near) / 2;
     };
     const top = order.slice(0, top_k).map((c) => ({ intent: this.categories[c].name, score: score(c) }));
     const best = order[0];
     // An absent runner-up counts as the lowest value on the ranking scale (-1 similarity, 0 probability).
-    const floor = method === 'knn' || method === 'centroid' ? -1 : 0;
+    const floor = ranked === 'linear' ? 0 : -1;
     const second = order.length > 1 ? valueAt(rank, order[1]) : -Infinity;
     const margin = valueAt(rank, best) - (Number.isFinite(second) ? second : floor);
     const winnerScore = top[0].score;
@@ -168,14 +205,23 @@ export class IntentClassifier {
     };
   }
 
-  /** Similarity to the nearest reference of category c: from the HNSW neighbours when present, else a filtered search. */
+  /**
+   * Similarity to the nearest reference of category c: from the HNSW neighbours when present, else an exact scan of that
+   * category's references (tens of dot products; cheaper than a filtered graph search calling back into JS per node).
+   */
   private nearest(vec: Float32Array, c: number): number {
     const known = this.scratch.nn[c];
     if (!Number.isNaN(known)) return known;
-    const hit = this.index.search(vec, 1, (label) => this.labelOf[label] === c)[0];
-    const s = hit ? hit.score : -1;
-    this.scratch.nn[c] = s;
-    return s;
+    const { refs, members, dim } = this.model;
+    let best = -1;
+    for (const i of members[c]) {
+      const r = refs[i];
+      let s = 0;
+      for (let d = 0; d < dim; d++) s += vec[d] * r[d];
+      if (s > best) best = s;
+    }
+    this.scratch.nn[c] = best;
+    return best;
   }
 }
 

@@ -90,8 +90,8 @@ export function report(scored: Scored[], t: Thresholds, topConfused = 10): EvalR
 export interface FitOptions {
   /** Per-category thresholds accept a row only where the category's accepted precision stays at or above this. */
   targetPrecision: number;
-  /** When set, the global settings maximise in-scope accuracy subject to this OOS recall; else (accuracy + recall) / 2. */
-  minOosRecall?: number;
+  /** The global settings maximise in-scope accuracy subject to at least this out-of-scope recall. */
+  minOosRecall: number;
   /** Pull of per-category thresholds towards the global one, in rows (shrinkage against small samples). */
   shrink: number;
   /** Candidate min_margin values (on the classifier's ranking scale). */
@@ -99,8 +99,9 @@ export interface FitOptions {
 }
 
 export const DEFAULT_FIT: FitOptions = {
-  targetPrecision: 0.9,
-  shrink: 10,
+  targetPrecision: 0.75,
+  minOosRecall: 0.7,
+  shrink: 30,
   margins: [0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3],
 };
 
@@ -120,15 +121,14 @@ export function fitThresholds(scored: Scored[], options: Partial<FitOptions> = {
   for (const minMargin of o.margins) {
     for (const global of candidates(scored.map((s) => s.raw.score))) {
       const r = report(scored, { global, minMargin, perCategory: new Map() }, 0);
-      let value: number;
-      if (!hasOos) value = r.inScopeAccuracy;
-      else if (o.minOosRecall !== undefined) value = r.oosRecall >= o.minOosRecall ? r.inScopeAccuracy : r.oosRecall - 2;
-      else value = (r.inScopeAccuracy + r.oosRecall) / 2;
+      // Below the recall target, more recall is all that counts; above it, in-scope accuracy.
+      const value = !hasOos || r.oosRecall >= o.minOosRecall ? r.inScopeAccuracy : r.oosRecall - 2;
       if (value > best.value + 1e-12) best = { value, global, minMargin };
     }
   }
-  // Per category: accept where a row's accepted precision is at least the target, i.e. each accepted correct row is worth
-  // (1 - p) and each accepted wrong row costs p; the raw pick is then shrunk towards the global threshold by support.
+  // Per category: accept where the category's precision against out-of-scope rows stays at least the target, i.e. each
+  // accepted correct row is worth (1 - p) and each accepted out-of-scope row costs p. A misclassified in-scope row is wrong
+  // whether accepted or rejected, so it does not move the threshold. The pick is shrunk towards the global threshold.
   const perCategory = new Map<string, number>();
   const byIntent = new Map<string, Scored[]>();
   for (const s of scored) {
@@ -144,7 +144,9 @@ export function fitThresholds(scored: Scored[], options: Partial<FitOptions> = {
     let bestGain = 0;
     let raw = sorted[0].raw.score + 1e-6;
     for (const s of sorted) {
-      gain += s.gold === intent ? 1 - p : -p;
+      if (s.gold === intent) gain += 1 - p;
+      else if (s.gold === NONE_INTENT) gain -= p;
+      else continue;
       if (gain > bestGain) {
         bestGain = gain;
         raw = s.raw.score;

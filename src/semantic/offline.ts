@@ -85,7 +85,7 @@ export async function scoreRows(off: Offline, classifier: IntentClassifier, rows
     const t = performance.now();
     const c = raw.classify(vectors[i]);
     classifyMs.push(performance.now() - t);
-    return { gold: r.label, raw: { ...c, top: c.top.slice() } };
+    return { gold: r.label, raw: c };
   });
   const fresh = rows.length - cached;
   return { scored, embedMsPerRow: fresh > 0 ? embedMs / fresh : 0, classifyMs };

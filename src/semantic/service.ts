@@ -36,6 +36,11 @@ export interface SemanticService {
   readonly ready: boolean;
   /** Reloads the reference prompts now (what the watcher does on a change). Rejects, keeping the old set, on error. */
   reload(): Promise<void>;
+  /**
+   * Resolves once the current set's classifier head is trained. Classification works before that: blend and linear rank
+   * by prototype similarity for the few seconds the head takes to train after a (re)load.
+   */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,11 +61,23 @@ export async function createSemanticService(config: SemanticConfig, deps: Semant
   const dir = path.resolve(deps.rootDir, config.reference_prompts.dir);
   const cacheDir = config.reference_prompts.cache_dir;
   const store = cacheDir === '' ? undefined : new EmbeddingStore(path.resolve(deps.rootDir, cacheDir), embedder.id, embedder.dim);
+  let closed = false;
 
   const build = async (): Promise<BuiltCatalog> => {
     const source = await loadCatalog(dir);
     for (const w of source.warnings) log.warn({ dir }, w);
-    return buildCatalog(source, embedder, store, config, config.embedder.max_batch);
+    return buildCatalog(source, embedder, store, config, config.embedder.max_batch, true);
+  };
+
+  /** Swaps in the trained head when it is ready, unless a newer set has replaced this one meanwhile. */
+  const adoptTraining = (built: BuiltCatalog) => {
+    built.training
+      ?.then((trained) => {
+        if (!trained || current !== built || closed) return;
+        current = { ...built, classifier: trained };
+        log.info({ dir, references: trained.size }, 'intent classifier head trained');
+      })
+      .catch((err: Error) => log.error({ dir, err: err.message }, 'training the intent classifier head failed; ranking by prototypes'));
   };
 
   let current: BuiltCatalog;
@@ -71,8 +88,8 @@ export async function createSemanticService(config: SemanticConfig, deps: Semant
     throw err;
   }
   log.info({ dir, categories: current.source.categories.length, ...current.stats }, 'reference prompts loaded');
+  adoptTraining(current);
 
-  let closed = false;
   let running: Promise<void> | undefined;
   let again = false;
   const reload = async (): Promise<void> => {
@@ -87,6 +104,7 @@ export async function createSemanticService(config: SemanticConfig, deps: Semant
           const next = await build();
           if (closed) return;
           current = next; // the atomic swap: classify() reads `current` once per call
+          adoptTraining(next);
           log.info({ dir, categories: next.source.categories.length, ...next.stats }, 'reference prompts reloaded');
         } catch (err) {
           log.error({ dir, problems: problemsOf(err) }, 'reference prompts reload failed; the previous set keeps serving');
@@ -128,6 +146,12 @@ export async function createSemanticService(config: SemanticConfig, deps: Semant
       }));
     },
     reload,
+    async settled() {
+      const built = current;
+      await built.training?.catch(() => undefined);
+      // adoptTraining's swap runs in the same microtask chain; give it a turn before returning.
+      await new Promise((r) => setImmediate(r));
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -147,6 +171,7 @@ function disabledService(): SemanticService {
     classify: () => NONE,
     categories: () => [],
     reload: () => Promise.resolve(),
+    settled: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
 }

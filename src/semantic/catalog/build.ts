@@ -9,6 +9,8 @@ export interface BuiltCatalog {
   source: CatalogSource;
   classifier: IntentClassifier;
   stats: { examples: number; fromDiskCache: number; embedMs: number; buildMs: number };
+  /** With `defer`: resolves to the classifier with its trained head (undefined when the method has none). */
+  training?: Promise<IntentClassifier | undefined>;
 }
 
 /** Effective classifier settings: an explicit config value, else the folder's fitted value, else the built-in default. */
@@ -28,6 +30,7 @@ export async function buildCatalog(
   store: EmbeddingStore | undefined,
   config: Pick<SemanticConfig, 'classifier' | 'index'>,
   maxBatch = 32,
+  defer = false,
 ): Promise<BuiltCatalog> {
   const t0 = performance.now();
   const texts = source.categories.flatMap((c) => c.examples);
@@ -39,16 +42,18 @@ export async function buildCatalog(
     grouped.push(vectors.slice(at, at + c.examples.length));
     at += c.examples.length;
   }
-  const classifier = await IntentClassifier.build(
+  const { ready, trained } = IntentClassifier.buildDeferred(
     source.categories.map((c) => ({ name: c.name, threshold: c.threshold, metadata: c.metadata })),
     grouped,
     embedder.dim,
     resolveSettings(config.classifier, source.settings),
     config.index,
   );
+  const classifier = defer ? ready : ((await trained) ?? ready);
   return {
     source,
     classifier,
     stats: { examples: texts.length, fromDiskCache: cached, embedMs: t1 - t0, buildMs: performance.now() - t1 },
+    training: defer ? trained : undefined,
   };
 }

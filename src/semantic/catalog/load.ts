@@ -86,6 +86,8 @@ export async function loadCatalog(dir: string): Promise<CatalogSource> {
     problems.push(...r.errors);
     warnings.push(...r.warnings);
     if (!r.category) return;
+    // A signal set (metadata.signal, e.g. the jailbreak examples) is scored separately by its owner, never as an intent.
+    if (r.category.metadata['signal'] !== undefined) return;
     const first = byName.get(r.category.name);
     if (first) {
       problems.push(`${file}:1: category '${r.category.name}' is already defined in ${first}`);

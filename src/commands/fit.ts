@@ -1,0 +1,74 @@
+/** `switchyard fit`: picks per-category thresholds and the global threshold/min_margin on labelled data and writes them. */
+import { parseArgs } from 'node:util';
+import { writeThresholds } from '../semantic/catalog/write.js';
+import { fitThresholds, report } from '../semantic/evaluate.js';
+import { readLabelledFiles } from '../semantic/labelled.js';
+import { EMBEDDER_FLAGS, EMBEDDER_HELP, buildFromFolder, configFromFlags, openOffline, scoreRows } from '../semantic/offline.js';
+
+const HELP = `Usage: switchyard fit --refs <dir> --data <labelled.jsonl>[,<more.jsonl>] [--target-precision p] [--min-oos-recall r] [--dry-run]
+
+Fits the classifier's thresholds on labelled data that includes out-of-scope rows (label "none"): the global threshold and
+min_margin maximise in-scope accuracy subject to out-of-scope recall >= --min-oos-recall (default 0.7); then each category
+gets its own threshold where its precision against out-of-scope rows stays >= --target-precision (default 0.75), shrunk
+towards the global one for categories with few rows. Writes the thresholds into the category files (other content preserved) and
+the global settings into <dir>/_settings.yaml. Use data that is not in the reference folder.
+
+Options:
+  --refs DIR               reference-prompt folder (rewritten in place)
+  --data FILES             JSONL with {"text","label"}; repeat or comma-separate
+  --target-precision P     per-category precision target (default 0.75)
+  --min-oos-recall R       out-of-scope recall the global settings must reach (default 0.7)
+  --dry-run                print what would be written, change nothing
+${EMBEDDER_HELP}
+  -h, --help
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      refs: { type: 'string' },
+      data: { type: 'string', multiple: true },
+      'target-precision': { type: 'string' },
+      'min-oos-recall': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      ...EMBEDDER_FLAGS,
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (!values.refs || !values.data?.length) {
+    process.stderr.write(`fit: --refs and --data are required\n\n${HELP}`);
+    return 2;
+  }
+  const targetPrecision = values["target-precision"] === undefined ? 0.75 : Number(values['target-precision']);
+  const minOosRecall = values['min-oos-recall'] === undefined ? 0.7 : Number(values['min-oos-recall']);
+  if (!(targetPrecision > 0 && targetPrecision < 1) || !(minOosRecall >= 0 && minOosRecall <= 1)) {
+    process.stderr.write('fit: --target-precision must be in (0, 1) and --min-oos-recall in [0, 1]\n');
+    return 2;
+  }
+  const off = await openOffline(configFromFlags(values));
+  try {
+    const built = await buildFromFolder(off, values.refs);
+    const rows = await readLabelledFiles(values.data);
+    const { scored } = await scoreRows(off, built.classifier, rows);
+    const t = fitThresholds(scored, { targetPrecision, minOosRecall });
+    const r = report(scored, t);
+    process.stdout.write(
+      `fitted on ${r.rows} rows: threshold ${t.global}, min_margin ${t.minMargin}, ${t.perCategory.size} category thresholds\n` +
+        `on the fitting data: in-scope accuracy ${(r.inScopeAccuracy * 100).toFixed(1)}%, out-of-scope recall ${r.outOfScope ? `${(r.oosRecall * 100).toFixed(1)}%` : 'n/a'}\n`,
+    );
+    if (values['dry-run']) {
+      for (const [name, th] of [...t.perCategory].sort()) process.stdout.write(`  ${name}: ${th}\n`);
+      return 0;
+    }
+    const written = await writeThresholds(built.source, t.perCategory, { threshold: t.global, min_margin: t.minMargin });
+    process.stdout.write(`wrote ${written.length} files\n`);
+    return 0;
+  } finally {
+    await off.close();
+  }
+}

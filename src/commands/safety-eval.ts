@@ -1,0 +1,67 @@
+/**
+ * `switchyard safety-eval`: precision and recall of the PII detectors on the shared prompt sets with synthetic PII
+ * inserted (the untouched prompts are the negatives), and jailbreak detection by k-fold cross-validation over the attack
+ * examples against ordinary prompts. Uses the default embedder (USE-lite) for the jailbreak similarity.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { jailbreakPolicySchema } from '../safety/config.js';
+import { evaluateJailbreak, evaluatePii, loadPrompts } from '../safety/eval/evaluate.js';
+import { readJailbreakExamples } from '../safety/jailbreak.js';
+import { defaultSemanticConfig } from '../semantic/config.js';
+import { createEmbedder } from '../semantic/embedder/index.js';
+
+const HELP = `Usage: switchyard safety-eval [options]
+
+Options:
+  --data <dir>        shared evaluation data folder (default: ../shared/data)
+  --examples <file>   jailbreak examples (default: reference-prompts/jailbreak.yaml)
+  --limit <n>         prompts per data file (default: 400)
+  --threshold <t>     jailbreak threshold (default: the safety.jailbreak.threshold default)
+  --no-embed          skip the jailbreak part (no embedder load)
+  --json              print one JSON object
+  -h, --help          show this help
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: {
+      data: { type: 'string', default: '../shared/data' }, examples: { type: 'string', default: 'reference-prompts/jailbreak.yaml' },
+      limit: { type: 'string', default: '400' }, threshold: { type: 'string' }, 'no-embed': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+    } }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) { process.stdout.write(HELP); return 0; }
+  const texts = await loadPrompts(path.resolve(values.data), Number(values.limit));
+  if (texts.length === 0) { process.stderr.write(`no prompt sets found under ${values.data}; nothing to evaluate\n`); return 0; }
+  const pii = evaluatePii(texts);
+  const out: Record<string, unknown> = { prompts: texts.length, pii };
+  if (!values['no-embed']) {
+    const calib = jailbreakPolicySchema.parse(values.threshold ? { threshold: Number(values.threshold) } : {});
+    const attacks = await readJailbreakExamples(path.resolve(values.examples));
+    const embedder = await createEmbedder(defaultSemanticConfig().embedder, process.cwd());
+    try {
+      const [av, ov] = [await embedder.embed(attacks), await embedder.embed(texts)];
+      out['jailbreak'] = evaluateJailbreak(attacks, av, texts, ov, calib);
+    } finally {
+      await embedder.close();
+    }
+  }
+  if (values.json) { process.stdout.write(`${JSON.stringify(out, null, 2)}\n`); return 0; }
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  console.log(`PII on ${texts.length} prompts: precision ${pct(pii.precision)}, recall ${pct(pii.recall)}, untouched prompts flagged ${pii.false_positive_texts} (${pct(pii.false_positive_rate)})`);
+  for (const [t, r] of Object.entries(pii.per_type)) console.log(`  ${t.padEnd(8)} recall ${pct(r.recall)} (${r.found}/${r.inserted})`);
+  const jb = out['jailbreak'] as ReturnType<typeof evaluateJailbreak> | undefined;
+  if (jb) {
+    console.log(`Jailbreak (${jb.folds}-fold over ${jb.attacks} attacks vs ${jb.ordinary} ordinary prompts, threshold ${jb.threshold}):`);
+    console.log(`  combined   recall ${pct(jb.combined.recall)}  FPR ${pct(jb.combined.false_positive_rate)}  precision ${pct(jb.combined.precision)}`);
+    console.log(`  heuristics recall ${pct(jb.heuristics_only.recall)}  FPR ${pct(jb.heuristics_only.false_positive_rate)}`);
+    console.log(`  embedding  recall ${pct(jb.embedding_only.recall)}  FPR ${pct(jb.embedding_only.false_positive_rate)}`);
+    console.log(`  similarity attacks mean ${jb.similarity.attacks_mean.toFixed(3)}, ordinary mean ${jb.similarity.ordinary_mean.toFixed(3)}, ordinary p99 ${jb.similarity.ordinary_p99.toFixed(3)}`);
+  }
+  return 0;
+}

@@ -1,0 +1,131 @@
+/**
+ * Detector evaluation on labelled sets: PII precision/recall on texts with inserted synthetic values (positives) and the
+ * untouched texts (negatives); jailbreak detection by k-fold cross-validation over the attack examples (each fold's
+ * examples are scored against the other folds only) against ordinary prompts.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { detectPii } from '../detectors/pii.js';
+import { PII_TYPES, type PiiType } from '../detectors/types.js';
+import { nearestSimilarity, scoreJailbreak } from '../jailbreak.js';
+import { insertPii, seeded } from './synthetic.js';
+
+export const PROMPT_SETS = ['prompts/mt_bench.jsonl', 'prompts/vicuna_bench.jsonl', 'prompts/mmlu_pro_sr_exemplars.jsonl', 'clinc150/val.jsonl', 'banking77/train.jsonl'];
+
+/** Texts of the shared prompt sets under `dataDir` (missing files are skipped), at most `limit` per file. */
+export async function loadPrompts(dataDir: string, limit: number): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of PROMPT_SETS) {
+    let raw: string;
+    try { raw = await readFile(path.join(dataDir, f), 'utf8'); } catch { continue; }
+    const lines = raw.split('\n').filter((l) => l.trim() !== '');
+    const step = Math.max(1, Math.floor(lines.length / limit));
+    for (let i = 0; i < lines.length && out.length < Number.MAX_SAFE_INTEGER; i += step) {
+      const t = (JSON.parse(lines[i]!) as { text?: unknown }).text;
+      if (typeof t === 'string') out.push(t);
+      if ((i / step) + 1 >= limit) break;
+    }
+  }
+  return out;
+}
+
+export interface PiiEval {
+  negatives: number;
+  false_positive_texts: number;
+  false_positive_rate: number;
+  per_type: Record<string, { inserted: number; found: number; recall: number }>;
+  precision: number;
+  recall: number;
+}
+
+export function evaluatePii(texts: readonly string[], seed = 7): PiiEval {
+  const rng = seeded(seed);
+  let fpTexts = 0;
+  let fp = 0;
+  for (const t of texts) {
+    const n = detectPii(t).length;
+    if (n > 0) fpTexts++;
+    fp += n;
+  }
+  const perType: PiiEval['per_type'] = {};
+  let tp = 0;
+  let inserted = 0;
+  PII_TYPES.forEach((type: PiiType) => {
+    let found = 0;
+    texts.forEach((t) => {
+      const s = insertPii(t, type, rng);
+      const hits = detectPii(s.text);
+      if (hits.some((h) => h.type === type && h.start <= s.start && h.end >= s.end)) found++;
+      // Findings beyond the inserted value are false positives (the base text is the same negative as above).
+      fp += hits.filter((h) => !(h.start < s.end && s.start < h.end)).length - detectPii(t).length;
+    });
+    perType[type] = { inserted: texts.length, found, recall: found / Math.max(1, texts.length) };
+    tp += found;
+    inserted += texts.length;
+  });
+  return {
+    negatives: texts.length,
+    false_positive_texts: fpTexts,
+    false_positive_rate: fpTexts / Math.max(1, texts.length),
+    per_type: perType,
+    precision: tp / Math.max(1, tp + Math.max(0, fp)),
+    recall: tp / Math.max(1, inserted),
+  };
+}
+
+export interface JailbreakEval {
+  folds: number;
+  attacks: number;
+  ordinary: number;
+  threshold: number;
+  combined: { recall: number; false_positive_rate: number; precision: number };
+  heuristics_only: { recall: number; false_positive_rate: number };
+  embedding_only: { recall: number; false_positive_rate: number };
+  /** Similarity to the nearest attack example: held-out attacks vs ordinary prompts (mean). */
+  similarity: { attacks_mean: number; ordinary_mean: number; ordinary_p99: number };
+}
+
+export function evaluateJailbreak(
+  attacks: readonly string[],
+  attackVecs: readonly Float32Array[],
+  ordinary: readonly string[],
+  ordinaryVecs: readonly Float32Array[],
+  calib: { similarity_floor: number; similarity_ceiling: number; threshold: number },
+  folds = 5,
+): JailbreakEval {
+  let tp = 0, fpCount = 0, hTp = 0, eTp = 0, hFp = 0, eFp = 0;
+  const attackSims: number[] = [];
+  const ordinarySims: number[] = [];
+  for (let k = 0; k < folds; k++) {
+    const train = attackVecs.filter((_, i) => i % folds !== k);
+    attacks.forEach((a, i) => {
+      if (i % folds !== k) return;
+      const sim = nearestSimilarity(attackVecs[i]!, train);
+      attackSims.push(sim);
+      const r = scoreJailbreak(a, sim, calib);
+      if (r.score >= calib.threshold) tp++;
+      if (r.heuristic >= calib.threshold) hTp++;
+      if (r.embedding >= calib.threshold) eTp++;
+    });
+    // Ordinary prompts are split across folds too, so each is scored once.
+    ordinary.forEach((o, i) => {
+      if (i % folds !== k) return;
+      const sim = nearestSimilarity(ordinaryVecs[i]!, train);
+      ordinarySims.push(sim);
+      const r = scoreJailbreak(o, sim, calib);
+      if (r.score >= calib.threshold) fpCount++;
+      if (r.heuristic >= calib.threshold) hFp++;
+      if (r.embedding >= calib.threshold) eFp++;
+    });
+  }
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const sorted = [...ordinarySims].sort((a, b) => a - b);
+  const A = attacks.length, O = ordinary.length;
+  return {
+    folds, attacks: A, ordinary: O, threshold: calib.threshold,
+    combined: { recall: tp / A, false_positive_rate: fpCount / O, precision: tp / Math.max(1, tp + fpCount) },
+    heuristics_only: { recall: hTp / A, false_positive_rate: hFp / O },
+    embedding_only: { recall: eTp / A, false_positive_rate: eFp / O },
+    similarity: { attacks_mean: mean(attackSims), ordinary_mean: mean(ordinarySims), ordinary_p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0 },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The safety feature: signals (PII, language, jailbreak score) for rules and explain, and the stage that blocks, redacts or
+ * reroutes. `createSafety` loads and embeds the attack examples once at start-up (when semantic features are on).
+ */
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { RequestContext } from '../pipeline/context.js';
+import type { Stage } from '../pipeline/stage.js';
+import type { SafetyInputs } from '../rules/variables.js';
+import type { SafetyConfig } from './config.js';
+import { loadJailbreakExamples, type JailbreakExamples } from './jailbreak.js';
+import { createSafetySignals, type SafetySignals } from './signals.js';
+import { createSafetyStage, ruleActionOf, type BlockKind, type RuleAction } from './stage.js';
+
+export { safetyConfigSchema, type SafetyConfig } from './config.js';
+export { contentPolicyError, ruleActionOf, type BlockKind, type RuleAction } from './stage.js';
+export { detectPii } from './detectors/pii.js';
+export { detectLanguage } from './detectors/language.js';
+export { jailbreakHeuristics } from './detectors/jailbreak-heuristics.js';
+
+export interface SafetyDeps {
+  config: () => SafetyConfig;
+  /** The attack-examples file (safety.jailbreak.examples), relative to rootDir; read once at start-up. */
+  examplesFile: string;
+  rootDir: string;
+  logger: Logger;
+  /** Embeds texts (the semantic service's embedder); absent when semantic features are off. */
+  embedTexts?: (texts: string[]) => Promise<Float32Array[]>;
+  /** The request's embedding, shared with the cache and the classifier. */
+  embed?: (ctx: RequestContext) => Promise<Float32Array>;
+  /** Rules by name with their `action` (the current rule set). */
+  rules: () => ReadonlyMap<string, { readonly action?: RuleAction | undefined }>;
+  onBlock?: (kind: BlockKind) => void;
+}
+
+export interface Safety {
+  signals: SafetySignals;
+  stage: Stage;
+  /** Rule-variable sources for one request. */
+  inputs(ctx: RequestContext): SafetyInputs;
+  /** Every signal with its detectors and positions (never values), for the explain endpoint. */
+  explain(ctx: RequestContext): Promise<Record<string, unknown>>;
+}
+
+export async function createSafety(deps: SafetyDeps): Promise<Safety> {
+  let examples: JailbreakExamples | undefined;
+  if (deps.embedTexts) {
+    const file = path.resolve(deps.rootDir, deps.examplesFile);
+    try {
+      examples = await loadJailbreakExamples(file, deps.embedTexts);
+      deps.logger.info({ file, examples: examples.vectors.length }, 'jailbreak examples loaded');
+    } catch (err) {
+      // Heuristics still score; the embedding part stays 0 until a restart with a readable file.
+      deps.logger.warn({ file, err: (err as Error).message }, 'jailbreak examples not loaded; jailbreak_score uses heuristics only');
+    }
+  }
+  const signals = createSafetySignals({ config: deps.config, embed: deps.embed, examples: () => examples });
+  const stage = createSafetyStage({
+    signals,
+    config: deps.config,
+    ruleAction: (ctx) => ruleActionOf(ctx, deps.rules()),
+    onBlock: deps.onBlock,
+  });
+  return {
+    signals,
+    stage,
+    inputs: (ctx) => ({
+      pii: () => signals.pii(ctx),
+      language: () => signals.language(ctx),
+      jailbreak: () => signals.jailbreak(ctx),
+    }),
+    async explain(ctx) {
+      const pii = signals.pii(ctx);
+      const jb = await signals.jailbreak(ctx);
+      return {
+        pii: pii.slots.flatMap(({ slot, findings }) =>
+          findings.map((f) => ({ type: f.type, detector: f.detector, at: slot.path.join('.'), start: f.start, end: f.end }))),
+        pii_types: pii.types,
+        language: signals.language(ctx),
+        jailbreak: { score: jb.score, flagged: jb.flagged, similarity: jb.similarity, heuristic: jb.heuristic, cues: jb.cues },
+      };
+    },
+  };
+}

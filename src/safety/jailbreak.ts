@@ -1,0 +1,68 @@
+/**
+ * The jailbreak score: the request's similarity to the nearest of the attack examples (reference-prompts/jailbreak.yaml,
+ * embedded by the same embedder as intents but kept out of intent classification), calibrated to 0..1, combined with
+ * the cheap heuristics as a noisy-OR. The examples are scored on their own so they never compete with intents.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseYamlCategory } from '../semantic/catalog/parse.js';
+import { jailbreakHeuristics } from './detectors/jailbreak-heuristics.js';
+
+export interface JailbreakExamples {
+  vectors: readonly Float32Array[];
+  file: string;
+}
+
+export interface JailbreakReport {
+  score: number;
+  /** Similarity to the nearest attack example (undefined when no embedding was available). */
+  similarity?: number;
+  /** Calibrated embedding part, 0..1. */
+  embedding: number;
+  /** Heuristic part, 0..1, and the cues that fired. */
+  heuristic: number;
+  cues: string[];
+}
+
+/** Reads and validates the examples file (file:line errors), then embeds every example. */
+export async function loadJailbreakExamples(
+  file: string,
+  embed: (texts: string[]) => Promise<Float32Array[]>,
+): Promise<JailbreakExamples> {
+  const parsed = parseYamlCategory(file, await readFile(file, 'utf8'));
+  if (!parsed.category) throw new Error(`jailbreak examples invalid:\n  ${parsed.errors.join('\n  ')}`);
+  return { vectors: await embed(parsed.category.examples), file };
+}
+
+/** The examples of a jailbreak file, as text (for evaluation). */
+export async function readJailbreakExamples(file: string): Promise<string[]> {
+  const parsed = parseYamlCategory(file, await readFile(file, 'utf8'));
+  if (!parsed.category) throw new Error(`jailbreak examples invalid:\n  ${parsed.errors.join('\n  ')}`);
+  return parsed.category.examples;
+}
+
+export function nearestSimilarity(vec: Float32Array, examples: readonly Float32Array[]): number {
+  let best = -1;
+  for (const e of examples) {
+    let s = 0;
+    for (let d = 0; d < e.length; d++) s += vec[d]! * e[d]!;
+    if (s > best) best = s;
+  }
+  return best;
+}
+
+export const calibrate = (sim: number, floor: number, ceiling: number): number =>
+  Math.min(1, Math.max(0, (sim - floor) / (ceiling - floor)));
+
+/** Combines the heuristic text score with an optional embedding similarity. */
+export function scoreJailbreak(
+  text: string,
+  similarity: number | undefined,
+  calib: { similarity_floor: number; similarity_ceiling: number },
+): JailbreakReport {
+  const h = jailbreakHeuristics(text);
+  const embedding = similarity === undefined ? 0 : calibrate(similarity, calib.similarity_floor, calib.similarity_ceiling);
+  const score = 1 - (1 - h.score) * (1 - embedding);
+  const r: JailbreakReport = { score: Math.round(score * 1e4) / 1e4, embedding, heuristic: h.score, cues: h.cues };
+  if (similarity !== undefined) r.similarity = Math.round(similarity * 1e4) / 1e4;
+  return r;
+}

@@ -1,0 +1,100 @@
+/**
+ * Redaction: detected PII becomes typed placeholders (`[EMAIL_1]`, `[CARD_1]`); the same value gets the same placeholder
+ * everywhere in the request. The placeholder → original map stays in memory for the request only, to restore the originals
+ * in the reply. Pure.
+ */
+import { replaceSlots, type TextSlot } from './body-text.js';
+import type { PiiFinding, PiiType } from './detectors/types.js';
+
+export interface SlotFindings {
+  slot: TextSlot;
+  findings: PiiFinding[];
+}
+
+export interface Redaction {
+  /** The body to send upstream. */
+  body: Record<string, unknown>;
+  /** Placeholder → original value. */
+  originals: Map<string, string>;
+  /** Findings replaced, by type. */
+  replaced: number;
+}
+
+export function redactBody(
+  body: Readonly<Record<string, unknown>>,
+  found: readonly SlotFindings[],
+  types: ReadonlySet<PiiType>,
+): Redaction | undefined {
+  const byValue = new Map<string, string>();
+  const originals = new Map<string, string>();
+  const counters = new Map<PiiType, number>();
+  const replacements: Array<{ path: ReadonlyArray<string | number>; text: string }> = [];
+  let replaced = 0;
+  for (const { slot, findings } of found) {
+    let out = '';
+    let at = 0;
+    for (const f of findings) {
+      if (!types.has(f.type)) continue;
+      const value = slot.text.slice(f.start, f.end);
+      let ph = byValue.get(value);
+      if (ph === undefined) {
+        const n = (counters.get(f.type) ?? 0) + 1;
+        counters.set(f.type, n);
+        ph = `[${f.type.toUpperCase()}_${n}]`;
+        byValue.set(value, ph);
+        originals.set(ph, value);
+      }
+      out += slot.text.slice(at, f.start) + ph;
+      at = f.end;
+      replaced++;
+    }
+    if (at > 0) replacements.push({ path: slot.path, text: out + slot.text.slice(at) });
+  }
+  if (replacements.length === 0) return undefined;
+  return { body: replaceSlots(body, replacements), originals, replaced };
+}
+
+const PLACEHOLDER = /\[[A-Z]+_\d+\]/g;
+
+/** Puts the originals back into a text. */
+export function restoreText(text: string, originals: ReadonlyMap<string, string>, escape?: (s: string) => string): string {
+  if (!text.includes('[')) return text;
+  return text.replace(PLACEHOLDER, (ph) => {
+    const v = originals.get(ph);
+    return v === undefined ? ph : escape ? escape(v) : v;
+  });
+}
+
+/** The longest placeholder text a stream might split, with some headroom. */
+const MAX_HOLD = 24;
+const PARTIAL = /^\[[A-Z]*(?:_\d*)?$/;
+
+/**
+ * Restores placeholders in a stream of text deltas. A placeholder may be split across deltas, so a tail that could be the
+ * start of one is held back (at most a few characters) until the next delta or `flush()`.
+ */
+export class StreamRestorer {
+  private held = '';
+  constructor(private readonly originals: ReadonlyMap<string, string>) {}
+
+  push(delta: string): string {
+    const text = this.held + delta;
+    this.held = '';
+    const open = text.lastIndexOf('[');
+    if (open >= 0 && text.length - open <= MAX_HOLD && PARTIAL.test(text.slice(open))) {
+      this.held = text.slice(open);
+      return restoreText(text.slice(0, open), this.originals);
+    }
+    return restoreText(text, this.originals);
+  }
+
+  flush(): string {
+    const t = this.held;
+    this.held = '';
+    return restoreText(t, this.originals);
+  }
+
+  get pending(): boolean {
+    return this.held !== '';
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The safety stage, right after routing: applies the `safety` policy and any `action` of the rule that routed the request.
+ *  - block: refuse with 400 `content_policy` before anything leaves the gateway (onBlock is told the kind);
+ *  - redact: the body sent upstream (ctx.upstreamBody) carries typed placeholders instead of the PII; `after` restores
+ *    the originals in the reply (JSON or stream) when the policy says so;
+ *  - route: the request goes to the policy's target instead.
+ * Requests that carry PII are marked `cache_no_store` so the response cache does not keep them (unless `pii.cache_pii`).
+ * Runs once per request.
+ */
+import { GatewayError } from '../errors.js';
+import type { RequestContext, Target } from '../pipeline/context.js';
+import type { Stage } from '../pipeline/stage.js';
+import type { ProviderReply } from '../providers/types.js';
+import type { SafetyConfig } from './config.js';
+import type { PiiType } from './detectors/types.js';
+import { redactBody } from './redact.js';
+import { restoreReply } from './restore.js';
+import type { SafetySignals } from './signals.js';
+
+export type RuleAction = 'block' | 'redact';
+export type BlockKind = 'pii' | 'jailbreak' | 'rule';
+
+export interface SafetyStageDeps {
+  signals: SafetySignals;
+  config: () => SafetyConfig;
+  /** The strongest `action` of the rules that decided the route (undefined when none set one). */
+  ruleAction?: (ctx: RequestContext) => RuleAction | undefined;
+  /** Called once per refused request, for metrics. */
+  onBlock?: (kind: BlockKind) => void;
+}
+
+export function contentPolicyError(reason: string): GatewayError {
+  return new GatewayError({
+    status: 400,
+    message: `The request was refused by the gateway's content policy: ${reason}.`,
+    type: 'invalid_request_error',
+    code: 'content_policy',
+    fault: 'policy',
+  });
+}
+
+const toTarget = (s: string): Target => ({ provider: s.slice(0, s.indexOf('/')), model: s.slice(s.indexOf('/') + 1) });
+
+export function createSafetyStage(deps: SafetyStageDeps): Stage {
+  const restores = new WeakMap<RequestContext, ReadonlyMap<string, string>>();
+
+  const block = (ctx: RequestContext, kind: BlockKind, reason: string): never => {
+    (ctx.facts['safety'] as Record<string, unknown> | undefined ?? (ctx.facts['safety'] = {}) as Record<string, unknown>)['action'] = `block:${kind}`;
+    deps.onBlock?.(kind);
+    throw contentPolicyError(reason);
+  };
+
+  const reroute = (ctx: RequestContext, target: string, why: string): void => {
+    ctx.route = { chain: [toTarget(target)], rule: why };
+    ctx.replyHeaders['x-switchyard-rule'] = why;
+  };
+
+  return {
+    name: 'safety',
+    async before(ctx) {
+      const cfg = deps.config();
+      const ruleAction = deps.ruleAction?.(ctx);
+      const actions: string[] = [];
+
+      // Jailbreak first: a refused request needs no PII work.
+      if (cfg.jailbreak.action !== 'none') {
+        const jb = await deps.signals.jailbreak(ctx);
+        if (jb.flagged && cfg.jailbreak.action === 'block') block(ctx, 'jailbreak', 'the request looks like a prompt-injection or jailbreak attempt');
+        if (jb.flagged && cfg.jailbreak.target) {
+          reroute(ctx, cfg.jailbreak.target, 'safety:jailbreak');
+          actions.push('route:jailbreak');
+        }
+      }
+      if (ruleAction === 'block') block(ctx, 'rule', `rule '${ctx.route?.rule ?? ''}' refuses such requests`);
+
+      const pii = deps.signals.pii(ctx);
+      if (pii.count > 0) {
+        const types = new Set<PiiType>(cfg.pii.types);
+        const matched = pii.types.filter((t) => types.has(t));
+        const policy = matched.length > 0 ? cfg.pii.action : 'none';
+        if (policy === 'block') block(ctx, 'pii', `the request contains personal data or secrets (${matched.join(', ')})`);
+        if (policy === 'route' && cfg.pii.target) {
+          reroute(ctx, cfg.pii.target, 'safety:pii');
+          actions.push('route:pii');
+        }
+        if (policy === 'redact' || ruleAction === 'redact') {
+          // A rule's redact covers every kind found; the policy's only its listed kinds.
+          const r = redactBody(ctx.body, pii.slots, ruleAction === 'redact' ? new Set(pii.types) : types);
+          if (r) {
+            ctx.upstreamBody = r.body;
+            if (cfg.pii.restore) restores.set(ctx, r.originals);
+            actions.push(`redact:${r.replaced}`);
+            ctx.replyHeaders['x-switchyard-redacted'] = String(r.replaced);
+          }
+        }
+        if (!cfg.pii.cache_pii) ctx.facts['cache_no_store'] = true;
+      }
+      if (actions.length > 0) (ctx.facts['safety'] as Record<string, unknown>)['action'] = actions.join(',');
+    },
+    after(ctx, reply): ProviderReply {
+      const originals = restores.get(ctx);
+      return originals && reply.status >= 200 && reply.status < 300 ? restoreReply(reply, originals) : reply;
+    },
+  };
+}
+
+/** The strongest action among the rules that decided the request's route (block beats redact). */
+export function ruleActionOf(
+  ctx: RequestContext,
+  byName: ReadonlyMap<string, { readonly action?: RuleAction | undefined }>,
+): RuleAction | undefined {
+  const names = (ctx.facts['rule_chain'] as string[] | undefined) ?? (ctx.route ? [ctx.route.rule] : []);
+  let out: RuleAction | undefined;
+  for (const n of names) {
+    const a = byName.get(n)?.action;
+    if (a === 'block') return a;
+    if (a) out = a;
+  }
+  return out;
+}

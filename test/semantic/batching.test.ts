@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BatchingEmbedder } from '../../src/semantic/embedder/batching.js';
+import { l2normalize, type Embedder } from '../../src/semantic/embedder/types.js';
+
+/** A deterministic 4-d embedder (character statistics) that records every model call, to observe batching. */
+class RecordingEmbedder implements Embedder {
+  readonly id = 'recording';
+  readonly dim = 4;
+  calls: string[][] = [];
+  failNext = false;
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    this.calls.push(texts);
+    await new Promise((r) => setTimeout(r, 5));
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('model failed');
+    }
+    return texts.map((t) => l2normalize(Float32Array.of(t.length, t.charCodeAt(0) || 1, (t.match(/a/g) ?? []).length + 1, 1)));
+  }
+  async close(): Promise<void> {}
+}
+
+const opts = { windowMs: 2, maxBatch: 4, lruSize: 100, maxInputChars: 10 };
+
+test('concurrent calls share one model call and keep input order', async () => {
+  const inner = new RecordingEmbedder();
+  const b = new BatchingEmbedder(inner, opts);
+  const [x, y, z] = await Promise.all([b.embedOne('alpha'), b.embedOne('beta'), b.embedOne('gamma')]);
+  assert.deepEqual(inner.calls, [['alpha', 'beta', 'gamma']]);
+  assert.deepEqual(x, (await inner.embed(['alpha']))[0]);
+  assert.notDeepEqual(y, z);
+});
+
+test('batches never exceed max_batch; later arrivals go in the next call', async () => {
+  const inner = new RecordingEmbedder();
+  const b = new BatchingEmbedder(inner, opts);
+  const texts = Array.from({ length: 10 }, (_, i) => `t${i}`);
+  const out = await b.embed(texts);
+  assert.equal(out.length, 10);
+  assert.ok(inner.calls.every((c) => c.length <= 4));
+  assert.deepEqual(inner.calls.flat().sort(), [...texts].sort());
+});
+
+test('LRU answers repeats without a model call; identical in-flight texts are embedded once', async () => {
+  const inner = new RecordingEmbedder();
+  const b = new BatchingEmbedder(inner, opts);
+  await Promise.all([b.embedOne('same'), b.embedOne('same')]);
+  assert.deepEqual(inner.calls, [['same']]);
+  await b.embedOne('same');
+  assert.equal(inner.calls.length, 1);
+  assert.equal(b.stats.lruHits, 1);
+});
+
+test('input is cut to max_input_chars before embedding and caching', async () => {
+  const inner = new RecordingEmbedder();
+  const b = new BatchingEmbedder(inner, opts);
+  await b.embedOne('0123456789-tail-one');
+  await b.embedOne('0123456789-tail-two');
+  assert.deepEqual(inner.calls, [['0123456789']]);
+});
+
+test('a model failure rejects that batch only; the next call works', async () => {
+  const inner = new RecordingEmbedder();
+  const b = new BatchingEmbedder(inner, opts);
+  inner.failNext = true;
+  await assert.rejects(b.embedOne('boom'), /model failed/);
+  assert.equal((await b.embedOne('boom')).length, 4);
+  await b.close();
+  await assert.rejects(b.embedOne('after close'), /closed/);
+});

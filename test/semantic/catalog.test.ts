@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { CatalogError, loadCatalog } from '../../src/semantic/catalog/load.js';
+import { writeThresholds } from '../../src/semantic/catalog/write.js';
+
+const dirs: string[] = [];
+after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+async function folder(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'refs-'));
+  dirs.push(dir);
+  await Promise.all(Object.entries(files).map(([n, t]) => writeFile(path.join(dir, n), t)));
+  return dir;
+}
+
+const codeYaml = `# coding prompts
+name: code
+description: Code things.
+metadata:
+  tier: complex
+examples:
+  - write a function
+  - fix this bug
+`;
+
+test('loads yaml and line files; README and _ files are not categories', async () => {
+  const dir = await folder({
+    'code.yaml': codeYaml,
+    'chat.md': '# description: Small talk\n# a comment\n\nhello there\nhow are you\n',
+    'README.md': '# not a category\n',
+    '_settings.yaml': 'threshold: 0.4\nmin_margin: 0.05\n',
+  });
+  const c = await loadCatalog(dir);
+  assert.deepEqual(c.categories.map((x) => x.name), ['chat', 'code']);
+  const chat = c.categories[0];
+  assert.equal(chat.description, 'Small talk');
+  assert.deepEqual(chat.examples, ['hello there', 'how are you']);
+  assert.deepEqual(c.categories[1].metadata, { tier: 'complex' });
+  assert.deepEqual(c.settings, { threshold: 0.4, min_margin: 0.05 });
+});
+
+test('validation errors name file and line', async () => {
+  const dir = await folder({
+    'bad.yaml': 'name: bad\nexamples:\n  - fine\n  - 42\nthreshold: 3\n',
+    'broken.yaml': 'name: x\nexamples: [unclosed\n',
+  });
+  const err = await loadCatalog(dir).then(
+    () => assert.fail('expected a CatalogError'),
+    (e: unknown) => e as CatalogError,
+  );
+  assert.ok(err instanceof CatalogError);
+  const text = err.problems.join('\n');
+  assert.match(text, /bad\.yaml:4: examples\.1:/);
+  assert.match(text, /bad\.yaml:5: threshold:/);
+  assert.match(text, /broken\.yaml:\d+: /);
+});
+
+test('a category defined twice is an error naming both files', async () => {
+  const dir = await folder({ 'code.yaml': codeYaml, 'other.txt': '', 'code.txt': 'write code\n' });
+  await assert.rejects(loadCatalog(dir), (e: CatalogError) => {
+    const text = e.problems.join('\n');
+    return /code\.yaml:1: category 'code' is already defined in .*code\.txt/.test(text) && /other\.txt:1: no examples/.test(text);
+  });
+});
+
+test('"none" is reserved', async () => {
+  const dir = await folder({ 'x.yaml': 'name: none\nexamples: [a]\n' });
+  await assert.rejects(loadCatalog(dir), /reserved/);
+});
+
+test('writing thresholds keeps comments and other content', async () => {
+  const dir = await folder({ 'code.yaml': codeYaml, 'chat.txt': '# threshold: 0.3\nhello\n', 'misc.md': 'hey\n' });
+  const c = await loadCatalog(dir);
+  const written = await writeThresholds(c, new Map([['code', 0.61], ['misc', 0.52]]), { threshold: 0.5, min_margin: 0.1 });
+  assert.equal(written.length, 4);
+  const code = await readFile(path.join(dir, 'code.yaml'), 'utf8');
+  assert.match(code, /^# coding prompts/);
+  assert.match(code, /threshold: 0.61/);
+  assert.match(code, /tier: complex/);
+  assert.equal(await readFile(path.join(dir, 'chat.txt'), 'utf8'), 'hello\n');
+  assert.equal(await readFile(path.join(dir, 'misc.md'), 'utf8'), '# threshold: 0.52\nhey\n');
+  const again = await loadCatalog(dir);
+  assert.deepEqual(again.settings, { threshold: 0.5, min_margin: 0.1 });
+  assert.equal(again.categories.find((x) => x.name === 'code')?.threshold, 0.61);
+  assert.equal(again.categories.find((x) => x.name === 'chat')?.threshold, undefined);
+});

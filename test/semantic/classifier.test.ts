@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { IntentClassifier, topIndices, type ClassifierSettings } from '../../src/semantic/classifier.js';
+import { l2normalize } from '../../src/semantic/embedder/types.js';
+
+const DIM = 16;
+let seed = 1;
+const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
+/** A unit vector near axis `a` (noise scale `noise`). */
+const near = (a: number, noise = 0.15) => l2normalize(Float32Array.from({ length: DIM }, (_, d) => (d === a ? 1 : 0) + noise * rand()));
+
+const cats = [
+  { name: 'alpha', metadata: { model: 'a' } },
+  { name: 'beta', metadata: {} },
+  { name: 'gamma', metadata: {}, threshold: 0.95 },
+];
+const vectors = [0, 1, 2].map((a) => Array.from({ length: 8 }, () => near(a)));
+const index = { M: 16, ef_construction: 100, ef_search: 32 };
+const settings = (method: ClassifierSettings['method']): ClassifierSettings => ({ method, k: 5, threshold: 0.5, min_margin: 0, top_k: 3 });
+
+for (const method of ['blend', 'knn', 'centroid', 'linear'] as const) {
+  test(`${method}: nearby queries get their category and its metadata`, async () => {
+    const c = await IntentClassifier.build(cats, vectors, DIM, settings(method), index, { epochs: 20 });
+    const r = c.classify(near(0, 0.1));
+    assert.equal(r.intent, 'alpha');
+    assert.deepEqual(r.metadata, { model: 'a' });
+    assert.equal(r.top[0].intent, 'alpha');
+    assert.equal(r.top.length, 3);
+    assert.ok(r.margin > 0);
+    assert.equal(c.classify(near(1, 0.1)).intent, 'beta');
+  });
+}
+
+test('a query far from every category is none', async () => {
+  const c = await IntentClassifier.build(cats, vectors, DIM, settings('blend'), index);
+  const r = c.classify(near(9, 0.05));
+  assert.equal(r.intent, 'none');
+  assert.deepEqual(r.metadata, {});
+  assert.ok(r.score < 0.5);
+});
+
+test("a category's own threshold overrides the global one", async () => {
+  const c = await IntentClassifier.build(cats, vectors, DIM, settings('centroid'), index);
+  const q = l2normalize(Float32Array.from({ length: DIM }, (_, d) => (d === 2 ? 1 : d === 5 ? 0.6 : 0)));
+  const r = c.classify(q);
+  assert.equal(r.top[0].intent, 'gamma');
+  assert.ok(r.score > 0.5 && r.score < 0.95, `score ${r.score}`);
+  assert.equal(r.intent, 'none');
+  const relaxed = c.withSettings(c.settings, cats.map((x) => ({ ...x, threshold: undefined })));
+  assert.equal(relaxed.classify(q).intent, 'gamma');
+});
+
+test('min_margin rejects a query halfway between two categories', async () => {
+  const c = await IntentClassifier.build(cats, vectors, DIM, { ...settings('centroid'), threshold: 0, min_margin: 0.2 }, index);
+  const between = l2normalize(Float32Array.from({ length: DIM }, (_, d) => (d < 2 ? 1 : 0)));
+  const r = c.classify(between);
+  assert.ok(r.margin < 0.2);
+  assert.equal(r.intent, 'none');
+  assert.equal(c.classify(near(0, 0.05)).intent, 'alpha');
+});
+
+test('topIndices orders best first and treats NaN as lowest', () => {
+  assert.deepEqual(topIndices(Float32Array.of(0.1, NaN, 0.9, 0.5, 0.7), 3), [2, 4, 3]);
+  assert.deepEqual(topIndices(Float32Array.of(NaN, 0.2), 2), [1, 0]);
+});

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { run as buildRefs } from '../../src/commands/build-refs.js';
+import { run as evalCmd } from '../../src/commands/eval.js';
+import { run as fit } from '../../src/commands/fit.js';
+
+let dir: string;
+const rows = [
+  ...['what is the weather tomorrow', 'will it rain today', 'how hot will it be this afternoon', 'is it going to snow tonight', 'weather forecast for the weekend', 'do I need an umbrella today', 'how windy is it outside', 'will it be sunny on Saturday'].map((text) => ({ text, label: 'weather' })),
+  ...['play some jazz', 'put on my workout playlist', 'play the latest album by Adele', 'start playing relaxing music', 'skip to the next song', 'play rock music from the nineties', 'shuffle my favourite songs', 'turn on some classical music'].map((text) => ({ text, label: 'play_music' })),
+  ...['set an alarm for 7 am', 'wake me up at six tomorrow', 'set an alarm in 20 minutes', 'cancel my morning alarm', 'create an alarm for 5:30', 'change my alarm to 8 am', 'set a wake-up alarm for Monday', 'turn off all alarms'].map((text) => ({ text, label: 'alarm' })),
+];
+const oos = ['what is the boiling point of tungsten', 'who wrote the declaration of independence', 'how many legs does a spider have', 'translate good morning into german'].map((text) => ({ text, label: 'none' }));
+const jsonl = (xs: object[]) => xs.map((x) => JSON.stringify(x)).join('\n') + '\n';
+
+async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
+  const write = process.stdout.write.bind(process.stdout);
+  let out = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return { code: await fn(), out };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'cmds-'));
+  const byLabel = (i: number) => rows.filter((_, j) => j % 8 === i || j % 8 === i + 1);
+  await writeFile(path.join(dir, 'train.jsonl'), jsonl(rows));
+  await writeFile(path.join(dir, 'heldout.jsonl'), jsonl([...byLabel(6), ...oos]));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+test('build-refs, fit and eval work end to end on labelled data', async () => {
+  const refs = path.join(dir, 'refs');
+  const cacheDir = path.join(dir, 'cache');
+  const built = await capture(() => buildRefs(['--data', path.join(dir, 'train.jsonl'), '--per-label', '5', '--out', refs]));
+  assert.equal(built.code, 0);
+  assert.deepEqual((await readdir(refs)).sort(), ['alarm.yaml', 'play_music.yaml', 'weather.yaml']);
+
+  const fitted = await capture(() => fit(['--refs', refs, '--data', path.join(dir, 'heldout.jsonl'), '--cache-dir', cacheDir]));
+  assert.equal(fitted.code, 0, fitted.out);
+  assert.match(await readFile(path.join(refs, '_settings.yaml'), 'utf8'), /threshold: [\d.-]+\nmin_margin: [\d.]+/);
+
+  const evaluated = await capture(() => evalCmd(['--refs', refs, '--data', path.join(dir, 'heldout.jsonl'), '--cache-dir', cacheDir, '--json']));
+  assert.equal(evaluated.code, 0);
+  const report = JSON.parse(evaluated.out);
+  assert.equal(report.inScope, 6);
+  assert.equal(report.outOfScope, 4);
+  assert.ok(report.topAccuracy >= 5 / 6, `ranking accuracy ${report.topAccuracy}`);
+  assert.ok(report.oosRecall >= 0.5, `oos recall ${report.oosRecall}`);
+});
+
+test('missing arguments exit 2; --help exits 0', async () => {
+  const err = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    assert.equal(await evalCmd([]), 2);
+    assert.equal(await fit(['--refs', dir]), 2);
+    assert.equal(await buildRefs(['--data', 'x']), 2);
+  } finally {
+    process.stderr.write = err;
+  }
+  assert.equal((await capture(() => evalCmd(['--help']))).code, 0);
+});
