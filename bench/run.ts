@@ -28,7 +28,7 @@ Options:
   --no-docs          do not regenerate docs/benchmarks.md
   -h, --help         this text`;
 
-const AREA_SECTIONS = ['semantic', 'rules', 'cache', 'governance', 'providers', 'observability'];
+const AREA_SECTIONS = ['semantic', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade'];
 const here = dirname(fileURLToPath(import.meta.url));
 const ext = fileURLToPath(import.meta.url).endsWith('.ts') ? '.ts' : '.js';
 

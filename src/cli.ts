@@ -11,7 +11,7 @@ import type { Config } from './config/schema.js';
 import { startGateway } from './gateway.js';
 import { startDemo, type Demo } from './demo.js';
 
-const SUBCOMMANDS = new Set(['simulate', 'eval', 'fit', 'build-refs', 'cache-eval']);
+const SUBCOMMANDS = new Set(['simulate', 'eval', 'fit', 'build-refs', 'cache-eval', 'safety-eval']);
 
 const HELP = `Usage: switchyard [options]            start the gateway
        switchyard <command> [options]  run a tool: ${[...SUBCOMMANDS].join(', ')} (each has --help)
