@@ -100,7 +100,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
 
   const governanceStage = createGovernanceStage({ governance });
-  const cascadeDeps: Omit<CascadeDeps, 'execute'> = { logger, ...(opts.onCascadeEscalation ? { onEscalation: opts.onCascadeEscalation } : {}) };
+  const cascadeDeps: Omit<CascadeDeps, 'execute'> = {
+    logger,
+    streaming: () => live.rt.config.cascade.streaming,
+    onEscalation: (rule, fromTier, reason) => {
+      obs.metrics.cascadeEscalation(rule, reason);
+      opts.onCascadeEscalation?.(rule, fromTier, reason);
+    },
+  };
   const build = (config: Config): Live => {
     const rt = buildRuntime(config);
     const providerNames = new Set(rt.providers.keys());

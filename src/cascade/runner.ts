@@ -39,6 +39,8 @@ export interface TierOutcome {
   detail?: string;
   usage?: Usage;
   judge_usage?: Usage;
+  /** provider/model of the judge whose usage is in judge_usage. */
+  judge_target?: string;
   latency_ms: number;
 }
 
@@ -186,6 +188,7 @@ export async function runCascade(ctx: RequestContext, deps: CascadeDeps): Promis
       warn: (m) => ctx.warnings.push(m),
       judge: (check, a) => callJudge(ctx, deps, check, a, (u) => {
         outcome.judge_usage = addUsage(outcome.judge_usage, u);
+        outcome.judge_target = `${check.provider}/${check.model}`;
         total = addUsage(total, u);
       }),
     };

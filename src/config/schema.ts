@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { cacheConfigSchema } from '../cache/config.js';
+import { cascadeConfigSchema } from '../cascade/config.js';
 import { governanceConfigSchema } from '../governance/config.js';
 import { observabilityConfigSchema } from '../observability/config.js';
 import { rulesConfigSchema } from '../rules/config.js';
@@ -25,6 +26,7 @@ export const configSchema = z.object({
   cache: cacheConfigSchema.prefault({}),
   governance: governanceConfigSchema.prefault({}),
   observability: observabilityConfigSchema.prefault({}),
+  cascade: cascadeConfigSchema.prefault({}),
   safety: safetyConfigSchema.prefault({}),
 }).strict().superRefine((cfg, ctx) => {
   // Cross-references: every provider/model named by an alias or fallback must name a configured provider.

@@ -108,11 +108,20 @@ export class Enforcer {
   }
 
   /** Replaces the reservation with the real cost and tokens of the target that answered. Idempotent. */
-  async settle(res: Reservation, answered: Target, usage: Usage): Promise<void> {
+  settle(res: Reservation, answered: Target, usage: Usage): Promise<void> {
+    return this.settleParts(res, [{ target: answered, usage }]);
+  }
+
+  /** Settles a request that used several targets (cascade tiers, judge calls), each priced at its own model. Idempotent. */
+  async settleParts(res: Reservation, parts: ReadonlyArray<{ target: Target; usage: Usage }>): Promise<void> {
     if (res.done) return;
     res.done = true;
-    const actualNanos = this.pricing.costNanos(answered.provider, answered.model, usage.prompt_tokens, usage.completion_tokens);
-    const actualTokens = usage.total_tokens > 0 ? usage.total_tokens : usage.prompt_tokens + usage.completion_tokens;
+    let actualNanos = 0;
+    let actualTokens = 0;
+    for (const { target, usage } of parts) {
+      actualNanos += this.pricing.costNanos(target.provider, target.model, usage.prompt_tokens, usage.completion_tokens);
+      actualTokens += usage.total_tokens > 0 ? usage.total_tokens : usage.prompt_tokens + usage.completion_tokens;
+    }
     await this.apply(res, actualNanos - res.reservedNanos, actualTokens - res.reservedTokens);
   }
 

@@ -69,15 +69,40 @@ function completionOf(reply: JsonReply): number {
 
 const usageOf = (prompt: number, completion: number): Usage => ({ prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion });
 
+/** A cascade's tiers and judge calls as it recorded them in ctx.facts.cascade (see src/cascade/runner.ts). */
+interface CascadeBill {
+  tiers?: Array<{ provider: string; model: string; usage?: Usage; judge_usage?: Usage; judge_target?: string }>;
+}
+
+/**
+ * What to bill: each cascade tier (and judge call) at its own model's price when the request ran as a cascade, else the
+ * usage of the target that answered.
+ */
+function billedParts(ctx: RequestContext, answered: Target, usage: Usage): Array<{ target: Target; usage: Usage }> {
+  const tiers = (ctx.facts.cascade as CascadeBill | undefined)?.tiers;
+  if (!tiers || tiers.length === 0) return [{ target: answered, usage }];
+  const parts: Array<{ target: Target; usage: Usage }> = [];
+  for (const t of tiers) {
+    if (t.usage) parts.push({ target: { provider: t.provider, model: t.model }, usage: t.usage });
+    if (t.judge_usage && t.judge_target) {
+      const slash = t.judge_target.indexOf('/');
+      parts.push({ target: { provider: t.judge_target.slice(0, slash), model: t.judge_target.slice(slash + 1) }, usage: t.judge_usage });
+    }
+  }
+  return parts.length > 0 ? parts : [{ target: answered, usage }];
+}
+
 export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
   const gov = deps.governance;
   const reservations = new WeakMap<RequestContext, Reservation>();
 
   const settle = (ctx: RequestContext, res: Reservation, usage: Usage): void => {
-    const target = answeringTarget(ctx, res.target);
-    ctx.facts.governance = { ...(ctx.facts.governance as object), cost_usd: gov.pricing.costOf(target.provider, target.model, usage) };
+    const parts = billedParts(ctx, answeringTarget(ctx, res.target), usage);
+    let cost = 0;
+    for (const p of parts) cost += gov.pricing.costOf(p.target.provider, p.target.model, p.usage);
+    ctx.facts.governance = { ...(ctx.facts.governance as object), cost_usd: cost };
     // Once the spend is recorded, this instance's cached capacity for the caller is stale: rules must see the new usage.
-    void gov.enforcement.settle(res, target, usage).finally(() => gov.forgetCapacity(ctx.caller));
+    void gov.enforcement.settleParts(res, parts).finally(() => gov.forgetCapacity(ctx.caller));
   };
 
   return {
@@ -126,7 +151,7 @@ export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
           if (part.chunk.usage) usage = part.chunk.usage;
           else if (usage === undefined) pushChunkText(counter, part.chunk);
         },
-        () => settle(ctx, res, usage ?? usageOf(res.promptTokens, counter.total)),
+        () => settle(ctx, res, ctx.usage ?? usage ?? usageOf(res.promptTokens, counter.total)),
       );
     },
 

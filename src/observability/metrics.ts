@@ -40,6 +40,8 @@ export interface Metrics {
   embedding(latencyMs: number, batchSize: number): void;
   /** A routing rule's expression failed at run time. */
   ruleError(rule: string): void;
+  /** A cascade moved from one tier to the next: the rule, and why the tier's answer failed. */
+  cascadeEscalation(rule: string, reason: string): void;
   /** A cache event: kind (hit, miss, skip, guard_reject, store, evict, store_error) and its reason/layer/check. */
   cacheEvent(kind: string, reason?: string): void;
   /** Adapter for the cache statistics listener: `cache.stats.onEvent(metrics.cacheStatsEvent)`. */
@@ -95,6 +97,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const embedLatency = histogram('switchyard_embedding_latency_seconds', 'Latency of one embedding model call (one batch).', [], EMBED_BUCKETS);
   const embedBatch = histogram('switchyard_embedding_batch_size', 'Texts embedded per model call.', [], BATCH_BUCKETS);
   const ruleErrors = counter('switchyard_rule_errors_total', 'Run-time failures of routing rule expressions, by rule.', ['rule']);
+  const escalations = counter('switchyard_cascade_escalations_total', 'Cascade escalations to the next tier, by rule and failed check.', ['rule', 'reason']);
   const denials = counter('switchyard_denials_total', 'Requests refused by governance, by kind (budget, rate limit, allow-list).', ['kind']);
 
   new Gauge({
@@ -199,6 +202,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 
     ruleError(rule: string): void {
       ruleErrors.inc([rule]);
+    },
+
+    cascadeEscalation(rule: string, reason: string): void {
+      escalations.inc([rule, reason]);
     },
 
     cacheEvent,
