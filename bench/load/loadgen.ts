@@ -9,6 +9,7 @@
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { round, Samples } from './stats.js';
+import { seededRandom } from '../../src/util/seeded-random.js';
 
 export interface Workload {
   model: string;
@@ -60,17 +61,8 @@ export interface LoadResult {
 
 const nowUs = (): number => Number(process.hrtime.bigint()) / 1e3;
 
-/** mulberry32: a small deterministic PRNG so every target sees the same request sequence. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG so every target sees the same request sequence. */
+const prng = seededRandom;
 
 /** Produces request bodies: pre-serialised for repeating prompts, built on demand for unique ones. */
 function bodySource(w: Workload, stream: boolean): () => string {

@@ -12,6 +12,7 @@ import type { CachePolicy, Caller, RouteDecision, Target } from '../pipeline/con
 import { evaluationMessage } from './cel.js';
 import type { CompiledRule, RuleSet } from './compile.js';
 import type { RuleScope } from './config.js';
+import { seededRandom as seededPrng } from '../util/seeded-random.js';
 
 export const MAX_CHAIN_STEPS = 10;
 
@@ -293,14 +294,5 @@ export function toRouteDecision(decision: RuleDecision, defaultFallbacks: readon
   return decision.cache ? { chain, rule: decision.rule, cache: decision.cache } : { chain, rule: decision.rule };
 }
 
-/** A small seeded PRNG (mulberry32) for reproducible weighted picks. */
-export function seededRandom(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG for reproducible weighted picks. */
+export const seededRandom: (seed: number) => Rng = seededPrng;

@@ -3,19 +3,11 @@
  * digits, SSNs outside the invalid ranges, routable-looking phones and addresses, well-formed keys. Deterministic per seed.
  */
 import type { PiiType } from '../detectors/types.js';
+import { seededRandom } from '../../util/seeded-random.js';
 
 export type Rng = () => number;
 
-export function seeded(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded: (seed: number) => Rng = seededRandom;
 
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
 const digits = (rng: Rng, n: number): string => Array.from({ length: n }, () => Math.floor(rng() * 10)).join('');
