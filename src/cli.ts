@@ -70,7 +70,16 @@ async function main(argv: string[]): Promise<number> {
     gateway.logger.warn('no providers configured: set OPENAI_API_KEY, pass --config <file>, or try --demo');
   }
   if (demo) {
-    console.log(`\nSwitchyard demo on ${gateway.url}\n  curl ${gateway.url}/v1/chat/completions -H 'content-type: application/json' \\\n    -d '{"model":"auto","messages":[{"role":"user","content":"Write a haiku about trains"}]}'\n  admin key: ${config.server.admin_key}\n`);
+    const ask = (q: string): string =>
+      `  curl -si ${gateway.url}/v1/chat/completions -H 'content-type: application/json' \\\n    -d '{"model":"auto","messages":[{"role":"user","content":"${q}"}]}'`;
+    console.log([
+      `\nSwitchyard demo on ${gateway.url} — routes by intent (see the x-switchyard-intent and x-switchyard-rule headers):`,
+      ask('Write a haiku about trains'),
+      ask('Fix this Python function that reverses a list'),
+      ask('hey, how are you today?'),
+      `  dashboard: ${gateway.url}/dashboard?key=${config.server.admin_key}`,
+      `  explain:   curl ${gateway.url}/admin/route/explain -H 'x-admin-key: ${config.server.admin_key}' -H 'content-type: application/json' -d '{"request":{"model":"auto","messages":[{"role":"user","content":"Solve 2x+3=7"}]}}'\n`,
+    ].join('\n'));
   }
   await new Promise<void>((resolve) => {
     let stopping = false;

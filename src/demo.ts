@@ -29,6 +29,14 @@ export async function startDemo(): Promise<Demo> {
       auto: { targets: [{ target: 'fast/small', weight: 0.8 }, { target: 'smart/large', weight: 0.2 }], fallbacks: ['claude/claude-sonnet-4-5'] },
     },
     routing: { fallbacks: { 'smart/large': ['claude/claude-sonnet-4-5'] } },
+    cache: { enabled: true },
+    // Intent routing on the example reference prompts in reference-prompts/: code and math go to the large model, creative
+    // writing to Claude, small talk stays on the small one; anything else follows the `auto` alias.
+    rules: [
+      { name: 'code-and-math-to-large', cel_expression: '(intent == "code" || intent == "math") && intent_score > 0.5', targets: [{ provider: 'smart', model: 'large' }] },
+      { name: 'creative-to-claude', cel_expression: 'intent == "creative_writing"', targets: [{ provider: 'claude', model: 'claude-sonnet-4-5' }] },
+      { name: 'small-talk-stays-small', cel_expression: 'intent == "chit_chat"', targets: [{ provider: 'fast', model: 'small' }] },
+    ],
   };
   const res = validateConfig(raw);
   if (!res.ok) throw new Error(`demo config is invalid: ${res.errors.join('; ')}`);
