@@ -66,6 +66,13 @@ export const SemanticConfigSchema = z
         min_margin: z.number().min(0).max(2).optional(),
         /** How many intents `top` lists. */
         top_k: z.number().int().min(1).max(50).default(5),
+        /**
+         * blend/linear: the head also reads hashed word and character n-grams of the text (trained on the reference
+         * prompts' wording), so requests are ranked by meaning and wording together.
+         */
+        lexical: z.boolean().default(true),
+        /** Use each category's name (`report_lost_card` → "report lost card") as one more reference example. */
+        name_as_example: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

@@ -2,7 +2,12 @@
  * Multinomial logistic regression over unit-length embeddings, trained at load time. Weights start at the class prototypes
  * scaled by `scale` (so the untrained head already equals a softmax over centroid similarities) and are refined with
  * mini-batch Adam on cross-entropy plus an L2 pull towards that start, which keeps few-shot heads close to the prototypes.
+ *
+ * Optionally the head also reads a sparse lexical vector per example (see lexical.ts): its logits add `W_lex · x_lex`, with
+ * W_lex starting at the lexical prototypes scaled by `lexicalScale` and trained alongside (lazy Adam: only the rows of
+ * features present in a batch are updated, so the cost follows the number of non-zeros, not the hashed width).
  */
+import type { SparseVector } from './lexical.js';
 
 export interface LinearHead {
   classes: number;
@@ -10,6 +15,8 @@ export interface LinearHead {
   /** Row-major [classes, dim]. */
   weights: Float32Array;
   bias: Float32Array;
+  /** The lexical part, when trained with one: feature-major [features, classes] (a feature's class weights are adjacent). */
+  lexical?: { dim: number; weights: Float32Array };
 }
 
 export interface TrainOptions {
@@ -20,10 +27,12 @@ export interface TrainOptions {
   batch: number;
   /** Initial logit scale of the prototypes. */
   scale: number;
+  /** Initial logit scale of the lexical prototypes (lexical part only). */
+  lexicalScale: number;
   seed: number;
 }
 
-export const DEFAULT_TRAIN: TrainOptions = { epochs: 30, learningRate: 0.01, l2: 1e-4, batch: 64, scale: 16, seed: 7 };
+export const DEFAULT_TRAIN: TrainOptions = { epochs: 30, learningRate: 0.01, l2: 1e-4, batch: 64, scale: 16, lexicalScale: 8, seed: 7 };
 
 /** Normalised per-class mean vectors, row-major [classes, dim]. */
 export function prototypes(vectors: Float32Array[], labels: Int32Array, classes: number, dim: number): Float32Array {
@@ -42,8 +51,8 @@ export function prototypes(vectors: Float32Array[], labels: Int32Array, classes:
   return out;
 }
 
-/** out[c] = W[c]·x + b[c] for every class. */
-export function linearScores(head: LinearHead, x: Float32Array, out: Float32Array): Float32Array {
+/** out[c] = W[c]·x + b[c] (+ W_lex[c]·lex when the head has a lexical part and `lex` is given) for every class. */
+export function linearScores(head: LinearHead, x: Float32Array, out: Float32Array, lex?: SparseVector): Float32Array {
   const { weights, bias, dim, classes } = head;
   for (let c = 0; c < classes; c++) {
     let s = bias[c];
@@ -51,6 +60,28 @@ export function linearScores(head: LinearHead, x: Float32Array, out: Float32Arra
     for (let d = 0; d < dim; d++) s += weights[off + d] * x[d];
     out[c] = s;
   }
+  if (head.lexical && lex) {
+    const L = head.lexical.weights;
+    for (let i = 0; i < lex.index.length; i++) {
+      const off = lex.index[i] * classes;
+      const v = lex.value[i];
+      for (let c = 0; c < classes; c++) out[c] += L[off + c] * v;
+    }
+  }
+  return out;
+}
+
+/** Normalised per-class mean of sparse vectors, feature-major [features, classes]. */
+export function sparsePrototypes(vectors: SparseVector[], labels: Int32Array, classes: number, dim: number): Float32Array {
+  const out = new Float32Array(dim * classes);
+  for (let i = 0; i < vectors.length; i++) {
+    const { index, value } = vectors[i];
+    for (let j = 0; j < index.length; j++) out[index[j] * classes + labels[i]] += value[j];
+  }
+  const norm = new Float64Array(classes);
+  for (let f = 0; f < dim; f++) for (let c = 0; c < classes; c++) norm[c] += out[f * classes + c] ** 2;
+  for (let c = 0; c < classes; c++) norm[c] = norm[c] > 0 ? 1 / Math.sqrt(norm[c]) : 0;
+  for (let f = 0; f < dim; f++) for (let c = 0; c < classes; c++) out[f * classes + c] *= norm[c];
   return out;
 }
 
@@ -86,11 +117,21 @@ export async function trainLinearHead(
   classes: number,
   dim: number,
   options: Partial<TrainOptions> = {},
+  lexical?: { vectors: SparseVector[]; dim: number },
 ): Promise<LinearHead> {
   const o = { ...DEFAULT_TRAIN, ...options };
   const start = prototypes(vectors, labels, classes, dim);
   for (let i = 0; i < start.length; i++) start[i] *= o.scale;
   const head: LinearHead = { classes, dim, weights: Float32Array.from(start), bias: new Float32Array(classes) };
+  let lex: { start: Float32Array; W: Float32Array; g: Float32Array; m: Float32Array; v: Float32Array; touched: Uint8Array; rows: number[] } | undefined;
+  if (lexical) {
+    if (lexical.vectors.length !== vectors.length) throw new Error('trainLinearHead: one lexical vector per example is needed');
+    const ls = sparsePrototypes(lexical.vectors, labels, classes, lexical.dim);
+    for (let i = 0; i < ls.length; i++) ls[i] *= o.lexicalScale;
+    head.lexical = { dim: lexical.dim, weights: Float32Array.from(ls) };
+    const n = ls.length;
+    lex = { start: ls, W: head.lexical.weights, g: new Float32Array(n), m: new Float32Array(n), v: new Float32Array(n), touched: new Uint8Array(lexical.dim), rows: [] };
+  }
   if (o.epochs <= 0 || vectors.length === 0) return head;
   const n = vectors.length;
   const W = head.weights;
@@ -119,7 +160,8 @@ export async function trainLinearHead(
       gb.fill(0);
       for (let r = s; r < e; r++) {
         const x = vectors[order[r]];
-        softmax(linearScores(head, x, p));
+        const sx = lexical?.vectors[order[r]];
+        softmax(linearScores(head, x, p, sx));
         p[labels[order[r]]] -= 1;
         for (let c = 0; c < classes; c++) {
           const g = p[c];
@@ -127,6 +169,18 @@ export async function trainLinearHead(
           gb[c] += g;
           const off = c * dim;
           for (let d = 0; d < dim; d++) gW[off + d] += g * x[d];
+        }
+        if (lex && sx) {
+          for (let j = 0; j < sx.index.length; j++) {
+            const f = sx.index[j];
+            if (!lex.touched[f]) {
+              lex.touched[f] = 1;
+              lex.rows.push(f);
+            }
+            const off = f * classes;
+            const xv = sx.value[j];
+            for (let c = 0; c < classes; c++) if (Math.abs(p[c]) >= 1e-6) lex.g[off + c] += p[c] * xv;
+          }
         }
       }
       const inv = 1 / (e - s);
@@ -139,6 +193,21 @@ export async function trainLinearHead(
         mW[i] = b1 * mW[i] + (1 - b1) * g;
         vW[i] = b2 * vW[i] + (1 - b2) * g * g;
         W[i] -= (o.learningRate * mW[i] * c1) / (Math.sqrt(vW[i] * c2) + 1e-8);
+      }
+      if (lex) {
+        const { W: L, g: gL, m: mL, v: vL, start: sL } = lex;
+        for (const f of lex.rows) {
+          const off = f * classes;
+          for (let i = off; i < off + classes; i++) {
+            const g = gL[i] * inv + o.l2 * (L[i] - sL[i]);
+            gL[i] = 0;
+            mL[i] = b1 * mL[i] + (1 - b1) * g;
+            vL[i] = b2 * vL[i] + (1 - b2) * g * g;
+            L[i] -= (o.learningRate * mL[i] * c1) / (Math.sqrt(vL[i] * c2) + 1e-8);
+          }
+          lex.touched[f] = 0;
+        }
+        lex.rows.length = 0;
       }
       for (let c = 0; c < classes; c++) {
         const g = gb[c] * inv;

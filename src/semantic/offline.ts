@@ -21,6 +21,8 @@ export const EMBEDDER_FLAGS = {
   'cache-dir': { type: 'string' },
   method: { type: 'string' },
   k: { type: 'string' },
+  lexical: { type: 'string' },
+  names: { type: 'string' },
 } as const;
 
 export const EMBEDDER_HELP = `  --backend use-lite|transformers   embedder (default use-lite)
@@ -28,13 +30,27 @@ export const EMBEDDER_HELP = `  --backend use-lite|transformers   embedder (defa
   --models-dir DIR                  default models
   --cache-dir DIR                   on-disk embedding cache (default .cache/embeddings; '' disables)
   --method blend|knn|centroid|linear  classifier method (default blend)
-  --k N                             neighbours consulted (default 10)`;
+  --k N                             neighbours consulted (default 10)
+  --lexical true|false              head reads word/character n-grams too (default true)
+  --names true|false                category names as extra examples (default true)`;
+
+/** A true/false flag value (undefined when absent). */
+function flagBool(v: string | undefined, flag: string): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'true' || v === 'false') return v === 'true';
+  throw new Error(`--${flag} must be true or false`);
+}
 
 export function configFromFlags(v: { [K in keyof typeof EMBEDDER_FLAGS]?: string }): SemanticConfig {
   return SemanticConfigSchema.parse({
     embedder: { backend: v.backend ?? 'use-lite', model: v.model, models_dir: v['models-dir'] ?? 'models' },
     reference_prompts: { cache_dir: v['cache-dir'] ?? '.cache/embeddings', watch: false },
-    classifier: { method: v.method ?? 'blend', k: v.k === undefined ? 10 : Number(v.k) },
+    classifier: {
+      method: v.method ?? 'blend',
+      k: v.k === undefined ? 10 : Number(v.k),
+      lexical: flagBool(v.lexical, 'lexical'),
+      name_as_example: flagBool(v.names, 'names'),
+    },
   });
 }
 
@@ -83,7 +99,7 @@ export async function scoreRows(off: Offline, classifier: IntentClassifier, rows
   const classifyMs: number[] = [];
   const scored = rows.map((r, i) => {
     const t = performance.now();
-    const c = raw.classify(vectors[i]);
+    const c = raw.classify(vectors[i], r.text.slice(0, maxChars));
     classifyMs.push(performance.now() - t);
     return { gold: r.label, raw: c };
   });

@@ -29,7 +29,11 @@ export interface CategoryInfo {
 export interface SemanticService {
   /** One unit vector for the text: micro-batched with concurrent calls, LRU-cached. Do not modify the result. */
   embed(text: string): Promise<Float32Array>;
-  classify(vec: Float32Array): Classification;
+  /**
+   * Classifies an embedding. `text` is what was embedded: the classifier's lexical part reads its wording. Without it, a
+   * vector this service's `embed` returned is matched to its text; any other vector is classified by meaning alone.
+   */
+  classify(vec: Float32Array, text?: string): Classification;
   categories(): CategoryInfo[];
   readonly embedderId: string;
   readonly dim: number;
@@ -62,6 +66,9 @@ export async function createSemanticService(config: SemanticConfig, deps: Semant
   const cacheDir = config.reference_prompts.cache_dir;
   const store = cacheDir === '' ? undefined : new EmbeddingStore(path.resolve(deps.rootDir, cacheDir), embedder.id, embedder.dim);
   let closed = false;
+  /** The text each vector `embed` returned was computed from (the embedder's LRU hands out the same array per text). */
+  const textOf = new WeakMap<Float32Array, string>();
+  const maxChars = config.embedder.max_input_chars;
 
   const build = async (): Promise<BuiltCatalog> => {
     const source = await loadCatalog(dir);
@@ -133,8 +140,12 @@ export async function createSemanticService(config: SemanticConfig, deps: Semant
     get ready() {
       return !closed;
     },
-    embed: (text) => embedder.embedOne(text),
-    classify: (vec) => current.classifier.classify(vec),
+    embed: async (text) => {
+      const vec = await embedder.embedOne(text);
+      textOf.set(vec, text.slice(0, maxChars));
+      return vec;
+    },
+    classify: (vec, text) => current.classifier.classify(vec, text === undefined ? textOf.get(vec) : text.slice(0, maxChars)),
     categories: () => {
       const { classifier, source } = current;
       return source.categories.map((c) => ({

@@ -108,3 +108,15 @@ test('hot reload: a new file is picked up; an invalid set is rejected with file:
   assert.ok(service.categories().some((c) => c.name === 'cooking'));
   assert.equal((await intentOf(service, 'Write a Python class for a bank account')).intent, 'code');
 });
+
+test('classify reads the wording of the text a vector was embedded from, or the text it is given', async () => {
+  await service.settled();
+  const text = 'Write a JavaScript function that removes duplicates from an array';
+  const vec = await service.embed(text);
+  const remembered = service.classify(vec);
+  assert.deepEqual(remembered, service.classify(vec, text));
+  // Other wording with the same vector moves the head's margin; a vector the service never returned is meaning only.
+  assert.notEqual(service.classify(vec, 'poem autumn leaves verse').margin, remembered.margin);
+  assert.notEqual(service.classify(Float32Array.from(vec)).margin, remembered.margin);
+  assert.equal(remembered.intent, 'code');
+});

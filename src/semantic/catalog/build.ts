@@ -21,8 +21,12 @@ export function resolveSettings(config: SemanticConfig['classifier'], fitted: Ca
     top_k: config.top_k,
     threshold: config.threshold ?? fitted.threshold ?? DEFAULT_THRESHOLD[config.method],
     min_margin: config.min_margin ?? fitted.min_margin ?? 0,
+    lexical: config.lexical,
   };
 }
+
+/** A category name as text: `report_lost_card` → "report lost card" (empty when it has no letters or digits). */
+export const nameAsText = (name: string): string => name.replace(/[_.\-\s]+/g, ' ').trim();
 
 export async function buildCatalog(
   source: CatalogSource,
@@ -33,14 +37,19 @@ export async function buildCatalog(
   defer = false,
 ): Promise<BuiltCatalog> {
   const t0 = performance.now();
-  const texts = source.categories.flatMap((c) => c.examples);
+  // Each category's examples, plus its name as one more when configured and not already among them.
+  const examples = source.categories.map((c) => {
+    const name = config.classifier.name_as_example ? nameAsText(c.name) : '';
+    return name === '' || c.examples.includes(name) ? c.examples : [...c.examples, name];
+  });
+  const texts = examples.flat();
   const { vectors, cached } = await embedAll(embedder, texts, store, maxBatch);
   const t1 = performance.now();
   const grouped: Float32Array[][] = [];
   let at = 0;
-  for (const c of source.categories) {
-    grouped.push(vectors.slice(at, at + c.examples.length));
-    at += c.examples.length;
+  for (const e of examples) {
+    grouped.push(vectors.slice(at, at + e.length));
+    at += e.length;
   }
   const { ready, trained } = IntentClassifier.buildDeferred(
     source.categories.map((c) => ({ name: c.name, threshold: c.threshold, metadata: c.metadata })),
@@ -48,6 +57,8 @@ export async function buildCatalog(
     embedder.dim,
     resolveSettings(config.classifier, source.settings),
     config.index,
+    {},
+    examples,
   );
   const classifier = defer ? ready : ((await trained) ?? ready);
   return {
