@@ -69,7 +69,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const logger = opts.logger ?? createLogger(opts.config.logging.level);
   const requestLog = opts.logger ?? createRequestLogger(opts.config.logging.level);
   const obs = createObservability(opts.config.observability);
-  const services = await createServices(opts.config, logger, opts.rootDir ?? process.cwd(), { onRuleError: (rule) => obs.metrics.ruleError(rule) });
+  const services = await createServices(opts.config, logger, opts.rootDir ?? process.cwd(), {
+    onRuleError: (rule) => obs.metrics.ruleError(rule),
+    onEmbedBatch: (ms, n) => obs.metrics.embedding(ms, n),
+  });
   obs.metrics.setHealthSource(() => services.registry.snapshot());
   if (services.cache) services.cache.onEvent(obs.metrics.cacheStatsEvent);
   const { registry, rules, semantic, cache, governance } = services;

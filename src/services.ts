@@ -55,6 +55,8 @@ export class ConfigRefused extends Error {
 export interface ServiceHooks {
   /** Called when a rule fails at evaluation time (counted as no match). */
   onRuleError?: (rule: string) => void;
+  /** Called after every embedding model call with its latency and batch size. */
+  onEmbedBatch?: (latencyMs: number, batchSize: number) => void;
 }
 
 export async function createServices(config: Config, logger: Logger, rootDir: string, hooks: ServiceHooks = {}): Promise<Services> {
@@ -89,7 +91,7 @@ export async function createServices(config: Config, logger: Logger, rootDir: st
     governance = await Governance.create({ config: config.governance, logger, redis, prefix: `${prefix}gov:` });
     opened.push(governance);
     // A configured model that cannot load fails start-up here, naming the missing files.
-    if (config.semantic.enabled) opened.push((semantic = await createSemanticService(config.semantic, { rootDir, logger })));
+    if (config.semantic.enabled) opened.push((semantic = await createSemanticService(config.semantic, { rootDir, logger, onEmbedBatch: hooks.onEmbedBatch })));
     if (config.cache.enabled) {
       if (config.cache.store === 'redis' && !redis) throw new ConfigRefused(['cache.store: redis needs redis.url']);
       const cacheConfig = semantic ? config.cache : { ...config.cache, semantic: false };

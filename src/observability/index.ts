@@ -4,6 +4,5 @@ export { ActivityFeed, type ActivityOptions, type ActivityOverview, type Activit
 export { outcomeOf, overheadMs, upstreamMs, fallbackCount, TTFB_FACT, type RequestOutcome, type AttemptOutcome, type CacheResult } from './outcome.js';
 export { explainOf, traceOf, sanitize } from './explain.js';
 export { createTimingStage } from './timing-stage.js';
-export { instrumentEmbedder } from './embedder.js';
 export { observabilityConfigSchema, type ObservabilityConfig } from './config.js';
 export { createObservability, type Observability } from './observability.js';

@@ -51,6 +51,8 @@ export interface SemanticService {
 export interface SemanticDeps {
   rootDir: string;
   logger: Logger;
+  /** Called after every model call with its latency and batch size (metrics). */
+  onEmbedBatch?: (latencyMs: number, batchSize: number) => void;
 }
 
 const NONE: Classification = Object.freeze({ intent: NONE_INTENT, score: 0, margin: 0, top: [], metadata: {} }) as Classification;
@@ -61,7 +63,7 @@ const problemsOf = (err: unknown): string[] => (err instanceof CatalogError ? er
 export async function createSemanticService(config: SemanticConfig, deps: SemanticDeps): Promise<SemanticService> {
   const log = deps.logger.child({ component: 'semantic' });
   if (!config.enabled) return disabledService();
-  const embedder = await createEmbedder(config.embedder, deps.rootDir);
+  const embedder = await createEmbedder(config.embedder, deps.rootDir, deps.onEmbedBatch);
   const dir = path.resolve(deps.rootDir, config.reference_prompts.dir);
   const cacheDir = config.reference_prompts.cache_dir;
   const store = cacheDir === '' ? undefined : new EmbeddingStore(path.resolve(deps.rootDir, cacheDir), embedder.id, embedder.dim);

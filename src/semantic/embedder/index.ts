@@ -24,8 +24,27 @@ export async function createBackend(config: EmbedderConfig, rootDir: string): Pr
   return UseLiteEmbedder.load();
 }
 
-export async function createEmbedder(config: EmbedderConfig, rootDir: string): Promise<BatchingEmbedder> {
-  return new BatchingEmbedder(await createBackend(config, rootDir), {
+/** Reports each model call: its latency and how many texts it embedded (for metrics). */
+export type BatchObserver = (latencyMs: number, batchSize: number) => void;
+
+/** The backend with every model call timed. */
+function observed(backend: Embedder, onBatch: BatchObserver): Embedder {
+  return {
+    id: backend.id,
+    dim: backend.dim,
+    async embed(texts) {
+      const started = performance.now();
+      const out = await backend.embed(texts);
+      onBatch(performance.now() - started, texts.length);
+      return out;
+    },
+    close: () => backend.close(),
+  };
+}
+
+export async function createEmbedder(config: EmbedderConfig, rootDir: string, onBatch?: BatchObserver): Promise<BatchingEmbedder> {
+  const backend = await createBackend(config, rootDir);
+  return new BatchingEmbedder(onBatch ? observed(backend, onBatch) : backend, {
     windowMs: config.batch_window_ms,
     maxBatch: config.max_batch,
     lruSize: config.lru_size,
