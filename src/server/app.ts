@@ -119,11 +119,13 @@ export function createApp(gw: GatewayHandle): express.Express {
 
   // Admin, dashboard, metrics and cache-stats routes all sit behind the admin key; their routers use full paths.
   const adminAuth = requireAdmin(() => gw.adminKey());
-  app.use((req, res, next) => {
+  // Mounted with the same path matcher as the routes behind it (case-insensitive, like express routing), so no spelling of
+  // a path can reach a protected route without the key.
+  app.use(ADMIN_PREFIXES, (req, res, next) => {
     // The dashboard page itself holds no data (it fetches /dashboard/data with the key), so a browser can open it.
-    if (req.method === 'GET' && (req.path === '/dashboard' || req.path === '/dashboard/') && gw.adminKey()) next();
-    else if (ADMIN_PREFIXES.some((p) => req.path === p || req.path.startsWith(`${p}/`))) adminAuth(req, res, next);
-    else next();
+    const dashboardPage = req.baseUrl.toLowerCase() === '/dashboard' && (req.path === '/' || req.path === '');
+    if (dashboardPage && (req.method === 'GET' || req.method === 'HEAD') && gw.adminKey()) next();
+    else adminAuth(req, res, next);
   });
   for (const r of gw.adminRoutes ?? []) app.use(r);
 
