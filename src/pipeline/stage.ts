@@ -8,6 +8,7 @@
  */
 import type { GatewayError } from '../errors.js';
 import type { ProviderReply, StreamPart, StreamReply } from '../providers/types.js';
+import { withCleanup } from '../util/with-cleanup.js';
 import type { RequestContext } from './context.js';
 
 export interface Stage {
@@ -21,27 +22,34 @@ export interface Stage {
 export type StreamEnd = { outcome: 'done' } | { outcome: 'error'; message: string } | { outcome: 'aborted' };
 
 /**
- * Wraps a streamed reply so `onPart` sees every part and `onEnd` is called exactly once with how the stream ended.
- * Parts pass through unchanged; an observer must not throw.
+ * Wraps a streamed reply so `onPart` sees every part and `onEnd` is called exactly once with how the stream ended — also
+ * when the consumer stops before reading anything. The source is closed before `onEnd` runs, so observers nearer the
+ * upstream finish first. Parts pass through unchanged; an observer must not throw.
  */
 export function observeStream(
   reply: StreamReply,
   onPart: ((part: StreamPart) => void) | undefined,
   onEnd: (end: StreamEnd) => void,
 ): StreamReply {
-  const source = reply.parts;
+  const source = reply.parts[Symbol.asyncIterator]();
+  let end: StreamEnd = { outcome: 'aborted' };
   async function* observed(): AsyncGenerator<StreamPart> {
-    let end: StreamEnd = { outcome: 'aborted' };
+    for (;;) {
+      const r = await source.next();
+      if (r.done) return;
+      const part = r.value;
+      if (part.type === 'done') end = { outcome: 'done' };
+      else if (part.type === 'error') end = { outcome: 'error', message: part.error.message };
+      onPart?.(part);
+      yield part;
+    }
+  }
+  const close = async (): Promise<void> => {
     try {
-      for await (const part of source) {
-        if (part.type === 'done') end = { outcome: 'done' };
-        else if (part.type === 'error') end = { outcome: 'error', message: part.error.message };
-        onPart?.(part);
-        yield part;
-      }
+      await source.return?.();
     } finally {
       onEnd(end);
     }
-  }
-  return { kind: 'stream', status: reply.status, parts: observed() };
+  };
+  return { kind: 'stream', status: reply.status, parts: withCleanup(observed(), close) };
 }

@@ -133,8 +133,8 @@ function trackStream(ctx: RequestContext, reply: ProviderReply & { kind: 'stream
     (end) => {
       ctx.usage = usage;
       if (end.outcome === 'done') health.succeed(Date.now(), ttfb);
-      else if (end.outcome === 'error') health.fail(Date.now(), ttfb);
-      else health.abandon();
+      else if (end.outcome === 'error' && !ctx.signal.aborted) health.fail(Date.now(), ttfb);
+      else health.abandon(); // the client went away: no verdict on the key
     },
   );
 }

@@ -35,6 +35,7 @@ export async function writeReply(res: Response, reply: ProviderReply, headers: R
 }
 
 function waitDrain(res: Response): Promise<void> {
+  if (res.destroyed || res.writableEnded) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       res.off('drain', done);
@@ -73,7 +74,10 @@ async function writeStream(res: Response, reply: StreamReply): Promise<void> {
         res.write(`data: ${JSON.stringify({ error: part.error })}\n\n`);
         break;
       }
-      if (!ok) await waitDrain(res);
+      if (!ok) {
+        if (res.destroyed) break;
+        await waitDrain(res);
+      }
     }
   } catch (err) {
     const gerr = asGatewayError(err);

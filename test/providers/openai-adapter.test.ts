@@ -207,7 +207,7 @@ describe('openai adapter against the simulator', () => {
     }
   });
 
-  it('aborts a started stream when the client aborts and yields a client_closed error part', async () => {
+  it('aborts a started stream when the client aborts and ends it quietly (a client leaving is not an upstream failure)', async () => {
     const slow = await startSimulator({ protocol: 'openai', name: 'slow', tokensPerChunkDelayMs: 20 });
     try {
       const a = createAdapter({ name: 'slow', kind: 'openai', base_url: slow.url, timeout_ms: 2000 }, { nonRetryable: NON_RETRYABLE });
@@ -219,9 +219,8 @@ describe('openai adapter against the simulator', () => {
         parts.push(p);
         if (parts.length === 3) controller.abort();
       }
-      const last = parts.at(-1);
-      assert.equal(last?.type, 'error');
-      if (last?.type === 'error') assert.equal(last.error.code, 'client_closed');
+      assert.ok(parts.length >= 3 && parts.length < 50, `stopped soon after the abort (${parts.length} parts)`);
+      assert.ok(parts.every((p) => p.type === 'chunk'), 'no error part and no clean finish');
       await slow.requests[0].finished;
     } finally {
       await slow.close();

@@ -6,6 +6,7 @@
 import { GatewayError } from '../../errors.js';
 import { classifyNetworkError } from '../failure.js';
 import type { StreamPart, StreamReply } from '../types.js';
+import { withCleanup } from '../../util/with-cleanup.js';
 
 type ErrorPart = Extract<StreamPart, { type: 'error' }>;
 
@@ -64,29 +65,27 @@ export async function startStream(
   const head = first.value;
 
   async function* parts(): AsyncGenerator<StreamPart> {
-    let last: StreamPart['type'] = head.type;
-    try {
-      yield head;
-      if (head.type === 'done') return;
-      while (true) {
-        let next: IteratorResult<StreamPart>;
-        try {
-          next = await source.next();
-        } catch (err) {
-          yield brokenAfterStart(provider, err, signal);
-          return;
-        }
-        if (next.done === true) break;
-        last = next.value.type;
-        yield next.value;
-        if (last === 'done' || last === 'error') return;
+    yield head;
+    if (head.type === 'done') return;
+    while (true) {
+      let next: IteratorResult<StreamPart>;
+      try {
+        next = await source.next();
+      } catch (err) {
+        // A client that went away is not an upstream failure: end quietly and let observers see an abort.
+        if (!signal.aborted) yield brokenAfterStart(provider, err, signal);
+        return;
       }
-      yield errorPart(`Upstream ${provider} stream ended without its terminator`, 'upstream_error', 'upstream_stream_interrupted');
-    } finally {
-      release();
-      // Closes the protocol generator if the consumer stopped early; a no-op when it already finished.
-      void source.return(undefined).catch(() => undefined);
+      if (next.done === true) break;
+      yield next.value;
+      if (next.value.type === 'done' || next.value.type === 'error') return;
     }
+    if (!signal.aborted) yield errorPart(`Upstream ${provider} stream ended without its terminator`, 'upstream_error', 'upstream_stream_interrupted');
   }
-  return { kind: 'stream', status, parts: parts() };
+  const cleanup = (): void => {
+    release();
+    // Closes the protocol generator if the consumer stopped early; a no-op when it already finished.
+    void source.return(undefined).catch(() => undefined);
+  };
+  return { kind: 'stream', status, parts: withCleanup(parts(), cleanup) };
 }
