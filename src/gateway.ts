@@ -17,7 +17,7 @@ import { rulesAdminRouter } from './rules/index.js';
 import { createRuleDecider, explainRoute, type RuleDeciderDeps } from './pipeline/rules-decider.js';
 import { gatewayAdminRouter } from './server/admin-routes.js';
 import { createServices, type Services } from './services.js';
-import { createGovernanceStage, governanceAdminRouter } from './governance/index.js';
+import { createAccessStage, createGovernanceStage, governanceAdminRouter } from './governance/index.js';
 import { createObservability, metricsRouter, type Observability } from './observability/index.js';
 import { dashboardRouter } from './dashboard/router.js';
 import { cacheAdminRouter, cacheStatsRouter, createCacheStage } from './cache/index.js';
@@ -102,6 +102,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     return healthSnap;
   };
 
+  const accessStage = createAccessStage({ governance });
   const governanceStage = createGovernanceStage({ governance });
   const cascadeDeps: Omit<CascadeDeps, 'execute'> = {
     logger,
@@ -126,7 +127,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       }),
       onError: services.ruleErrors.report,
     };
-    const stages: Stage[] = [obs.timingStage, createRouteStage(rt.table, createRuleDecider(deciderDeps)), safety.stage];
+    // Access (allow-lists) runs before the cache so a cached reply is never served for a model the caller may not use;
+    // budgets and rate limits run after it, so hits cost nothing.
+    const stages: Stage[] = [obs.timingStage, createRouteStage(rt.table, createRuleDecider(deciderDeps)), safety.stage, accessStage];
     if (cacheStage) stages.push(cacheStage);
     stages.push(governanceStage);
     return { rt, deciderDeps, stages };

@@ -92,6 +92,45 @@ function billedParts(ctx: RequestContext, answered: Target, usage: Usage): Array
   return parts.length > 0 ? parts : [{ target: answered, usage }];
 }
 
+/**
+ * The caller may use what the route chose: the key still exists, the primary target passes the allow-lists of the key, its
+ * team and customer, and fallback targets that do not are dropped (with a warning). Returns the caller's principal.
+ */
+function authorizeRoute(gov: Governance, ctx: RequestContext): NonNullable<ReturnType<Governance['principal']>> {
+  const principal = gov.principal(ctx.caller);
+  if (principal === undefined) throw unauthorized('The API key no longer exists.');
+  const route = ctx.route;
+  const primary: Target = route?.chain[0] ?? { provider: '', model: ctx.model };
+  const denied = denyingLevel(principal.levels, ctx.model, primary);
+  if (denied !== undefined) {
+    throw forbidden(
+      `The model '${ctx.model}' (routed to ${primary.provider}/${primary.model}) is not allowed for ${denied.label}.`,
+      'model_not_allowed',
+    );
+  }
+  if (route !== undefined && route.chain.length > 1) {
+    const kept = route.chain.filter((t, i) => i === 0 || denyingLevel(principal.levels, ctx.model, t) === undefined);
+    if (kept.length !== route.chain.length) {
+      ctx.warnings.push(`Fallback targets not allowed for this caller were skipped: ${route.chain.filter((t) => !kept.includes(t)).map((t) => `${t.provider}/${t.model}`).join(', ')}`);
+      ctx.route = { ...route, chain: kept };
+    }
+  }
+  return principal;
+}
+
+/**
+ * Access stage: the allow-list check on its own, placed before the cache so a cached reply is never served for a model the
+ * caller may not use. Runs once per request.
+ */
+export function createAccessStage(deps: GovernanceStageDeps): Stage {
+  return {
+    name: 'access',
+    before(ctx) {
+      authorizeRoute(deps.governance, ctx);
+    },
+  };
+}
+
 export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
   const gov = deps.governance;
   const reservations = new WeakMap<RequestContext, Reservation>();
@@ -109,24 +148,8 @@ export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
     name: 'governance',
 
     async before(ctx) {
-      const principal = gov.principal(ctx.caller);
-      if (principal === undefined) throw unauthorized('The API key no longer exists.');
-      const route = ctx.route;
-      const primary: Target = route?.chain[0] ?? { provider: '', model: ctx.model };
-      const denied = denyingLevel(principal.levels, ctx.model, primary);
-      if (denied !== undefined) {
-        throw forbidden(
-          `The model '${ctx.model}' (routed to ${primary.provider}/${primary.model}) is not allowed for ${denied.label}.`,
-          'model_not_allowed',
-        );
-      }
-      if (route !== undefined && route.chain.length > 1) {
-        const kept = route.chain.filter((t, i) => i === 0 || denyingLevel(principal.levels, ctx.model, t) === undefined);
-        if (kept.length !== route.chain.length) {
-          ctx.warnings.push(`Fallback targets not allowed for this caller were skipped: ${route.chain.filter((t) => !kept.includes(t)).map((t) => `${t.provider}/${t.model}`).join(', ')}`);
-          ctx.route = { ...route, chain: kept };
-        }
-      }
+      const principal = authorizeRoute(gov, ctx);
+      const primary: Target = ctx.route?.chain[0] ?? { provider: '', model: ctx.model };
       const promptTokens = estimatePromptTokens(ctx.body);
       const completionTokens = reservedCompletionTokens(ctx.body, ctx.op === 'embedding', gov.config.default_max_tokens);
       const res = await gov.enforcement.admit({ levels: principal.levels, target: primary, promptTokens, completionTokens });

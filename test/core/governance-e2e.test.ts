@@ -245,3 +245,34 @@ governance:
     await proxy.restore();
   });
 });
+
+describe('allow-lists apply before the cache', () => {
+  let up: Simulator;
+  let gw: Gateway;
+  const WIDE = 'sk-sy-wide-0000000000000000001';
+  const NARROW = 'sk-sy-narrow-000000000000000002';
+  before(async () => {
+    [up] = await sims({ protocol: 'openai', name: 'up' });
+    gw = await gateway({
+      cache: { enabled: true, semantic: false, partition_by: 'team' },
+      providers: { up: provider(up, ['large', 'small']) },
+      governance: {
+        teams: [{ id: 't', name: 'T' }],
+        keys: [
+          { id: 'wide', name: 'Wide', key: WIDE, team_id: 't' },
+          { id: 'narrow', name: 'Narrow', key: NARROW, team_id: 't', allowed_models: ['up/small'] },
+        ],
+      },
+    });
+  });
+  after(() => closeAll(gw, [up]));
+
+  it('a teammate\'s cached answer is not served for a model the caller may not use', async () => {
+    const ask = { model: 'up/large', messages: [{ role: 'user' as const, content: 'a question for the large model' }] };
+    await client(gw, WIDE).chat.completions.create(ask);
+    const again = await client(gw, WIDE).chat.completions.create(ask).withResponse();
+    assert.equal(again.response.headers.get('x-switchyard-cache'), 'hit-exact');
+    await assert.rejects(client(gw, NARROW).chat.completions.create(ask),
+      (e: unknown) => e instanceof OpenAI.PermissionDeniedError && (e.error as any)?.code === 'model_not_allowed');
+  });
+});
