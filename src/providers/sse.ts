@@ -7,7 +7,13 @@ export interface SseEvent {
   data: string;
 }
 
-/** Parses an SSE byte stream into events. Handles \n and \r\n line ends, multi-line data, comments and split chunks. */
+/** Longest line accepted from an upstream; a peer that never sends a newline cannot grow memory without bound. */
+export const MAX_SSE_LINE = 8 * 1024 * 1024;
+
+/**
+ * Parses an SSE byte stream into events. Handles \n and \r\n line ends, multi-line data, comments and split chunks.
+ * Throws when a line grows past MAX_SSE_LINE.
+ */
 export async function* parseSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let buffer = '';
@@ -15,6 +21,9 @@ export async function* parseSse(body: AsyncIterable<Uint8Array | string>): Async
   let data: string[] = [];
   for await (const piece of body) {
     buffer += typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true });
+    if (buffer.length > MAX_SSE_LINE && buffer.indexOf('\n') < 0) {
+      throw Object.assign(new Error(`upstream sent an event line over ${MAX_SSE_LINE} bytes`), { code: 'UPSTREAM_BAD_CHUNK' });
+    }
     let nl: number;
     while ((nl = buffer.indexOf('\n')) >= 0) {
       let line = buffer.slice(0, nl);
