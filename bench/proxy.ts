@@ -143,11 +143,17 @@ async function withSwitchyard<T>(dir: string, name: string, config: Record<strin
   }
 }
 
+/** Runs per load and the time of each: quick mode keeps three runs (so min / median / max stay meaningful) and shortens each load. */
+export function proxyTiming(quick: boolean): { repeats: number; warmup_ms: number; duration_ms: number } {
+  return { repeats: 3, warmup_ms: quick ? 300 : 1000, duration_ms: quick ? 1500 : 3000 };
+}
+
 export async function benchProxy(opts: ProxyBenchOptions = {}): Promise<ProxyReport> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const repeats = opts.repeats ?? (opts.quick ? 1 : 3);
-  const warmupMs = opts.warmupMs ?? (opts.quick ? 500 : 1000);
-  const durationMs = opts.durationMs ?? (opts.quick ? 2000 : 3000);
+  const timing = proxyTiming(opts.quick === true);
+  const repeats = opts.repeats ?? timing.repeats;
+  const warmupMs = opts.warmupMs ?? timing.warmup_ms;
+  const durationMs = opts.durationMs ?? timing.duration_ms;
   const { prompts, source } = await uniquePrompts(opts.dataDir);
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-bench-'));
   const children: Child[] = [];

@@ -1,6 +1,7 @@
 /**
- * Renders bench/results/latest.json as docs/benchmarks.md: machine facts, the proxy targets and whether they pass, the side by
- * side proxy tables, the extra Switchyard modes, the CPU profile when one was taken, and every other section's numbers.
+ * Renders bench/results/latest.json as docs/benchmarks.md: machine facts and settings, a summary (proxy targets with pass/fail,
+ * headline quality numbers), the side by side proxy tables, the extra Switchyard modes, the CPU profile when one was taken,
+ * every area section's numbers, the quality evaluations as tables, and how to reproduce.
  */
 import type { Aggregate, ModeResult, Overhead, ProxyReport } from './proxy.js';
 import type { Hotspot } from './load/profile.js';
@@ -11,6 +12,8 @@ export interface SectionResult {
   seconds?: number;
   date?: string;
   numbers?: unknown;
+  /** The argument the section's bench function was called with (sizes in quick mode, the data folder). */
+  settings?: unknown;
 }
 
 export interface BenchResults {
@@ -28,19 +31,30 @@ const SECTION_TITLE: Record<string, string> = {
   cache: 'Semantic cache',
   governance: 'Governance',
   providers: 'Provider adapters',
-  eval: 'Quality: intent classification (`switchyard eval`)',
-  cache_eval: 'Quality: semantic cache precision and recall, QQP balanced 10k (`switchyard cache-eval`)',
-  cache_eval_hard: 'Quality: semantic cache on look-alike questions, QQP hard 2k (`switchyard cache-eval`)',
+  observability: 'Observability: per-request recording, scrapes and the dashboard',
+  safety: 'Safety signals: per-prompt detector cost',
+  cascade: 'Cascade routing: cost and latency',
+  eval_clinc150_10: 'Intent classification: CLINC150, 10 reference prompts per intent',
+  eval_clinc150_100: 'Intent classification: CLINC150, 100 reference prompts per intent',
+  eval_banking77: 'Intent classification: Banking77, 10 reference prompts per label',
+  cache_eval: 'Semantic cache: QQP balanced 10k',
+  cache_eval_hard: 'Semantic cache: QQP hard 2k (look-alike questions)',
+  safety_eval: 'Safety: PII and jailbreak detection',
 };
 
-const EVAL_SECTIONS = new Set(['eval', 'cache_eval', 'cache_eval_hard']);
+const AREA_ORDER = ['semantic', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade'];
+const EVAL_ORDER = ['eval_clinc150_10', 'eval_clinc150_100', 'eval_banking77', 'cache_eval', 'cache_eval_hard', 'safety_eval'];
+const EVAL_SECTIONS = new Set(EVAL_ORDER);
 
+const pct = (x: unknown, digits = 1): string => (typeof x === 'number' && Number.isFinite(x) ? `${(x * 100).toFixed(digits)}%` : '–');
+const num = (x: unknown, digits = 2): string => (typeof x === 'number' && Number.isFinite(x) ? (Number.isInteger(x) ? x.toLocaleString('en-US') : x.toFixed(digits)) : '–');
+const esc = (x: unknown): string => String(x ?? '–').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const fmt = (x: number | undefined, digits = 2): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
 const fmtInt = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : Math.round(x).toLocaleString('en-US'));
 const range = (s: { min: number; median: number; max: number } | undefined, digits = 2, int = false): string => {
   if (s === undefined) return '–';
   const f = int ? fmtInt : (x: number) => fmt(x, digits);
-  return s.min === s.max ? f(s.median) : `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+  return f(s.min) === f(s.max) ? f(s.median) : `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
 };
 
 function table(head: string[], rows: string[][]): string {
@@ -121,55 +135,240 @@ function proxySection(p: ProxyReport): string {
   return out.join('\n');
 }
 
+// ---------------------------------------------------------------------------------------------------------------------------
+// Quality evaluations
+
+type Obj = Record<string, unknown>;
+const obj = (x: unknown): Obj => (x !== null && typeof x === 'object' && !Array.isArray(x) ? (x as Obj) : {});
+const arr = (x: unknown): Obj[] => (Array.isArray(x) ? (x as Obj[]) : []);
+
+function setupLines(n: Obj, s: SectionResult): string[] {
+  const setup = obj(n.setup);
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(setup)) out.push(`- ${k.replace(/_/g, ' ')}: ${String(v)}`);
+  if (n.command !== undefined) out.push(`- command: \`${String(n.command)}\``);
+  if (s.seconds !== undefined) out.push(`- wall time: ${fmt(s.seconds, 1)} s (data preparation, embedder start, embedding and scoring)`);
+  return out;
+}
+
+function intentSection(n: Obj, s: SectionResult): string {
+  const out: string[] = [...setupLines(n, s), ''];
+  const lat = obj(n.latency);
+  out.push(table(['measure', 'value'], [
+    ['rows scored (in scope / out of scope)', `${num(n.rows)} (${num(n.in_scope_rows)} / ${num(n.out_of_scope_rows)})`],
+    ['in-scope accuracy (with the folder\'s rejection thresholds)', pct(n.in_scope_accuracy)],
+    ['top-1 accuracy (ranking winner, rejection ignored)', pct(n.top1_accuracy_no_rejection)],
+    ['out-of-scope recall (rows labelled none rejected)', n.oos_recall === null ? 'n/a (no out-of-scope rows)' : pct(n.oos_recall)],
+    ['macro precision / recall / F1 over intents', `${pct(n.macro_precision)} / ${pct(n.macro_recall)} / ${pct(n.macro_f1)}`],
+    ['classify p50 / p99 (embedding excluded)', `${num(lat.classify_p50_ms, 3)} / ${num(lat.classify_p99_ms, 3)} ms`],
+    ['embedding, batched, per uncached scored row', Number(lat.embed_ms_per_row_batched) > 0 ? `${num(lat.embed_ms_per_row_batched, 2)} ms` : '– (every scored row came from the embedding cache)'],
+    ['classifier build from the reference embeddings (embedding excluded)', `${num(Math.round(Number(lat.build_ms)), 0)} ms`],
+    ['embedder, classifier method', `${esc(n.embedder)}, ${esc(n.method)}`],
+  ]));
+  const low = arr(n.lowest_f1);
+  const conf = arr(n.most_confused);
+  if (low.length > 0) {
+    out.push('\nLowest-F1 intents:\n');
+    out.push(table(['intent', 'precision', 'recall', 'support'], low.map((c) => [esc(c.intent), pct(c.precision), pct(c.recall), num(c.support)])));
+  }
+  if (conf.length > 0) {
+    out.push('\nMost confused (gold → predicted):\n');
+    out.push(table(['gold', 'predicted', 'count'], conf.map((c) => [esc(c.gold), esc(c.predicted), num(c.count)])));
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+function cacheSection(n: Obj, s: SectionResult): string {
+  const out: string[] = [...setupLines(n, s)];
+  const guard = obj(n.guard);
+  const checks = Object.entries(guard).filter(([k, v]) => k !== 'enabled' && v === true).map(([k]) => k);
+  out.push(`- false-hit guard: ${guard.enabled ? `on (${checks.join(', ')})` : 'off'}; embedding took ${num(Math.round(Number(n.embed_ms) / 100) / 10, 1)} s`);
+  out.push('');
+  const c = obj(n.configured);
+  const h = obj(n.halves);
+  const prRow = (name: string, x: Obj): string[] => [name, pct(x.precision), pct(x.recall), num(x.served), num(x.false_hits)];
+  out.push(`At the configured threshold (${num(n.threshold)}) with the guard; "a" is cached, "b" is the new query. Precision = served hits that are true duplicates; recall = duplicates served.\n`);
+  out.push(table(['pairs', 'precision', 'recall', 'served', 'false hits'], [prRow('all', c), prRow('even lines', obj(h.even)), prRow('odd lines', obj(h.odd))]));
+  const rejected = obj(c.rejected);
+  if (Object.keys(rejected).length > 0) out.push(`\nGuard rejections at the configured threshold: ${Object.entries(rejected).map(([k, v]) => `${k} ${num(v)}`).join(', ')}.`);
+  const sg = arr(n.sweep_guard);
+  const sc = arr(n.sweep_cosine);
+  if (sg.length > 0) {
+    out.push('\nThreshold sweep:\n');
+    out.push(table(['threshold', 'guard: precision', 'guard: recall', 'guard: false hits', 'plain cosine: precision', 'plain cosine: recall', 'plain cosine: false hits'],
+      sg.map((g, i) => {
+        const p = sc[i] ?? {};
+        return [num(g.threshold), pct(g.precision), pct(g.recall), num(g.false_hits), pct(p.precision), pct(p.recall), num(p.false_hits)];
+      })));
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+function safetySection(n: Obj, s: SectionResult): string {
+  const out: string[] = [...setupLines(n, s), ''];
+  const pii = obj(n.pii);
+  out.push(`**PII** on ${num(n.prompts)} prompts (each type inserted once into every prompt; the untouched prompts are the negatives): precision ${pct(pii.precision)}, recall ${pct(pii.recall)}, untouched prompts flagged ${num(pii.false_positive_texts)} (${pct(pii.false_positive_rate, 2)}).\n`);
+  out.push(table(['type', 'inserted', 'found', 'recall'], Object.entries(obj(pii.per_type)).map(([t, v]) => [t, num(obj(v).inserted), num(obj(v).found), pct(obj(v).recall)])));
+  const jb = obj(n.jailbreak);
+  if (Object.keys(jb).length > 0) {
+    out.push(`\n**Jailbreak**: ${num(jb.folds)}-fold cross-validation over ${num(jb.attacks)} attack examples against ${num(jb.ordinary)} ordinary prompts, similarity threshold ${num(jb.threshold)}.\n`);
+    const r = (name: string, x: Obj): string[] => [name, pct(x.recall), pct(x.false_positive_rate, 2), x.precision === undefined ? '–' : pct(x.precision)];
+    out.push(table(['detector', 'recall', 'false-positive rate', 'precision'], [r('combined', obj(jb.combined)), r('heuristics only', obj(jb.heuristics_only)), r('embedding only', obj(jb.embedding_only))]));
+    const sim = obj(jb.similarity);
+    out.push(`\nSimilarity to the nearest attack example: attacks mean ${num(sim.attacks_mean, 3)}, ordinary prompts mean ${num(sim.ordinary_mean, 3)}, ordinary p99 ${num(sim.ordinary_p99, 3)}.`);
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+function qualitySummary(r: BenchResults): string[] {
+  const rows: string[][] = [];
+  for (const name of EVAL_ORDER) {
+    const s = r.sections[name];
+    if (s === undefined) continue;
+    const title = SECTION_TITLE[name] ?? name;
+    if (s.status !== 'ok') {
+      rows.push([title, `${s.status}: ${esc(s.message ?? '')}`.slice(0, 200)]);
+      continue;
+    }
+    const n = obj(s.numbers);
+    if (name.startsWith('eval_')) {
+      rows.push([title, `in-scope accuracy **${pct(n.in_scope_accuracy)}**${n.oos_recall === null || n.oos_recall === undefined ? '' : `, out-of-scope recall **${pct(n.oos_recall)}**`}, top-1 ${pct(n.top1_accuracy_no_rejection)}, macro F1 ${pct(n.macro_f1)} (${num(n.rows)} rows)`]);
+    } else if (name.startsWith('cache_eval')) {
+      const c = obj(n.configured);
+      rows.push([title, `precision **${pct(c.precision)}**, recall **${pct(c.recall)}** at threshold ${num(n.threshold)} with the guard (${num(n.pairs)} pairs, ${num(c.false_hits)} false hits)`]);
+    } else {
+      const pii = obj(n.pii);
+      const jb = obj(obj(n.jailbreak).combined);
+      rows.push([title, `PII precision **${pct(pii.precision)}**, recall **${pct(pii.recall)}**; jailbreak recall **${pct(jb.recall)}** at ${pct(jb.false_positive_rate, 2)} false positives`]);
+    }
+  }
+  return rows.length === 0 ? [] : [table(['evaluation', 'result'], rows), ''];
+}
+
+function areaSection(name: string, s: SectionResult): string {
+  const out: string[] = [];
+  out.push(`From \`bench/${name}.ts\`${s.seconds !== undefined ? `, ${fmt(s.seconds, 1)} s` : ''}${s.settings !== undefined ? `; called with \`${JSON.stringify(s.settings)}\`` : ''}.\n`);
+  out.push(table(['measure', 'value'], flatten(s.numbers).map(([k, v]) => [`\`${k}\``, v])));
+  out.push('');
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------------------
+
 export function renderReport(r: BenchResults): string {
   const m = r.machine;
+  const st = r.settings;
   const out: string[] = [];
+  const proxy = r.sections.proxy;
+  const p = proxy?.status === 'ok' ? (proxy.numbers as ProxyReport) : undefined;
   out.push('# Benchmarks\n');
   out.push('<!-- Generated by bench/run.ts from bench/results/latest.json; edit bench/report.ts, not this file. -->\n');
-  out.push(`Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC${r.total_seconds !== undefined ? ` in ${fmt(r.total_seconds, 0)} s` : ''}${r.settings.quick ? ' (quick mode: one run per load, shorter loads)' : ''}.\n`);
-  out.push('> These numbers come from a **shared 2-core machine** on which other work ran at the same time (see the load average), with the ' +
-    'load generator, the upstream simulator and the proxy under test all on the same two cores. Absolute figures are therefore low and noisy; the side-by-side ' +
-    'comparison within one run (same load, same moment, paired differences) is what the targets are judged on. Expect several times higher ' +
-    'throughput on a dedicated machine.\n');
+  out.push(`Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC${r.total_seconds !== undefined ? ` in ${fmt(r.total_seconds, 0)} s` : ''}` +
+    `${st.quick ? ' in **quick mode** (shorter proxy loads, smaller area benchmarks, evaluation subsets — see Settings)' : ' (full run)'}` +
+    `${st.only ? `; only the \`${String(st.only)}\` section was re-run, the others are from earlier runs (each section carries its own date in latest.json)` : ''}.\n`);
+  const la0 = m.load_average_at_start as number[] | undefined;
+  const la1 = m.load_average_at_end as number[] | undefined;
+  out.push(`> **These numbers come from a shared ${String(m.cores)}-core machine.** Other processes (other people's builds and tests) may have been ` +
+    `running at the same time: the 1/5/15-minute load average was ${la0 ? la0.join(' / ') : '–'} at the start and ${la1 ? la1.join(' / ') : '–'} at the end ` +
+    `of the run, on ${String(m.cores)} cores. The load generator, the upstream simulator and the proxy under test share the same cores too. Absolute ` +
+    'figures are therefore low and noisy; the proxy targets are judged on the side-by-side comparison within one run (same load, same moment, paired ' +
+    'differences). Expect several times higher throughput on a dedicated machine. Quality numbers (accuracy, precision, recall) do not depend on the load.\n');
   out.push(table(['machine', ''], [
     ['CPU', `${String(m.cpu_model)}, ${String(m.cores)} cores`],
-    ['memory', `${String(m.memory_gb)} GB`],
+    ['memory', `${String(m.memory_gb)} GB (${String(m.free_memory_gb)} GB free at start${m.free_memory_gb_at_end !== undefined ? `, ${String(m.free_memory_gb_at_end)} GB at end` : ''})`],
     ['Node.js', String(m.node)],
     ['OS', String(m.os)],
-    ['load average (1/5/15 min) at start → end', `${JSON.stringify(m.load_average_at_start)} → ${JSON.stringify(m.load_average_at_end ?? '–')}`],
+    ['load average (1 / 5 / 15 min) at start', la0 ? la0.join(' / ') : '–'],
+    ['load average (1 / 5 / 15 min) at end', la1 ? la1.join(' / ') : '–'],
   ]));
   out.push('');
+  out.push('## Settings\n');
+  const ps: Record<string, unknown> = p?.settings ?? (st.proxy as Record<string, unknown> | undefined) ?? {};
+  out.push(table(['setting', 'value'], [
+    ['command', `\`${esc(st.command ?? 'node dist/bench/run.js')}\``],
+    ['mode', st.quick ? 'quick' : 'full'],
+    ['evaluation data', st.data ? `\`${String(st.data)}\`` : 'absent (evaluation sections skipped)'],
+    ['proxy runs per load', ps.repeats !== undefined ? `${String(ps.repeats)} (tables show median and min–max)` : '–'],
+    ['proxy warm-up / measured time per load', ps.warmup_ms !== undefined ? `${String(ps.warmup_ms)} ms / ${String(ps.duration_ms)} ms` : '–'],
+    ['area benchmark time limit', st.area_timeout_s !== undefined ? `${String(st.area_timeout_s)} s each` : '–'],
+    ['evaluation time limit', st.eval_timeout_s !== undefined ? `${String(st.eval_timeout_s)} s each` : '–'],
+  ]));
+  out.push('');
+
+  out.push('## Summary\n');
+  if (p !== undefined) {
+    out.push('Proxy targets (Switchyard in pure proxy mode against a bare node:http reverse proxy, same run):\n');
+    out.push(table(['target', 'measured', 'limit', 'result'], p.checks.map((c) => [c.name, `${fmt(c.value)}×`, c.limit, c.pass ? '**pass**' : '**FAIL**'])));
+    const o = p.overhead;
+    const line = (id: string, label: string): string | undefined => o[id] && `${label}: Switchyard adds ${range(o[id].switchyard_added_p50_ms)} ms p50 over the upstream, the bare proxy ${range(o[id].bare_added_p50_ms)} ms; Switchyard/bare throughput ${fmt(o[id].rps_ratio)}×.`;
+    const lines = [line('c1', 'Concurrency 1'), line('c16', 'Concurrency 16'), line('r500', '500 req/s open loop')].filter((x): x is string => x !== undefined);
+    if (lines.length) out.push(`\n${lines.map((l) => `- ${l}`).join('\n')}\n`);
+  } else {
+    out.push(`Proxy overhead not measured: ${proxy?.status ?? 'not run'}${proxy?.message ? ` — ${proxy.message}` : ''}.\n`);
+  }
+  const q = qualitySummary(r);
+  if (q.length) {
+    out.push('Quality:\n');
+    out.push(...q);
+  }
+  const failed = Object.entries(r.sections).filter(([, s]) => s.status !== 'ok');
+  if (failed.length) out.push(`Sections not measured: ${failed.map(([n, s]) => `\`${n}\` (${s.status})`).join(', ')} — see their sections below.\n`);
+
   out.push('## Proxy overhead\n');
   out.push('Three targets receive the same load, one after the other within each run: (a) the upstream simulator directly (OpenAI protocol, no added latency), ' +
     '(b) a bare reverse proxy written on node:http (`bench/load/bare-proxy.ts`: forwards method, path, headers and body over keep-alive and pipes the reply; ' +
     'the floor for any Node gateway), (c) Switchyard started from its CLI (`node dist/src/cli.js --config <generated> --port N`) in pure proxy mode: one ' +
-    'provider, cache off, no rules, request logging at `info` written to /dev/null. Upstream, proxies and the load generator (`bench/load/loadgen.ts`: undici Pool with keep-alive, ' +
+    'provider, cache off, no rules, anonymous callers allowed (no virtual key, no limits), request logging at `info` written to /dev/null. Upstream, proxies and the load generator (`bench/load/loadgen.ts`: undici Pool with keep-alive, ' +
     '`process.hrtime.bigint()` timing) are separate processes. Closed-loop loads keep N requests in flight; open-loop loads send at a fixed rate on a ' +
     'timer regardless of replies (up to 128 connections) and measure latency from each request\'s scheduled send time, so queueing is not hidden. ' +
     'A request is a small chat completion (system + user message); streams must end with `data: [DONE]` to count as successes.\n');
-  const proxy = r.sections.proxy;
-  if (proxy?.status === 'ok') out.push(proxySection(proxy.numbers as ProxyReport));
+  if (p !== undefined) out.push(proxySection(p));
   else out.push(`Not measured: ${proxy?.status ?? 'not run'}${proxy?.message ? ` — ${proxy.message}` : ''}.\n`);
 
-  for (const [name, s] of Object.entries(r.sections)) {
-    if (name === 'proxy') continue;
-    out.push(`## ${SECTION_TITLE[name] ?? name}\n`);
+  const rest = Object.keys(r.sections).filter((n) => n !== 'proxy' && !AREA_ORDER.includes(n) && !EVAL_SECTIONS.has(n));
+  const areas = [...AREA_ORDER.filter((n) => r.sections[n] !== undefined), ...rest];
+  if (areas.length) out.push('## Components\n\nMicro-benchmarks of each area, in process. Times are per operation unless the name says otherwise.\n');
+  for (const name of areas) {
+    const s = r.sections[name];
+    out.push(`### ${SECTION_TITLE[name] ?? name}\n`);
+    if (s.status !== 'ok') out.push(`${s.status === 'skipped' ? 'Skipped' : 'Failed'}: ${s.message ?? ''}\n`);
+    else out.push(areaSection(name, s));
+  }
+
+  const evals = EVAL_ORDER.filter((n) => r.sections[n] !== undefined);
+  if (evals.length) {
+    out.push('## Quality\n');
+    out.push('Run through the product\'s own commands in a child process (`node dist/src/cli.js <command> ... --json`), with the default embedder ' +
+      '(USE-lite) and the default classifier and cache settings. Reference folders are built with `switchyard build-refs` into a temporary folder; ' +
+      'nothing is tuned on the scored rows.\n');
+  }
+  for (const name of evals) {
+    const s = r.sections[name];
+    out.push(`### ${SECTION_TITLE[name] ?? name}\n`);
     if (s.status !== 'ok') {
       out.push(`${s.status === 'skipped' ? 'Skipped' : 'Failed'}: ${s.message ?? ''}\n`);
       continue;
     }
-    const source = EVAL_SECTIONS.has(name) ? `switchyard ${name.startsWith('cache') ? 'cache-eval' : 'eval'}` : `bench/${name}.ts`;
-    out.push(`From \`${source}\`${s.seconds !== undefined ? `, ${fmt(s.seconds, 1)} s` : ''}.\n`);
-    out.push(table(['measure', 'value'], flatten(s.numbers).map(([k, v]) => [`\`${k}\``, v])));
-    out.push('');
+    const n = obj(s.numbers);
+    if (name.startsWith('eval_')) out.push(intentSection(n, s));
+    else if (name.startsWith('cache_eval')) out.push(cacheSection(n, s));
+    else out.push(safetySection(n, s));
   }
 
   out.push('## Reproduce\n');
-  out.push('```bash\nnpm run bench                      # everything (a few minutes on 2 cores)\nnpm run bench -- --quick           # one run per proxy load, shorter loads\n' +
-    'npm run bench -- --only proxy      # one section; the others keep their previous results\nnpm run bench -- --profile         # also CPU-profile Switchyard under load\n' +
-    'node dist/bench/proxy.js --quick   # the proxy section alone, JSON on stdout\n```\n');
+  out.push('From the repository root, with the evaluation data at `../shared/data` (or pass `--data <dir>`); `npm run bench` builds first (`npm run build`) and runs `node dist/bench/run.js`.\n');
+  out.push('```bash\nnpm install\nnpm run bench                      # full run: 3 runs of 1 s warm-up + 3 s per proxy load, full area sizes, full evaluation sets\n' +
+    'npm run bench -- --quick           # quick run (a few minutes): 3 runs of 0.3 s + 1.5 s per proxy load, smaller sizes, evaluation subsets\n' +
+    'npm run bench -- --only eval_clinc150_10   # one section; the others keep their previous results\n' +
+    'npm run bench -- --profile         # also CPU-profile Switchyard under load\nnode dist/bench/proxy.js --quick   # the proxy section alone, JSON on stdout\n```\n');
   out.push('Results are written to `bench/results/latest.json` (date, machine, settings, every run\'s numbers) and this page is regenerated from it. ' +
-    'Evaluation sections need the evaluation data at `../shared/data` beside the repository (or `--data <dir>`) and are skipped without it. ' +
-    'Switchyard modes that need config sections the running schema does not accept are skipped with the validation message.\n');
+    'Evaluation sections need the evaluation data and are skipped with a message without it. The quick run scores every 3rd CLINC150 validation row ' +
+    '(plus all out-of-scope rows), every 5th held-back Banking77 row, the first 1,000 pairs of each QQP file and 150 prompts per safety prompt set, and keeps an embedding cache in ' +
+    'the system temp folder between quick runs; the full run scores everything with the embedding cache off. ' +
+    'Switchyard modes that need config sections the running schema does not accept are skipped with the validation message. ' +
+    'Run it on an otherwise idle machine for steadier numbers, and compare the load average lines above.\n');
   return out.join('\n');
 }

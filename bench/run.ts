@@ -1,18 +1,19 @@
 /**
  * `npm run bench`: runs the benchmark sections — proxy overhead, then each area's bench module that exists (semantic, rules,
- * cache, governance, providers), then the quality evaluations when the evaluation data is present — writes bench/results/latest.json and
- * regenerates docs/benchmarks.md.
+ * cache, governance, providers, observability, safety, cascade), then the quality evaluations through the CLI's own commands
+ * (`eval` on CLINC150 and Banking77, `cache-eval` on QQP pairs, `safety-eval`) when the evaluation data is present — writes
+ * bench/results/latest.json and regenerates docs/benchmarks.md.
  *   node dist/bench/run.js [--quick] [--only <section>] [--data <dir>] [--profile] [--no-docs]
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { cpus, freemem, loadavg, release, totalmem, type as osType } from 'node:os';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, freemem, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runEval, EVALS } from './load/evals.js';
 import { repoRoot } from './load/processes.js';
-import { benchProxy } from './proxy.js';
+import { benchProxy, proxyTiming } from './proxy.js';
 import { renderReport, type BenchResults, type SectionResult } from './report.js';
 
 const HELP = `Usage: node dist/bench/run.js [options]   (npm run bench -- [options])
@@ -20,8 +21,8 @@ const HELP = `Usage: node dist/bench/run.js [options]   (npm run bench -- [optio
 Runs the benchmark suite, writes bench/results/latest.json and regenerates docs/benchmarks.md.
 
 Options:
-  --quick            one run per proxy load, shorter loads, smaller evaluations (about a minute and a half)
-  --only <section>   run one section: proxy, ${['semantic', 'rules', 'cache', 'governance', 'providers', ...EVALS.map((e) => e.section)].join(', ')}
+  --quick            shorter proxy loads (still 3 runs each), smaller area benchmarks and evaluation subsets (a few minutes)
+  --only <section>   run one section: proxy, ${['semantic', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade', ...EVALS.map((e) => e.section)].join(', ')}
                      (the other sections keep their previous results)
   --data <dir>       evaluation data (default: ../shared/data beside the repository)
   --profile          always CPU-profile Switchyard under load (default: only when a proxy target fails)
@@ -29,6 +30,28 @@ Options:
   -h, --help         this text`;
 
 const AREA_SECTIONS = ['semantic', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade'];
+
+/**
+ * The argument each area's bench function gets: the evaluation data folder where it reads data, and smaller sizes in quick
+ * mode (the full sizes are the modules' defaults). Areas not listed are called without arguments.
+ */
+function areaArgument(name: string, quick: boolean, dataDir: string): unknown {
+  switch (name) {
+    case 'semantic':
+      return quick ? { dataDir, hnswSizes: [10_000], startupPrompts: 500 } : { dataDir };
+    case 'cache':
+      return quick ? { entries: 10_000, queries: 500 } : {};
+    case 'providers':
+      return quick ? { requests: 1000 } : {};
+    case 'observability':
+      return quick ? { requests: 50_000 } : {};
+    case 'safety':
+    case 'cascade':
+      return dataDir;
+    default:
+      return undefined;
+  }
+}
 const here = dirname(fileURLToPath(import.meta.url));
 const ext = fileURLToPath(import.meta.url).endsWith('.ts') ? '.ts' : '.js';
 
@@ -46,10 +69,11 @@ function machine(): Record<string, unknown> {
 }
 
 /** The function an area's bench module exports: its default export, else its first exported function. */
-function benchFunction(mod: Record<string, unknown>): (() => Promise<unknown>) | undefined {
-  if (typeof mod.default === 'function') return mod.default as () => Promise<unknown>;
+type BenchFn = (arg?: unknown) => Promise<unknown>;
+function benchFunction(mod: Record<string, unknown>): BenchFn | undefined {
+  if (typeof mod.default === 'function') return mod.default as BenchFn;
   const fn = Object.values(mod).find((v) => typeof v === 'function');
-  return fn as (() => Promise<unknown>) | undefined;
+  return fn as BenchFn | undefined;
 }
 
 /** Rejects after `ms` so one slow section cannot hold up the suite (its work is abandoned; the runner exits at the end). */
@@ -62,15 +86,15 @@ function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }
 
-async function runArea(name: string, timeoutMs: number): Promise<SectionResult> {
+async function runArea(name: string, timeoutMs: number, arg: unknown): Promise<SectionResult> {
   const file = join(here, `${name}${ext}`);
   if (!existsSync(file)) return { status: 'skipped', message: `bench/${name}.ts is not present` };
   const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   const fn = benchFunction(mod);
   if (fn === undefined) return { status: 'skipped', message: `bench/${name}.ts exports no function` };
   const t0 = performance.now();
-  const numbers = await bounded(fn(), timeoutMs, `bench/${name}.ts`);
-  return { status: 'ok', seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), numbers };
+  const numbers = await bounded(arg === undefined ? fn() : fn(arg), timeoutMs, `bench/${name}.ts`);
+  return { status: 'ok', seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), numbers, ...(arg !== undefined ? { settings: arg } : {}) };
 }
 
 async function readPrevious(file: string): Promise<BenchResults | undefined> {
@@ -118,11 +142,21 @@ export async function run(argv: string[]): Promise<number> {
 
   const resultsFile = join(root, 'bench', 'results', 'latest.json');
   const previous = values.only !== undefined ? await readPrevious(resultsFile) : undefined;
+  // With --only, the other sections keep their previous results (sections no longer in the suite are dropped).
+  const kept = Object.entries(previous?.sections ?? {}).filter(([name]) => all.includes(name));
   const results: BenchResults = {
     date: new Date().toISOString(),
     machine: machine(),
-    settings: { quick, only: values.only ?? null, data: hasData ? dataDir : null },
-    sections: { ...(previous?.sections ?? {}) },
+    settings: {
+      quick,
+      only: values.only ?? null,
+      data: hasData ? dataDir : null,
+      command: `node dist/bench/run.js ${argv.join(' ')}`.trim(),
+      proxy: proxyTiming(quick),
+      area_timeout_s: quick ? 120 : 300,
+      eval_timeout_s: quick ? 240 : 1200,
+    },
+    sections: Object.fromEntries(kept),
   };
   const t0 = performance.now();
   const record = async (name: string, fn: () => Promise<SectionResult>): Promise<void> => {
@@ -143,12 +177,19 @@ export async function run(argv: string[]): Promise<number> {
     const numbers = await benchProxy({ quick, dataDir: hasData ? dataDir : undefined, profile: values.profile ? 'always' : 'on-fail', log });
     return { status: 'ok', seconds: Number(((performance.now() - started) / 1000).toFixed(1)), numbers };
   });
-  for (const name of AREA_SECTIONS) await record(name, () => runArea(name, quick ? 120_000 : 300_000));
-  for (const e of EVALS) {
-    await record(e.section, async () => (hasData ? runEval(e, dataDir, quick, log) : { status: 'skipped', message: `no evaluation data at ${dataDir}` }));
+  for (const name of AREA_SECTIONS) await record(name, () => runArea(name, quick ? 120_000 : 300_000, areaArgument(name, quick, dataDir)));
+  const workDir = await mkdtemp(join(tmpdir(), 'switchyard-bench-eval-'));
+  try {
+    const ctx = { dataDir, workDir, quick, log, memo: new Map<string, Promise<unknown>>() };
+    for (const e of EVALS) {
+      await record(e.section, async () => (hasData ? runEval(e, ctx) : { status: 'skipped', message: `no evaluation data at ${dataDir}` }));
+    }
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
   }
   results.total_seconds = Number(((performance.now() - t0) / 1000).toFixed(1));
   results.machine.load_average_at_end = loadavg().map((x) => Number(x.toFixed(2)));
+  results.machine.free_memory_gb_at_end = Number((freemem() / 2 ** 30).toFixed(1));
 
   await mkdir(dirname(resultsFile), { recursive: true });
   await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);

@@ -1,26 +1,58 @@
 /**
- * Quality evaluations run by the suite through the product's own CLI subcommands (`switchyard eval`, `switchyard cache-eval`)
- * in a child process. The flags passed are the ones the subcommand's --help lists (--data, --json, --quick in quick mode, else
- * --limit: 1,000 items quick, 3,000 otherwise, to keep the suite within minutes); a JSON report
- * on stdout is kept as numbers, otherwise the tail of the text output is kept.
+ * Quality evaluations run by the suite through the product's own CLI subcommands, each in a child process
+ * (`node dist/src/cli.js <command> ... --json`; from sources under tsx when the bench runs from sources):
+ *  - intent classification (`switchyard eval`) on CLINC150 with 10 and with 100 reference prompts per intent (references
+ *    built by `switchyard build-refs` from clinc150/train.jsonl; scored on val.jsonl + oos_val.jsonl, "none" rows must be
+ *    rejected) and on Banking77 (train.jsonl split per label: the first 10 distinct texts become the references, the rest
+ *    is held back and scored);
+ *  - semantic cache precision and recall (`switchyard cache-eval`) on the QQP balanced 10k and hard 2k pair files;
+ *  - PII and jailbreak detection (`switchyard safety-eval`).
+ * Inputs derived from the data (reference folders, concatenated or split labelled files) go to a temporary folder that is
+ * removed afterwards. Quick mode scores subsets (every 3rd CLINC150 validation row, every 5th held-back Banking77 row,
+ * the first 1,000 pairs, 150 prompts per safety set) and keeps an embedding cache in the system temp folder so repeated
+ * quick runs do not embed the same reference prompts again; full runs score everything with the embedding cache off.
+ * Every command is bounded by a timeout; a section is skipped with a message when its data files are absent.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliScript, repoRoot } from './processes.js';
 
-export interface EvalDef {
-  section: string;
-  command: string;
-  /** What `--data` gets: the data folder or one file in it. */
-  data(dir: string): string;
+export type EvalKind = 'intent' | 'cache' | 'safety';
+
+/** What a section's run needs: the data folder, a scratch folder shared by the sections of one suite run, the mode. */
+export interface EvalContext {
+  dataDir: string;
+  workDir: string;
+  quick: boolean;
+  log: (line: string) => void;
+  /** Prepared inputs shared between sections (e.g. the CLINC150 scoring file), keyed by name. */
+  memo: Map<string, Promise<unknown>>;
 }
 
-export const EVALS: EvalDef[] = [
-  { section: 'eval', command: 'eval', data: (dir) => dir },
-  { section: 'cache_eval', command: 'cache-eval', data: (dir) => join(dir, 'pairs', 'qqp_dev_balanced_10k.jsonl') },
-  { section: 'cache_eval_hard', command: 'cache-eval', data: (dir) => join(dir, 'pairs', 'qqp_dev_hard_2k.jsonl') },
-];
+export interface EvalSection {
+  status: 'ok' | 'skipped' | 'failed';
+  message?: string;
+  seconds?: number;
+  numbers?: unknown;
+}
+
+export interface EvalDef {
+  section: string;
+  kind: EvalKind;
+  command: string;
+  /** Data files (relative to the data folder) the section needs; absent ones skip it. */
+  needs: string[];
+  /** Builds the command's arguments (after the command name) and the setup facts to report next to its numbers. */
+  prepare(ctx: EvalContext): Promise<{ args: string[]; setup: Record<string, unknown> }>;
+  /** Keeps the numbers worth reporting from the command's JSON. */
+  summarise?(json: Record<string, unknown>): Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------------
+// Child processes
 
 interface Outcome {
   code: number | null;
@@ -37,26 +69,31 @@ function runCli(args: string[], timeoutMs: number): Promise<Outcome> {
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
   let timedOut = false;
+  let killer: NodeJS.Timeout | undefined;
   const timer = setTimeout(() => {
     timedOut = true;
     proc.kill('SIGTERM');
+    killer = setTimeout(() => proc.kill('SIGKILL'), 5000);
   }, timeoutMs);
   return new Promise((resolve) => proc.once('close', (code) => {
     clearTimeout(timer);
+    clearTimeout(killer);
     resolve({ code, stdout, stderr, timedOut });
   }));
 }
 
-/** The last JSON object printed: the whole output, else the last line that parses. */
-function lastJson(text: string): unknown {
+/** The command's JSON report: the whole stdout, else the last line that parses as an object. */
+function lastJson(text: string): Record<string, unknown> | undefined {
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   try {
-    return JSON.parse(text);
+    const v: unknown = JSON.parse(text);
+    return isObject(v) ? v : undefined;
   } catch {
-    const lines = text.trim().split('\n').reverse();
-    for (const line of lines) {
+    for (const line of text.trim().split('\n').reverse()) {
       if (!line.trim().startsWith('{')) continue;
       try {
-        return JSON.parse(line);
+        const v: unknown = JSON.parse(line);
+        if (isObject(v)) return v;
       } catch {
         // keep looking
       }
@@ -65,28 +102,267 @@ function lastJson(text: string): unknown {
   }
 }
 
-export async function runEval(def: EvalDef, dataDir: string, quick: boolean, log: (l: string) => void): Promise<{ status: 'ok' | 'skipped' | 'failed'; message?: string; seconds?: number; numbers?: unknown }> {
-  const source = join(repoRoot(), 'src', 'commands', `${def.command}.ts`);
-  if (!existsSync(source)) return { status: 'skipped', message: `the '${def.command}' command (src/commands/${def.command}.ts) is not present` };
-  const help = await runCli([def.command, '--help'], 30_000);
-  if (help.code !== 0) return { status: 'failed', message: `'switchyard ${def.command} --help' exited ${help.code}: ${help.stderr.trim().slice(-300)}` };
-  const flags = help.stdout + help.stderr;
-  if (flags.includes('--refs')) {
-    return { status: 'skipped', message: `'switchyard ${def.command}' needs --refs, a reference-prompt folder built from the training split; the suite does not build one yet` };
+// ---------------------------------------------------------------------------------------------------------------------------
+// Data preparation
+
+interface Labelled {
+  text: string;
+  label: string;
+}
+
+async function readJsonl<T>(file: string): Promise<T[]> {
+  return (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
+}
+
+async function writeJsonl(file: string, rows: unknown[]): Promise<void> {
+  await writeFile(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+}
+
+/** Every n-th row (n = 1 keeps all): a deterministic subset that keeps the file's label mix. */
+const everyNth = <T>(rows: T[], n: number): T[] => (n <= 1 ? rows : rows.filter((_, i) => i % n === 0));
+
+/** Runs once per suite run and key; later sections reuse the result. */
+function memo<T>(ctx: EvalContext, key: string, make: () => Promise<T>): Promise<T> {
+  let p = ctx.memo.get(key) as Promise<T> | undefined;
+  if (p === undefined) {
+    p = make();
+    ctx.memo.set(key, p);
   }
-  const args = [def.command];
-  if (flags.includes('--data')) args.push('--data', def.data(dataDir));
-  if (flags.includes('--json')) args.push('--json');
-  if (quick && flags.includes('--quick')) args.push('--quick');
-  else if (flags.includes('--limit')) args.push('--limit', quick ? '1000' : '3000');
-  log(`running switchyard ${args.join(' ')}`);
+  return p;
+}
+
+/** `switchyard build-refs` into the scratch folder; returns the folder. */
+async function buildRefs(ctx: EvalContext, name: string, data: string, perLabel: number): Promise<string> {
+  return memo(ctx, `refs:${name}`, async () => {
+    const out = join(ctx.workDir, name);
+    const args = ['build-refs', '--data', data, '--per-label', String(perLabel), '--out', out];
+    ctx.log(`running switchyard ${args.join(' ')}`);
+    const res = await runCli(args, 120_000);
+    if (res.timedOut) throw new Error(`switchyard build-refs timed out after 120 s`);
+    if (res.code !== 0) throw new Error(`switchyard build-refs exited ${res.code}: ${res.stderr.trim().slice(-300)}`);
+    return out;
+  });
+}
+
+/** CLINC150 scoring file: validation rows (every 3rd in quick mode) followed by all out-of-scope validation rows. */
+function clincScoring(ctx: EvalContext): Promise<{ file: string; inScope: number; outOfScope: number; subset: string }> {
+  return memo(ctx, 'clinc-scoring', async () => {
+    const step = ctx.quick ? 3 : 1;
+    const val = everyNth(await readJsonl<Labelled>(join(ctx.dataDir, 'clinc150', 'val.jsonl')), step);
+    const oos = await readJsonl<Labelled>(join(ctx.dataDir, 'clinc150', 'oos_val.jsonl'));
+    const file = join(ctx.workDir, 'clinc150-val-plus-oos.jsonl');
+    await writeJsonl(file, [...val, ...oos].map((r) => ({ text: r.text, label: r.label })));
+    return { file, inScope: val.length, outOfScope: oos.length, subset: step === 1 ? 'all of val.jsonl' : `every ${step}rd row of val.jsonl` };
+  });
+}
+
+const BANKING_REFS_PER_LABEL = 10;
+
+/**
+ * Banking77 split: per label, the first 10 distinct texts of train.jsonl (file order) become the reference source; every
+ * other row whose text is not one of that label's references is held back for scoring (every 5th in quick mode).
+ */
+function bankingSplit(ctx: EvalContext): Promise<{ refsSource: string; scoring: string; labels: number; heldBack: number; scored: number }> {
+  return memo(ctx, 'banking-split', async () => {
+    const rows = await readJsonl<Labelled>(join(ctx.dataDir, 'banking77', 'train.jsonl'));
+    const refs = new Map<string, Set<string>>();
+    const refRows: Labelled[] = [];
+    const held: Labelled[] = [];
+    for (const r of rows) {
+      const text = r.text.trim();
+      let set = refs.get(r.label);
+      if (set === undefined) refs.set(r.label, (set = new Set()));
+      if (set.has(text) || text === '') continue;
+      if (set.size < BANKING_REFS_PER_LABEL) {
+        set.add(text);
+        refRows.push({ text, label: r.label });
+      } else {
+        held.push({ text, label: r.label });
+      }
+    }
+    const scored = everyNth(held, ctx.quick ? 5 : 1);
+    const refsSource = join(ctx.workDir, 'banking77-refs-source.jsonl');
+    const scoring = join(ctx.workDir, 'banking77-held-back.jsonl');
+    await writeJsonl(refsSource, refRows);
+    await writeJsonl(scoring, scored);
+    return { refsSource, scoring, labels: refs.size, heldBack: held.length, scored: scored.length };
+  });
+}
+
+/** The on-disk embedding cache for `switchyard eval`: kept in the temp folder across quick runs, off for full runs. */
+const embeddingCache = (quick: boolean): string => (quick ? join(tmpdir(), 'switchyard-bench-embeddings') : '');
+
+// ---------------------------------------------------------------------------------------------------------------------------
+// Summaries
+
+interface IntentReport {
+  rows: number;
+  inScope: number;
+  outOfScope: number;
+  inScopeAccuracy: number;
+  oosRecall: number;
+  topAccuracy: number;
+  perCategory?: Array<{ intent: string; precision: number; recall: number; support: number }>;
+  confused?: Array<{ gold: string; predicted: string; count: number }>;
+  latency?: Record<string, number>;
+  embedder?: string;
+  method?: string;
+}
+
+const f1 = (p: number, r: number): number => (p + r > 0 ? (2 * p * r) / (p + r) : 0);
+const r4 = (x: number): number => Number(x.toFixed(4));
+
+function summariseIntent(json: Record<string, unknown>): Record<string, unknown> {
+  const r = json as unknown as IntentReport;
+  const cats = (r.perCategory ?? []).filter((c) => c.support > 0);
+  const macro = (f: (c: { precision: number; recall: number }) => number): number => (cats.length ? r4(cats.reduce((s, c) => s + f(c), 0) / cats.length) : 0);
+  return {
+    rows: r.rows,
+    in_scope_rows: r.inScope,
+    out_of_scope_rows: r.outOfScope,
+    in_scope_accuracy: r4(r.inScopeAccuracy),
+    top1_accuracy_no_rejection: r4(r.topAccuracy),
+    oos_recall: r.outOfScope > 0 ? r4(r.oosRecall) : null,
+    macro_precision: macro((c) => c.precision),
+    macro_recall: macro((c) => c.recall),
+    macro_f1: macro((c) => f1(c.precision, c.recall)),
+    lowest_f1: [...cats]
+      .sort((a, b) => f1(a.precision, a.recall) - f1(b.precision, b.recall))
+      .slice(0, 5)
+      .map((c) => ({ intent: c.intent, precision: r4(c.precision), recall: r4(c.recall), support: c.support })),
+    most_confused: (r.confused ?? []).slice(0, 5),
+    latency: Object.fromEntries(Object.entries(r.latency ?? {}).map(([k, v]) => [k, Number(v.toFixed(3))])),
+    embedder: r.embedder,
+    method: r.method,
+  };
+}
+
+function intentEval(section: string, setupOf: (ctx: EvalContext) => Promise<{ refs: string; data: string; setup: Record<string, unknown> }>, needs: string[]): EvalDef {
+  return {
+    section,
+    kind: 'intent',
+    command: 'eval',
+    needs,
+    async prepare(ctx) {
+      const { refs, data, setup } = await setupOf(ctx);
+      const cache = embeddingCache(ctx.quick);
+      return { args: ['--refs', refs, '--data', data, '--cache-dir', cache, '--json'], setup: { ...setup, embedding_cache: cache === '' ? 'off' : cache } };
+    },
+    summarise: summariseIntent,
+  };
+}
+
+function clincEval(perIntent: number): EvalDef {
+  return intentEval(`eval_clinc150_${perIntent}`, async (ctx) => {
+    const refs = await buildRefs(ctx, `clinc150-refs-${perIntent}`, join(ctx.dataDir, 'clinc150', 'train.jsonl'), perIntent);
+    const scoring = await clincScoring(ctx);
+    return {
+      refs,
+      data: scoring.file,
+      setup: {
+        dataset: 'CLINC150',
+        references: `first ${perIntent} distinct texts per intent of clinc150/train.jsonl (150 intents, ${150 * perIntent} prompts)`,
+        refs_per_label: perIntent,
+        scored: `${scoring.subset} (${scoring.inScope} rows) + oos_val.jsonl (${scoring.outOfScope} rows, label none)`,
+      },
+    };
+  }, ['clinc150/train.jsonl', 'clinc150/val.jsonl', 'clinc150/oos_val.jsonl']);
+}
+
+interface PR {
+  threshold: number;
+  precision: number;
+  recall: number;
+  served: number;
+  true_hits?: number;
+  false_hits: number;
+  rejected?: Record<string, number>;
+}
+
+function summariseCache(json: Record<string, unknown>): Record<string, unknown> {
+  const pr = (x: PR | undefined) => x && { threshold: x.threshold, precision: r4(x.precision), recall: r4(x.recall), served: x.served, true_hits: x.true_hits, false_hits: x.false_hits, rejected: x.rejected };
+  const halves = json.halves as { even?: PR; odd?: PR } | undefined;
+  const sweep = (s: unknown) => (Array.isArray(s) ? (s as PR[]).map((x) => ({ threshold: x.threshold, precision: r4(x.precision), recall: r4(x.recall), served: x.served, false_hits: x.false_hits })) : []);
+  return {
+    pairs: json.pairs,
+    embed_ms: json.embed_ms,
+    threshold: json.threshold,
+    guard: json.guard,
+    configured: pr(json.configured as PR | undefined),
+    halves: { even: pr(halves?.even), odd: pr(halves?.odd) },
+    sweep_guard: sweep(json.sweep_guard),
+    sweep_cosine: sweep(json.sweep_cosine),
+  };
+}
+
+function cacheEval(section: string, file: string, fullPairs: number): EvalDef {
+  return {
+    section,
+    kind: 'cache',
+    command: 'cache-eval',
+    needs: [`pairs/${file}`],
+    async prepare(ctx) {
+      const limit = ctx.quick ? Math.min(1000, fullPairs) : undefined;
+      return {
+        args: ['--data', join(ctx.dataDir, 'pairs', file), ...(limit !== undefined ? ['--limit', String(limit)] : []), '--json'],
+        setup: { dataset: `pairs/${file}`, pairs_used: limit !== undefined ? `first ${limit} of ${fullPairs}` : `all ${fullPairs}` },
+      };
+    },
+    summarise: summariseCache,
+  };
+}
+
+export const EVALS: EvalDef[] = [
+  clincEval(10),
+  clincEval(100),
+  intentEval('eval_banking77', async (ctx) => {
+    const split = await bankingSplit(ctx);
+    const refs = await buildRefs(ctx, 'banking77-refs', split.refsSource, BANKING_REFS_PER_LABEL);
+    return {
+      refs,
+      data: split.scoring,
+      setup: {
+        dataset: 'Banking77',
+        references: `first ${BANKING_REFS_PER_LABEL} distinct texts per label of banking77/train.jsonl (${split.labels} labels)`,
+        refs_per_label: BANKING_REFS_PER_LABEL,
+        scored: `${ctx.quick ? 'every 5th row of ' : ''}the held-back rest of train.jsonl (${split.scored} of ${split.heldBack} rows; no out-of-scope class)`,
+      },
+    };
+  }, ['banking77/train.jsonl']),
+  cacheEval('cache_eval', 'qqp_dev_balanced_10k.jsonl', 10_000),
+  cacheEval('cache_eval_hard', 'qqp_dev_hard_2k.jsonl', 2000),
+  {
+    section: 'safety_eval',
+    kind: 'safety',
+    command: 'safety-eval',
+    needs: ['prompts'],
+    async prepare(ctx) {
+      const limit = ctx.quick ? 150 : 400;
+      return {
+        args: ['--data', ctx.dataDir, '--examples', join(repoRoot(), 'reference-prompts', 'jailbreak.yaml'), '--limit', String(limit), '--json'],
+        setup: { dataset: 'the shared prompt sets with synthetic PII inserted; jailbreak examples from reference-prompts/jailbreak.yaml', prompts_per_file: limit },
+      };
+    },
+  },
+];
+
+/** Runs one evaluation section: checks its data and command, prepares its inputs, runs the command with a time bound. */
+export async function runEval(def: EvalDef, ctx: EvalContext): Promise<EvalSection> {
+  const missing = def.needs.filter((f) => !existsSync(join(ctx.dataDir, f)));
+  if (missing.length > 0) return { status: 'skipped', message: `evaluation data not found: ${missing.map((f) => join(ctx.dataDir, f)).join(', ')}` };
+  const compiled = cliScript().endsWith('.ts') ? join(repoRoot(), 'src', 'commands', `${def.command}.ts`) : join(repoRoot(), 'dist', 'src', 'commands', `${def.command}.js`);
+  if (!existsSync(compiled)) return { status: 'skipped', message: `the '${def.command}' command is not present (${compiled})` };
+  await mkdir(ctx.workDir, { recursive: true });
   const t0 = performance.now();
-  const out = await runCli(args, quick ? 180_000 : 420_000);
+  const { args, setup } = await def.prepare(ctx);
+  const full = [def.command, ...args];
+  const timeoutMs = ctx.quick ? 240_000 : 1_200_000;
+  ctx.log(`running switchyard ${full.join(' ')}`);
+  const out = await runCli(full, timeoutMs);
   const seconds = Number(((performance.now() - t0) / 1000).toFixed(1));
-  if (out.timedOut) return { status: 'failed', message: `timed out after ${seconds} s`, seconds };
-  if (out.code !== 0) return { status: 'failed', message: `exited ${out.code}: ${out.stderr.trim().slice(-300)}`, seconds };
+  if (out.timedOut) return { status: 'failed', message: `'switchyard ${def.command}' did not finish within ${timeoutMs / 1000} s; stopped`, seconds };
+  if (out.code !== 0) return { status: 'failed', message: `'switchyard ${def.command}' exited ${out.code}: ${out.stderr.trim().slice(-400)}`, seconds };
   const json = lastJson(out.stdout);
-  return json !== undefined
-    ? { status: 'ok', seconds, numbers: json }
-    : { status: 'ok', seconds, numbers: { text: out.stdout.trim().slice(-3000) } };
+  if (json === undefined) return { status: 'failed', message: `'switchyard ${def.command}' printed no JSON report: ${out.stdout.trim().slice(-300)}`, seconds };
+  return { status: 'ok', seconds, numbers: { setup, command: `switchyard ${full.join(' ')}`.replaceAll(ctx.workDir, '<tmp>').replaceAll(`${ctx.dataDir}/`, '<data>/').replaceAll(ctx.dataDir, '<data>').replaceAll(`${repoRoot()}/`, ''), ...(def.summarise ? def.summarise(json) : json) } };
 }

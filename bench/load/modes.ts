@@ -119,6 +119,8 @@ export function baseConfig(upstreamUrl: string): Record<string, unknown> {
   return {
     providers: { sim: { kind: 'openai', base_url: upstreamUrl, timeout_ms: 30_000, keys: [{ id: 'bench', value: 'sk-upstream-bench' }], models: [MODEL] } },
     logging: { level: 'info' },
+    // The load generator sends no virtual key: anonymous callers are allowed (governance still runs, with no limits).
+    governance: { allow_anonymous: true },
   };
 }
 
