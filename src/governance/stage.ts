@@ -92,6 +92,10 @@ function billedParts(ctx: RequestContext, answered: Target, usage: Usage): Array
   return parts.length > 0 ? parts : [{ target: answered, usage }];
 }
 
+const hasLimits = (l: LimitLevel): boolean =>
+  l.budget !== undefined ||
+  (l.rateLimits !== undefined && Object.values(l.rateLimits).some((v) => v !== undefined));
+
 /**
  * The caller may use what the route chose: the key still exists, the primary target passes the allow-lists of the key, its
  * team and customer, and fallback targets that do not are dropped (with a warning). Returns the caller's principal.
@@ -149,6 +153,8 @@ export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
 
     async before(ctx) {
       const principal = authorizeRoute(gov, ctx);
+      // A caller with no budget and no rate limit anywhere up its hierarchy has nothing to reserve or settle.
+      if (!principal.levels.some(hasLimits)) return;
       const primary: Target = ctx.route?.chain[0] ?? { provider: '', model: ctx.model };
       const promptTokens = estimatePromptTokens(ctx.body);
       const completionTokens = reservedCompletionTokens(ctx.body, ctx.op === 'embedding', gov.config.default_max_tokens);
