@@ -231,11 +231,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
 
-  // Validate and build everything first; the services' parts (rules) are checked and installed next; only then go live.
+  // Build everything first (a failure changes nothing); then install the rules and the new runtime in the same tick, so no
+  // request sees rules for providers the runtime does not have yet; governance settings follow.
   const apply = async (config: Config): Promise<void> => {
     const next = build(config);
-    await services.applyConfig(config);
+    services.applyRules(config);
     goLive(next);
+    await services.applyGovernance(config);
   };
   const watcher: ConfigWatcher | undefined = opts.configPath ? watchConfig(opts.configPath, apply, logger) : undefined;
   if (watcher) reloadFile = () => watcher.reload();

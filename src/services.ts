@@ -22,8 +22,10 @@ export interface Services {
   readonly cache: SemanticCache | undefined;
   /** Virtual keys, teams, customers, budgets and rate limits. */
   readonly governance: Governance;
-  /** Re-applies the config-file parts the services own; throws `{ errors }` and changes nothing when they are invalid. */
-  applyConfig(config: Config): Promise<void>;
+  /** Installs the config file's rules; throws ConfigRefused and changes nothing when they do not compile. Synchronous. */
+  applyRules(config: Config): void;
+  /** Applies the governance section (entities, limits, prices). */
+  applyGovernance(config: Config): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -120,11 +122,11 @@ export async function createServices(config: Config, logger: Logger, rootDir: st
     semantic,
     cache,
     governance,
-    async applyConfig(next) {
+    applyRules(next) {
       const res = rules.setFileRules(next.rules, { knownProviders: providerNames(next) });
       if (!res.ok) throw new ConfigRefused(res.problems.map((p) => formatProblems([p])));
-      await governance.reconfigure(next.governance);
     },
+    applyGovernance: (next) => governance.reconfigure(next.governance),
     async close() {
       await abandon();
     },
