@@ -28,6 +28,8 @@ export const providerSchema = z.object({
   deployments: z.record(z.string(), z.string()).optional(),
   anthropic_version: z.string().optional(),
   default_max_tokens: positiveInt.optional(),
+  /** openai / azure-openai: ask for usage on every stream so budgets settle on real token counts (off for servers that reject it). */
+  stream_usage: z.boolean().default(true),
 }).strict().superRefine((p, ctx) => {
   const seen = new Set<string>();
   p.keys.forEach((k, i) => {

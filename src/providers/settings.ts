@@ -16,6 +16,11 @@ export interface ProviderSettings {
   deployments?: Record<string, string>;
   /** anthropic: the `anthropic-version` header (default '2023-06-01'). */
   anthropic_version?: string;
+  /**
+   * openai / azure-openai: ask for usage on every stream (`stream_options.include_usage`) so budgets are settled on real
+   * token counts; the usage chunk reaches the client only when it asked for it. Turn off for servers that reject the option.
+   */
+  stream_usage?: boolean;
   /** anthropic: max_tokens when the request sets neither max_tokens nor max_completion_tokens (default 4096). */
   default_max_tokens?: number;
 }

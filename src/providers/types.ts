@@ -26,7 +26,8 @@ export type Chunk = Record<string, unknown> & {
  * without serialising again.
  */
 export type StreamPart =
-  | { type: 'chunk'; chunk: Chunk; raw?: string }
+  /** `hidden`: carried for accounting (a usage chunk the gateway asked for on its own); the edge does not send it. */
+  | { type: 'chunk'; chunk: Chunk; raw?: string; hidden?: boolean }
   /** The stream ended cleanly: the upstream sent its terminator ([DONE] or message_stop). */
   | { type: 'done' }
   /** The stream broke after it started. The edge writes an SSE error event and closes; never a clean finish. */

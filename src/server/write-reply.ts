@@ -66,7 +66,10 @@ async function writeStream(res: Response, reply: StreamReply): Promise<void> {
       }
       const part = next.value;
       let ok = true;
-      if (part.type === 'chunk') ok = res.write(`data: ${part.raw ?? JSON.stringify(part.chunk)}\n\n`);
+      if (part.type === 'chunk') {
+        if (part.hidden) continue;
+        ok = res.write(`data: ${part.raw ?? JSON.stringify(part.chunk)}\n\n`);
+      }
       else if (part.type === 'done') {
         res.write(SSE_DONE);
         break;

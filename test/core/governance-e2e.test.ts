@@ -276,3 +276,36 @@ describe('allow-lists apply before the cache', () => {
       (e: unknown) => e instanceof OpenAI.PermissionDeniedError && (e.error as any)?.code === 'model_not_allowed');
   });
 });
+
+describe('streams are billed on the upstream\'s usage even when the client did not ask for it', () => {
+  let up: Simulator;
+  let gw: Gateway;
+  const KEY = 'sk-sy-stream-billing-00000000001';
+  before(async () => {
+    [up] = await sims({ protocol: 'openai', name: 'up' });
+    gw = await gateway({
+      server: { admin_key: ADMIN },
+      providers: { up: provider(up, ['m']) },
+      governance: { pricing: { 'up/m': PRICE }, keys: [{ id: 'sb', name: 'SB', key: KEY, budget: { limit_usd: 10, period: 'total' } }] },
+    });
+  });
+  after(() => closeAll(gw, [up]));
+
+  it('asks the upstream for usage, bills it exactly, and does not send the usage chunk to the client', async () => {
+    const raw = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ model: 'up/m', stream: true, messages: [{ role: 'user', content: 'five little words here' }] }),
+    });
+    const text = await raw.text();
+    assert.match(text, /data: \[DONE\]/);
+    const chunks = text.split('\n\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)));
+    assert.ok(chunks.every((c) => c.choices.length > 0), 'no usage-only chunk reached the client');
+    const sent = up.requests.at(-1)!.body!;
+    assert.deepEqual(sent.stream_options, { include_usage: true });
+    // Ask the same again without streaming to learn the exact usage the simulator reports for this prompt.
+    const json = await client(gw, KEY).chat.completions.create({ model: 'up/m', messages: [{ role: 'user', content: 'five little words here' }] });
+    const report = await usage(gw, 'sb');
+    const expected = 2 * (json.usage!.prompt_tokens + json.usage!.completion_tokens) * 0.001;
+    assert.equal(Math.round(report.budget.used_usd * 1e6), Math.round(expected * 1e6));
+  });
+});

@@ -227,11 +227,13 @@ describe('Anthropic stream → OpenAI chunks', () => {
     assert.deepEqual(parts.at(-1), { type: 'done' });
   });
 
-  it('omits the usage chunk unless asked and maps max_tokens to length', async () => {
+  it('hides the usage chunk unless asked (it is kept for billing) and maps max_tokens to length', async () => {
     const parts = await run([start, ['message_delta', { delta: { stop_reason: 'max_tokens' }, usage: { output_tokens: 3 } }], ['message_stop', {}]]);
-    assert.equal(parts.length, 3);
+    assert.equal(parts.length, 4);
     assert.ok(parts[1].type === 'chunk' && parts[1].chunk.choices?.[0].finish_reason === 'length');
-    assert.ok(parts.every((p) => p.type !== 'chunk' || p.chunk.usage === undefined));
+    const usage = parts.filter((p) => p.type === 'chunk' && p.chunk.usage !== undefined);
+    assert.equal(usage.length, 1);
+    assert.ok(usage[0].type === 'chunk' && usage[0].hidden === true && usage[0].chunk.usage?.completion_tokens === 3);
   });
 
   it('turns an error event into an error part and stops', async () => {

@@ -70,7 +70,8 @@ export async function* anthropicStreamParts(events: AsyncIterable<SseEvent>, inc
         break;
       }
       case 'message_stop':
-        if (includeUsage) yield { type: 'chunk', chunk: { id, object: 'chat.completion.chunk', created, model, choices: [], usage: mapAnthropicUsage(usage) } as Chunk };
+        // Always carried for accounting; the edge sends it only when the client asked for usage.
+        yield { type: 'chunk', chunk: { id, object: 'chat.completion.chunk', created, model, choices: [], usage: mapAnthropicUsage(usage) } as Chunk, hidden: !includeUsage };
         yield { type: 'done' };
         return;
       case 'error': {

@@ -32,6 +32,7 @@ export function createAzureOpenAIAdapter(settings: ProviderSettings, nonRetryabl
     name: settings.name,
     timeoutMs: settings.timeout_ms,
     headers: settings.headers,
+    streamUsage: settings.stream_usage,
     nonRetryable,
     url,
     authHeaderNames: ['api-key', 'authorization'],

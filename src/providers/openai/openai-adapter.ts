@@ -13,6 +13,7 @@ export function createOpenAIAdapter(settings: ProviderSettings, nonRetryable: Re
     name: settings.name,
     timeoutMs: settings.timeout_ms,
     headers: settings.headers,
+    streamUsage: settings.stream_usage,
     nonRetryable,
     url: (op) => urls[op],
     authHeaderNames: ['authorization'],

@@ -24,7 +24,12 @@ export interface OpenAICompatibleVariant {
   authHeaderNames: readonly string[];
   /** The authentication header(s) for one key. */
   auth(apiKey: string): Record<string, string>;
+  /** Ask for usage on every stream (see ProviderSettings.stream_usage); default true. */
+  streamUsage?: boolean;
 }
+
+const clientAskedUsage = (body: Readonly<Record<string, unknown>>): boolean =>
+  (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
 
 export const OPENAI_PATHS: Readonly<Record<Operation, string>> = Object.freeze({
   chat: 'chat/completions',
@@ -60,9 +65,14 @@ export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant):
     const forwarded = forwardedIsClean(req.headers) ? req.headers : cleanHeaders(req.headers, variant.authHeaderNames);
     const headers: Record<string, string> = { ...forwarded, ...staticHeaders, ...variant.auth(req.apiKey) };
     if (stream) headers.accept = 'text/event-stream';
-    // The body is forwarded as given; only a disagreement between the stream flag and the body is reconciled.
+    // The body is forwarded as given; only a disagreement between the stream flag and the body is reconciled, and streams
+    // ask for usage so the gateway can bill real token counts (the extra chunk is hidden from a client that did not ask).
     const bodyStream = req.body.stream === true;
-    const body = JSON.stringify(req.op === 'embedding' || stream === bodyStream ? req.body : { ...req.body, stream });
+    const addUsage = stream && variant.streamUsage !== false && !clientAskedUsage(req.body);
+    const body = JSON.stringify(
+      addUsage ? { ...req.body, stream, stream_options: { ...(req.body.stream_options as object | undefined), include_usage: true } }
+        : req.op === 'embedding' || stream === bodyStream ? req.body : { ...req.body, stream },
+    );
     const timeoutMs = req.timeoutMs > 0 ? req.timeoutMs : variant.timeoutMs;
     const res = await postJson(variant.url(req.op, req.model), {
       provider: name, headers, body, signal: req.signal, timeoutMs, nonRetryable, onHeaders: req.onHeaders,
@@ -71,7 +81,7 @@ export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant):
       const { raw, json } = await readJson(name, res, req.signal);
       return { kind: 'json', status: res.status, body: json, raw, usage: readUsage(json.usage) };
     }
-    return startStream(name, res.status, openaiStreamParts(parseSse(res.body)), req.signal, () => {
+    return startStream(name, res.status, openaiStreamParts(parseSse(res.body), addUsage), req.signal, () => {
       if (!res.body.destroyed) res.body.destroy();
     });
   }

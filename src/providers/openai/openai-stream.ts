@@ -18,7 +18,8 @@ function inBandError(value: unknown): StreamPart {
   );
 }
 
-export async function* openaiStreamParts(events: AsyncIterable<SseEvent>): AsyncGenerator<StreamPart> {
+/** `hideUsage`: the usage-only chunk was requested by the gateway, not the client, and is marked hidden. */
+export async function* openaiStreamParts(events: AsyncIterable<SseEvent>, hideUsage = false): AsyncGenerator<StreamPart> {
   for await (const ev of events) {
     const data = ev.data;
     if (data === '[DONE]') {
@@ -37,6 +38,7 @@ export async function* openaiStreamParts(events: AsyncIterable<SseEvent>): Async
       yield inBandError(chunk);
       return;
     }
-    yield { type: 'chunk', chunk, raw: data };
+    if (hideUsage && chunk.usage && (!chunk.choices || chunk.choices.length === 0)) yield { type: 'chunk', chunk, raw: data, hidden: true };
+    else yield { type: 'chunk', chunk, raw: data };
   }
 }
