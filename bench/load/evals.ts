@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EvalReport } from '../../src/semantic/evaluate.js';
 import { cliScript, repoRoot } from './processes.js';
 
 export type EvalKind = 'intent' | 'cache' | 'safety';
@@ -195,19 +196,9 @@ const embeddingCache = (quick: boolean): string => (quick ? join(tmpdir(), 'swit
 // ---------------------------------------------------------------------------------------------------------------------------
 // Summaries
 
-interface IntentReport {
-  rows: number;
-  inScope: number;
-  outOfScope: number;
-  inScopeAccuracy: number;
-  oosRecall: number;
-  topAccuracy: number;
-  perCategory?: Array<{ intent: string; precision: number; recall: number; support: number }>;
-  confused?: Array<{ gold: string; predicted: string; count: number }>;
-  latency?: Record<string, number>;
-  embedder?: string;
-  method?: string;
-}
+/** What `switchyard eval --json` prints: the evaluation report, with the fields older reports may lack made optional. */
+type IntentReport = Pick<EvalReport, 'rows' | 'inScope' | 'outOfScope' | 'inScopeAccuracy' | 'oosRecall' | 'topAccuracy'> &
+  Partial<Pick<EvalReport, 'perCategory' | 'confused'>> & { latency?: Record<string, number>; embedder?: string; method?: string };
 
 const f1 = (p: number, r: number): number => (p + r > 0 ? (2 * p * r) / (p + r) : 0);
 const r4 = (x: number): number => Number(x.toFixed(4));
