@@ -23,6 +23,7 @@ import { dashboardRouter } from './dashboard/router.js';
 import { cacheAdminRouter, cacheStatsRouter, createCacheStage } from './cache/index.js';
 import { createSafety } from './safety/index.js';
 import { createQuerySemantics } from './pipeline/query-semantics.js';
+import { textToEmbed } from './semantic/text.js';
 import { cacheDisabledRouter } from './server/cache-disabled-route.js';
 import { classifyRouter } from './server/classify-route.js';
 import { createLogger, createRequestLogger, type Logger } from './observability/logger.js';
@@ -189,6 +190,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         attempts: ctx.attempts,
         usage: ctx.usage,
         error: o.error ? { code: o.error.code, type: o.error.type } : undefined,
+        // Prompts may hold personal data: logged only when logging.log_prompts is on (the text as sent upstream, redacted
+        // when a safety policy redacted it), cut to 2,000 characters.
+        prompt: live.rt.config.logging.log_prompts ? textToEmbed(ctx.upstreamBody ?? ctx.body, 'all').slice(0, 2000) : undefined,
         ...ctx.facts,
       }, 'request');
       obs.finished(o);
