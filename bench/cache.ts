@@ -8,11 +8,10 @@ import { SemanticCache } from '../src/cache/semantic-cache.js';
 import { requestKey, type RequestKey } from '../src/cache/request-key.js';
 import { fromJsonReply } from '../src/cache/reply.js';
 import { ANONYMOUS } from '../src/pipeline/context.js';
+import { SemanticConfigSchema } from '../src/semantic/config.js';
+import { createSemanticService, type SemanticService } from '../src/semantic/service.js';
+import { seededRandom } from '../src/util/seeded-random.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32; };
-}
 
 function unit(v: Float32Array): Float32Array {
   let n = 0;
@@ -24,11 +23,20 @@ function unit(v: Float32Array): Float32Array {
 
 const pct = (xs: number[], p: number): number => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
-export async function benchCache(opts: { entries?: number; queries?: number; dim?: number; efSearch?: number } = {}): Promise<Record<string, number>> {
+/**
+ * `withModel`: load the default embedder and reference prompts first, so the reported RSS is the gateway's footprint with
+ * the default model and N cache entries.
+ */
+export async function benchCache(opts: { entries?: number; queries?: number; dim?: number; efSearch?: number; withModel?: boolean } = {}): Promise<Record<string, number>> {
   const n = opts.entries ?? 100_000;
+  const rssBefore = process.memoryUsage().rss;
+  const model: SemanticService | undefined = opts.withModel === false ? undefined : await createSemanticService(
+    SemanticConfigSchema.parse({ reference_prompts: { watch: false } }), { rootDir: process.cwd(), logger: pino({ level: 'silent' }) },
+  );
+  const rssModel = process.memoryUsage().rss;
   const q = opts.queries ?? 1000;
   const dim = opts.dim ?? 512;
-  const rand = rng(42);
+  const rand = seededRandom(42);
   const centres = Array.from({ length: 200 }, () => unit(Float32Array.from({ length: dim }, () => rand() - 0.5)));
   const sample = (): Float32Array => {
     const c = centres[Math.floor(rand() * centres.length)];
@@ -70,10 +78,19 @@ export async function benchCache(opts: { entries?: number; queries?: number; dim
   const big = { ...ctx, body: { ...ctx.body, temperature: 0.3, messages: [{ role: 'system', content: 'You are helpful. '.repeat(50) }, { role: 'user', content: 'What is the capital of France? '.repeat(10) }] } };
   for (let j = 0; j < 2000; j++) { const s = performance.now(); requestKey(big, cache.config); keyTimes.push(performance.now() - s); }
   keyTimes.sort((a, b) => a - b);
+  vectors.length = 0;
+  (globalThis as { gc?: () => void }).gc?.();
+  const rssLoaded = process.memoryUsage().rss;
+  const cacheBytes = cache.memoryBytes;
   await cache.close();
+  await model?.close();
+  const mb = (b: number): number => Math.round(b / 1e5) / 10;
   return {
-    entries: n, build_ms: Math.round(buildMs), lookup_p50_ms: pct(times, 50), lookup_p99_ms: pct(times, 99),
+    entries: n, build_ms: Math.round(buildMs), inserts_per_s: Math.round(n / (buildMs / 1000)),
+    lookup_p50_ms: pct(times, 50), lookup_p99_ms: pct(times, 99),
     recall_at_1: correct / q, request_key_p50_ms: pct(keyTimes, 50), request_key_p99_ms: pct(keyTimes, 99),
+    cache_accounted_mb: mb(cacheBytes), cache_bytes_per_entry: Math.round(cacheBytes / n),
+    rss_start_mb: mb(rssBefore), ...(model ? { rss_with_model_mb: mb(rssModel) } : {}), rss_with_model_and_entries_mb: mb(rssLoaded),
   };
 }
 
