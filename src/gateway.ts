@@ -29,6 +29,7 @@ import { classifyRouter } from './server/classify-route.js';
 import { createLogger, createRequestLogger, type Logger } from './observability/logger.js';
 import { buildRuntime, listModels, type Runtime } from './runtime.js';
 import { createApp, type GatewayHandle, type RequestOutcome } from './server/app.js';
+import { withFastPath } from './server/fast-path.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -222,7 +223,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     classifyRouter({ authenticate: (a) => handle.authenticate(a), semantic: () => semantic, maxInputChars: () => live.rt.config.semantic.embedder.max_input_chars }),
   ];
   const app = createApp(handle);
-  const server = createServer({ keepAliveTimeout: 65_000 }, app);
+  const server = createServer({ keepAliveTimeout: 65_000 }, withFastPath(handle, app));
   const host = opts.host ?? opts.config.server.host;
   const port = opts.port ?? opts.config.server.port;
   await new Promise<void>((resolve, reject) => {

@@ -3,6 +3,7 @@
  * Every error leaves in the OpenAI envelope; nothing here knows about providers or rules — it hands a RequestContext to the
  * pipeline and writes what comes back.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
 import { GatewayError, asGatewayError, invalidRequest } from '../errors.js';
 import { buildContext } from '../pipeline/build-context.js';
@@ -33,31 +34,36 @@ export interface GatewayHandle {
   adminRoutes?: Router[];
 }
 
-function lowerHeaders(req: Request): Record<string, string> {
+function lowerHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 
+/** One proxied request, from a parsed body to the written reply. Shared by the express routes and the fast path. */
+export async function serveProxy(gw: GatewayHandle, op: Operation, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  let ctx: RequestContext | undefined;
+  try {
+    const caller = await gw.authenticate(req.headers.authorization);
+    ctx = buildContext(op, body, lowerHeaders(req), caller, abort.signal);
+    res.setHeader('x-request-id', ctx.id);
+    const reply = await gw.handle(ctx);
+    await writeReply(res, reply, ctx.replyHeaders);
+    gw.finished({ ctx, status: reply.status, durationMs: performance.now() - ctx.startedAt });
+  } catch (err) {
+    const gerr = asGatewayError(err);
+    writeError(res, gerr, ctx?.replyHeaders);
+    if (ctx) gw.finished({ ctx, status: gerr.status, error: gerr, durationMs: performance.now() - ctx.startedAt });
+  }
+}
+
 function proxy(gw: GatewayHandle, op: Operation) {
-  return async function proxyRequest(req: Request, res: Response): Promise<void> {
-    const abort = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
-    let ctx: RequestContext | undefined;
-    try {
-      const caller = await gw.authenticate(req.headers.authorization);
-      ctx = buildContext(op, req.body, lowerHeaders(req), caller, abort.signal);
-      res.setHeader('x-request-id', ctx.id);
-      const reply = await gw.handle(ctx);
-      await writeReply(res, reply, ctx.replyHeaders);
-      gw.finished({ ctx, status: reply.status, durationMs: performance.now() - ctx.startedAt });
-    } catch (err) {
-      const gerr = asGatewayError(err);
-      writeError(res, gerr, ctx?.replyHeaders);
-      if (ctx) gw.finished({ ctx, status: gerr.status, error: gerr, durationMs: performance.now() - ctx.startedAt });
-    }
+  return function proxyRequest(req: Request, res: Response): Promise<void> {
+    return serveProxy(gw, op, req, res, req.body);
   };
 }
 

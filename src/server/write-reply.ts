@@ -3,16 +3,16 @@
  * backpressure, and errors in the OpenAI envelope. A stream that breaks after its first byte ends with an SSE error event and no
  * [DONE] — never a clean-looking finish.
  */
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { asGatewayError, type GatewayError } from '../errors.js';
 import { SSE_DONE } from '../providers/sse.js';
 import type { ProviderReply, StreamReply } from '../providers/types.js';
 
-export function setHeaders(res: Response, headers: Record<string, string>): void {
+export function setHeaders(res: ServerResponse, headers: Record<string, string>): void {
   for (const name in headers) res.setHeader(name, headers[name]);
 }
 
-export function writeError(res: Response, err: unknown, headers: Record<string, string> = {}): void {
+export function writeError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): void {
   const gerr: GatewayError = asGatewayError(err);
   if (res.headersSent) {
     res.end();
@@ -20,13 +20,15 @@ export function writeError(res: Response, err: unknown, headers: Record<string, 
   }
   setHeaders(res, headers);
   setHeaders(res, gerr.headers);
-  res.status(gerr.status === 499 ? 499 : gerr.status).json(gerr.toJSON());
+  res.statusCode = gerr.status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(gerr.toJSON()));
 }
 
-export async function writeReply(res: Response, reply: ProviderReply, headers: Record<string, string>): Promise<void> {
+export async function writeReply(res: ServerResponse, reply: ProviderReply, headers: Record<string, string>): Promise<void> {
   setHeaders(res, headers);
   if (reply.kind === 'json') {
-    res.status(reply.status);
+    res.statusCode = reply.status;
     res.setHeader('content-type', 'application/json');
     res.end(reply.raw ?? JSON.stringify(reply.body));
     return;
@@ -34,7 +36,7 @@ export async function writeReply(res: Response, reply: ProviderReply, headers: R
   await writeStream(res, reply);
 }
 
-function waitDrain(res: Response): Promise<void> {
+function waitDrain(res: ServerResponse): Promise<void> {
   if (res.destroyed || res.writableEnded) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
@@ -47,8 +49,8 @@ function waitDrain(res: Response): Promise<void> {
   });
 }
 
-async function writeStream(res: Response, reply: StreamReply): Promise<void> {
-  res.status(reply.status);
+async function writeStream(res: ServerResponse, reply: StreamReply): Promise<void> {
+  res.statusCode = reply.status;
   res.setHeader('content-type', 'text/event-stream; charset=utf-8');
   res.setHeader('cache-control', 'no-cache');
   res.setHeader('connection', 'keep-alive');
