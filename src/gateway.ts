@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
 import type { Config } from './config/schema.js';
 import type { Caller, RequestContext } from './pipeline/context.js';
+import type { ProviderReply } from './providers/types.js';
 import { createRouteStage } from './pipeline/route-stage.js';
 import { runPipeline } from './pipeline/run.js';
 import type { Stage } from './pipeline/stage.js';
@@ -65,6 +66,7 @@ interface Live {
   rt: Runtime;
   deciderDeps: RuleDeciderDeps;
   stages: Stage[];
+  terminal: (ctx: RequestContext) => Promise<ProviderReply>;
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -134,7 +136,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const stages: Stage[] = [obs.timingStage, createRouteStage(rt.table, createRuleDecider(deciderDeps)), safety.stage, accessStage];
     if (cacheStage) stages.push(cacheStage);
     stages.push(governanceStage);
-    return { rt, deciderDeps, stages };
+    // The terminal step, built once per runtime: the provider chain, or the cascade runner for a cascade route.
+    const execute = (c: RequestContext): Promise<ProviderReply> => executeChain(c, rt.providers, registry, rt.execute);
+    const cascade: CascadeDeps = { ...cascadeDeps, execute };
+    const terminal = (c: RequestContext): Promise<ProviderReply> => (c.route?.cascade ? runCascade(c, cascade) : execute(c));
+    return { rt, deciderDeps, stages, terminal };
   };
   const goLive = (next: Live): void => {
     registry.sync(next.rt.keyLayout, next.rt.config.balancing, next.rt.config.circuit);
@@ -154,9 +160,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     adminKey: () => live.rt.config.server.admin_key,
     authenticate: (authorization: string | undefined): Promise<Caller> => governance.authenticate(authorization),
     handle(ctx: RequestContext) {
-      const { rt, stages } = live;
-      const execute = (c: RequestContext) => executeChain(c, rt.providers, registry, rt.execute);
-      return runPipeline(ctx, stages, (c) => (c.route?.cascade ? runCascade(c, { ...cascadeDeps, execute }) : execute(c)));
+      const { stages, terminal } = live;
+      return runPipeline(ctx, stages, terminal);
     },
     models: () => listModels(live.rt),
     ready() {
