@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../src/commands/flags.js';
 import { runEval, EVALS } from './load/evals.js';
 import { repoRoot } from './load/processes.js';
 import { benchProxy, proxyTiming } from './proxy.js';
@@ -106,28 +106,15 @@ async function readPrevious(file: string): Promise<BenchResults | undefined> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        quick: { type: 'boolean', default: false },
-        only: { type: 'string' },
-        data: { type: 'string' },
-        profile: { type: 'boolean', default: false },
-        'no-docs': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${HELP}\n`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const values = parseFlags(argv, {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    data: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'no-docs': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  }, HELP);
+  if (typeof values === 'number') return values;
   const root = repoRoot();
   const all = ['proxy', ...AREA_SECTIONS, ...EVALS.map((e) => e.section)];
   if (values.only !== undefined && !all.includes(values.only)) {

@@ -1,7 +1,7 @@
 /** `switchyard build-refs`: builds a reference-prompt folder from labelled data, N examples per label. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from './flags.js';
 import { stringify } from 'yaml';
 import { NONE, readLabelledFiles } from '../semantic/labelled.js';
 
@@ -22,20 +22,14 @@ Options:
 export const categoryName = (label: string): string => label.trim().replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[_.-]+/, '') || 'label';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      data: { type: 'string', multiple: true },
-      'per-label': { type: 'string' },
-      skip: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const values = parseFlags(argv, {
+    data: { type: 'string', multiple: true },
+    'per-label': { type: 'string' },
+    skip: { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  }, HELP);
+  if (typeof values === 'number') return values;
   const per = Number(values['per-label']);
   const skip = values.skip === undefined ? 0 : Number(values.skip);
   if (!values.data?.length || !values.out || !Number.isInteger(per) || per < 1 || !Number.isInteger(skip) || skip < 0) {

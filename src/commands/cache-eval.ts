@@ -3,7 +3,7 @@
  * threshold and guard and over a threshold sweep, with and without the guard. Uses the default embedder (USE-lite).
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseFlags } from './flags.js';
 import { cacheConfigSchema } from '../cache/config.js';
 import { evaluate, parsePairs, scorePairs, type PrecisionRecall, type ScoredPair } from '../cache/eval.js';
 
@@ -27,20 +27,11 @@ const row = (r: PrecisionRecall): string =>
   `${r.threshold.toFixed(2)}  P ${pct(r.precision).padStart(6)}  R ${pct(r.recall).padStart(6)}  served ${String(r.served).padStart(5)}  false ${String(r.false_hits).padStart(4)}`;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        data: { type: 'string' }, threshold: { type: 'string' }, 'no-guard': { type: 'boolean', default: false },
-        limit: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) { process.stdout.write(HELP); return 0; }
+  const values = parseFlags(argv, {
+    data: { type: 'string' }, threshold: { type: 'string' }, 'no-guard': { type: 'boolean', default: false },
+    limit: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+  }, HELP);
+  if (typeof values === 'number') return values;
   if (values.data === undefined) { process.stderr.write(`--data is required\n\n${HELP}`); return 2; }
   const defaults = cacheConfigSchema.parse({});
   const threshold = values.threshold === undefined ? defaults.threshold : Number(values.threshold);

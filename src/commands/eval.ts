@@ -1,5 +1,5 @@
 /** `switchyard eval`: scores a reference folder on labelled data (label `none` = must be rejected). */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './flags.js';
 import { report, type EvalReport } from '../semantic/evaluate.js';
 import { readLabelledFiles } from '../semantic/labelled.js';
 import { EMBEDDER_FLAGS, EMBEDDER_HELP, buildFromFolder, configFromFlags, openOffline, quantile, scoreRows, thresholdsOf } from '../semantic/offline.js';
@@ -19,14 +19,8 @@ ${EMBEDDER_HELP}
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { refs: { type: 'string' }, data: { type: 'string', multiple: true }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...EMBEDDER_FLAGS },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const values = parseFlags(argv, { refs: { type: 'string' }, data: { type: 'string', multiple: true }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...EMBEDDER_FLAGS }, HELP);
+  if (typeof values === 'number') return values;
   if (!values.refs || !values.data?.length) {
     process.stderr.write(`eval: --refs and --data are required\n\n${HELP}`);
     return 2;

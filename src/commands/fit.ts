@@ -1,5 +1,5 @@
 /** `switchyard fit`: picks per-category thresholds and the global threshold/min_margin on labelled data and writes them. */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './flags.js';
 import { writeThresholds } from '../semantic/catalog/write.js';
 import { fitThresholds, report } from '../semantic/evaluate.js';
 import { readLabelledFiles } from '../semantic/labelled.js';
@@ -24,22 +24,16 @@ ${EMBEDDER_HELP}
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      refs: { type: 'string' },
-      data: { type: 'string', multiple: true },
-      'target-precision': { type: 'string' },
-      'min-oos-recall': { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      ...EMBEDDER_FLAGS,
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const values = parseFlags(argv, {
+    refs: { type: 'string' },
+    data: { type: 'string', multiple: true },
+    'target-precision': { type: 'string' },
+    'min-oos-recall': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+    ...EMBEDDER_FLAGS,
+  }, HELP);
+  if (typeof values === 'number') return values;
   if (!values.refs || !values.data?.length) {
     process.stderr.write(`fit: --refs and --data are required\n\n${HELP}`);
     return 2;

@@ -4,7 +4,7 @@
  * examples against ordinary prompts. Uses the default embedder (USE-lite) for the jailbreak similarity.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from './flags.js';
 import { jailbreakPolicySchema } from '../safety/config.js';
 import { evaluateJailbreak, evaluatePii, loadPrompts } from '../safety/eval/evaluate.js';
 import { readJailbreakExamples } from '../safety/jailbreak.js';
@@ -24,18 +24,12 @@ Options:
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: {
-      data: { type: 'string', default: '../shared/data' }, examples: { type: 'string', default: 'reference-prompts/jailbreak.yaml' },
-      limit: { type: 'string', default: '400' }, threshold: { type: 'string' }, 'no-embed': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
-    } }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) { process.stdout.write(HELP); return 0; }
+  const values = parseFlags(argv, {
+    data: { type: 'string', default: '../shared/data' }, examples: { type: 'string', default: 'reference-prompts/jailbreak.yaml' },
+    limit: { type: 'string', default: '400' }, threshold: { type: 'string' }, 'no-embed': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+  }, HELP);
+  if (typeof values === 'number') return values;
   const texts = await loadPrompts(path.resolve(values.data), Number(values.limit));
   if (texts.length === 0) { process.stderr.write(`no prompt sets found under ${values.data}; nothing to evaluate\n`); return 0; }
   const pii = evaluatePii(texts);

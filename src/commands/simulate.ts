@@ -1,7 +1,7 @@
 /**
  * `switchyard simulate`: runs one upstream simulator until SIGTERM or SIGINT.
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './flags.js';
 import { startSimulator } from '../simulator/server.js';
 import type { SimulatorProtocol } from '../simulator/types.js';
 
@@ -31,31 +31,18 @@ function nonNegativeInt(flag: string, value: string | undefined, fallback: numbe
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        protocol: { type: 'string', default: 'openai' },
-        port: { type: 'string' },
-        host: { type: 'string', default: '127.0.0.1' },
-        name: { type: 'string' },
-        model: { type: 'string', multiple: true },
-        'api-key': { type: 'string', multiple: true },
-        'latency-ms': { type: 'string' },
-        'chunk-delay-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const values = parseFlags(argv, {
+    protocol: { type: 'string', default: 'openai' },
+    port: { type: 'string' },
+    host: { type: 'string', default: '127.0.0.1' },
+    name: { type: 'string' },
+    model: { type: 'string', multiple: true },
+    'api-key': { type: 'string', multiple: true },
+    'latency-ms': { type: 'string' },
+    'chunk-delay-ms': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  }, HELP);
+  if (typeof values === 'number') return values;
   const protocol = values.protocol as SimulatorProtocol;
   if (!PROTOCOLS.includes(protocol)) {
     process.stderr.write(`--protocol must be one of ${PROTOCOLS.join(', ')}, got '${values.protocol}'\n`);
