@@ -92,6 +92,11 @@ function billedParts(ctx: RequestContext, answered: Target, usage: Usage): Array
   return parts.length > 0 ? parts : [{ target: answered, usage }];
 }
 
+type Principal = NonNullable<ReturnType<Governance['principal']>>;
+
+/** Requests whose route was authorized, so the governance stage does not repeat the access stage's checks. */
+const authorized = new WeakMap<RequestContext, Principal>();
+
 const hasLimits = (l: LimitLevel): boolean =>
   l.budget !== undefined ||
   (l.rateLimits !== undefined && Object.values(l.rateLimits).some((v) => v !== undefined));
@@ -100,7 +105,9 @@ const hasLimits = (l: LimitLevel): boolean =>
  * The caller may use what the route chose: the key still exists, the primary target passes the allow-lists of the key, its
  * team and customer, and fallback targets that do not are dropped (with a warning). Returns the caller's principal.
  */
-function authorizeRoute(gov: Governance, ctx: RequestContext): NonNullable<ReturnType<Governance['principal']>> {
+function authorizeRoute(gov: Governance, ctx: RequestContext): Principal {
+  const known = authorized.get(ctx);
+  if (known !== undefined) return known; // the access stage already checked this request
   const principal = gov.principal(ctx.caller);
   if (principal === undefined) throw unauthorized('The API key no longer exists.');
   const route = ctx.route;
@@ -119,6 +126,7 @@ function authorizeRoute(gov: Governance, ctx: RequestContext): NonNullable<Retur
       ctx.route = { ...route, chain: kept };
     }
   }
+  authorized.set(ctx, principal);
   return principal;
 }
 
