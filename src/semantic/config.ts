@@ -15,7 +15,7 @@ export const EmbedderConfigSchema = z
     /** Allow the transformers backend to download a model that is not in models_dir. */
     allow_remote: z.boolean().default(false),
     /** How long concurrent embed calls wait to share one model call. */
-    batch_window_ms: z.number().min(0).max(1000).default(2),
+    batch_window_ms: z.number().min(0).max(1000).default(0),
     max_batch: z.number().int().min(1).max(1024).default(32),
     /** Recently embedded texts kept in memory (0 disables). */
     lru_size: z.number().int().min(0).default(10_000),
@@ -25,6 +25,13 @@ export const EmbedderConfigSchema = z
     pooling: z.enum(['mean', 'cls']).default('mean'),
     /** For `transformers`: prefer onnx/model_quantized.onnx when present. */
     quantized: z.boolean().default(true),
+    /**
+     * For `use-lite`: `onnx` runs the graph on onnxruntime (native, off the event loop), `tfjs` on TF.js WASM; `auto`
+     * uses onnx and falls back to tfjs (with a warning) when onnxruntime cannot load. Same vectors either way.
+     */
+    runtime: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
+    /** Threads one onnxruntime model call may use. */
+    threads: z.number().int().min(1).max(64).default(1),
   })
   .strict();
 

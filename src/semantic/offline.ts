@@ -62,7 +62,7 @@ export interface Offline {
 }
 
 export async function openOffline(config: SemanticConfig, rootDir = process.cwd()): Promise<Offline> {
-  const embedder = await createBackend(config.embedder, rootDir);
+  const embedder = await createBackend(config.embedder, rootDir, (msg, err) => process.stderr.write(`warning: ${msg} (${err.message})\n`));
   const cacheDir = config.reference_prompts.cache_dir;
   const store = cacheDir === '' ? undefined : new EmbeddingStore(path.resolve(rootDir, cacheDir), embedder.id, embedder.dim);
   return { config, embedder, store, close: () => embedder.close() };

@@ -63,7 +63,7 @@ const problemsOf = (err: unknown): string[] => (err instanceof CatalogError ? er
 export async function createSemanticService(config: SemanticConfig, deps: SemanticDeps): Promise<SemanticService> {
   const log = deps.logger.child({ component: 'semantic' });
   if (!config.enabled) return disabledService();
-  const embedder = await createEmbedder(config.embedder, deps.rootDir, deps.onEmbedBatch);
+  const embedder = await createEmbedder(config.embedder, deps.rootDir, deps.onEmbedBatch, (msg, err) => log.warn({ err }, msg));
   const dir = path.resolve(deps.rootDir, config.reference_prompts.dir);
   const cacheDir = config.reference_prompts.cache_dir;
   const store = cacheDir === '' ? undefined : new EmbeddingStore(path.resolve(deps.rootDir, cacheDir), embedder.id, embedder.dim);

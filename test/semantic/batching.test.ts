@@ -69,3 +69,15 @@ test('a model failure rejects that batch only; the next call works', async () =>
   await b.close();
   await assert.rejects(b.embedOne('after close'), /closed/);
 });
+
+test('with no window an idle model starts at once, and texts arriving during a call share the next call', async () => {
+  const inner = new RecordingEmbedder();
+  const b = new BatchingEmbedder(inner, { ...opts, windowMs: 0 });
+  const first = b.embedOne('first');
+  await new Promise((r) => setTimeout(r, 1)); // the first call is now running (it takes 5 ms)
+  assert.deepEqual(inner.calls, [['first']]);
+  const rest = await Promise.all([b.embedOne('second'), b.embedOne('third'), b.embedOne('fourth')]);
+  await first;
+  assert.equal(rest.length, 3);
+  assert.deepEqual(inner.calls, [['first'], ['second', 'third', 'fourth']]);
+});

@@ -26,6 +26,19 @@ test('a batch gives the same vectors as single calls, in order; empty text still
   }
 });
 
+test('the onnx runtime (the default) gives the same vectors as TF.js', async () => {
+  assert.equal(e.runtime, 'onnx');
+  const tfjs = await UseLiteEmbedder.load({ runtime: 'tfjs' });
+  try {
+    assert.equal(tfjs.runtime, 'tfjs');
+    const texts = ['How do I reset my password?', 'Quelle heure est-il à Paris ?', 'a', 'the quick brown fox jumps over the lazy dog '.repeat(8)];
+    const [x, y] = await Promise.all([e.embed(texts), tfjs.embed(texts)]);
+    for (let i = 0; i < texts.length; i++) assert.ok(dot(x[i], y[i]) > 0.99999, `row ${i}: ${dot(x[i], y[i])}`);
+  } finally {
+    await tfjs.close();
+  }
+});
+
 test('the tokenizer uses the packaged vocabulary (known pieces)', () => {
   const ids = e.tokenize('the');
   assert.deepEqual(ids, [9]); // "▁the" is id 9 in the USE-lite vocabulary

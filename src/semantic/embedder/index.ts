@@ -7,8 +7,11 @@ import type { Embedder } from './types.js';
 export type { Embedder } from './types.js';
 export { BatchingEmbedder } from './batching.js';
 
+/** Told when the configured runtime could not load and a slower one serves instead. */
+export type FallbackObserver = (message: string, cause: Error) => void;
+
 /** Loads the backend named in the config (model files resolved against rootDir). */
-export async function createBackend(config: EmbedderConfig, rootDir: string): Promise<Embedder> {
+export async function createBackend(config: EmbedderConfig, rootDir: string, onFallback?: FallbackObserver): Promise<Embedder> {
   if (config.backend === 'transformers') {
     if (!config.model) throw new Error('semantic.embedder.model: required when backend is transformers (a folder under models_dir)');
     const { TransformersEmbedder } = await import('./transformers.js');
@@ -21,7 +24,11 @@ export async function createBackend(config: EmbedderConfig, rootDir: string): Pr
     });
   }
   const { UseLiteEmbedder } = await import('./use-lite.js');
-  return UseLiteEmbedder.load();
+  return UseLiteEmbedder.load({
+    runtime: config.runtime,
+    threads: config.threads,
+    onFallback: (err) => onFallback?.('onnxruntime could not load; use-lite runs on TF.js WASM instead (slower)', err),
+  });
 }
 
 /** Reports each model call: its latency and how many texts it embedded (for metrics). */
@@ -42,8 +49,10 @@ function observed(backend: Embedder, onBatch: BatchObserver): Embedder {
   };
 }
 
-export async function createEmbedder(config: EmbedderConfig, rootDir: string, onBatch?: BatchObserver): Promise<BatchingEmbedder> {
-  const backend = await createBackend(config, rootDir);
+export async function createEmbedder(
+  config: EmbedderConfig, rootDir: string, onBatch?: BatchObserver, onFallback?: FallbackObserver,
+): Promise<BatchingEmbedder> {
+  const backend = await createBackend(config, rootDir, onFallback);
   return new BatchingEmbedder(onBatch ? observed(backend, onBatch) : backend, {
     windowMs: config.batch_window_ms,
     maxBatch: config.max_batch,
