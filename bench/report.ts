@@ -248,6 +248,30 @@ function qualitySummary(r: BenchResults): string[] {
   return rows.length === 0 ? [] : [table(['evaluation', 'result'], rows), ''];
 }
 
+/** The speed targets of the semantic features (issues' numbers), judged from the semantic and cache sections. */
+function speedSummary(r: BenchResults): string[] {
+  const rows: string[][] = [];
+  const check = (name: string, value: unknown, limit: string, pass: (v: number) => boolean, unit = ''): void => {
+    if (typeof value !== 'number') return;
+    rows.push([name, `${fmt(value, 3)}${unit}`, limit, pass(value) ? '**pass**' : '**FAIL**']);
+  };
+  const sem = r.sections.semantic;
+  if (sem?.status === 'ok') {
+    const n = obj(sem.numbers);
+    check('embed + classify p50, one request at a time', n.embed_classify_p50_ms, '≤ 5 ms', (v) => v <= 5, ' ms');
+    check('classified requests/s, 64 concurrent (micro-batched)', n.classified_concurrent64_per_s, '≥ 300/s', (v) => v >= 300, '/s');
+    if (n.startup_prompts === 1500) check('start-up with 1,500 prompts cached on disk', n.startup_disk_cache_s, '≤ 3 s', (v) => v <= 3, ' s');
+  }
+  const cache = r.sections.cache;
+  if (cache?.status === 'ok') {
+    const n = obj(cache.numbers);
+    const entries = typeof n.entries === 'number' ? ` (${n.entries.toLocaleString('en')} entries)` : '';
+    check(`cache lookup p99 excluding the embedding${entries}`, n.lookup_p99_ms, '≤ 0.5 ms at 100k', (v) => v <= 0.5, ' ms');
+    check(`cache HNSW recall@1 against brute force${entries}`, n.recall_at_1, '≥ 0.99', (v) => v >= 0.99);
+  }
+  return rows.length === 0 ? [] : ['Speed targets of the semantic features:\n', table(['target', 'measured', 'limit', 'result'], rows), ''];
+}
+
 function areaSection(name: string, s: SectionResult): string {
   const out: string[] = [];
   out.push(`From \`bench/${name}.ts\`${s.seconds !== undefined ? `, ${fmt(s.seconds, 1)} s` : ''}${s.settings !== undefined ? `; called with \`${JSON.stringify(s.settings)}\`` : ''}.\n`);
@@ -309,6 +333,7 @@ export function renderReport(r: BenchResults): string {
   } else {
     out.push(`Proxy overhead not measured: ${proxy?.status ?? 'not run'}${proxy?.message ? ` — ${proxy.message}` : ''}.\n`);
   }
+  out.push(...speedSummary(r));
   const q = qualitySummary(r);
   if (q.length) {
     out.push('Quality:\n');

@@ -109,7 +109,18 @@ export async function benchSemantic(opts: SemanticBenchOptions = {}): Promise<Re
   }
   out.embed_single_p50_ms = round(pct(single, 0.5));
   out.embed_single_p99_ms = round(pct(single, 0.99));
-  const batching = new BatchingEmbedder(embedder, { windowMs: 2, maxBatch: 32, lruSize: 0, maxInputChars: 2000 });
+  out.embed_runtime_onnx = embedder.runtime === 'onnx' ? 1 : 0;
+  // The same single queries on the fallback runtime (TF.js WASM), for comparison.
+  const tfjs = await UseLiteEmbedder.load({ runtime: 'tfjs' });
+  const singleTfjs: number[] = [];
+  for (const r of rows.slice(10, 110)) {
+    const t = performance.now();
+    await tfjs.embed([r.text]);
+    singleTfjs.push(performance.now() - t);
+  }
+  await tfjs.close();
+  out.embed_single_tfjs_p50_ms = round(pct(singleTfjs, 0.5));
+  const batching = new BatchingEmbedder(embedder, { windowMs: 0, maxBatch: 32, lruSize: 0, maxInputChars: 2000 });
   const pool = rows.slice(300, 1300).map((r) => r.text);
   let next = 0;
   const t0 = performance.now();

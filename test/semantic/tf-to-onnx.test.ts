@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { encodeModel, OnnxType } from '../../src/semantic/embedder/onnx-proto.js';
-import { convertTfGraph, type TfWeight } from '../../src/semantic/embedder/tf-to-onnx.js';
+import { convertTfGraph, type TfNode, type TfWeight } from '../../src/semantic/embedder/tf-to-onnx.js';
 
 const int32 = (values: number[], shape = [values.length]): TfWeight => ({ shape, dtype: 'int32', data: Int32Array.from(values) });
 
@@ -15,7 +15,7 @@ test('a small TF graph (StridedSlice with masks, Pack, 1x1 Conv2D, Sum) converts
     ['b2', int32([-1, 0])], ['shape4', int32([1, 2, 1, 3])], ['axis3', int32([3])],
     ['k', { shape: [1, 1, 3, 2], dtype: 'float32', data: Float32Array.from([1, 0, 0, 1, 1, 1]) }],
   ]);
-  const nodes = [
+  const nodes: TfNode[] = [
     { name: 'x', op: 'Placeholder' },
     ...['b1', 'e1', 'st', 'b2', 'shape4', 'axis3', 'k'].map((name) => ({ name, op: 'Const' })),
     { name: 'y', op: 'StridedSlice', input: ['x', 'b1', 'e1', 'st'], attr: { begin_mask: { i: '1' }, end_mask: { i: '3' } } },
