@@ -100,6 +100,7 @@ export async function createServices(config: Config, logger: Logger, rootDir: st
       const gov = governance;
       cache = await SemanticCache.create({
         dim: semantic?.dim ?? 1,
+        embedderId: semantic?.embedderId,
         logger,
         config: cacheConfig,
         redis: config.cache.store === 'redis' ? redis : undefined,

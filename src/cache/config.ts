@@ -14,13 +14,25 @@ export const guardConfigSchema = z.object({
   negation: z.boolean().default(true),
   /** Reject when the question words differ (why vs how, how vs how many). */
   question_word: z.boolean().default(false),
-  /** Reject when a named entity appears on one side only, or shared entities appear in a different order. */
+  /**
+   * Reject when a named entity appears on one side only, or shared entities appear in a different order. With the scorer on,
+   * only an entity swapped for another ("Frost Bank" vs "Commerce Bank") rejects outright; the scorer weighs the rest.
+   */
   entities: z.boolean().default(true),
-  /** Reject when more than `max_unmatched_content_words` content words appear on one side only. */
+  /** Without the scorer: reject when more than `max_unmatched_content_words` content words appear on one side only. */
   content_words: z.boolean().default(true),
   max_unmatched_content_words: z.number().int().min(0).max(20).default(4),
   /** Each content word found on one side only raises the similarity a candidate needs by this much. */
   unmatched_word_penalty: z.number().min(0).max(1).default(0),
+  /**
+   * Decide with the learned pair scorer (src/cache/pair-scorer.ts) instead of the content-word rule: the checks above that
+   * are on still reject outright, then the candidate is served when the scorer's probability reaches the cutoff.
+   */
+  scorer: z.boolean().default(true),
+  /** A model written by `switchyard cache-eval --fit` to use instead of the shipped one. Read once, at start-up. */
+  scorer_file: z.string().min(1).optional(),
+  /** Overrides the model's cutoff: a higher value serves fewer, surer hits. */
+  min_score: unit.optional(),
 }).strict();
 
 export const cacheConfigSchema = z.object({

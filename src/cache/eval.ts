@@ -3,7 +3,10 @@
  * pair counts as served when the similarity reaches the threshold and the false-hit guard lets it through — exactly the test
  * a lookup applies to a candidate.
  */
-import { extractFeatures, guardVerdict, type GuardCheck, type GuardOptions, type QuestionFeatures } from './guard.js';
+import { extractFeatures, guardVerdict, ruleVerdict, type GuardCheck, type GuardOptions, type QuestionFeatures } from './guard.js';
+import { pairFeatures } from './pair-features.js';
+import type { FitSet } from './pair-fit.js';
+import type { PairScorer } from './pair-scorer.js';
 
 export interface LabelledPair { a: string; b: string; duplicate: boolean }
 
@@ -45,18 +48,33 @@ export function scorePairs(pairs: LabelledPair[], va: Float32Array[], vb: Float3
   });
 }
 
-export function evaluate(scored: readonly ScoredPair[], threshold: number, guard: GuardOptions): PrecisionRecall {
+/** `scorer` is the model the guard uses when `guard.scorer` is on (the shipped one when omitted). */
+export function evaluate(scored: readonly ScoredPair[], threshold: number, guard: GuardOptions, scorer?: PairScorer): PrecisionRecall {
   let tp = 0, fp = 0, positives = 0;
   const rejected: Partial<Record<GuardCheck, number>> = {};
   for (const p of scored) {
     if (p.duplicate) positives++;
     if (p.similarity < threshold) continue;
-    const check = guardVerdict(p.b, p.a, guard, p.similarity, threshold);
+    const check = guardVerdict(p.b, p.a, guard, p.similarity, threshold, scorer);
     if (check !== undefined) { rejected[check] = (rejected[check] ?? 0) + 1; continue; }
     if (p.duplicate) tp++; else fp++;
   }
   return {
     threshold, precision: tp + fp === 0 ? 1 : tp / (tp + fp), recall: positives === 0 ? 0 : tp / positives,
     served: tp + fp, true_hits: tp, false_hits: fp, rejected,
+  };
+}
+
+/**
+ * The pairs as scorer training data: feature rows (query = b, cached = a) and whether each pair can be served at all
+ * (similarity at the threshold and no rule check against it), so the fitted cutoff accounts for what the rules reject.
+ */
+export function toFitSet(name: string, scored: readonly ScoredPair[], threshold: number, guard: GuardOptions): FitSet {
+  const rules = { ...guard, enabled: true };
+  return {
+    name,
+    rows: scored.map((p) => pairFeatures(p.b, p.a, p.similarity)),
+    labels: scored.map((p) => p.duplicate),
+    eligible: scored.map((p) => p.similarity >= threshold && (!guard.enabled || ruleVerdict(p.b, p.a, rules) === undefined)),
   };
 }

@@ -1,14 +1,19 @@
 /**
  * The false-hit guard. A semantic candidate above the similarity threshold is still rejected when the two questions differ in
- * what they ask: a different quantity, date or ordinal; a negation on one side only; a different question word (why vs how);
- * a named entity on one side only; or key content words that do not match. Lexical features only: extraction is one regex
- * pass, comparisons are set operations, so the guard costs microseconds. Features of a cached question are extracted once,
- * when it is stored.
+ * what they ask. Rules reject outright: a different quantity, date or ordinal; a negation on one side only; a different
+ * question word (why vs how); a named entity swapped or missing. Then, by default, the learned pair scorer
+ * (./pair-scorer.ts) weighs the similarity together with lexical comparisons (unmatched content words, word overlap and
+ * order, ...) and serves the candidate when its probability reaches the cutoff; without the scorer, a rule on unmatched
+ * content words decides. Extraction is one regex pass and comparisons are set operations, so the guard costs microseconds
+ * per candidate. Features of a cached question are extracted once, when it is stored.
  */
+import { entitiesReordered, missingEntities, sameList, sameSet } from './feature-compare.js';
 import { NEGATORS, QUESTION_WORDS, STOPWORDS, quantityOf, stem } from './guard-lexicon.js';
+import { createPairScorer, loadPairModel, type PairScorer } from './pair-scorer.js';
+import { DEFAULT_PAIR_MODEL } from './pair-weights.js';
 
-export type GuardCheck = 'numbers' | 'negation' | 'question_word' | 'entities' | 'content_words';
-export const GUARD_CHECKS: readonly GuardCheck[] = ['numbers', 'negation', 'question_word', 'entities', 'content_words'];
+export type GuardCheck = 'numbers' | 'negation' | 'question_word' | 'entities' | 'content_words' | 'scorer';
+export const GUARD_CHECKS: readonly GuardCheck[] = ['numbers', 'negation', 'question_word', 'entities', 'content_words', 'scorer'];
 
 export interface GuardOptions {
   enabled: boolean;
@@ -21,6 +26,12 @@ export interface GuardOptions {
   max_unmatched_content_words: number;
   /** Each unmatched content word raises the similarity the candidate needs by this much. */
   unmatched_word_penalty: number;
+  /** Decide with the learned pair scorer instead of the content-word rule. */
+  scorer: boolean;
+  /** A refitted model file (see `switchyard cache-eval --fit`). */
+  scorer_file?: string;
+  /** Overrides the model's cutoff (a probability). */
+  min_score?: number;
 }
 
 /** What the guard compares, extracted once per text. */
@@ -36,7 +47,19 @@ export interface QuestionFeatures {
   readonly entityOrder: readonly string[];
   /** Stems of content words (everything but function words, negators, question words and quantities). */
   readonly content: ReadonlySet<string>;
+  /** The content stems in order of first appearance ("dollars to rupees" is not "rupees to dollars"). */
+  readonly contentOrder: readonly string[];
+  /** Every word, lower-cased, as written (the pair scorer's overlap measures). */
+  readonly words: ReadonlySet<string>;
+  /** Adjacent word pairs of the first MAX_BIGRAM_WORDS words. */
+  readonly bigrams: ReadonlySet<string>;
+  /** Function words present (stop words, negators, question words), lower-cased. */
+  readonly functionWords: ReadonlySet<string>;
+  readonly wordCount: number;
 }
+
+/** Word pairs are compared on the opening words only: enough for questions, bounded for long prompts. */
+const MAX_BIGRAM_WORDS = 200;
 
 const TOKEN = /\p{L}+(?:'\p{L}+|\+\+|#)?|\d[\d,]*(?:\.\d+)?\p{L}*/gu;
 const ASCII_WORD = /^[\x00-\x7f]*$/;
@@ -48,6 +71,12 @@ export function extractFeatures(text: string): QuestionFeatures {
   const entities = new Set<string>();
   const content = new Set<string>();
   const order: string[] = [];
+  const contentOrder: string[] = [];
+  const words = new Set<string>();
+  const bigrams = new Set<string>();
+  const functionWords = new Set<string>();
+  let wordCount = 0;
+  let previous = '';
   let lastQuestionWord = '';
   let negators = 0;
   let prevEnd = 0;
@@ -60,16 +89,23 @@ export function extractFeatures(text: string): QuestionFeatures {
     prevEnd = at + raw.length;
     if (raw.endsWith(',')) raw = raw.slice(0, -1);
     let lower = raw.toLowerCase();
+    words.add(lower);
+    if (wordCount < MAX_BIGRAM_WORDS) {
+      if (wordCount > 0) bigrams.add(`${previous} ${lower}`);
+      previous = lower;
+    }
+    wordCount++;
     if (lower.endsWith("n't")) {
       negators++;
       lower = lower === "won't" ? 'will' : lower === "can't" ? 'can' : lower.slice(0, -3);
     }
-    if (NEGATORS.has(lower)) { negators++; continue; }
+    if (NEGATORS.has(lower)) { negators++; functionWords.add(lower); continue; }
     const q = QUESTION_WORDS.get(lower);
-    if (q !== undefined) { lastQuestionWord = q; questionWords.add(q); continue; }
+    if (q !== undefined) { lastQuestionWord = q; questionWords.add(q); functionWords.add(lower); continue; }
     if (lastQuestionWord === 'how' && (lower === 'many' || lower === 'much')) {
       questionWords.delete('how');
       questionWords.add('how_many');
+      functionWords.add(lower);
       lastQuestionWord = '';
       continue;
     }
@@ -77,8 +113,9 @@ export function extractFeatures(text: string): QuestionFeatures {
     const quantity = quantityOf(lower);
     if (quantity !== undefined) { quantities.push(quantity); continue; }
     const upper = raw !== lower && raw === raw.toUpperCase() && raw !== 'I';
-    if (!upper && (STOPWORDS.has(lower) || (lower.length < 2 && !/^[b-hj-z]$/.test(lower)))) continue;
+    if (!upper && (STOPWORDS.has(lower) || (lower.length < 2 && !/^[b-hj-z]$/.test(lower)))) { functionWords.add(lower); continue; }
     const s = upper ? lower : stem(lower);
+    if (!content.has(s)) contentOrder.push(s);
     content.add(s);
     const capital = raw[0] !== raw[0].toLowerCase();
     if (upper || (capital && !sentenceStart) || !ASCII_WORD.test(raw)) {
@@ -87,37 +124,10 @@ export function extractFeatures(text: string): QuestionFeatures {
     }
   }
   quantities.sort();
-  return { quantities, negated: negators % 2 === 1, questionWords, entities, entityOrder: order, content };
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const x of a) if (!b.has(x)) return false;
-  return true;
-}
-
-/** Entities of `a` that the other text does not mention at all (in any case). */
-function missingEntity(a: QuestionFeatures, b: QuestionFeatures): boolean {
-  for (const e of a.entities) if (!b.content.has(e)) return true;
-  return false;
-}
-
-/** Do the entities both sides mention appear in a different order? */
-function entitiesReordered(a: QuestionFeatures, b: QuestionFeatures): boolean {
-  let last = -1;
-  for (const e of a.entityOrder) {
-    const at = b.entityOrder.indexOf(e);
-    if (at < 0) continue;
-    if (at < last) return true;
-    last = at;
-  }
-  return false;
+  return {
+    quantities, negated: negators % 2 === 1, questionWords, entities, entityOrder: order, content, contentOrder, words, bigrams,
+    functionWords, wordCount,
+  };
 }
 
 /** Content words found on one side only, counted over both sides. */
@@ -128,20 +138,50 @@ export function unmatchedContentWords(a: QuestionFeatures, b: QuestionFeatures):
   return n;
 }
 
-/**
- * The first check that tells the two questions apart, or undefined when none does (the candidate may be served).
- * Checks run cheapest and most decisive first.
- */
-export function guardVerdict(
-  query: QuestionFeatures, cached: QuestionFeatures, opts: GuardOptions, similarity = 1, threshold = 0,
-): GuardCheck | undefined {
-  if (!opts.enabled) return undefined;
+/** The rule checks that reject outright (everything but content words), or undefined when none does. */
+export function ruleVerdict(query: QuestionFeatures, cached: QuestionFeatures, opts: GuardOptions): GuardCheck | undefined {
   if (opts.numbers && !sameList(query.quantities, cached.quantities)) return 'numbers';
   if (opts.negation && query.negated !== cached.negated) return 'negation';
   if (opts.question_word && query.questionWords.size > 0 && cached.questionWords.size > 0 &&
       !sameSet(query.questionWords, cached.questionWords)) return 'question_word';
-  if (opts.entities && (missingEntity(query, cached) || missingEntity(cached, query) ||
-      entitiesReordered(query, cached))) return 'entities';
+  if (opts.entities) {
+    // With the scorer, only an entity swapped for another is decisive: one named on a single side is often a paraphrase
+    // ("the Hub" vs "Hugging Face Hub"), and the scorer weighs that itself.
+    const a = missingEntities(query, cached) > 0, b = missingEntities(cached, query) > 0;
+    if ((opts.scorer ? a && b : a || b) || entitiesReordered(query, cached)) return 'entities';
+  }
+  return undefined;
+}
+
+let shipped: PairScorer | undefined;
+
+/** The scorer fitted on the development pairs and shipped in ./pair-weights.ts. */
+export function defaultPairScorer(): PairScorer {
+  shipped ??= createPairScorer(DEFAULT_PAIR_MODEL);
+  return shipped;
+}
+
+/** The scorer the options ask for: the model file's when one is configured (read now, so errors surface at start-up). */
+export function resolvePairScorer(opts: Pick<GuardOptions, 'scorer' | 'scorer_file'>): PairScorer | undefined {
+  if (!opts.scorer) return undefined;
+  return opts.scorer_file === undefined ? defaultPairScorer() : createPairScorer(loadPairModel(opts.scorer_file));
+}
+
+/**
+ * The first check that tells the two questions apart, or undefined when none does (the candidate may be served).
+ * Checks run cheapest and most decisive first; with the scorer on, its probability replaces the content-word rule.
+ */
+export function guardVerdict(
+  query: QuestionFeatures, cached: QuestionFeatures, opts: GuardOptions, similarity = 1, threshold = 0,
+  scorer?: PairScorer,
+): GuardCheck | undefined {
+  if (!opts.enabled) return undefined;
+  const rule = ruleVerdict(query, cached, opts);
+  if (rule !== undefined) return rule;
+  if (opts.scorer) {
+    const s = scorer ?? defaultPairScorer();
+    return s.score(query, cached, similarity) >= (opts.min_score ?? s.model.cutoff) ? undefined : 'scorer';
+  }
   if (opts.content_words) {
     const n = unmatchedContentWords(query, cached);
     if (n > opts.max_unmatched_content_words || similarity < threshold + n * opts.unmatched_word_penalty) return 'content_words';

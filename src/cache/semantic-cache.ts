@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { RedisClientType } from 'redis';
 import type { Usage } from '../providers/types.js';
 import { cacheConfigSchema, type CacheConfig } from './config.js';
-import { extractFeatures, guardVerdict, type GuardCheck } from './guard.js';
+import { extractFeatures, guardVerdict, resolvePairScorer, type GuardCheck } from './guard.js';
+import type { PairScorer } from './pair-scorer.js';
 import { LocalIndex, type Candidate, type EntryMeta, type LocalEntry } from './local-index.js';
 import type { CachedReply } from './reply.js';
 import { RedisStore } from './redis-store.js';
@@ -21,6 +22,8 @@ export interface SemanticCacheOptions {
   config?: Partial<CacheConfig> | CacheConfig;
   /** Embedding dimensions. */
   dim: number;
+  /** The embedder's id, when known: a pair-scorer model fitted on another embedder is then not used. */
+  embedderId?: string;
   logger: Logger;
   /** Estimated USD an upstream call with this usage would have cost; used for "cost saved". */
   priceOf?: (model: string, usage: Usage) => number;
@@ -75,6 +78,9 @@ export class SemanticCache {
   private readonly priceOf: (model: string, usage: Usage) => number;
   private readonly remote: RedisStore | undefined;
   private readonly sweeper: NodeJS.Timeout;
+  /** The guard's pair scorer (a configured model file is read here, so a bad one fails start-up, not a request). */
+  private readonly scorer: PairScorer | undefined;
+  private readonly guard: CacheConfig['guard'];
 
   private constructor(opts: SemanticCacheOptions) {
     this.config = cacheConfigSchema.parse(opts.config ?? {});
@@ -83,6 +89,20 @@ export class SemanticCache {
     this.now = opts.now ?? Date.now;
     this.priceOf = opts.priceOf ?? (() => 0);
     this.stats = new CacheStats(this.config.stats.top_n, this.now);
+    const scorer = resolvePairScorer(this.config.guard);
+    const otherEmbedder = scorer !== undefined && (scorer.model.dim !== opts.dim
+      || (opts.embedderId !== undefined && scorer.model.embedder !== undefined && scorer.model.embedder !== opts.embedderId));
+    if (scorer !== undefined && otherEmbedder) {
+      // The model's similarity splits belong to the embedder it was fitted with; another one needs its own model.
+      if (this.config.semantic) {
+        this.logger.warn({ model_dim: scorer.model.dim, model_embedder: scorer.model.embedder, dim: opts.dim, embedder: opts.embedderId },
+          'cache guard: the pair scorer was fitted for another embedder; using the rules only (refit with switchyard cache-eval --fit)');
+      }
+      this.guard = { ...this.config.guard, scorer: false };
+    } else {
+      this.scorer = scorer;
+      this.guard = this.config.guard;
+    }
     this.index = new LocalIndex(
       { dim: opts.dim, M: this.config.index.M, efConstruction: this.config.index.ef_construction, efSearch: this.config.index.ef_search },
       { maxEntries: this.config.max_entries, maxBytes: this.config.max_memory_mb * 1024 * 1024 },
@@ -139,7 +159,7 @@ export class SemanticCache {
     for (const c of cands) {
       if (c.score < threshold) break;
       if (c.entry.features === undefined) continue;
-      const check = guardVerdict(features, c.entry.features, this.config.guard, c.score, threshold);
+      const check = guardVerdict(features, c.entry.features, this.guard, c.score, threshold, this.scorer);
       if (check !== undefined) { out.rejected.push({ check, score: c.score }); continue; }
       const live = this.index.get(c.entry.meta.key);
       if (live === undefined) continue;

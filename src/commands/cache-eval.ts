@@ -1,81 +1,171 @@
 /**
  * `switchyard cache-eval`: precision and recall of the semantic cache on labelled question pairs, at the configured
- * threshold and guard and over a threshold sweep, with and without the guard. Uses the default embedder (USE-lite).
+ * threshold and guard and over sweeps; with `--fit`, fits the guard's pair scorer on the pairs (cross-validated report,
+ * then a model file for `cache.guard.scorer_file`). Uses the default embedder (USE-lite).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { parseFlags } from './flags.js';
 import { cacheConfigSchema } from '../cache/config.js';
-import { evaluate, parsePairs, scorePairs, type PrecisionRecall, type ScoredPair } from '../cache/eval.js';
+import { evaluate, parsePairs, scorePairs, toFitSet, type PrecisionRecall, type ScoredPair } from '../cache/eval.js';
+import { resolvePairScorer, type GuardOptions } from '../cache/guard.js';
+import { DEFAULT_FIT, crossValidate, fitPairModel, formatPairModel, pairModelModule } from '../cache/pair-fit.js';
+import type { PairScorer } from '../cache/pair-scorer.js';
+import type { Embedder } from '../semantic/embedder/types.js';
 
-const HELP = `Usage: switchyard cache-eval --data <pairs.jsonl> [options]
+const HELP = `Usage: switchyard cache-eval --data <pairs.jsonl> [--data <more.jsonl>] [options]
 
 Measures the semantic cache on labelled pairs ({"a","b","duplicate"} per line): "a" is cached, "b" is the new query.
-Prints precision/recall at the configured threshold and guard, then a sweep with and without the guard, and the same
-numbers on each half of the file (even and odd lines) to show how well the settings carry over.
+Prints precision/recall at the configured threshold and guard, the same on each half of the file (even and odd lines),
+then sweeps: threshold with the guard, threshold with plain cosine, and the scorer's min_score at the threshold.
+
+With --fit, fits the guard's pair scorer on all the --data files instead: first a cross-validation (fit on the even lines
+of every file, report on the odd lines, and the reverse), then the model fitted on every line, written to --out. Point
+cache.guard.scorer_file at that file to use it.
 
 Options:
-  --data <file>       pairs file (JSONL), e.g. ../shared/data/pairs/qqp_dev_balanced_10k.jsonl
+  --data <file>       pairs file (JSONL), repeatable, e.g. ../shared/data/pairs/qqp_dev_balanced_10k.jsonl
   --threshold <t>     similarity threshold (default: the cache.threshold default)
   --no-guard          evaluate plain cosine similarity
-  --limit <n>         use the first n pairs only
-  --json              print one JSON object instead of tables
+  --no-scorer         use the lexical guard rules only (guard.scorer: false)
+  --model <file>      evaluate with a pair model written by --fit instead of the shipped one
+  --min-score <p>     override the model's cutoff (guard.min_score)
+  --limit <n>         use the first n pairs of each file only
+  --fit               fit a pair model on the --data files (needs --out)
+  --out <file>        where --fit writes the model: .json, or .ts for the shipped src/cache/pair-weights.ts
+  --recall <r>        --fit: the cutoff keeps this share of every file's duplicates (default ${DEFAULT_FIT.recall})
+  --json              print JSON instead of tables
   -h, --help          show this help
 `;
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const row = (r: PrecisionRecall): string =>
   `${r.threshold.toFixed(2)}  P ${pct(r.precision).padStart(6)}  R ${pct(r.recall).padStart(6)}  served ${String(r.served).padStart(5)}  false ${String(r.false_hits).padStart(4)}`;
+const THRESHOLDS = [0.8, 0.83, 0.85, 0.87, 0.89, 0.9, 0.92, 0.94, 0.96];
+const MIN_SCORES = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
-export async function run(argv: string[]): Promise<number> {
-  const values = parseFlags(argv, {
-    data: { type: 'string' }, threshold: { type: 'string' }, 'no-guard': { type: 'boolean', default: false },
-    limit: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
-  }, HELP);
-  if (typeof values === 'number') return values;
-  if (values.data === undefined) { process.stderr.write(`--data is required\n\n${HELP}`); return 2; }
-  const defaults = cacheConfigSchema.parse({});
-  const threshold = values.threshold === undefined ? defaults.threshold : Number(values.threshold);
-  if (!Number.isFinite(threshold) || threshold < 0 || threshold > 1) { process.stderr.write('--threshold must be in [0, 1]\n'); return 2; }
-  const guard = { ...defaults.guard, enabled: defaults.guard.enabled && !values['no-guard'] };
-  let text: string;
-  try { text = await readFile(values.data, 'utf8'); } catch (err) {
-    process.stderr.write(`cannot read ${values.data}: ${(err as Error).message}\n`);
-    return 1;
-  }
-  let pairs = parsePairs(text, values.data);
-  if (values.limit !== undefined) pairs = pairs.slice(0, Math.max(0, Number(values.limit)));
+interface Loaded { file: string; pairs: number; embedMs: number; scored: ScoredPair[]; dim: number; embedder: string }
 
+async function loadScored(files: string[], limit: number | undefined): Promise<Loaded[]> {
+  const texts = await Promise.all(files.map(async (f) => {
+    try { return await readFile(f, 'utf8'); } catch (err) { throw new Error(`cannot read ${f}: ${(err as Error).message}`); }
+  }));
   const { UseLiteEmbedder } = await import('../semantic/embedder/use-lite.js');
-  const embedder = await UseLiteEmbedder.load();
-  const started = performance.now();
-  const va: Float32Array[] = [];
-  const vb: Float32Array[] = [];
-  for (let i = 0; i < pairs.length; i += 64) {
-    const batch = pairs.slice(i, i + 64);
-    va.push(...(await embedder.embed(batch.map((p) => p.a))));
-    vb.push(...(await embedder.embed(batch.map((p) => p.b))));
+  const embedder: Embedder = await UseLiteEmbedder.load();
+  try {
+    const out: Loaded[] = [];
+    for (let k = 0; k < files.length; k++) {
+      let pairs = parsePairs(texts[k], files[k]);
+      if (limit !== undefined) pairs = pairs.slice(0, limit);
+      const started = performance.now();
+      const va: Float32Array[] = [], vb: Float32Array[] = [];
+      for (let i = 0; i < pairs.length; i += 64) {
+        const batch = pairs.slice(i, i + 64);
+        va.push(...(await embedder.embed(batch.map((p) => p.a))));
+        vb.push(...(await embedder.embed(batch.map((p) => p.b))));
+      }
+      out.push({ file: files[k], pairs: pairs.length, embedMs: performance.now() - started, scored: scorePairs(pairs, va, vb), dim: embedder.dim, embedder: embedder.id });
+    }
+    return out;
+  } finally {
+    await embedder.close();
   }
-  const embedMs = performance.now() - started;
-  await embedder.close();
-  const scored = scorePairs(pairs, va, vb);
-  const sweepOf = (s: ScoredPair[], g: typeof guard) => [0.8, 0.83, 0.85, 0.87, 0.89, 0.9, 0.92, 0.94, 0.96].map((t) => evaluate(s, t, g));
-  const halves = [0, 1].map((h) => evaluate(scored.filter((_, i) => i % 2 === h), threshold, guard));
+}
+
+function report(l: Loaded, threshold: number, guard: GuardOptions, scorer: PairScorer | undefined, json: boolean) {
+  const { scored } = l;
+  const halves = [0, 1].map((h) => evaluate(scored.filter((_, i) => i % 2 === h), threshold, guard, scorer));
   const result = {
-    data: values.data, pairs: pairs.length, embed_ms: Math.round(embedMs), threshold, guard,
-    configured: evaluate(scored, threshold, guard),
+    data: l.file, pairs: l.pairs, embed_ms: Math.round(l.embedMs), threshold, guard,
+    scorer_cutoff: guard.scorer && scorer ? guard.min_score ?? scorer.model.cutoff : undefined,
+    configured: evaluate(scored, threshold, guard, scorer),
     halves: { even: halves[0], odd: halves[1] },
-    sweep_guard: sweepOf(scored, { ...guard, enabled: true }),
-    sweep_cosine: sweepOf(scored, { ...guard, enabled: false }),
+    sweep_guard: THRESHOLDS.map((t) => evaluate(scored, t, { ...guard, enabled: true }, scorer)),
+    sweep_cosine: THRESHOLDS.map((t) => evaluate(scored, t, { ...guard, enabled: false })),
+    sweep_min_score: guard.scorer
+      ? MIN_SCORES.map((m) => ({ min_score: m, ...evaluate(scored, threshold, { ...guard, enabled: true, min_score: m }, scorer) }))
+      : [],
   };
-  if (values.json) { process.stdout.write(`${JSON.stringify(result, null, 2)}\n`); return 0; }
-  const out = [
-    `${pairs.length} pairs from ${values.data} (embedded in ${(embedMs / 1000).toFixed(1)} s)`,
-    `configured (threshold ${threshold}, guard ${guard.enabled ? 'on' : 'off'}):`,
+  if (json) return result;
+  const decision = !guard.enabled ? 'off' : guard.scorer ? `on, scorer cutoff ${result.scorer_cutoff}` : 'on, rules only';
+  return [
+    `${l.pairs} pairs from ${l.file} (embedded in ${(l.embedMs / 1000).toFixed(1)} s)`,
+    `configured (threshold ${threshold}, guard ${decision}):`,
     `  all   ${row(result.configured)}`, `  even  ${row(halves[0])}`, `  odd   ${row(halves[1])}`,
     `  guard rejections: ${JSON.stringify(result.configured.rejected)}`,
     'sweep with guard:', ...result.sweep_guard.map((r) => `  ${row(r)}`),
     'sweep, plain cosine:', ...result.sweep_cosine.map((r) => `  ${row(r)}`),
-  ];
-  process.stdout.write(`${out.join('\n')}\n`);
+    ...(guard.scorer ? [`sweep of min_score at ${threshold}:`, ...result.sweep_min_score.map((r) => `  ${r.min_score.toFixed(2)}  ${row(r).slice(6)}`)] : []),
+  ].join('\n');
+}
+
+async function fit(loaded: Loaded[], threshold: number, guard: GuardOptions, out: string, recall: number, json: boolean): Promise<number> {
+  const sets = loaded.map((l) => toFitSet(basename(l.file), l.scored, threshold, guard));
+  const opts = { ...DEFAULT_FIT, recall };
+  const ctx = { threshold, dim: loaded[0].dim, embedder: loaded[0].embedder };
+  const folds = crossValidate(sets, opts, ctx);
+  const model = fitPairModel(sets, opts, ctx);
+  const command = `switchyard cache-eval --fit ${loaded.map((l) => `--data ${basename(l.file)}`).join(' ')} --recall ${recall} --out ${basename(out)}`;
+  await writeFile(out, out.endsWith('.ts') ? pairModelModule(model, command) : formatPairModel(model));
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ threshold, recall, cross_validation: folds, model: { out, cutoff: model.cutoff, trees: model.trees.length } }, null, 2)}\n`);
+    return 0;
+  }
+  const lines = [`cross-validation (threshold ${threshold}, cutoff chosen to keep ${pct(recall)} of each file's duplicates on the fitted half):`];
+  for (const f of folds) {
+    lines.push(`  fitted on ${f.fitted_on} lines, cutoff ${f.cutoff.toFixed(3)}, reported on the ${f.fitted_on === 'even' ? 'odd' : 'even'} lines:`);
+    for (const s of f.sets) {
+      const a = s.at_cutoff;
+      lines.push(`    ${s.name.padEnd(32)} P ${pct(a.precision).padStart(6)}  R ${pct(a.recall).padStart(6)}  false ${String(a.false_hits).padStart(4)}   best P at R >= 40%: ${pct(s.best_precision_at_recall)}`);
+    }
+  }
+  const all = sets.reduce((n, s) => n + s.rows.length, 0);
+  lines.push(`model fitted on every line (${String(model.fitted?.pairs)} of ${all} pairs have similarity >= ${opts.floor}): ${model.trees.length} trees, cutoff ${model.cutoff}; written to ${out}`);
+  lines.push(out.endsWith('.ts') ? '' : `use it with cache.guard.scorer_file: ${out}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const values = parseFlags(argv, {
+    data: { type: 'string', multiple: true }, threshold: { type: 'string' }, 'no-guard': { type: 'boolean', default: false },
+    'no-scorer': { type: 'boolean', default: false }, model: { type: 'string' }, 'min-score': { type: 'string' },
+    limit: { type: 'string' }, fit: { type: 'boolean', default: false }, out: { type: 'string' }, recall: { type: 'string' },
+    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+  }, HELP);
+  if (typeof values === 'number') return values;
+  const files = values.data ?? [];
+  if (files.length === 0) { process.stderr.write(`--data is required\n\n${HELP}`); return 2; }
+  const defaults = cacheConfigSchema.parse({});
+  const threshold = values.threshold === undefined ? defaults.threshold : Number(values.threshold);
+  if (!Number.isFinite(threshold) || threshold < 0 || threshold > 1) { process.stderr.write('--threshold must be in [0, 1]\n'); return 2; }
+  const unit = (name: string, v: string | undefined): number | undefined | null => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (Number.isFinite(n) && n >= 0 && n <= 1) return n;
+    process.stderr.write(`--${name} must be in [0, 1]\n`);
+    return null;
+  };
+  const minScore = unit('min-score', values['min-score']);
+  const recall = unit('recall', values.recall);
+  if (minScore === null || recall === null) return 2;
+  if (values.fit && values.out === undefined) { process.stderr.write('--fit needs --out <file>\n'); return 2; }
+  const guard: GuardOptions = {
+    ...defaults.guard, enabled: defaults.guard.enabled && !values['no-guard'], scorer: defaults.guard.scorer && !values['no-scorer'],
+    scorer_file: values.model, min_score: minScore,
+  };
+  let scorer: PairScorer | undefined;
+  let loaded: Loaded[];
+  try {
+    scorer = values.fit ? undefined : resolvePairScorer(guard);
+    loaded = await loadScored(files, values.limit === undefined ? undefined : Math.max(0, Number(values.limit)));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 1;
+  }
+  if (values.fit) return fit(loaded, threshold, guard, values.out!, recall ?? DEFAULT_FIT.recall, values.json);
+  const results = loaded.map((l) => report(l, threshold, guard, scorer, values.json));
+  if (values.json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
+  else process.stdout.write(`${results.join('\n\n')}\n`);
   return 0;
 }

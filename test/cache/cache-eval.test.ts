@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadPairModel } from '../../src/cache/pair-scorer.js';
+
+/** Runs the command in a child process (the test runner itself reports through stdout). */
+function cacheEval(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'cache-eval', ...argv], { maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout, err: stderr });
+    });
+  });
+}
+
+/** Made-up pairs: a rewording of the same request is a duplicate, the same request about a different thing is not. */
+function pairsFile(dir: string): string {
+  const verbs = ['clean', 'repair', 'paint', 'sell', 'insure', 'store', 'move', 'replace'];
+  const things = [['a leather sofa', 'a fabric sofa'], ['a wooden fence', 'a metal fence'], ['an old laptop', 'a new laptop'],
+    ['a road bicycle', 'an electric bicycle'], ['a kitchen sink', 'a bathroom sink'], ['a garden shed', 'a garden pond']];
+  const rows: string[] = [];
+  for (const v of verbs) {
+    for (const [t, other] of things) {
+      const same = JSON.stringify({ a: `How do I ${v} ${t}?`, b: `How can I ${v} ${t}?`, duplicate: true });
+      const different = JSON.stringify({ a: `How do I ${v} ${t}?`, b: `How do I ${v} ${other}?`, duplicate: false });
+      // Alternate the order so that even and odd lines (the cross-validation halves) both hold both kinds.
+      rows.push(...(rows.length % 4 === 0 ? [same, different] : [different, same]));
+    }
+  }
+  const file = join(dir, 'pairs.jsonl');
+  writeFileSync(file, `${rows.join('\n')}\n`);
+  return file;
+}
+
+describe('switchyard cache-eval', () => {
+  it('--fit writes a model the guard can load, and evaluation uses it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cache-eval-'));
+    const data = pairsFile(dir);
+    const out = join(dir, 'model.json');
+    const fit = await cacheEval(['--fit', '--data', data, '--out', out, '--recall', '0.5', '--json']);
+    assert.equal(fit.code, 0, fit.err);
+    const report = JSON.parse(fit.out);
+    assert.equal(report.cross_validation.length, 2);
+    assert.equal(report.cross_validation[0].sets[0].name, 'pairs.jsonl');
+    const model = loadPairModel(out);
+    assert.equal(model.dim, 512);
+    assert.equal(model.embedder, 'use-lite-512@0.2.0');
+    assert.equal(model.trees.length, 50);
+    assert.doesNotMatch(readFileSync(out, 'utf8'), /bicycle|sofa/, 'the model holds numbers, never the training text');
+
+    const evaluated = await cacheEval(['--data', data, '--model', out, '--json']);
+    assert.equal(evaluated.code, 0, evaluated.err);
+    const r = JSON.parse(evaluated.out);
+    assert.equal(r.pairs, 96);
+    assert.equal(r.scorer_cutoff, model.cutoff);
+    assert.equal(r.sweep_min_score.length, 7);
+    assert.ok(r.configured.recall >= 0.5, `recall ${r.configured.recall}`);
+
+    const rulesOnly = JSON.parse((await cacheEval(['--data', data, '--no-scorer', '--json', '--limit', '10'])).out);
+    assert.equal(rulesOnly.scorer_cutoff, undefined);
+    assert.deepEqual(rulesOnly.sweep_min_score, []);
+  });
+
+  it('refuses bad flags', async () => {
+    assert.equal((await cacheEval(['--fit', '--data', 'x.jsonl'])).code, 2);
+    assert.equal((await cacheEval(['--data', 'x.jsonl', '--min-score', '2'])).code, 2);
+    assert.equal((await cacheEval([])).code, 2);
+    const missing = await cacheEval(['--data', join(tmpdir(), 'no-such-pairs.jsonl')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /cannot read/);
+  });
+});
