@@ -1,5 +1,5 @@
 /**
- * The entries this process knows about: metadata, vectors and guard features of every live entry, one HNSW index per
+ * The entries this process knows about: metadata and guard features of every live entry, one HNSW index per
  * partition (so a search never sees another tenant's entries and needs no filter), and an LRU order with entry-count and
  * memory bounds. In memory mode it also holds the replies; in Redis mode it is the local mirror of what Redis holds.
  */
@@ -26,7 +26,8 @@ export interface EntryMeta {
 
 export interface LocalEntry {
   readonly meta: EntryMeta;
-  readonly vector: Float32Array | undefined;
+  /** Whether the entry is in its partition's HNSW index (the vector itself lives there only). */
+  readonly semantic: boolean;
   readonly features: QuestionFeatures | undefined;
   /** Held locally in memory mode; fetched from the store in Redis mode. */
   reply: CachedReply | undefined;
@@ -100,8 +101,10 @@ export class LocalIndex {
     } else {
       this.partitionFor(meta.partition).count++;
     }
-    const bytes = 320 + meta.key.length + (meta.text?.length ?? 0) * 4 + (vector ? vector.length * 8 : 0) + (reply ? replyBytes(reply) : 0);
-    const entry: LocalEntry = { meta, vector, features: meta.text !== undefined ? extractFeatures(meta.text) : undefined, reply, label, bytes };
+    // Estimate: the record and its strings, the guard features (word sets, ~12 bytes a character), and the vector and
+    // graph links held natively by the index (~8 bytes a dimension).
+    const bytes = 320 + meta.key.length + (meta.text?.length ?? 0) * 12 + (vector ? vector.length * 8 : 0) + (reply ? replyBytes(reply) : 0);
+    const entry: LocalEntry = { meta, semantic: label >= 0, features: meta.text !== undefined ? extractFeatures(meta.text) : undefined, reply, label, bytes };
     this.entries.set(meta.key, entry);
     this.bytes += bytes;
     this.enforceBounds();

@@ -226,7 +226,7 @@ export class SemanticCache {
     const shared = await this.remote?.hits(key);
     if (shared !== undefined) m.hits = Math.max(m.hits, shared);
     return {
-      key: m.key, partition: m.partition, tenant: m.tenant, model: m.model, intent: m.intent, semantic: e.vector !== undefined,
+      key: m.key, partition: m.partition, tenant: m.tenant, model: m.model, intent: m.intent, semantic: e.semantic,
       created: new Date(m.createdAt).toISOString(), expires: new Date(m.expiresAt).toISOString(),
       ttl_s: Math.max(0, Math.round((m.expiresAt - this.now()) / 1000)), hits: m.hits, latency_ms: m.latencyMs, bytes: e.bytes,
     };
