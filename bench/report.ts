@@ -265,9 +265,17 @@ function speedSummary(r: BenchResults): string[] {
   const cache = r.sections.cache;
   if (cache?.status === 'ok') {
     const n = obj(cache.numbers);
-    const entries = typeof n.entries === 'number' ? ` (${n.entries.toLocaleString('en')} entries)` : '';
-    check(`cache lookup p99 excluding the embedding${entries}`, n.lookup_p99_ms, '≤ 0.5 ms at 100k', (v) => v <= 0.5, ' ms');
-    check(`cache HNSW recall@1 against brute force${entries}`, n.recall_at_1, '≥ 0.99', (v) => v >= 0.99);
+    const entries = typeof n.entries === 'number' ? n.entries : 0;
+    const at = ` (synthetic stress set, ${entries.toLocaleString('en')} entries)`;
+    if (entries >= 100_000) {
+      check(`cache lookup p99 excluding the embedding${at}`, n.lookup_p99_ms, '≤ 0.5 ms', (v) => v <= 0.5, ' ms');
+      check(`cache HNSW recall@1 against brute force${at}`, n.recall_at_1, '≥ 0.99', (v) => v >= 0.99);
+    }
+    if (typeof n.real_entries === 'number') {
+      const real = ` (real question embeddings, ${n.real_entries.toLocaleString('en')} entries)`;
+      check(`cache lookup p99 excluding the embedding${real}`, n.real_lookup_p99_ms, '≤ 0.5 ms', (v) => v <= 0.5, ' ms');
+      check(`cache HNSW recall@1 against brute force${real}`, n.real_recall_at_1, '≥ 0.99', (v) => v >= 0.99);
+    }
   }
   return rows.length === 0 ? [] : ['Speed targets of the semantic features:\n', table(['target', 'measured', 'limit', 'result'], rows), ''];
 }
