@@ -5,57 +5,96 @@ import { parseFlags } from './flags.js';
 import { stringify } from 'yaml';
 import { NONE, readLabelledFiles } from '../semantic/labelled.js';
 
-const HELP = `Usage: switchyard build-refs --data <labelled.jsonl> --per-label N --out <dir> [--skip M]
+const HELP = `Usage: switchyard build-refs --data <labelled.jsonl> --per-label N --out <dir> [--skip M] [--seed S]
+                             [--rest <file.jsonl> [--rest-per-label K]]
 
 Writes one <label>.yaml per label (rows labelled "none" are skipped) with the first N distinct texts of that label, after
-skipping the first M (so several disjoint folders can be cut from one file). Existing files of the same name are replaced.
+skipping the first M (so several disjoint folders can be cut from one file). With --seed, each label's distinct texts are
+shuffled first (a seeded, repeatable draw). With --rest, the label's other texts (those not written as examples, in the
+same order) go to a labelled JSONL file, at most K per label: a fitting set for \`fit\` that shares no row with the folder.
+Existing files of the same name are replaced.
 
 Options:
-  --data FILES      JSONL with {"text","label"}; repeat or comma-separate
-  --per-label N     examples per label
-  --skip M          rows of each label to skip first (default 0)
-  --out DIR         folder to write
+  --data FILES          JSONL with {"text","label"}; repeat or comma-separate
+  --per-label N         examples per label
+  --skip M              texts of each label to skip first (default 0)
+  --seed S              shuffle each label's texts with this seed before skipping and taking (default: file order)
+  --rest FILE           write the texts not taken as examples to FILE
+  --rest-per-label K    at most K rest texts per label (default all)
+  --out DIR             folder to write
   -h, --help
 `;
 
 /** A label as a category name (letters, digits, _ . -). */
 export const categoryName = (label: string): string => label.trim().replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[_.-]+/, '') || 'label';
 
+/** Seeded shuffle (Fisher–Yates over a 32-bit mulberry-style generator): the same seed gives the same draw everywhere. */
+export function seededShuffle<T>(items: T[], seed: number): T[] {
+  let s = seed >>> 0;
+  const next = (): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+const nonNegativeInt = (v: string | undefined, fallback: number): number => (v === undefined ? fallback : Number(v));
+
 export async function run(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
     data: { type: 'string', multiple: true },
     'per-label': { type: 'string' },
     skip: { type: 'string' },
+    seed: { type: 'string' },
+    rest: { type: 'string' },
+    'rest-per-label': { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }, HELP);
   if (typeof values === 'number') return values;
   const per = Number(values['per-label']);
-  const skip = values.skip === undefined ? 0 : Number(values.skip);
-  if (!values.data?.length || !values.out || !Number.isInteger(per) || per < 1 || !Number.isInteger(skip) || skip < 0) {
-    process.stderr.write(`build-refs: --data, --out and a positive integer --per-label are required\n\n${HELP}`);
+  const skip = nonNegativeInt(values.skip, 0);
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  const restPer = nonNegativeInt(values['rest-per-label'], Infinity);
+  const badInt = (n: number) => !(Number.isInteger(n) && n >= 0);
+  if (!values.data?.length || !values.out || !Number.isInteger(per) || per < 1 || badInt(skip) || (seed !== undefined && badInt(seed)) ||
+    (restPer !== Infinity && badInt(restPer))) {
+    process.stderr.write(`build-refs: --data, --out and a positive integer --per-label are required; --skip, --seed and --rest-per-label take non-negative integers\n\n${HELP}`);
     return 2;
   }
   const rows = await readLabelledFiles(values.data);
-  const byName = new Map<string, { label: string; seen: Set<string>; examples: string[] }>();
+  const byName = new Map<string, { label: string; texts: string[]; seen: Set<string> }>();
   for (const row of rows) {
     if (row.label === NONE) continue;
     const name = categoryName(row.label);
     let entry = byName.get(name);
-    if (!entry) byName.set(name, (entry = { label: row.label, seen: new Set(), examples: [] }));
+    if (!entry) byName.set(name, (entry = { label: row.label, texts: [], seen: new Set() }));
     const text = row.text.trim();
     if (text === '' || entry.seen.has(text)) continue;
     entry.seen.add(text);
-    if (entry.seen.size > skip && entry.examples.length < per) entry.examples.push(text);
+    entry.texts.push(text);
   }
   await mkdir(values.out, { recursive: true });
   let written = 0;
+  const rest: string[] = [];
   for (const [name, e] of byName) {
-    if (e.examples.length === 0) continue;
-    const doc = { name, description: `Label '${e.label}' from ${values.data.join(', ')}`, examples: e.examples };
+    const ordered = seed === undefined ? e.texts : seededShuffle(e.texts, seed);
+    const examples = ordered.slice(skip, skip + per);
+    const others = [...ordered.slice(0, skip), ...ordered.slice(skip + per)].slice(0, restPer);
+    for (const text of others) rest.push(JSON.stringify({ text, label: e.label }));
+    if (examples.length === 0) continue;
+    const doc = { name, description: `Label '${e.label}' from ${values.data.join(', ')}`, examples };
     await writeFile(path.join(values.out, `${name}.yaml`), stringify(doc, { lineWidth: 0 }));
     written++;
   }
-  process.stdout.write(`wrote ${written} categories to ${values.out}\n`);
+  if (values.rest) await writeFile(values.rest, rest.length ? `${rest.join('\n')}\n` : '');
+  process.stdout.write(`wrote ${written} categories to ${values.out}${values.rest ? ` and ${rest.length} rest rows to ${values.rest}` : ''}\n`);
   return 0;
 }

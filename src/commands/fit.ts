@@ -8,15 +8,17 @@ import { EMBEDDER_FLAGS, EMBEDDER_HELP, buildFromFolder, configFromFlags, openOf
 const HELP = `Usage: switchyard fit --refs <dir> --data <labelled.jsonl>[,<more.jsonl>] [--target-precision p] [--min-oos-recall r] [--dry-run]
 
 Fits the classifier's thresholds on labelled data that includes out-of-scope rows (label "none"): the global threshold and
-min_margin maximise in-scope accuracy subject to out-of-scope recall >= --min-oos-recall (default 0.7); then each category
-gets its own threshold where its precision against out-of-scope rows stays >= --target-precision (default 0.75), shrunk
-towards the global one for categories with few rows. Writes the thresholds into the category files (other content preserved) and
-the global settings into <dir>/_settings.yaml. Use data that is not in the reference folder.
+min_margin maximise in-scope accuracy subject to out-of-scope recall >= --min-oos-recall (default 0.7). With
+--target-precision, each category also gets its own threshold where its precision against out-of-scope rows stays >= P,
+shrunk towards the global one for categories with few rows (off by default: with tens of rows per category it measured
+worse on unseen data). Writes the global settings into <dir>/_settings.yaml and the category thresholds into the category
+files (other content preserved; a category without a fitted threshold loses its old one). Use data that is not in the
+reference folder.
 
 Options:
   --refs DIR               reference-prompt folder (rewritten in place)
   --data FILES             JSONL with {"text","label"}; repeat or comma-separate
-  --target-precision P     per-category precision target (default 0.75)
+  --target-precision P     also fit per-category thresholds at this precision (default: none)
   --min-oos-recall R       out-of-scope recall the global settings must reach (default 0.7)
   --dry-run                print what would be written, change nothing
 ${EMBEDDER_HELP}
@@ -38,9 +40,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`fit: --refs and --data are required\n\n${HELP}`);
     return 2;
   }
-  const targetPrecision = values["target-precision"] === undefined ? 0.75 : Number(values['target-precision']);
+  const targetPrecision = values['target-precision'] === undefined ? undefined : Number(values['target-precision']);
   const minOosRecall = values['min-oos-recall'] === undefined ? 0.7 : Number(values['min-oos-recall']);
-  if (!(targetPrecision > 0 && targetPrecision < 1) || !(minOosRecall >= 0 && minOosRecall <= 1)) {
+  if ((targetPrecision !== undefined && !(targetPrecision > 0 && targetPrecision < 1)) || !(minOosRecall >= 0 && minOosRecall <= 1)) {
     process.stderr.write('fit: --target-precision must be in (0, 1) and --min-oos-recall in [0, 1]\n');
     return 2;
   }

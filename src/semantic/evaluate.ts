@@ -88,8 +88,14 @@ export function report(scored: Scored[], t: Thresholds, topConfused = 10): EvalR
 }
 
 export interface FitOptions {
-  /** Per-category thresholds accept a row only where the category's accepted precision stays at or above this. */
-  targetPrecision: number;
+  /**
+   * When set, each category also gets a threshold where its accepted precision against out-of-scope rows stays at or
+   * above this. Off by default: with tens of fitting rows per category these thresholds fit single out-of-scope rows and
+   * on unseen data only add rejection (CLINC150, 10 references per intent, 20 fitting rows per intent + 100 out-of-scope
+   * rows: −0.2 to −0.9 points of in-scope accuracy against the global threshold alone, at 80–87% instead of 76–78%
+   * out-of-scope recall, for every precision target from 0.5 to 0.9).
+   */
+  targetPrecision: number | undefined;
   /** The global settings maximise in-scope accuracy subject to at least this out-of-scope recall. */
   minOosRecall: number;
   /** Pull of per-category thresholds towards the global one, in rows (shrinkage against small samples). */
@@ -99,7 +105,7 @@ export interface FitOptions {
 }
 
 export const DEFAULT_FIT: FitOptions = {
-  targetPrecision: 0.75,
+  targetPrecision: undefined,
   minOosRecall: 0.7,
   shrink: 30,
   margins: [0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3],
@@ -126,10 +132,12 @@ export function fitThresholds(scored: Scored[], options: Partial<FitOptions> = {
       if (value > best.value + 1e-12) best = { value, global, minMargin };
     }
   }
+  const perCategory = new Map<string, number>();
+  const global = Math.round(best.global * 1000) / 1000;
+  if (o.targetPrecision === undefined) return { global, minMargin: best.minMargin, perCategory };
   // Per category: accept where the category's precision against out-of-scope rows stays at least the target, i.e. each
   // accepted correct row is worth (1 - p) and each accepted out-of-scope row costs p. A misclassified in-scope row is wrong
   // whether accepted or rejected, so it does not move the threshold. The pick is shrunk towards the global threshold.
-  const perCategory = new Map<string, number>();
   const byIntent = new Map<string, Scored[]>();
   for (const s of scored) {
     if (s.raw.margin < best.minMargin) continue;
@@ -155,5 +163,5 @@ export function fitThresholds(scored: Scored[], options: Partial<FitOptions> = {
     const t = (rows.length * raw + o.shrink * best.global) / (rows.length + o.shrink);
     if (Math.abs(t - best.global) > 0.005) perCategory.set(intent, Math.round(t * 1000) / 1000);
   }
-  return { global: Math.round(best.global * 1000) / 1000, minMargin: best.minMargin, perCategory };
+  return { global, minMargin: best.minMargin, perCategory };
 }

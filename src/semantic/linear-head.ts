@@ -35,12 +35,13 @@ export interface TrainOptions {
 export const DEFAULT_TRAIN: TrainOptions = { epochs: 30, learningRate: 0.01, l2: 1e-4, batch: 64, scale: 16, lexicalScale: 8, seed: 7 };
 
 /** Normalised per-class mean vectors, row-major [classes, dim]. */
-export function prototypes(vectors: Float32Array[], labels: Int32Array, classes: number, dim: number): Float32Array {
+export function prototypes(vectors: Float32Array[], labels: Int32Array, classes: number, dim: number, weights?: Float32Array): Float32Array {
   const out = new Float32Array(classes * dim);
   for (let i = 0; i < vectors.length; i++) {
     const off = labels[i] * dim;
     const v = vectors[i];
-    for (let d = 0; d < dim; d++) out[off + d] += v[d];
+    const w = weights ? weights[i] : 1;
+    for (let d = 0; d < dim; d++) out[off + d] += w * v[d];
   }
   for (let c = 0; c < classes; c++) {
     let s = 0;
@@ -72,11 +73,12 @@ export function linearScores(head: LinearHead, x: Float32Array, out: Float32Arra
 }
 
 /** Normalised per-class mean of sparse vectors, feature-major [features, classes]. */
-export function sparsePrototypes(vectors: SparseVector[], labels: Int32Array, classes: number, dim: number): Float32Array {
+export function sparsePrototypes(vectors: SparseVector[], labels: Int32Array, classes: number, dim: number, weights?: Float32Array): Float32Array {
   const out = new Float32Array(dim * classes);
   for (let i = 0; i < vectors.length; i++) {
     const { index, value } = vectors[i];
-    for (let j = 0; j < index.length; j++) out[index[j] * classes + labels[i]] += value[j];
+    const w = weights ? weights[i] : 1;
+    for (let j = 0; j < index.length; j++) out[index[j] * classes + labels[i]] += w * value[j];
   }
   const norm = new Float64Array(classes);
   for (let f = 0; f < dim; f++) for (let c = 0; c < classes; c++) norm[c] += out[f * classes + c] ** 2;
@@ -108,8 +110,9 @@ function rng(seed: number): () => number {
 }
 
 /**
- * Trains the head. Asynchronous: it yields to the event loop after every mini-batch, so training a large set off the hot
- * path never stalls requests for more than a few milliseconds.
+ * Trains the head. `startWeights` (default 1 each) weigh the examples in the prototypes the head starts from; training
+ * weighs every example alike. Asynchronous: it yields to the event loop after every mini-batch, so training a large set
+ * off the hot path never stalls requests for more than a few milliseconds.
  */
 export async function trainLinearHead(
   vectors: Float32Array[],
@@ -118,15 +121,16 @@ export async function trainLinearHead(
   dim: number,
   options: Partial<TrainOptions> = {},
   lexical?: { vectors: SparseVector[]; dim: number },
+  startWeights?: Float32Array,
 ): Promise<LinearHead> {
   const o = { ...DEFAULT_TRAIN, ...options };
-  const start = prototypes(vectors, labels, classes, dim);
+  const start = prototypes(vectors, labels, classes, dim, startWeights);
   for (let i = 0; i < start.length; i++) start[i] *= o.scale;
   const head: LinearHead = { classes, dim, weights: Float32Array.from(start), bias: new Float32Array(classes) };
   let lex: { start: Float32Array; W: Float32Array; g: Float32Array; m: Float32Array; v: Float32Array; touched: Uint8Array; rows: number[] } | undefined;
   if (lexical) {
     if (lexical.vectors.length !== vectors.length) throw new Error('trainLinearHead: one lexical vector per example is needed');
-    const ls = sparsePrototypes(lexical.vectors, labels, classes, lexical.dim);
+    const ls = sparsePrototypes(lexical.vectors, labels, classes, lexical.dim, startWeights);
     for (let i = 0; i < ls.length; i++) ls[i] *= o.lexicalScale;
     head.lexical = { dim: lexical.dim, weights: Float32Array.from(ls) };
     const n = ls.length;

@@ -45,3 +45,9 @@ export function textToEmbed(body: Readonly<Record<string, unknown>>, mode: Embed
   if (Array.isArray(prompt)) return prompt.filter((p): p is string => typeof p === 'string').join('\n');
   return '';
 }
+
+/**
+ * A category name as text: `report_lost_card` → "report lost card" (empty when it has no letters or digits). The same
+ * rule the catalogue uses for its name-as-example (catalog/build.ts), so the classifier can recognise that example.
+ */
+export const categoryNameText = (name: string): string => name.replace(/[_.\-\s]+/g, ' ').trim();

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IntentClassifier, topIndices, type ClassifierSettings } from '../../src/semantic/classifier.js';
+import { DEFAULT_THRESHOLD, IntentClassifier, NAME_START_WEIGHT, defaultThreshold, headScore, nameStartWeights, topIndices, type ClassifierSettings } from '../../src/semantic/classifier.js';
 import { l2normalize } from '../../src/semantic/embedder/types.js';
+import { prototypes } from '../../src/semantic/linear-head.js';
 
 const DIM = 16;
 let seed = 1;
@@ -62,4 +63,46 @@ test('min_margin rejects a query halfway between two categories', async () => {
 test('topIndices orders best first and treats NaN as lowest', () => {
   assert.deepEqual(topIndices(Float32Array.of(0.1, NaN, 0.9, 0.5, 0.7), 3), [2, 4, 3]);
   assert.deepEqual(topIndices(Float32Array.of(NaN, 0.2), 2), [1, 0]);
+});
+
+test('blend with a trained head scores by the winning logit over the full-match logit, in [-1, 1]', async () => {
+  const c = await IntentClassifier.build(cats, vectors, DIM, settings('blend'), index, { epochs: 20 });
+  assert.ok(c.trained);
+  const close = c.classify(vectors[0][0]);
+  const far = c.classify(near(9, 0.05));
+  assert.equal(close.intent, 'alpha');
+  assert.ok(close.score > far.score, `${close.score} vs ${far.score}`);
+  for (const r of [close, far]) for (const t of r.top) assert.ok(t.score >= -1 && t.score <= 1, `score ${t.score}`);
+  assert.equal(headScore(8, 16), 0.5);
+  assert.equal(headScore(40, 16), 1);
+  assert.equal(headScore(-40, 16), -1);
+});
+
+test('while the head trains, blend ranks and scores by similarity', () => {
+  const { ready } = IntentClassifier.buildDeferred(cats, vectors, DIM, settings('blend'), index);
+  assert.equal(ready.trained, false);
+  const r = ready.classify(near(0, 0.05));
+  assert.equal(r.top[0].intent, 'alpha');
+  assert.ok(r.score > 0.8 && r.score <= 1, `similarity ${r.score}`);
+});
+
+test("an example equal to its category's name weighs NAME_START_WEIGHT in the head's start", () => {
+  const w = nameStartWeights(
+    [{ name: 'report_lost_card', metadata: {} }, { name: 'weather', metadata: {} }, { name: '_', metadata: {} }],
+    [['i lost my card', 'report lost card'], ['weather', 'will it rain'], ['']],
+  );
+  assert.deepEqual(Array.from(w), [1, NAME_START_WEIGHT, NAME_START_WEIGHT, 1, 1]);
+});
+
+test('weighted prototypes lean towards the heavier example', () => {
+  const a = Float32Array.of(1, 0);
+  const b = Float32Array.of(0, 1);
+  const p = prototypes([a, b], Int32Array.of(0, 0), 1, 2, Float32Array.of(3, 1));
+  assert.ok(Math.abs(p[0] - 3 / Math.sqrt(10)) < 1e-6 && Math.abs(p[1] - 1 / Math.sqrt(10)) < 1e-6, `${p[0]}, ${p[1]}`);
+});
+
+test('default thresholds: blend depends on whether the head reads wording', () => {
+  assert.equal(defaultThreshold('blend', true), DEFAULT_THRESHOLD.blend);
+  assert.ok(defaultThreshold('blend', false) > DEFAULT_THRESHOLD.blend);
+  assert.equal(defaultThreshold('knn', false), DEFAULT_THRESHOLD.knn);
 });

@@ -19,8 +19,11 @@ const jsonl = (xs: object[]) => xs.map((x) => JSON.stringify(x)).join('\n') + '\
 async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
   const write = process.stdout.write.bind(process.stdout);
   let out = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += String(chunk);
+  // Only the command's text is captured: under \`node --test\` the runner's own events reach the parent as binary chunks
+  // on this process's stdout, and swallowing them would drop this test from the report.
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk !== 'string') return (write as (c: Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+    out += chunk;
     return true;
   }) as typeof process.stdout.write;
   try {
@@ -56,6 +59,26 @@ test('build-refs, fit and eval work end to end on labelled data', async () => {
   assert.equal(report.outOfScope, 4);
   assert.ok(report.topAccuracy >= 5 / 6, `ranking accuracy ${report.topAccuracy}`);
   assert.ok(report.oosRecall >= 0.5, `oos recall ${report.oosRecall}`);
+});
+
+test('build-refs --seed draws repeatably and --rest writes the other rows, disjoint from the folder', async () => {
+  const draw = async (out: string, rest: string) => {
+    const r = await capture(() => buildRefs(['--data', path.join(dir, 'train.jsonl'), '--per-label', '3', '--seed', '5', '--out', out, '--rest', rest, '--rest-per-label', '4']));
+    assert.equal(r.code, 0);
+    const examples = (await readFile(path.join(out, 'weather.yaml'), 'utf8')).split('\n').filter((l) => l.startsWith('  - ')).map((l) => l.slice(4));
+    const restRows = (await readFile(rest, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { text: string; label: string });
+    return { examples, restRows };
+  };
+  const a = await draw(path.join(dir, 'seeded-a'), path.join(dir, 'rest-a.jsonl'));
+  const b = await draw(path.join(dir, 'seeded-b'), path.join(dir, 'rest-b.jsonl'));
+  assert.deepEqual(a, b);
+  assert.equal(a.examples.length, 3);
+  assert.equal(a.restRows.length, 12);
+  const weatherRest = a.restRows.filter((r) => r.label === 'weather').map((r) => r.text);
+  assert.equal(weatherRest.length, 4);
+  assert.ok(weatherRest.every((t) => !a.examples.includes(t)));
+  const firstThree = rows.filter((r) => r.label === 'weather').slice(0, 3).map((r) => r.text);
+  assert.notDeepEqual(a.examples, firstThree, 'seed 5 shuffles this label');
 });
 
 test('missing arguments exit 2; --help exits 0', async () => {

@@ -42,3 +42,11 @@ test('a low margin is rejected when min_margin is fitted', () => {
   assert.ok(t.minMargin > 0.01);
   assert.equal(report(ambiguous, t).inScopeAccuracy, 1);
 });
+
+test('per-category thresholds only when a precision target is given', () => {
+  // Category b accepts an out-of-scope row at 0.9, above all of its own rows: a precision target raises b's threshold.
+  const withOos = [...scored, row('none', 'b', 0.9), row('none', 'b', 0.89)];
+  assert.equal(fitThresholds(withOos).perCategory.size, 0);
+  const t = fitThresholds(withOos, { targetPrecision: 0.75 });
+  assert.ok((t.perCategory.get('b') ?? -1) > t.global, JSON.stringify([...t.perCategory]));
+});
