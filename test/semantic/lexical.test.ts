@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IntentClassifier, type ClassifierSettings } from '../../src/semantic/classifier.js';
-import { nameAsText } from '../../src/semantic/catalog/build.js';
+import { categoryNameText } from '../../src/semantic/text.js';
 import { l2normalize } from '../../src/semantic/embedder/types.js';
 import { LexicalFeaturizer, sparseDot, words } from '../../src/semantic/lexical.js';
 import { linearScores, trainLinearHead } from '../../src/semantic/linear-head.js';
@@ -81,7 +81,7 @@ test('the classifier ranks by wording when given the request text, and by meanin
 });
 
 test('category names as text', () => {
-  assert.equal(nameAsText('report_lost_card'), 'report lost card');
-  assert.equal(nameAsText('code.review-v2'), 'code review v2');
-  assert.equal(nameAsText('_'), '');
+  assert.equal(categoryNameText('report_lost_card'), 'report lost card');
+  assert.equal(categoryNameText('code.review-v2'), 'code review v2');
+  assert.equal(categoryNameText('_'), '');
 });

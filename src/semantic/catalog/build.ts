@@ -1,6 +1,7 @@
 /** Turns a validated reference-prompt folder into a ready classifier: embed (disk cache first), index, train. */
 import type { SemanticConfig } from '../config.js';
-import { DEFAULT_THRESHOLD, IntentClassifier, type ClassifierSettings } from '../classifier.js';
+import { defaultThreshold, IntentClassifier, type ClassifierSettings } from '../classifier.js';
+import { categoryNameText } from '../text.js';
 import type { Embedder } from '../embedder/types.js';
 import { embedAll, type EmbeddingStore } from './embedding-store.js';
 import type { CatalogSettings, CatalogSource } from './load.js';
@@ -19,14 +20,11 @@ export function resolveSettings(config: SemanticConfig['classifier'], fitted: Ca
     method: config.method,
     k: config.k,
     top_k: config.top_k,
-    threshold: config.threshold ?? fitted.threshold ?? DEFAULT_THRESHOLD[config.method],
+    threshold: config.threshold ?? fitted.threshold ?? defaultThreshold(config.method, config.lexical),
     min_margin: config.min_margin ?? fitted.min_margin ?? 0,
     lexical: config.lexical,
   };
 }
-
-/** A category name as text: `report_lost_card` → "report lost card" (empty when it has no letters or digits). */
-export const nameAsText = (name: string): string => name.replace(/[_.\-\s]+/g, ' ').trim();
 
 export async function buildCatalog(
   source: CatalogSource,
@@ -39,7 +37,7 @@ export async function buildCatalog(
   const t0 = performance.now();
   // Each category's examples, plus its name as one more when configured and not already among them.
   const examples = source.categories.map((c) => {
-    const name = config.classifier.name_as_example ? nameAsText(c.name) : '';
+    const name = config.classifier.name_as_example ? categoryNameText(c.name) : '';
     return name === '' || c.examples.includes(name) ? c.examples : [...c.examples, name];
   });
   const texts = examples.flat();
