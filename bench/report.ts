@@ -253,7 +253,7 @@ function speedSummary(r: BenchResults): string[] {
   const rows: string[][] = [];
   const check = (name: string, value: unknown, limit: string, pass: (v: number) => boolean, unit = ''): void => {
     if (typeof value !== 'number') return;
-    rows.push([name, `${fmt(value, 3)}${unit}`, limit, pass(value) ? '**pass**' : '**FAIL**']);
+    rows.push([name, `${fmt(value, unit === '/s' ? 0 : 3)}${unit}`, limit, pass(value) ? '**pass**' : '**FAIL**']);
   };
   const sem = r.sections.semantic;
   if (sem?.status === 'ok') {
