@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `switchyard` — starts the gateway, or runs a subcommand (simulate, eval, fit, build-refs, cache-eval).
+ * `switchyard` — starts the gateway, or runs a subcommand (simulate, eval, fit, build-refs, cache-eval, cache-projection).
  *   switchyard [--config <file>] [--port <n>] [--host <addr>] [--demo]
  * Env: SWITCHYARD_CONFIG (config file), PORT, HOST.
  */
@@ -11,7 +11,7 @@ import type { Config } from './config/schema.js';
 import { startGateway } from './gateway.js';
 import { startDemo, type Demo } from './demo.js';
 
-const SUBCOMMANDS = new Set(['simulate', 'eval', 'fit', 'build-refs', 'cache-eval', 'safety-eval']);
+const SUBCOMMANDS = new Set(['simulate', 'eval', 'fit', 'build-refs', 'cache-eval', 'cache-projection', 'safety-eval']);
 
 const HELP = `Usage: switchyard [options]            start the gateway
        switchyard <command> [options]  run a tool: ${[...SUBCOMMANDS].join(', ')} (each has --help)
