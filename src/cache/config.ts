@@ -76,7 +76,12 @@ export const cacheConfigSchema = z.object({
     M: z.number().int().min(4).max(96).default(16),
     ef_construction: z.number().int().min(10).max(1000).default(100),
     ef_search: z.number().int().min(10).max(1000).default(64),
-  }).strict().default({ M: 16, ef_construction: 100, ef_search: 64 }),
+    /**
+     * `auto`: when the embedder has a shipped projection (USE-lite does), partitions search 128-d projections of the vectors
+     * and re-score the best 16 with the full ones (docs/cache.md, "Measured speed"); `off`: search the full vectors.
+     */
+    projection: z.enum(['auto', 'off']).default('auto'),
+  }).strict().default({ M: 16, ef_construction: 100, ef_search: 64, projection: 'auto' }),
   stats: z.object({
     /** Tenants, models and intents tracked individually; the rest are summed under "other". */
     top_n: z.number().int().min(1).max(1000).default(20),

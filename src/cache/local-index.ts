@@ -3,7 +3,8 @@
  * partition (so a search never sees another tenant's entries and needs no filter), and an LRU order with entry-count and
  * memory bounds. In memory mode it also holds the replies; in Redis mode it is the local mirror of what Redis holds.
  */
-import { VectorIndex } from '../semantic/vector-index.js';
+import { fullIndex, ProjectedIndex, type PartitionIndex } from './projected-index.js';
+import type { Projection } from './projection.js';
 import { extractFeatures, type QuestionFeatures } from './guard.js';
 import { replyBytes, type CachedReply } from './reply.js';
 
@@ -40,6 +41,8 @@ export interface IndexParams {
   M: number;
   efConstruction: number;
   efSearch: number;
+  /** When set, partitions search projected vectors and re-score the shortlist with the full ones (./projected-index.ts). */
+  projection?: Projection;
 }
 
 export interface Candidate {
@@ -48,7 +51,7 @@ export interface Candidate {
 }
 
 interface Partition {
-  index: VectorIndex | undefined;
+  index: PartitionIndex | undefined;
   labels: Map<number, string>;
   nextLabel: number;
   count: number;
@@ -91,19 +94,21 @@ export class LocalIndex {
   add(meta: EntryMeta, vector: Float32Array | undefined, reply: CachedReply | undefined): LocalEntry {
     this.remove(meta.key, 'deleted', false);
     let label = -1;
+    let vectorBytes = 0;
     if (vector !== undefined) {
       const p = this.partitionFor(meta.partition);
       label = p.nextLabel++;
-      p.index ??= new VectorIndex({ dim: this.params.dim, M: this.params.M, efConstruction: this.params.efConstruction, efSearch: this.params.efSearch, initialCapacity: 16 });
+      p.index ??= this.params.projection ? new ProjectedIndex(this.params.projection, this.params) : fullIndex(this.params.dim, this.params);
       p.index.add(label, vector);
+      vectorBytes = p.index.bytesPerVector;
       p.labels.set(label, meta.key);
       p.count++;
     } else {
       this.partitionFor(meta.partition).count++;
     }
-    // Estimate: the record and its strings, the guard features (word sets, ~12 bytes a character), and the vector and
-    // graph links held natively by the index (~8 bytes a dimension).
-    const bytes = 320 + meta.key.length + (meta.text?.length ?? 0) * 12 + (vector ? vector.length * 8 : 0) + (reply ? replyBytes(reply) : 0);
+    // Estimate: the record and its strings, the guard features (word sets, ~12 bytes a character), and the vector(s) and
+    // graph links held by the index.
+    const bytes = 320 + meta.key.length + (meta.text?.length ?? 0) * 12 + vectorBytes + (reply ? replyBytes(reply) : 0);
     const entry: LocalEntry = { meta, semantic: label >= 0, features: meta.text !== undefined ? extractFeatures(meta.text) : undefined, reply, label, bytes };
     this.entries.set(meta.key, entry);
     this.bytes += bytes;

@@ -10,6 +10,7 @@ import type { Usage } from '../providers/types.js';
 import { cacheConfigSchema, type CacheConfig } from './config.js';
 import { extractFeatures, guardVerdict, resolvePairScorer, type GuardCheck } from './guard.js';
 import type { PairScorer } from './pair-scorer.js';
+import { shippedProjection } from './projection.js';
 import { LocalIndex, type Candidate, type EntryMeta, type LocalEntry } from './local-index.js';
 import type { CachedReply } from './reply.js';
 import { RedisStore } from './redis-store.js';
@@ -81,6 +82,8 @@ export class SemanticCache {
   /** The guard's pair scorer (a configured model file is read here, so a bad one fails start-up, not a request). */
   private readonly scorer: PairScorer | undefined;
   private readonly guard: CacheConfig['guard'];
+  /** Dimensions the HNSW search runs in: the projection's, or the embedder's when there is none. */
+  readonly indexDims: number;
 
   private constructor(opts: SemanticCacheOptions) {
     this.config = cacheConfigSchema.parse(opts.config ?? {});
@@ -103,8 +106,10 @@ export class SemanticCache {
       this.scorer = scorer;
       this.guard = this.config.guard;
     }
+    const projection = this.config.index.projection === 'auto' ? shippedProjection(opts.dim, opts.embedderId) : undefined;
+    this.indexDims = projection?.dims ?? opts.dim;
     this.index = new LocalIndex(
-      { dim: opts.dim, M: this.config.index.M, efConstruction: this.config.index.ef_construction, efSearch: this.config.index.ef_search },
+      { dim: opts.dim, M: this.config.index.M, efConstruction: this.config.index.ef_construction, efSearch: this.config.index.ef_search, projection },
       { maxEntries: this.config.max_entries, maxBytes: this.config.max_memory_mb * 1024 * 1024 },
       this.now,
       (meta, reason) => {
@@ -232,10 +237,11 @@ export class SemanticCache {
     };
   }
 
-  snapshot(): StatsSnapshot & { entries: number; partitions: number; memory_bytes: number; store: string; in_flight: number } {
+  snapshot(): StatsSnapshot & { entries: number; partitions: number; memory_bytes: number; store: string; in_flight: number; index_dims: number } {
     return {
       ...this.stats.snapshot(), entries: this.index.size, partitions: this.index.partitionCount,
       memory_bytes: this.index.memoryBytes, store: this.config.store, in_flight: this.flights.inFlight,
+      index_dims: this.indexDims,
     };
   }
 

@@ -125,6 +125,7 @@ describe('response cache through the openai client', () => {
     const stats = (await res.json()) as any;
     assert.ok(stats.totals.hits_exact >= 5, JSON.stringify(stats.totals));
     assert.ok(stats.totals.hits_semantic >= 2);
+    assert.equal(stats.index_dims, 128, 'the default embedder\'s vectors are searched through its projection');
     assert.ok(stats.totals.misses >= 8);
     assert.ok(stats.totals.skips_total >= 2);
     assert.ok(stats.totals.hit_rate > 0 && stats.totals.hit_rate < 1);
