@@ -45,6 +45,8 @@ export interface CacheBenchOptions {
   M?: number;
   efConstruction?: number;
   efSearch?: number;
+  /** `auto` (the default): real USE-lite vectors are searched through the embedder's projection; `off`: full vectors. */
+  projection?: 'auto' | 'off';
   /** Load the default embedder and reference prompts first, so the reported RSS is the gateway's footprint. */
   withModel?: boolean;
   dataDir?: string;
@@ -89,7 +91,8 @@ function runQueueClock(): () => number {
 // ---------------------------------------------------------------------------------------------------------------------
 // Workloads
 
-interface Workload { index: Float32Array[]; queries: Float32Array[] }
+/** `embedder`: whose vectors these are (a cache uses that embedder's projection, if any); absent for synthetic vectors. */
+interface Workload { index: Float32Array[]; queries: Float32Array[]; embedder?: string }
 
 function unit(v: Float32Array): Float32Array {
   let n = 0;
@@ -161,11 +164,19 @@ export async function realTexts(
     if (index.length >= entries) break;
     if (!picked.has(t)) { picked.add(t); index.push(t); }
   }
+  // The data holds about 52k distinct questions; beyond that, two-question prompts made of two of them (drawn at random,
+  // fixed seed), as people send them, embedded like any other text.
+  const single = index.length;
+  const rand = seededRandom(7);
+  for (let guard = 0; index.length < entries && single > 1 && guard < entries * 2; guard++) {
+    const t = `${index[Math.floor(rand() * single)]} ${index[Math.floor(rand() * single)]}`;
+    if (!picked.has(t)) { picked.add(t); index.push(t); }
+  }
   return { index, queries: query };
 }
 
 /** Embeds with USE-lite through the on-disk cache; stops computing new vectors when the budget runs out. */
-async function embedCached(texts: string[], budgetS: number): Promise<Array<Float32Array | undefined>> {
+async function embedCached(texts: string[], budgetS: number): Promise<{ vectors: Array<Float32Array | undefined>; embedder: string }> {
   const embedder = await UseLiteEmbedder.load();
   try {
     const store = new EmbeddingStore(path.join(os.tmpdir(), 'switchyard-bench-cache-vectors'), embedder.id, embedder.dim);
@@ -183,7 +194,7 @@ async function embedCached(texts: string[], budgetS: number): Promise<Array<Floa
       if (fresh.length >= 1024) { await store.append(fresh); fresh = []; }
     }
     await store.append(fresh);
-    return out;
+    return { vectors: out, embedder: embedder.id };
   } finally {
     await embedder.close();
   }
@@ -195,13 +206,13 @@ async function realWorkload(dataDir: string, n: number, q: number, budgetS: numb
   const texts = await realTexts(dataDir, n, q);
   if (texts === undefined) return undefined;
   // Queries first, so a short budget still yields the full query set; entries are a prefix of the mixed order.
-  const vs = await embedCached([...texts.queries, ...texts.index], budgetS);
+  const { vectors: vs, embedder } = await embedCached([...texts.queries, ...texts.index], budgetS);
   const queries = vs.slice(0, texts.queries.length);
   // Out of embedding budget before the queries were done: nothing to measure this time.
   if (queries.some((v) => v === undefined)) return { index: [], queries: [], wanted: texts.index.length };
   const index: Float32Array[] = [];
   for (const v of vs.slice(texts.queries.length)) { if (v === undefined) break; index.push(v); }
-  return { index, queries: queries as Float32Array[], wanted: texts.index.length };
+  return { index, queries: queries as Float32Array[], wanted: texts.index.length, embedder };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -224,12 +235,13 @@ async function measure(wl: Workload, opts: CacheBenchOptions, prefix: string, rs
     M: opts.M ?? defaults.M,
     ef_construction: opts.efConstruction ?? defaults.ef_construction,
     ef_search: opts.efSearch ?? defaults.ef_search,
+    projection: opts.projection ?? defaults.projection,
   };
   await gc();
   const rss0 = process.memoryUsage().rss;
   const js0 = jsBytes();
   const cache = await SemanticCache.create({
-    dim: DIM, logger: pino({ level: 'silent' }), config: { max_entries: n + 1, max_memory_mb: 100_000, index },
+    dim: DIM, logger: pino({ level: 'silent' }), config: { max_entries: n + 1, max_memory_mb: 100_000, index }, embedderId: wl.embedder,
   });
   const ctx = {
     op: 'chat' as const, model: 'm', caller: { ...ANONYMOUS, virtualKeyId: 'bench' },
@@ -273,7 +285,7 @@ async function measure(wl: Workload, opts: CacheBenchOptions, prefix: string, rs
   await cache.close();
   return {
     [`${prefix}entries`]: n, [`${prefix}queries`]: wl.queries.length,
-    [`${prefix}M`]: index.M, [`${prefix}ef_construction`]: index.ef_construction, [`${prefix}ef_search`]: index.ef_search,
+    [`${prefix}index_dims`]: cache.indexDims, [`${prefix}M`]: index.M, [`${prefix}ef_construction`]: index.ef_construction, [`${prefix}ef_search`]: index.ef_search,
     [`${prefix}build_ms`]: Math.round(buildMs), [`${prefix}inserts_per_s`]: Math.round(n / (buildMs / 1000)),
     [`${prefix}lookup_p50_ms`]: r3(pct(wall, 50)), [`${prefix}lookup_p99_ms`]: r3(pct(wall, 99)),
     [`${prefix}lookup_p50_ms_cpu`]: r3(pct(cpu, 50)), [`${prefix}lookup_p99_ms_cpu`]: r3(pct(cpu, 99)),
@@ -332,7 +344,7 @@ export async function benchCache(opts: CacheBenchOptions = {}): Promise<Record<s
 export default benchCache;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  // node --import tsx bench/cache.ts [entries] [--queries N] [--M N] [--ef-construction N] [--ef N] [--only real|stress]
+  // node --import tsx bench/cache.ts [entries] [--queries N] [--M N] [--ef-construction N] [--ef N] [--projection auto|off] [--only real|stress]
   //   [--data DIR] [--embed-budget SECONDS] [--no-model]
   const args = process.argv.slice(2);
   const flag = (name: string): string | undefined => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
@@ -341,7 +353,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   benchCache({
     entries: args[0] !== undefined && !args[0].startsWith('--') ? Number(args[0]) : undefined,
     queries: num('--queries'), M: num('--M'), efConstruction: num('--ef-construction'), efSearch: num('--ef'),
-    dataDir: flag('--data'), embedBudgetS: num('--embed-budget'), workloads: only ? [only] : undefined,
+    projection: flag('--projection') as 'auto' | 'off' | undefined, dataDir: flag('--data'), embedBudgetS: num('--embed-budget'), workloads: only ? [only] : undefined,
     withModel: !args.includes('--no-model'),
   }).then((r) => console.log(JSON.stringify(r, null, 2)), (err) => { console.error(err); process.exitCode = 1; });
 }
