@@ -68,9 +68,14 @@ export const cacheConfigSchema = z.object({
   single_flight_wait_ms: z.number().int().min(1).default(120_000),
   guard: guardConfigSchema.default(() => guardConfigSchema.parse({})),
   /**
-   * HNSW settings of each partition's index. The defaults are the cheapest measured that keep recall@1 >= 0.99 on real
-   * question embeddings and on the synthetic stress set alike (docs/cache.md, "Measured speed"); ef_search 32-48 is enough
-   * for real USE-lite vectors alone, M 12 loses recall on the stress set, ef_construction 200 costs 40-50% of the insert throughput.
+   * HNSW settings of each partition's index. Chosen on a grid (M 12/16/24/32 x ef_construction 100/200/400 x ef_search 24-64,
+   * docs/cache.md "Measured speed") as the cheapest setting that keeps recall@1 >= 0.99 on real questions and on the synthetic
+   * stress set (100k 512-d vectors) while building 100k entries in about a minute. The stress set decides: real USE-lite
+   * vectors reach 0.99 at ef_search 24-36, the stress set needs 64 here (0.993); M 12 never reaches 0.99 there at ef <= 64,
+   * and M 24-32 or a higher ef_construction reach it at a lower ef_search for as many distance computations. The lookup p99
+   * goal (0.5 ms at 100k) is not met on the stress set by any setting measured (0.55-0.65 ms CPU at recall 0.99 on this
+   * machine). The one measured gain, ef_construction 200 with ef_search 56 (stress p99 -8%), costs 40% of the insert rate
+   * (100k in 95-125 s) and is 4% slower on real vectors, so it is not the default.
    */
   index: z.object({
     M: z.number().int().min(4).max(96).default(16),
