@@ -56,17 +56,25 @@ const MODULE = new Uint8Array([
   ...section(10, [0x01, ...uleb(BODY.length), ...BODY]),
 ]);
 
-let compiled: WebAssembly.Module | null | undefined;
+/** The few WebAssembly APIs used here (the build's type libraries do not declare the global). */
+interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+let compiled: object | null | undefined;
 
 /** A SIMD projection for this basis (dims x dim, row-major), or undefined when the runtime cannot run one. */
 export function simdProjector(basis: ArrayLike<number>, dim: number, dims: number): ProjectFn | undefined {
   if (dim % 4 !== 0 || basis.length !== dim * dims) return undefined;
   if (compiled === undefined) {
-    try { compiled = new WebAssembly.Module(MODULE); } catch { compiled = null; }
+    try { compiled = wasm === undefined ? null : new wasm.Module(MODULE); } catch { compiled = null; }
   }
-  if (compiled === null) return undefined;
-  const { exports } = new WebAssembly.Instance(compiled, {});
-  const memory = exports.m as WebAssembly.Memory;
+  if (compiled === null || wasm === undefined) return undefined;
+  const { exports } = new wasm.Instance(compiled, {});
+  const memory = exports.m as WasmMemory;
   const mv = exports.mv as (b: number, v: number, out: number, dimBytes: number, dims: number) => void;
   const vAt = dim * dims * 4, outAt = vAt + dim * 4, end = outAt + dims * 4;
   memory.grow(Math.max(0, Math.ceil(end / 65536) - memory.buffer.byteLength / 65536));
