@@ -156,8 +156,10 @@ export async function realTexts(
   const inIndexSide = new Set(indexSide);
   const picked = new Set<string>();
   const query: string[] = [];
+  // At least 1,000 query texts are held out of the index, so the entries (and their cached embeddings) do not depend on
+  // how many queries a run measures.
   for (const t of roundRobin(qs)) {
-    if (query.length >= queries) break;
+    if (query.length >= Math.max(queries, 1000)) break;
     if (!inIndexSide.has(t) && !picked.has(t)) { picked.add(t); query.push(t); }
   }
   const index: string[] = [];
@@ -173,7 +175,7 @@ export async function realTexts(
     const t = `${index[Math.floor(rand() * single)]} ${index[Math.floor(rand() * single)]}`;
     if (!picked.has(t)) { picked.add(t); index.push(t); }
   }
-  return { index, queries: query };
+  return { index, queries: query.slice(0, queries) };
 }
 
 /** Embeds with USE-lite through the on-disk cache; stops computing new vectors when the budget runs out. */
