@@ -3,7 +3,8 @@
  * partition (so a search never sees another tenant's entries and needs no filter), and an LRU order with entry-count and
  * memory bounds. In memory mode it also holds the replies; in Redis mode it is the local mirror of what Redis holds.
  */
-import { fullIndex, ProjectedIndex, type PartitionIndex } from './projected-index.js';
+import { VectorIndex } from '../semantic/vector-index.js';
+import { ProjectedIndex, type PartitionIndex } from './projected-index.js';
 import type { Projection } from './projection.js';
 import { extractFeatures, type QuestionFeatures } from './guard.js';
 import { replyBytes, type CachedReply } from './reply.js';
@@ -63,6 +64,11 @@ export class LocalIndex {
   private readonly entries = new Map<string, LocalEntry>();
   private readonly partitions = new Map<string, Partition>();
   private bytes = 0;
+  /**
+   * Estimated bytes of one vector with its graph links: about 8 a dimension held natively (measured against RSS), or
+   * with a projection, the full vector in the partition's array (4 a dimension) plus the projected one natively.
+   */
+  private readonly vectorBytes: number;
 
   constructor(
     private readonly params: IndexParams,
@@ -70,7 +76,10 @@ export class LocalIndex {
     private readonly now: () => number,
     /** Called for each entry dropped to respect the bounds or because it expired. */
     private readonly onEvict: (meta: EntryMeta, reason: EvictReason) => void,
-  ) {}
+  ) {
+    const p = params.projection;
+    this.vectorBytes = p === undefined ? params.dim * 8 : p.dim * 4 + p.dims * 8;
+  }
 
   get size(): number { return this.entries.size; }
   get memoryBytes(): number { return this.bytes; }
@@ -98,9 +107,9 @@ export class LocalIndex {
     if (vector !== undefined) {
       const p = this.partitionFor(meta.partition);
       label = p.nextLabel++;
-      p.index ??= this.params.projection ? new ProjectedIndex(this.params.projection, this.params) : fullIndex(this.params.dim, this.params);
+      p.index ??= this.newIndex();
       p.index.add(label, vector);
-      vectorBytes = p.index.bytesPerVector;
+      vectorBytes = this.vectorBytes;
       p.labels.set(label, meta.key);
       p.count++;
     } else {
@@ -176,6 +185,13 @@ export class LocalIndex {
   }
 
   keys(): IterableIterator<string> { return this.entries.keys(); }
+
+  private newIndex(): PartitionIndex {
+    const { projection, dim, M, efConstruction, efSearch } = this.params;
+    return projection !== undefined
+      ? new ProjectedIndex(projection, this.params)
+      : new VectorIndex({ dim, M, efConstruction, efSearch, initialCapacity: 16 });
+  }
 
   private partitionFor(id: string): Partition {
     let p = this.partitions.get(id);

@@ -7,33 +7,13 @@
 import { VectorIndex, type Neighbour } from '../semantic/vector-index.js';
 import { project, type Projection } from './projection.js';
 
-/** What the cache needs of a partition index. */
-export interface PartitionIndex {
-  readonly size: number;
-  add(label: number, vector: ArrayLike<number>): void;
-  remove(label: number): boolean;
-  search(vector: ArrayLike<number>, k: number): Neighbour[];
-  /** Approximate native and array bytes one more vector costs. */
-  readonly bytesPerVector: number;
-}
+/** What the cache needs of a partition index: a VectorIndex over full vectors, or a ProjectedIndex. */
+export type PartitionIndex = Pick<VectorIndex, 'size' | 'add' | 'remove' | 'search'>;
 
 export interface GraphParams { M: number; efConstruction: number; efSearch: number }
 
 /** Projected candidates re-scored per search, at least: enough that the exact best is among them (docs/cache.md). */
 export const SHORTLIST = 16;
-
-/** Full-dimension HNSW, as a PartitionIndex. */
-export function fullIndex(dim: number, g: GraphParams): PartitionIndex {
-  const index = new VectorIndex({ dim, M: g.M, efConstruction: g.efConstruction, efSearch: g.efSearch, initialCapacity: 16 });
-  return {
-    get size() { return index.size; },
-    add: (label, v) => index.add(label, v),
-    remove: (label) => index.remove(label),
-    search: (v, k) => index.search(v, k),
-    // The vector and its graph links held natively (about 8 bytes a dimension, measured against RSS).
-    bytesPerVector: dim * 8,
-  };
-}
 
 export class ProjectedIndex implements PartitionIndex {
   private readonly index: VectorIndex;
@@ -44,14 +24,12 @@ export class ProjectedIndex implements PartitionIndex {
   private used = 0;
   private readonly reduced: Float32Array;
   private readonly query: Float32Array;
-  readonly bytesPerVector: number;
 
   constructor(private readonly p: Projection, g: GraphParams) {
     this.index = new VectorIndex({ dim: p.dims, M: g.M, efConstruction: g.efConstruction, efSearch: g.efSearch, initialCapacity: 16 });
     this.full = new Float32Array(16 * p.dim);
     this.reduced = new Float32Array(p.dims);
     this.query = new Float32Array(p.dim);
-    this.bytesPerVector = p.dim * 4 + p.dims * 8;
   }
 
   get size(): number { return this.slots.size; }
