@@ -22,7 +22,7 @@ import { openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import hnswlib from 'hnswlib-node';
@@ -233,13 +233,7 @@ function exactBest(index: Float32Array[], queries: Float32Array[]): number[] {
 
 async function measure(wl: Workload, opts: CacheBenchOptions, prefix: string, rssClean: boolean): Promise<Record<string, number>> {
   const n = wl.index.length;
-  const defaults = defaultCacheConfig().index;
-  const index = {
-    M: opts.M ?? defaults.M,
-    ef_construction: opts.efConstruction ?? defaults.ef_construction,
-    ef_search: opts.efSearch ?? defaults.ef_search,
-    projection: opts.projection ?? defaults.projection,
-  };
+  const index = { M: opts.M, ef_construction: opts.efConstruction, ef_search: opts.efSearch, projection: opts.projection ?? 'auto' };
   await gc();
   const rss0 = process.memoryUsage().rss;
   const js0 = jsBytes();
@@ -267,6 +261,9 @@ async function measure(wl: Workload, opts: CacheBenchOptions, prefix: string, rs
   const jsPerEntry = (jsBytes() - js0) / n;
   const best = exactBest(wl.index, wl.queries);
   const waited = runQueueClock();
+  const pauses: number[] = [];
+  const gcWatch = new PerformanceObserver((list) => { for (const e of list.getEntries()) pauses.push(e.duration); });
+  gcWatch.observe({ entryTypes: ['gc'] });
   const wall: number[] = [];
   const cpu: number[] = [];
   let correct = 0;
@@ -282,17 +279,21 @@ async function measure(wl: Workload, opts: CacheBenchOptions, prefix: string, rs
       if (pass === 0 && (found[0]?.score ?? -2) >= best[j] - 1e-5) correct++;
     });
   }
+  await new Promise((resolve) => setImmediate(resolve));
+  gcWatch.disconnect();
   wall.sort((a, b) => a - b);
   cpu.sort((a, b) => a - b);
   const accounted = cache.memoryBytes;
   await cache.close();
   return {
     [`${prefix}entries`]: n, [`${prefix}queries`]: wl.queries.length,
-    [`${prefix}index_dims`]: cache.indexDims, [`${prefix}M`]: index.M, [`${prefix}ef_construction`]: index.ef_construction, [`${prefix}ef_search`]: index.ef_search,
+    [`${prefix}index_dims`]: cache.indexDims, [`${prefix}M`]: cache.graph.M, [`${prefix}ef_construction`]: cache.graph.efConstruction,
+    [`${prefix}ef_search`]: cache.graph.efSearch,
     [`${prefix}build_ms`]: Math.round(buildMs), [`${prefix}inserts_per_s`]: Math.round(n / (buildMs / 1000)),
     [`${prefix}lookup_p50_ms`]: r3(pct(wall, 50)), [`${prefix}lookup_p99_ms`]: r3(pct(wall, 99)),
     [`${prefix}lookup_p50_ms_cpu`]: r3(pct(cpu, 50)), [`${prefix}lookup_p99_ms_cpu`]: r3(pct(cpu, 99)),
     [`${prefix}lookup_max_ms_cpu`]: r3(cpu[cpu.length - 1]),
+    [`${prefix}lookup_gc_pauses`]: pauses.length, [`${prefix}lookup_gc_ms`]: r3(pauses.reduce((a, b) => a + b, 0)),
     [`${prefix}recall_at_1`]: correct / wl.queries.length,
     [`${prefix}cache_bytes_per_entry`]: Math.round(accounted / n), [`${prefix}js_bytes_per_entry`]: Math.round(jsPerEntry),
     // Native memory (the HNSW graph) shows only in RSS, which is clean only for the first large build of the process.

@@ -6,6 +6,7 @@
 import { VectorIndex } from '../semantic/vector-index.js';
 import { ProjectedIndex, type PartitionIndex } from './projected-index.js';
 import type { Projection } from './projection.js';
+import type { GraphParams } from './config.js';
 import { extractFeatures, type QuestionFeatures } from './guard.js';
 import { replyBytes, type CachedReply } from './reply.js';
 
@@ -37,11 +38,8 @@ export interface LocalEntry {
   readonly bytes: number;
 }
 
-export interface IndexParams {
+export interface IndexParams extends GraphParams {
   dim: number;
-  M: number;
-  efConstruction: number;
-  efSearch: number;
   /** When set, partitions search projected vectors and re-score the shortlist with the full ones (./projected-index.ts). */
   projection?: Projection;
 }

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { RedisClientType } from 'redis';
 import type { Usage } from '../providers/types.js';
-import { cacheConfigSchema, type CacheConfig } from './config.js';
+import { cacheConfigSchema, graphSettings, type CacheConfig, type GraphParams } from './config.js';
 import { extractFeatures, guardVerdict, resolvePairScorer, type GuardCheck } from './guard.js';
 import type { PairScorer } from './pair-scorer.js';
 import { shippedProjection } from './projection.js';
@@ -84,6 +84,8 @@ export class SemanticCache {
   private readonly guard: CacheConfig['guard'];
   /** Dimensions the HNSW search runs in: the projection's, or the embedder's when there is none. */
   readonly indexDims: number;
+  /** The HNSW settings of the partition indexes. */
+  readonly graph: GraphParams;
 
   private constructor(opts: SemanticCacheOptions) {
     this.config = cacheConfigSchema.parse(opts.config ?? {});
@@ -108,8 +110,9 @@ export class SemanticCache {
     }
     const projection = this.config.index.projection === 'auto' ? shippedProjection(opts.dim, opts.embedderId) : undefined;
     this.indexDims = projection?.dims ?? opts.dim;
+    this.graph = graphSettings(this.config.index, projection !== undefined);
     this.index = new LocalIndex(
-      { dim: opts.dim, M: this.config.index.M, efConstruction: this.config.index.ef_construction, efSearch: this.config.index.ef_search, projection },
+      { dim: opts.dim, ...this.graph, projection },
       { maxEntries: this.config.max_entries, maxBytes: this.config.max_memory_mb * 1024 * 1024 },
       this.now,
       (meta, reason) => {

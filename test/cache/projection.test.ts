@@ -6,6 +6,9 @@ import { simdProjector } from '../../src/cache/projection-kernel.js';
 import { ProjectedIndex } from '../../src/cache/projected-index.js';
 import { DEFAULT_PROJECTION } from '../../src/cache/projection-weights.js';
 import { seededRandom } from '../../src/util/seeded-random.js';
+import { SemanticCache } from '../../src/cache/semantic-cache.js';
+import { GRAPH_DEFAULTS, type CacheConfig } from '../../src/cache/config.js';
+import { pino } from 'pino';
 
 const DIM = 64, RANK = 10;
 const rand = seededRandom(11);
@@ -74,6 +77,27 @@ describe('cache projection', () => {
     const shipped = decodeProjection(DEFAULT_PROJECTION);
     assert.equal(shipped.basis.length, shipped.dims * shipped.dim);
     assert.throws(() => decodeProjection({ ...DEFAULT_PROJECTION, scales: [] }), /expected/);
+  });
+
+  it('gives projected and full-vector partitions their own HNSW defaults; configured settings win', async () => {
+    const logger = pino({ level: 'silent' });
+    const make = (embedderId: string, index: Partial<CacheConfig['index']> = {}): Promise<SemanticCache> =>
+      SemanticCache.create({ dim: DEFAULT_PROJECTION.dim, embedderId, logger, config: { index: { projection: 'auto', ...index } } });
+    const caches = [
+      await make(DEFAULT_PROJECTION.embedder), await make('another-embedder'),
+      await make(DEFAULT_PROJECTION.embedder, { projection: 'off' }), await make(DEFAULT_PROJECTION.embedder, { ef_search: 100 }),
+    ];
+    try {
+      const [projected, other, off, tuned] = caches;
+      assert.equal(projected.indexDims, DEFAULT_PROJECTION.dims);
+      assert.deepEqual(projected.graph, GRAPH_DEFAULTS.projected);
+      assert.deepEqual(other.graph, GRAPH_DEFAULTS.full);
+      assert.equal(off.indexDims, DEFAULT_PROJECTION.dim);
+      assert.deepEqual(off.graph, GRAPH_DEFAULTS.full);
+      assert.deepEqual(tuned.graph, { ...GRAPH_DEFAULTS.projected, efSearch: 100 });
+    } finally {
+      for (const c of caches) await c.close();
+    }
   });
 });
 
