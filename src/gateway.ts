@@ -18,6 +18,7 @@ import { rulesAdminRouter } from './rules/index.js';
 import { createRuleDecider, explainRoute, type RuleDeciderDeps } from './pipeline/rules-decider.js';
 import { gatewayAdminRouter } from './server/admin-routes.js';
 import { createServices, type Services } from './services.js';
+import { pendingRestart } from './config/restart-keys.js';
 import { createAccessStage, createGovernanceStage, governanceAdminRouter } from './governance/index.js';
 import { createObservability, metricsRouter, type Observability } from './observability/index.js';
 import { dashboardRouter } from './dashboard/router.js';
@@ -241,12 +242,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
 
-  // Build everything first (a failure changes nothing); then install the rules and the new runtime in the same tick, so no
-  // request sees rules for providers the runtime does not have yet; governance settings follow.
+  // Build and check everything first (a failure changes nothing); then install the rules, the new runtime and the cache
+  // settings in the same tick, so no request sees rules for providers the runtime does not have yet; governance follows.
   const apply = async (config: Config): Promise<void> => {
     const next = build(config);
+    const applyCache = services.prepareCache(config);
     services.applyRules(config);
     goLive(next);
+    applyCache();
+    const waiting = pendingRestart(opts.config, config);
+    if (waiting.length > 0) logger.warn({ keys: waiting }, 'config: these settings take effect on restart');
     await services.applyGovernance(config);
   };
   const watcher: ConfigWatcher | undefined = opts.configPath ? watchConfig(opts.configPath, apply, logger) : undefined;

@@ -18,12 +18,20 @@ export interface Services {
   readonly ruleErrors: RuleErrorReporter;
   /** Local embeddings and intent classification; undefined when semantic.enabled is false. */
   readonly semantic: SemanticService | undefined;
-  /** The response cache; undefined when cache.enabled is false. Its settings apply from start-up. */
+  /**
+   * The response cache; undefined when cache.enabled was false at start-up. Its settings reload live except those that
+   * shape the index or the store (SemanticCache.prepare).
+   */
   readonly cache: SemanticCache | undefined;
   /** Virtual keys, teams, customers, budgets and rate limits. */
   readonly governance: Governance;
   /** Installs the config file's rules; throws ConfigRefused and changes nothing when they do not compile. Synchronous. */
   applyRules(config: Config): void;
+  /**
+   * Checks the cache section of a new config; returns what applies it. Throws ConfigRefused, changing nothing, when it
+   * cannot be used. Synchronous.
+   */
+  prepareCache(config: Config): () => void;
   /** Applies the governance section (entities, limits, prices). */
   applyGovernance(config: Config): Promise<void>;
   close(): Promise<void>;
@@ -61,6 +69,10 @@ export interface ServiceHooks {
   onEmbedBatch?: (latencyMs: number, batchSize: number) => void;
 }
 
+/** The cache section as the cache sees it: without local embeddings there is no semantic layer. */
+const cacheSection = (config: Config, semantic: SemanticService | undefined): Config['cache'] =>
+  (semantic ? config.cache : { ...config.cache, semantic: false });
+
 export async function createServices(config: Config, logger: Logger, rootDir: string, hooks: ServiceHooks = {}): Promise<Services> {
   const redis = config.redis.url ? await connectRedis(config.redis.url, config.redis.connect_timeout_ms, logger) : undefined;
   const opened: Array<{ close(): Promise<void> }> = [];
@@ -96,13 +108,12 @@ export async function createServices(config: Config, logger: Logger, rootDir: st
     if (config.semantic.enabled) opened.push((semantic = await createSemanticService(config.semantic, { rootDir, logger, onEmbedBatch: hooks.onEmbedBatch })));
     if (config.cache.enabled) {
       if (config.cache.store === 'redis' && !redis) throw new ConfigRefused(['cache.store: redis needs redis.url']);
-      const cacheConfig = semantic ? config.cache : { ...config.cache, semantic: false };
       const gov = governance;
       cache = await SemanticCache.create({
         dim: semantic?.dim ?? 1,
         embedderId: semantic?.embedderId,
         logger,
-        config: cacheConfig,
+        config: cacheSection(config, semantic),
         redis: config.cache.store === 'redis' ? redis : undefined,
         priceOf: (model, usage) => {
           const slash = model.indexOf('/');
@@ -126,6 +137,24 @@ export async function createServices(config: Config, logger: Logger, rootDir: st
     applyRules(next) {
       const res = rules.setFileRules(next.rules, { knownProviders: providerNames(next) });
       if (!res.ok) throw new ConfigRefused(res.problems.map((p) => formatProblems([p])));
+    },
+    prepareCache(next) {
+      if (cache === undefined) {
+        if (next.cache.enabled) logger.warn('cache.enabled: the cache was off at start-up; turning it on takes a restart');
+        return () => undefined;
+      }
+      let prepared: ReturnType<SemanticCache['prepare']>;
+      try {
+        prepared = cache.prepare(cacheSection(next, semantic));
+      } catch (err) {
+        throw new ConfigRefused([`cache.guard.scorer_file: ${(err as Error).message}`]);
+      }
+      return () => {
+        prepared.apply();
+        if (prepared.restartKeys.length > 0) {
+          logger.warn({ keys: prepared.restartKeys.map((k) => `cache.${k}`) }, 'cache: these settings take effect on restart');
+        }
+      };
     },
     applyGovernance: (next) => governance.reconfigure(next.governance),
     async close() {

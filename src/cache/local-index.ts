@@ -70,7 +70,7 @@ export class LocalIndex {
 
   constructor(
     private readonly params: IndexParams,
-    private readonly limits: { maxEntries: number; maxBytes: number },
+    private limits: { maxEntries: number; maxBytes: number },
     private readonly now: () => number,
     /** Called for each entry dropped to respect the bounds or because it expired. */
     private readonly onEvict: (meta: EntryMeta, reason: EvictReason) => void,
@@ -183,6 +183,12 @@ export class LocalIndex {
   }
 
   keys(): IterableIterator<string> { return this.entries.keys(); }
+
+  /** New entry-count and memory bounds; entries beyond them are evicted now, least recently used first. */
+  setLimits(limits: { maxEntries: number; maxBytes: number }): void {
+    this.limits = limits;
+    this.enforceBounds();
+  }
 
   private newIndex(): PartitionIndex {
     const { projection, dim, M, efConstruction, efSearch } = this.params;

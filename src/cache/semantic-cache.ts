@@ -65,11 +65,23 @@ export interface EntryInfo {
   bytes: number;
 }
 
+const limitsOf = (c: CacheConfig): { maxEntries: number; maxBytes: number } => ({ maxEntries: c.max_entries, maxBytes: c.max_memory_mb * 1024 * 1024 });
+
 /** Candidates examined per semantic lookup: the guard may reject the best one and accept the next. */
 const CANDIDATES = 4;
 
-export class SemanticCache {
+/** Settings that shape the index or the store: a change waits for a restart (the rest of the section applies live). */
+const RESTART_KEYS = ['store', 'redis_prefix', 'redis_timeout_ms', 'index', 'stats'] as const;
+
+/** What the live settings decide, swapped whole when the config changes. */
+interface Policy {
   readonly config: CacheConfig;
+  readonly guard: CacheConfig['guard'];
+  /** The guard's pair scorer (a configured model file is read when the settings are prepared, never by a request). */
+  readonly scorer: PairScorer | undefined;
+}
+
+export class SemanticCache {
   readonly stats: CacheStats;
   readonly flights = new SingleFlight<CachedReply>();
   readonly dim: number;
@@ -79,41 +91,27 @@ export class SemanticCache {
   private readonly priceOf: (model: string, usage: Usage) => number;
   private readonly remote: RedisStore | undefined;
   private readonly sweeper: NodeJS.Timeout;
-  /** The guard's pair scorer (a configured model file is read here, so a bad one fails start-up, not a request). */
-  private readonly scorer: PairScorer | undefined;
-  private readonly guard: CacheConfig['guard'];
+  private readonly embedderId: string | undefined;
+  private policy: Policy;
   /** Dimensions the HNSW search runs in: the projection's, or the embedder's when there is none. */
   readonly indexDims: number;
   /** The HNSW settings of the partition indexes. */
   readonly graph: GraphParams;
 
   private constructor(opts: SemanticCacheOptions) {
-    this.config = cacheConfigSchema.parse(opts.config ?? {});
     this.dim = opts.dim;
+    this.embedderId = opts.embedderId;
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
     this.priceOf = opts.priceOf ?? (() => 0);
+    this.policy = this.policyFor(cacheConfigSchema.parse(opts.config ?? {}));
     this.stats = new CacheStats(this.config.stats.top_n, this.now);
-    const scorer = resolvePairScorer(this.config.guard);
-    const otherEmbedder = scorer !== undefined && (scorer.model.dim !== opts.dim
-      || (opts.embedderId !== undefined && scorer.model.embedder !== undefined && scorer.model.embedder !== opts.embedderId));
-    if (scorer !== undefined && otherEmbedder) {
-      // The model's similarity splits belong to the embedder it was fitted with; another one needs its own model.
-      if (this.config.semantic) {
-        this.logger.warn({ model_dim: scorer.model.dim, model_embedder: scorer.model.embedder, dim: opts.dim, embedder: opts.embedderId },
-          'cache guard: the pair scorer was fitted for another embedder; using the rules only (refit with switchyard cache-eval --fit)');
-      }
-      this.guard = { ...this.config.guard, scorer: false };
-    } else {
-      this.scorer = scorer;
-      this.guard = this.config.guard;
-    }
     const projection = this.config.index.projection === 'auto' ? shippedProjection(opts.dim, opts.embedderId) : undefined;
     this.indexDims = projection?.dims ?? opts.dim;
     this.graph = graphSettings(this.config.index, projection !== undefined);
     this.index = new LocalIndex(
       { dim: opts.dim, ...this.graph, projection },
-      { maxEntries: this.config.max_entries, maxBytes: this.config.max_memory_mb * 1024 * 1024 },
+      limitsOf(this.config),
       this.now,
       (meta, reason) => {
         this.stats.record({ type: 'evict', reason });
@@ -141,6 +139,29 @@ export class SemanticCache {
 
   onEvent(listener: CacheEventListener): () => void { return this.stats.onEvent(listener); }
 
+  /** The settings in force. */
+  get config(): CacheConfig { return this.policy.config; }
+
+  /**
+   * Checks a new `cache` section and returns how to apply it: everything but the keys that shape the index or the store
+   * (RESTART_KEYS, listed in `restartKeys` when they changed) takes effect at `apply()`, for the next request. Throws, and
+   * changes nothing, when the section cannot be used (an unreadable scorer model), so a bad reload keeps the old settings.
+   */
+  prepare(input: Partial<CacheConfig> | CacheConfig): { apply: () => void; restartKeys: string[] } {
+    const old = this.config;
+    const next = cacheConfigSchema.parse(input);
+    const restartKeys = RESTART_KEYS.filter((k) => JSON.stringify(next[k]) !== JSON.stringify(old[k]));
+    const kept = { ...next, store: old.store, redis_prefix: old.redis_prefix, redis_timeout_ms: old.redis_timeout_ms, index: old.index, stats: old.stats };
+    const policy = this.policyFor(kept);
+    return {
+      restartKeys,
+      apply: () => {
+        this.policy = policy;
+        this.index.setLimits(limitsOf(kept));
+      },
+    };
+  }
+
   /** The reply stored under an exact key, if live. */
   async exact(key: string): Promise<Hit | undefined> {
     const entry = this.index.get(key);
@@ -167,7 +188,7 @@ export class SemanticCache {
     for (const c of cands) {
       if (c.score < threshold) break;
       if (c.entry.features === undefined) continue;
-      const check = guardVerdict(features, c.entry.features, this.guard, c.score, threshold, this.scorer);
+      const check = guardVerdict(features, c.entry.features, this.policy.guard, c.score, threshold, this.policy.scorer);
       if (check !== undefined) { out.rejected.push({ check, score: c.score }); continue; }
       const live = this.index.get(c.entry.meta.key);
       if (live === undefined) continue;
@@ -254,6 +275,20 @@ export class SemanticCache {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     await this.remote?.close();
+  }
+
+  /** The guard settings and scorer a config gives; a scorer fitted for another embedder is set aside for the rules. */
+  private policyFor(config: CacheConfig): Policy {
+    const scorer = resolvePairScorer(config.guard);
+    const otherEmbedder = scorer !== undefined && (scorer.model.dim !== this.dim
+      || (this.embedderId !== undefined && scorer.model.embedder !== undefined && scorer.model.embedder !== this.embedderId));
+    if (scorer === undefined || !otherEmbedder) return { config, guard: config.guard, scorer };
+    // The model's similarity splits belong to the embedder it was fitted with; another one needs its own model.
+    if (config.semantic) {
+      this.logger.warn({ model_dim: scorer.model.dim, model_embedder: scorer.model.embedder, dim: this.dim, embedder: this.embedderId },
+        'cache guard: the pair scorer was fitted for another embedder; using the rules only (refit with switchyard cache-eval --fit)');
+    }
+    return { config, guard: { ...config.guard, scorer: false }, scorer: undefined };
   }
 
   private async replyOf(entry: LocalEntry): Promise<CachedReply | undefined> {

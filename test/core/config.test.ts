@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.js';
+import { pendingRestart } from '../../src/config/restart-keys.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import type { Simulator } from '../../src/simulator/types.js';
-import { client, closeAll, quietLogger, sims } from '../helpers/gateway.js';
+import { client, closeAll, config, quietLogger, sims } from '../helpers/gateway.js';
 
 const yamlFor = (alpha: Simulator, beta: Simulator, aliasTarget: string) => `
 semantic: { enabled: false }
@@ -50,6 +51,20 @@ describe('config validation', () => {
   it('reports YAML syntax errors with their line', () => {
     const res = parseConfigText('providers:\n  p: [unclosed\n', 'c.yaml');
     assert.ok(!res.ok && /^c\.yaml:\d+ /.test(res.errors[0]), JSON.stringify(res));
+  });
+});
+
+describe('restart-only settings', () => {
+  it('names the settings a reload cannot apply, and only those', () => {
+    const at = (extra: Record<string, any> = {}) => config({
+      server: { port: 8080, ...extra.server }, observability: { metrics: { label_cap: 200 }, ...extra.observability },
+      semantic: { enabled: false, ...extra.semantic },
+    });
+    const base = at();
+    assert.deepEqual(pendingRestart(base, at({ server: { body_limit: '2mb' } })), [], 'a body limit applies live');
+    assert.deepEqual(pendingRestart(base, at({ server: { port: 9090 }, observability: { metrics: { label_cap: 50 } } })), ['server.port', 'observability']);
+    assert.deepEqual(pendingRestart(base, at({ semantic: { embed_text: 'all_user' } })), [], 'what text is embedded applies live');
+    assert.deepEqual(pendingRestart(base, at({ semantic: { reference_prompts: { dir: 'elsewhere' } } })), ['semantic']);
   });
 });
 
