@@ -147,7 +147,7 @@ export async function createServices(config: Config, logger: Logger, rootDir: st
       try {
         prepared = cache.prepare(cacheSection(next, semantic));
       } catch (err) {
-        throw new ConfigRefused([`cache.guard.scorer_file: ${(err as Error).message}`]);
+        throw new ConfigRefused([`${next.cache.guard.scorer_file !== undefined ? 'cache.guard.scorer_file' : 'cache'}: ${(err as Error).message}`]);
       }
       return () => {
         prepared.apply();

@@ -70,8 +70,11 @@ const limitsOf = (c: CacheConfig): { maxEntries: number; maxBytes: number } => (
 /** Candidates examined per semantic lookup: the guard may reject the best one and accept the next. */
 const CANDIDATES = 4;
 
-/** Settings that shape the index or the store: a change waits for a restart (the rest of the section applies live). */
-const RESTART_KEYS = ['store', 'redis_prefix', 'redis_timeout_ms', 'index', 'stats'] as const;
+/**
+ * Settings that shape the index, the store or the stats: a change waits for a restart (the rest of the section applies
+ * live). `partition_by` too: applied live it would strand every stored entry under partitions no request computes.
+ */
+const RESTART_KEYS = ['store', 'redis_prefix', 'redis_timeout_ms', 'index', 'stats', 'partition_by'] as const;
 
 /** What the live settings decide, swapped whole when the config changes. */
 interface Policy {
@@ -79,6 +82,8 @@ interface Policy {
   readonly guard: CacheConfig['guard'];
   /** The guard's pair scorer (a configured model file is read when the settings are prepared, never by a request). */
   readonly scorer: PairScorer | undefined;
+  /** Set when the configured scorer was fitted for another embedder and is set aside. */
+  readonly mismatch?: Record<string, unknown>;
 }
 
 export class SemanticCache {
@@ -105,6 +110,7 @@ export class SemanticCache {
     this.now = opts.now ?? Date.now;
     this.priceOf = opts.priceOf ?? (() => 0);
     this.policy = this.policyFor(cacheConfigSchema.parse(opts.config ?? {}));
+    this.warnAbout(this.policy);
     this.stats = new CacheStats(this.config.stats.top_n, this.now);
     const projection = this.config.index.projection === 'auto' ? shippedProjection(opts.dim, opts.embedderId) : undefined;
     this.indexDims = projection?.dims ?? opts.dim;
@@ -151,13 +157,14 @@ export class SemanticCache {
     const old = this.config;
     const next = cacheConfigSchema.parse(input);
     const restartKeys = RESTART_KEYS.filter((k) => JSON.stringify(next[k]) !== JSON.stringify(old[k]));
-    const kept = { ...next, store: old.store, redis_prefix: old.redis_prefix, redis_timeout_ms: old.redis_timeout_ms, index: old.index, stats: old.stats };
+    const kept: CacheConfig = { ...next, ...Object.fromEntries(RESTART_KEYS.map((k) => [k, old[k]])) };
     const policy = this.policyFor(kept);
     return {
       restartKeys,
       apply: () => {
         this.policy = policy;
         this.index.setLimits(limitsOf(kept));
+        this.warnAbout(policy);
       },
     };
   }
@@ -284,11 +291,14 @@ export class SemanticCache {
       || (this.embedderId !== undefined && scorer.model.embedder !== undefined && scorer.model.embedder !== this.embedderId));
     if (scorer === undefined || !otherEmbedder) return { config, guard: config.guard, scorer };
     // The model's similarity splits belong to the embedder it was fitted with; another one needs its own model.
-    if (config.semantic) {
-      this.logger.warn({ model_dim: scorer.model.dim, model_embedder: scorer.model.embedder, dim: this.dim, embedder: this.embedderId },
-        'cache guard: the pair scorer was fitted for another embedder; using the rules only (refit with switchyard cache-eval --fit)');
-    }
-    return { config, guard: { ...config.guard, scorer: false }, scorer: undefined };
+    const mismatch = { model_dim: scorer.model.dim, model_embedder: scorer.model.embedder, dim: this.dim, embedder: this.embedderId };
+    return { config, guard: { ...config.guard, scorer: false }, scorer: undefined, mismatch };
+  }
+
+  private warnAbout(policy: Policy): void {
+    if (policy.mismatch === undefined || !policy.config.semantic) return;
+    this.logger.warn(policy.mismatch,
+      'cache guard: the pair scorer was fitted for another embedder; using the rules only (refit with switchyard cache-eval --fit)');
   }
 
   private async replyOf(entry: LocalEntry): Promise<CachedReply | undefined> {

@@ -14,6 +14,7 @@ import type { Candidate } from './local-index.js';
 import { fromJsonReply, jsonReplyOf, replayParts, StreamCapture, type CachedReply } from './reply.js';
 import { isSkip, requestKey, tenantScope, type KeyResult, type RequestKey } from './request-key.js';
 import type { Hit, SemanticCache } from './semantic-cache.js';
+import type { CacheConfig } from './config.js';
 import type { SkipOrBypass } from './stats.js';
 
 export interface CacheStageDeps {
@@ -29,6 +30,8 @@ export type CacheOutcome = 'hit-exact' | 'hit-semantic' | 'miss' | 'bypass' | 's
 type Mode = 'normal' | 'bypass' | 'no-store' | 'refresh';
 
 interface RequestState {
+  /** The cache settings this request started with (a config reload may swap them while it runs). */
+  cfg: CacheConfig;
   key: KeyResult;
   vector?: Promise<Float32Array | undefined>;
   candidates?: Promise<Candidate[]>;
@@ -44,7 +47,8 @@ const HEADER = 'x-switchyard-cache';
 function stateOf(ctx: RequestContext, deps: CacheStageDeps): RequestState {
   let s = states.get(ctx);
   if (s === undefined) {
-    s = { key: deps.cache.config.enabled ? requestKey(ctx, deps.cache.config) : { skip: 'disabled' } };
+    const cfg = deps.cache.config;
+    s = { cfg, key: cfg.enabled ? requestKey(ctx, cfg) : { skip: 'disabled' } };
     states.set(ctx, s);
   }
   return s;
@@ -69,7 +73,7 @@ function candidatesOf(ctx: RequestContext, deps: CacheStageDeps, s: RequestState
  */
 async function similarityOf(ctx: RequestContext, deps: CacheStageDeps): Promise<number> {
   const s = stateOf(ctx, deps);
-  if (isSkip(s.key) || s.key.text === undefined || !deps.cache.config.semantic) return 0;
+  if (isSkip(s.key) || s.key.text === undefined || !s.cfg.semantic) return 0;
   const c = await candidatesOf(ctx, deps, s, s.key);
   return c.length > 0 ? Math.max(0, c[0].score) : 0;
 }
@@ -90,7 +94,7 @@ function intentLabel(ctx: RequestContext, s: RequestState): string {
 }
 
 async function thresholdOf(ctx: RequestContext, deps: CacheStageDeps, s: RequestState): Promise<number> {
-  const cfg = deps.cache.config;
+  const { cfg } = s;
   let t = ctx.route?.cache?.threshold;
   if (t === undefined && deps.intent !== undefined && Object.keys(cfg.intent_thresholds).length > 0) {
     s.intent = (await deps.intent(ctx).catch(() => undefined)) ?? undefined;
@@ -107,8 +111,7 @@ async function thresholdOf(ctx: RequestContext, deps: CacheStageDeps, s: Request
   return t;
 }
 
-function ttlOf(ctx: RequestContext, deps: CacheStageDeps): number {
-  const cfg = deps.cache.config;
+function ttlOf(ctx: RequestContext, cfg: CacheConfig): number {
   const raw = ctx.headers['x-switchyard-cache-ttl'];
   let ttl = ctx.route?.cache?.ttl_s ?? cfg.ttl_s;
   if (raw !== undefined) {
@@ -133,7 +136,6 @@ function replyFor(ctx: RequestContext, cached: CachedReply): ProviderReply {
 
 export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (ctx: RequestContext) => Promise<number> } {
   const { cache, logger } = deps;
-  const cfg = cache.config;
 
   const outcome = (ctx: RequestContext, o: CacheOutcome, facts: Record<string, unknown>): void => {
     ctx.replyHeaders[HEADER] = o;
@@ -141,7 +143,7 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
   };
 
   const skip = (ctx: RequestContext, s: RequestState, reason: SkipOrBypass): void => {
-    const tenant = isSkip(s.key) ? tenantScope(ctx.caller, cfg.partition_by) : s.key.tenant;
+    const tenant = isSkip(s.key) ? tenantScope(ctx.caller, s.cfg.partition_by) : s.key.tenant;
     cache.stats.record({ type: 'skip', reason, tenant, model: ctx.model, intent: intentLabel(ctx, s) });
     outcome(ctx, reason === 'bypass' ? 'bypass' : 'skip', { reason });
   };
@@ -156,7 +158,7 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
   async function before(ctx: RequestContext): Promise<ProviderReply | void> {
     const s = stateOf(ctx, deps);
     if (isSkip(s.key)) return skip(ctx, s, s.key.skip);
-    const key = s.key;
+    const { key, cfg } = s;
     if (ctx.route?.cache?.enabled === false) return skip(ctx, s, 'policy');
     let mode = modeOf(ctx);
     // The safety stage marks requests whose replies must not be kept (they carried PII).
@@ -205,7 +207,7 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
     cache.stats.record({ type: 'miss', ...labels });
     outcome(ctx, mode === 'refresh' ? 'bypass' : 'miss', mode === 'normal' ? facts : { ...facts, mode });
     if (mode === 'no-store') return;
-    s.store = { key, ttlS: ttlOf(ctx, deps), leader };
+    s.store = { key, ttlS: ttlOf(ctx, cfg), leader };
   }
 
   function settle(s: RequestState, value: CachedReply | undefined): void {
@@ -219,7 +221,7 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
     if (cached === undefined || st === undefined) return;
     const latencyMs = performance.now() - ctx.startedAt;
     const stored = async (): Promise<void> => {
-      const vector = st.key.text !== undefined && cfg.semantic ? await vectorOf(ctx, deps, s) : undefined;
+      const vector = st.key.text !== undefined && s.cfg.semantic ? await vectorOf(ctx, deps, s) : undefined;
       await cache.store(st.key, vector, cached, { model: ctx.model, intent: intentLabel(ctx, s), ttlS: st.ttlS, latencyMs });
     };
     stored().catch((err: unknown) => logger.warn({ requestId: ctx.id, err: (err as Error)?.message }, 'cache store failed'));

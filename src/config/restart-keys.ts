@@ -6,17 +6,19 @@
  */
 import type { Config } from './schema.js';
 
-/** Parts of `semantic` read on every request, and so reloaded live. */
-const LIVE_SEMANTIC = (s: Config['semantic']): unknown => ({ ...s, embed_text: undefined, embedder: { ...s.embedder, max_input_chars: undefined } });
+/** The one part of `semantic` read on every request (what text is embedded); the rest builds the model and catalogue. */
+const BUILT_SEMANTIC = (s: Config['semantic']): unknown => ({ ...s, embed_text: undefined });
 
 const RESTART_ONLY: Array<[string, (c: Config) => unknown]> = [
   ['server.host', (c) => c.server.host],
   ['server.port', (c) => c.server.port],
+  ['logging.level', (c) => c.logging.level],
   ['redis', (c) => c.redis],
   ['observability', (c) => c.observability],
   ['governance.store', (c) => c.governance.store],
   ['governance.refresh_interval_s', (c) => c.governance.refresh_interval_s],
-  ['semantic', (c) => LIVE_SEMANTIC(c.semantic)],
+  ['semantic', (c) => BUILT_SEMANTIC(c.semantic)],
+  ['safety.jailbreak.examples', (c) => c.safety.jailbreak.examples],
 ];
 
 /** The restart-only settings that differ between the running config and a new one. */

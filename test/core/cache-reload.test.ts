@@ -61,6 +61,10 @@ describe('cache settings reload without a restart', () => {
     assert.equal(await ask('How do I update the phone number on my account?'), 'miss');
     assert.equal(await ask('How can I update the phone number on my account?'), 'miss', 'the refused section changed nothing');
 
+    // How entries are partitioned waits for a restart: applied live it would strand every stored entry.
+    assert.deepEqual(await reload({ threshold: 0.995, partition_by: 'global' }), []);
+    assert.equal(await ask('How do I reset my account password?'), 'hit-exact');
+
     assert.ok((await entries()) >= 3);
     // Index settings wait for a restart; the rest of the section still applies.
     assert.deepEqual(await reload({ threshold: 0.995, max_entries: 1, index: { M: 8 } }), []);
