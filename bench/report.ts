@@ -326,7 +326,8 @@ export function renderReport(r: BenchResults): string {
     ['evaluation data', st.data ? `\`${String(st.data)}\`` : 'absent (evaluation sections skipped)'],
     ['proxy runs per load', ps.repeats !== undefined ? `${String(ps.repeats)} (tables show median and min–max)` : '–'],
     ['proxy warm-up / measured time per load', ps.warmup_ms !== undefined ? `${String(ps.warmup_ms)} ms / ${String(ps.duration_ms)} ms` : '–'],
-    ['area benchmark time limit', st.area_timeout_s !== undefined ? `${String(st.area_timeout_s)} s each` : '–'],
+    ['area benchmark time limit', st.area_timeout_s !== undefined
+      ? `${String(st.area_timeout_s)} s each${st.cache_timeout_s !== undefined ? ` (cache: ${String(st.cache_timeout_s)} s)` : ''}` : '–'],
     ['evaluation time limit', st.eval_timeout_s !== undefined ? `${String(st.eval_timeout_s)} s each` : '–'],
   ]));
   out.push('');
