@@ -268,11 +268,15 @@ export class SemanticCache {
     };
   }
 
-  snapshot(): StatsSnapshot & { entries: number; partitions: number; memory_bytes: number; store: string; in_flight: number; index_dims: number } {
+  snapshot(): StatsSnapshot & {
+    entries: number; partitions: number; memory_bytes: number; store: string; in_flight: number; index_dims: number;
+    index_graph: { M: number; ef_construction: number; ef_search: number };
+  } {
     return {
       ...this.stats.snapshot(), entries: this.index.size, partitions: this.index.partitionCount,
       memory_bytes: this.index.memoryBytes, store: this.config.store, in_flight: this.flights.inFlight,
       index_dims: this.indexDims,
+      index_graph: { M: this.graph.M, ef_construction: this.graph.efConstruction, ef_search: this.graph.efSearch },
     };
   }
 
