@@ -246,11 +246,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   // settings in the same tick, so no request sees rules for providers the runtime does not have yet; governance follows.
   const apply = async (config: Config): Promise<void> => {
     const next = build(config);
-    const applyCache = services.prepareCache(config);
+    const cacheSettings = services.prepareCache(config);
     services.applyRules(config);
     goLive(next);
-    applyCache();
-    const waiting = pendingRestart(opts.config, config);
+    cacheSettings.apply();
+    const waiting = [...pendingRestart(opts.config, config), ...cacheSettings.restartKeys];
     if (waiting.length > 0) logger.warn({ keys: waiting }, 'config: these settings take effect on restart');
     await services.applyGovernance(config);
   };

@@ -28,10 +28,10 @@ export interface Services {
   /** Installs the config file's rules; throws ConfigRefused and changes nothing when they do not compile. Synchronous. */
   applyRules(config: Config): void;
   /**
-   * Checks the cache section of a new config; returns what applies it. Throws ConfigRefused, changing nothing, when it
-   * cannot be used. Synchronous.
+   * Checks the cache section of a new config; returns what applies it and the cache settings that wait for a restart
+   * (turning on a cache that was off at start-up is one). Throws ConfigRefused, changing nothing, when it cannot be used.
    */
-  prepareCache(config: Config): () => void;
+  prepareCache(config: Config): { apply: () => void; restartKeys: string[] };
   /** Applies the governance section (entities, limits, prices). */
   applyGovernance(config: Config): Promise<void>;
   close(): Promise<void>;
@@ -139,22 +139,14 @@ export async function createServices(config: Config, logger: Logger, rootDir: st
       if (!res.ok) throw new ConfigRefused(res.problems.map((p) => formatProblems([p])));
     },
     prepareCache(next) {
-      if (cache === undefined) {
-        if (next.cache.enabled) logger.warn('cache.enabled: the cache was off at start-up; turning it on takes a restart');
-        return () => undefined;
-      }
+      if (cache === undefined) return { apply: () => undefined, restartKeys: next.cache.enabled ? ['cache.enabled'] : [] };
       let prepared: ReturnType<SemanticCache['prepare']>;
       try {
         prepared = cache.prepare(cacheSection(next, semantic));
       } catch (err) {
         throw new ConfigRefused([`${next.cache.guard.scorer_file !== undefined ? 'cache.guard.scorer_file' : 'cache'}: ${(err as Error).message}`]);
       }
-      return () => {
-        prepared.apply();
-        if (prepared.restartKeys.length > 0) {
-          logger.warn({ keys: prepared.restartKeys.map((k) => `cache.${k}`) }, 'cache: these settings take effect on restart');
-        }
-      };
+      return { apply: prepared.apply, restartKeys: prepared.restartKeys.map((k) => `cache.${k}`) };
     },
     applyGovernance: (next) => governance.reconfigure(next.governance),
     async close() {

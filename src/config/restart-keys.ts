@@ -1,8 +1,8 @@
 /**
  * Settings a config reload cannot change in a running gateway: they shape listeners, connections, stores or the loaded
  * model, which are built once at start-up. A reload applies everything else and names these when they changed, so an
- * operator knows the file and the process disagree until the next restart. (The cache section reports its own: see
- * SemanticCache.prepare.)
+ * operator knows the file and the process disagree until the next restart. (The cache section's come from
+ * SemanticCache.prepare; the gateway logs both in one line.)
  */
 import type { Config } from './schema.js';
 
