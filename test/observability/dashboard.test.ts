@@ -4,22 +4,19 @@
  * Skipped when /usr/bin/chromium is absent (install: apt-get install -y chromium).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { Simulator } from '../../src/simulator/types.js';
 import { provider, sims } from '../helpers/gateway.js';
+import { CHROMIUM, chromiumSkip, suite } from '../helpers/requires.js';
 import { ADMIN_KEY, observedGateway, type ObservedGateway } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
-
-describe('dashboard in headless Chromium', { skip }, () => {
+suite('dashboard in headless Chromium', chromiumSkip, () => {
   let primary: Simulator;
   let backup: Simulator;
   let gw: ObservedGateway;
