@@ -95,7 +95,7 @@ suite('dashboard in headless Chromium', chromiumSkip, () => {
   /** How far the page, and each scrollable table, is wider than what shows (0 = no horizontal scrolling). */
   const overflow = (page: Page) => page.evaluate(() => ({
     page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-    tables: [...document.querySelectorAll('.table-wrap')].map((w) => ({ id: w.id, over: w.scrollWidth - w.clientWidth })).filter((t) => t.over > 0),
+    tables: Array.from(document.querySelectorAll('.table-wrap')).map((w) => ({ id: w.id, over: w.scrollWidth - w.clientWidth })).filter((t) => t.over > 0),
   }));
 
   const requests = (page: Page): Promise<number> =>
