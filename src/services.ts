@@ -2,7 +2,7 @@
  * Long-lived services that outlive config reloads: the shared Redis connection, the rule manager, the health registry.
  * Created once at start from the first config; each owns its own reload path.
  */
-import { createClient, type RedisClientType } from 'redis';
+import type { RedisClientType } from 'redis';
 import type { Config } from './config/schema.js';
 import type { Logger } from './observability/logger.js';
 import { HealthRegistry } from './providers/health-registry.js';
@@ -37,8 +37,12 @@ export interface Services {
   close(): Promise<void>;
 }
 
-/** Connects to Redis with fail-fast commands while disconnected, and reconnects in the background. */
+/**
+ * Connects to Redis with fail-fast commands while disconnected, and reconnects in the background. The client library loads
+ * only here, so a gateway without Redis does not pay for it at start-up.
+ */
 export async function connectRedis(url: string, connectTimeoutMs: number, logger: Logger): Promise<RedisClientType> {
+  const { createClient } = await import('redis');
   const client = createClient({
     url,
     disableOfflineQueue: true,
