@@ -95,8 +95,8 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   resolveConfigPaths(raw, path.dirname(path.resolve(file)));
   const parsed = configSchema.safeParse(raw);
   if (parsed.success) return { ok: true, config: parsed.data };
-  const removedAt = (path: ReadonlyArray<PropertyKey>): UnsetRef | undefined =>
-    unset.find((u) => u.path.length === path.length && u.path.every((p, i) => p === path[i]));
+  const removedAt = (at: ReadonlyArray<PropertyKey>): UnsetRef | undefined =>
+    unset.find((u) => u.path.length === at.length && u.path.every((p, i) => p === at[i]));
   return {
     ok: false,
     errors: parsed.error.issues.map((i) => {
