@@ -74,9 +74,9 @@ const parseErrors: ErrorRequestHandler = (err, _req, res, next) => {
   if (e.type === 'entity.parse.failed') {
     writeError(res, invalidRequest('The request body is not valid JSON.', null, 'invalid_json'));
   } else if (e.type === 'entity.too.large') {
-    writeError(res, new GatewayError({ status: 413, message: `The request body exceeds the ${e.limit ?? ''} byte limit.`.replace('  ', ' '), type: 'invalid_request_error', code: 'request_too_large', fault: 'caller' }));
+    writeError(res, new GatewayError({ status: 413, message: `The request body exceeds the ${e.limit ?? ''} byte limit.`.replace('  ', ' '), type: 'invalid_request_error', code: 'request_too_large', failure: 'caller' }));
   } else if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-    writeError(res, new GatewayError({ status: 415, message: 'Unsupported request encoding.', type: 'invalid_request_error', code: 'unsupported_encoding', fault: 'caller' }));
+    writeError(res, new GatewayError({ status: 415, message: 'Unsupported request encoding.', type: 'invalid_request_error', code: 'unsupported_encoding', failure: 'caller' }));
   } else {
     next(err);
   }
@@ -118,7 +118,7 @@ export function createApp(gw: GatewayHandle): express.Express {
   app.get('/v1/models/:id', async (req, res) => {
     await gw.authenticate(req.headers.authorization);
     const model = (gw.models() as Array<{ id: string }>).find((m) => m.id === req.params.id);
-    if (!model) throw new GatewayError({ status: 404, message: `The model '${req.params.id}' does not exist.`, type: 'invalid_request_error', param: 'model', code: 'model_not_found', fault: 'caller' });
+    if (!model) throw new GatewayError({ status: 404, message: `The model '${req.params.id}' does not exist.`, type: 'invalid_request_error', param: 'model', code: 'model_not_found', failure: 'caller' });
     res.json(model);
   });
   for (const r of gw.publicRoutes ?? []) app.use(r);
@@ -136,7 +136,7 @@ export function createApp(gw: GatewayHandle): express.Express {
   for (const r of gw.adminRoutes ?? []) app.use(r);
 
   app.use((req, _res, next) => {
-    next(new GatewayError({ status: 404, message: `Unknown route: ${req.method} ${req.path}`, type: 'invalid_request_error', code: 'unknown_route', fault: 'caller' }));
+    next(new GatewayError({ status: 404, message: `Unknown route: ${req.method} ${req.path}`, type: 'invalid_request_error', code: 'unknown_route', failure: 'caller' }));
   });
   app.use(renderErrors);
   return app;

@@ -30,7 +30,7 @@ function operationOf(url: string | undefined): Operation | undefined {
 }
 
 const tooLarge = (limit: number): GatewayError =>
-  new GatewayError({ status: 413, message: `The request body exceeds the ${limit} byte limit.`, type: 'invalid_request_error', code: 'request_too_large', fault: 'caller' });
+  new GatewayError({ status: 413, message: `The request body exceeds the ${limit} byte limit.`, type: 'invalid_request_error', code: 'request_too_large', failure: 'caller' });
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -124,7 +124,7 @@ for (const backend of ['memory', 'redis'] as const) {
 
       const failed = makeCtx(c, { model: 'm', body, route: { chain: [{ provider: 'test', model: 'm' }], rule: 'r' } });
       await stage.before!(failed);
-      stage.failed!(failed, new GatewayError({ status: 502, message: 'x', type: 'upstream_error', fault: 'provider' }));
+      stage.failed!(failed, new GatewayError({ status: 502, message: 'x', type: 'upstream_error', failure: 'upstream' }));
       await gov.enforcement.drain();
       u = await gov.usage('keys', 'arith');
       assert.equal(u.budget?.used_usd, 0.0001, 'a failed request is not billed');
@@ -181,10 +181,10 @@ for (const backend of ['memory', 'redis'] as const) {
       await stage.before!(fallbacks);
       assert.deepEqual(fallbacks.route!.chain, [{ provider: 'test', model: 'm' }, { provider: 'other', model: 'm' }]);
       assert.match(fallbacks.warnings[0], /zzz\/q/);
-      stage.failed!(fallbacks, new GatewayError({ status: 500, message: 'x', type: 't', fault: 'gateway' }));
+      stage.failed!(fallbacks, new GatewayError({ status: 500, message: 'x', type: 't', failure: 'gateway' }));
       const aliased = makeCtx(await caller('arith'), { model: 'fast', route: route('zzz', 'y') });
       await stage.before!(aliased);
-      stage.failed!(aliased, new GatewayError({ status: 500, message: 'x', type: 't', fault: 'gateway' }));
+      stage.failed!(aliased, new GatewayError({ status: 500, message: 'x', type: 't', failure: 'gateway' }));
       await gov.enforcement.drain();
     });
 
