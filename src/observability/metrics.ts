@@ -51,6 +51,8 @@ export interface Metrics {
    * (budget_exceeded, rate_limit_exceeded, ...) are already counted by recordRequest from their outcome.
    */
   denial(kind: string): void;
+  /** An error that escaped its request's handling (or the process's), caught by the last resort: counted by where. */
+  unexpected(where: string): void;
   /** Replaces the health snapshot source used at scrape time. */
   setHealthSource(source: (() => Record<string, ProviderHealthView>) | undefined): void;
   /** The exposition text. */
@@ -99,6 +101,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const ruleErrors = counter('switchyard_rule_errors_total', 'Run-time failures of routing rule expressions, by rule.', ['rule']);
   const escalations = counter('switchyard_cascade_escalations_total', 'Cascade escalations to the next tier, by rule and failed check.', ['rule', 'reason']);
   const denials = counter('switchyard_denials_total', 'Requests refused by governance, by kind (budget, rate limit, allow-list).', ['kind']);
+  const unexpected = counter('switchyard_unexpected_errors_total', 'Errors caught by the last-resort handler (a bug, logged with its stack), by where: request, route, process.', ['where']);
 
   new Gauge({
     name: 'switchyard_circuit_state',
@@ -217,6 +220,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 
     denial(kind: string): void {
       denials.inc([kind]);
+    },
+
+    unexpected(where: string): void {
+      unexpected.inc([where]);
     },
 
     setHealthSource(source) {
