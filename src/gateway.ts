@@ -204,7 +204,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           providers: Object.keys(providers).length,
           providers_open: open,
           embedder: semantic ? (semantic.ready ? 'loaded' : 'loading') : 'disabled',
-          redis: services.redis ? (services.redis.isReady ? 'connected' : 'down') : 'not_configured',
+          redis: services.redisHealth()?.state ?? 'not_configured',
+          ...(services.redis ? { redis_breaker: services.redisHealth()?.breaker } : {}),
           governance: gov,
         },
       };

@@ -126,4 +126,10 @@ export const redisSchema = z.object({
   key_prefix: z.string().min(1).default('switchyard:'),
   /** Connection attempt timeout (ms). */
   connect_timeout_ms: positiveInt.default(2000),
+  /** Longest any Redis command may take before it fails and the feature falls back (ms). */
+  command_timeout_ms: positiveInt.default(1000),
+  /** Consecutive timeouts or connection errors that open the breaker around Redis (calls then fail at once). */
+  breaker_failures: positiveInt.default(3),
+  /** How long the breaker stays open before one probe is let through (ms). */
+  breaker_cooldown_ms: positiveInt.default(1000),
 }).strict();
