@@ -101,6 +101,21 @@ export function classifyNetworkError(policy: UpstreamPolicy, err: unknown, clien
   });
 }
 
+/**
+ * A 2xx reply whose body is not the answer it should be: an error object sent with a success status, or another shape. The
+ * upstream's failure; its message, if any, is sanitised like any upstream text.
+ */
+export function unexpectedReply(policy: UpstreamPolicy, body: unknown, expected: string): GatewayError {
+  const detail = upstreamMessage(body);
+  if (detail !== undefined) {
+    return new GatewayError({
+      status: 502, message: `Upstream ${policy.provider} answered with an error: ${policy.redact(detail)}`, type: 'upstream_error',
+      code: 'upstream_error', failure: 'upstream',
+    });
+  }
+  return unreadableReply(policy, `a reply that is not ${expected}`);
+}
+
 /** An upstream reply the gateway cannot read (malformed JSON, wrong shape): the upstream's failure, never the gateway's. */
 export function unreadableReply(policy: UpstreamPolicy, what: string, cause?: unknown): GatewayError {
   return new GatewayError({

@@ -5,7 +5,7 @@
  */
 import { GatewayError } from '../../errors.js';
 import type { AdapterOptions } from '../adapters.js';
-import { unreadableReply, upstreamPolicy } from '../failure.js';
+import { unexpectedReply, unreadableReply, upstreamPolicy } from '../failure.js';
 import { postJson, readJson } from '../http.js';
 import { cleanHeaders } from '../openai/openai-compatible-adapter.js';
 import { startStream } from '../openai/start-stream.js';
@@ -52,6 +52,7 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
     let reply: ProviderReply;
     if (!req.stream) {
       const { json } = await readJson(policy, res, req.signal);
+      if (!Array.isArray(json.content)) throw unexpectedReply(policy, json, 'a Messages response');
       let converted: ReturnType<typeof convertAnthropicResponse>;
       try {
         converted = convertAnthropicResponse(json as unknown as AnthropicResponse);

@@ -3,7 +3,7 @@
  * only its URL scheme and its authentication header; the body is passed through as given, serialised once; JSON replies
  * keep the upstream bytes; streams are parsed into parts.
  */
-import { upstreamPolicy } from '../failure.js';
+import { unexpectedReply, upstreamPolicy } from '../failure.js';
 import { postJson, readJson } from '../http.js';
 import type { Redact } from '../redact.js';
 import { parseSse } from '../sse.js';
@@ -83,6 +83,8 @@ export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant):
     });
     if (!stream) {
       const { raw, json } = await readJson(policy, res, req.signal);
+      // The bytes are passed on as they are, so they must be the answer: never an error or anything else sent with a 2xx.
+      if (!Array.isArray(req.op === 'embedding' ? json.data : json.choices)) throw unexpectedReply(policy, json, `an OpenAI ${req.op} response`);
       return { kind: 'json', status: res.status, body: json, raw, usage: readUsage(json.usage) };
     }
     return startStream(policy, res.status, openaiStreamParts(parseSse(res.body), addUsage, policy.redact), req.signal, () => {
