@@ -135,7 +135,7 @@ export async function executeChain(
         const latencyMs = performance.now() - started;
         // Anything but a classified failure is the gateway's own: a 500 that never counts against the upstream.
         const gerr = err instanceof GatewayError ? err : internalError(undefined, err);
-        ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: gerr.status, latencyMs, error: gerr.code ?? gerr.type });
+        ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: gerr.status, latencyMs, error: gerr.code ?? gerr.type, failure: gerr.failure });
         health.failed(gerr.failure, Date.now(), latencyMs, gerr.retryAfterS);
         if (actionOf(gerr.failure).next === 'stop') throw gerr;
         lastError = gerr;
