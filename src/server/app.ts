@@ -11,7 +11,7 @@ import { ANONYMOUS, type Caller, type RequestContext } from '../pipeline/context
 import type { Operation, ProviderReply } from '../providers/types.js';
 import { requireAdmin } from './admin-auth.js';
 import { replyHeadersOf } from './reply-headers.js';
-import { checkLimits, limitBytes, parseJsonBody, tooLarge, type InputLimits } from './request-body.js';
+import { bodyReadError, checkLimits, parseJsonBody, type InputLimits } from './request-body.js';
 import { writeError, writeReply } from './write-reply.js';
 
 export interface RequestOutcome {
@@ -95,18 +95,10 @@ export async function serveProxy(gw: GatewayHandle, op: Operation, req: Incoming
 
 /** The body of an express-routed proxy request (other content types, compressed bodies): raw bytes, decompressed, limited. */
 function rawBodyOf(gw: GatewayHandle, req: Request, res: Response): Promise<Buffer> {
-  const limit = gw.bodyLimit();
   return new Promise((resolve, reject) => {
-    express.raw({ type: () => true, limit })(req, res, (err?: unknown) => {
-      if (err === undefined || err === null) {
-        resolve(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
-        return;
-      }
-      const e = err as { type?: string };
-      if (e.type === 'entity.too.large') reject(tooLarge(limitBytes(limit)));
-      else if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-        reject(new GatewayError({ status: 415, message: 'Unsupported request encoding.', type: 'invalid_request_error', code: 'unsupported_encoding', failure: 'caller' }));
-      } else reject(invalidRequest('The request body could not be read.', null, 'invalid_body'));
+    express.raw({ type: () => true, limit: gw.bodyLimit() })(req, res, (err?: unknown) => {
+      if (err === undefined || err === null) resolve(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+      else reject(bodyReadError(err) ?? invalidRequest('The request body could not be read.', null, 'invalid_body'));
     });
   });
 }
@@ -120,16 +112,9 @@ function proxy(gw: GatewayHandle, op: Operation) {
 const ADMIN_PREFIXES = ['/admin', '/dashboard', '/metrics', '/v1/cache'];
 
 const parseErrors: ErrorRequestHandler = (err, _req, res, next) => {
-  const e = err as { type?: string; status?: number; limit?: number };
-  if (e.type === 'entity.parse.failed') {
-    writeError(res, invalidRequest('The request body is not valid JSON.', null, 'invalid_json'));
-  } else if (e.type === 'entity.too.large') {
-    writeError(res, new GatewayError({ status: 413, message: `The request body exceeds the ${e.limit ?? ''} byte limit.`.replace('  ', ' '), type: 'invalid_request_error', code: 'request_too_large', failure: 'caller' }));
-  } else if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-    writeError(res, new GatewayError({ status: 415, message: 'Unsupported request encoding.', type: 'invalid_request_error', code: 'unsupported_encoding', failure: 'caller' }));
-  } else {
-    next(err);
-  }
+  const refusal = bodyReadError(err);
+  if (refusal !== undefined) writeError(res, refusal);
+  else next(err);
 };
 
 /** The last handler: anything that is not a GatewayError is a bug, reported to the last resort before the 500 goes out. */

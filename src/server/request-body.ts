@@ -30,6 +30,26 @@ export const tooLarge = (limit: number): GatewayError =>
     failure: 'caller', headers: { connection: 'close' },
   });
 
+/**
+ * The refusal for a body-parser error (express's readers: size, encoding, an aborted or unreadable body); undefined for an
+ * error that is not one of them.
+ */
+export function bodyReadError(err: unknown): GatewayError | undefined {
+  const e = err as { type?: string; limit?: number } | null;
+  switch (e?.type) {
+    case 'entity.too.large': return tooLarge(e.limit ?? 0);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new GatewayError({ status: 415, message: 'Unsupported request encoding.', type: 'invalid_request_error', code: 'unsupported_encoding', failure: 'caller' });
+    case 'entity.parse.failed': return invalidRequest('The request body is not valid JSON.', null, 'invalid_json');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return invalidRequest('The request body could not be read.', null, 'invalid_body');
+    default: return undefined;
+  }
+}
+
 /** Reads the body up to `limit` bytes; a larger one (declared or sent) is refused with 413 and the rest is discarded. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
