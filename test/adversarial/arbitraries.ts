@@ -64,7 +64,8 @@ const body: fc.Arbitrary<CallerCase['body']> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(deepText, modelName).map(([deep, m]) => ({ raw: `{"model":${JSON.stringify(m) ?? '"pa/m"'},"messages":[{"role":"user","content":"x"}],"extra":${deep}}` })) },
   { weight: 1, arbitrary: fc.string({ maxLength: 200 }).map((raw) => ({ raw })) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((raw) => ({ raw })) },
-  { weight: 1, arbitrary: fc.integer({ min: 900_000, max: 1_200_000 }).map((n) => ({ json: { model: 'pa/m', messages: [{ role: 'user', content: 'x'.repeat(n) }] } })) },
+  // Around the suite's server.limits.max_string_chars (65,536), on either side.
+  { weight: 1, arbitrary: fc.integer({ min: 60_000, max: 70_000 }).map((n) => ({ json: { model: 'pa/m', messages: [{ role: 'user', content: 'x'.repeat(n) }] } })) },
 );
 
 export const callerCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc.record({

@@ -22,6 +22,8 @@ import { callerCase, configText, upstreamReply, type CallerCase } from './arbitr
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20_240_611;
 const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
+/** Requests in flight at once (a batch is 1 to BATCH cases, BATCH / 2 on average). */
+const BATCH = 8;
 
 const ADMIN = 'fuzz-admin-key-5e1f0c27a9';
 const VK = 'sk-sy-fuzz-virtual-key-71c3d9e2';
@@ -33,7 +35,7 @@ const SECRETS = [ADMIN, VK, PA_SECRET, PB_SECRET, PC_SECRET];
 function configFor(pa: string, pb: string, pc: string, models: string[]): string {
   return [
     'semantic: { enabled: false }',
-    `server: { admin_key: ${ADMIN} }`,
+    `server: { admin_key: ${ADMIN}, limits: { max_string_chars: 65536 } }`,
     'logging: { level: info }',
     'cache: { enabled: true }',
     'governance:',
@@ -97,9 +99,9 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
 
   const send = async (c: CallerCase, id: string): Promise<Reply> => {
     const headers: Record<string, string> = { ...c.headers, 'x-request-id': id };
-    let payload: string | Uint8Array = 'json' in c.body ? (JSON.stringify(c.body.json) ?? 'null') : c.body.raw;
+    let payload: Buffer = Buffer.from('json' in c.body ? (JSON.stringify(c.body.json) ?? 'null') : c.body.raw);
     if (headers['content-encoding'] === 'gzip') payload = gzipSync(payload);
-    const res = await fetch(`${gw.url}${c.path}`, { method: 'POST', headers, body: payload, signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${gw.url}${c.path}`, { method: 'POST', headers, body: new Uint8Array(payload), signal: AbortSignal.timeout(30_000) });
     return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
   };
   const health = async (): Promise<Record<string, any>> =>
@@ -120,12 +122,15 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
   });
 
   it('caller input: never a crash, a 500, a malformed reply, a leaked secret, or a change to provider health', async () => {
-    await fc.assert(fc.asyncProperty(callerCase(VK), async (c) => {
-      const r = await send(c, `caller-${caseNo++}`);
-      assert.equal(malformed(r), undefined);
-      assert.notEqual(r.status, 500, `a caller's input produced a 500: ${r.text.slice(0, 300)}`);
-      assert.equal(leaked(r.text), undefined);
-    }), { numRuns: runs(2500), seed: SEED, endOnFailure: true });
+    // Cases go in concurrent batches (as traffic does); a failing batch still shrinks to the smallest failing case.
+    await fc.assert(fc.asyncProperty(fc.array(callerCase(VK), { minLength: 1, maxLength: BATCH }), async (batch) => {
+      await Promise.all(batch.map(async (c) => {
+        const r = await send(c, `caller-${caseNo++}`);
+        assert.equal(malformed(r), undefined);
+        assert.notEqual(r.status, 500, `a caller's input produced a 500: ${r.text.slice(0, 300)}`);
+        assert.equal(leaked(r.text), undefined);
+      }));
+    }), { numRuns: runs(2500 / (BATCH / 2)), seed: SEED, endOnFailure: true });
     await alive();
     for (const [name, p] of Object.entries(await health())) {
       for (const k of p.keys) assert.deepEqual([name, k.id, k.state, k.error_rate, k.in_flight], [name, k.id, 'healthy', 0, 0]);
@@ -133,14 +138,17 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
   });
 
   it('upstream replies: never a crash, a malformed reply or a leaked secret, whatever an upstream sends', async () => {
-    await fc.assert(fc.asyncProperty(upstreamReply, fc.boolean(), fc.constantFrom('pa/m', 'alias'), async (reply, stream, model) => {
-      const id = `upstream-${caseNo++}`;
-      pa.script(id, reply);
-      const r = await send({ path: '/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${VK}` }, body: { json: { model, stream, messages: [{ role: 'user', content: 'hi' }] } } }, id);
-      assert.equal(malformed(r), undefined);
-      assert.equal(leaked(r.text), undefined);
-      assert.ok(r.status !== 500 || !/internal_error/.test(r.text), `an upstream reply produced a gateway error: ${r.text.slice(0, 300)}`);
-    }), { numRuns: runs(400), seed: SEED + 1, endOnFailure: true });
+    const upstreamCase = fc.tuple(upstreamReply, fc.boolean(), fc.constantFrom('pa/m', 'alias'));
+    await fc.assert(fc.asyncProperty(fc.array(upstreamCase, { minLength: 1, maxLength: BATCH }), async (batch) => {
+      await Promise.all(batch.map(async ([reply, stream, model]) => {
+        const id = `upstream-${caseNo++}`;
+        pa.script(id, reply);
+        const r = await send({ path: '/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${VK}` }, body: { json: { model, stream, messages: [{ role: 'user', content: 'hi' }] } } }, id);
+        assert.equal(malformed(r), undefined);
+        assert.equal(leaked(r.text), undefined);
+        assert.ok(r.status !== 500 || !/internal_error/.test(r.text), `an upstream reply produced a gateway error: ${r.text.slice(0, 300)}`);
+      }));
+    }), { numRuns: runs(400 / (BATCH / 2)), seed: SEED + 1, endOnFailure: true });
     await alive();
   });
 
