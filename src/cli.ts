@@ -66,6 +66,9 @@ async function main(argv: string[]): Promise<number> {
     config = embeddedDefaults();
   }
   const gateway = await startGateway({ config, configPath: values.demo ? undefined : file, host: values.host ?? process.env.HOST, port });
+  // Whatever escapes every handler is logged and counted; one request's bug never takes the others down with the process.
+  process.on('uncaughtException', (err) => gateway.unexpected(err, 'process'));
+  process.on('unhandledRejection', (err) => gateway.unexpected(err, 'process'));
   if (Object.keys(config.providers).length === 0) {
     gateway.logger.warn('no providers configured: set OPENAI_API_KEY and/or ANTHROPIC_API_KEY, pass --config <file>, or try --demo');
   }

@@ -1,10 +1,11 @@
 /**
  * Typed gateway errors. Every failure the gateway reports — the caller's, a policy's, a provider's or its own — is a
- * GatewayError, rendered at the HTTP edge in the OpenAI error envelope. Retry, breaker and metric code read the same facts.
+ * GatewayError carrying its failure class (src/llm/failure.ts), rendered at the HTTP edge in the OpenAI error envelope.
+ * Retries, breakers and metrics read the class.
  */
+import { actionOf, type FailureClass, type Fault } from './llm/failure.js';
 
-/** Who is at fault: decides retry behaviour and metric labels. */
-export type Fault = 'caller' | 'policy' | 'provider' | 'gateway';
+export type { FailureClass, Fault } from './llm/failure.js';
 
 export interface GatewayErrorInit {
   status: number;
@@ -12,12 +13,11 @@ export interface GatewayErrorInit {
   type: string;
   code?: string | null;
   param?: string | null;
-  fault: Fault;
+  /** What kind of failure this is; decides what happens next (see src/llm/failure.ts). */
+  failure: FailureClass;
   /** Extra reply headers (retry-after, ...). */
   headers?: Record<string, string>;
-  /** For provider faults: may another key or provider succeed? */
-  retryable?: boolean;
-  /** For provider faults: seconds the upstream asked us to wait. */
+  /** For rate limits: seconds the upstream (or policy) asked to wait. */
   retryAfterS?: number;
   cause?: unknown;
 }
@@ -27,9 +27,8 @@ export class GatewayError extends Error {
   readonly type: string;
   readonly code: string | null;
   readonly param: string | null;
-  readonly fault: Fault;
+  readonly failure: FailureClass;
   readonly headers: Record<string, string>;
-  readonly retryable: boolean;
   readonly retryAfterS: number | undefined;
 
   constructor(init: GatewayErrorInit) {
@@ -39,10 +38,19 @@ export class GatewayError extends Error {
     this.type = init.type;
     this.code = init.code ?? null;
     this.param = init.param ?? null;
-    this.fault = init.fault;
+    this.failure = init.failure;
     this.headers = init.headers ?? {};
-    this.retryable = init.retryable ?? false;
     this.retryAfterS = init.retryAfterS;
+  }
+
+  /** Who is at fault, from the failure class. */
+  get fault(): Fault {
+    return actionOf(this.failure).fault;
+  }
+
+  /** May another key or target succeed where this attempt failed? */
+  get retryable(): boolean {
+    return actionOf(this.failure).next === 'retry';
   }
 
   /** The OpenAI error envelope. */
@@ -52,7 +60,7 @@ export class GatewayError extends Error {
 }
 
 export const invalidRequest = (message: string, param: string | null = null, code: string | null = null): GatewayError =>
-  new GatewayError({ status: 400, message, type: 'invalid_request_error', param, code, fault: 'caller' });
+  new GatewayError({ status: 400, message, type: 'invalid_request_error', param, code, failure: 'caller' });
 
 export const modelNotFound = (model: string): GatewayError =>
   new GatewayError({
@@ -61,7 +69,7 @@ export const modelNotFound = (model: string): GatewayError =>
     type: 'invalid_request_error',
     param: 'model',
     code: 'model_not_found',
-    fault: 'caller',
+    failure: 'caller',
   });
 
 /** No provider is configured at all: a model request says what to set rather than that the model does not exist. */
@@ -72,21 +80,22 @@ export const noProviderConfigured = (): GatewayError =>
       + 'without a config file; OPENAI_BASE_URL / ANTHROPIC_BASE_URL select another endpoint) and restart it, or list providers in its config file.',
     type: 'server_error',
     code: 'no_provider_configured',
-    fault: 'gateway',
+    failure: 'gateway',
     // Retrying cannot help until the gateway is restarted with a provider; the official SDKs honour this header.
     headers: { 'x-should-retry': 'false' },
   });
 
 export const unauthorized = (message: string): GatewayError =>
-  new GatewayError({ status: 401, message, type: 'authentication_error', code: 'invalid_api_key', fault: 'caller' });
+  new GatewayError({ status: 401, message, type: 'authentication_error', code: 'invalid_api_key', failure: 'caller' });
 
 export const forbidden = (message: string, code = 'permission_denied'): GatewayError =>
-  new GatewayError({ status: 403, message, type: 'permission_error', code, fault: 'policy' });
+  new GatewayError({ status: 403, message, type: 'permission_error', code, failure: 'policy' });
 
-export const internalError = (message = 'The gateway failed to handle the request.'): GatewayError =>
-  new GatewayError({ status: 500, message, type: 'server_error', code: 'internal_error', fault: 'gateway' });
+/** A failure of the gateway itself; `cause` is kept for the log, never shown to the caller. */
+export const internalError = (message = 'The gateway failed to handle the request.', cause?: unknown): GatewayError =>
+  new GatewayError({ status: 500, message, type: 'server_error', code: 'internal_error', failure: 'gateway', cause });
 
 /** Anything thrown that is not a GatewayError becomes a 500 without leaking its message or stack. */
 export function asGatewayError(err: unknown): GatewayError {
-  return err instanceof GatewayError ? err : internalError();
+  return err instanceof GatewayError ? err : internalError(undefined, err);
 }

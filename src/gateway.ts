@@ -2,8 +2,9 @@
  * The composition root: builds the long-lived services (health registry, logger, feature services) and the per-config runtime,
  * wires them into the HTTP surface, swaps the runtime atomically on reload, and shuts down gracefully.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
+import { internalError } from './errors.js';
 import type { AddressInfo } from 'node:net';
 import { PACKAGE_ROOT } from './config/paths.js';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
@@ -34,6 +35,7 @@ import { createLogger, createRequestLogger, type Logger } from './observability/
 import { buildRuntime, listModels, type Runtime } from './runtime.js';
 import { createApp, type GatewayHandle, type RequestOutcome } from './server/app.js';
 import { withFastPath } from './server/fast-path.js';
+import { writeError } from './server/write-reply.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -65,6 +67,8 @@ export interface Gateway {
   apply(config: Config): Promise<void>;
   /** Re-reads the config file (no-op without one). */
   reload(): Promise<string[]>;
+  /** The last resort: logs and counts an error nothing else handled; the process keeps serving. Never throws. */
+  unexpected(err: unknown, where: string): void;
   close(): Promise<void>;
 }
 
@@ -162,8 +166,31 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   }
   goLive(live);
 
+  // Aborted when the shutdown grace period ends (streams still running then end with an error event).
+  const stopping = new AbortController();
+  let lastUnexpectedLog = 0;
+  let unexpectedSinceLog = 0;
   const handle: GatewayHandle = {
+    stopping: stopping.signal,
     bodyLimit: () => live.rt.config.server.body_limit,
+    limits: () => live.rt.config.server.limits,
+    unexpected(err: unknown, where: string, res?: ServerResponse) {
+      try {
+        obs.metrics.unexpected(where);
+        // Logged with its stack, at most a few lines a second so a storm cannot flood the log.
+        unexpectedSinceLog++;
+        const now = Date.now();
+        if (now - lastUnexpectedLog >= 200) {
+          lastUnexpectedLog = now;
+          const e = err instanceof Error ? err : new Error(String(err));
+          logger.error({ where, err: { message: live.rt.redact(e.message), stack: e.stack?.split('\n').slice(0, 12).join('\n') }, count: unexpectedSinceLog }, 'unexpected error caught; still serving');
+          unexpectedSinceLog = 0;
+        }
+        if (res !== undefined && !res.writableEnded) writeError(res, internalError());
+      } catch {
+        // The last resort itself must never throw.
+      }
+    },
     adminKey: () => live.rt.config.server.admin_key,
     authenticate: (authorization: string | undefined): Promise<Caller> => governance.authenticate(authorization),
     handle(ctx: RequestContext) {
@@ -183,7 +210,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           providers: Object.keys(providers).length,
           providers_open: open,
           embedder: semantic ? (semantic.ready ? 'loaded' : 'loading') : 'disabled',
-          redis: services.redis ? (services.redis.isReady ? 'connected' : 'down') : 'not_configured',
+          redis: services.redisHealth()?.state ?? 'not_configured',
+          ...(services.redis ? { redis_breaker: services.redisHealth()?.breaker } : {}),
           governance: gov,
         },
       };
@@ -218,6 +246,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       authenticate: (a) => handle.authenticate(a),
       explain: async (ctx) => ({ ...(await explainRoute(ctx, live.rt.table, live.deciderDeps)), safety: await safety.explain(ctx) }),
       reload: () => reloadFile(),
+      limits: () => live.rt.config.server.limits,
     }),
     rulesAdminRouter(rules),
     governanceAdminRouter(governance),
@@ -269,8 +298,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     await new Promise<void>((resolve) => {
       // Keep-alive connections that go idle while draining are closed at once rather than waiting for the client.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      // At the end of the grace period, streams still running end with an error event; a moment later every connection
+      // still open is closed.
       const timer = setTimeout(() => {
-        server.closeAllConnections();
+        stopping.abort();
+        setTimeout(() => server.closeAllConnections(), 250).unref();
       }, grace);
       timer.unref();
       server.close(() => {
@@ -296,6 +328,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     runtime: () => live.rt,
     apply,
     reload: () => watcher?.reload() ?? Promise.resolve([]),
+    unexpected: (err, where) => handle.unexpected(err, where),
     close,
   };
 }

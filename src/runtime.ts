@@ -4,6 +4,7 @@
  */
 import type { Config } from './config/schema.js';
 import { createAdapter } from './providers/adapters.js';
+import { createRedactor, type Redact } from './providers/redact.js';
 import type { ExecuteSettings, ProviderRuntime } from './providers/execute.js';
 import type { Target } from './pipeline/context.js';
 import { parseTarget, type ModelTable, type WeightedTarget } from './pipeline/resolve-target.js';
@@ -15,6 +16,17 @@ export interface Runtime {
   readonly execute: ExecuteSettings;
   /** Provider → key ids, for aligning the health registry when this runtime goes live. */
   readonly keyLayout: Readonly<Record<string, string[]>>;
+  /** Sanitises upstream text: this config's secrets and credential shapes redacted, length capped. */
+  readonly redact: Redact;
+}
+
+/** Every secret value the config holds: provider keys, the admin key, virtual keys given in plain text. */
+export function configSecrets(config: Config): string[] {
+  const out: string[] = [];
+  for (const p of Object.values(config.providers)) for (const k of p.keys) out.push(k.value);
+  if (config.server.admin_key !== undefined) out.push(config.server.admin_key);
+  for (const k of config.governance.keys) if (k.key !== undefined) out.push(k.key);
+  return out;
 }
 
 const toTarget = (s: string): Target => parseTarget(s)!;
@@ -22,11 +34,12 @@ const toTarget = (s: string): Target => parseTarget(s)!;
 /** Pure: builds everything from the config without touching shared state, so a failure changes nothing. */
 export function buildRuntime(config: Config): Runtime {
   const nonRetryable = new Set(config.routing.non_retryable_statuses);
+  const redact = createRedactor(configSecrets(config));
   const providers = new Map<string, ProviderRuntime>();
   const layout: Record<string, string[]> = {};
   for (const [name, p] of Object.entries(config.providers)) {
-    const adapter = createAdapter({ name, ...p }, { nonRetryable });
-    providers.set(name, { name, adapter, keys: p.keys.map((k) => ({ ...k })), timeoutMs: p.timeout_ms });
+    const adapter = createAdapter({ name, ...p }, { nonRetryable, redact });
+    providers.set(name, { name, adapter, keys: p.keys.map((k) => ({ ...k })), timeoutMs: p.timeout_ms, firstByteTimeoutMs: Math.min(p.first_byte_timeout_ms, p.timeout_ms) });
     layout[name] = p.keys.map((k) => k.id);
   }
 
@@ -56,6 +69,7 @@ export function buildRuntime(config: Config): Runtime {
       floorShare: config.balancing.floor_share,
     },
     keyLayout: layout,
+    redact,
   };
 }
 

@@ -2,17 +2,21 @@
  * Long-lived services that outlive config reloads: the shared Redis connection, the rule manager, the health registry.
  * Created once at start from the first config; each owns its own reload path.
  */
-import type { RedisClientType } from 'redis';
+import { createClient, type RedisClientType } from 'redis';
 import type { Config } from './config/schema.js';
 import type { Logger } from './observability/logger.js';
 import { HealthRegistry } from './providers/health-registry.js';
+import { RedisGuard, type RedisGuardHealth } from './store/redis-guard.js';
 import { MemoryRuleStore, RedisRuleStore, RuleErrorReporter, RuleManager, RuleSetError, formatProblems } from './rules/index.js';
 import { SemanticCache } from './cache/index.js';
 import { Governance } from './governance/index.js';
 import { createSemanticService, type SemanticService } from './semantic/service.js';
 
 export interface Services {
+  /** The shared Redis client, guarded (every command bounded, a breaker around Redis); undefined without redis.url. */
   readonly redis: RedisClientType | undefined;
+  /** The state of Redis as the gateway sees it, for /ready; undefined without redis.url. */
+  redisHealth(): RedisGuardHealth | undefined;
   readonly registry: HealthRegistry;
   readonly rules: RuleManager;
   readonly ruleErrors: RuleErrorReporter;
@@ -38,15 +42,14 @@ export interface Services {
 }
 
 /**
- * Connects to Redis with fail-fast commands while disconnected, and reconnects in the background. The client library loads
- * only here, so a gateway without Redis does not pay for it at start-up.
+ * Connects to Redis with fail-fast commands while disconnected, reconnects in the background, and guards every command
+ * (timeout, breaker: ./store/redis-guard.ts).
  */
-export async function connectRedis(url: string, connectTimeoutMs: number, logger: Logger): Promise<RedisClientType> {
-  const { createClient } = await import('redis');
+export async function connectRedis(cfg: Config['redis'] & { url: string }, logger: Logger): Promise<RedisGuard> {
   const client = createClient({
-    url,
+    url: cfg.url,
     disableOfflineQueue: true,
-    socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+    socket: { connectTimeout: cfg.connect_timeout_ms, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
   }) as RedisClientType;
   let lastLogged = 0;
   client.on('error', (err: Error) => {
@@ -56,7 +59,7 @@ export async function connectRedis(url: string, connectTimeoutMs: number, logger
     }
   });
   await client.connect();
-  return client;
+  return new RedisGuard(client, { commandTimeoutMs: cfg.command_timeout_ms, failures: cfg.breaker_failures, cooldownMs: cfg.breaker_cooldown_ms });
 }
 
 export class ConfigRefused extends Error {
@@ -78,7 +81,8 @@ const cacheSection = (config: Config, semantic: SemanticService | undefined): Co
   (semantic ? config.cache : { ...config.cache, semantic: false });
 
 export async function createServices(config: Config, logger: Logger, rootDir: string, hooks: ServiceHooks = {}): Promise<Services> {
-  const redis = config.redis.url ? await connectRedis(config.redis.url, config.redis.connect_timeout_ms, logger) : undefined;
+  const guard = config.redis.url ? await connectRedis({ ...config.redis, url: config.redis.url }, logger) : undefined;
+  const redis = guard?.client;
   const opened: Array<{ close(): Promise<void> }> = [];
   const abandon = async (): Promise<void> => {
     for (const o of opened.reverse()) await o.close().catch(() => undefined);
@@ -132,6 +136,7 @@ export async function createServices(config: Config, logger: Logger, rootDir: st
   }
   return {
     redis,
+    redisHealth: () => guard?.health(),
     registry,
     rules,
     ruleErrors,

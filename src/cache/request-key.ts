@@ -33,9 +33,12 @@ export type KeyResult = { readonly skip: SkipReason } | RequestKey;
 
 export const isSkip = (r: KeyResult): r is { readonly skip: SkipReason } => 'skip' in r;
 
-/** Trims, unifies line ends, drops trailing spaces and collapses runs of inner spaces; leading indentation is kept. */
+/**
+ * Trims, unifies line ends, drops trailing spaces and collapses runs of inner spaces; leading indentation is kept. Only
+ * runs that change are matched (a lone space is left alone), so ordinary prose costs one quick scan per pattern.
+ */
 export function normaliseText(s: string): string {
-  return s.trim().replace(/\r\n?/g, '\n').replace(/[ \t]+$/gm, '').replace(/(\S)[ \t]+/g, '$1 ').replace(/\n{3,}/g, '\n\n');
+  return s.trim().replace(/\r\n?/g, '\n').replace(/[ \t]+$/gm, '').replace(/(\S)(?: [ \t]+|\t[ \t]*)/g, '$1 ').replace(/\n{3,}/g, '\n\n');
 }
 
 /** Feeds a JSON value into a hash canonically: sorted keys, tagged types, normalised strings. */

@@ -152,6 +152,9 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
     cache.recordHit(hit, layer, { tenant: key.tenant, model: ctx.model, intent: intentLabel(ctx, s) }, coalesced);
     outcome(ctx, layer === 'exact' ? 'hit-exact' : 'hit-semantic', { key: hit.entry?.meta.key ?? key.exact, similarity: hit.score, threshold, coalesced });
     ctx.replyHeaders['x-switchyard-cache-similarity'] = hit.score.toFixed(4);
+    // A hit is answered by the cache: no upstream attempt; the model is the one the stored reply names.
+    ctx.replyHeaders['x-switchyard-provider'] = 'cache';
+    ctx.replyHeaders['x-switchyard-model'] = typeof hit.reply.body.model === 'string' ? hit.reply.body.model : ctx.model;
     return replyFor(ctx, hit.reply);
   };
 

@@ -157,7 +157,7 @@ export async function runCascade(ctx: RequestContext, deps: CascadeDeps): Promis
         produced = { tier: index, reply: buffered, target, attempts: [from, ctx.attempts.length] };
         answer = buffered.answer;
         outcome.usage = sub.usage;
-        if (buffered.error !== undefined && !isLast) throw new GatewayError({ status: 502, message: buffered.error, type: 'upstream_error', code: 'stream_error', fault: 'provider' });
+        if (buffered.error !== undefined && !isLast) throw new GatewayError({ status: 502, message: buffered.error, type: 'upstream_error', code: 'stream_error', failure: 'upstream' });
       }
     } catch (err) {
       outcome.latency_ms = Math.round(performance.now() - started);
@@ -166,7 +166,7 @@ export async function runCascade(ctx: RequestContext, deps: CascadeDeps): Promis
       outcome.reason = 'upstream_error';
       outcome.detail = gerr ? `${gerr.status} ${gerr.code ?? gerr.type}` : 'failed';
       total = addUsage(total, outcome.usage);
-      if (!gerr || gerr.fault === 'caller' || ctx.signal.aborted) throw err;
+      if (!gerr || !gerr.retryable || ctx.signal.aborted) throw err;
       if (isLast) {
         if (!last) throw err;
         answered = last; // the last tier failed outright: the latest answer there is, though it failed its checks
@@ -227,7 +227,6 @@ function finish(ctx: RequestContext, done: Produced, total: Usage | undefined, f
   if (total) ctx.usage = total;
   ctx.replyHeaders['x-switchyard-provider'] = done.target.provider;
   ctx.replyHeaders['x-switchyard-model'] = done.target.model;
-  ctx.replyHeaders['x-switchyard-attempts'] = String(ctx.attempts.length);
   ctx.replyHeaders['x-switchyard-cascade-tier'] = `${done.tier} ${keyOf(done.target)}`;
   ctx.replyHeaders['x-switchyard-cascade-escalations'] = String(facts.escalations);
 }

@@ -20,6 +20,12 @@ export const providerSchema = z.object({
   kind: z.enum(['openai', 'anthropic', 'azure-openai']),
   base_url: z.url(),
   timeout_ms: positiveInt.default(60_000),
+  /**
+   * How long a streamed attempt may wait for its first event before it is abandoned (counted against the key at that
+   * moment) and the next key or target is tried. Never more than timeout_ms. A JSON reply's first byte is the whole
+   * answer, so JSON attempts are bounded by timeout_ms alone.
+   */
+  first_byte_timeout_ms: positiveInt.default(15_000),
   keys: z.array(keySchema).min(1),
   /** Models this provider serves; listed by GET /v1/models and used to resolve bare model names. */
   models: z.array(z.string().min(1)).default([]),
@@ -58,6 +64,15 @@ export const serverSchema = z.object({
   admin_key: z.string().min(16, 'admin_key must be at least 16 characters').optional(),
   /** Seconds to let in-flight requests finish on SIGTERM. */
   shutdown_grace_s: z.number().positive().default(20),
+  /** Limits on every proxied request body, refused with a 400 naming the field. */
+  limits: z.object({
+    /** Deepest nesting of arrays and objects (the body itself is level 1). */
+    max_depth: z.number().int().min(4).max(1000).default(64),
+    /** Longest string anywhere in the body, in characters. */
+    max_string_chars: positiveInt.default(1_048_576),
+    /** Most messages in one chat request. */
+    max_messages: positiveInt.default(2048),
+  }).strict().prefault({}),
 }).strict();
 
 export const routingSchema = z.object({
@@ -67,8 +82,8 @@ export const routingSchema = z.object({
   max_keys_per_target: positiveInt.default(2),
   /** Total time budget for one request's attempts (ms). */
   deadline_ms: positiveInt.default(120_000),
-  /** Upstream statuses never retried elsewhere. */
-  non_retryable_statuses: z.array(z.number().int().min(400).max(599)).default([400, 401, 403, 404, 409, 413, 415, 422]),
+  /** Upstream statuses that mean the request itself was refused: the request stops there, as the caller's error (they win over the other classes). */
+  non_retryable_statuses: z.array(z.number().int().min(400).max(599)).default([400, 409, 413, 415, 422]),
   /** Default fallback chains: "provider/model" or alias → ["provider/model", ...]. */
   fallbacks: z.record(z.string(), z.array(providerModel)).default({}),
 }).strict();
@@ -111,4 +126,10 @@ export const redisSchema = z.object({
   key_prefix: z.string().min(1).default('switchyard:'),
   /** Connection attempt timeout (ms). */
   connect_timeout_ms: positiveInt.default(2000),
+  /** Longest any Redis command may take before it fails and the feature falls back (ms). */
+  command_timeout_ms: positiveInt.default(1000),
+  /** Consecutive timeouts or connection errors that open the breaker around Redis (calls then fail at once). */
+  breaker_failures: positiveInt.default(3),
+  /** How long the breaker stays open before one probe is let through (ms). */
+  breaker_cooldown_ms: positiveInt.default(1000),
 }).strict();

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { resolveConfigPaths } from './paths.js';
 import { configSchema, type Config } from './schema.js';
@@ -79,13 +79,31 @@ export function validateConfig(raw: unknown): LoadResult {
   return { ok: false, errors: parsed.error.issues.map((i) => `${formatPath(i.path)}: ${describeIssue(i)}`) };
 }
 
+/**
+ * The line to blame for a YAML error. An unterminated quote or flow collection is only noticed where the next line (or the
+ * file) begins; the line at fault is the last one with content before that point.
+ */
+function yamlErrorLine(e: YAMLError, text: string, lines: LineCounter): number {
+  const at = lines.linePos(e.pos[0]);
+  const unterminated = e.code === 'MISSING_CHAR' || (e.code === 'BAD_INDENT' && /end with a [\]}]/.test(e.message));
+  if (!unterminated || at.col !== 1) return at.line;
+  let i = Math.min(e.pos[0], text.length) - 1;
+  while (i > 0 && /\s/.test(text[i])) i--;
+  return lines.linePos(Math.max(0, i)).line;
+}
+
 /** Parses and validates config text. `file` names it in messages; relative paths in it resolve against its folder. */
 export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
-    return { ok: false, errors: doc.errors.map((e) => `${file}:${lines.linePos(e.pos[0]).line} ${e.message.split("\n")[0]}`) };
+    return { ok: false, errors: doc.errors.map((e) => `${file}:${yamlErrorLine(e, text, lines)} ${e.message.split("\n")[0]}`) };
   }
+  // An empty file is never a config: it is a truncated write or a `>` redirect, and would drop every provider and key.
+  if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ''))) {
+    return { ok: false, errors: [`${file}: the file is empty (nothing to load); a config must at least be an empty mapping "{}"`] };
+  }
+  if (!isMap(doc.contents)) return { ok: false, errors: [`${file}:1 the config must be a mapping of sections (server:, providers:, ...)`] };
   const unset: UnsetRef[] = [];
   substituteEnv(doc.contents, [], env, unset, lines);
   const notSet = (u: UnsetRef): string => `${file}:${u.line ?? '?'} ${formatPath(u.path)}: environment variable ${u.name} is not set`;

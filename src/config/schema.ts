@@ -7,6 +7,7 @@ import { cacheConfigSchema } from '../cache/config.js';
 import { cascadeConfigSchema } from '../cascade/config.js';
 import { governanceConfigSchema } from '../governance/config.js';
 import { observabilityConfigSchema } from '../observability/config.js';
+import { compile } from '../rules/compile.js';
 import { rulesConfigSchema } from '../rules/config.js';
 import { safetyConfigSchema } from '../safety/config.js';
 import { SemanticConfigSchema } from '../semantic/config.js';
@@ -39,6 +40,11 @@ export const configSchema = z.object({
     alias.targets.forEach((t, i) => check(t.target, ['aliases', name, 'targets', i]));
     alias.fallbacks.forEach((t, i) => check(t, ['aliases', name, 'fallbacks', i]));
   }
+  // Rule expressions are compiled here too, so a CEL error is reported with the file's line like any other issue.
+  const compiled = compile(cfg.rules);
+  if (!compiled.ok) {
+    for (const p of compiled.problems) ctx.addIssue({ code: 'custom', path: pathOf(p.path), message: p.rule ? `rule "${p.rule}": ${p.message}` : p.message });
+  }
   cfg.rules.forEach((rule, i) => {
     rule.targets.forEach((t, j) => {
       if (!(t.provider in cfg.providers)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'targets', j, 'provider'], message: `unknown provider '${t.provider}'` });
@@ -53,6 +59,13 @@ export const configSchema = z.object({
     chain.forEach((t, i) => check(t, ['routing', 'fallbacks', from, i]));
   }
 });
+
+/** `rules[2].cel_expression` → ['rules', 2, 'cel_expression']. */
+function pathOf(path: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]);
+  return out;
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type ProviderConfig = Config['providers'][string];

@@ -3,10 +3,36 @@
  * the whole file, then hands it to `apply`. If loading or applying fails, the running config stays and the error is logged.
  */
 import { watch, type FSWatcher } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { loadConfigFile } from './load.js';
+import { parseConfigText, type LoadResult } from './load.js';
 import type { Config } from './schema.js';
+
+/** A file still being written is read again once it has kept the same size and time for this long. */
+const SETTLE_MS = 250;
+/** How long to wait for it to settle before refusing it. */
+const SETTLE_TRIES = 20;
+
+/**
+ * Loads the file once it has stopped changing: the text read must match the file's size and modification time both before
+ * and after a short pause. A file that keeps changing is refused like any invalid config (the next change reloads it).
+ */
+export async function loadSettledConfigFile(path: string, settleMs = SETTLE_MS, tries = SETTLE_TRIES): Promise<LoadResult> {
+  for (let i = 0; i < tries; i++) {
+    try {
+      const before = await stat(path);
+      const text = await readFile(path, 'utf8');
+      await sleep(settleMs);
+      const after = await stat(path);
+      if (before.size === after.size && before.mtimeMs === after.mtimeMs && Buffer.byteLength(text) === after.size) return parseConfigText(text, path);
+    } catch (err) {
+      return { ok: false, errors: [`${path}: cannot read config file (${(err as NodeJS.ErrnoException).code ?? String(err)})`] };
+    }
+  }
+  return { ok: false, errors: [`${path}: the file kept changing for ${(settleMs * tries) / 1000} s; not applied until it settles`] };
+}
 
 export interface ConfigWatcher {
   close(): void;
@@ -22,7 +48,7 @@ export function watchConfig(file: string, apply: (config: Config) => Promise<voi
 
   const reload = (): Promise<string[]> => {
     running = running.then(async () => {
-      const res = await loadConfigFile(path);
+      const res = await loadSettledConfigFile(path);
       if (!res.ok) {
         logger.error({ errors: res.errors, file: path }, 'config reload refused; the running config stays');
         return res.errors;

@@ -83,7 +83,7 @@ export class Enforcer {
         status: this.opts.budgetStatus,
         type: 'insufficient_quota',
         code: 'budget_exceeded',
-        fault: 'policy',
+        failure: 'policy',
         headers,
         message: `Budget exceeded for ${who}: ${b.period} limit ${usd(p.check.limit)}, used ${usd(current)}, ` +
           `this request needs up to ${usd(p.check.amount)}. ${resets}`,
@@ -97,7 +97,7 @@ export class Enforcer {
       status: 429,
       type: 'rate_limit_error',
       code: 'rate_limit_exceeded',
-      fault: 'policy',
+      failure: 'policy',
       headers: retry === undefined ? {} : { 'retry-after': String(seconds(retry)) },
       retryAfterS: retry === undefined ? undefined : seconds(retry),
       message: retry === undefined

@@ -18,10 +18,10 @@ export interface EntityHost {
 }
 
 const notFound = (kind: EntityKind, id: string): GatewayError =>
-  new GatewayError({ status: 404, message: `No ${singular(kind)} with id '${id}'.`, type: 'invalid_request_error', code: 'not_found', fault: 'caller' });
+  new GatewayError({ status: 404, message: `No ${singular(kind)} with id '${id}'.`, type: 'invalid_request_error', code: 'not_found', failure: 'caller' });
 
 const conflict = (message: string): GatewayError =>
-  new GatewayError({ status: 409, message, type: 'invalid_request_error', code: 'conflict', fault: 'caller' });
+  new GatewayError({ status: 409, message, type: 'invalid_request_error', code: 'conflict', failure: 'caller' });
 
 const singular = (kind: EntityKind): string => (kind === 'customers' ? 'customer' : kind === 'teams' ? 'team' : 'virtual key');
 

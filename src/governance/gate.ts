@@ -25,7 +25,7 @@ export const storeUnavailable = (): GatewayError =>
     message: 'Governance counters are unavailable; the request was refused to keep budgets and rate limits enforced.',
     type: 'server_error',
     code: 'governance_unavailable',
-    fault: 'gateway',
+    failure: 'gateway',
     headers: { 'retry-after': '5' },
   });
 

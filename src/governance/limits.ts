@@ -1,9 +1,10 @@
 /**
  * Window arithmetic and the counter checks for one request. Budgets use calendar windows in UTC (day; ISO week from Monday;
- * month; or total = never resets) because that is how budgets are read. Rate limits use a sliding-window counter: the current
- * fixed bucket plus the previous one weighted by how much of it still lies inside the window — smooth, two keys per limit.
+ * month; or total = never resets) because that is how budgets are read. Rate limits use a sliding window of SLICES slices:
+ * the count is the sum of the current slice and the ones before it that still lie in the window, so every request stops
+ * counting within one window of when it was made and a refusal's retry-after is never longer than the window.
  */
-import type { CounterCheck } from '../store/counters.js';
+import { refuses, type CounterCheck } from '../store/counters.js';
 import type { Budget } from './config.js';
 import type { LimitLevel } from './registry.js';
 
@@ -53,6 +54,9 @@ export function rateWindows(level: LimitLevel): RateWindow[] {
   return out;
 }
 
+/** Slices a rate window is cut into (10 s for a minute, 10 min for an hour). */
+export const SLICES = 6;
+
 /** One limit as it applies right now: what it reads, what it would add, and enough to explain a refusal. */
 export interface PlannedLimit {
   metric: Metric;
@@ -81,20 +85,17 @@ export function budgetLimit(prefix: string, level: LimitLevel, budget: Budget, n
 }
 
 export function rateLimit(prefix: string, level: LimitLevel, win: RateWindow, now: number, amount: number): PlannedLimit {
-  const bucket = Math.floor(now / win.sizeMs);
-  const elapsedMs = now - bucket * win.sizeMs;
+  const sliceMs = win.sizeMs / SLICES;
+  const slice = Math.floor(now / sliceMs);
+  const elapsedMs = now - slice * sliceMs;
   const tag = win.metric === 'requests' ? 'req' : 'tok';
   const unit = win.unit === 'minute' ? 'm' : 'h';
+  const keys: string[] = [];
+  for (let i = 0; i < SLICES; i++) keys.push(`${prefix}${level.scope}:${tag}:${unit}:${slice - i}`);
   return {
     metric: win.metric,
     level,
-    check: {
-      keys: [`${prefix}${level.scope}:${tag}:${unit}:${bucket}`, `${prefix}${level.scope}:${tag}:${unit}:${bucket - 1}`],
-      weights: [1, 1 - elapsedMs / win.sizeMs],
-      limit: win.limit,
-      amount,
-      ttlMs: 2 * win.sizeMs + 1000,
-    },
+    check: { keys, weights: keys.map(() => 1), limit: win.limit, amount, ttlMs: win.sizeMs + sliceMs + 1000 },
     rate: { ...win, elapsedMs },
   };
 }
@@ -117,24 +118,20 @@ export function planLimits(
 }
 
 /**
- * Milliseconds until a refused sliding-window check would pass, given its bucket values [current, previous]. Undefined when
- * the request alone exceeds the limit (it can never pass).
+ * Milliseconds until a refused check would pass, given its slice values (current first). The oldest slice leaves the window
+ * at the next slice boundary, the next one a slice later, and so on, so the answer is at most the window. Undefined when the
+ * request alone exceeds the limit (it can never pass).
  */
 export function slidingRetryMs(values: readonly number[], amount: number, limit: number, sizeMs: number, elapsedMs: number): number | undefined {
-  const curr = values[0] ?? 0;
-  const prev = values[1] ?? 0;
   if (amount > limit) return undefined;
-  // Needed: prev * (1 - t / size) + curr + amount <= limit, and strictly below the limit when amount is 0.
-  const room = limit - curr - amount;
-  if (room >= 0 && (amount > 0 || room > 0)) {
-    if (prev <= 0) return 0;
-    const t = sizeMs * (1 - room / prev);
-    return Math.max(0, t - elapsedMs);
+  const sliceMs = sizeMs / SLICES;
+  let kept = 0;
+  for (const v of values) kept += v;
+  for (let dropped = 1; dropped <= values.length; dropped++) {
+    kept -= values[values.length - dropped] ?? 0;
+    if (!refuses(kept, amount, limit)) return sliceMs - elapsedMs + (dropped - 1) * sliceMs;
   }
-  // Not within this bucket: wait for the next one, where this bucket becomes the weighted previous one.
-  const roomNext = limit - amount;
-  const tNext = curr <= 0 ? 0 : Math.max(0, sizeMs * (1 - roomNext / curr));
-  return sizeMs - elapsedMs + tNext;
+  return sizeMs - elapsedMs;
 }
 
 export const usd = (nanos: number): string => `$${(nanos / 1e9).toFixed(nanos !== 0 && Math.abs(nanos) < 1e7 ? 4 : 2)}`;

@@ -51,6 +51,8 @@ export interface Metrics {
    * (budget_exceeded, rate_limit_exceeded, ...) are already counted by recordRequest from their outcome.
    */
   denial(kind: string): void;
+  /** An error that escaped its request's handling (or the process's), caught by the last resort: counted by where. */
+  unexpected(where: string): void;
   /** Replaces the health snapshot source used at scrape time. */
   setHealthSource(source: (() => Record<string, ProviderHealthView>) | undefined): void;
   /** The exposition text. */
@@ -82,10 +84,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     new DeferredHistogram(registry, name, help, labelNames, buckets, space);
 
   const requests = counter('switchyard_requests_total', 'Requests finished, by request type, status, answering provider/model, rule, intent and cache result.', REQUEST_LABELS);
-  const errors = counter('switchyard_request_errors_total', 'Requests that ended in an error, by request type, HTTP status and error code.', ['request_type', 'code', 'error_code']);
+  const errors = counter('switchyard_request_errors_total', 'Requests that ended in an error, by request type, HTTP status, error code and failure class.', ['request_type', 'code', 'error_code', 'failure']);
   const duration = histogram('switchyard_request_duration_seconds', 'Arrival to reply finished (last byte of a stream).', ['request_type', 'status_class'], LATENCY_BUCKETS);
   const upstream = histogram('switchyard_upstream_latency_seconds', 'Latency of one upstream attempt (time to first part for streams).', ['provider', 'outcome'], LATENCY_BUCKETS);
-  const attempts = counter('switchyard_upstream_attempts_total', 'Upstream attempts by provider, key and upstream status.', ['provider', 'key', 'code']);
+  const attempts = counter('switchyard_upstream_attempts_total', 'Upstream attempts by provider, key, upstream status and failure class (none for a success).', ['provider', 'key', 'code', 'failure']);
   const overhead = histogram('switchyard_gateway_overhead_seconds', "The gateway's own time: total (time to first byte for streams) minus upstream time.", ['request_type', 'source'], OVERHEAD_BUCKETS);
   const ttfb = histogram('switchyard_stream_ttfb_seconds', 'Arrival to the first byte of a streamed reply, by who served it.', ['provider'], TTFB_BUCKETS);
   const retried = counter('switchyard_retried_requests_total', 'Requests that needed more than one upstream attempt.', ['request_type']);
@@ -99,6 +101,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const ruleErrors = counter('switchyard_rule_errors_total', 'Run-time failures of routing rule expressions, by rule.', ['rule']);
   const escalations = counter('switchyard_cascade_escalations_total', 'Cascade escalations to the next tier, by rule and failed check.', ['rule', 'reason']);
   const denials = counter('switchyard_denials_total', 'Requests refused by governance, by kind (budget, rate limit, allow-list).', ['kind']);
+  const unexpected = counter('switchyard_unexpected_errors_total', 'Errors caught by the last-resort handler (a bug, logged with its stack), by where: request, route, process.', ['where']);
 
   new Gauge({
     name: 'switchyard_circuit_state',
@@ -168,14 +171,14 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       const hit = o.cache === 'hit-exact' || o.cache === 'hit-semantic';
       requests.inc([rt, sc, code, o.provider, o.model, o.rule, o.intent, o.cache]);
       duration.observe([rt, sc], o.durationMs / 1000);
-      if (o.status >= 400 || o.errorCode !== undefined) errors.inc([rt, code, o.errorCode]);
+      if (o.status >= 400 || o.errorCode !== undefined) errors.inc([rt, code, o.errorCode, o.failure]);
       if (o.denial !== undefined) denials.inc([o.denial]);
 
       const list = o.attempts;
       for (let i = 0; i < list.length; i++) {
         const a = list[i];
         const ok = a.status !== 'error' && a.status < 400;
-        attempts.inc([a.provider, a.keyId, String(a.status)]);
+        attempts.inc([a.provider, a.keyId, String(a.status), a.failure]);
         upstream.observe([a.provider, ok ? 'success' : 'error'], a.latencyMs / 1000);
         if (i > 0) {
           retries.inc([a.provider]);
@@ -217,6 +220,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 
     denial(kind: string): void {
       denials.inc([kind]);
+    },
+
+    unexpected(where: string): void {
+      unexpected.inc([where]);
     },
 
     setHealthSource(source) {

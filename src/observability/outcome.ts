@@ -4,6 +4,7 @@
  * Nothing here holds prompt text: only ids, names from config, numbers and statuses.
  */
 import type { GatewayError } from '../errors.js';
+import type { FailureClass } from '../llm/failure.js';
 import type { RequestContext, RequestType } from '../pipeline/context.js';
 import type { Usage } from '../providers/types.js';
 
@@ -15,6 +16,8 @@ export interface AttemptOutcome {
   keyId: string;
   status: number | 'error';
   latencyMs: number;
+  /** The failure class of a failed attempt. */
+  failure?: FailureClass;
 }
 
 export interface RequestOutcome {
@@ -23,6 +26,8 @@ export interface RequestOutcome {
   status: number;
   /** GatewayError code (or type) when the request failed. */
   errorCode?: string;
+  /** The failure class when the request failed. */
+  failure?: FailureClass;
   /** Set when a policy refused the request (governance: budget_exceeded, rate_limit_exceeded, permission_denied, ...). */
   denial?: string;
   /** Provider and model that answered (the last attempt), when an upstream was called. */
@@ -86,6 +91,7 @@ export function outcomeOf(ctx: RequestContext, status: number, durationMs: numbe
     requestType: ctx.requestType,
     status,
     errorCode: error ? (error.code ?? error.type) : undefined,
+    failure: error?.failure,
     denial: error?.fault === 'policy' ? (error.code ?? error.type) : undefined,
     provider: last?.provider,
     model: last?.model,

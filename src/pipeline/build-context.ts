@@ -19,14 +19,65 @@ function expect(body: Body, field: string, ok: (v: unknown) => boolean, what: st
 const isInt = (v: unknown): boolean => Number.isInteger(v);
 const isNum = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
 
+/** Longest model name accepted, in characters. */
+export const MAX_MODEL_CHARS = 256;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
+
+/** A chat message's content: a string, an array of parts, or null where OpenAI allows it (assistant turns with tool calls). */
+function checkContent(m: Body, i: number): void {
+  const c = m.content;
+  if (typeof c === 'string') return;
+  const param = `messages[${i}].content`;
+  if (c === null || c === undefined) {
+    if (m.role === 'assistant' && (m.tool_calls !== undefined || m.function_call !== undefined || m.refusal !== undefined || c === null)) return;
+    throw invalidRequest(`Invalid type for '${param}': expected one of a string or array of objects, but got ${c === null ? 'null' : 'nothing'} instead.`, param, 'invalid_type');
+  }
+  if (!Array.isArray(c)) {
+    throw invalidRequest(`Invalid type for '${param}': expected one of a string or array of objects, but got ${typeName(c)} instead.`, param, 'invalid_type');
+  }
+  c.forEach((part, j) => {
+    if (part === null || typeof part !== 'object' || Array.isArray(part) || typeof (part as Body).type !== 'string') {
+      throw invalidRequest(`Invalid '${param}[${j}]': expected an object with a string 'type'.`, `${param}[${j}]`, 'invalid_type');
+    }
+  });
+}
+
+function checkMessages(messages: unknown[], maxMessages: number): void {
+  if (messages.length > maxMessages) {
+    throw invalidRequest(
+      `Invalid 'messages': array too long. Expected an array with maximum length ${maxMessages}, but got an array with length ${messages.length} instead.`,
+      'messages', 'array_above_max_length',
+    );
+  }
+  messages.forEach((m, i) => {
+    if (m === null || typeof m !== 'object' || Array.isArray(m) || typeof (m as Body).role !== 'string') {
+      throw invalidRequest(`Invalid 'messages[${i}]': expected an object with a string 'role'.`, `messages[${i}]`, 'invalid_type');
+    }
+    const role = (m as Body).role as string;
+    if (!ROLES.has(role)) {
+      throw invalidRequest(
+        `Invalid value: '${role.slice(0, 64)}'. Supported values are: 'system', 'developer', 'user', 'assistant', 'tool' and 'function'.`,
+        `messages[${i}].role`, 'invalid_value',
+      );
+    }
+    checkContent(m as Body, i);
+  });
+}
+
 /** Validates the body for `op`; throws a 400 naming the first bad field. */
-export function validateBody(op: Operation, body: unknown): asserts body is Body {
+export function validateBody(op: Operation, body: unknown, maxMessages = 2048): asserts body is Body {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw invalidRequest('The request body must be a JSON object.', null, 'invalid_body');
   }
   const b = body as Body;
   if (b.model === undefined) throw invalidRequest("Missing required parameter: 'model'.", 'model', 'missing_required_parameter');
   if (typeof b.model !== 'string' || b.model.length === 0) throw invalidRequest("Invalid type for 'model': expected a non-empty string.", 'model', 'invalid_type');
+  if (b.model.length > MAX_MODEL_CHARS || CONTROL.test(b.model)) {
+    throw invalidRequest(`Invalid 'model': expected a name of at most ${MAX_MODEL_CHARS} characters without control characters.`, 'model', 'invalid_value');
+  }
   expect(b, 'stream', (v) => typeof v === 'boolean', 'a boolean');
   expect(b, 'n', (v) => isInt(v) && (v as number) >= 1, 'an integer >= 1');
   expect(b, 'temperature', isNum, 'a number');
@@ -37,11 +88,7 @@ export function validateBody(op: Operation, body: unknown): asserts body is Body
   if (op === 'chat') {
     if (b.messages === undefined) throw invalidRequest("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
     if (!Array.isArray(b.messages) || b.messages.length === 0) throw invalidRequest("Invalid 'messages': expected a non-empty array.", 'messages', 'invalid_type');
-    b.messages.forEach((m, i) => {
-      if (m === null || typeof m !== 'object' || typeof (m as Body).role !== 'string') {
-        throw invalidRequest(`Invalid 'messages[${i}]': expected an object with a string 'role'.`, `messages[${i}]`, 'invalid_type');
-      }
-    });
+    checkMessages(b.messages, maxMessages);
     expect(b, 'tools', Array.isArray, 'an array');
   } else if (op === 'completion') {
     if (b.prompt === undefined) throw invalidRequest("Missing required parameter: 'prompt'.", 'prompt', 'missing_required_parameter');
@@ -61,23 +108,29 @@ function requestType(op: Operation, stream: boolean): RequestType {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function buildContext(
+/**
+ * A context for a request as it arrived, without validating its body: used as is for a request refused before it was
+ * understood (auth, parsing, limits), so it still reaches the request log and the metrics.
+ */
+export function newContext(
   op: Operation,
   body: unknown,
   headers: Record<string, string>,
   caller: Caller,
   signal: AbortSignal,
+  startedAt = performance.now(),
 ): RequestContext {
-  validateBody(op, body);
-  const stream = body.stream === true;
+  const b: Body = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Body) : {};
+  const stream = b.stream === true;
   const given = headers['x-request-id'];
+  const model = typeof b.model === 'string' ? b.model.slice(0, MAX_MODEL_CHARS) : '';
   return {
     id: given && REQUEST_ID.test(given) ? given : randomUUID(),
-    startedAt: performance.now(),
+    startedAt,
     op,
     requestType: requestType(op, stream),
-    body,
-    model: body.model as string,
+    body: b,
+    model,
     stream,
     headers,
     caller,
@@ -87,4 +140,17 @@ export function buildContext(
     replyHeaders: {},
     facts: {},
   };
+}
+
+/** Validates the body (a 400 naming the first bad field) and builds the request's context. */
+export function buildContext(
+  op: Operation,
+  body: unknown,
+  headers: Record<string, string>,
+  caller: Caller,
+  signal: AbortSignal,
+  opts: { maxMessages?: number; startedAt?: number } = {},
+): RequestContext {
+  validateBody(op, body, opts.maxMessages);
+  return newContext(op, body, headers, caller, signal, opts.startedAt);
 }

@@ -3,6 +3,7 @@
  * Stages add what they own (route decision, cache outcome, attempts); none of them reads the raw HTTP request.
  */
 import type { CascadeStreaming, CascadeTier } from '../cascade/types.js';
+import type { FailureClass } from '../llm/failure.js';
 import type { Operation, Usage } from '../providers/types.js';
 
 export type RequestType = 'chat_completion' | 'chat_completion_stream' | 'text_completion' | 'embedding';
@@ -60,6 +61,8 @@ export interface Attempt {
   status: number | 'error';
   latencyMs: number;
   error?: string;
+  /** The failure class of a failed attempt. */
+  failure?: FailureClass;
 }
 
 export interface RequestContext {

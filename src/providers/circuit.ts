@@ -67,6 +67,13 @@ export class Circuit {
     if (this.state === 'half_open') this.probesInFlight = Math.max(0, this.probesInFlight - 1);
   }
 
+  /** Opens the circuit now, whatever the counts (a key the upstream refused); probes follow after the cooldown. */
+  open(now: number): void {
+    if (this.state === 'half_open') this.probesInFlight = Math.max(0, this.probesInFlight - 1);
+    this.consecutiveFailures++;
+    this.trip(now);
+  }
+
   private trip(now: number): void {
     this.state = 'open';
     this.openedAt = now;

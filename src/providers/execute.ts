@@ -1,21 +1,27 @@
 /**
  * The provider chain executor: for each target in the route's chain, pick a key (adaptive balancer, circuit state), call the
- * adapter, and on a retryable failure try another key of the same provider (bounded), then the next target — within a global
- * attempt cap and a total deadline. Streams are handed on once their first part arrived; a break after that is an error part,
- * never a fallback. Runs once per request; each attempt is recorded on the context.
+ * adapter, and when the attempt fails do what its failure class says (src/llm/failure.ts): stop, or try another key of the
+ * same provider (bounded), then the next target — within a global attempt cap and a total deadline. A streamed attempt must
+ * produce its first part within the provider's first-byte deadline, or it is abandoned and counted against the key at that
+ * moment. Streams are handed on once their first part arrived; a break after that is an error part, never a fallback. Runs
+ * once per request; each attempt is recorded on the context.
  */
-import { GatewayError } from '../errors.js';
+import { GatewayError, internalError } from '../errors.js';
+import { actionOf } from '../llm/failure.js';
 import type { RequestContext, Target } from '../pipeline/context.js';
 import { observeStream } from '../pipeline/stage.js';
 import type { HealthRegistry } from './health-registry.js';
+import type { KeyHealth } from './key-health.js';
 import { selectKey, type PoolKey } from './key-selector.js';
-import type { ProviderAdapter, ProviderReply, Usage } from './types.js';
+import type { ProviderAdapter, ProviderReply, StreamReply, Usage } from './types.js';
 
 export interface ProviderRuntime {
   name: string;
   adapter: ProviderAdapter;
   keys: PoolKey[];
   timeoutMs: number;
+  /** Deadline for a streamed attempt's first part (≤ timeoutMs). */
+  firstByteTimeoutMs: number;
 }
 
 export interface ExecuteSettings {
@@ -41,8 +47,46 @@ function noUpstream(chain: readonly Target[], last: GatewayError | undefined): G
     message: `No healthy upstream for ${chain.map((t) => `${t.provider}/${t.model}`).join(', ')}: every key is open or cooling down.`,
     type: 'service_unavailable',
     code: 'no_healthy_upstream',
-    fault: 'provider',
+    failure: 'upstream',
   });
+}
+
+const firstByteMissed = (provider: string, ms: number): GatewayError => new GatewayError({
+  status: 504, message: `Upstream ${provider} sent no first byte within ${Math.round(ms)} ms`, type: 'timeout_error',
+  code: 'upstream_first_byte_timeout', failure: 'upstream',
+});
+
+/**
+ * One adapter call. A streamed call runs under the first-byte deadline: when it passes, the attempt is aborted and fails as
+ * an upstream timeout (the client's own abort still reads as the client's).
+ */
+async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: Target, key: PoolKey, health: KeyHealth, remaining: number): Promise<ProviderReply> {
+  const source = ctx.upstreamBody ?? ctx.body;
+  const body = source.model === target.model ? source : { ...source, model: target.model };
+  const timeoutMs = Math.min(provider.timeoutMs, remaining);
+  const call = (signal: AbortSignal): Promise<ProviderReply> => provider.adapter.call({
+    op: ctx.op,
+    model: target.model,
+    body: body as Record<string, unknown>,
+    stream: ctx.stream,
+    apiKey: key.value,
+    headers: forwardHeaders(ctx),
+    signal,
+    timeoutMs,
+    onHeaders: (info) => health.noteRateLimit(info, Date.now()),
+  });
+  if (!ctx.stream || ctx.op === 'embedding') return call(ctx.signal);
+  const deadlineMs = Math.min(provider.firstByteTimeoutMs, timeoutMs);
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), deadlineMs);
+  try {
+    return await call(AbortSignal.any([ctx.signal, deadline.signal]));
+  } catch (err) {
+    if (deadline.signal.aborted && !ctx.signal.aborted) throw firstByteMissed(provider.name, deadlineMs);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function executeChain(
@@ -64,57 +108,37 @@ export async function executeChain(
       if (attempts >= settings.maxAttempts || ctx.signal.aborted) throw noUpstream(chain, lastError);
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
-        throw new GatewayError({ status: 504, message: 'The request deadline passed before any upstream answered.', type: 'timeout_error', code: 'deadline_exceeded', fault: 'provider' });
+        throw new GatewayError({ status: 504, message: 'The request deadline passed before any upstream answered.', type: 'timeout_error', code: 'deadline_exceeded', failure: 'upstream' });
       }
-      const now = Date.now();
-      const picked = selectKey(provider.keys, (id) => registry.key(provider.name, id), target.model, tried, now, settings.floorShare);
+      const picked = selectKey(provider.keys, (id) => registry.key(provider.name, id), target.model, tried, Date.now(), settings.floorShare);
       if (!picked) break;
       tried.add(picked.key.id);
       attempts++;
-      const health = picked.health;
+      const { health } = picked;
       const started = performance.now();
       health.start();
       try {
-        const source = ctx.upstreamBody ?? ctx.body;
-        const body = source.model === target.model ? source : { ...source, model: target.model };
-        const reply = await provider.adapter.call({
-          op: ctx.op,
-          model: target.model,
-          body: body as Record<string, unknown>,
-          stream: ctx.stream,
-          apiKey: picked.key.value,
-          headers: forwardHeaders(ctx),
-          signal: ctx.signal,
-          timeoutMs: Math.min(provider.timeoutMs, remaining),
-          onHeaders: (info) => health.noteRateLimit(info, Date.now()),
-        });
+        const reply = await attempt(ctx, provider, target, picked.key, health, remaining);
         const latencyMs = performance.now() - started;
         ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: reply.status, latencyMs });
         ctx.replyHeaders['x-switchyard-provider'] = provider.name;
         ctx.replyHeaders['x-switchyard-model'] = target.model;
-        ctx.replyHeaders['x-switchyard-attempts'] = String(attempts);
-        if (reply.warnings?.length) {
-          ctx.warnings.push(...reply.warnings);
-          ctx.replyHeaders['x-switchyard-warnings'] = reply.warnings.join('; ').replace(/[^\x20-\x7e]/g, '?').slice(0, 512);
-        }
+        if (reply.warnings?.length) ctx.warnings.push(...reply.warnings);
         if (reply.kind === 'json') {
           health.succeed(Date.now(), latencyMs);
           ctx.usage = reply.usage;
           return reply;
         }
-        return trackStream(ctx, reply, health, started);
+        health.firstByte(latencyMs);
+        return trackStream(ctx, reply, health, latencyMs);
       } catch (err) {
         const latencyMs = performance.now() - started;
-        const gerr = err instanceof GatewayError ? err : new GatewayError({ status: 502, message: `Upstream ${provider.name} failed`, type: 'upstream_error', code: 'upstream_error', fault: 'provider', retryable: true, cause: err });
-        ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: gerr.status, latencyMs, error: gerr.code ?? gerr.type });
-        if (gerr.fault === 'caller') {
-          health.abandon();
-          throw gerr;
-        }
-        if (gerr.fault === 'provider' && (gerr.retryable || gerr.status >= 500 || gerr.status === 429)) health.fail(Date.now(), latencyMs, gerr.retryAfterS);
-        else health.succeed(Date.now(), latencyMs); // the upstream worked; it refused this request
+        // Anything but a classified failure is the gateway's own: a 500 that never counts against the upstream.
+        const gerr = err instanceof GatewayError ? err : internalError(undefined, err);
+        ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: gerr.status, latencyMs, error: gerr.code ?? gerr.type, failure: gerr.failure });
+        health.failed(gerr.failure, Date.now(), latencyMs, gerr.retryAfterS);
+        if (actionOf(gerr.failure).next === 'stop') throw gerr;
         lastError = gerr;
-        if (!gerr.retryable) throw gerr;
       }
     }
   }
@@ -122,8 +146,7 @@ export async function executeChain(
 }
 
 /** Streams: the key's latency is time to first part; its verdict comes when the stream ends. */
-function trackStream(ctx: RequestContext, reply: ProviderReply & { kind: 'stream' }, health: ReturnType<HealthRegistry['key']>, started: number): ProviderReply {
-  const ttfb = performance.now() - started;
+function trackStream(ctx: RequestContext, reply: StreamReply, health: KeyHealth, ttfb: number): ProviderReply {
   let usage: Usage | undefined;
   return observeStream(
     reply,
@@ -133,7 +156,7 @@ function trackStream(ctx: RequestContext, reply: ProviderReply & { kind: 'stream
     (end) => {
       ctx.usage = usage;
       if (end.outcome === 'done') health.succeed(Date.now(), ttfb);
-      else if (end.outcome === 'error' && !ctx.signal.aborted) health.fail(Date.now(), ttfb);
+      else if (end.outcome === 'error' && !ctx.signal.aborted) health.failed('stream', Date.now(), ttfb);
       else health.abandon(); // the client went away: no verdict on the key
     },
   );

@@ -4,18 +4,17 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { GatewayError } from '../errors.js';
-import { classifyNetworkError, classifyStatus, parseRetryAfter } from './failure.js';
+import { classifyNetworkError, classifyStatus, parseRetryAfter, unreadableReply, type UpstreamPolicy } from './failure.js';
 import type { RateLimitInfo } from './types.js';
 
 const agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: 512, pipelining: 1 });
 
 export interface PostOptions {
-  provider: string;
+  policy: UpstreamPolicy;
   headers: Record<string, string>;
   body: string;
   signal: AbortSignal;
   timeoutMs: number;
-  nonRetryable: ReadonlySet<number>;
   onHeaders?: (info: RateLimitInfo) => void;
 }
 
@@ -40,6 +39,32 @@ export function rateLimitInfo(headers: UpstreamResponse['headers']): RateLimitIn
   };
 }
 
+/** Largest upstream error body read (the rest is dropped: only its message is used). */
+const MAX_ERROR_BODY = 64 * 1024;
+/** Largest JSON reply accepted from an upstream; a bigger one is an upstream failure rather than unbounded memory. */
+export const MAX_REPLY_BODY = 64 * 1024 * 1024;
+
+/**
+ * Reads a body up to `max` bytes and releases the connection. Past `max`: with `truncate` the first `max` bytes are returned
+ * (an error body: only its message is used), without it undefined (a reply that is too large).
+ */
+async function readCapped(body: UpstreamResponse['body'], max: number, truncate: boolean): Promise<Buffer | undefined> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > max) {
+      body.destroy();
+      if (!truncate) return undefined;
+      parts.push(b.subarray(0, b.length - (size - max)));
+      return Buffer.concat(parts);
+    }
+    parts.push(b);
+  }
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
+}
+
 /**
  * POSTs a JSON body. Resolves with the response when the status is 2xx; otherwise drains the body and throws the classified
  * GatewayError. Network errors and timeouts throw classified errors too.
@@ -57,32 +82,36 @@ export async function postJson(url: string, opts: PostOptions): Promise<Upstream
       bodyTimeout: opts.timeoutMs,
     });
   } catch (err) {
-    throw classifyNetworkError(opts.provider, err, opts.signal.aborted);
+    throw classifyNetworkError(opts.policy, err, opts.signal.aborted);
   }
   const info = rateLimitInfo(res.headers);
   opts.onHeaders?.(info);
   if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body };
   let parsed: unknown;
   try {
-    const text = await res.body.text();
-    try { parsed = JSON.parse(text); } catch { parsed = text.length > 0 ? { message: text.slice(0, 500) } : undefined; }
+    const text = (await readCapped(res.body, MAX_ERROR_BODY, true))!.toString('utf8');
+    try { parsed = JSON.parse(text); } catch { parsed = text.length > 0 ? { message: text.slice(0, 2000) } : undefined; }
   } catch (err) {
-    throw classifyNetworkError(opts.provider, err, opts.signal.aborted);
+    throw classifyNetworkError(opts.policy, err, opts.signal.aborted);
   }
-  throw classifyStatus(opts.provider, res.statusCode, parsed, info.retryAfterS, opts.nonRetryable) satisfies GatewayError;
+  throw classifyStatus(opts.policy, res.statusCode, parsed, info.retryAfterS) satisfies GatewayError;
 }
 
-/** Reads a whole JSON body, mapping a broken connection to a retryable error. */
-export async function readJson(provider: string, res: UpstreamResponse, signal: AbortSignal): Promise<{ raw: Buffer; json: Record<string, unknown> }> {
-  let raw: Buffer;
+/** Reads a whole JSON object body, mapping a broken connection or a body that is not a JSON object to an upstream failure. */
+export async function readJson(policy: UpstreamPolicy, res: UpstreamResponse, signal: AbortSignal): Promise<{ raw: Buffer; json: Record<string, unknown> }> {
+  let raw: Buffer | undefined;
   try {
-    raw = Buffer.from(await res.body.arrayBuffer());
+    raw = await readCapped(res.body, MAX_REPLY_BODY, false);
   } catch (err) {
-    throw classifyNetworkError(provider, err, signal.aborted);
+    throw classifyNetworkError(policy, err, signal.aborted);
   }
+  if (raw === undefined) throw unreadableReply(policy, `a reply over ${MAX_REPLY_BODY} bytes`);
+  let json: unknown;
   try {
-    return { raw, json: JSON.parse(raw.toString('utf8')) as Record<string, unknown> };
+    json = JSON.parse(raw.toString('utf8'));
   } catch (err) {
-    throw classifyNetworkError(provider, Object.assign(new Error('invalid JSON from upstream'), { code: 'UPSTREAM_BAD_JSON' }), false);
+    throw unreadableReply(policy, 'a reply that is not JSON', err);
   }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw unreadableReply(policy, 'a reply that is not a JSON object');
+  return { raw, json: json as Record<string, unknown> };
 }

@@ -1,12 +1,36 @@
 /**
- * Live health of one upstream key: EWMA latency, a sliding window of outcomes, in-flight count, rate-limit headroom and its
- * circuit. Updated on every attempt; read by the balancer and the health registry.
+ * Live health of one upstream key: EWMA latency, a sliding window of outcomes, in-flight count, time to first byte,
+ * rate-limit headroom and its circuit. Updated on every attempt — how a failed attempt counts is its failure class's action
+ * (src/llm/failure.ts) — and read by the balancer, the health registry and the executor's first-byte deadline.
  */
+import { actionOf, type FailureClass } from '../llm/failure.js';
 import { Circuit, type CircuitSettings, type CircuitState } from './circuit.js';
 import type { RateLimitInfo } from './types.js';
 
 const BUCKETS = 10;
 const SAMPLES = 128;
+/** How long a key rests after a rate limit that named no retry-after, and the longest rest a retry-after can ask for. */
+const DEFAULT_COOL_S = 1;
+const MAX_COOL_S = 300;
+
+/** A ring of the latest samples with percentiles on demand. */
+class Samples {
+  private readonly values = new Float64Array(SAMPLES);
+  private count = 0;
+  private next = 0;
+
+  add(v: number): void {
+    this.values[this.next] = v;
+    this.next = (this.next + 1) % SAMPLES;
+    if (this.count < SAMPLES) this.count++;
+  }
+
+  percentile(p: number): number {
+    if (this.count === 0) return 0;
+    const sorted = Array.from(this.values.subarray(0, this.count)).sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+  }
+}
 
 export interface HealthSettings {
   ewma_alpha: number;
@@ -26,9 +50,8 @@ export class KeyHealth {
   private readonly okCounts = new Uint32Array(BUCKETS);
   private readonly errCounts = new Uint32Array(BUCKETS);
   private readonly bucketStart = new Float64Array(BUCKETS);
-  private readonly samples = new Float64Array(SAMPLES);
-  private sampleCount = 0;
-  private sampleNext = 0;
+  private readonly latency = new Samples();
+  private readonly ttfb = new Samples();
 
   constructor(private health: HealthSettings, circuit: CircuitSettings) {
     this.circuit = new Circuit(circuit);
@@ -80,27 +103,55 @@ export class KeyHealth {
     this.circuit.onStart();
   }
 
+  /** A streamed attempt's first part arrived after `ttfbMs` (the executor's first-byte deadline did not pass). */
+  firstByte(ttfbMs: number): void {
+    this.ttfb.add(ttfbMs);
+  }
+
   succeed(now: number, latencyMs: number): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
     this.okCounts[this.bucket(now)]++;
     this.ewmaMs = this.ewmaMs === 0 ? latencyMs : this.ewmaMs + this.health.ewma_alpha * (latencyMs - this.ewmaMs);
-    this.samples[this.sampleNext] = latencyMs;
-    this.sampleNext = (this.sampleNext + 1) % SAMPLES;
-    if (this.sampleCount < SAMPLES) this.sampleCount++;
+    this.latency.add(latencyMs);
     this.circuit.onSuccess();
   }
 
-  fail(now: number, latencyMs: number, retryAfterS?: number): void {
+  /** Ends an attempt that failed with `failure`, as that class's action says. */
+  failed(failure: FailureClass, now: number, latencyMs: number, retryAfterS?: number): void {
+    switch (actionOf(failure).health) {
+      case 'none': this.abandon(); return;
+      case 'failure': this.fail(now, latencyMs); return;
+      case 'cool': this.cool(now, retryAfterS); return;
+      case 'disable': this.disable(now); return;
+    }
+  }
+
+  /** An upstream failure: counts toward the error rate and the circuit. */
+  fail(now: number, latencyMs: number): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
     this.errCounts[this.bucket(now)]++;
     // A slow failure (timeout) also says something about latency.
     if (latencyMs > this.ewmaMs) this.ewmaMs = this.ewmaMs === 0 ? latencyMs : this.ewmaMs + this.health.ewma_alpha * (latencyMs - this.ewmaMs);
-    if (retryAfterS !== undefined) this.coolUntil = Math.max(this.coolUntil, now + retryAfterS * 1000);
     const w = this.window(now);
     this.circuit.onFailure(now, w.requests, w.errors);
   }
 
-  /** The attempt ended without a verdict on the key (the client went away). */
+  /** The upstream rate-limited the key: it rests for the retry-after it named (bounded), without counting as an error. */
+  cool(now: number, retryAfterS: number | undefined): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    this.circuit.onAbandon();
+    const rest = Math.min(MAX_COOL_S, retryAfterS ?? DEFAULT_COOL_S);
+    this.coolUntil = Math.max(this.coolUntil, now + rest * 1000);
+  }
+
+  /** The upstream refused the key itself: its circuit opens now; a probe after the cooldown tells when it works again. */
+  disable(now: number): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    this.errCounts[this.bucket(now)]++;
+    this.circuit.open(now);
+  }
+
+  /** The attempt ended without a verdict on the key (the client went away, or the request itself was at fault). */
   abandon(): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
     this.circuit.onAbandon();
@@ -118,9 +169,13 @@ export class KeyHealth {
     return this.errorRate(now) >= this.health.degraded_error_rate || now < this.coolUntil ? 'degraded' : 'healthy';
   }
 
+  /** Latency percentile of recent successful attempts (time to first part for streams), ms; 0 before any. */
   percentile(p: number): number {
-    if (this.sampleCount === 0) return 0;
-    const sorted = Array.from(this.samples.subarray(0, this.sampleCount)).sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+    return this.latency.percentile(p);
+  }
+
+  /** Time-to-first-byte percentile of recent streamed attempts, ms; 0 before any. */
+  ttfbPercentile(p: number): number {
+    return this.ttfb.percentile(p);
   }
 }

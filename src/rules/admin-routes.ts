@@ -39,7 +39,7 @@ export function rulesAdminRouter(manager: RuleManager): Router {
         message: `No routing rule named '${req.params.name}'.`,
         type: 'invalid_request_error',
         code: 'rule_not_found',
-        fault: 'caller',
+        failure: 'caller',
       });
     }
     res.json(view(found));

@@ -61,10 +61,10 @@ export function overlay(fileRules: readonly RuleSpec[], entries: ReadonlyMap<str
 }
 
 const conflict = (message: string, code: string): GatewayError =>
-  new GatewayError({ status: 409, message, type: 'invalid_request_error', code, fault: 'caller' });
+  new GatewayError({ status: 409, message, type: 'invalid_request_error', code, failure: 'caller' });
 
 const notFound = (name: string): GatewayError =>
-  new GatewayError({ status: 404, message: `No routing rule named '${name}'.`, type: 'invalid_request_error', code: 'rule_not_found', fault: 'caller' });
+  new GatewayError({ status: 404, message: `No routing rule named '${name}'.`, type: 'invalid_request_error', code: 'rule_not_found', failure: 'caller' });
 
 const MAX_WRITE_ATTEMPTS = 5;
 
@@ -75,7 +75,7 @@ function storeUnavailable(err: unknown): GatewayError {
     message: 'The routing rule store is unavailable; the change was not applied.',
     type: 'server_error',
     code: 'rules_store_unavailable',
-    fault: 'gateway',
+    failure: 'gateway',
     cause: err,
   });
 }

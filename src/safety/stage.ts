@@ -35,7 +35,7 @@ export function contentPolicyError(reason: string): GatewayError {
     message: `The request was refused by the gateway's content policy: ${reason}.`,
     type: 'invalid_request_error',
     code: 'content_policy',
-    fault: 'policy',
+    failure: 'policy',
   });
 }
 

@@ -12,13 +12,13 @@ export function requireAdmin(adminKey: () => string | undefined) {
   return function adminAuth(req: Request, _res: Response, next: NextFunction): void {
     const key = adminKey();
     if (!key) {
-      next(new GatewayError({ status: 404, message: 'Admin routes are disabled: no server.admin_key is configured.', type: 'invalid_request_error', code: 'admin_disabled', fault: 'caller' }));
+      next(new GatewayError({ status: 404, message: 'Admin routes are disabled: no server.admin_key is configured.', type: 'invalid_request_error', code: 'admin_disabled', failure: 'caller' }));
       return;
     }
     const auth = req.headers.authorization;
     const given = auth?.startsWith('Bearer ') ? auth.slice(7) : (req.headers['x-admin-key'] as string | undefined);
     if (!given || !timingSafeEqual(digest(given), digest(key))) {
-      next(new GatewayError({ status: 401, message: 'This route requires the admin key.', type: 'authentication_error', code: 'invalid_admin_key', fault: 'caller' }));
+      next(new GatewayError({ status: 401, message: 'This route requires the admin key.', type: 'authentication_error', code: 'invalid_admin_key', failure: 'caller' }));
       return;
     }
     next();

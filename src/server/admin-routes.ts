@@ -8,6 +8,7 @@ import { invalidRequest } from '../errors.js';
 import { buildContext } from '../pipeline/build-context.js';
 import { ANONYMOUS, type Caller, type RequestContext } from '../pipeline/context.js';
 import { formatPath } from '../config/load.js';
+import { checkLimits, type InputLimits } from './request-body.js';
 
 const explainBody = z.object({
   endpoint: z.enum(['chat', 'completion', 'embedding']).default('chat'),
@@ -27,6 +28,8 @@ export interface AdminRouteDeps {
   authenticate(authorization: string | undefined): Promise<Caller>;
   explain(ctx: RequestContext): Promise<unknown>;
   reload(): Promise<string[]>;
+  /** The limits a proxied request is held to; the request to explain is held to them too. */
+  limits(): InputLimits;
 }
 
 export function gatewayAdminRouter(deps: AdminRouteDeps): Router {
@@ -49,7 +52,9 @@ export function gatewayAdminRouter(deps: AdminRouteDeps): Router {
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(b.headers)) headers[k.toLowerCase()] = v;
-    const ctx = buildContext(b.endpoint, b.request, headers, caller, new AbortController().signal);
+    const limits = deps.limits();
+    checkLimits(b.request, limits);
+    const ctx = buildContext(b.endpoint, b.request, headers, caller, new AbortController().signal, { maxMessages: limits.max_messages });
     res.json(await deps.explain(ctx));
   });
   router.post('/admin/config/reload', async (_req, res) => {

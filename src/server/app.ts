@@ -6,10 +6,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
 import { GatewayError, asGatewayError, invalidRequest } from '../errors.js';
-import { buildContext } from '../pipeline/build-context.js';
-import type { Caller, RequestContext } from '../pipeline/context.js';
+import { buildContext, newContext } from '../pipeline/build-context.js';
+import { ANONYMOUS, type Caller, type RequestContext } from '../pipeline/context.js';
 import type { Operation, ProviderReply } from '../providers/types.js';
 import { requireAdmin } from './admin-auth.js';
+import { replyHeadersOf } from './reply-headers.js';
+import { bodyReadError, checkLimits, parseJsonBody, type InputLimits } from './request-body.js';
 import { writeError, writeReply } from './write-reply.js';
 
 export interface RequestOutcome {
@@ -21,14 +23,23 @@ export interface RequestOutcome {
 
 export interface GatewayHandle {
   bodyLimit(): string;
+  /** Limits every proxied body is checked against (server.limits). */
+  limits(): InputLimits;
   adminKey(): string | undefined;
   authenticate(authorization: string | undefined): Promise<Caller>;
   /** Runs the pipeline for a context (stages + provider chain of the runtime current at arrival). */
   handle(ctx: RequestContext): Promise<ProviderReply>;
   models(): unknown[];
   ready(): { ready: boolean; checks: Record<string, unknown> };
-  /** Called once per proxied request when its reply is finished (logs, metrics, stats). */
+  /** Called once per proxied request when its reply is finished (logs, metrics, stats) — refused requests included. */
   finished(outcome: RequestOutcome): void;
+  /**
+   * The last resort for anything that escaped a request's own error handling: logs it, counts it, and answers the request
+   * with a 500 if it still can. Never throws.
+   */
+  unexpected(err: unknown, where: string, res?: ServerResponse): void;
+  /** Aborted when the shutdown grace period ends: streams still running end with an error event. */
+  readonly stopping?: AbortSignal;
   /** Extra routes: OpenAI-style public ones (e.g. /v1/classify) and admin ones mounted behind the admin key. */
   publicRoutes?: Router[];
   adminRoutes?: Router[];
@@ -40,49 +51,75 @@ function lowerHeaders(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
-/** One proxied request, from a parsed body to the written reply. Shared by the express routes and the fast path. */
-export async function serveProxy(gw: GatewayHandle, op: Operation, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+/**
+ * One proxied request, from its raw body to the written reply; shared by the express routes and the fast path. Every
+ * refusal — size, content type, JSON, limits, auth, validation — goes through the same catch, so it gets the envelope and
+ * reaches the request log and the metrics. Never rejects.
+ */
+export async function serveProxy(gw: GatewayHandle, op: Operation, req: IncomingMessage, res: ServerResponse, rawBody: Promise<Buffer>): Promise<void> {
+  const startedAt = performance.now();
   const abort = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
   });
+  // At the end of the shutdown grace period a stream still running is cut: its upstream call is aborted too.
+  const cut = (): void => {
+    if (res.headersSent) abort.abort();
+  };
+  gw.stopping?.addEventListener('abort', cut, { once: true });
+  const headers = lowerHeaders(req);
+  let body: unknown;
+  let caller: Caller = ANONYMOUS;
   let ctx: RequestContext | undefined;
   try {
-    const caller = await gw.authenticate(req.headers.authorization);
-    ctx = buildContext(op, body, lowerHeaders(req), caller, abort.signal);
+    body = parseJsonBody(await rawBody, req.headers['content-type']);
+    caller = await gw.authenticate(req.headers.authorization);
+    const limits = gw.limits();
+    checkLimits(body, limits);
+    ctx = buildContext(op, body, headers, caller, abort.signal, { maxMessages: limits.max_messages, startedAt });
     res.setHeader('x-request-id', ctx.id);
     const reply = await gw.handle(ctx);
-    await writeReply(res, reply, ctx.replyHeaders);
+    await writeReply(res, reply, replyHeadersOf(ctx), { stop: gw.stopping });
     gw.finished({ ctx, status: reply.status, durationMs: performance.now() - ctx.startedAt });
   } catch (err) {
     const gerr = asGatewayError(err);
-    writeError(res, gerr, ctx?.replyHeaders);
-    if (ctx) gw.finished({ ctx, status: gerr.status, error: gerr, durationMs: performance.now() - ctx.startedAt });
+    if (gerr.failure === 'gateway' && gerr.code === 'internal_error') gw.unexpected(gerr.cause ?? gerr, 'request');
+    ctx ??= newContext(op, body, headers, caller, abort.signal, startedAt);
+    if (!res.headersSent) res.setHeader('x-request-id', ctx.id);
+    writeError(res, gerr, replyHeadersOf(ctx));
+    gw.finished({ ctx, status: gerr.status, error: gerr, durationMs: performance.now() - ctx.startedAt });
+  } finally {
+    gw.stopping?.removeEventListener('abort', cut);
   }
+}
+
+/** The body of an express-routed proxy request (other content types, compressed bodies): raw bytes, decompressed, limited. */
+function rawBodyOf(gw: GatewayHandle, req: Request, res: Response): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    express.raw({ type: () => true, limit: gw.bodyLimit() })(req, res, (err?: unknown) => {
+      if (err === undefined || err === null) resolve(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+      else reject(bodyReadError(err) ?? invalidRequest('The request body could not be read.', null, 'invalid_body'));
+    });
+  });
 }
 
 function proxy(gw: GatewayHandle, op: Operation) {
   return function proxyRequest(req: Request, res: Response): Promise<void> {
-    return serveProxy(gw, op, req, res, req.body);
+    return serveProxy(gw, op, req, res, rawBodyOf(gw, req, res));
   };
 }
 
 const ADMIN_PREFIXES = ['/admin', '/dashboard', '/metrics', '/v1/cache'];
 
 const parseErrors: ErrorRequestHandler = (err, _req, res, next) => {
-  const e = err as { type?: string; status?: number; limit?: number };
-  if (e.type === 'entity.parse.failed') {
-    writeError(res, invalidRequest('The request body is not valid JSON.', null, 'invalid_json'));
-  } else if (e.type === 'entity.too.large') {
-    writeError(res, new GatewayError({ status: 413, message: `The request body exceeds the ${e.limit ?? ''} byte limit.`.replace('  ', ' '), type: 'invalid_request_error', code: 'request_too_large', fault: 'caller' }));
-  } else if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-    writeError(res, new GatewayError({ status: 415, message: 'Unsupported request encoding.', type: 'invalid_request_error', code: 'unsupported_encoding', fault: 'caller' }));
-  } else {
-    next(err);
-  }
+  const refusal = bodyReadError(err);
+  if (refusal !== undefined) writeError(res, refusal);
+  else next(err);
 };
 
-const renderErrors: ErrorRequestHandler = (err, _req, res, _next) => {
+/** The last handler: anything that is not a GatewayError is a bug, reported to the last resort before the 500 goes out. */
+const renderErrors = (gw: GatewayHandle): ErrorRequestHandler => function renderError(err, _req, res, _next) {
+  if (!(err instanceof GatewayError)) gw.unexpected(err, 'route');
   writeError(res, err);
 };
 
@@ -91,6 +128,10 @@ export function createApp(gw: GatewayHandle): express.Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
+  // The proxy routes read their own body (the same parsing and limits as the fast path), before the JSON parser below.
+  app.post('/v1/chat/completions', proxy(gw, 'chat'));
+  app.post('/v1/completions', proxy(gw, 'completion'));
+  app.post('/v1/embeddings', proxy(gw, 'embedding'));
   // The limit is read per request so a config reload applies to it; the parser is rebuilt only when the limit changes.
   let parser = { limit: '', parse: express.json() };
   app.use((req, res, next) => {
@@ -108,9 +149,6 @@ export function createApp(gw: GatewayHandle): express.Express {
     res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not_ready', ...r.checks });
   });
 
-  app.post('/v1/chat/completions', proxy(gw, 'chat'));
-  app.post('/v1/completions', proxy(gw, 'completion'));
-  app.post('/v1/embeddings', proxy(gw, 'embedding'));
   app.get('/v1/models', async (req, res) => {
     await gw.authenticate(req.headers.authorization);
     res.json({ object: 'list', data: gw.models() });
@@ -118,7 +156,7 @@ export function createApp(gw: GatewayHandle): express.Express {
   app.get('/v1/models/:id', async (req, res) => {
     await gw.authenticate(req.headers.authorization);
     const model = (gw.models() as Array<{ id: string }>).find((m) => m.id === req.params.id);
-    if (!model) throw new GatewayError({ status: 404, message: `The model '${req.params.id}' does not exist.`, type: 'invalid_request_error', param: 'model', code: 'model_not_found', fault: 'caller' });
+    if (!model) throw new GatewayError({ status: 404, message: `The model '${req.params.id}' does not exist.`, type: 'invalid_request_error', param: 'model', code: 'model_not_found', failure: 'caller' });
     res.json(model);
   });
   for (const r of gw.publicRoutes ?? []) app.use(r);
@@ -136,8 +174,8 @@ export function createApp(gw: GatewayHandle): express.Express {
   for (const r of gw.adminRoutes ?? []) app.use(r);
 
   app.use((req, _res, next) => {
-    next(new GatewayError({ status: 404, message: `Unknown route: ${req.method} ${req.path}`, type: 'invalid_request_error', code: 'unknown_route', fault: 'caller' }));
+    next(new GatewayError({ status: 404, message: `Unknown route: ${req.method} ${req.path}`, type: 'invalid_request_error', code: 'unknown_route', failure: 'caller' }));
   });
-  app.use(renderErrors);
+  app.use(renderErrors(gw));
   return app;
 }

@@ -17,7 +17,7 @@ export function classifyRouter(deps: {
     await deps.authenticate(req.headers.authorization);
     const semantic = deps.semantic();
     if (!semantic) {
-      throw new GatewayError({ status: 503, message: 'Semantic features are disabled (semantic.enabled: false).', type: 'service_unavailable', code: 'semantic_disabled', fault: 'gateway' });
+      throw new GatewayError({ status: 503, message: 'Semantic features are disabled (semantic.enabled: false).', type: 'service_unavailable', code: 'semantic_disabled', failure: 'gateway' });
     }
     const input = (req.body as { input?: unknown } | undefined)?.input;
     if (input === undefined) throw invalidRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');

@@ -1,39 +1,66 @@
 /**
  * The HTTP edge's writer: a JSON reply as bytes (the upstream's own when it spoke OpenAI format), a streamed reply as SSE with
- * backpressure, and errors in the OpenAI envelope. A stream that breaks after its first byte ends with an SSE error event and no
- * [DONE] — never a clean-looking finish.
+ * backpressure, and errors in the OpenAI envelope. A stream that breaks after its first byte — or that is still running when
+ * the shutdown grace period ends — ends with an SSE error event and no [DONE], never a clean-looking finish. The error
+ * writer never throws: whatever it cannot send, it gives up by closing the connection.
  */
 import type { ServerResponse } from 'node:http';
 import { asGatewayError, type GatewayError } from '../errors.js';
 import { SSE_DONE } from '../providers/sse.js';
 import type { ProviderReply, StreamReply } from '../providers/types.js';
+import { applyHeaders } from './reply-headers.js';
 
-export function setHeaders(res: ServerResponse, headers: Record<string, string>): void {
-  for (const name in headers) res.setHeader(name, headers[name]);
-}
+const ENVELOPE_FALLBACK = '{"error":{"message":"The gateway failed to handle the request.","type":"server_error","param":null,"code":"internal_error"}}';
 
-export function writeError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): void {
-  const gerr: GatewayError = asGatewayError(err);
-  if (res.headersSent) {
-    res.end();
-    return;
+/** The envelope's JSON; an error whose fields cannot be serialised still yields a valid envelope. */
+function envelope(gerr: GatewayError): string {
+  try {
+    return JSON.stringify(gerr.toJSON());
+  } catch {
+    return ENVELOPE_FALLBACK;
   }
-  setHeaders(res, headers);
-  setHeaders(res, gerr.headers);
-  res.statusCode = gerr.status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify(gerr.toJSON()));
 }
 
-export async function writeReply(res: ServerResponse, reply: ProviderReply, headers: Record<string, string>): Promise<void> {
-  setHeaders(res, headers);
+/** One SSE error event in the envelope's shape. */
+const errorEvent = (error: { message: string; type: string; code: string | null }): string => {
+  try {
+    return `data: ${JSON.stringify({ error })}\n\n`;
+  } catch {
+    return `data: ${ENVELOPE_FALLBACK}\n\n`;
+  }
+};
+
+export function writeError(res: ServerResponse, err: unknown, headers: Readonly<Record<string, string>> = {}): void {
+  try {
+    const gerr: GatewayError = asGatewayError(err);
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    applyHeaders(res, headers);
+    applyHeaders(res, gerr.headers);
+    res.statusCode = gerr.status;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(envelope(gerr));
+  } catch {
+    res.destroy();
+  }
+}
+
+export interface WriteOptions {
+  /** Aborted when the shutdown grace period ends: a stream still running ends with an error event. */
+  stop?: AbortSignal;
+}
+
+export async function writeReply(res: ServerResponse, reply: ProviderReply, headers: Readonly<Record<string, string>>, opts: WriteOptions = {}): Promise<void> {
+  applyHeaders(res, headers);
   if (reply.kind === 'json') {
     res.statusCode = reply.status;
     res.setHeader('content-type', 'application/json');
     res.end(reply.raw ?? JSON.stringify(reply.body));
     return;
   }
-  await writeStream(res, reply);
+  await writeStream(res, reply, opts.stop);
 }
 
 function waitDrain(res: ServerResponse): Promise<void> {
@@ -49,21 +76,30 @@ function waitDrain(res: ServerResponse): Promise<void> {
   });
 }
 
-async function writeStream(res: ServerResponse, reply: StreamReply): Promise<void> {
+const SHUTTING_DOWN = { message: 'The gateway is shutting down; the stream was cut before it finished.', type: 'server_error', code: 'shutting_down' };
+
+async function writeStream(res: ServerResponse, reply: StreamReply, stop: AbortSignal | undefined): Promise<void> {
   res.statusCode = reply.status;
   res.setHeader('content-type', 'text/event-stream; charset=utf-8');
   res.setHeader('cache-control', 'no-cache');
   res.setHeader('connection', 'keep-alive');
   res.setHeader('x-accel-buffering', 'no');
   res.flushHeaders();
+  // At the end of the shutdown grace period the stream ends here, even while the upstream is silent.
+  const cut = (): void => {
+    if (!res.writableEnded && !res.destroyed) res.end(errorEvent(SHUTTING_DOWN));
+  };
+  if (stop?.aborted) cut();
+  else stop?.addEventListener('abort', cut, { once: true });
   const iterator = reply.parts[Symbol.asyncIterator]();
   try {
     for (;;) {
-      if (res.destroyed) break;
+      if (res.destroyed || res.writableEnded) break;
       const next = await iterator.next();
+      if (res.destroyed || res.writableEnded) break;
       if (next.done) {
         // The source ended without a terminator: report it rather than finishing cleanly.
-        res.write(`data: ${JSON.stringify({ error: { message: 'The upstream stream ended unexpectedly.', type: 'upstream_error', code: 'stream_incomplete' } })}\n\n`);
+        res.write(errorEvent({ message: 'The upstream stream ended unexpectedly.', type: 'upstream_error', code: 'stream_incomplete' }));
         break;
       }
       const part = next.value;
@@ -71,12 +107,11 @@ async function writeStream(res: ServerResponse, reply: StreamReply): Promise<voi
       if (part.type === 'chunk') {
         if (part.hidden) continue;
         ok = res.write(`data: ${part.raw ?? JSON.stringify(part.chunk)}\n\n`);
-      }
-      else if (part.type === 'done') {
+      } else if (part.type === 'done') {
         res.write(SSE_DONE);
         break;
       } else {
-        res.write(`data: ${JSON.stringify({ error: part.error })}\n\n`);
+        res.write(errorEvent(part.error));
         break;
       }
       if (!ok) {
@@ -85,11 +120,11 @@ async function writeStream(res: ServerResponse, reply: StreamReply): Promise<voi
       }
     }
   } catch (err) {
-    const gerr = asGatewayError(err);
-    if (!res.destroyed) res.write(`data: ${JSON.stringify(gerr.toJSON())}\n\n`);
+    if (!res.destroyed && !res.writableEnded) res.write(errorEvent(asGatewayError(err).toJSON().error));
   } finally {
+    stop?.removeEventListener('abort', cut);
     // Closing the iterator runs the observers' end hooks and aborts upstream work when the client left early.
-    await iterator.return?.();
-    res.end();
+    await iterator.return?.().catch(() => undefined);
+    if (!res.writableEnded) res.end();
   }
 }

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
-import { cliArgs, spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { cliArgs, spawnGateway, type SpawnedGateway } from '../helpers/gateway-process.js';
 
 describe('demo mode', () => {
-  let gw: GatewayProcess;
+  let gw: SpawnedGateway;
   let elsewhere: string;
   before(async () => {
     // Started from an unrelated folder: the bundled reference prompts and models are found relative to the package.

@@ -8,7 +8,7 @@ import OpenAI from 'openai';
 import { AUTO_MODELS, embeddedDefaults } from '../../src/config/defaults.js';
 import type { Simulator } from '../../src/simulator/types.js';
 import { sims } from '../helpers/gateway.js';
-import { cliArgs, spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { cliArgs, spawnGateway, type SpawnedGateway } from '../helpers/gateway-process.js';
 
 /** README.md's snippet, verbatim but for the gateway's address. */
 async function readmeSnippet(gatewayUrl: string): Promise<OpenAI.Chat.Completions.ChatCompletion> {
@@ -20,7 +20,7 @@ async function readmeSnippet(gatewayUrl: string): Promise<OpenAI.Chat.Completion
 describe('embedded defaults with provider keys in the environment', () => {
   let openai: Simulator;
   let anthropic: Simulator;
-  let gw: GatewayProcess;
+  let gw: SpawnedGateway;
   before(async () => {
     [openai, anthropic] = await sims(
       { protocol: 'openai', name: 'openai-up', apiKeys: ['sk-openai'], models: [AUTO_MODELS.openai] },
@@ -59,7 +59,7 @@ describe('embedded defaults with provider keys in the environment', () => {
 });
 
 describe('embedded defaults without any provider', () => {
-  let gw: GatewayProcess;
+  let gw: SpawnedGateway;
   before(async () => { gw = await spawnGateway(cliArgs('--port', '0'), { env: {} }); });
   after(async () => { await gw?.stop(); });
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Simulator } from '../../src/simulator/types.js';
-import { sims } from '../helpers/gateway.js';
+import { gateway, provider, sims } from '../helpers/gateway.js';
 
 describe('graceful shutdown', () => {
   let up: Simulator;
@@ -49,5 +49,30 @@ describe('graceful shutdown', () => {
     }
     assert.match(text, /data: \[DONE\]/, 'the in-flight stream finished cleanly');
     assert.equal(await exited, 0);
+  });
+
+  it('a stream still running when the grace period ends ends with an error event, never a bare close', async () => {
+    const [slow] = await sims({ protocol: 'openai', name: 'slow', tokensPerChunkDelayMs: 400 });
+    const gw = await gateway({ server: { shutdown_grace_s: 0.3 }, providers: { slow: provider(slow, ['m']) } });
+    try {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'slow/m', stream: true, messages: [{ role: 'user', content: 'a long story with many many words in it' }] }),
+      });
+      const reader = res.body!.getReader();
+      let text = new TextDecoder().decode((await reader.read()).value);
+      const closing = gw.close();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      await closing;
+      const frames = text.trim().split('\n\n');
+      assert.match(frames[frames.length - 1], /^data: \{"error":\{"message":"The gateway is shutting down[^"]*","type":"server_error","code":"shutting_down"\}\}$/);
+      assert.doesNotMatch(text, /\[DONE\]/);
+    } finally {
+      await slow.close();
+    }
   });
 });

@@ -125,7 +125,7 @@ for (const backend of ['memory', 'redis'] as const) {
 
       const failed = makeCtx(c, { model: 'm', body, route: { chain: [{ provider: 'test', model: 'm' }], rule: 'r' } });
       await stage.before!(failed);
-      stage.failed!(failed, new GatewayError({ status: 502, message: 'x', type: 'upstream_error', fault: 'provider' }));
+      stage.failed!(failed, new GatewayError({ status: 502, message: 'x', type: 'upstream_error', failure: 'upstream' }));
       await gov.enforcement.drain();
       u = await gov.usage('keys', 'arith');
       assert.equal(u.budget?.used_usd, 0.0001, 'a failed request is not billed');
@@ -139,12 +139,29 @@ for (const backend of ['memory', 'redis'] as const) {
       const err = await refusal(stage.before!(makeCtx(c)));
       assert.equal(err.status, 429);
       assert.equal(err.code, 'rate_limit_exceeded');
-      // 3 used in the bucket at 30 s: the next bucket must age them to 2/3 of the window, 30 s + 20 s.
-      assert.equal(err.headers['retry-after'], '50');
+      // All 3 were made at T0: they leave the window a whole window later, never more.
+      assert.equal(err.headers['retry-after'], '60');
       assert.match(err.message, /virtual key 'rpm': 3 requests per minute/);
-      now = T0 + 49_000;
+      now = T0 + 59_000;
       await refusal(stage.before!(makeCtx(c)));
-      now = T0 + 50_000;
+      now = T0 + 60_000;
+      await run(makeCtx(c), json(1, 1));
+      now = T0;
+    });
+
+    test('retry-after never exceeds the window, and a slice leaving the window frees its share', async () => {
+      now = T0 + 7_200_000;
+      const c = await caller('rpm');
+      await run(makeCtx(c), json(1, 1));
+      now += 25_000;
+      for (let i = 0; i < 2; i++) await run(makeCtx(c), json(1, 1));
+      const err = await refusal(stage.before!(makeCtx(c)));
+      const wait = Number(err.headers['retry-after']);
+      assert.ok(wait >= 1 && wait <= 60, `retry-after ${wait}`);
+      // The first request's slice leaves the window first: one request fits again then, and not a second earlier.
+      now += wait * 1000 - 1000;
+      await refusal(stage.before!(makeCtx(c)));
+      now += 1000;
       await run(makeCtx(c), json(1, 1));
       now = T0;
     });
@@ -182,10 +199,10 @@ for (const backend of ['memory', 'redis'] as const) {
       await stage.before!(fallbacks);
       assert.deepEqual(fallbacks.route!.chain, [{ provider: 'test', model: 'm' }, { provider: 'other', model: 'm' }]);
       assert.match(fallbacks.warnings[0], /zzz\/q/);
-      stage.failed!(fallbacks, new GatewayError({ status: 500, message: 'x', type: 't', fault: 'gateway' }));
+      stage.failed!(fallbacks, new GatewayError({ status: 500, message: 'x', type: 't', failure: 'gateway' }));
       const aliased = makeCtx(await caller('arith'), { model: 'fast', route: route('zzz', 'y') });
       await stage.before!(aliased);
-      stage.failed!(aliased, new GatewayError({ status: 500, message: 'x', type: 't', fault: 'gateway' }));
+      stage.failed!(aliased, new GatewayError({ status: 500, message: 'x', type: 't', failure: 'gateway' }));
       await gov.enforcement.drain();
     });
 

@@ -1,4 +1,7 @@
-/** A TCP proxy in front of the test Redis that can be cut and restored, to simulate Redis going away mid-test. */
+/**
+ * A TCP proxy in front of the test Redis that can be cut and restored (Redis going away), or paused and resumed (Redis
+ * hung, as under SIGSTOP: connections stay open, nothing is answered).
+ */
 import net from 'node:net';
 import { TEST_REDIS_URL } from './requires.js';
 
@@ -7,11 +10,14 @@ export interface RedisProxy {
   url: string;
   cut(): Promise<void>;
   restore(): Promise<void>;
+  pause(): void;
+  resume(): void;
 }
 
 export async function redisProxy(): Promise<RedisProxy> {
   const target = new URL(TEST_REDIS_URL);
   const sockets = new Set<net.Socket>();
+  let paused = false;
   let server: net.Server;
   let port = 0;
   const listen = () => new Promise<void>((resolve) => {
@@ -19,6 +25,7 @@ export async function redisProxy(): Promise<RedisProxy> {
       const up = net.connect(Number(target.port || 6379), target.hostname);
       sockets.add(s); sockets.add(up);
       s.pipe(up); up.pipe(s);
+      if (paused) { s.pause(); up.pause(); }
       const drop = () => { s.destroy(); up.destroy(); };
       s.on('error', drop); up.on('error', drop); s.on('close', drop); up.on('close', drop);
     });
@@ -30,5 +37,7 @@ export async function redisProxy(): Promise<RedisProxy> {
     url: `redis://127.0.0.1:${port}`,
     cut: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); sockets.clear(); server.close(() => resolve()); }),
     restore: listen,
+    pause: () => { paused = true; for (const s of sockets) s.pause(); },
+    resume: () => { paused = false; for (const s of sockets) s.resume(); },
   };
 }

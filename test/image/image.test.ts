@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { Simulator } from '../../src/simulator/types.js';
 import { emulateDockerBuild, treeBytes, type EmulatedImage } from '../helpers/docker-emulation.js';
-import { REPO, spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { REPO, spawnGateway, type SpawnedGateway } from '../helpers/gateway-process.js';
 
 /** The size target for the whole image. */
 const IMAGE_LIMIT_BYTES = 450e6;
@@ -37,7 +37,7 @@ describe('the container image, built by emulation from the Dockerfile', () => {
   let out: string;
   let image: EmulatedImage;
   let up: Simulator;
-  let gw: GatewayProcess | undefined;
+  let gw: SpawnedGateway | undefined;
   const steps: string[] = [];
 
   before(() => {

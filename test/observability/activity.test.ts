@@ -98,9 +98,9 @@ describe('outcome and explain', () => {
     assert.equal(o.ttfbMs, 7);
     assert.equal(o.usage?.total_tokens, 10);
     assert.equal(outcomeOf(ctxWith({ intent: 'smalltalk', cache: 'nonsense' }), 200, 1).intent, 'smalltalk');
-    const refused = outcomeOf(ctxWith({}), 402, 1, new GatewayError({ status: 402, message: 'Budget exceeded', type: 'insufficient_quota', code: 'budget_exceeded', fault: 'policy' }));
+    const refused = outcomeOf(ctxWith({}), 402, 1, new GatewayError({ status: 402, message: 'Budget exceeded', type: 'insufficient_quota', code: 'budget_exceeded', failure: 'policy' }));
     assert.deepEqual([refused.errorCode, refused.denial], ['budget_exceeded', 'budget_exceeded']);
-    assert.equal(outcomeOf(ctxWith({}), 502, 1, new GatewayError({ status: 502, message: 'x', type: 'upstream_error', code: 'upstream_error', fault: 'provider' })).denial, undefined);
+    assert.equal(outcomeOf(ctxWith({}), 502, 1, new GatewayError({ status: 502, message: 'x', type: 'upstream_error', code: 'upstream_error', failure: 'upstream' })).denial, undefined);
     assert.equal(outcomeOf(ctxWith({ cache: 'nonsense' }), 200, 1).cache, undefined);
   });
 

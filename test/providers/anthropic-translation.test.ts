@@ -6,6 +6,7 @@ import { buildAnthropicRequest } from '../../src/providers/anthropic/build-anthr
 import { convertAnthropicResponse } from '../../src/providers/anthropic/convert-anthropic-response.js';
 import { mapAnthropicStopReason } from '../../src/providers/anthropic/map-anthropic-stop-reason.js';
 import type { SseEvent } from '../../src/providers/sse.js';
+import { redactKeyLike } from '../../src/providers/redact.js';
 import type { StreamPart } from '../../src/providers/types.js';
 
 const build = (body: Record<string, unknown>, stream = false) =>
@@ -175,7 +176,7 @@ async function* events(list: Array<[string, Record<string, unknown>]>): AsyncGen
 
 async function run(list: Array<[string, Record<string, unknown>]>, includeUsage = false): Promise<StreamPart[]> {
   const out: StreamPart[] = [];
-  for await (const p of anthropicStreamParts(events(list), includeUsage, 'fallback-model')) out.push(p);
+  for await (const p of anthropicStreamParts(events(list), includeUsage, 'fallback-model', redactKeyLike)) out.push(p);
   return out;
 }
 

@@ -51,13 +51,13 @@ describe('azure-openai adapter against the azure simulator', () => {
     assert.equal(sim.requests[1].path, '/openai/deployments/emb/embeddings?api-version=2024-10-21');
   });
 
-  it('maps an unknown deployment to a non-retryable 404 and faults like openai', async () => {
+  it('maps an unknown deployment to model_unavailable (404, another target may serve it) and faults like openai', async () => {
     const adapter = createAdapter({ name: 'az', kind: 'azure-openai', base_url: sim.url, timeout_ms: 2000 }, { nonRetryable: NON_RETRYABLE });
     const missing = await gatewayError(adapter.call(upstreamRequest({ model: 'nope', apiKey: 'az-1', body: chatBody('x') })));
-    assert.deepEqual([missing.status, missing.retryable], [404, false]);
+    assert.deepEqual([missing.status, missing.failure, missing.retryable], [404, 'model_unavailable', true]);
     assert.match(missing.message, /deployment/);
     sim.inject({ status: 503 });
     const down = await gatewayError(adapter.call(upstreamRequest({ model: 'prod-4o', apiKey: 'az-1', body: chatBody('x') })));
-    assert.deepEqual([down.status, down.retryable], [502, true]);
+    assert.deepEqual([down.status, down.failure, down.retryable], [502, 'upstream', true]);
   });
 });

@@ -110,16 +110,16 @@ describe('openai adapter against the simulator', () => {
     assert.equal(seen[1].remainingRequests, 42);
   });
 
-  it('does not retry a 400, and reports rejected credentials as 502', async () => {
+  it('classifies a 400 as the caller\'s error and rejected credentials as a credential failure (502)', async () => {
     sim.inject({ status: 400, body: { error: { message: 'bad field', type: 'invalid_request_error', param: 'x', code: null } } });
     const bad = await gatewayError(adapter.call(upstreamRequest({ body: chatBody('x') })));
     assert.equal(bad.status, 400);
-    assert.equal(bad.retryable, false);
+    assert.deepEqual([bad.failure, bad.retryable], ['caller', false]);
     assert.match(bad.message, /bad field/);
     const denied = await gatewayError(adapter.call(upstreamRequest({ body: chatBody('x'), apiKey: 'sk-wrong' })));
     assert.equal(denied.status, 502);
     assert.equal(denied.code, 'upstream_auth_failed');
-    assert.equal(denied.retryable, false);
+    assert.deepEqual([denied.failure, denied.retryable], ['credential', true], 'another key may work');
   });
 
   it('survives a delay shorter than the timeout and times out on a hang', async () => {

@@ -4,6 +4,8 @@
  * the reply's `warnings`. Completions and embeddings are not offered by this provider kind.
  */
 import { GatewayError } from '../../errors.js';
+import type { AdapterOptions } from '../adapters.js';
+import { unexpectedReply, unreadableReply, upstreamPolicy } from '../failure.js';
 import { postJson, readJson } from '../http.js';
 import { cleanHeaders } from '../openai/openai-compatible-adapter.js';
 import { startStream } from '../openai/start-stream.js';
@@ -23,8 +25,9 @@ export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
 const CHAT_ONLY: ReadonlySet<Operation> = new Set<Operation>(['chat']);
 const AUTH_HEADERS = ['x-api-key', 'authorization', 'anthropic-version'];
 
-export function createAnthropicAdapter(settings: ProviderSettings, nonRetryable: ReadonlySet<number>): ProviderAdapter {
+export function createAnthropicAdapter(settings: ProviderSettings, opts: AdapterOptions = {}): ProviderAdapter {
   const name = settings.name;
+  const policy = upstreamPolicy(name, opts.nonRetryable, opts.redact);
   const url = `${settings.base_url.replace(/\/+$/, '')}/messages`;
   const version = settings.anthropic_version ?? DEFAULT_ANTHROPIC_VERSION;
   const defaultMaxTokens = settings.default_max_tokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS;
@@ -34,7 +37,7 @@ export function createAnthropicAdapter(settings: ProviderSettings, nonRetryable:
     if (req.op !== 'chat') {
       throw new GatewayError({
         status: 400, message: `Provider ${name} (anthropic) does not serve ${req.op} requests`, type: 'invalid_request_error',
-        code: 'unsupported_operation', fault: 'caller',
+        code: 'unsupported_operation', failure: 'model_unavailable',
       });
     }
     const { request, warnings } = buildAnthropicRequest(req.body, { model: req.model, stream: req.stream, defaultMaxTokens });
@@ -43,17 +46,23 @@ export function createAnthropicAdapter(settings: ProviderSettings, nonRetryable:
     };
     if (req.stream) headers.accept = 'text/event-stream';
     const res = await postJson(url, {
-      provider: name, headers, body: JSON.stringify(request), signal: req.signal,
-      timeoutMs: req.timeoutMs > 0 ? req.timeoutMs : settings.timeout_ms, nonRetryable, onHeaders: req.onHeaders,
+      policy, headers, body: JSON.stringify(request), signal: req.signal,
+      timeoutMs: req.timeoutMs > 0 ? req.timeoutMs : settings.timeout_ms, onHeaders: req.onHeaders,
     });
     let reply: ProviderReply;
     if (!req.stream) {
-      const { json } = await readJson(name, res, req.signal);
-      const { body, usage } = convertAnthropicResponse(json as unknown as AnthropicResponse);
-      reply = { kind: 'json', status: res.status, body, usage };
+      const { json } = await readJson(policy, res, req.signal);
+      if (!Array.isArray(json.content)) throw unexpectedReply(policy, json, 'a Messages response');
+      let converted: ReturnType<typeof convertAnthropicResponse>;
+      try {
+        converted = convertAnthropicResponse(json as unknown as AnthropicResponse);
+      } catch (err) {
+        throw unreadableReply(policy, 'a reply that is not a Messages response', err);
+      }
+      reply = { kind: 'json', status: res.status, body: converted.body, usage: converted.usage };
     } else {
       const includeUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-      reply = await startStream(name, res.status, anthropicStreamParts(parseSse(res.body), includeUsage, req.model), req.signal, () => {
+      reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(res.body), includeUsage, req.model, policy.redact), req.signal, () => {
         if (!res.body.destroyed) res.body.destroy();
       });
     }

@@ -4,6 +4,7 @@
  * message_stop ends the stream (after a usage chunk when the client asked for one), an `error` event becomes an error part.
  * Thinking blocks and unknown events are skipped.
  */
+import type { Redact } from '../redact.js';
 import type { SseEvent } from '../sse.js';
 import type { Chunk, StreamPart } from '../types.js';
 import { errorPart } from '../openai/start-stream.js';
@@ -13,7 +14,7 @@ import { mapAnthropicUsage } from './map-anthropic-usage.js';
 
 type Obj = Record<string, unknown>;
 
-export async function* anthropicStreamParts(events: AsyncIterable<SseEvent>, includeUsage: boolean, fallbackModel: string): AsyncGenerator<StreamPart> {
+export async function* anthropicStreamParts(events: AsyncIterable<SseEvent>, includeUsage: boolean, fallbackModel: string, redact: Redact): AsyncGenerator<StreamPart> {
   let id = '';
   let model = fallbackModel;
   const created = Math.floor(Date.now() / 1000);
@@ -26,13 +27,17 @@ export async function* anthropicStreamParts(events: AsyncIterable<SseEvent>, inc
   });
 
   for await (const ev of events) {
-    let data: Obj;
+    let parsed: unknown;
     try {
-      data = JSON.parse(ev.data) as Obj;
+      parsed = JSON.parse(ev.data);
     } catch {
-      yield errorPart('The upstream sent an event that is not JSON', 'upstream_error', 'upstream_bad_chunk');
+      parsed = undefined;
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      yield errorPart('The upstream sent an event that is not a JSON object', 'upstream_error', 'upstream_bad_chunk');
       return;
     }
+    const data = parsed as Obj;
     const type = ev.event ?? (data.type as string | undefined);
     switch (type) {
       case 'message_start': {
@@ -76,8 +81,8 @@ export async function* anthropicStreamParts(events: AsyncIterable<SseEvent>, inc
         return;
       case 'error': {
         const err = (data.error ?? {}) as Obj;
-        const errType = typeof err.type === 'string' ? err.type : 'upstream_error';
-        yield errorPart(typeof err.message === 'string' ? err.message : 'The upstream reported an error mid-stream', errType, errType);
+        const errType = typeof err.type === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(err.type) ? err.type : 'upstream_error';
+        yield errorPart(typeof err.message === 'string' ? redact(err.message) : 'The upstream reported an error mid-stream', errType, errType);
         return;
       }
       default:

@@ -3,6 +3,7 @@
  * `{base_url}/openai/deployments/{deployment}/chat/completions?api-version=...` with an `api-key` header.
  */
 import { createOpenAICompatibleAdapter, OPENAI_PATHS } from '../openai/openai-compatible-adapter.js';
+import type { AdapterOptions } from '../adapters.js';
 import type { ProviderSettings } from '../settings.js';
 import type { Operation, ProviderAdapter } from '../types.js';
 
@@ -13,7 +14,7 @@ export function azureUrl(baseUrl: string, deployment: string, op: Operation, api
   return `${base}/openai/deployments/${encodeURIComponent(deployment)}/${OPENAI_PATHS[op]}?api-version=${encodeURIComponent(apiVersion)}`;
 }
 
-export function createAzureOpenAIAdapter(settings: ProviderSettings, nonRetryable: ReadonlySet<number>): ProviderAdapter {
+export function createAzureOpenAIAdapter(settings: ProviderSettings, opts: AdapterOptions = {}): ProviderAdapter {
   const apiVersion = settings.api_version ?? DEFAULT_AZURE_API_VERSION;
   const deployments = settings.deployments ?? {};
   // URLs are built once per (operation, model) and reused.
@@ -33,7 +34,8 @@ export function createAzureOpenAIAdapter(settings: ProviderSettings, nonRetryabl
     timeoutMs: settings.timeout_ms,
     headers: settings.headers,
     streamUsage: settings.stream_usage,
-    nonRetryable,
+    nonRetryable: opts.nonRetryable,
+    redact: opts.redact,
     url,
     authHeaderNames: ['api-key', 'authorization'],
     auth: (apiKey) => ({ 'api-key': apiKey }),

@@ -1,11 +1,12 @@
 /**
  * OpenAI and any server speaking its protocol: `{base_url}/chat/completions` with `Authorization: Bearer <key>`.
  */
+import type { AdapterOptions } from '../adapters.js';
 import type { ProviderSettings } from '../settings.js';
 import type { ProviderAdapter } from '../types.js';
 import { createOpenAICompatibleAdapter, OPENAI_PATHS } from './openai-compatible-adapter.js';
 
-export function createOpenAIAdapter(settings: ProviderSettings, nonRetryable: ReadonlySet<number>): ProviderAdapter {
+export function createOpenAIAdapter(settings: ProviderSettings, opts: AdapterOptions = {}): ProviderAdapter {
   const base = settings.base_url.replace(/\/+$/, '');
   const urls = { chat: `${base}/${OPENAI_PATHS.chat}`, completion: `${base}/${OPENAI_PATHS.completion}`, embedding: `${base}/${OPENAI_PATHS.embedding}` };
   return createOpenAICompatibleAdapter({
@@ -14,7 +15,8 @@ export function createOpenAIAdapter(settings: ProviderSettings, nonRetryable: Re
     timeoutMs: settings.timeout_ms,
     headers: settings.headers,
     streamUsage: settings.stream_usage,
-    nonRetryable,
+    nonRetryable: opts.nonRetryable,
+    redact: opts.redact,
     url: (op) => urls[op],
     authHeaderNames: ['authorization'],
     auth: (apiKey) => ({ authorization: `Bearer ${apiKey}` }),

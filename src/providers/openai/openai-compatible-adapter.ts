@@ -3,7 +3,9 @@
  * only its URL scheme and its authentication header; the body is passed through as given, serialised once; JSON replies
  * keep the upstream bytes; streams are parsed into parts.
  */
+import { unexpectedReply, upstreamPolicy } from '../failure.js';
 import { postJson, readJson } from '../http.js';
+import type { Redact } from '../redact.js';
 import { parseSse } from '../sse.js';
 import type { Operation, ProviderAdapter, ProviderReply, UpstreamRequest } from '../types.js';
 import { openaiStreamParts } from './openai-stream.js';
@@ -17,7 +19,9 @@ export interface OpenAICompatibleVariant {
   timeoutMs: number;
   /** Static headers sent on every call. */
   headers?: Record<string, string>;
-  nonRetryable: ReadonlySet<number>;
+  nonRetryable?: ReadonlySet<number>;
+  /** Sanitises upstream text (error messages) before it goes anywhere. */
+  redact?: Redact;
   /** The endpoint URL for an operation and upstream model. */
   url(op: Operation, model: string): string;
   /** Header names this variant authenticates with (lower case); forwarded or static headers never override them. */
@@ -54,7 +58,7 @@ export function cleanHeaders(headers: Record<string, string> | undefined, drop: 
 }
 
 export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant): ProviderAdapter {
-  const { name, nonRetryable } = variant;
+  const policy = upstreamPolicy(variant.name, variant.nonRetryable, variant.redact);
   const staticHeaders = cleanHeaders(variant.headers, variant.authHeaderNames);
   const reserved = [...variant.authHeaderNames, ...TRANSPORT_HEADERS];
   // Forwarded headers are already lower-cased by the edge; copy them only when they carry a reserved name.
@@ -75,13 +79,15 @@ export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant):
     );
     const timeoutMs = req.timeoutMs > 0 ? req.timeoutMs : variant.timeoutMs;
     const res = await postJson(variant.url(req.op, req.model), {
-      provider: name, headers, body, signal: req.signal, timeoutMs, nonRetryable, onHeaders: req.onHeaders,
+      policy, headers, body, signal: req.signal, timeoutMs, onHeaders: req.onHeaders,
     });
     if (!stream) {
-      const { raw, json } = await readJson(name, res, req.signal);
+      const { raw, json } = await readJson(policy, res, req.signal);
+      // The bytes are passed on as they are, so they must be the answer: never an error or anything else sent with a 2xx.
+      if (!Array.isArray(req.op === 'embedding' ? json.data : json.choices)) throw unexpectedReply(policy, json, `an OpenAI ${req.op} response`);
       return { kind: 'json', status: res.status, body: json, raw, usage: readUsage(json.usage) };
     }
-    return startStream(name, res.status, openaiStreamParts(parseSse(res.body), addUsage), req.signal, () => {
+    return startStream(policy, res.status, openaiStreamParts(parseSse(res.body), addUsage, policy.redact), req.signal, () => {
       if (!res.body.destroyed) res.body.destroy();
     });
   }

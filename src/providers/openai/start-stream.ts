@@ -4,7 +4,7 @@
  * A stream that stops without its terminator never looks like a clean finish.
  */
 import { GatewayError } from '../../errors.js';
-import { classifyNetworkError } from '../failure.js';
+import { classifyNetworkError, type UpstreamPolicy } from '../failure.js';
 import type { StreamPart, StreamReply } from '../types.js';
 import { withCleanup } from '../../util/with-cleanup.js';
 
@@ -12,24 +12,26 @@ type ErrorPart = Extract<StreamPart, { type: 'error' }>;
 
 export const errorPart = (message: string, type: string, code: string | null): ErrorPart => ({ type: 'error', error: { message, type, code } });
 
-/** Converts an in-band error that arrived before the first part into the error thrown from `call`. */
+/**
+ * Converts an in-band error that arrived before the first part into the error thrown from `call` (its message was sanitised
+ * by the protocol parser that made the part).
+ */
 export function errorPartToGatewayError(provider: string, part: ErrorPart): GatewayError {
   const { message, type, code } = part.error;
   const rateLimited = /rate.?limit/i.test(type) || /rate.?limit/i.test(code ?? '');
   return new GatewayError({
     status: rateLimited ? 429 : 502,
-    message: `Upstream ${provider} stream failed before its first chunk: ${message.slice(0, 500)}`,
+    message: `Upstream ${provider} stream failed before its first chunk: ${message}`,
     type: rateLimited ? 'rate_limit_error' : 'upstream_error',
     code: rateLimited ? 'upstream_rate_limited' : 'upstream_stream_error',
-    fault: 'provider',
-    retryable: true,
+    failure: rateLimited ? 'rate_limited' : 'upstream',
   });
 }
 
-function brokenAfterStart(provider: string, err: unknown, signal: AbortSignal): ErrorPart {
-  const classified = err instanceof GatewayError ? err : classifyNetworkError(provider, err, signal.aborted);
+function brokenAfterStart(policy: UpstreamPolicy, err: unknown, signal: AbortSignal): ErrorPart {
+  const classified = classifyNetworkError(policy, err, signal.aborted);
   const code = classified.code === 'client_closed' ? 'client_closed' : 'upstream_stream_interrupted';
-  return errorPart(`Upstream ${provider} stream broke: ${classified.message}`, classified.type, code);
+  return errorPart(`Upstream ${policy.provider} stream broke: ${classified.message}`, classified.type, code);
 }
 
 /**
@@ -37,25 +39,26 @@ function brokenAfterStart(provider: string, err: unknown, signal: AbortSignal): 
  * whether the stream finishes, breaks, fails to start, or the consumer stops reading early.
  */
 export async function startStream(
-  provider: string,
+  policy: UpstreamPolicy,
   status: number,
   source: AsyncGenerator<StreamPart>,
   signal: AbortSignal,
   release: () => void,
 ): Promise<StreamReply> {
+  const { provider } = policy;
   let first: IteratorResult<StreamPart>;
   try {
     first = await source.next();
   } catch (err) {
     release();
-    throw err instanceof GatewayError ? err : classifyNetworkError(provider, err, signal.aborted);
+    throw classifyNetworkError(policy, err, signal.aborted);
   }
   if (first.done === true) {
     release();
-    if (signal.aborted) throw classifyNetworkError(provider, new Error('aborted'), true);
+    if (signal.aborted) throw classifyNetworkError(policy, new Error('aborted'), true);
     throw new GatewayError({
       status: 502, message: `Upstream ${provider} ended the stream before its first chunk`, type: 'upstream_error',
-      code: 'upstream_stream_interrupted', fault: 'provider', retryable: true,
+      code: 'upstream_stream_interrupted', failure: 'upstream',
     });
   }
   if (first.value.type === 'error') {
@@ -73,7 +76,7 @@ export async function startStream(
         next = await source.next();
       } catch (err) {
         // A client that went away is not an upstream failure: end quietly and let observers see an abort.
-        if (!signal.aborted) yield brokenAfterStart(provider, err, signal);
+        if (!signal.aborted) yield brokenAfterStart(policy, err, signal);
         return;
       }
       if (next.done === true) break;

@@ -1,0 +1,58 @@
+/**
+ * Failure classes: the one closed set of ways a request or an attempt can fail, and the one action each class has. Every
+ * GatewayError carries its class; src/providers/failure.ts maps upstream statuses and network errors to one. The executor's
+ * retries, key health and circuits, the metric labels and the error envelope all read the class — nothing re-derives it from
+ * a status code.
+ */
+
+export type FailureClass =
+  /** The request itself is wrong (bad field, unknown model, upstream said the request is invalid). */
+  | 'caller'
+  /** A gateway policy refused the request (budget, rate limit, allow-list, safety). A caller error the gateway decided. */
+  | 'policy'
+  /** The gateway failed on its own (a bug, an unavailable local dependency). */
+  | 'gateway'
+  /** The upstream refused the key (revoked, wrong, no permission). */
+  | 'credential'
+  /** The upstream's quota or rate limit for this key is exhausted (429, 402). */
+  | 'rate_limited'
+  /** This provider or key does not serve the model (404, 410). */
+  | 'model_unavailable'
+  /** The upstream failed: 5xx, timeout, no first byte in time, connection reset, a reply that cannot be read. */
+  | 'upstream'
+  /** A streamed reply broke after its first byte reached the client. */
+  | 'stream';
+
+export const FAILURE_CLASSES: readonly FailureClass[] = [
+  'caller', 'policy', 'gateway', 'credential', 'rate_limited', 'model_unavailable', 'upstream', 'stream',
+];
+
+/** Who is at fault: the envelope's wording and the `denial` / error metrics. */
+export type Fault = 'caller' | 'policy' | 'provider' | 'gateway';
+
+/**
+ * What the failure of one attempt means:
+ *  - `next`: `stop` ends the request with this error; `retry` moves on to another key of the provider (within
+ *    routing.max_keys_per_target), then to the next target of the route's chain.
+ *  - `health`: what the attempt does to the key — `none` (no verdict: its health is untouched), `failure` (counts toward its
+ *    error rate and circuit), `cool` (unavailable until the upstream's retry-after, not an error), `disable` (its circuit opens
+ *    at once; a probe after circuit.cooldown_ms tells when it works again).
+ */
+export interface FailureAction {
+  readonly fault: Fault;
+  readonly next: 'stop' | 'retry';
+  readonly health: 'none' | 'failure' | 'cool' | 'disable';
+}
+
+export const FAILURE_ACTIONS: Readonly<Record<FailureClass, FailureAction>> = Object.freeze({
+  caller: { fault: 'caller', next: 'stop', health: 'none' },
+  policy: { fault: 'policy', next: 'stop', health: 'none' },
+  gateway: { fault: 'gateway', next: 'stop', health: 'none' },
+  credential: { fault: 'provider', next: 'retry', health: 'disable' },
+  rate_limited: { fault: 'provider', next: 'retry', health: 'cool' },
+  model_unavailable: { fault: 'provider', next: 'retry', health: 'none' },
+  upstream: { fault: 'provider', next: 'retry', health: 'failure' },
+  stream: { fault: 'provider', next: 'stop', health: 'failure' },
+});
+
+export const actionOf = (c: FailureClass): FailureAction => FAILURE_ACTIONS[c];

@@ -1,0 +1,144 @@
+/**
+ * A proxied request's body at the edge: read up to the configured limit, checked for a JSON content type, parsed once, and
+ * walked once against the input limits (nesting depth, string sizes) so nothing later in the pipeline — hashing, redaction,
+ * serialisation for the upstream — meets a value it cannot handle. Every refusal is an OpenAI-style 400 (413 for size).
+ */
+import type { IncomingMessage } from 'node:http';
+import { GatewayError, invalidRequest } from '../errors.js';
+
+/** Limits applied to every proxied request body (config: server.limits). */
+export interface InputLimits {
+  /** Deepest nesting of arrays and objects, the body itself being level 1. */
+  max_depth: number;
+  /** Longest string anywhere in the body, in characters. */
+  max_string_chars: number;
+  /** Most chat messages in one request. */
+  max_messages: number;
+}
+
+const UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+
+/** "4mb" → bytes (the config schema admits only <n>b | kb | mb). */
+export function limitBytes(limit: string): number {
+  const m = /^(\d+)(b|kb|mb)$/i.exec(limit);
+  return m ? Number(m[1]) * UNITS[m[2].toLowerCase()] : 4 * UNITS.mb;
+}
+
+export const tooLarge = (limit: number): GatewayError =>
+  new GatewayError({
+    status: 413, message: `The request body exceeds the ${limit} byte limit.`, type: 'invalid_request_error', code: 'request_too_large',
+    failure: 'caller', headers: { connection: 'close' },
+  });
+
+/**
+ * The refusal for a body-parser error (express's readers: size, encoding, an aborted or unreadable body); undefined for an
+ * error that is not one of them.
+ */
+export function bodyReadError(err: unknown): GatewayError | undefined {
+  const e = err as { type?: string; limit?: number } | null;
+  switch (e?.type) {
+    case 'entity.too.large': return tooLarge(e.limit ?? 0);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new GatewayError({ status: 415, message: 'Unsupported request encoding.', type: 'invalid_request_error', code: 'unsupported_encoding', failure: 'caller' });
+    case 'entity.parse.failed': return invalidRequest('The request body is not valid JSON.', null, 'invalid_json');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return invalidRequest('The request body could not be read.', null, 'invalid_body');
+    default: return undefined;
+  }
+}
+
+/** Reads the body up to `limit` bytes; a larger one (declared or sent) is refused with 413 and the rest is discarded. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > limit) {
+      req.resume();
+      reject(tooLarge(limit));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+export const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/** Parses a request body as JSON. A content type other than JSON is refused as OpenAI does; none at all is read as JSON. */
+export function parseJsonBody(raw: Buffer, contentType: string | undefined): unknown {
+  if (contentType !== undefined && contentType !== '' && !JSON_TYPE.test(contentType)) {
+    const shown = contentType.slice(0, 100);
+    throw new GatewayError({
+      status: 400, type: 'invalid_request_error', code: 'unsupported_content_type', failure: 'caller',
+      message: `Unsupported content type: '${shown}'. This API method only accepts 'application/json' requests, but you ` +
+        `specified the header 'Content-Type: ${shown}'. Please try again with a supported content type.`,
+    });
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw invalidRequest('We could not parse the JSON body of your request. The request body must be valid JSON.', null, 'invalid_json');
+  }
+}
+
+interface Violation {
+  kind: 'depth' | 'string';
+  /** Path below the offending top-level field, built while unwinding. */
+  path: string;
+  length: number;
+}
+
+/** One walk over the parsed body; recursion is bounded by max_depth, so a hostile nesting cannot exhaust the stack. */
+function walk(v: unknown, depth: number, limits: InputLimits): Violation | undefined {
+  if (typeof v === 'string') return v.length > limits.max_string_chars ? { kind: 'string', path: '', length: v.length } : undefined;
+  if (v === null || typeof v !== 'object') return undefined;
+  if (depth >= limits.max_depth) return { kind: 'depth', path: '', length: 0 };
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const r = walk(v[i], depth + 1, limits);
+      if (r !== undefined) {
+        r.path = `[${i}]${r.path}`;
+        return r;
+      }
+    }
+    return undefined;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const r = walk(o[k], depth + 1, limits);
+    if (r !== undefined) {
+      r.path = `.${k}${r.path}`;
+      return r;
+    }
+  }
+  return undefined;
+}
+
+/** Checks a parsed body against the input limits; throws the first violation as a 400 naming the field. */
+export function checkLimits(body: unknown, limits: InputLimits): void {
+  const r = walk(body, 0, limits);
+  if (r === undefined) return;
+  const path = r.path.startsWith('.') ? r.path.slice(1) : r.path;
+  const param = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+  if (r.kind === 'depth') {
+    throw invalidRequest(`Invalid '${param}': the request nests arrays and objects deeper than ${limits.max_depth} levels.`, param, 'nesting_too_deep');
+  }
+  throw invalidRequest(
+    `Invalid '${param}': string too long. Expected a string with maximum length ${limits.max_string_chars}, but got a string with length ${r.length} instead.`,
+    param, 'string_above_max_length',
+  );
+}

@@ -1,0 +1,133 @@
+/**
+ * Generators for the adversarial suite: what a hostile or careless caller sends (bodies, headers, model names), what a
+ * broken upstream answers (malformed JSON, broken SSE, huge lines, wrong content types, slow drips, hangs, resets), and
+ * config files an operator might save. Built on fast-check so failures shrink to a minimal case and replay from a seed.
+ */
+import fc from 'fast-check';
+import type { ScriptedReply } from '../helpers/scripted-upstream.js';
+
+export interface CallerCase {
+  path: string;
+  headers: Record<string, string>;
+  /** A JSON value to serialise, or raw bytes/text sent as is. */
+  body: { json: unknown } | { raw: string | Uint8Array };
+}
+
+/** Header-safe text: printable ASCII and Latin-1 (what HTTP can carry at all). */
+const headerText = fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c < 0x7f || c > 0x9f).map((c) => String.fromCharCode(c)), maxLength: 60 });
+
+const hostileText = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.constantFrom('\r\nSet-Cookie: x=1', '模型', '\u0000', '\ud800', '../../etc/passwd', '${PATH}', '<script>', '%0d%0a', ' ', ''),
+);
+
+export const modelName = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('pa/m', 'pb/m', 'pc/m', 'alias', 'm') },
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom('pa/', 'pb/', 'pc/', ''), hostileText).map(([p, t]) => p + t) },
+  { weight: 1, arbitrary: fc.constantFrom('a'.repeat(300), 'pa/' + 'x'.repeat(5000)) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+);
+
+const content = fc.oneof(
+  { weight: 5, arbitrary: fc.string({ maxLength: 80 }) },
+  { weight: 1, arbitrary: fc.array(fc.record({ type: fc.constantFrom('text', 'image_url', 'weird'), text: fc.option(fc.string({ maxLength: 20 })) }), { maxLength: 3 }) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+);
+
+const message = fc.record({
+  role: fc.oneof({ weight: 5, arbitrary: fc.constantFrom('user', 'system', 'assistant', 'tool', 'developer') }, { weight: 1, arbitrary: hostileText }),
+  content,
+}, { requiredKeys: ['role'] });
+
+/** An array or object nested `depth` levels, as text (JSON.stringify of such a value would itself overflow). */
+const deepText = fc.tuple(fc.integer({ min: 50, max: 20_000 }), fc.boolean()).map(([depth, obj]) => (obj ? '{"a":'.repeat(depth) + '1' + '}'.repeat(depth) : '['.repeat(depth) + ']'.repeat(depth)));
+
+const chatBody = fc.record({
+  model: modelName,
+  messages: fc.oneof({ weight: 6, arbitrary: fc.array(message, { minLength: 1, maxLength: 4 }) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) }),
+  stream: fc.oneof(fc.boolean(), fc.jsonValue({ maxDepth: 1 })),
+  temperature: fc.oneof(fc.double(), fc.jsonValue({ maxDepth: 1 })),
+  max_tokens: fc.oneof(fc.integer(), fc.jsonValue({ maxDepth: 1 })),
+  n: fc.oneof(fc.integer({ min: -2, max: 3 }), fc.jsonValue({ maxDepth: 1 })),
+  tools: fc.jsonValue({ maxDepth: 4 }),
+  tool_choice: fc.jsonValue({ maxDepth: 2 }),
+  stop: fc.jsonValue({ maxDepth: 2 }),
+  response_format: fc.jsonValue({ maxDepth: 3 }),
+  stream_options: fc.jsonValue({ maxDepth: 2 }),
+  extra: fc.jsonValue({ maxDepth: 4 }),
+}, { requiredKeys: [] });
+
+const body: fc.Arbitrary<CallerCase['body']> = fc.oneof(
+  { weight: 8, arbitrary: chatBody.map((json) => ({ json })) },
+  { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 5 }).map((json) => ({ json })) },
+  { weight: 1, arbitrary: fc.tuple(deepText, modelName).map(([deep, m]) => ({ raw: `{"model":${JSON.stringify(m) ?? '"pa/m"'},"messages":[{"role":"user","content":"x"}],"extra":${deep}}` })) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 200 }).map((raw) => ({ raw })) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((raw) => ({ raw })) },
+  // Around the suite's server.limits.max_string_chars (65,536), on either side.
+  { weight: 1, arbitrary: fc.integer({ min: 60_000, max: 70_000 }).map((n) => ({ json: { model: 'pa/m', messages: [{ role: 'user', content: 'x'.repeat(n) }] } })) },
+);
+
+export const callerCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc.record({
+  path: fc.constantFrom('/v1/chat/completions', '/v1/chat/completions', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/Chat/Completions/'),
+  headers: fc.record({
+    'content-type': fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/vnd.api+json'), headerText),
+    authorization: fc.oneof({ weight: 6, arbitrary: fc.constant(`Bearer ${virtualKey}`) }, { weight: 1, arbitrary: headerText }, { weight: 1, arbitrary: fc.constant('Bearer sk-sy-not-a-real-key-000000') }),
+    'x-request-id': headerText,
+    'x-switchyard-cache': fc.oneof(fc.constantFrom('bypass', 'no-store', 'refresh'), headerText),
+    'x-switchyard-cache-ttl': headerText,
+    'x-switchyard-cache-threshold': headerText,
+    'content-encoding': fc.constantFrom('identity', 'gzip', 'br', 'nonsense'),
+  }, { requiredKeys: [] }),
+  body,
+});
+
+const chunkJson = (content: string): string =>
+  JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+
+/** One broken (or fine) SSE body. */
+const sseBody = fc.array(fc.oneof(
+  fc.string({ maxLength: 20 }).map((t) => `data: ${chunkJson(t)}\n\n`),
+  fc.constant('data: [DONE]\n\n'),
+  fc.string({ maxLength: 40 }).map((t) => `data: ${t}\n\n`),
+  fc.jsonValue({ maxDepth: 3 }).map((v) => `data: ${JSON.stringify(v)}\n\n`),
+  fc.string({ maxLength: 40 }).map((t) => `event: error\ndata: {"error":{"message":${JSON.stringify(t + ' sk-leaked-0123456789abcdef')}}}\n\n`),
+  fc.constant(`data: ${'x'.repeat(200_000)}`),
+  fc.string({ maxLength: 30 }),
+  fc.constant(': keep-alive\n\n'),
+), { maxLength: 6 });
+
+const jsonBody = fc.oneof(
+  fc.constant(JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] })),
+  fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+  fc.string({ maxLength: 100 }),
+  fc.constant('{"choices": [{"message": '),
+  fc.string({ maxLength: 60 }).map((t) => JSON.stringify({ error: { message: `${t} key pa-upstream-secret-9f3c2 failed`, type: 'server_error' } })),
+);
+
+export const upstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({
+    status: fc.constantFrom(200, 200, 200, 400, 401, 402, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 504, 529),
+    headers: fc.record({
+      'content-type': fc.constantFrom('application/json', 'text/event-stream', 'text/html', 'text/plain', 'application/octet-stream'),
+      'retry-after': fc.constantFrom('0', '1', '5', 'Wed, 21 Oct 2015 07:28:00 GMT', 'soon', '99999999'),
+    }, { requiredKeys: ['content-type'] }),
+    chunks: fc.oneof(sseBody, jsonBody.map((b) => [b])),
+    gapMs: fc.constantFrom(0, 0, 0, 5, 30),
+    reset: fc.boolean(),
+  }, { requiredKeys: ['status', 'headers', 'chunks'] }) },
+  { weight: 1, arbitrary: fc.constant<ScriptedReply>({ hang: true }) },
+  { weight: 1, arbitrary: fc.constant<ScriptedReply>({ reset: true }) },
+);
+
+/**
+ * Config file texts: valid variations (which must apply), broken ones (which must be refused), and files cut short
+ * (`valid` undefined: a cut at a line end may still be a valid, smaller config).
+ */
+export const configText = (valid: (models: string[]) => string): fc.Arbitrary<{ text: string; valid: boolean | undefined }> => fc.oneof(
+  fc.subarray(['m', 'm2', 'm3']).map((models) => ({ text: valid(['m', ...models.filter((x) => x !== 'm')]), valid: true })),
+  fc.constantFrom('', '\n', '# nothing\n', '---\n', '[]\n', 'null\n', '"just a string"\n').map((text) => ({ text, valid: false })),
+  fc.string({ maxLength: 200 }).map((t) => ({ text: `server:\n  port: 8080\n${t}\n  host: "x\n`, valid: false })),
+  fc.nat({ max: 2000 }).map((n) => ({ text: valid(['m']).slice(0, Math.max(1, valid(['m']).length - 1 - n)), valid: undefined })),
+  fc.constantFrom('rules:\n  - name: x\n    cel_expression: "model =="\n    targets: [{ provider: pa, model: m }]\n', 'providers: 7\n', 'server: { admin_key: short }\n').map((extra) => ({ text: `${valid(['m'])}\n${extra}`, valid: false })),
+);

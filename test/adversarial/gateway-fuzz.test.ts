@@ -1,0 +1,179 @@
+/**
+ * The standing adversarial suite: property-based requests, upstream replies and config files thrown at a gateway running in
+ * its own process, with fault-injecting upstreams. Invariants, checked after every case:
+ *  - the process never exits, and /health stays 200;
+ *  - every reply is a valid success (an OpenAI JSON body, or SSE ending in [DONE] or an error event) or a well-formed error
+ *    envelope; a caller's input never produces a 500;
+ *  - a caller-caused failure never changes any provider's health;
+ *  - nothing secret (provider keys, the admin key, the virtual key) appears in a reply or in the process's logs.
+ * Seeded and bounded for `npm test`; `npm run fuzz` runs the same properties longer. FUZZ_SCALE multiplies the case
+ * counts, FUZZ_SEED fixes the seed (a failure prints the seed and path that replay it).
+ */
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { Simulator } from '../../src/simulator/types.js';
+import { sims } from '../helpers/gateway.js';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
+import { callerCase, configText, upstreamReply, type CallerCase } from './arbitraries.js';
+
+const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
+const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20_240_611;
+const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
+/** Requests in flight at once (a batch is 1 to BATCH cases, BATCH / 2 on average). */
+const BATCH = 8;
+
+const ADMIN = 'fuzz-admin-key-5e1f0c27a9';
+const VK = 'sk-sy-fuzz-virtual-key-71c3d9e2';
+const PA_SECRET = 'pa-upstream-secret-9f3c2';
+const PB_SECRET = 'pb-upstream-secret-44d1a';
+const PC_SECRET = 'pc-upstream-secret-0b7e6';
+const SECRETS = [ADMIN, VK, PA_SECRET, PB_SECRET, PC_SECRET];
+
+function configFor(pa: string, pb: string, pc: string, models: string[]): string {
+  return [
+    'semantic: { enabled: false }',
+    `server: { admin_key: ${ADMIN}, limits: { max_string_chars: 65536 } }`,
+    'logging: { level: info }',
+    'cache: { enabled: true }',
+    'governance:',
+    `  keys: [{ id: fuzz, name: fuzz, key: ${VK}, rate_limits: { requests_per_minute: 1000000 } }]`,
+    'routing: { max_attempts: 3, fallbacks: { "pa/m": ["pb/m"] } }',
+    'circuit: { consecutive_failures: 1000, cooldown_ms: 1000 }',
+    'aliases: { alias: pa/m }',
+    'providers:',
+    `  pa: { kind: openai, base_url: "${pa}", timeout_ms: 2000, first_byte_timeout_ms: 500, keys: [{ id: ka, value: ${PA_SECRET} }], models: [${models.join(', ')}] }`,
+    `  pb: { kind: openai, base_url: "${pb}", keys: [{ id: kb, value: ${PB_SECRET} }], models: [m] }`,
+    `  pc: { kind: anthropic, base_url: "${pc}", keys: [{ id: kc, value: ${PC_SECRET} }], models: [m] }`,
+    '',
+  ].join('\n');
+}
+
+interface Reply { status: number; type: string; text: string }
+
+/** Checks the reply is a valid success or a well-formed error envelope; returns a reason when it is not. */
+function malformed(r: Reply): string | undefined {
+  if (r.status >= 400) {
+    let j: any;
+    try { j = JSON.parse(r.text); } catch { return `error ${r.status} body is not JSON: ${r.text.slice(0, 200)}`; }
+    const e = j?.error;
+    if (typeof e?.message !== 'string' || typeof e?.type !== 'string' || !('param' in e) || !('code' in e)) return `error ${r.status} is not an envelope: ${r.text.slice(0, 200)}`;
+    return undefined;
+  }
+  if (r.status !== 200) return `unexpected status ${r.status}`;
+  if (r.type.startsWith('text/event-stream')) {
+    const frames = r.text.split('\n\n').filter((f) => f.trim() !== '');
+    if (frames.length === 0) return 'empty stream';
+    for (const f of frames.slice(0, -1)) {
+      if (!f.startsWith('data: ')) return `bad frame ${f.slice(0, 80)}`;
+      const j = JSON.parse(f.slice(6));
+      if (j?.error !== undefined) return 'an error event before the end of the stream';
+    }
+    const last = frames[frames.length - 1];
+    if (last === 'data: [DONE]') return undefined;
+    try {
+      const j = JSON.parse(last.slice(6));
+      return typeof j?.error?.message === 'string' ? undefined : `stream ends without [DONE] or an error: ${last.slice(0, 80)}`;
+    } catch {
+      return `stream ends with a broken frame: ${last.slice(0, 80)}`;
+    }
+  }
+  try {
+    const j = JSON.parse(r.text);
+    return j !== null && typeof j === 'object' && (Array.isArray(j.choices) || Array.isArray(j.data)) ? undefined : `200 body is not an OpenAI reply: ${r.text.slice(0, 120)}`;
+  } catch {
+    return `200 body is not JSON: ${r.text.slice(0, 120)}`;
+  }
+}
+
+const leaked = (text: string): string | undefined => SECRETS.find((s) => text.includes(s)) ?? (/sk-leaked-0123456789abcdef/.test(text) ? 'an upstream-echoed key' : undefined);
+
+describe('adversarial suite (gateway process, fault-injecting upstreams)', () => {
+  let pa: ScriptedUpstream;
+  let pb: Simulator;
+  let pc: Simulator;
+  let gw: GatewayProcess;
+  let caseNo = 0;
+
+  const send = async (c: CallerCase, id: string): Promise<Reply> => {
+    const headers: Record<string, string> = { ...c.headers, 'x-request-id': id };
+    let payload: Buffer = Buffer.from('json' in c.body ? (JSON.stringify(c.body.json) ?? 'null') : c.body.raw);
+    if (headers['content-encoding'] === 'gzip') payload = gzipSync(payload);
+    const res = await fetch(`${gw.url}${c.path}`, { method: 'POST', headers, body: new Uint8Array(payload), signal: AbortSignal.timeout(30_000) });
+    return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+  };
+  const health = async (): Promise<Record<string, any>> =>
+    ((await (await fetch(`${gw.url}/dashboard/data`, { headers: { 'x-admin-key': ADMIN } })).json()) as any).health;
+  const alive = async (): Promise<void> => {
+    assert.ok(gw.alive(), `the gateway process exited:\n${gw.output().slice(-3000)}`);
+    assert.equal((await fetch(`${gw.url}/health`)).status, 200);
+  };
+
+  before(async () => {
+    pa = await startScriptedUpstream();
+    [pb, pc] = await sims({ protocol: 'openai', name: 'pb' }, { protocol: 'anthropic', name: 'pc' });
+    gw = await startGatewayProcess(configFor(pa.url, pb.url, pc.url, ['m']));
+  });
+  after(async () => {
+    await gw?.close();
+    await Promise.all([pa?.close(), pb?.close(), pc?.close()]);
+  });
+
+  it('caller input: never a crash, a 500, a malformed reply, a leaked secret, or a change to provider health', async () => {
+    // Cases go in concurrent batches (as traffic does); a failing batch still shrinks to the smallest failing case.
+    await fc.assert(fc.asyncProperty(fc.array(callerCase(VK), { minLength: 1, maxLength: BATCH }), async (batch) => {
+      await Promise.all(batch.map(async (c) => {
+        const r = await send(c, `caller-${caseNo++}`);
+        assert.equal(malformed(r), undefined);
+        assert.notEqual(r.status, 500, `a caller's input produced a 500: ${r.text.slice(0, 300)}`);
+        assert.equal(leaked(r.text), undefined);
+      }));
+    }), { numRuns: runs(2500 / (BATCH / 2)), seed: SEED, endOnFailure: true });
+    await alive();
+    for (const [name, p] of Object.entries(await health())) {
+      for (const k of p.keys) assert.deepEqual([name, k.id, k.state, k.error_rate, k.in_flight], [name, k.id, 'healthy', 0, 0]);
+    }
+  });
+
+  it('upstream replies: never a crash, a malformed reply or a leaked secret, whatever an upstream sends', async () => {
+    const upstreamCase = fc.tuple(upstreamReply, fc.boolean(), fc.constantFrom('pa/m', 'alias'));
+    await fc.assert(fc.asyncProperty(fc.array(upstreamCase, { minLength: 1, maxLength: BATCH }), async (batch) => {
+      await Promise.all(batch.map(async ([reply, stream, model]) => {
+        const id = `upstream-${caseNo++}`;
+        pa.script(id, reply);
+        const r = await send({ path: '/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${VK}` }, body: { json: { model, stream, messages: [{ role: 'user', content: 'hi' }] } } }, id);
+        assert.equal(malformed(r), undefined);
+        assert.equal(leaked(r.text), undefined);
+        assert.ok(r.status !== 500 || !/internal_error/.test(r.text), `an upstream reply produced a gateway error: ${r.text.slice(0, 300)}`);
+      }));
+    }), { numRuns: runs(400 / (BATCH / 2)), seed: SEED + 1, endOnFailure: true });
+    await alive();
+  });
+
+  it('config files: broken ones are refused and the running config keeps serving; valid ones apply', async () => {
+    const valid = (models: string[]) => configFor(pa.url, pb.url, pc.url, models);
+    await fc.assert(fc.asyncProperty(configText(valid), async ({ text, valid: ok }) => {
+      await gw.writeConfig(text);
+      const outcome = await gw.reload();
+      if (ok === true) assert.match(outcome, /config reloaded/);
+      if (ok === false) assert.match(outcome, /config reload refused/);
+      if (ok === undefined) {
+        // A file cut short may or may not be a config; whatever it was, a valid file applies again.
+        await gw.writeConfig(valid(['m']));
+        assert.match(await gw.reload(), /config reloaded/);
+      }
+      const r = await send({ path: '/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${VK}` }, body: { json: { model: 'pb/m', messages: [{ role: 'user', content: 'still serving?' }] } } }, `config-${caseNo++}`);
+      assert.equal(r.status, 200, r.text.slice(0, 300));
+    }), { numRuns: runs(20), seed: SEED + 2, endOnFailure: true });
+    await alive();
+  });
+
+  it('the logs hold no secret, and nothing escaped to the last-resort handler', async () => {
+    await alive();
+    const out = gw.output();
+    assert.equal(leaked(out), undefined, 'a secret reached the logs');
+    assert.doesNotMatch(out, /unexpected error caught/, 'an error escaped its request');
+  });
+});

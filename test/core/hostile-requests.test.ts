@@ -1,0 +1,155 @@
+/**
+ * Requests built to hurt the gateway, sent to a gateway in its own process: none may end the process, switch off a provider
+ * for everyone, or leave the OpenAI envelope; refusals are 400s naming the field, and they reach the request log and metrics.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Simulator } from '../../src/simulator/types.js';
+import { sims } from '../helpers/gateway.js';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+
+const ADMIN = 'admin-key-0123456789abcdef';
+
+const envelope = (json: any): void => {
+  assert.equal(typeof json?.error?.message, 'string', JSON.stringify(json));
+  assert.ok('type' in json.error && 'param' in json.error && 'code' in json.error, JSON.stringify(json));
+};
+
+/** An array nested `depth` levels deep. */
+const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
+
+describe('hostile requests against a gateway process', () => {
+  let pa: Simulator;
+  let pb: Simulator;
+  let gw: GatewayProcess;
+
+  const send = async (body: string | object, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: any;
+    try { json = JSON.parse(text); } catch { json = undefined; }
+    return { status: res.status, headers: res.headers, json, text };
+  };
+  const admin = async (path: string): Promise<any> => (await fetch(`${gw.url}${path}`, { headers: { 'x-admin-key': ADMIN } })).json();
+  const health = async (): Promise<Record<string, { state: string; error_rate: number }>> => (await admin('/dashboard/data')).health;
+
+  before(async () => {
+    [pa, pb] = await sims({ protocol: 'openai', name: 'pa' }, { protocol: 'openai', name: 'pb' });
+    gw = await startGatewayProcess([
+      'semantic: { enabled: false }',
+      'governance: { allow_anonymous: true }',
+      `server: { admin_key: ${ADMIN} }`,
+      'cache: { enabled: true }',
+      'circuit: { consecutive_failures: 2, min_requests: 2 }',
+      'providers:',
+      `  pa: { kind: openai, base_url: "${pa.url}", keys: [{ id: ka, value: pa-secret-value-1 }], models: [m] }`,
+      `  pb: { kind: openai, base_url: "${pb.url}", keys: [{ id: kb, value: pb-secret-value-2 }], models: [m] }`,
+      'routing: { fallbacks: { "pa/m": ["pb/m"] } }',
+      '',
+    ].join('\n'));
+  });
+  after(async () => {
+    await gw.close();
+    await Promise.all([pa.close(), pb.close()]);
+  });
+
+  it('a model name with CR/LF is refused with a 400 naming the field; a non-Latin one is served with its header encoded', async () => {
+    const crlf = await send({ model: 'pa/gpt\r\nSet-Cookie: x=1', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(crlf.status, 400);
+    envelope(crlf.json);
+    assert.equal(crlf.json.error.param, 'model');
+    assert.equal(crlf.headers.get('set-cookie'), null);
+
+    const cjk = await send({ model: 'pa/模型', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(cjk.status, 200);
+    assert.equal(cjk.headers.get('x-switchyard-model'), encodeURIComponent('模型'));
+    assert.equal(cjk.headers.get('x-switchyard-provider'), 'pa');
+    assert.ok(gw.alive(), 'the process is still serving');
+    assert.equal((await fetch(`${gw.url}/health`)).status, 200);
+  });
+
+  it('deeply nested bodies are refused at the edge and never count against a provider', async () => {
+    const upstreamCalls = pa.requestCount() + pb.requestCount();
+    const deep = `{"model":"pa/m","messages":[{"role":"user","content":"hi"}],"extra":${nested(10_000)}}`;
+    for (let i = 0; i < 6; i++) {
+      const r = await send(deep);
+      assert.equal(r.status, 400);
+      envelope(r.json);
+      assert.equal(r.json.error.code, 'nesting_too_deep');
+      assert.match(r.json.error.param, /^extra/);
+    }
+    // The same nesting inside a message (where the cache and the adapters would walk it) is refused the same way.
+    const inMessage = await send(`{"model":"pa/m","messages":[{"role":"user","content":[{"type":"text","text":"x","deep":${nested(5000)}}]}]}`);
+    assert.equal(inMessage.status, 400);
+    assert.equal(inMessage.json.error.code, 'nesting_too_deep');
+    assert.equal(pa.requestCount() + pb.requestCount(), upstreamCalls, 'nothing reached an upstream');
+    const h = await health();
+    assert.deepEqual([h.pa.state, h.pb.state], ['healthy', 'healthy']);
+    const ready = await fetch(`${gw.url}/ready`);
+    assert.equal(ready.status, 200);
+    const ok = await send({ model: 'pa/m', messages: [{ role: 'user', content: 'still there?' }] });
+    assert.equal(ok.status, 200);
+  });
+
+  it('message content that is null, an object or a number is a 400 naming the field, as OpenAI answers', async () => {
+    for (const content of [null, { text: 'x' }, 42]) {
+      const r = await send({ model: 'pa/m', messages: [{ role: 'user', content }] });
+      assert.equal(r.status, 400, JSON.stringify(content));
+      envelope(r.json);
+      assert.equal(r.json.error.param, 'messages[0].content');
+    }
+    const role = await send({ model: 'pa/m', messages: [{ role: 'wizard', content: 'x' }] });
+    assert.equal(role.json.error.param, 'messages[0].role');
+  });
+
+  it('oversized strings, too many messages and other content types get OpenAI-style 400s', async () => {
+    const big = await send({ model: 'pa/m', messages: [{ role: 'user', content: 'x'.repeat(1_100_000) }] });
+    assert.equal(big.status, 400);
+    assert.equal(big.json.error.code, 'string_above_max_length');
+    assert.equal(big.json.error.param, 'messages[0].content');
+    const many = await send({ model: 'pa/m', messages: Array.from({ length: 2049 }, () => ({ role: 'user', content: 'x' })) });
+    assert.equal(many.json.error.code, 'array_above_max_length');
+    const form = await send('model=pa/m', { 'content-type': 'application/x-www-form-urlencoded' });
+    assert.equal(form.status, 400);
+    envelope(form.json);
+    assert.equal(form.json.error.code, 'unsupported_content_type');
+    const junk = await send('{"model": "pa/m", "messages": [', {});
+    assert.equal(junk.json.error.code, 'invalid_json');
+  });
+
+  it('refused requests reach the request log and the metrics', async () => {
+    const before = gw.output().length;
+    const r = await send({ model: 'pa/m', messages: 'nope' }, { 'x-request-id': 'refused-0001' });
+    assert.equal(r.status, 400);
+    assert.equal(r.headers.get('x-request-id'), 'refused-0001');
+    const deadline = Date.now() + 5000;
+    while (!gw.output().slice(before).includes('refused-0001') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    const line = gw.output().slice(before).split('\n').find((l) => l.includes('refused-0001'));
+    assert.ok(line, 'a request log line');
+    assert.equal(JSON.parse(line).status, 400);
+    const metrics = await (await fetch(`${gw.url}/metrics`, { headers: { 'x-admin-key': ADMIN } })).text();
+    assert.match(metrics, /switchyard_request_errors_total\{[^}]*code="400"[^}]*\} \d+/);
+  });
+
+  it('cache hits carry the provider, model and attempts headers; stage warnings reach the client', async () => {
+    const body = { model: 'pa/m', messages: [{ role: 'user', content: 'cache me please' }] };
+    const first = await send(body, { 'x-switchyard-cache-ttl': 'soon' });
+    assert.equal(first.status, 200);
+    assert.match(first.headers.get('x-switchyard-warnings') ?? '', /x-switchyard-cache-ttl/);
+    assert.equal(first.headers.get('x-switchyard-attempts'), '1');
+    const hit = await send(body);
+    assert.equal(hit.headers.get('x-switchyard-cache'), 'hit-exact');
+    assert.equal(hit.headers.get('x-switchyard-provider'), 'cache');
+    assert.equal(hit.headers.get('x-switchyard-model'), 'm');
+    assert.equal(hit.headers.get('x-switchyard-attempts'), '0');
+  });
+
+  it('the process survived every request above and logged no secret', () => {
+    assert.ok(gw.alive());
+    assert.doesNotMatch(gw.output(), /pa-secret-value-1|pb-secret-value-2/);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * An upstream whose every reply is scripted byte by byte, for fault injection the protocol simulator cannot express:
+ * malformed JSON, broken or endless SSE, huge lines, wrong content types, slow drips, hangs and resets. A reply is chosen by
+ * the request's `x-request-id` (the gateway forwards the caller's), so every attempt of one case gets the same script;
+ * requests without a script get a well-formed OpenAI reply (JSON or SSE, as asked).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface ScriptedReply {
+  status?: number;
+  headers?: Record<string, string>;
+  /** Body pieces, written in order with `gapMs` between them. */
+  chunks?: string[];
+  gapMs?: number;
+  /** Never answer. */
+  hang?: boolean;
+  /** Destroy the socket after writing the chunks (or at once, with no chunks and no status). */
+  reset?: boolean;
+}
+
+export interface ScriptedUpstream {
+  /** Base URL (`…/v1`). */
+  readonly url: string;
+  script(requestId: string, reply: ScriptedReply): void;
+  /** Requests seen, by request id. */
+  seen(requestId: string): number;
+  /** Every API key the gateway sent (for secret checks). */
+  readonly keys: Set<string>;
+  close(): Promise<void>;
+}
+
+const ok = (model: string): string => JSON.stringify({
+  id: 'chatcmpl-1', object: 'chat.completion', created: 1, model,
+  choices: [{ index: 0, message: { role: 'assistant', content: 'fine' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+});
+
+const okStream = (model: string): string[] => [
+  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: { role: 'assistant', content: 'fi' }, finish_reason: null }] })}\n\n`,
+  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: { content: 'ne' }, finish_reason: 'stop' }] })}\n\n`,
+  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model, choices: [], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } })}\n\n`,
+  'data: [DONE]\n\n',
+];
+
+async function readAll(req: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const p of req) parts.push(p as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
+  const scripts = new Map<string, ScriptedReply>();
+  const counts = new Map<string, number>();
+  const keys = new Set<string>();
+  const sockets = new Set<Socket>();
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const text = await readAll(req);
+    const id = String(req.headers['x-request-id'] ?? '');
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+    const auth = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+    if (auth) keys.add(auth);
+    const script = scripts.get(id);
+    if (script === undefined) {
+      let body: { model?: unknown; stream?: unknown } = {};
+      try { body = JSON.parse(text) as typeof body; } catch { /* answered anyway */ }
+      const model = typeof body.model === 'string' ? body.model : 'm';
+      if (body.stream === true) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const c of okStream(model)) res.write(c);
+        res.end();
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(ok(model));
+      }
+      return;
+    }
+    if (script.hang) return;
+    if (script.reset && script.status === undefined && (script.chunks ?? []).length === 0) {
+      req.socket.destroy();
+      return;
+    }
+    res.writeHead(script.status ?? 200, script.headers ?? { 'content-type': 'application/json' });
+    for (const c of script.chunks ?? []) {
+      if (res.destroyed) return;
+      res.write(c);
+      if (script.gapMs) await new Promise((r) => setTimeout(r, script.gapMs));
+    }
+    if (script.reset) res.socket?.destroy();
+    else res.end();
+  }
+
+  const server: Server = createServer((req, res) => {
+    serve(req, res).catch(() => res.destroy());
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    script: (id, reply) => { scripts.set(id, reply); },
+    seen: (id) => counts.get(id) ?? 0,
+    keys,
+    close: () => new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    }),
+  };
+}
