@@ -394,7 +394,7 @@ export function renderReport(r: BenchResults): string {
   }
 
   out.push('## Reproduce\n');
-  out.push('From the repository root, with the evaluation data at `../shared/data` (or pass `--data <dir>`); `npm run bench` builds first (`npm run build`) and runs `node dist/bench/run.js`.\n');
+  out.push('From the repository root, with the evaluation data at `../shared/data` (or pass `--data <dir>`); `npm run bench` builds first (`tsc -p tsconfig.bench.json`: the gateway and the benchmarks) and runs `node dist/bench/run.js`.\n');
   out.push('```bash\nnpm install\nnpm run bench                      # full run: 3 runs of 1 s warm-up + 3 s per proxy load, full area sizes, full evaluation sets\n' +
     'npm run bench -- --quick           # quick run (a few minutes): 3 runs of 0.3 s + 1.5 s per proxy load, smaller sizes, evaluation subsets\n' +
     'npm run bench -- --only eval_clinc150_10   # one section; the others keep their previous results\n' +

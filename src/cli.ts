@@ -4,12 +4,9 @@
  *   switchyard [--config <file>] [--port <n>] [--host <addr>] [--demo]
  * Env: SWITCHYARD_CONFIG (config file), PORT, HOST.
  */
-import { parseArgs } from 'node:util';
-import { loadConfigFile } from './config/load.js';
-import { embeddedDefaults } from './config/defaults.js';
+import { parseFlags, parseNumber } from './commands/flags.js';
 import type { Config } from './config/schema.js';
-import { startGateway } from './gateway.js';
-import { startDemo, type Demo } from './demo.js';
+import type { Demo } from './demo.js';
 
 const SUBCOMMANDS = new Set(['simulate', 'eval', 'fit', 'build-refs', 'cache-eval', 'cache-projection', 'safety-eval']);
 
@@ -21,7 +18,9 @@ Options:
   --port <n>       listen port (default: $PORT, else server.port, 8080)
   --host <addr>    listen address (default: $HOST, else server.host, 127.0.0.1)
   --demo           start local upstream simulators and a demo config (offline)
-  --help           this text`;
+  -h, --help       this text`;
+
+const PORT = { integer: true, min: 0, max: 65535 } as const;
 
 async function main(argv: string[]): Promise<number> {
   const sub = argv[0];
@@ -29,20 +28,27 @@ async function main(argv: string[]): Promise<number> {
     const mod = (await import(`./commands/${sub}.js`)) as { run(argv: string[]): Promise<number> };
     return mod.run(argv.slice(1));
   }
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      demo: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
+  const values = parseFlags(argv, {
+    config: { type: 'string' },
+    port: { type: 'number', ...PORT },
+    host: { type: 'string' },
+    demo: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  }, HELP);
+  if (typeof values === 'number') return values;
+  let port = values.port;
+  if (port === undefined && process.env.PORT) {
+    try {
+      port = parseNumber(process.env.PORT, PORT, 'PORT');
+    } catch (err) {
+      console.error(`switchyard: ${(err as Error).message}`);
+      return 2;
+    }
   }
+  // The gateway's modules load only once the arguments are known good, so help and usage errors answer at once.
+  const [{ loadConfigFile }, { embeddedDefaults }, { startGateway }, { startDemo }] = await Promise.all([
+    import('./config/load.js'), import('./config/defaults.js'), import('./gateway.js'), import('./demo.js'),
+  ]);
   const file = values.config ?? process.env.SWITCHYARD_CONFIG;
   let config: Config;
   let demo: Demo | undefined;
@@ -59,18 +65,12 @@ async function main(argv: string[]): Promise<number> {
   } else {
     config = embeddedDefaults();
   }
-  const portText = values.port ?? process.env.PORT;
-  const port = portText !== undefined ? Number(portText) : undefined;
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-    console.error(`switchyard: --port must be an integer 0-65535, got '${portText}'`);
-    return 2;
-  }
   const gateway = await startGateway({ config, configPath: values.demo ? undefined : file, host: values.host ?? process.env.HOST, port });
   // Whatever escapes every handler is logged and counted; one request's bug never takes the others down with the process.
   process.on('uncaughtException', (err) => gateway.unexpected(err, 'process'));
   process.on('unhandledRejection', (err) => gateway.unexpected(err, 'process'));
   if (Object.keys(config.providers).length === 0) {
-    gateway.logger.warn('no providers configured: set OPENAI_API_KEY, pass --config <file>, or try --demo');
+    gateway.logger.warn('no providers configured: set OPENAI_API_KEY and/or ANTHROPIC_API_KEY, pass --config <file>, or try --demo');
   }
   if (demo) {
     const ask = (q: string): string =>

@@ -72,6 +72,19 @@ export const modelNotFound = (model: string): GatewayError =>
     failure: 'caller',
   });
 
+/** No provider is configured at all: a model request says what to set rather than that the model does not exist. */
+export const noProviderConfigured = (): GatewayError =>
+  new GatewayError({
+    status: 503,
+    message: 'No upstream provider is configured. Set OPENAI_API_KEY and/or ANTHROPIC_API_KEY where the gateway runs (read when it starts '
+      + 'without a config file; OPENAI_BASE_URL / ANTHROPIC_BASE_URL select another endpoint) and restart it, or list providers in its config file.',
+    type: 'server_error',
+    code: 'no_provider_configured',
+    failure: 'gateway',
+    // Retrying cannot help until the gateway is restarted with a provider; the official SDKs honour this header.
+    headers: { 'x-should-retry': 'false' },
+  });
+
 export const unauthorized = (message: string): GatewayError =>
   new GatewayError({ status: 401, message, type: 'authentication_error', code: 'invalid_api_key', failure: 'caller' });
 

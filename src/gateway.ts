@@ -3,8 +3,10 @@
  * wires them into the HTTP surface, swaps the runtime atomically on reload, and shuts down gracefully.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import path from 'node:path';
 import { internalError } from './errors.js';
 import type { AddressInfo } from 'node:net';
+import { PACKAGE_ROOT } from './config/paths.js';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
 import type { Config } from './config/schema.js';
 import type { Caller, RequestContext } from './pipeline/context.js';
@@ -40,7 +42,10 @@ export interface GatewayOptions {
   /** When given, the file is watched and reloaded on change. */
   configPath?: string;
   logger?: Logger;
-  /** Folder that relative paths in the config (reference prompts, models, caches) resolve against; default: cwd. */
+  /**
+   * Folder that relative paths left in the config resolve against (default: the package, where the bundled reference
+   * prompts and models/ are). A config file's own relative paths were made absolute against its folder at load.
+   */
   rootDir?: string;
   /** Overrides config.server.host/port (port 0 = ephemeral). */
   host?: string;
@@ -78,7 +83,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const logger = opts.logger ?? createLogger(opts.config.logging.level);
   const requestLog = opts.logger ?? createRequestLogger(opts.config.logging.level);
   const obs = createObservability(opts.config.observability);
-  const services = await createServices(opts.config, logger, opts.rootDir ?? process.cwd(), {
+  const rootDir = opts.rootDir ?? PACKAGE_ROOT;
+  const services = await createServices(opts.config, logger, rootDir, {
     onRuleError: (rule) => obs.metrics.ruleError(rule),
     onEmbedBatch: (ms, n) => obs.metrics.embedding(ms, n),
   });
@@ -91,8 +97,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     : cache ? createCacheStage({ cache, embed: () => Promise.reject(new Error('semantic features are disabled')), logger }) : undefined;
   const safety = await createSafety({
     config: () => live.rt.config.safety,
-    examplesFile: opts.config.safety.jailbreak.examples,
-    rootDir: opts.rootDir ?? process.cwd(),
+    examplesFile: opts.config.safety.jailbreak.examples ?? path.join(opts.config.semantic.reference_prompts.dir, 'jailbreak.yaml'),
+    rootDir,
     logger,
     embedTexts: semantic ? (texts) => Promise.all(texts.map((t) => semantic.embed(t))) : undefined,
     embed: query?.embed,

@@ -45,28 +45,21 @@ export function seededShuffle<T>(items: T[], seed: number): T[] {
   return out;
 }
 
-const nonNegativeInt = (v: string | undefined, fallback: number): number => (v === undefined ? fallback : Number(v));
-
 export async function run(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
     data: { type: 'string', multiple: true },
-    'per-label': { type: 'string' },
-    skip: { type: 'string' },
-    seed: { type: 'string' },
+    'per-label': { type: 'number', integer: true, min: 1 },
+    skip: { type: 'number', integer: true, min: 0, default: 0 },
+    seed: { type: 'number', integer: true, min: 0 },
     rest: { type: 'string' },
-    'rest-per-label': { type: 'string' },
+    'rest-per-label': { type: 'number', integer: true, min: 0, default: Infinity },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }, HELP);
   if (typeof values === 'number') return values;
-  const per = Number(values['per-label']);
-  const skip = nonNegativeInt(values.skip, 0);
-  const seed = values.seed === undefined ? undefined : Number(values.seed);
-  const restPer = nonNegativeInt(values['rest-per-label'], Infinity);
-  const badInt = (n: number) => !(Number.isInteger(n) && n >= 0);
-  if (!values.data?.length || !values.out || !Number.isInteger(per) || per < 1 || badInt(skip) || (seed !== undefined && badInt(seed)) ||
-    (restPer !== Infinity && badInt(restPer))) {
-    process.stderr.write(`build-refs: --data, --out and a positive integer --per-label are required; --skip, --seed and --rest-per-label take non-negative integers\n\n${HELP}`);
+  const { 'per-label': per, skip, seed, 'rest-per-label': restPer } = values;
+  if (!values.data?.length || !values.out || per === undefined) {
+    process.stderr.write(`build-refs: --data, --out and --per-label are required\n\n${HELP}`);
     return 2;
   }
   const rows = await readLabelledFiles(values.data);

@@ -128,27 +128,18 @@ async function fit(loaded: Loaded[], threshold: number, guard: GuardOptions, out
 
 export async function run(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
-    data: { type: 'string', multiple: true }, threshold: { type: 'string' }, 'no-guard': { type: 'boolean', default: false },
-    'no-scorer': { type: 'boolean', default: false }, model: { type: 'string' }, 'min-score': { type: 'string' },
-    limit: { type: 'string' }, fit: { type: 'boolean', default: false }, out: { type: 'string' }, recall: { type: 'string' },
+    data: { type: 'string', multiple: true }, threshold: { type: 'number', min: 0, max: 1 }, 'no-guard': { type: 'boolean', default: false },
+    'no-scorer': { type: 'boolean', default: false }, model: { type: 'string' }, 'min-score': { type: 'number', min: 0, max: 1 },
+    limit: { type: 'number', integer: true, min: 0 }, fit: { type: 'boolean', default: false }, out: { type: 'string' },
+    recall: { type: 'number', min: 0, max: 1 },
     json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
   }, HELP);
   if (typeof values === 'number') return values;
   const files = values.data ?? [];
   if (files.length === 0) { process.stderr.write(`--data is required\n\n${HELP}`); return 2; }
   const defaults = cacheConfigSchema.parse({});
-  const threshold = values.threshold === undefined ? defaults.threshold : Number(values.threshold);
-  if (!Number.isFinite(threshold) || threshold < 0 || threshold > 1) { process.stderr.write('--threshold must be in [0, 1]\n'); return 2; }
-  const unit = (name: string, v: string | undefined): number | undefined | null => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (Number.isFinite(n) && n >= 0 && n <= 1) return n;
-    process.stderr.write(`--${name} must be in [0, 1]\n`);
-    return null;
-  };
-  const minScore = unit('min-score', values['min-score']);
-  const recall = unit('recall', values.recall);
-  if (minScore === null || recall === null) return 2;
+  const threshold = values.threshold ?? defaults.threshold;
+  const { 'min-score': minScore, recall } = values;
   if (values.fit && values.out === undefined) { process.stderr.write('--fit needs --out <file>\n'); return 2; }
   const guard: GuardOptions = {
     ...defaults.guard, enabled: defaults.guard.enabled && !values['no-guard'], scorer: defaults.guard.scorer && !values['no-scorer'],
@@ -158,7 +149,7 @@ export async function run(argv: string[]): Promise<number> {
   let loaded: Loaded[];
   try {
     scorer = values.fit ? undefined : resolvePairScorer(guard);
-    loaded = await loadScored(files, values.limit === undefined ? undefined : Math.max(0, Number(values.limit)));
+    loaded = await loadScored(files, values.limit);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     return 1;

@@ -51,13 +51,13 @@ async function embedAll(embedder: Embedder, texts: string[]): Promise<Float32Arr
 
 export async function run(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, {
-    data: { type: 'string', multiple: true }, field: { type: 'string', default: 'text' }, dims: { type: 'string', default: '128' },
+    data: { type: 'string', multiple: true }, field: { type: 'string', default: 'text' }, dims: { type: 'number', integer: true, min: 1, default: 128 },
     check: { type: 'string' }, 'check-field': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', default: false },
   }, HELP);
   if (typeof flags === 'number') return flags;
-  const dims = Number(flags.dims);
-  if (!flags.data?.length || flags.out === undefined || !Number.isInteger(dims) || dims < 1) {
-    process.stderr.write(`--data, --out and a positive integer --dims are required\n\n${HELP}\n`);
+  const { dims } = flags;
+  if (!flags.data?.length || flags.out === undefined) {
+    process.stderr.write(`--data and --out are required\n\n${HELP}\n`);
     return 2;
   }
   const corpus = [...new Set((await Promise.all(flags.data.map((f) => readTexts(f, flags.field)))).flat())];

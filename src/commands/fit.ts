@@ -29,8 +29,8 @@ export async function run(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
     refs: { type: 'string' },
     data: { type: 'string', multiple: true },
-    'target-precision': { type: 'string' },
-    'min-oos-recall': { type: 'string' },
+    'target-precision': { type: 'number', min: 0, max: 1 },
+    'min-oos-recall': { type: 'number', min: 0, max: 1, default: 0.7 },
     'dry-run': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     ...EMBEDDER_FLAGS,
@@ -40,10 +40,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`fit: --refs and --data are required\n\n${HELP}`);
     return 2;
   }
-  const targetPrecision = values['target-precision'] === undefined ? undefined : Number(values['target-precision']);
-  const minOosRecall = values['min-oos-recall'] === undefined ? 0.7 : Number(values['min-oos-recall']);
-  if ((targetPrecision !== undefined && !(targetPrecision > 0 && targetPrecision < 1)) || !(minOosRecall >= 0 && minOosRecall <= 1)) {
-    process.stderr.write('fit: --target-precision must be in (0, 1) and --min-oos-recall in [0, 1]\n');
+  const { 'target-precision': targetPrecision, 'min-oos-recall': minOosRecall } = values;
+  if (targetPrecision !== undefined && (targetPrecision === 0 || targetPrecision === 1)) {
+    process.stderr.write('fit: --target-precision must be strictly between 0 and 1\n');
     return 2;
   }
   const off = await openOffline(configFromFlags(values));

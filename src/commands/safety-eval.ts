@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { parseFlags } from './flags.js';
+import { PACKAGE_ROOT } from '../config/paths.js';
 import { jailbreakPolicySchema } from '../safety/config.js';
 import { evaluateJailbreak, evaluatePii, loadPrompts } from '../safety/eval/evaluate.js';
 import { readJailbreakExamples } from '../safety/jailbreak.js';
@@ -14,8 +15,8 @@ import { createEmbedder } from '../semantic/embedder/index.js';
 const HELP = `Usage: switchyard safety-eval [options]
 
 Options:
-  --data <dir>        shared evaluation data folder (default: ../shared/data)
-  --examples <file>   jailbreak examples (default: reference-prompts/jailbreak.yaml)
+  --data <dir>        shared evaluation data folder (default: ../shared/data beside the package)
+  --examples <file>   jailbreak examples (default: the package's reference-prompts/jailbreak.yaml)
   --limit <n>         prompts per data file (default: 400)
   --threshold <t>     jailbreak threshold (default: the safety.jailbreak.threshold default)
   --no-embed          skip the jailbreak part (no embedder load)
@@ -25,19 +26,20 @@ Options:
 
 export async function run(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
-    data: { type: 'string', default: '../shared/data' }, examples: { type: 'string', default: 'reference-prompts/jailbreak.yaml' },
-    limit: { type: 'string', default: '400' }, threshold: { type: 'string' }, 'no-embed': { type: 'boolean', default: false },
+    data: { type: 'string', default: path.join(PACKAGE_ROOT, '../shared/data') },
+    examples: { type: 'string', default: path.join(PACKAGE_ROOT, 'reference-prompts/jailbreak.yaml') },
+    limit: { type: 'number', integer: true, min: 1, default: 400 }, threshold: { type: 'number', min: 0, max: 1 }, 'no-embed': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
   }, HELP);
   if (typeof values === 'number') return values;
-  const texts = await loadPrompts(path.resolve(values.data), Number(values.limit));
+  const texts = await loadPrompts(path.resolve(values.data), values.limit);
   if (texts.length === 0) { process.stderr.write(`no prompt sets found under ${values.data}; nothing to evaluate\n`); return 0; }
   const pii = evaluatePii(texts);
   const out: Record<string, unknown> = { prompts: texts.length, pii };
   if (!values['no-embed']) {
-    const calib = jailbreakPolicySchema.parse(values.threshold ? { threshold: Number(values.threshold) } : {});
+    const calib = jailbreakPolicySchema.parse(values.threshold === undefined ? {} : { threshold: values.threshold });
     const attacks = await readJailbreakExamples(path.resolve(values.examples));
-    const embedder = await createEmbedder(defaultSemanticConfig().embedder, process.cwd());
+    const embedder = await createEmbedder(defaultSemanticConfig().embedder, PACKAGE_ROOT);
     try {
       const [av, ov] = [await embedder.embed(attacks), await embedder.embed(texts)];
       out['jailbreak'] = evaluateJailbreak(attacks, av, texts, ov, calib);

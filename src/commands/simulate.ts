@@ -23,23 +23,16 @@ Options:
 
 const PROTOCOLS: readonly SimulatorProtocol[] = ['openai', 'anthropic', 'azure'];
 
-function nonNegativeInt(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag} must be a non-negative integer, got '${value}'`);
-  return n;
-}
-
 export async function run(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
     protocol: { type: 'string', default: 'openai' },
-    port: { type: 'string' },
+    port: { type: 'number', integer: true, min: 0, max: 65535, default: 8081 },
     host: { type: 'string', default: '127.0.0.1' },
     name: { type: 'string' },
     model: { type: 'string', multiple: true },
     'api-key': { type: 'string', multiple: true },
-    'latency-ms': { type: 'string' },
-    'chunk-delay-ms': { type: 'string' },
+    'latency-ms': { type: 'number', integer: true, min: 0, default: 0 },
+    'chunk-delay-ms': { type: 'number', integer: true, min: 0, default: 0 },
     help: { type: 'boolean', short: 'h', default: false },
   }, HELP);
   if (typeof values === 'number') return values;
@@ -48,15 +41,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`--protocol must be one of ${PROTOCOLS.join(', ')}, got '${values.protocol}'\n`);
     return 2;
   }
-  let port: number, latencyMs: number, chunkDelayMs: number;
-  try {
-    port = nonNegativeInt('port', values.port, 8081);
-    latencyMs = nonNegativeInt('latency-ms', values['latency-ms'], 0);
-    chunkDelayMs = nonNegativeInt('chunk-delay-ms', values['chunk-delay-ms'], 0);
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    return 2;
-  }
+  const { port, 'latency-ms': latencyMs, 'chunk-delay-ms': chunkDelayMs } = values;
   const sim = await startSimulator({
     protocol, port, host: values.host, name: values.name, models: values.model, apiKeys: values['api-key'],
     latencyMs, tokensPerChunkDelayMs: chunkDelayMs,

@@ -4,8 +4,10 @@
  * whole valid Config or the list of errors.
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
 import type { z } from 'zod';
+import { resolveConfigPaths } from './paths.js';
 import { configSchema, type Config } from './schema.js';
 
 export type LoadResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -18,21 +20,41 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out || '(root)';
 }
 
-/** Replaces ${VAR} and ${VAR:-default} in every string scalar, recording unset variables as errors. */
-function substituteEnv(node: unknown, path: (string | number)[], env: NodeJS.ProcessEnv, missing: Array<{ path: (string | number)[]; name: string }>): void {
+/**
+ * A `${VAR}` whose variable is unset or empty: where it stood, its name, and whether the setting was removed (then it is an
+ * error only if the schema requires the setting) or the reference sits in a longer text or a list (always an error).
+ */
+interface UnsetRef { path: (string | number)[]; name: string; line: number | undefined; removed: boolean }
+
+const WHOLE_REF = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
+
+/**
+ * Replaces ${VAR} and ${VAR:-default} in every string scalar. A mapping value that is one whole reference resolving to nothing
+ * (unset or empty, no default) is removed, as if the setting were not written: `admin_key: ${SWITCHYARD_ADMIN_KEY}` leaves the
+ * admin routes off when the variable is unset. Unset references are collected: a required setting that ends up missing, or a
+ * reference inside a longer text, is reported naming the variable.
+ */
+function substituteEnv(node: unknown, path: (string | number)[], env: NodeJS.ProcessEnv, unset: UnsetRef[], lines: LineCounter): void {
+  const lineAt = (n: Node): number | undefined => (n.range ? lines.linePos(n.range[0]).line : undefined);
   if (isMap(node)) {
-    for (const pair of node.items) {
+    node.items = node.items.filter((pair) => {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      substituteEnv(pair.value, [...path, key], env, missing);
-    }
+      const whole = isScalar(pair.value) && typeof pair.value.value === 'string' ? WHOLE_REF.exec(pair.value.value) : null;
+      if (whole && !env[whole[1]] && !whole[2]) {
+        unset.push({ path: [...path, key], name: whole[1], line: lineAt(pair.value as Node), removed: true });
+        return false;
+      }
+      substituteEnv(pair.value, [...path, key], env, unset, lines);
+      return true;
+    });
   } else if (isSeq(node)) {
-    node.items.forEach((item, i) => substituteEnv(item, [...path, i], env, missing));
+    node.items.forEach((item, i) => substituteEnv(item, [...path, i], env, unset, lines));
   } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('${')) {
     node.value = node.value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
       const v = env[name];
       if (v !== undefined && v !== '') return v;
       if (fallback !== undefined) return fallback;
-      missing.push({ path, name });
+      unset.push({ path, name, line: lineAt(node), removed: false });
       return '';
     });
   }
@@ -70,7 +92,7 @@ function yamlErrorLine(e: YAMLError, text: string, lines: LineCounter): number {
   return lines.linePos(Math.max(0, i)).line;
 }
 
-/** Parses and validates config text. `file` is used only in messages. */
+/** Parses and validates config text. `file` names it in messages; relative paths in it resolve against its folder. */
 export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
@@ -82,19 +104,23 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     return { ok: false, errors: [`${file}: the file is empty (nothing to load); a config must at least be an empty mapping "{}"`] };
   }
   if (!isMap(doc.contents)) return { ok: false, errors: [`${file}:1 the config must be a mapping of sections (server:, providers:, ...)`] };
-  const missing: Array<{ path: (string | number)[]; name: string }> = [];
-  substituteEnv(doc.contents, [], env, missing);
-  if (missing.length > 0) {
-    return {
-      ok: false,
-      errors: missing.map((m) => `${file}:${lineOf(doc, lines, m.path) ?? '?'} ${formatPath(m.path)}: environment variable ${m.name} is not set`),
-    };
-  }
-  const parsed = configSchema.safeParse(doc.toJS() ?? {});
+  const unset: UnsetRef[] = [];
+  substituteEnv(doc.contents, [], env, unset, lines);
+  const notSet = (u: UnsetRef): string => `${file}:${u.line ?? '?'} ${formatPath(u.path)}: environment variable ${u.name} is not set`;
+  const inText = unset.filter((u) => !u.removed);
+  if (inText.length > 0) return { ok: false, errors: inText.map(notSet) };
+  const raw: unknown = doc.toJS() ?? {};
+  resolveConfigPaths(raw, path.dirname(path.resolve(file)));
+  const parsed = configSchema.safeParse(raw);
   if (parsed.success) return { ok: true, config: parsed.data };
+  const removedAt = (at: ReadonlyArray<PropertyKey>): UnsetRef | undefined =>
+    unset.find((u) => u.path.length === at.length && u.path.every((p, i) => p === at[i]));
   return {
     ok: false,
-    errors: parsed.error.issues.map((i) => `${file}:${lineOf(doc, lines, i.path) ?? '?'} ${formatPath(i.path)}: ${describeIssue(i)}`),
+    errors: parsed.error.issues.map((i) => {
+      const u = removedAt(i.path);
+      return u ? notSet(u) : `${file}:${lineOf(doc, lines, i.path) ?? '?'} ${formatPath(i.path)}: ${describeIssue(i)}`;
+    }),
   };
 }
 

@@ -173,7 +173,7 @@ export const CLIENT = String.raw`
       var target = e.provider ? e.provider + '/' + e.model : (e.cache && e.cache.indexOf('hit') === 0 ? 'cache' : '–');
       var intent = e.intent ? e.intent + (e.intent_score !== null ? ' (' + e.intent_score.toFixed(2) + ')' : '') : '–';
       var cache = h('span', null, cacheBadge(e.cache), e.cache_similarity !== null ? h('span', { className: 'muted', text: ' ' + e.cache_similarity.toFixed(3) }) : null);
-      rows.push(h('tr', { className: 'decision' }, td(btn), td(time(e.time), 'mono'), td(e.request_type), td(e.requested_model, 'mono'), td(e.rule), td(intent), td(cache), td(target, 'mono'), td(e.attempts.length, 'num'), td(statusBadge(e.status)), td(ms(e.latency_ms), 'num'), td(e.tokens ? num(e.tokens.total) : '–', 'num')));
+      rows.push(h('tr', { className: 'decision' }, td(btn), td(time(e.time), 'mono time'), td(String(e.request_type).replace(/_/g, ' ')), td(e.requested_model, 'mono id'), td(e.rule, 'id'), td(intent), td(cache), td(target, 'mono id'), td(e.attempts.length, 'num'), td(statusBadge(e.status)), td(ms(e.latency_ms), 'num'), td(e.tokens ? num(e.tokens.total) : '–', 'num')));
       if (open) {
         var attempts = e.attempts.map(function (a) { return a.provider + '/' + a.model + ' key ' + a.key + ' → ' + a.status + ' in ' + ms(a.latency_ms); });
         var cell = h('td', { colspan: '12' },
@@ -199,7 +199,7 @@ export const CLIENT = String.raw`
     if (!rules || rules.length === 0) return fill('rules', h('p', { className: 'empty', text: 'No routing rules: requests go to the model they ask for.' }));
     var rows = rules.map(function (r) {
       var targets = (r.targets || []).map(function (t) { return typeof t === 'string' ? t : (t.target || (t.provider + '/' + t.model)) + (t.weight !== undefined ? ' ×' + t.weight : ''); }).join(', ');
-      return h('tr', null, td(h('strong', { text: r.name })), td(r.scope), td(r.priority, 'num'), td(r.enabled ? badge('enabled', 'ok') : badge('disabled', 'plain')), td(targets || '–', 'mono wrap'));
+      return h('tr', null, td(h('strong', { text: r.name }), 'id'), td(r.scope), td(r.priority, 'num'), td(r.enabled ? badge('enabled', 'ok') : badge('disabled', 'plain')), td(targets || '–', 'mono wrap'));
     });
     fill('rules', table(null, [{ t: 'Rule' }, { t: 'Scope' }, { t: 'Priority', num: 1 }, { t: 'State' }, { t: 'Targets' }], rows));
   }

@@ -56,17 +56,20 @@ svg .line2 { fill: none; stroke: var(--chart-2); stroke-width: 1.5; stroke-dasha
 ol.bars { list-style: none; margin: 0; padding: 0; display: grid; gap: .45rem; }
 ol.bars li { display: grid; grid-template-columns: minmax(90px, 40%) 1fr auto; gap: .6rem; align-items: center; font-size: .88rem; }
 ol.bars .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-ol.bars .track { background: var(--bg); border-radius: 4px; height: .7rem; overflow: hidden; }
-ol.bars .fill { background: var(--chart); height: 100%; border-radius: 4px; min-width: 2px; }
+ol.bars .track { display: block; background: var(--bg); border-radius: 4px; height: .7rem; overflow: hidden; }
+ol.bars .fill { display: block; background: var(--chart); height: 100%; border-radius: 4px; }
 ol.bars .n { font-variant-numeric: tabular-nums; color: var(--muted); min-width: 3ch; text-align: right; }
 .empty { color: var(--muted); font-size: .9rem; margin: .3rem 0; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: .87rem; }
 caption { text-align: left; color: var(--muted); font-size: .8rem; padding-bottom: .4rem; }
-th, td { text-align: left; padding: .42rem .55rem; border-bottom: 1px solid var(--line); vertical-align: top; white-space: nowrap; }
+th, td { text-align: left; padding: .42rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 600; font-size: .78rem; text-transform: uppercase; letter-spacing: .03em; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.wrap { white-space: normal; min-width: 14rem; }
+td.num, th.num, td.time, td .badge { white-space: nowrap; }
+/* Tables wrap rather than scroll sideways: text at spaces, model ids and targets anywhere. */
+td.id { overflow-wrap: anywhere; }
+td.wrap { min-width: 9rem; }
 tr.key td:first-child { padding-left: 1.6rem; color: var(--muted); }
 .badge { display: inline-block; padding: .05rem .5rem; border-radius: 999px; font-size: .78rem; font-weight: 600; }
 .badge.ok { color: var(--ok); background: var(--ok-bg); } .badge.warn { color: var(--warn); background: var(--warn-bg); }

@@ -2,7 +2,7 @@
  * Model addressing: turns what the caller asked for (`provider/model`, an alias, or a bare model name a provider lists) into an
  * ordered chain of targets — the primary first, then the fallbacks. Pure given the model table.
  */
-import { invalidRequest, modelNotFound } from '../errors.js';
+import { invalidRequest, modelNotFound, noProviderConfigured } from '../errors.js';
 import type { Operation } from '../providers/types.js';
 import type { Target } from './context.js';
 
@@ -73,7 +73,7 @@ export function resolveRequested(model: string, op: Operation, table: ModelTable
       chain = chainFor(explicit, table);
     } else {
       const listed = table.bareModels.get(model);
-      if (!listed || listed.length === 0) throw modelNotFound(model);
+      if (!listed || listed.length === 0) throw table.providers.size === 0 ? noProviderConfigured() : modelNotFound(model);
       chain = dedupe([...listed.slice(0, 1), ...(table.fallbacks.get(model) ?? listed.slice(1))]);
     }
   }

@@ -35,8 +35,11 @@ export const jailbreakPolicySchema = z
     /** `jailbreak` is true (and the action applies) at or above this `jailbreak_score`. */
     threshold: z.number().min(0).max(1).default(0.6),
     target: target.optional(),
-    /** Reference examples of attacks (a reference-prompt YAML file), relative to the gateway's root folder. */
-    examples: z.string().min(1).default('reference-prompts/jailbreak.yaml'),
+    /**
+     * Reference examples of attacks (a reference-prompt YAML file), relative to the config file. Unset: jailbreak.yaml in
+     * the reference-prompt folder (semantic.reference_prompts.dir).
+     */
+    examples: z.string().min(1).optional(),
     /**
      * Calibration of the embedding score: similarity to the nearest attack example at or below `floor` maps to 0, at or
      * above `ceiling` to 1, linear in between.

@@ -20,7 +20,7 @@ export { jailbreakHeuristics } from './detectors/jailbreak-heuristics.js';
 
 export interface SafetyDeps {
   config: () => SafetyConfig;
-  /** The attack-examples file (safety.jailbreak.examples), relative to rootDir; read once at start-up. */
+  /** The attack-examples file (safety.jailbreak.examples, else the reference-prompt folder's jailbreak.yaml), relative to rootDir; read once at start-up. */
   examplesFile: string;
   rootDir: string;
   logger: Logger;

@@ -10,7 +10,7 @@ export const EmbedderConfigSchema = z
     backend: z.enum(['use-lite', 'transformers']).default('use-lite'),
     /** For `transformers`: folder name under models_dir (or a model id when allow_remote is true). */
     model: z.string().min(1).optional(),
-    /** Where local models live, relative to the repository root unless absolute. */
+    /** Where local models live: relative to the config file; unset, the package's models/ folder. */
     models_dir: z.string().min(1).default('models'),
     /** Allow the transformers backend to download a model that is not in models_dir. */
     allow_remote: z.boolean().default(false),
@@ -41,11 +41,12 @@ export const SemanticConfigSchema = z
     embedder: EmbedderConfigSchema.prefault({}),
     reference_prompts: z
       .object({
+        /** The reference-prompt folder: relative to the config file; unset, the package's example categories. */
         dir: z.string().min(1).default('reference-prompts'),
         watch: z.boolean().default(true),
         /** Debounce for folder changes before a reload. */
         debounce_ms: z.number().int().min(0).default(250),
-        /** On-disk embedding cache, relative to the repository root unless absolute; '' disables it. */
+        /** On-disk embedding cache, relative to the config file (unset: .cache/embeddings in the package); '' disables it. */
         cache_dir: z.string().default('.cache/embeddings'),
       })
       .strict()

@@ -3,6 +3,7 @@
  * raw classifications. Embeddings go through the on-disk cache so repeated runs are fast.
  */
 import path from 'node:path';
+import { PACKAGE_ROOT } from '../config/paths.js';
 import { buildCatalog, type BuiltCatalog } from './catalog/build.js';
 import { EmbeddingStore, embedAll } from './catalog/embedding-store.js';
 import { loadCatalog } from './catalog/load.js';
@@ -20,7 +21,7 @@ export const EMBEDDER_FLAGS = {
   'models-dir': { type: 'string' },
   'cache-dir': { type: 'string' },
   method: { type: 'string' },
-  k: { type: 'string' },
+  k: { type: 'number', integer: true, min: 1, max: 256 },
   lexical: { type: 'string' },
   names: { type: 'string' },
 } as const;
@@ -41,13 +42,16 @@ function flagBool(v: string | undefined, flag: string): boolean | undefined {
   throw new Error(`--${flag} must be true or false`);
 }
 
-export function configFromFlags(v: { [K in keyof typeof EMBEDDER_FLAGS]?: string }): SemanticConfig {
+type EmbedderFlagValues = { [K in keyof typeof EMBEDDER_FLAGS]?: K extends 'k' ? number : string };
+
+export function configFromFlags(v: EmbedderFlagValues): SemanticConfig {
   return SemanticConfigSchema.parse({
-    embedder: { backend: v.backend ?? 'use-lite', model: v.model, models_dir: v['models-dir'] ?? 'models' },
-    reference_prompts: { cache_dir: v['cache-dir'] ?? '.cache/embeddings', watch: false },
+    // Folders given on the command line are relative to the current folder; the defaults are the package's.
+    embedder: { backend: v.backend ?? 'use-lite', model: v.model, models_dir: v['models-dir'] === undefined ? 'models' : path.resolve(v['models-dir']) },
+    reference_prompts: { cache_dir: v['cache-dir'] ? path.resolve(v['cache-dir']) : v['cache-dir'] ?? '.cache/embeddings', watch: false },
     classifier: {
       method: v.method ?? 'blend',
-      k: v.k === undefined ? 10 : Number(v.k),
+      k: v.k ?? 10,
       lexical: flagBool(v.lexical, 'lexical'),
       name_as_example: flagBool(v.names, 'names'),
     },
@@ -61,7 +65,7 @@ export interface Offline {
   close(): Promise<void>;
 }
 
-export async function openOffline(config: SemanticConfig, rootDir = process.cwd()): Promise<Offline> {
+export async function openOffline(config: SemanticConfig, rootDir = PACKAGE_ROOT): Promise<Offline> {
   const embedder = await createBackend(config.embedder, rootDir, (msg, err) => process.stderr.write(`warning: ${msg} (${err.message})\n`));
   const cacheDir = config.reference_prompts.cache_dir;
   const store = cacheDir === '' ? undefined : new EmbeddingStore(path.resolve(rootDir, cacheDir), embedder.id, embedder.dim);

@@ -1,23 +1,26 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startDemo, type Demo } from '../../src/demo.js';
-import { startGateway, type Gateway } from '../../src/gateway.js';
-import { client, quietLogger } from '../helpers/gateway.js';
+import OpenAI from 'openai';
+import { cliArgs, spawnGateway, type SpawnedGateway } from '../helpers/gateway-process.js';
 
 describe('demo mode', () => {
-  let demo: Demo;
-  let gw: Gateway;
+  let gw: SpawnedGateway;
+  let elsewhere: string;
   before(async () => {
-    demo = await startDemo();
-    gw = await startGateway({ config: demo.config, logger: quietLogger, host: '127.0.0.1', port: 0 });
+    // Started from an unrelated folder: the bundled reference prompts and models are found relative to the package.
+    elsewhere = await mkdtemp(path.join(tmpdir(), 'switchyard-elsewhere-'));
+    gw = await spawnGateway(cliArgs('--demo', '--port', '0'), { cwd: elsewhere });
   });
   after(async () => {
-    await gw.close();
-    await demo.close();
+    await gw?.stop();
+    await rm(elsewhere, { recursive: true, force: true });
   });
 
-  it('routes the example intents offline, as the printed examples promise', async () => {
-    const ai = client(gw);
+  it('routes the example intents offline, as the printed examples promise, started from any folder', async () => {
+    const ai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'local', maxRetries: 0 });
     const cases: Array<[string, string, string]> = [
       ['Write a haiku about trains', 'creative_writing', 'claude'],
       ['Fix this Python function that reverses a list', 'code', 'smart'],
@@ -28,5 +31,6 @@ describe('demo mode', () => {
       assert.equal(response.headers.get('x-switchyard-intent'), intent, q);
       assert.equal(response.headers.get('x-switchyard-provider'), provider, q);
     }
+    assert.match(gw.output(), /jailbreak examples loaded/, 'the attack examples come from the package too');
   });
 });

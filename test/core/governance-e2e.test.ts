@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,9 @@ import { createClient } from 'redis';
 import type { Gateway } from '../../src/gateway.js';
 import type { Simulator } from '../../src/simulator/types.js';
 import { client, closeAll, gateway, provider, sims } from '../helpers/gateway.js';
+import { cliArgs, spawnGateway } from '../helpers/gateway-process.js';
 import { redisProxy } from '../helpers/redis-proxy.js';
+import { redisSkip, suite, TEST_REDIS_URL } from '../helpers/requires.js';
 
 const ADMIN = 'admin-key-for-tests-0123456789';
 const KEYS = { a: 'sk-sy-team-a-0000000000000001', b: 'sk-sy-team-b-0000000000000002', capped: 'sk-sy-capped-00000000000003', rated: 'sk-sy-rated-000000000000004', narrow: 'sk-sy-narrow-00000000000005', seed: 'sk-sy-seed-0000000000000006' };
@@ -158,7 +160,7 @@ describe('governance through the openai client', () => {
   });
 });
 
-describe('several gateway processes on one Redis', () => {
+suite('several gateway processes on one Redis', redisSkip, () => {
   let up: Simulator;
   let dir: string;
   const prefix = `test:${randomUUID()}:`;
@@ -174,7 +176,7 @@ describe('several gateway processes on one Redis', () => {
     await proxyCut?.();
     await up.close();
     await rm(dir, { recursive: true, force: true });
-    const c = createClient({ url: 'redis://127.0.0.1:6379' });
+    const c = createClient({ url: TEST_REDIS_URL });
     await c.connect();
     const keys = await c.keys(`${prefix}*`);
     if (keys.length) await c.del(keys);
@@ -182,19 +184,9 @@ describe('several gateway processes on one Redis', () => {
   });
 
   async function startProcess(file: string): Promise<string> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--config', file, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.push(child);
-    return new Promise((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`gateway did not start: ${out}`)), 20_000);
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-        if (m) { clearTimeout(timer); resolve(m[1]); }
-      });
-      child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-      child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`gateway exited ${code}: ${out}`)); });
-    });
+    const gw = await spawnGateway(cliArgs('--config', file, '--port', '0'), { env: process.env, timeoutMs: 20_000 });
+    procs.push(gw.child);
+    return gw.url;
   }
 
   it('share one budget without overspending beyond one request\'s estimate, and keep serving when Redis goes away', async () => {

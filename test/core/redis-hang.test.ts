@@ -5,31 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { createClient } from 'redis';
 import type { Gateway } from '../../src/gateway.js';
 import type { Simulator } from '../../src/simulator/types.js';
 import { closeAll, gateway, post, provider, sims } from '../helpers/gateway.js';
 import { redisProxy, type RedisProxy } from '../helpers/redis-proxy.js';
+import { redisSkip, suite, TEST_REDIS_URL } from '../helpers/requires.js';
 
 const KEY = 'sk-sy-redis-hang-key-000000001';
 
-async function redisAnswers(): Promise<boolean> {
-  const c = createClient({ url: 'redis://127.0.0.1:6379', socket: { connectTimeout: 1000, reconnectStrategy: false } });
-  c.on('error', () => undefined);
-  try {
-    await c.connect();
-    await c.ping();
-    await c.quit();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const skip = (await redisAnswers()) ? false : 'no Redis answered at 127.0.0.1:6379 within 1 s';
-
-describe('a hung Redis', { skip }, () => {
+suite('a hung Redis', redisSkip, () => {
   let up: Simulator;
   let proxy: RedisProxy;
   let gw: Gateway | undefined;
@@ -43,7 +29,7 @@ describe('a hung Redis', { skip }, () => {
     proxy.resume();
     await closeAll(gw, [up]);
     await proxy.cut();
-    const c = createClient({ url: 'redis://127.0.0.1:6379' });
+    const c = createClient({ url: TEST_REDIS_URL });
     await c.connect();
     const keys = await c.keys(`${prefix}*`);
     if (keys.length) await c.del(keys);

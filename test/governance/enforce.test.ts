@@ -8,6 +8,7 @@ import type { Caller, RequestContext } from '../../src/pipeline/context.js';
 import type { JsonReply, StreamPart, StreamReply } from '../../src/providers/types.js';
 import type { Redis } from '../../src/store/redis-script.js';
 import { cleanup, makeCtx, makeGov, redisClient, uniquePrefix } from './helpers.js';
+import { redisSkip, suite } from '../helpers/requires.js';
 
 // 10 USD per million tokens both ways: one token costs exactly $0.00001.
 const pricing = { 'test/m': { input: 10, output: 10 }, 'test/cheap': { input: 1, output: 1 } };
@@ -33,7 +34,7 @@ async function refusal(p: Promise<unknown> | unknown): Promise<GatewayError> {
 }
 
 for (const backend of ['memory', 'redis'] as const) {
-  describe(`enforcement (${backend})`, () => {
+  suite(`enforcement (${backend})`, backend === 'redis' ? redisSkip : false, () => {
     let client: Redis | undefined;
     const prefix = uniquePrefix();
     let now = T0;

@@ -1,18 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { createClient } from 'redis';
 import { Governance } from '../../src/governance/governance.js';
 import { governanceConfigSchema } from '../../src/governance/config.js';
 import type { Redis } from '../../src/store/redis-script.js';
+import { testRedisClient } from '../helpers/requires.js';
 import type { Caller, RequestContext, RouteDecision } from '../../src/pipeline/context.js';
 
 export const silent = pino({ level: 'silent' });
 
 export async function redisClient(): Promise<Redis> {
-  const client = createClient({ url: 'redis://127.0.0.1:6379', disableOfflineQueue: true });
-  client.on('error', () => undefined);
-  await client.connect();
-  return client as unknown as Redis;
+  return (await testRedisClient()) as unknown as Redis;
 }
 
 export const uniquePrefix = (): string => `sytest:gov:${randomBytes(6).toString('hex')}:`;

@@ -1,19 +1,20 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryCounterStore, type CounterStore } from '../../src/store/counters.js';
 import { RedisCounterStore } from '../../src/store/redis-counters.js';
 import { RedisDocumentStore } from '../../src/store/redis-documents.js';
 import type { Redis } from '../../src/store/redis-script.js';
 import { cleanup, redisClient, uniquePrefix } from './helpers.js';
+import { redisSkip, suite } from '../helpers/requires.js';
 
 let client: Redis;
 const prefix = uniquePrefix();
 
-before(async () => { client = await redisClient(); });
-after(async () => { await cleanup(client, prefix); client.destroy(); });
+before(async () => { if (!redisSkip) client = await redisClient(); });
+after(async () => { if (client) { await cleanup(client, prefix); client.destroy(); } });
 
-function counterSuite(name: string, make: () => CounterStore): void {
-  describe(`${name} counters`, () => {
+function counterSuite(name: string, make: () => CounterStore, skip: string | false = false): void {
+  suite(`${name} counters`, skip, () => {
     test('reserve adds only when every check passes', async () => {
       const s = make();
       const a = `${prefix}${name}:a`;
@@ -50,7 +51,7 @@ function counterSuite(name: string, make: () => CounterStore): void {
 }
 
 counterSuite('memory', () => new MemoryCounterStore());
-counterSuite('redis', () => new RedisCounterStore(client));
+counterSuite('redis', () => new RedisCounterStore(client), redisSkip);
 
 test('memory counters expire', async () => {
   let now = 1_000;
@@ -61,7 +62,7 @@ test('memory counters expire', async () => {
   assert.deepEqual(await s.read(['k']), [0]);
 });
 
-test('redis counters set an expiry once', async () => {
+test('redis counters set an expiry once', { skip: redisSkip }, async () => {
   const s = new RedisCounterStore(client);
   const k = `${prefix}ttl`;
   await s.reserve([{ keys: [k], weights: [1], limit: 100, amount: 1, ttlMs: 50_000 }]);
@@ -72,7 +73,7 @@ test('redis counters set an expiry once', async () => {
   assert.equal(await client.pTTL(forever), -1);
 });
 
-test('redis document store notifies other instances', async () => {
+test('redis document store notifies other instances', { skip: redisSkip }, async () => {
   const p = `${prefix}docs:`;
   const a = await RedisDocumentStore.open(client, p);
   const b = await RedisDocumentStore.open(client, p);

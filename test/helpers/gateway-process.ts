@@ -1,20 +1,64 @@
 /**
- * A gateway in a process of its own (`src/cli.ts --config <file>`), for tests whose claim is about the process: that it
- * survives, what it logs, how it reloads its config file. Everything it writes to stdout and stderr is kept for assertions.
+ * A gateway in a process of its own, for tests whose claim is about the process: that it starts from a given folder or a
+ * built tree, survives, what it logs, how it reloads its config file. `spawnGateway` starts any command line on an ephemeral
+ * port and waits for the "switchyard listening" log line; `startGatewayProcess` runs `src/cli.ts` on a config file it writes.
+ * Everything the process writes to stdout and stderr is kept for assertions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export interface GatewayProcess {
-  readonly url: string;
-  readonly file: string;
-  readonly child: ChildProcess;
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** tsx as an absolute loader path, so the sources run from any working folder. */
+const TSX = import.meta.resolve('tsx');
+
+/** The `switchyard` command run from sources: `switchyard <args>`. */
+export const cliArgs = (...args: string[]): string[] => ['--import', TSX, path.join(REPO, 'src/cli.ts'), ...args];
+
+export interface SpawnedGateway {
+  url: string;
+  child: ChildProcess;
   /** Everything the process wrote so far (stdout and stderr). */
   output(): string;
   /** Whether the process is still running. */
   alive(): boolean;
+  /** SIGTERM, then the exit code once it has exited. */
+  stop(): Promise<number | null>;
+}
+
+/** `node <argv>` in `cwd` with `env` (plus PATH and HOME); resolves once it listens, rejects if it exits or takes over `timeoutMs`. */
+export async function spawnGateway(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<SpawnedGateway> {
+  const child = spawn(process.execPath, argv, {
+    cwd: opts.cwd ?? REPO,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let exitCode: number | null | undefined;
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { exitCode = code; resolve(code); }));
+  const stop = async (): Promise<number | null> => {
+    if (exitCode === undefined) child.kill('SIGTERM');
+    return exited;
+  };
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { void stop(); reject(new Error(`the gateway did not start within ${timeoutMs} ms:\n${out}`)); }, timeoutMs);
+    const onData = (): void => {
+      const m = /"url":"(http:\/\/[^"]+)"[^\n]*switchyard listening/.exec(out);
+      if (m) { clearTimeout(timer); child.stdout!.off('data', onData); resolve(m[1]); }
+    };
+    child.stdout!.on('data', onData);
+    void exited.then((code) => { clearTimeout(timer); reject(new Error(`the gateway exited with ${code} before listening:\n${out}`)); });
+  });
+  return { url, child, output: () => out, alive: () => exitCode === undefined, stop };
+}
+
+export interface GatewayProcess extends SpawnedGateway {
+  readonly file: string;
   /** Replaces the config file's text (the process reloads it on its own; SIGHUP forces it). */
   writeConfig(text: string): Promise<void>;
   /** Sends SIGHUP and waits until the process logged the reload's outcome. */
@@ -24,54 +68,27 @@ export interface GatewayProcess {
 
 /** Starts `src/cli.ts` with `configText` as its config file, on an ephemeral port. */
 export async function startGatewayProcess(configText: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
-  const dir = await mkdtemp(join(tmpdir(), 'switchyard-proc-'));
-  const file = join(dir, 'gateway.yaml');
+  const dir = await mkdtemp(path.join(tmpdir(), 'switchyard-proc-'));
+  const file = path.join(dir, 'gateway.yaml');
   await writeFile(file, configText);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--config', file, '--port', '0', '--host', '127.0.0.1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  let out = '';
-  let exitCode: number | null | undefined;
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { exitCode = code; resolve(code); }));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 60_000);
-    const check = (): void => {
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout!.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited with ${code} before listening:\n${out}`));
-    });
-  });
+  const gw = await spawnGateway(cliArgs('--config', file, '--port', '0', '--host', '127.0.0.1'), { env: { ...process.env, ...env } });
   return {
-    url,
+    ...gw,
     file,
-    child,
-    output: () => out,
-    alive: () => exitCode === undefined,
     writeConfig: (text) => writeFile(file, text),
     async reload() {
-      const from = out.length;
-      child.kill('SIGHUP');
+      const from = gw.output().length;
+      gw.child.kill('SIGHUP');
       const deadline = Date.now() + 15_000;
       while (Date.now() < deadline) {
-        const tail = out.slice(from);
+        const tail = gw.output().slice(from);
         if (/config reloaded|config reload refused/.test(tail)) return tail;
         await new Promise((r) => setTimeout(r, 20));
       }
-      throw new Error(`no reload outcome logged:\n${out.slice(from)}`);
+      throw new Error(`no reload outcome logged:\n${gw.output().slice(from)}`);
     },
     async close() {
-      if (exitCode === undefined) child.kill('SIGTERM');
-      const code = await exited;
+      const code = await gw.stop();
       await rm(dir, { recursive: true, force: true });
       return code;
     },

@@ -1,8 +1,9 @@
 /**
- * A TCP proxy in front of the local Redis that can be cut and restored (Redis going away), or paused and resumed (Redis
+ * A TCP proxy in front of the test Redis that can be cut and restored (Redis going away), or paused and resumed (Redis
  * hung, as under SIGSTOP: connections stay open, nothing is answered).
  */
 import net from 'node:net';
+import { TEST_REDIS_URL } from './requires.js';
 
 export interface RedisProxy {
   port: number;
@@ -14,13 +15,14 @@ export interface RedisProxy {
 }
 
 export async function redisProxy(): Promise<RedisProxy> {
+  const target = new URL(TEST_REDIS_URL);
   const sockets = new Set<net.Socket>();
   let paused = false;
   let server: net.Server;
   let port = 0;
   const listen = () => new Promise<void>((resolve) => {
     server = net.createServer((s) => {
-      const up = net.connect(6379, '127.0.0.1');
+      const up = net.connect(Number(target.port || 6379), target.hostname);
       sockets.add(s); sockets.add(up);
       s.pipe(up); up.pipe(s);
       if (paused) { s.pause(); up.pause(); }

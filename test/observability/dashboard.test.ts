@@ -4,22 +4,19 @@
  * Skipped when /usr/bin/chromium is absent (install: apt-get install -y chromium).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { Simulator } from '../../src/simulator/types.js';
 import { provider, sims } from '../helpers/gateway.js';
+import { CHROMIUM, chromiumSkip, suite } from '../helpers/requires.js';
 import { ADMIN_KEY, observedGateway, type ObservedGateway } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
-
-describe('dashboard in headless Chromium', { skip }, () => {
+suite('dashboard in headless Chromium', chromiumSkip, () => {
   let primary: Simulator;
   let backup: Simulator;
   let gw: ObservedGateway;
@@ -56,6 +53,8 @@ describe('dashboard in headless Chromium', { skip }, () => {
       [
         { name: 'long-prompts-to-large', cel_expression: 'prompt_chars > 60', priority: 10, targets: [{ provider: 'primary', model: 'gpt-large' }] },
         { name: 'streams-to-backup', cel_expression: 'request_type == "chat_completion_stream"', priority: 20, targets: [{ provider: 'backup', model: 'gpt-small' }], enabled: true },
+        // Reads the intent, so every request is classified (the "Traffic by intent" bars); routes where the request asked.
+        { name: 'support-desk', cel_expression: 'intent == "customer_support"', priority: 30, targets: [{ provider: 'primary', model: 'gpt-small' }] },
       ],
       promptsDir,
     );
@@ -63,7 +62,8 @@ describe('dashboard in headless Chromium', { skip }, () => {
       executablePath: CHROMIUM,
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1440, height: 900 },
+      // A common laptop width: every panel, the decisions table included, must fit it without horizontal scrolling.
+      viewport: { width: 1280, height: 900 },
     });
   });
 
@@ -84,6 +84,20 @@ describe('dashboard in headless Chromium', { skip }, () => {
     return page;
   }
 
+  /** Each bar of a "Traffic by ..." panel: its count, and the rendered widths of its fill and its track. */
+  const bars = (page: Page, id: string) => page.locator(`#${id} li`).evaluateAll((items) => items.map((li) => ({
+    name: li.querySelector('.name')?.textContent ?? '',
+    n: Number((li.querySelector('.n')?.textContent ?? '').replace(/[^\d]/g, '')),
+    fill: li.querySelector('.fill')?.getBoundingClientRect().width ?? 0,
+    track: li.querySelector('.track')?.getBoundingClientRect().width ?? 0,
+  })));
+
+  /** How far the page, and each scrollable table, is wider than what shows (0 = no horizontal scrolling). */
+  const overflow = (page: Page) => page.evaluate(() => ({
+    page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    tables: Array.from(document.querySelectorAll('.table-wrap')).map((w) => ({ id: w.id, over: w.scrollWidth - w.clientWidth })).filter((t) => t.over > 0),
+  }));
+
   const requests = (page: Page): Promise<number> =>
     page.locator('#kpi-requests').textContent().then((t) => Number((t ?? '').replace(/[^\d]/g, '')));
 
@@ -103,9 +117,9 @@ describe('dashboard in headless Chromium', { skip }, () => {
 
     // Real traffic: plain requests, exact repeats (cache hits), a rule match, a retry on the other key, a stream, a caller error.
     assert.equal((await chat('hello')).status, 200);
-    assert.equal((await chat('what time is it')).status, 200);
+    assert.equal((await chat('where is my order')).status, 200);
     await gw.stored(2);
-    for (const q of ['hello', 'what time is it', 'hello']) assert.equal((await chat(q)).status, 200);
+    for (const q of ['hello', 'where is my order', 'hello']) assert.equal((await chat(q)).status, 200);
     assert.equal((await chat('Please write a detailed, careful explanation of how a semantic cache decides a hit.')).status, 200);
     primary.inject({ status: 503 });
     assert.equal((await chat('fall back to the backup')).status, 200);
@@ -127,6 +141,18 @@ describe('dashboard in headless Chromium', { skip }, () => {
     assert.match((await page.locator('#rules').textContent()) ?? '', /streams-to-backup/);
     assert.ok(await page.locator('#chart-rate svg path.line').count() === 1);
 
+    // The bars are visible and proportional: the busiest fills its track, every other one its share of it.
+    for (const id of ['by-intent', 'by-rule', 'by-provider']) {
+      const rows = await bars(page, id);
+      assert.ok(rows.length >= 2, `${id}: ${JSON.stringify(rows)}`);
+      const max = Math.max(...rows.map((r) => r.n));
+      for (const r of rows) {
+        assert.ok(r.track > 40, `${id} ${r.name}: the track is visible (${r.track} px)`);
+        assert.ok(Math.abs(r.fill - (r.track * r.n) / max) <= 2.5, `${id} ${r.name}: ${r.n} of ${max} fills ${r.fill} of ${r.track} px`);
+      }
+    }
+    assert.deepEqual(await overflow(page), { page: 0, tables: [] }, 'nothing scrolls sideways at 1280 px');
+
     // Expand the retried decision (two attempts): its attempts and explain trace appear; no prompt text is on the page.
     const row = page.locator('#recent-table tr.decision').filter({ has: page.locator('td.num', { hasText: /^2$/ }) });
     assert.equal(await row.count(), 1);
@@ -137,9 +163,10 @@ describe('dashboard in headless Chromium', { skip }, () => {
     assert.match(detailText, /primary\/gpt-small key key-[ab] → 502 .*primary\/gpt-small key key-[ab] → 200/);
     assert.match(detailText, /Explain trace/);
     assert.match(detailText, /"route"/);
+    assert.deepEqual(await overflow(page), { page: 0, tables: [] }, 'an open explain trace wraps instead of widening the table');
     assert.equal(await row.locator('button.expand').getAttribute('aria-expanded'), 'true');
     const html = await page.content();
-    assert.doesNotMatch(html, /fall back to the backup|what time is it|semantic cache decides/);
+    assert.doesNotMatch(html, /fall back to the backup|where is my order|semantic cache decides/);
 
     await mkdir(path.join(ROOT, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: path.join(ROOT, 'test-artifacts', 'dashboard.png'), fullPage: true });

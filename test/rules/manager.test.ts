@@ -6,6 +6,7 @@ import { GatewayError } from '../../src/errors.js';
 import { RuleManager, RuleSetError } from '../../src/rules/manager.js';
 import { MemoryRuleStore, type RuleStore } from '../../src/rules/store.js';
 import { RedisRuleStore } from '../../src/rules/store-redis.js';
+import { redisSkip, TEST_REDIS_URL } from '../helpers/requires.js';
 import { rule } from './helpers.js';
 
 const tgt = [{ provider: 'openai', model: 'gpt-4o-mini' }];
@@ -89,10 +90,9 @@ test('a stored overlay that no longer compiles with the file rules fails start w
   );
 });
 
-const redisUrl = 'redis://127.0.0.1:6379';
 const clients: RedisClientType[] = [];
 async function redis(): Promise<RedisClientType> {
-  const c = createClient({ url: redisUrl, disableOfflineQueue: true }) as RedisClientType;
+  const c = createClient({ url: TEST_REDIS_URL, disableOfflineQueue: true }) as RedisClientType;
   await c.connect();
   clients.push(c);
   return c;
@@ -119,13 +119,13 @@ function waitFor(m: RuleManager, pred: () => boolean): Promise<void> {
   });
 }
 
-test('redis store: overlay semantics', async () => {
+test('redis store: overlay semantics', { skip: redisSkip }, async () => {
   const prefix = `test:rules:${randomUUID()}:`;
   prefixes.push(prefix);
   await overlaySemantics(new RedisRuleStore(await redis(), prefix));
 });
 
-test('redis store: two managers see each other\'s changes; concurrent writes both land', async () => {
+test('redis store: two managers see each other\'s changes; concurrent writes both land', { skip: redisSkip }, async () => {
   const prefix = `test:rules:${randomUUID()}:`;
   prefixes.push(prefix);
   const m1 = await RuleManager.create({ store: new RedisRuleStore(await redis(), prefix), fileRules });
@@ -160,10 +160,10 @@ test('redis store: two managers see each other\'s changes; concurrent writes bot
   }
 });
 
-test('redis store down: a change is refused with 503 and the current set keeps serving', async () => {
+test('redis store down: a change is refused with 503 and the current set keeps serving', { skip: redisSkip }, async () => {
   const prefix = `test:rules:${randomUUID()}:`;
   prefixes.push(prefix);
-  const c = createClient({ url: redisUrl, disableOfflineQueue: true }) as RedisClientType;
+  const c = createClient({ url: TEST_REDIS_URL, disableOfflineQueue: true }) as RedisClientType;
   await c.connect();
   const m = await RuleManager.create({ store: new RedisRuleStore(c, prefix), fileRules });
   const before = m.current();
