@@ -120,7 +120,7 @@ export async function benchSemantic(opts: SemanticBenchOptions = {}): Promise<Re
   }
   await tfjs.close();
   out.embed_single_tfjs_p50_ms = round(pct(singleTfjs, 0.5));
-  const batching = new BatchingEmbedder(embedder, { windowMs: 0, maxBatch: 32, lruSize: 0, maxInputChars: 2000 });
+  const batching = new BatchingEmbedder(embedder, { windowMs: 0, maxBatch: 32, maxQueue: 100_000, lruSize: 0, maxInputChars: 2000 });
   const pool = rows.slice(300, 1300).map((r) => r.text);
   let next = 0;
   const t0 = performance.now();

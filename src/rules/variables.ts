@@ -45,7 +45,7 @@ export interface CapacityFacts {
 
 /** Semantic classification of the request. */
 export interface SemanticFacts {
-  /** Best intent, or "none"/"" when nothing cleared the threshold. */
+  /** Best intent, or "none"/"" when nothing cleared the threshold; "unavailable" when the embedding was not had in time. */
   intent: string;
   score: number;
   margin: number;
@@ -53,6 +53,8 @@ export interface SemanticFacts {
   intents?: Readonly<Record<string, number>>;
   /** Metadata attached to the winning intent's reference prompts. */
   metadata?: Readonly<Record<string, unknown>>;
+  /** False when the embedding could not be had within semantic.max_wait_ms (the facts above are then the "unavailable" ones). */
+  ready: boolean;
 }
 
 /** PII found in the request (kinds and count only). */
@@ -164,7 +166,9 @@ export const VARIABLES: readonly VariableDeclaration[] = [
     description: 'provider → {state (healthy|degraded|open|half_open), error_rate, p50_ms, p95_ms, available_keys (int)}' }),
   // semantic
   decl({ name: 'intent', type: 'string', group: 'semantic', default: '', get: (s) => (s.intent === 'none' ? '' : s.intent),
-    description: 'Best intent; "" when not computed or below threshold' }),
+    description: 'Best intent; "" when not computed or below threshold; "unavailable" when the embedding was not had within semantic.max_wait_ms' }),
+  decl({ name: 'semantic_ready', type: 'bool', group: 'semantic', default: false, get: (s) => s.ready,
+    description: 'The intent variables hold the request\'s real classification; false when there is no text, semantic features are off, or the embedder was busy past semantic.max_wait_ms (intent "unavailable")' }),
   decl({ name: 'intent_score', type: 'double', group: 'semantic', default: 0, get: (s) => s.score,
     description: 'Similarity of the best intent (0..1)' }),
   decl({ name: 'intent_margin', type: 'double', group: 'semantic', default: 0, get: (s) => s.margin,

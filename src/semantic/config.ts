@@ -17,6 +17,11 @@ export const EmbedderConfigSchema = z
     /** How long concurrent embed calls wait to share one model call. */
     batch_window_ms: z.number().min(0).max(1000).default(0),
     max_batch: z.number().int().min(1).max(1024).default(32),
+    /**
+     * Texts of requests that may wait for a model call at once; past it a request goes on without an embedding
+     * (semantic_ready false) instead of queueing. Start-up and offline embedding is not bounded by it.
+     */
+    max_queue: z.number().int().min(1).max(100_000).default(128),
     /** Recently embedded texts kept in memory (0 disables). */
     lru_size: z.number().int().min(0).default(10_000),
     /** Longer inputs are cut to this many characters before tokenising; the model's own token limit applies too. */
@@ -84,6 +89,12 @@ export const SemanticConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The latency budget of a request's semantic work: the embedding and the cache lookup together wait at most this long
+     * (counted from the first of them). Past it the request goes on without them: intent "unavailable", semantic_ready
+     * false, the cache skipped ("overload"); never an error. Applies on reload.
+     */
+    max_wait_ms: z.number().int().min(0).max(60_000).default(20),
     /** Which part of a request is embedded. */
     embed_text: z.enum(['last_user', 'all_user', 'all']).default('last_user'),
   })

@@ -5,7 +5,7 @@ import { BatchingEmbedder } from './batching.js';
 import type { Embedder } from './types.js';
 
 export type { Embedder } from './types.js';
-export { BatchingEmbedder } from './batching.js';
+export { BatchingEmbedder, EmbedAborted, EmbedderBusy } from './batching.js';
 
 /** Told when the configured runtime could not load and a slower one serves instead. */
 export type FallbackObserver = (message: string, cause: Error) => void;
@@ -49,13 +49,29 @@ function observed(backend: Embedder, onBatch: BatchObserver): Embedder {
   };
 }
 
+/**
+ * Test hook: SWITCHYARD_TEST_EMBED_DELAY_MS (a whole number of milliseconds) holds every model call that long before it
+ * runs, so tests can put the embedder past a request's semantic budget deterministically. Unset in production.
+ */
+function testDelay(backend: Embedder): Embedder {
+  const ms = Number(process.env.SWITCHYARD_TEST_EMBED_DELAY_MS ?? '');
+  if (!Number.isInteger(ms) || ms <= 0) return backend;
+  return {
+    id: backend.id,
+    dim: backend.dim,
+    embed: (texts) => new Promise((resolve) => setTimeout(resolve, ms)).then(() => backend.embed(texts)),
+    close: () => backend.close(),
+  };
+}
+
 export async function createEmbedder(
   config: EmbedderConfig, rootDir: string, onBatch?: BatchObserver, onFallback?: FallbackObserver,
 ): Promise<BatchingEmbedder> {
-  const backend = await createBackend(config, rootDir, onFallback);
+  const backend = testDelay(await createBackend(config, rootDir, onFallback));
   return new BatchingEmbedder(onBatch ? observed(backend, onBatch) : backend, {
     windowMs: config.batch_window_ms,
     maxBatch: config.max_batch,
+    maxQueue: config.max_queue,
     lruSize: config.lru_size,
     maxInputChars: config.max_input_chars,
   });
