@@ -70,11 +70,15 @@ function createBudget(ctx: RequestContext, maxWaitMs: number): SemanticBudget {
   let outcome: SemanticOutcome | undefined;
   const waiting = new Set<() => void>();
 
+  // At the deadline, results that have already arrived (I/O callbacks queued behind the timer in this loop iteration)
+  // are still taken: the give-up runs after the loop's poll phase.
   const expire = (): void => {
     timer = undefined;
     expired = true;
-    controller.abort();
-    for (const give of [...waiting]) give();
+    setImmediate(() => {
+      controller.abort();
+      for (const give of [...waiting]) give();
+    });
   };
   const start = (): void => {
     if (deadline !== undefined) return;

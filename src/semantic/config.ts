@@ -35,8 +35,15 @@ export const EmbedderConfigSchema = z
      * uses onnx and falls back to tfjs (with a warning) when onnxruntime cannot load. Same vectors either way.
      */
     runtime: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
-    /** Threads one onnxruntime model call may use. */
-    threads: z.number().int().min(1).max(64).default(1),
+    /**
+     * Threads one onnxruntime model call may use; `auto` sizes it from the available cores (cores / concurrency).
+     */
+    threads: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
+    /**
+     * Model calls that may run at once (a batch starts while the previous one runs); `auto`: 2 on a machine with 2 or more
+     * cores (fewer when `threads` already takes them), else 1.
+     */
+    concurrency: z.union([z.literal('auto'), z.number().int().min(1).max(16)]).default('auto'),
   })
   .strict();
 

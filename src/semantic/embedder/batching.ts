@@ -1,6 +1,7 @@
 /**
  * Wraps an Embedder so concurrent calls share model calls: texts arriving within `windowMs` of each other (up to `maxBatch`)
- * go to the model together, one model call at a time; while one runs, the next batch gathers. Identical texts in flight
+ * go to the model together, up to `concurrency` model calls at a time (a batch starts while the previous one runs, so the
+ * cores stay busy); while every slot is taken, the next batch gathers. Identical texts in flight
  * share one result, recent results are kept in an LRU keyed by a hash of the text, and inputs are cut to `maxInputChars`.
  *
  * The queue is bounded: past `maxQueue` texts waiting for a model call, a new text is refused at once with EmbedderBusy
@@ -14,8 +15,10 @@ import type { Embedder } from './types.js';
 export interface BatchingOptions {
   windowMs: number;
   maxBatch: number;
-  /** Texts waiting for a model call (not counting the batch running) before new ones are refused. */
+  /** Texts waiting for a model call (not counting the batches running) before new ones are refused. */
   maxQueue: number;
+  /** Model calls that may run at once (default 1). */
+  concurrency?: number;
   lruSize: number;
   maxInputChars: number;
 }
@@ -73,7 +76,8 @@ export class BatchingEmbedder implements Embedder {
   /** Queued texts someone still waits for (the queue may also hold dropped ones until the next flush skips them). */
   private live = 0;
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-  private running = false;
+  /** Model calls running now. */
+  private running = 0;
   private closed = false;
 
   constructor(
@@ -154,8 +158,12 @@ export class BatchingEmbedder implements Embedder {
     return Promise.all(texts.map((t) => this.embedOne(t)));
   }
 
+  private get busy(): boolean {
+    return this.running >= (this.opts.concurrency ?? 1);
+  }
+
   private schedule(): void {
-    if (this.running) return;
+    if (this.busy) return;
     if (this.live >= this.opts.maxBatch) {
       this.clearTimer();
       void this.flush();
@@ -191,10 +199,12 @@ export class BatchingEmbedder implements Embedder {
   }
 
   private async flush(): Promise<void> {
-    if (this.running) return;
+    if (this.busy) return;
     const batch = this.take();
     if (batch.length === 0) return;
-    this.running = true;
+    this.running++;
+    // A free slot takes what is left at once (the next turn), so batches overlap.
+    if (this.live > 0 && !this.busy) this.schedule();
     try {
       const vecs = await this.inner.embed(batch.map((p) => p.text));
       this.stats.batches++;
@@ -210,7 +220,7 @@ export class BatchingEmbedder implements Embedder {
         p.reject(err);
       }
     } finally {
-      this.running = false;
+      this.running--;
       // Whatever queued meanwhile has already waited at least one model call: send it now.
       if (this.live > 0) void this.flush();
     }
