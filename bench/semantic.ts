@@ -17,6 +17,8 @@ import { createSemanticService } from '../src/semantic/service.js';
 import { VectorIndex } from '../src/semantic/vector-index.js';
 
 export interface SemanticBenchOptions {
+  /** Texts embedded per threads/concurrency combination (default 1000). */
+  sweepTexts?: number;
   dataDir?: string;
   hnswSizes?: number[];
   /** Reference prompts for the start-up measurement. */
@@ -145,6 +147,7 @@ export async function benchSemantic(opts: SemanticBenchOptions = {}): Promise<Re
   for (const threads of [1, 2, 4].filter((t) => t <= Math.max(2, cores))) {
     for (const concurrency of [1, 2].filter((c) => c * threads <= Math.max(2, cores * 2))) combos.set(`t${threads}_c${concurrency}`, { threads, concurrency });
   }
+  const sweep = pool.slice(0, opts.sweepTexts ?? 1000);
   for (const [name, p] of combos) {
     const inner = await UseLiteEmbedder.load({ threads: p.threads });
     const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 32, maxQueue: 100_000, lruSize: 0, maxInputChars: 2000, concurrency: p.concurrency });
@@ -152,9 +155,9 @@ export async function benchSemantic(opts: SemanticBenchOptions = {}): Promise<Re
     let i = 0;
     const start = performance.now();
     await Promise.all(Array.from({ length: 64 }, async () => {
-      while (i < pool.length) await b.embedOne(pool[i++]);
+      while (i < sweep.length) await b.embedOne(sweep[i++]);
     }));
-    out[`embed_per_s_${name}`] = Math.round(pool.length / ((performance.now() - start) / 1000));
+    out[`embed_per_s_${name}`] = Math.round(sweep.length / ((performance.now() - start) / 1000));
     await b.close();
   }
 
