@@ -231,7 +231,7 @@ async function spawnWithoutSdk(text: string) {
   return { dir, start: () => spawnGateway(argv, { env: { ...process.env } }) };
 }
 
-describe('OpenTelemetry off (gateway process)', { concurrency: true }, () => {
+describe('OpenTelemetry off (gateway process)', () => {
   let alpha: Simulator;
   let beta: Simulator;
   let otlp: OtlpReceiver;
