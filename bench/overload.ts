@@ -35,6 +35,8 @@ export interface OverloadRun {
   degraded_share?: number;
   cache?: Record<string, number>;
   max_send_lag_ms?: number;
+  /** Failed requests by kind (status_NNN, a socket error code, ...). */
+  error_kinds?: Record<string, number>;
 }
 
 export interface OverloadReport {
@@ -57,6 +59,7 @@ function summarise(target: string, load: LoadDef, r: LoadResult): OverloadRun {
   }
   if (r.cache) run.cache = r.cache;
   if (r.max_send_lag_ms !== undefined) run.max_send_lag_ms = r.max_send_lag_ms;
+  if (r.error_kinds) run.error_kinds = r.error_kinds;
   return run;
 }
 
