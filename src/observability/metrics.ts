@@ -104,7 +104,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const ruleErrors = counter('switchyard_rule_errors_total', 'Run-time failures of routing rule expressions, by rule.', ['rule']);
   const escalations = counter('switchyard_cascade_escalations_total', 'Cascade escalations to the next tier, by rule and failed check.', ['rule', 'reason']);
   const denials = counter('switchyard_denials_total', 'Requests refused by governance, by kind (budget, rate limit, allow-list).', ['kind']);
-  const semantic = counter('switchyard_semantic_requests_total', 'Requests that needed semantic work (embedding, cache lookup), by state: ready, or degraded (went on without it) with the reason: busy (embedder queue full) or timeout (semantic.max_wait_ms).', ['state', 'reason']);
+  const semantic = counter('switchyard_semantic_requests_total', 'Requests that needed semantic work (embedding, cache lookup), by state: ready, or degraded (went on without it) with the reason: busy (embedder queue full), timeout (semantic.max_wait_ms) or lagging (the event loop was later than the budget).', ['state', 'reason']);
   const unexpected = counter('switchyard_unexpected_errors_total', 'Errors caught by the last-resort handler (a bug, logged with its stack), by where: request, route, process.', ['where']);
 
   new Gauge({

@@ -40,7 +40,7 @@ export interface RequestOutcome {
   cache?: CacheResult;
   /** Whether the request's semantic work (embedding, cache lookup) finished within its budget; absent when it had none. */
   semantic?: 'ready' | 'degraded';
-  /** Why it was degraded: busy (the embedder's queue was full) or timeout. */
+  /** Why it was degraded: busy (the embedder's queue was full), timeout or lagging (the event loop was late). */
   semanticReason?: string;
   attempts: readonly AttemptOutcome[];
   /** Arrival to reply finished (the last byte of a stream). */

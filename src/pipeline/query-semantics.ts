@@ -10,6 +10,7 @@ import type { EmbedTextMode } from '../semantic/config.js';
 import { UNAVAILABLE_INTENT } from '../semantic/classifier.js';
 import { textToEmbed, type SemanticService } from '../semantic/service.js';
 import type { RequestContext } from './context.js';
+import { loopLagMs } from './loop-lag.js';
 import { budgetOf, SemanticUnavailable, type SemanticBudget } from './semantic-budget.js';
 
 export interface QuerySemantics {
@@ -44,6 +45,12 @@ export function createQuerySemantics(semantic: SemanticService, settings: () => 
 
   const embedWithin = async (ctx: RequestContext, text: string): Promise<Float32Array> => {
     const b = budget(ctx);
+    const maxWaitMs = settings().maxWaitMs;
+    if (loopLagMs() > maxWaitMs) {
+      // The loop is already later than the whole budget: the work could not finish in time and would add to the backlog.
+      b.degrade('lagging', 'embed');
+      throw new SemanticUnavailable('lagging', 'embed');
+    }
     try {
       const v = await b.within(semantic.embed(text, b.signal), 'embed');
       b.ready();

@@ -7,8 +7,11 @@
  */
 import type { RequestContext } from './context.js';
 
-/** Why semantic work was given up: the embedder's queue was full, or the budget ran out while waiting. */
-export type DegradeReason = 'busy' | 'timeout';
+/**
+ * Why semantic work was given up: the embedder's queue was full (busy), the budget ran out while waiting (timeout), or
+ * the event loop already ran later than the budget, so the work was not started (lagging).
+ */
+export type DegradeReason = 'busy' | 'timeout' | 'lagging';
 /** Which wait was given up. */
 export type DegradeStage = 'embed' | 'cache';
 

@@ -97,15 +97,17 @@ describe('semantic latency budget (gateway process, held-back embedder)', () => 
     assert.equal(json.variables.semantic_ready, false);
     assert.equal(json.variables.intent, 'unavailable');
     assert.equal(json.route.rule, 'degraded-to-general');
-    assert.deepEqual(json.semantic, { state: 'degraded', reason: 'timeout', stage: 'embed', budget_ms: 10 });
+    // timeout: the held-back embedder; lagging when this busy machine had the gateway's event loop more than 10 ms late.
+    assert.deepEqual({ ...json.semantic, reason: undefined }, { state: 'degraded', reason: undefined, stage: 'embed', budget_ms: 10 });
+    assert.match(json.semantic.reason, /^(timeout|lagging)$/);
   });
 
   it('the request log, metrics and dashboard count the degraded requests and their share', async () => {
     const logged = await eventually(() => gw.output().split('\n').find((l) => l.includes('"msg":"request"') && l.includes('"semantic":{"state":"degraded"')), 'a degraded request log line');
     assert.match(logged, /"intent":"unavailable"/);
     const metrics = await (await admin('/metrics')).text();
-    const degraded = (sample(metrics, 'switchyard_semantic_requests_total', 'state="degraded",reason="timeout"') ?? 0)
-      + (sample(metrics, 'switchyard_semantic_requests_total', 'state="degraded",reason="busy"') ?? 0);
+    const degraded = ['timeout', 'busy', 'lagging']
+      .reduce((n, reason) => n + (sample(metrics, 'switchyard_semantic_requests_total', `state="degraded",reason="${reason}"`) ?? 0), 0);
     assert.ok(degraded >= 41, `degraded requests counted: ${degraded}`);
     assert.equal(sample(metrics, 'switchyard_semantic_requests_total', 'state="ready",reason="none"'), undefined, 'no request was ready');
     assert.equal(sample(metrics, 'switchyard_semantic_degraded_share', ''), 1);
