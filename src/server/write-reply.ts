@@ -86,6 +86,12 @@ async function writeStream(res: ServerResponse, reply: StreamReply, encoder: Str
   if (stop?.aborted) cut();
   else stop?.addEventListener('abort', cut, { once: true });
   const iterator = reply.parts[Symbol.asyncIterator]();
+  // Small writes are batched: the parts made from one upstream read arrive within one tick and leave in one socket write.
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    res.uncork();
+  };
   try {
     for (;;) {
       if (res.destroyed || res.writableEnded) break;
@@ -98,7 +104,15 @@ async function writeStream(res: ServerResponse, reply: StreamReply, encoder: Str
       }
       const part = next.value;
       const text = encoder.encode(part);
-      const ok = text === '' || res.write(text);
+      let ok = true;
+      if (text !== '') {
+        if (!corked) {
+          corked = true;
+          res.cork();
+          process.nextTick(uncork);
+        }
+        ok = res.write(text);
+      }
       if (part.type === 'done' || part.type === 'error') break;
       if (!ok) {
         if (res.destroyed) break;

@@ -36,10 +36,10 @@ export class ChunkReader {
   private readonly open = new Map<number, number[]>();
 
   /**
-   * The parts of one chunk (without `raw`). `hideUsage`: a usage-only chunk was requested by the gateway, not the client.
+   * The parts of one chunk (without `raw`), appended to `out`. `hideUsage`: a usage-only chunk was requested by the gateway,
+   * not the client.
    */
-  read(chunk: Chunk, hideUsage: boolean): StreamPart[] {
-    const out: StreamPart[] = [];
+  read(chunk: Chunk, hideUsage: boolean, out: StreamPart[] = []): StreamPart[] {
     const id = typeof chunk.id === 'string' ? chunk.id : '';
     const model = typeof chunk.model === 'string' ? chunk.model : '';
     const created = typeof chunk.created === 'number' ? chunk.created : 0;
@@ -102,18 +102,23 @@ export class ChunkReader {
 }
 
 /** Gives every part of one event the event's text; an event with nothing typed becomes a `raw` part so it is still forwarded. */
-function withRaw(parts: StreamPart[], data: string): StreamPart[] {
-  const visible = parts.filter((p) => !(p.type === 'usage' && p.hidden === true));
-  if (visible.length < parts.length) return parts; // the event is not the client's to see: nothing to forward verbatim
-  if (parts.length === 0) return [{ type: 'raw', raw: { format: 'openai', data, parts: 1 } }];
-  const raw: WireEvent = { format: 'openai', data, parts: parts.length };
-  for (const p of parts) (p as { raw?: WireEvent }).raw = raw;
-  return parts;
+function attachRaw(parts: StreamPart[], data: string): void {
+  const n = parts.length;
+  if (n === 0) {
+    parts.push({ type: 'raw', raw: { format: 'openai', data, parts: 1 } });
+    return;
+  }
+  // An event with hidden usage is not the client's to see as sent: nothing of it is forwarded verbatim.
+  const last = parts[n - 1];
+  if (last.type === 'usage' && last.hidden === true) return;
+  const raw: WireEvent = { format: 'openai', data, parts: n };
+  for (let i = 0; i < n; i++) (parts[i] as { raw?: WireEvent }).raw = raw;
 }
 
 /** `hideUsage`: the usage-only chunk was requested by the gateway, not the client, and is marked hidden. */
 export async function* openaiStreamParts(events: AsyncIterable<SseEvent>, hideUsage: boolean, redact: Redact): AsyncGenerator<StreamPart> {
   const reader = new ChunkReader();
+  const parts: StreamPart[] = [];
   for await (const ev of events) {
     const data = ev.data;
     if (data === '[DONE]') {
@@ -136,8 +141,9 @@ export async function* openaiStreamParts(events: AsyncIterable<SseEvent>, hideUs
       yield inBandError(chunk, redact);
       return;
     }
-    const parts = withRaw(reader.read(chunk, hideUsage), data);
-    if (parts.length === 1) yield parts[0];
-    else yield* parts;
+    parts.length = 0;
+    reader.read(chunk, hideUsage, parts);
+    attachRaw(parts, data);
+    for (let i = 0; i < parts.length; i++) yield parts[i];
   }
 }
