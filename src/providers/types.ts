@@ -1,6 +1,7 @@
 /**
  * The provider interface. A provider adapter turns one OpenAI-format request into one upstream call and the upstream's answer
- * back into an OpenAI-format JSON body or typed stream parts (src/llm/parts.ts). Pipeline stages never see wire formats: they see UpstreamRequest in and ProviderReply out.
+ * back into an OpenAI-format JSON body or typed stream parts (src/llm/parts.ts). Pipeline stages never see wire formats:
+ * they see UpstreamRequest in and ProviderReply out.
  * Key selection, retries and fallbacks live outside the adapter (see ./execute.ts): an adapter is handed one key per call.
  */
 import type { StreamPart, Usage } from '../llm/parts.js';
