@@ -80,6 +80,10 @@ export const priceSchema = z.strictObject({
   input: z.number().nonnegative(),
   /** USD per million completion tokens. */
   output: z.number().nonnegative(),
+  /** USD per million prompt tokens read from the provider's prompt cache (default: input). */
+  cached_input: z.number().nonnegative().optional(),
+  /** USD per million reasoning tokens (default: output). */
+  reasoning: z.number().nonnegative().optional(),
 });
 export type Price = z.infer<typeof priceSchema>;
 
