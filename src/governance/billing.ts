@@ -78,11 +78,11 @@ export function billedParts(ctx: RequestContext, answered: Target, usage: Usage)
 
 /**
  * Calls `onUsage` once with the usage of a reply: at once for JSON, at the end of a stream (observed, passed through unchanged).
- * `promptEstimate` stands in for the prompt when nothing reported usage.
+ * `promptEstimate` stands in for the prompt when nothing reported usage (called only then).
  */
-export function observeUsage(ctx: RequestContext, reply: ProviderReply, promptEstimate: number, onUsage: (usage: Usage) => void): ProviderReply {
+export function observeUsage(ctx: RequestContext, reply: ProviderReply, promptEstimate: () => number, onUsage: (usage: Usage) => void): ProviderReply {
   if (reply.kind === 'json') {
-    onUsage(ctx.usage ?? reply.usage ?? usageOf(promptEstimate, completionOf(reply)));
+    onUsage(ctx.usage ?? reply.usage ?? usageOf(promptEstimate(), completionOf(reply)));
     return reply;
   }
   const counter = new TokenCounter();
@@ -94,6 +94,6 @@ export function observeUsage(ctx: RequestContext, reply: ProviderReply, promptEs
       if (part.chunk.usage) usage = part.chunk.usage;
       else if (usage === undefined) pushChunkText(counter, part.chunk);
     },
-    () => onUsage(ctx.usage ?? usage ?? usageOf(promptEstimate, counter.total)),
+    () => onUsage(ctx.usage ?? usage ?? usageOf(promptEstimate(), counter.total)),
   );
 }

@@ -3,6 +3,7 @@
  * default, so the whole section may be omitted.
  */
 import { z } from 'zod';
+import { ledgerConfigSchema } from '../ledger/config.js';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'ids are 1-128 characters: letters, digits, _ . : -');
 
@@ -105,6 +106,8 @@ export const governanceConfigSchema = z
     pricing: z.record(z.string(), priceSchema).default({}),
     /** Price for models found in neither table. Zero means such requests are not charged against budgets. */
     unknown_model_price: priceSchema.default({ input: 0, output: 0 }),
+    /** The spend ledger (every request's cost and savings): retention, Redis buckets, the savings baseline. */
+    ledger: ledgerConfigSchema.prefault({}),
     /** How long capacity() results are reused per caller. */
     capacity_cache_ms: z.number().int().nonnegative().default(100),
     /** Reload entities from the store this often even without a change notification. */

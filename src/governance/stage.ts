@@ -107,7 +107,7 @@ export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
     after(ctx, reply: ProviderReply): ProviderReply {
       const res = reservations.get(ctx);
       if (res === undefined) return reply;
-      return observeUsage(ctx, reply, res.promptTokens, (usage) => settle(ctx, res, usage));
+      return observeUsage(ctx, reply, () => res.promptTokens, (usage) => settle(ctx, res, usage));
     },
 
     failed(ctx) {
