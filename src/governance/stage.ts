@@ -14,7 +14,7 @@ import { answeringTarget, billedParts, observeUsage } from './billing.js';
 import type { Reservation } from './enforce.js';
 import type { Governance } from './governance.js';
 import type { LimitLevel } from './registry.js';
-import { estimatePromptTokens, reservedCompletionTokens, TokenCounter } from './tokens.js';
+import { estimatePromptTokens, reservedCompletionTokens } from './tokens.js';
 
 export interface GovernanceStageDeps {
   governance: Governance;

@@ -88,8 +88,9 @@ export class Ledger {
    * cannot be read — from this process's memory, which the report's `source` says.
    */
   async report(q: UsageQuery): Promise<UsageReport> {
-    const fromHour = hourOf(q.from);
-    const toHour = hourOf(Math.max(q.from, q.to - 1));
+    // Nothing is recorded ahead of the clock (an hour of slack for clocks between instances): a far-future `to` reads no more.
+    const toHour = Math.min(hourOf(Math.max(q.from, q.to - 1)), hourOf(this.now()) + HOUR_MS);
+    const fromHour = Math.min(hourOf(q.from), toHour);
     if (this.shared !== undefined) {
       try {
         await this.shared.flush();
