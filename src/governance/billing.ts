@@ -1,11 +1,11 @@
 /**
  * What a request used and what to bill for it, shared by the governance stage (budgets) and the spend ledger: the target that
  * answered, the parts a cascade paid for, and the usage of a reply (JSON: ctx.usage or the reply's usage; streams: the
- * usage chunk, else an estimate from the streamed text).
+ * usage part, else an estimate from the streamed text).
  */
 import type { RequestContext, Target } from '../pipeline/context.js';
 import { observeStream } from '../pipeline/stage.js';
-import type { Chunk, JsonReply, ProviderReply, Usage } from '../providers/types.js';
+import type { JsonReply, ProviderReply, StreamPart, Usage } from '../providers/types.js';
 import { addValueStrings, TokenCounter } from './tokens.js';
 
 /** The target that produced the delivered reply: the last attempt with a 2xx status, else the routed primary. */
@@ -17,23 +17,21 @@ export function answeringTarget(ctx: RequestContext, fallback: Target): Target {
   return fallback;
 }
 
-export function pushChunkText(counter: TokenCounter, chunk: Chunk): void {
-  const choices = chunk.choices;
-  if (choices === undefined) return;
-  for (const c of choices) {
-    if (typeof c.text === 'string') counter.push(c.text);
-    const d = c.delta;
-    if (d === undefined) continue;
-    if (typeof d.content === 'string') counter.push(d.content);
-    if (typeof d.reasoning_content === 'string') counter.push(d.reasoning_content);
-    const calls = d.tool_calls;
-    if (Array.isArray(calls)) {
-      for (const call of calls) {
-        const fn = (call as { function?: { name?: unknown; arguments?: unknown } }).function;
-        if (typeof fn?.name === 'string') counter.push(fn.name);
-        if (typeof fn?.arguments === 'string') counter.push(fn.arguments);
-      }
-    }
+/** The streamed text a part adds to the completion estimate: answer, reasoning, tool names and arguments. */
+export function pushPartText(counter: TokenCounter, part: StreamPart): void {
+  switch (part.type) {
+    case 'text-delta':
+    case 'reasoning-delta':
+      counter.push(part.text);
+      break;
+    case 'tool-call-start':
+      counter.push(part.name);
+      break;
+    case 'tool-call-delta':
+      counter.push(part.argsDelta);
+      break;
+    default:
+      break;
   }
 }
 
@@ -90,9 +88,8 @@ export function observeUsage(ctx: RequestContext, reply: ProviderReply, promptEs
   return observeStream(
     reply,
     (part) => {
-      if (part.type !== 'chunk') return;
-      if (part.chunk.usage) usage = part.chunk.usage;
-      else if (usage === undefined) pushChunkText(counter, part.chunk);
+      if (part.type === 'usage') usage = part.usage;
+      else if (usage === undefined) pushPartText(counter, part);
     },
     () => onUsage(ctx.usage ?? usage ?? usageOf(promptEstimate(), counter.total)),
   );

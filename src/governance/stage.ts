@@ -3,7 +3,7 @@
  *  - before: model allow-lists at every level (403), then budgets and rate limits checked and reserved atomically (402/429);
  *    fallback targets the caller may not use are dropped from the chain, with a warning.
  *  - after: settles on the real usage of the target that answered (JSON: ctx.usage or the reply's usage; streams: the usage
- *    chunk, else an estimate from the streamed text).
+ *    part, else an estimate from the streamed text).
  *  - failed: releases the reservation.
  */
 import { forbidden, unauthorized } from '../errors.js';
