@@ -45,7 +45,7 @@ export interface CapacityFacts {
 
 /** Semantic classification of the request. */
 export interface SemanticFacts {
-  /** Best intent, or "none"/"" when nothing cleared the threshold. */
+  /** Best intent, or "none" when nothing cleared the threshold. */
   intent: string;
   score: number;
   margin: number;
@@ -163,8 +163,8 @@ export const VARIABLES: readonly VariableDeclaration[] = [
   decl({ name: 'health', type: 'map<string, map<string, dyn>>', group: 'health', default: {}, get: healthForCel,
     description: 'provider → {state (healthy|degraded|open|half_open), error_rate, p50_ms, p95_ms, available_keys (int)}' }),
   // semantic
-  decl({ name: 'intent', type: 'string', group: 'semantic', default: '', get: (s) => (s.intent === 'none' ? '' : s.intent),
-    description: 'Best intent; "" when not computed or below threshold' }),
+  decl({ name: 'intent', type: 'string', group: 'semantic', default: '', get: (s) => s.intent,
+    description: 'Best intent; "none" when no category cleared its threshold (as in x-switchyard-intent), "" when the request has no text' }),
   decl({ name: 'intent_score', type: 'double', group: 'semantic', default: 0, get: (s) => s.score,
     description: 'Similarity of the best intent (0..1)' }),
   decl({ name: 'intent_margin', type: 'double', group: 'semantic', default: 0, get: (s) => s.margin,

@@ -82,6 +82,12 @@ test('semantic, health and capacity variables work in expressions', async () => 
   assert.equal((await routeRequest(set, ctxOf(body), down)).decision.rule, 'down');
 });
 
+test('a rejected intent reads "none", as the reply header says', async () => {
+  const inputs = { semantic: async () => ({ intent: 'none', score: 0.2, margin: 0.01, intents: { code: 0.2 } }) };
+  const v = await buildVariables(ctxOf(body), inputs, new Set(['intent']));
+  assert.equal(v['intent'], 'none');
+});
+
 test('every declared default has the declared CEL type (checked by the CEL environment)', () => {
   const env = celEnvironment();
   for (const v of VARIABLES) {
