@@ -105,17 +105,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     rules: () => rules.current().byName,
   });
 
-  // Health is read by rules only when referenced; one snapshot serves all requests for a short while.
-  let healthAt = 0;
-  let healthSnap: ReturnType<HealthRegistry['snapshot']> = {};
-  const health = (): ReturnType<HealthRegistry['snapshot']> => {
-    const now = Date.now();
-    if (now - healthAt > 250) {
-      healthSnap = registry.snapshot(now);
-      healthAt = now;
-    }
-    return healthSnap;
-  };
+  // Health is read by rules only when referenced, and then live: computed from the keys' counters at evaluation time.
+  const health = (): ReturnType<HealthRegistry['snapshot']> => registry.snapshot();
 
   const accessStage = createAccessStage({ governance });
   const governanceStage = createGovernanceStage({ governance });

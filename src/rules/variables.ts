@@ -8,6 +8,7 @@
  */
 import { estimateComplexity, type ComplexityFacts } from '../cascade/complexity.js';
 import type { RequestContext } from '../pipeline/context.js';
+import type { KeyHealthView, ProviderHealthView } from '../providers/health-registry.js';
 
 /** CEL types used by the catalogue (the strings the CEL environment understands). */
 export type CelType =
@@ -22,16 +23,10 @@ export type CelType =
   | 'list<string>';
 
 /** Circuit state of a provider as seen by routing. */
-export type ProviderState = 'healthy' | 'degraded' | 'open' | 'half_open';
+export type ProviderState = ProviderHealthView['state'];
 
-/** Health facts for one provider. */
-export interface ProviderHealth {
-  state: ProviderState;
-  error_rate: number;
-  p50_ms: number;
-  p95_ms: number;
-  available_keys: number;
-}
+/** Health facts for one provider and its keys, live (see src/providers/health-registry.ts). */
+export type ProviderHealth = ProviderHealthView;
 
 /** Provider name → health facts. */
 export type HealthSnapshot = Readonly<Record<string, ProviderHealth>>;
@@ -161,7 +156,7 @@ export const VARIABLES: readonly VariableDeclaration[] = [
     description: 'Request rate limit used, percent' }),
   // health
   decl({ name: 'health', type: 'map<string, map<string, dyn>>', group: 'health', default: {}, get: healthForCel,
-    description: 'provider → {state (healthy|degraded|open|half_open), error_rate, p50_ms, p95_ms, available_keys (int)}' }),
+    description: 'provider → {state (healthy|degraded|open|half_open), error_rate, requests (int), p50_ms, p95_ms, ttfb_p50_ms, ttfb_p95_ms, in_flight (int), headroom, available_keys (int), keys: key id → {state, breaker (closed|open|half_open), error_rate, requests, p50_ms, p95_ms, ttfb_p50_ms, ttfb_p95_ms, in_flight, headroom}}; live when the rule runs (see Freshness)' }),
   // semantic
   decl({ name: 'intent', type: 'string', group: 'semantic', default: '', get: (s) => s.intent,
     description: 'Best intent; "none" when no category cleared its threshold (as in x-switchyard-intent), "" when the request has no text' }),
@@ -332,16 +327,33 @@ function promptChars(body: Readonly<Record<string, unknown>>): number {
   return contentChars(body['prompt'] ?? body['input']);
 }
 
+const int = (n: number): bigint => BigInt(Math.trunc(n));
+
+function keyForCel(k: KeyHealthView): Record<string, unknown> {
+  return {
+    state: k.state, breaker: k.breaker, error_rate: k.error_rate, requests: int(k.requests), p50_ms: k.p50_ms, p95_ms: k.p95_ms,
+    ttfb_p50_ms: k.ttfb_p50_ms, ttfb_p95_ms: k.ttfb_p95_ms, in_flight: int(k.in_flight), headroom: k.headroom,
+  };
+}
+
 function healthForCel(h: HealthSnapshot): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (const name in h) {
     const p = h[name]!;
+    const keys: Record<string, Record<string, unknown>> = {};
+    for (const k of p.keys) keys[k.id] = keyForCel(k);
     out[name] = {
       state: p.state,
       error_rate: p.error_rate,
+      requests: int(p.requests),
       p50_ms: p.p50_ms,
       p95_ms: p.p95_ms,
-      available_keys: BigInt(Math.trunc(p.available_keys)),
+      ttfb_p50_ms: p.ttfb_p50_ms,
+      ttfb_p95_ms: p.ttfb_p95_ms,
+      in_flight: int(p.in_flight),
+      headroom: p.headroom,
+      available_keys: int(p.available_keys),
+      keys,
     };
   }
   return out;
