@@ -27,6 +27,7 @@ import { createObservability, metricsRouter, type Observability } from './observ
 import { dashboardRouter } from './dashboard/router.js';
 import { cacheAdminRouter, cacheStatsRouter, createCacheStage } from './cache/index.js';
 import { createSafety } from './safety/index.js';
+import { createSessionStage, MemorySessionStore, RedisSessionStore, Sessions } from './sessions/index.js';
 import { createQuerySemantics } from './pipeline/query-semantics.js';
 import { textToEmbed } from './semantic/text.js';
 import { cacheDisabledRouter } from './server/cache-disabled-route.js';
@@ -108,6 +109,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   // Health is read by rules only when referenced, and then live: computed from the keys' counters at evaluation time.
   const health = (): ReturnType<HealthRegistry['snapshot']> => registry.snapshot();
 
+  // Sticky conversations: shared through Redis when the gateway has it, else kept in this process (bounded).
+  const sessions = new Sessions(
+    services.redis ? new RedisSessionStore(services.redis, opts.config.redis.key_prefix) : new MemorySessionStore(() => live.rt.config.sessions.max_entries),
+    () => live.rt.config.sessions,
+    logger,
+  );
+  const sessionStage = createSessionStage(sessions);
   const accessStage = createAccessStage({ governance });
   const governanceStage = createGovernanceStage({ governance });
   const cascadeDeps: Omit<CascadeDeps, 'execute'> = {
@@ -130,12 +138,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         cacheSimilarity: cacheStage ? () => cacheStage.similarity(ctx) : undefined,
         capacity: () => governance.capacity(ctx.caller),
         safety: safety.inputs(ctx),
+        session: () => sessions.facts(ctx),
       }),
       onError: services.ruleErrors.report,
     };
     // Access (allow-lists) runs before the cache so a cached reply is never served for a model the caller may not use;
     // budgets and rate limits run after it, so hits cost nothing.
-    const stages: Stage[] = [obs.timingStage, createRouteStage(rt.table, createRuleDecider(deciderDeps)), safety.stage, accessStage];
+    const stages: Stage[] = [obs.timingStage, createRouteStage(rt.table, createRuleDecider(deciderDeps)), sessionStage, safety.stage, accessStage];
     if (cacheStage) stages.push(cacheStage);
     stages.push(governanceStage);
     // The terminal step, built once per runtime: the provider chain, or the cascade runner for a cascade route.

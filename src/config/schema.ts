@@ -11,6 +11,7 @@ import { compile, type ProviderCatalog } from '../rules/compile.js';
 import { rulesConfigSchema } from '../rules/config.js';
 import { safetyConfigSchema } from '../safety/config.js';
 import { SemanticConfigSchema } from '../semantic/config.js';
+import { sessionsConfigSchema } from '../sessions/config.js';
 import { aliasSchema, balancingSchema, circuitSchema, loggingSchema, providerSchema, redisSchema, routingSchema, serverSchema } from './core-schema.js';
 
 export const configSchema = z.object({
@@ -29,6 +30,7 @@ export const configSchema = z.object({
   observability: observabilityConfigSchema.prefault({}),
   cascade: cascadeConfigSchema.prefault({}),
   safety: safetyConfigSchema.prefault({}),
+  sessions: sessionsConfigSchema.prefault({}),
 }).strict().superRefine((cfg, ctx) => {
   // Cross-references: every provider/model named by an alias or fallback must name a configured provider.
   const check = (target: string, path: (string | number)[]): void => {

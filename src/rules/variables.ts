@@ -9,6 +9,7 @@
 import { estimateComplexity, type ComplexityFacts } from '../cascade/complexity.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { KeyHealthView, ProviderHealthView } from '../providers/health-registry.js';
+import { NO_SESSION, type SessionFacts } from '../sessions/sessions.js';
 
 /** CEL types used by the catalogue (the strings the CEL environment understands). */
 export type CelType =
@@ -75,6 +76,8 @@ export interface VariableInputs {
   semantic?: () => Promise<SemanticFacts | undefined>;
   cacheSimilarity?: () => Promise<number>;
   safety?: SafetyInputs;
+  /** The request's sticky-conversation session (src/sessions). */
+  session?: () => Promise<SessionFacts>;
 }
 
 /** The loaded sources, one per group; only the groups some referenced variable belongs to are loaded. */
@@ -89,12 +92,13 @@ interface Sources {
   pii: PiiFacts;
   language: string;
   jailbreak: { score: number; flagged: boolean };
+  session: SessionFacts;
 }
 
 export type VariableGroup = keyof Sources;
 
 /** Groups whose loading costs real work (an embedding, a Redis read, a cache probe): rules reading them run last-resort lazy. */
-export const EXPENSIVE_GROUPS: ReadonlySet<VariableGroup> = new Set<VariableGroup>(['capacity', 'semantic', 'cache', 'complexity', 'jailbreak']);
+export const EXPENSIVE_GROUPS: ReadonlySet<VariableGroup> = new Set<VariableGroup>(['capacity', 'semantic', 'cache', 'complexity', 'jailbreak', 'session']);
 
 interface RequestFacts {
   ctx: RequestContext;
@@ -157,6 +161,9 @@ export const VARIABLES: readonly VariableDeclaration[] = [
   // health
   decl({ name: 'health', type: 'map<string, map<string, dyn>>', group: 'health', default: {}, get: healthForCel,
     description: 'provider → {state (healthy|degraded|open|half_open), error_rate, requests (int), p50_ms, p95_ms, ttfb_p50_ms, ttfb_p95_ms, in_flight (int), headroom, available_keys (int), keys: key id → {state, breaker (closed|open|half_open), error_rate, requests, p50_ms, p95_ms, ttfb_p50_ms, ttfb_p95_ms, in_flight, headroom}}; live when the rule runs (see Freshness)' }),
+  // session
+  decl({ name: 'session', type: 'map<string, dyn>', group: 'session', default: { id: '', target: '', tier: '', turns: 0 }, get: sessionForCel,
+    description: 'The conversation\'s session before this request: {id, target ("provider/model" it was last routed to), tier (highest complexity band seen), turns (int, earlier requests)}; "" / 0 for a new session or with sessions off' }),
   // semantic
   decl({ name: 'intent', type: 'string', group: 'semantic', default: '', get: (s) => s.intent,
     description: 'Best intent; "none" when no category cleared its threshold (as in x-switchyard-intent), "" when the request has no text' }),
@@ -227,6 +234,9 @@ function loadGroup(g: VariableGroup, ctx: RequestContext, inputs: VariableInputs
     case 'pii': if (inputs.safety) out.pii = inputs.safety.pii(); return undefined;
     case 'language': if (inputs.safety) out.language = inputs.safety.language(); return undefined;
     case 'jailbreak': return inputs.safety?.jailbreak().then((v) => void (out.jailbreak = v));
+    case 'session':
+      if (!inputs.session) out.session = NO_SESSION;
+      return inputs.session?.().then((v) => void (out.session = v));
   }
 }
 
@@ -328,6 +338,10 @@ function promptChars(body: Readonly<Record<string, unknown>>): number {
 }
 
 const int = (n: number): bigint => BigInt(Math.trunc(n));
+
+function sessionForCel(s: SessionFacts): Record<string, unknown> {
+  return { id: s.id, target: s.target, tier: s.tier, turns: int(s.turns) };
+}
 
 function keyForCel(k: KeyHealthView): Record<string, unknown> {
   return {
