@@ -9,6 +9,12 @@
  * of reference-prompts/jailbreak_benign.yaml and the report set in test/safety/fixtures keep them honest.
  */
 
+/**
+ * Not inside a question about how or why something happens ("why does my assistant forget the system prompt", "how do I
+ * show the system prompt I configured"): such a sentence asks about the words, it does not order them.
+ */
+const NOT_ASKED = String.raw`(?<!\b(?:how|why|where|when)\s+(?:do|does|did|can|could|should|would|is|are|to)\b[^.!?\n]{0,60})`;
+
 /** Start of a sentence (an imperative there is addressed to the assistant, not asked about). */
 const SENTENCE = String.raw`(?:^|[.!?:;"\]\n]\s*|\b(?:please|now|just|then|and)\s+)`;
 
@@ -24,7 +30,7 @@ const CUES: ReadonlyArray<{ name: string; weight: number; re: RegExp }> = [
     name: 'ignore_instructions',
     weight: 0.85,
     // The object is the conversation's own instructions (previous, above, your, system …), not "the budget constraints".
-    re: /\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.!?\n]{0,40}\b(?:previous|prior|above|earlier|preceding|all|any|your|system|original|initial)\b[^.!?\n]{0,30}\b(?:instructions?|prompts?|rules|directives|guidelines|guardrails|constraints|restrictions|programming|policies|context)\b/i,
+    re: new RegExp(String.raw`${NOT_ASKED}\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.!?\n]{0,40}\b(?:previous|prior|above|earlier|preceding|all|any|your|system|original|initial)\b[^.!?\n]{0,30}\b(?:instructions?|prompts?|rules|directives|guidelines|guardrails|constraints|restrictions|programming|policies|context)\b`, 'i'),
   },
   {
     name: 'new_instructions',
@@ -53,7 +59,7 @@ const CUES: ReadonlyArray<{ name: string; weight: number; re: RegExp }> = [
     weight: 0.8,
     // An order to show a prompt ("print the system prompt"), or a question about the assistant's own ("what is your
     // system prompt"), not a question about the feature ("what is the system prompt feature for").
-    re: /\b(?:(?:reveal|print|show|repeat|output|display|tell me|give me|leak|dump)\b[^.!?\n]{0,30}\b(?:your|the)\s+(?:(?:full|exact|original|initial|hidden|secret|entire)\s+)*(?:system\s+(?:prompt|message|instructions)|initial\s+(?:prompt|instructions)|hidden\s+(?:prompt|instructions)|instructions you were given|prompt above|pre-?prompt)|what (?:is|are|was|were)\b[^.!?\n]{0,30}\b(?:your\s+(?:(?:full|exact|original|initial|hidden|secret|entire)\s+)*(?:system\s+(?:prompt|message|instructions)|initial\s+(?:prompt|instructions)|hidden\s+(?:prompt|instructions)|pre-?prompt)|(?:your|the)\s+(?:(?:full|exact|original|initial|hidden|secret|entire)\s+)*(?:instructions you were given|prompt above)))\b/i,
+    re: new RegExp(String.raw`${NOT_ASKED}\b(?:(?:reveal|print|show|repeat|output|display|tell me|give me|leak|dump)\b[^.!?\n]{0,30}\b(?:your|the)\s+(?:(?:full|exact|original|initial|hidden|secret|entire)\s+)*(?:system\s+(?:prompt|message|instructions)|initial\s+(?:prompt|instructions)|hidden\s+(?:prompt|instructions)|instructions you were given|prompt above|pre-?prompt)|what (?:is|are|was|were)\b[^.!?\n]{0,30}\b(?:your\s+(?:(?:full|exact|original|initial|hidden|secret|entire)\s+)*(?:system\s+(?:prompt|message|instructions)|initial\s+(?:prompt|instructions)|hidden\s+(?:prompt|instructions)|pre-?prompt)|(?:your|the)\s+(?:(?:full|exact|original|initial|hidden|secret|entire)\s+)*(?:instructions you were given|prompt above)))\b`, 'i'),
   },
   // An order opening a sentence, not "how do I repeat the text above in Word".
   { name: 'verbatim_above', weight: 0.6, re: new RegExp(String.raw`${SENTENCE}(?:repeat|print|output)\b[^.!?\n]{0,30}\b(?:everything|all|the (?:text|words))\s+(?:above|before this|so far)\b`, 'i') },
