@@ -3,11 +3,13 @@
  * adapter, and when the attempt fails do what its failure class says (src/llm/failure.ts): stop, or try another key of the
  * same provider (bounded), then the next target — within a global attempt cap and a total deadline. An attempt that has no
  * first byte (a JSON reply's response headers, a stream's first part) by the provider's first-byte deadline is counted
- * against the key at that moment; a stream is also abandoned then (see `attempt`). Streams are handed on once their first part arrived; a break after that is an error part, never a fallback. Runs
- * once per request; each attempt is recorded on the context.
+ * against the key at that moment; a stream is also abandoned then (see `attempt`). Streams are handed on once their first
+ * part arrived; a break after that is an error part, never a fallback. Runs once per request; each attempt is recorded on
+ * the context and, with tracing on, gets a span whose W3C trace context the upstream call carries.
  */
 import { GatewayError, internalError } from '../errors.js';
 import { actionOf } from '../llm/failure.js';
+import type { AttemptSpan } from '../observability/tracing.js';
 import type { RequestContext, Target } from '../pipeline/context.js';
 import { observeStream } from '../pipeline/stage.js';
 import type { HealthRegistry } from './health-registry.js';
@@ -34,9 +36,11 @@ export interface ExecuteSettings {
 /** Request headers forwarded upstream (everything else — auth, cookies, hop-by-hop — stays at the gateway). */
 const FORWARDED = ['openai-organization', 'openai-project', 'x-stainless-arch'];
 
-function forwardHeaders(ctx: RequestContext): Record<string, string> {
+/** The headers an attempt sends on: the allow-listed client headers, and with tracing on the attempt's W3C trace context. */
+function forwardHeaders(ctx: RequestContext, span: AttemptSpan | undefined): Record<string, string> {
   const out: Record<string, string> = { 'x-request-id': ctx.id };
   for (const h of FORWARDED) if (ctx.headers[h]) out[h] = ctx.headers[h];
+  if (span !== undefined) Object.assign(out, span.headers);
   return out;
 }
 
@@ -69,7 +73,7 @@ interface AttemptWatch {
  * answer is not cut, while a hung upstream's breaker opens after a few deadlines instead of a few full timeouts. The first
  * byte's time (headers for JSON, first part for streams) is recorded as the key's time to first byte.
  */
-async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: Target, key: PoolKey, health: KeyHealth, remaining: number, watch: AttemptWatch): Promise<ProviderReply> {
+async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: Target, key: PoolKey, health: KeyHealth, remaining: number, watch: AttemptWatch, span: AttemptSpan | undefined): Promise<ProviderReply> {
   const source = ctx.upstreamBody ?? ctx.body;
   const body = source.model === target.model ? source : { ...source, model: target.model };
   const timeoutMs = Math.min(provider.timeoutMs, remaining);
@@ -93,7 +97,7 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
       body: body as Record<string, unknown>,
       stream: ctx.stream,
       apiKey: key.value,
-      headers: forwardHeaders(ctx),
+      headers: forwardHeaders(ctx, span),
       signal: json ? ctx.signal : AbortSignal.any([ctx.signal, deadline.signal]),
       timeoutMs,
       onHeaders: (info) => {
@@ -143,21 +147,23 @@ export async function executeChain(
       const { health } = picked;
       const started = performance.now();
       const watch: AttemptWatch = { overdue: false };
+      const span = ctx.trace?.attempt({ provider: provider.name, kind: provider.adapter.kind, model: target.model, keyId: picked.key.id });
       health.start();
       try {
-        const reply = await attempt(ctx, provider, target, picked.key, health, remaining, watch);
+        const reply = await attempt(ctx, provider, target, picked.key, health, remaining, watch, span);
         const latencyMs = performance.now() - started;
         ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: reply.status, latencyMs });
         ctx.replyHeaders['x-switchyard-provider'] = provider.name;
         ctx.replyHeaders['x-switchyard-model'] = target.model;
         if (reply.warnings?.length) ctx.warnings.push(...reply.warnings);
+        span?.replied(reply);
         if (reply.kind === 'json') {
           if (watch.overdue) health.lateSuccess(latencyMs);
           else health.succeed(Date.now(), latencyMs);
           ctx.usage = reply.usage;
           return reply;
         }
-        return trackStream(ctx, reply, health, latencyMs);
+        return trackStream(ctx, reply, health, latencyMs, span);
       } catch (err) {
         const latencyMs = performance.now() - started;
         // Anything but a classified failure is the gateway's own: a 500 that never counts against the upstream.
@@ -165,6 +171,7 @@ export async function executeChain(
         ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: gerr.status, latencyMs, error: gerr.code ?? gerr.type, failure: gerr.failure });
         if (watch.overdue) health.abandon(); // already counted against the key when its deadline passed
         else health.failed(gerr.failure, Date.now(), latencyMs, gerr.retryAfterS);
+        span?.failed(gerr);
         if (actionOf(gerr.failure).next === 'stop') throw gerr;
         lastError = gerr;
       }
@@ -174,15 +181,17 @@ export async function executeChain(
 }
 
 /** Streams: the key's latency is time to first part; its verdict comes when the stream ends. */
-function trackStream(ctx: RequestContext, reply: StreamReply, health: KeyHealth, ttfb: number): ProviderReply {
+function trackStream(ctx: RequestContext, reply: StreamReply, health: KeyHealth, ttfb: number, span: AttemptSpan | undefined): ProviderReply {
   let usage: Usage | undefined;
   return observeStream(
     reply,
     (part) => {
       if (part.type === 'chunk' && part.chunk.usage) usage = part.chunk.usage;
+      span?.streamPart(part);
     },
     (end) => {
       ctx.usage = usage;
+      span?.streamEnded(end);
       if (end.outcome === 'done') health.succeed(Date.now(), ttfb);
       else if (end.outcome === 'error' && !ctx.signal.aborted) health.failed('stream', Date.now(), ttfb);
       else health.abandon(); // the client went away: no verdict on the key
