@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import { asGatewayError, type GatewayError } from '../errors.js';
 import { SSE_DONE } from '../providers/sse.js';
-import type { ProviderReply, StreamReply } from '../providers/types.js';
+import type { ProviderReply, StreamPart, StreamReply } from '../providers/types.js';
 import { applyHeaders } from './reply-headers.js';
 
 const ENVELOPE_FALLBACK = '{"error":{"message":"The gateway failed to handle the request.","type":"server_error","param":null,"code":"internal_error"}}';
@@ -47,9 +47,31 @@ export function writeError(res: ServerResponse, err: unknown, headers: Readonly<
   }
 }
 
+/**
+ * Turns a stream's parts into the SSE text of the caller's protocol. The writer hands it every part (hidden ones included,
+ * for what they carry); after a `done` or `error` part the stream ends.
+ */
+export interface SseEncoder {
+  /** The SSE text for one part ('' sends nothing). */
+  encode(part: StreamPart): string | Promise<string>;
+  /** The SSE text reporting a failure the parts did not carry (the source ended early or threw, shutdown). */
+  failure(error: { message: string; type: string; code: string | null }): string;
+}
+
+/** OpenAI chat and completions SSE: each chunk as a data line (the upstream's own text when it has it), then [DONE]. */
+export const OPENAI_SSE: SseEncoder = {
+  encode(part) {
+    if (part.type === 'chunk') return part.hidden ? '' : `data: ${part.raw ?? JSON.stringify(part.chunk)}\n\n`;
+    return part.type === 'done' ? SSE_DONE : errorEvent(part.error);
+  },
+  failure: errorEvent,
+};
+
 export interface WriteOptions {
   /** Aborted when the shutdown grace period ends: a stream still running ends with an error event. */
   stop?: AbortSignal;
+  /** The protocol's SSE serialiser (default: OpenAI chat). */
+  encoder?: SseEncoder;
 }
 
 export async function writeReply(res: ServerResponse, reply: ProviderReply, headers: Readonly<Record<string, string>>, opts: WriteOptions = {}): Promise<void> {
@@ -60,7 +82,7 @@ export async function writeReply(res: ServerResponse, reply: ProviderReply, head
     res.end(reply.raw ?? JSON.stringify(reply.body));
     return;
   }
-  await writeStream(res, reply, opts.stop);
+  await writeStream(res, reply, opts.stop, opts.encoder ?? OPENAI_SSE);
 }
 
 function waitDrain(res: ServerResponse): Promise<void> {
@@ -78,7 +100,7 @@ function waitDrain(res: ServerResponse): Promise<void> {
 
 const SHUTTING_DOWN = { message: 'The gateway is shutting down; the stream was cut before it finished.', type: 'server_error', code: 'shutting_down' };
 
-async function writeStream(res: ServerResponse, reply: StreamReply, stop: AbortSignal | undefined): Promise<void> {
+async function writeStream(res: ServerResponse, reply: StreamReply, stop: AbortSignal | undefined, encoder: SseEncoder): Promise<void> {
   res.statusCode = reply.status;
   res.setHeader('content-type', 'text/event-stream; charset=utf-8');
   res.setHeader('cache-control', 'no-cache');
@@ -87,7 +109,7 @@ async function writeStream(res: ServerResponse, reply: StreamReply, stop: AbortS
   res.flushHeaders();
   // At the end of the shutdown grace period the stream ends here, even while the upstream is silent.
   const cut = (): void => {
-    if (!res.writableEnded && !res.destroyed) res.end(errorEvent(SHUTTING_DOWN));
+    if (!res.writableEnded && !res.destroyed) res.end(encoder.failure(SHUTTING_DOWN));
   };
   if (stop?.aborted) cut();
   else stop?.addEventListener('abort', cut, { once: true });
@@ -99,28 +121,21 @@ async function writeStream(res: ServerResponse, reply: StreamReply, stop: AbortS
       if (res.destroyed || res.writableEnded) break;
       if (next.done) {
         // The source ended without a terminator: report it rather than finishing cleanly.
-        res.write(errorEvent({ message: 'The upstream stream ended unexpectedly.', type: 'upstream_error', code: 'stream_incomplete' }));
+        res.write(encoder.failure({ message: 'The upstream stream ended unexpectedly.', type: 'upstream_error', code: 'stream_incomplete' }));
         break;
       }
       const part = next.value;
-      let ok = true;
-      if (part.type === 'chunk') {
-        if (part.hidden) continue;
-        ok = res.write(`data: ${part.raw ?? JSON.stringify(part.chunk)}\n\n`);
-      } else if (part.type === 'done') {
-        res.write(SSE_DONE);
-        break;
-      } else {
-        res.write(errorEvent(part.error));
-        break;
-      }
+      const text = await encoder.encode(part);
+      if (res.destroyed || res.writableEnded) break;
+      const ok = text.length === 0 || res.write(text);
+      if (part.type !== 'chunk') break;
       if (!ok) {
         if (res.destroyed) break;
         await waitDrain(res);
       }
     }
   } catch (err) {
-    if (!res.destroyed && !res.writableEnded) res.write(errorEvent(asGatewayError(err).toJSON().error));
+    if (!res.destroyed && !res.writableEnded) res.write(encoder.failure(asGatewayError(err).toJSON().error));
   } finally {
     stop?.removeEventListener('abort', cut);
     // Closing the iterator runs the observers' end hooks and aborts upstream work when the client left early.

@@ -1,0 +1,152 @@
+/**
+ * Serialises a streamed reply into the Responses event sequence: response.created and response.in_progress first, then per
+ * output item output_item.added → (content_part.added → output_text.delta… → output_text.done → content_part.done) or
+ * function_call_arguments.delta… → function_call_arguments.done → output_item.done, and at the end response.completed (or
+ * response.incomplete) carrying the whole Response with usage. Every event has a sequence_number from 0. A stream that breaks
+ * ends with an `error` event, never a completion. This is the one module that knows the event sequence.
+ */
+import type { StreamPart } from '../../providers/types.js';
+import type { SseEncoder } from '../../server/write-reply.js';
+import { finishOf, newId, responseUsage } from './build-response.js';
+import type { OutputItem, ResponseObject } from './responses-api.js';
+
+type Obj = Record<string, unknown>;
+type MessageItem = Extract<OutputItem, { type: 'message' }>;
+type CallItem = Extract<OutputItem, { type: 'function_call' }>;
+type Content = MessageItem['content'][number];
+
+/** The message item being written and the kind of its last content part. */
+interface OpenMessage {
+  index: number;
+  item: MessageItem;
+}
+
+export class ResponsesStreamEncoder implements SseEncoder {
+  private seq = 0;
+  private started = false;
+  private readonly output: OutputItem[] = [];
+  private message: OpenMessage | undefined;
+  /** Function-call items by the chat tool-call index, open until the end. */
+  private readonly calls = new Map<number, { index: number; item: CallItem }>();
+  private finish: unknown;
+  private usage: unknown;
+
+  /**
+   * `start`: the response as created. `completed` runs with the final response before response.completed is sent (to store
+   * it, so a caller that continues at once finds it); it must not reject.
+   */
+  constructor(private readonly start: ResponseObject, private readonly completed: (final: ResponseObject) => Promise<void>) {}
+
+  private event(type: string, fields: Obj): string {
+    return `event: ${type}\ndata: ${JSON.stringify({ type, ...fields, sequence_number: this.seq++ })}\n\n`;
+  }
+
+  private begin(): string {
+    if (this.started) return '';
+    this.started = true;
+    return this.event('response.created', { response: this.start }) + this.event('response.in_progress', { response: this.start });
+  }
+
+  encode(part: StreamPart): string | Promise<string> {
+    const head = this.begin();
+    if (part.type === 'chunk') return head + this.chunk(part.chunk);
+    if (part.type === 'error') return head + this.failure(part.error);
+    return this.end(head);
+  }
+
+  failure(error: { message: string; type: string; code: string | null }): string {
+    return this.begin() + this.event('error', { code: error.code ?? error.type, message: error.message, param: null });
+  }
+
+  private chunk(chunk: Obj): string {
+    if (chunk.usage) this.usage = chunk.usage;
+    const choice = (Array.isArray(chunk.choices) ? chunk.choices.find((c: Obj) => (c.index ?? 0) === 0) : undefined) as Obj | undefined;
+    if (choice === undefined) return '';
+    if (choice.finish_reason) this.finish = choice.finish_reason;
+    const delta = (choice.delta ?? {}) as Obj;
+    let out = '';
+    if (typeof delta.content === 'string' && delta.content.length > 0) out += this.text('output_text', delta.content);
+    if (typeof delta.refusal === 'string' && delta.refusal.length > 0) out += this.text('refusal', delta.refusal);
+    if (Array.isArray(delta.tool_calls)) for (const tc of delta.tool_calls as Obj[]) out += this.toolCall(tc);
+    return out;
+  }
+
+  /** A text or refusal delta: opens the message item and the content part it belongs to when needed. */
+  private text(kind: Content['type'], delta: string): string {
+    let out = '';
+    if (this.message === undefined) {
+      const item: MessageItem = { type: 'message', id: newId('msg'), status: 'in_progress', role: 'assistant', content: [] };
+      this.message = { index: this.output.push(item) - 1, item };
+      out += this.event('response.output_item.added', { output_index: this.message.index, item: { ...item, content: [] } });
+    }
+    const { index, item } = this.message;
+    let last = item.content.at(-1);
+    if (last?.type !== kind) {
+      if (last !== undefined) out += this.closePart(this.message, item.content.length - 1);
+      last = kind === 'output_text' ? { type: 'output_text', text: '', annotations: [], logprobs: [] } : { type: 'refusal', refusal: '' };
+      item.content.push(last);
+      out += this.event('response.content_part.added', { item_id: item.id, output_index: index, content_index: item.content.length - 1, part: last });
+    }
+    const at = { item_id: item.id, output_index: index, content_index: item.content.length - 1 };
+    if (last.type === 'output_text') {
+      last.text += delta;
+      return out + this.event('response.output_text.delta', { ...at, delta, logprobs: [] });
+    }
+    last.refusal += delta;
+    return out + this.event('response.refusal.delta', { ...at, delta });
+  }
+
+  private closePart(m: OpenMessage, contentIndex: number): string {
+    const part = m.item.content[contentIndex]!;
+    const at = { item_id: m.item.id, output_index: m.index, content_index: contentIndex };
+    const done = part.type === 'output_text'
+      ? this.event('response.output_text.done', { ...at, text: part.text, logprobs: [] })
+      : this.event('response.refusal.done', { ...at, refusal: part.refusal });
+    return done + this.event('response.content_part.done', { ...at, part });
+  }
+
+  private closeMessage(status: MessageItem['status']): string {
+    const m = this.message;
+    if (m === undefined) return '';
+    this.message = undefined;
+    const out = m.item.content.length > 0 ? this.closePart(m, m.item.content.length - 1) : '';
+    m.item.status = status;
+    return out + this.event('response.output_item.done', { output_index: m.index, item: m.item });
+  }
+
+  private toolCall(tc: Obj): string {
+    const key = typeof tc.index === 'number' ? tc.index : 0;
+    const fn = (tc.function ?? {}) as Obj;
+    let out = '';
+    let call = this.calls.get(key);
+    if (call === undefined) {
+      // A tool call ends the text before it (the Responses API puts them in separate items).
+      out += this.closeMessage('completed');
+      const item: CallItem = {
+        type: 'function_call', id: newId('fc'), call_id: typeof tc.id === 'string' ? tc.id : newId('fc'),
+        name: typeof fn.name === 'string' ? fn.name : '', arguments: '', status: 'in_progress',
+      };
+      call = { index: this.output.push(item) - 1, item };
+      this.calls.set(key, call);
+      out += this.event('response.output_item.added', { output_index: call.index, item: { ...item } });
+    }
+    const delta = typeof fn.arguments === 'string' ? fn.arguments : '';
+    if (delta.length === 0) return out;
+    call.item.arguments += delta;
+    return out + this.event('response.function_call_arguments.delta', { item_id: call.item.id, output_index: call.index, delta });
+  }
+
+  private async end(head: string): Promise<string> {
+    const finish = finishOf(this.finish);
+    const itemStatus = finish.status === 'completed' ? 'completed' : 'incomplete';
+    let out = head + this.closeMessage(itemStatus);
+    for (const { index, item } of this.calls.values()) {
+      item.status = 'completed';
+      out += this.event('response.function_call_arguments.done', { item_id: item.id, output_index: index, arguments: item.arguments });
+      out += this.event('response.output_item.done', { output_index: index, item });
+    }
+    const final: ResponseObject = { ...this.start, ...finish, output: this.output, usage: responseUsage(this.usage) };
+    await this.completed(final);
+    return out + this.event(finish.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: final });
+  }
+}
