@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import type { Gateway } from '../../src/gateway.js';
 import type { Simulator } from '../../src/simulator/types.js';
 import { closeAll, gateway, provider, sims } from '../helpers/gateway.js';
+import { redisSkip, suite, TEST_REDIS_URL } from '../helpers/requires.js';
 
 const KEYS = { a: 'sk-sy-resp-a-000000000000001', b: 'sk-sy-resp-b-000000000000002' };
 const WEATHER = {
@@ -136,6 +138,28 @@ describe('OpenAI Responses API through the official client', () => {
     assert.equal(call.arguments, args);
   });
 
+  it('ends a stream that breaks upstream with an error event, never a completion', async () => {
+    alpha.inject({ cutAfterChunks: 3 });
+    const stream = await ai.responses.create({ model: 'gpt-4o-mini', input: 'this one breaks', stream: true });
+    const events: any[] = [];
+    for await (const ev of stream) events.push(ev);
+    assert.equal(events[0].type, 'response.created');
+    assert.equal(events.at(-1).type, 'error');
+    assert.equal(events.at(-1).sequence_number, events.length - 1);
+    assert.ok(!events.some((e) => e.type === 'response.completed'));
+    alpha.inject({ cutAfterChunks: 3 });
+    await assert.rejects(ai.responses.stream({ model: 'gpt-4o-mini', input: 'this one breaks too' }).finalResponse());
+  });
+
+  it('sends images as chat image parts', async () => {
+    await ai.responses.create({
+      model: 'gpt-4o-mini',
+      input: [{ role: 'user', content: [{ type: 'input_text', text: 'what is this?' }, { type: 'input_image', image_url: 'https://example.com/a.png', detail: 'low' }] }],
+    });
+    const sent = alpha.requests.at(-1)!.body!.messages as any[];
+    assert.deepEqual(sent[0].content, [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'https://example.com/a.png', detail: 'low' } }]);
+  });
+
   it('rules read the inbound protocol', async () => {
     const viaResponses = await ai.responses.create({ model: 'routed', input: 'which way?' });
     assert.match(viaResponses.output_text, /^\[beta\]/);
@@ -172,5 +196,40 @@ describe('OpenAI Responses API through the official client', () => {
     const unknown = await fetch(`${gw.url}/v1/responses/resp_${'0'.repeat(48)}`, { headers: { authorization: `Bearer ${KEYS.a}` } });
     assert.equal(unknown.status, 404);
     assert.equal(((await unknown.json()) as any).error.code, 'not_found');
+  });
+});
+
+suite('stored responses shared by two gateways on Redis', redisSkip, () => {
+  let up: Simulator;
+  let one: Gateway;
+  let two: Gateway;
+  const prefix = `test:${randomUUID()}:`;
+
+  before(async () => {
+    [up] = await sims({ protocol: 'openai', name: 'up' });
+    const cfg = {
+      redis: { url: TEST_REDIS_URL, key_prefix: prefix },
+      responses: { store: 'redis', ttl_s: 120 },
+      providers: { up: provider(up, ['m']) },
+      governance: { keys: [{ id: 'ka', name: 'A', key: KEYS.a }, { id: 'kb', name: 'B', key: KEYS.b }] },
+    };
+    [one, two] = await Promise.all([gateway(cfg), gateway(cfg)]);
+  });
+  after(async () => {
+    await one?.close();
+    await closeAll(two, [up]);
+  });
+
+  it('continues on one gateway a conversation started on the other, for the same key only', async () => {
+    const opts = { maxRetries: 0, timeout: 20_000 };
+    const first = await new OpenAI({ apiKey: KEYS.a, baseURL: `${one.url}/v1`, ...opts }).responses.create({ model: 'm', input: 'first turn' });
+    const onTwo = new OpenAI({ apiKey: KEYS.a, baseURL: `${two.url}/v1`, ...opts });
+    assert.equal((await onTwo.responses.retrieve(first.id)).output_text, first.output_text);
+    await onTwo.responses.create({ model: 'm', previous_response_id: first.id, input: 'second turn' });
+    const messages = up.requests.at(-1)!.body!.messages as any[];
+    assert.deepEqual(messages.map((m) => m.role), ['user', 'assistant', 'user']);
+    assert.equal(messages[1].content, first.output_text);
+    const otherKey = new OpenAI({ apiKey: KEYS.b, baseURL: `${two.url}/v1`, ...opts });
+    await assert.rejects(otherKey.responses.retrieve(first.id), (e: any) => e.status === 404);
   });
 });
