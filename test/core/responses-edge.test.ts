@@ -7,6 +7,7 @@ import type { Simulator } from '../../src/simulator/types.js';
 import { closeAll, gateway, provider, sims } from '../helpers/gateway.js';
 import { redisSkip, suite, TEST_REDIS_URL } from '../helpers/requires.js';
 
+const ADMIN = 'admin-key-for-tests-0123456789';
 const KEYS = { a: 'sk-sy-resp-a-000000000000001', b: 'sk-sy-resp-b-000000000000002' };
 const WEATHER = {
   type: 'function' as const, name: 'get_weather', description: 'Weather for a city', strict: false,
@@ -25,7 +26,11 @@ describe('OpenAI Responses API through the official client', () => {
     gw = await gateway({
       cache: { enabled: true, semantic: false },
       providers: { alpha: provider(alpha, ['gpt-4o-mini']), beta: provider(beta, ['claude']) },
-      governance: { keys: [{ id: 'ka', name: 'A', key: KEYS.a }, { id: 'kb', name: 'B', key: KEYS.b }] },
+      server: { admin_key: ADMIN },
+      governance: {
+        pricing: { 'alpha/gpt-4o-mini': { input: 1000, output: 1000 } },
+        keys: [{ id: 'ka', name: 'A', key: KEYS.a }, { id: 'kb', name: 'B', key: KEYS.b, budget: { limit_usd: 100, period: 'total' } }],
+      },
       rules: [{ name: 'responses-to-beta', cel_expression: 'protocol == "openai.responses" && model == "routed"', targets: [{ provider: 'beta', model: 'claude' }] }],
     });
     const opts = { baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 20_000 };
@@ -171,6 +176,17 @@ describe('OpenAI Responses API through the official client', () => {
     const { data, response } = await ai.responses.create({ model: 'gpt-4o-mini', input: 'cache across protocols' }).withResponse();
     assert.equal(response.headers.get('x-switchyard-cache'), 'hit-exact');
     assert.equal(data.output_text, chat.choices[0]!.message.content);
+  });
+
+  it('settles usage and cost for JSON and streamed responses as for chat', async () => {
+    const usageOf = async () => ((await (await fetch(`${gw.url}/admin/keys/kb/usage`, { headers: { 'x-admin-key': ADMIN } })).json()) as any).budget.used_usd as number;
+    const before = await usageOf();
+    const json = await other.responses.create({ model: 'gpt-4o-mini', input: 'bill me once' });
+    const stream = other.responses.stream({ model: 'gpt-4o-mini', input: 'bill me twice' });
+    for await (const _ of stream) { /* drain */ }
+    const streamed = await stream.finalResponse();
+    const tokens = json.usage!.total_tokens + streamed.usage!.total_tokens;
+    assert.equal(Math.round((await usageOf() - before) * 1e6), tokens * 1000, 'USD 0.001 a token');
   });
 
   it('refuses bad input in the OpenAI error envelope, naming the field', async () => {
