@@ -27,6 +27,7 @@ type Settings = () => Pick<ResponsesConfig, 'ttl_s' | 'max_entries' | 'max_bytes
 
 interface Entry {
   json: string;
+  bytes: number;
   expiresAt: number;
 }
 
@@ -48,18 +49,19 @@ export class MemoryResponseStore implements ResponseStore {
     const e = this.entries.get(key);
     if (e === undefined) return false;
     this.entries.delete(key);
-    this.bytes -= e.json.length;
+    this.bytes -= e.bytes;
     return true;
   }
 
   put(tenant: string, record: StoredResponse): Promise<boolean> {
     const s = this.settings();
     const json = JSON.stringify(record);
-    if (json.length > s.max_record_bytes) return Promise.resolve(false);
+    const bytes = Buffer.byteLength(json);
+    if (bytes > s.max_record_bytes) return Promise.resolve(false);
     const key = keyOf(tenant, record.response.id);
     this.remove(key);
-    this.entries.set(key, { json, expiresAt: this.now() + s.ttl_s * 1000 });
-    this.bytes += json.length;
+    this.entries.set(key, { json, bytes, expiresAt: this.now() + s.ttl_s * 1000 });
+    this.bytes += bytes;
     const now = this.now();
     for (const [k, e] of this.entries) {
       if (this.entries.size <= s.max_entries && this.bytes <= s.max_bytes && e.expiresAt > now) break;
@@ -98,7 +100,7 @@ export class RedisResponseStore implements ResponseStore {
   async put(tenant: string, record: StoredResponse): Promise<boolean> {
     const s = this.settings();
     const json = JSON.stringify(record);
-    if (json.length > s.max_record_bytes) return false;
+    if (Buffer.byteLength(json) > s.max_record_bytes) return false;
     await this.client.set(this.key(tenant, record.response.id), json, { PX: s.ttl_s * 1000 });
     return true;
   }
