@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import OpenAI from 'openai';
 import type { Gateway } from '../../src/gateway.js';
 import type { Simulator } from '../../src/simulator/types.js';
@@ -209,6 +210,16 @@ describe('OpenAI Responses API through the official client', () => {
       assert.equal(r.json.error.type, 'invalid_request_error');
       assert.equal(r.json.error.param, param, JSON.stringify(r.json));
     }
+    // Whatever shape the fields take, the answer is a reply or a 4xx in the envelope: never a 5xx, never a crash.
+    const field = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom<unknown>('x', [], [{}], [{ type: 'message' }], [{ role: 'user', content: [{ type: 'input_image' }] }], [{ type: 'function_call_output', call_id: 'c' }]));
+    await fc.assert(fc.asyncProperty(
+      fc.record({ input: field, tools: field, tool_choice: field, text: field, instructions: field, metadata: field, store: field, previous_response_id: field }, { requiredKeys: [] }),
+      async (fields) => {
+        const r = await post({ model: 'gpt-4o-mini', ...fields });
+        assert.ok(r.status === 200 || (r.status >= 400 && r.status < 500), `${r.status} ${JSON.stringify(r.json)}`);
+        if (r.status !== 200) assert.equal(typeof r.json.error.message, 'string');
+      },
+    ), { numRuns: 60, seed: 7 });
     const unknown = await fetch(`${gw.url}/v1/responses/resp_${'0'.repeat(48)}`, { headers: { authorization: `Bearer ${KEYS.a}` } });
     assert.equal(unknown.status, 404);
     assert.equal(((await unknown.json()) as any).error.code, 'not_found');
