@@ -226,6 +226,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       requestLog.info({
         request_id: ctx.id,
         route: ctx.requestType,
+        protocol: ctx.protocol,
         model: ctx.model,
         status: o.status,
         duration_ms: Math.round(o.durationMs * 100) / 100,
