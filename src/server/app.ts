@@ -10,10 +10,11 @@ import { buildContext, newContext } from '../pipeline/build-context.js';
 import { ANONYMOUS, type Caller, type RequestContext } from '../pipeline/context.js';
 import type { Operation, ProviderReply } from '../providers/types.js';
 import { requireAdmin } from './admin-auth.js';
-import type { ProtocolEdge } from './protocol-edge.js';
+import type { ProtocolEdge } from '../edges/types.js';
 import { replyHeadersOf } from './reply-headers.js';
 import { bodyReadError, checkLimits, parseJsonBody, type InputLimits } from './request-body.js';
 import { writeError, writeReply } from './write-reply.js';
+import { openAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
 
 export interface RequestOutcome {
   ctx: RequestContext;
@@ -86,7 +87,7 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
     if (accepted) ctx.warnings.push(...accepted.warnings);
     res.setHeader('x-request-id', ctx.id);
     const reply = await gw.handle(ctx);
-    const presented = accepted ? await accepted.present(ctx, reply) : { reply };
+    const presented = accepted ? await accepted.present(ctx, reply) : { reply, encoder: openAIStreamEncoder(ctx.op) };
     await writeReply(res, presented.reply, replyHeadersOf(ctx), { stop: gw.stopping, encoder: presented.encoder });
     gw.finished({ ctx, status: reply.status, durationMs: performance.now() - ctx.startedAt });
   } catch (err) {

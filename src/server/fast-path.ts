@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Operation } from '../providers/types.js';
 import { serveProxy, type GatewayHandle } from './app.js';
-import type { ProtocolEdge } from './protocol-edge.js';
+import type { ProtocolEdge } from '../edges/types.js';
 import { JSON_TYPE, limitBytes, readBody } from './request-body.js';
 
 const ROUTES: Readonly<Record<string, Operation>> = { '/v1/chat/completions': 'chat', '/v1/completions': 'completion', '/v1/embeddings': 'embedding' };

@@ -9,7 +9,7 @@ import { GatewayError, invalidRequest } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Caller, RequestContext } from '../../pipeline/context.js';
 import type { ProviderReply } from '../../providers/types.js';
-import type { AcceptedRequest, ProtocolEdge } from '../../server/protocol-edge.js';
+import type { AcceptedRequest, ProtocolEdge } from '../types.js';
 import type { InputLimits } from '../../server/request-body.js';
 import { asConversation, fromChatCompletion, newId, RESPONSE_ID, startResponse } from './build-response.js';
 import { toChatRequest } from './convert-to-chat-request.js';

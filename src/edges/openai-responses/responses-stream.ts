@@ -5,8 +5,8 @@
  * response.incomplete) carrying the whole Response with usage. Every event has a sequence_number from 0. A stream that breaks
  * ends with an `error` event, never a completion. This is the one module that knows the event sequence.
  */
-import type { StreamPart } from '../../providers/types.js';
-import type { SseEncoder } from '../../server/write-reply.js';
+import type { StreamFailure, StreamPart } from '../../llm/parts.js';
+import type { StreamEncoder } from '../types.js';
 import { finishOf, newId, responseUsage } from './build-response.js';
 import type { OutputItem, ResponseObject } from './responses-api.js';
 
@@ -21,12 +21,12 @@ interface OpenMessage {
   item: MessageItem;
 }
 
-export class ResponsesStreamEncoder implements SseEncoder {
+export class ResponsesStreamEncoder implements StreamEncoder {
   private seq = 0;
   private started = false;
   private readonly output: OutputItem[] = [];
   private message: OpenMessage | undefined;
-  /** Function-call items by the chat tool-call index, open until the end. */
+  /** Function-call items by the tool-call index; each closes at its tool-call-end (or at the end). */
   private readonly calls = new Map<number, { index: number; item: CallItem }>();
   private finish: unknown;
   private usage: unknown;
@@ -49,26 +49,32 @@ export class ResponsesStreamEncoder implements SseEncoder {
 
   encode(part: StreamPart): string | Promise<string> {
     const head = this.begin();
-    if (part.type === 'chunk') return head + this.chunk(part.chunk);
-    if (part.type === 'error') return head + this.failure(part.error);
-    return this.end(head);
+    // The Responses API has one output per response: other choices (never asked for by this edge) are not sent.
+    if ('choice' in part && part.choice !== 0) return head;
+    switch (part.type) {
+      case 'text-delta': return head + this.text('output_text', part.text);
+      case 'refusal-delta': return head + this.text('refusal', part.text);
+      case 'tool-call-start': return head + this.openCall(part.index, part.id, part.name);
+      case 'tool-call-delta': return head + this.callDelta(part.index, part.argsDelta);
+      case 'tool-call-end': return head + this.closeCall(part.index);
+      case 'finish':
+        this.finish = part.reason;
+        return head;
+      case 'usage':
+        this.usage = part.usage;
+        return head;
+      case 'done': return this.end(head);
+      case 'error': return head + this.fail(part.failure);
+      // Identity, reasoning text and untyped upstream events have no place in this protocol's stream.
+      case 'metadata':
+      case 'reasoning-delta':
+      case 'raw':
+        return head;
+    }
   }
 
-  failure(error: { message: string; type: string; code: string | null }): string {
-    return this.begin() + this.event('error', { code: error.code ?? error.type, message: error.message, param: null });
-  }
-
-  private chunk(chunk: Obj): string {
-    if (chunk.usage) this.usage = chunk.usage;
-    const choice = (Array.isArray(chunk.choices) ? chunk.choices.find((c: Obj) => (c.index ?? 0) === 0) : undefined) as Obj | undefined;
-    if (choice === undefined) return '';
-    if (choice.finish_reason) this.finish = choice.finish_reason;
-    const delta = (choice.delta ?? {}) as Obj;
-    let out = '';
-    if (typeof delta.content === 'string' && delta.content.length > 0) out += this.text('output_text', delta.content);
-    if (typeof delta.refusal === 'string' && delta.refusal.length > 0) out += this.text('refusal', delta.refusal);
-    if (Array.isArray(delta.tool_calls)) for (const tc of delta.tool_calls as Obj[]) out += this.toolCall(tc);
-    return out;
+  fail(failure: StreamFailure): string {
+    return this.begin() + this.event('error', { code: failure.code ?? failure.type, message: failure.message, param: null });
   }
 
   /** A text or refusal delta: opens the message item and the content part it belongs to when needed. */
@@ -114,37 +120,37 @@ export class ResponsesStreamEncoder implements SseEncoder {
     return out + this.event('response.output_item.done', { output_index: m.index, item: m.item });
   }
 
-  private toolCall(tc: Obj): string {
-    const key = typeof tc.index === 'number' ? tc.index : 0;
-    const fn = (tc.function ?? {}) as Obj;
-    let out = '';
-    let call = this.calls.get(key);
-    if (call === undefined) {
-      // A tool call ends the text before it (the Responses API puts them in separate items).
-      out += this.closeMessage('completed');
-      const item: CallItem = {
-        type: 'function_call', id: newId('fc'), call_id: typeof tc.id === 'string' ? tc.id : newId('fc'),
-        name: typeof fn.name === 'string' ? fn.name : '', arguments: '', status: 'in_progress',
-      };
-      call = { index: this.output.push(item) - 1, item };
-      this.calls.set(key, call);
-      out += this.event('response.output_item.added', { output_index: call.index, item: { ...item } });
-    }
-    const delta = typeof fn.arguments === 'string' ? fn.arguments : '';
+  /** A function call begins: the text before it ends (the Responses API puts them in separate items). */
+  private openCall(key: number, callId: string, name: string): string {
+    const out = this.closeMessage('completed');
+    const item: CallItem = { type: 'function_call', id: newId('fc'), call_id: callId || newId('fc'), name, arguments: '', status: 'in_progress' };
+    const call = { index: this.output.push(item) - 1, item };
+    this.calls.set(key, call);
+    return out + this.event('response.output_item.added', { output_index: call.index, item: { ...item } });
+  }
+
+  private callDelta(key: number, delta: string): string {
+    const out = this.calls.has(key) ? '' : this.openCall(key, '', '');
+    const call = this.calls.get(key)!;
     if (delta.length === 0) return out;
     call.item.arguments += delta;
     return out + this.event('response.function_call_arguments.delta', { item_id: call.item.id, output_index: call.index, delta });
+  }
+
+  private closeCall(key: number): string {
+    const call = this.calls.get(key);
+    if (call === undefined || call.item.status !== 'in_progress') return '';
+    const { index, item } = call;
+    item.status = 'completed';
+    return this.event('response.function_call_arguments.done', { item_id: item.id, output_index: index, arguments: item.arguments })
+      + this.event('response.output_item.done', { output_index: index, item });
   }
 
   private async end(head: string): Promise<string> {
     const finish = finishOf(this.finish);
     const itemStatus = finish.status === 'completed' ? 'completed' : 'incomplete';
     let out = head + this.closeMessage(itemStatus);
-    for (const { index, item } of this.calls.values()) {
-      item.status = 'completed';
-      out += this.event('response.function_call_arguments.done', { item_id: item.id, output_index: index, arguments: item.arguments });
-      out += this.event('response.output_item.done', { output_index: index, item });
-    }
+    for (const key of this.calls.keys()) out += this.closeCall(key);
     const final: ResponseObject = { ...this.start, ...finish, output: this.output, usage: responseUsage(this.usage) };
     await this.completed(final);
     return out + this.event(finish.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: final });

@@ -1,12 +1,12 @@
 /**
- * A Responses API event stream (from an upstream configured with `responses: true`) as the internal stream: text and
- * refusal deltas, function calls (start, argument deltas, end), the finish reason and usage from response.completed /
+ * A Responses API event stream (from an upstream configured with `responses: true`) as typed stream parts: metadata, text,
+ * refusal and reasoning deltas, function calls (start, argument deltas, end), the finish reason and usage from response.completed /
  * response.incomplete, then the end. response.failed and `error` events become an error part. Events the gateway does not
  * model (reasoning summaries, annotations, …) are skipped.
  */
 import type { Redact } from '../redact.js';
 import type { SseEvent } from '../sse.js';
-import type { Chunk, StreamPart } from '../types.js';
+import type { StreamPart, Usage } from '../../llm/parts.js';
 import { errorPart } from '../openai/start-stream.js';
 import { chatUsage, finishReason } from './convert-responses-reply.js';
 
@@ -25,15 +25,6 @@ class EventReader {
 
   constructor(private readonly hideUsage: boolean, private readonly redact: Redact) {}
 
-  private chunk(delta: Obj | undefined, finish: string | null = null, usage?: Obj): StreamPart {
-    const chunk = {
-      id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model,
-      choices: delta === undefined ? [] : [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-      ...(usage ? { usage } : {}),
-    } as unknown as Chunk;
-    return usage && delta === undefined && this.hideUsage ? { type: 'chunk', chunk, hidden: true } : { type: 'chunk', chunk };
-  }
-
   private failure(e: unknown, fallback: string): StreamPart {
     const err = isObj(e) ? e : {};
     return errorPart(
@@ -51,30 +42,37 @@ class EventReader {
         this.id = String(r.id ?? '');
         this.model = String(r.model ?? '');
         this.created = typeof r.created_at === 'number' ? r.created_at : 0;
-        return { parts: [this.chunk({ role: 'assistant', content: '' })] };
+        return { parts: [{ type: 'metadata', id: this.id, model: this.model, created: this.created }] };
       }
       case 'response.output_text.delta':
-        return { parts: typeof ev.delta === 'string' && ev.delta.length > 0 ? [this.chunk({ content: ev.delta })] : [] };
+        return { parts: typeof ev.delta === 'string' && ev.delta.length > 0 ? [{ type: 'text-delta', choice: 0, text: ev.delta }] : [] };
       case 'response.refusal.delta':
-        return { parts: typeof ev.delta === 'string' && ev.delta.length > 0 ? [this.chunk({ refusal: ev.delta })] : [] };
+        return { parts: typeof ev.delta === 'string' && ev.delta.length > 0 ? [{ type: 'refusal-delta', choice: 0, text: ev.delta }] : [] };
+      case 'response.reasoning_text.delta':
+      case 'response.reasoning_summary_text.delta':
+        return { parts: typeof ev.delta === 'string' && ev.delta.length > 0 ? [{ type: 'reasoning-delta', choice: 0, text: ev.delta }] : [] };
       case 'response.output_item.added': {
         const item = isObj(ev.item) ? ev.item : {};
         if (item.type !== 'function_call') return { parts: [] };
         const index = this.calls.size;
         this.calls.set(Number(ev.output_index), index);
-        return { parts: [this.chunk({ tool_calls: [{ index, id: String(item.call_id ?? ''), type: 'function', function: { name: String(item.name ?? ''), arguments: '' } }] })] };
+        return { parts: [{ type: 'tool-call-start', choice: 0, index, id: String(item.call_id ?? ''), name: String(item.name ?? '') }] };
+      }
+      case 'response.output_item.done': {
+        const index = this.calls.get(Number(ev.output_index));
+        return { parts: index === undefined ? [] : [{ type: 'tool-call-end', choice: 0, index }] };
       }
       case 'response.function_call_arguments.delta': {
         const index = this.calls.get(Number(ev.output_index));
         if (index === undefined || typeof ev.delta !== 'string' || ev.delta.length === 0) return { parts: [] };
-        return { parts: [this.chunk({ tool_calls: [{ index, function: { arguments: ev.delta } }] })] };
+        return { parts: [{ type: 'tool-call-delta', choice: 0, index, argsDelta: ev.delta }] };
       }
       case 'response.completed':
       case 'response.incomplete': {
         const r = isObj(ev.response) ? ev.response : {};
         const usage = chatUsage(r.usage);
-        const parts = [this.chunk({}, finishReason(r, this.calls.size > 0))];
-        if (usage) parts.push(this.chunk(undefined, null, usage));
+        const parts: StreamPart[] = [{ type: 'finish', choice: 0, reason: finishReason(r, this.calls.size > 0) }];
+        if (usage) parts.push(this.hideUsage ? { type: 'usage', usage: usage as unknown as Usage, hidden: true } : { type: 'usage', usage: usage as unknown as Usage });
         parts.push({ type: 'done' });
         return { parts, end: true };
       }
