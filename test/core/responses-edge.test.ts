@@ -177,6 +177,20 @@ describe('OpenAI Responses API through the official client', () => {
     const { data, response } = await ai.responses.create({ model: 'gpt-4o-mini', input: 'cache across protocols' }).withResponse();
     assert.equal(response.headers.get('x-switchyard-cache'), 'hit-exact');
     assert.equal(data.output_text, chat.choices[0]!.message.content);
+    // A reply stored from a Responses stream replays to a chat stream, and to a Responses stream again.
+    const first = ai.responses.stream({ model: 'gpt-4o-mini', input: 'replay me as parts' });
+    for await (const _ of first) { /* drain */ }
+    const stored = (await first.finalResponse()).output_text;
+    const calls = alpha.requestCount();
+    let chatText = '';
+    for await (const c of await ai.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'replay me as parts' }] })) {
+      chatText += c.choices[0]?.delta.content ?? '';
+    }
+    const again = ai.responses.stream({ model: 'gpt-4o-mini', input: 'replay me as parts' });
+    for await (const _ of again) { /* drain */ }
+    assert.equal(chatText, stored);
+    assert.equal((await again.finalResponse()).output_text, stored);
+    assert.equal(alpha.requestCount(), calls, 'both served from the cache');
   });
 
   it('settles usage and cost for JSON and streamed responses as for chat', async () => {
