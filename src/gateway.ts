@@ -38,6 +38,8 @@ import { buildRuntime, listModels, type Runtime } from './runtime.js';
 import { createApp, type GatewayHandle, type RequestOutcome } from './server/app.js';
 import { withFastPath } from './server/fast-path.js';
 import { writeError } from './server/write-reply.js';
+import { createResponsesEdge } from './edges/openai-responses/responses-edge.js';
+import { MemoryResponseStore, RedisResponseStore, type ResponseStore } from './edges/openai-responses/response-store.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -240,6 +242,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       requestLog.info({
         request_id: ctx.id,
         route: ctx.requestType,
+        protocol: ctx.protocol,
         model: ctx.model,
         status: o.status,
         duration_ms: Math.round(o.durationMs * 100) / 100,
@@ -285,8 +288,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       rules: () => rules.list().map(({ rule }) => ({ name: rule.name, scope: rule.scope, priority: rule.priority, enabled: rule.enabled, targets: rule.targets })),
     }),
   ];
+  // Stored responses (GET /v1/responses/{id}, previous_response_id): the store's kind is fixed at start, its limits reload.
+  const responsesSettings = () => live.rt.config.responses;
+  const responseStore: ResponseStore = opts.config.responses.store === 'redis' && services.redis
+    ? new RedisResponseStore(services.redis, opts.config.redis.key_prefix, responsesSettings)
+    : new MemoryResponseStore(responsesSettings);
+  const responses = createResponsesEdge({ store: responseStore, logger, authenticate: (a) => handle.authenticate(a) });
+  handle.edges = new Map([['/v1/responses', responses.edge]]);
   handle.publicRoutes = [
     classifyRouter({ authenticate: (a) => handle.authenticate(a), semantic: () => semantic, maxInputChars: () => live.rt.config.semantic.embedder.max_input_chars }),
+    responses.router,
   ];
   const app = createApp(handle);
   const server = createServer({ keepAliveTimeout: 65_000 }, withFastPath(handle, app));
