@@ -25,6 +25,8 @@ export const EMBEDDER_FLAGS = {
   k: { type: 'number', integer: true, min: 1, max: 256 },
   lexical: { type: 'string' },
   names: { type: 'string' },
+  calibration: { type: 'string' },
+  'calibration-quantile': { type: 'number', min: 0, max: 0.5 },
 } as const;
 
 export const EMBEDDER_HELP = `  --backend use-lite|transformers   embedder (default use-lite)
@@ -35,7 +37,10 @@ export const EMBEDDER_HELP = `  --backend use-lite|transformers   embedder (defa
   --method blend|knn|centroid|linear  classifier method (default blend)
   --k N                             neighbours consulted (default 10)
   --lexical true|false              head reads word/character n-grams too (default true)
-  --names true|false                category names as extra examples (default true)`;
+  --names true|false                category names as extra examples (default true)
+  --calibration true|false          blend without a fitted threshold: per-category thresholds calibrated from the
+                                    references (default true)
+  --calibration-quantile Q          in-scope share a calibrated threshold may reject (default 0.02)`;
 
 /** A true/false flag value (undefined when absent). */
 function flagBool(v: string | undefined, flag: string): boolean | undefined {
@@ -58,7 +63,7 @@ export function userCacheDir(env: NodeJS.ProcessEnv = process.env, platform: Nod
   return path.join(base, 'switchyard', 'embeddings');
 }
 
-type EmbedderFlagValues = { [K in keyof typeof EMBEDDER_FLAGS]?: K extends 'k' ? number : string };
+type EmbedderFlagValues = { [K in keyof typeof EMBEDDER_FLAGS]?: K extends 'k' | 'calibration-quantile' ? number : string };
 
 export function configFromFlags(v: EmbedderFlagValues): SemanticConfig {
   return SemanticConfigSchema.parse({
@@ -70,6 +75,8 @@ export function configFromFlags(v: EmbedderFlagValues): SemanticConfig {
       k: v.k ?? 10,
       lexical: flagBool(v.lexical, 'lexical'),
       name_as_example: flagBool(v.names, 'names'),
+      calibration: flagBool(v.calibration, 'calibration'),
+      calibration_quantile: v['calibration-quantile'],
     },
   });
 }
@@ -96,7 +103,10 @@ export async function buildFromFolder(off: Offline, dir: string): Promise<BuiltC
 export function thresholdsOf(built: BuiltCatalog): Thresholds {
   const s = built.classifier.settings;
   const perCategory = new Map<string, number>();
-  for (const c of built.source.categories) if (c.threshold !== undefined) perCategory.set(c.name, c.threshold);
+  const inUse = built.classifier.thresholdsInUse;
+  built.classifier.categories.forEach((c, i) => {
+    if (inUse[i] !== s.threshold) perCategory.set(c.name, inUse[i]);
+  });
   return { global: s.threshold, minMargin: s.min_margin, perCategory };
 }
 
