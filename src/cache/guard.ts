@@ -158,7 +158,12 @@ export function extractFeatures(text: string): QuestionFeatures {
     const quantity = quantityOf(bare);
     if (quantity !== undefined) { quantities.push(quantity); afterQuantity = true; slot(quantity); previousValue = quantity; continue; }
     const upper = raw !== lower && raw === raw.toUpperCase() && raw !== 'I';
-    if (!upper && (STOPWORDS.has(lower) || (lower.length < 2 && !/^[b-hj-z]$/.test(lower)))) { functionWords.add(lower); continue; }
+    if (!upper && (STOPWORDS.has(lower) || (lower.length < 2 && !/^[b-hj-z]$/.test(lower)))) {
+      functionWords.add(lower);
+      // A capitalised word inside a sentence names something even when its lower-case form is on the list ("on Quora").
+      if (lower.length > 1 && raw[0] !== lower[0] && !sentenceStart && !entities.has(lower)) { order.push(lower); entities.add(lower); }
+      continue;
+    }
     const s = upper ? lower : stem(lower);
     if (!content.has(s)) contentOrder.push(s);
     content.add(s);
