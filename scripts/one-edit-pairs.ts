@@ -39,7 +39,7 @@ const NEGATION: Edit = (text) => {
 const ENTITY_POOL = ['India', 'China', 'Canada', 'Germany', 'Japan', 'Brazil', 'Google', 'Amazon', 'Microsoft', 'Apple',
   'Facebook', 'Paris', 'London', 'Tokyo', 'Chicago', 'Python', 'Java', 'Trump', 'Obama', 'Harvard', 'Stanford', 'Samsung'];
 const ENTITY: Edit = (text, pick) => {
-  const names = [...text.matchAll(/(?<=\S\s+)[A-Z][a-z]+\b/g)].filter((m) => m[0] !== 'I');
+  const names = [...text.matchAll(/(?<=[a-z\d,]\s+)[A-Z][a-z]+\b/g)].filter((m) => m[0] !== 'I');
   if (names.length === 0) return undefined;
   const m = pick(names);
   const other = pick(ENTITY_POOL.filter((e) => e !== m[0]));

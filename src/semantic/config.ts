@@ -89,7 +89,7 @@ export const SemanticConfigSchema = z
         calibration: z.boolean().default(true),
         /**
          * The share of a category's in-scope requests its calibrated threshold may reject (the conformal quantile).
-         * 0.02 was chosen over 0.05 on a tuning half of task-type data (docs/benchmarks.md, "Calibration").
+         * 0.02 was chosen over 0.05 on a tuning half of task-type data (docs/reference-prompts.md, "Calibration").
          */
         calibration_quantile: z.number().min(0).max(0.5).default(0.02),
       })
