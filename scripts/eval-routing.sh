@@ -5,6 +5,7 @@
 #             val.jsonl + oos_train.jsonl; report: the odd lines of val.jsonl + oos_val.jsonl.
 #   task mix  references: 20 per label from task_type_mix_dev.jsonl (seeded); the other rows, odd lines (tune: even).
 #   Banking77 references: 10 per label from train.jsonl (seeded); report: up to 30 other rows per label.
+#   MMLU-Pro  references: 10 of the 15 exemplars per domain (seeded); report: the other 5 (3 seeds).
 # Usage: scripts/eval-routing.sh [data dir (default ../shared/data)] [work dir (default a new temp dir)]
 set -euo pipefail
 D=${1:-../shared/data}
@@ -30,3 +31,8 @@ echo "-- report split, no calibration"; $S eval --refs "$W/tasks" --data "$W/tas
 echo "== Banking77, 10 references per label"
 $S build-refs --data "$D/banking77/train.jsonl" --per-label 10 --seed 1 --out "$W/bank-10" --rest "$W/bank-rest.jsonl" --rest-per-label 30
 $S eval --refs "$W/bank-10" --data "$W/bank-rest.jsonl" $C | sed -n 2p
+echo "== MMLU-Pro domains: 10 of the 15 exemplars per domain as references, the other 5 scored (three seeds)"
+for seed in 1 2 3; do
+  $S build-refs --data "$D/prompts/mmlu_pro_sr_exemplars.jsonl" --per-label 10 --seed $seed --out "$W/mmlu-$seed" --rest "$W/mmlu-$seed-rest.jsonl"
+  $S eval --refs "$W/mmlu-$seed" --data "$W/mmlu-$seed-rest.jsonl" $C | sed -n 2p
+done
