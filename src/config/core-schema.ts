@@ -21,9 +21,9 @@ export const providerSchema = z.object({
   base_url: z.url(),
   timeout_ms: positiveInt.default(60_000),
   /**
-   * How long a streamed attempt may wait for its first event before it is abandoned (counted against the key at that
-   * moment) and the next key or target is tried. Never more than timeout_ms. A JSON reply's first byte is the whole
-   * answer, so JSON attempts are bounded by timeout_ms alone.
+   * How long an attempt may wait for its first byte — a JSON reply's response headers, a stream's first event — before it
+   * is abandoned (counted against the key and its breaker at that moment) and the next key or target is tried. Never more
+   * than timeout_ms; the rest of a JSON body is bounded by timeout_ms.
    */
   first_byte_timeout_ms: positiveInt.default(15_000),
   keys: z.array(keySchema).min(1),

@@ -19,6 +19,7 @@ const RESTART_ONLY: Array<[string, (c: Config) => unknown]> = [
   ['governance.refresh_interval_s', (c) => c.governance.refresh_interval_s],
   ['semantic', (c) => BUILT_SEMANTIC(c.semantic)],
   ['safety.jailbreak.examples', (c) => c.safety.jailbreak.examples],
+  ['safety.jailbreak.benign_examples', (c) => c.safety.jailbreak.benign_examples],
 ];
 
 /** The restart-only settings that differ between the running config and a new one. */
