@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { invalidRequest } from '../errors.js';
 import type { Operation } from '../providers/types.js';
-import type { Caller, RequestContext, RequestType } from './context.js';
+import type { Caller, InboundProtocol, RequestContext, RequestType } from './context.js';
 
 type Body = Record<string, unknown>;
 
@@ -106,6 +106,8 @@ function requestType(op: Operation, stream: boolean): RequestType {
   return stream ? 'chat_completion_stream' : 'chat_completion';
 }
 
+const OPENAI_PROTOCOL: Readonly<Record<Operation, InboundProtocol>> = { chat: 'openai.chat', completion: 'openai.completions', embedding: 'openai.embeddings' };
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
@@ -119,6 +121,7 @@ export function newContext(
   caller: Caller,
   signal: AbortSignal,
   startedAt = performance.now(),
+  protocol: InboundProtocol = OPENAI_PROTOCOL[op],
 ): RequestContext {
   const b: Body = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Body) : {};
   const stream = b.stream === true;
@@ -128,6 +131,7 @@ export function newContext(
     id: given && REQUEST_ID.test(given) ? given : randomUUID(),
     startedAt,
     op,
+    protocol,
     requestType: requestType(op, stream),
     body: b,
     model,
@@ -149,8 +153,8 @@ export function buildContext(
   headers: Record<string, string>,
   caller: Caller,
   signal: AbortSignal,
-  opts: { maxMessages?: number; startedAt?: number } = {},
+  opts: { maxMessages?: number; startedAt?: number; protocol?: InboundProtocol } = {},
 ): RequestContext {
   validateBody(op, body, opts.maxMessages);
-  return newContext(op, body, headers, caller, signal, opts.startedAt);
+  return newContext(op, body, headers, caller, signal, opts.startedAt, opts.protocol);
 }

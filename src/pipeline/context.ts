@@ -8,6 +8,9 @@ import type { Operation, Usage } from '../providers/types.js';
 
 export type RequestType = 'chat_completion' | 'chat_completion_stream' | 'text_completion' | 'embedding';
 
+/** The wire protocol a request arrived in (its inbound edge); rules read it as `protocol`. */
+export type InboundProtocol = 'openai.chat' | 'openai.completions' | 'openai.embeddings' | 'anthropic.messages';
+
 /** Who is calling, resolved by auth from the virtual key. Empty strings when absent (anonymous use). */
 export interface Caller {
   virtualKeyId: string;
@@ -70,6 +73,8 @@ export interface RequestContext {
   /** performance.now() at arrival. */
   readonly startedAt: number;
   readonly op: Operation;
+  /** The protocol the caller spoke; `body` is always the internal (OpenAI-format) request, whatever it was. */
+  readonly protocol: InboundProtocol;
   readonly requestType: RequestType;
   /** The parsed request body; never mutated after the context is built. */
   readonly body: Readonly<Record<string, unknown>>;

@@ -32,7 +32,7 @@ export interface ExecuteSettings {
 }
 
 /** Request headers forwarded upstream (everything else — auth, cookies, hop-by-hop — stays at the gateway). */
-const FORWARDED = ['openai-organization', 'openai-project', 'x-stainless-arch'];
+const FORWARDED = ['openai-organization', 'openai-project', 'x-stainless-arch', 'anthropic-beta'];
 
 function forwardHeaders(ctx: RequestContext): Record<string, string> {
   const out: Record<string, string> = { 'x-request-id': ctx.id };

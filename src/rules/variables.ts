@@ -127,6 +127,8 @@ export const VARIABLES: readonly VariableDeclaration[] = [
   // request
   decl({ name: 'request_type', type: 'string', group: 'request', default: '', get: (s) => s.ctx.requestType,
     description: 'chat_completion | chat_completion_stream | text_completion | embedding' }),
+  decl({ name: 'protocol', type: 'string', group: 'request', default: '', get: (s) => s.ctx.protocol,
+    description: 'The protocol the request arrived in: openai.chat | openai.completions | openai.embeddings | anthropic.messages' }),
   decl({ name: 'model', type: 'string', group: 'request', default: '', get: (s) => s.model,
     description: 'Requested model or alias (without the provider prefix when given as provider/model)' }),
   decl({ name: 'provider', type: 'string', group: 'request', default: '', get: (s) => s.provider,
