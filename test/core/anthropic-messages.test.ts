@@ -1,0 +1,206 @@
+/**
+ * The Anthropic Messages API in front of the gateway, spoken by the official @anthropic-ai/sdk: one pipeline, three provider
+ * kinds behind it (Anthropic, OpenAI-compatible, Azure), messages, streaming helpers, a tool-use round trip, count_tokens,
+ * Anthropic's errors, the `protocol` rule variable and a cache entry shared across protocols.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
+import type { Gateway } from '../../src/gateway.js';
+import type { Simulator } from '../../src/simulator/types.js';
+import { client, closeAll, gateway, post, provider, sims } from '../helpers/gateway.js';
+
+const KEY = 'sk-vk-anthropic-edge';
+
+describe('Anthropic Messages API with the official SDK', () => {
+  let claude: Simulator;
+  let oa: Simulator;
+  let az: Simulator;
+  let gw: Gateway;
+  let sdk: Anthropic;
+  before(async () => {
+    [claude, oa, az] = await sims({ protocol: 'anthropic', name: 'claude' }, { protocol: 'openai', name: 'oa' }, { protocol: 'azure', name: 'az', models: ['prod-mini'] });
+    gw = await gateway({
+      providers: {
+        anthropic: provider(claude, ['claude-sonnet-4-5']),
+        openai: provider(oa, ['gpt-4o-mini']),
+        azure: provider(az, ['gpt-4o-mini'], [{ id: 'k1' }], { api_version: '2024-10-21', deployments: { 'gpt-4o-mini': 'prod-mini' } }),
+      },
+      rules: [
+        { name: 'messages-door', priority: 10, cel_expression: 'protocol == "anthropic.messages" && model == "door"', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+        { name: 'other-doors', priority: 20, cel_expression: 'model == "door"', targets: [{ provider: 'azure', model: 'gpt-4o-mini' }] },
+      ],
+      cache: { enabled: true, max_entries: 50 },
+      governance: { keys: [{ id: 'edge', name: 'Edge', key: KEY }] },
+    });
+    sdk = new Anthropic({ apiKey: KEY, baseURL: gw.url, maxRetries: 0, timeout: 20_000 });
+  });
+  after(() => closeAll(gw, [claude, oa, az]));
+
+  it('Anthropic → Anthropic: system, parameters and usage carried; the reply is a Message', async () => {
+    const msg = await sdk.messages.create({
+      model: 'anthropic/claude-sonnet-4-5', max_tokens: 300, system: 'You are terse.', temperature: 0.5, top_k: 20,
+      stop_sequences: ['never-here'], metadata: { user_id: 'u-1' },
+      messages: [{ role: 'user', content: 'hello claude' }],
+    }, { headers: { 'anthropic-beta': 'some-beta-2025' } });
+    assert.equal(msg.type, 'message');
+    assert.equal(msg.role, 'assistant');
+    assert.match(msg.id, /^msg_/);
+    assert.equal(msg.stop_reason, 'end_turn');
+    assert.equal(msg.content[0].type, 'text');
+    assert.match(msg.content[0].type === 'text' ? msg.content[0].text : '', /^\[claude\] .*hello claude/);
+    assert.ok(msg.usage.input_tokens > 0 && msg.usage.output_tokens > 0);
+    const sent = claude.requests.at(-1)!;
+    assert.equal(sent.body!.system, 'You are terse.');
+    assert.equal(sent.body!.max_tokens, 300);
+    assert.equal(sent.body!.top_k, 20);
+    assert.deepEqual(sent.body!.stop_sequences, ['never-here']);
+    assert.deepEqual(sent.body!.metadata, { user_id: 'u-1' });
+    assert.equal(sent.headers['anthropic-beta'], 'some-beta-2025');
+    assert.equal(sent.key, 'key-k1', 'the upstream sees the provider key, never the virtual key');
+  });
+
+  it('Anthropic → OpenAI: a tool-use round trip', async () => {
+    const tools = [{ name: 'weather', description: 'get weather', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } }];
+    const first = await sdk.messages.create({
+      model: 'openai/gpt-4o-mini', max_tokens: 200, tools, tool_choice: { type: 'tool', name: 'weather' },
+      messages: [{ role: 'user', content: 'weather in Oslo?' }],
+    });
+    assert.equal(first.stop_reason, 'tool_use');
+    const use = first.content.find((b) => b.type === 'tool_use');
+    assert.ok(use && use.type === 'tool_use');
+    assert.equal(use.name, 'weather');
+    assert.equal(typeof use.input, 'object');
+    const call = oa.requests.at(-1)!.body!;
+    assert.deepEqual(call.tool_choice, { type: 'function', function: { name: 'weather' } });
+    assert.deepEqual((call.tools as any[])[0], { type: 'function', function: { name: 'weather', description: 'get weather', parameters: tools[0].input_schema } });
+
+    const second = await sdk.messages.create({
+      model: 'openai/gpt-4o-mini', max_tokens: 200, tools,
+      messages: [
+        { role: 'user', content: 'weather in Oslo?' },
+        { role: 'assistant', content: first.content },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: 'sunny, 21C' }, { type: 'text', text: 'summarise it' }] },
+      ],
+    });
+    assert.equal(second.stop_reason, 'end_turn');
+    const sent = oa.requests.at(-1)!.body!.messages as any[];
+    assert.deepEqual(sent.map((m) => m.role), ['user', 'assistant', 'tool', 'user']);
+    assert.equal(sent[1].tool_calls[0].id, use.id);
+    assert.deepEqual(sent[2], { role: 'tool', tool_call_id: use.id, content: 'sunny, 21C' });
+  });
+
+  it('Anthropic → Azure: translated, streaming with the SDK helper', async () => {
+    const stream = sdk.messages.stream({ model: 'azure/gpt-4o-mini', max_tokens: 200, messages: [{ role: 'user', content: 'stream from azure' }] });
+    let text = '';
+    stream.on('text', (t) => { text += t; });
+    const final = await stream.finalMessage();
+    assert.match(text, /^\[az\] .*stream from azure/);
+    assert.equal(final.content[0].type === 'text' ? final.content[0].text : '', text);
+    assert.equal(final.stop_reason, 'end_turn');
+    assert.ok(final.usage.output_tokens > 0, 'usage reaches message_delta');
+    assert.equal(az.requests.at(-1)!.path.includes('/deployments/prod-mini/'), true);
+  });
+
+  it('streams the real event sequence from an Anthropic upstream, tool input as input_json_delta', async () => {
+    const stream = sdk.messages.stream({
+      model: 'anthropic/claude-sonnet-4-5', max_tokens: 100, tools: [{ name: 'lookup', input_schema: { type: 'object' } }],
+      tool_choice: { type: 'any' }, messages: [{ role: 'user', content: 'look it up' }],
+    });
+    const kinds: string[] = [];
+    let json = '';
+    stream.on('streamEvent', (ev) => {
+      kinds.push(ev.type === 'content_block_delta' ? `delta:${ev.delta.type}` : ev.type);
+    });
+    stream.on('inputJson', (partial) => { json += partial; });
+    const final = await stream.finalMessage();
+    assert.deepEqual(kinds.filter((k, i) => k !== kinds[i - 1]),
+      ['message_start', 'content_block_start', 'delta:input_json_delta', 'content_block_stop', 'message_delta', 'message_stop']);
+    assert.equal(json, '{}');
+    assert.equal(final.stop_reason, 'tool_use');
+    assert.equal(final.content[0].type, 'tool_use');
+  });
+
+  it('count_tokens answers without an upstream call', async () => {
+    const before = claude.requests.length;
+    const counted = await sdk.messages.countTokens({ model: 'anthropic/claude-sonnet-4-5', system: 'Be brief.', messages: [{ role: 'user', content: 'how many tokens is this sentence?' }] });
+    assert.ok(counted.input_tokens > 5 && counted.input_tokens < 40, String(counted.input_tokens));
+    assert.equal(claude.requests.length, before);
+  });
+
+  it('rules see the inbound protocol', async () => {
+    const msg = await sdk.messages.create({ model: 'door', max_tokens: 50, messages: [{ role: 'user', content: 'which door' }] });
+    assert.match(msg.content[0].type === 'text' ? msg.content[0].text : '', /^\[oa\]/);
+    const chat = await client(gw, KEY).chat.completions.create({ model: 'door', messages: [{ role: 'user', content: 'which door' }] });
+    assert.match(chat.choices[0].message.content ?? '', /^\[az\]/);
+  });
+
+  it('a reply cached from the OpenAI door is served to the Messages door in its format', async () => {
+    const body = { model: 'openai/gpt-4o-mini', max_tokens: 64, messages: [{ role: 'user' as const, content: 'cache me across doors' }] };
+    const first = await client(gw, KEY).chat.completions.create(body).withResponse();
+    assert.equal(first.response.headers.get('x-switchyard-cache'), 'miss');
+    const calls = oa.requests.length;
+    const { data, response } = await sdk.messages.create(body).withResponse();
+    assert.equal(response.headers.get('x-switchyard-cache'), 'hit-exact');
+    assert.equal(oa.requests.length, calls);
+    assert.equal(data.content[0].type === 'text' ? data.content[0].text : '', first.data.choices[0].message.content);
+  });
+
+  it('errors arrive as the SDK\'s typed errors in Anthropic\'s envelope', async () => {
+    const bad = new Anthropic({ apiKey: 'sk-wrong', baseURL: gw.url, maxRetries: 0 });
+    await assert.rejects(bad.messages.create({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }), (err: unknown) => {
+      assert.ok(err instanceof Anthropic.AuthenticationError);
+      assert.equal(err.status, 401);
+      assert.equal((err.error as any).type, 'error');
+      assert.equal((err.error as any).error.type, 'authentication_error');
+      return true;
+    });
+    await assert.rejects(sdk.messages.create({ model: 'nope/none', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }), (err: unknown) => {
+      assert.ok(err instanceof Anthropic.NotFoundError);
+      assert.equal((err.error as any).error.type, 'not_found_error');
+      return true;
+    });
+    const missing = await post(gw, '/v1/messages', { model: 'anthropic/claude-sonnet-4-5', messages: [{ role: 'user', content: 'x' }] }, { authorization: '', 'x-api-key': KEY });
+    assert.equal(missing.status, 400);
+    assert.deepEqual(missing.json, { type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: Field required' }, request_id: missing.headers.get('request-id') });
+    const badBlock = await post(gw, '/v1/messages', { model: 'm', max_tokens: 5, messages: [{ role: 'user', content: [{ type: 'video' }] }] }, { authorization: `Bearer ${KEY}` });
+    assert.equal(badBlock.status, 400);
+    assert.match(badBlock.json.error.message, /^messages\.0\.content\.0\.type: /);
+  });
+
+  it('a stream that breaks after its start ends with an error event, which the SDK raises', async () => {
+    claude.inject({ errorEvent: true, afterChunks: 5 });
+    const stream = sdk.messages.stream({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'a long answer that breaks' }] });
+    let text = '';
+    stream.on('text', (t) => { text += t; });
+    await assert.rejects(stream.finalMessage(), (err: unknown) => {
+      assert.ok(err instanceof Anthropic.APIError);
+      assert.match(String((err as Error).message), /Overloaded/);
+      return true;
+    });
+    assert.ok(text.length > 0, 'the error came after the stream started');
+  });
+
+  it('Bearer auth with the virtual key works as the SDK\'s authToken', async () => {
+    const bearer = new Anthropic({ authToken: KEY, apiKey: null, baseURL: gw.url, maxRetries: 0 });
+    const msg = await bearer.messages.create({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'bearer' }] });
+    assert.equal(msg.type, 'message');
+  });
+
+  it('an upstream rate limit is a RateLimitError; an exhausted chain is 529 overloaded_error', async () => {
+    claude.inject({ status: 429, headers: { 'retry-after': '7' } });
+    const ask = () => sdk.messages.create({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] });
+    await assert.rejects(ask(), (err: unknown) => {
+      assert.ok(err instanceof Anthropic.RateLimitError);
+      assert.equal((err.error as any).error.type, 'rate_limit_error');
+      return true;
+    });
+    // The only key now cools down for the 7 s the upstream asked for: no healthy upstream is Anthropic's overloaded.
+    await assert.rejects(ask(), (err: unknown) => {
+      assert.ok(err instanceof Anthropic.APIError);
+      assert.equal(err.status, 529);
+      assert.equal((err.error as any).error.type, 'overloaded_error');
+      return true;
+    });
+  });
+});
