@@ -38,8 +38,10 @@ describe('Anthropic Messages API with the official SDK', () => {
   after(() => closeAll(gw, [claude, oa, az]));
 
   it('Anthropic → Anthropic: system, parameters and usage carried; the reply is a Message', async () => {
+    // Sampling parameters the Messages API still accepts, though this SDK version no longer types them.
+    const sampling = { temperature: 0.5, top_k: 20 };
     const msg = await sdk.messages.create({
-      model: 'anthropic/claude-sonnet-4-5', max_tokens: 300, system: 'You are terse.', temperature: 0.5, top_k: 20,
+      ...sampling, model: 'anthropic/claude-sonnet-4-5', max_tokens: 300, system: 'You are terse.',
       stop_sequences: ['never-here'], metadata: { user_id: 'u-1' },
       messages: [{ role: 'user', content: 'hello claude' }],
     }, { headers: { 'anthropic-beta': 'some-beta-2025' } });
@@ -54,6 +56,7 @@ describe('Anthropic Messages API with the official SDK', () => {
     assert.equal(sent.body!.system, 'You are terse.');
     assert.equal(sent.body!.max_tokens, 300);
     assert.equal(sent.body!.top_k, 20);
+    assert.equal(sent.body!.temperature, 0.5);
     assert.deepEqual(sent.body!.stop_sequences, ['never-here']);
     assert.deepEqual(sent.body!.metadata, { user_id: 'u-1' });
     assert.equal(sent.headers['anthropic-beta'], 'some-beta-2025');

@@ -128,13 +128,14 @@ function assistantTurn(m: Obj, at: string, warnings: string[]): ChatMessage[] {
 }
 
 /** `system` (a string or text blocks) → the leading system message, if any. */
-function systemMessage(system: unknown): ChatMessage | undefined {
+function systemMessage(system: unknown, warnings: string[]): ChatMessage | undefined {
   if (system === undefined || system === null) return undefined;
   if (typeof system === 'string') return system === '' ? undefined : { role: 'system', content: system };
   if (!Array.isArray(system)) throw badField('system', `Input should be a valid string or list of text blocks, got ${typeName(system)}`);
   const texts = system.map((raw, i) => {
     const b = isObj(raw) ? raw : {};
     if (b.type !== 'text') throw badField(`system.${i}.type`, "Input should be 'text'");
+    if (b.cache_control !== undefined && !warnings.includes(CACHE_CONTROL_WARNING)) warnings.push(CACHE_CONTROL_WARNING);
     return text(b, `system.${i}`);
   });
   return texts.length === 0 ? undefined : { role: 'system', content: texts.map((t) => ({ type: 'text', text: t })) };
@@ -146,7 +147,7 @@ export function convertMessagesToChat(system: unknown, messages: unknown, maxMes
   if (messages.length === 0) throw badField('messages', 'at least one message is required');
   if (messages.length > maxMessages) throw badField('messages', `at most ${maxMessages} messages are accepted, got ${messages.length}`);
   const out: ChatMessage[] = [];
-  const sys = systemMessage(system);
+  const sys = systemMessage(system, warnings);
   if (sys !== undefined) out.push(sys);
   messages.forEach((raw, i) => {
     const at = `messages.${i}`;

@@ -83,14 +83,17 @@ function toolChoice(b: Obj, out: Obj): void {
   if (c.disable_parallel_tool_use === true && out.tools !== undefined) out.parallel_tool_calls = false;
 }
 
+const THINKING_TYPES = new Set(['enabled', 'adaptive', 'between_tools']);
+
+/** `thinking`, carried as given for the Anthropic adapter (only its type and budget are checked here). */
 function thinking(b: Obj): Obj | undefined {
   const t = b.thinking;
   if (t === undefined || t === null) return undefined;
   if (!isObj(t)) throw badField('thinking', 'Input should be a valid dictionary');
   if (t.type === 'disabled') return undefined; // the default everywhere: nothing to carry
-  if (t.type !== 'enabled') throw badField('thinking.type', "Input should be 'enabled' or 'disabled'");
-  if (!Number.isInteger(t.budget_tokens) || (t.budget_tokens as number) < 1) throw badField('thinking.budget_tokens', 'Input should be a positive integer');
-  return { type: 'enabled', budget_tokens: t.budget_tokens };
+  if (typeof t.type !== 'string' || !THINKING_TYPES.has(t.type)) throw badField('thinking.type', "Input should be 'enabled', 'adaptive', 'between_tools' or 'disabled'");
+  if (t.type === 'enabled' && (!Number.isInteger(t.budget_tokens) || (t.budget_tokens as number) < 1)) throw badField('thinking.budget_tokens', 'Input should be a positive integer');
+  return t;
 }
 
 export interface ParseOptions {

@@ -35,7 +35,8 @@ export interface AnthropicRequest {
   temperature?: number;
   top_p?: number;
   top_k?: number;
-  thinking?: { type: 'enabled'; budget_tokens: number };
+  /** Carried as the caller sent it (enabled with a budget, adaptive, ...). */
+  thinking?: Record<string, unknown>;
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
   metadata?: { user_id: string };
@@ -50,7 +51,7 @@ export interface AnthropicUsage {
 }
 
 /** A response content block as read back (text, tool_use, and kinds the adapter skips such as thinking). */
-export interface AnthropicResponseBlock { type: string; text?: string; id?: string; name?: string; input?: unknown }
+export interface AnthropicResponseBlock { type: string; text?: string; thinking?: string; id?: string; name?: string; input?: unknown }
 
 export interface AnthropicResponse {
   id: string;

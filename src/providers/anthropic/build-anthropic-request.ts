@@ -71,8 +71,8 @@ export function buildAnthropicRequest(body: Obj, opts: AnthropicRequestOptions):
   if (typeof body.top_p === 'number') request.top_p = body.top_p;
   // Extension fields with no OpenAI equivalent (the Messages edge carries them; OpenAI-compatible servers such as vLLM read top_k).
   if (Number.isInteger(body.top_k) && (body.top_k as number) >= 0) request.top_k = body.top_k as number;
-  const thinking = body.thinking as Obj | undefined;
-  if (thinking?.type === 'enabled' && Number.isInteger(thinking.budget_tokens)) request.thinking = { type: 'enabled', budget_tokens: thinking.budget_tokens as number };
+  const thinking = body.thinking;
+  if (thinking !== null && typeof thinking === 'object' && !Array.isArray(thinking) && typeof (thinking as Obj).type === 'string') request.thinking = thinking as Obj;
   const { tools, tool_choice } = convertAnthropicTools(body, warnings);
   if (tools !== undefined) request.tools = tools;
   if (tool_choice !== undefined) request.tool_choice = tool_choice;
