@@ -69,6 +69,8 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
     model: target.model,
     body: body as Record<string, unknown>,
     stream: ctx.stream,
+    // The caller's own request goes only where nothing rewrote the request (redaction, a cascade tier's body).
+    ...(ctx.native !== undefined && ctx.upstreamBody === undefined ? { native: ctx.native } : {}),
     apiKey: key.value,
     headers: forwardHeaders(ctx),
     signal,

@@ -4,6 +4,8 @@
  * Key selection, retries and fallbacks live outside the adapter (see ./execute.ts): an adapter is handed one key per call.
  */
 
+import type { NativeReply, NativeRequest } from '../llm/protocol.js';
+
 /** Which OpenAI endpoint a request came in on. */
 export type Operation = 'chat' | 'completion' | 'embedding';
 
@@ -43,6 +45,8 @@ export interface JsonReply {
   usage?: Usage;
   /** Request parameters the provider could not honour exactly (reported, never silently dropped). */
   warnings?: string[];
+  /** The upstream's own bytes when it answered the caller's native request in the caller's protocol. */
+  native?: NativeReply;
 }
 
 export interface StreamReply {
@@ -70,6 +74,11 @@ export interface UpstreamRequest {
   body: Record<string, unknown>;
   stream: boolean;
   apiKey: string;
+  /**
+   * The caller's own request when no stage changed the request: an adapter of the same protocol sends it (with its model)
+   * instead of translating `body`, and answers with `native` bytes beside the internal reply.
+   */
+  native?: NativeRequest;
   /** Headers forwarded from the client (already filtered to a safe allow-list). */
   headers: Record<string, string>;
   signal: AbortSignal;

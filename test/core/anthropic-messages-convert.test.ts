@@ -15,7 +15,7 @@ const IMG = 'iVBORw0KGgo=';
 
 describe('parseMessagesRequest', () => {
   it('maps every content block kind and parameter to the internal request', () => {
-    const { body, stream, warnings } = parseMessagesRequest({
+    const { body, stream, warnings, translationLosses, extras, native } = parseMessagesRequest({
       model: 'claude', max_tokens: 64, stream: true, top_p: 0.9, top_k: 5, thinking: { type: 'enabled', budget_tokens: 1024 },
       system: [{ type: 'text', text: 'one' }, { type: 'text', text: 'two', cache_control: { type: 'ephemeral' } }],
       tools: [{ name: 't', input_schema: { type: 'object' } }], tool_choice: { type: 'any', disable_parallel_tool_use: true },
@@ -25,7 +25,7 @@ describe('parseMessagesRequest', () => {
         { role: 'assistant', content: [{ type: 'thinking', thinking: 'hm', signature: 's' }, { type: 'text', text: 'calling' }, { type: 'tool_use', id: 'tu1', name: 't', input: { a: 1 } }] },
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'tu1', content: [{ type: 'text', text: 'r1' }, { type: 'text', text: 'r2' }], is_error: true }] },
       ],
-      service_tier: 'auto',
+      service_tier: 'auto', mcp_servers: [{ type: 'url', url: 'https://mcp.test' }],
     }, 100);
     assert.equal(stream, true);
     assert.deepEqual(body, {
@@ -41,12 +41,17 @@ describe('parseMessagesRequest', () => {
       tools: [{ type: 'function', function: { name: 't', parameters: { type: 'object' } } }], tool_choice: 'required', parallel_tool_calls: false,
       thinking: { type: 'enabled', budget_tokens: 1024 }, stream: true,
     });
-    // Nothing is dropped quietly: each loss is a warning.
-    assert.equal(warnings.length, 4, warnings.join(' | '));
-    assert.ok(warnings.some((w) => /cache_control/.test(w)));
-    assert.ok(warnings.some((w) => /thinking blocks/.test(w)));
-    assert.ok(warnings.some((w) => /is_error/.test(w)));
-    assert.ok(warnings.some((w) => /'service_tier'/.test(w)));
+    // Nothing is dropped quietly: what translation loses is listed, what no upstream receives is warned of.
+    assert.equal(translationLosses.length, 4, translationLosses.join(' | '));
+    assert.ok(translationLosses.some((w) => /cache_control/.test(w)));
+    assert.ok(translationLosses.some((w) => /thinking blocks/.test(w)));
+    assert.ok(translationLosses.some((w) => /is_error/.test(w)));
+    assert.ok(translationLosses.some((w) => /'service_tier'/.test(w)));
+    assert.deepEqual(warnings, ["parameter 'mcp_servers' is not forwarded by this gateway and was ignored"]);
+    // The native request keeps everything but the withheld field; extras are what only it carries.
+    assert.deepEqual(extras, { service_tier: 'auto' });
+    assert.equal(native.mcp_servers, undefined);
+    assert.deepEqual((native.messages as any[])[1].content[0], { type: 'thinking', thinking: 'hm', signature: 's' });
   });
 
   it('refuses what it cannot carry with a 400 naming the field', () => {

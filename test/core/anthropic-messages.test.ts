@@ -63,6 +63,26 @@ describe('Anthropic Messages API with the official SDK', () => {
     assert.equal(sent.key, 'key-k1', 'the upstream sees the provider key, never the virtual key');
   });
 
+  it('Anthropic → Anthropic keeps full fidelity: the caller\'s own request goes up, the upstream\'s bytes come back', async () => {
+    const history = [
+      { role: 'user' as const, content: [{ type: 'text' as const, text: 'first', cache_control: { type: 'ephemeral' as const } }] },
+      { role: 'assistant' as const, content: [{ type: 'thinking' as const, thinking: 'mull', signature: 'sig-1' }, { type: 'text' as const, text: 'ok' }] },
+      { role: 'user' as const, content: 'second' },
+    ];
+    const { data, response } = await sdk.messages.create({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 40, service_tier: 'auto', messages: history }).withResponse();
+    const sent = claude.requests.at(-1)!.body!;
+    assert.deepEqual(sent, { model: 'claude-sonnet-4-5', max_tokens: 40, service_tier: 'auto', messages: history });
+    // The upstream's own reply: fields the internal reply has no place for (stop_sequence, cache token counts) are there.
+    assert.equal(data.stop_sequence, null);
+    assert.equal(data.usage.cache_creation_input_tokens, 0);
+    assert.equal(response.headers.get('x-switchyard-warnings'), null);
+
+    const translated = await sdk.messages.create({ model: 'openai/gpt-4o-mini', max_tokens: 40, service_tier: 'auto', messages: history }).withResponse();
+    assert.equal(oa.requests.at(-1)!.body!.service_tier, undefined);
+    assert.match(translated.response.headers.get('x-switchyard-warnings') ?? '', /service_tier.*not sent/);
+    assert.match(translated.response.headers.get('x-switchyard-warnings') ?? '', /thinking blocks/);
+  });
+
   it('Anthropic → OpenAI: a tool-use round trip', async () => {
     const tools = [{ name: 'weather', description: 'get weather', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } }];
     const first = await sdk.messages.create({

@@ -2,8 +2,10 @@
  * An Anthropic Messages request body → the gateway's internal request (an OpenAI chat body), validated with a 400 naming
  * the field. Parameters with an OpenAI equivalent are translated (max_tokens, stop_sequences, temperature, top_p,
  * metadata.user_id → user, tools, tool_choice); `top_k` and `thinking` have none and travel as extension fields that the
- * Anthropic adapter maps back (OpenAI-compatible servers that know them, such as vLLM, read them too). Anything else is
- * reported as a warning, never dropped silently.
+ * Anthropic adapter maps back (OpenAI-compatible servers that know them, such as vLLM, read them too). The caller's own body
+ * is kept as the native request: an Anthropic upstream receives it as sent, so what the internal request cannot represent
+ * (other top-level fields, cache_control marks, earlier thinking blocks) is lost only on a translated route — and reported
+ * there, never dropped silently.
  */
 import { MAX_MODEL_CHARS } from '../../pipeline/build-context.js';
 import { badField } from './anthropic-errors.js';
@@ -15,8 +17,14 @@ export interface ParsedMessagesRequest {
   /** The internal (OpenAI chat) request. */
   body: Obj;
   stream: boolean;
-  /** What could not be carried exactly. */
+  /** The caller's body as an Anthropic upstream may receive it (fields refused for any upstream left out). */
+  native: Obj;
+  /** Top-level fields only the native request carries. */
+  extras: Obj;
+  /** What no upstream receives. */
   warnings: string[];
+  /** What a translated route loses (nothing is lost when an Anthropic upstream receives the native request). */
+  translationLosses: string[];
 }
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -25,7 +33,10 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-/** Fields this edge reads; any other top-level field is reported. */
+/** Fields that make the upstream run servers or containers on the caller's behalf: never forwarded by the gateway. */
+const WITHHELD = new Set(['mcp_servers', 'container']);
+
+/** Fields this edge reads; any other top-level field is carried natively only. */
 const HANDLED = new Set([
   'model', 'messages', 'system', 'max_tokens', 'stop_sequences', 'temperature', 'top_p', 'top_k', 'metadata', 'stream', 'tools',
   'tool_choice', 'thinking',
@@ -105,12 +116,13 @@ export function parseMessagesRequest(raw: unknown, maxMessages: number, opts: Pa
   if (!isObj(raw)) throw badField('body', 'The request body must be a JSON object');
   const b = raw;
   const warnings: string[] = [];
+  const losses: string[] = [];
   const out: Obj = { model: model(b) };
   if (b.max_tokens === undefined && opts.countOnly !== true) throw badField('max_tokens', 'Field required');
   if (b.max_tokens !== undefined && (!Number.isInteger(b.max_tokens) || (b.max_tokens as number) < 1)) throw badField('max_tokens', 'Input should be a positive integer');
   if (b.stream !== undefined && typeof b.stream !== 'boolean') throw badField('stream', 'Input should be a valid boolean');
   const stream = b.stream === true;
-  out.messages = convertMessagesToChat(b.system, b.messages, maxMessages, warnings);
+  out.messages = convertMessagesToChat(b.system, b.messages, maxMessages, losses);
   if (b.max_tokens !== undefined) out.max_tokens = b.max_tokens;
   if (b.stop_sequences !== undefined && b.stop_sequences !== null) {
     if (!Array.isArray(b.stop_sequences) || !b.stop_sequences.every((s) => typeof s === 'string')) throw badField('stop_sequences', 'Input should be a list of strings');
@@ -139,8 +151,17 @@ export function parseMessagesRequest(raw: unknown, maxMessages: number, opts: Pa
   const think = thinking(b);
   if (think !== undefined) out.thinking = think;
   if (stream) out.stream = true;
+  const native: Obj = {};
+  const extras: Obj = {};
   for (const key of Object.keys(b)) {
-    if (!HANDLED.has(key)) warnings.push(`parameter '${key.slice(0, 64)}' is not supported by this gateway's Messages API and was ignored`);
+    if (WITHHELD.has(key)) {
+      warnings.push(`parameter '${key}' is not forwarded by this gateway and was ignored`);
+      continue;
+    }
+    native[key] = b[key];
+    if (HANDLED.has(key)) continue;
+    extras[key] = b[key];
+    losses.push(`parameter '${key.slice(0, 64)}' reaches Anthropic upstreams only; this route translates the request and it was not sent`);
   }
-  return { body: out, stream, warnings };
+  return { body: out, stream, native, extras, warnings, translationLosses: losses };
 }

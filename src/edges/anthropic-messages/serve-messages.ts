@@ -50,11 +50,11 @@ export function writeAnthropicError(res: ServerResponse, err: unknown, headers: 
   }
 }
 
-function writeJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>>): void {
+function writeJson(res: ServerResponse, status: number, body: string | Buffer, headers: Readonly<Record<string, string>>): void {
   applyHeaders(res, headers);
   res.statusCode = status;
   res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify(body));
+  res.end(body);
 }
 
 /** The reply headers of a request, with Anthropic's `request-id` beside x-request-id. */
@@ -83,13 +83,19 @@ export async function serveMessages(gw: GatewayHandle, req: IncomingMessage, res
     const limits = gw.limits();
     checkLimits(body, limits);
     const parsed = parseMessagesRequest(body, limits.max_messages);
-    ctx = buildContext('chat', parsed.body, headers, caller, abort.signal, { maxMessages: limits.max_messages, startedAt, protocol: PROTOCOL });
+    const built = buildContext('chat', parsed.body, headers, caller, abort.signal, { maxMessages: limits.max_messages, startedAt, protocol: PROTOCOL });
+    ctx = { ...built, native: { protocol: PROTOCOL, body: parsed.native, extras: parsed.extras } };
     ctx.warnings.push(...parsed.warnings);
     const reply = await gw.handle(ctx);
-    if (reply.kind === 'json') {
+    if (reply.kind === 'json' && reply.native?.protocol === PROTOCOL) {
+      // An Anthropic upstream answered the caller's own request: its bytes go out unchanged.
+      writeJson(res, reply.status, reply.native.raw, headersOf(ctx));
+    } else if (reply.kind === 'json') {
+      ctx.warnings.push(...parsed.translationLosses);
       const message = convertChatToMessage(reply.body, ctx.model, ctx.warnings);
-      writeJson(res, reply.status, message, headersOf(ctx));
+      writeJson(res, reply.status, JSON.stringify(message), headersOf(ctx));
     } else {
+      ctx.warnings.push(...parsed.translationLosses);
       await writeMessageStream(res, reply, ctx, headersOf(ctx), gw.stopping);
     }
     gw.finished({ ctx, status: reply.status, durationMs: performance.now() - ctx.startedAt });
@@ -118,7 +124,7 @@ export async function serveCountTokens(gw: GatewayHandle, req: IncomingMessage, 
     const limits = gw.limits();
     checkLimits(body, limits);
     const parsed = parseMessagesRequest(body, limits.max_messages, { countOnly: true });
-    writeJson(res, 200, { input_tokens: estimatePromptTokens(parsed.body) }, replyHeaders);
+    writeJson(res, 200, JSON.stringify({ input_tokens: estimatePromptTokens(parsed.body) }), replyHeaders);
   } catch (err) {
     writeAnthropicError(res, err, replyHeaders);
   }
