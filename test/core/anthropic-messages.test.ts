@@ -191,6 +191,24 @@ describe('Anthropic Messages API with the official SDK', () => {
     assert.match(badBlock.json.error.message, /^messages\.0\.content\.0\.type: /);
   });
 
+  it('refusals before parsing (body, content type, limits) use Anthropic\'s envelope too', async () => {
+    const auth = { authorization: `Bearer ${KEY}` };
+    const cases: Array<[string | object, Record<string, string>, number, string]> = [
+      ['{not json', auth, 400, 'invalid_request_error'],
+      [[1, 2], auth, 400, 'invalid_request_error'],
+      ['hello', { ...auth, 'content-type': 'text/plain' }, 400, 'invalid_request_error'],
+      [{ model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }] }, auth, 413, 'request_too_large'],
+      [{ model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'x' }] }, { authorization: '' }, 401, 'authentication_error'],
+    ];
+    for (const [body, headers, status, type] of cases) {
+      const r = await post(gw, '/v1/messages', body, headers);
+      assert.equal(r.status, status, r.text.slice(0, 200));
+      assert.equal(r.json?.type, 'error', r.text.slice(0, 200));
+      assert.equal(r.json.error.type, type);
+      assert.equal(typeof r.json.error.message, 'string');
+    }
+  });
+
   it('a stream that breaks after its start ends with an error event, which the SDK raises', async () => {
     claude.inject({ errorEvent: true, afterChunks: 5 });
     const stream = sdk.messages.stream({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'a long answer that breaks' }] });
