@@ -19,6 +19,8 @@ export interface GatewayErrorInit {
   headers?: Record<string, string>;
   /** For rate limits: seconds the upstream (or policy) asked to wait. */
   retryAfterS?: number;
+  /** For a reply an upstream refused: the HTTP status it answered with (`status` is what the caller is told). */
+  upstreamStatus?: number;
   cause?: unknown;
 }
 
@@ -30,6 +32,7 @@ export class GatewayError extends Error {
   readonly failure: FailureClass;
   readonly headers: Record<string, string>;
   readonly retryAfterS: number | undefined;
+  readonly upstreamStatus: number | undefined;
 
   constructor(init: GatewayErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -41,6 +44,7 @@ export class GatewayError extends Error {
     this.failure = init.failure;
     this.headers = init.headers ?? {};
     this.retryAfterS = init.retryAfterS;
+    this.upstreamStatus = init.upstreamStatus;
   }
 
   /** Who is at fault, from the failure class. */

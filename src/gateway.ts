@@ -23,7 +23,7 @@ import { gatewayAdminRouter } from './server/admin-routes.js';
 import { createServices, type Services } from './services.js';
 import { pendingRestart } from './config/restart-keys.js';
 import { createAccessStage, createGovernanceStage, governanceAdminRouter } from './governance/index.js';
-import { createObservability, metricsRouter, type Observability } from './observability/index.js';
+import { createObservability, createTracing, metricsRouter, type Observability } from './observability/index.js';
 import { dashboardRouter } from './dashboard/router.js';
 import { cacheAdminRouter, cacheStatsRouter, createCacheStage } from './cache/index.js';
 import { createSafety } from './safety/index.js';
@@ -82,7 +82,8 @@ interface Live {
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const logger = opts.logger ?? createLogger(opts.config.logging.level);
   const requestLog = opts.logger ?? createRequestLogger(opts.config.logging.level);
-  const obs = createObservability(opts.config.observability);
+  // The OpenTelemetry SDK is imported here only when observability.otel is enabled.
+  const obs = createObservability(opts.config.observability, undefined, await createTracing(opts.config.observability.otel, logger));
   const rootDir = opts.rootDir ?? PACKAGE_ROOT;
   const services = await createServices(opts.config, logger, rootDir, {
     onRuleError: (rule) => obs.metrics.ruleError(rule),
@@ -162,6 +163,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     live = build(opts.config);
   } catch (err) {
     await services.close();
+    await obs.tracing.shutdown();
     throw err;
   }
   goLive(live);
@@ -195,6 +197,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     authenticate: (authorization: string | undefined): Promise<Caller> => governance.authenticate(authorization),
     handle(ctx: RequestContext) {
       const { stages, terminal } = live;
+      if (obs.tracing.enabled) ctx.trace = obs.tracing.begin(ctx);
       return runPipeline(ctx, stages, terminal);
     },
     models: () => listModels(live.rt),
@@ -313,6 +316,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       server.closeIdleConnections();
     });
     await services.close();
+    await obs.tracing.shutdown();
     requestLog.flush();
   };
 

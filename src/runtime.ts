@@ -20,12 +20,14 @@ export interface Runtime {
   readonly redact: Redact;
 }
 
-/** Every secret value the config holds: provider keys, the admin key, virtual keys given in plain text. */
+/** Every secret value the config holds: provider keys, the admin key, virtual keys given in plain text, trace-export headers. */
 export function configSecrets(config: Config): string[] {
   const out: string[] = [];
   for (const p of Object.values(config.providers)) for (const k of p.keys) out.push(k.value);
   if (config.server.admin_key !== undefined) out.push(config.server.admin_key);
   for (const k of config.governance.keys) if (k.key !== undefined) out.push(k.key);
+  // A trace collector's credentials (observability.otel.headers) are secrets too.
+  out.push(...Object.values(config.observability.otel.headers));
   return out;
 }
 

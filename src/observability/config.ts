@@ -19,6 +19,25 @@ export const observabilityConfigSchema = z.strictObject({
     bucket_s: z.number().int().min(1).max(3600).default(10),
     window_s: z.number().int().min(60).max(86_400).default(3600),
   }).prefault({}),
+  /**
+   * OpenTelemetry traces (docs/observability.md). Off by default; when off the SDK is never loaded and requests carry no
+   * trace. Read at start-up only (a reload that changes it is logged as needing a restart).
+   */
+  otel: z.strictObject({
+    enabled: z.boolean().default(false),
+    /** The OTLP/HTTP traces URL, path included (spans are sent as OTLP JSON). */
+    endpoint: z.url({ protocol: /^https?$/ }).default('http://localhost:4318/v1/traces'),
+    /** Headers sent with every export (e.g. a collector's auth token; use ${ENV} substitution for secrets). */
+    headers: z.record(z.string().min(1), z.string()).default({}),
+    /** The `service.name` resource attribute. */
+    service_name: z.string().min(1).default('switchyard'),
+    /** Share of new traces recorded (0..1); a caller's traceparent decides for the traces it continues. */
+    sample_ratio: z.number().min(0).max(1).default(1),
+    /** Longest one export may take before it is abandoned and its spans counted as dropped. */
+    export_timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
+    /** Finished spans waiting for export; past it new spans are dropped and counted, never queued without bound. */
+    max_queue_size: z.number().int().min(1).max(100_000).default(2048),
+  }).prefault({}),
 }).refine((c) => c.activity.window_s >= c.activity.bucket_s, { path: ['activity', 'window_s'], message: 'must be at least bucket_s' });
 
 export type ObservabilityConfig = z.output<typeof observabilityConfigSchema>;

@@ -57,15 +57,16 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** Intent facts may be a bare name or an object ({ intent | name, score }). */
-function intentOf(facts: Record<string, unknown>): { intent?: string; score?: number } {
+/** Intent facts: a bare name (its score in `intent_score`) or an object ({ intent | name, score }). */
+export function intentOf(facts: Record<string, unknown>): { intent?: string; score?: number } {
   const f = facts.intent ?? facts.semantic;
-  if (typeof f === 'string') return { intent: f };
+  if (typeof f === 'string') return { intent: f, score: num(facts.intent_score) };
   if (isObject(f)) return { intent: str(f.intent) ?? str(f.name), score: num(f.score) ?? num(f.intent_score) };
   return {};
 }
 
-function cacheOf(facts: Record<string, unknown>): { cache?: CacheResult; similarity?: number } {
+/** The cache stage's facts: its outcome and the similarity of the hit (or of the best candidate of a miss). */
+export function cacheOf(facts: Record<string, unknown>): { cache?: CacheResult; similarity?: number } {
   const f = facts.cache;
   if (typeof f === 'string') return CACHE_RESULTS.has(f) ? { cache: f as CacheResult } : {};
   if (!isObject(f)) return {};

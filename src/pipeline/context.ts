@@ -5,6 +5,7 @@
 import type { CascadeStreaming, CascadeTier } from '../cascade/types.js';
 import type { FailureClass } from '../llm/failure.js';
 import type { InboundProtocol, NativeRequest } from '../llm/protocol.js';
+import type { RequestTrace } from '../observability/tracing.js';
 import type { Operation, Usage } from '../providers/types.js';
 
 export type RequestType = 'chat_completion' | 'chat_completion_stream' | 'text_completion' | 'embedding';
@@ -102,4 +103,6 @@ export interface RequestContext {
   readonly replyHeaders: Record<string, string>;
   /** Per-stage facts for logs and explain (cache result, intent, ...). */
   readonly facts: Record<string, unknown>;
+  /** The request's trace while OpenTelemetry tracing is on (set before the pipeline runs); unset when it is off. */
+  trace?: RequestTrace;
 }

@@ -1,9 +1,11 @@
 /**
  * The orchestrator: runs the stages' `before` hooks in declared order (any may short-circuit with a reply or refuse with an
  * error), then the terminal step (the provider chain), then `after` hooks in reverse for the stages whose `before` ran.
- * Nothing else lives here.
+ * With tracing on, it also opens one span per step (src/observability/tracing.ts), so no stage traces itself. Nothing else
+ * lives here.
  */
 import { asGatewayError } from '../errors.js';
+import type { StepSpan } from '../observability/tracing.js';
 import type { ProviderReply } from '../providers/types.js';
 import type { RequestContext } from './context.js';
 import type { Stage } from './stage.js';
@@ -13,14 +15,26 @@ export async function runPipeline(
   stages: readonly Stage[],
   terminal: (ctx: RequestContext) => Promise<ProviderReply>,
 ): Promise<ProviderReply> {
+  // With tracing on, each `before` hook and the terminal step run inside a span of their own (one `?.` each when off).
+  const trace = ctx.trace;
+  let step: StepSpan | undefined;
   let ran = 0;
   try {
     let reply: ProviderReply | undefined;
     for (; ran < stages.length && reply === undefined; ran++) {
-      const before = stages[ran].before;
-      if (before) reply = (await before.call(stages[ran], ctx)) ?? undefined;
+      const stage = stages[ran];
+      if (!stage.before) continue;
+      step = trace?.step(stage.name);
+      reply = (await stage.before(ctx)) ?? undefined;
+      step?.end(ctx);
+      step = undefined;
     }
-    if (reply === undefined) reply = await terminal(ctx);
+    if (reply === undefined) {
+      step = trace?.step('execute');
+      reply = await terminal(ctx);
+      step?.end(ctx);
+      step = undefined;
+    }
     for (let i = ran - 1; i >= 0; i--) {
       const after = stages[i].after;
       if (after) reply = after.call(stages[i], ctx, reply);
@@ -28,6 +42,7 @@ export async function runPipeline(
     return reply;
   } catch (err) {
     const gerr = asGatewayError(err);
+    step?.end(ctx, gerr);
     for (let i = ran - 1; i >= 0; i--) {
       try {
         stages[i].failed?.(ctx, gerr);

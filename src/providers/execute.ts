@@ -4,10 +4,12 @@
  * same provider (bounded), then the next target — within a global attempt cap and a total deadline. A streamed attempt must
  * produce its first part within the provider's first-byte deadline, or it is abandoned and counted against the key at that
  * moment. Streams are handed on once their first part arrived; a break after that is an error part, never a fallback. Runs
- * once per request; each attempt is recorded on the context.
+ * once per request; each attempt is recorded on the context and, with tracing on, gets a span whose W3C trace context the
+ * upstream call carries.
  */
 import { GatewayError, internalError } from '../errors.js';
 import { actionOf } from '../llm/failure.js';
+import type { AttemptSpan } from '../observability/tracing.js';
 import type { RequestContext, Target } from '../pipeline/context.js';
 import { observeStream } from '../pipeline/stage.js';
 import type { HealthRegistry } from './health-registry.js';
@@ -34,9 +36,11 @@ export interface ExecuteSettings {
 /** Request headers forwarded upstream (everything else — auth, cookies, hop-by-hop — stays at the gateway). */
 const FORWARDED = ['openai-organization', 'openai-project', 'x-stainless-arch', 'anthropic-beta'];
 
-function forwardHeaders(ctx: RequestContext): Record<string, string> {
+/** The headers an attempt sends on: the allow-listed client headers, and with tracing on the attempt's W3C trace context. */
+function forwardHeaders(ctx: RequestContext, span: AttemptSpan | undefined): Record<string, string> {
   const out: Record<string, string> = { 'x-request-id': ctx.id };
   for (const h of FORWARDED) if (ctx.headers[h]) out[h] = ctx.headers[h];
+  if (span !== undefined) Object.assign(out, span.headers);
   return out;
 }
 
@@ -60,7 +64,7 @@ const firstByteMissed = (provider: string, ms: number): GatewayError => new Gate
  * One adapter call. A streamed call runs under the first-byte deadline: when it passes, the attempt is aborted and fails as
  * an upstream timeout (the client's own abort still reads as the client's).
  */
-async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: Target, key: PoolKey, health: KeyHealth, remaining: number): Promise<ProviderReply> {
+async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: Target, key: PoolKey, health: KeyHealth, remaining: number, span: AttemptSpan | undefined): Promise<ProviderReply> {
   const source = ctx.upstreamBody ?? ctx.body;
   const body = source.model === target.model ? source : { ...source, model: target.model };
   const timeoutMs = Math.min(provider.timeoutMs, remaining);
@@ -72,7 +76,7 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
     // The caller's own request goes only where nothing rewrote the request (redaction, a cascade tier's body).
     ...(ctx.native !== undefined && ctx.upstreamBody === undefined ? { native: ctx.native } : {}),
     apiKey: key.value,
-    headers: forwardHeaders(ctx),
+    headers: forwardHeaders(ctx, span),
     signal,
     timeoutMs,
     onHeaders: (info) => health.noteRateLimit(info, Date.now()),
@@ -117,28 +121,31 @@ export async function executeChain(
       tried.add(picked.key.id);
       attempts++;
       const { health } = picked;
+      const span = ctx.trace?.attempt({ provider: provider.name, kind: provider.adapter.kind, model: target.model, keyId: picked.key.id });
       const started = performance.now();
       health.start();
       try {
-        const reply = await attempt(ctx, provider, target, picked.key, health, remaining);
+        const reply = await attempt(ctx, provider, target, picked.key, health, remaining, span);
         const latencyMs = performance.now() - started;
         ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: reply.status, latencyMs });
         ctx.replyHeaders['x-switchyard-provider'] = provider.name;
         ctx.replyHeaders['x-switchyard-model'] = target.model;
         if (reply.warnings?.length) ctx.warnings.push(...reply.warnings);
+        span?.replied(reply);
         if (reply.kind === 'json') {
           health.succeed(Date.now(), latencyMs);
           ctx.usage = reply.usage;
           return reply;
         }
         health.firstByte(latencyMs);
-        return trackStream(ctx, reply, health, latencyMs);
+        return trackStream(ctx, reply, health, latencyMs, span);
       } catch (err) {
         const latencyMs = performance.now() - started;
         // Anything but a classified failure is the gateway's own: a 500 that never counts against the upstream.
         const gerr = err instanceof GatewayError ? err : internalError(undefined, err);
         ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: gerr.status, latencyMs, error: gerr.code ?? gerr.type, failure: gerr.failure });
         health.failed(gerr.failure, Date.now(), latencyMs, gerr.retryAfterS);
+        span?.failed(gerr);
         if (actionOf(gerr.failure).next === 'stop') throw gerr;
         lastError = gerr;
       }
@@ -148,15 +155,17 @@ export async function executeChain(
 }
 
 /** Streams: the key's latency is time to first part; its verdict comes when the stream ends. */
-function trackStream(ctx: RequestContext, reply: StreamReply, health: KeyHealth, ttfb: number): ProviderReply {
+function trackStream(ctx: RequestContext, reply: StreamReply, health: KeyHealth, ttfb: number, span: AttemptSpan | undefined): ProviderReply {
   let usage: Usage | undefined;
   return observeStream(
     reply,
     (part) => {
       if (part.type === 'chunk' && part.chunk.usage) usage = part.chunk.usage;
+      span?.streamPart(part);
     },
     (end) => {
       ctx.usage = usage;
+      span?.streamEnded(end);
       if (end.outcome === 'done') health.succeed(Date.now(), ttfb);
       else if (end.outcome === 'error' && !ctx.signal.aborted) health.failed('stream', Date.now(), ttfb);
       else health.abandon(); // the client went away: no verdict on the key

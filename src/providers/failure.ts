@@ -63,22 +63,22 @@ export function classifyStatus(policy: UpstreamPolicy, status: number, body: unk
   switch (failure) {
     case 'credential':
       return new GatewayError({
-        status: 502, message: `Upstream ${provider} rejected the gateway's credentials (${status})`, type: 'upstream_error',
+        upstreamStatus: status, status: 502, message: `Upstream ${provider} rejected the gateway's credentials (${status})`, type: 'upstream_error',
         code: 'upstream_auth_failed', failure,
       });
     case 'rate_limited':
       return new GatewayError({
-        status: 429, message, type: 'rate_limit_error', code: status === 402 ? 'upstream_quota_exceeded' : 'upstream_rate_limited',
+        upstreamStatus: status, status: 429, message, type: 'rate_limit_error', code: status === 402 ? 'upstream_quota_exceeded' : 'upstream_rate_limited',
         failure, retryAfterS, headers: retryAfterS !== undefined ? { 'retry-after': String(Math.ceil(retryAfterS)) } : {},
       });
     case 'model_unavailable':
-      return new GatewayError({ status: 404, message, type: 'invalid_request_error', param: 'model', code: 'model_not_found', failure });
+      return new GatewayError({ upstreamStatus: status, status: 404, message, type: 'invalid_request_error', param: 'model', code: 'model_not_found', failure });
     case 'caller':
       // The upstream refused the request itself: pass its status on so the caller sees what the provider said.
-      return new GatewayError({ status: status < 500 ? status : 502, message, type: 'invalid_request_error', code: 'upstream_rejected', failure });
+      return new GatewayError({ upstreamStatus: status, status: status < 500 ? status : 502, message, type: 'invalid_request_error', code: 'upstream_rejected', failure });
     default:
-      if (status === 408 || status === 504) return new GatewayError({ status: 504, message, type: 'timeout_error', code: 'upstream_timeout', failure });
-      return new GatewayError({ status: 502, message, type: 'upstream_error', code: 'upstream_error', failure });
+      if (status === 408 || status === 504) return new GatewayError({ upstreamStatus: status, status: 504, message, type: 'timeout_error', code: 'upstream_timeout', failure });
+      return new GatewayError({ upstreamStatus: status, status: 502, message, type: 'upstream_error', code: 'upstream_error', failure });
   }
 }
 
