@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
-import { serveCountTokens, serveMessages } from '../edges/anthropic-messages/serve-messages.js';
+import { serveCountTokens, serveMessages, writeAnthropicError } from '../edges/anthropic-messages/serve-messages.js';
 import { GatewayError, asGatewayError, invalidRequest } from '../errors.js';
 import { buildContext, newContext } from '../pipeline/build-context.js';
 import { ANONYMOUS, type Caller, type RequestContext } from '../pipeline/context.js';
@@ -136,6 +136,9 @@ export function createApp(gw: GatewayHandle): express.Express {
   // The Anthropic Messages edge: the same pipeline, Anthropic's wire format and error envelope.
   app.post('/v1/messages', (req, res) => serveMessages(gw, req, res, rawBodyOf(gw, req, res)));
   app.post('/v1/messages/count_tokens', (req, res) => serveCountTokens(gw, req, res, rawBodyOf(gw, req, res)));
+  app.use('/v1/messages', (req, res) => {
+    writeAnthropicError(res, new GatewayError({ status: 404, message: `Unknown route: ${req.method} ${req.originalUrl.split('?')[0].slice(0, 200)}`, type: 'invalid_request_error', code: 'unknown_route', failure: 'caller' }));
+  });
   // The limit is read per request so a config reload applies to it; the parser is rebuilt only when the limit changes.
   let parser = { limit: '', parse: express.json() };
   app.use((req, res, next) => {

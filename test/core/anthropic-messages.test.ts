@@ -200,6 +200,9 @@ describe('Anthropic Messages API with the official SDK', () => {
       [{ model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }] }, auth, 413, 'request_too_large'],
       [{ model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'x' }] }, { authorization: '' }, 401, 'authentication_error'],
     ];
+    const unknown = await fetch(`${gw.url}/v1/messages/batches`, { headers: auth });
+    assert.equal(unknown.status, 404);
+    assert.equal(((await unknown.json()) as any).error.type, 'not_found_error');
     for (const [body, headers, status, type] of cases) {
       const r = await post(gw, '/v1/messages', body, headers);
       assert.equal(r.status, status, r.text.slice(0, 200));
