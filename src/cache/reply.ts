@@ -1,9 +1,10 @@
 /**
  * Cached replies: one stored form (the OpenAI JSON body plus its serialised bytes) shared by streamed and non-streamed
  * requests. A captured stream is assembled into that body (content, refusal, tool calls, logprobs, finish reasons, usage);
- * a hit is served as the JSON reply or replayed as well-formed chunk parts.
+ * a hit is served as the JSON reply or replayed as typed stream parts.
  */
-import type { Chunk, JsonReply, Operation, StreamPart, Usage } from '../providers/types.js';
+import type { PartOf } from '../llm/parts.js';
+import type { JsonReply, Operation, StreamPart, Usage } from '../providers/types.js';
 
 export interface CachedReply {
   readonly op: Operation;
@@ -37,9 +38,8 @@ export function fromJsonReply(op: Operation, reply: JsonReply): CachedReply | un
   return { op, body, raw, usage: reply.usage ?? usageOf(body.usage) };
 }
 
-interface ToolCallAcc { id?: string; type?: string; name: string; args: string }
+interface ToolCallAcc { id?: string; name: string; args: string }
 interface ChoiceAcc {
-  role?: string;
   content?: string;
   refusal?: string;
   text: string;
@@ -51,45 +51,50 @@ interface ChoiceAcc {
 /** Accumulates the parts of a streamed reply; `result()` gives the stored form once the stream ended cleanly. */
 export class StreamCapture {
   private readonly choices: ChoiceAcc[] = [];
-  private meta: Chunk | undefined;
+  private meta: PartOf<'metadata'> | undefined;
   private usage: Usage | undefined;
   private ended = false;
   private broken = false;
 
   constructor(private readonly op: Operation) {}
 
+  private acc(choice: number): ChoiceAcc {
+    return (this.choices[choice] ??= { text: '', tools: [] });
+  }
+
   onPart(part: StreamPart): void {
-    if (part.type === 'done') { this.ended = true; return; }
-    if (part.type === 'error') { this.broken = true; return; }
-    const chunk = part.chunk;
-    this.meta ??= chunk;
-    const u = usageOf(chunk.usage);
-    if (u) this.usage = u;
-    if (!Array.isArray(chunk.choices)) return;
-    for (const c of chunk.choices) {
-      const i = typeof c.index === 'number' ? c.index : 0;
-      const acc = (this.choices[i] ??= { text: '', tools: [] });
-      if (typeof c.text === 'string') acc.text += c.text;
-      const d = c.delta;
-      if (d) {
-        if (typeof d.role === 'string') acc.role = d.role;
-        if (typeof d.content === 'string') acc.content = (acc.content ?? '') + d.content;
-        if (typeof d.refusal === 'string') acc.refusal = (acc.refusal ?? '') + d.refusal;
-        if (Array.isArray(d.tool_calls)) {
-          for (const t of d.tool_calls as Array<Record<string, unknown>>) {
-            const ti = typeof t.index === 'number' ? t.index : acc.tools.length;
-            const ta = (acc.tools[ti] ??= { name: '', args: '' });
-            if (typeof t.id === 'string') ta.id = t.id;
-            if (typeof t.type === 'string') ta.type = t.type;
-            const f = t.function as { name?: unknown; arguments?: unknown } | undefined;
-            if (typeof f?.name === 'string') ta.name += f.name;
-            if (typeof f?.arguments === 'string') ta.args += f.arguments;
-          }
-        }
+    switch (part.type) {
+      case 'done': this.ended = true; return;
+      case 'error': this.broken = true; return;
+      case 'metadata': this.meta ??= part; return;
+      case 'usage': this.usage = usageOf(part.usage) ?? this.usage; return;
+      case 'text-delta': {
+        const acc = this.acc(part.choice);
+        if (this.op === 'chat') acc.content = (acc.content ?? '') + part.text;
+        else acc.text += part.text;
+        const lp = part.logprobs?.content;
+        if (Array.isArray(lp)) (acc.logprobs ??= []).push(...lp);
+        return;
       }
-      const lp = (c as { logprobs?: { content?: unknown } | null }).logprobs;
-      if (lp && Array.isArray(lp.content)) (acc.logprobs ??= []).push(...lp.content);
-      if (typeof c.finish_reason === 'string') acc.finish = c.finish_reason;
+      case 'refusal-delta': {
+        const acc = this.acc(part.choice);
+        acc.refusal = (acc.refusal ?? '') + part.text;
+        return;
+      }
+      case 'tool-call-start': {
+        const t = (this.acc(part.choice).tools[part.index] ??= { name: '', args: '' });
+        if (part.id !== '') t.id = part.id;
+        t.name += part.name;
+        return;
+      }
+      case 'tool-call-delta':
+        (this.acc(part.choice).tools[part.index] ??= { name: '', args: '' }).args += part.argsDelta;
+        return;
+      case 'finish':
+        this.acc(part.choice).finish = part.reason;
+        return;
+      default:
+        return;
     }
   }
 
@@ -97,21 +102,21 @@ export class StreamCapture {
   result(): CachedReply | undefined {
     if (!this.ended || this.broken || this.choices.length === 0) return undefined;
     for (let i = 0; i < this.choices.length; i++) if (this.choices[i]?.finish === undefined) return undefined;
-    const m = this.meta ?? {};
+    const m = this.meta;
     const chat = this.op === 'chat';
     const choices = this.choices.map((c, index) => {
       if (!chat) return { index, text: c.text, logprobs: null, finish_reason: c.finish };
-      const message: Record<string, unknown> = { role: c.role ?? 'assistant', content: c.content ?? null };
+      const message: Record<string, unknown> = { role: 'assistant', content: c.content ?? null };
       if (c.refusal !== undefined) message.refusal = c.refusal;
       if (c.tools.length > 0) {
-        message.tool_calls = c.tools.map((t) => ({ id: t.id, type: t.type ?? 'function', function: { name: t.name, arguments: t.args } }));
+        message.tool_calls = c.tools.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.args } }));
       }
       return { index, message, logprobs: c.logprobs ? { content: c.logprobs } : null, finish_reason: c.finish };
     });
     const body: Record<string, unknown> = {
-      id: m.id, object: chat ? 'chat.completion' : 'text_completion', created: m.created, model: m.model, choices,
+      id: m?.id, object: chat ? 'chat.completion' : 'text_completion', created: m?.created, model: m?.model, choices,
     };
-    if (m.system_fingerprint !== undefined) body.system_fingerprint = m.system_fingerprint;
+    if (m?.systemFingerprint !== undefined) body.system_fingerprint = m.systemFingerprint;
     if (this.usage) body.usage = this.usage;
     return { op: this.op, body, raw: Buffer.from(JSON.stringify(body)), usage: this.usage };
   }
@@ -122,39 +127,41 @@ export function jsonReplyOf(cached: CachedReply): JsonReply {
   return { kind: 'json', status: 200, body: cached.body, raw: cached.raw };
 }
 
-/** The chunk parts that replay a cached reply to a streaming request, ending with done. */
+/** The parts that replay a cached reply to a streaming request, ending with done. */
 export function replayParts(cached: CachedReply, includeUsage: boolean): StreamPart[] {
   const b = cached.body;
   const chat = cached.op === 'chat';
-  const base = { id: b.id, object: chat ? 'chat.completion.chunk' : 'text_completion', created: b.created, model: b.model };
-  const fp = b.system_fingerprint !== undefined ? { system_fingerprint: b.system_fingerprint } : {};
-  const chunk = (choices: Chunk['choices']): StreamPart => ({ type: 'chunk', chunk: { ...base, ...fp, choices } as Chunk });
-  const parts: StreamPart[] = [];
+  const meta: PartOf<'metadata'> = {
+    type: 'metadata', id: String(b.id ?? ''), model: String(b.model ?? ''), created: typeof b.created === 'number' ? b.created : 0,
+  };
+  if (typeof b.system_fingerprint === 'string') meta.systemFingerprint = b.system_fingerprint;
+  const parts: StreamPart[] = [meta];
   const choices = (b.choices ?? []) as Array<Record<string, unknown>>;
   for (const c of choices) {
-    const index = c.index as number;
+    const choice = c.index as number;
     if (!chat) {
-      parts.push(chunk([{ index, text: (c.text as string) ?? '', finish_reason: null }]));
+      parts.push({ type: 'text-delta', choice, text: (c.text as string) ?? '' });
       continue;
     }
     const msg = (c.message ?? {}) as Record<string, unknown>;
-    parts.push(chunk([{ index, delta: { role: msg.role ?? 'assistant', content: '' }, finish_reason: null }]));
+    parts.push({ type: 'text-delta', choice, text: '' });
     if (typeof msg.content === 'string' && msg.content !== '') {
-      const lp = c.logprobs as { content?: unknown } | null | undefined;
-      const choice: Record<string, unknown> = { index, delta: { content: msg.content }, finish_reason: null };
-      if (lp) choice.logprobs = lp;
-      parts.push(chunk([choice as NonNullable<Chunk['choices']>[number]]));
+      const lp = c.logprobs as Record<string, unknown> | null | undefined;
+      parts.push(lp ? { type: 'text-delta', choice, text: msg.content, logprobs: lp } : { type: 'text-delta', choice, text: msg.content });
     }
-    if (typeof msg.refusal === 'string') parts.push(chunk([{ index, delta: { refusal: msg.refusal }, finish_reason: null }]));
-    const tools = msg.tool_calls as Array<Record<string, unknown>> | undefined;
+    if (typeof msg.refusal === 'string') parts.push({ type: 'refusal-delta', choice, text: msg.refusal });
+    const tools = msg.tool_calls as Array<{ id?: unknown; function?: { name?: unknown; arguments?: unknown } }> | undefined;
     if (Array.isArray(tools)) {
-      tools.forEach((t, ti) => parts.push(chunk([{ index, delta: { tool_calls: [{ index: ti, ...t }] }, finish_reason: null }])));
+      tools.forEach((t, index) => {
+        parts.push({ type: 'tool-call-start', choice, index, id: typeof t.id === 'string' ? t.id : '', name: String(t.function?.name ?? '') });
+        const args = t.function?.arguments;
+        if (typeof args === 'string' && args !== '') parts.push({ type: 'tool-call-delta', choice, index, argsDelta: args });
+        parts.push({ type: 'tool-call-end', choice, index });
+      });
     }
   }
-  for (const c of choices) {
-    parts.push(chunk([{ index: c.index as number, ...(chat ? { delta: {} } : { text: '' }), finish_reason: c.finish_reason as string }]));
-  }
-  if (includeUsage && cached.usage) parts.push({ type: 'chunk', chunk: { ...base, ...fp, choices: [], usage: cached.usage } as Chunk });
+  for (const c of choices) parts.push({ type: 'finish', choice: c.index as number, reason: c.finish_reason as string });
+  if (includeUsage && cached.usage) parts.push({ type: 'usage', usage: cached.usage });
   parts.push({ type: 'done' });
   return parts;
 }

@@ -2,7 +2,7 @@
  * Reads the answer the checks judge — the first choice's text, finish reason, tool calls, refusal and token
  * log-probabilities — from a JSON reply body or from the parts of a buffered stream. Pure.
  */
-import type { Chunk, StreamPart } from '../providers/types.js';
+import type { StreamPart } from '../providers/types.js';
 import type { Answer } from './types.js';
 
 type Obj = Record<string, unknown>;
@@ -50,7 +50,7 @@ export function answerFromBody(body: Readonly<Obj>): Answer {
   };
 }
 
-/** Accumulates the first choice of a stream, chunk by chunk. */
+/** Accumulates the first choice of a stream, part by part. */
 export class StreamAnswer {
   private readonly parts: string[] = [];
   private refusalParts: string[] | undefined;
@@ -59,20 +59,24 @@ export class StreamAnswer {
   private finish: string | null = null;
   private tools = false;
 
-  push(chunk: Chunk): void {
-    const choices = chunk.choices;
-    if (!choices) return;
-    for (const c of choices) {
-      if ((c.index ?? 0) !== 0) continue;
-      if (typeof c.text === 'string') this.parts.push(c.text);
-      const d = c.delta;
-      if (d) {
-        if (typeof d.content === 'string') this.parts.push(d.content);
-        if (typeof d.refusal === 'string' && d.refusal !== '') (this.refusalParts ??= []).push(d.refusal);
-        if (Array.isArray(d.tool_calls) && d.tool_calls.length > 0) this.tools = true;
-      }
-      if (typeof c.finish_reason === 'string') this.finish = c.finish_reason;
-      if (tokenLogprobs((c as Obj).logprobs, this.lps)) this.hasLogprobs = true;
+  push(part: StreamPart): void {
+    if (!('choice' in part) || part.choice !== 0) return;
+    switch (part.type) {
+      case 'text-delta':
+        this.parts.push(part.text);
+        if (tokenLogprobs(part.logprobs, this.lps)) this.hasLogprobs = true;
+        break;
+      case 'refusal-delta':
+        if (part.text !== '') (this.refusalParts ??= []).push(part.text);
+        break;
+      case 'tool-call-start':
+        this.tools = true;
+        break;
+      case 'finish':
+        this.finish = part.reason;
+        break;
+      default:
+        break;
     }
   }
 
@@ -90,6 +94,6 @@ export class StreamAnswer {
 /** The answer assembled from buffered stream parts. */
 export function answerFromParts(parts: readonly StreamPart[]): Answer {
   const acc = new StreamAnswer();
-  for (const p of parts) if (p.type === 'chunk') acc.push(p.chunk);
+  for (const p of parts) acc.push(p);
   return acc.answer();
 }

@@ -1,6 +1,6 @@
 /**
  * Stream buffering for cascades: a tier's stream is consumed whole (so its answer can be checked before the first byte
- * reaches the client), then the passing tier's parts are replayed unchanged — each chunk keeps its upstream `raw` text, so
+ * reaches the client), then the passing tier's parts are replayed unchanged — each keeps its upstream `raw` text, so
  * nothing is serialised again.
  */
 import type { StreamPart, StreamReply } from '../providers/types.js';
@@ -23,21 +23,18 @@ export async function bufferStream(reply: StreamReply): Promise<BufferedStream> 
   let error: string | undefined;
   for await (const p of reply.parts) {
     parts.push(p);
-    if (p.type === 'chunk') acc.push(p.chunk);
-    else if (p.type === 'error') error = p.error.message;
+    acc.push(p);
+    if (p.type === 'error') error = p.failure.message;
   }
   return { kind: 'buffered', status: reply.status, parts, answer: acc.answer(), error, warnings: reply.warnings };
 }
 
-/** A usage-only chunk (no choices, usage set): sent only to clients that asked for `stream_options.include_usage`. */
-const isUsageOnly = (p: StreamPart): boolean =>
-  p.type === 'chunk' && p.chunk.usage != null && (!Array.isArray(p.chunk.choices) || p.chunk.choices.length === 0);
-
 async function* fromArray(parts: readonly StreamPart[], dropUsage: boolean): AsyncGenerator<StreamPart> {
-  for (const p of parts) if (!dropUsage || !isUsageOnly(p)) yield p;
+  for (const p of parts) if (!dropUsage || p.type !== 'usage') yield p;
 }
 
-/** Replays buffered parts as a stream reply; `includeUsage` false drops the usage chunk the gateway asked for itself. */
+/** Replays buffered parts as a stream reply; `includeUsage` false drops the usage the gateway asked for itself
+ * (sent only to clients that asked for `stream_options.include_usage`). */
 export function replay(b: BufferedStream, includeUsage: boolean): StreamReply {
   const out: StreamReply = { kind: 'stream', status: b.status, parts: fromArray(b.parts, !includeUsage) };
   if (b.warnings) out.warnings = b.warnings;

@@ -3,13 +3,13 @@
  *  - before: model allow-lists at every level (403), then budgets and rate limits checked and reserved atomically (402/429);
  *    fallback targets the caller may not use are dropped from the chain, with a warning.
  *  - after: settles on the real usage of the target that answered (JSON: ctx.usage or the reply's usage; streams: the usage
- *    chunk, else an estimate from the streamed text).
+ *    part, else an estimate from the streamed text).
  *  - failed: releases the reservation.
  */
 import { forbidden, unauthorized } from '../errors.js';
 import type { RequestContext, Target } from '../pipeline/context.js';
 import { observeStream, type Stage } from '../pipeline/stage.js';
-import type { Chunk, JsonReply, ProviderReply, Usage } from '../providers/types.js';
+import type { JsonReply, ProviderReply, StreamPart, Usage } from '../providers/types.js';
 import type { Reservation } from './enforce.js';
 import type { Governance } from './governance.js';
 import type { LimitLevel } from './registry.js';
@@ -33,23 +33,21 @@ export function answeringTarget(ctx: RequestContext, fallback: Target): Target {
   return fallback;
 }
 
-function pushChunkText(counter: TokenCounter, chunk: Chunk): void {
-  const choices = chunk.choices;
-  if (choices === undefined) return;
-  for (const c of choices) {
-    if (typeof c.text === 'string') counter.push(c.text);
-    const d = c.delta;
-    if (d === undefined) continue;
-    if (typeof d.content === 'string') counter.push(d.content);
-    if (typeof d.reasoning_content === 'string') counter.push(d.reasoning_content);
-    const calls = d.tool_calls;
-    if (Array.isArray(calls)) {
-      for (const call of calls) {
-        const fn = (call as { function?: { name?: unknown; arguments?: unknown } }).function;
-        if (typeof fn?.name === 'string') counter.push(fn.name);
-        if (typeof fn?.arguments === 'string') counter.push(fn.arguments);
-      }
-    }
+/** The streamed text a part adds to the completion estimate: answer, reasoning, tool names and arguments. */
+function pushPartText(counter: TokenCounter, part: StreamPart): void {
+  switch (part.type) {
+    case 'text-delta':
+    case 'reasoning-delta':
+      counter.push(part.text);
+      break;
+    case 'tool-call-start':
+      counter.push(part.name);
+      break;
+    case 'tool-call-delta':
+      counter.push(part.argsDelta);
+      break;
+    default:
+      break;
   }
 }
 
@@ -184,9 +182,8 @@ export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
       return observeStream(
         reply,
         (part) => {
-          if (part.type !== 'chunk') return;
-          if (part.chunk.usage) usage = part.chunk.usage;
-          else if (usage === undefined) pushChunkText(counter, part.chunk);
+          if (part.type === 'usage') usage = part.usage;
+          else if (usage === undefined) pushPartText(counter, part);
         },
         () => settle(ctx, res, ctx.usage ?? usage ?? usageOf(res.promptTokens, counter.total)),
       );

@@ -27,7 +27,7 @@ import type { ObservabilityConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { RequestOutcome } from './outcome.js';
 import {
-  attemptEnd, attemptFailed, attemptStart, foldReply, newReplyFacts, rootEnd, rootStart, stepAttributes, type ReplyFacts,
+  attemptEnd, attemptFailed, attemptStart, foldPart, foldReply, newReplyFacts, rootEnd, rootStart, stepAttributes, type ReplyFacts,
 } from './span-attributes.js';
 import type { AttemptSpan, AttemptTarget, RequestTrace, StepSpan, TraceExportStats, Tracing } from './tracing.js';
 
@@ -126,7 +126,7 @@ class OtelAttempt implements AttemptSpan {
   }
 
   streamPart(part: StreamPart): void {
-    if (part.type === 'chunk') foldReply(this.facts, part.chunk);
+    foldPart(this.facts, part);
   }
 
   streamEnded(end: StreamEnd): void {

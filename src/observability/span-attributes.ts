@@ -13,7 +13,7 @@ import {
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
 import type { GatewayError } from '../errors.js';
 import type { RequestContext } from '../pipeline/context.js';
-import type { Chunk, Operation, Usage } from '../providers/types.js';
+import type { Operation, StreamPart, Usage } from '../providers/types.js';
 import { cacheOf, intentOf, type RequestOutcome } from './outcome.js';
 import type { AttemptTarget } from './tracing.js';
 
@@ -161,8 +161,17 @@ export interface ReplyFacts {
 
 export const newReplyFacts = (): ReplyFacts => ({ finishReasons: [] });
 
-/** Folds one OpenAI-format body or chunk (id, model, choices[].finish_reason, usage) into the facts. */
-export function foldReply(facts: ReplyFacts, body: Readonly<Record<string, unknown>> | Chunk): void {
+/** Folds one typed stream part (reply identity, a finish reason, usage) into the facts. */
+export function foldPart(facts: ReplyFacts, part: StreamPart): void {
+  if (part.type === 'metadata') {
+    facts.responseId ??= part.id;
+    facts.responseModel ??= part.model;
+  } else if (part.type === 'finish') facts.finishReasons.push(part.reason);
+  else if (part.type === 'usage') facts.usage = part.usage;
+}
+
+/** Folds one OpenAI-format body (id, model, choices[].finish_reason, usage) into the facts. */
+export function foldReply(facts: ReplyFacts, body: Readonly<Record<string, unknown>>): void {
   facts.responseId ??= str(body.id);
   facts.responseModel ??= str(body.model);
   const choices = body.choices;

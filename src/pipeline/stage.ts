@@ -39,7 +39,7 @@ export function observeStream(
       if (r.done) return;
       const part = r.value;
       if (part.type === 'done') end = { outcome: 'done' };
-      else if (part.type === 'error') end = { outcome: 'error', message: part.error.message };
+      else if (part.type === 'error') end = { outcome: 'error', message: part.failure.message };
       onPart?.(part);
       yield part;
     }

@@ -160,7 +160,7 @@ function trackStream(ctx: RequestContext, reply: StreamReply, health: KeyHealth,
   return observeStream(
     reply,
     (part) => {
-      if (part.type === 'chunk' && part.chunk.usage) usage = part.chunk.usage;
+      if (part.type === 'usage') usage = part.usage;
       span?.streamPart(part);
     },
     (end) => {

@@ -1,39 +1,17 @@
 /**
  * The provider interface. A provider adapter turns one OpenAI-format request into one upstream call and the upstream's answer
- * back into OpenAI format. Pipeline stages never see wire formats: they see UpstreamRequest in and ProviderReply out.
+ * back into an OpenAI-format JSON body or typed stream parts (src/llm/parts.ts). Pipeline stages never see wire formats:
+ * they see UpstreamRequest in and ProviderReply out.
  * Key selection, retries and fallbacks live outside the adapter (see ./execute.ts): an adapter is handed one key per call.
  */
+import type { StreamPart, Usage } from '../llm/parts.js';
 
 import type { NativeReply, NativeRequest } from '../llm/protocol.js';
 
 /** Which OpenAI endpoint a request came in on. */
 export type Operation = 'chat' | 'completion' | 'embedding';
 
-/** Token usage in OpenAI's shape. */
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
-
-/** One OpenAI chat.completion.chunk or text_completion chunk, parsed. */
-export type Chunk = Record<string, unknown> & {
-  choices?: Array<{ index?: number; delta?: Record<string, unknown>; text?: string; finish_reason?: string | null }>;
-  usage?: Usage | null;
-};
-
-/**
- * What flows through the pipeline for a streamed reply. SSE text is produced only at the HTTP edge.
- * `raw` carries the upstream's own JSON text of a chunk when it is already in OpenAI format, so the edge can forward it
- * without serialising again.
- */
-export type StreamPart =
-  /** `hidden`: carried for accounting (a usage chunk the gateway asked for on its own); the edge does not send it. */
-  | { type: 'chunk'; chunk: Chunk; raw?: string; hidden?: boolean }
-  /** The stream ended cleanly: the upstream sent its terminator ([DONE] or message_stop). */
-  | { type: 'done' }
-  /** The stream broke after it started. The edge writes an SSE error event and closes; never a clean finish. */
-  | { type: 'error'; error: { message: string; type: string; code: string | null } };
+export type { StreamPart, Usage } from '../llm/parts.js';
 
 export interface JsonReply {
   kind: 'json';

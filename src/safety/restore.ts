@@ -1,9 +1,10 @@
 /**
  * Restoring redacted values in the reply on its way back: JSON replies (message content, completion text, tool-call
- * arguments) and streamed replies (content and text deltas, with split placeholders held back briefly). A changed part
- * loses its upstream `raw` text so the edge serialises the restored one.
+ * arguments) and streamed replies (text deltas, with split placeholders held back briefly). A changed part loses its
+ * upstream `raw` text so the edge serialises the restored one.
  */
-import type { Chunk, JsonReply, ProviderReply, StreamPart, StreamReply } from '../providers/types.js';
+import { changed } from '../llm/parts.js';
+import type { JsonReply, ProviderReply, StreamPart, StreamReply } from '../providers/types.js';
 import { restoreText, StreamRestorer } from './redact.js';
 
 const jsonEscape = (s: string): string => JSON.stringify(s).slice(1, -1);
@@ -47,43 +48,21 @@ async function* restoreParts(parts: AsyncIterable<StreamPart>, originals: Readon
     if (!r) restorers.set(i, (r = new StreamRestorer(originals)));
     return r;
   };
-  let last: Chunk | undefined;
   for await (const part of parts) {
-    if (part.type !== 'chunk') {
+    if (part.type === 'text-delta') {
+      const text = restorerOf(part.choice).push(part.text);
+      yield text === part.text ? part : { ...changed(part), text };
+      continue;
+    }
+    if (part.type === 'finish') {
+      // A choice's held-back text goes out before its finish.
+      const r = restorers.get(part.choice);
+      if (r?.pending) yield { type: 'text-delta', choice: part.choice, text: r.flush() };
+    } else if (part.type === 'done' || part.type === 'error') {
       // Anything still held (a stream that ended without a finish reason) goes out before the end.
-      const pending = [...restorers].filter(([, r]) => r.pending);
-      if (pending.length > 0 && last) {
-        const choices = pending.map(([index, r]) => {
-          const text = r.flush();
-          return 'text' in (last!.choices?.[0] ?? {}) ? { index, text, finish_reason: null } : { index, delta: { content: text }, finish_reason: null };
-        });
-        yield { type: 'chunk', chunk: { ...last, choices, usage: undefined } as Chunk };
-      }
-      yield part;
-      continue;
+      for (const [choice, r] of restorers) if (r.pending) yield { type: 'text-delta', choice, text: r.flush() };
     }
-    const chunk = part.chunk;
-    last = chunk;
-    const choices = chunk.choices;
-    if (!Array.isArray(choices) || choices.length === 0) {
-      yield part;
-      continue;
-    }
-    let changed = false;
-    const next = choices.map((c) => {
-      const index = c.index ?? 0;
-      const delta = c.delta as Record<string, unknown> | undefined;
-      const isText = typeof c.text === 'string';
-      const current = isText ? c.text! : typeof delta?.['content'] === 'string' ? (delta['content'] as string) : undefined;
-      if (current === undefined && !c.finish_reason) return c;
-      const r = restorerOf(index);
-      let text = current === undefined ? '' : r.push(current);
-      if (c.finish_reason) text += r.flush();
-      if (text === (current ?? '')) return c;
-      changed = true;
-      return isText ? { ...c, text } : { ...c, delta: { ...delta, content: text } };
-    });
-    yield changed ? { type: 'chunk', chunk: { ...chunk, choices: next } } : part;
+    yield part;
   }
 }
 

@@ -14,6 +14,7 @@ import { requireAdmin } from './admin-auth.js';
 import { replyHeadersOf } from './reply-headers.js';
 import { bodyReadError, checkLimits, parseJsonBody, type InputLimits } from './request-body.js';
 import { writeError, writeReply } from './write-reply.js';
+import { openAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
 
 export interface RequestOutcome {
   ctx: RequestContext;
@@ -80,7 +81,7 @@ export async function serveProxy(gw: GatewayHandle, op: Operation, req: Incoming
     ctx = buildContext(op, body, headers, caller, abort.signal, { maxMessages: limits.max_messages, startedAt });
     res.setHeader('x-request-id', ctx.id);
     const reply = await gw.handle(ctx);
-    await writeReply(res, reply, replyHeadersOf(ctx), { stop: gw.stopping });
+    await writeReply(res, reply, replyHeadersOf(ctx), { stop: gw.stopping, encoder: openAIStreamEncoder(ctx.op) });
     gw.finished({ ctx, status: reply.status, durationMs: performance.now() - ctx.startedAt });
   } catch (err) {
     const gerr = asGatewayError(err);

@@ -1,12 +1,13 @@
 /**
- * The HTTP edge's writer: a JSON reply as bytes (the upstream's own when it spoke OpenAI format), a streamed reply as SSE with
- * backpressure, and errors in the OpenAI envelope. A stream that breaks after its first byte — or that is still running when
+ * The HTTP edge's writer: a JSON reply as bytes (the upstream's own when it spoke OpenAI format), a streamed reply as the bytes
+ * its protocol's StreamEncoder (src/edges/) makes of each part, with backpressure, and errors in the OpenAI envelope. A stream that breaks after its first byte — or that is still running when
  * the shutdown grace period ends — ends with an SSE error event and no [DONE], never a clean-looking finish. The error
  * writer never throws: whatever it cannot send, it gives up by closing the connection.
  */
 import type { ServerResponse } from 'node:http';
 import { asGatewayError, type GatewayError } from '../errors.js';
-import { SSE_DONE } from '../providers/sse.js';
+import { OpenAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
+import type { StreamEncoder } from '../edges/types.js';
 import type { ProviderReply, StreamReply } from '../providers/types.js';
 import { applyHeaders } from './reply-headers.js';
 
@@ -20,15 +21,6 @@ function envelope(gerr: GatewayError): string {
     return ENVELOPE_FALLBACK;
   }
 }
-
-/** One SSE error event in the envelope's shape. */
-const errorEvent = (error: { message: string; type: string; code: string | null }): string => {
-  try {
-    return `data: ${JSON.stringify({ error })}\n\n`;
-  } catch {
-    return `data: ${ENVELOPE_FALLBACK}\n\n`;
-  }
-};
 
 export function writeError(res: ServerResponse, err: unknown, headers: Readonly<Record<string, string>> = {}): void {
   try {
@@ -50,6 +42,8 @@ export function writeError(res: ServerResponse, err: unknown, headers: Readonly<
 export interface WriteOptions {
   /** Aborted when the shutdown grace period ends: a stream still running ends with an error event. */
   stop?: AbortSignal;
+  /** Serialises a streamed reply's parts into the caller's protocol (see src/edges/); OpenAI chat chunks by default. */
+  encoder?: StreamEncoder;
 }
 
 export async function writeReply(res: ServerResponse, reply: ProviderReply, headers: Readonly<Record<string, string>>, opts: WriteOptions = {}): Promise<void> {
@@ -60,7 +54,7 @@ export async function writeReply(res: ServerResponse, reply: ProviderReply, head
     res.end(reply.raw ?? JSON.stringify(reply.body));
     return;
   }
-  await writeStream(res, reply, opts.stop);
+  await writeStream(res, reply, opts.encoder ?? new OpenAIStreamEncoder('chat'), opts.stop);
 }
 
 function waitDrain(res: ServerResponse): Promise<void> {
@@ -78,7 +72,7 @@ function waitDrain(res: ServerResponse): Promise<void> {
 
 const SHUTTING_DOWN = { message: 'The gateway is shutting down; the stream was cut before it finished.', type: 'server_error', code: 'shutting_down' };
 
-async function writeStream(res: ServerResponse, reply: StreamReply, stop: AbortSignal | undefined): Promise<void> {
+async function writeStream(res: ServerResponse, reply: StreamReply, encoder: StreamEncoder, stop: AbortSignal | undefined): Promise<void> {
   res.statusCode = reply.status;
   res.setHeader('content-type', 'text/event-stream; charset=utf-8');
   res.setHeader('cache-control', 'no-cache');
@@ -87,11 +81,17 @@ async function writeStream(res: ServerResponse, reply: StreamReply, stop: AbortS
   res.flushHeaders();
   // At the end of the shutdown grace period the stream ends here, even while the upstream is silent.
   const cut = (): void => {
-    if (!res.writableEnded && !res.destroyed) res.end(errorEvent(SHUTTING_DOWN));
+    if (!res.writableEnded && !res.destroyed) res.end(encoder.fail(SHUTTING_DOWN));
   };
   if (stop?.aborted) cut();
   else stop?.addEventListener('abort', cut, { once: true });
   const iterator = reply.parts[Symbol.asyncIterator]();
+  // Small writes are batched: the parts made from one upstream read arrive within one tick and leave in one socket write.
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    res.uncork();
+  };
   try {
     for (;;) {
       if (res.destroyed || res.writableEnded) break;
@@ -99,28 +99,28 @@ async function writeStream(res: ServerResponse, reply: StreamReply, stop: AbortS
       if (res.destroyed || res.writableEnded) break;
       if (next.done) {
         // The source ended without a terminator: report it rather than finishing cleanly.
-        res.write(errorEvent({ message: 'The upstream stream ended unexpectedly.', type: 'upstream_error', code: 'stream_incomplete' }));
+        res.write(encoder.fail({ message: 'The upstream stream ended unexpectedly.', type: 'upstream_error', code: 'stream_incomplete' }));
         break;
       }
       const part = next.value;
+      const text = encoder.encode(part);
       let ok = true;
-      if (part.type === 'chunk') {
-        if (part.hidden) continue;
-        ok = res.write(`data: ${part.raw ?? JSON.stringify(part.chunk)}\n\n`);
-      } else if (part.type === 'done') {
-        res.write(SSE_DONE);
-        break;
-      } else {
-        res.write(errorEvent(part.error));
-        break;
+      if (text !== '') {
+        if (!corked) {
+          corked = true;
+          res.cork();
+          process.nextTick(uncork);
+        }
+        ok = res.write(text);
       }
+      if (part.type === 'done' || part.type === 'error') break;
       if (!ok) {
         if (res.destroyed) break;
         await waitDrain(res);
       }
     }
   } catch (err) {
-    if (!res.destroyed && !res.writableEnded) res.write(errorEvent(asGatewayError(err).toJSON().error));
+    if (!res.destroyed && !res.writableEnded) res.write(encoder.fail(asGatewayError(err).toJSON().error));
   } finally {
     stop?.removeEventListener('abort', cut);
     // Closing the iterator runs the observers' end hooks and aborts upstream work when the client left early.

@@ -2,6 +2,8 @@
 import { createHash } from 'node:crypto';
 import { pino } from 'pino';
 import { ANONYMOUS, type Caller, type RequestContext } from '../../src/pipeline/context.js';
+import type { Chunk } from '../../src/providers/openai/openai-api.js';
+import { partsOfChunks } from '../helpers/stream-parts.js';
 import type { JsonReply, StreamPart } from '../../src/providers/types.js';
 
 export const logger = pino({ level: 'silent' });
@@ -56,21 +58,22 @@ export function jsonReply(content: string, usage = { prompt_tokens: 10, completi
   return { kind: 'json', status: 200, body, usage };
 }
 
-const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): StreamPart =>
-  ({ type: 'chunk', chunk: { id: 'chatcmpl-s', object: 'chat.completion.chunk', created: 1700000000, model: 'gpt-test', choices, ...extra } as never });
+const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): Chunk =>
+  ({ id: 'chatcmpl-s', object: 'chat.completion.chunk', created: 1700000000, model: 'gpt-test', choices, ...extra } as Chunk);
 
 /** The parts of a streamed answer "Hello world" with a tool call, a finish reason and usage. */
 export function streamParts(opts: { done?: boolean; error?: boolean; finish?: boolean } = {}): StreamPart[] {
-  const parts: StreamPart[] = [
+  const chunks: Chunk[] = [
     chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]),
     chunk([{ index: 0, delta: { content: 'Hello' }, finish_reason: null }]),
     chunk([{ index: 0, delta: { content: ' world' }, finish_reason: null }]),
     chunk([{ index: 0, delta: { tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"q":' } }] }, finish_reason: null }]),
     chunk([{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '"x"}' } }] }, finish_reason: null }]),
   ];
-  if (opts.finish !== false) parts.push(chunk([{ index: 0, delta: {}, finish_reason: 'tool_calls' }]));
-  parts.push(chunk([], { usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } }));
-  if (opts.error) parts.push({ type: 'error', error: { message: 'upstream broke', type: 'upstream_error', code: null } });
+  if (opts.finish !== false) chunks.push(chunk([{ index: 0, delta: {}, finish_reason: 'tool_calls' }]));
+  chunks.push(chunk([], { usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } }));
+  const parts = partsOfChunks(chunks);
+  if (opts.error) parts.push({ type: 'error', failure: { message: 'upstream broke', type: 'upstream_error', code: null } });
   else if (opts.done !== false) parts.push({ type: 'done' });
   return parts;
 }

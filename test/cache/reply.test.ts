@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fromJsonReply, replayParts, StreamCapture } from '../../src/cache/reply.js';
+import { chunksOf } from '../helpers/stream-parts.js';
 import { jsonReply, streamParts } from './helpers.js';
 
 describe('stream capture and replay', () => {
@@ -20,14 +21,12 @@ describe('stream capture and replay', () => {
     const replay = replayParts(stored, true);
     assert.deepEqual(replay.at(-1), { type: 'done' });
     const again = new StreamCapture('chat');
-    for (const p of replay) {
-      if (p.type === 'chunk') assert.equal(p.chunk.object, 'chat.completion.chunk');
-      again.onPart(p);
-    }
+    for (const c of chunksOf(replay)) assert.equal(c.object, 'chat.completion.chunk');
+    for (const p of replay) again.onPart(p);
     assert.deepEqual(again.result()?.body, stored.body);
     const usageChunk = replay.at(-2);
-    assert.ok(usageChunk?.type === 'chunk' && usageChunk.chunk.usage?.total_tokens === 10);
-    assert.ok(!replayParts(stored, false).some((p) => p.type === 'chunk' && p.chunk.usage));
+    assert.ok(usageChunk?.type === 'usage' && usageChunk.usage.total_tokens === 10);
+    assert.ok(!replayParts(stored, false).some((p) => p.type === 'usage'));
   });
 
   it('a JSON reply replays as a stream and round-trips', () => {

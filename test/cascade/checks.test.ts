@@ -6,6 +6,7 @@ import {
   judgeVerdict, parseGrade, requestedSchema, runChecks, runLocalChecks,
 } from '../../src/cascade/checks/index.js';
 import { checksSchema, judgeCheckSchema, toRegExp } from '../../src/cascade/config.js';
+import { partsOfChunks } from '../helpers/stream-parts.js';
 import type { Answer } from '../../src/cascade/types.js';
 
 const answer = (text: string, extra: Partial<Answer> = {}): Answer => ({ text, finishReason: 'stop', toolCalls: false, refusal: null, logprobs: undefined, ...extra });
@@ -103,10 +104,12 @@ describe('logprobs check', () => {
     assert.deepEqual(text.logprobs, [-0.25]);
     assert.equal(text.finishReason, 'length');
     const streamed = answerFromParts([
-      { type: 'chunk', chunk: { choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] } },
-      { type: 'chunk', chunk: { choices: [{ index: 0, delta: { content: 'hi' }, logprobs: { content: [{ token: 'hi', logprob: -0.1 }] } } as never] } },
-      { type: 'chunk', chunk: { choices: [{ index: 1, delta: { content: 'other choice' } }] } },
-      { type: 'chunk', chunk: { choices: [{ index: 0, delta: { content: ' you' }, finish_reason: 'stop' }] } },
+      ...partsOfChunks([
+        { choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] },
+        { choices: [{ index: 0, delta: { content: 'hi' }, logprobs: { content: [{ token: 'hi', logprob: -0.1 }] } }] },
+        { choices: [{ index: 1, delta: { content: 'other choice' } }] },
+        { choices: [{ index: 0, delta: { content: ' you' }, finish_reason: 'stop' }] },
+      ]),
       { type: 'done' },
     ]);
     assert.equal(streamed.text, 'hi you');

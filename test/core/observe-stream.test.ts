@@ -14,7 +14,7 @@ function reply(parts: StreamPart[], closed: string[], name: string): StreamReply
   return { kind: 'stream', status: 200, parts: gen() };
 }
 
-const chunk = (text: string): StreamPart => ({ type: 'chunk', chunk: { choices: [{ index: 0, delta: { content: text } }] } });
+const chunk = (text: string): StreamPart => ({ type: 'text-delta', choice: 0, text });
 
 describe('observeStream', () => {
   it('reports done once, inner observers first', async () => {
@@ -38,7 +38,7 @@ describe('observeStream', () => {
 
   it('reports an error part as an error end', async () => {
     const ends: StreamEnd[] = [];
-    const r = observeStream(reply([chunk('a'), { type: 'error', error: { message: 'cut', type: 'upstream_error', code: null } }], [], 's'), undefined, (e) => ends.push(e));
+    const r = observeStream(reply([chunk('a'), { type: 'error', failure: { message: 'cut', type: 'upstream_error', code: null } }], [], 's'), undefined, (e) => ends.push(e));
     for await (const _ of r.parts) { /* drain */ }
     assert.deepEqual(ends, [{ outcome: 'error', message: 'cut' }]);
   });

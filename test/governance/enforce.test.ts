@@ -212,8 +212,8 @@ for (const backend of ['memory', 'redis'] as const) {
       const withUsage = makeCtx(c, { model: 'm', stream: true, route: { chain: [{ provider: 'test', model: 'm' }], rule: 'r' } });
       await stage.before!(withUsage);
       const out = stage.after!(withUsage, stream([
-        { type: 'chunk', chunk: { choices: [{ index: 0, delta: { content: 'Hello world' } }] } },
-        { type: 'chunk', chunk: { choices: [], usage: { prompt_tokens: 20, completion_tokens: 30, total_tokens: 50 } } },
+        { type: 'text-delta', choice: 0, text: 'Hello world' },
+        { type: 'usage', usage: { prompt_tokens: 20, completion_tokens: 30, total_tokens: 50 } },
         { type: 'done' },
       ])) as StreamReply;
       let parts = 0;
@@ -225,9 +225,9 @@ for (const backend of ['memory', 'redis'] as const) {
       const noUsage = makeCtx(c, { model: 'm', stream: true, body: { messages: [{ role: 'user', content: 'hello' }], max_tokens: 500 }, route: { chain: [{ provider: 'test', model: 'm' }], rule: 'r' } });
       await stage.before!(noUsage);
       const out2 = stage.after!(noUsage, stream([
-        { type: 'chunk', chunk: { choices: [{ index: 0, delta: { content: 'Hel' } }] } },
-        { type: 'chunk', chunk: { choices: [{ index: 0, delta: { content: 'lo there' } }] } },
-        { type: 'error', error: { message: 'cut', type: 'upstream_error', code: null } },
+        { type: 'text-delta', choice: 0, text: 'Hel' },
+        { type: 'text-delta', choice: 0, text: 'lo there' },
+        { type: 'error', failure: { message: 'cut', type: 'upstream_error', code: null } },
       ])) as StreamReply;
       for await (const _ of out2.parts) { /* drain */ }
       await gov.enforcement.drain();

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GatewayError } from '../../src/errors.js';
-import { attemptEnd, attemptFailed, attemptStart, foldReply, newReplyFacts, stepAttributes } from '../../src/observability/span-attributes.js';
+import { attemptEnd, attemptFailed, attemptStart, foldPart, newReplyFacts, stepAttributes } from '../../src/observability/span-attributes.js';
 import { newContext } from '../../src/pipeline/build-context.js';
 import { ANONYMOUS } from '../../src/pipeline/context.js';
 
@@ -60,11 +60,13 @@ describe('span attributes', () => {
     assert.equal(a.attributes['switchyard.attempt'], 2);
   });
 
-  it('stream chunks fold into the finish reasons of every choice, the response id, model and usage', () => {
+  it('typed stream parts fold into the finish reasons of every choice, the response id, model and usage', () => {
     const f = newReplyFacts();
-    foldReply(f, { id: 'c1', model: 'm-2025', choices: [{ index: 0, delta: { content: 'a' }, finish_reason: null }] });
-    foldReply(f, { id: 'c1', model: 'm-2025', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }, { index: 1, delta: {}, finish_reason: 'length' }] });
-    foldReply(f, { id: 'c1', choices: [], usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } });
+    foldPart(f, { type: 'metadata', id: 'c1', model: 'm-2025', created: 1 });
+    foldPart(f, { type: 'text-delta', choice: 0, text: 'a' });
+    foldPart(f, { type: 'finish', choice: 0, reason: 'stop' });
+    foldPart(f, { type: 'finish', choice: 1, reason: 'length' });
+    foldPart(f, { type: 'usage', usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 }, hidden: true });
     assert.deepEqual(attemptEnd(200, f), {
       'http.response.status_code': 200,
       'gen_ai.response.id': 'c1',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { chunksOf } from '../helpers/stream-parts.js';
 import { createAdapter } from '../../src/providers/adapters.js';
 import type { ProviderReply } from '../../src/providers/types.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -94,9 +95,9 @@ describe('anthropic adapter against the anthropic simulator', () => {
     const parts = await collect(reply);
     assert.equal(streamedText(parts), '[claude] a b c');
     assert.deepEqual(parts.at(-1), { type: 'done' });
-    const usage = parts.findLast((p) => p.type === 'chunk' && p.chunk.usage);
-    assert.ok(usage?.type === 'chunk');
-    assert.equal(usage.chunk.usage?.completion_tokens, 4);
+    const usage = parts.findLast((p) => p.type === 'usage');
+    assert.ok(usage?.type === 'usage');
+    assert.equal(usage.usage.completion_tokens, 4);
     assert.equal(sim.requests[0].body?.stream, true);
     assert.equal(sim.requests[0].body?.stream_options, undefined);
   });
@@ -110,9 +111,8 @@ describe('anthropic adapter against the anthropic simulator', () => {
     let args = '';
     let name = '';
     let finish = '';
-    for (const p of parts) {
-      if (p.type !== 'chunk') continue;
-      const c = p.chunk.choices?.[0];
+    for (const chunk of chunksOf(parts)) {
+      const c = chunk.choices?.[0];
       const calls = c?.delta?.tool_calls as Array<{ function: { name?: string; arguments: string } }> | undefined;
       for (const tc of calls ?? []) {
         args += tc.function.arguments;
@@ -148,7 +148,7 @@ describe('anthropic adapter against the anthropic simulator', () => {
     assert.equal(early.retryable, true);
     sim.inject({ errorEvent: true, afterChunks: 4 });
     const parts = await collect(await adapter.call(upstreamRequest({ apiKey: 'sk-ant', body: body('a b c', { stream: true }) })));
-    assert.deepEqual(parts.at(-1), { type: 'error', error: { message: 'Overloaded', type: 'overloaded_error', code: 'overloaded_error' } });
+    assert.deepEqual(parts.at(-1), { type: 'error', failure: { message: 'Overloaded', type: 'overloaded_error', code: 'overloaded_error' } });
     sim.inject({ cutAfterChunks: 3 });
     const cut = await collect(await adapter.call(upstreamRequest({ apiKey: 'sk-ant', body: body('a b c', { stream: true }) })));
     assert.equal(cut.at(-1)?.type, 'error');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { chunksOf } from '../helpers/stream-parts.js';
 import { GatewayError } from '../../src/errors.js';
 import { anthropicStreamParts } from '../../src/providers/anthropic/anthropic-stream.js';
 import { buildAnthropicRequest } from '../../src/providers/anthropic/build-anthropic-request.js';
@@ -202,7 +203,8 @@ describe('Anthropic stream → OpenAI chunks', () => {
       ['message_delta', { delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 30 } }],
       ['message_stop', {}],
     ], true);
-    const deltas = parts.flatMap((p) => (p.type === 'chunk' ? (p.chunk.choices ?? []).map((c) => c.delta) : []));
+    const chunks = chunksOf(parts);
+    const deltas = chunks.flatMap((c) => (c.choices ?? []).map((choice) => choice.delta));
     assert.deepEqual(deltas, [
       { role: 'assistant', content: '' },
       { content: 'Let me ' },
@@ -214,27 +216,27 @@ describe('Anthropic stream → OpenAI chunks', () => {
       { tool_calls: [{ index: 1, function: { arguments: '{}' } }] },
       {},
     ]);
-    const chunks = parts.filter((p) => p.type === 'chunk');
     const finish = chunks.at(-2);
-    assert.ok(finish?.type === 'chunk');
-    assert.equal(finish.chunk.choices?.[0].finish_reason, 'tool_calls');
-    assert.equal(finish.chunk.id, 'msg_9');
-    assert.equal(finish.chunk.model, 'claude-x');
-    assert.equal(finish.chunk.object, 'chat.completion.chunk');
+    assert.ok(finish);
+    assert.equal(finish.choices?.[0].finish_reason, 'tool_calls');
+    assert.equal(finish.id, 'msg_9');
+    assert.equal(finish.model, 'claude-x');
+    assert.equal(finish.object, 'chat.completion.chunk');
     const usageChunk = chunks.at(-1);
-    assert.ok(usageChunk?.type === 'chunk');
-    assert.deepEqual(usageChunk.chunk.choices, []);
-    assert.deepEqual(usageChunk.chunk.usage, { prompt_tokens: 12, completion_tokens: 30, total_tokens: 42, prompt_tokens_details: { cached_tokens: 0 } });
+    assert.ok(usageChunk);
+    assert.deepEqual(usageChunk.choices, []);
+    assert.deepEqual(usageChunk.usage, { prompt_tokens: 12, completion_tokens: 30, total_tokens: 42, prompt_tokens_details: { cached_tokens: 0 } });
     assert.deepEqual(parts.at(-1), { type: 'done' });
   });
 
   it('hides the usage chunk unless asked (it is kept for billing) and maps max_tokens to length', async () => {
     const parts = await run([start, ['message_delta', { delta: { stop_reason: 'max_tokens' }, usage: { output_tokens: 3 } }], ['message_stop', {}]]);
-    assert.equal(parts.length, 4);
-    assert.ok(parts[1].type === 'chunk' && parts[1].chunk.choices?.[0].finish_reason === 'length');
-    const usage = parts.filter((p) => p.type === 'chunk' && p.chunk.usage !== undefined);
+    assert.deepEqual(parts.map((p) => p.type), ['metadata', 'text-delta', 'finish', 'usage', 'done']);
+    assert.ok(parts[2].type === 'finish' && parts[2].reason === 'length');
+    const usage = parts.filter((p) => p.type === 'usage');
     assert.equal(usage.length, 1);
-    assert.ok(usage[0].type === 'chunk' && usage[0].hidden === true && usage[0].chunk.usage?.completion_tokens === 3);
+    assert.ok(usage[0].type === 'usage' && usage[0].hidden === true && usage[0].usage.completion_tokens === 3);
+    assert.ok(chunksOf(parts).every((c) => c.usage === undefined), 'the edge does not send hidden usage');
   });
 
   it('turns an error event into an error part and stops', async () => {
@@ -244,7 +246,7 @@ describe('Anthropic stream → OpenAI chunks', () => {
       ['error', { error: { type: 'overloaded_error', message: 'Overloaded' } }],
       ['message_stop', {}],
     ]);
-    assert.deepEqual(parts.at(-1), { type: 'error', error: { message: 'Overloaded', type: 'overloaded_error', code: 'overloaded_error' } });
+    assert.deepEqual(parts.at(-1), { type: 'error', failure: { message: 'Overloaded', type: 'overloaded_error', code: 'overloaded_error' } });
     assert.ok(!parts.some((p) => p.type === 'done'));
   });
 });

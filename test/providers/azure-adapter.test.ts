@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { chunksOf } from '../helpers/stream-parts.js';
 import { createAdapter } from '../../src/providers/adapters.js';
 import { azureUrl } from '../../src/providers/azure/azure-openai-adapter.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -42,8 +43,8 @@ describe('azure-openai adapter against the azure simulator', () => {
     const adapter = createAdapter({ name: 'az', kind: 'azure-openai', base_url: sim.url, timeout_ms: 2000 }, { nonRetryable: NON_RETRYABLE });
     const parts = await collect(await adapter.call(upstreamRequest({ model: 'prod-4o', apiKey: 'az-1', body: chatBody('a b', { stream: true }) })));
     assert.equal(sim.requests[0].path, '/openai/deployments/prod-4o/chat/completions?api-version=2024-10-21');
-    const first = parts[0];
-    assert.ok(first.type === 'chunk' && Array.isArray(first.chunk.choices) && first.chunk.choices.length === 0);
+    const first = chunksOf(parts)[0];
+    assert.ok(Array.isArray(first.choices) && first.choices.length === 0);
     assert.equal(streamedText(parts), '[az] a b');
     assert.deepEqual(parts.at(-1), { type: 'done' });
     const emb = await adapter.call(upstreamRequest({ op: 'embedding', model: 'emb', apiKey: 'az-1', body: { model: 'emb', input: 'x' } }));

@@ -31,10 +31,7 @@ export async function collect(reply: ProviderReply): Promise<StreamPart[]> {
 /** Concatenated content deltas of a chat stream. */
 export function streamedText(parts: StreamPart[]): string {
   let s = '';
-  for (const p of parts) {
-    if (p.type !== 'chunk') continue;
-    for (const c of p.chunk.choices ?? []) if (typeof c.delta?.content === 'string') s += c.delta.content;
-  }
+  for (const p of parts) if (p.type === 'text-delta' && p.choice === 0) s += p.text;
   return s;
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { chunksOf } from '../helpers/stream-parts.js';
 import { createAdapter } from '../../src/providers/adapters.js';
 import type { RateLimitInfo } from '../../src/providers/types.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -53,10 +54,10 @@ describe('openai adapter against the simulator', () => {
     const parts = await collect(reply);
     assert.deepEqual(parts.at(-1), { type: 'done' });
     assert.equal(streamedText(parts), '[alpha] one two three');
-    for (const p of parts) if (p.type === 'chunk') assert.deepEqual(JSON.parse(p.raw ?? ''), p.chunk);
-    const usageChunk = parts.find((p) => p.type === 'chunk' && p.chunk.usage);
-    assert.ok(usageChunk && usageChunk.type === 'chunk');
-    assert.equal(usageChunk.chunk.usage?.completion_tokens, 4);
+    for (const p of parts) if (p.type !== 'done') assert.ok('raw' in p && p.raw !== undefined && typeof JSON.parse(p.raw.data) === 'object', p.type);
+    const usage = parts.find((p) => p.type === 'usage');
+    assert.ok(usage?.type === 'usage');
+    assert.equal(usage.usage.completion_tokens, 4);
   });
 
   it('passes tool calls through', async () => {
@@ -162,22 +163,22 @@ describe('openai adapter against the simulator', () => {
   it('ends a stream cut after it started with an error part, never done', async () => {
     sim.inject({ cutAfterChunks: 2 });
     const parts = await collect(await adapter.call(upstreamRequest({ body: chatBody('a b c d', { stream: true }) })));
-    assert.equal(parts.filter((p) => p.type === 'chunk').length, 2);
+    assert.equal(chunksOf(parts).length, 2);
     const last = parts.at(-1);
     assert.equal(last?.type, 'error');
     assert.ok(!parts.some((p) => p.type === 'done'));
-    if (last?.type === 'error') assert.equal(last.error.code, 'upstream_stream_interrupted');
+    if (last?.type === 'error') assert.equal(last.failure.code, 'upstream_stream_interrupted');
   });
 
   it('turns an in-band error event into an error part', async () => {
     sim.inject({ errorEvent: true, afterChunks: 3 });
     const parts = await collect(await adapter.call(upstreamRequest({ body: chatBody('a b c d', { stream: true }) })));
-    assert.equal(parts.filter((p) => p.type === 'chunk').length, 3);
+    assert.equal(chunksOf(parts).length, 3);
     const last = parts.at(-1);
     assert.equal(last?.type, 'error');
     if (last?.type === 'error') {
-      assert.equal(last.error.type, 'server_error');
-      assert.match(last.error.message, /server had an error/);
+      assert.equal(last.failure.type, 'server_error');
+      assert.match(last.failure.message, /server had an error/);
     }
   });
 
@@ -200,7 +201,7 @@ describe('openai adapter against the simulator', () => {
       const reply = await a.call(upstreamRequest({ body: chatBody('w '.repeat(200), { stream: true }) }));
       assert.equal(reply.kind, 'stream');
       if (reply.kind !== 'stream') return;
-      for await (const p of reply.parts) if (p.type === 'chunk') break;
+      for await (const p of reply.parts) if (p.type === 'text-delta') break;
       await slow.requests[0].finished;
     } finally {
       await slow.close();
@@ -220,7 +221,7 @@ describe('openai adapter against the simulator', () => {
         if (parts.length === 3) controller.abort();
       }
       assert.ok(parts.length >= 3 && parts.length < 50, `stopped soon after the abort (${parts.length} parts)`);
-      assert.ok(parts.every((p) => p.type === 'chunk'), 'no error part and no clean finish');
+      assert.ok(parts.every((p) => p.type !== 'error' && p.type !== 'done'), 'no error part and no clean finish');
       await slow.requests[0].finished;
     } finally {
       await slow.close();

@@ -1,12 +1,12 @@
 /**
- * Anthropic Messages SSE events → OpenAI chat.completion.chunk parts. Text deltas become content deltas, tool_use blocks
- * and their input_json_delta events become tool_call deltas, message_delta carries the finish reason and output usage,
- * message_stop ends the stream (after a usage chunk when the client asked for one), an `error` event becomes an error part.
- * Thinking blocks and unknown events are skipped.
+ * Anthropic Messages SSE events → stream parts. message_start gives the reply's identity, text deltas become text deltas,
+ * thinking deltas reasoning deltas, tool_use blocks and their input_json_delta events tool-call start / delta / end,
+ * message_delta carries the finish reason and output usage, message_stop ends the stream (after the usage part, hidden unless
+ * the client asked for usage), an `error` event becomes an error part. Unknown events are skipped.
  */
+import type { StreamPart } from '../../llm/parts.js';
 import type { Redact } from '../redact.js';
 import type { SseEvent } from '../sse.js';
-import type { Chunk, StreamPart } from '../types.js';
 import { errorPart } from '../openai/start-stream.js';
 import type { AnthropicUsage } from './anthropic-api.js';
 import { mapAnthropicStopReason } from './map-anthropic-stop-reason.js';
@@ -20,11 +20,6 @@ export async function* anthropicStreamParts(events: AsyncIterable<SseEvent>, inc
   const created = Math.floor(Date.now() / 1000);
   const usage: AnthropicUsage = {};
   const toolIndexByBlock = new Map<number, number>();
-
-  const chunk = (delta: Obj, finish: string | null = null): StreamPart => ({
-    type: 'chunk',
-    chunk: { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] } as unknown as Chunk,
-  });
 
   for await (const ev of events) {
     let parsed: unknown;
@@ -45,38 +40,46 @@ export async function* anthropicStreamParts(events: AsyncIterable<SseEvent>, inc
         if (typeof message.id === 'string') id = message.id;
         if (typeof message.model === 'string') model = message.model;
         Object.assign(usage, message.usage as AnthropicUsage | undefined);
-        yield chunk({ role: 'assistant', content: '' });
+        yield { type: 'metadata', id, model, created };
+        yield { type: 'text-delta', choice: 0, text: '' };
         break;
       }
       case 'content_block_start': {
         const block = (data.content_block ?? {}) as Obj;
         const index = Number(data.index);
-        if (block.type === 'text' && typeof block.text === 'string' && block.text !== '') yield chunk({ content: block.text });
+        if (block.type === 'text' && typeof block.text === 'string' && block.text !== '') yield { type: 'text-delta', choice: 0, text: block.text };
         else if (block.type === 'tool_use') {
           const toolIndex = toolIndexByBlock.size;
           toolIndexByBlock.set(index, toolIndex);
-          yield chunk({ tool_calls: [{ index: toolIndex, id: block.id, type: 'function', function: { name: block.name, arguments: '' } }] });
+          const callId = typeof block.id === 'string' ? block.id : '';
+          yield { type: 'tool-call-start', choice: 0, index: toolIndex, id: callId, name: typeof block.name === 'string' ? block.name : '' };
         }
         break;
       }
       case 'content_block_delta': {
         const delta = (data.delta ?? {}) as Obj;
-        if (delta.type === 'text_delta' && typeof delta.text === 'string') yield chunk({ content: delta.text });
+        if (delta.type === 'text_delta' && typeof delta.text === 'string') yield { type: 'text-delta', choice: 0, text: delta.text };
+        else if (delta.type === 'thinking_delta' && typeof delta.thinking === 'string') yield { type: 'reasoning-delta', choice: 0, text: delta.thinking };
         else if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string' && delta.partial_json !== '') {
           const toolIndex = toolIndexByBlock.get(Number(data.index));
-          if (toolIndex !== undefined) yield chunk({ tool_calls: [{ index: toolIndex, function: { arguments: delta.partial_json } }] });
+          if (toolIndex !== undefined) yield { type: 'tool-call-delta', choice: 0, index: toolIndex, argsDelta: delta.partial_json };
         }
+        break;
+      }
+      case 'content_block_stop': {
+        const toolIndex = toolIndexByBlock.get(Number(data.index));
+        if (toolIndex !== undefined) yield { type: 'tool-call-end', choice: 0, index: toolIndex };
         break;
       }
       case 'message_delta': {
         Object.assign(usage, data.usage as AnthropicUsage | undefined);
         const finish = mapAnthropicStopReason(((data.delta ?? {}) as Obj).stop_reason as string | null | undefined);
-        if (finish !== null) yield chunk({}, finish);
+        if (finish !== null) yield { type: 'finish', choice: 0, reason: finish };
         break;
       }
       case 'message_stop':
         // Always carried for accounting; the edge sends it only when the client asked for usage.
-        yield { type: 'chunk', chunk: { id, object: 'chat.completion.chunk', created, model, choices: [], usage: mapAnthropicUsage(usage) } as Chunk, hidden: !includeUsage };
+        yield includeUsage ? { type: 'usage', usage: mapAnthropicUsage(usage) } : { type: 'usage', usage: mapAnthropicUsage(usage), hidden: true };
         yield { type: 'done' };
         return;
       case 'error': {
@@ -86,7 +89,7 @@ export async function* anthropicStreamParts(events: AsyncIterable<SseEvent>, inc
         return;
       }
       default:
-        break; // ping, content_block_stop, and event kinds added later
+        break; // ping and event kinds added later
     }
   }
 }

@@ -1,11 +1,12 @@
 /**
- * OpenAI SSE events → stream parts. Chunks keep the upstream's own JSON text as `raw` so the edge forwards it unchanged.
- * `[DONE]` ends the stream cleanly; an in-band error (an `error` event, or a data object carrying `error` and no `choices`)
- * becomes an error part.
+ * OpenAI SSE events → stream parts. Every part made from one event carries that event's own data text (`raw`), so an OpenAI
+ * edge forwards it unchanged when nothing altered it. `[DONE]` ends the stream cleanly; an in-band error (an `error` event, or
+ * a data object carrying `error` and no `choices`) becomes an error part.
  */
+import type { StreamPart, WireEvent } from '../../llm/parts.js';
 import type { Redact } from '../redact.js';
 import type { SseEvent } from '../sse.js';
-import type { Chunk, StreamPart } from '../types.js';
+import type { Chunk } from './openai-api.js';
 import { errorPart } from './start-stream.js';
 
 /** An in-band error event; its text is the upstream's, so it is sanitised, and type and code are kept only when short words. */
@@ -22,8 +23,102 @@ function inBandError(value: unknown, redact: Redact): StreamPart {
 
 const WORD = /^[A-Za-z0-9_.-]{1,64}$/;
 
+/**
+ * Reads OpenAI chunks into parts, remembering what a chunk alone does not say: the reply's identity (metadata is emitted when
+ * it first appears or changes) and the tool calls still open per choice (closed by the choice's finish reason).
+ */
+export class ChunkReader {
+  private id: string | undefined;
+  private model: string | undefined;
+  private created: number | undefined;
+  private fingerprint: string | undefined;
+  /** Open tool calls per choice: their indexes in order of appearance. */
+  private readonly open = new Map<number, number[]>();
+
+  /**
+   * The parts of one chunk (without `raw`), appended to `out`. `hideUsage`: a usage-only chunk was requested by the gateway,
+   * not the client.
+   */
+  read(chunk: Chunk, hideUsage: boolean, out: StreamPart[] = []): StreamPart[] {
+    const id = typeof chunk.id === 'string' ? chunk.id : '';
+    const model = typeof chunk.model === 'string' ? chunk.model : '';
+    const created = typeof chunk.created === 'number' ? chunk.created : 0;
+    const fp = typeof chunk.system_fingerprint === 'string' ? chunk.system_fingerprint : undefined;
+    if (id !== this.id || model !== this.model || created !== this.created || fp !== this.fingerprint) {
+      this.id = id;
+      this.model = model;
+      this.created = created;
+      this.fingerprint = fp;
+      out.push(fp === undefined ? { type: 'metadata', id, model, created } : { type: 'metadata', id, model, created, systemFingerprint: fp });
+    }
+    const choices = chunk.choices;
+    if (Array.isArray(choices)) for (const c of choices) if (c !== null && typeof c === 'object') this.readChoice(c, out);
+    const usage = chunk.usage;
+    if (usage !== null && typeof usage === 'object') {
+      const hidden = hideUsage && (!Array.isArray(choices) || choices.length === 0);
+      out.push(hidden ? { type: 'usage', usage, hidden } : { type: 'usage', usage });
+    }
+    return out;
+  }
+
+  private readChoice(c: NonNullable<Chunk['choices']>[number], out: StreamPart[]): void {
+    const choice = typeof c.index === 'number' ? c.index : 0;
+    const logprobs = c.logprobs !== null && typeof c.logprobs === 'object' ? c.logprobs : undefined;
+    if (typeof c.text === 'string') {
+      out.push(logprobs === undefined ? { type: 'text-delta', choice, text: c.text } : { type: 'text-delta', choice, text: c.text, logprobs });
+    }
+    const d = c.delta;
+    if (d !== null && typeof d === 'object') {
+      const reasoning = typeof d.reasoning_content === 'string' ? d.reasoning_content : typeof d.reasoning === 'string' ? d.reasoning : undefined;
+      if (reasoning !== undefined) out.push({ type: 'reasoning-delta', choice, text: reasoning });
+      if (typeof d.content === 'string') {
+        out.push(logprobs === undefined ? { type: 'text-delta', choice, text: d.content } : { type: 'text-delta', choice, text: d.content, logprobs });
+      }
+      if (typeof d.refusal === 'string') out.push({ type: 'refusal-delta', choice, text: d.refusal });
+      if (Array.isArray(d.tool_calls)) {
+        for (const t of d.tool_calls) {
+          if (t === null || typeof t !== 'object') continue;
+          let calls = this.open.get(choice);
+          if (calls === undefined) this.open.set(choice, (calls = []));
+          const index = typeof t.index === 'number' ? t.index : calls.length;
+          const fn = t.function;
+          if (!calls.includes(index)) {
+            calls.push(index);
+            out.push({ type: 'tool-call-start', choice, index, id: typeof t.id === 'string' ? t.id : '', name: typeof fn?.name === 'string' ? fn.name : '' });
+          }
+          if (typeof fn?.arguments === 'string' && fn.arguments !== '') out.push({ type: 'tool-call-delta', choice, index, argsDelta: fn.arguments });
+        }
+      }
+    }
+    if (typeof c.finish_reason === 'string') {
+      const calls = this.open.get(choice);
+      if (calls !== undefined) {
+        for (const index of calls) out.push({ type: 'tool-call-end', choice, index });
+        this.open.delete(choice);
+      }
+      out.push({ type: 'finish', choice, reason: c.finish_reason });
+    }
+  }
+}
+
+/** Gives every part of one event the event's text; an event with nothing typed becomes a `raw` part so it is still forwarded. */
+function attachRaw(parts: StreamPart[], data: string): void {
+  const n = parts.length;
+  if (n === 0) {
+    parts.push({ type: 'raw', raw: { format: 'openai', data, parts: 1 } });
+    return;
+  }
+  // An event with hidden usage is not the client's to see as sent: nothing of it is forwarded verbatim.
+  const last = parts[n - 1];
+  if (last.type === 'usage' && last.hidden === true) return;
+  const raw: WireEvent = { format: 'openai', data, parts: n };
+  for (let i = 0; i < n; i++) (parts[i] as { raw?: WireEvent }).raw = raw;
+}
+
 /** `hideUsage`: the usage-only chunk was requested by the gateway, not the client, and is marked hidden. */
 export async function* openaiStreamParts(events: AsyncIterable<SseEvent>, hideUsage: boolean, redact: Redact): AsyncGenerator<StreamPart> {
+  const reader = new ChunkReader();
+  const parts: StreamPart[] = [];
   for await (const ev of events) {
     const data = ev.data;
     if (data === '[DONE]') {
@@ -46,7 +141,9 @@ export async function* openaiStreamParts(events: AsyncIterable<SseEvent>, hideUs
       yield inBandError(chunk, redact);
       return;
     }
-    if (hideUsage && chunk.usage && (!chunk.choices || chunk.choices.length === 0)) yield { type: 'chunk', chunk, raw: data, hidden: true };
-    else yield { type: 'chunk', chunk, raw: data };
+    parts.length = 0;
+    reader.read(chunk, hideUsage, parts);
+    attachRaw(parts, data);
+    for (let i = 0; i < parts.length; i++) yield parts[i];
   }
 }

@@ -10,14 +10,14 @@ import { withCleanup } from '../../util/with-cleanup.js';
 
 type ErrorPart = Extract<StreamPart, { type: 'error' }>;
 
-export const errorPart = (message: string, type: string, code: string | null): ErrorPart => ({ type: 'error', error: { message, type, code } });
+export const errorPart = (message: string, type: string, code: string | null): ErrorPart => ({ type: 'error', failure: { message, type, code } });
 
 /**
  * Converts an in-band error that arrived before the first part into the error thrown from `call` (its message was sanitised
  * by the protocol parser that made the part).
  */
 export function errorPartToGatewayError(provider: string, part: ErrorPart): GatewayError {
-  const { message, type, code } = part.error;
+  const { message, type, code } = part.failure;
   const rateLimited = /rate.?limit/i.test(type) || /rate.?limit/i.test(code ?? '');
   return new GatewayError({
     status: rateLimited ? 429 : 502,
