@@ -6,7 +6,7 @@
  */
 import type { StreamPart, Usage } from '../llm/parts.js';
 
-import type { NativeReply, NativeRequest } from '../llm/protocol.js';
+import type { InboundProtocol, NativeReply, NativeRequest } from '../llm/protocol.js';
 
 /** Which OpenAI endpoint a request came in on. */
 export type Operation = 'chat' | 'completion' | 'embedding';
@@ -32,6 +32,8 @@ export interface StreamReply {
   status: number;
   parts: AsyncIterable<StreamPart>;
   warnings?: string[];
+  /** The upstream answered the caller's native request: the parts carry its events in that protocol. */
+  native?: InboundProtocol;
 }
 
 export type ProviderReply = JsonReply | StreamReply;

@@ -14,6 +14,7 @@ type OpenBlock = { kind: 'text' | 'thinking' } | { kind: 'tool'; key: number };
 
 export class MessageEventEncoder {
   private started = false;
+  private ended = false;
   private open: OpenBlock | undefined;
   private next = 0;
   /** Tool call key (the internal stream's tool index) → its content block index. */
@@ -85,10 +86,27 @@ export class MessageEventEncoder {
 
   /** The clean end: the open block closed, message_delta (stop reason, usage), message_stop. */
   finish(): string {
+    if (this.ended) return '';
+    this.ended = true;
     const usage: Obj = { ...this.usage };
     return this.start() + this.closeBlock()
       + sse('message_delta', { delta: { stop_reason: this.stopReason ?? 'end_turn', stop_sequence: null }, usage })
       + sse('message_stop', {});
+  }
+
+  /**
+   * An upstream event the edge forwarded as is: what it means for the sequence, so events encoded later continue it (a block
+   * it closed is not closed again, a stream it ended is not ended again).
+   */
+  passed(event: string | undefined): void {
+    if (event === 'message_start') this.started = true;
+    else if (event === 'content_block_stop') this.open = undefined;
+    else if (event === 'message_stop') this.ended = true;
+  }
+
+  /** True once message_stop went out. */
+  get done(): boolean {
+    return this.ended;
   }
 
   /** A broken stream: Anthropic's `error` event (no message_stop follows). */

@@ -11,11 +11,12 @@ import { buildContext, newContext } from '../../pipeline/build-context.js';
 import { ANONYMOUS, type Caller, type RequestContext } from '../../pipeline/context.js';
 import type { GatewayHandle } from '../../server/app.js';
 import { applyHeaders, replyHeadersOf } from '../../server/reply-headers.js';
+import { writeReply } from '../../server/write-reply.js';
 import { checkLimits, parseJsonBody } from '../../server/request-body.js';
 import { anthropicError } from './anthropic-errors.js';
 import { convertChatToMessage } from './convert-chat-to-message.js';
 import { parseMessagesRequest } from './parse-messages-request.js';
-import { writeMessageStream } from './write-message-stream.js';
+import { AnthropicStreamEncoder } from './encode-stream.js';
 
 const PROTOCOL = 'anthropic.messages';
 
@@ -95,8 +96,8 @@ export async function serveMessages(gw: GatewayHandle, req: IncomingMessage, res
       const message = convertChatToMessage(reply.body, ctx.model, ctx.warnings);
       writeJson(res, reply.status, JSON.stringify(message), headersOf(ctx));
     } else {
-      ctx.warnings.push(...parsed.translationLosses);
-      await writeMessageStream(res, reply, ctx, headersOf(ctx), gw.stopping);
+      if (reply.native !== PROTOCOL) ctx.warnings.push(...parsed.translationLosses);
+      await writeReply(res, reply, headersOf(ctx), { stop: gw.stopping, encoder: new AnthropicStreamEncoder(ctx.id, ctx.model) });
     }
     gw.finished({ ctx, status: reply.status, durationMs: performance.now() - ctx.startedAt });
   } catch (err) {

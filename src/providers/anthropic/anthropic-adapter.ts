@@ -73,9 +73,10 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
       if (native !== undefined) reply.native = { protocol: native.protocol, raw };
     } else {
       const includeUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-      reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(res.body), includeUsage, req.model, policy.redact), req.signal, () => {
+      reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(res.body), includeUsage, req.model, policy.redact, native !== undefined), req.signal, () => {
         if (!res.body.destroyed) res.body.destroy();
       });
+      if (native !== undefined) reply.native = native.protocol;
     }
     if (warnings.length > 0) reply.warnings = warnings;
     return reply;
