@@ -9,6 +9,8 @@ import { GatewayError } from '../../src/errors.js';
 import { anthropicError } from '../../src/edges/anthropic-messages/anthropic-errors.js';
 import { convertChatToMessage } from '../../src/edges/anthropic-messages/convert-chat-to-message.js';
 import { MessageEventEncoder } from '../../src/edges/anthropic-messages/encode-message-events.js';
+import { AnthropicStreamEncoder } from '../../src/edges/anthropic-messages/encode-stream.js';
+import type { WireEvent } from '../../src/llm/parts.js';
 import { parseMessagesRequest } from '../../src/edges/anthropic-messages/parse-messages-request.js';
 
 const IMG = 'iVBORw0KGgo=';
@@ -154,5 +156,48 @@ describe('anthropicError', () => {
       '400:invalid_request_error', '401:authentication_error', '403:permission_error', '404:not_found_error', '413:request_too_large',
       '429:rate_limit_error', '500:api_error', '529:overloaded_error', '504:timeout_error',
     ]);
+  });
+});
+
+describe('AnthropicStreamEncoder', () => {
+  const ev = (type: string, data: object, parts = 1): WireEvent => ({ format: 'anthropic', event: type, data: JSON.stringify({ type, ...data }), parts });
+
+  it('forwards unchanged upstream events verbatim, and continues the sequence when a part was changed', () => {
+    const enc = new AnthropicStreamEncoder('req-1', 'm');
+    const start = ev('message_start', { message: { id: 'msg_up', signature_of_upstream: true } }, 2);
+    const blockStart = ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+    const d1 = ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hi' } });
+    const stop0 = ev('content_block_stop', { index: 0 });
+    let out = '';
+    out += enc.encode({ type: 'metadata', id: 'msg_up', model: 'm', created: 0, raw: start });
+    out += enc.encode({ type: 'text-delta', choice: 0, text: '', raw: start });
+    out += enc.encode({ type: 'raw', raw: blockStart });
+    out += enc.encode({ type: 'text-delta', choice: 0, text: 'Hi', raw: d1 });
+    out += enc.encode({ type: 'raw', raw: stop0 });
+    // A stage changed this part (no raw): it is encoded, in a block of its own after the forwarded one.
+    out += enc.encode({ type: 'text-delta', choice: 0, text: ' there' });
+    out += enc.encode({ type: 'finish', choice: 0, reason: 'stop' });
+    out += enc.encode({ type: 'usage', usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 }, hidden: true });
+    out += enc.encode({ type: 'done' });
+    const lines = out.split('\n\n').filter(Boolean);
+    assert.equal(lines[0], `event: message_start\ndata: ${start.data}`);
+    assert.equal(lines[1], `event: content_block_start\ndata: ${blockStart.data}`);
+    assert.equal(lines[2], `event: content_block_delta\ndata: ${d1.data}`);
+    assert.equal(lines[3], `event: content_block_stop\ndata: ${stop0.data}`);
+    const rest = lines.slice(4).map((l) => JSON.parse(l.split('\n')[1].slice(6)));
+    assert.deepEqual(rest.map((e) => [e.type, e.index ?? null]), [
+      ['content_block_start', 1], ['content_block_delta', 1], ['content_block_stop', 1], ['message_delta', null], ['message_stop', null],
+    ]);
+    assert.deepEqual(rest[3].usage, { input_tokens: 3, output_tokens: 2 });
+  });
+
+  it('a forwarded message_stop is not followed by a second one; failures are error events', () => {
+    const enc = new AnthropicStreamEncoder('req-2', 'm');
+    const stopMsg = ev('message_stop', {});
+    const out = enc.encode({ type: 'usage', usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }, hidden: true, raw: stopMsg }) + enc.encode({ type: 'done' });
+    assert.equal(out, `event: message_stop\ndata: ${stopMsg.data}\n\n`);
+    const broken = new AnthropicStreamEncoder('req-3', 'm');
+    const text = broken.encode({ type: 'text-delta', choice: 0, text: 'a' }) + broken.fail({ message: 'cut', type: 'upstream_error', code: 'x' });
+    assert.match(text, /event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"cut"\}\}\n\n$/);
   });
 });

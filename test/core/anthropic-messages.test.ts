@@ -144,6 +144,28 @@ describe('Anthropic Messages API with the official SDK', () => {
     assert.equal(final.content[0].type, 'tool_use');
   });
 
+  it('an Anthropic upstream\'s stream reaches the caller byte for byte; a translated one is re-encoded', async () => {
+    const events = async (model: string) => {
+      const r = await post(gw, '/v1/messages', { model, max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'pass me through' }] }, { authorization: `Bearer ${KEY}` });
+      assert.equal(r.status, 200);
+      return r.text.split('\n\n').filter(Boolean).map((e) => {
+        const [name, data] = e.split('\n');
+        return { name: name.slice('event: '.length), data: JSON.parse(data.slice('data: '.length)) };
+      });
+    };
+    const native = await events('anthropic/claude-sonnet-4-5');
+    // The simulator sends ping after the first content_block_start and cache token counts in message_start; the gateway's
+    // own encoder would do neither.
+    assert.deepEqual(native.slice(0, 3).map((e) => e.name), ['message_start', 'content_block_start', 'ping']);
+    assert.equal(native[0].data.message.usage.cache_creation_input_tokens, 0);
+    assert.equal(native.at(-1)!.name, 'message_stop');
+    assert.equal(native.filter((e) => e.name === 'message_stop').length, 1);
+    const translated = await events('openai/gpt-4o-mini');
+    assert.deepEqual(translated.slice(0, 3).map((e) => e.name), ['message_start', 'ping', 'content_block_start']);
+    assert.equal(translated.at(-1)!.name, 'message_stop');
+    assert.ok(translated.find((e) => e.name === 'message_delta')!.data.usage.output_tokens > 0);
+  });
+
   it('count_tokens answers without an upstream call', async () => {
     const before = claude.requests.length;
     const counted = await sdk.messages.countTokens({ model: 'anthropic/claude-sonnet-4-5', system: 'Be brief.', messages: [{ role: 'user', content: 'how many tokens is this sentence?' }] });
