@@ -11,6 +11,8 @@ import type { Simulator } from '../../src/simulator/types.js';
 import { client, closeAll, gateway, post, provider, sims } from '../helpers/gateway.js';
 
 const KEY = 'sk-vk-anthropic-edge';
+const BILLED = 'sk-vk-anthropic-billed';
+const ADMIN = 'admin-key-anthropic-edge-0123456789';
 
 describe('Anthropic Messages API with the official SDK', () => {
   let claude: Simulator;
@@ -31,7 +33,11 @@ describe('Anthropic Messages API with the official SDK', () => {
         { name: 'other-doors', priority: 20, cel_expression: 'model == "door"', targets: [{ provider: 'azure', model: 'gpt-4o-mini' }] },
       ],
       cache: { enabled: true, max_entries: 50 },
-      governance: { keys: [{ id: 'edge', name: 'Edge', key: KEY }] },
+      server: { admin_key: ADMIN },
+      governance: {
+        pricing: { 'anthropic/claude-sonnet-4-5': { input: 1000, output: 1000 }, 'openai/gpt-4o-mini': { input: 1000, output: 1000 } },
+        keys: [{ id: 'edge', name: 'Edge', key: KEY }, { id: 'billed', name: 'Billed', key: BILLED, budget: { limit_usd: 100, period: 'total' } }],
+      },
     });
     sdk = new Anthropic({ apiKey: KEY, baseURL: gw.url, maxRetries: 0, timeout: 20_000 });
   });
@@ -164,6 +170,19 @@ describe('Anthropic Messages API with the official SDK', () => {
     assert.deepEqual(translated.slice(0, 3).map((e) => e.name), ['message_start', 'ping', 'content_block_start']);
     assert.equal(translated.at(-1)!.name, 'message_stop');
     assert.ok(translated.find((e) => e.name === 'message_delta')!.data.usage.output_tokens > 0);
+  });
+
+  it('usage and cost settle as on every door, streams and the native route included', async () => {
+    const billed = new Anthropic({ apiKey: BILLED, baseURL: gw.url, maxRetries: 0 });
+    const ask = { max_tokens: 30, messages: [{ role: 'user' as const, content: 'bill me please' }] };
+    const used: number[] = [];
+    used.push(...Object.values((await billed.messages.create({ ...ask, model: 'anthropic/claude-sonnet-4-5' })).usage).filter((v): v is number => typeof v === 'number'));
+    used.push(...Object.values((await billed.messages.stream({ ...ask, model: 'anthropic/claude-sonnet-4-5' }).finalMessage()).usage).filter((v): v is number => typeof v === 'number'));
+    used.push(...Object.values((await billed.messages.stream({ ...ask, model: 'openai/gpt-4o-mini' }).finalMessage()).usage).filter((v): v is number => typeof v === 'number'));
+    const report = await (await fetch(`${gw.url}/admin/keys/billed/usage`, { headers: { 'x-admin-key': ADMIN } })).json() as any;
+    const tokens = used.reduce((a, b) => a + b, 0);
+    assert.ok(tokens > 0);
+    assert.equal(Math.round(report.budget.used_usd * 1e6), Math.round(tokens * 0.001 * 1e6), 'billed exactly the usage the caller was told');
   });
 
   it('count_tokens answers without an upstream call', async () => {
