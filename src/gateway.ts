@@ -25,6 +25,7 @@ import { pendingRestart } from './config/restart-keys.js';
 import { createAccessStage, createGovernanceStage, governanceAdminRouter } from './governance/index.js';
 import { createObservability, createTracing, metricsRouter, type Observability } from './observability/index.js';
 import { dashboardRouter } from './dashboard/router.js';
+import { A, baselineTarget, createLedgerStage, spendOverview, usageRouter } from './ledger/index.js';
 import { cacheAdminRouter, cacheStatsRouter, createCacheStage } from './cache/index.js';
 import { createSafety } from './safety/index.js';
 import { createQuerySemantics } from './pipeline/query-semantics.js';
@@ -120,6 +121,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const accessStage = createAccessStage({ governance });
   const governanceStage = createGovernanceStage({ governance });
+  const ledger = governance.ledger;
+  const ledgerStage = createLedgerStage({
+    ledger,
+    pricing: () => governance.pricing,
+    baseline: (ctx) => baselineTarget(ctx.model, live.rt.table, governance.config.ledger, ctx.route?.chain[0]),
+  });
+  ledger.onEntry((e) => obs.metrics.spend({
+    provider: e.dims[3], model: e.dims[4], rule: e.dims[5],
+    costUsd: e.amounts[A.cost] / 1e9, savedRoutingUsd: e.amounts[A.saved_routing] / 1e9, savedCacheUsd: e.amounts[A.saved_cache] / 1e9,
+  }));
   const cascadeDeps: Omit<CascadeDeps, 'execute'> = {
     logger,
     streaming: () => live.rt.config.cascade.streaming,
@@ -144,8 +155,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       onError: services.ruleErrors.report,
     };
     // Access (allow-lists) runs before the cache so a cached reply is never served for a model the caller may not use;
-    // budgets and rate limits run after it, so hits cost nothing.
-    const stages: Stage[] = [obs.timingStage, createRouteStage(rt.table, createRuleDecider(deciderDeps)), safety.stage, accessStage];
+    // budgets and rate limits run after it, so hits cost nothing. The ledger sits just before the cache: it records hits too.
+    const stages: Stage[] = [obs.timingStage, createRouteStage(rt.table, createRuleDecider(deciderDeps)), safety.stage, accessStage, ledgerStage];
     if (cacheStage) stages.push(cacheStage);
     stages.push(governanceStage);
     // The terminal step, built once per runtime: the provider chain, or the cascade runner for a cascade route.
@@ -253,6 +264,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }),
     rulesAdminRouter(rules),
     governanceAdminRouter(governance),
+    usageRouter(ledger),
     ...(cache ? [cacheAdminRouter(cache), cacheStatsRouter(cache)] : [cacheDisabledRouter()]),
     ...(obs.config.metrics.enabled ? [metricsRouter(obs.metrics)] : []),
     dashboardRouter({
@@ -260,6 +272,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       health: () => registry.snapshot(),
       categories: () => semantic?.categories() ?? [],
       cache: () => cache && { ...cache.stats.snapshot(), entries: cache.entries },
+      spend: () => spendOverview(ledger),
       rules: () => rules.list().map(({ rule }) => ({ name: rule.name, scope: rule.scope, priority: rule.priority, enabled: rule.enabled, targets: rule.targets })),
     }),
   ];
