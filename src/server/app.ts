@@ -12,7 +12,7 @@ import { ANONYMOUS, type Caller, type RequestContext } from '../pipeline/context
 import type { Operation, ProviderReply } from '../providers/types.js';
 import { requireAdmin } from './admin-auth.js';
 import { replyHeadersOf } from './reply-headers.js';
-import { bodyReadError, checkLimits, parseJsonBody, type InputLimits } from './request-body.js';
+import { bodyReadError, checkLimits, lowerHeaders, parseJsonBody, type InputLimits } from './request-body.js';
 import { writeError, writeReply } from './write-reply.js';
 import { openAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
 
@@ -45,12 +45,6 @@ export interface GatewayHandle {
   /** Extra routes: OpenAI-style public ones (e.g. /v1/classify) and admin ones mounted behind the admin key. */
   publicRoutes?: Router[];
   adminRoutes?: Router[];
-}
-
-function lowerHeaders(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
 }
 
 /**

@@ -12,19 +12,13 @@ import { ANONYMOUS, type Caller, type RequestContext } from '../../pipeline/cont
 import type { GatewayHandle } from '../../server/app.js';
 import { applyHeaders, replyHeadersOf } from '../../server/reply-headers.js';
 import { writeReply } from '../../server/write-reply.js';
-import { checkLimits, parseJsonBody } from '../../server/request-body.js';
+import { checkLimits, lowerHeaders, parseJsonBody } from '../../server/request-body.js';
 import { anthropicError } from './anthropic-errors.js';
 import { convertChatToMessage } from './convert-chat-to-message.js';
 import { parseMessagesRequest } from './parse-messages-request.js';
 import { AnthropicStreamEncoder } from './encode-stream.js';
 
 const PROTOCOL = 'anthropic.messages';
-
-function lowerHeaders(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
-}
 
 /** The virtual key: Anthropic's `x-api-key` header, else a Bearer token (the SDKs' `authToken`). */
 export function authorizationOf(headers: Readonly<Record<string, string>>): string | undefined {
