@@ -50,8 +50,11 @@ const round = (n: number, d = 3): number => Number(n.toFixed(d));
 export async function benchObservability(opts: { requests?: number } = {}): Promise<Record<string, number>> {
   const n = opts.requests ?? 200_000;
   const health: Record<string, ProviderHealthView> = Object.fromEntries(PROVIDERS.map((p) => [p, {
-    state: 'healthy' as const, error_rate: 0.01, p50_ms: 200, p95_ms: 600, available_keys: 3,
-    keys: [0, 1, 2].map((k) => ({ id: `k${k}`, state: 'healthy' as const, error_rate: 0.01, ewma_ms: 210, in_flight: 2, remaining_requests: null })),
+    state: 'healthy' as const, error_rate: 0.01, requests: 300, p50_ms: 200, p95_ms: 600, ttfb_p50_ms: 200, ttfb_p95_ms: 600, in_flight: 6, headroom: 1, available_keys: 3,
+    keys: [0, 1, 2].map((k) => ({
+      id: `k${k}`, state: 'healthy' as const, breaker: 'closed' as const, error_rate: 0.01, requests: 100, ewma_ms: 210, p50_ms: 200, p95_ms: 600,
+      ttfb_p50_ms: 200, ttfb_p95_ms: 600, in_flight: 2, remaining_requests: null, headroom: 1,
+    })),
   }]));
   const metrics = createMetrics({ health: () => health });
   const feed = new ActivityFeed();

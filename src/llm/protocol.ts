@@ -4,8 +4,11 @@
  * adapters import it.
  */
 
-/** The protocol a request arrived in (its inbound edge); rules read it as `protocol`. */
-export type InboundProtocol = 'openai.chat' | 'openai.completions' | 'openai.embeddings' | 'anthropic.messages';
+/**
+ * The wire protocol a request came in on. The pipeline works on one internal (OpenAI chat) request whatever the protocol;
+ * rules read this as the `protocol` variable and the edge answers in it.
+ */
+export type InboundProtocol = 'openai.chat' | 'openai.completions' | 'openai.embeddings' | 'openai.responses' | 'anthropic.messages';
 
 /** The caller's request in its own protocol. */
 export interface NativeRequest {

@@ -106,9 +106,10 @@ function requestType(op: Operation, stream: boolean): RequestType {
   return stream ? 'chat_completion_stream' : 'chat_completion';
 }
 
-const OPENAI_PROTOCOL: Readonly<Record<Operation, InboundProtocol>> = { chat: 'openai.chat', completion: 'openai.completions', embedding: 'openai.embeddings' };
-
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The protocol of each OpenAI endpoint the internal request mirrors. */
+const NATIVE_PROTOCOL: Readonly<Record<Operation, InboundProtocol>> = { chat: 'openai.chat', completion: 'openai.completions', embedding: 'openai.embeddings' };
 
 /**
  * A context for a request as it arrived, without validating its body: used as is for a request refused before it was
@@ -121,7 +122,7 @@ export function newContext(
   caller: Caller,
   signal: AbortSignal,
   startedAt = performance.now(),
-  protocol: InboundProtocol = OPENAI_PROTOCOL[op],
+  protocol: InboundProtocol = NATIVE_PROTOCOL[op],
 ): RequestContext {
   const b: Body = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Body) : {};
   const stream = b.stream === true;

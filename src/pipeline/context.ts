@@ -55,6 +55,8 @@ export interface RouteDecision {
   cascade?: readonly CascadeTier[];
   /** How a streamed request treats the cascade (default: the gateway's cascade.streaming). */
   cascadeStreaming?: CascadeStreaming;
+  /** A sticky rule kept the request's session on the target it was routed to before. */
+  sticky?: boolean;
 }
 
 /** One upstream attempt, for headers, logs and metrics. */

@@ -41,7 +41,7 @@ describe('cascade rules', () => {
 
   it('compile rejects unknown providers in tiers and judges', () => {
     const spec = ruleSchema.parse({ ...base, cascade: [{ provider: 'cheap', model: 's', checks: { judge: { provider: 'nowhere', model: 'j' } } }, { provider: 'ghost', model: 'g' }] });
-    const r = compile([spec], { knownProviders: new Set(['cheap']) });
+    const r = compile([spec], { providers: new Map([['cheap', []]]) });
     assert.ok(!r.ok);
     assert.deepEqual(r.problems.map((p) => p.path).sort(), ['rules[0].cascade[0].checks.judge.provider', 'rules[0].cascade[1].provider']);
   });

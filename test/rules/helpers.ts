@@ -30,8 +30,8 @@ export function ctxOf(
 
 export const rule = (r: RuleInput): RuleSpec => ruleSchema.parse(r);
 
-export function compiled(rules: RuleInput[], knownProviders?: Set<string>): RuleSet {
-  const res = compile(rules.map(rule), knownProviders ? { knownProviders } : {});
+export function compiled(rules: RuleInput[], providers?: ReadonlyMap<string, string[]>): RuleSet {
+  const res = compile(rules.map(rule), providers ? { providers } : {});
   if (!res.ok) throw new Error(JSON.stringify(res.problems));
   return res.ruleSet;
 }
