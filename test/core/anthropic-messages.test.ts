@@ -208,6 +208,12 @@ describe('Anthropic Messages API with the official SDK', () => {
     assert.equal(response.headers.get('x-switchyard-cache'), 'hit-exact');
     assert.equal(oa.requests.length, calls);
     assert.equal(data.content[0].type === 'text' ? data.content[0].text : '', first.data.choices[0].message.content);
+    // Streamed from the same entry: the replayed parts become Anthropic's event sequence.
+    const stream = sdk.messages.stream(body);
+    const final = await stream.finalMessage();
+    assert.equal((await stream.withResponse()).response.headers.get('x-switchyard-cache'), 'hit-exact');
+    assert.equal(final.content[0].type === 'text' ? final.content[0].text : '', first.data.choices[0].message.content);
+    assert.equal(oa.requests.length, calls);
   });
 
   it('errors arrive as the SDK\'s typed errors in Anthropic\'s envelope', async () => {
