@@ -10,7 +10,9 @@ import type { Caller, RequestContext } from '../pipeline/context.js';
 import type { CacheConfig } from './config.js';
 
 export type SkipReason =
-  | 'disabled' | 'policy' | 'n_gt_1' | 'temperature' | 'tool_result' | 'embeddings' | 'no_text' | 'unsupported';
+  | 'disabled' | 'policy' | 'n_gt_1' | 'temperature' | 'tool_result' | 'embeddings' | 'no_text' | 'unsupported'
+  /** The lookup (embedding, search or the store's read) did not finish within the request's semantic budget. */
+  | 'overload';
 
 /** Fields that never change the answer. */
 const IGNORED = new Set([
