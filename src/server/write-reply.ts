@@ -6,12 +6,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import { asGatewayError, type GatewayError } from '../errors.js';
-import { OpenAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
+import { ENVELOPE_FALLBACK, OpenAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
 import type { ErrorEnvelope, ErrorReply, StreamEncoder } from '../edges/types.js';
 import type { ProviderReply, StreamReply } from '../providers/types.js';
 import { applyHeaders } from './reply-headers.js';
-
-const ENVELOPE_FALLBACK = '{"error":{"message":"The gateway failed to handle the request.","type":"server_error","param":null,"code":"internal_error"}}';
 
 /** OpenAI's error envelope (the default); an error whose fields cannot be serialised still yields a valid envelope. */
 export function openAIEnvelope(gerr: GatewayError): ErrorReply {
