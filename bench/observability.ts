@@ -28,7 +28,7 @@ function context(i: number): RequestContext {
   ];
   const cache = CACHE[i % CACHE.length];
   return {
-    id: `req-${i}`, startedAt: 0, op: 'chat', requestType: i % 3 === 0 ? 'chat_completion_stream' : 'chat_completion',
+    id: `req-${i}`, startedAt: 0, op: 'chat', protocol: 'openai.chat', requestType: i % 3 === 0 ? 'chat_completion_stream' : 'chat_completion',
     body: { model, messages: [{ role: 'user', content: 'x' }] }, model, stream: i % 3 === 0, headers: {}, caller: ANONYMOUS,
     signal: new AbortController().signal,
     route: { rule: RULES[i % RULES.length], chain: [{ provider, model }, { provider: 'azure', model }] },

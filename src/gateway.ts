@@ -38,6 +38,8 @@ import { buildRuntime, listModels, type Runtime } from './runtime.js';
 import { createApp, type GatewayHandle, type RequestOutcome } from './server/app.js';
 import { withFastPath } from './server/fast-path.js';
 import { writeError } from './server/write-reply.js';
+import { createResponsesEdge } from './edges/openai-responses/responses-edge.js';
+import { MemoryResponseStore, RedisResponseStore, type ResponseStore } from './edges/openai-responses/response-store.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -94,9 +96,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   obs.metrics.setHealthSource(() => services.registry.snapshot());
   if (services.cache) services.cache.onEvent(obs.metrics.cacheStatsEvent);
   const { registry, rules, semantic, cache, governance } = services;
-  const query = semantic ? createQuerySemantics(semantic, () => live.rt.config.semantic.embed_text) : undefined;
+  const query = semantic
+    ? createQuerySemantics(semantic, () => ({ embedText: live.rt.config.semantic.embed_text, maxWaitMs: live.rt.config.semantic.max_wait_ms }))
+    : undefined;
   const cacheStage = cache && query
-    ? createCacheStage({ cache, embed: query.embed, intent: async (ctx) => (await query.classify(ctx))?.intent, logger })
+    ? createCacheStage({ cache, embed: query.embed, budget: query.budget, intent: async (ctx) => (await query.classify(ctx))?.intent, logger })
     : cache ? createCacheStage({ cache, embed: () => Promise.reject(new Error('semantic features are disabled')), logger }) : undefined;
   const safety = await createSafety({
     config: () => live.rt.config.safety,
@@ -104,7 +108,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     benignExamplesFile: opts.config.safety.jailbreak.benign_examples ?? path.join(opts.config.semantic.reference_prompts.dir, 'jailbreak_benign.yaml'),
     rootDir,
     logger,
-    embedTexts: semantic ? (texts) => Promise.all(texts.map((t) => semantic.embed(t))) : undefined,
+    embedTexts: semantic ? (texts) => Promise.all(texts.map((t) => semantic.embed(t))) : undefined, // start-up: not bounded
     embed: query?.embed,
     rules: () => rules.current().byName,
   });
@@ -238,6 +242,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       requestLog.info({
         request_id: ctx.id,
         route: ctx.requestType,
+        protocol: ctx.protocol,
         model: ctx.model,
         status: o.status,
         duration_ms: Math.round(o.durationMs * 100) / 100,
@@ -261,7 +266,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   handle.adminRoutes = [
     gatewayAdminRouter({
       authenticate: (a) => handle.authenticate(a),
-      explain: async (ctx) => ({ ...(await explainRoute(ctx, live.rt.table, live.deciderDeps)), safety: await safety.explain(ctx) }),
+      explain: async (ctx) => {
+        const route = await explainRoute(ctx, live.rt.table, live.deciderDeps);
+        // The semantic budget's outcome for this request: ready, or degraded with why (null when nothing was embedded).
+        return { ...route, safety: await safety.explain(ctx), semantic: ctx.facts.semantic ?? null };
+      },
       reload: () => reloadFile(),
       limits: () => live.rt.config.server.limits,
     }),
@@ -279,8 +288,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       rules: () => rules.list().map(({ rule }) => ({ name: rule.name, scope: rule.scope, priority: rule.priority, enabled: rule.enabled, targets: rule.targets })),
     }),
   ];
+  // Stored responses (GET /v1/responses/{id}, previous_response_id): the store's kind is fixed at start, its limits reload.
+  const responsesSettings = () => live.rt.config.responses;
+  const responseStore: ResponseStore = opts.config.responses.store === 'redis' && services.redis
+    ? new RedisResponseStore(services.redis, opts.config.redis.key_prefix, responsesSettings)
+    : new MemoryResponseStore(responsesSettings);
+  const responses = createResponsesEdge({ store: responseStore, logger, authenticate: (a) => handle.authenticate(a) });
+  handle.edges = new Map([['/v1/responses', responses.edge]]);
   handle.publicRoutes = [
     classifyRouter({ authenticate: (a) => handle.authenticate(a), semantic: () => semantic, maxInputChars: () => live.rt.config.semantic.embedder.max_input_chars }),
+    responses.router,
   ];
   const app = createApp(handle);
   const server = createServer({ keepAliveTimeout: 65_000 }, withFastPath(handle, app));

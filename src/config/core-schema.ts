@@ -36,7 +36,10 @@ export const providerSchema = z.object({
   default_max_tokens: positiveInt.optional(),
   /** openai / azure-openai: ask for usage on every stream so budgets settle on real token counts (off for servers that reject it). */
   stream_usage: z.boolean().default(true),
+  /** openai: the upstream speaks the Responses API; chat requests are sent to {base_url}/responses (chat only). */
+  responses: z.boolean().default(false),
 }).strict().superRefine((p, ctx) => {
+  if (p.responses && p.kind !== 'openai') ctx.addIssue({ code: 'custom', path: ['responses'], message: 'only an openai provider can speak the Responses API' });
   const seen = new Set<string>();
   p.keys.forEach((k, i) => {
     if (seen.has(k.id)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: `duplicate key id '${k.id}'` });

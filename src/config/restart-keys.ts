@@ -6,8 +6,8 @@
  */
 import type { Config } from './schema.js';
 
-/** The one part of `semantic` read on every request (what text is embedded); the rest builds the model and catalogue. */
-const BUILT_SEMANTIC = (s: Config['semantic']): unknown => ({ ...s, embed_text: undefined });
+/** The parts of `semantic` read on every request (what text is embedded, how long to wait for it); the rest builds the model and catalogue. */
+const BUILT_SEMANTIC = (s: Config['semantic']): unknown => ({ ...s, embed_text: undefined, max_wait_ms: undefined });
 
 const RESTART_ONLY: Array<[string, (c: Config) => unknown]> = [
   ['server.host', (c) => c.server.host],
@@ -20,6 +20,7 @@ const RESTART_ONLY: Array<[string, (c: Config) => unknown]> = [
   ['semantic', (c) => BUILT_SEMANTIC(c.semantic)],
   ['safety.jailbreak.examples', (c) => c.safety.jailbreak.examples],
   ['safety.jailbreak.benign_examples', (c) => c.safety.jailbreak.benign_examples],
+  ['responses.store', (c) => c.responses.store],
 ];
 
 /** The restart-only settings that differ between the running config and a new one. */

@@ -9,6 +9,7 @@ import { governanceConfigSchema } from '../governance/config.js';
 import { observabilityConfigSchema } from '../observability/config.js';
 import { compile, type ProviderCatalog } from '../rules/compile.js';
 import { rulesConfigSchema } from '../rules/config.js';
+import { responsesConfigSchema } from '../edges/openai-responses/config.js';
 import { safetyConfigSchema } from '../safety/config.js';
 import { SemanticConfigSchema } from '../semantic/config.js';
 import { sessionsConfigSchema } from '../sessions/config.js';
@@ -31,6 +32,7 @@ export const configSchema = z.object({
   cascade: cascadeConfigSchema.prefault({}),
   safety: safetyConfigSchema.prefault({}),
   sessions: sessionsConfigSchema.prefault({}),
+  responses: responsesConfigSchema.prefault({}),
 }).strict().superRefine((cfg, ctx) => {
   // Cross-references: every provider/model named by an alias or fallback must name a configured provider.
   const check = (target: string, path: (string | number)[]): void => {
@@ -53,6 +55,9 @@ export const configSchema = z.object({
   }
   for (const [from, chain] of Object.entries(cfg.routing.fallbacks)) {
     chain.forEach((t, i) => check(t, ['routing', 'fallbacks', from, i]));
+  }
+  if (cfg.responses.store === 'redis' && cfg.redis.url === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['responses', 'store'], message: 'the redis store needs redis.url' });
   }
 });
 

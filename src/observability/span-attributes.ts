@@ -60,6 +60,7 @@ export function rootStart(ctx: RequestContext): { name: string; attributes: Attr
     [ATTR_GEN_AI_REQUEST_STREAM]: ctx.stream,
     'switchyard.request_id': ctx.id,
     'switchyard.request_type': ctx.requestType,
+    'switchyard.protocol': ctx.protocol,
   };
   put(out, ATTR_GEN_AI_REQUEST_TEMPERATURE, num(b.temperature));
   put(out, ATTR_GEN_AI_REQUEST_TOP_P, num(b.top_p));
@@ -106,6 +107,8 @@ export function stepAttributes(name: string, ctx: RequestContext, error: Gateway
       const { intent, score } = intentOf(f);
       put(out, 'switchyard.route.intent', intent);
       put(out, 'switchyard.route.intent_score', score);
+      // ready, or degraded when the semantic budget ran out (src/pipeline/semantic-budget.ts)
+      if (isObject(f.semantic)) put(out, 'switchyard.semantic.state', str(f.semantic.state));
       break;
     }
     case 'cache': {

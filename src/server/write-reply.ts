@@ -103,7 +103,9 @@ async function writeStream(res: ServerResponse, reply: StreamReply, encoder: Str
         break;
       }
       const part = next.value;
-      const text = encoder.encode(part);
+      const encoded = encoder.encode(part);
+      const text = typeof encoded === 'string' ? encoded : await encoded;
+      if (res.destroyed || res.writableEnded) break;
       let ok = true;
       if (text !== '') {
         if (!corked) {

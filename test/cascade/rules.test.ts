@@ -64,7 +64,7 @@ describe('cascade rules', () => {
       aliases: new Map(), bareModels: new Map(), fallbacks: new Map(),
     };
     const ctx = (op: 'chat' | 'embedding'): RequestContext => ({
-      id: 't', startedAt: 0, op, requestType: op === 'chat' ? 'chat_completion' : 'embedding', body: {}, model: 'x', stream: false, headers: {},
+      id: 't', startedAt: 0, op, protocol: op === 'chat' ? 'openai.chat' : 'openai.embeddings', requestType: op === 'chat' ? 'chat_completion' : 'embedding', body: {}, model: 'x', stream: false, headers: {},
       caller: ANONYMOUS, signal: new AbortController().signal, attempts: [], warnings: [], replyHeaders: {}, facts: {},
     });
     const spec = ruleSchema.parse({ ...base, cascade: tiers });
