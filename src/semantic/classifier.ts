@@ -8,7 +8,8 @@
  * which measured best on CLINC150: the probability separates close categories, the logit rejects out-of-scope text (it
  * reads wording as well as meaning, and unlike the probability it is not normalised away when every category fits badly).
  * The winner is accepted when its score reaches its category's threshold (else the global one) and its margin reaches
- * `min_margin`; otherwise intent is `none`.
+ * `min_margin`; otherwise intent is `none`. A category named `none` (a folder's explicit out-of-scope examples) is ranked
+ * like any other, and its win is a rejection; it never appears in `top`.
  *
  * With `lexical` on and the reference texts given, the head also reads hashed word and character n-grams of the text
  * (lexical.ts), so `classify(vec, text)` ranks by embedding and wording together; without the text it ranks by the
@@ -138,6 +139,8 @@ interface ReferenceModel {
 
 export class IntentClassifier {
   private readonly thresholds: Float64Array;
+  /** Index of the `none` category (explicit out-of-scope examples), -1 when the folder has none. */
+  private readonly noneAt: number;
   private readonly scratch: { lin: Float32Array; logits: Float32Array; proto: Float32Array; nn: Float32Array };
 
   private constructor(
@@ -149,6 +152,7 @@ export class IntentClassifier {
     const bound = settings.calibrate ? model.calibrated : undefined;
     this.thresholds = Float64Array.from(categories, (c, i) =>
       c.threshold ?? (bound && !Number.isNaN(bound[i]) ? Math.min(settings.threshold, bound[i]) : settings.threshold));
+    this.noneAt = categories.findIndex((c) => c.name === NONE_INTENT);
     this.scratch = { lin: new Float32Array(C), logits: new Float32Array(C), proto: new Float32Array(C), nn: new Float32Array(C) };
   }
 
@@ -302,7 +306,7 @@ export class IntentClassifier {
       [rank, ranked] = [softmax(lin), 'linear'];
     }
     else [rank, ranked] = [proto, 'centroid'];
-    const order = topIndices(rank, Math.max(2, top_k));
+    const order = topIndices(rank, Math.max(2, top_k) + (this.noneAt >= 0 ? 1 : 0));
     const score = (c: number): number => {
       if (method === 'centroid') return proto[c];
       if (method === 'linear') return ranked === 'linear' ? rank[c] : proto[c];
@@ -310,14 +314,14 @@ export class IntentClassifier {
       const near = this.nearest(vec, c);
       return method === 'knn' ? near : (proto[c] + near) / 2;
     };
-    const top = order.slice(0, top_k).map((c) => ({ intent: this.categories[c].name, score: score(c) }));
+    const top = order.filter((c) => c !== this.noneAt).slice(0, top_k).map((c) => ({ intent: this.categories[c].name, score: score(c) }));
     const best = order[0];
     // An absent runner-up counts as the lowest value on the ranking scale (-1 similarity, 0 probability).
     const floor = ranked === 'linear' ? 0 : -1;
     const second = order.length > 1 ? valueAt(rank, order[1]) : -Infinity;
     const margin = valueAt(rank, best) - (Number.isFinite(second) ? second : floor);
-    const winnerScore = top[0].score;
-    const accepted = winnerScore >= this.thresholds[best] && margin >= min_margin;
+    const winnerScore = best === this.noneAt ? score(best) : top[0].score;
+    const accepted = best !== this.noneAt && winnerScore >= this.thresholds[best] && margin >= min_margin;
     return {
       intent: accepted ? this.categories[best].name : NONE_INTENT,
       score: winnerScore,

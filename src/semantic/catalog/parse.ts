@@ -25,11 +25,18 @@ export interface ParseResult {
   warnings: string[];
 }
 
+/**
+ * The `none` category holds explicit out-of-scope examples: the classifier learns it as one more class, and a request it
+ * wins is rejected (intent `none`). It has no threshold of its own.
+ */
+export const NONE_CATEGORY = 'none';
+const NONE_THRESHOLD = "'none' holds out-of-scope examples; a request it wins is rejected, so it takes no threshold";
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 const CategorySchema = z
   .object({
-    name: z.string().regex(NAME, 'letters, digits, _ . - (starting with a letter or digit)').refine((n) => n !== 'none', '"none" is reserved for rejection'),
+    name: z.string().regex(NAME, 'letters, digits, _ . - (starting with a letter or digit)'),
     description: z.string().default(''),
     examples: z.array(z.string().trim().min(1, 'an example must not be empty')).min(1, 'at least one example is needed'),
     threshold: z.number().min(-1).max(1).optional(),
@@ -74,6 +81,7 @@ export function parseYamlCategory(file: string, text: string): ParseResult {
   }
   const warnings: string[] = [];
   const { name, description, threshold, metadata } = parsed.data;
+  if (name === NONE_CATEGORY && threshold !== undefined) return { errors: [`${file}:1: ${NONE_THRESHOLD}`], warnings: [] };
   return {
     category: { name, description, threshold, metadata, examples: dedupe(parsed.data.examples, file, warnings), file, format: 'yaml' },
     errors: [],
@@ -114,7 +122,8 @@ export function parseLinesCategory(file: string, text: string): ParseResult {
     examples.push(line);
   });
   const name = stemOf(file);
-  if (!NAME.test(name) || name === 'none') errors.push(`${file}:1: the file name '${name}' is not a valid category name`);
+  if (!NAME.test(name)) errors.push(`${file}:1: the file name '${name}' is not a valid category name`);
+  if (name === NONE_CATEGORY && threshold !== undefined) errors.push(`${file}:1: ${NONE_THRESHOLD}`);
   if (examples.length === 0) errors.push(`${file}:1: no examples (one a line; # starts a comment)`);
   if (errors.length > 0) return { errors, warnings: [] };
   const warnings: string[] = [];
