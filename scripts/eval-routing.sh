@@ -22,6 +22,19 @@ for n in 10 100; do
   $S fit --refs "$W/clinc-$n" --data "$W/clinc-fit.jsonl" $C | head -2
   echo "-- fitted on the fit split"; $S eval --refs "$W/clinc-$n" --data "$W/clinc-report.jsonl" $C | sed -n 2,3p
 done
+echo "== CLINC150, 10 references per intent + a none file (oos_train, 100 rows)"
+cp -r "$W/clinc-10" "$W/clinc-10-none"; rm -f "$W/clinc-10-none/_settings.yaml"
+$S build-refs --data "$D/clinc150/oos_train.jsonl" --per-label all --none --out "$W/clinc-10-none"
+echo "-- built-in defaults (no fit)"; $S eval --refs "$W/clinc-10-none" --data "$W/clinc-report.jsonl" $C | sed -n 2,3p
+echo "-- calibration off"; $S eval --refs "$W/clinc-10-none" --data "$W/clinc-report.jsonl" --calibration false $C | sed -n 2,3p
+echo "== shipped example folders (scripts/build-example-refs.sh), on the rows they were not built from"
+scripts/build-example-refs.sh "$D" "$W/examples" > /dev/null
+echo "-- task-types"; $S eval --refs reference-prompts/examples/task-types --data "$W/examples/task-types-eval.jsonl" $C | sed -n 2p
+echo "-- task-types, CLINC150 oos_val"; $S eval --refs reference-prompts/examples/task-types --data "$D/clinc150/oos_val.jsonl" $C | sed -n 3p
+cp -r reference-prompts/examples/task-types "$W/tasks-none"
+$S build-refs --data "$D/clinc150/oos_train.jsonl" --per-label all --none --out "$W/tasks-none"
+echo "-- task-types + none (CLINC150 oos_train)"; $S eval --refs "$W/tasks-none" --data "$W/examples/task-types-eval.jsonl" $C | sed -n 2p
+echo "-- task-types + none, CLINC150 oos_val"; $S eval --refs "$W/tasks-none" --data "$D/clinc150/oos_val.jsonl" $C | sed -n 3p
 echo "== task-type mix, 20 references per label"
 $S build-refs --data "$D/prompts/task_type_mix_dev.jsonl" --per-label 20 --seed 1 --out "$W/tasks" --rest "$W/tasks-rest.jsonl"
 awk 'NR%2==1' "$W/tasks-rest.jsonl" > "$W/tasks-tune.jsonl"; awk 'NR%2==0' "$W/tasks-rest.jsonl" > "$W/tasks-report.jsonl"
