@@ -85,10 +85,13 @@ export const NONE_INTENT = 'none';
 export const epochsFor = (n: number): number => Math.max(3, Math.min(10, Math.ceil(30_000 / Math.max(1, n))));
 
 /**
- * Training budget of a head with a lexical part: about 6k sample steps, 1 to 10 epochs. Each step costs more and the
- * lexical features converge sooner (on CLINC150, 4 epochs of 1,500 references rank as well as 10, 1 epoch of 15,000 as 2).
+ * Training budget of a head with a lexical part: about 6k sample steps, 3 to 10 epochs. Each step costs more and the
+ * lexical features converge sooner (on CLINC150, 4 epochs of 1,500 references rank as well as 10). Large sets need at
+ * least `LEXICAL_MIN_EPOCHS` passes all the same: one pass over Banking77's 7,766 training rows ranks 87.6% of a tuning
+ * split right, three 91.3%, six 91.6% (scripts/eval-routing.sh: the odd lines of 30 held-out rows per label).
  */
-export const lexicalEpochsFor = (n: number): number => Math.max(1, Math.min(10, Math.ceil(6_000 / Math.max(1, n))));
+export const LEXICAL_MIN_EPOCHS = 3;
+export const lexicalEpochsFor = (n: number): number => Math.max(LEXICAL_MIN_EPOCHS, Math.min(10, Math.ceil(6_000 / Math.max(1, n))));
 
 /**
  * Training settings of a head with a lexical part. No pull towards the prototype start (l2 0) and a lexical start of 5
