@@ -51,5 +51,7 @@ export function observeStream(
       onEnd(end);
     }
   };
-  return { kind: 'stream', status: reply.status, parts: withCleanup(observed(), close) };
+  const out: StreamReply = { kind: 'stream', status: reply.status, parts: withCleanup(observed(), close) };
+  if (reply.native !== undefined) out.native = reply.native;
+  return out;
 }

@@ -5,6 +5,7 @@
  */
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document } from 'yaml';
 import { z } from 'zod';
+import { NONE_INTENT, UNAVAILABLE_INTENT } from '../classifier.js';
 import { COMPLEXITY_BANDS } from '../../cascade/complexity.js';
 
 export interface Category {
@@ -29,14 +30,16 @@ export interface ParseResult {
  * The `none` category holds explicit out-of-scope examples: the classifier learns it as one more class, and a request it
  * wins is rejected (intent `none`). It has no threshold of its own.
  */
-export const NONE_CATEGORY = 'none';
+export const NONE_CATEGORY = NONE_INTENT;
 const NONE_THRESHOLD = "'none' holds out-of-scope examples; a request it wins is rejected, so it takes no threshold";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** Intent values with a meaning of their own that no category may take: no embedding within the budget. */
+const RESERVED: ReadonlySet<string> = new Set([UNAVAILABLE_INTENT]);
 
 const CategorySchema = z
   .object({
-    name: z.string().regex(NAME, 'letters, digits, _ . - (starting with a letter or digit)'),
+    name: z.string().regex(NAME, 'letters, digits, _ . - (starting with a letter or digit)').refine((n) => !RESERVED.has(n), '"unavailable" is reserved (no embedding in time)'),
     description: z.string().default(''),
     examples: z.array(z.string().trim().min(1, 'an example must not be empty')).min(1, 'at least one example is needed'),
     threshold: z.number().min(-1).max(1).optional(),
@@ -122,7 +125,7 @@ export function parseLinesCategory(file: string, text: string): ParseResult {
     examples.push(line);
   });
   const name = stemOf(file);
-  if (!NAME.test(name)) errors.push(`${file}:1: the file name '${name}' is not a valid category name`);
+  if (!NAME.test(name) || RESERVED.has(name)) errors.push(`${file}:1: the file name '${name}' is not a valid category name`);
   if (name === NONE_CATEGORY && threshold !== undefined) errors.push(`${file}:1: ${NONE_THRESHOLD}`);
   if (examples.length === 0) errors.push(`${file}:1: no examples (one a line; # starts a comment)`);
   if (errors.length > 0) return { errors, warnings: [] };
