@@ -84,11 +84,12 @@ test('a category defined twice is an error naming both files', async () => {
   });
 });
 
-test('"none" holds out-of-scope examples and takes no threshold', async () => {
+test('"none" holds out-of-scope examples and takes no threshold; "unavailable" is reserved', async () => {
   const ok = await loadCatalog(await folder({ 'none.txt': 'what is the weather\n', 'code.yaml': codeYaml }));
   assert.deepEqual(ok.categories.map((c) => c.name).sort(), ['code', 'none']);
   await assert.rejects(loadCatalog(await folder({ 'x.yaml': 'name: none\nthreshold: 0.5\nexamples: [a]\n' })), /x\.yaml:1: 'none' .*no threshold/);
   await assert.rejects(loadCatalog(await folder({ 'none.md': '# threshold: 0.5\nhello\n' })), /none\.md:1: 'none' .*no threshold/);
+  await assert.rejects(loadCatalog(await folder({ 'x.yaml': 'name: unavailable\nexamples: [a]\n' })), /reserved/);
 });
 
 test('writing thresholds keeps comments and other content', async () => {
