@@ -78,7 +78,8 @@ async function writeStream(res: ServerResponse, reply: StreamReply, encoder: Str
   res.setHeader('cache-control', 'no-cache');
   res.setHeader('connection', 'keep-alive');
   res.setHeader('x-accel-buffering', 'no');
-  res.flushHeaders();
+  // No flushHeaders(): the first part is already here (a stream starts only once its first part arrived), so the headers
+  // leave with its bytes in one socket write instead of a write of their own.
   // At the end of the shutdown grace period the stream ends here, even while the upstream is silent.
   const cut = (): void => {
     if (!res.writableEnded && !res.destroyed) res.end(encoder.fail(SHUTTING_DOWN));

@@ -6,7 +6,7 @@
 import { GatewayError } from '../../errors.js';
 import type { AdapterOptions } from '../adapters.js';
 import { unexpectedReply, unreadableReply, upstreamPolicy } from '../failure.js';
-import { postJson, readJson } from '../http.js';
+import { postJson, readJson, releaseBody, streamedBody } from '../http.js';
 import { cleanHeaders } from '../openai/openai-compatible-adapter.js';
 import { startStream } from '../openai/start-stream.js';
 import type { ProviderSettings } from '../settings.js';
@@ -62,9 +62,7 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
       reply = { kind: 'json', status: res.status, body: converted.body, usage: converted.usage };
     } else {
       const includeUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-      reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(res.body), includeUsage, req.model, policy.redact), req.signal, () => {
-        if (!res.body.destroyed) res.body.destroy();
-      });
+      reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(streamedBody(res.body)), includeUsage, req.model, policy.redact), req.signal, (clean) => releaseBody(res.body, clean));
     }
     if (warnings.length > 0) reply.warnings = warnings;
     return reply;

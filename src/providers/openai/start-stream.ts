@@ -36,25 +36,26 @@ function brokenAfterStart(policy: UpstreamPolicy, err: unknown, signal: AbortSig
 
 /**
  * Awaits the first part of `source` and returns the reply. `release` frees the upstream connection; it runs exactly once,
- * whether the stream finishes, breaks, fails to start, or the consumer stops reading early.
+ * whether the stream finishes, breaks, fails to start, or the consumer stops reading early — `clean` when the upstream's
+ * terminator arrived (its connection can be kept).
  */
 export async function startStream(
   policy: UpstreamPolicy,
   status: number,
   source: AsyncGenerator<StreamPart>,
   signal: AbortSignal,
-  release: () => void,
+  release: (clean: boolean) => void,
 ): Promise<StreamReply> {
   const { provider } = policy;
   let first: IteratorResult<StreamPart>;
   try {
     first = await source.next();
   } catch (err) {
-    release();
+    release(false);
     throw classifyNetworkError(policy, err, signal.aborted);
   }
   if (first.done === true) {
-    release();
+    release(false);
     if (signal.aborted) throw classifyNetworkError(policy, new Error('aborted'), true);
     throw new GatewayError({
       status: 502, message: `Upstream ${provider} ended the stream before its first chunk`, type: 'upstream_error',
@@ -62,10 +63,11 @@ export async function startStream(
     });
   }
   if (first.value.type === 'error') {
-    release();
+    release(false);
     throw errorPartToGatewayError(provider, first.value);
   }
   const head = first.value;
+  let clean = head.type === 'done';
 
   async function* parts(): AsyncGenerator<StreamPart> {
     yield head;
@@ -80,13 +82,14 @@ export async function startStream(
         return;
       }
       if (next.done === true) break;
+      if (next.value.type === 'done') clean = true;
       yield next.value;
       if (next.value.type === 'done' || next.value.type === 'error') return;
     }
     if (!signal.aborted) yield errorPart(`Upstream ${provider} stream ended without its terminator`, 'upstream_error', 'upstream_stream_interrupted');
   }
   const cleanup = (): void => {
-    release();
+    release(clean);
     // Closes the protocol generator if the consumer stopped early; a no-op when it already finished.
     void source.return(undefined).catch(() => undefined);
   };
