@@ -2,11 +2,13 @@
  * CPU time per request, load-independent: the bare node:http proxy and Switchyard (pure proxy) each serve the same closed-loop
  * loads (JSON and streams, concurrency 16) from the upstream simulator; the proxy process's own CPU time (user + system, from
  * /proc/<pid>/stat) over a load, divided by the replies it served, is its cost per request. Wall-clock throughput on a shared
- * machine moves with everyone else's load; CPU time per request barely does, so the ratio to the bare proxy is what to compare.
- *   node dist/bench/cpu-cost.js [--duration <ms>] [--profile <dir>]
- * With --profile, Switchyard also runs once per load under --cpu-prof and the .cpuprofile files are kept in <dir>
- * (summarise one with `node dist/bench/load/profile-report.js <file.cpuprofile>`; the .json beside it says where the measured load
- * began, so start-up and warm-up are left out).
+ * machine moves with everyone else's load; CPU time per request moves less, and the targets are measured in alternating rounds
+ * (bare, Switchyard, [baseline], bare, ...) with each round's ratio to the bare proxy's round beside it, the median kept.
+ *   node dist/bench/cpu-cost.js [--duration <ms>] [--rounds <n>] [--baseline <cli.js>] [--profile <dir>]
+ * --baseline: another build's compiled CLI (say an older commit's dist/src/cli.js), measured in the same rounds, so a
+ * before/after comparison shares the machine's conditions. With --profile, Switchyard also runs once per load under
+ * --cpu-prof and the .cpuprofile files are kept in <dir> (summarise one with `node dist/bench/load/profile-report.js
+ * <file.cpuprofile>`; the .json beside it says where the measured load began, so start-up and warm-up are left out).
  */
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -17,7 +19,7 @@ import { stringify } from 'yaml';
 import type { LoadResult, LoadSpec } from './load/loadgen.js';
 import { fixedWorkload, modeConfig, PURE_MODE } from './load/modes.js';
 import { loadScript, runLoadProcess, spawnReady, startSwitchyard, type Child } from './load/processes.js';
-import { round } from './load/stats.js';
+import { round, spread } from './load/stats.js';
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ; 100 on Linux). */
 const USER_HZ = 100;
@@ -39,6 +41,7 @@ export interface CpuCost {
 
 const LOAD_KINDS = { json_c16: false, stream_c16: true } as const;
 type LoadKind = keyof typeof LOAD_KINDS;
+type Target = 'bare' | 'switchyard' | 'baseline';
 
 function spec(origin: string, stream: boolean, durationMs: number): LoadSpec {
   return { origin, path: '/v1/chat/completions', mode: 'closed', concurrency: 16, warmup_ms: 0, duration_ms: durationMs, stream, workload: fixedWorkload() };
@@ -53,18 +56,31 @@ async function measure(pid: number, origin: string, stream: boolean, durationMs:
   return { requests: res.requests, errors: res.errors, cpu_ms: cpu, cpu_us_per_request: round(served > 0 ? (cpu * 1000) / served : 0, 1) };
 }
 
+export interface TargetCost {
+  /** Median CPU µs per request over the rounds. */
+  cpu_us_per_request: number;
+  /** The bare proxy's CPU per request over this target's, per round (the throughput ratio a CPU-bound proxy would reach). */
+  ratio_to_bare: ReturnType<typeof spread>;
+  rounds: CpuCost[];
+}
+
 export interface CpuCostReport {
   load_average: number[];
   duration_ms: number;
-  bare: Record<LoadKind, CpuCost>;
-  switchyard: Record<LoadKind, CpuCost>;
-  /** The bare proxy's CPU per request over Switchyard's: the throughput ratio a CPU-bound proxy would reach. */
-  ratio: Record<LoadKind, number>;
+  rounds: number;
+  loads: Record<LoadKind, Partial<Record<Target, TargetCost>>>;
 }
 
-export async function benchCpuCost(opts: { durationMs?: number; profileDir?: string; log?: (l: string) => void } = {}): Promise<CpuCostReport> {
+interface Running {
+  target: Target;
+  pid: number;
+  origin: string;
+}
+
+export async function benchCpuCost(opts: { durationMs?: number; rounds?: number; baselineCli?: string; profileDir?: string; log?: (l: string) => void } = {}): Promise<CpuCostReport> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const durationMs = opts.durationMs ?? 4000;
+  const durationMs = opts.durationMs ?? 3000;
+  const rounds = opts.rounds ?? 5;
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-cpu-'));
   const children: Child[] = [];
   try {
@@ -75,33 +91,48 @@ export async function benchCpuCost(opts: { durationMs?: number; profileDir?: str
     const pure = modeConfig(PURE_MODE, up.info.url);
     if (!pure.ok) throw new Error(`the pure proxy config is invalid: ${pure.reason}`);
     const file = join(dir, 'pure.yaml');
-    await writeFile(file, stringify({ ...pure.config, logging: { level: 'info' } }));
-
-    const result = { bare: {}, switchyard: {} } as Pick<CpuCostReport, 'bare' | 'switchyard'>;
+    await writeFile(file, stringify(pure.config));
     const sw = await startSwitchyard(file);
-    try {
-      for (const [kind, stream] of Object.entries(LOAD_KINDS) as [LoadKind, boolean][]) {
-        // A short warm-up per target first, so both are measured with optimised code and warm connection pools.
-        await measure(bare.child.proc.pid!, bare.info.url, stream, 1000);
-        await measure(sw.child.proc.pid!, sw.origin, stream, 1000);
-        result.bare[kind] = await measure(bare.child.proc.pid!, bare.info.url, stream, durationMs);
-        result.switchyard[kind] = await measure(sw.child.proc.pid!, sw.origin, stream, durationMs);
-        log(`${kind}: bare ${result.bare[kind].cpu_us_per_request} µs/request, switchyard ${result.switchyard[kind].cpu_us_per_request} µs/request`);
+    children.push(sw.child);
+    const targets: Running[] = [
+      { target: 'bare', pid: bare.child.proc.pid!, origin: bare.info.url },
+      { target: 'switchyard', pid: sw.child.proc.pid!, origin: sw.origin },
+    ];
+    if (opts.baselineCli !== undefined) {
+      const base = await startSwitchyard(file, [], 120_000, opts.baselineCli);
+      children.push(base.child);
+      targets.push({ target: 'baseline', pid: base.child.proc.pid!, origin: base.origin });
+    }
+
+    const loads = {} as CpuCostReport['loads'];
+    for (const [kind, stream] of Object.entries(LOAD_KINDS) as [LoadKind, boolean][]) {
+      // A short warm-up per target first, so each is measured with optimised code and warm connection pools.
+      for (const t of targets) await measure(t.pid, t.origin, stream, 1000);
+      const seen: Partial<Record<Target, CpuCost[]>> = {};
+      for (let r = 0; r < rounds; r++) for (const t of targets) (seen[t.target] ??= []).push(await measure(t.pid, t.origin, stream, durationMs));
+      const bareRounds = seen.bare!;
+      loads[kind] = {};
+      for (const t of targets) {
+        const mine = seen[t.target]!;
+        loads[kind][t.target] = {
+          cpu_us_per_request: spread(mine.map((c) => c.cpu_us_per_request)).median,
+          ratio_to_bare: spread(mine.map((c, i) => round(bareRounds[i].cpu_us_per_request / c.cpu_us_per_request, 3))),
+          rounds: mine,
+        };
       }
-    } finally {
-      await sw.child.stop();
+      log(`${kind}: ${targets.map((t) => `${t.target} ${loads[kind][t.target]!.cpu_us_per_request} µs/request (×${loads[kind][t.target]!.ratio_to_bare.median} of bare)`).join(', ')}`);
     }
 
     if (opts.profileDir !== undefined) {
       await mkdir(opts.profileDir, { recursive: true });
-      // Where each measured load began (CLOCK_MONOTONIC µs, the profile's clock): start-up and warm-up samples are left out.
-      const fromUs: Partial<Record<LoadKind, number>> = {};
       for (const [kind, stream] of Object.entries(LOAD_KINDS) as [LoadKind, boolean][]) {
         const profDir = join(dir, `prof-${kind}`);
         const p = await startSwitchyard(file, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+        // Where the measured load began (CLOCK_MONOTONIC µs, the profile's clock): start-up and warm-up samples are left out.
+        let fromUs = 0;
         try {
           await runLoadProcess(spec(p.origin, stream, 1000));
-          fromUs[kind] = Number(process.hrtime.bigint() / 1000n);
+          fromUs = Number(process.hrtime.bigint() / 1000n);
           await runLoadProcess(spec(p.origin, stream, durationMs));
         } finally {
           await p.child.stop();
@@ -109,13 +140,10 @@ export async function benchCpuCost(opts: { durationMs?: number; profileDir?: str
         const written = (await readdir(profDir)).filter((f) => f.endsWith('.cpuprofile'));
         if (written[0] === undefined) throw new Error('switchyard exited without writing a CPU profile');
         await rename(join(profDir, written[0]), join(opts.profileDir, `switchyard-${kind}.cpuprofile`));
-        await writeFile(join(opts.profileDir, `switchyard-${kind}.json`), JSON.stringify({ from_us: fromUs[kind], requests_load_ms: durationMs }));
+        await writeFile(join(opts.profileDir, `switchyard-${kind}.json`), JSON.stringify({ from_us: fromUs }));
       }
     }
-    const ratio = Object.fromEntries(
-      (Object.keys(LOAD_KINDS) as LoadKind[]).map((k) => [k, round(result.bare[k].cpu_us_per_request / result.switchyard[k].cpu_us_per_request, 3)]),
-    ) as Record<LoadKind, number>;
-    return { load_average: loadavg().map((x) => round(x, 2)), duration_ms: durationMs, ...result, ratio };
+    return { load_average: loadavg().map((x) => round(x, 2)), duration_ms: durationMs, rounds, loads };
   } finally {
     for (const c of children.reverse()) await c.stop();
     await rm(dir, { recursive: true, force: true });
@@ -123,8 +151,13 @@ export async function benchCpuCost(opts: { durationMs?: number; profileDir?: str
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { duration: { type: 'string' }, profile: { type: 'string' } } });
-  const durationMs = values.duration === undefined ? undefined : Number(values.duration);
-  if (durationMs !== undefined && !(durationMs > 0)) throw new Error(`--duration must be a positive number of milliseconds, not '${values.duration}'`);
-  console.log(JSON.stringify(await benchCpuCost({ durationMs, profileDir: values.profile }), null, 2));
+  const { values } = parseArgs({ options: { duration: { type: 'string' }, rounds: { type: 'string' }, baseline: { type: 'string' }, profile: { type: 'string' } } });
+  const num = (name: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, not '${v}'`);
+    return n;
+  };
+  const report = await benchCpuCost({ durationMs: num('duration', values.duration), rounds: num('rounds', values.rounds), baselineCli: values.baseline, profileDir: values.profile });
+  console.log(JSON.stringify(report, null, 2));
 }
