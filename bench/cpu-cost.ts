@@ -1,10 +1,10 @@
 /**
  * CPU time per request, load-independent: the bare node:http proxy and Switchyard (pure proxy) each serve the same closed-loop
- * loads (JSON and streams, concurrency 16) from the upstream simulator; the proxy process's own CPU time (user + system, from
+ * loads (JSON and streams, at one fixed request rate) from the upstream simulator; the proxy process's own CPU time (user + system, from
  * /proc/<pid>/stat) over a load, divided by the replies it served, is its cost per request. Wall-clock throughput on a shared
  * machine moves with everyone else's load; CPU time per request moves less, and the targets are measured in alternating rounds
  * (bare, Switchyard, [baseline], bare, ...) with each round's ratio to the bare proxy's round beside it, the median kept.
- *   node dist/bench/cpu-cost.js [--duration <ms>] [--rounds <n>] [--baseline <cli.js>] [--profile <dir>]
+ *   node dist/bench/cpu-cost.js [--duration <ms>] [--rounds <n>] [--rate <req/s>] [--baseline <cli.js>] [--profile <dir>]
  * --baseline: another build's compiled CLI (say an older commit's dist/src/cli.js), measured in the same rounds, so a
  * before/after comparison shares the machine's conditions. With --profile, Switchyard also runs once per load under
  * --cpu-prof and the .cpuprofile files are kept in <dir> (summarise one with `node dist/bench/load/profile-report.js
@@ -39,18 +39,23 @@ export interface CpuCost {
   cpu_us_per_request: number;
 }
 
-const LOAD_KINDS = { json_c16: false, stream_c16: true } as const;
+const LOAD_KINDS = { json: false, stream: true } as const;
 type LoadKind = keyof typeof LOAD_KINDS;
 type Target = 'bare' | 'switchyard' | 'baseline';
 
-function spec(origin: string, stream: boolean, durationMs: number): LoadSpec {
-  return { origin, path: '/v1/chat/completions', mode: 'closed', concurrency: 16, warmup_ms: 0, duration_ms: durationMs, stream, workload: fixedWorkload() };
+/**
+ * The load: an open loop at a fixed rate every target sustains, so each serves the same requests per second. (In a closed loop
+ * the faster target serves more per second, and a busier process pays less per request for waking up: the comparison would
+ * reward throughput twice.)
+ */
+function spec(origin: string, stream: boolean, durationMs: number, rate: number): LoadSpec {
+  return { origin, path: '/v1/chat/completions', mode: 'open', rate, connections: 32, warmup_ms: 0, duration_ms: durationMs, stream, workload: fixedWorkload() };
 }
 
 /** Runs one load against `origin` and charges the CPU time `pid` used meanwhile to the replies it served. */
-async function measure(pid: number, origin: string, stream: boolean, durationMs: number): Promise<CpuCost> {
+async function measure(pid: number, origin: string, stream: boolean, durationMs: number, rate: number): Promise<CpuCost> {
   const before = await processCpuMs(pid);
-  const res: LoadResult = await runLoadProcess(spec(origin, stream, durationMs));
+  const res: LoadResult = await runLoadProcess(spec(origin, stream, durationMs, rate));
   const cpu = (await processCpuMs(pid)) - before;
   const served = res.requests + res.errors;
   return { requests: res.requests, errors: res.errors, cpu_ms: cpu, cpu_us_per_request: round(served > 0 ? (cpu * 1000) / served : 0, 1) };
@@ -68,6 +73,8 @@ export interface CpuCostReport {
   load_average: number[];
   duration_ms: number;
   rounds: number;
+  /** Requests per second offered to every target. */
+  rate: number;
   loads: Record<LoadKind, Partial<Record<Target, TargetCost>>>;
 }
 
@@ -77,10 +84,11 @@ interface Running {
   origin: string;
 }
 
-export async function benchCpuCost(opts: { durationMs?: number; rounds?: number; baselineCli?: string; profileDir?: string; log?: (l: string) => void } = {}): Promise<CpuCostReport> {
+export async function benchCpuCost(opts: { durationMs?: number; rounds?: number; rate?: number; baselineCli?: string; profileDir?: string; log?: (l: string) => void } = {}): Promise<CpuCostReport> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const durationMs = opts.durationMs ?? 3000;
   const rounds = opts.rounds ?? 5;
+  const rate = opts.rate ?? 100;
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-cpu-'));
   const children: Child[] = [];
   try {
@@ -107,9 +115,9 @@ export async function benchCpuCost(opts: { durationMs?: number; rounds?: number;
     const loads = {} as CpuCostReport['loads'];
     for (const [kind, stream] of Object.entries(LOAD_KINDS) as [LoadKind, boolean][]) {
       // A short warm-up per target first, so each is measured with optimised code and warm connection pools.
-      for (const t of targets) await measure(t.pid, t.origin, stream, 1000);
+      for (const t of targets) await measure(t.pid, t.origin, stream, 1000, rate);
       const seen: Partial<Record<Target, CpuCost[]>> = {};
-      for (let r = 0; r < rounds; r++) for (const t of targets) (seen[t.target] ??= []).push(await measure(t.pid, t.origin, stream, durationMs));
+      for (let r = 0; r < rounds; r++) for (const t of targets) (seen[t.target] ??= []).push(await measure(t.pid, t.origin, stream, durationMs, rate));
       const bareRounds = seen.bare!;
       loads[kind] = {};
       for (const t of targets) {
@@ -131,9 +139,9 @@ export async function benchCpuCost(opts: { durationMs?: number; rounds?: number;
         // Where the measured load began (CLOCK_MONOTONIC µs, the profile's clock): start-up and warm-up samples are left out.
         let fromUs = 0;
         try {
-          await runLoadProcess(spec(p.origin, stream, 1000));
+          await runLoadProcess(spec(p.origin, stream, 1000, rate));
           fromUs = Number(process.hrtime.bigint() / 1000n);
-          await runLoadProcess(spec(p.origin, stream, durationMs));
+          await runLoadProcess(spec(p.origin, stream, durationMs, rate));
         } finally {
           await p.child.stop();
         }
@@ -143,7 +151,7 @@ export async function benchCpuCost(opts: { durationMs?: number; rounds?: number;
         await writeFile(join(opts.profileDir, `switchyard-${kind}.json`), JSON.stringify({ from_us: fromUs }));
       }
     }
-    return { load_average: loadavg().map((x) => round(x, 2)), duration_ms: durationMs, rounds, loads };
+    return { load_average: loadavg().map((x) => round(x, 2)), duration_ms: durationMs, rounds, rate, loads };
   } finally {
     for (const c of children.reverse()) await c.stop();
     await rm(dir, { recursive: true, force: true });
@@ -151,13 +159,13 @@ export async function benchCpuCost(opts: { durationMs?: number; rounds?: number;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { duration: { type: 'string' }, rounds: { type: 'string' }, baseline: { type: 'string' }, profile: { type: 'string' } } });
+  const { values } = parseArgs({ options: { duration: { type: 'string' }, rounds: { type: 'string' }, rate: { type: 'string' }, baseline: { type: 'string' }, profile: { type: 'string' } } });
   const num = (name: string, v: string | undefined): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
     if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, not '${v}'`);
     return n;
   };
-  const report = await benchCpuCost({ durationMs: num('duration', values.duration), rounds: num('rounds', values.rounds), baselineCli: values.baseline, profileDir: values.profile });
+  const report = await benchCpuCost({ durationMs: num('duration', values.duration), rounds: num('rounds', values.rounds), rate: num('rate', values.rate), baselineCli: values.baseline, profileDir: values.profile });
   console.log(JSON.stringify(report, null, 2));
 }

@@ -69,9 +69,15 @@ function readCapped(body: UpstreamResponse['body'], max: number, truncate: boole
       parts.push(chunk.subarray(0, chunk.length - (size - max)));
       resolve(Buffer.concat(parts));
     };
-    const onEnd = (): void => resolve(parts.length === 1 ? parts[0] : Buffer.concat(parts));
-    // Closed without 'end' or 'error' (settling twice is a no-op, so a close after 'end' changes nothing).
-    const onClose = (): void => reject(Object.assign(new Error('the upstream body closed before it ended'), { code: 'UND_ERR_SOCKET' }));
+    let ended = false;
+    const onEnd = (): void => {
+      ended = true;
+      resolve(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+    };
+    // Closed without 'end' (an 'error' came first and already settled it, or nothing did).
+    const onClose = (): void => {
+      if (!ended) reject(Object.assign(new Error('the upstream body closed before it ended'), { code: 'UND_ERR_SOCKET' }));
+    };
     body.on('data', onData);
     body.once('end', onEnd);
     body.once('close', onClose);
