@@ -20,6 +20,7 @@ COPY --from=build --chown=node:node /app/dist/src ./dist/src
 COPY --chown=node:node package.json ./
 COPY --chown=node:node reference-prompts ./reference-prompts
 COPY --chown=node:node models ./models
+COPY --chown=node:node pricing ./pricing
 RUN mkdir -p /app/.cache && chown node:node /app/.cache
 USER node
 EXPOSE 8080

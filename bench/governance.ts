@@ -24,7 +24,7 @@ const config = governanceConfigSchema.parse({
 
 function ctxFor(caller: Caller): RequestContext {
   return {
-    id: 'b', startedAt: 0, op: 'chat', requestType: 'chat_completion', model: 'gpt-4o-mini', stream: false, headers: {}, caller,
+    id: 'b', startedAt: 0, op: 'chat', protocol: 'openai.chat', requestType: 'chat_completion', model: 'gpt-4o-mini', stream: false, headers: {}, caller,
     body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Summarise the quarterly report in three bullet points, please.' }], max_tokens: 200 },
     signal: new AbortController().signal, route: { chain: [{ provider: 'openai', model: 'gpt-4o-mini' }], rule: 'default' },
     attempts: [], warnings: [], replyHeaders: {}, facts: {},

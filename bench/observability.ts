@@ -28,7 +28,7 @@ function context(i: number): RequestContext {
   ];
   const cache = CACHE[i % CACHE.length];
   return {
-    id: `req-${i}`, startedAt: 0, op: 'chat', requestType: i % 3 === 0 ? 'chat_completion_stream' : 'chat_completion',
+    id: `req-${i}`, startedAt: 0, op: 'chat', protocol: 'openai.chat', requestType: i % 3 === 0 ? 'chat_completion_stream' : 'chat_completion',
     body: { model, messages: [{ role: 'user', content: 'x' }] }, model, stream: i % 3 === 0, headers: {}, caller: ANONYMOUS,
     signal: new AbortController().signal,
     route: { rule: RULES[i % RULES.length], chain: [{ provider, model }, { provider: 'azure', model }] },
@@ -50,8 +50,11 @@ const round = (n: number, d = 3): number => Number(n.toFixed(d));
 export async function benchObservability(opts: { requests?: number } = {}): Promise<Record<string, number>> {
   const n = opts.requests ?? 200_000;
   const health: Record<string, ProviderHealthView> = Object.fromEntries(PROVIDERS.map((p) => [p, {
-    state: 'healthy' as const, error_rate: 0.01, p50_ms: 200, p95_ms: 600, available_keys: 3,
-    keys: [0, 1, 2].map((k) => ({ id: `k${k}`, state: 'healthy' as const, error_rate: 0.01, ewma_ms: 210, in_flight: 2, remaining_requests: null })),
+    state: 'healthy' as const, error_rate: 0.01, requests: 300, p50_ms: 200, p95_ms: 600, ttfb_p50_ms: 200, ttfb_p95_ms: 600, in_flight: 6, headroom: 1, available_keys: 3,
+    keys: [0, 1, 2].map((k) => ({
+      id: `k${k}`, state: 'healthy' as const, breaker: 'closed' as const, error_rate: 0.01, requests: 100, ewma_ms: 210, p50_ms: 200, p95_ms: 600,
+      ttfb_p50_ms: 200, ttfb_p95_ms: 600, in_flight: 2, remaining_requests: null, headroom: 1,
+    })),
   }]));
   const metrics = createMetrics({ health: () => health });
   const feed = new ActivityFeed();

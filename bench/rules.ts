@@ -38,6 +38,7 @@ const ctx: RequestContext = {
   id: 'bench',
   startedAt: 0,
   op: 'chat',
+  protocol: 'openai.chat',
   requestType: 'chat_completion',
   body: { model: 'gpt-4o', temperature: 0.7, max_tokens: 256, messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Summarise the release notes for version 3.' }] },
   model: 'gpt-4o',

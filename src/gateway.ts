@@ -25,8 +25,10 @@ import { pendingRestart } from './config/restart-keys.js';
 import { createAccessStage, createGovernanceStage, governanceAdminRouter } from './governance/index.js';
 import { createObservability, createTracing, metricsRouter, type Observability } from './observability/index.js';
 import { dashboardRouter } from './dashboard/router.js';
+import { A, baselineTarget, createLedgerStage, spendOverview, usageRouter } from './ledger/index.js';
 import { cacheAdminRouter, cacheStatsRouter, createCacheStage } from './cache/index.js';
 import { createSafety } from './safety/index.js';
+import { createSessionStage, MemorySessionStore, RedisSessionStore, Sessions } from './sessions/index.js';
 import { createQuerySemantics } from './pipeline/query-semantics.js';
 import { textToEmbed } from './semantic/text.js';
 import { cacheDisabledRouter } from './server/cache-disabled-route.js';
@@ -36,6 +38,8 @@ import { buildRuntime, listModels, type Runtime } from './runtime.js';
 import { createApp, type GatewayHandle, type RequestOutcome } from './server/app.js';
 import { withFastPath } from './server/fast-path.js';
 import { writeError } from './server/write-reply.js';
+import { createResponsesEdge } from './edges/openai-responses/responses-edge.js';
+import { MemoryResponseStore, RedisResponseStore, type ResponseStore } from './edges/openai-responses/response-store.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -99,6 +103,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const safety = await createSafety({
     config: () => live.rt.config.safety,
     examplesFile: opts.config.safety.jailbreak.examples ?? path.join(opts.config.semantic.reference_prompts.dir, 'jailbreak.yaml'),
+    benignExamplesFile: opts.config.safety.jailbreak.benign_examples ?? path.join(opts.config.semantic.reference_prompts.dir, 'jailbreak_benign.yaml'),
     rootDir,
     logger,
     embedTexts: semantic ? (texts) => Promise.all(texts.map((t) => semantic.embed(t))) : undefined,
@@ -106,20 +111,28 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     rules: () => rules.current().byName,
   });
 
-  // Health is read by rules only when referenced; one snapshot serves all requests for a short while.
-  let healthAt = 0;
-  let healthSnap: ReturnType<HealthRegistry['snapshot']> = {};
-  const health = (): ReturnType<HealthRegistry['snapshot']> => {
-    const now = Date.now();
-    if (now - healthAt > 250) {
-      healthSnap = registry.snapshot(now);
-      healthAt = now;
-    }
-    return healthSnap;
-  };
+  // Health is read by rules only when referenced, and then live: computed from the keys' counters at evaluation time.
+  const health = (): ReturnType<HealthRegistry['snapshot']> => registry.snapshot();
 
+  // Sticky conversations: shared through Redis when the gateway has it, else kept in this process (bounded).
+  const sessions = new Sessions(
+    services.redis ? new RedisSessionStore(services.redis, opts.config.redis.key_prefix) : new MemorySessionStore(() => live.rt.config.sessions.max_entries),
+    () => live.rt.config.sessions,
+    logger,
+  );
+  const sessionStage = createSessionStage(sessions);
   const accessStage = createAccessStage({ governance });
   const governanceStage = createGovernanceStage({ governance });
+  const ledger = governance.ledger;
+  const ledgerStage = createLedgerStage({
+    ledger,
+    pricing: () => governance.pricing,
+    baseline: (ctx) => baselineTarget(ctx.model, live.rt.table, governance.config.ledger, ctx.route?.chain[0]),
+  });
+  ledger.onEntry((e) => obs.metrics.spend({
+    provider: e.dims[3], model: e.dims[4], rule: e.dims[5],
+    costUsd: e.amounts[A.cost] / 1e9, savedRoutingUsd: e.amounts[A.saved_routing] / 1e9, savedCacheUsd: e.amounts[A.saved_cache] / 1e9,
+  }));
   const cascadeDeps: Omit<CascadeDeps, 'execute'> = {
     logger,
     streaming: () => live.rt.config.cascade.streaming,
@@ -140,12 +153,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         cacheSimilarity: cacheStage ? () => cacheStage.similarity(ctx) : undefined,
         capacity: () => governance.capacity(ctx.caller),
         safety: safety.inputs(ctx),
+        session: () => sessions.facts(ctx),
       }),
       onError: services.ruleErrors.report,
     };
     // Access (allow-lists) runs before the cache so a cached reply is never served for a model the caller may not use;
-    // budgets and rate limits run after it, so hits cost nothing.
-    const stages: Stage[] = [obs.timingStage, createRouteStage(rt.table, createRuleDecider(deciderDeps)), safety.stage, accessStage];
+    // budgets and rate limits run after it, so hits cost nothing. The ledger sits just before the cache: it records hits too.
+    const stages: Stage[] = [
+      obs.timingStage, createRouteStage(rt.table, createRuleDecider(deciderDeps)), sessionStage, safety.stage, accessStage, ledgerStage,
+    ];
     if (cacheStage) stages.push(cacheStage);
     stages.push(governanceStage);
     // The terminal step, built once per runtime: the provider chain, or the cascade runner for a cascade route.
@@ -224,6 +240,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       requestLog.info({
         request_id: ctx.id,
         route: ctx.requestType,
+        protocol: ctx.protocol,
         model: ctx.model,
         status: o.status,
         duration_ms: Math.round(o.durationMs * 100) / 100,
@@ -253,6 +270,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }),
     rulesAdminRouter(rules),
     governanceAdminRouter(governance),
+    usageRouter(ledger),
     ...(cache ? [cacheAdminRouter(cache), cacheStatsRouter(cache)] : [cacheDisabledRouter()]),
     ...(obs.config.metrics.enabled ? [metricsRouter(obs.metrics)] : []),
     dashboardRouter({
@@ -260,11 +278,20 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       health: () => registry.snapshot(),
       categories: () => semantic?.categories() ?? [],
       cache: () => cache && { ...cache.stats.snapshot(), entries: cache.entries },
+      spend: () => spendOverview(ledger),
       rules: () => rules.list().map(({ rule }) => ({ name: rule.name, scope: rule.scope, priority: rule.priority, enabled: rule.enabled, targets: rule.targets })),
     }),
   ];
+  // Stored responses (GET /v1/responses/{id}, previous_response_id): the store's kind is fixed at start, its limits reload.
+  const responsesSettings = () => live.rt.config.responses;
+  const responseStore: ResponseStore = opts.config.responses.store === 'redis' && services.redis
+    ? new RedisResponseStore(services.redis, opts.config.redis.key_prefix, responsesSettings)
+    : new MemoryResponseStore(responsesSettings);
+  const responses = createResponsesEdge({ store: responseStore, logger, authenticate: (a) => handle.authenticate(a) });
+  handle.edges = new Map([['/v1/responses', responses.edge]]);
   handle.publicRoutes = [
     classifyRouter({ authenticate: (a) => handle.authenticate(a), semantic: () => semantic, maxInputChars: () => live.rt.config.semantic.embedder.max_input_chars }),
+    responses.router,
   ];
   const app = createApp(handle);
   const server = createServer({ keepAliveTimeout: 65_000 }, withFastPath(handle, app));

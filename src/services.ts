@@ -3,7 +3,7 @@
  * Created once at start from the first config; each owns its own reload path.
  */
 import { createClient, type RedisClientType } from 'redis';
-import type { Config } from './config/schema.js';
+import { providerCatalog, type Config } from './config/schema.js';
 import type { Logger } from './observability/logger.js';
 import { HealthRegistry } from './providers/health-registry.js';
 import { RedisGuard, type RedisGuardHealth } from './store/redis-guard.js';
@@ -91,13 +91,12 @@ export async function createServices(config: Config, logger: Logger, rootDir: st
   const prefix = config.redis.key_prefix;
   const registry = new HealthRegistry(config.balancing, config.circuit);
   const ruleErrors = new RuleErrorReporter({ logger, onError: (rule) => hooks.onRuleError?.(rule) });
-  const providerNames = (c: Config): Set<string> => new Set(Object.keys(c.providers));
   let rules: RuleManager;
   try {
     rules = await RuleManager.create({
       store: redis ? new RedisRuleStore(redis, prefix) : new MemoryRuleStore(),
       fileRules: config.rules,
-      knownProviders: providerNames(config),
+      providers: providerCatalog(config.providers),
       logger,
     });
     opened.push(rules);
@@ -144,7 +143,7 @@ export async function createServices(config: Config, logger: Logger, rootDir: st
     cache,
     governance,
     applyRules(next) {
-      const res = rules.setFileRules(next.rules, { knownProviders: providerNames(next) });
+      const res = rules.setFileRules(next.rules, { providers: providerCatalog(next.providers) });
       if (!res.ok) throw new ConfigRefused(res.problems.map((p) => formatProblems([p])));
     },
     prepareCache(next) {

@@ -2,13 +2,14 @@
  * Quality evaluations run by the suite through the product's own CLI subcommands, each in a child process
  * (`node dist/src/cli.js <command> ... --json`; from sources under tsx when the bench runs from sources):
  *  - intent classification (`switchyard eval`) on CLINC150 with 10 and with 100 reference prompts per intent (references
- *    built by `switchyard build-refs` from clinc150/train.jsonl; scored on val.jsonl + oos_val.jsonl, "none" rows must be
- *    rejected) and on Banking77 (train.jsonl split per label: the first 10 distinct texts become the references, the rest
+ *    built by `switchyard build-refs` from clinc150/train.jsonl; thresholds fitted by `switchyard fit` on the even lines of
+ *    val.jsonl + oos_train.jsonl; scored on the odd lines of val.jsonl + oos_val.jsonl, "none" rows must be rejected: no
+ *    scored row was fitted on) and on Banking77 (train.jsonl split per label: the first 10 distinct texts become the references, the rest
  *    is held back and scored);
  *  - semantic cache precision and recall (`switchyard cache-eval`) on the QQP balanced 10k and hard 2k pair files;
  *  - PII and jailbreak detection (`switchyard safety-eval`).
  * Inputs derived from the data (reference folders, concatenated or split labelled files) go to a temporary folder that is
- * removed afterwards. Quick mode scores subsets (every 3rd CLINC150 validation row, every 5th held-back Banking77 row,
+ * removed afterwards. Quick mode scores subsets (every 3rd odd-line CLINC150 validation row, every 5th held-back Banking77 row,
  * the first 1,000 pairs, 150 prompts per safety set) and keeps an embedding cache in the system temp folder so repeated
  * quick runs do not embed the same reference prompts again; full runs score everything with the embedding cache off.
  * Every command is bounded by a timeout; a section is skipped with a message when its data files are absent.
@@ -145,15 +146,42 @@ async function buildRefs(ctx: EvalContext, name: string, data: string, perLabel:
   });
 }
 
-/** CLINC150 scoring file: validation rows (every 3rd in quick mode) followed by all out-of-scope validation rows. */
+/**
+ * CLINC150 scoring file: the odd lines of val.jsonl (every 3rd of them in quick mode) followed by all out-of-scope
+ * validation rows. The even lines and oos_train.jsonl are the fitting file (clincFitting), so no scored row is fitted on.
+ */
 function clincScoring(ctx: EvalContext): Promise<{ file: string; inScope: number; outOfScope: number; subset: string }> {
   return memo(ctx, 'clinc-scoring', async () => {
     const step = ctx.quick ? 3 : 1;
-    const val = everyNth(await readJsonl<Labelled>(join(ctx.dataDir, 'clinc150', 'val.jsonl')), step);
+    const odd = (await readJsonl<Labelled>(join(ctx.dataDir, 'clinc150', 'val.jsonl'))).filter((_, i) => i % 2 === 1);
+    const val = everyNth(odd, step);
     const oos = await readJsonl<Labelled>(join(ctx.dataDir, 'clinc150', 'oos_val.jsonl'));
-    const file = join(ctx.workDir, 'clinc150-val-plus-oos.jsonl');
+    const file = join(ctx.workDir, 'clinc150-val-odd-plus-oos.jsonl');
     await writeJsonl(file, [...val, ...oos].map((r) => ({ text: r.text, label: r.label })));
-    return { file, inScope: val.length, outOfScope: oos.length, subset: step === 1 ? 'all of val.jsonl' : `every ${step}rd row of val.jsonl` };
+    return { file, inScope: val.length, outOfScope: oos.length, subset: step === 1 ? 'the odd lines of val.jsonl' : `every ${step}rd odd line of val.jsonl` };
+  });
+}
+
+/** CLINC150 fitting file: the even lines of val.jsonl and oos_train.jsonl (the thresholds' data, never scored). */
+function clincFitting(ctx: EvalContext): Promise<string> {
+  return memo(ctx, 'clinc-fitting', async () => {
+    const even = (await readJsonl<Labelled>(join(ctx.dataDir, 'clinc150', 'val.jsonl'))).filter((_, i) => i % 2 === 0);
+    const oos = await readJsonl<Labelled>(join(ctx.dataDir, 'clinc150', 'oos_train.jsonl'));
+    const file = join(ctx.workDir, 'clinc150-val-even-plus-oos-train.jsonl');
+    await writeJsonl(file, [...even, ...oos].map((r) => ({ text: r.text, label: r.label })));
+    return file;
+  });
+}
+
+/** `switchyard fit` of a reference folder on the fitting file (thresholds written into the folder); returns its summary line. */
+async function fitRefs(ctx: EvalContext, refs: string, data: string): Promise<string> {
+  return memo(ctx, `fit:${refs}`, async () => {
+    const args = ['fit', '--refs', refs, '--data', data, '--cache-dir', embeddingCache(ctx.quick)];
+    ctx.log(`running switchyard ${args.join(' ')}`);
+    const res = await runCli(args, ctx.quick ? 240_000 : 1_200_000);
+    if (res.timedOut) throw new Error('switchyard fit timed out');
+    if (res.code !== 0) throw new Error(`switchyard fit exited ${res.code}: ${res.stderr.trim().slice(-300)}`);
+    return res.stdout.trim().split('\n').slice(0, 2).join('; ');
   });
 }
 
@@ -246,6 +274,7 @@ function intentEval(section: string, setupOf: (ctx: EvalContext) => Promise<{ re
 function clincEval(perIntent: number): EvalDef {
   return intentEval(`eval_clinc150_${perIntent}`, async (ctx) => {
     const refs = await buildRefs(ctx, `clinc150-refs-${perIntent}`, join(ctx.dataDir, 'clinc150', 'train.jsonl'), perIntent);
+    const fitted = await fitRefs(ctx, refs, await clincFitting(ctx));
     const scoring = await clincScoring(ctx);
     return {
       refs,
@@ -254,10 +283,11 @@ function clincEval(perIntent: number): EvalDef {
         dataset: 'CLINC150',
         references: `first ${perIntent} distinct texts per intent of clinc150/train.jsonl (150 intents, ${150 * perIntent} prompts)`,
         refs_per_label: perIntent,
+        thresholds: `switchyard fit on the even lines of val.jsonl + oos_train.jsonl: ${fitted}`,
         scored: `${scoring.subset} (${scoring.inScope} rows) + oos_val.jsonl (${scoring.outOfScope} rows, label none)`,
       },
     };
-  }, ['clinc150/train.jsonl', 'clinc150/val.jsonl', 'clinc150/oos_val.jsonl']);
+  }, ['clinc150/train.jsonl', 'clinc150/val.jsonl', 'clinc150/oos_val.jsonl', 'clinc150/oos_train.jsonl']);
 }
 
 interface PR {

@@ -10,8 +10,15 @@ export const guardConfigSchema = z.object({
   enabled: z.boolean().default(true),
   /** Reject when quantities, dates or ordinals differ ("3 years" vs "5 years"). */
   numbers: z.boolean().default(true),
+  /** Reject when both sides name units or time frames and they differ ("in 3 months" vs "in 3 years", "5 am" vs "5 pm"). */
+  units: z.boolean().default(true),
   /** Reject when one side is negated and the other is not. */
   negation: z.boolean().default(true),
+  /**
+   * Reject when both sides name the same scale at opposite ends ("cheapest" vs "most expensive", "most" vs "least",
+   * "increase" vs "decrease") or the same movement reversed ("from Boston to Miami" vs "from Miami to Boston").
+   */
+  opposites: z.boolean().default(true),
   /** Reject when the question words differ (why vs how, how vs how many). */
   question_word: z.boolean().default(false),
   /**

@@ -26,7 +26,7 @@ export function missing(a: ReadonlySet<string>, b: ReadonlySet<string>): number 
 /** Entities of `a` that the other text does not mention at all (in any case). */
 export function missingEntities(a: QuestionFeatures, b: QuestionFeatures): number {
   let n = 0;
-  for (const e of a.entities) if (!b.content.has(e)) n++;
+  for (const e of a.entities) if (!b.content.has(e) && !b.words.has(e)) n++;
   return n;
 }
 

@@ -46,7 +46,7 @@ const NUMBER_WORDS: ReadonlyMap<string, string> = new Map([
   ['yesterday', 'rel-1'], ['today', 'rel0'], ['tomorrow', 'rel+1'], ['tonight', 'rel0n'],
 ]);
 
-const DIGITS = /^\d[\d,]*(\.\d+)?(st|nd|rd|th|k|m|x|s)?$/;
+const DIGITS = /^\d[\d,]*(\.\d+)?(st|nd|rd|th|k|m|x|s|am|pm)?$/;
 
 /** The canonical form of a quantity, date part or ordinal, or undefined when the token is not one. */
 export function quantityOf(token: string): string | undefined {
@@ -78,3 +78,83 @@ function undouble(w: string): string {
   const n = w.length;
   return n > 3 && w[n - 1] === w[n - 2] && !/[aeiouls]/.test(w[n - 1]) ? w.slice(0, -1) : w;
 }
+
+type Sign = 1 | -1;
+const scale = (axis: string, sign: Sign, words: string): Array<[string, readonly [string, Sign]]> =>
+  words.split(' ').map((w) => [w, [axis, sign] as const]);
+
+/**
+ * Words at one end of a scale: the scale and which end. Two questions that place the same scale at opposite ends ask
+ * opposite things ("cheapest flight" vs "most expensive flight", "increase" vs "decrease"). `degree` holds the comparative
+ * words themselves; before a word on another scale they turn it instead ("least expensive" is the cheap end of price).
+ */
+export const SCALE_WORDS: ReadonlyMap<string, readonly [string, Sign]> = new Map([
+  ...scale('degree', 1, 'most more'), ...scale('degree', -1, 'least less fewer'),
+  ...scale('size', 1, 'big bigger biggest large larger largest huge'), ...scale('size', -1, 'small smaller smallest tiny'),
+  ...scale('height', 1, 'high higher highest tall taller tallest'), ...scale('height', -1, 'low lower lowest'),
+  ...scale('price', 1, 'expensive pricey pricier priciest costly costliest'), ...scale('price', -1, 'cheap cheaper cheapest inexpensive affordable'),
+  ...scale('speed', 1, 'fast faster fastest quick quicker quickest'), ...scale('speed', -1, 'slow slower slowest'),
+  ...scale('quality', 1, 'good better best'), ...scale('quality', -1, 'bad worse worst'),
+  ...scale('age', 1, 'old older oldest'), ...scale('age', -1, 'new newer newest young younger youngest'),
+  ...scale('heat', 1, 'hot hotter hottest warm warmer warmest'), ...scale('heat', -1, 'cold colder coldest cool cooler coolest'),
+  ...scale('difficulty', 1, 'hard harder hardest difficult'), ...scale('difficulty', -1, 'easy easier easiest simple'),
+  ...scale('change', 1, 'increase increases increased increasing raise rise rises grow grows'),
+  ...scale('change', -1, 'decrease decreases decreased decreasing reduce reduces fall falls drop drops shrink shrinks'),
+  ...scale('trade', 1, 'buy buying bought purchase purchasing'), ...scale('trade', -1, 'sell selling sold'),
+  ...scale('sequence', 1, 'before prior'), ...scale('sequence', -1, 'after'),
+  ...scale('position', 1, 'above'), ...scale('position', -1, 'below beneath'),
+  ...scale('outcome', 1, 'win wins winning won gain gains gaining'), ...scale('outcome', -1, 'lose loses losing lost'),
+  ...scale('sentiment', 1, 'positive pros advantages benefits'), ...scale('sentiment', -1, 'negative cons disadvantages drawbacks'),
+  ...scale('extreme', 1, 'maximum max'), ...scale('extreme', -1, 'minimum'),
+  ...scale('timeframe', 1, 'next upcoming future'), ...scale('timeframe', -1, 'last previous past'),
+  ...scale('timing', 1, 'early earlier earliest'), ...scale('timing', -1, 'late later latest'),
+  ...scale('length', 1, 'long longer longest'), ...scale('length', -1, 'short shorter shortest'),
+  ...scale('strength', 1, 'strong stronger strongest'), ...scale('strength', -1, 'weak weaker weakest'),
+  ...scale('wealth', 1, 'rich richer richest wealthy'), ...scale('wealth', -1, 'poor poorer poorest'),
+  ...scale('safety', 1, 'safe safer safest'), ...scale('safety', -1, 'dangerous unsafe risky'),
+  ...scale('flow', 1, 'import imports importing'), ...scale('flow', -1, 'export exports exporting'),
+  ...scale('direction', 1, 'north northern'), ...scale('direction', -1, 'south southern'),
+  ...scale('side', 1, 'east eastern'), ...scale('side', -1, 'west western'),
+  ...scale('state', 1, 'open opening'), ...scale('state', -1, 'close closing closed'),
+  ...scale('power', 1, 'on'), ...scale('power', -1, 'off'),
+]);
+
+/** Words that name a unit or a time frame; two questions with the same number in different units ask different things. */
+export const UNIT_WORDS: ReadonlyMap<string, string> = new Map([
+  ...'second seconds sec secs'.split(' ').map((w) => [w, 'second'] as const),
+  ...'minute minutes mins'.split(' ').map((w) => [w, 'minute'] as const),
+  ...'hour hours hr hrs hourly'.split(' ').map((w) => [w, 'hour'] as const),
+  ...'day days daily'.split(' ').map((w) => [w, 'day'] as const),
+  ...'week weeks weekly'.split(' ').map((w) => [w, 'week'] as const),
+  ...'month months monthly'.split(' ').map((w) => [w, 'month'] as const),
+  ...'year years yr yrs yearly annual annually'.split(' ').map((w) => [w, 'year'] as const),
+  ...'decade decades'.split(' ').map((w) => [w, 'decade'] as const),
+  ...'century centuries'.split(' ').map((w) => [w, 'century'] as const),
+  ...'km kms kilometer kilometers kilometre kilometres'.split(' ').map((w) => [w, 'km'] as const),
+  ...'mile miles mph'.split(' ').map((w) => [w, 'mile'] as const),
+  ...'meter meters metre metres'.split(' ').map((w) => [w, 'meter'] as const),
+  ...'foot feet ft'.split(' ').map((w) => [w, 'foot'] as const),
+  ...'inch inches'.split(' ').map((w) => [w, 'inch'] as const),
+  ...'cm centimeter centimeters centimetre centimetres'.split(' ').map((w) => [w, 'cm'] as const),
+  ...'kg kgs kilogram kilograms kilo kilos'.split(' ').map((w) => [w, 'kg'] as const),
+  ...'pound pounds lb lbs'.split(' ').map((w) => [w, 'pound'] as const),
+  ...'gram grams'.split(' ').map((w) => [w, 'gram'] as const),
+  ...'ounce ounces oz'.split(' ').map((w) => [w, 'ounce'] as const),
+  ...'celsius centigrade'.split(' ').map((w) => [w, 'celsius'] as const),
+  ...'fahrenheit'.split(' ').map((w) => [w, 'fahrenheit'] as const),
+  ...'dollar dollars usd'.split(' ').map((w) => [w, 'dollar'] as const),
+  ...'euro euros eur'.split(' ').map((w) => [w, 'euro'] as const),
+  ...'rupee rupees inr'.split(' ').map((w) => [w, 'rupee'] as const),
+  ...'liter liters litre litres'.split(' ').map((w) => [w, 'liter'] as const),
+  ...'gallon gallons'.split(' ').map((w) => [w, 'gallon'] as const),
+  ...'gb gigabyte gigabytes'.split(' ').map((w) => [w, 'gb'] as const),
+  ...'mb megabyte megabytes'.split(' ').map((w) => [w, 'mb'] as const),
+  ...'tb terabyte terabytes'.split(' ').map((w) => [w, 'tb'] as const),
+]);
+
+/** "am"/"pm" count as units only right after a number ("at 5 pm"), never as the verb ("I am"). */
+export const MERIDIEM: ReadonlyMap<string, string> = new Map([['am', 'am'], ['a.m', 'am'], ['pm', 'pm'], ['p.m', 'pm']]);
+
+/** Words that open the two ends of a movement or conversion ("from A to B", "dollars to rupees"). */
+export const FROM_WORDS: ReadonlySet<string> = new Set(['from']);
+export const TO_WORDS: ReadonlySet<string> = new Set(['to', 'into', 'towards']);

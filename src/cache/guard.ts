@@ -8,17 +8,21 @@
  * per candidate. Features of a cached question are extracted once, when it is stored.
  */
 import { entitiesReordered, missingEntities, sameList, sameSet } from './feature-compare.js';
-import { NEGATORS, QUESTION_WORDS, STOPWORDS, quantityOf, stem } from './guard-lexicon.js';
+import { FROM_WORDS, MERIDIEM, NEGATORS, QUESTION_WORDS, SCALE_WORDS, STOPWORDS, TO_WORDS, UNIT_WORDS, quantityOf, stem } from './guard-lexicon.js';
 import { createPairScorer, loadPairModel, type PairScorer } from './pair-scorer.js';
 import { DEFAULT_PAIR_MODEL } from './pair-weights.js';
 
-export type GuardCheck = 'numbers' | 'negation' | 'question_word' | 'entities' | 'content_words' | 'scorer';
-export const GUARD_CHECKS: readonly GuardCheck[] = ['numbers', 'negation', 'question_word', 'entities', 'content_words', 'scorer'];
+export type GuardCheck = 'numbers' | 'units' | 'negation' | 'opposites' | 'question_word' | 'entities' | 'content_words' | 'scorer';
+export const GUARD_CHECKS: readonly GuardCheck[] = ['numbers', 'units', 'negation', 'opposites', 'question_word', 'entities', 'content_words', 'scorer'];
 
 export interface GuardOptions {
   enabled: boolean;
   numbers: boolean;
+  /** Units and time frames (months vs years, am vs pm, km vs miles). */
+  units: boolean;
   negation: boolean;
+  /** Opposite ends of a scale (cheapest vs most expensive, increase vs decrease) and reversed directions (A to B vs B to A). */
+  opposites: boolean;
   question_word: boolean;
   entities: boolean;
   content_words: boolean;
@@ -38,6 +42,12 @@ export interface GuardOptions {
 export interface QuestionFeatures {
   /** Canonical quantities, dates and ordinals, sorted (a multiset). */
   readonly quantities: readonly string[];
+  /** Units and time frames, canonical, sorted (a multiset). */
+  readonly units: readonly string[];
+  /** Ends of scales named, as `axis+` / `axis-` ("least expensive" is `price-`). */
+  readonly scales: ReadonlySet<string>;
+  /** Movements and conversions, as `from>to` ("from boston to miami", "dollars to rupees"). */
+  readonly directions: ReadonlySet<string>;
   /** Does the text negate (an odd number of negators)? */
   readonly negated: boolean;
   readonly questionWords: ReadonlySet<string>;
@@ -81,6 +91,21 @@ export function extractFeatures(text: string): QuestionFeatures {
   let negators = 0;
   let prevEnd = 0;
   let first = true;
+  const units: string[] = [];
+  const scales = new Set<string>();
+  const directions = new Set<string>();
+  const ends = (axis: string, sign: number) => `${axis}${sign > 0 ? '+' : '-'}`;
+  let degree = 0;
+  let afterQuantity = false;
+  // Directions: the slot a "from" opened, the left end a "to" is waiting to join, the content word just before.
+  let awaitingFrom = false;
+  let fromSlot: string | undefined;
+  let left: string | undefined;
+  let previousValue: string | undefined;
+  const slot = (value: string) => {
+    if (awaitingFrom) { fromSlot = value; awaitingFrom = false; }
+    else if (left !== undefined) { directions.add(`${left}>${value}`); left = undefined; fromSlot = undefined; }
+  };
   for (const m of text.matchAll(TOKEN)) {
     let raw = m[0];
     const at = m.index;
@@ -99,6 +124,26 @@ export function extractFeatures(text: string): QuestionFeatures {
       negators++;
       lower = lower === "won't" ? 'will' : lower === "can't" ? 'can' : lower.slice(0, -3);
     }
+    const bare = lower.endsWith("'s") ? lower.slice(0, -2) : lower;
+    const value = previousValue;
+    previousValue = undefined;
+    const wasQuantity = afterQuantity;
+    afterQuantity = false;
+    const scaleEnd = SCALE_WORDS.get(bare);
+    if (degree !== 0) {
+      if (scaleEnd && scaleEnd[0] !== 'degree') scales.add(ends(scaleEnd[0], scaleEnd[1] * degree));
+      else scales.add(ends('degree', degree));
+      const turned = scaleEnd !== undefined && scaleEnd[0] !== 'degree';
+      degree = 0;
+      if (!turned && scaleEnd) degree = scaleEnd[1];
+    } else if (scaleEnd) {
+      if (scaleEnd[0] === 'degree') degree = scaleEnd[1];
+      else scales.add(ends(scaleEnd[0], scaleEnd[1]));
+    }
+    const unit = UNIT_WORDS.get(bare) ?? (wasQuantity ? MERIDIEM.get(bare) : undefined);
+    if (unit !== undefined) { units.push(unit); slot(unit); previousValue = unit; }
+    if (FROM_WORDS.has(lower)) awaitingFrom = true;
+    else if (TO_WORDS.has(lower)) left = fromSlot ?? value;
     if (NEGATORS.has(lower)) { negators++; functionWords.add(lower); continue; }
     const q = QUESTION_WORDS.get(lower);
     if (q !== undefined) { lastQuestionWord = q; questionWords.add(q); functionWords.add(lower); continue; }
@@ -110,22 +155,31 @@ export function extractFeatures(text: string): QuestionFeatures {
       continue;
     }
     lastQuestionWord = '';
-    const quantity = quantityOf(lower);
-    if (quantity !== undefined) { quantities.push(quantity); continue; }
+    const quantity = quantityOf(bare);
+    if (quantity !== undefined) { quantities.push(quantity); afterQuantity = true; slot(quantity); previousValue = quantity; continue; }
     const upper = raw !== lower && raw === raw.toUpperCase() && raw !== 'I';
-    if (!upper && (STOPWORDS.has(lower) || (lower.length < 2 && !/^[b-hj-z]$/.test(lower)))) { functionWords.add(lower); continue; }
+    if (!upper && (STOPWORDS.has(lower) || (lower.length < 2 && !/^[b-hj-z]$/.test(lower)))) {
+      functionWords.add(lower);
+      // A capitalised word inside a sentence names something even when its lower-case form is on the list ("on Quora").
+      if (lower.length > 1 && raw[0] !== lower[0] && !sentenceStart && !entities.has(lower)) { order.push(lower); entities.add(lower); }
+      continue;
+    }
     const s = upper ? lower : stem(lower);
     if (!content.has(s)) contentOrder.push(s);
     content.add(s);
+    if (unit === undefined) { slot(s); previousValue = s; }
+    else previousValue = unit;
     const capital = raw[0] !== raw[0].toLowerCase();
     if (upper || (capital && !sentenceStart) || !ASCII_WORD.test(raw)) {
       if (!entities.has(s)) order.push(s);
       entities.add(s);
     }
   }
+  if (degree !== 0) scales.add(ends('degree', degree));
   quantities.sort();
+  units.sort();
   return {
-    quantities, negated: negators % 2 === 1, questionWords, entities, entityOrder: order, content, contentOrder, words, bigrams,
+    quantities, units, scales, directions, negated: negators % 2 === 1, questionWords, entities, entityOrder: order, content, contentOrder, words, bigrams,
     functionWords, wordCount,
   };
 }
@@ -141,7 +195,9 @@ export function unmatchedContentWords(a: QuestionFeatures, b: QuestionFeatures):
 /** The rule checks that reject outright (everything but content words), or undefined when none does. */
 export function ruleVerdict(query: QuestionFeatures, cached: QuestionFeatures, opts: GuardOptions): GuardCheck | undefined {
   if (opts.numbers && !sameList(query.quantities, cached.quantities)) return 'numbers';
+  if (opts.units && query.units.length > 0 && cached.units.length > 0 && !sameList(query.units, cached.units)) return 'units';
   if (opts.negation && query.negated !== cached.negated) return 'negation';
+  if (opts.opposites && (oppositeEnds(query.scales, cached.scales) || reversed(query.directions, cached.directions))) return 'opposites';
   if (opts.question_word && query.questionWords.size > 0 && cached.questionWords.size > 0 &&
       !sameSet(query.questionWords, cached.questionWords)) return 'question_word';
   if (opts.entities) {
@@ -151,6 +207,22 @@ export function ruleVerdict(query: QuestionFeatures, cached: QuestionFeatures, o
     if ((opts.scorer ? a && b : a || b) || entitiesReordered(query, cached)) return 'entities';
   }
   return undefined;
+}
+
+/** Does a scale named on both sides sit at different ends? */
+function oppositeEnds(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  const axes = (s: ReadonlySet<string>) => new Set([...s].map((e) => e.slice(0, -1)));
+  const shared = [...axes(a)].filter((x) => axes(b).has(x));
+  return shared.some((x) => a.has(`${x}+`) !== b.has(`${x}+`) || a.has(`${x}-`) !== b.has(`${x}-`));
+}
+
+/** Does one side go from A to B and the other from B to A? */
+function reversed(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  for (const d of a) {
+    const [from, to] = d.split('>');
+    if (b.has(`${to}>${from}`) && !b.has(d)) return true;
+  }
+  return false;
 }
 
 let shipped: PairScorer | undefined;

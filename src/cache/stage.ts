@@ -150,7 +150,8 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
 
   const serve = (ctx: RequestContext, s: RequestState, key: RequestKey, hit: Hit, layer: 'exact' | 'semantic', coalesced: boolean, threshold?: number): ProviderReply => {
     cache.recordHit(hit, layer, { tenant: key.tenant, model: ctx.model, intent: intentLabel(ctx, s) }, coalesced);
-    outcome(ctx, layer === 'exact' ? 'hit-exact' : 'hit-semantic', { key: hit.entry?.meta.key ?? key.exact, similarity: hit.score, threshold, coalesced });
+    // The cached reply's usage: what the hit avoided paying (the spend ledger prices it).
+    outcome(ctx, layer === 'exact' ? 'hit-exact' : 'hit-semantic', { key: hit.entry?.meta.key ?? key.exact, similarity: hit.score, threshold, coalesced, usage: hit.reply.usage });
     ctx.replyHeaders['x-switchyard-cache-similarity'] = hit.score.toFixed(4);
     // A hit is answered by the cache: no upstream attempt; the model is the one the stored reply names.
     ctx.replyHeaders['x-switchyard-provider'] = 'cache';

@@ -7,7 +7,9 @@
  */
 import type { SemanticFacts } from '../rules/variables.js';
 
-export type ComplexityBand = 'simple' | 'moderate' | 'complex';
+/** The complexity bands, easiest first; also the values a reference-prompt category's metadata `tier` may take. */
+export const COMPLEXITY_BANDS = ['simple', 'moderate', 'complex'] as const;
+export type ComplexityBand = (typeof COMPLEXITY_BANDS)[number];
 
 export interface ComplexityFacts {
   band: ComplexityBand;
@@ -64,6 +66,8 @@ export function queryText(body: Readonly<Record<string, unknown>>): { text: stri
 
 const WEIGHTS = { length: 0.55, code: 0.6, math: 0.6, reasoning: 0.45, questions: 0.35, structure: 0.3, turns: 0.25 } as const;
 
+const isBand = (v: unknown): v is ComplexityBand => (COMPLEXITY_BANDS as readonly unknown[]).includes(v);
+
 export function bandOf(score: number): ComplexityBand {
   return score < SIMPLE_BELOW ? 'simple' : score < COMPLEX_FROM ? 'moderate' : 'complex';
 }
@@ -87,7 +91,7 @@ export function estimateComplexity(body: Readonly<Record<string, unknown>>, sema
   for (const k in signals) keep *= 1 - WEIGHTS[k as keyof typeof WEIGHTS] * signals[k as keyof typeof signals];
   let score = 1 - keep;
   const tier = semantic?.metadata?.tier;
-  if (tier === 'simple' || tier === 'moderate' || tier === 'complex') {
+  if (isBand(tier)) {
     const [lo, hi] = BAND_FLOOR[tier];
     score = Math.min(hi, Math.max(lo, score));
   }

@@ -1,22 +1,24 @@
 /** `switchyard build-refs`: builds a reference-prompt folder from labelled data, N examples per label. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseFlags } from './flags.js';
+import { parseFlags, parseNumber } from './flags.js';
 import { stringify } from 'yaml';
-import { NONE, readLabelledFiles } from '../semantic/labelled.js';
+import { NONE, categoryOf, readLabelledFiles } from '../semantic/labelled.js';
 
-const HELP = `Usage: switchyard build-refs --data <labelled.jsonl> --per-label N --out <dir> [--skip M] [--seed S]
+const HELP = `Usage: switchyard build-refs --data <labelled.jsonl> --per-label N|all --out <dir> [--skip M] [--seed S]
                              [--rest <file.jsonl> [--rest-per-label K]]
 
-Writes one <label>.yaml per label (rows labelled "none" are skipped) with the first N distinct texts of that label, after
-skipping the first M (so several disjoint folders can be cut from one file). With --seed, each label's distinct texts are
+Writes one <label>.yaml per label (rows labelled "none" are skipped) with the first N distinct texts of that label (all of
+them with --per-label all), after skipping the first M (so several disjoint folders can be cut from one file). With --seed, each label's distinct texts are
 shuffled first (a seeded, repeatable draw). With --rest, the label's other texts (those not written as examples, in the
 same order) go to a labelled JSONL file, at most K per label: a fitting set for \`fit\` that shares no row with the folder.
+A label is written as the category its name maps to: characters outside [A-Za-z0-9_.-] become '_' ("computer science" ->
+computer_science); eval and fit compare labels the same way.
 Existing files of the same name are replaced.
 
 Options:
   --data FILES          JSONL with {"text","label"}; repeat or comma-separate
-  --per-label N         examples per label
+  --per-label N|all     examples per label, or every distinct text of the label
   --skip M              texts of each label to skip first (default 0)
   --seed S              shuffle each label's texts with this seed before skipping and taking (default: file order)
   --rest FILE           write the texts not taken as examples to FILE
@@ -24,9 +26,6 @@ Options:
   --out DIR             folder to write
   -h, --help
 `;
-
-/** A label as a category name (letters, digits, _ . -). */
-export const categoryName = (label: string): string => label.trim().replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[_.-]+/, '') || 'label';
 
 /** Seeded shuffle (Fisher–Yates over a 32-bit mulberry-style generator): the same seed gives the same draw everywhere. */
 export function seededShuffle<T>(items: T[], seed: number): T[] {
@@ -48,7 +47,7 @@ export function seededShuffle<T>(items: T[], seed: number): T[] {
 export async function run(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
     data: { type: 'string', multiple: true },
-    'per-label': { type: 'number', integer: true, min: 1 },
+    'per-label': { type: 'string' },
     skip: { type: 'number', integer: true, min: 0, default: 0 },
     seed: { type: 'number', integer: true, min: 0 },
     rest: { type: 'string' },
@@ -57,18 +56,30 @@ export async function run(argv: string[]): Promise<number> {
     help: { type: 'boolean', short: 'h' },
   }, HELP);
   if (typeof values === 'number') return values;
-  const { 'per-label': per, skip, seed, 'rest-per-label': restPer } = values;
-  if (!values.data?.length || !values.out || per === undefined) {
+  const { skip, seed, 'rest-per-label': restPer } = values;
+  if (!values.data?.length || !values.out || values['per-label'] === undefined) {
     process.stderr.write(`build-refs: --data, --out and --per-label are required\n\n${HELP}`);
+    return 2;
+  }
+  let per: number;
+  try {
+    per = values['per-label'] === 'all' ? Infinity : parseNumber(values['per-label'], { integer: true, min: 1 }, '--per-label');
+  } catch (err) {
+    process.stderr.write(`build-refs: ${(err as Error).message} (or 'all')\n\n${HELP}`);
     return 2;
   }
   const rows = await readLabelledFiles(values.data);
   const byName = new Map<string, { label: string; texts: string[]; seen: Set<string> }>();
+  const merged = new Set<string>();
   for (const row of rows) {
     if (row.label === NONE) continue;
-    const name = categoryName(row.label);
+    const name = categoryOf(row.label);
     let entry = byName.get(name);
     if (!entry) byName.set(name, (entry = { label: row.label, texts: [], seen: new Set() }));
+    else if (entry.label !== row.label && !merged.has(row.label)) {
+      merged.add(row.label);
+      process.stderr.write(`build-refs: labels '${entry.label}' and '${row.label}' both map to category '${name}'; their texts are merged\n`);
+    }
     const text = row.text.trim();
     if (text === '' || entry.seen.has(text)) continue;
     entry.seen.add(text);

@@ -11,6 +11,7 @@ import { evaluate, parsePairs, scorePairs, toFitSet, type PrecisionRecall, type 
 import { resolvePairScorer, type GuardOptions } from '../cache/guard.js';
 import { DEFAULT_FIT, crossValidate, fitPairModel, formatPairModel, pairModelModule } from '../cache/pair-fit.js';
 import type { PairScorer } from '../cache/pair-scorer.js';
+import { precisionAtRecall, type Knob, type KnobPoint } from '../cache/operating-point.js';
 import type { Embedder } from '../semantic/embedder/types.js';
 
 const HELP = `Usage: switchyard cache-eval --data <pairs.jsonl> [--data <more.jsonl>] [options]
@@ -34,6 +35,9 @@ Options:
   --fit               fit a pair model on the --data files (needs --out)
   --out <file>        where --fit writes the model: .json, or .ts for the shipped src/cache/pair-weights.ts
   --recall <r>        --fit: the cutoff keeps this share of every file's duplicates (default ${DEFAULT_FIT.recall})
+  --at-recall <r>     also print precision at recall >= r: for the cosine threshold, the threshold with the guard and the
+                      scorer's min_score, the setting with the best precision at that recall is chosen on one half of the
+                      pairs (even/odd lines) and measured on the other; with --fit, the recall of "best P at R" (default 0.4)
   --json              print JSON instead of tables
   -h, --help          show this help
 `;
@@ -72,7 +76,10 @@ async function loadScored(files: string[], limit: number | undefined): Promise<L
   }
 }
 
-function report(l: Loaded, threshold: number, guard: GuardOptions, scorer: PairScorer | undefined, json: boolean) {
+const point = (p: KnobPoint | undefined): string =>
+  p ? `${p.setting.toFixed(3)}: P ${pct(p.precision).padStart(6)} R ${pct(p.recall).padStart(6)}` : 'no setting reaches the recall';
+
+function report(l: Loaded, threshold: number, guard: GuardOptions, scorer: PairScorer | undefined, json: boolean, atRecall: number | undefined) {
   const { scored } = l;
   const halves = [0, 1].map((h) => evaluate(scored.filter((_, i) => i % 2 === h), threshold, guard, scorer));
   const result = {
@@ -85,8 +92,14 @@ function report(l: Loaded, threshold: number, guard: GuardOptions, scorer: PairS
     sweep_min_score: guard.scorer
       ? MIN_SCORES.map((m) => ({ min_score: m, ...evaluate(scored, threshold, { ...guard, enabled: true, min_score: m }, scorer) }))
       : [],
+    at_recall: atRecall === undefined ? undefined : knobsOf(guard).map((k) => precisionAtRecall(k, scored, atRecall, threshold, guard, scorer)),
   };
   if (json) return result;
+  const recallLines = (result.at_recall ?? []).flatMap((r) => [
+    `  ${r.knob}:`,
+    ...r.folds.map((f) => `    chosen on ${f.chosen_on} lines ${point(f.chosen)}  ->  on the ${f.chosen_on === 'even' ? 'odd' : 'even'} lines ${point(f.held_out)}`),
+    `    best on all pairs (in sample) ${point(r.in_sample)}`,
+  ]);
   const decision = !guard.enabled ? 'off' : guard.scorer ? `on, scorer cutoff ${result.scorer_cutoff}` : 'on, rules only';
   return [
     `${l.pairs} pairs from ${l.file} (embedded in ${(l.embedMs / 1000).toFixed(1)} s)`,
@@ -96,14 +109,19 @@ function report(l: Loaded, threshold: number, guard: GuardOptions, scorer: PairS
     'sweep with guard:', ...result.sweep_guard.map((r) => `  ${row(r)}`),
     'sweep, plain cosine:', ...result.sweep_cosine.map((r) => `  ${row(r)}`),
     ...(guard.scorer ? [`sweep of min_score at ${threshold}:`, ...result.sweep_min_score.map((r) => `  ${r.min_score.toFixed(2)}  ${row(r).slice(6)}`)] : []),
+    ...(atRecall === undefined ? [] : [`precision at recall >= ${pct(atRecall)} (setting chosen on one half, measured on the other):`, ...recallLines]),
   ].join('\n');
 }
 
-async function fit(loaded: Loaded[], threshold: number, guard: GuardOptions, out: string, recall: number, json: boolean): Promise<number> {
+/** The knobs worth sweeping with this guard. */
+const knobsOf = (guard: GuardOptions): Knob[] =>
+  ['cosine_threshold', ...(guard.enabled ? ['guard_threshold' as const] : []), ...(guard.enabled && guard.scorer ? ['min_score' as const] : [])];
+
+async function fit(loaded: Loaded[], threshold: number, guard: GuardOptions, out: string, recall: number, json: boolean, reportRecall: number): Promise<number> {
   const sets = loaded.map((l) => toFitSet(basename(l.file), l.scored, threshold, guard));
   const opts = { ...DEFAULT_FIT, recall };
   const ctx = { threshold, dim: loaded[0].dim, embedder: loaded[0].embedder };
-  const folds = crossValidate(sets, opts, ctx);
+  const folds = crossValidate(sets, opts, ctx, reportRecall);
   const model = fitPairModel(sets, opts, ctx);
   const command = `switchyard cache-eval --fit ${loaded.map((l) => `--data ${basename(l.file)}`).join(' ')} --recall ${recall} --out ${basename(out)}`;
   await writeFile(out, out.endsWith('.ts') ? pairModelModule(model, command) : formatPairModel(model));
@@ -116,7 +134,7 @@ async function fit(loaded: Loaded[], threshold: number, guard: GuardOptions, out
     lines.push(`  fitted on ${f.fitted_on} lines, cutoff ${f.cutoff.toFixed(3)}, reported on the ${f.fitted_on === 'even' ? 'odd' : 'even'} lines:`);
     for (const s of f.sets) {
       const a = s.at_cutoff;
-      lines.push(`    ${s.name.padEnd(32)} P ${pct(a.precision).padStart(6)}  R ${pct(a.recall).padStart(6)}  false ${String(a.false_hits).padStart(4)}   best P at R >= 40%: ${pct(s.best_precision_at_recall)}`);
+      lines.push(`    ${s.name.padEnd(32)} P ${pct(a.precision).padStart(6)}  R ${pct(a.recall).padStart(6)}  false ${String(a.false_hits).padStart(4)}   best P at R >= ${pct(reportRecall)}: ${pct(s.best_precision_at_recall)}`);
     }
   }
   const all = sets.reduce((n, s) => n + s.rows.length, 0);
@@ -131,7 +149,7 @@ export async function run(argv: string[]): Promise<number> {
     data: { type: 'string', multiple: true }, threshold: { type: 'number', min: 0, max: 1 }, 'no-guard': { type: 'boolean', default: false },
     'no-scorer': { type: 'boolean', default: false }, model: { type: 'string' }, 'min-score': { type: 'number', min: 0, max: 1 },
     limit: { type: 'number', integer: true, min: 0 }, fit: { type: 'boolean', default: false }, out: { type: 'string' },
-    recall: { type: 'number', min: 0, max: 1 },
+    recall: { type: 'number', min: 0, max: 1 }, 'at-recall': { type: 'number', min: 0, max: 1 },
     json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
   }, HELP);
   if (typeof values === 'number') return values;
@@ -154,8 +172,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${(err as Error).message}\n`);
     return 1;
   }
-  if (values.fit) return fit(loaded, threshold, guard, values.out!, recall ?? DEFAULT_FIT.recall, values.json);
-  const results = loaded.map((l) => report(l, threshold, guard, scorer, values.json));
+  const atRecall = values['at-recall'];
+  if (values.fit) return fit(loaded, threshold, guard, values.out!, recall ?? DEFAULT_FIT.recall, values.json, atRecall ?? 0.4);
+  const results = loaded.map((l) => report(l, threshold, guard, scorer, values.json, atRecall));
   if (values.json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
   else process.stdout.write(`${results.join('\n\n')}\n`);
   return 0;

@@ -4,22 +4,25 @@ import { report, type EvalReport } from '../semantic/evaluate.js';
 import { readLabelledFiles } from '../semantic/labelled.js';
 import { EMBEDDER_FLAGS, EMBEDDER_HELP, buildFromFolder, configFromFlags, openOffline, quantile, scoreRows, thresholdsOf } from '../semantic/offline.js';
 
-const HELP = `Usage: switchyard eval --refs <dir> --data <labelled.jsonl>[,<more.jsonl>] [--json]
+const HELP = `Usage: switchyard eval --refs <dir> --data <labelled.jsonl>[,<more.jsonl>] [--threshold T] [--min-margin M] [--json]
 
 Classifies every row of the labelled data against the reference prompts in <dir> with the folder's thresholds and prints
 in-scope accuracy, out-of-scope recall (rows labelled "none" must come back none), per-category precision/recall, the most
-confused pairs and latency.
+confused pairs and latency. Labels are compared as build-refs names categories ("computer science" is computer_science).
 
 Options:
   --refs DIR        reference-prompt folder
   --data FILES      JSONL with {"text","label"}; repeat or comma-separate
+  --threshold T     score every category at threshold T instead of the folder's (global and per-category) thresholds
+  --min-margin M    use min_margin M instead of the folder's
   --json            machine-readable output
 ${EMBEDDER_HELP}
   -h, --help
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const values = parseFlags(argv, { refs: { type: 'string' }, data: { type: 'string', multiple: true }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...EMBEDDER_FLAGS }, HELP);
+  const values = parseFlags(argv, { refs: { type: 'string' }, data: { type: 'string', multiple: true }, json: { type: 'boolean' },
+    threshold: { type: 'number', min: -1, max: 1 }, 'min-margin': { type: 'number', min: 0 }, help: { type: 'boolean', short: 'h' }, ...EMBEDDER_FLAGS }, HELP);
   if (typeof values === 'number') return values;
   if (!values.refs || !values.data?.length) {
     process.stderr.write(`eval: --refs and --data are required\n\n${HELP}`);
@@ -31,7 +34,13 @@ export async function run(argv: string[]): Promise<number> {
     const built = await buildFromFolder(off, values.refs);
     const rows = await readLabelledFiles(values.data);
     const run = await scoreRows(off, built.classifier, rows);
-    const r = report(run.scored, thresholdsOf(built));
+    const folder = thresholdsOf(built);
+    const thresholds = {
+      global: values.threshold ?? folder.global,
+      minMargin: values['min-margin'] ?? folder.minMargin,
+      perCategory: values.threshold === undefined ? folder.perCategory : new Map<string, number>(),
+    };
+    const r = report(run.scored, thresholds);
     const latency = {
       classify_p50_ms: quantile(run.classifyMs, 0.5),
       classify_p99_ms: quantile(run.classifyMs, 0.99),
@@ -39,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
       build_ms: built.stats.buildMs,
       total_ms: performance.now() - t0,
     };
-    if (values.json) process.stdout.write(`${JSON.stringify({ ...r, latency, embedder: off.embedder.id, method: built.classifier.settings.method }, null, 2)}\n`);
+    if (values.json) process.stdout.write(`${JSON.stringify({ ...r, threshold: thresholds.global, minMargin: thresholds.minMargin, latency, embedder: off.embedder.id, method: built.classifier.settings.method }, null, 2)}\n`);
     else process.stdout.write(formatReport(r, latency, off.embedder.id, built.classifier.settings.method));
     return 0;
   } finally {
@@ -52,7 +61,9 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 function formatReport(r: EvalReport, latency: Record<string, number>, embedder: string, method: string): string {
   const lines = [
     `embedder ${embedder}, method ${method}; ${r.rows} rows (${r.inScope} in scope, ${r.outOfScope} out of scope)`,
-    `in-scope accuracy   ${pct(r.inScopeAccuracy)}   (ranking winner right, rejection ignored: ${pct(r.topAccuracy)})`,
+    r.inScope
+      ? `in-scope accuracy   ${pct(r.inScopeAccuracy)}   (ranking winner right, rejection ignored: ${pct(r.topAccuracy)})`
+      : 'in-scope accuracy   n/a (no in-scope rows)',
     `out-of-scope recall ${r.outOfScope ? pct(r.oosRecall) : 'n/a'}`,
     '',
     'per category (precision / recall / support), lowest F1 first:',

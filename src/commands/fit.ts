@@ -54,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
     const r = report(scored, t);
     process.stdout.write(
       `fitted on ${r.rows} rows: threshold ${t.global}, min_margin ${t.minMargin}, ${t.perCategory.size} category thresholds\n` +
-        `on the fitting data: in-scope accuracy ${(r.inScopeAccuracy * 100).toFixed(1)}%, out-of-scope recall ${r.outOfScope ? `${(r.oosRecall * 100).toFixed(1)}%` : 'n/a'}\n`,
+        `on the fitting data: in-scope accuracy ${r.inScope ? `${(r.inScopeAccuracy * 100).toFixed(1)}%` : 'n/a'}, out-of-scope recall ${r.outOfScope ? `${(r.oosRecall * 100).toFixed(1)}%` : 'n/a'}\n`,
     );
     if (values['dry-run']) {
       for (const [name, th] of [...t.perCategory].sort()) process.stdout.write(`  ${name}: ${th}\n`);

@@ -3,6 +3,7 @@
  * inserted (the untouched prompts are the negatives), and jailbreak detection by k-fold cross-validation over the attack
  * examples against ordinary prompts. Uses the default embedder (USE-lite) for the jailbreak similarity.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseFlags } from './flags.js';
 import { PACKAGE_ROOT } from '../config/paths.js';
@@ -17,6 +18,9 @@ const HELP = `Usage: switchyard safety-eval [options]
 Options:
   --data <dir>        shared evaluation data folder (default: ../shared/data beside the package)
   --examples <file>   jailbreak examples (default: the package's reference-prompts/jailbreak.yaml)
+  --benign <file>     benign near-misses, the contrast set (default: reference-prompts/jailbreak_benign.yaml; "" for none)
+  --benign-report <file>
+                      benign prompts only measured, one a line (default: test/safety/fixtures/benign-ai-questions-report.txt)
   --limit <n>         prompts per data file (default: 400)
   --threshold <t>     jailbreak threshold (default: the safety.jailbreak.threshold default)
   --no-embed          skip the jailbreak part (no embedder load)
@@ -24,10 +28,19 @@ Options:
   -h, --help          show this help
 `;
 
+/** Prompts of a one-a-line file (blank lines and # comments skipped); none when the file is absent. */
+async function readLines(file: string): Promise<string[]> {
+  let raw: string;
+  try { raw = await readFile(path.resolve(file), 'utf8'); } catch { return []; }
+  return raw.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
 export async function run(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
     data: { type: 'string', default: path.join(PACKAGE_ROOT, '../shared/data') },
     examples: { type: 'string', default: path.join(PACKAGE_ROOT, 'reference-prompts/jailbreak.yaml') },
+    benign: { type: 'string', default: path.join(PACKAGE_ROOT, 'reference-prompts/jailbreak_benign.yaml') },
+    'benign-report': { type: 'string', default: path.join(PACKAGE_ROOT, 'test/safety/fixtures/benign-ai-questions-report.txt') },
     limit: { type: 'number', integer: true, min: 1, default: 400 }, threshold: { type: 'number', min: 0, max: 1 }, 'no-embed': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
   }, HELP);
@@ -42,7 +55,10 @@ export async function run(argv: string[]): Promise<number> {
     const embedder = await createEmbedder(defaultSemanticConfig().embedder, PACKAGE_ROOT);
     try {
       const [av, ov] = [await embedder.embed(attacks), await embedder.embed(texts)];
-      out['jailbreak'] = evaluateJailbreak(attacks, av, texts, ov, calib);
+      const benignVecs = values.benign === '' ? [] : await embedder.embed(await readJailbreakExamples(path.resolve(values.benign)));
+      const reportTexts = await readLines(values['benign-report']);
+      const report = reportTexts.length > 0 ? { texts: reportTexts, vecs: await embedder.embed(reportTexts) } : undefined;
+      out['jailbreak'] = evaluateJailbreak(attacks, av, texts, ov, calib, 5, { benignVecs, ...(report ? { report } : {}) });
     } finally {
       await embedder.close();
     }
@@ -57,6 +73,11 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`  combined   recall ${pct(jb.combined.recall)}  FPR ${pct(jb.combined.false_positive_rate)}  precision ${pct(jb.combined.precision)}`);
     console.log(`  heuristics recall ${pct(jb.heuristics_only.recall)}  FPR ${pct(jb.heuristics_only.false_positive_rate)}`);
     console.log(`  embedding  recall ${pct(jb.embedding_only.recall)}  FPR ${pct(jb.embedding_only.false_positive_rate)}`);
+    if (jb.benign_report) {
+      const b = jb.benign_report;
+      console.log(`  benign report set (${b.prompts} prompts, contrast set of ${jb.benign_examples}): flagged ${b.flagged} (${pct(b.false_positive_rate)})`);
+      for (const t of b.flagged_texts) console.log(`    flagged: ${t}`);
+    }
     console.log(`  similarity attacks mean ${jb.similarity.attacks_mean.toFixed(3)}, ordinary mean ${jb.similarity.ordinary_mean.toFixed(3)}, ordinary p99 ${jb.similarity.ordinary_p99.toFixed(3)}`);
   }
   return 0;

@@ -21,9 +21,9 @@ export const providerSchema = z.object({
   base_url: z.url(),
   timeout_ms: positiveInt.default(60_000),
   /**
-   * How long a streamed attempt may wait for its first event before it is abandoned (counted against the key at that
-   * moment) and the next key or target is tried. Never more than timeout_ms. A JSON reply's first byte is the whole
-   * answer, so JSON attempts are bounded by timeout_ms alone.
+   * How long an attempt may wait for its first byte — a JSON reply's response headers, a stream's first event — before it
+   * is abandoned (counted against the key and its breaker at that moment) and the next key or target is tried. Never more
+   * than timeout_ms; the rest of a JSON body is bounded by timeout_ms.
    */
   first_byte_timeout_ms: positiveInt.default(15_000),
   keys: z.array(keySchema).min(1),
@@ -36,7 +36,10 @@ export const providerSchema = z.object({
   default_max_tokens: positiveInt.optional(),
   /** openai / azure-openai: ask for usage on every stream so budgets settle on real token counts (off for servers that reject it). */
   stream_usage: z.boolean().default(true),
+  /** openai: the upstream speaks the Responses API; chat requests are sent to {base_url}/responses (chat only). */
+  responses: z.boolean().default(false),
 }).strict().superRefine((p, ctx) => {
+  if (p.responses && p.kind !== 'openai') ctx.addIssue({ code: 'custom', path: ['responses'], message: 'only an openai provider can speak the Responses API' });
   const seen = new Set<string>();
   p.keys.forEach((k, i) => {
     if (seen.has(k.id)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: `duplicate key id '${k.id}'` });

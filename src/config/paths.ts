@@ -24,6 +24,7 @@ const PATH_SETTINGS: ReadonlyArray<readonly string[]> = [
   ['semantic', 'reference_prompts', 'dir'],
   ['semantic', 'reference_prompts', 'cache_dir'],
   ['safety', 'jailbreak', 'examples'],
+  ['safety', 'jailbreak', 'benign_examples'],
   ['cache', 'guard', 'scorer_file'],
 ];
 

@@ -19,6 +19,8 @@ const RESTART_ONLY: Array<[string, (c: Config) => unknown]> = [
   ['governance.refresh_interval_s', (c) => c.governance.refresh_interval_s],
   ['semantic', (c) => BUILT_SEMANTIC(c.semantic)],
   ['safety.jailbreak.examples', (c) => c.safety.jailbreak.examples],
+  ['safety.jailbreak.benign_examples', (c) => c.safety.jailbreak.benign_examples],
+  ['responses.store', (c) => c.responses.store],
 ];
 
 /** The restart-only settings that differ between the running config and a new one. */

@@ -7,10 +7,12 @@ import { cacheConfigSchema } from '../cache/config.js';
 import { cascadeConfigSchema } from '../cascade/config.js';
 import { governanceConfigSchema } from '../governance/config.js';
 import { observabilityConfigSchema } from '../observability/config.js';
-import { compile } from '../rules/compile.js';
+import { compile, type ProviderCatalog } from '../rules/compile.js';
 import { rulesConfigSchema } from '../rules/config.js';
+import { responsesConfigSchema } from '../edges/openai-responses/config.js';
 import { safetyConfigSchema } from '../safety/config.js';
 import { SemanticConfigSchema } from '../semantic/config.js';
+import { sessionsConfigSchema } from '../sessions/config.js';
 import { aliasSchema, balancingSchema, circuitSchema, loggingSchema, providerSchema, redisSchema, routingSchema, serverSchema } from './core-schema.js';
 
 export const configSchema = z.object({
@@ -29,6 +31,8 @@ export const configSchema = z.object({
   observability: observabilityConfigSchema.prefault({}),
   cascade: cascadeConfigSchema.prefault({}),
   safety: safetyConfigSchema.prefault({}),
+  sessions: sessionsConfigSchema.prefault({}),
+  responses: responsesConfigSchema.prefault({}),
 }).strict().superRefine((cfg, ctx) => {
   // Cross-references: every provider/model named by an alias or fallback must name a configured provider.
   const check = (target: string, path: (string | number)[]): void => {
@@ -41,22 +45,19 @@ export const configSchema = z.object({
     alias.fallbacks.forEach((t, i) => check(t, ['aliases', name, 'fallbacks', i]));
   }
   // Rule expressions are compiled here too, so a CEL error is reported with the file's line like any other issue.
-  const compiled = compile(cfg.rules);
+  const compiled = compile(cfg.rules, { providers: providerCatalog(cfg.providers) });
   if (!compiled.ok) {
     for (const p of compiled.problems) ctx.addIssue({ code: 'custom', path: pathOf(p.path), message: p.rule ? `rule "${p.rule}": ${p.message}` : p.message });
   }
-  cfg.rules.forEach((rule, i) => {
-    rule.targets.forEach((t, j) => {
-      if (!(t.provider in cfg.providers)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'targets', j, 'provider'], message: `unknown provider '${t.provider}'` });
-    });
-    (rule.fallbacks ?? []).forEach((t, j) => check(t, ['rules', i, 'fallbacks', j]));
-  });
   for (const k of ['pii', 'jailbreak'] as const) {
     const t = cfg.safety[k].target;
     if (t !== undefined) check(t, ['safety', k, 'target']);
   }
   for (const [from, chain] of Object.entries(cfg.routing.fallbacks)) {
     chain.forEach((t, i) => check(t, ['routing', 'fallbacks', from, i]));
+  }
+  if (cfg.responses.store === 'redis' && cfg.redis.url === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['responses', 'store'], message: 'the redis store needs redis.url' });
   }
 });
 
@@ -68,5 +69,13 @@ function pathOf(path: string): (string | number)[] {
 }
 
 export type Config = z.infer<typeof configSchema>;
+
+/**
+ * What each provider serves, for checking rule targets: its listed models plus its Azure deployment names; an empty list
+ * means the provider lists nothing and serves whatever model it is asked for.
+ */
+export function providerCatalog(providers: Readonly<Record<string, { models: readonly string[]; deployments?: Readonly<Record<string, string>> | undefined }>>): ProviderCatalog {
+  return new Map(Object.entries(providers).map(([name, p]) => [name, [...new Set([...p.models, ...Object.keys(p.deployments ?? {})])]]));
+}
 export type ProviderConfig = Config['providers'][string];
 export type AliasConfig = Config['aliases'][string];

@@ -128,6 +128,50 @@ export const CLIENT = String.raw`
     return svg;
   }
 
+  function usd(v) {
+    if (v === null || v === undefined) return '–';
+    var a = Math.abs(v);
+    return (v < 0 ? '−$' : '$') + (a >= 100 ? a.toFixed(0) : a >= 1 ? a.toFixed(2) : a >= 0.01 ? a.toFixed(3) : a === 0 ? '0' : a.toPrecision(2));
+  }
+
+  // Horizontal bars from a zero line: one per rule, savings to the right, overspend (negative) to the left in the second colour.
+  function savingsChart(rows) {
+    var W = 600, ROW = 26, L = 170, R = 74, T = 4;
+    var H = T * 2 + rows.length * ROW;
+    var svg = s('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'hbars', role: 'img', 'aria-label': 'Estimated savings by routing rule' });
+    svg.appendChild(s('title', { text: 'Estimated savings by routing rule' }));
+    var lo = 0, hi = 0;
+    rows.forEach(function (r) { if (r.saved_usd < lo) lo = r.saved_usd; if (r.saved_usd > hi) hi = r.saved_usd; });
+    var span = hi - lo || 1;
+    var x = function (v) { return L + (W - L - R) * (v - lo) / span; };
+    rows.forEach(function (r, i) {
+      var y = T + i * ROW;
+      var x0 = x(0), x1 = x(r.saved_usd);
+      var g = s('g', { class: 'bar-row' });
+      g.appendChild(s('title', { text: (r.rule || '(no rule)') + ': ' + usd(r.saved_usd) + ' saved, ' + r.moved_pct + '% of ' + num(r.requests) + ' requests moved' }));
+      g.appendChild(s('text', { x: L - 6, y: y + ROW / 2 + 4, 'text-anchor': 'end', class: 'axis name', text: (r.rule || '(no rule)').slice(0, 26) }));
+      g.appendChild(s('rect', { x: Math.min(x0, x1), y: y + 4, width: Math.max(1, Math.abs(x1 - x0)), height: ROW - 8, rx: 3, class: r.saved_usd < 0 ? 'bar neg' : 'bar' }));
+      g.appendChild(s('text', { x: W - R + 6, y: y + ROW / 2 + 4, class: 'axis value', text: usd(r.saved_usd) }));
+      svg.appendChild(g);
+    });
+    svg.appendChild(s('line', { x1: x(0), x2: x(0), y1: 0, y2: H, class: 'grid zero' }));
+    return svg;
+  }
+
+  function renderSpend(sp) {
+    if (!sp) {
+      fill('chart-spend', h('p', { className: 'empty', text: 'The spend ledger is not available.' }));
+      return fill('chart-savings', h('p', { className: 'empty', text: 'No savings to show.' }));
+    }
+    var t = sp.totals;
+    $('spend-note').textContent = usd(t.cost_usd) + ' spent, ' + usd(t.saved_usd) + ' saved (' + t.saved_pct + '%) in 24 h' + (sp.source === 'memory' ? ' · this instance' : '');
+    fill('chart-spend', chart(sp.series.map(function (p) { return { t: p.t, a: p.cost_usd, b: p.cost_usd + p.saved_usd }; }),
+      { label: 'Spend per hour and what it would have cost at baseline prices', fmt: function (v, step) { return '$' + v.toFixed(decimals(step)); }, area: true, second: true }));
+    var rules = sp.by_rule.filter(function (r) { return r.requests > 0; }).slice(0, 12);
+    if (rules.length === 0) fill('chart-savings', h('p', { className: 'empty', text: 'No traffic yet.' }));
+    else fill('chart-savings', savingsChart(rules));
+  }
+
   function bars(record, id) {
     var entries = Object.keys(record || {}).map(function (k) { return [k, record[k]]; });
     if (entries.length === 0) return fill(id, h('p', { className: 'empty', text: 'No traffic yet.' }));
@@ -245,6 +289,7 @@ export const CLIENT = String.raw`
     renderCategories(d.categories);
     renderCache(d.cache);
     renderRules(d.rules);
+    renderSpend(d.spend);
   }
 
   function showLogin(message) {

@@ -58,6 +58,18 @@ const BODY = String.raw`
     </section>
   </div>
 
+  <div class="row2">
+    <section class="panel" aria-labelledby="h-spend">
+      <h2 id="h-spend">Spend <small id="spend-note"></small></h2>
+      <figure class="chart"><div id="chart-spend"></div>
+        <figcaption><span><span class="swatch"></span>USD spent per hour</span><span><span class="swatch b"></span>at baseline prices (the gap is the estimated saving)</span></figcaption></figure>
+    </section>
+    <section class="panel" aria-labelledby="h-savings">
+      <h2 id="h-savings">Savings by rule <small>last 24 h, estimated against the baseline model</small></h2>
+      <figure class="chart"><div id="chart-savings"></div></figure>
+    </section>
+  </div>
+
   <div class="row3">
     <section class="panel" aria-labelledby="h-intent"><h2 id="h-intent">Traffic by intent <small>last hour</small></h2><div id="by-intent"></div></section>
     <section class="panel" aria-labelledby="h-rule"><h2 id="h-rule">Traffic by rule <small>last hour</small></h2><div id="by-rule"></div></section>

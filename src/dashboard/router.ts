@@ -1,7 +1,7 @@
 /**
  * The dashboard routes: `GET /dashboard` (the page) and `GET /dashboard/data` (everything it shows, as JSON). Mount behind
  * the admin key. The data comes from callbacks the composition root fills (activity feed, health registry, reference-prompt
- * catalog, cache stats, rules); a failing source is reported in `errors` and the rest is still served.
+ * catalog, cache stats, rules, spend); a failing source is reported in `errors` and the rest is still served.
  */
 import { Router, type Request, type Response } from 'express';
 import type { ProviderHealthView } from '../providers/health-registry.js';
@@ -35,6 +35,8 @@ export interface DashboardSources {
   /** Cache statistics (src/cache StatsSnapshot or similar), undefined when the cache is off. */
   cache?(): MaybePromise<unknown>;
   rules?(): MaybePromise<readonly RuleSummary[]>;
+  /** Spend and savings over the last day (src/ledger SpendOverview or similar). */
+  spend?(): MaybePromise<unknown>;
 }
 
 export interface DashboardData {
@@ -44,6 +46,7 @@ export interface DashboardData {
   categories: Array<{ name: string; description: string; examples: number; threshold: number | null; metadata: Record<string, unknown> }>;
   cache: unknown;
   rules: Array<{ name: string; scope: string; priority: number; enabled: boolean; targets: unknown[] }>;
+  spend: unknown;
   /** Sources that failed, with their message. */
   errors: Record<string, string>;
 }
@@ -61,12 +64,13 @@ async function attempt<T>(name: string, errors: Record<string, string>, fn: (() 
 /** Collects every source into the JSON the page renders. Category examples are reduced to their count. */
 export async function dashboardData(sources: DashboardSources, now = new Date()): Promise<DashboardData> {
   const errors: Record<string, string> = {};
-  const [activity, health, categories, cache, rules] = await Promise.all([
+  const [activity, health, categories, cache, rules, spend] = await Promise.all([
     attempt('activity', errors, () => sources.activity(), undefined),
     attempt('health', errors, () => sources.health(), {}),
     attempt('categories', errors, sources.categories?.bind(sources), []),
     attempt('cache', errors, sources.cache?.bind(sources), undefined),
     attempt('rules', errors, sources.rules?.bind(sources), []),
+    attempt('spend', errors, sources.spend?.bind(sources), undefined),
   ]);
   if (activity === undefined) throw new Error(`the activity source failed: ${errors.activity ?? 'no data'}`);
   return {
@@ -82,6 +86,7 @@ export async function dashboardData(sources: DashboardSources, now = new Date())
     })),
     cache: cache ?? null,
     rules: rules.map((r) => ({ name: r.name, scope: r.scope, priority: r.priority, enabled: r.enabled, targets: [...r.targets] })),
+    spend: spend ?? null,
     errors,
   };
 }

@@ -52,6 +52,9 @@ svg .axis { fill: var(--muted); font-size: 10px; }
 svg .area { fill: var(--chart-fill); stroke: none; }
 svg .line { fill: none; stroke: var(--chart); stroke-width: 1.8; stroke-linejoin: round; }
 svg .dot-a { fill: var(--chart); stroke: var(--panel); stroke-width: 1.5; }
+figure.chart svg.hbars { height: auto; }
+svg .bar { fill: var(--chart); } svg .bar.neg { fill: var(--chart-2); }
+svg .zero { stroke: var(--muted); }
 svg .line2 { fill: none; stroke: var(--chart-2); stroke-width: 1.5; stroke-dasharray: 3 2; }
 ol.bars { list-style: none; margin: 0; padding: 0; display: grid; gap: .45rem; }
 ol.bars li { display: grid; grid-template-columns: minmax(90px, 40%) 1fr auto; gap: .6rem; align-items: center; font-size: .88rem; }

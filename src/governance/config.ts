@@ -3,6 +3,7 @@
  * default, so the whole section may be omitted.
  */
 import { z } from 'zod';
+import { ledgerConfigSchema } from '../ledger/config.js';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'ids are 1-128 characters: letters, digits, _ . : -');
 
@@ -80,6 +81,10 @@ export const priceSchema = z.strictObject({
   input: z.number().nonnegative(),
   /** USD per million completion tokens. */
   output: z.number().nonnegative(),
+  /** USD per million prompt tokens read from the provider's prompt cache (default: input). */
+  cached_input: z.number().nonnegative().optional(),
+  /** USD per million reasoning tokens (default: output). */
+  reasoning: z.number().nonnegative().optional(),
 });
 export type Price = z.infer<typeof priceSchema>;
 
@@ -101,6 +106,8 @@ export const governanceConfigSchema = z
     pricing: z.record(z.string(), priceSchema).default({}),
     /** Price for models found in neither table. Zero means such requests are not charged against budgets. */
     unknown_model_price: priceSchema.default({ input: 0, output: 0 }),
+    /** The spend ledger (every request's cost and savings): retention, Redis buckets, the savings baseline. */
+    ledger: ledgerConfigSchema.prefault({}),
     /** How long capacity() results are reused per caller. */
     capacity_cache_ms: z.number().int().nonnegative().default(100),
     /** Reload entities from the store this often even without a change notification. */

@@ -119,7 +119,7 @@ export class Enforcer {
     let actualNanos = 0;
     let actualTokens = 0;
     for (const { target, usage } of parts) {
-      actualNanos += this.pricing.costNanos(target.provider, target.model, usage.prompt_tokens, usage.completion_tokens);
+      actualNanos += this.pricing.usageNanos(target.provider, target.model, usage);
       actualTokens += usage.total_tokens > 0 ? usage.total_tokens : usage.prompt_tokens + usage.completion_tokens;
     }
     await this.apply(res, actualNanos - res.reservedNanos, actualTokens - res.reservedTokens);

@@ -11,6 +11,7 @@ import { RedisCounterStore } from '../store/redis-counters.js';
 import { RedisDocumentStore } from '../store/redis-documents.js';
 import type { Redis } from '../store/redis-script.js';
 import { customerSchema, keySchema, teamSchema, type Customer, type GovernanceConfig, type Team, type VirtualKey } from './config.js';
+import { Ledger } from '../ledger/ledger.js';
 import { Enforcer, type Capacity } from './enforce.js';
 import { EntityService, type EntityHost } from './entities.js';
 import { CounterGate, type GateHealth } from './gate.js';
@@ -71,6 +72,8 @@ export class Governance implements EntityHost {
   private loadedAt: number | undefined;
   private loadError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Every request's spend and savings (src/ledger), shared through the same store as the counters. */
+  readonly ledger: Ledger;
 
   private constructor(
     private cfg: GovernanceConfig,
@@ -79,8 +82,10 @@ export class Governance implements EntityHost {
     readonly docs: DocumentStore,
     prefix: string,
     now: () => number,
+    redis: Redis | undefined,
   ) {
     this.now = now;
+    this.ledger = new Ledger({ config: cfg.ledger, logger, redis, prefix, now });
     this.pricingTable = this.makePricing(cfg);
     this.gate = new CounterGate(counters, cfg.on_store_error, logger, now);
     this.enforcer = new Enforcer(this.gate, this.pricingTable, { prefix: `${prefix}ctr:`, budgetStatus: cfg.budget_exceeded_status, now });
@@ -107,7 +112,7 @@ export class Governance implements EntityHost {
         },
       })
       : new MemoryDocumentStore();
-    const gov = new Governance(config, logger, counters, docs, prefix, now);
+    const gov = new Governance(config, logger, counters, docs, prefix, now, useRedis ? deps.redis : undefined);
     docs.onChange(() => void gov.reload().catch(() => undefined));
     try {
       await gov.reload();
@@ -152,6 +157,7 @@ export class Governance implements EntityHost {
     this.enforcer.pricing = this.pricingTable;
     this.enforcer.opts = { ...this.enforcer.opts, budgetStatus: cfg.budget_exceeded_status };
     this.gate.policy = cfg.on_store_error;
+    this.ledger.configure(cfg.ledger);
     // Queued behind any running reload; if the store cannot be read, the stored entities already known are kept.
     const next = this.running.then(() => this.loadOnce(true));
     this.running = next.catch(() => undefined);
@@ -309,6 +315,7 @@ export class Governance implements EntityHost {
   async close(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     await this.enforcer.drain();
+    await this.ledger.close();
     await this.running;
     await this.docs.close();
   }

@@ -1,7 +1,8 @@
 /** Public surface of governance: what the app wires. */
 export { governanceConfigSchema, type GovernanceConfig } from './config.js';
 export { Governance, type GovernanceDeps, type GovernanceHealth, type UsageReport } from './governance.js';
-export { answeringTarget, createAccessStage, createGovernanceStage, type GovernanceStageDeps } from './stage.js';
+export { createAccessStage, createGovernanceStage, type GovernanceStageDeps } from './stage.js';
+export { answeringTarget } from './billing.js';
 export { governanceAdminRouter, type AdminRouterOptions } from './admin.js';
 export { Pricing, BUILTIN_PRICES } from './pricing.js';
 export { estimateTokens, estimatePromptTokens, TokenCounter } from './tokens.js';

@@ -1,71 +1,40 @@
 /**
  * Model prices (USD per million tokens) and cost arithmetic. Costs are kept in integer nano-dollars (1e-9 USD) so budgets add
- * up exactly over any number of requests; `costOf` reports USD.
+ * up exactly over any number of requests; `costOf` reports USD. The default table is data: pricing/models.yaml.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { PACKAGE_ROOT } from '../config/paths.js';
 import type { Usage } from '../providers/types.js';
-import type { Price } from './config.js';
+import { priceSchema, type Price } from './config.js';
 
-/** List prices of common models, USD per million tokens (input, output). Config entries override these. */
-export const BUILTIN_PRICES: Readonly<Record<string, Price>> = Object.freeze({
-  // OpenAI
-  'gpt-5': { input: 1.25, output: 10 },
-  'gpt-5-mini': { input: 0.25, output: 2 },
-  'gpt-5-nano': { input: 0.05, output: 0.4 },
-  'gpt-4.1': { input: 2, output: 8 },
-  'gpt-4.1-mini': { input: 0.4, output: 1.6 },
-  'gpt-4.1-nano': { input: 0.1, output: 0.4 },
-  'gpt-4o': { input: 2.5, output: 10 },
-  'gpt-4o-mini': { input: 0.15, output: 0.6 },
-  'gpt-4-turbo': { input: 10, output: 30 },
-  'gpt-4': { input: 30, output: 60 },
-  'gpt-3.5-turbo': { input: 0.5, output: 1.5 },
-  'o1': { input: 15, output: 60 },
-  'o1-mini': { input: 1.1, output: 4.4 },
-  'o3': { input: 2, output: 8 },
-  'o3-mini': { input: 1.1, output: 4.4 },
-  'o4-mini': { input: 1.1, output: 4.4 },
-  'text-embedding-3-small': { input: 0.02, output: 0 },
-  'text-embedding-3-large': { input: 0.13, output: 0 },
-  'text-embedding-ada-002': { input: 0.1, output: 0 },
-  // Anthropic
-  'claude-opus-4-5': { input: 5, output: 25 },
-  'claude-opus-4-1': { input: 15, output: 75 },
-  'claude-opus-4': { input: 15, output: 75 },
-  'claude-sonnet-4-5': { input: 3, output: 15 },
-  'claude-sonnet-4': { input: 3, output: 15 },
-  'claude-haiku-4-5': { input: 1, output: 5 },
-  'claude-3-7-sonnet': { input: 3, output: 15 },
-  'claude-3-5-sonnet': { input: 3, output: 15 },
-  'claude-3-5-haiku': { input: 0.8, output: 4 },
-  'claude-3-opus': { input: 15, output: 75 },
-  'claude-3-haiku': { input: 0.25, output: 1.25 },
-  // Groq (Llama, Gemma)
-  'llama-3.1-8b-instant': { input: 0.05, output: 0.08 },
-  'llama-3.3-70b-versatile': { input: 0.59, output: 0.79 },
-  'llama3-8b-8192': { input: 0.05, output: 0.08 },
-  'llama3-70b-8192': { input: 0.59, output: 0.79 },
-  'gemma2-9b-it': { input: 0.2, output: 0.2 },
-  // Mistral
-  'mistral-large': { input: 2, output: 6 },
-  'mistral-medium': { input: 0.4, output: 2 },
-  'mistral-small': { input: 0.1, output: 0.3 },
-  'ministral-8b': { input: 0.1, output: 0.1 },
-  'open-mistral-nemo': { input: 0.15, output: 0.15 },
-  'codestral': { input: 0.3, output: 0.9 },
-  'mistral-embed': { input: 0.1, output: 0 },
-  // Google (OpenAI-compatible endpoint)
-  'gemini-2.5-pro': { input: 1.25, output: 10 },
-  'gemini-2.5-flash': { input: 0.3, output: 2.5 },
-  'gemini-2.0-flash': { input: 0.1, output: 0.4 },
-  'gemini-1.5-pro': { input: 1.25, output: 5 },
-  'gemini-1.5-flash': { input: 0.075, output: 0.3 },
-  // DeepSeek
-  'deepseek-chat': { input: 0.27, output: 1.1 },
-  'deepseek-reasoner': { input: 0.55, output: 2.19 },
-});
+/** The price file shipped with the package (see its header). */
+export const PRICE_FILE = path.join(PACKAGE_ROOT, 'pricing', 'models.yaml');
+
+const priceFileSchema = z.strictObject({ models: z.record(z.string(), priceSchema) });
+
+/** Parses a price file's text; throws naming the first invalid entry. */
+export function parsePriceFile(text: string, source: string): Record<string, Price> {
+  const parsed = priceFileSchema.safeParse(parseYaml(text));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${source}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data.models;
+}
+
+/**
+ * List prices of common models, USD per million tokens, from the shipped price file. Read once when the module loads (start-up,
+ * never on a request); config entries (`governance.pricing`) override these.
+ */
+export const BUILTIN_PRICES: Readonly<Record<string, Price>> = Object.freeze(parsePriceFile(readFileSync(PRICE_FILE, 'utf8'), PRICE_FILE));
 
 /** Nano-dollars per token for a price of 1 USD per million tokens. */
 const NANOS_PER_TOKEN_PER_USD_PER_M = 1000;
+
+const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
 
 export const nanosToUsd = (nanos: number): number => nanos / 1e9;
 export const usdToNanos = (usd: number): number => Math.round(usd * 1e9);
@@ -131,8 +100,24 @@ export class Pricing {
     return Math.round((promptTokens * price.input + completionTokens * price.output) * NANOS_PER_TOKEN_PER_USD_PER_M);
   }
 
+  /**
+   * Cost in integer nano-dollars of a reply's usage: cached prompt tokens (prompt_tokens_details.cached_tokens) at the cached
+   * input price, reasoning tokens (completion_tokens_details.reasoning_tokens, part of completion_tokens) at the reasoning
+   * price; each defaults to the plain input or output price.
+   */
+  usageNanos(provider: string, model: string, usage: Usage): number {
+    const { price } = this.priceOf(provider, model);
+    const prompt = usage.prompt_tokens;
+    const completion = usage.completion_tokens;
+    const cached = Math.min(prompt, count(usage.prompt_tokens_details?.cached_tokens));
+    const reasoning = Math.min(completion, count(usage.completion_tokens_details?.reasoning_tokens));
+    const perM = (prompt - cached) * price.input + cached * (price.cached_input ?? price.input) +
+      (completion - reasoning) * price.output + reasoning * (price.reasoning ?? price.output);
+    return Math.round(perM * NANOS_PER_TOKEN_PER_USD_PER_M);
+  }
+
   /** Cost in USD of a reply's usage. */
   costOf(provider: string, model: string, usage: Usage): number {
-    return nanosToUsd(this.costNanos(provider, model, usage.prompt_tokens, usage.completion_tokens));
+    return nanosToUsd(this.usageNanos(provider, model, usage));
   }
 }

@@ -15,6 +15,10 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** Prompt tokens served from the provider's prompt cache (included in prompt_tokens). */
+  prompt_tokens_details?: { cached_tokens?: number };
+  /** Reasoning tokens (included in completion_tokens). */
+  completion_tokens_details?: { reasoning_tokens?: number };
 }
 
 /** Wire formats whose events a part can carry verbatim. */

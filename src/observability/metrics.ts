@@ -32,6 +32,16 @@ export interface CacheEventLike {
   similarity?: number;
 }
 
+/** What the spend counters read from a ledger entry. */
+export interface SpendSample {
+  provider: string;
+  model: string;
+  rule: string;
+  costUsd: number;
+  savedRoutingUsd: number;
+  savedCacheUsd: number;
+}
+
 export interface Metrics {
   readonly registry: Registry;
   /** One finished request (proxied or served from the cache, successful or not). */
@@ -51,6 +61,11 @@ export interface Metrics {
    * (budget_exceeded, rate_limit_exceeded, ...) are already counted by recordRequest from their outcome.
    */
   denial(kind: string): void;
+  /**
+   * One request's spend as the ledger recorded it (USD): its cost by provider, model and rule, and its savings by rule and
+   * source (routing, cache); a routing choice that cost more than the baseline counts as overspend instead.
+   */
+  spend(s: SpendSample): void;
   /** An error that escaped its request's handling (or the process's), caught by the last resort: counted by where. */
   unexpected(where: string): void;
   /** Replaces the health snapshot source used at scrape time. */
@@ -101,6 +116,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const ruleErrors = counter('switchyard_rule_errors_total', 'Run-time failures of routing rule expressions, by rule.', ['rule']);
   const escalations = counter('switchyard_cascade_escalations_total', 'Cascade escalations to the next tier, by rule and failed check.', ['rule', 'reason']);
   const denials = counter('switchyard_denials_total', 'Requests refused by governance, by kind (budget, rate limit, allow-list).', ['kind']);
+  const cost = counter('switchyard_cost_usd_total', 'Spend in USD at list prices (governance pricing), by answering provider, model and routing rule.', ['provider', 'model', 'rule']);
+  const saved = counter('switchyard_saved_usd_total', 'Estimated USD saved against the baseline model, by routing rule and source (routing, cache).', ['rule', 'source']);
+  const overspend = counter('switchyard_routing_overspend_usd_total', 'Estimated USD routing spent above the baseline model (net savings = saved − overspend), by rule.', ['rule']);
   const unexpected = counter('switchyard_unexpected_errors_total', 'Errors caught by the last-resort handler (a bug, logged with its stack), by where: request, route, process.', ['where']);
 
   new Gauge({
@@ -220,6 +238,13 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 
     denial(kind: string): void {
       denials.inc([kind]);
+    },
+
+    spend(x: SpendSample): void {
+      if (x.costUsd > 0) cost.inc([x.provider, x.model, x.rule], x.costUsd);
+      if (x.savedRoutingUsd > 0) saved.inc([x.rule, 'routing'], x.savedRoutingUsd);
+      else if (x.savedRoutingUsd < 0) overspend.inc([x.rule], -x.savedRoutingUsd);
+      if (x.savedCacheUsd > 0) saved.inc([x.rule, 'cache'], x.savedCacheUsd);
     },
 
     unexpected(where: string): void {

@@ -60,6 +60,7 @@ export function rootStart(ctx: RequestContext): { name: string; attributes: Attr
     [ATTR_GEN_AI_REQUEST_STREAM]: ctx.stream,
     'switchyard.request_id': ctx.id,
     'switchyard.request_type': ctx.requestType,
+    'switchyard.protocol': ctx.protocol,
   };
   put(out, ATTR_GEN_AI_REQUEST_TEMPERATURE, num(b.temperature));
   put(out, ATTR_GEN_AI_REQUEST_TOP_P, num(b.top_p));

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { invalidRequest } from '../errors.js';
 import type { Operation } from '../providers/types.js';
-import type { Caller, RequestContext, RequestType } from './context.js';
+import type { Caller, InboundProtocol, RequestContext, RequestType } from './context.js';
 
 type Body = Record<string, unknown>;
 
@@ -108,6 +108,9 @@ function requestType(op: Operation, stream: boolean): RequestType {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The protocol of each OpenAI endpoint the internal request mirrors. */
+const NATIVE_PROTOCOL: Readonly<Record<Operation, InboundProtocol>> = { chat: 'openai.chat', completion: 'openai.completions', embedding: 'openai.embeddings' };
+
 /**
  * A context for a request as it arrived, without validating its body: used as is for a request refused before it was
  * understood (auth, parsing, limits), so it still reaches the request log and the metrics.
@@ -119,6 +122,7 @@ export function newContext(
   caller: Caller,
   signal: AbortSignal,
   startedAt = performance.now(),
+  protocol: InboundProtocol = NATIVE_PROTOCOL[op],
 ): RequestContext {
   const b: Body = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Body) : {};
   const stream = b.stream === true;
@@ -128,6 +132,7 @@ export function newContext(
     id: given && REQUEST_ID.test(given) ? given : randomUUID(),
     startedAt,
     op,
+    protocol,
     requestType: requestType(op, stream),
     body: b,
     model,
@@ -149,8 +154,8 @@ export function buildContext(
   headers: Record<string, string>,
   caller: Caller,
   signal: AbortSignal,
-  opts: { maxMessages?: number; startedAt?: number } = {},
+  opts: { maxMessages?: number; startedAt?: number; protocol?: InboundProtocol } = {},
 ): RequestContext {
   validateBody(op, body, opts.maxMessages);
-  return newContext(op, body, headers, caller, signal, opts.startedAt);
+  return newContext(op, body, headers, caller, signal, opts.startedAt, opts.protocol);
 }

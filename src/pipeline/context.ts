@@ -9,6 +9,12 @@ import type { Operation, Usage } from '../providers/types.js';
 
 export type RequestType = 'chat_completion' | 'chat_completion_stream' | 'text_completion' | 'embedding';
 
+/**
+ * The wire protocol a request came in on. The pipeline works on one internal (OpenAI chat) request whatever the protocol;
+ * rules read this as the `protocol` variable and the edge answers in it.
+ */
+export type InboundProtocol = 'openai.chat' | 'openai.completions' | 'openai.embeddings' | 'openai.responses' | 'anthropic.messages';
+
 /** Who is calling, resolved by auth from the virtual key. Empty strings when absent (anonymous use). */
 export interface Caller {
   virtualKeyId: string;
@@ -52,6 +58,8 @@ export interface RouteDecision {
   cascade?: readonly CascadeTier[];
   /** How a streamed request treats the cascade (default: the gateway's cascade.streaming). */
   cascadeStreaming?: CascadeStreaming;
+  /** A sticky rule kept the request's session on the target it was routed to before. */
+  sticky?: boolean;
 }
 
 /** One upstream attempt, for headers, logs and metrics. */
@@ -71,6 +79,8 @@ export interface RequestContext {
   /** performance.now() at arrival. */
   readonly startedAt: number;
   readonly op: Operation;
+  /** The protocol the caller spoke; `body` is already the internal request whatever it was. */
+  readonly protocol: InboundProtocol;
   readonly requestType: RequestType;
   /** The parsed request body; never mutated after the context is built. */
   readonly body: Readonly<Record<string, unknown>>;

@@ -1,11 +1,11 @@
 /**
  * The provider chain executor: for each target in the route's chain, pick a key (adaptive balancer, circuit state), call the
  * adapter, and when the attempt fails do what its failure class says (src/llm/failure.ts): stop, or try another key of the
- * same provider (bounded), then the next target — within a global attempt cap and a total deadline. A streamed attempt must
- * produce its first part within the provider's first-byte deadline, or it is abandoned and counted against the key at that
- * moment. Streams are handed on once their first part arrived; a break after that is an error part, never a fallback. Runs
- * once per request; each attempt is recorded on the context and, with tracing on, gets a span whose W3C trace context the
- * upstream call carries.
+ * same provider (bounded), then the next target — within a global attempt cap and a total deadline. An attempt that has no
+ * first byte (a JSON reply's response headers, a stream's first part) by the provider's first-byte deadline is counted
+ * against the key at that moment; a stream is also abandoned then (see `attempt`). Streams are handed on once their first
+ * part arrived; a break after that is an error part, never a fallback. Runs once per request; each attempt is recorded on
+ * the context and, with tracing on, gets a span whose W3C trace context the upstream call carries.
  */
 import { GatewayError, internalError } from '../errors.js';
 import { actionOf } from '../llm/failure.js';
@@ -22,7 +22,7 @@ export interface ProviderRuntime {
   adapter: ProviderAdapter;
   keys: PoolKey[];
   timeoutMs: number;
-  /** Deadline for a streamed attempt's first part (≤ timeoutMs). */
+  /** Deadline for an attempt's first byte: a JSON reply's response headers, a stream's first part (≤ timeoutMs). */
   firstByteTimeoutMs: number;
 }
 
@@ -60,31 +60,57 @@ const firstByteMissed = (provider: string, ms: number): GatewayError => new Gate
   code: 'upstream_first_byte_timeout', failure: 'upstream',
 });
 
+/** What happened to an attempt before it ended: did it pass its first-byte deadline still waiting (JSON)? */
+interface AttemptWatch {
+  overdue: boolean;
+}
+
 /**
- * One adapter call. A streamed call runs under the first-byte deadline: when it passes, the attempt is aborted and fails as
- * an upstream timeout (the client's own abort still reads as the client's).
+ * One adapter call under the provider's first-byte deadline. A streamed call must send its first part within it, or the
+ * attempt is aborted and fails as an upstream timeout (the client's own abort still reads as the client's). A JSON call whose
+ * response headers have not come by then is counted against the key and its breaker at that moment (`watch.overdue`) but
+ * left to finish within timeout_ms: many upstreams send a JSON reply's headers only with the whole answer, so a long
+ * answer is not cut, while a hung upstream's breaker opens after a few deadlines instead of a few full timeouts. The first
+ * byte's time (headers for JSON, first part for streams) is recorded as the key's time to first byte.
  */
-async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: Target, key: PoolKey, health: KeyHealth, remaining: number, span: AttemptSpan | undefined): Promise<ProviderReply> {
+async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: Target, key: PoolKey, health: KeyHealth, remaining: number, watch: AttemptWatch, span: AttemptSpan | undefined): Promise<ProviderReply> {
   const source = ctx.upstreamBody ?? ctx.body;
   const body = source.model === target.model ? source : { ...source, model: target.model };
   const timeoutMs = Math.min(provider.timeoutMs, remaining);
-  const call = (signal: AbortSignal): Promise<ProviderReply> => provider.adapter.call({
-    op: ctx.op,
-    model: target.model,
-    body: body as Record<string, unknown>,
-    stream: ctx.stream,
-    apiKey: key.value,
-    headers: forwardHeaders(ctx, span),
-    signal,
-    timeoutMs,
-    onHeaders: (info) => health.noteRateLimit(info, Date.now()),
-  });
-  if (!ctx.stream || ctx.op === 'embedding') return call(ctx.signal);
   const deadlineMs = Math.min(provider.firstByteTimeoutMs, timeoutMs);
+  const started = performance.now();
+  // JSON: the response headers are the first byte; a stream's first part is what the adapter resolves with.
+  const json = !ctx.stream || ctx.op === 'embedding';
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), deadlineMs);
+  let headers = false;
+  const timer = setTimeout(() => {
+    if (!json) deadline.abort();
+    else if (!headers && !ctx.signal.aborted) {
+      watch.overdue = true;
+      health.overdue(Date.now());
+    }
+  }, deadlineMs);
   try {
-    return await call(AbortSignal.any([ctx.signal, deadline.signal]));
+    const reply = await provider.adapter.call({
+      op: ctx.op,
+      model: target.model,
+      body: body as Record<string, unknown>,
+      stream: ctx.stream,
+      apiKey: key.value,
+      headers: forwardHeaders(ctx, span),
+      signal: json ? ctx.signal : AbortSignal.any([ctx.signal, deadline.signal]),
+      timeoutMs,
+      onHeaders: (info) => {
+        health.noteRateLimit(info, Date.now());
+        if (json && !headers) {
+          headers = true;
+          clearTimeout(timer);
+          health.firstByte(performance.now() - started);
+        }
+      },
+    });
+    if (!json) health.firstByte(performance.now() - started);
+    return reply;
   } catch (err) {
     if (deadline.signal.aborted && !ctx.signal.aborted) throw firstByteMissed(provider.name, deadlineMs);
     throw err;
@@ -119,11 +145,12 @@ export async function executeChain(
       tried.add(picked.key.id);
       attempts++;
       const { health } = picked;
-      const span = ctx.trace?.attempt({ provider: provider.name, kind: provider.adapter.kind, model: target.model, keyId: picked.key.id });
       const started = performance.now();
+      const watch: AttemptWatch = { overdue: false };
+      const span = ctx.trace?.attempt({ provider: provider.name, kind: provider.adapter.kind, model: target.model, keyId: picked.key.id });
       health.start();
       try {
-        const reply = await attempt(ctx, provider, target, picked.key, health, remaining, span);
+        const reply = await attempt(ctx, provider, target, picked.key, health, remaining, watch, span);
         const latencyMs = performance.now() - started;
         ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: reply.status, latencyMs });
         ctx.replyHeaders['x-switchyard-provider'] = provider.name;
@@ -131,18 +158,19 @@ export async function executeChain(
         if (reply.warnings?.length) ctx.warnings.push(...reply.warnings);
         span?.replied(reply);
         if (reply.kind === 'json') {
-          health.succeed(Date.now(), latencyMs);
+          if (watch.overdue) health.lateSuccess(latencyMs);
+          else health.succeed(Date.now(), latencyMs);
           ctx.usage = reply.usage;
           return reply;
         }
-        health.firstByte(latencyMs);
         return trackStream(ctx, reply, health, latencyMs, span);
       } catch (err) {
         const latencyMs = performance.now() - started;
         // Anything but a classified failure is the gateway's own: a 500 that never counts against the upstream.
         const gerr = err instanceof GatewayError ? err : internalError(undefined, err);
         ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: gerr.status, latencyMs, error: gerr.code ?? gerr.type, failure: gerr.failure });
-        health.failed(gerr.failure, Date.now(), latencyMs, gerr.retryAfterS);
+        if (watch.overdue) health.abandon(); // already counted against the key when its deadline passed
+        else health.failed(gerr.failure, Date.now(), latencyMs, gerr.retryAfterS);
         span?.failed(gerr);
         if (actionOf(gerr.failure).next === 'stop') throw gerr;
         lastError = gerr;

@@ -1,26 +1,69 @@
 /**
- * Health registry: the KeyHealth of every (provider, key), kept across config reloads for keys that still exist, and a snapshot
- * view other stages read (rules expose it as the `health` variable; /ready and the dashboard show it).
+ * Health registry: the KeyHealth of every (provider, key), kept across config reloads for keys that still exist, and a view
+ * other stages read (rules expose it as the `health` variable; /ready and the dashboard show it). Views are computed when
+ * asked from the counters every attempt updates, so a rule sees the attempt that ended just before it was evaluated.
  */
-import type { CircuitSettings } from './circuit.js';
+import type { CircuitSettings, CircuitState } from './circuit.js';
 import { KeyHealth, type HealthSettings, type KeyState } from './key-health.js';
 
+/** Leading signals of one key, read live (computed when asked, from the counters every attempt updates). */
 export interface KeyHealthView {
   id: string;
   state: KeyState;
+  /** The circuit breaker's own state. */
+  breaker: CircuitState;
+  /** Errors / attempts within the sliding window (`health.window_ms`); 0 with no attempts. */
   error_rate: number;
+  /** Attempts ended within the window. */
+  requests: number;
   ewma_ms: number;
+  p50_ms: number;
+  p95_ms: number;
+  ttfb_p50_ms: number;
+  ttfb_p95_ms: number;
   in_flight: number;
   remaining_requests: number | null;
+  /** remaining / limit of the upstream's request rate limit (0..1); 1 when it names none. */
+  headroom: number;
 }
 
 export interface ProviderHealthView {
   state: 'healthy' | 'degraded' | 'open' | 'half_open';
+  /** Over all its keys within the window. */
   error_rate: number;
+  requests: number;
+  /** Worst key's latency percentiles (time to first part for streams). */
   p50_ms: number;
   p95_ms: number;
+  /** Worst key's time-to-first-byte percentiles (response headers for JSON, first part for streams). */
+  ttfb_p50_ms: number;
+  ttfb_p95_ms: number;
+  /** Attempts in flight over all its keys. */
+  in_flight: number;
+  /** Best headroom among keys that can take a request now (0 when none can). */
+  headroom: number;
   available_keys: number;
   keys: KeyHealthView[];
+}
+
+/** One key's view at `now`. */
+export function keyView(id: string, h: KeyHealth, now: number): KeyHealthView {
+  const w = h.window(now);
+  return {
+    id,
+    state: h.state(now),
+    breaker: h.circuit.state,
+    error_rate: w.requests ? w.errors / w.requests : 0,
+    requests: w.requests,
+    ewma_ms: h.ewmaMs,
+    p50_ms: h.percentile(0.5),
+    p95_ms: h.percentile(0.95),
+    ttfb_p50_ms: h.ttfbPercentile(0.5),
+    ttfb_p95_ms: h.ttfbPercentile(0.95),
+    in_flight: h.inFlight,
+    remaining_requests: h.remainingRequests ?? null,
+    headroom: h.headroom(),
+  };
 }
 
 export class HealthRegistry {
@@ -60,6 +103,7 @@ export class HealthRegistry {
     return this.byProvider.get(provider);
   }
 
+  /** The provider's view at `now`, computed from its keys' live counters (nothing cached). */
   provider(name: string, now = Date.now()): ProviderHealthView | undefined {
     const keys = this.byProvider.get(name);
     if (!keys) return undefined;
@@ -67,24 +111,27 @@ export class HealthRegistry {
     let requests = 0;
     let errors = 0;
     let available = 0;
-    let worstP50 = 0;
-    let worstP95 = 0;
+    let inFlight = 0;
+    let headroom = 0;
     let anyDegraded = false;
     let anyHalfOpen = false;
+    const worst = { p50_ms: 0, p95_ms: 0, ttfb_p50_ms: 0, ttfb_p95_ms: 0 };
     for (const [id, h] of keys) {
-      const w = h.window(now);
-      requests += w.requests;
-      errors += w.errors;
-      const state = h.state(now);
-      if (state === 'healthy' || state === 'degraded') available++;
-      if (state !== 'healthy') anyDegraded = true;
-      if (state === 'half_open') anyHalfOpen = true;
-      worstP50 = Math.max(worstP50, h.percentile(0.5));
-      worstP95 = Math.max(worstP95, h.percentile(0.95));
-      views.push({ id, state, error_rate: w.requests ? w.errors / w.requests : 0, ewma_ms: h.ewmaMs, in_flight: h.inFlight, remaining_requests: h.remainingRequests ?? null });
+      const v = keyView(id, h, now);
+      requests += v.requests;
+      errors += h.window(now).errors;
+      inFlight += v.in_flight;
+      if (v.state === 'healthy' || v.state === 'degraded') {
+        available++;
+        headroom = Math.max(headroom, v.headroom);
+      }
+      if (v.state !== 'healthy') anyDegraded = true;
+      if (v.state === 'half_open') anyHalfOpen = true;
+      for (const k of ['p50_ms', 'p95_ms', 'ttfb_p50_ms', 'ttfb_p95_ms'] as const) worst[k] = Math.max(worst[k], v[k]);
+      views.push(v);
     }
     const state = available === 0 ? (anyHalfOpen ? 'half_open' : 'open') : anyDegraded ? 'degraded' : 'healthy';
-    return { state, error_rate: requests ? errors / requests : 0, p50_ms: worstP50, p95_ms: worstP95, available_keys: available, keys: views };
+    return { state, error_rate: requests ? errors / requests : 0, requests, ...worst, in_flight: inFlight, headroom, available_keys: available, keys: views };
   }
 
   snapshot(now = Date.now()): Record<string, ProviderHealthView> {

@@ -34,6 +34,7 @@ const num = (v: string | string[] | undefined): number | undefined => {
 export function rateLimitInfo(headers: UpstreamResponse['headers']): RateLimitInfo {
   return {
     remainingRequests: num(headers['x-ratelimit-remaining-requests'] ?? headers['anthropic-ratelimit-requests-remaining']),
+    limitRequests: num(headers['x-ratelimit-limit-requests'] ?? headers['anthropic-ratelimit-requests-limit']),
     remainingTokens: num(headers['x-ratelimit-remaining-tokens'] ?? headers['anthropic-ratelimit-tokens-remaining']),
     retryAfterS: parseRetryAfter(headers['retry-after']),
   };

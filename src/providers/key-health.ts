@@ -13,22 +13,24 @@ const SAMPLES = 128;
 const DEFAULT_COOL_S = 1;
 const MAX_COOL_S = 300;
 
-/** A ring of the latest samples with percentiles on demand. */
+/** A ring of the latest samples with percentiles on demand (sorted once per change, so reads between samples are cheap). */
 class Samples {
   private readonly values = new Float64Array(SAMPLES);
   private count = 0;
   private next = 0;
+  private sorted: Float64Array | undefined;
 
   add(v: number): void {
     this.values[this.next] = v;
     this.next = (this.next + 1) % SAMPLES;
     if (this.count < SAMPLES) this.count++;
+    this.sorted = undefined;
   }
 
   percentile(p: number): number {
     if (this.count === 0) return 0;
-    const sorted = Array.from(this.values.subarray(0, this.count)).sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+    const sorted = (this.sorted ??= this.values.slice(0, this.count).sort());
+    return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
   }
 }
 
@@ -47,6 +49,7 @@ export class KeyHealth {
   /** Not before this time (ms epoch) because the upstream said so (429 retry-after, exhausted headroom). */
   coolUntil = 0;
   remainingRequests: number | undefined;
+  limitRequests: number | undefined;
   private readonly okCounts = new Uint32Array(BUCKETS);
   private readonly errCounts = new Uint32Array(BUCKETS);
   private readonly bucketStart = new Float64Array(BUCKETS);
@@ -103,7 +106,7 @@ export class KeyHealth {
     this.circuit.onStart();
   }
 
-  /** A streamed attempt's first part arrived after `ttfbMs` (the executor's first-byte deadline did not pass). */
+  /** An attempt's first byte arrived after `ttfbMs`: response headers for JSON, the first part for streams. */
   firstByte(ttfbMs: number): void {
     this.ttfb.add(ttfbMs);
   }
@@ -136,6 +139,24 @@ export class KeyHealth {
     this.circuit.onFailure(now, w.requests, w.errors);
   }
 
+  /**
+   * A JSON attempt still waiting for its response headers past the first-byte deadline: counts toward the error rate and
+   * the circuit now, while it stays in flight; it ends with `lateSuccess` or `abandon` (never counted twice).
+   */
+  overdue(now: number): void {
+    this.errCounts[this.bucket(now)]++;
+    const w = this.window(now);
+    this.circuit.onFailure(now, w.requests, w.errors);
+  }
+
+  /** An overdue attempt answered after all: its latency is recorded and the consecutive-failure count resets. */
+  lateSuccess(latencyMs: number): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    this.ewmaMs = this.ewmaMs === 0 ? latencyMs : this.ewmaMs + this.health.ewma_alpha * (latencyMs - this.ewmaMs);
+    this.latency.add(latencyMs);
+    this.circuit.consecutiveFailures = 0;
+  }
+
   /** The upstream rate-limited the key: it rests for the retry-after it named (bounded), without counting as an error. */
   cool(now: number, retryAfterS: number | undefined): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
@@ -159,6 +180,7 @@ export class KeyHealth {
 
   noteRateLimit(info: RateLimitInfo, now: number): void {
     this.remainingRequests = info.remainingRequests;
+    if (info.limitRequests !== undefined) this.limitRequests = info.limitRequests;
     if (info.remainingRequests === 0 && info.retryAfterS !== undefined) this.coolUntil = Math.max(this.coolUntil, now + info.retryAfterS * 1000);
   }
 
@@ -174,7 +196,19 @@ export class KeyHealth {
     return this.latency.percentile(p);
   }
 
-  /** Time-to-first-byte percentile of recent streamed attempts, ms; 0 before any. */
+  /**
+   * Share of the upstream's request limit still available (remaining / limit, 0..1) as its last reply said; 0 when it said
+   * none remain; 1 when it names no limit (no sign of one).
+   */
+  headroom(): number {
+    const left = this.remainingRequests;
+    if (left === undefined) return 1;
+    if (left <= 0) return 0;
+    const limit = this.limitRequests;
+    return limit === undefined || limit <= 0 ? 1 : Math.min(1, left / limit);
+  }
+
+  /** Time-to-first-byte percentile of recent attempts (response headers for JSON, first part for streams), ms; 0 before any. */
   ttfbPercentile(p: number): number {
     return this.ttfb.percentile(p);
   }

@@ -21,6 +21,8 @@ export interface ProviderSettings {
    * token counts; the usage chunk reaches the client only when it asked for it. Turn off for servers that reject the option.
    */
   stream_usage?: boolean;
+  /** openai: the upstream speaks the Responses API; chat requests go to `{base_url}/responses` (chat only). */
+  responses?: boolean;
   /** anthropic: max_tokens when the request sets neither max_tokens nor max_completion_tokens (default 4096). */
   default_max_tokens?: number;
 }

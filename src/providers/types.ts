@@ -35,6 +35,8 @@ export type ProviderReply = JsonReply | StreamReply;
 /** What the upstream told us about its rate limits, read from response headers. */
 export interface RateLimitInfo {
   remainingRequests?: number;
+  /** The request limit of the current rate-limit window, when the upstream names it. */
+  limitRequests?: number;
   remainingTokens?: number;
   retryAfterS?: number;
 }

@@ -16,7 +16,7 @@ const view = (e: EffectiveRule): Record<string, unknown> => ({ ...e.rule, source
 
 function body(req: Request): Record<string, unknown> {
   const b: unknown = req.body;
-  if (!b || typeof b !== 'object' || Array.isArray(b)) throw invalidRequest('The request body must be a JSON object.');
+  if (!b || typeof b !== 'object' || Array.isArray(b)) throw invalidRequest('The request body must be a JSON object.', null, 'invalid_rules');
   return b as Record<string, unknown>;
 }
 
@@ -52,7 +52,7 @@ export function rulesAdminRouter(manager: RuleManager): Router {
   router.patch('/admin/rules/:name', async function patchRule(req, res) {
     const b = body(req);
     const extra = Object.keys(b).filter((k) => k !== 'enabled');
-    if (extra.length > 0) throw invalidRequest(`PATCH accepts only {"enabled": bool}; unexpected: ${extra.join(', ')}.`, extra[0]);
+    if (extra.length > 0) throw invalidRequest(`PATCH accepts only {"enabled": bool}; unexpected: ${extra.join(', ')}.`, extra[0], 'invalid_rules');
     res.json(view(await manager.setEnabled(req.params.name, b['enabled'])));
   });
 

@@ -52,9 +52,15 @@ export interface RuleSet {
   readonly specs: readonly RuleSpec[];
 }
 
+/** Provider name → the models it lists (an empty list: the provider serves whatever model it is asked for). */
+export type ProviderCatalog = ReadonlyMap<string, readonly string[]>;
+
 export interface CompileOptions {
-  /** When given, targets and fallbacks naming another provider are rejected. */
-  knownProviders?: ReadonlySet<string>;
+  /**
+   * When given, targets, fallbacks, cascade tiers and judges naming another provider, or a model their provider does not
+   * list, are rejected.
+   */
+  providers?: ProviderCatalog;
   /** Config path of each rule (same index as the input); defaults to `rules[i]`. */
   paths?: readonly string[];
 }
@@ -100,17 +106,21 @@ function compileOne(spec: RuleSpec, path: string, opts: CompileOptions, problems
   }
 
   const fallbacks = spec.fallbacks?.map(parseFallback);
-  if (opts.knownProviders) {
-    spec.targets.forEach((t, i) => {
-      if (!opts.knownProviders!.has(t.provider)) problem(`targets[${i}].provider`, `unknown provider '${t.provider}'`);
-    });
-    fallbacks?.forEach((t, i) => {
-      if (!opts.knownProviders!.has(t.provider)) problem(`fallbacks[${i}]`, `unknown provider '${t.provider}'`);
-    });
+  const catalog = opts.providers;
+  if (catalog) {
+    const check = (t: Target, sub: string, providerSub: string): void => {
+      const models = catalog.get(t.provider);
+      if (models === undefined) problem(providerSub, `unknown provider '${t.provider}'`);
+      else if (models.length > 0 && !models.includes(t.model)) {
+        problem(sub, `provider '${t.provider}' does not list model '${t.model}' (it lists: ${models.join(', ')})`);
+      }
+    };
+    spec.targets.forEach((t, i) => check(t, `targets[${i}].model`, `targets[${i}].provider`));
+    fallbacks?.forEach((t, i) => check(t, `fallbacks[${i}]`, `fallbacks[${i}]`));
     spec.cascade?.forEach((t, i) => {
-      if (!opts.knownProviders!.has(t.provider)) problem(`cascade[${i}].provider`, `unknown provider '${t.provider}'`);
+      check(t, `cascade[${i}].model`, `cascade[${i}].provider`);
       const judge = t.checks.judge;
-      if (judge && !opts.knownProviders!.has(judge.provider)) problem(`cascade[${i}].checks.judge.provider`, `unknown provider '${judge.provider}'`);
+      if (judge) check(judge, `cascade[${i}].checks.judge.model`, `cascade[${i}].checks.judge.provider`);
     });
   }
   if (problems.length > before || !expr.ok) return undefined;

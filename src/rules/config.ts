@@ -43,6 +43,11 @@ const ruleObjectSchema = z.strictObject({
   enabled: z.boolean().default(true),
   chain_rule: z.boolean().default(false),
   cache: cachePolicySchema.optional(),
+  /**
+   * Sticky conversations: a request whose session (see the `sessions` section) was already routed to one of this rule's
+   * targets goes there again, instead of a new weighted pick, so a conversation keeps its model.
+   */
+  sticky: z.boolean().optional(),
   /** Safety action on matching requests, besides routing: refuse them, or redact their PII before they leave. */
   action: z.enum(['block', 'redact']).optional(),
 });
@@ -62,6 +67,7 @@ export const ruleSchema = ruleObjectSchema
     const echo = r.targets?.length === 1 && r.targets[0]!.provider === first.provider && r.targets[0]!.model === first.model && r.targets[0]!.weight === undefined;
     if (r.targets !== undefined && !echo) ctx.addIssue({ code: 'custom', path: ['targets'], message: 'a rule takes targets or a cascade, not both' });
     if (r.fallbacks !== undefined) ctx.addIssue({ code: 'custom', path: ['fallbacks'], message: 'a cascade rule takes no fallbacks (its later tiers are the fallbacks)' });
+    if (r.sticky) ctx.addIssue({ code: 'custom', path: ['sticky'], message: 'a cascade rule cannot be sticky (its tiers are tried in order)' });
     for (const p of cascadeProblems(r.cascade)) ctx.addIssue({ code: 'custom', path: ['cascade', ...p.path], message: p.message });
   })
   .transform((r) => ({ ...r, targets: r.targets ?? [{ provider: r.cascade![0]!.provider, model: r.cascade![0]!.model }] }));

@@ -58,12 +58,15 @@ export interface RuleDecision {
   /** The deciding rule's cascade tiers (its target is then the first tier). */
   cascade?: readonly CascadeTier[];
   cascadeStreaming?: CascadeStreaming;
+  /** A sticky deciding rule's targets: a session already routed to one of them stays there (see src/sessions). */
+  sticky?: readonly Target[];
 }
 
-/** The deciding rule's cascade fields, when it has a cascade. */
-function cascadeOf(r: CompiledRule): Pick<RuleDecision, 'cascade' | 'cascadeStreaming'> {
+/** The deciding rule's cascade and session fields, when it has them. */
+function cascadeOf(r: CompiledRule): Pick<RuleDecision, 'cascade' | 'cascadeStreaming' | 'sticky'> {
+  const sticky = r.spec.sticky ? { sticky: r.targets } : {};
   const c = r.spec.cascade;
-  if (!c) return {};
+  if (!c) return sticky;
   const s = r.spec.cascade_streaming;
   return s ? { cascade: c, cascadeStreaming: s } : { cascade: c };
 }

@@ -11,7 +11,7 @@ export {
   type CapacityFacts,
   type SemanticFacts,
 } from './variables.js';
-export { compile, formatProblems, EMPTY_RULE_SET, type RuleSet, type CompiledRule, type CompileOptions, type CompileResult } from './compile.js';
+export { compile, formatProblems, EMPTY_RULE_SET, type RuleSet, type CompiledRule, type CompileOptions, type CompileResult, type ProviderCatalog } from './compile.js';
 export {
   evaluate,
   evaluateCheapPrefix,

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { GatewayError, invalidRequest } from '../errors.js';
-import { compile, EMPTY_RULE_SET, formatProblems, type CompileResult, type RuleSet } from './compile.js';
+import { compile, EMPTY_RULE_SET, formatProblems, type CompileResult, type ProviderCatalog, type RuleSet } from './compile.js';
 import { parseRule, type RuleProblem, type RuleSpec } from './config.js';
 import { MemoryRuleStore, type OverlayEntry, type RuleStore } from './store.js';
 
@@ -21,7 +21,7 @@ export interface RuleManagerOptions {
   /** Default: an in-memory store (changes last as long as the process). */
   store?: RuleStore;
   fileRules?: readonly RuleSpec[];
-  knownProviders?: ReadonlySet<string>;
+  providers?: ProviderCatalog;
   logger?: Logger;
 }
 
@@ -84,7 +84,7 @@ export class RuleManager {
   private ruleSet: RuleSet = EMPTY_RULE_SET;
   private effective: Effective = { specs: [], paths: [], sources: [] };
   private fileRules: readonly RuleSpec[];
-  private knownProviders: ReadonlySet<string> | undefined;
+  private providers: ProviderCatalog | undefined;
   private entries: ReadonlyMap<string, OverlayEntry> = new Map();
   private version = -1;
   private readonly listeners = new Set<(set: RuleSet) => void>();
@@ -96,7 +96,7 @@ export class RuleManager {
   private constructor(opts: RuleManagerOptions) {
     this.store = opts.store ?? new MemoryRuleStore();
     this.fileRules = opts.fileRules ?? [];
-    this.knownProviders = opts.knownProviders;
+    this.providers = opts.providers;
     this.logger = opts.logger;
   }
 
@@ -147,13 +147,13 @@ export class RuleManager {
    * Replaces the config file's rules (config hot reload). The whole resulting set is validated; on failure the old set
    * keeps serving and the problems are returned.
    */
-  setFileRules(rules: readonly RuleSpec[], opts: { knownProviders?: ReadonlySet<string> } = {}): CompileResult {
-    const providers = 'knownProviders' in opts ? opts.knownProviders : this.knownProviders;
+  setFileRules(rules: readonly RuleSpec[], opts: { providers?: ProviderCatalog } = {}): CompileResult {
+    const providers = 'providers' in opts ? opts.providers : this.providers;
     const eff = overlay(rules, this.entries);
-    const res = compile(eff.specs, { paths: eff.paths, ...(providers ? { knownProviders: providers } : {}) });
+    const res = compile(eff.specs, { paths: eff.paths, ...(providers ? { providers } : {}) });
     if (!res.ok) return res;
     this.fileRules = rules;
-    this.knownProviders = providers;
+    this.providers = providers;
     this.install(res.ruleSet, eff, this.entries, this.version);
     return res;
   }
@@ -171,13 +171,13 @@ export class RuleManager {
   async replace(name: string, input: unknown): Promise<EffectiveRule> {
     const body = input && typeof input === 'object' && !Array.isArray(input) ? { name, ...(input as object) } : input;
     const rule = this.parseBody(body);
-    if (rule.name !== name) throw invalidRequest(`The body names rule '${rule.name}' but the path names '${name}'.`, 'name');
+    if (rule.name !== name) throw invalidRequest(`The body names rule '${rule.name}' but the path names '${name}'.`, 'name', 'invalid_rules');
     return this.change(name, () => ({ op: 'put', rule, at: Date.now() }));
   }
 
   /** Enables or disables a rule; 404 if there is none. */
   async setEnabled(name: string, enabled: unknown): Promise<EffectiveRule> {
-    if (typeof enabled !== 'boolean') throw invalidRequest('`enabled` must be a boolean.', 'enabled');
+    if (typeof enabled !== 'boolean') throw invalidRequest('`enabled` must be a boolean.', 'enabled', 'invalid_rules');
     return this.change(name, (exists, entry, fileRule) => {
       if (!exists) throw notFound(name);
       if (entry?.op === 'put') return { op: 'put', rule: { ...entry.rule, enabled }, at: Date.now() };
@@ -220,13 +220,13 @@ export class RuleManager {
     const r = parseRule(input);
     if (!r.ok) {
       const first = r.problems[0]!;
-      throw invalidRequest(r.problems.map((p) => `${p.path || 'body'}: ${p.message}`).join('; '), first.path || null);
+      throw invalidRequest(r.problems.map((p) => `${p.path || 'body'}: ${p.message}`).join('; '), first.path || null, 'invalid_rules');
     }
     return r.rule;
   }
 
   private compileEffective(eff: Effective): CompileResult {
-    return compile(eff.specs, { paths: eff.paths, ...(this.knownProviders ? { knownProviders: this.knownProviders } : {}) });
+    return compile(eff.specs, { paths: eff.paths, ...(this.providers ? { providers: this.providers } : {}) });
   }
 
   private install(set: RuleSet, eff: Effective, entries: ReadonlyMap<string, OverlayEntry>, version: number): void {

@@ -8,6 +8,8 @@
  */
 import { estimateComplexity, type ComplexityFacts } from '../cascade/complexity.js';
 import type { RequestContext } from '../pipeline/context.js';
+import type { KeyHealthView, ProviderHealthView } from '../providers/health-registry.js';
+import { NO_SESSION, type SessionFacts } from '../sessions/sessions.js';
 
 /** CEL types used by the catalogue (the strings the CEL environment understands). */
 export type CelType =
@@ -22,16 +24,10 @@ export type CelType =
   | 'list<string>';
 
 /** Circuit state of a provider as seen by routing. */
-export type ProviderState = 'healthy' | 'degraded' | 'open' | 'half_open';
+export type ProviderState = ProviderHealthView['state'];
 
-/** Health facts for one provider. */
-export interface ProviderHealth {
-  state: ProviderState;
-  error_rate: number;
-  p50_ms: number;
-  p95_ms: number;
-  available_keys: number;
-}
+/** Health facts for one provider and its keys, live (see src/providers/health-registry.ts). */
+export type ProviderHealth = ProviderHealthView;
 
 /** Provider name → health facts. */
 export type HealthSnapshot = Readonly<Record<string, ProviderHealth>>;
@@ -45,7 +41,7 @@ export interface CapacityFacts {
 
 /** Semantic classification of the request. */
 export interface SemanticFacts {
-  /** Best intent, or "none"/"" when nothing cleared the threshold. */
+  /** Best intent, or "none" when nothing cleared the threshold. */
   intent: string;
   score: number;
   margin: number;
@@ -80,6 +76,8 @@ export interface VariableInputs {
   semantic?: () => Promise<SemanticFacts | undefined>;
   cacheSimilarity?: () => Promise<number>;
   safety?: SafetyInputs;
+  /** The request's sticky-conversation session (src/sessions). */
+  session?: () => Promise<SessionFacts>;
 }
 
 /** The loaded sources, one per group; only the groups some referenced variable belongs to are loaded. */
@@ -94,12 +92,13 @@ interface Sources {
   pii: PiiFacts;
   language: string;
   jailbreak: { score: number; flagged: boolean };
+  session: SessionFacts;
 }
 
 export type VariableGroup = keyof Sources;
 
 /** Groups whose loading costs real work (an embedding, a Redis read, a cache probe): rules reading them run last-resort lazy. */
-export const EXPENSIVE_GROUPS: ReadonlySet<VariableGroup> = new Set<VariableGroup>(['capacity', 'semantic', 'cache', 'complexity', 'jailbreak']);
+export const EXPENSIVE_GROUPS: ReadonlySet<VariableGroup> = new Set<VariableGroup>(['capacity', 'semantic', 'cache', 'complexity', 'jailbreak', 'session']);
 
 interface RequestFacts {
   ctx: RequestContext;
@@ -127,6 +126,8 @@ export const VARIABLES: readonly VariableDeclaration[] = [
   // request
   decl({ name: 'request_type', type: 'string', group: 'request', default: '', get: (s) => s.ctx.requestType,
     description: 'chat_completion | chat_completion_stream | text_completion | embedding' }),
+  decl({ name: 'protocol', type: 'string', group: 'request', default: '', get: (s) => s.ctx.protocol,
+    description: 'The protocol the caller spoke: openai.chat | openai.completions | openai.embeddings | openai.responses | anthropic.messages' }),
   decl({ name: 'model', type: 'string', group: 'request', default: '', get: (s) => s.model,
     description: 'Requested model or alias (without the provider prefix when given as provider/model)' }),
   decl({ name: 'provider', type: 'string', group: 'request', default: '', get: (s) => s.provider,
@@ -161,10 +162,13 @@ export const VARIABLES: readonly VariableDeclaration[] = [
     description: 'Request rate limit used, percent' }),
   // health
   decl({ name: 'health', type: 'map<string, map<string, dyn>>', group: 'health', default: {}, get: healthForCel,
-    description: 'provider → {state (healthy|degraded|open|half_open), error_rate, p50_ms, p95_ms, available_keys (int)}' }),
+    description: 'provider → {state (healthy|degraded|open|half_open), error_rate, requests (int), p50_ms, p95_ms, ttfb_p50_ms, ttfb_p95_ms, in_flight (int), headroom, available_keys (int), keys: key id → {state, breaker (closed|open|half_open), error_rate, requests, p50_ms, p95_ms, ttfb_p50_ms, ttfb_p95_ms, in_flight, headroom}}; live when the rule runs (see Freshness)' }),
+  // session
+  decl({ name: 'session', type: 'map<string, dyn>', group: 'session', default: { id: '', target: '', tier: '', turns: 0 }, get: sessionForCel,
+    description: 'The conversation\'s session before this request: {id, target ("provider/model" it was last routed to), tier (highest complexity band seen), turns (int, earlier requests)}; "" / 0 for a new session or with sessions off' }),
   // semantic
-  decl({ name: 'intent', type: 'string', group: 'semantic', default: '', get: (s) => (s.intent === 'none' ? '' : s.intent),
-    description: 'Best intent; "" when not computed or below threshold' }),
+  decl({ name: 'intent', type: 'string', group: 'semantic', default: '', get: (s) => s.intent,
+    description: 'Best intent; "none" when no category cleared its threshold (as in x-switchyard-intent), "" when the request has no text' }),
   decl({ name: 'intent_score', type: 'double', group: 'semantic', default: 0, get: (s) => s.score,
     description: 'Similarity of the best intent (0..1)' }),
   decl({ name: 'intent_margin', type: 'double', group: 'semantic', default: 0, get: (s) => s.margin,
@@ -232,6 +236,9 @@ function loadGroup(g: VariableGroup, ctx: RequestContext, inputs: VariableInputs
     case 'pii': if (inputs.safety) out.pii = inputs.safety.pii(); return undefined;
     case 'language': if (inputs.safety) out.language = inputs.safety.language(); return undefined;
     case 'jailbreak': return inputs.safety?.jailbreak().then((v) => void (out.jailbreak = v));
+    case 'session':
+      if (!inputs.session) out.session = NO_SESSION;
+      return inputs.session?.().then((v) => void (out.session = v));
   }
 }
 
@@ -332,16 +339,37 @@ function promptChars(body: Readonly<Record<string, unknown>>): number {
   return contentChars(body['prompt'] ?? body['input']);
 }
 
+const int = (n: number): bigint => BigInt(Math.trunc(n));
+
+function sessionForCel(s: SessionFacts): Record<string, unknown> {
+  return { id: s.id, target: s.target, tier: s.tier, turns: int(s.turns) };
+}
+
+function keyForCel(k: KeyHealthView): Record<string, unknown> {
+  return {
+    state: k.state, breaker: k.breaker, error_rate: k.error_rate, requests: int(k.requests), p50_ms: k.p50_ms, p95_ms: k.p95_ms,
+    ttfb_p50_ms: k.ttfb_p50_ms, ttfb_p95_ms: k.ttfb_p95_ms, in_flight: int(k.in_flight), headroom: k.headroom,
+  };
+}
+
 function healthForCel(h: HealthSnapshot): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (const name in h) {
     const p = h[name]!;
+    const keys: Record<string, Record<string, unknown>> = {};
+    for (const k of p.keys) keys[k.id] = keyForCel(k);
     out[name] = {
       state: p.state,
       error_rate: p.error_rate,
+      requests: int(p.requests),
       p50_ms: p.p50_ms,
       p95_ms: p.p95_ms,
-      available_keys: BigInt(Math.trunc(p.available_keys)),
+      ttfb_p50_ms: p.ttfb_p50_ms,
+      ttfb_p95_ms: p.ttfb_p95_ms,
+      in_flight: int(p.in_flight),
+      headroom: p.headroom,
+      available_keys: int(p.available_keys),
+      keys,
     };
   }
   return out;

@@ -41,6 +41,11 @@ export const jailbreakPolicySchema = z
      */
     examples: z.string().min(1).optional(),
     /**
+     * Benign near-misses (a reference-prompt YAML file), relative to the config file: a request at least as near to one
+     * of them as to any attack example gets no embedding part. Unset: jailbreak_benign.yaml in the reference-prompt folder.
+     */
+    benign_examples: z.string().min(1).optional(),
+    /**
      * Calibration of the embedding score: similarity to the nearest attack example at or below `floor` maps to 0, at or
      * above `ceiling` to 1, linear in between.
      */

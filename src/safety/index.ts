@@ -22,6 +22,8 @@ export interface SafetyDeps {
   config: () => SafetyConfig;
   /** The attack-examples file (safety.jailbreak.examples, else the reference-prompt folder's jailbreak.yaml), relative to rootDir; read once at start-up. */
   examplesFile: string;
+  /** The benign near-misses file (safety.jailbreak.benign_examples, else jailbreak_benign.yaml there), relative to rootDir. */
+  benignExamplesFile?: string;
   rootDir: string;
   logger: Logger;
   /** Embeds texts (the semantic service's embedder); absent when semantic features are off. */
@@ -46,9 +48,10 @@ export async function createSafety(deps: SafetyDeps): Promise<Safety> {
   let examples: JailbreakExamples | undefined;
   if (deps.embedTexts) {
     const file = path.resolve(deps.rootDir, deps.examplesFile);
+    const benignFile = deps.benignExamplesFile === undefined ? undefined : path.resolve(deps.rootDir, deps.benignExamplesFile);
     try {
-      examples = await loadJailbreakExamples(file, deps.embedTexts);
-      deps.logger.info({ file, examples: examples.vectors.length }, 'jailbreak examples loaded');
+      examples = await loadJailbreakExamples(file, deps.embedTexts, benignFile);
+      deps.logger.info({ file, examples: examples.vectors.length, benign_file: benignFile, benign: examples.benign.length }, 'jailbreak examples loaded');
     } catch (err) {
       // Heuristics still score; the embedding part stays 0 until a restart with a readable file.
       deps.logger.warn({ file, err: (err as Error).message }, 'jailbreak examples not loaded; jailbreak_score uses heuristics only');

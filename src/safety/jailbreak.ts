@@ -2,6 +2,9 @@
  * The jailbreak score: the request's similarity to the nearest of the attack examples (reference-prompts/jailbreak.yaml,
  * embedded by the same embedder as intents but kept out of intent classification), calibrated to 0..1, combined with
  * the cheap heuristics as a noisy-OR. The examples are scored on their own so they never compete with intents.
+ * Benign near-misses (reference-prompts/jailbreak_benign.yaml: honest questions about prompts, policies, roles, AI
+ * systems) are the contrast: a request at least as near to one of them as to any attack gets no embedding part, so
+ * talking about prompts is not taken for attacking one.
  */
 import { readFile } from 'node:fs/promises';
 import { parseYamlCategory } from '../semantic/catalog/parse.js';
@@ -10,12 +13,16 @@ import { jailbreakHeuristics } from './detectors/jailbreak-heuristics.js';
 export interface JailbreakExamples {
   vectors: readonly Float32Array[];
   file: string;
+  /** Benign near-misses, embedded (empty when none were loaded). */
+  benign: readonly Float32Array[];
 }
 
 export interface JailbreakReport {
   score: number;
   /** Similarity to the nearest attack example (undefined when no embedding was available). */
   similarity?: number;
+  /** Similarity to the nearest benign near-miss (undefined when none were loaded or no embedding was available). */
+  benign_similarity?: number;
   /** Calibrated embedding part, 0..1. */
   embedding: number;
   /** Heuristic part, 0..1, and the cues that fired. */
@@ -23,14 +30,18 @@ export interface JailbreakReport {
   cues: string[];
 }
 
-/** Reads and validates the examples file (file:line errors), then embeds every example. */
+/**
+ * Reads and validates the examples file (file:line errors), then embeds every example; likewise the benign near-misses
+ * when a file is named (without it, no contrast).
+ */
 export async function loadJailbreakExamples(
   file: string,
   embed: (texts: string[]) => Promise<Float32Array[]>,
+  benignFile?: string,
 ): Promise<JailbreakExamples> {
-  const parsed = parseYamlCategory(file, await readFile(file, 'utf8'));
-  if (!parsed.category) throw new Error(`jailbreak examples invalid:\n  ${parsed.errors.join('\n  ')}`);
-  return { vectors: await embed(parsed.category.examples), file };
+  const vectors = await embed(await readJailbreakExamples(file));
+  const benign = benignFile === undefined ? [] : await embed(await readJailbreakExamples(benignFile));
+  return { vectors, file, benign };
 }
 
 /** The examples of a jailbreak file, as text (for evaluation). */
@@ -53,16 +64,24 @@ export function nearestSimilarity(vec: Float32Array, examples: readonly Float32A
 export const calibrate = (sim: number, floor: number, ceiling: number): number =>
   Math.min(1, Math.max(0, (sim - floor) / (ceiling - floor)));
 
-/** Combines the heuristic text score with an optional embedding similarity. */
+/**
+ * Combines the heuristic text score with an optional embedding similarity. A request nearer to a benign near-miss than
+ * to any attack example (`benignSimilarity`, when known) has the benign example's lead taken off its attack similarity
+ * before calibration: talking about prompts is not taken for attacking one, while an attack that merely resembles a
+ * benign question keeps most of its score.
+ */
 export function scoreJailbreak(
   text: string,
   similarity: number | undefined,
   calib: { similarity_floor: number; similarity_ceiling: number },
+  benignSimilarity?: number,
 ): JailbreakReport {
   const h = jailbreakHeuristics(text);
-  const embedding = similarity === undefined ? 0 : calibrate(similarity, calib.similarity_floor, calib.similarity_ceiling);
+  const lead = similarity !== undefined && benignSimilarity !== undefined ? Math.max(0, benignSimilarity - similarity) : 0;
+  const embedding = similarity === undefined ? 0 : calibrate(similarity - lead, calib.similarity_floor, calib.similarity_ceiling);
   const score = 1 - (1 - h.score) * (1 - embedding);
   const r: JailbreakReport = { score: Math.round(score * 1e4) / 1e4, embedding, heuristic: h.score, cues: h.cues };
   if (similarity !== undefined) r.similarity = Math.round(similarity * 1e4) / 1e4;
+  if (benignSimilarity !== undefined) r.benign_similarity = Math.round(benignSimilarity * 1e4) / 1e4;
   return r;
 }

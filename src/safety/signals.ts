@@ -97,11 +97,15 @@ export function createSafetySignals(deps: SignalDeps): SafetySignals {
       const cfg = deps.config().jailbreak;
       const examples = deps.examples();
       let similarity: number | undefined;
+      let benign: number | undefined;
       if (examples && deps.embed && examples.vectors.length > 0) {
         const vec = await deps.embed(ctx).catch(() => undefined);
-        if (vec) similarity = nearestSimilarity(vec, examples.vectors);
+        if (vec) {
+          similarity = nearestSimilarity(vec, examples.vectors);
+          if (examples.benign.length > 0) benign = nearestSimilarity(vec, examples.benign);
+        }
       }
-      const r = scoreJailbreak(userText(ctx), similarity, cfg);
+      const r = scoreJailbreak(userText(ctx), similarity, cfg, benign);
       const out = { ...r, flagged: r.score >= cfg.threshold };
       factsOf(ctx)['jailbreak'] = { score: out.score, similarity: out.similarity, cues: out.cues.length > 0 ? out.cues : undefined };
       return out;

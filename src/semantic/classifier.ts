@@ -18,6 +18,7 @@ import { LexicalFeaturizer, type SparseVector } from './lexical.js';
 import { VectorIndex } from './vector-index.js';
 import { DEFAULT_TRAIN, linearScores, prototypes, softmax, trainLinearHead, type LinearHead, type TrainOptions } from './linear-head.js';
 import { categoryNameText } from './text.js';
+import { DEFAULT_CALIBRATION, crossFitScores, lowerQuantiles } from './calibration.js';
 
 export type ClassifierMethod = 'blend' | 'knn' | 'centroid' | 'linear';
 
@@ -40,6 +41,13 @@ export interface ClassifierSettings {
   top_k: number;
   /** Train the head on lexical features of the reference texts too (when the texts are given to build). */
   lexical?: boolean;
+  /**
+   * blend: calibrate per-category thresholds from the references (calibration.ts); a category without its own threshold
+   * is then accepted at min(threshold, its calibrated bound).
+   */
+  calibrate?: boolean;
+  /** The calibration's quantile (default DEFAULT_CALIBRATION.quantile). */
+  calibration_quantile?: number;
 }
 
 export interface ClassifierCategory {
@@ -124,6 +132,8 @@ interface ReferenceModel {
   featurizer: LexicalFeaturizer | undefined;
   /** The head's logit for a query equal to a category's start prototype in every part: divides logits into `score`. */
   logitScale: number;
+  /** Per-category calibrated lower bounds of the score (NaN: none), when calibrated. */
+  calibrated: Float64Array | undefined;
 }
 
 export class IntentClassifier {
@@ -136,7 +146,9 @@ export class IntentClassifier {
     readonly settings: ClassifierSettings,
   ) {
     const C = categories.length;
-    this.thresholds = Float64Array.from(categories, (c) => c.threshold ?? settings.threshold);
+    const bound = settings.calibrate ? model.calibrated : undefined;
+    this.thresholds = Float64Array.from(categories, (c, i) =>
+      c.threshold ?? (bound && !Number.isNaN(bound[i]) ? Math.min(settings.threshold, bound[i]) : settings.threshold));
     this.scratch = { lin: new Float32Array(C), logits: new Float32Array(C), proto: new Float32Array(C), nn: new Float32Array(C) };
   }
 
@@ -199,6 +211,7 @@ export class IntentClassifier {
       head: undefined,
       featurizer: undefined,
       logitScale: 1,
+      calibrated: undefined,
     };
     const ready = new IntentClassifier(model, categories, settings);
     if (!((settings.method === 'blend' || settings.method === 'linear') && C > 1)) return { ready, trained: Promise.resolve(undefined) };
@@ -213,7 +226,12 @@ export class IntentClassifier {
       const start = texts ? nameStartWeights(categories, texts) : undefined;
       const head = await trainLinearHead(refs, labelOf, C, dim, options, lexical, start);
       const logitScale = options.scale + (lexical ? options.lexicalScale : 0);
-      return new IntentClassifier({ ...model, head, featurizer, logitScale }, categories, settings);
+      const calibrated = settings.calibrate && settings.method === 'blend'
+        ? lowerQuantiles(await crossFitScores({
+          refs, labelOf, classes: C, dim, texts: allTexts, train: options, startWeights: start, score: (l) => headScore(l, logitScale),
+        }), settings.calibration_quantile ?? DEFAULT_CALIBRATION.quantile)
+        : undefined;
+      return new IntentClassifier({ ...model, head, featurizer, logitScale, calibrated }, categories, settings);
     });
     return { ready, trained };
   }
@@ -230,6 +248,11 @@ export class IntentClassifier {
 
   get dim(): number {
     return this.model.dim;
+  }
+
+  /** The threshold each category is accepted at (its own, else the global one, calibrated when configured). */
+  get thresholdsInUse(): ReadonlyArray<number> {
+    return [...this.thresholds];
   }
 
   /** The same references and head with other thresholds (for fitting and evaluation without retraining). */

@@ -81,6 +81,17 @@ export const SemanticConfigSchema = z
         lexical: z.boolean().default(true),
         /** Use each category's name (`report_lost_card` → "report lost card") as one more reference example. */
         name_as_example: z.boolean().default(true),
+        /**
+         * blend: while no threshold is set (here or by `fit` in _settings.yaml), each category's threshold is lowered to
+         * what its own references score out of sample (calibration.ts), so broad categories are not rejected by a
+         * threshold made for narrow ones. Costs K more head trainings at load time (in the background).
+         */
+        calibration: z.boolean().default(true),
+        /**
+         * The share of a category's in-scope requests its calibrated threshold may reject (the conformal quantile).
+         * 0.02 was chosen over 0.05 on a tuning half of task-type data (docs/reference-prompts.md, "Calibration").
+         */
+        calibration_quantile: z.number().min(0).max(0.5).default(0.02),
       })
       .strict()
       .prefault({}),

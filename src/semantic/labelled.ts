@@ -8,6 +8,17 @@ export interface LabelledRow {
 
 export const NONE = 'none';
 
+/**
+ * The category a label names: characters outside [A-Za-z0-9_.-] become '_' and leading '_', '.', '-' go, so the name is a
+ * valid category (file) name. `none` stays `none` (out of scope); a label that would collide with it gets a trailing '_'.
+ * build-refs names its category files with it and eval/fit compare gold labels through it, so both agree on every label.
+ */
+export function categoryOf(label: string): string {
+  if (label === NONE) return NONE;
+  const name = label.trim().replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[_.-]+/, '') || 'label';
+  return name === NONE ? `${NONE}_` : name;
+}
+
 /** Reads a labelled JSONL file; a malformed line is an error naming file:line. */
 export async function readLabelled(file: string): Promise<LabelledRow[]> {
   const lines = (await readFile(file, 'utf8')).split('\n');

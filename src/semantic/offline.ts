@@ -2,6 +2,7 @@
  * Shared plumbing of the offline commands (eval, fit): embedder from flags, reference folder → classifier, labelled rows →
  * raw classifications. Embeddings go through the on-disk cache so repeated runs are fast.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../config/paths.js';
 import { buildCatalog, type BuiltCatalog } from './catalog/build.js';
@@ -12,7 +13,7 @@ import { SemanticConfigSchema, type SemanticConfig } from './config.js';
 import { createBackend } from './embedder/index.js';
 import type { Embedder } from './embedder/types.js';
 import type { Scored, Thresholds } from './evaluate.js';
-import type { LabelledRow } from './labelled.js';
+import { categoryOf, type LabelledRow } from './labelled.js';
 
 /** Flags every offline command accepts for choosing the embedder and classifier. */
 export const EMBEDDER_FLAGS = {
@@ -24,16 +25,22 @@ export const EMBEDDER_FLAGS = {
   k: { type: 'number', integer: true, min: 1, max: 256 },
   lexical: { type: 'string' },
   names: { type: 'string' },
+  calibration: { type: 'string' },
+  'calibration-quantile': { type: 'number', min: 0, max: 0.5 },
 } as const;
 
 export const EMBEDDER_HELP = `  --backend use-lite|transformers   embedder (default use-lite)
   --model NAME                      transformers model folder under --models-dir
   --models-dir DIR                  default models
-  --cache-dir DIR                   on-disk embedding cache (default .cache/embeddings; '' disables)
+  --cache-dir DIR                   on-disk embedding cache (default: the user's cache folder, \$XDG_CACHE_HOME/switchyard/
+                                    embeddings or ~/.cache/switchyard/embeddings; '' disables)
   --method blend|knn|centroid|linear  classifier method (default blend)
   --k N                             neighbours consulted (default 10)
   --lexical true|false              head reads word/character n-grams too (default true)
-  --names true|false                category names as extra examples (default true)`;
+  --names true|false                category names as extra examples (default true)
+  --calibration true|false          blend without a fitted threshold: per-category thresholds calibrated from the
+                                    references (default true)
+  --calibration-quantile Q          in-scope share a calibrated threshold may reject (default 0.02)`;
 
 /** A true/false flag value (undefined when absent). */
 function flagBool(v: string | undefined, flag: string): boolean | undefined {
@@ -42,18 +49,34 @@ function flagBool(v: string | undefined, flag: string): boolean | undefined {
   throw new Error(`--${flag} must be true or false`);
 }
 
-type EmbedderFlagValues = { [K in keyof typeof EMBEDDER_FLAGS]?: K extends 'k' ? number : string };
+/**
+ * Where the offline commands keep embeddings when --cache-dir is not given: the user's cache folder, never the current
+ * folder or the installed package. $XDG_CACHE_HOME (when absolute), else the platform's per-user cache folder.
+ */
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home = os.homedir()): string {
+  const xdg = env.XDG_CACHE_HOME;
+  let base: string;
+  if (xdg && path.isAbsolute(xdg)) base = xdg;
+  else if (platform === 'win32') base = env.LOCALAPPDATA || path.join(home, 'AppData', 'Local');
+  else if (platform === 'darwin') base = path.join(home, 'Library', 'Caches');
+  else base = path.join(home, '.cache');
+  return path.join(base, 'switchyard', 'embeddings');
+}
+
+type EmbedderFlagValues = { [K in keyof typeof EMBEDDER_FLAGS]?: K extends 'k' | 'calibration-quantile' ? number : string };
 
 export function configFromFlags(v: EmbedderFlagValues): SemanticConfig {
   return SemanticConfigSchema.parse({
     // Folders given on the command line are relative to the current folder; the defaults are the package's.
     embedder: { backend: v.backend ?? 'use-lite', model: v.model, models_dir: v['models-dir'] === undefined ? 'models' : path.resolve(v['models-dir']) },
-    reference_prompts: { cache_dir: v['cache-dir'] ? path.resolve(v['cache-dir']) : v['cache-dir'] ?? '.cache/embeddings', watch: false },
+    reference_prompts: { cache_dir: v['cache-dir'] === undefined ? userCacheDir() : v['cache-dir'] && path.resolve(v['cache-dir']), watch: false },
     classifier: {
       method: v.method ?? 'blend',
       k: v.k ?? 10,
       lexical: flagBool(v.lexical, 'lexical'),
       name_as_example: flagBool(v.names, 'names'),
+      calibration: flagBool(v.calibration, 'calibration'),
+      calibration_quantile: v['calibration-quantile'],
     },
   });
 }
@@ -80,7 +103,10 @@ export async function buildFromFolder(off: Offline, dir: string): Promise<BuiltC
 export function thresholdsOf(built: BuiltCatalog): Thresholds {
   const s = built.classifier.settings;
   const perCategory = new Map<string, number>();
-  for (const c of built.source.categories) if (c.threshold !== undefined) perCategory.set(c.name, c.threshold);
+  const inUse = built.classifier.thresholdsInUse;
+  built.classifier.categories.forEach((c, i) => {
+    if (inUse[i] !== s.threshold) perCategory.set(c.name, inUse[i]);
+  });
   return { global: s.threshold, minMargin: s.min_margin, perCategory };
 }
 
@@ -105,7 +131,7 @@ export async function scoreRows(off: Offline, classifier: IntentClassifier, rows
     const t = performance.now();
     const c = raw.classify(vectors[i], r.text.slice(0, maxChars));
     classifyMs.push(performance.now() - t);
-    return { gold: r.label, raw: c };
+    return { gold: categoryOf(r.label), raw: c };
   });
   const fresh = rows.length - cached;
   return { scored, embedMsPerRow: fresh > 0 ? embedMs / fresh : 0, classifyMs };

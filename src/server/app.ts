@@ -10,6 +10,7 @@ import { buildContext, newContext } from '../pipeline/build-context.js';
 import { ANONYMOUS, type Caller, type RequestContext } from '../pipeline/context.js';
 import type { Operation, ProviderReply } from '../providers/types.js';
 import { requireAdmin } from './admin-auth.js';
+import type { ProtocolEdge } from '../edges/types.js';
 import { replyHeadersOf } from './reply-headers.js';
 import { bodyReadError, checkLimits, parseJsonBody, type InputLimits } from './request-body.js';
 import { writeError, writeReply } from './write-reply.js';
@@ -44,6 +45,8 @@ export interface GatewayHandle {
   /** Extra routes: OpenAI-style public ones (e.g. /v1/classify) and admin ones mounted behind the admin key. */
   publicRoutes?: Router[];
   adminRoutes?: Router[];
+  /** POST routes of other inbound protocols (e.g. /v1/responses), by lower-case path. */
+  edges?: ReadonlyMap<string, ProtocolEdge>;
 }
 
 function lowerHeaders(req: IncomingMessage): Record<string, string> {
@@ -57,7 +60,9 @@ function lowerHeaders(req: IncomingMessage): Record<string, string> {
  * refusal — size, content type, JSON, limits, auth, validation — goes through the same catch, so it gets the envelope and
  * reaches the request log and the metrics. Never rejects.
  */
-export async function serveProxy(gw: GatewayHandle, op: Operation, req: IncomingMessage, res: ServerResponse, rawBody: Promise<Buffer>): Promise<void> {
+export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolEdge, req: IncomingMessage, res: ServerResponse, rawBody: Promise<Buffer>): Promise<void> {
+  const edge = typeof route === 'string' ? undefined : route;
+  const op = edge?.op ?? (route as Operation);
   const startedAt = performance.now();
   const abort = new AbortController();
   res.on('close', () => {
@@ -77,15 +82,18 @@ export async function serveProxy(gw: GatewayHandle, op: Operation, req: Incoming
     caller = await gw.authenticate(req.headers.authorization);
     const limits = gw.limits();
     checkLimits(body, limits);
-    ctx = buildContext(op, body, headers, caller, abort.signal, { maxMessages: limits.max_messages, startedAt });
+    const accepted = edge ? await edge.accept(body, caller, limits) : undefined;
+    ctx = buildContext(op, accepted?.body ?? body, headers, caller, abort.signal, { maxMessages: limits.max_messages, startedAt, protocol: edge?.protocol });
+    if (accepted) ctx.warnings.push(...accepted.warnings);
     res.setHeader('x-request-id', ctx.id);
     const reply = await gw.handle(ctx);
-    await writeReply(res, reply, replyHeadersOf(ctx), { stop: gw.stopping, encoder: openAIStreamEncoder(ctx.op) });
+    const presented = accepted ? await accepted.present(ctx, reply) : { reply, encoder: openAIStreamEncoder(ctx.op) };
+    await writeReply(res, presented.reply, replyHeadersOf(ctx), { stop: gw.stopping, encoder: presented.encoder });
     gw.finished({ ctx, status: reply.status, durationMs: performance.now() - ctx.startedAt });
   } catch (err) {
     const gerr = asGatewayError(err);
     if (gerr.failure === 'gateway' && gerr.code === 'internal_error') gw.unexpected(gerr.cause ?? gerr, 'request');
-    ctx ??= newContext(op, body, headers, caller, abort.signal, startedAt);
+    ctx ??= newContext(op, body, headers, caller, abort.signal, startedAt, edge?.protocol);
     if (!res.headersSent) res.setHeader('x-request-id', ctx.id);
     writeError(res, gerr, replyHeadersOf(ctx));
     gw.finished({ ctx, status: gerr.status, error: gerr, durationMs: performance.now() - ctx.startedAt });
@@ -104,9 +112,9 @@ function rawBodyOf(gw: GatewayHandle, req: Request, res: Response): Promise<Buff
   });
 }
 
-function proxy(gw: GatewayHandle, op: Operation) {
+function proxy(gw: GatewayHandle, route: Operation | ProtocolEdge) {
   return function proxyRequest(req: Request, res: Response): Promise<void> {
-    return serveProxy(gw, op, req, res, rawBodyOf(gw, req, res));
+    return serveProxy(gw, route, req, res, rawBodyOf(gw, req, res));
   };
 }
 
@@ -133,6 +141,7 @@ export function createApp(gw: GatewayHandle): express.Express {
   app.post('/v1/chat/completions', proxy(gw, 'chat'));
   app.post('/v1/completions', proxy(gw, 'completion'));
   app.post('/v1/embeddings', proxy(gw, 'embedding'));
+  for (const [path, edge] of gw.edges ?? []) app.post(path, proxy(gw, edge));
   // The limit is read per request so a config reload applies to it; the parser is rebuilt only when the limit changes.
   let parser = { limit: '', parse: express.json() };
   app.use((req, res, next) => {

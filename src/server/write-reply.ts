@@ -117,7 +117,9 @@ async function writeStream(res: ServerResponse, reply: StreamReply, encoder: Str
         break;
       }
       const part = next.value;
-      const text = encoder.encode(part);
+      const encoded = encoder.encode(part);
+      const text = typeof encoded === 'string' ? encoded : await encoded;
+      if (res.destroyed || res.writableEnded) break;
       if (text !== '') send(text);
       if (part.type === 'done' || part.type === 'error') break;
       if (res.writableNeedDrain) await waitDrain(res);

@@ -1,10 +1,11 @@
 /**
- * The OpenAI protocol: `/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`, `GET /v1/models`, Bearer keys and
+ * The OpenAI protocol: `/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`, `/v1/responses`, `GET /v1/models`, Bearer keys and
  * OpenAI's error envelope.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { simulateChat, type SimCall } from './openai-chat.js';
 import { simulateCompletion, simulateEmbedding } from './openai-completions.js';
+import { simulateResponses } from './openai-responses.js';
 import type { ProtocolHandler, SimReply } from './types.js';
 
 type Obj = Record<string, unknown>;
@@ -14,6 +15,7 @@ export const OPENAI_ROUTES: Readonly<Record<string, Simulate>> = Object.freeze({
   'chat/completions': simulateChat,
   completions: simulateCompletion,
   embeddings: simulateEmbedding,
+  responses: simulateResponses,
 });
 
 const TYPE_BY_STATUS: Record<number, [string, string | null]> = {

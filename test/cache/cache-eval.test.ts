@@ -63,6 +63,26 @@ describe('switchyard cache-eval', () => {
     assert.deepEqual(rulesOnly.sweep_min_score, []);
   });
 
+  it('--at-recall reports, per knob, the setting chosen on one half and its precision on the other', async () => {
+    const data = pairsFile(mkdtempSync(join(tmpdir(), 'cache-eval-')));
+    const r = await cacheEval(['--data', data, '--at-recall', '0.5', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const at = JSON.parse(r.out).at_recall as Array<{ knob: string; recall_target: number; folds: Array<{ chosen_on: string; chosen?: { recall: number }; held_out?: { precision: number; recall: number } }> }>;
+    assert.deepEqual(at.map((k) => k.knob), ['cosine_threshold', 'guard_threshold', 'min_score']);
+    const cosine = at[0];
+    assert.equal(cosine.recall_target, 0.5);
+    assert.deepEqual(cosine.folds.map((f) => f.chosen_on), ['even', 'odd']);
+    for (const f of cosine.folds) {
+      assert.ok(f.chosen && f.chosen.recall >= 0.5, 'the chosen setting reaches the recall on its own half');
+      assert.ok(f.held_out && f.held_out.precision >= 0 && f.held_out.precision <= 1);
+    }
+    const text = await cacheEval(['--data', data, '--at-recall', '0.5', '--no-guard']);
+    assert.equal(text.code, 0, text.err);
+    assert.match(text.out, /precision at recall >= 50\.0%[^\n]*\n {2}cosine_threshold:\n {4}chosen on even lines /);
+    assert.doesNotMatch(text.out, /guard_threshold/);
+    assert.equal((await cacheEval(['--data', data, '--at-recall', '1.5'])).code, 2);
+  });
+
   it('refuses bad flags', async () => {
     assert.equal((await cacheEval(['--fit', '--data', 'x.jsonl'])).code, 2);
     assert.equal((await cacheEval(['--data', 'x.jsonl', '--min-score', '2'])).code, 2);

@@ -28,6 +28,32 @@ describe('false-hit guard: rules', () => {
     assert.equal(verdict('How do women experience orgasm?', 'How many women experience orgasm?', { ...rules, question_word: true }), 'question_word');
   });
 
+  it('rejects opposite ends of a scale and reversed directions', () => {
+    assert.equal(verdict('What is the most memorable day of your life?', 'What is the least memorable day of your life?'), 'opposites');
+    assert.equal(verdict('cheapest flight to Miami', 'most expensive flight to Miami'), 'opposites');
+    assert.equal(verdict('How do I increase my credit limit?', 'How do I decrease my credit limit?'), 'opposites');
+    assert.equal(verdict('book a flight from boston to miami', 'book a flight from miami to boston'), 'opposites');
+    assert.equal(verdict('convert 100 dollars to rupees', 'convert 100 rupees to dollars'), 'opposites');
+    assert.equal(verdict('what is the best laptop for students', 'what is the worst laptop for students'), 'opposites');
+  });
+
+  it('rejects a different unit or time frame', () => {
+    assert.equal(verdict('set an alarm at 5 pm', 'set an alarm at 5 am'), 'units');
+    assert.equal(verdict('set an alarm for 7am', 'set an alarm for 7pm'), 'numbers');
+    assert.equal(verdict('remind me in 3 months', 'remind me in 3 years'), 'units');
+    assert.equal(verdict("what is tomorrow's date", "what is today's date"), 'numbers');
+    assert.equal(verdict('how many miles is a marathon', 'how many kilometers is a marathon'), 'units');
+  });
+
+  it('the same end said another way, and "am" as a verb, are not flips', () => {
+    assert.equal(verdict('cheapest flight to Miami', 'least expensive flight to Miami'), undefined);
+    assert.equal(verdict('I am 5 and I am bored', 'I am 5 and I am bored!'), undefined);
+    assert.equal(verdict('flight from boston to miami', 'I need a flight from boston to miami'), undefined);
+    assert.equal(verdict('cheapest flight', 'cheapest flight', { ...rules, opposites: false }), undefined);
+    assert.equal(verdict('most memorable day', 'least memorable day', { ...rules, opposites: false }), undefined);
+    assert.equal(verdict('in 3 months', 'in 3 years', { ...rules, units: false }), undefined);
+  });
+
   it('lets paraphrases through', () => {
     assert.equal(verdict('How can I lose weight quickly?', 'How do I lose weight fast?'), undefined);
     assert.equal(verdict('What are the best books on machine learning?', 'Which books on machine learning are the best?'), undefined);

@@ -43,7 +43,7 @@ export function chatCtx(opts: {
   const model = opts.model ?? 'gpt-test';
   const stream = opts.stream ?? false;
   return {
-    id: `req-${++seq}`, startedAt: performance.now(), op: 'chat', requestType: stream ? 'chat_completion_stream' : 'chat_completion',
+    id: `req-${++seq}`, startedAt: performance.now(), op: 'chat', protocol: 'openai.chat', requestType: stream ? 'chat_completion_stream' : 'chat_completion',
     body: { model, messages, ...(stream ? { stream: true } : {}), ...opts.body }, model, stream,
     headers: opts.headers ?? {}, caller: { ...ANONYMOUS, virtualKeyId: 'vk1', ...opts.caller }, signal: new AbortController().signal,
     attempts: [], warnings: [], replyHeaders: {}, facts: {},

@@ -52,7 +52,7 @@ What would change at 10x traffic? How would you monitor it?`));
 
 describe('complexity variables', () => {
   const ctx = (content: string): RequestContext => ({
-    id: 't', startedAt: 0, op: 'chat', requestType: 'chat_completion', body: chat(content), model: 'm', stream: false, headers: {},
+    id: 't', startedAt: 0, op: 'chat', protocol: 'openai.chat', requestType: 'chat_completion', body: chat(content), model: 'm', stream: false, headers: {},
     caller: ANONYMOUS, signal: new AbortController().signal, attempts: [], warnings: [], replyHeaders: {}, facts: {},
   });
 

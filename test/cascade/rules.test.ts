@@ -41,7 +41,7 @@ describe('cascade rules', () => {
 
   it('compile rejects unknown providers in tiers and judges', () => {
     const spec = ruleSchema.parse({ ...base, cascade: [{ provider: 'cheap', model: 's', checks: { judge: { provider: 'nowhere', model: 'j' } } }, { provider: 'ghost', model: 'g' }] });
-    const r = compile([spec], { knownProviders: new Set(['cheap']) });
+    const r = compile([spec], { providers: new Map([['cheap', []]]) });
     assert.ok(!r.ok);
     assert.deepEqual(r.problems.map((p) => p.path).sort(), ['rules[0].cascade[0].checks.judge.provider', 'rules[0].cascade[1].provider']);
   });
@@ -64,7 +64,7 @@ describe('cascade rules', () => {
       aliases: new Map(), bareModels: new Map(), fallbacks: new Map(),
     };
     const ctx = (op: 'chat' | 'embedding'): RequestContext => ({
-      id: 't', startedAt: 0, op, requestType: op === 'chat' ? 'chat_completion' : 'embedding', body: {}, model: 'x', stream: false, headers: {},
+      id: 't', startedAt: 0, op, protocol: op === 'chat' ? 'openai.chat' : 'openai.embeddings', requestType: op === 'chat' ? 'chat_completion' : 'embedding', body: {}, model: 'x', stream: false, headers: {},
       caller: ANONYMOUS, signal: new AbortController().signal, attempts: [], warnings: [], replyHeaders: {}, facts: {},
     });
     const spec = ruleSchema.parse({ ...base, cascade: tiers });

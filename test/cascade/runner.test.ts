@@ -13,7 +13,7 @@ function ctxWith(body: Record<string, unknown>, upstreamBody?: Record<string, un
     { provider: 'strong', model: 'b' },
   ]);
   return {
-    id: 'r', startedAt: 0, op: 'chat', requestType: 'chat_completion', body, model: 'auto', stream: false, headers: {}, caller: ANONYMOUS,
+    id: 'r', startedAt: 0, op: 'chat', protocol: 'openai.chat', requestType: 'chat_completion', body, model: 'auto', stream: false, headers: {}, caller: ANONYMOUS,
     signal: new AbortController().signal, attempts: [], warnings: [], replyHeaders: {}, facts: {},
     route: { chain: tiers.map((t) => ({ provider: t.provider, model: t.model })), rule: 'r', cascade: tiers },
     ...(upstreamBody ? { upstreamBody } : {}),

@@ -48,6 +48,13 @@ describe('config validation', () => {
     const ref = parseConfigText('aliases:\n  fast: nope/model\n', 'c.yaml');
     assert.ok(!ref.ok && ref.errors.some((e) => /aliases\.fast.*unknown provider 'nope'/.test(e)), JSON.stringify(ref));
   });
+  it('refuses a rule target naming a model its provider does not list, with file:line', () => {
+    const text = 'providers:\n  p:\n    kind: openai\n    base_url: http://x\n    keys: [{id: a, value: v}]\n    models: [m]\n' +
+      'rules:\n  - name: r\n    cel_expression: "true"\n    targets:\n      - { provider: p, model: m }\n      - { provider: p, model: other }\n';
+    const res = parseConfigText(text, 'c.yaml');
+    assert.ok(!res.ok && res.errors.some((e) => /^c\.yaml:12 rules\[0\]\.targets\[1\]\.model: .*provider 'p' does not list model 'other'/.test(e)), JSON.stringify(res));
+    assert.ok(parseConfigText(text.replace('model: other', 'model: m'), 'c.yaml').ok);
+  });
   it('reports YAML syntax errors with their line', () => {
     const res = parseConfigText('providers:\n  p: [unclosed\n', 'c.yaml');
     assert.ok(!res.ok && /^c\.yaml:\d+ /.test(res.errors[0]), JSON.stringify(res));

@@ -30,9 +30,10 @@ describe('routing rules end to end', () => {
   const base = () => ({
     server: { admin_key: ADMIN },
     providers: {
-      premium: provider(premium, ['big']),
-      standard: provider(standard, ['mid']),
-      cheap: provider(cheap, ['small', 'embed']),
+      premium: provider(premium, ['big', 'x']),
+      standard: provider(standard, ['mid', 'x']),
+      // m0…m12: the chain_rule hops below (a rule may only target a model its provider lists)
+      cheap: provider(cheap, ['small', 'embed', 'x', ...Array.from({ length: 13 }, (_, i) => `m${i}`)]),
     },
     aliases: { chat: 'standard/mid' },
     rules: [

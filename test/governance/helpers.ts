@@ -33,6 +33,7 @@ export function makeCtx(caller: Caller, init: { model?: string; body?: Record<st
     id: randomBytes(4).toString('hex'),
     startedAt: performance.now(),
     op: 'chat',
+    protocol: 'openai.chat',
     requestType: init.stream ? 'chat_completion_stream' : 'chat_completion',
     body: init.body ?? { model, messages: [{ role: 'user', content: 'Hello there, how are you today?' }], max_tokens: 100 },
     model,

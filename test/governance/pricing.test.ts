@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pricing } from '../../src/governance/pricing.js';
+import { BUILTIN_PRICES, parsePriceFile, Pricing } from '../../src/governance/pricing.js';
 import { estimatePromptTokens, estimateTokens, reservedCompletionTokens, TokenCounter } from '../../src/governance/tokens.js';
 import { compileAllowList } from '../../src/governance/patterns.js';
 
@@ -14,10 +14,10 @@ test('price lookup: overrides, built-ins, dated snapshots, vendor prefixes, unkn
   assert.deepEqual(p.priceOf('groq', 'llama-3.1-8b-instant').price, { input: 1, output: 2 });
   assert.deepEqual(p.priceOf('other', 'llama-3.1-8b-instant').price, { input: 0.05, output: 0.08 });
   assert.deepEqual(p.priceOf('x', 'my-model').price, { input: 3, output: 4 });
-  assert.deepEqual(p.priceOf('openai', 'gpt-4o-mini-2024-07-18').price, { input: 0.15, output: 0.6 });
-  assert.deepEqual(p.priceOf('openai', 'gpt-4o-2024-08-06').price, { input: 2.5, output: 10 });
-  assert.deepEqual(p.priceOf('anthropic', 'claude-3-5-sonnet-20241022').price, { input: 3, output: 15 });
-  assert.deepEqual(p.priceOf('openrouter', 'openai/gpt-4o-mini').price, { input: 0.15, output: 0.6 });
+  assert.deepEqual(p.priceOf('openai', 'gpt-4o-mini-2024-07-18').price, { input: 0.15, output: 0.6, cached_input: 0.075 });
+  assert.deepEqual(p.priceOf('openai', 'gpt-4o-2024-08-06').price, { input: 2.5, output: 10, cached_input: 1.25 });
+  assert.deepEqual(p.priceOf('anthropic', 'claude-3-5-sonnet-20241022').price, { input: 3, output: 15, cached_input: 0.3 });
+  assert.deepEqual(p.priceOf('openrouter', 'openai/gpt-4o-mini').price, { input: 0.15, output: 0.6, cached_input: 0.075 });
   const u = p.priceOf('acme', 'mystery');
   assert.equal(u.known, false);
   assert.deepEqual(u.price, { input: 9, output: 9 });
@@ -33,6 +33,26 @@ test('costOf and integer nano-dollar arithmetic', () => {
   assert.equal(p.costNanos('openai', 'gpt-4o-mini', 1000, 500), 450_000);
   assert.equal(p.costOf('openai', 'gpt-4o-mini', { prompt_tokens: 1000, completion_tokens: 500, total_tokens: 1500 }), 0.00045);
   assert.equal(p.costNanos('openai', 'gemini-1.5-flash', 1, 0), 75);
+});
+
+test('usage cost: cached prompt tokens and reasoning tokens at their own prices, defaulting to input and output', () => {
+  const p = new Pricing({ overrides: { thinker: { input: 2, output: 8, cached_input: 0.5, reasoning: 4 }, plain: { input: 2, output: 8 } } });
+  const usage = {
+    prompt_tokens: 1000, completion_tokens: 600, total_tokens: 1600,
+    prompt_tokens_details: { cached_tokens: 400 }, completion_tokens_details: { reasoning_tokens: 200 },
+  };
+  // 600 × 2 + 400 × 0.5 + 400 × 8 + 200 × 4 = 1200 + 200 + 3200 + 800 = 5400 USD per million → 5,400,000 nano-dollars
+  assert.equal(p.usageNanos('x', 'thinker', usage), 5_400_000);
+  // Without the two prices every token is at input or output: 1000 × 2 + 600 × 8 = 6800
+  assert.equal(p.usageNanos('x', 'plain', usage), 6_800_000);
+  // Details larger than the totals are clamped, never negative.
+  assert.equal(p.usageNanos('x', 'thinker', { prompt_tokens: 10, completion_tokens: 0, total_tokens: 10, prompt_tokens_details: { cached_tokens: 99 } }), 5_000);
+});
+
+test('the shipped price file parses, and a broken one is refused naming the entry', () => {
+  assert.ok(Object.keys(BUILTIN_PRICES).length > 40);
+  assert.throws(() => parsePriceFile('models:\n  m: { input: -1, output: 1 }\n', 'prices.yaml'), /prices\.yaml: models\.m\.input/);
+  assert.throws(() => parsePriceFile('models:\n  m: { input: 1, output: 1, extra: 2 }\n', 'prices.yaml'), /prices\.yaml/);
 });
 
 test('token estimates are in a plausible range for English, code, digits and CJK', () => {

@@ -75,7 +75,7 @@ describe('activity feed', () => {
 
 function ctxWith(facts: Record<string, unknown>): RequestContext {
   return {
-    id: 'req-abc', startedAt: 0, op: 'chat', requestType: 'chat_completion',
+    id: 'req-abc', startedAt: 0, op: 'chat', protocol: 'openai.chat', requestType: 'chat_completion',
     body: { model: 'gpt', messages: [{ role: 'user', content: 'my secret question' }] }, model: 'gpt', stream: false,
     headers: { authorization: 'Bearer sk-live-123' }, caller: ANONYMOUS, signal: new AbortController().signal,
     route: { rule: 'billing-route', chain: [{ provider: 'p', model: 'm' }], cache: { threshold: 0.9 } },

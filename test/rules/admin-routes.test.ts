@@ -60,10 +60,12 @@ test('CRUD over HTTP with OpenAI-style errors', async () => {
   assert.equal(r.status, 400);
   assert.equal(r.json.error.type, 'invalid_request_error');
   assert.match(r.json.error.message, /rule "typo".*Unknown variable: budget_usd \(at 1:1\)/);
+  assert.equal(r.json.error.code, 'invalid_rules');
 
   r = await call('POST', '/admin/rules', { name: 'x', cel_expression: 'true', targets: [{ provider: 'p' }] });
   assert.equal(r.status, 400);
   assert.equal(r.json.error.param, 'targets[0].model');
+  assert.equal(r.json.error.code, 'invalid_rules');
 
   r = await call('PATCH', '/admin/rules/file-a', { enabled: false });
   assert.equal(r.status, 200);
@@ -71,6 +73,7 @@ test('CRUD over HTTP with OpenAI-style errors', async () => {
   assert.equal(r.json.source, 'file+api');
   r = await call('PATCH', '/admin/rules/file-a', { enabled: false, priority: 1 });
   assert.equal(r.status, 400);
+  assert.equal(r.json.error.code, 'invalid_rules');
 
   r = await call('PUT', '/admin/rules/premium', { cel_expression: 'request_type == "embedding"', targets: tgt, priority: 5 });
   assert.equal(r.status, 200);

@@ -60,11 +60,22 @@ test('weights within 1e-6 of 1 are accepted; omitted weights split equally', () 
 test('unknown providers are rejected only when the known set is given', () => {
   const r = rule({ name: 'a', cel_expression: 'true', targets: [{ provider: 'nope', model: 'm' }], fallbacks: ['openai/gpt-4o', 'ghost/x'] });
   assert.equal(compile([r]).ok, true);
-  const res = compile([r], { knownProviders: new Set(['openai']) });
+  const res = compile([r], { providers: new Map([['openai', []]]) });
   assert.equal(res.ok, false);
   if (!res.ok) {
     assert.deepEqual(res.problems.map((p) => p.path), ['rules[0].targets[0].provider', 'rules[0].fallbacks[1]']);
   }
+});
+
+test('a target naming a model its provider does not list is rejected; a provider listing nothing serves any model', () => {
+  const providers = new Map([['openai', ['gpt-4o', 'gpt-4o-mini']], ['open', []]]);
+  const ok = rule({ name: 'a', cel_expression: 'true', targets: [{ provider: 'openai', model: 'gpt-4o' }, { provider: 'open', model: 'anything' }], fallbacks: ['openai/gpt-4o-mini'] });
+  assert.equal(compile([ok], { providers }).ok, true);
+  const bad = rule({ name: 'b', cel_expression: 'true', targets: [{ provider: 'openai', model: 'gpt-5' }], fallbacks: ['openai/o9'] });
+  const res = compile([bad], { providers });
+  assert.ok(!res.ok);
+  assert.deepEqual(res.problems.map((p) => p.path), ['rules[0].targets[0].model', 'rules[0].fallbacks[0]']);
+  assert.match(res.problems[0]!.message, /provider 'openai' does not list model 'gpt-5'/);
 });
 
 test('references cover enabled rules only and ignore macro variables', () => {

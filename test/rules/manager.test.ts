@@ -85,7 +85,7 @@ test('a stored overlay that no longer compiles with the file rules fails start w
   await m.create({ name: 'uses-a', cel_expression: 'true', targets: tgt, fallbacks: ['openai/x'] });
   await m.close();
   await assert.rejects(
-    RuleManager.create({ store, fileRules, knownProviders: new Set(['anthropic']) }),
+    RuleManager.create({ store, fileRules, providers: new Map([['anthropic', []]]) }),
     (err: unknown) => err instanceof RuleSetError && /unknown provider 'openai'/.test(err.message),
   );
 });

@@ -2,9 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { routeRequest } from '../../src/rules/route.js';
-import { buildVariables, renderVariablesTable, VARIABLES } from '../../src/rules/variables.js';
+import { buildVariables, renderVariablesTable, VARIABLES, type ProviderHealth } from '../../src/rules/variables.js';
 import { celEnvironment } from '../../src/rules/cel.js';
 import { compiled, ctxOf } from './helpers.js';
+
+/** A provider's live health view, for inputs that do not come from a registry. */
+const providerHealth = (over: Partial<ProviderHealth>): ProviderHealth => ({
+  state: 'healthy', error_rate: 0, requests: 0, p50_ms: 0, p95_ms: 0, ttfb_p50_ms: 0, ttfb_p95_ms: 0, in_flight: 0, headroom: 1, available_keys: 1, keys: [], ...over,
+});
 
 const body = {
   model: 'openai/gpt-4o',
@@ -43,7 +48,7 @@ test('only referenced groups are loaded: no embedding, cache probe or capacity r
     semantic: async () => (calls.push('semantic'), { intent: 'code', score: 0.9, margin: 0.3, intents: { code: 0.9, chat: 0.6 } }),
     cacheSimilarity: async () => (calls.push('cache'), 0.97),
     capacity: async () => (calls.push('capacity'), { budget_used: 50, tokens_used: 10 }),
-    health: () => (calls.push('health'), { openai: { state: 'open' as const, error_rate: 0.5, p50_ms: 200, p95_ms: 900, available_keys: 0 } }),
+    health: () => (calls.push('health'), { openai: providerHealth({ state: 'open', error_rate: 0.5, p50_ms: 200, p95_ms: 900, available_keys: 0 }) }),
   };
   const ctx = ctxOf(body);
   const v = await buildVariables(ctx, inputs, new Set(['model', 'intent_score']));
@@ -64,7 +69,9 @@ test('only referenced groups are loaded: no embedding, cache probe or capacity r
   assert.equal(all['cache_similarity'], 0.97);
   assert.equal(all['tokens_used'], 10);
   assert.equal(all['requests_used'], 0);
-  assert.deepEqual(all['health'], { openai: { state: 'open', error_rate: 0.5, p50_ms: 200, p95_ms: 900, available_keys: 0n } });
+  assert.deepEqual(all['health'], {
+    openai: { state: 'open', error_rate: 0.5, requests: 0n, p50_ms: 200, p95_ms: 900, ttfb_p50_ms: 0, ttfb_p95_ms: 0, in_flight: 0n, headroom: 1, available_keys: 0n, keys: {} },
+  });
   assert.deepEqual(all['intents'], { code: 0.9, chat: 0.6 });
 });
 
@@ -75,11 +82,33 @@ test('semantic, health and capacity variables work in expressions', async () => 
   ]);
   const inputs = {
     semantic: async () => ({ intent: 'code', score: 0.9, margin: 0.3, intents: { code: 0.9, chat: 0.6 } }),
-    health: { openai: { state: 'healthy' as const, error_rate: 0, p50_ms: 100, p95_ms: 300, available_keys: 2 } },
+    health: { openai: providerHealth({ p50_ms: 100, p95_ms: 300, available_keys: 2 }) },
   };
   assert.equal((await routeRequest(set, ctxOf(body), inputs)).decision.rule, 'code');
   const down = { ...inputs, health: { openai: { ...inputs.health.openai, state: 'open' as const, available_keys: 0 } } };
   assert.equal((await routeRequest(set, ctxOf(body), down)).decision.rule, 'down');
+});
+
+test('a rejected intent reads "none", as the reply header says', async () => {
+  const inputs = { semantic: async () => ({ intent: 'none', score: 0.2, margin: 0.01, intents: { code: 0.2 } }) };
+  const v = await buildVariables(ctxOf(body), inputs, new Set(['intent']));
+  assert.equal(v['intent'], 'none');
+});
+
+test('leading health signals, per provider and per key, read in expressions', async () => {
+  const set = compiled([
+    { name: 'leading', cel_expression: 'health["ph"].error_rate > 0.2 || health["ph"].ttfb_p95_ms > 2000', targets: [{ provider: 'b', model: 'm' }], priority: 1 },
+    { name: 'key', cel_expression: 'health.ph.keys["k2"].breaker == "open" && health.ph.in_flight < 10 && health.ph.headroom >= 0.5', targets: [{ provider: 'c', model: 'm' }], priority: 2 },
+  ]);
+  const key = (id: string, over: Partial<ProviderHealth['keys'][number]>): ProviderHealth['keys'][number] => ({
+    id, state: 'healthy', breaker: 'closed', error_rate: 0, requests: 0, ewma_ms: 0, p50_ms: 0, p95_ms: 0, ttfb_p50_ms: 0, ttfb_p95_ms: 0,
+    in_flight: 0, remaining_requests: null, headroom: 1, ...over,
+  });
+  const route = async (ph: Partial<ProviderHealth>) => (await routeRequest(set, ctxOf(body), { health: { ph: providerHealth(ph) } })).decision.rule;
+  assert.equal(await route({ error_rate: 0.25, requests: 4 }), 'leading');
+  assert.equal(await route({ ttfb_p95_ms: 2500 }), 'leading');
+  assert.equal(await route({ keys: [key('k1', {}), key('k2', { state: 'open', breaker: 'open' })], in_flight: 3, headroom: 0.8 }), 'key');
+  assert.notEqual(await route({ error_rate: 0.1, ttfb_p95_ms: 300 }), 'leading');
 });
 
 test('every declared default has the declared CEL type (checked by the CEL environment)', () => {

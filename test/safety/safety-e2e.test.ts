@@ -89,6 +89,9 @@ describe('safety: block, redact, route', () => {
       (err: unknown) => err instanceof OpenAI.BadRequestError && err.code === 'content_policy',
     );
     assert.equal(cloud.requests.length + local.requests.length, before);
+    // An honest question about prompts passes the same policy.
+    const honest = await ai.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: 'What is the system prompt feature in the OpenAI API used for?' }] });
+    assert.equal(who(honest), 'cloud');
   });
 
   it('routes by pii_types and language', async () => {

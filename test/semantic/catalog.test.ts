@@ -58,6 +58,13 @@ test('validation errors name file and line', async () => {
   assert.match(text, /broken\.yaml:\d+: /);
 });
 
+test('an unknown tier is refused with file and line; the shipped reference prompts load', async () => {
+  const dir = await folder({ 'math.yaml': 'name: math\nmetadata:\n  model: x/y\n  tier: reasoning\nexamples: [a]\n' });
+  await assert.rejects(loadCatalog(dir), (e: CatalogError) => /math\.yaml:4: metadata\.tier: /.test(e.problems.join('\n')));
+  const shipped = await loadCatalog(new URL('../../reference-prompts', import.meta.url).pathname);
+  assert.ok(shipped.categories.length >= 5);
+});
+
 test('a category defined twice is an error naming both files', async () => {
   const dir = await folder({ 'code.yaml': codeYaml, 'other.txt': '', 'code.txt': 'write code\n' });
   await assert.rejects(loadCatalog(dir), (e: CatalogError) => {

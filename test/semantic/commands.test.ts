@@ -6,6 +6,8 @@ import { after, before, test } from 'node:test';
 import { run as buildRefs } from '../../src/commands/build-refs.js';
 import { run as evalCmd } from '../../src/commands/eval.js';
 import { run as fit } from '../../src/commands/fit.js';
+import { categoryOf } from '../../src/semantic/labelled.js';
+import { userCacheDir } from '../../src/semantic/offline.js';
 
 let dir: string;
 const rows = [
@@ -79,6 +81,95 @@ test('build-refs --seed draws repeatably and --rest writes the other rows, disjo
   assert.ok(weatherRest.every((t) => !a.examples.includes(t)));
   const firstThree = rows.filter((r) => r.label === 'weather').slice(0, 3).map((r) => r.text);
   assert.notDeepEqual(a.examples, firstThree, 'seed 5 shuffles this label');
+});
+
+test('labels that are not category names: build-refs and eval agree on the category', async () => {
+  const rename: Record<string, string> = { weather: 'weather forecast?', play_music: 'play music', alarm: 'alarm' };
+  const renamed = rows.map((r) => ({ ...r, label: rename[r.label] }));
+  await writeFile(path.join(dir, 'renamed-train.jsonl'), jsonl(renamed));
+  await writeFile(path.join(dir, 'renamed-heldout.jsonl'), jsonl(renamed.filter((_, j) => j % 8 === 6 || j % 8 === 7)));
+  const refs = path.join(dir, 'renamed-refs');
+  const built = await capture(() => buildRefs(['--data', path.join(dir, 'renamed-train.jsonl'), '--per-label', '5', '--out', refs]));
+  assert.equal(built.code, 0);
+  assert.deepEqual((await readdir(refs)).sort(), ['alarm.yaml', 'play_music.yaml', 'weather_forecast_.yaml']);
+  const evaluated = await capture(() => evalCmd(['--refs', refs, '--data', path.join(dir, 'renamed-heldout.jsonl'), '--cache-dir', path.join(dir, 'cache'), '--json']));
+  assert.equal(evaluated.code, 0);
+  const report = JSON.parse(evaluated.out) as { topAccuracy: number; perCategory: Array<{ intent: string; support: number }> };
+  assert.ok(report.topAccuracy >= 5 / 6, `ranking accuracy ${report.topAccuracy}`);
+  assert.deepEqual(report.perCategory.filter((c) => c.support > 0).map((c) => c.intent), ['alarm', 'play_music', 'weather_forecast_']);
+});
+
+test('categoryOf keeps none, maps everything else to a valid category name', () => {
+  assert.equal(categoryOf('none'), 'none');
+  assert.equal(categoryOf('computer science'), 'computer_science');
+  assert.equal(categoryOf('reverted_card_payment?'), 'reverted_card_payment_');
+  assert.equal(categoryOf('_none'), 'none_', 'never the reserved name');
+  assert.equal(categoryOf('??'), 'label');
+});
+
+test('build-refs --per-label all writes every distinct text of each label', async () => {
+  const refs = path.join(dir, 'all-refs');
+  const built = await capture(() => buildRefs(['--data', path.join(dir, 'train.jsonl'), '--per-label', 'all', '--out', refs]));
+  assert.equal(built.code, 0);
+  const weather = (await readFile(path.join(refs, 'weather.yaml'), 'utf8')).split('\n').filter((l) => l.startsWith('  - '));
+  assert.equal(weather.length, 8);
+  const err = process.stderr.write.bind(process.stderr);
+  let stderr = '';
+  process.stderr.write = ((c: string) => { stderr += c; return true; }) as typeof process.stderr.write;
+  try {
+    assert.equal(await buildRefs(['--data', path.join(dir, 'train.jsonl'), '--per-label', 'some', '--out', refs]), 2);
+  } finally {
+    process.stderr.write = err;
+  }
+  assert.match(stderr, /--per-label must be an integer >= 1, got 'some' \(or 'all'\)/);
+});
+
+test('eval --threshold and --min-margin replace the folder\'s; with no in-scope rows accuracy is n/a', async () => {
+  const refs = path.join(dir, 'threshold-refs');
+  const cacheDir = path.join(dir, 'cache');
+  await capture(() => buildRefs(['--data', path.join(dir, 'train.jsonl'), '--per-label', '5', '--out', refs]));
+  const heldout = path.join(dir, 'heldout.jsonl');
+  const at = async (...flags: string[]) => {
+    const r = await capture(() => evalCmd(['--refs', refs, '--data', heldout, '--cache-dir', cacheDir, '--json', ...flags]));
+    assert.equal(r.code, 0);
+    return JSON.parse(r.out) as { inScopeAccuracy: number; topAccuracy: number; oosRecall: number; threshold: number; minMargin: number };
+  };
+  const open = await at('--threshold=-1', '--min-margin', '0');
+  assert.equal(open.threshold, -1);
+  assert.equal(open.inScopeAccuracy, open.topAccuracy, 'nothing rejected');
+  assert.equal(open.oosRecall, 0);
+  const shut = await at('--threshold', '1', '--min-margin', '0.5');
+  assert.equal(shut.minMargin, 0.5);
+  assert.equal(shut.inScopeAccuracy, 0, 'everything rejected');
+  assert.equal(shut.oosRecall, 1);
+
+  const oosOnly = path.join(dir, 'oos-only.jsonl');
+  await writeFile(oosOnly, jsonl(oos));
+  const text = await capture(() => evalCmd(['--refs', refs, '--data', oosOnly, '--cache-dir', cacheDir]));
+  assert.match(text.out, /in-scope accuracy {3}n\/a/);
+  const fitted = await capture(() => fit(['--refs', refs, '--data', oosOnly, '--cache-dir', cacheDir, '--dry-run']));
+  assert.equal(fitted.code, 0);
+  assert.match(fitted.out, /in-scope accuracy n\/a, out-of-scope recall \d/);
+});
+
+test('the offline commands cache embeddings in the user cache folder, not the current one', async () => {
+  assert.equal(userCacheDir({ XDG_CACHE_HOME: '/x/cache' }, 'linux', '/home/u'), path.join('/x/cache', 'switchyard', 'embeddings'));
+  assert.equal(userCacheDir({ XDG_CACHE_HOME: 'relative' }, 'linux', '/home/u'), path.join('/home/u', '.cache', 'switchyard', 'embeddings'));
+  assert.equal(userCacheDir({}, 'darwin', '/Users/u'), path.join('/Users/u', 'Library', 'Caches', 'switchyard', 'embeddings'));
+  const xdg = path.join(dir, 'xdg');
+  const saved = process.env.XDG_CACHE_HOME;
+  process.env.XDG_CACHE_HOME = xdg;
+  try {
+    const refs = path.join(dir, 'xdg-refs');
+    await capture(() => buildRefs(['--data', path.join(dir, 'train.jsonl'), '--per-label', '2', '--out', refs]));
+    const r = await capture(() => evalCmd(['--refs', refs, '--data', path.join(dir, 'heldout.jsonl'), '--json']));
+    assert.equal(r.code, 0);
+  } finally {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+  }
+  const files = await readdir(path.join(xdg, 'switchyard', 'embeddings'));
+  assert.equal(files.filter((f) => f.endsWith('.bin')).length, 1);
 });
 
 test('missing arguments exit 2; --help exits 0', async () => {

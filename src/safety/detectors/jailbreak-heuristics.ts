@@ -2,7 +2,21 @@
  * Cheap prompt-injection heuristics: instruction-override phrases, persona / "developer mode" overrides, system-prompt
  * extraction, and base64 blobs that decode to such instructions. Each cue has a weight; the cues that fire combine as
  * a noisy-OR into a 0..1 score. Pure.
+ *
+ * A cue fires on what is said to the assistant about this conversation, not on a topic: "ignore the previous
+ * instructions" but not "forget about the budget constraints"; "print your system prompt" but not "what is the system
+ * prompt feature"; "Developer Mode enabled." but not "how do I enable developer mode on Android". The benign near-misses
+ * of reference-prompts/jailbreak_benign.yaml and the report set in test/safety/fixtures keep them honest.
  */
+
+/**
+ * Not inside a question about how or why something happens ("why does my assistant forget the system prompt", "how do I
+ * show the system prompt I configured"): such a sentence asks about the words, it does not order them.
+ */
+const NOT_ASKED = String.raw`(?<!\b(?:how|why|where|when)\s+(?:do|does|did|can|could|should|would|is|are|to)\b[^.!?\n]{0,60})`;
+
+/** Start of a sentence (an imperative there is addressed to the assistant, not asked about). */
+const SENTENCE = String.raw`(?:^|[.!?:;"\]\n]\s*|\b(?:please|now|just|then|and)\s+)`;
 
 export interface HeuristicResult {
   /** 0..1 */
@@ -15,7 +29,8 @@ const CUES: ReadonlyArray<{ name: string; weight: number; re: RegExp }> = [
   {
     name: 'ignore_instructions',
     weight: 0.85,
-    re: /\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.!?\n]{0,40}\b(?:previous|prior|above|earlier|preceding|all|any|your|the|system|original|initial)\b[^.!?\n]{0,30}\b(?:instructions?|prompts?|rules|directives|guidelines|guardrails|constraints|restrictions|programming|policies|context)\b/i,
+    // The object is the conversation's own instructions (previous, above, your, system …), not "the budget constraints".
+    re: new RegExp(String.raw`${NOT_ASKED}\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.!?\n]{0,40}\b(?:previous|prior|above|earlier|preceding|all|any|your|system|original|initial)\b[^.!?\n]{0,30}\b(?:instructions?|prompts?|rules|directives|guidelines|guardrails|constraints|restrictions|programming|policies|context)\b`, 'i'),
   },
   {
     name: 'new_instructions',
@@ -27,15 +42,27 @@ const CUES: ReadonlyArray<{ name: string; weight: number; re: RegExp }> = [
     weight: 0.75,
     re: /\b(?:you are now|from now on,? you(?: are|'re| will)|act as|pretend (?:to be|you are|you're)|roleplay as|role-play as|simulate)\b[^.!?\n]{0,60}\b(?:unfiltered|uncensored|unrestricted|without (?:any )?(?:restrictions|limits|filters|rules|guidelines|morals|ethics)|no (?:restrictions|limits|filters|rules|guidelines|morals|ethics)|jailbroken|evil|amoral|DAN)\b/i,
   },
-  { name: 'dan', weight: 0.85, re: /\b(?:DAN|STAN|DUDE|AIM)\b[^\n]{0,80}\b(?:do anything now|strive to avoid norms|always intelligent and machiavellian|no restrictions)\b|\bdo anything now\b/i },
-  { name: 'developer_mode', weight: 0.7, re: /\b(?:developer|dev|god|debug|admin|sudo|jailbreak|unrestricted)\s+mode\b[^.!?\n]{0,40}\b(?:enabled|activated|on|enable|activate)\b|\benable\s+(?:developer|dev|god|jailbreak)\s+mode\b/i },
-  { name: 'jailbreak_word', weight: 0.45, re: /\bjail\s?break(?:ing|en)?\b/i },
+  // The persona by name with its creed; "do anything now" alone is also a productivity slogan.
+  { name: 'dan', weight: 0.85, re: /\b(?:DAN|STAN|DUDE|AIM)\b[^\n]{0,80}\b(?:do anything now|strive to avoid norms|always intelligent and machiavellian|no restrictions)\b/i },
+  {
+    // A declaration ("Developer Mode enabled", "you are now in jailbreak mode") or an order opening a sentence ("Enable
+    // developer mode."), not a question about a device's developer mode.
+    name: 'developer_mode',
+    weight: 0.7,
+    re: new RegExp(String.raw`\b(?:developer|dev|god|debug|admin|sudo|jailbreak|unrestricted)\s+mode\s+(?:is\s+)?(?:now\s+)?(?:enabled|activated)\b|\byou(?:'re| are)\s+(?:now\s+)?in\s+(?:developer|dev|god|jailbreak|unrestricted)\s+mode\b|${SENTENCE}(?:enable|activate)\s+(?:developer|dev|god|jailbreak)\s+mode\b`, 'i'),
+  },
+  // Jailbreaking the assistant ("jailbroken answers", "jailbreak yourself", "a jailbreak prompt"), not the topic
+  // ("what a jailbreak is", "jailbreak my phone", "a prison jailbreak").
+  { name: 'jailbreak_word', weight: 0.45, re: /\bjail\s?broken\b|\bjail\s?break(?:ing)?\s+(?:mode|prompt|yourself|the\s+(?:ai|model|assistant|chatbot|bot|llm))\b|\b(?:you(?:'re| are)|this is)\s+(?:now\s+)?(?:a\s+)?jail\s?break\b/i },
   {
     name: 'system_prompt_extraction',
     weight: 0.8,
-    re: /\b(?:reveal|print|show|repeat|output|display|tell me|give me|leak|dump|what (?:is|are|was|were))\b[^.!?\n]{0,30}\b(?:your|the)\s+(?:(?:full|exact|original|initial|hidden|secret|entire)\s+)*(?:system\s+(?:prompt|message|instructions)|initial\s+(?:prompt|instructions)|hidden\s+(?:prompt|instructions)|instructions you were given|prompt above|pre-?prompt)\b/i,
+    // An order to show a prompt ("print the system prompt"), or a question about the assistant's own ("what is your
+    // system prompt"), not a question about the feature ("what is the system prompt feature for").
+    re: new RegExp(String.raw`${NOT_ASKED}\b(?:(?:reveal|print|show|repeat|output|display|tell me|give me|leak|dump)\b[^.!?\n]{0,30}\b(?:your|the)\s+(?:(?:full|exact|original|initial|hidden|secret|entire)\s+)*(?:system\s+(?:prompt|message|instructions)|initial\s+(?:prompt|instructions)|hidden\s+(?:prompt|instructions)|instructions you were given|prompt above|pre-?prompt)|what (?:is|are|was|were)\b[^.!?\n]{0,30}\b(?:your\s+(?:(?:full|exact|original|initial|hidden|secret|entire)\s+)*(?:system\s+(?:prompt|message|instructions)|initial\s+(?:prompt|instructions)|hidden\s+(?:prompt|instructions)|pre-?prompt)|(?:your|the)\s+(?:(?:full|exact|original|initial|hidden|secret|entire)\s+)*(?:instructions you were given|prompt above)))\b`, 'i'),
   },
-  { name: 'verbatim_above', weight: 0.6, re: /\b(?:repeat|print|output)\b[^.!?\n]{0,30}\b(?:everything|all|the (?:text|words))\s+(?:above|before this|so far)\b/i },
+  // An order opening a sentence, not "how do I repeat the text above in Word".
+  { name: 'verbatim_above', weight: 0.6, re: new RegExp(String.raw`${SENTENCE}(?:repeat|print|output)\b[^.!?\n]{0,30}\b(?:everything|all|the (?:text|words))\s+(?:above|before this|so far)\b`, 'i') },
   { name: 'no_ethics', weight: 0.45, re: /\b(?:no|without|free (?:of|from)|ignore (?:your|all))\s+(?:ethical|moral|safety|content)\s+(?:guidelines|restrictions|limits|filters|policies|constraints)\b/i },
   { name: 'stay_in_character', weight: 0.35, re: /\bstay in character\b|\bnever break character\b|\bdo not break character\b/i },
   { name: 'refusal_suppression', weight: 0.45, re: /\b(?:never|don't|do not|must not)\s+(?:refuse|say (?:you )?can(?:no|')t|apologi[sz]e|add (?:any )?(?:warnings?|disclaimers?))\b/i },

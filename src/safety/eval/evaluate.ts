@@ -73,11 +73,21 @@ export function evaluatePii(texts: readonly string[], seed = 7): PiiEval {
   };
 }
 
+/** Prompts scored as negatives, with the ones flagged (text shown: they are the project's own benign prompts). */
+export interface NegativeSet {
+  texts: readonly string[];
+  vecs: readonly Float32Array[];
+}
+
 export interface JailbreakEval {
   folds: number;
   attacks: number;
   ordinary: number;
   threshold: number;
+  /** Benign near-misses used as the contrast set (the fit half); 0 = no contrast. */
+  benign_examples: number;
+  /** The benign report half (never fitted on): how many the check flags. */
+  benign_report?: { prompts: number; flagged: number; false_positive_rate: number; flagged_texts: string[] };
   combined: { recall: number; false_positive_rate: number; precision: number };
   heuristics_only: { recall: number; false_positive_rate: number };
   embedding_only: { recall: number; false_positive_rate: number };
@@ -92,7 +102,9 @@ export function evaluateJailbreak(
   ordinaryVecs: readonly Float32Array[],
   calib: { similarity_floor: number; similarity_ceiling: number; threshold: number },
   folds = 5,
+  contrast: { benignVecs: readonly Float32Array[]; report?: NegativeSet } = { benignVecs: [] },
 ): JailbreakEval {
+  const benignSim = (v: Float32Array): number | undefined => (contrast.benignVecs.length > 0 ? nearestSimilarity(v, contrast.benignVecs) : undefined);
   let tp = 0, fpCount = 0, hTp = 0, eTp = 0, hFp = 0, eFp = 0;
   const attackSims: number[] = [];
   const ordinarySims: number[] = [];
@@ -102,7 +114,7 @@ export function evaluateJailbreak(
       if (i % folds !== k) return;
       const sim = nearestSimilarity(attackVecs[i]!, train);
       attackSims.push(sim);
-      const r = scoreJailbreak(a, sim, calib);
+      const r = scoreJailbreak(a, sim, calib, benignSim(attackVecs[i]!));
       if (r.score >= calib.threshold) tp++;
       if (r.heuristic >= calib.threshold) hTp++;
       if (r.embedding >= calib.threshold) eTp++;
@@ -112,7 +124,7 @@ export function evaluateJailbreak(
       if (i % folds !== k) return;
       const sim = nearestSimilarity(ordinaryVecs[i]!, train);
       ordinarySims.push(sim);
-      const r = scoreJailbreak(o, sim, calib);
+      const r = scoreJailbreak(o, sim, calib, benignSim(ordinaryVecs[i]!));
       if (r.score >= calib.threshold) fpCount++;
       if (r.heuristic >= calib.threshold) hFp++;
       if (r.embedding >= calib.threshold) eFp++;
@@ -121,8 +133,19 @@ export function evaluateJailbreak(
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const sorted = [...ordinarySims].sort((a, b) => a - b);
   const A = attacks.length, O = ordinary.length;
+  let benignReport: JailbreakEval['benign_report'];
+  if (contrast.report) {
+    // Scored against every attack example (nothing of the report half is in any fitted set).
+    const flagged = contrast.report.texts.filter((t, i) => {
+      const v = contrast.report!.vecs[i]!;
+      return scoreJailbreak(t, nearestSimilarity(v, attackVecs), calib, benignSim(v)).score >= calib.threshold;
+    });
+    const n = contrast.report.texts.length;
+    benignReport = { prompts: n, flagged: flagged.length, false_positive_rate: flagged.length / Math.max(1, n), flagged_texts: flagged };
+  }
   return {
-    folds, attacks: A, ordinary: O, threshold: calib.threshold,
+    folds, attacks: A, ordinary: O, threshold: calib.threshold, benign_examples: contrast.benignVecs.length,
+    ...(benignReport ? { benign_report: benignReport } : {}),
     combined: { recall: tp / A, false_positive_rate: fpCount / O, precision: tp / Math.max(1, tp + fpCount) },
     heuristics_only: { recall: hTp / A, false_positive_rate: hFp / O },
     embedding_only: { recall: eTp / A, false_positive_rate: eFp / O },

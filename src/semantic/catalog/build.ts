@@ -23,6 +23,8 @@ export function resolveSettings(config: SemanticConfig['classifier'], fitted: Ca
     threshold: config.threshold ?? fitted.threshold ?? defaultThreshold(config.method, config.lexical),
     min_margin: config.min_margin ?? fitted.min_margin ?? 0,
     lexical: config.lexical,
+    calibrate: config.calibration && config.threshold === undefined && fitted.threshold === undefined,
+    calibration_quantile: config.calibration_quantile,
   };
 }
 

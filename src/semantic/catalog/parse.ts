@@ -5,6 +5,7 @@
  */
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document } from 'yaml';
 import { z } from 'zod';
+import { COMPLEXITY_BANDS } from '../../cascade/complexity.js';
 
 export interface Category {
   name: string;
@@ -32,7 +33,8 @@ const CategorySchema = z
     description: z.string().default(''),
     examples: z.array(z.string().trim().min(1, 'an example must not be empty')).min(1, 'at least one example is needed'),
     threshold: z.number().min(-1).max(1).optional(),
-    metadata: z.record(z.string(), z.unknown()).default({}),
+    /** Free metadata returned with every classification; `tier`, when given, is a complexity band the estimate honours. */
+    metadata: z.object({ tier: z.enum(COMPLEXITY_BANDS).optional() }).catchall(z.unknown()).default({}),
   })
   .strict();
 

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Routing quality on disjoint splits of the development data in ../shared/data (read at run time, nothing copied).
+# Every figure is reported on rows that nothing was fitted or tuned on:
+#   CLINC150  references: N per intent from train.jsonl (seeded draw); fit (threshold/min_margin): the even lines of
+#             val.jsonl + oos_train.jsonl; report: the odd lines of val.jsonl + oos_val.jsonl.
+#   task mix  references: 20 per label from task_type_mix_dev.jsonl (seeded); the other rows, odd lines (tune: even).
+#   Banking77 references: 10 per label from train.jsonl (seeded); report: up to 30 other rows per label.
+#   MMLU-Pro  references: 10 of the 15 exemplars per domain (seeded); report: the other 5 (3 seeds).
+# Usage: scripts/eval-routing.sh [data dir (default ../shared/data)] [work dir (default a new temp dir)]
+set -euo pipefail
+D=${1:-../shared/data}
+W=${2:-$(mktemp -d)}
+S="node --import tsx src/cli.ts"
+C="--cache-dir $W/embeddings"
+mkdir -p "$W"
+awk 'NR%2==1' "$D/clinc150/val.jsonl" | cat - "$D/clinc150/oos_train.jsonl" > "$W/clinc-fit.jsonl"
+awk 'NR%2==0' "$D/clinc150/val.jsonl" | cat - "$D/clinc150/oos_val.jsonl" > "$W/clinc-report.jsonl"
+for n in 10 100; do
+  echo "== CLINC150, $n references per intent"
+  $S build-refs --data "$D/clinc150/train.jsonl" --per-label $n --seed 1 --out "$W/clinc-$n"
+  echo "-- built-in defaults (no fit)"; $S eval --refs "$W/clinc-$n" --data "$W/clinc-report.jsonl" $C | sed -n 2,3p
+  $S fit --refs "$W/clinc-$n" --data "$W/clinc-fit.jsonl" $C | head -2
+  echo "-- fitted on the fit split"; $S eval --refs "$W/clinc-$n" --data "$W/clinc-report.jsonl" $C | sed -n 2,3p
+done
+echo "== task-type mix, 20 references per label"
+$S build-refs --data "$D/prompts/task_type_mix_dev.jsonl" --per-label 20 --seed 1 --out "$W/tasks" --rest "$W/tasks-rest.jsonl"
+awk 'NR%2==1' "$W/tasks-rest.jsonl" > "$W/tasks-tune.jsonl"; awk 'NR%2==0' "$W/tasks-rest.jsonl" > "$W/tasks-report.jsonl"
+for q in 0.05 0.02; do echo "-- tune split, calibration quantile $q"; $S eval --refs "$W/tasks" --data "$W/tasks-tune.jsonl" --calibration-quantile $q $C | sed -n 2p; done
+echo "-- report split, defaults"; $S eval --refs "$W/tasks" --data "$W/tasks-report.jsonl" $C | sed -n 2p
+echo "-- report split, no calibration"; $S eval --refs "$W/tasks" --data "$W/tasks-report.jsonl" --calibration false $C | sed -n 2p
+echo "== Banking77, 10 references per label"
+$S build-refs --data "$D/banking77/train.jsonl" --per-label 10 --seed 1 --out "$W/bank-10" --rest "$W/bank-rest.jsonl" --rest-per-label 30
+$S eval --refs "$W/bank-10" --data "$W/bank-rest.jsonl" $C | sed -n 2p
+echo "== MMLU-Pro domains: 10 of the 15 exemplars per domain as references, the other 5 scored (three seeds)"
+for seed in 1 2 3; do
+  $S build-refs --data "$D/prompts/mmlu_pro_sr_exemplars.jsonl" --per-label 10 --seed $seed --out "$W/mmlu-$seed" --rest "$W/mmlu-$seed-rest.jsonl"
+  $S eval --refs "$W/mmlu-$seed" --data "$W/mmlu-$seed-rest.jsonl" $C | sed -n 2p
+done

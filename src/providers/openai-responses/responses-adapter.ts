@@ -1,0 +1,46 @@
+/**
+ * An OpenAI provider that speaks the Responses API (`responses: true`): chat requests are sent to `{base_url}/responses`
+ * as Responses requests and the replies come back as the internal chat format, so every stage — cache, governance,
+ * cascades — and every inbound protocol work with it unchanged. Chat only (completions and embeddings stay on providers
+ * without the option).
+ */
+import type { AdapterOptions } from '../adapters.js';
+import { unexpectedReply, upstreamPolicy } from '../failure.js';
+import { postJson, readJson, releaseBody, streamedBody } from '../http.js';
+import { cleanHeaders } from '../openai/openai-compatible-adapter.js';
+import { readUsage } from '../openai/read-usage.js';
+import { startStream } from '../openai/start-stream.js';
+import type { ProviderSettings } from '../settings.js';
+import { parseSse } from '../sse.js';
+import type { Operation, ProviderAdapter, ProviderReply, UpstreamRequest } from '../types.js';
+import { buildResponsesRequest } from './build-responses-request.js';
+import { chatCompletionOf } from './convert-responses-reply.js';
+import { responsesStreamParts } from './responses-stream.js';
+
+const CHAT_ONLY: ReadonlySet<Operation> = new Set<Operation>(['chat']);
+
+export function createOpenAIResponsesAdapter(settings: ProviderSettings, opts: AdapterOptions = {}): ProviderAdapter {
+  const policy = upstreamPolicy(settings.name, opts.nonRetryable, opts.redact);
+  const url = `${settings.base_url.replace(/\/+$/, '')}/responses`;
+  const staticHeaders = cleanHeaders(settings.headers, ['authorization']);
+
+  async function call(req: UpstreamRequest): Promise<ProviderReply> {
+    const { request, warnings } = buildResponsesRequest(req.body, req.model, req.stream);
+    const headers: Record<string, string> = { ...cleanHeaders(req.headers, ['authorization']), ...staticHeaders, authorization: `Bearer ${req.apiKey}` };
+    if (req.stream) headers.accept = 'text/event-stream';
+    const res = await postJson(url, {
+      policy, headers, body: JSON.stringify(request), signal: req.signal, timeoutMs: req.timeoutMs > 0 ? req.timeoutMs : settings.timeout_ms, onHeaders: req.onHeaders,
+    });
+    if (!req.stream) {
+      const { json } = await readJson(policy, res, req.signal);
+      if (json.object !== 'response' || !Array.isArray(json.output)) throw unexpectedReply(policy, json, 'an OpenAI Responses response');
+      const body = chatCompletionOf(json);
+      return { kind: 'json', status: res.status, body, usage: readUsage(body.usage), ...(warnings.length > 0 ? { warnings } : {}) };
+    }
+    const askedUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    const reply = await startStream(policy, res.status, responsesStreamParts(parseSse(streamedBody(res.body)), !askedUsage, policy.redact), req.signal, (clean) => releaseBody(res.body, clean));
+    return warnings.length > 0 ? { ...reply, warnings } : reply;
+  }
+
+  return { kind: 'openai', supports: CHAT_ONLY, call };
+}

@@ -1,0 +1,110 @@
+/**
+ * A Responses API event stream (from an upstream configured with `responses: true`) as typed stream parts: metadata, text,
+ * refusal and reasoning deltas, function calls (start, argument deltas, end), the finish reason and usage from response.completed /
+ * response.incomplete, then the end. response.failed and `error` events become an error part. Events the gateway does not
+ * model (reasoning summaries, annotations, …) are skipped.
+ */
+import type { Redact } from '../redact.js';
+import type { SseEvent } from '../sse.js';
+import type { StreamPart, Usage } from '../../llm/parts.js';
+import { errorPart } from '../openai/start-stream.js';
+import { chatUsage, finishReason } from './convert-responses-reply.js';
+
+type Obj = Record<string, unknown>;
+
+const WORD = /^[A-Za-z0-9_.-]{1,64}$/;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Reads one stream's events, remembering the reply's identity and which output items are function calls. */
+class EventReader {
+  private id = '';
+  private model = '';
+  private created = 0;
+  /** Function-call items: output index → chat tool-call index. */
+  private readonly calls = new Map<number, number>();
+
+  constructor(private readonly hideUsage: boolean, private readonly redact: Redact) {}
+
+  private failure(e: unknown, fallback: string): StreamPart {
+    const err = isObj(e) ? e : {};
+    return errorPart(
+      typeof err.message === 'string' ? this.redact(err.message) : fallback,
+      'upstream_error',
+      (typeof err.code === 'string' || typeof err.code === 'number') && WORD.test(String(err.code)) ? String(err.code) : null,
+    );
+  }
+
+  /** The parts of one event; `end` when the stream is over. */
+  read(ev: Obj): { parts: StreamPart[]; end?: boolean } {
+    switch (ev.type) {
+      case 'response.created': {
+        const r = isObj(ev.response) ? ev.response : {};
+        this.id = String(r.id ?? '');
+        this.model = String(r.model ?? '');
+        this.created = typeof r.created_at === 'number' ? r.created_at : 0;
+        return { parts: [{ type: 'metadata', id: this.id, model: this.model, created: this.created }] };
+      }
+      case 'response.output_text.delta':
+        return { parts: typeof ev.delta === 'string' && ev.delta.length > 0 ? [{ type: 'text-delta', choice: 0, text: ev.delta }] : [] };
+      case 'response.refusal.delta':
+        return { parts: typeof ev.delta === 'string' && ev.delta.length > 0 ? [{ type: 'refusal-delta', choice: 0, text: ev.delta }] : [] };
+      case 'response.reasoning_text.delta':
+      case 'response.reasoning_summary_text.delta':
+        return { parts: typeof ev.delta === 'string' && ev.delta.length > 0 ? [{ type: 'reasoning-delta', choice: 0, text: ev.delta }] : [] };
+      case 'response.output_item.added': {
+        const item = isObj(ev.item) ? ev.item : {};
+        if (item.type !== 'function_call') return { parts: [] };
+        const index = this.calls.size;
+        this.calls.set(Number(ev.output_index), index);
+        return { parts: [{ type: 'tool-call-start', choice: 0, index, id: String(item.call_id ?? ''), name: String(item.name ?? '') }] };
+      }
+      case 'response.output_item.done': {
+        const index = this.calls.get(Number(ev.output_index));
+        return { parts: index === undefined ? [] : [{ type: 'tool-call-end', choice: 0, index }] };
+      }
+      case 'response.function_call_arguments.delta': {
+        const index = this.calls.get(Number(ev.output_index));
+        if (index === undefined || typeof ev.delta !== 'string' || ev.delta.length === 0) return { parts: [] };
+        return { parts: [{ type: 'tool-call-delta', choice: 0, index, argsDelta: ev.delta }] };
+      }
+      case 'response.completed':
+      case 'response.incomplete': {
+        const r = isObj(ev.response) ? ev.response : {};
+        const usage = chatUsage(r.usage);
+        const parts: StreamPart[] = [{ type: 'finish', choice: 0, reason: finishReason(r, this.calls.size > 0) }];
+        if (usage) parts.push(this.hideUsage ? { type: 'usage', usage: usage as unknown as Usage, hidden: true } : { type: 'usage', usage: usage as unknown as Usage });
+        parts.push({ type: 'done' });
+        return { parts, end: true };
+      }
+      case 'response.failed': {
+        const r = isObj(ev.response) ? ev.response : {};
+        return { parts: [this.failure(r.error, 'The upstream response failed')], end: true };
+      }
+      case 'error':
+        return { parts: [this.failure(ev, 'The upstream reported an error mid-stream')], end: true };
+      default:
+        return { parts: [] };
+    }
+  }
+}
+
+/** `hideUsage`: the client did not ask for usage (chat's stream_options.include_usage); it is carried for accounting only. */
+export async function* responsesStreamParts(events: AsyncIterable<SseEvent>, hideUsage: boolean, redact: Redact): AsyncGenerator<StreamPart> {
+  const reader = new EventReader(hideUsage, redact);
+  for await (const sse of events) {
+    let ev: unknown;
+    try {
+      ev = JSON.parse(sse.data);
+    } catch {
+      yield errorPart('The upstream sent an event that is not JSON', 'upstream_error', 'upstream_bad_chunk');
+      return;
+    }
+    if (!isObj(ev)) {
+      yield errorPart('The upstream sent an event that is not a JSON object', 'upstream_error', 'upstream_bad_chunk');
+      return;
+    }
+    const { parts, end } = reader.read(sse.event === 'error' && ev.type === undefined ? { ...ev, type: 'error' } : ev);
+    for (const p of parts) yield p;
+    if (end) return;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Leading health signals: rules read the `health` variable live, so a rule on a provider's error rate moves traffic before
+ * its breaker opens; a JSON attempt with no response headers by the first-byte deadline counts against its key while it is
+ * still in flight, so a hung provider's breaker opens after a few deadlines rather than a few full timeouts.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
+import type { Gateway } from '../../src/gateway.js';
+import type { Simulator } from '../../src/simulator/types.js';
+import { client, closeAll, gateway, provider, sims } from '../helpers/gateway.js';
+
+const ask = (ai: OpenAI, model: string, content = 'ping') => ai.chat.completions.create({ model, messages: [{ role: 'user', content }] }).withResponse();
+
+describe('leading health signals', () => {
+  let ph: Simulator;
+  let backup: Simulator;
+  let gw: Gateway | undefined;
+  before(async () => {
+    [ph, backup] = await sims({ protocol: 'openai', name: 'ph' }, { protocol: 'openai', name: 'backup' });
+  });
+  afterEach(async () => { await gw?.close(); gw = undefined; ph.reset(); backup.reset(); });
+  after(() => closeAll(undefined, [ph, backup]));
+
+  it('a rule on the error rate moves traffic off a failing provider before its breaker opens (no fallback chain)', async () => {
+    const threshold = 5;
+    gw = await gateway({
+      providers: { ph: provider(ph, ['m']), backup: provider(backup, ['m']) },
+      circuit: { consecutive_failures: threshold },
+      rules: [{ name: 'leave-ph', cel_expression: 'health["ph"].error_rate > 0.2', targets: [{ provider: 'backup', model: 'm' }] }],
+    });
+    const ai = client(gw);
+    const healthy = await ask(ai, 'ph/m');
+    assert.equal(healthy.response.headers.get('x-switchyard-provider'), 'ph');
+
+    ph.setFault({ status: 500 });
+    let errors = 0;
+    const servedBy: string[] = [];
+    for (let i = 0; i < 3 * threshold; i++) {
+      try {
+        const { response } = await ask(ai, 'ph/m', `ping ${i}`);
+        servedBy.push(response.headers.get('x-switchyard-provider') ?? '');
+      } catch (err) {
+        assert.ok(err instanceof OpenAI.APIError && err.status === 502, String(err));
+        errors++;
+      }
+    }
+    assert.ok(errors < threshold, `clients that saw an error: ${errors}, breaker threshold ${threshold}`);
+    assert.equal(errors, 1, 'the first failure is counted before the next request is routed');
+    assert.deepEqual(new Set(servedBy), new Set(['backup']));
+    const view = gw.registry.provider('ph')!;
+    assert.notEqual(view.keys[0]!.breaker, 'open', 'the rule acted, not the breaker');
+    assert.equal(view.requests, 2);
+    assert.equal(view.error_rate, 0.5);
+  });
+
+  it('time to first byte (JSON headers), in-flight and headroom are read per provider and key in rules', async () => {
+    gw = await gateway({
+      providers: { ph: provider(ph, ['m'], [{ id: 'k1' }]), backup: provider(backup, ['m']) },
+      rules: [{ name: 'slow-ph', cel_expression: 'health.ph.keys["k1"].ttfb_p95_ms > 0.0 && health.ph.in_flight == 0 && health.ph.headroom > 0.0', targets: [{ provider: 'backup', model: 'm' }] }],
+    });
+    const ai = client(gw);
+    assert.equal((await ask(ai, 'ph/m')).response.headers.get('x-switchyard-provider'), 'ph', 'no first byte measured yet');
+    assert.equal((await ask(ai, 'ph/m')).response.headers.get('x-switchyard-provider'), 'backup', 'the JSON reply\'s headers were timed');
+    assert.ok(gw.registry.provider('ph')!.ttfb_p95_ms > 0);
+  });
+
+  it('a hung provider: JSON attempts past the first-byte deadline open its breaker while still in flight', async () => {
+    gw = await gateway({
+      providers: { hung: provider(ph, ['m'], [{ id: 'k1' }], { timeout_ms: 2000, first_byte_timeout_ms: 150 }), backup: provider(backup, ['m']) },
+      routing: { fallbacks: { 'hung/m': ['backup/m'] } },
+      circuit: { consecutive_failures: 2, cooldown_ms: 60_000 },
+    });
+    const ai = client(gw);
+    ph.setFault({ hang: true });
+    const pending = [ask(ai, 'hung/m', 'one'), ask(ai, 'hung/m', 'two')];
+    const registry = gw.registry;
+    const key = () => registry.provider('hung')!.keys[0]!;
+    const tick = () => new Promise((r) => setTimeout(r, 20));
+    while (ph.requestCount() < 2) await tick();
+    // Both attempts wait upstream; then the breaker opens or an attempt ends, whichever comes first.
+    while (key().breaker !== 'open' && key().in_flight === 2) await tick();
+    assert.equal(key().breaker, 'open');
+    assert.equal(key().in_flight, 2, 'both attempts are still waiting upstream');
+
+    const next = await ask(ai, 'hung/m', 'three');
+    assert.equal(next.response.headers.get('x-switchyard-provider'), 'backup');
+    assert.equal(ph.requestCount(), 2, 'no new request reached the hung provider');
+
+    // The two hung attempts end at timeout_ms and fall back; they are not counted a second time.
+    for (const r of await Promise.all(pending)) assert.equal(r.response.headers.get('x-switchyard-provider'), 'backup');
+    assert.equal(key().in_flight, 0);
+    assert.equal(registry.provider('hung')!.requests, 2);
+  });
+});
