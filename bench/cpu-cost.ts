@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import type { LoadResult, LoadSpec } from './load/loadgen.js';
 import { fixedWorkload, modeConfig, PURE_MODE } from './load/modes.js';
-import { loadScript, runLoadProcess, spawnReady, startSwitchyard, type Child } from './load/processes.js';
+import { loadScript, repoRoot, runLoadProcess, spawnReady, startSwitchyard, type Child } from './load/processes.js';
+import { summarise, type CpuProfile, type Hotspot } from './load/profile.js';
 import { round, spread } from './load/stats.js';
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ; 100 on Linux). */
@@ -76,6 +77,8 @@ export interface CpuCostReport {
   /** Requests per second offered to every target. */
   rate: number;
   loads: Record<LoadKind, Partial<Record<Target, TargetCost>>>;
+  /** Switchyard's CPU profile per load (with --profile): self time per function and file, shares of busy time. */
+  profiles?: Partial<Record<LoadKind, { busy_ms: number; gc_pct: number; top_functions: Hotspot[]; top_files: Hotspot[] }>>;
 }
 
 interface Running {
@@ -131,6 +134,7 @@ export async function benchCpuCost(opts: { durationMs?: number; rounds?: number;
       log(`${kind}: ${targets.map((t) => `${t.target} ${loads[kind][t.target]!.cpu_us_per_request} µs/request (×${loads[kind][t.target]!.ratio_to_bare.median} of bare)`).join(', ')}`);
     }
 
+    const profiles: NonNullable<CpuCostReport['profiles']> = {};
     if (opts.profileDir !== undefined) {
       await mkdir(opts.profileDir, { recursive: true });
       for (const [kind, stream] of Object.entries(LOAD_KINDS) as [LoadKind, boolean][]) {
@@ -149,9 +153,14 @@ export async function benchCpuCost(opts: { durationMs?: number; rounds?: number;
         if (written[0] === undefined) throw new Error('switchyard exited without writing a CPU profile');
         await rename(join(profDir, written[0]), join(opts.profileDir, `switchyard-${kind}.cpuprofile`));
         await writeFile(join(opts.profileDir, `switchyard-${kind}.json`), JSON.stringify({ from_us: fromUs }));
+        const profile = JSON.parse(await readFile(join(opts.profileDir, `switchyard-${kind}.cpuprofile`), 'utf8')) as CpuProfile;
+        const { busy_ms, gc_pct, top_functions, top_files } = summarise(profile, repoRoot(), fromUs, 12);
+        profiles[kind] = { busy_ms, gc_pct, top_functions, top_files };
       }
     }
-    return { load_average: loadavg().map((x) => round(x, 2)), duration_ms: durationMs, rounds, rate, loads };
+    const report: CpuCostReport = { load_average: loadavg().map((x) => round(x, 2)), duration_ms: durationMs, rounds, rate, loads };
+    if (opts.profileDir !== undefined) report.profiles = profiles;
+    return report;
   } finally {
     for (const c of children.reverse()) await c.stop();
     await rm(dir, { recursive: true, force: true });
@@ -167,5 +176,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     return n;
   };
   const report = await benchCpuCost({ durationMs: num('duration', values.duration), rounds: num('rounds', values.rounds), rate: num('rate', values.rate), baselineCli: values.baseline, profileDir: values.profile });
+  // Kept beside the suite's results: `npm run bench` renders it into docs/benchmarks.md ("Where the proxy's time goes").
+  const file = join(repoRoot(), 'bench', 'results', 'cpu-cost.json');
+  await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), baseline: values.baseline ?? null, ...report }, null, 2)}\n`);
+  process.stderr.write(`wrote ${file}\n`);
   console.log(JSON.stringify(report, null, 2));
 }
