@@ -74,7 +74,7 @@ export interface ProxyReport {
 const TARGETS = ['direct', 'bare', 'switchyard'] as const;
 type Target = (typeof TARGETS)[number];
 
-function spec(origin: string, load: LoadDef, workload: Workload, warmupMs: number, durationMs: number): LoadSpec {
+export function spec(origin: string, load: LoadDef, workload: Workload, warmupMs: number, durationMs: number): LoadSpec {
   return {
     origin,
     path: '/v1/chat/completions',
@@ -125,7 +125,7 @@ function checks(o: Record<string, Overhead>): Check[] {
   return out;
 }
 
-async function withSwitchyard<T>(dir: string, name: string, config: Record<string, unknown>, fn: (origin: string) => Promise<T>, nodeArgs: string[] = []): Promise<T> {
+export async function withSwitchyard<T>(dir: string, name: string, config: Record<string, unknown>, fn: (origin: string) => Promise<T>, nodeArgs: string[] = []): Promise<T> {
   const file = join(dir, `${name}.yaml`);
   await writeFile(file, stringify(config));
   const { child, origin } = await startSwitchyard(file, nodeArgs);

@@ -3,6 +3,7 @@
  * headline quality numbers), the side by side proxy tables, the extra Switchyard modes, the CPU profile when one was taken,
  * every area section's numbers, the quality evaluations as tables, and how to reproduce.
  */
+import type { OverloadReport } from './overload.js';
 import type { Aggregate, ModeResult, Overhead, ProxyReport } from './proxy.js';
 import type { CpuCostReport } from './cpu-cost.js';
 import type { Hotspot } from './load/profile.js';
@@ -410,7 +411,26 @@ export function renderReport(r: BenchResults, cpu?: CpuCostResults): string {
   else out.push(`Not measured: ${proxy?.status ?? 'not run'}${proxy?.message ? ` — ${proxy.message}` : ''}.\n`);
   if (cpu !== undefined) out.push(cpuCostSection(cpu));
 
-  const rest = Object.keys(r.sections).filter((n) => n !== 'proxy' && !AREA_ORDER.includes(n) && !EVAL_SECTIONS.has(n));
+  const overload = r.sections.overload;
+  if (overload !== undefined) {
+    out.push('## Overload: the semantic path degrades instead of queueing\n');
+    out.push('`bench/overload.ts`: open-loop load (scheduled sends, latency from the scheduled time) with one intent rule and with the semantic ' +
+      'cache on, next to the bare node:http proxy in the same run, Switchyard at its semantic defaults. "degraded" is the share of replies ' +
+      'with `x-switchyard-semantic: degraded` (the request went on without its embedding).\n');
+    if (overload.status !== 'ok') out.push(`Not measured: ${overload.status}${overload.message ? ` — ${overload.message}` : ''}.\n`);
+    else {
+      const o = overload.numbers as OverloadReport;
+      out.push(table(['target', 'load', 'sent', 'errors', 'served req/s', 'p50 ms', 'p99 ms', 'degraded', 'cache'], o.runs.map((x) => [
+        x.target, x.load, String(x.requests), String(x.errors), fmt(x.served_per_s), fmt(x.p50_ms), fmt(x.p99_ms),
+        x.degraded_share === undefined ? '–' : fmt(x.degraded_share), x.cache ? esc(JSON.stringify(x.cache)) : '–',
+      ])));
+      out.push('');
+      out.push(table(['target', 'measured', 'limit', 'result'], o.checks.map((c) => [c.name, fmt(c.value), c.limit, c.pass ? '**pass**' : '**FAIL**'])));
+      out.push('');
+    }
+  }
+
+  const rest = Object.keys(r.sections).filter((n) => n !== 'proxy' && n !== 'overload' && !AREA_ORDER.includes(n) && !EVAL_SECTIONS.has(n));
   const areas = [...AREA_ORDER.filter((n) => r.sections[n] !== undefined), ...rest];
   if (areas.length) out.push('## Components\n\nMicro-benchmarks of each area, in process. Times are per operation unless the name says otherwise.\n');
   for (const name of areas) {

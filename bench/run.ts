@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseFlags } from '../src/commands/flags.js';
 import { runEval, EVALS } from './load/evals.js';
 import { repoRoot } from './load/processes.js';
+import { benchOverload } from './overload.js';
 import { benchProxy, proxyTiming } from './proxy.js';
 import { renderReport, type BenchResults, type CpuCostResults, type SectionResult } from './report.js';
 
@@ -22,7 +23,7 @@ Runs the benchmark suite, writes bench/results/latest.json and regenerates docs/
 
 Options:
   --quick            shorter proxy loads (still 3 runs each), smaller area benchmarks and evaluation subsets (a few minutes)
-  --only <section>   run one section: proxy, ${['semantic', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade', ...EVALS.map((e) => e.section)].join(', ')}
+  --only <section>   run one section: proxy, overload, ${['semantic', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade', ...EVALS.map((e) => e.section)].join(', ')}
                      (the other sections keep their previous results)
   --data <dir>       evaluation data (default: ../shared/data beside the repository)
   --profile          always CPU-profile Switchyard under load (default: only when a proxy target fails)
@@ -40,7 +41,7 @@ const AREA_SECTIONS = ['semantic', 'rules', 'cache', 'governance', 'providers', 
 function areaArgument(name: string, quick: boolean, dataDir: string): unknown {
   switch (name) {
     case 'semantic':
-      return quick ? { dataDir, hnswSizes: [10_000], startupPrompts: 1500 } : { dataDir };
+      return quick ? { dataDir, hnswSizes: [10_000], startupPrompts: 1500, sweepTexts: 300 } : { dataDir };
     case 'cache':
       // The lookup target is stated at 100k entries, so quick mode keeps that size and shortens the query count instead.
       return quick ? { entries: 100_000, queries: 500, dataDir } : { dataDir };
@@ -119,7 +120,7 @@ export async function run(argv: string[]): Promise<number> {
   }, HELP);
   if (typeof values === 'number') return values;
   const root = repoRoot();
-  const all = ['proxy', ...AREA_SECTIONS, ...EVALS.map((e) => e.section)];
+  const all = ['proxy', 'overload', ...AREA_SECTIONS, ...EVALS.map((e) => e.section)];
   if (values.only !== undefined && !all.includes(values.only)) {
     process.stderr.write(`--only must be one of ${all.join(', ')}, got '${values.only}'\n`);
     return 2;
@@ -166,6 +167,11 @@ export async function run(argv: string[]): Promise<number> {
   await record('proxy', async () => {
     const started = performance.now();
     const numbers = await benchProxy({ quick, dataDir: hasData ? dataDir : undefined, profile: values.profile ? 'always' : 'on-fail', log });
+    return { status: 'ok', seconds: Number(((performance.now() - started) / 1000).toFixed(1)), numbers };
+  });
+  await record('overload', async () => {
+    const started = performance.now();
+    const numbers = await benchOverload({ quick, dataDir: hasData ? dataDir : undefined, log });
     return { status: 'ok', seconds: Number(((performance.now() - started) / 1000).toFixed(1)), numbers };
   });
   // The cache section builds 100k-entry indexes even in quick mode (and embeds the real workload once, then reads it from disk).

@@ -10,12 +10,15 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { SemanticConfigSchema } from '../src/semantic/config.js';
 import { BatchingEmbedder } from '../src/semantic/embedder/batching.js';
+import { parallelismOf } from '../src/semantic/embedder/index.js';
 import { UseLiteEmbedder } from '../src/semantic/embedder/use-lite.js';
 import { readLabelled } from '../src/semantic/labelled.js';
 import { createSemanticService } from '../src/semantic/service.js';
 import { VectorIndex } from '../src/semantic/vector-index.js';
 
 export interface SemanticBenchOptions {
+  /** Texts embedded per threads/concurrency combination (default 1000). */
+  sweepTexts?: number;
   dataDir?: string;
   hnswSizes?: number[];
   /** Reference prompts for the start-up measurement. */
@@ -120,7 +123,7 @@ export async function benchSemantic(opts: SemanticBenchOptions = {}): Promise<Re
   }
   await tfjs.close();
   out.embed_single_tfjs_p50_ms = round(pct(singleTfjs, 0.5));
-  const batching = new BatchingEmbedder(embedder, { windowMs: 0, maxBatch: 32, lruSize: 0, maxInputChars: 2000 });
+  const batching = new BatchingEmbedder(embedder, { windowMs: 0, maxBatch: 32, maxQueue: 100_000, lruSize: 0, maxInputChars: 2000 });
   const pool = rows.slice(300, 1300).map((r) => r.text);
   let next = 0;
   const t0 = performance.now();
@@ -132,6 +135,31 @@ export async function benchSemantic(opts: SemanticBenchOptions = {}): Promise<Re
   out.embed_concurrent64_per_s = Math.round(pool.length / ((performance.now() - t0) / 1000));
   out.embed_batches = batching.stats.batches;
   await batching.close();
+
+  // Throughput against intra-op threads and model calls at once (64 concurrent callers, distinct texts), and the
+  // combination `auto` picks on this machine.
+  const cores = os.availableParallelism();
+  const auto = parallelismOf({ threads: 'auto', concurrency: 'auto' }, cores);
+  out.cores = cores;
+  out.embed_auto_threads = auto.threads;
+  out.embed_auto_concurrency = auto.concurrency;
+  const combos = new Map<string, { threads: number; concurrency: number }>();
+  for (const threads of [1, 2, 4].filter((t) => t <= Math.max(2, cores))) {
+    for (const concurrency of [1, 2].filter((c) => c * threads <= Math.max(2, cores * 2))) combos.set(`t${threads}_c${concurrency}`, { threads, concurrency });
+  }
+  const sweep = pool.slice(0, opts.sweepTexts ?? 1000);
+  for (const [name, p] of combos) {
+    const inner = await UseLiteEmbedder.load({ threads: p.threads });
+    const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 32, maxQueue: 100_000, lruSize: 0, maxInputChars: 2000, concurrency: p.concurrency });
+    for (const r of rows.slice(0, 64)) await b.embedOne(r.text); // warm-up
+    let i = 0;
+    const start = performance.now();
+    await Promise.all(Array.from({ length: 64 }, async () => {
+      while (i < sweep.length) await b.embedOne(sweep[i++]);
+    }));
+    out[`embed_per_s_${name}`] = Math.round(sweep.length / ((performance.now() - start) / 1000));
+    await b.close();
+  }
 
   // Service start-up with N reference prompts: cold (empty disk cache), then warm (from the disk cache).
   const n = opts.startupPrompts ?? 1500;

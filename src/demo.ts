@@ -30,6 +30,9 @@ export async function startDemo(): Promise<Demo> {
     },
     routing: { fallbacks: { 'smart/large': ['claude/claude-sonnet-4-5'] } },
     cache: { enabled: true },
+    // The demo shows routing by meaning on whatever machine it runs on, busy or not: its requests may wait up to a second
+    // for their embedding (a production gateway keeps the small default and degrades instead; see docs/embeddings.md).
+    semantic: { max_wait_ms: 1000 },
     // Intent routing on the example reference prompts in reference-prompts/: code and math go to the large model, creative
     // writing to Claude, small talk stays on the small one; anything else follows the `auto` alias.
     rules: [

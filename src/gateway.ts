@@ -96,9 +96,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   obs.metrics.setHealthSource(() => services.registry.snapshot());
   if (services.cache) services.cache.onEvent(obs.metrics.cacheStatsEvent);
   const { registry, rules, semantic, cache, governance } = services;
-  const query = semantic ? createQuerySemantics(semantic, () => live.rt.config.semantic.embed_text) : undefined;
+  const query = semantic
+    ? createQuerySemantics(semantic, () => ({ embedText: live.rt.config.semantic.embed_text, maxWaitMs: live.rt.config.semantic.max_wait_ms }))
+    : undefined;
   const cacheStage = cache && query
-    ? createCacheStage({ cache, embed: query.embed, intent: async (ctx) => (await query.classify(ctx))?.intent, logger })
+    ? createCacheStage({ cache, embed: query.embed, budget: query.budget, intent: async (ctx) => (await query.classify(ctx))?.intent, logger })
     : cache ? createCacheStage({ cache, embed: () => Promise.reject(new Error('semantic features are disabled')), logger }) : undefined;
   const safety = await createSafety({
     config: () => live.rt.config.safety,
@@ -106,7 +108,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     benignExamplesFile: opts.config.safety.jailbreak.benign_examples ?? path.join(opts.config.semantic.reference_prompts.dir, 'jailbreak_benign.yaml'),
     rootDir,
     logger,
-    embedTexts: semantic ? (texts) => Promise.all(texts.map((t) => semantic.embed(t))) : undefined,
+    embedTexts: semantic ? (texts) => Promise.all(texts.map((t) => semantic.embed(t))) : undefined, // start-up: not bounded
     embed: query?.embed,
     rules: () => rules.current().byName,
   });
@@ -264,7 +266,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   handle.adminRoutes = [
     gatewayAdminRouter({
       authenticate: (a) => handle.authenticate(a),
-      explain: async (ctx) => ({ ...(await explainRoute(ctx, live.rt.table, live.deciderDeps)), safety: await safety.explain(ctx) }),
+      explain: async (ctx) => {
+        const route = await explainRoute(ctx, live.rt.table, live.deciderDeps);
+        // The semantic budget's outcome for this request: ready, or degraded with why (null when nothing was embedded).
+        return { ...route, safety: await safety.explain(ctx), semantic: ctx.facts.semantic ?? null };
+      },
       reload: () => reloadFile(),
       limits: () => live.rt.config.server.limits,
     }),

@@ -56,6 +56,8 @@ export interface LoadResult {
   max_send_lag_ms?: number;
   /** Replies per `x-switchyard-cache` value (hit, miss, ...), when the target sets it. */
   cache?: Record<string, number>;
+  /** Replies per `x-switchyard-semantic` value (ready, degraded), when the target sets it. */
+  semantic?: Record<string, number>;
   error_kinds?: Record<string, number>;
 }
 
@@ -88,6 +90,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const latency = new Samples();
   const ttfb = new Samples();
   const cache: Record<string, number> = {};
+  const semantic: Record<string, number> = {};
   const errorKinds: Record<string, number> = {};
   let errors = 0;
   let completed = 0;
@@ -119,6 +122,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       if (spec.stream && !tail.includes('[DONE]')) return fail('stream_incomplete', true);
       const c = res.headers['x-switchyard-cache'];
       if (typeof c === 'string') cache[c] = (cache[c] ?? 0) + 1;
+      const sem = res.headers['x-switchyard-semantic'];
+      if (typeof sem === 'string') semantic[sem] = (semantic[sem] ?? 0) + 1;
       latency.push(done - t0);
       if (spec.stream) ttfb.push(first - t0);
       completed++;
@@ -175,6 +180,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   }
   if (!closed) result.max_send_lag_ms = round(maxLag / 1000);
   if (Object.keys(cache).length > 0) result.cache = cache;
+  if (Object.keys(semantic).length > 0) result.semantic = semantic;
   if (errors > 0) result.error_kinds = errorKinds;
   return result;
 }

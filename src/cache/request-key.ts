@@ -10,7 +10,9 @@ import type { Caller, RequestContext } from '../pipeline/context.js';
 import type { CacheConfig } from './config.js';
 
 export type SkipReason =
-  | 'disabled' | 'policy' | 'n_gt_1' | 'temperature' | 'tool_result' | 'embeddings' | 'no_text' | 'unsupported';
+  | 'disabled' | 'policy' | 'n_gt_1' | 'temperature' | 'tool_result' | 'embeddings' | 'no_text' | 'unsupported'
+  /** The lookup (embedding, search or the store's read) did not finish within the request's semantic budget. */
+  | 'overload';
 
 /** Fields that never change the answer. */
 const IGNORED = new Set([
@@ -101,7 +103,7 @@ function nonText(m: Message): unknown {
  * Splits a request into partition and embedded text, or says why it is not cached. Body-level skip rules (n, temperature,
  * tool results, embeddings) live here; policy and header controls are applied by the caller.
  */
-export function requestKey(ctx: Pick<RequestContext, 'op' | 'body' | 'model' | 'caller'>, cfg: CacheConfig): KeyResult {
+export function requestKey(ctx: Pick<RequestContext, 'op' | 'body' | 'model' | 'caller' | 'native'>, cfg: CacheConfig): KeyResult {
   const body = ctx.body;
   if (typeof body.n === 'number' && body.n > 1) return { skip: 'n_gt_1' };
   if (typeof body.temperature === 'number' && body.temperature > cfg.max_temperature) return { skip: 'temperature' };
@@ -112,6 +114,11 @@ export function requestKey(ctx: Pick<RequestContext, 'op' | 'body' | 'model' | '
     if (IGNORED.has(k) || body[k] === undefined) continue;
     h.update(k); h.update('=');
     feedCanonical(h, body[k]);
+  }
+  // Fields only the caller's native request carries (see src/llm/protocol.ts) change the answer too.
+  const extras = ctx.native?.extras;
+  if (extras !== undefined && Object.keys(extras).length > 0) {
+    h.update('\0native='); feedCanonical(h, extras);
   }
   let text: string | undefined;
   let exactPayload: unknown;

@@ -3,11 +3,14 @@
  * short-circuits with the cached reply on a hit — JSON, or a replayed stream for streaming requests — leaving ctx.usage
  * undefined since a hit costs nothing. On a miss it leads a single-flight and `after` captures the reply (observing a stream
  * to its end) and stores it only if it completed successfully. `failed` releases the flight so followers go upstream.
+ * Every wait of the lookup is bounded by the request's semantic budget: a lookup that cannot finish in time (no embedding
+ * within the budget, a slow store) is skipped as "overload" — counted, never an error — and nothing is stored for it.
  * Runs once per request.
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { RequestContext } from '../pipeline/context.js';
+import { SemanticUnavailable, type SemanticBudget } from '../pipeline/semantic-budget.js';
 import { observeStream, type Stage } from '../pipeline/stage.js';
 import type { ProviderReply, StreamPart } from '../providers/types.js';
 import type { Candidate } from './local-index.js';
@@ -21,6 +24,8 @@ export interface CacheStageDeps {
   cache: SemanticCache;
   /** The request's embedding (of its text to embed); expected to be memoised per request by the caller. */
   embed: (ctx: RequestContext) => Promise<Float32Array>;
+  /** The request's semantic budget; without it the lookup's waits are not bounded. */
+  budget?: (ctx: RequestContext) => SemanticBudget;
   /** The request's intent, used only when per-intent thresholds are configured. */
   intent?: (ctx: RequestContext) => Promise<string | undefined>;
   logger: Logger;
@@ -36,6 +41,8 @@ interface RequestState {
   vector?: Promise<Float32Array | undefined>;
   candidates?: Promise<Candidate[]>;
   intent?: string;
+  /** The embedding could not be had within the request's semantic budget. */
+  overloaded?: boolean;
   /** Set by `before` on a miss that should be stored. */
   store?: { key: RequestKey; ttlS: number; leader: boolean };
 }
@@ -56,6 +63,10 @@ function stateOf(ctx: RequestContext, deps: CacheStageDeps): RequestState {
 
 function vectorOf(ctx: RequestContext, deps: CacheStageDeps, s: RequestState): Promise<Float32Array | undefined> {
   s.vector ??= deps.embed(ctx).catch((err: unknown) => {
+    if (err instanceof SemanticUnavailable) {
+      s.overloaded = true;
+      return undefined;
+    }
     deps.logger.warn({ requestId: ctx.id, err: (err as Error)?.message }, 'embedding for the cache failed; semantic lookup skipped');
     return undefined;
   });
@@ -76,6 +87,18 @@ async function similarityOf(ctx: RequestContext, deps: CacheStageDeps): Promise<
   if (isSkip(s.key) || s.key.text === undefined || !s.cfg.semantic) return 0;
   const c = await candidatesOf(ctx, deps, s, s.key);
   return c.length > 0 ? Math.max(0, c[0].score) : 0;
+}
+
+/** `work`, bounded by the request's semantic budget (the wait, not the work, is given up: see SemanticBudget.within). */
+function bounded<T>(ctx: RequestContext, deps: CacheStageDeps, work: Promise<T>): Promise<T> {
+  return deps.budget === undefined ? work : deps.budget(ctx).within(work, 'cache');
+}
+
+/** Whether a lookup wait ran out of budget: the request is then marked degraded by the cache. */
+function overBudget(ctx: RequestContext, deps: CacheStageDeps, err: unknown): boolean {
+  if (!(err instanceof SemanticUnavailable)) return false;
+  deps.budget?.(ctx).degrade(err.reason, err.stage);
+  return true;
 }
 
 function modeOf(ctx: RequestContext): Mode {
@@ -172,7 +195,13 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
 
     let leader = false;
     if (mode !== 'refresh') {
-      const exact = await cache.exact(key.exact);
+      let exact;
+      try {
+        exact = await bounded(ctx, deps, cache.exact(key.exact));
+      } catch (err) {
+        if (overBudget(ctx, deps, err)) return skip(ctx, s, 'overload');
+        throw err;
+      }
       if (exact !== undefined) return serve(ctx, s, key, exact, 'exact', false);
       if (cfg.single_flight) {
         const waiting = cache.flights.follow(key.exact, cfg.single_flight_wait_ms, ctx.signal);
@@ -192,8 +221,9 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
         const threshold = await thresholdOf(ctx, deps, s);
         const found = await candidatesOf(ctx, deps, s, key);
         const vector = await s.vector;
+        if (s.overloaded) return overload(ctx, s);
         if (vector !== undefined) {
-          const r = await cache.semantic(key.text, key.partition, vector, threshold, found);
+          const r = await bounded(ctx, deps, cache.semantic(key.text, key.partition, vector, threshold, found));
           for (const rej of r.rejected) cache.stats.record({ type: 'guard_reject', check: rej.check, similarity: rej.score, ...labels });
           if (r.hit !== undefined) {
             settle(s, r.hit.reply);
@@ -203,6 +233,7 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
           facts = { ...facts, best: r.best, threshold, guard: r.rejected.length > 0 ? r.rejected.map((x) => x.check) : undefined };
         }
       } catch (err) {
+        if (overBudget(ctx, deps, err)) return overload(ctx, s);
         settle(s, undefined);
         s.store = undefined;
         throw err;
@@ -212,6 +243,13 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
     outcome(ctx, mode === 'refresh' ? 'bypass' : 'miss', mode === 'normal' ? facts : { ...facts, mode });
     if (mode === 'no-store') return;
     s.store = { key, ttlS: ttlOf(ctx, cfg), leader };
+  }
+
+  /** The lookup ran out of budget: skipped for overload, the flight released, nothing stored. */
+  function overload(ctx: RequestContext, s: RequestState): void {
+    settle(s, undefined);
+    s.store = undefined;
+    skip(ctx, s, 'overload');
   }
 
   function settle(s: RequestState, value: CachedReply | undefined): void {

@@ -85,6 +85,7 @@ function judgeContext(ctx: RequestContext, check: JudgeCheck, body: Obj): Reques
     requestType: 'chat_completion',
     body,
     upstreamBody: undefined,
+    native: undefined,
     model: `${check.provider}/${check.model}`,
     stream: false,
     route: { chain: [{ provider: check.provider, model: check.model }], rule: ctx.route!.rule },

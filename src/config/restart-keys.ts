@@ -6,8 +6,8 @@
  */
 import type { Config } from './schema.js';
 
-/** The one part of `semantic` read on every request (what text is embedded); the rest builds the model and catalogue. */
-const BUILT_SEMANTIC = (s: Config['semantic']): unknown => ({ ...s, embed_text: undefined });
+/** The parts of `semantic` read on every request (what text is embedded, how long to wait for it); the rest builds the model and catalogue. */
+const BUILT_SEMANTIC = (s: Config['semantic']): unknown => ({ ...s, embed_text: undefined, max_wait_ms: undefined });
 
 const RESTART_ONLY: Array<[string, (c: Config) => unknown]> = [
   ['server.host', (c) => c.server.host],

@@ -215,7 +215,7 @@ export const CLIENT = String.raw`
       var btn = h('button', { type: 'button', className: 'expand', 'aria-expanded': open ? 'true' : 'false', 'aria-controls': detailId, 'aria-label': 'Explain request ' + e.id, text: open ? '−' : '+' });
       btn.addEventListener('click', function () { if (expanded.has(key)) expanded.delete(key); else expanded.add(key); if (last) renderRecent(last.activity.recent); });
       var target = e.provider ? e.provider + '/' + e.model : (e.cache && e.cache.indexOf('hit') === 0 ? 'cache' : '–');
-      var intent = e.intent ? e.intent + (e.intent_score !== null ? ' (' + e.intent_score.toFixed(2) + ')' : '') : '–';
+      var intent = h('span', null, e.intent ? e.intent + (e.intent_score !== null && e.semantic !== 'degraded' ? ' (' + e.intent_score.toFixed(2) + ')' : '') : '–', e.semantic === 'degraded' ? badge('degraded', 'warn') : null);
       var cache = h('span', null, cacheBadge(e.cache), e.cache_similarity !== null ? h('span', { className: 'muted', text: ' ' + e.cache_similarity.toFixed(3) }) : null);
       rows.push(h('tr', { className: 'decision' }, td(btn), td(time(e.time), 'mono time'), td(String(e.request_type).replace(/_/g, ' ')), td(e.requested_model, 'mono id'), td(e.rule, 'id'), td(intent), td(cache), td(target, 'mono id'), td(e.attempts.length, 'num'), td(statusBadge(e.status)), td(ms(e.latency_ms), 'num'), td(e.tokens ? num(e.tokens.total) : '–', 'num')));
       if (open) {
@@ -270,6 +270,8 @@ export const CLIENT = String.raw`
     $('kpi-rate').replaceChildren(String(a.last_minute.rate_per_s), h('small', { text: 'req/s' }));
     $('kpi-errors').textContent = pct(a.last_minute.error_rate);
     $('kpi-cache').textContent = a.last_hour.cache_lookups ? pct(a.last_hour.cache_hit_rate) : '–';
+    $('kpi-degraded').textContent = a.last_minute.semantic ? pct(a.last_minute.degraded_share) : '–';
+    $('kpi-degraded').title = a.last_minute.semantic_degraded + ' of ' + a.last_minute.semantic + ' requests went on without their embedding or cache lookup (semantic.max_wait_ms)';
     $('kpi-latency').replaceChildren(ms(a.latency_ms.p50), h('small', { text: '/ ' + ms(a.latency_ms.p95) }));
     $('kpi-tokens').textContent = num(a.totals.tokens);
 

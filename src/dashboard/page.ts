@@ -41,6 +41,7 @@ const BODY = String.raw`
     <div class="kpi"><dt>Rate (last min)</dt><dd id="kpi-rate">–</dd></div>
     <div class="kpi"><dt>Error rate (last min)</dt><dd id="kpi-errors">–</dd></div>
     <div class="kpi"><dt>Cache hit rate (1 h)</dt><dd id="kpi-cache">–</dd></div>
+    <div class="kpi"><dt>Semantic degraded (last min)</dt><dd id="kpi-degraded">–</dd></div>
     <div class="kpi"><dt>Latency p50 / p95</dt><dd id="kpi-latency">–</dd></div>
     <div class="kpi"><dt>Tokens</dt><dd id="kpi-tokens">–</dd></div>
   </dl>

@@ -22,7 +22,7 @@ export interface Usage {
 }
 
 /** Wire formats whose events a part can carry verbatim. */
-export type WireFormat = 'openai';
+export type WireFormat = 'openai' | 'anthropic';
 
 /** One upstream SSE event, kept verbatim; shared by the `parts` parts it produced. */
 export interface WireEvent {
@@ -31,6 +31,8 @@ export interface WireEvent {
   readonly data: string;
   /** How many parts this event produced (at least 1). */
   readonly parts: number;
+  /** The SSE event name, for protocols that name their events (Anthropic). */
+  readonly event?: string;
 }
 
 /** A failure after the stream started, in the shape of the caller's error envelope. */

@@ -36,6 +36,8 @@ export interface ActivityEntry {
   intent_score: number | null;
   cache: string | null;
   cache_similarity: number | null;
+  /** ready | degraded (the semantic budget ran out) | null (no semantic work). */
+  semantic: string | null;
   provider: string | null;
   model: string | null;
   attempts: ActivityAttempt[];
@@ -67,6 +69,7 @@ function entryOf(t: number, o: RequestOutcome, explain: unknown): ActivityEntry 
     intent_score: o.intentScore === undefined ? null : round(o.intentScore, 4),
     cache: o.cache ?? null,
     cache_similarity: o.cacheSimilarity === undefined ? null : round(o.cacheSimilarity, 4),
+    semantic: o.semantic ?? null,
     provider: o.provider ?? null,
     model: o.model ?? null,
     attempts: o.attempts.map((a) => ({ provider: a.provider, model: a.model, key: a.keyId, status: a.status, latency_ms: round(a.latencyMs) })),
@@ -86,6 +89,9 @@ interface Bucket {
   errors: number;
   cacheHits: number;
   cacheLookups: number;
+  /** Requests with semantic work, and those of them that went on without it. */
+  semantic: number;
+  degraded: number;
   latencyMs: number;
   tokens: number;
   intents: Map<string, number>;
@@ -109,7 +115,11 @@ export interface ActivityOverview {
   since: string;
   bucket_ms: number;
   totals: { requests: number; errors: number; cache_hits: number; cache_lookups: number; tokens: number };
-  last_minute: { requests: number; errors: number; rate_per_s: number; error_rate: number; cache_hit_rate: number };
+  last_minute: {
+    requests: number; errors: number; rate_per_s: number; error_rate: number; cache_hit_rate: number;
+    /** Requests with semantic work, those degraded (semantic budget exceeded), and the degraded share of the first. */
+    semantic: number; semantic_degraded: number; degraded_share: number;
+  };
   last_hour: { requests: number; errors: number; cache_hits: number; cache_lookups: number; cache_hit_rate: number; tokens: number };
   /** Recent decisions' latency percentiles. */
   latency_ms: { p50: number; p95: number; p99: number; samples: number };
@@ -185,10 +195,12 @@ export class ActivityFeed {
     const i = slot % this.slots;
     let b = this.ring[i];
     if (b === undefined || b.slot !== slot) {
-      b = { slot, requests: 0, errors: 0, cacheHits: 0, cacheLookups: 0, latencyMs: 0, tokens: 0, intents: new Map(), rules: new Map(), providers: new Map() };
+      b = { slot, requests: 0, errors: 0, cacheHits: 0, cacheLookups: 0, semantic: 0, degraded: 0, latencyMs: 0, tokens: 0, intents: new Map(), rules: new Map(), providers: new Map() };
       this.ring[i] = b;
     }
     b.requests++;
+    if (o.semantic !== undefined) b.semantic++;
+    if (o.semantic === 'degraded') b.degraded++;
     if (error) b.errors++;
     if (hit) b.cacheHits++;
     if (lookup) b.cacheLookups++;
@@ -200,6 +212,21 @@ export class ActivityFeed {
 
     this.recent[this.next] = { t, o, raw: explain };
     this.next = (this.next + 1) % this.capacity;
+  }
+
+  /** The share (0..1) of the last minute's requests with semantic work that went on without it (cheap: scrape time). */
+  degradedShare(): number {
+    const current = Math.floor(this.now() / this.bucketMs);
+    const from = current - Math.max(1, Math.round(60_000 / this.bucketMs)) + 1;
+    let semantic = 0;
+    let degraded = 0;
+    for (let slot = from; slot <= current; slot++) {
+      const b = this.ring[((slot % this.slots) + this.slots) % this.slots];
+      if (b === undefined || b.slot !== slot) continue;
+      semantic += b.semantic;
+      degraded += b.degraded;
+    }
+    return semantic === 0 ? 0 : degraded / semantic;
   }
 
   private stored(limit: number): Stored[] {
@@ -234,7 +261,7 @@ export class ActivityFeed {
     const rules = new Map<string, number>();
     const providers = new Map<string, number>();
     const hour = { requests: 0, errors: 0, cache_hits: 0, cache_lookups: 0, tokens: 0 };
-    const minute = { requests: 0, errors: 0, hits: 0, lookups: 0 };
+    const minute = { requests: 0, errors: 0, hits: 0, lookups: 0, semantic: 0, degraded: 0 };
     const add = (into: Map<string, number>, from: Map<string, number>): void => {
       for (const [k, v] of from) into.set(k, (into.get(k) ?? 0) + v);
     };
@@ -264,6 +291,8 @@ export class ActivityFeed {
         minute.errors += live.errors;
         minute.hits += live.cacheHits;
         minute.lookups += live.cacheLookups;
+        minute.semantic += live.semantic;
+        minute.degraded += live.degraded;
       }
     }
     const latencies = this.stored(this.capacity).map((s) => round(s.o.durationMs)).sort((a, b) => a - b);
@@ -279,6 +308,9 @@ export class ActivityFeed {
         rate_per_s: round(minute.requests / minuteSpanS, 3),
         error_rate: minute.requests ? round(minute.errors / minute.requests, 4) : 0,
         cache_hit_rate: minute.lookups ? round(minute.hits / minute.lookups, 4) : 0,
+        semantic: minute.semantic,
+        semantic_degraded: minute.degraded,
+        degraded_share: minute.semantic ? round(minute.degraded / minute.semantic, 4) : 0,
       },
       last_hour: { ...hour, cache_hit_rate: hour.cache_lookups ? round(hour.cache_hits / hour.cache_lookups, 4) : 0 },
       latency_ms: { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95), p99: percentile(latencies, 0.99), samples: latencies.length },

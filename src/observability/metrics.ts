@@ -68,6 +68,8 @@ export interface Metrics {
   spend(s: SpendSample): void;
   /** An error that escaped its request's handling (or the process's), caught by the last resort: counted by where. */
   unexpected(where: string): void;
+  /** Replaces the source of the degraded share gauge (the activity feed's last minute), read at scrape time. */
+  setDegradedShareSource(source: (() => number) | undefined): void;
   /** Replaces the health snapshot source used at scrape time. */
   setHealthSource(source: (() => Record<string, ProviderHealthView>) | undefined): void;
   /** The exposition text. */
@@ -92,6 +94,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   const space = new LabelSpace(opts.labelCap ?? 200);
   let health = opts.health;
+  let degradedShare: (() => number) | undefined;
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
 
   const counter = (name: string, help: string, labelNames: readonly string[]) => new DeferredCounter(registry, name, help, labelNames, space);
@@ -116,6 +119,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const ruleErrors = counter('switchyard_rule_errors_total', 'Run-time failures of routing rule expressions, by rule.', ['rule']);
   const escalations = counter('switchyard_cascade_escalations_total', 'Cascade escalations to the next tier, by rule and failed check.', ['rule', 'reason']);
   const denials = counter('switchyard_denials_total', 'Requests refused by governance, by kind (budget, rate limit, allow-list).', ['kind']);
+  const semantic = counter('switchyard_semantic_requests_total', 'Requests that needed semantic work (embedding, cache lookup), by state: ready, or degraded (went on without it) with the reason: busy (embedder queue full), timeout (semantic.max_wait_ms) or lagging (the event loop was later than the budget).', ['state', 'reason']);
   const cost = counter('switchyard_cost_usd_total', 'Spend in USD at list prices (governance pricing), by answering provider, model and routing rule.', ['provider', 'model', 'rule']);
   const saved = counter('switchyard_saved_usd_total', 'Estimated USD saved against the baseline model, by routing rule and source (routing, cache).', ['rule', 'source']);
   const overspend = counter('switchyard_routing_overspend_usd_total', 'Estimated USD routing spent above the baseline model (net savings = saved − overspend), by rule.', ['rule']);
@@ -174,6 +178,15 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
   });
 
+  new Gauge({
+    name: 'switchyard_semantic_degraded_share',
+    help: 'Share (0..1) of the last minute\'s requests with semantic work that went on without it (semantic budget exceeded).',
+    registers: [registry],
+    collect() {
+      this.set(degradedShare?.() ?? 0);
+    },
+  });
+
   const cacheEvent = (kind: string, reason?: string): void => {
     cache.inc([kind, reason]);
   };
@@ -191,6 +204,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       duration.observe([rt, sc], o.durationMs / 1000);
       if (o.status >= 400 || o.errorCode !== undefined) errors.inc([rt, code, o.errorCode, o.failure]);
       if (o.denial !== undefined) denials.inc([o.denial]);
+      if (o.semantic !== undefined) semantic.inc([o.semantic, o.semanticReason ?? 'none']);
 
       const list = o.attempts;
       for (let i = 0; i < list.length; i++) {
@@ -249,6 +263,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 
     unexpected(where: string): void {
       unexpected.inc([where]);
+    },
+
+    setDegradedShareSource(source) {
+      degradedShare = source;
     },
 
     setHealthSource(source) {

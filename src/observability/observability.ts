@@ -37,6 +37,7 @@ export function createObservability(
 ): Observability {
   const metrics = createMetrics({ labelCap: config.metrics.label_cap, defaultMetrics: config.metrics.process_metrics, health });
   const activity = new ActivityFeed({ capacity: config.activity.recent, bucketMs: config.activity.bucket_s * 1000, windowMs: config.activity.window_s * 1000 });
+  metrics.setDegradedShareSource(() => activity.degradedShare());
   if (tracing.enabled) {
     new Counter({
       name: 'switchyard_trace_spans_total',

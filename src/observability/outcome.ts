@@ -38,6 +38,10 @@ export interface RequestOutcome {
   rule?: string;
   intent?: string;
   cache?: CacheResult;
+  /** Whether the request's semantic work (embedding, cache lookup) finished within its budget; absent when it had none. */
+  semantic?: 'ready' | 'degraded';
+  /** Why it was degraded: busy (the embedder's queue was full), timeout or lagging (the event loop was late). */
+  semanticReason?: string;
   attempts: readonly AttemptOutcome[];
   /** Arrival to reply finished (the last byte of a stream). */
   durationMs: number;
@@ -59,7 +63,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
 
 /** Intent facts: a bare name (its score in `intent_score`) or an object ({ intent | name, score }). */
 export function intentOf(facts: Record<string, unknown>): { intent?: string; score?: number } {
-  const f = facts.intent ?? facts.semantic;
+  const f = facts.intent;
   if (typeof f === 'string') return { intent: f, score: num(facts.intent_score) };
   if (isObject(f)) return { intent: str(f.intent) ?? str(f.name), score: num(f.score) ?? num(f.intent_score) };
   return {};
@@ -76,6 +80,13 @@ export function cacheOf(facts: Record<string, unknown>): { cache?: CacheResult; 
   return { cache, similarity: num(f.similarity) ?? best };
 }
 
+/** The semantic budget's outcome (src/pipeline/semantic-budget.ts SemanticOutcome). */
+function semanticOf(facts: Record<string, unknown>): { semantic?: 'ready' | 'degraded'; reason?: string } {
+  const f = facts.semantic;
+  if (!isObject(f) || (f.state !== 'ready' && f.state !== 'degraded')) return {};
+  return { semantic: f.state, reason: str(f.reason) };
+}
+
 /** Time to first byte of a streamed reply, when the timing stage measured it. */
 export const TTFB_FACT = 'ttfb_ms';
 
@@ -88,6 +99,7 @@ export function outcomeOf(ctx: RequestContext, status: number, durationMs: numbe
   const last = attempts.length > 0 ? attempts[attempts.length - 1] : undefined;
   const { intent, score } = intentOf(ctx.facts);
   const { cache, similarity } = cacheOf(ctx.facts);
+  const sem = semanticOf(ctx.facts);
   return {
     requestType: ctx.requestType,
     status,
@@ -100,6 +112,8 @@ export function outcomeOf(ctx: RequestContext, status: number, durationMs: numbe
     rule: ctx.route?.rule,
     intent,
     cache,
+    semantic: sem.semantic,
+    semanticReason: sem.reason,
     attempts,
     durationMs,
     ttfbMs: num(ctx.facts[TTFB_FACT]),

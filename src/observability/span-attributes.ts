@@ -107,6 +107,8 @@ export function stepAttributes(name: string, ctx: RequestContext, error: Gateway
       const { intent, score } = intentOf(f);
       put(out, 'switchyard.route.intent', intent);
       put(out, 'switchyard.route.intent_score', score);
+      // ready, or degraded when the semantic budget ran out (src/pipeline/semantic-budget.ts)
+      if (isObject(f.semantic)) put(out, 'switchyard.semantic.state', str(f.semantic.state));
       break;
     }
     case 'cache': {

@@ -4,16 +4,13 @@
  */
 import type { CascadeStreaming, CascadeTier } from '../cascade/types.js';
 import type { FailureClass } from '../llm/failure.js';
+import type { InboundProtocol, NativeRequest } from '../llm/protocol.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import type { Operation, Usage } from '../providers/types.js';
 
 export type RequestType = 'chat_completion' | 'chat_completion_stream' | 'text_completion' | 'embedding';
 
-/**
- * The wire protocol a request came in on. The pipeline works on one internal (OpenAI chat) request whatever the protocol;
- * rules read this as the `protocol` variable and the edge answers in it.
- */
-export type InboundProtocol = 'openai.chat' | 'openai.completions' | 'openai.embeddings' | 'openai.responses' | 'anthropic.messages';
+export type { InboundProtocol, NativeRequest } from '../llm/protocol.js';
 
 /** Who is calling, resolved by auth from the virtual key. Empty strings when absent (anonymous use). */
 export interface Caller {
@@ -79,8 +76,10 @@ export interface RequestContext {
   /** performance.now() at arrival. */
   readonly startedAt: number;
   readonly op: Operation;
-  /** The protocol the caller spoke; `body` is already the internal request whatever it was. */
+  /** The protocol the caller spoke; `body` is always the internal (OpenAI-format) request, whatever it was. */
   readonly protocol: InboundProtocol;
+  /** The caller's own request when its protocol is not the internal one (see src/llm/protocol.ts). */
+  readonly native?: NativeRequest;
   readonly requestType: RequestType;
   /** The parsed request body; never mutated after the context is built. */
   readonly body: Readonly<Record<string, unknown>>;

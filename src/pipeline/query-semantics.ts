@@ -1,28 +1,75 @@
 /**
  * The request's meaning, computed lazily and at most once per request: the embedding of its text (shared by the cache and
  * the classifier) and its intent classification. Nothing is embedded unless a rule, the cache or an endpoint asks.
+ * Every wait is bounded by the request's semantic budget (semantic-budget.ts): an embedding that cannot be had in time —
+ * the embedder's queue is full, or the budget runs out — leaves the request degraded, with intent "unavailable".
  */
+import { EmbedderBusy } from '../semantic/embedder/batching.js';
 import type { SemanticFacts } from '../rules/index.js';
 import type { EmbedTextMode } from '../semantic/config.js';
+import { UNAVAILABLE_INTENT } from '../semantic/classifier.js';
 import { textToEmbed, type SemanticService } from '../semantic/service.js';
 import type { RequestContext } from './context.js';
+import { loopLagMs } from './loop-lag.js';
+import { budgetOf, SemanticUnavailable, type SemanticBudget } from './semantic-budget.js';
 
 export interface QuerySemantics {
-  /** The embedding of the request's text; rejects when it has none. */
+  /**
+   * The embedding of the request's text; rejects when it has none, and with SemanticUnavailable when it cannot be had
+   * within the request's budget (the request is then marked degraded).
+   */
   embed(ctx: RequestContext): Promise<Float32Array>;
-  /** Intent facts for rules (undefined when the request has no text). Also sets ctx.facts.intent and the reply header. */
+  /**
+   * Intent facts for rules (undefined when the request has no text); the "unavailable" facts when the embedding could not
+   * be had in time. Also sets ctx.facts.intent and the reply header.
+   */
   classify(ctx: RequestContext): Promise<SemanticFacts | undefined>;
+  /** The request's semantic budget (shared with the cache stage). */
+  budget(ctx: RequestContext): SemanticBudget;
 }
 
-export function createQuerySemantics(semantic: SemanticService, mode: () => EmbedTextMode): QuerySemantics {
+export interface QuerySemanticsSettings {
+  embedText: EmbedTextMode;
+  maxWaitMs: number;
+}
+
+/** What the rules see when the request's embedding could not be had within its budget. */
+export const UNAVAILABLE_FACTS: Readonly<SemanticFacts> = Object.freeze({
+  intent: UNAVAILABLE_INTENT, score: 0, margin: 0, intents: Object.freeze({}), metadata: Object.freeze({}), ready: false,
+});
+
+export function createQuerySemantics(semantic: SemanticService, settings: () => QuerySemanticsSettings): QuerySemantics {
   const vectors = new WeakMap<RequestContext, Promise<Float32Array>>();
   const facts = new WeakMap<RequestContext, Promise<SemanticFacts | undefined>>();
+  const budget = (ctx: RequestContext): SemanticBudget => budgetOf(ctx, settings().maxWaitMs);
+
+  const embedWithin = async (ctx: RequestContext, text: string): Promise<Float32Array> => {
+    const b = budget(ctx);
+    const maxWaitMs = settings().maxWaitMs;
+    if (loopLagMs() > maxWaitMs) {
+      // The loop is already later than the whole budget: the work could not finish in time and would add to the backlog.
+      b.degrade('lagging', 'embed');
+      throw new SemanticUnavailable('lagging', 'embed');
+    }
+    try {
+      const v = await b.within(semantic.embed(text, b.signal), 'embed');
+      b.ready();
+      return v;
+    } catch (err) {
+      if (err instanceof EmbedderBusy) {
+        b.degrade('busy', 'embed');
+        throw new SemanticUnavailable('busy', 'embed');
+      }
+      if (err instanceof SemanticUnavailable) b.degrade(err.reason, err.stage);
+      throw err;
+    }
+  };
 
   const embed = (ctx: RequestContext): Promise<Float32Array> => {
     let v = vectors.get(ctx);
     if (!v) {
-      const text = textToEmbed(ctx.body, mode());
-      v = text === '' ? Promise.reject(new Error('the request has no text to embed')) : semantic.embed(text);
+      const text = textToEmbed(ctx.body, settings().embedText);
+      v = text === '' ? Promise.reject(new Error('the request has no text to embed')) : embedWithin(ctx, text);
       v.catch(() => undefined); // a rejection is observed by whoever awaits it
       vectors.set(ctx, v);
     }
@@ -33,21 +80,26 @@ export function createQuerySemantics(semantic: SemanticService, mode: () => Embe
     let f = facts.get(ctx);
     if (!f) {
       f = embed(ctx).then(
-        (vec) => {
+        (vec): SemanticFacts => {
           const c = semantic.classify(vec);
           const intents: Record<string, number> = {};
           for (const t of c.top) intents[t.intent] = t.score;
           ctx.facts.intent = c.intent;
           ctx.facts.intent_score = c.score;
           ctx.replyHeaders['x-switchyard-intent'] = c.intent;
-          return { intent: c.intent, score: c.score, margin: c.margin, intents, metadata: c.metadata };
+          return { intent: c.intent, score: c.score, margin: c.margin, intents, metadata: c.metadata, ready: true };
         },
-        () => undefined,
+        (err: unknown) => {
+          if (!(err instanceof SemanticUnavailable)) return undefined;
+          ctx.facts.intent = UNAVAILABLE_INTENT;
+          ctx.replyHeaders['x-switchyard-intent'] = UNAVAILABLE_INTENT;
+          return UNAVAILABLE_FACTS;
+        },
       );
       facts.set(ctx, f);
     }
     return f;
   };
 
-  return { embed, classify };
+  return { embed, classify, budget };
 }

@@ -109,5 +109,7 @@ export function observeStream(
 ): StreamReply {
   const parts = reply.parts instanceof ObservedParts && !reply.parts.started ? reply.parts : new ObservedParts(reply.parts[Symbol.asyncIterator]());
   parts.observers.push({ onPart, onEnd });
-  return { kind: 'stream', status: reply.status, parts };
+  const out: StreamReply = { kind: 'stream', status: reply.status, parts };
+  if (reply.native !== undefined) out.native = reply.native;
+  return out;
 }

@@ -34,7 +34,7 @@ export interface ExecuteSettings {
 }
 
 /** Request headers forwarded upstream (everything else — auth, cookies, hop-by-hop — stays at the gateway). */
-const FORWARDED = ['openai-organization', 'openai-project', 'x-stainless-arch'];
+const FORWARDED = ['openai-organization', 'openai-project', 'x-stainless-arch', 'anthropic-beta'];
 
 /** The headers an attempt sends on: the allow-listed client headers, and with tracing on the attempt's W3C trace context. */
 function forwardHeaders(ctx: RequestContext, span: AttemptSpan | undefined): Record<string, string> {
@@ -96,6 +96,8 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
       model: target.model,
       body: body as Record<string, unknown>,
       stream: ctx.stream,
+      // The caller's own request goes only where nothing rewrote the request (redaction, a cascade tier's body).
+      ...(ctx.native !== undefined && ctx.upstreamBody === undefined ? { native: ctx.native } : {}),
       apiKey: key.value,
       headers: forwardHeaders(ctx, span),
       signal: json ? ctx.signal : AbortSignal.any([ctx.signal, deadline.signal]),

@@ -6,6 +6,8 @@
  */
 import type { StreamPart, Usage } from '../llm/parts.js';
 
+import type { InboundProtocol, NativeReply, NativeRequest } from '../llm/protocol.js';
+
 /** Which OpenAI endpoint a request came in on. */
 export type Operation = 'chat' | 'completion' | 'embedding';
 
@@ -21,6 +23,8 @@ export interface JsonReply {
   usage?: Usage;
   /** Request parameters the provider could not honour exactly (reported, never silently dropped). */
   warnings?: string[];
+  /** The upstream's own bytes when it answered the caller's native request in the caller's protocol. */
+  native?: NativeReply;
 }
 
 export interface StreamReply {
@@ -28,6 +32,8 @@ export interface StreamReply {
   status: number;
   parts: AsyncIterable<StreamPart>;
   warnings?: string[];
+  /** The upstream answered the caller's native request: the parts carry its events in that protocol. */
+  native?: InboundProtocol;
 }
 
 export type ProviderReply = JsonReply | StreamReply;
@@ -50,6 +56,11 @@ export interface UpstreamRequest {
   body: Record<string, unknown>;
   stream: boolean;
   apiKey: string;
+  /**
+   * The caller's own request when no stage changed the request: an adapter of the same protocol sends it (with its model)
+   * instead of translating `body`, and answers with `native` bytes beside the internal reply.
+   */
+  native?: NativeRequest;
   /** Headers forwarded from the client (already filtered to a safe allow-list). */
   headers: Record<string, string>;
   signal: AbortSignal;

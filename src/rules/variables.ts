@@ -41,7 +41,7 @@ export interface CapacityFacts {
 
 /** Semantic classification of the request. */
 export interface SemanticFacts {
-  /** Best intent, or "none" when nothing cleared the threshold. */
+  /** Best intent, or "none" when nothing cleared the threshold; "unavailable" when the embedding was not had in time. */
   intent: string;
   score: number;
   margin: number;
@@ -49,6 +49,8 @@ export interface SemanticFacts {
   intents?: Readonly<Record<string, number>>;
   /** Metadata attached to the winning intent's reference prompts. */
   metadata?: Readonly<Record<string, unknown>>;
+  /** False when the embedding could not be had within semantic.max_wait_ms (the facts above are then the "unavailable" ones). */
+  ready: boolean;
 }
 
 /** PII found in the request (kinds and count only). */
@@ -168,7 +170,9 @@ export const VARIABLES: readonly VariableDeclaration[] = [
     description: 'The conversation\'s session before this request: {id, target ("provider/model" it was last routed to), tier (highest complexity band seen), turns (int, earlier requests)}; "" / 0 for a new session or with sessions off' }),
   // semantic
   decl({ name: 'intent', type: 'string', group: 'semantic', default: '', get: (s) => s.intent,
-    description: 'Best intent; "none" when no category cleared its threshold (as in x-switchyard-intent), "" when the request has no text' }),
+    description: 'Best intent; "none" when no category cleared its threshold (as in x-switchyard-intent), "" when the request has no text, "unavailable" when its embedding was not had within semantic.max_wait_ms' }),
+  decl({ name: 'semantic_ready', type: 'bool', group: 'semantic', default: false, get: (s) => s.ready,
+    description: 'The intent variables hold the request\'s real classification; false when there is no text, semantic features are off, or the embedding was not had within semantic.max_wait_ms (intent "unavailable")' }),
   decl({ name: 'intent_score', type: 'double', group: 'semantic', default: 0, get: (s) => s.score,
     description: 'Similarity of the best intent (0..1)' }),
   decl({ name: 'intent_margin', type: 'double', group: 'semantic', default: 0, get: (s) => s.margin,

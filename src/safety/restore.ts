@@ -37,7 +37,7 @@ export function restoreJson(reply: JsonReply, originals: ReadonlyMap<string, str
   const choices = reply.body['choices'];
   if (!Array.isArray(choices)) return reply;
   const body = { ...reply.body, choices: choices.map((c: Choice) => restoreChoice(c, originals)) };
-  const { raw: _raw, ...rest } = reply;
+  const { raw: _raw, native: _native, ...rest } = reply;
   return { ...rest, body };
 }
 

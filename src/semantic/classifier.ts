@@ -79,6 +79,8 @@ export function defaultThreshold(method: ClassifierMethod, lexical: boolean): nu
 }
 
 export const NONE_INTENT = 'none';
+/** The intent of a request whose embedding could not be had within its semantic budget (never a category's name). */
+export const UNAVAILABLE_INTENT = 'unavailable';
 
 /** Training budget: about 30k sample steps, 3 to 10 epochs. */
 export const epochsFor = (n: number): number => Math.max(3, Math.min(10, Math.ceil(30_000 / Math.max(1, n))));

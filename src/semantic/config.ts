@@ -17,6 +17,11 @@ export const EmbedderConfigSchema = z
     /** How long concurrent embed calls wait to share one model call. */
     batch_window_ms: z.number().min(0).max(1000).default(0),
     max_batch: z.number().int().min(1).max(1024).default(32),
+    /**
+     * Texts of requests that may wait for a model call at once; past it a request goes on without an embedding
+     * (semantic_ready false) instead of queueing. Start-up and offline embedding is not bounded by it.
+     */
+    max_queue: z.number().int().min(1).max(100_000).default(128),
     /** Recently embedded texts kept in memory (0 disables). */
     lru_size: z.number().int().min(0).default(10_000),
     /** Longer inputs are cut to this many characters before tokenising; the model's own token limit applies too. */
@@ -30,8 +35,15 @@ export const EmbedderConfigSchema = z
      * uses onnx and falls back to tfjs (with a warning) when onnxruntime cannot load. Same vectors either way.
      */
     runtime: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
-    /** Threads one onnxruntime model call may use. */
-    threads: z.number().int().min(1).max(64).default(1),
+    /**
+     * Threads one onnxruntime model call may use; `auto` sizes it from the available cores (cores / concurrency).
+     */
+    threads: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
+    /**
+     * Model calls that may run at once (a batch starts while the previous one runs); `auto`: 2 on a machine with 2 or more
+     * cores (fewer when `threads` already takes them), else 1.
+     */
+    concurrency: z.union([z.literal('auto'), z.number().int().min(1).max(16)]).default('auto'),
   })
   .strict();
 
@@ -95,6 +107,12 @@ export const SemanticConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The latency budget of a request's semantic work: the embedding and the cache lookup together wait at most this long
+     * (counted from the first of them). Past it the request goes on without them: intent "unavailable", semantic_ready
+     * false, the cache skipped ("overload"); never an error. Applies on reload.
+     */
+    max_wait_ms: z.number().int().min(0).max(60_000).default(20),
     /** Which part of a request is embedded. */
     embed_text: z.enum(['last_user', 'all_user', 'all']).default('last_user'),
   })

@@ -27,8 +27,14 @@ export interface CategoryInfo {
 }
 
 export interface SemanticService {
-  /** One unit vector for the text: micro-batched with concurrent calls, LRU-cached. Do not modify the result. */
-  embed(text: string): Promise<Float32Array>;
+  /**
+   * One unit vector for the text: micro-batched with concurrent calls, LRU-cached. Do not modify the result. With `budget`
+   * (a request's bounded wait) it rejects with EmbedderBusy when the embedder's queue is full and with EmbedAborted when
+   * the signal fires first; without it the text always queues.
+   */
+  embed(text: string, budget?: AbortSignal): Promise<Float32Array>;
+  /** Texts waiting for a model call now. */
+  readonly queued: number;
   /**
    * Classifies an embedding. `text` is what was embedded: the classifier's lexical part reads its wording. Without it, a
    * vector this service's `embed` returned is matched to its text; any other vector is classified by meaning alone.
@@ -142,8 +148,11 @@ export async function createSemanticService(config: SemanticConfig, deps: Semant
     get ready() {
       return !closed;
     },
-    embed: async (text) => {
-      const vec = await embedder.embedOne(text);
+    get queued() {
+      return embedder.queued;
+    },
+    embed: async (text, budget) => {
+      const vec = await embedder.embedOne(text, budget);
       textOf.set(vec, text.slice(0, maxChars));
       return vec;
     },
@@ -180,6 +189,7 @@ function disabledService(): SemanticService {
     embedderId: 'disabled',
     dim: 0,
     ready: false,
+    queued: 0,
     embed: () => Promise.reject(new Error('semantic features are disabled (semantic.enabled: false)')),
     classify: () => NONE,
     categories: () => [],

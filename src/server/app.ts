@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
+import { serveCountTokens, serveMessages, writeAnthropicError } from '../edges/anthropic-messages/serve-messages.js';
 import { GatewayError, asGatewayError, invalidRequest } from '../errors.js';
 import { buildContext, newContext } from '../pipeline/build-context.js';
 import { ANONYMOUS, type Caller, type RequestContext } from '../pipeline/context.js';
@@ -12,7 +13,7 @@ import type { Operation, ProviderReply } from '../providers/types.js';
 import { requireAdmin } from './admin-auth.js';
 import type { ProtocolEdge } from '../edges/types.js';
 import { replyHeadersOf } from './reply-headers.js';
-import { bodyReadError, checkLimits, parseJsonBody, type InputLimits } from './request-body.js';
+import { bodyReadError, checkLimits, lowerHeaders, parseJsonBody, type InputLimits } from './request-body.js';
 import { writeError, writeReply } from './write-reply.js';
 import { openAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
 
@@ -47,12 +48,6 @@ export interface GatewayHandle {
   adminRoutes?: Router[];
   /** POST routes of other inbound protocols (e.g. /v1/responses), by lower-case path. */
   edges?: ReadonlyMap<string, ProtocolEdge>;
-}
-
-function lowerHeaders(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
 }
 
 /**
@@ -142,6 +137,12 @@ export function createApp(gw: GatewayHandle): express.Express {
   app.post('/v1/completions', proxy(gw, 'completion'));
   app.post('/v1/embeddings', proxy(gw, 'embedding'));
   for (const [path, edge] of gw.edges ?? []) app.post(path, proxy(gw, edge));
+  // The Anthropic Messages edge: the same pipeline, Anthropic's wire format and error envelope.
+  app.post('/v1/messages', (req, res) => serveMessages(gw, req, res, rawBodyOf(gw, req, res)));
+  app.post('/v1/messages/count_tokens', (req, res) => serveCountTokens(gw, req, res, rawBodyOf(gw, req, res)));
+  app.use('/v1/messages', (req, res) => {
+    writeAnthropicError(res, new GatewayError({ status: 404, message: `Unknown route: ${req.method} ${req.originalUrl.split('?')[0].slice(0, 200)}`, type: 'invalid_request_error', code: 'unknown_route', failure: 'caller' }));
+  });
   // The limit is read per request so a config reload applies to it; the parser is rebuilt only when the limit changes.
   let parser = { limit: '', parse: express.json() };
   app.use((req, res, next) => {

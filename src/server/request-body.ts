@@ -142,3 +142,10 @@ export function checkLimits(body: unknown, limits: InputLimits): void {
     param, 'string_above_max_length',
   );
 }
+
+/** A request's headers as one string per lower-cased name (repeated ones joined). */
+export function lowerHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}

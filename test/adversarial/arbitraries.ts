@@ -82,6 +82,74 @@ export const callerCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc.r
   body,
 });
 
+const block = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ type: fc.constant('text'), text: fc.oneof(fc.string({ maxLength: 40 }), fc.jsonValue({ maxDepth: 1 })) }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('image'), source: fc.oneof(fc.record({ type: fc.constantFrom('base64', 'url'), media_type: fc.constantFrom('image/png', 'text/html'), data: fc.string({ maxLength: 20 }), url: hostileText }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 2 })) }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('tool_use'), id: fc.oneof(fc.constant('tu1'), hostileText), name: hostileText, input: fc.jsonValue({ maxDepth: 3 }) }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('tool_result'), tool_use_id: fc.oneof(fc.constant('tu1'), fc.jsonValue({ maxDepth: 1 })), content: fc.jsonValue({ maxDepth: 3 }), is_error: fc.boolean() }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constantFrom('thinking', 'redacted_thinking', 'document', 'server_tool_use', 'weird'), thinking: fc.string({ maxLength: 20 }), signature: fc.string({ maxLength: 20 }), cache_control: fc.jsonValue({ maxDepth: 2 }) }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+);
+
+const messagesBody = fc.record({
+  model: modelName,
+  max_tokens: fc.oneof(fc.integer({ min: -2, max: 64 }), fc.jsonValue({ maxDepth: 1 })),
+  messages: fc.oneof(
+    { weight: 6, arbitrary: fc.array(fc.record({ role: fc.oneof(fc.constantFrom('user', 'assistant'), hostileText), content: fc.oneof(fc.string({ maxLength: 60 }), fc.array(block, { maxLength: 3 })) }, { requiredKeys: [] }), { minLength: 1, maxLength: 4 }) },
+    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+  ),
+  system: fc.oneof(fc.string({ maxLength: 30 }), fc.jsonValue({ maxDepth: 3 })),
+  stream: fc.oneof(fc.boolean(), fc.jsonValue({ maxDepth: 1 })),
+  temperature: fc.oneof(fc.double(), fc.jsonValue({ maxDepth: 1 })),
+  top_k: fc.oneof(fc.integer({ min: -1, max: 50 }), fc.jsonValue({ maxDepth: 1 })),
+  stop_sequences: fc.jsonValue({ maxDepth: 2 }),
+  metadata: fc.jsonValue({ maxDepth: 2 }),
+  tools: fc.oneof(fc.array(fc.record({ name: hostileText, input_schema: fc.jsonValue({ maxDepth: 3 }), type: fc.constantFrom('custom', 'web_search_20250305') }, { requiredKeys: [] }), { maxLength: 2 }), fc.jsonValue({ maxDepth: 3 })),
+  tool_choice: fc.oneof(fc.record({ type: fc.constantFrom('auto', 'any', 'tool', 'none', 'x'), name: hostileText }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 2 })),
+  thinking: fc.oneof(fc.record({ type: fc.constantFrom('enabled', 'adaptive', 'disabled', 'x'), budget_tokens: fc.integer({ min: -1, max: 4096 }) }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 2 })),
+  extra: fc.jsonValue({ maxDepth: 3 }),
+}, { requiredKeys: [] });
+
+/** Mostly well-formed Messages requests, so the success paths (translated, native, streamed) are exercised too. */
+const wellFormedMessagesBody = fc.record({
+  model: fc.constantFrom('pa/m', 'pb/m', 'pc/m', 'alias'),
+  max_tokens: fc.integer({ min: 1, max: 64 }),
+  messages: fc.array(fc.oneof(
+    fc.record({ role: fc.constant('user'), content: fc.string({ minLength: 1, maxLength: 60 }) }),
+    fc.record({ role: fc.constant('user'), content: fc.array(fc.record({ type: fc.constant('text'), text: fc.string({ maxLength: 30 }) }), { minLength: 1, maxLength: 2 }) }),
+    fc.record({ role: fc.constant('assistant'), content: fc.array(fc.oneof(
+      fc.record({ type: fc.constant('text'), text: fc.string({ maxLength: 30 }) }),
+      fc.record({ type: fc.constant('thinking'), thinking: fc.string({ maxLength: 20 }), signature: fc.string({ maxLength: 20 }) }),
+    ), { minLength: 1, maxLength: 2 }) }),
+  ), { minLength: 1, maxLength: 3 }).map((ms) => [...ms, { role: 'user', content: 'last turn' }]),
+  system: fc.string({ maxLength: 30 }),
+  stream: fc.boolean(),
+  temperature: fc.double({ min: 0, max: 1, noNaN: true }),
+  top_k: fc.integer({ min: 0, max: 50 }),
+  stop_sequences: fc.array(fc.string({ maxLength: 5 }), { maxLength: 2 }),
+  tools: fc.constant([{ name: 'lookup', input_schema: { type: 'object' } }]),
+  tool_choice: fc.constantFrom({ type: 'auto' }, { type: 'any' }, { type: 'tool', name: 'lookup' }),
+  service_tier: fc.constantFrom('auto', 'standard_only'),
+}, { requiredKeys: ['model', 'max_tokens', 'messages'] });
+
+/** A caller of the Anthropic Messages door (x-api-key or Bearer, Anthropic-shaped bodies, hostile values throughout). */
+export const messagesCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc.record({
+  path: fc.constantFrom('/v1/messages', '/v1/messages', '/v1/messages', '/v1/messages/count_tokens', '/v1/messages/other'),
+  headers: fc.record({
+    'content-type': fc.oneof({ weight: 5, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: headerText }),
+    'x-api-key': fc.oneof({ weight: 6, arbitrary: fc.constant(virtualKey) }, { weight: 1, arbitrary: headerText }),
+    authorization: fc.oneof(fc.constant(`Bearer ${virtualKey}`), headerText),
+    'anthropic-version': fc.oneof(fc.constant('2023-06-01'), headerText),
+    'anthropic-beta': headerText,
+  }, { requiredKeys: ['content-type'] }),
+  body: fc.oneof(
+    { weight: 5, arbitrary: wellFormedMessagesBody.map((json) => ({ json })) },
+    { weight: 5, arbitrary: messagesBody.map((json) => ({ json })) },
+    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((json) => ({ json })) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 100 }).map((raw) => ({ raw })) },
+  ),
+});
+
 const chunkJson = (content: string): string =>
   JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
 

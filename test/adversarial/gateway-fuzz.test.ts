@@ -17,7 +17,7 @@ import type { Simulator } from '../../src/simulator/types.js';
 import { sims } from '../helpers/gateway.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
-import { callerCase, configText, upstreamReply, type CallerCase } from './arbitraries.js';
+import { callerCase, configText, messagesCase, upstreamReply, type CallerCase } from './arbitraries.js';
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20_240_611;
@@ -88,6 +88,31 @@ function malformed(r: Reply): string | undefined {
   }
 }
 
+/** The Messages door's version: Anthropic's error envelope, a Message, or an event stream ending in message_stop or an error. */
+function malformedMessages(r: Reply): string | undefined {
+  if (r.status >= 400) {
+    let j: any;
+    try { j = JSON.parse(r.text); } catch { return `error ${r.status} body is not JSON: ${r.text.slice(0, 200)}`; }
+    if (j?.type !== 'error' || typeof j?.error?.type !== 'string' || typeof j?.error?.message !== 'string') return `error ${r.status} is not Anthropic's envelope: ${r.text.slice(0, 200)}`;
+    return undefined;
+  }
+  if (r.status !== 200) return `unexpected status ${r.status}`;
+  if (r.type.startsWith('text/event-stream')) {
+    const frames = r.text.split('\n\n').filter((f) => f.trim() !== '');
+    if (frames.length === 0) return 'empty stream';
+    const names = frames.map((f) => /^event: (\w+)\ndata: \{/.exec(f)?.[1]);
+    if (names.some((n) => n === undefined)) return `bad frame in ${r.text.slice(0, 200)}`;
+    if (names.slice(0, -1).some((n) => n === 'error' || n === 'message_stop')) return 'an error or message_stop before the end of the stream';
+    return ['message_stop', 'error'].includes(names.at(-1)!) ? undefined : `stream ends with ${names.at(-1)}`;
+  }
+  try {
+    const j = JSON.parse(r.text);
+    return j?.type === 'message' && Array.isArray(j.content) ? undefined : typeof j?.input_tokens === 'number' ? undefined : `200 body is not a Message: ${r.text.slice(0, 120)}`;
+  } catch {
+    return `200 body is not JSON: ${r.text.slice(0, 120)}`;
+  }
+}
+
 const leaked = (text: string): string | undefined => SECRETS.find((s) => text.includes(s)) ?? (/sk-leaked-0123456789abcdef/.test(text) ? 'an upstream-echoed key' : undefined);
 
 describe('adversarial suite (gateway process, fault-injecting upstreams)', () => {
@@ -131,6 +156,21 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
         assert.equal(leaked(r.text), undefined);
       }));
     }), { numRuns: runs(2500 / (BATCH / 2)), seed: SEED, endOnFailure: true });
+    await alive();
+    for (const [name, p] of Object.entries(await health())) {
+      for (const k of p.keys) assert.deepEqual([name, k.id, k.state, k.error_rate, k.in_flight], [name, k.id, 'healthy', 0, 0]);
+    }
+  });
+
+  it('Messages door caller input: never a crash, a 500, a malformed reply, a leaked secret, or a change to provider health', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(messagesCase(VK), { minLength: 1, maxLength: BATCH }), async (batch) => {
+      await Promise.all(batch.map(async (c) => {
+        const r = await send(c, `messages-${caseNo++}`);
+        assert.equal(malformedMessages(r), undefined);
+        assert.notEqual(r.status, 500, `a caller's input produced a 500: ${r.text.slice(0, 300)}`);
+        assert.equal(leaked(r.text), undefined);
+      }));
+    }), { numRuns: runs(400 / (BATCH / 2)), seed: SEED, endOnFailure: true });
     await alive();
     for (const [name, p] of Object.entries(await health())) {
       for (const k of p.keys) assert.deepEqual([name, k.id, k.state, k.error_rate, k.in_flight], [name, k.id, 'healthy', 0, 0]);

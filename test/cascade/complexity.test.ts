@@ -37,12 +37,12 @@ What would change at 10x traffic? How would you monitor it?`));
   });
 
   it('a known intent\'s tier metadata decides the band', () => {
-    const facts = (tier: string) => ({ intent: 'x', score: 0.9, margin: 0.2, metadata: { tier } });
+    const facts = (tier: string) => ({ intent: 'x', score: 0.9, margin: 0.2, ready: true, metadata: { tier } });
     assert.equal(estimateComplexity(chat('What is 2+2?'), facts('complex')).band, 'complex');
     const hard = 'Design and implement a distributed consensus algorithm in Rust; prove its safety and explain the trade-offs. Why? How?';
     assert.equal(estimateComplexity(chat(hard), facts('simple')).band, 'simple');
     assert.equal(estimateComplexity(chat(hard), facts('moderate')).band, 'moderate');
-    assert.equal(estimateComplexity(chat('What is 2+2?'), { intent: 'x', score: 0.9, margin: 0.2 }).band, 'simple');
+    assert.equal(estimateComplexity(chat('What is 2+2?'), { intent: 'x', score: 0.9, margin: 0.2, ready: true }).band, 'simple');
   });
 
   it('reads text completions too', () => {
@@ -58,7 +58,7 @@ describe('complexity variables', () => {
 
   it('are filled only when referenced, and use the intent only when it is loaded anyway', async () => {
     let classified = 0;
-    const inputs = { semantic: async () => (classified++, { intent: 'math', score: 0.8, margin: 0.3, metadata: { tier: 'complex' } }) };
+    const inputs = { semantic: async () => (classified++, { intent: 'math', score: 0.8, margin: 0.3, ready: true, metadata: { tier: 'complex' } }) };
     const none = await buildVariables(ctx('What is 2+2?'), inputs, new Set(['model']));
     assert.equal('complexity' in none, false);
     const textOnly = await buildVariables(ctx('What is 2+2?'), inputs, new Set(['complexity', 'complexity_score']));

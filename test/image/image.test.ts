@@ -77,6 +77,7 @@ describe('the container image, built by emulation from the Dockerfile', () => {
     const config = path.join(out, 'switchyard.yaml');
     writeFileSync(config, [
       'governance: { allow_anonymous: true }',
+      'semantic: { max_wait_ms: 60000 }   # the test asserts routing by intent, not its speed on a loaded machine',
       'providers:',
       `  up: { kind: openai, base_url: "${up.url}", keys: [{ id: k, value: x }], models: [small, large] }`,
       'aliases: { auto: up/small }',

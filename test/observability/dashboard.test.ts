@@ -32,7 +32,7 @@ suite('dashboard in headless Chromium', chromiumSkip, () => {
       'name: customer_support',
       'description: Orders, refunds and account questions',
       'threshold: 0.62',
-      'metadata: { team: support, tier: 1 }',
+      'metadata: { team: support, tier: simple }',
       'examples:',
       '  - Where is my order?',
       '  - I want a refund for my last purchase',

@@ -89,7 +89,7 @@ describe('OpenTelemetry traces (gateway process, otel on)', () => {
       .create({ model: 'm', temperature: 0.2, messages: [{ role: 'user', content: 'fallback trace question' }] })
       .withResponse();
     assert.match(data.choices[0].message.content ?? '', /^\[beta\]/);
-    const { root, spans } = await traceOf(otlp, response.headers.get('x-request-id')!, 8);
+    const { root, spans } = await traceOf(otlp, response.headers.get('x-request-id')!, 11);
 
     // The root: a server span named for the GenAI operation, with no parent (the client sent no traceparent).
     assert.equal(root.parentSpanId, '');
@@ -108,7 +108,8 @@ describe('OpenTelemetry traces (gateway process, otel on)', () => {
     // Every pipeline step is a child of the root, in the pipeline's order.
     const steps = childrenOf(spans, root);
     assert.deepEqual(steps.map((s) => s.name).sort(),
-      ['switchyard.access', 'switchyard.cache', 'switchyard.execute', 'switchyard.governance', 'switchyard.route', 'switchyard.safety']);
+      ['switchyard.access', 'switchyard.cache', 'switchyard.execute', 'switchyard.governance', 'switchyard.ledger', 'switchyard.route',
+        'switchyard.safety', 'switchyard.session']);
     const route = one(steps, 'switchyard.route');
     assert.equal(route.attributes['switchyard.route.rule'], 'to-alpha');
     assert.deepEqual(route.attributes['switchyard.route.targets'], ['alpha/m', 'beta/m']);

@@ -45,7 +45,7 @@ test('request and caller variables are read from the context', async () => {
 test('only referenced groups are loaded: no embedding, cache probe or capacity read otherwise', async () => {
   const calls: string[] = [];
   const inputs = {
-    semantic: async () => (calls.push('semantic'), { intent: 'code', score: 0.9, margin: 0.3, intents: { code: 0.9, chat: 0.6 } }),
+    semantic: async () => (calls.push('semantic'), { intent: 'code', score: 0.9, margin: 0.3, ready: true, intents: { code: 0.9, chat: 0.6 } }),
     cacheSimilarity: async () => (calls.push('cache'), 0.97),
     capacity: async () => (calls.push('capacity'), { budget_used: 50, tokens_used: 10 }),
     health: () => (calls.push('health'), { openai: providerHealth({ state: 'open', error_rate: 0.5, p50_ms: 200, p95_ms: 900, available_keys: 0 }) }),
@@ -81,7 +81,7 @@ test('semantic, health and capacity variables work in expressions', async () => 
     { name: 'code', cel_expression: 'intent == "code" && intent_margin > 0.2 && intents["chat"] < 0.7', targets: [{ provider: 'p', model: 'coder' }], priority: 2 },
   ]);
   const inputs = {
-    semantic: async () => ({ intent: 'code', score: 0.9, margin: 0.3, intents: { code: 0.9, chat: 0.6 } }),
+    semantic: async () => ({ intent: 'code', score: 0.9, margin: 0.3, ready: true, intents: { code: 0.9, chat: 0.6 } }),
     health: { openai: providerHealth({ p50_ms: 100, p95_ms: 300, available_keys: 2 }) },
   };
   assert.equal((await routeRequest(set, ctxOf(body), inputs)).decision.rule, 'code');
@@ -90,7 +90,7 @@ test('semantic, health and capacity variables work in expressions', async () => 
 });
 
 test('a rejected intent reads "none", as the reply header says', async () => {
-  const inputs = { semantic: async () => ({ intent: 'none', score: 0.2, margin: 0.01, intents: { code: 0.2 } }) };
+  const inputs = { semantic: async () => ({ intent: 'none', score: 0.2, margin: 0.01, ready: true, intents: { code: 0.2 } }) };
   const v = await buildVariables(ctxOf(body), inputs, new Set(['intent']));
   assert.equal(v['intent'], 'none');
 });
@@ -135,7 +135,7 @@ test('cheap rules ahead of an expensive one decide without loading it; errors ar
     { name: 'rest', cel_expression: 'message_count > 0', targets: [{ provider: 'a', model: 'm', weight: 0.5 }, { provider: 'b', model: 'm', weight: 0.5 }], priority: 4 },
   ]);
   let semanticCalls = 0;
-  const inputs = { semantic: async () => (semanticCalls++, { intent: 'code', score: 0.9, margin: 0.2 }) };
+  const inputs = { semantic: async () => (semanticCalls++, { intent: 'code', score: 0.9, margin: 0.2, ready: true }) };
   const errors: string[] = [];
   const onError = (r: { name: string }) => errors.push(r.name);
 
@@ -154,7 +154,7 @@ test('cheap rules ahead of an expensive one decide without loading it; errors ar
     const headers: Record<string, string> = seed % 3 === 0 ? { 'x-tier': 'gold' } : {};
     const intent = seed % 2 === 0 ? 'code' : 'chat';
     const ctx = ctxOf(seed % 5 === 0 ? { model: 'e', input: 'x' } : body, { headers, requestType: seed % 5 === 0 ? 'embedding' : 'chat_completion' });
-    const inp = { semantic: async () => ({ intent, score: 0.8, margin: 0.1 }) };
+    const inp = { semantic: async () => ({ intent, score: 0.8, margin: 0.1, ready: true }) };
     const lazy = await routeRequest(set, ctx, inp, { rng: seededRandom(seed) });
     const full = evaluate(set, await buildVariables(ctx, inp), ctx.caller, { rng: seededRandom(seed) });
     assert.deepEqual(lazy.decision, full, `seed ${seed}`);

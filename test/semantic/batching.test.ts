@@ -21,7 +21,7 @@ class RecordingEmbedder implements Embedder {
   async close(): Promise<void> {}
 }
 
-const opts = { windowMs: 2, maxBatch: 4, lruSize: 100, maxInputChars: 10 };
+const opts = { windowMs: 2, maxBatch: 4, maxQueue: 64, lruSize: 100, maxInputChars: 10 };
 
 test('concurrent calls share one model call and keep input order', async () => {
   const inner = new RecordingEmbedder();
@@ -80,4 +80,69 @@ test('with no window an idle model starts at once, and texts arriving during a c
   await first;
   assert.equal(rest.length, 3);
   assert.deepEqual(inner.calls, [['first'], ['second', 'third', 'fourth']]);
+});
+
+/** An embedder whose model calls finish only when the test says so. */
+class GatedEmbedder implements Embedder {
+  readonly id = 'gated';
+  readonly dim = 2;
+  calls: string[][] = [];
+  private release: Array<() => void> = [];
+  embed(texts: string[]): Promise<Float32Array[]> {
+    this.calls.push(texts);
+    return new Promise((resolve) => this.release.push(() => resolve(texts.map(() => Float32Array.of(1, 0)))));
+  }
+  finishOne(): void {
+    this.release.shift()?.();
+  }
+  async close(): Promise<void> {}
+}
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+test('a bounded caller is refused when the queue is full; unbounded callers (start-up) still queue', async () => {
+  const inner = new GatedEmbedder();
+  const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 2, maxQueue: 2, lruSize: 0, maxInputChars: 100 });
+  const signal = new AbortController().signal;
+  const running = b.embedOne('running', signal);
+  await turn(); // the first text is now in a model call, not in the queue
+  assert.deepEqual(inner.calls, [['running']]);
+  const queued = [b.embedOne('q1', signal), b.embedOne('q2', signal)];
+  assert.equal(b.queued, 2);
+  await assert.rejects(b.embedOne('q3', signal), { name: 'EmbedderBusy' });
+  const offline = b.embedOne('start-up text');
+  assert.equal(b.queued, 3, 'a caller without a budget is never refused');
+  assert.equal(b.stats.refused, 1);
+  inner.finishOne();
+  await running;
+  await turn();
+  inner.finishOne();
+  await Promise.all(queued);
+  await turn();
+  inner.finishOne();
+  await offline;
+  assert.deepEqual(inner.calls, [['running'], ['q1', 'q2'], ['start-up text']]);
+});
+
+test('a queued text every caller gave up on leaves the queue without a model call', async () => {
+  const inner = new GatedEmbedder();
+  const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 4, maxQueue: 4, lruSize: 0, maxInputChars: 100 });
+  const running = b.embedOne('running', new AbortController().signal);
+  await turn();
+  const gaveUp = new AbortController();
+  const stays = new AbortController();
+  const dropped = b.embedOne('dropped', gaveUp.signal);
+  const shared = [b.embedOne('shared', gaveUp.signal), b.embedOne('shared', stays.signal)];
+  assert.equal(b.queued, 2);
+  gaveUp.abort();
+  await assert.rejects(dropped, { name: 'EmbedAborted' });
+  await assert.rejects(shared[0], { name: 'EmbedAborted' });
+  assert.equal(b.queued, 1, 'the shared text still has a caller waiting');
+  inner.finishOne();
+  await running;
+  await turn();
+  inner.finishOne();
+  assert.equal((await shared[1]).length, 2);
+  assert.deepEqual(inner.calls, [['running'], ['shared']]);
+  assert.equal(b.stats.dropped, 1);
 });

@@ -25,6 +25,12 @@ export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
 const CHAT_ONLY: ReadonlySet<Operation> = new Set<Operation>(['chat']);
 const AUTH_HEADERS = ['x-api-key', 'authorization', 'anthropic-version'];
 
+/** The caller's own Messages request with the routed model and the stream flag the call uses. */
+function nativeRequest(body: Readonly<Record<string, unknown>>, model: string, stream: boolean): Record<string, unknown> {
+  const { stream: _stream, ...rest } = body;
+  return stream ? { ...rest, model, stream: true } : { ...rest, model };
+}
+
 export function createAnthropicAdapter(settings: ProviderSettings, opts: AdapterOptions = {}): ProviderAdapter {
   const name = settings.name;
   const policy = upstreamPolicy(name, opts.nonRetryable, opts.redact);
@@ -40,7 +46,11 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
         code: 'unsupported_operation', failure: 'model_unavailable',
       });
     }
-    const { request, warnings } = buildAnthropicRequest(req.body, { model: req.model, stream: req.stream, defaultMaxTokens });
+    // A caller that spoke the Messages API is sent its own request (full fidelity); anyone else's is translated.
+    const native = req.native?.protocol === 'anthropic.messages' ? req.native : undefined;
+    const { request, warnings } = native !== undefined
+      ? { request: nativeRequest(native.body, req.model, req.stream), warnings: [] }
+      : buildAnthropicRequest(req.body, { model: req.model, stream: req.stream, defaultMaxTokens });
     const headers: Record<string, string> = {
       ...cleanHeaders(req.headers, AUTH_HEADERS), ...staticHeaders, 'x-api-key': req.apiKey, 'anthropic-version': version,
     };
@@ -51,7 +61,7 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
     });
     let reply: ProviderReply;
     if (!req.stream) {
-      const { json } = await readJson(policy, res, req.signal);
+      const { raw, json } = await readJson(policy, res, req.signal);
       if (!Array.isArray(json.content)) throw unexpectedReply(policy, json, 'a Messages response');
       let converted: ReturnType<typeof convertAnthropicResponse>;
       try {
@@ -60,9 +70,11 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
         throw unreadableReply(policy, 'a reply that is not a Messages response', err);
       }
       reply = { kind: 'json', status: res.status, body: converted.body, usage: converted.usage };
+      if (native !== undefined) reply.native = { protocol: native.protocol, raw };
     } else {
       const includeUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-      reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(streamedBody(res.body)), includeUsage, req.model, policy.redact), req.signal, (clean) => releaseBody(res.body, clean));
+      reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(streamedBody(res.body)), includeUsage, req.model, policy.redact, native !== undefined), req.signal, (clean) => releaseBody(res.body, clean));
+      if (native !== undefined) reply.native = native.protocol;
     }
     if (warnings.length > 0) reply.warnings = warnings;
     return reply;

@@ -34,6 +34,9 @@ export interface AnthropicRequest {
   stop_sequences?: string[];
   temperature?: number;
   top_p?: number;
+  top_k?: number;
+  /** Carried as the caller sent it (enabled with a budget, adaptive, ...). */
+  thinking?: Record<string, unknown>;
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
   metadata?: { user_id: string };
@@ -48,7 +51,7 @@ export interface AnthropicUsage {
 }
 
 /** A response content block as read back (text, tool_use, and kinds the adapter skips such as thinking). */
-export interface AnthropicResponseBlock { type: string; text?: string; id?: string; name?: string; input?: unknown }
+export interface AnthropicResponseBlock { type: string; text?: string; thinking?: string; id?: string; name?: string; input?: unknown }
 
 export interface AnthropicResponse {
   id: string;

@@ -4,7 +4,7 @@
  * message_delta carries the finish reason and output usage, message_stop ends the stream (after the usage part, hidden unless
  * the client asked for usage), an `error` event becomes an error part. Unknown events are skipped.
  */
-import type { StreamPart } from '../../llm/parts.js';
+import type { StreamPart, WireEvent } from '../../llm/parts.js';
 import type { Redact } from '../redact.js';
 import type { SseEvent } from '../sse.js';
 import { errorPart } from '../openai/start-stream.js';
@@ -14,14 +14,22 @@ import { mapAnthropicUsage } from './map-anthropic-usage.js';
 
 type Obj = Record<string, unknown>;
 
-export async function* anthropicStreamParts(events: AsyncIterable<SseEvent>, includeUsage: boolean, fallbackModel: string, redact: Redact): AsyncGenerator<StreamPart> {
+/**
+ * `keepRaw` (the caller's own Messages request was sent, see src/llm/protocol.ts): every part made from an event carries the
+ * event verbatim, and an event that makes no typed part (ping, a text block's start or stop, a signature, a block kind the
+ * gateway does not model) travels as a `raw` part, so the Messages edge can forward the stream byte for byte. An upstream
+ * `error` event is never forwarded verbatim: its message is redacted first.
+ */
+export async function* anthropicStreamParts(
+  events: AsyncIterable<SseEvent>, includeUsage: boolean, fallbackModel: string, redact: Redact, keepRaw = false,
+): AsyncGenerator<StreamPart> {
   let id = '';
   let model = fallbackModel;
   const created = Math.floor(Date.now() / 1000);
   const usage: AnthropicUsage = {};
   const toolIndexByBlock = new Map<number, number>();
 
-  for await (const ev of events) {
+  function* partsOf(ev: SseEvent): Generator<StreamPart> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(ev.data);
@@ -91,5 +99,31 @@ export async function* anthropicStreamParts(events: AsyncIterable<SseEvent>, inc
       default:
         break; // ping and event kinds added later
     }
+  }
+
+  for await (const ev of events) {
+    const out = [...partsOf(ev)];
+    const last = out.at(-1);
+    const ends = last?.type === 'done' || last?.type === 'error';
+    if (keepRaw && last?.type !== 'error') {
+      const carrying = ends ? out.length - 1 : out.length;
+      const raw: WireEvent = { format: 'anthropic', data: ev.data, parts: Math.max(1, carrying), event: ev.event ?? eventType(ev.data) };
+      if (carrying === 0) yield { type: 'raw', raw };
+      for (let i = 0; i < carrying; i++) yield { ...out[i], raw } as StreamPart;
+      if (ends) yield out[out.length - 1];
+    } else {
+      yield* out;
+    }
+    if (ends) return;
+  }
+}
+
+/** The `type` of an event's data (Anthropic names each event after it), when the upstream left the event line out. */
+function eventType(data: string): string | undefined {
+  try {
+    const t = (JSON.parse(data) as Obj).type;
+    return typeof t === 'string' ? t : undefined;
+  } catch {
+    return undefined;
   }
 }

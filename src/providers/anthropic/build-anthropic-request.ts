@@ -18,7 +18,7 @@ export interface AnthropicRequestOptions {
 /** Parameters translated or consumed here. */
 const HANDLED = new Set([
   'model', 'messages', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options',
-  'tools', 'tool_choice', 'parallel_tool_calls', 'user', 'n',
+  'tools', 'tool_choice', 'parallel_tool_calls', 'user', 'n', 'top_k', 'thinking',
 ]);
 
 /** Values of otherwise unsupported parameters that ask for nothing and need no warning. */
@@ -69,6 +69,10 @@ export function buildAnthropicRequest(body: Obj, opts: AnthropicRequestOptions):
     }
   }
   if (typeof body.top_p === 'number') request.top_p = body.top_p;
+  // Extension fields with no OpenAI equivalent (the Messages edge carries them; OpenAI-compatible servers such as vLLM read top_k).
+  if (Number.isInteger(body.top_k) && (body.top_k as number) >= 0) request.top_k = body.top_k as number;
+  const thinking = body.thinking;
+  if (thinking !== null && typeof thinking === 'object' && !Array.isArray(thinking) && typeof (thinking as Obj).type === 'string') request.thinking = thinking as Obj;
   const { tools, tool_choice } = convertAnthropicTools(body, warnings);
   if (tools !== undefined) request.tools = tools;
   if (tool_choice !== undefined) request.tool_choice = tool_choice;

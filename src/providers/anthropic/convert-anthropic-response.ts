@@ -1,5 +1,5 @@
 /**
- * An Anthropic Messages response → an OpenAI chat.completion.
+ * An Anthropic Messages response → an OpenAI chat.completion (thinking blocks → reasoning_content).
  */
 import type { Usage } from '../types.js';
 import type { AnthropicResponse } from './anthropic-api.js';
@@ -8,9 +8,11 @@ import { mapAnthropicUsage } from './map-anthropic-usage.js';
 
 export function convertAnthropicResponse(res: AnthropicResponse): { body: Record<string, unknown>; usage: Usage } {
   let text: string | null = null;
+  let reasoning: string | null = null;
   const toolCalls: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> = [];
   for (const block of Array.isArray(res.content) ? res.content : []) {
     if (block.type === 'text' && typeof block.text === 'string') text = text === null ? block.text : text + block.text;
+    else if (block.type === 'thinking' && typeof block.thinking === 'string') reasoning = reasoning === null ? block.thinking : reasoning + block.thinking;
     else if (block.type === 'tool_use') {
       toolCalls.push({ id: String(block.id), type: 'function', function: { name: String(block.name), arguments: JSON.stringify(block.input ?? {}) } });
     }
@@ -18,6 +20,8 @@ export function convertAnthropicResponse(res: AnthropicResponse): { body: Record
   const usage = mapAnthropicUsage(res.usage ?? {});
   const message: Record<string, unknown> = { role: 'assistant', content: text, refusal: null };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  // Thinking (only present when the request asked for it) travels as reasoning_content, the field OpenAI-compatible servers use.
+  if (reasoning !== null) message.reasoning_content = reasoning;
   return {
     body: {
       id: res.id,

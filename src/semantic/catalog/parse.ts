@@ -5,6 +5,7 @@
  */
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document } from 'yaml';
 import { z } from 'zod';
+import { NONE_INTENT, UNAVAILABLE_INTENT } from '../classifier.js';
 import { COMPLEXITY_BANDS } from '../../cascade/complexity.js';
 
 export interface Category {
@@ -26,10 +27,12 @@ export interface ParseResult {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** Intent values with a meaning of their own: no category cleared the threshold; no embedding within the budget. */
+const RESERVED: ReadonlySet<string> = new Set([NONE_INTENT, UNAVAILABLE_INTENT]);
 
 const CategorySchema = z
   .object({
-    name: z.string().regex(NAME, 'letters, digits, _ . - (starting with a letter or digit)').refine((n) => n !== 'none', '"none" is reserved for rejection'),
+    name: z.string().regex(NAME, 'letters, digits, _ . - (starting with a letter or digit)').refine((n) => !RESERVED.has(n), '"none" and "unavailable" are reserved (no intent; no embedding in time)'),
     description: z.string().default(''),
     examples: z.array(z.string().trim().min(1, 'an example must not be empty')).min(1, 'at least one example is needed'),
     threshold: z.number().min(-1).max(1).optional(),
@@ -114,7 +117,7 @@ export function parseLinesCategory(file: string, text: string): ParseResult {
     examples.push(line);
   });
   const name = stemOf(file);
-  if (!NAME.test(name) || name === 'none') errors.push(`${file}:1: the file name '${name}' is not a valid category name`);
+  if (!NAME.test(name) || RESERVED.has(name)) errors.push(`${file}:1: the file name '${name}' is not a valid category name`);
   if (examples.length === 0) errors.push(`${file}:1: no examples (one a line; # starts a comment)`);
   if (errors.length > 0) return { errors, warnings: [] };
   const warnings: string[] = [];

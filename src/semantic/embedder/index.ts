@@ -1,11 +1,22 @@
 /** Builds the configured embedder: a backend wrapped in the batching layer. */
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { EmbedderConfig } from '../config.js';
 import { BatchingEmbedder } from './batching.js';
 import type { Embedder } from './types.js';
 
 export type { Embedder } from './types.js';
-export { BatchingEmbedder } from './batching.js';
+export { BatchingEmbedder, EmbedAborted, EmbedderBusy } from './batching.js';
+
+/** Intra-op threads per model call and model calls at once, as configured or sized from `cores`. */
+export function parallelismOf(config: Pick<EmbedderConfig, 'threads' | 'concurrency'>, cores = availableParallelism()): { threads: number; concurrency: number } {
+  const c = Math.max(1, cores);
+  const concurrency = config.concurrency !== 'auto'
+    ? config.concurrency
+    : Math.max(1, Math.min(2, Math.floor(c / (config.threads === 'auto' ? 1 : config.threads))));
+  const threads = config.threads !== 'auto' ? config.threads : Math.max(1, Math.floor(c / concurrency));
+  return { threads, concurrency };
+}
 
 /** Told when the configured runtime could not load and a slower one serves instead. */
 export type FallbackObserver = (message: string, cause: Error) => void;
@@ -26,7 +37,7 @@ export async function createBackend(config: EmbedderConfig, rootDir: string, onF
   const { UseLiteEmbedder } = await import('./use-lite.js');
   return UseLiteEmbedder.load({
     runtime: config.runtime,
-    threads: config.threads,
+    threads: parallelismOf(config).threads,
     onFallback: (err) => onFallback?.('onnxruntime could not load; use-lite runs on TF.js WASM instead (slower)', err),
   });
 }
@@ -49,13 +60,30 @@ function observed(backend: Embedder, onBatch: BatchObserver): Embedder {
   };
 }
 
+/**
+ * Test hook: SWITCHYARD_TEST_EMBED_DELAY_MS (a whole number of milliseconds) holds every model call that long before it
+ * runs, so tests can put the embedder past a request's semantic budget deterministically. Unset in production.
+ */
+function testDelay(backend: Embedder): Embedder {
+  const ms = Number(process.env.SWITCHYARD_TEST_EMBED_DELAY_MS ?? '');
+  if (!Number.isInteger(ms) || ms <= 0) return backend;
+  return {
+    id: backend.id,
+    dim: backend.dim,
+    embed: (texts) => new Promise((resolve) => setTimeout(resolve, ms)).then(() => backend.embed(texts)),
+    close: () => backend.close(),
+  };
+}
+
 export async function createEmbedder(
   config: EmbedderConfig, rootDir: string, onBatch?: BatchObserver, onFallback?: FallbackObserver,
 ): Promise<BatchingEmbedder> {
-  const backend = await createBackend(config, rootDir, onFallback);
+  const backend = testDelay(await createBackend(config, rootDir, onFallback));
   return new BatchingEmbedder(onBatch ? observed(backend, onBatch) : backend, {
     windowMs: config.batch_window_ms,
     maxBatch: config.max_batch,
+    maxQueue: config.max_queue,
+    concurrency: parallelismOf(config).concurrency,
     lruSize: config.lru_size,
     maxInputChars: config.max_input_chars,
   });
