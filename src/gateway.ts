@@ -105,7 +105,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const safety = await createSafety({
     config: () => live.rt.config.safety,
     examplesFile: opts.config.safety.jailbreak.examples ?? path.join(opts.config.semantic.reference_prompts.dir, 'jailbreak.yaml'),
-    benignExamplesFile: opts.config.safety.jailbreak.benign_examples ?? path.join(opts.config.semantic.reference_prompts.dir, 'jailbreak_benign.yaml'),
+    benignExamples: opts.config.safety.jailbreak.benign_examples !== undefined
+      ? { file: opts.config.safety.jailbreak.benign_examples, optional: false }
+      : { file: path.join(opts.config.semantic.reference_prompts.dir, 'jailbreak_benign.yaml'), optional: true },
     rootDir,
     logger,
     embedTexts: semantic ? (texts) => Promise.all(texts.map((t) => semantic.embed(t))) : undefined, // start-up: not bounded

@@ -36,7 +36,10 @@ export async function loadSettledConfigFile(path: string, settleMs = SETTLE_MS, 
 
 export interface ConfigWatcher {
   close(): void;
-  /** Reload now (also used by SIGHUP). Resolves with the errors, empty when applied. */
+  /**
+   * Reload now (SIGHUP, the admin route). Resolves with the errors, empty when applied. Its log line says
+   * `trigger: "request"`; a reload the file's change started says `trigger: "file"`, so each outcome can be told apart.
+   */
   reload(): Promise<string[]>;
 }
 
@@ -46,20 +49,20 @@ export function watchConfig(file: string, apply: (config: Config) => Promise<voi
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<string[]> = Promise.resolve([]);
 
-  const reload = (): Promise<string[]> => {
+  const reload = (trigger: 'request' | 'file'): Promise<string[]> => {
     running = running.then(async () => {
       const res = await loadSettledConfigFile(path);
       if (!res.ok) {
-        logger.error({ errors: res.errors, file: path }, 'config reload refused; the running config stays');
+        logger.error({ errors: res.errors, file: path, trigger }, 'config reload refused; the running config stays');
         return res.errors;
       }
       try {
         await apply(res.config);
-        logger.info({ file: path }, 'config reloaded');
+        logger.info({ file: path, trigger }, 'config reloaded');
         return [];
       } catch (err) {
         const errors = (err as { errors?: string[] }).errors ?? [(err as Error).message];
-        logger.error({ errors, file: path }, 'config reload refused; the running config stays');
+        logger.error({ errors, file: path, trigger }, 'config reload refused; the running config stays');
         return errors;
       }
     });
@@ -71,7 +74,7 @@ export function watchConfig(file: string, apply: (config: Config) => Promise<voi
     watcher = watch(dirname(path), { persistent: false }, (_event, changed) => {
       if (changed !== null && changed !== name) return;
       clearTimeout(timer);
-      timer = setTimeout(() => void reload(), debounceMs);
+      timer = setTimeout(() => void reload('file'), debounceMs);
     });
   } catch (err) {
     logger.warn({ err: (err as Error).message, file: path }, 'cannot watch the config file; reload with SIGHUP');
@@ -81,6 +84,6 @@ export function watchConfig(file: string, apply: (config: Config) => Promise<voi
       clearTimeout(timer);
       watcher?.close();
     },
-    reload,
+    reload: () => reload('request'),
   };
 }

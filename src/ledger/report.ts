@@ -1,13 +1,22 @@
 /** Ledger rows → the usage report (totals, groups, hourly series) and its CSV form. Pure. */
 import { A, AMOUNTS, DIMENSIONS, type Dimension } from './entry.js';
-import type { Row } from './book.js';
+import { OTHER, type Row } from './book.js';
 
 export interface UsageQuery {
   /** Inclusive start and exclusive end, ms since the epoch; buckets are hourly, so an hour that overlaps the range counts whole. */
   from: number;
   to: number;
   groupBy: readonly Dimension[];
+  /**
+   * Most groups listed (the dearest first; default DEFAULT_GROUP_LIMIT); the rest are added up in one group whose
+   * dimensions read "other".
+   */
+  limit?: number;
 }
+
+/** Groups a report lists unless asked otherwise, and the most it lists. */
+export const DEFAULT_GROUP_LIMIT = 1000;
+export const MAX_GROUP_LIMIT = 10_000;
 
 export interface Figures {
   requests: number;
@@ -40,6 +49,8 @@ export interface UsageReport {
   group_by: Dimension[];
   totals: Figures;
   groups: Group[];
+  /** Groups added up into the last, "other" group because of the query's limit (0 when every group is listed). */
+  groups_left_out: number;
   series: Array<{ t: string; requests: number; cost_usd: number; saved_usd: number }>;
 }
 
@@ -86,6 +97,15 @@ export function buildReport(rows: Iterable<{ hour: number; row: Row }>, q: Usage
     if (s === undefined) series.set(hour, (s = zeros()));
     addInto(s, row.amounts);
   }
+  const sorted = q.groupBy.length === 0 ? [] : [...groups.values()].sort((x, y) => y.a[A.cost] - x.a[A.cost] || y.a[A.requests] - x.a[A.requests]);
+  const limit = q.limit ?? DEFAULT_GROUP_LIMIT;
+  const listed = sorted.slice(0, limit);
+  const leftOut = sorted.length - listed.length;
+  if (leftOut > 0) {
+    const other = { dims: q.groupBy.map(() => OTHER), a: zeros() };
+    for (let i = limit; i < sorted.length; i++) addInto(other.a, sorted[i]!.a);
+    listed.push(other);
+  }
   return {
     object: 'usage',
     from: new Date(q.from).toISOString(),
@@ -94,9 +114,8 @@ export function buildReport(rows: Iterable<{ hour: number; row: Row }>, q: Usage
     source,
     group_by: [...q.groupBy],
     totals: figures(total),
-    groups: q.groupBy.length === 0 ? [] : [...groups.values()]
-      .sort((x, y) => y.a[A.cost] - x.a[A.cost] || y.a[A.requests] - x.a[A.requests])
-      .map((g) => ({ ...Object.fromEntries(q.groupBy.map((d, i) => [d, g.dims[i]])), ...figures(g.a) })),
+    groups: listed.map((g) => ({ ...Object.fromEntries(q.groupBy.map((d, i) => [d, g.dims[i]])), ...figures(g.a) })),
+    groups_left_out: leftOut,
     series: [...series.entries()].sort((x, y) => x[0] - y[0]).map(([t, a]) => ({
       t: new Date(t).toISOString(), requests: a[A.requests], cost_usd: usd(a[A.cost]), saved_usd: usd(a[A.saved_routing] + a[A.saved_cache]),
     })),

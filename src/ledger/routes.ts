@@ -3,12 +3,13 @@
  *   from, to     ISO-8601 instants or ms since the epoch (default: the last 24 hours); hourly resolution
  *   group_by     comma-separated: key, team, customer, provider, model, rule, intent, cache (default: none, totals only)
  *   format       json (default) or csv (also chosen by `Accept: text/csv`)
+ *   limit        most groups listed, the dearest first (default 1000, at most 10000); the rest add up in one "other" group
  */
 import { Router, type Request, type Response } from 'express';
 import { invalidRequest } from '../errors.js';
 import { DIMENSIONS, type Dimension } from './entry.js';
 import type { Ledger } from './ledger.js';
-import { reportCsv } from './report.js';
+import { DEFAULT_GROUP_LIMIT, MAX_GROUP_LIMIT, reportCsv } from './report.js';
 
 const DAY_MS = 86_400_000;
 
@@ -34,6 +35,13 @@ function groupBy(v: unknown): Dimension[] {
   return out;
 }
 
+function groupLimit(v: unknown): number {
+  if (v === undefined || v === '') return DEFAULT_GROUP_LIMIT;
+  const n = typeof v === 'string' && /^\d{1,6}$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1 && n <= MAX_GROUP_LIMIT)) throw invalidRequest(`'limit' is a whole number from 1 to ${MAX_GROUP_LIMIT}.`, 'limit');
+  return n;
+}
+
 export function usageRouter(ledger: Ledger, now: () => number = Date.now): Router {
   const router = Router();
   router.get('/admin/usage', async function usageReport(req: Request, res: Response): Promise<void> {
@@ -43,7 +51,7 @@ export function usageRouter(ledger: Ledger, now: () => number = Date.now): Route
     if (!(from < to)) throw invalidRequest("'from' must be before 'to'.", 'from');
     const format = q.format === undefined ? (req.accepts(['application/json', 'text/csv']) === 'text/csv' ? 'csv' : 'json') : q.format;
     if (format !== 'json' && format !== 'csv') throw invalidRequest("'format' is json or csv.", 'format');
-    const report = await ledger.report({ from, to, groupBy: groupBy(q.group_by) });
+    const report = await ledger.report({ from, to, groupBy: groupBy(q.group_by), limit: groupLimit(q.limit) });
     res.setHeader('cache-control', 'no-store');
     if (format === 'csv') {
       res.setHeader('content-type', 'text/csv; charset=utf-8');

@@ -73,6 +73,14 @@ export type StreamPart =
   /** The stream broke after it started. The edge writes its protocol's error event and closes; never a clean finish. */
   | { type: 'error'; failure: StreamFailure };
 
+/**
+ * Choice and tool-call indexes are whole numbers below this (OpenAI allows at most 128 choices): an adapter refuses an
+ * upstream event naming any other, so no stage sizes anything by an index an upstream made up.
+ */
+export const MAX_PART_INDEX = 1024;
+
+export const isPartIndex = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < MAX_PART_INDEX;
+
 export type PartOf<T extends StreamPart['type']> = Extract<StreamPart, { type: T }>;
 
 /** The same part without its upstream text: what a stage yields when it changed the part's content. */

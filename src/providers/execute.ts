@@ -60,15 +60,15 @@ const firstByteMissed = (provider: string, ms: number): GatewayError => new Gate
   code: 'upstream_first_byte_timeout', failure: 'upstream',
 });
 
-/** What happened to an attempt before it ended: did it pass its first-byte deadline still waiting (JSON)? */
+/** What happened to an attempt before it ended: when it passed its first-byte deadline still waiting (JSON), if it did. */
 interface AttemptWatch {
-  overdue: boolean;
+  overdueAt?: number;
 }
 
 /**
  * One adapter call under the provider's first-byte deadline. A streamed call must send its first part within it, or the
  * attempt is aborted and fails as an upstream timeout (the client's own abort still reads as the client's). A JSON call whose
- * response headers have not come by then is counted against the key and its breaker at that moment (`watch.overdue`) but
+ * response headers have not come by then is counted against the key and its breaker at that moment (`watch.overdueAt`) but
  * left to finish within timeout_ms: many upstreams send a JSON reply's headers only with the whole answer, so a long
  * answer is not cut, while a hung upstream's breaker opens after a few deadlines instead of a few full timeouts. The first
  * byte's time (headers for JSON, first part for streams) is recorded as the key's time to first byte.
@@ -86,8 +86,8 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
   const timer = setTimeout(() => {
     if (!json) deadline.abort();
     else if (!headers && !ctx.signal.aborted) {
-      watch.overdue = true;
-      health.overdue(Date.now());
+      watch.overdueAt = Date.now();
+      health.overdue(watch.overdueAt);
     }
   }, deadlineMs);
   try {
@@ -148,7 +148,7 @@ export async function executeChain(
       attempts++;
       const { health } = picked;
       const started = performance.now();
-      const watch: AttemptWatch = { overdue: false };
+      const watch: AttemptWatch = {};
       const span = ctx.trace?.attempt({ provider: provider.name, kind: provider.adapter.kind, model: target.model, keyId: picked.key.id });
       health.start();
       try {
@@ -160,7 +160,7 @@ export async function executeChain(
         if (reply.warnings?.length) ctx.warnings.push(...reply.warnings);
         span?.replied(reply);
         if (reply.kind === 'json') {
-          if (watch.overdue) health.lateSuccess(latencyMs);
+          if (watch.overdueAt !== undefined) health.lateSuccess(Date.now(), latencyMs, watch.overdueAt);
           else health.succeed(Date.now(), latencyMs);
           ctx.usage = reply.usage;
           return reply;
@@ -171,7 +171,7 @@ export async function executeChain(
         // Anything but a classified failure is the gateway's own: a 500 that never counts against the upstream.
         const gerr = err instanceof GatewayError ? err : internalError(undefined, err);
         ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: gerr.status, latencyMs, error: gerr.code ?? gerr.type, failure: gerr.failure });
-        if (watch.overdue) health.abandon(); // already counted against the key when its deadline passed
+        if (watch.overdueAt !== undefined) health.abandon(); // already counted against the key when its deadline passed
         else health.failed(gerr.failure, Date.now(), latencyMs, gerr.retryAfterS);
         span?.failed(gerr);
         if (actionOf(gerr.failure).next === 'stop') throw gerr;

@@ -6,49 +6,44 @@
 import type { CircuitSettings, CircuitState } from './circuit.js';
 import { KeyHealth, type HealthSettings, type KeyState } from './key-health.js';
 
-/** Leading signals of one key, read live (computed when asked, from the counters every attempt updates). */
-export interface KeyHealthView {
-  id: string;
-  state: KeyState;
-  /** The circuit breaker's own state. */
-  breaker: CircuitState;
+/** The live figures a key and a provider both show (a provider's: over its keys, latencies of its worst key). */
+export interface HealthFigures {
   /** Errors / attempts within the sliding window (`health.window_ms`); 0 with no attempts. */
   error_rate: number;
   /** Attempts ended within the window. */
   requests: number;
-  ewma_ms: number;
+  /** Latency percentiles (time to first part for streams). */
   p50_ms: number;
   p95_ms: number;
+  /** Time-to-first-byte percentiles (response headers for JSON, first part for streams). */
   ttfb_p50_ms: number;
   ttfb_p95_ms: number;
+  /** Attempts in flight. */
   in_flight: number;
-  remaining_requests: number | null;
-  /** remaining / limit of the upstream's request rate limit (0..1); 1 when it names none. */
+  /** remaining / limit of the upstream's request rate limit (0..1); 1 when it names none. A provider's: its best key's. */
   headroom: number;
 }
 
-export interface ProviderHealthView {
+/** Leading signals of one key, read live (computed when asked, from the counters every attempt updates). */
+export interface KeyHealthView extends HealthFigures {
+  id: string;
+  state: KeyState;
+  /** The circuit breaker's own state. */
+  breaker: CircuitState;
+  ewma_ms: number;
+  remaining_requests: number | null;
+}
+
+export interface ProviderHealthView extends HealthFigures {
   state: 'healthy' | 'degraded' | 'open' | 'half_open';
-  /** Over all its keys within the window. */
-  error_rate: number;
-  requests: number;
-  /** Worst key's latency percentiles (time to first part for streams). */
-  p50_ms: number;
-  p95_ms: number;
-  /** Worst key's time-to-first-byte percentiles (response headers for JSON, first part for streams). */
-  ttfb_p50_ms: number;
-  ttfb_p95_ms: number;
-  /** Attempts in flight over all its keys. */
-  in_flight: number;
-  /** Best headroom among keys that can take a request now (0 when none can). */
-  headroom: number;
   available_keys: number;
   keys: KeyHealthView[];
 }
 
+const LATENCIES = ['p50_ms', 'p95_ms', 'ttfb_p50_ms', 'ttfb_p95_ms'] as const;
+
 /** One key's view at `now`. */
-export function keyView(id: string, h: KeyHealth, now: number): KeyHealthView {
-  const w = h.window(now);
+export function keyView(id: string, h: KeyHealth, now: number, w = h.window(now)): KeyHealthView {
   return {
     id,
     state: h.state(now),
@@ -117,9 +112,10 @@ export class HealthRegistry {
     let anyHalfOpen = false;
     const worst = { p50_ms: 0, p95_ms: 0, ttfb_p50_ms: 0, ttfb_p95_ms: 0 };
     for (const [id, h] of keys) {
-      const v = keyView(id, h, now);
-      requests += v.requests;
-      errors += h.window(now).errors;
+      const w = h.window(now);
+      const v = keyView(id, h, now, w);
+      requests += w.requests;
+      errors += w.errors;
       inFlight += v.in_flight;
       if (v.state === 'healthy' || v.state === 'degraded') {
         available++;
@@ -127,7 +123,7 @@ export class HealthRegistry {
       }
       if (v.state !== 'healthy') anyDegraded = true;
       if (v.state === 'half_open') anyHalfOpen = true;
-      for (const k of ['p50_ms', 'p95_ms', 'ttfb_p50_ms', 'ttfb_p95_ms'] as const) worst[k] = Math.max(worst[k], v[k]);
+      for (const k of LATENCIES) worst[k] = Math.max(worst[k], v[k]);
       views.push(v);
     }
     const state = available === 0 ? (anyHalfOpen ? 'half_open' : 'open') : anyDegraded ? 'degraded' : 'healthy';

@@ -141,7 +141,8 @@ export class KeyHealth {
 
   /**
    * A JSON attempt still waiting for its response headers past the first-byte deadline: counts toward the error rate and
-   * the circuit now, while it stays in flight; it ends with `lateSuccess` or `abandon` (never counted twice).
+   * the circuit now, while it stays in flight; it ends with `lateSuccess` (then it counts as a success) or `abandon` (it
+   * stays an error); never counted twice.
    */
   overdue(now: number): void {
     this.errCounts[this.bucket(now)]++;
@@ -149,9 +150,16 @@ export class KeyHealth {
     this.circuit.onFailure(now, w.requests, w.errors);
   }
 
-  /** An overdue attempt answered after all: its latency is recorded and the consecutive-failure count resets. */
-  lateSuccess(latencyMs: number): void {
+  /**
+   * An attempt overdue since `overdueAt` answered after all: the error it counted while in flight becomes a success (when its
+   * bucket is still in the window), its latency is recorded and the consecutive-failure count resets.
+   */
+  lateSuccess(now: number, latencyMs: number, overdueAt: number): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
+    const slot = Math.floor(overdueAt / (this.health.window_ms / BUCKETS));
+    const i = slot % BUCKETS;
+    if (this.bucketStart[i] === slot && this.errCounts[i] > 0) this.errCounts[i]--;
+    this.okCounts[this.bucket(now)]++;
     this.ewmaMs = this.ewmaMs === 0 ? latencyMs : this.ewmaMs + this.health.ewma_alpha * (latencyMs - this.ewmaMs);
     this.latency.add(latencyMs);
     this.circuit.consecutiveFailures = 0;

@@ -8,7 +8,7 @@
  */
 import { estimateComplexity, type ComplexityFacts } from '../cascade/complexity.js';
 import type { RequestContext } from '../pipeline/context.js';
-import type { KeyHealthView, ProviderHealthView } from '../providers/health-registry.js';
+import type { HealthFigures, ProviderHealthView } from '../providers/health-registry.js';
 import { NO_SESSION, type SessionFacts } from '../sessions/sessions.js';
 
 /** CEL types used by the catalogue (the strings the CEL environment understands). */
@@ -349,10 +349,11 @@ function sessionForCel(s: SessionFacts): Record<string, unknown> {
   return { id: s.id, target: s.target, tier: s.tier, turns: int(s.turns) };
 }
 
-function keyForCel(k: KeyHealthView): Record<string, unknown> {
+/** The figures a key and a provider share, as CEL values (counts as int). */
+function figuresForCel(f: HealthFigures): Record<string, unknown> {
   return {
-    state: k.state, breaker: k.breaker, error_rate: k.error_rate, requests: int(k.requests), p50_ms: k.p50_ms, p95_ms: k.p95_ms,
-    ttfb_p50_ms: k.ttfb_p50_ms, ttfb_p95_ms: k.ttfb_p95_ms, in_flight: int(k.in_flight), headroom: k.headroom,
+    error_rate: f.error_rate, requests: int(f.requests), p50_ms: f.p50_ms, p95_ms: f.p95_ms, ttfb_p50_ms: f.ttfb_p50_ms,
+    ttfb_p95_ms: f.ttfb_p95_ms, in_flight: int(f.in_flight), headroom: f.headroom,
   };
 }
 
@@ -361,20 +362,8 @@ function healthForCel(h: HealthSnapshot): Record<string, Record<string, unknown>
   for (const name in h) {
     const p = h[name]!;
     const keys: Record<string, Record<string, unknown>> = {};
-    for (const k of p.keys) keys[k.id] = keyForCel(k);
-    out[name] = {
-      state: p.state,
-      error_rate: p.error_rate,
-      requests: int(p.requests),
-      p50_ms: p.p50_ms,
-      p95_ms: p.p95_ms,
-      ttfb_p50_ms: p.ttfb_p50_ms,
-      ttfb_p95_ms: p.ttfb_p95_ms,
-      in_flight: int(p.in_flight),
-      headroom: p.headroom,
-      available_keys: int(p.available_keys),
-      keys,
-    };
+    for (const k of p.keys) keys[k.id] = { state: k.state, breaker: k.breaker, ...figuresForCel(k) };
+    out[name] = { state: p.state, ...figuresForCel(p), available_keys: int(p.available_keys), keys };
   }
   return out;
 }

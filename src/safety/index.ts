@@ -22,8 +22,11 @@ export interface SafetyDeps {
   config: () => SafetyConfig;
   /** The attack-examples file (safety.jailbreak.examples, else the reference-prompt folder's jailbreak.yaml), relative to rootDir; read once at start-up. */
   examplesFile: string;
-  /** The benign near-misses file (safety.jailbreak.benign_examples, else jailbreak_benign.yaml there), relative to rootDir. */
-  benignExamplesFile?: string;
+  /**
+   * The benign near-misses file, relative to rootDir: safety.jailbreak.benign_examples (must exist), else jailbreak_benign.yaml
+   * in the reference-prompt folder (optional: a folder without one has no contrast set).
+   */
+  benignExamples?: { file: string; optional: boolean };
   rootDir: string;
   logger: Logger;
   /** Embeds texts (the semantic service's embedder); absent when semantic features are off. */
@@ -48,9 +51,12 @@ export async function createSafety(deps: SafetyDeps): Promise<Safety> {
   let examples: JailbreakExamples | undefined;
   if (deps.embedTexts) {
     const file = path.resolve(deps.rootDir, deps.examplesFile);
-    const benignFile = deps.benignExamplesFile === undefined ? undefined : path.resolve(deps.rootDir, deps.benignExamplesFile);
+    const benign = deps.benignExamples === undefined
+      ? undefined
+      : { file: path.resolve(deps.rootDir, deps.benignExamples.file), optional: deps.benignExamples.optional };
+    const benignFile = benign?.file;
     try {
-      examples = await loadJailbreakExamples(file, deps.embedTexts, benignFile);
+      examples = await loadJailbreakExamples(file, deps.embedTexts, benign);
       deps.logger.info({ file, examples: examples.vectors.length, benign_file: benignFile, benign: examples.benign.length }, 'jailbreak examples loaded');
     } catch (err) {
       // Heuristics still score; the embedding part stays 0 until a restart with a readable file.

@@ -30,18 +30,34 @@ export interface JailbreakReport {
   cues: string[];
 }
 
+/** Where the benign near-misses come from; an `optional` file (the folder's default) may be absent. */
+export interface BenignSource {
+  file: string;
+  optional: boolean;
+}
+
 /**
  * Reads and validates the examples file (file:line errors), then embeds every example; likewise the benign near-misses
- * when a file is named (without it, no contrast).
+ * when a file is named (without it, or when an optional one is absent, no contrast).
  */
 export async function loadJailbreakExamples(
   file: string,
   embed: (texts: string[]) => Promise<Float32Array[]>,
-  benignFile?: string,
+  benignSource?: BenignSource,
 ): Promise<JailbreakExamples> {
   const vectors = await embed(await readJailbreakExamples(file));
-  const benign = benignFile === undefined ? [] : await embed(await readJailbreakExamples(benignFile));
+  const benignTexts = benignSource === undefined ? [] : await readBenign(benignSource);
+  const benign = benignTexts.length === 0 ? [] : await embed(benignTexts);
   return { vectors, file, benign };
+}
+
+async function readBenign(source: BenignSource): Promise<string[]> {
+  try {
+    return await readJailbreakExamples(source.file);
+  } catch (err) {
+    if (source.optional && (err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
 }
 
 /** The examples of a jailbreak file, as text (for evaluation). */

@@ -75,7 +75,8 @@ const PARTIAL = /^\[[A-Z]*(?:_\d*)?$/;
  */
 export class StreamRestorer {
   private held = '';
-  constructor(private readonly originals: ReadonlyMap<string, string>) {}
+  /** `escape`: how a restored value is written (JSON string escaping for tool-call arguments); as-is by default. */
+  constructor(private readonly originals: ReadonlyMap<string, string>, private readonly escape?: (s: string) => string) {}
 
   push(delta: string): string {
     const text = this.held + delta;
@@ -83,15 +84,15 @@ export class StreamRestorer {
     const open = text.lastIndexOf('[');
     if (open >= 0 && text.length - open <= MAX_HOLD && PARTIAL.test(text.slice(open))) {
       this.held = text.slice(open);
-      return restoreText(text.slice(0, open), this.originals);
+      return restoreText(text.slice(0, open), this.originals, this.escape);
     }
-    return restoreText(text, this.originals);
+    return restoreText(text, this.originals, this.escape);
   }
 
   flush(): string {
     const t = this.held;
     this.held = '';
-    return restoreText(t, this.originals);
+    return restoreText(t, this.originals, this.escape);
   }
 
   get pending(): boolean {

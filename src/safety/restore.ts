@@ -1,6 +1,6 @@
 /**
  * Restoring redacted values in the reply on its way back: JSON replies (message content, completion text, tool-call
- * arguments) and streamed replies (text deltas, with split placeholders held back briefly). A changed part loses its
+ * arguments) and streamed replies (text and tool-call argument deltas, with split placeholders held back briefly). A changed part loses its
  * upstream `raw` text so the edge serialises the restored one.
  */
 import { changed } from '../llm/parts.js';
@@ -42,25 +42,42 @@ export function restoreJson(reply: JsonReply, originals: ReadonlyMap<string, str
 }
 
 async function* restoreParts(parts: AsyncIterable<StreamPart>, originals: ReadonlyMap<string, string>): AsyncGenerator<StreamPart> {
-  const restorers = new Map<number, StreamRestorer>();
-  const restorerOf = (i: number): StreamRestorer => {
-    let r = restorers.get(i);
-    if (!r) restorers.set(i, (r = new StreamRestorer(originals)));
-    return r;
-  };
+  // One restorer per choice's text and per tool call's arguments ("choice:index"), each holding back a split placeholder.
+  const texts = new Map<number, StreamRestorer>();
+  const calls = new Map<string, StreamRestorer>();
+  const held = (r: StreamRestorer | undefined): r is StreamRestorer => r !== undefined && r.pending;
   for await (const part of parts) {
     if (part.type === 'text-delta') {
-      const text = restorerOf(part.choice).push(part.text);
+      let r = texts.get(part.choice);
+      if (!r) texts.set(part.choice, (r = new StreamRestorer(originals)));
+      const text = r.push(part.text);
       yield text === part.text ? part : { ...changed(part), text };
       continue;
     }
-    if (part.type === 'finish') {
+    if (part.type === 'tool-call-delta') {
+      const id = `${part.choice}:${part.index}`;
+      let r = calls.get(id);
+      if (!r) calls.set(id, (r = new StreamRestorer(originals, jsonEscape)));
+      const argsDelta = r.push(part.argsDelta);
+      yield argsDelta === part.argsDelta ? part : { ...changed(part), argsDelta };
+      continue;
+    }
+    if (part.type === 'tool-call-end') {
+      // A call's held-back arguments go out before its end.
+      const r = calls.get(`${part.choice}:${part.index}`);
+      if (held(r)) yield { type: 'tool-call-delta', choice: part.choice, index: part.index, argsDelta: r.flush() };
+    } else if (part.type === 'finish') {
       // A choice's held-back text goes out before its finish.
-      const r = restorers.get(part.choice);
-      if (r?.pending) yield { type: 'text-delta', choice: part.choice, text: r.flush() };
+      const r = texts.get(part.choice);
+      if (held(r)) yield { type: 'text-delta', choice: part.choice, text: r.flush() };
     } else if (part.type === 'done' || part.type === 'error') {
       // Anything still held (a stream that ended without a finish reason) goes out before the end.
-      for (const [choice, r] of restorers) if (r.pending) yield { type: 'text-delta', choice, text: r.flush() };
+      for (const [choice, r] of texts) if (r.pending) yield { type: 'text-delta', choice, text: r.flush() };
+      for (const [id, r] of calls) {
+        if (!r.pending) continue;
+        const [choice, index] = id.split(':').map(Number) as [number, number];
+        yield { type: 'tool-call-delta', choice, index, argsDelta: r.flush() };
+      }
     }
     yield part;
   }

@@ -92,4 +92,18 @@ describe('leading health signals', () => {
     assert.equal(key().in_flight, 0);
     assert.equal(registry.provider('hung')!.requests, 2);
   });
+
+  it('a slow JSON reply counts against its key only while it is overdue: once it answers, it is a success', async () => {
+    gw = await gateway({
+      providers: { slow: provider(ph, ['m'], [{ id: 'k1' }], { timeout_ms: 5000, first_byte_timeout_ms: 100 }) },
+      circuit: { consecutive_failures: 1000 },
+    });
+    ph.setFault({ delayMs: 600 });
+    const ai = client(gw);
+    for (const content of ['long answer one', 'long answer two']) {
+      assert.equal((await ask(ai, 'slow/m', content)).response.headers.get('x-switchyard-provider'), 'slow');
+    }
+    const key = gw.registry.provider('slow')!.keys[0]!;
+    assert.deepEqual([key.requests, key.error_rate, key.in_flight, key.state], [2, 0, 0, 'healthy']);
+  });
 });

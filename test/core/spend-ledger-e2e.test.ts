@@ -212,7 +212,7 @@ suite('spend ledger across two instances sharing Redis', redisSkip, () => {
   });
 
   it('refuses bad queries in the error envelope', async () => {
-    for (const q of ['group_by=colour', 'from=yesterday', 'from=2030-01-02T00:00:00Z&to=2030-01-01T00:00:00Z', 'format=xml']) {
+    for (const q of ['group_by=colour', 'from=yesterday', 'from=2030-01-02T00:00:00Z&to=2030-01-01T00:00:00Z', 'format=xml', 'limit=0', 'limit=10001', 'limit=two']) {
       const res = await fetch(`${a.url}/admin/usage?${q}`, { headers: { 'x-admin-key': ADMIN } });
       assert.equal(res.status, 400, q);
       const body = await res.json() as { error: { type: string; message: string } };

@@ -155,4 +155,26 @@ describe('OpenAI edge encoding', () => {
     assert.ok(parts.some((p) => p.type === 'usage' && p.hidden === true));
     assert.equal(sseOf(parts), text.split('\n\n')[0] + '\n\ndata: [DONE]\n\n');
   });
+
+  it('ends the stream with an error part when the upstream names a choice or tool call no reply could hold', async () => {
+    const chunk = (choice: Record<string, unknown>): string => `data: ${JSON.stringify({ id: 'a', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [choice] })}\n\n`;
+    const cases = [
+      { index: 0, delta: { tool_calls: [{ index: 50_000_000, id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] } },
+      { index: 0, delta: { tool_calls: [{ index: -1, id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] } },
+      { index: 0, delta: { tool_calls: [{ index: 0.5, id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] } },
+      { index: 1e9, delta: { content: 'x' } },
+      { index: 2.5, delta: { content: 'x' } },
+    ];
+    for (const bad of cases) {
+      const parts = await partsOf(chunk({ index: 0, delta: { content: 'ok' } }) + chunk({ ...bad, finish_reason: 'tool_calls' }) + 'data: [DONE]\n\n');
+      const last = parts[parts.length - 1]!;
+      assert.equal(last.type, 'error', JSON.stringify(bad));
+      assert.equal(last.type === 'error' && last.failure.code, 'upstream_bad_chunk');
+      assert.ok(parts.every((p) => !('index' in p) || (p.index >= 0 && p.index < 1024)), 'no part carries the bad index');
+    }
+    // Several choices, each with its own tool calls, stay as they are.
+    const ok = await partsOf(chunk({ index: 3, delta: { tool_calls: [{ index: 2, id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] }, finish_reason: 'tool_calls' }) + 'data: [DONE]\n\n');
+    assert.deepEqual(ok.filter((p) => p.type === 'tool-call-start').map((p) => p.type === 'tool-call-start' && [p.choice, p.index]), [[3, 2]]);
+    assert.equal(ok[ok.length - 1]!.type, 'done');
+  });
 });

@@ -103,3 +103,15 @@ test('reports group, total and bucket by hour; CSV quotes and defuses formulas',
   assert.equal(flat.length, 3, 'header, totals, end');
   await ledger.close();
 });
+
+test('a report lists at most `limit` groups, the dearest first; the rest add up in one "other" group, so totals stay exact', () => {
+  const t0 = Date.UTC(2026, 0, 1, 10);
+  const rows = [5, 1, 4, 2, 3].map((cost, i) => ({ hour: t0, row: { dims: dims(`k${i}`), amounts: one(cost) } }));
+  const r = buildReport(rows, { from: t0, to: t0 + HOUR_MS, groupBy: ['key', 'model'], limit: 2 }, 'memory');
+  assert.deepEqual(r.groups.map((g) => [g.key, g.model, g.requests, g.cost_usd * 1e9]), [['k0', 'small', 1, 5], ['k2', 'small', 1, 4], [OTHER, OTHER, 3, 6]]);
+  assert.equal(r.groups_left_out, 3);
+  assert.equal(r.totals.requests, 5);
+  const all = buildReport(rows, { from: t0, to: t0 + HOUR_MS, groupBy: ['key'], limit: 5 }, 'memory');
+  assert.equal(all.groups.length, 5);
+  assert.equal(all.groups_left_out, 0);
+});

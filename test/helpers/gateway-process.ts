@@ -61,7 +61,10 @@ export interface GatewayProcess extends SpawnedGateway {
   readonly file: string;
   /** Replaces the config file's text (the process reloads it on its own; SIGHUP forces it). */
   writeConfig(text: string): Promise<void>;
-  /** Sends SIGHUP and waits until the process logged the reload's outcome. */
+  /**
+   * Sends SIGHUP and returns the log line of that reload's outcome (one the file watcher started meanwhile logs
+   * `trigger: "file"` and is passed over).
+   */
   reload(): Promise<string>;
   close(): Promise<number | null>;
 }
@@ -82,7 +85,8 @@ export async function startGatewayProcess(configText: string, env: Record<string
       const deadline = Date.now() + 15_000;
       while (Date.now() < deadline) {
         const tail = gw.output().slice(from);
-        if (/config reloaded|config reload refused/.test(tail)) return tail;
+        const own = tail.split('\n').find((l) => /config reloaded|config reload refused/.test(l) && /"trigger":"request"/.test(l));
+        if (own !== undefined) return own;
         await new Promise((r) => setTimeout(r, 20));
       }
       throw new Error(`no reload outcome logged:\n${gw.output().slice(from)}`);

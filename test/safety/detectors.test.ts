@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { detectLanguage } from '../../src/safety/detectors/language.js';
 import { detectPii } from '../../src/safety/detectors/pii.js';
 import { redactBody, StreamRestorer } from '../../src/safety/redact.js';
+import { restoreStream } from '../../src/safety/restore.js';
+import type { StreamPart } from '../../src/llm/parts.js';
 import { textSlots } from '../../src/safety/body-text.js';
 
 const kinds = (s: string): string[] => detectPii(s).map((f) => `${f.type}:${s.slice(f.start, f.end)}`);
@@ -120,5 +122,27 @@ describe('redaction and restore', () => {
     const r = new StreamRestorer(new Map([['[EMAIL_1]', 'x@y.io'], ['[CARD_12]', '4111']]));
     const out = ['Hi [', 'EMA', 'IL_', '1', '] and [CARD_1', '2] [not a', ' placeholder] [EMAIL_9] end ['].map((d) => r.push(d)).join('') + r.flush();
     assert.equal(out, 'Hi x@y.io and 4111 [not a placeholder] [EMAIL_9] end [');
+  });
+
+  it('restores placeholders in streamed tool-call arguments, per choice and call, JSON-escaped as in JSON replies', async () => {
+    const originals = new Map([['[EMAIL_1]', 'x"@y.io'], ['[CARD_12]', '4111']]);
+    const input: StreamPart[] = [
+      { type: 'tool-call-start', choice: 0, index: 0, id: 'a', name: 'send' },
+      { type: 'tool-call-start', choice: 1, index: 0, id: 'b', name: 'pay' },
+      { type: 'tool-call-delta', choice: 0, index: 0, argsDelta: '{"to":"[EMA' },
+      { type: 'tool-call-delta', choice: 1, index: 0, argsDelta: '{"card":"[CARD_12]"}' },
+      { type: 'tool-call-delta', choice: 0, index: 0, argsDelta: 'IL_1]"}' },
+      { type: 'tool-call-end', choice: 0, index: 0 },
+      { type: 'tool-call-end', choice: 1, index: 0 },
+      { type: 'done' },
+    ];
+    async function* source(): AsyncGenerator<StreamPart> { yield* input; }
+    const out: StreamPart[] = [];
+    for await (const p of restoreStream({ kind: 'stream', status: 200, parts: source() }, originals).parts) out.push(p);
+    const args = (choice: number): string => out.map((p) => (p.type === 'tool-call-delta' && p.choice === choice ? p.argsDelta : '')).join('');
+    assert.deepEqual(JSON.parse(args(0)), { to: 'x"@y.io' });
+    assert.deepEqual(JSON.parse(args(1)), { card: '4111' });
+    const endOf0 = out.findIndex((p) => p.type === 'tool-call-end' && p.choice === 0);
+    assert.ok(out.slice(endOf0).every((p) => p.type !== 'tool-call-delta' || p.choice !== 0), 'a call\'s arguments all go out before its end');
   });
 });

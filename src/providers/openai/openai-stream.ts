@@ -3,7 +3,7 @@
  * edge forwards it unchanged when nothing altered it. `[DONE]` ends the stream cleanly; an in-band error (an `error` event, or
  * a data object carrying `error` and no `choices`) becomes an error part.
  */
-import type { StreamPart, WireEvent } from '../../llm/parts.js';
+import { isPartIndex, type StreamPart, type WireEvent } from '../../llm/parts.js';
 import type { Redact } from '../redact.js';
 import type { SseEvent } from '../sse.js';
 import type { Chunk } from './openai-api.js';
@@ -23,6 +23,20 @@ function inBandError(value: unknown, redact: Redact): StreamPart {
 
 const WORD = /^[A-Za-z0-9_.-]{1,64}$/;
 
+/** A chunk naming a choice or tool-call index that is not a small whole number (see MAX_PART_INDEX). */
+export class BadChunkIndex extends Error {
+  constructor() {
+    super('The upstream sent a chunk with a choice or tool-call index out of range');
+  }
+}
+
+/** The index an upstream gave, or `missing` when it gave no number; throws BadChunkIndex for a number out of range. */
+function indexOf(v: unknown, missing: number): number {
+  if (typeof v !== 'number') return missing;
+  if (!isPartIndex(v)) throw new BadChunkIndex();
+  return v;
+}
+
 /**
  * Reads OpenAI chunks into parts, remembering what a chunk alone does not say: the reply's identity (metadata is emitted when
  * it first appears or changes) and the tool calls still open per choice (closed by the choice's finish reason).
@@ -37,9 +51,11 @@ export class ChunkReader {
 
   /**
    * The parts of one chunk (without `raw`), appended to `out`. `hideUsage`: a usage-only chunk was requested by the gateway,
-   * not the client.
+   * not the client. Throws BadChunkIndex (before appending anything) for a choice or tool-call index out of range.
    */
   read(chunk: Chunk, hideUsage: boolean, out: StreamPart[] = []): StreamPart[] {
+    const choices = chunk.choices;
+    if (Array.isArray(choices)) checkIndexes(choices);
     const id = typeof chunk.id === 'string' ? chunk.id : '';
     const model = typeof chunk.model === 'string' ? chunk.model : '';
     const created = typeof chunk.created === 'number' ? chunk.created : 0;
@@ -51,7 +67,6 @@ export class ChunkReader {
       this.fingerprint = fp;
       out.push(fp === undefined ? { type: 'metadata', id, model, created } : { type: 'metadata', id, model, created, systemFingerprint: fp });
     }
-    const choices = chunk.choices;
     if (Array.isArray(choices)) for (const c of choices) if (c !== null && typeof c === 'object') this.readChoice(c, out);
     const usage = chunk.usage;
     if (usage !== null && typeof usage === 'object') {
@@ -62,7 +77,7 @@ export class ChunkReader {
   }
 
   private readChoice(c: NonNullable<Chunk['choices']>[number], out: StreamPart[]): void {
-    const choice = typeof c.index === 'number' ? c.index : 0;
+    const choice = indexOf(c.index, 0);
     const logprobs = c.logprobs !== null && typeof c.logprobs === 'object' ? c.logprobs : undefined;
     if (typeof c.text === 'string') {
       out.push(logprobs === undefined ? { type: 'text-delta', choice, text: c.text } : { type: 'text-delta', choice, text: c.text, logprobs });
@@ -80,7 +95,7 @@ export class ChunkReader {
           if (t === null || typeof t !== 'object') continue;
           let calls = this.open.get(choice);
           if (calls === undefined) this.open.set(choice, (calls = []));
-          const index = typeof t.index === 'number' ? t.index : calls.length;
+          const index = indexOf(t.index, calls.length);
           const fn = t.function;
           if (!calls.includes(index)) {
             calls.push(index);
@@ -98,6 +113,17 @@ export class ChunkReader {
       }
       out.push({ type: 'finish', choice, reason: c.finish_reason });
     }
+  }
+}
+
+/** Every index of a chunk's choices and tool calls is checked before any part of it is made. */
+function checkIndexes(choices: readonly unknown[]): void {
+  for (const c of choices) {
+    if (c === null || typeof c !== 'object') continue;
+    const { index, delta } = c as { index?: unknown; delta?: { tool_calls?: unknown } | null };
+    indexOf(index, 0);
+    const calls = delta !== null && typeof delta === 'object' ? delta.tool_calls : undefined;
+    if (Array.isArray(calls)) for (const t of calls) if (t !== null && typeof t === 'object') indexOf((t as { index?: unknown }).index, 0);
   }
 }
 
@@ -151,7 +177,14 @@ export class OpenAIEventReader {
       return true;
     }
     const from = out.length;
-    this.reader.read(chunk, this.hideUsage, out);
+    try {
+      this.reader.read(chunk, this.hideUsage, out);
+    } catch (err) {
+      if (!(err instanceof BadChunkIndex)) throw err;
+      out.length = from;
+      out.push(errorPart(err.message, 'upstream_error', 'upstream_bad_chunk'));
+      return true;
+    }
     attachRaw(out, from, data);
     return false;
   }
