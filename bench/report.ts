@@ -5,6 +5,7 @@
  */
 import type { OverloadReport } from './overload.js';
 import type { Aggregate, ModeResult, Overhead, ProxyReport } from './proxy.js';
+import type { CpuCostReport } from './cpu-cost.js';
 import type { Hotspot } from './load/profile.js';
 
 export interface SectionResult {
@@ -301,7 +302,42 @@ function areaSection(name: string, s: SectionResult): string {
 
 // ---------------------------------------------------------------------------------------------------------------------------
 
-export function renderReport(r: BenchResults): string {
+/** bench/results/cpu-cost.json: what `node dist/bench/cpu-cost.js` wrote last. */
+export type CpuCostResults = CpuCostReport & { date: string; baseline: string | null };
+
+/** "Where the proxy's time goes": CPU time per request against the bare proxy, and Switchyard's profile per load. */
+export function cpuCostSection(c: CpuCostResults): string {
+  const out: string[] = [];
+  out.push("### Where the proxy's time goes\n");
+  out.push(`Measured ${c.date.slice(0, 10)} with \`node dist/bench/cpu-cost.js\` (load average ${c.load_average.join(', ')} at the end). Wall-clock ` +
+    'throughput on a shared machine moves with everyone else\'s load, so this measures what a proxy spends instead: each target serves the same ' +
+    `open-loop load (${c.rate} requests/s, ${c.duration_ms / 1000} s per round, the pure proxy workload) and its process\'s CPU time (user + system, ` +
+    `/proc/<pid>/stat) over the load is divided by the replies it served. ${c.rounds} rounds alternate between the targets; the ratio is the bare ` +
+    'proxy\'s CPU per request over the target\'s in the same round (the throughput ratio a CPU-bound proxy would reach), median and range over the ' +
+    `rounds.${c.baseline !== null ? ' The baseline is an earlier build of Switchyard measured in the same rounds (see docs/proxy-cpu.md for which).' : ''}\n`);
+  const rows: string[][] = [];
+  for (const [kind, targets] of Object.entries(c.loads)) {
+    for (const [t, cost] of Object.entries(targets)) {
+      if (cost === undefined) continue;
+      const r = cost.ratio_to_bare;
+      rows.push([kind, t, fmtInt(cost.cpu_us_per_request), t === 'bare' ? '1' : `${fmt(r.median, 2)} (${fmt(r.min, 2)}–${fmt(r.max, 2)})`]);
+    }
+  }
+  out.push(table(['load', 'target', 'CPU µs / request (median)', 'bare ÷ target'], rows));
+  out.push('');
+  for (const [kind, pr] of Object.entries(c.profiles ?? {})) {
+    if (pr === undefined) continue;
+    out.push(`Switchyard's profile, ${kind} (\`--cpu-prof\`, samples of the measured load only): busy ${fmtInt(pr.busy_ms)} ms, garbage collection ` +
+      `${fmt(pr.gc_pct, 1)}% of busy time; self time over busy time. On a loaded machine a sample taken while the process waits to run lands in ` +
+      'the frame it stopped in, so native socket writes read high.\n');
+    out.push(table(['function (file:line name)', 'share'], pr.top_functions.map((x) => [`\`${x.where}\``, `${fmt(x.share_pct, 1)}%`])));
+    out.push('');
+  }
+  out.push('What was removed to get here, the profiles before and after, and how to reproduce: docs/proxy-cpu.md.\n');
+  return out.join('\n');
+}
+
+export function renderReport(r: BenchResults, cpu?: CpuCostResults): string {
   const m = r.machine;
   const st = r.settings;
   const out: string[] = [];
@@ -373,6 +409,7 @@ export function renderReport(r: BenchResults): string {
     'A request is a small chat completion (system + user message); streams must end with `data: [DONE]` to count as successes.\n');
   if (p !== undefined) out.push(proxySection(p));
   else out.push(`Not measured: ${proxy?.status ?? 'not run'}${proxy?.message ? ` — ${proxy.message}` : ''}.\n`);
+  if (cpu !== undefined) out.push(cpuCostSection(cpu));
 
   const overload = r.sections.overload;
   if (overload !== undefined) {

@@ -15,7 +15,7 @@ import { runEval, EVALS } from './load/evals.js';
 import { repoRoot } from './load/processes.js';
 import { benchOverload } from './overload.js';
 import { benchProxy, proxyTiming } from './proxy.js';
-import { renderReport, type BenchResults, type SectionResult } from './report.js';
+import { renderReport, type BenchResults, type CpuCostResults, type SectionResult } from './report.js';
 
 const HELP = `Usage: node dist/bench/run.js [options]   (npm run bench -- [options])
 
@@ -196,7 +196,14 @@ export async function run(argv: string[]): Promise<number> {
   if (!values['no-docs']) {
     const doc = join(root, 'docs', 'benchmarks.md');
     await mkdir(dirname(doc), { recursive: true });
-    await writeFile(doc, renderReport(results));
+    // The CPU-per-request comparison runs on its own (node dist/bench/cpu-cost.js); its last result is rendered alongside.
+    let cpu: CpuCostResults | undefined;
+    try {
+      cpu = JSON.parse(await readFile(join(root, 'bench', 'results', 'cpu-cost.json'), 'utf8')) as CpuCostResults;
+    } catch {
+      cpu = undefined;
+    }
+    await writeFile(doc, renderReport(results, cpu));
     log(`wrote ${doc}`);
   }
   return 0;

@@ -5,6 +5,8 @@
 #             val.jsonl + oos_train.jsonl; report: the odd lines of val.jsonl + oos_val.jsonl.
 #   task mix  references: 20 per label from task_type_mix_dev.jsonl (seeded); the other rows, odd lines (tune: even).
 #   Banking77 references: 10 per label from train.jsonl (seeded); report: up to 30 other rows per label.
+#             All train: every row but 30 per label (seeded); tune (epoch budget): odd lines of those 30, report: even.
+#   none file CLINC150 oos_train.jsonl as the folder's none category; report as above (oos_train is then not fitted on).
 #   MMLU-Pro  references: 10 of the 15 exemplars per domain (seeded); report: the other 5 (3 seeds).
 # Usage: scripts/eval-routing.sh [data dir (default ../shared/data)] [work dir (default a new temp dir)]
 set -euo pipefail
@@ -22,6 +24,19 @@ for n in 10 100; do
   $S fit --refs "$W/clinc-$n" --data "$W/clinc-fit.jsonl" $C | head -2
   echo "-- fitted on the fit split"; $S eval --refs "$W/clinc-$n" --data "$W/clinc-report.jsonl" $C | sed -n 2,3p
 done
+echo "== CLINC150, 10 references per intent + a none file (oos_train, 100 rows)"
+cp -r "$W/clinc-10" "$W/clinc-10-none"; rm -f "$W/clinc-10-none/_settings.yaml"
+$S build-refs --data "$D/clinc150/oos_train.jsonl" --per-label all --none --out "$W/clinc-10-none"
+echo "-- built-in defaults (no fit)"; $S eval --refs "$W/clinc-10-none" --data "$W/clinc-report.jsonl" $C | sed -n 2,3p
+echo "-- calibration off"; $S eval --refs "$W/clinc-10-none" --data "$W/clinc-report.jsonl" --calibration false $C | sed -n 2,3p
+echo "== shipped example folders (scripts/build-example-refs.sh), on the rows they were not built from"
+scripts/build-example-refs.sh "$D" "$W/examples" > /dev/null
+echo "-- task-types"; $S eval --refs reference-prompts/examples/task-types --data "$W/examples/task-types-eval.jsonl" $C | sed -n 2p
+echo "-- task-types, CLINC150 oos_val"; $S eval --refs reference-prompts/examples/task-types --data "$D/clinc150/oos_val.jsonl" $C | sed -n 3p
+cp -r reference-prompts/examples/task-types "$W/tasks-none"
+$S build-refs --data "$D/clinc150/oos_train.jsonl" --per-label all --none --out "$W/tasks-none"
+echo "-- task-types + none (CLINC150 oos_train)"; $S eval --refs "$W/tasks-none" --data "$W/examples/task-types-eval.jsonl" $C | sed -n 2p
+echo "-- task-types + none, CLINC150 oos_val"; $S eval --refs "$W/tasks-none" --data "$D/clinc150/oos_val.jsonl" $C | sed -n 3p
 echo "== task-type mix, 20 references per label"
 $S build-refs --data "$D/prompts/task_type_mix_dev.jsonl" --per-label 20 --seed 1 --out "$W/tasks" --rest "$W/tasks-rest.jsonl"
 awk 'NR%2==1' "$W/tasks-rest.jsonl" > "$W/tasks-tune.jsonl"; awk 'NR%2==0' "$W/tasks-rest.jsonl" > "$W/tasks-report.jsonl"
@@ -31,6 +46,14 @@ echo "-- report split, no calibration"; $S eval --refs "$W/tasks" --data "$W/tas
 echo "== Banking77, 10 references per label"
 $S build-refs --data "$D/banking77/train.jsonl" --per-label 10 --seed 1 --out "$W/bank-10" --rest "$W/bank-rest.jsonl" --rest-per-label 30
 $S eval --refs "$W/bank-10" --data "$W/bank-rest.jsonl" $C | sed -n 2p
+echo "== Banking77, all train rows but 30 per label (seeded) as references; tune: odd lines of those 30, report: even lines"
+$S build-refs --data "$D/banking77/train.jsonl" --per-label all --skip 30 --seed 1 --out "$W/bank-all" --rest "$W/bank-held.jsonl" --rest-per-label 30
+awk 'NR%2==1' "$W/bank-held.jsonl" > "$W/bank-tune.jsonl"; awk 'NR%2==0' "$W/bank-held.jsonl" > "$W/bank-report.jsonl"
+$S eval --refs "$W/bank-all" --data "$W/bank-report.jsonl" $C | sed -n 2p
+echo "== CLINC150, 100 references per intent + a none file (oos_train), built-in defaults"
+cp -r "$W/clinc-100" "$W/clinc-100-none"; rm -f "$W/clinc-100-none/_settings.yaml"
+$S build-refs --data "$D/clinc150/oos_train.jsonl" --per-label all --none --out "$W/clinc-100-none"
+$S eval --refs "$W/clinc-100-none" --data "$W/clinc-report.jsonl" $C | sed -n 2,3p
 echo "== MMLU-Pro domains: 10 of the 15 exemplars per domain as references, the other 5 scored (three seeds)"
 for seed in 1 2 3; do
   $S build-refs --data "$D/prompts/mmlu_pro_sr_exemplars.jsonl" --per-label 10 --seed $seed --out "$W/mmlu-$seed" --rest "$W/mmlu-$seed-rest.jsonl"

@@ -80,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
       ask('Write a haiku about trains'),
       ask('Fix this Python function that reverses a list'),
       ask('hey, how are you today?'),
+      ask('Two trains leave stations 300 km apart and travel toward each other at 70 and 80 km/h. When do they meet?'),
       `  dashboard: ${gateway.url}/dashboard?key=${config.server.admin_key}`,
       `  explain:   curl ${gateway.url}/admin/route/explain -H 'x-admin-key: ${config.server.admin_key}' -H 'content-type: application/json' -d '{"request":{"model":"auto","messages":[{"role":"user","content":"Solve 2x+3=7"}]}}'\n`,
     ].join('\n'));

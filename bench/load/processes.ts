@@ -93,10 +93,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts Switchyard from its CLI on a config file and waits for GET /health. Logs go to /dev/null. */
-export async function startSwitchyard(configFile: string, nodeArgs: string[] = [], readyTimeoutMs = 120_000): Promise<{ child: Child; origin: string }> {
+/**
+ * Starts Switchyard from its CLI on a config file and waits for GET /health. Logs go to /dev/null. `cli`: another build's
+ * compiled CLI (e.g. an older commit's, to compare against), this tree's by default.
+ */
+export async function startSwitchyard(configFile: string, nodeArgs: string[] = [], readyTimeoutMs = 120_000, cli = cliScript()): Promise<{ child: Child; origin: string }> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [...childExecArgv, ...nodeArgs, cliScript(), '--config', configFile, '--port', String(port), '--host', '127.0.0.1'], {
+  const proc = spawn(process.execPath, [...childExecArgv, ...nodeArgs, cli, '--config', configFile, '--port', String(port), '--host', '127.0.0.1'], {
     stdio: ['ignore', 'ignore', 'pipe'],
     cwd: repoRoot(),
   });

@@ -13,7 +13,7 @@ interface CpuProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
-interface CpuProfile {
+export interface CpuProfile {
   nodes: CpuProfileNode[];
   startTime: number;
   samples: number[];

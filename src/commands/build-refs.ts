@@ -5,10 +5,11 @@ import { parseFlags, parseNumber } from './flags.js';
 import { stringify } from 'yaml';
 import { NONE, categoryOf, readLabelledFiles } from '../semantic/labelled.js';
 
-const HELP = `Usage: switchyard build-refs --data <labelled.jsonl> --per-label N|all --out <dir> [--skip M] [--seed S]
+const HELP = `Usage: switchyard build-refs --data <labelled.jsonl> --per-label N|all --out <dir> [--skip M] [--seed S] [--none]
                              [--rest <file.jsonl> [--rest-per-label K]]
 
-Writes one <label>.yaml per label (rows labelled "none" are skipped) with the first N distinct texts of that label (all of
+Writes one <label>.yaml per label (rows labelled "none" are skipped, or with --none written as none.yaml: explicit
+out-of-scope examples the classifier learns as a class whose win is a rejection) with the first N distinct texts of that label (all of
 them with --per-label all), after skipping the first M (so several disjoint folders can be cut from one file). With --seed, each label's distinct texts are
 shuffled first (a seeded, repeatable draw). With --rest, the label's other texts (those not written as examples, in the
 same order) go to a labelled JSONL file, at most K per label: a fitting set for \`fit\` that shares no row with the folder.
@@ -21,6 +22,7 @@ Options:
   --per-label N|all     examples per label, or every distinct text of the label
   --skip M              texts of each label to skip first (default 0)
   --seed S              shuffle each label's texts with this seed before skipping and taking (default: file order)
+  --none                write rows labelled "none" as the none category (default: skip them)
   --rest FILE           write the texts not taken as examples to FILE
   --rest-per-label K    at most K rest texts per label (default all)
   --out DIR             folder to write
@@ -51,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
     skip: { type: 'number', integer: true, min: 0, default: 0 },
     seed: { type: 'number', integer: true, min: 0 },
     rest: { type: 'string' },
+    none: { type: 'boolean' },
     'rest-per-label': { type: 'number', integer: true, min: 0, default: Infinity },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -72,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   const byName = new Map<string, { label: string; texts: string[]; seen: Set<string> }>();
   const merged = new Set<string>();
   for (const row of rows) {
-    if (row.label === NONE) continue;
+    if (row.label === NONE && !values.none) continue;
     const name = categoryOf(row.label);
     let entry = byName.get(name);
     if (!entry) byName.set(name, (entry = { label: row.label, texts: [], seen: new Set() }));

@@ -8,7 +8,6 @@
  */
 import type { GatewayError } from '../errors.js';
 import type { ProviderReply, StreamPart, StreamReply } from '../providers/types.js';
-import { withCleanup } from '../util/with-cleanup.js';
 import type { RequestContext } from './context.js';
 
 export interface Stage {
@@ -21,37 +20,96 @@ export interface Stage {
 /** How a streamed reply ended, as seen by an observer. */
 export type StreamEnd = { outcome: 'done' } | { outcome: 'error'; message: string } | { outcome: 'aborted' };
 
+interface Observer {
+  onPart: ((part: StreamPart) => void) | undefined;
+  onEnd: (end: StreamEnd) => void;
+}
+
+/**
+ * A stream with observers: one iterator over the source that hands each part to every observer in one synchronous loop, in
+ * the order they were added (nearest the upstream first). Observing an observed stream that nobody has started reading
+ * adds an observer to it rather than another async layer, so a reply watched by several stages costs one await per part.
+ */
+class ObservedParts implements AsyncIterable<StreamPart>, AsyncIterator<StreamPart> {
+  readonly observers: Observer[] = [];
+  /** Once iteration began, the observer list is closed: a later observeStream wraps this stream instead. */
+  started = false;
+  private end: StreamEnd = { outcome: 'aborted' };
+  private ended = false;
+
+  constructor(private readonly source: AsyncIterator<StreamPart>) {}
+
+  [Symbol.asyncIterator](): AsyncIterator<StreamPart> {
+    this.started = true;
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<StreamPart>> {
+    let r: IteratorResult<StreamPart>;
+    try {
+      r = await this.source.next();
+    } catch (err) {
+      await this.finish();
+      throw err;
+    }
+    if (r.done === true) {
+      await this.finish();
+      return r;
+    }
+    const part = r.value;
+    if (part.type === 'done') this.end = DONE;
+    else if (part.type === 'error') this.end = { outcome: 'error', message: part.failure.message };
+    const observers = this.observers;
+    for (let i = 0; i < observers.length; i++) observers[i].onPart?.(part);
+    return r;
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<StreamPart>> {
+    await this.finish();
+    return { done: true, value: value as StreamPart };
+  }
+
+  /** Closes the source, then tells every observer how the stream ended (each one, even if one throws); runs once. */
+  private async finish(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    let failed = false;
+    let error: unknown;
+    try {
+      await this.source.return?.();
+    } catch (err) {
+      failed = true;
+      error = err;
+    }
+    for (const o of this.observers) {
+      try {
+        o.onEnd(this.end);
+      } catch (err) {
+        if (!failed) {
+          failed = true;
+          error = err;
+        }
+      }
+    }
+    if (failed) throw error;
+  }
+}
+
+const DONE: StreamEnd = { outcome: 'done' };
+
 /**
  * Wraps a streamed reply so `onPart` sees every part and `onEnd` is called exactly once with how the stream ended — also
- * when the consumer stops before reading anything. The source is closed before `onEnd` runs, so observers nearer the
- * upstream finish first. Parts pass through unchanged; an observer must not throw.
+ * when the consumer stops before reading anything. The source is closed before `onEnd` runs, and observers nearer the
+ * upstream (added earlier) are told first. Parts pass through unchanged; an observer must not throw.
  */
 export function observeStream(
   reply: StreamReply,
   onPart: ((part: StreamPart) => void) | undefined,
   onEnd: (end: StreamEnd) => void,
 ): StreamReply {
-  const source = reply.parts[Symbol.asyncIterator]();
-  let end: StreamEnd = { outcome: 'aborted' };
-  async function* observed(): AsyncGenerator<StreamPart> {
-    for (;;) {
-      const r = await source.next();
-      if (r.done) return;
-      const part = r.value;
-      if (part.type === 'done') end = { outcome: 'done' };
-      else if (part.type === 'error') end = { outcome: 'error', message: part.failure.message };
-      onPart?.(part);
-      yield part;
-    }
-  }
-  const close = async (): Promise<void> => {
-    try {
-      await source.return?.();
-    } finally {
-      onEnd(end);
-    }
-  };
-  const out: StreamReply = { kind: 'stream', status: reply.status, parts: withCleanup(observed(), close) };
+  const parts = reply.parts instanceof ObservedParts && !reply.parts.started ? reply.parts : new ObservedParts(reply.parts[Symbol.asyncIterator]());
+  parts.observers.push({ onPart, onEnd });
+  const out: StreamReply = { kind: 'stream', status: reply.status, parts };
   if (reply.native !== undefined) out.native = reply.native;
   return out;
 }

@@ -49,21 +49,41 @@ export const MAX_REPLY_BODY = 64 * 1024 * 1024;
  * Reads a body up to `max` bytes and releases the connection. Past `max`: with `truncate` the first `max` bytes are returned
  * (an error body: only its message is used), without it undefined (a reply that is too large).
  */
-async function readCapped(body: UpstreamResponse['body'], max: number, truncate: boolean): Promise<Buffer | undefined> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > max) {
+function readCapped(body: UpstreamResponse['body'], max: number, truncate: boolean): Promise<Buffer | undefined> {
+  // Plain 'data' / 'end' listeners: a body is one or two chunks, and an async iterator per body cost more than reading it.
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= max) {
+        parts.push(chunk);
+        return;
+      }
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('close', onClose);
+      body.off('error', reject);
+      body.on('error', () => undefined); // the abort error destroying it may raise
       body.destroy();
-      if (!truncate) return undefined;
-      parts.push(b.subarray(0, b.length - (size - max)));
-      return Buffer.concat(parts);
-    }
-    parts.push(b);
-  }
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
+      if (!truncate) return resolve(undefined);
+      parts.push(chunk.subarray(0, chunk.length - (size - max)));
+      resolve(Buffer.concat(parts));
+    };
+    let ended = false;
+    const onEnd = (): void => {
+      ended = true;
+      resolve(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+    };
+    // Closed without 'end' (an 'error' came first and already settled it, or nothing did).
+    const onClose = (): void => {
+      if (!ended) reject(Object.assign(new Error('the upstream body closed before it ended'), { code: 'UND_ERR_SOCKET' }));
+    };
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('close', onClose);
+    body.once('error', reject);
+  });
 }
 
 /**
@@ -115,4 +135,22 @@ export async function readJson(policy: UpstreamPolicy, res: UpstreamResponse, si
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw unreadableReply(policy, 'a reply that is not a JSON object');
   return { raw, json: json as Record<string, unknown> };
+}
+
+/**
+ * A streamed body to read events from: closing the reader early (the upstream sent its terminator) does not destroy the body,
+ * so `releaseBody` can let a finished stream end and keep its connection.
+ */
+export const streamedBody = (body: UpstreamResponse['body']): AsyncIterable<Buffer> => body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+
+/**
+ * Frees a streamed body's connection. `clean`: the stream's terminator arrived, so what is left (usually only the end of the
+ * chunked encoding) is read and dropped, bounded by the body timeout, and the keep-alive connection is reused; otherwise
+ * (broken, abandoned, client gone) the body is destroyed.
+ */
+export function releaseBody(body: UpstreamResponse['body'], clean: boolean): void {
+  if (body.destroyed || body.readableEnded) return;
+  body.on('error', () => undefined); // a late body timeout or reset has nobody left to tell
+  if (clean) body.resume();
+  else body.destroy();
 }

@@ -11,42 +11,79 @@ export interface SseEvent {
 export const MAX_SSE_LINE = 8 * 1024 * 1024;
 
 /**
- * Parses an SSE byte stream into events. Handles \n and \r\n line ends, multi-line data, comments and split chunks.
- * Throws when a line grows past MAX_SSE_LINE.
+ * A push parser for an SSE byte stream: `push` each piece as it arrives and the complete events in it are appended to `out`;
+ * `end` appends a last event left without its blank line. Handles \n and \r\n line ends, multi-line data, comments and
+ * pieces split anywhere (in a line, in a UTF-8 sequence). Throws when a line grows past MAX_SSE_LINE.
  */
-export async function* parseSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let event: string | undefined;
-  let data: string[] = [];
-  for await (const piece of body) {
-    buffer += typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true });
+export class SseParser {
+  private readonly decoder = new TextDecoder();
+  private buffer = '';
+  private event: string | undefined;
+  private data: string[] = [];
+
+  push(piece: Uint8Array | string, out: SseEvent[]): void {
+    const text = typeof piece === 'string' ? piece : this.decoder.decode(piece, { stream: true });
+    let buffer = this.buffer.length === 0 ? text : this.buffer + text;
     if (buffer.length > MAX_SSE_LINE && buffer.indexOf('\n') < 0) {
       throw Object.assign(new Error(`upstream sent an event line over ${MAX_SSE_LINE} bytes`), { code: 'UPSTREAM_BAD_CHUNK' });
     }
+    // Lines are read in place (no copy of the rest of the buffer per line); what follows the last newline is kept.
+    let from = 0;
     let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      let line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (line.endsWith('\r')) line = line.slice(0, -1);
-      if (line === '') {
-        if (data.length > 0) yield event === undefined ? { data: data.join('\n') } : { event, data: data.join('\n') };
-        event = undefined;
-        data = [];
-        continue;
-      }
-      if (line.charCodeAt(0) === 58 /* ':' comment */) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      let value = colon < 0 ? '' : line.slice(colon + 1);
-      if (value.charCodeAt(0) === 32) value = value.slice(1);
-      if (field === 'data') data.push(value);
-      else if (field === 'event') event = value;
+    while ((nl = buffer.indexOf('\n', from)) >= 0) {
+      const lineEnd = nl > from && buffer.charCodeAt(nl - 1) === 13 /* \r */ ? nl - 1 : nl;
+      this.line(buffer, from, lineEnd, out);
+      from = nl + 1;
     }
+    if (from > 0) buffer = buffer.slice(from);
+    this.buffer = buffer;
   }
-  buffer += decoder.decode();
-  if (buffer.length > 0 && buffer.startsWith('data:')) data.push(buffer.slice(5).trimStart());
-  if (data.length > 0) yield event === undefined ? { data: data.join('\n') } : { event, data: data.join('\n') };
+
+  end(out: SseEvent[]): void {
+    const buffer = this.buffer + this.decoder.decode();
+    this.buffer = '';
+    if (buffer.length > 0 && buffer.startsWith('data:')) this.data.push(buffer.slice(5).trimStart());
+    this.dispatch(out);
+  }
+
+  private line(buffer: string, start: number, end: number, out: SseEvent[]): void {
+    if (start === end) {
+      this.dispatch(out);
+      return;
+    }
+    if (buffer.charCodeAt(start) === 58 /* ':' comment */) return;
+    const colon = buffer.indexOf(':', start);
+    const hasColon = colon >= 0 && colon < end;
+    const fieldEnd = hasColon ? colon : end;
+    let valueStart = hasColon ? colon + 1 : end;
+    if (valueStart < end && buffer.charCodeAt(valueStart) === 32) valueStart++;
+    const fieldLength = fieldEnd - start;
+    if (fieldLength === 4 && buffer.startsWith('data', start)) this.data.push(buffer.slice(valueStart, end));
+    else if (fieldLength === 5 && buffer.startsWith('event', start)) this.event = buffer.slice(valueStart, end);
+  }
+
+  private dispatch(out: SseEvent[]): void {
+    const data = this.data;
+    if (data.length > 0) {
+      const text = data.length === 1 ? data[0] : data.join('\n');
+      out.push(this.event === undefined ? { data: text } : { event: this.event, data: text });
+      this.data = [];
+    }
+    this.event = undefined;
+  }
+}
+
+/** Parses an SSE byte stream into events (see SseParser). Throws when a line grows past MAX_SSE_LINE. */
+export async function* parseSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent> {
+  const parser = new SseParser();
+  const events: SseEvent[] = [];
+  for await (const piece of body) {
+    parser.push(piece, events);
+    for (let i = 0; i < events.length; i++) yield events[i];
+    events.length = 0;
+  }
+  parser.end(events);
+  yield* events;
 }
 
 /** One SSE data frame. */

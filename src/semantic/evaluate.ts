@@ -140,7 +140,7 @@ export function fitThresholds(scored: Scored[], options: Partial<FitOptions> = {
   // whether accepted or rejected, so it does not move the threshold. The pick is shrunk towards the global threshold.
   const byIntent = new Map<string, Scored[]>();
   for (const s of scored) {
-    if (s.raw.margin < best.minMargin) continue;
+    if (s.raw.margin < best.minMargin || s.raw.intent === NONE_INTENT) continue;
     const list = byIntent.get(s.raw.intent) ?? [];
     list.push(s);
     byIntent.set(s.raw.intent, list);

@@ -86,20 +86,34 @@ async function writeStream(res: ServerResponse, reply: StreamReply, encoder: Str
   res.setHeader('cache-control', 'no-cache');
   res.setHeader('connection', 'keep-alive');
   res.setHeader('x-accel-buffering', 'no');
-  res.flushHeaders();
-  // At the end of the shutdown grace period the stream ends here, even while the upstream is silent.
-  const cut = (): void => {
-    if (!res.writableEnded && !res.destroyed) res.end(encoder.fail(SHUTTING_DOWN));
+  // Small writes are batched: the parts made from one upstream read arrive within one tick, their text is gathered and
+  // leaves in one write at the end of that tick (the headers with the first one: no flushHeaders, since a stream starts only
+  // once its first part arrived); the last batch goes out with the end of the reply.
+  let pending = '';
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    const text = pending;
+    pending = '';
+    if (text !== '' && !res.destroyed && !res.writableEnded) res.write(text);
   };
+  const send = (text: string): void => {
+    pending += text;
+    if (!scheduled) {
+      scheduled = true;
+      process.nextTick(flush);
+    }
+  };
+  const finish = (text: string): void => {
+    const all = pending + text;
+    pending = '';
+    if (!res.writableEnded && !res.destroyed) res.end(all);
+  };
+  // At the end of the shutdown grace period the stream ends here, even while the upstream is silent.
+  const cut = (): void => finish(encoder.fail(SHUTTING_DOWN));
   if (stop?.aborted) cut();
   else stop?.addEventListener('abort', cut, { once: true });
   const iterator = reply.parts[Symbol.asyncIterator]();
-  // Small writes are batched: the parts made from one upstream read arrive within one tick and leave in one socket write.
-  let corked = false;
-  const uncork = (): void => {
-    corked = false;
-    res.uncork();
-  };
   try {
     for (;;) {
       if (res.destroyed || res.writableEnded) break;
@@ -107,34 +121,23 @@ async function writeStream(res: ServerResponse, reply: StreamReply, encoder: Str
       if (res.destroyed || res.writableEnded) break;
       if (next.done) {
         // The source ended without a terminator: report it rather than finishing cleanly.
-        res.write(encoder.fail({ message: 'The upstream stream ended unexpectedly.', type: 'upstream_error', code: 'stream_incomplete' }));
+        send(encoder.fail({ message: 'The upstream stream ended unexpectedly.', type: 'upstream_error', code: 'stream_incomplete' }));
         break;
       }
       const part = next.value;
       const encoded = encoder.encode(part);
       const text = typeof encoded === 'string' ? encoded : await encoded;
       if (res.destroyed || res.writableEnded) break;
-      let ok = true;
-      if (text !== '') {
-        if (!corked) {
-          corked = true;
-          res.cork();
-          process.nextTick(uncork);
-        }
-        ok = res.write(text);
-      }
+      if (text !== '') send(text);
       if (part.type === 'done' || part.type === 'error') break;
-      if (!ok) {
-        if (res.destroyed) break;
-        await waitDrain(res);
-      }
+      if (res.writableNeedDrain) await waitDrain(res);
     }
   } catch (err) {
-    if (!res.destroyed && !res.writableEnded) res.write(encoder.fail(asGatewayError(err).toJSON().error));
+    if (!res.destroyed && !res.writableEnded) send(encoder.fail(asGatewayError(err).toJSON().error));
   } finally {
     stop?.removeEventListener('abort', cut);
     // Closing the iterator runs the observers' end hooks and aborts upstream work when the client left early.
     await iterator.return?.().catch(() => undefined);
-    if (!res.writableEnded) res.end();
+    finish('');
   }
 }

@@ -25,6 +25,8 @@ describe('demo mode', () => {
       ['Write a haiku about trains', 'creative_writing', 'claude'],
       ['Fix this Python function that reverses a list', 'code', 'smart'],
       ['hey, how are you today?', 'chit_chat', 'fast'],
+      // A word problem shares little wording with equations: the shipped math references include word problems.
+      ['Two trains leave stations 300 km apart and travel toward each other at 70 and 80 km/h. When do they meet?', 'math', 'smart'],
     ];
     for (const [q, intent, provider] of cases) {
       const { response } = await ai.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: q }] }).withResponse();

@@ -65,6 +65,17 @@ test('an unknown tier is refused with file and line; the shipped reference promp
   assert.ok(shipped.categories.length >= 5);
 });
 
+test('the shipped example folders load: small sets of reference prompts, not copies of datasets', async () => {
+  for (const [dir, names] of [
+    ['task-types', ['chit_chat', 'code', 'creative_writing', 'customer_support', 'knowledge_qa', 'math']],
+    ['academic-domains', ['biology', 'business', 'chemistry', 'computer_science', 'economics', 'engineering', 'health', 'history', 'law', 'math', 'other', 'philosophy', 'physics', 'psychology']],
+  ] as const) {
+    const c = await loadCatalog(new URL(`../../reference-prompts/examples/${dir}`, import.meta.url).pathname);
+    assert.deepEqual(c.categories.map((x) => x.name).sort(), names, dir);
+    for (const x of c.categories) assert.ok(x.examples.length >= 15 && x.examples.length <= 30, `${dir}/${x.name}: ${x.examples.length}`);
+  }
+});
+
 test('a category defined twice is an error naming both files', async () => {
   const dir = await folder({ 'code.yaml': codeYaml, 'other.txt': '', 'code.txt': 'write code\n' });
   await assert.rejects(loadCatalog(dir), (e: CatalogError) => {
@@ -73,9 +84,12 @@ test('a category defined twice is an error naming both files', async () => {
   });
 });
 
-test('"none" is reserved', async () => {
-  const dir = await folder({ 'x.yaml': 'name: none\nexamples: [a]\n' });
-  await assert.rejects(loadCatalog(dir), /reserved/);
+test('"none" holds out-of-scope examples and takes no threshold; "unavailable" is reserved', async () => {
+  const ok = await loadCatalog(await folder({ 'none.txt': 'what is the weather\n', 'code.yaml': codeYaml }));
+  assert.deepEqual(ok.categories.map((c) => c.name).sort(), ['code', 'none']);
+  await assert.rejects(loadCatalog(await folder({ 'x.yaml': 'name: none\nthreshold: 0.5\nexamples: [a]\n' })), /x\.yaml:1: 'none' .*no threshold/);
+  await assert.rejects(loadCatalog(await folder({ 'none.md': '# threshold: 0.5\nhello\n' })), /none\.md:1: 'none' .*no threshold/);
+  await assert.rejects(loadCatalog(await folder({ 'x.yaml': 'name: unavailable\nexamples: [a]\n' })), /reserved/);
 });
 
 test('writing thresholds keeps comments and other content', async () => {

@@ -40,6 +40,22 @@ test('a query far from every category is none', async () => {
   assert.ok(r.score < 0.5);
 });
 
+for (const method of ['blend', 'centroid'] as const) {
+  test(`${method}: a query the 'none' category wins is rejected; 'none' never appears in top`, async () => {
+    const withNone = [...cats, { name: 'none', metadata: { ignored: true } }];
+    const c = await IntentClassifier.build(withNone, [...vectors, Array.from({ length: 8 }, () => near(9))], DIM,
+      { ...settings(method), threshold: -1 }, index, { epochs: 20 });
+    const far = c.classify(near(9, 0.05));
+    assert.equal(far.intent, 'none');
+    assert.deepEqual(far.metadata, {});
+    assert.ok(far.top.length === 3 && far.top.every((t) => t.intent !== 'none'), JSON.stringify(far.top));
+    // Without the none class, the same query at threshold -1 is accepted as some category.
+    const without = await IntentClassifier.build(cats, vectors, DIM, { ...settings(method), threshold: -1 }, index, { epochs: 20 });
+    assert.notEqual(without.classify(near(9, 0.05)).intent, 'none');
+    assert.equal(c.classify(near(0, 0.1)).intent, 'alpha');
+  });
+}
+
 test("a category's own threshold overrides the global one", async () => {
   const c = await IntentClassifier.build(cats, vectors, DIM, settings('centroid'), index);
   const q = l2normalize(Float32Array.from({ length: DIM }, (_, d) => (d === 2 ? 1 : d === 5 ? 0.6 : 0)));

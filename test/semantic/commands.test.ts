@@ -107,6 +107,26 @@ test('categoryOf keeps none, maps everything else to a valid category name', () 
   assert.equal(categoryOf('??'), 'label');
 });
 
+test('build-refs --none writes rows labelled none as the none category; a request it wins is rejected at any threshold', async () => {
+  const plain = path.join(dir, 'plain-refs');
+  const withNone = path.join(dir, 'none-refs');
+  const data = [path.join(dir, 'train.jsonl'), path.join(dir, 'heldout.jsonl')].join(',');
+  assert.equal((await capture(() => buildRefs(['--data', data, '--per-label', 'all', '--out', plain]))).code, 0);
+  assert.equal((await capture(() => buildRefs(['--data', data, '--per-label', 'all', '--none', '--out', withNone]))).code, 0);
+  assert.ok(!(await readdir(plain)).includes('none.yaml'));
+  const none = (await readFile(path.join(withNone, 'none.yaml'), 'utf8')).split('\n').filter((l) => l.startsWith('  - '));
+  assert.equal(none.length, oos.length);
+  await writeFile(path.join(dir, 'oos.jsonl'), jsonl(oos));
+  const cache = ['--cache-dir', path.join(dir, 'cache')];
+  const recall = async (refs: string) => {
+    const r = await capture(() => evalCmd(['--refs', refs, '--data', path.join(dir, 'oos.jsonl'), '--threshold=-1', '--json', ...cache]));
+    assert.equal(r.code, 0);
+    return (JSON.parse(r.out) as { oosRecall: number }).oosRecall;
+  };
+  assert.equal(await recall(plain), 0);
+  assert.equal(await recall(withNone), 1);
+});
+
 test('build-refs --per-label all writes every distinct text of each label', async () => {
   const refs = path.join(dir, 'all-refs');
   const built = await capture(() => buildRefs(['--data', path.join(dir, 'train.jsonl'), '--per-label', 'all', '--out', refs]));

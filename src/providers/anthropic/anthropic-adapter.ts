@@ -6,7 +6,7 @@
 import { GatewayError } from '../../errors.js';
 import type { AdapterOptions } from '../adapters.js';
 import { unexpectedReply, unreadableReply, upstreamPolicy } from '../failure.js';
-import { postJson, readJson } from '../http.js';
+import { postJson, readJson, releaseBody, streamedBody } from '../http.js';
 import { cleanHeaders } from '../openai/openai-compatible-adapter.js';
 import { startStream } from '../openai/start-stream.js';
 import type { ProviderSettings } from '../settings.js';
@@ -73,9 +73,7 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
       if (native !== undefined) reply.native = { protocol: native.protocol, raw };
     } else {
       const includeUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-      reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(res.body), includeUsage, req.model, policy.redact, native !== undefined), req.signal, () => {
-        if (!res.body.destroyed) res.body.destroy();
-      });
+      reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(streamedBody(res.body)), includeUsage, req.model, policy.redact, native !== undefined), req.signal, (clean) => releaseBody(res.body, clean));
       if (native !== undefined) reply.native = native.protocol;
     }
     if (warnings.length > 0) reply.warnings = warnings;

@@ -6,7 +6,7 @@
  */
 import type { AdapterOptions } from '../adapters.js';
 import { unexpectedReply, upstreamPolicy } from '../failure.js';
-import { postJson, readJson } from '../http.js';
+import { postJson, readJson, releaseBody, streamedBody } from '../http.js';
 import { cleanHeaders } from '../openai/openai-compatible-adapter.js';
 import { readUsage } from '../openai/read-usage.js';
 import { startStream } from '../openai/start-stream.js';
@@ -38,9 +38,7 @@ export function createOpenAIResponsesAdapter(settings: ProviderSettings, opts: A
       return { kind: 'json', status: res.status, body, usage: readUsage(body.usage), ...(warnings.length > 0 ? { warnings } : {}) };
     }
     const askedUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-    const reply = await startStream(policy, res.status, responsesStreamParts(parseSse(res.body), !askedUsage, policy.redact), req.signal, () => {
-      if (!res.body.destroyed) res.body.destroy();
-    });
+    const reply = await startStream(policy, res.status, responsesStreamParts(parseSse(streamedBody(res.body)), !askedUsage, policy.redact), req.signal, (clean) => releaseBody(res.body, clean));
     return warnings.length > 0 ? { ...reply, warnings } : reply;
   }
 

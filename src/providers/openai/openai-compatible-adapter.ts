@@ -4,11 +4,11 @@
  * keep the upstream bytes; streams are parsed into parts.
  */
 import { unexpectedReply, upstreamPolicy } from '../failure.js';
-import { postJson, readJson } from '../http.js';
+import { postJson, readJson, releaseBody, streamedBody } from '../http.js';
 import type { Redact } from '../redact.js';
-import { parseSse } from '../sse.js';
+import { ssePartSource } from '../sse-parts.js';
 import type { Operation, ProviderAdapter, ProviderReply, UpstreamRequest } from '../types.js';
-import { openaiStreamParts } from './openai-stream.js';
+import { OpenAIEventReader } from './openai-stream.js';
 import { readUsage } from './read-usage.js';
 import { startStream } from './start-stream.js';
 
@@ -87,9 +87,9 @@ export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant):
       if (!Array.isArray(req.op === 'embedding' ? json.data : json.choices)) throw unexpectedReply(policy, json, `an OpenAI ${req.op} response`);
       return { kind: 'json', status: res.status, body: json, raw, usage: readUsage(json.usage) };
     }
-    return startStream(policy, res.status, openaiStreamParts(parseSse(res.body), addUsage, policy.redact), req.signal, () => {
-      if (!res.body.destroyed) res.body.destroy();
-    });
+    const events = new OpenAIEventReader(addUsage, policy.redact);
+    const source = ssePartSource(streamedBody(res.body), (ev, out) => events.read(ev, out));
+    return startStream(policy, res.status, source, req.signal, (clean) => releaseBody(res.body, clean));
   }
 
   return { kind: variant.kind, supports: ALL_OPERATIONS, call };

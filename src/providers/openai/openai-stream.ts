@@ -127,55 +127,77 @@ function checkIndexes(choices: readonly unknown[]): void {
   }
 }
 
-/** Gives every part of one event the event's text; an event with nothing typed becomes a `raw` part so it is still forwarded. */
-function attachRaw(parts: StreamPart[], data: string): void {
-  const n = parts.length;
+/**
+ * Gives every part of one event (`parts` from index `from` on) the event's text; an event with nothing typed becomes a `raw`
+ * part so it is still forwarded.
+ */
+function attachRaw(parts: StreamPart[], from: number, data: string): void {
+  const n = parts.length - from;
   if (n === 0) {
     parts.push({ type: 'raw', raw: { format: 'openai', data, parts: 1 } });
     return;
   }
   // An event with hidden usage is not the client's to see as sent: nothing of it is forwarded verbatim.
-  const last = parts[n - 1];
+  const last = parts[parts.length - 1];
   if (last.type === 'usage' && last.hidden === true) return;
   const raw: WireEvent = { format: 'openai', data, parts: n };
-  for (let i = 0; i < n; i++) (parts[i] as { raw?: WireEvent }).raw = raw;
+  for (let i = from; i < parts.length; i++) (parts[i] as { raw?: WireEvent }).raw = raw;
 }
 
-/** `hideUsage`: the usage-only chunk was requested by the gateway, not the client, and is marked hidden. */
-export async function* openaiStreamParts(events: AsyncIterable<SseEvent>, hideUsage: boolean, redact: Redact): AsyncGenerator<StreamPart> {
-  const reader = new ChunkReader();
-  const parts: StreamPart[] = [];
-  for await (const ev of events) {
+/**
+ * OpenAI SSE events → parts, one event at a time and synchronously, so an adapter turns a whole upstream read into parts in
+ * one pass. `hideUsage`: the usage-only chunk was requested by the gateway, not the client, and is marked hidden.
+ */
+export class OpenAIEventReader {
+  private readonly reader = new ChunkReader();
+
+  constructor(private readonly hideUsage: boolean, private readonly redact: Redact) {}
+
+  /** Appends the parts of one event to `out`; true when the stream ends with it (`done`, or an error part). */
+  read(ev: SseEvent, out: StreamPart[]): boolean {
     const data = ev.data;
     if (data === '[DONE]') {
-      yield { type: 'done' };
-      return;
+      out.push({ type: 'done' });
+      return true;
     }
     let chunk: Chunk;
     try {
       chunk = JSON.parse(data) as Chunk;
     } catch {
-      yield ev.event === 'error' ? errorPart(redact(data), 'upstream_error', null)
-        : errorPart('The upstream sent a chunk that is not JSON', 'upstream_error', 'upstream_bad_chunk');
-      return;
+      out.push(ev.event === 'error' ? errorPart(this.redact(data), 'upstream_error', null)
+        : errorPart('The upstream sent a chunk that is not JSON', 'upstream_error', 'upstream_bad_chunk'));
+      return true;
     }
     if (chunk === null || typeof chunk !== 'object' || Array.isArray(chunk)) {
-      yield errorPart('The upstream sent a chunk that is not a JSON object', 'upstream_error', 'upstream_bad_chunk');
-      return;
+      out.push(errorPart('The upstream sent a chunk that is not a JSON object', 'upstream_error', 'upstream_bad_chunk'));
+      return true;
     }
     if (ev.event === 'error' || ('error' in chunk && chunk.choices === undefined)) {
-      yield inBandError(chunk, redact);
-      return;
+      out.push(inBandError(chunk, this.redact));
+      return true;
     }
-    parts.length = 0;
+    const from = out.length;
     try {
-      reader.read(chunk, hideUsage, parts);
+      this.reader.read(chunk, this.hideUsage, out);
     } catch (err) {
       if (!(err instanceof BadChunkIndex)) throw err;
-      yield errorPart(err.message, 'upstream_error', 'upstream_bad_chunk');
-      return;
+      out.length = from;
+      out.push(errorPart(err.message, 'upstream_error', 'upstream_bad_chunk'));
+      return true;
     }
-    attachRaw(parts, data);
+    attachRaw(out, from, data);
+    return false;
+  }
+}
+
+/** The parts of a stream of OpenAI SSE events (see OpenAIEventReader), one at a time. */
+export async function* openaiStreamParts(events: AsyncIterable<SseEvent>, hideUsage: boolean, redact: Redact): AsyncGenerator<StreamPart> {
+  const reader = new OpenAIEventReader(hideUsage, redact);
+  const parts: StreamPart[] = [];
+  for await (const ev of events) {
+    parts.length = 0;
+    const ended = reader.read(ev, parts);
     for (let i = 0; i < parts.length; i++) yield parts[i];
+    if (ended) return;
   }
 }

@@ -6,7 +6,6 @@
 import { GatewayError } from '../../errors.js';
 import { classifyNetworkError, type UpstreamPolicy } from '../failure.js';
 import type { StreamPart, StreamReply } from '../types.js';
-import { withCleanup } from '../../util/with-cleanup.js';
 
 type ErrorPart = Extract<StreamPart, { type: 'error' }>;
 
@@ -36,25 +35,26 @@ function brokenAfterStart(policy: UpstreamPolicy, err: unknown, signal: AbortSig
 
 /**
  * Awaits the first part of `source` and returns the reply. `release` frees the upstream connection; it runs exactly once,
- * whether the stream finishes, breaks, fails to start, or the consumer stops reading early.
+ * whether the stream finishes, breaks, fails to start, or the consumer stops reading early — `clean` when the upstream's
+ * terminator arrived (its connection can be kept).
  */
 export async function startStream(
   policy: UpstreamPolicy,
   status: number,
-  source: AsyncGenerator<StreamPart>,
+  source: AsyncIterator<StreamPart>,
   signal: AbortSignal,
-  release: () => void,
+  release: (clean: boolean) => void,
 ): Promise<StreamReply> {
   const { provider } = policy;
   let first: IteratorResult<StreamPart>;
   try {
     first = await source.next();
   } catch (err) {
-    release();
+    release(false);
     throw classifyNetworkError(policy, err, signal.aborted);
   }
   if (first.done === true) {
-    release();
+    release(false);
     if (signal.aborted) throw classifyNetworkError(policy, new Error('aborted'), true);
     throw new GatewayError({
       status: 502, message: `Upstream ${provider} ended the stream before its first chunk`, type: 'upstream_error',
@@ -62,33 +62,83 @@ export async function startStream(
     });
   }
   if (first.value.type === 'error') {
-    release();
+    release(false);
     throw errorPartToGatewayError(provider, first.value);
   }
-  const head = first.value;
+  return { kind: 'stream', status, parts: new StartedStream(policy, first.value, source, signal, release) };
+}
 
-  async function* parts(): AsyncGenerator<StreamPart> {
-    yield head;
-    if (head.type === 'done') return;
-    while (true) {
-      let next: IteratorResult<StreamPart>;
-      try {
-        next = await source.next();
-      } catch (err) {
-        // A client that went away is not an upstream failure: end quietly and let observers see an abort.
-        if (!signal.aborted) yield brokenAfterStart(policy, err, signal);
-        return;
-      }
-      if (next.done === true) break;
-      yield next.value;
-      if (next.value.type === 'done' || next.value.type === 'error') return;
-    }
-    if (!signal.aborted) yield errorPart(`Upstream ${provider} stream ended without its terminator`, 'upstream_error', 'upstream_stream_interrupted');
+/**
+ * The reply's parts after the first: a failure of the source becomes an error part (unless the client went away), a source
+ * that stops without a terminator ends with one, and `release` runs once when the stream ends or the consumer stops. A class
+ * rather than a generator so a part costs one await (the source's), not another generator step.
+ */
+class StartedStream implements AsyncIterable<StreamPart>, AsyncIterator<StreamPart> {
+  private head: StreamPart | undefined;
+  /** No part follows: the next call ends the iteration. */
+  private finished: boolean;
+  private released = false;
+  private clean: boolean;
+
+  constructor(
+    private readonly policy: UpstreamPolicy,
+    head: StreamPart,
+    private readonly source: AsyncIterator<StreamPart>,
+    private readonly signal: AbortSignal,
+    private readonly release: (clean: boolean) => void,
+  ) {
+    this.head = head;
+    this.clean = head.type === 'done';
+    this.finished = this.clean;
   }
-  const cleanup = (): void => {
-    release();
-    // Closes the protocol generator if the consumer stopped early; a no-op when it already finished.
-    void source.return(undefined).catch(() => undefined);
-  };
-  return { kind: 'stream', status, parts: withCleanup(parts(), cleanup) };
+
+  [Symbol.asyncIterator](): AsyncIterator<StreamPart> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<StreamPart>> {
+    const head = this.head;
+    if (head !== undefined) {
+      this.head = undefined;
+      return Promise.resolve({ done: false, value: head });
+    }
+    if (this.finished) return Promise.resolve(this.end());
+    return this.source.next().then(
+      (r) => {
+        if (r.done === true) {
+          this.finished = true;
+          if (this.signal.aborted) return this.end();
+          return { done: false, value: errorPart(`Upstream ${this.policy.provider} stream ended without its terminator`, 'upstream_error', 'upstream_stream_interrupted') };
+        }
+        const type = r.value.type;
+        if (type === 'done' || type === 'error') {
+          this.finished = true;
+          this.clean = type === 'done';
+        }
+        return r;
+      },
+      (err: unknown) => {
+        this.finished = true;
+        // A client that went away is not an upstream failure: end quietly and let observers see an abort.
+        if (this.signal.aborted) return this.end();
+        return { done: false, value: brokenAfterStart(this.policy, err, this.signal) };
+      },
+    );
+  }
+
+  return(): Promise<IteratorResult<StreamPart>> {
+    this.head = undefined;
+    this.finished = true;
+    return Promise.resolve(this.end());
+  }
+
+  /** Frees the upstream once, and closes the protocol reader if the consumer stopped early (a no-op once it finished). */
+  private end(): IteratorResult<StreamPart> {
+    if (!this.released) {
+      this.released = true;
+      this.release(this.clean);
+      void this.source.return?.(undefined)?.catch(() => undefined);
+    }
+    return { done: true, value: undefined };
+  }
 }

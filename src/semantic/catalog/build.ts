@@ -1,6 +1,6 @@
 /** Turns a validated reference-prompt folder into a ready classifier: embed (disk cache first), index, train. */
 import type { SemanticConfig } from '../config.js';
-import { defaultThreshold, IntentClassifier, type ClassifierSettings } from '../classifier.js';
+import { defaultThreshold, IntentClassifier, NONE_INTENT, type ClassifierSettings } from '../classifier.js';
 import { categoryNameText } from '../text.js';
 import type { Embedder } from '../embedder/types.js';
 import { embedAll, type EmbeddingStore } from './embedding-store.js';
@@ -39,7 +39,8 @@ export async function buildCatalog(
   const t0 = performance.now();
   // Each category's examples, plus its name as one more when configured and not already among them.
   const examples = source.categories.map((c) => {
-    const name = config.classifier.name_as_example ? categoryNameText(c.name) : '';
+    // 'none' (out-of-scope examples) names no request, so its name is never an example.
+    const name = config.classifier.name_as_example && c.name !== NONE_INTENT ? categoryNameText(c.name) : '';
     return name === '' || c.examples.includes(name) ? c.examples : [...c.examples, name];
   });
   const texts = examples.flat();

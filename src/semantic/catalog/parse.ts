@@ -26,13 +26,20 @@ export interface ParseResult {
   warnings: string[];
 }
 
+/**
+ * The `none` category holds explicit out-of-scope examples: the classifier learns it as one more class, and a request it
+ * wins is rejected (intent `none`). It has no threshold of its own.
+ */
+export const NONE_CATEGORY = NONE_INTENT;
+const NONE_THRESHOLD = "'none' holds out-of-scope examples; a request it wins is rejected, so it takes no threshold";
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-/** Intent values with a meaning of their own: no category cleared the threshold; no embedding within the budget. */
-const RESERVED: ReadonlySet<string> = new Set([NONE_INTENT, UNAVAILABLE_INTENT]);
+/** Intent values with a meaning of their own that no category may take: no embedding within the budget. */
+const RESERVED: ReadonlySet<string> = new Set([UNAVAILABLE_INTENT]);
 
 const CategorySchema = z
   .object({
-    name: z.string().regex(NAME, 'letters, digits, _ . - (starting with a letter or digit)').refine((n) => !RESERVED.has(n), '"none" and "unavailable" are reserved (no intent; no embedding in time)'),
+    name: z.string().regex(NAME, 'letters, digits, _ . - (starting with a letter or digit)').refine((n) => !RESERVED.has(n), '"unavailable" is reserved (no embedding in time)'),
     description: z.string().default(''),
     examples: z.array(z.string().trim().min(1, 'an example must not be empty')).min(1, 'at least one example is needed'),
     threshold: z.number().min(-1).max(1).optional(),
@@ -77,6 +84,7 @@ export function parseYamlCategory(file: string, text: string): ParseResult {
   }
   const warnings: string[] = [];
   const { name, description, threshold, metadata } = parsed.data;
+  if (name === NONE_CATEGORY && threshold !== undefined) return { errors: [`${file}:1: ${NONE_THRESHOLD}`], warnings: [] };
   return {
     category: { name, description, threshold, metadata, examples: dedupe(parsed.data.examples, file, warnings), file, format: 'yaml' },
     errors: [],
@@ -118,6 +126,7 @@ export function parseLinesCategory(file: string, text: string): ParseResult {
   });
   const name = stemOf(file);
   if (!NAME.test(name) || RESERVED.has(name)) errors.push(`${file}:1: the file name '${name}' is not a valid category name`);
+  if (name === NONE_CATEGORY && threshold !== undefined) errors.push(`${file}:1: ${NONE_THRESHOLD}`);
   if (examples.length === 0) errors.push(`${file}:1: no examples (one a line; # starts a comment)`);
   if (errors.length > 0) return { errors, warnings: [] };
   const warnings: string[] = [];

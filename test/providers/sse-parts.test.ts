@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { StreamPart } from '../../src/llm/parts.js';
+import { upstreamPolicy } from '../../src/providers/failure.js';
+import { OpenAIEventReader } from '../../src/providers/openai/openai-stream.js';
+import { startStream } from '../../src/providers/openai/start-stream.js';
+import { ssePartSource } from '../../src/providers/sse-parts.js';
+import { SseParser, type SseEvent } from '../../src/providers/sse.js';
+
+const WIRE = [
+  ': a comment\r\n',
+  'event: note\r\ndata: {"a":1}\r\n\r\n',
+  'data: first line\ndata: second line\n\n',
+  'data:no space\n',
+  'retry: 10\n\n',
+  'data: héllo wörld ✓\n\n',
+  'data\n\n',
+  'data: [DONE]\n\n',
+].join('');
+
+const EXPECTED: SseEvent[] = [
+  { event: 'note', data: '{"a":1}' },
+  { data: 'first line\nsecond line' },
+  { data: 'no space' },
+  { data: 'héllo wörld ✓' },
+  { data: '' },
+  { data: '[DONE]' },
+];
+
+function parseIn(pieces: Uint8Array[]): SseEvent[] {
+  const parser = new SseParser();
+  const out: SseEvent[] = [];
+  for (const p of pieces) parser.push(p, out);
+  parser.end(out);
+  return out;
+}
+
+const chunk = (content: string): string =>
+  `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+
+async function* body(pieces: string[], onClose: () => void): AsyncGenerator<Uint8Array> {
+  try {
+    for (const p of pieces) yield Buffer.from(p);
+  } finally {
+    onClose();
+  }
+}
+
+describe('SseParser', () => {
+  it('gives the same events however the bytes are split (inside lines, CRLF pairs and UTF-8 sequences)', () => {
+    const bytes = Buffer.from(WIRE);
+    assert.deepEqual(parseIn([bytes]), EXPECTED);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      assert.deepEqual(parseIn([bytes.subarray(0, cut), bytes.subarray(cut)]), EXPECTED, `split at byte ${cut}`);
+    }
+    assert.deepEqual(parseIn([...bytes].map((b) => Uint8Array.of(b))), EXPECTED, 'one byte at a time');
+  });
+
+  it('keeps a last event that has no blank line after it', () => {
+    assert.deepEqual(parseIn([Buffer.from('data: a\n\ndata: tail')]), [{ data: 'a' }, { data: 'tail' }]);
+  });
+});
+
+describe('OpenAI stream parts per upstream read', () => {
+  const policy = upstreamPolicy('p');
+
+  it('makes the parts of every event of a read, ends at [DONE] and releases the connection as clean', async () => {
+    const released: boolean[] = [];
+    const reader = new OpenAIEventReader(false, (s) => s);
+    // Two events in the first read, an event split across the next two reads, then the terminator.
+    const second = chunk(' world');
+    const source = ssePartSource(body([chunk('Hello') + second.slice(0, 20), second.slice(20), 'data: [DONE]\n\n'], () => undefined), (ev, out) => reader.read(ev, out));
+    const reply = await startStream(policy, 200, source, new AbortController().signal, (clean) => released.push(clean));
+    const parts: StreamPart[] = [];
+    for await (const p of reply.parts) parts.push(p);
+    assert.deepEqual(parts.map((p) => p.type), ['metadata', 'text-delta', 'text-delta', 'done']);
+    assert.deepEqual(parts.filter((p) => p.type === 'text-delta').map((p) => (p as { text: string }).text), ['Hello', ' world']);
+    assert.deepEqual(released, [true]);
+  });
+
+  it('ends with an error part and an unclean release when the upstream stops without its terminator', async () => {
+    const released: boolean[] = [];
+    const reader = new OpenAIEventReader(false, (s) => s);
+    const source = ssePartSource(body([chunk('Hi')], () => undefined), (ev, out) => reader.read(ev, out));
+    const reply = await startStream(policy, 200, source, new AbortController().signal, (clean) => released.push(clean));
+    const parts: StreamPart[] = [];
+    for await (const p of reply.parts) parts.push(p);
+    const last = parts.at(-1)!;
+    assert.equal(last.type, 'error');
+    assert.equal((last as Extract<StreamPart, { type: 'error' }>).failure.code, 'upstream_stream_interrupted');
+    assert.deepEqual(released, [false]);
+  });
+
+  it('releases once, unclean, and closes the body when the consumer stops early', async () => {
+    const released: boolean[] = [];
+    let closed = 0;
+    const reader = new OpenAIEventReader(false, (s) => s);
+    const source = ssePartSource(body([chunk('a'), chunk('b'), 'data: [DONE]\n\n'], () => closed++), (ev, out) => reader.read(ev, out));
+    const reply = await startStream(policy, 200, source, new AbortController().signal, (clean) => released.push(clean));
+    const it = reply.parts[Symbol.asyncIterator]();
+    await it.next();
+    await it.return?.();
+    await it.return?.();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(released, [false]);
+    assert.equal(closed, 1);
+  });
+});
