@@ -35,9 +35,10 @@ import { cacheDisabledRouter } from './server/cache-disabled-route.js';
 import { classifyRouter } from './server/classify-route.js';
 import { createLogger, createRequestLogger, type Logger } from './observability/logger.js';
 import { buildRuntime, listModels, type Runtime } from './runtime.js';
-import { createApp, type GatewayHandle, type RequestOutcome } from './server/app.js';
+import { createApp, rawBodyOf, type GatewayHandle, type RequestOutcome } from './server/app.js';
 import { withFastPath } from './server/fast-path.js';
 import { writeError } from './server/write-reply.js';
+import { messagesEdge, messagesRouter } from './edges/anthropic-messages/messages-edge.js';
 import { createResponsesEdge } from './edges/openai-responses/responses-edge.js';
 import { MemoryResponseStore, RedisResponseStore, type ResponseStore } from './edges/openai-responses/response-store.js';
 
@@ -296,7 +297,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     ? new RedisResponseStore(services.redis, opts.config.redis.key_prefix, responsesSettings)
     : new MemoryResponseStore(responsesSettings);
   const responses = createResponsesEdge({ store: responseStore, logger, authenticate: (a) => handle.authenticate(a) });
-  handle.edges = new Map([['/v1/responses', responses.edge]]);
+  handle.edges = new Map([['/v1/responses', responses.edge], ['/v1/messages', messagesEdge]]);
+  handle.edgeRoutes = [messagesRouter({ authenticate: (a) => handle.authenticate(a), limits: () => handle.limits(), readBody: (req, res) => rawBodyOf(handle, req, res) })];
   handle.publicRoutes = [
     classifyRouter({ authenticate: (a) => handle.authenticate(a), semantic: () => semantic, maxInputChars: () => live.rt.config.semantic.embedder.max_input_chars }),
     responses.router,

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { invalidRequest } from '../errors.js';
 import type { Operation } from '../providers/types.js';
 import type { Caller, InboundProtocol, RequestContext, RequestType } from './context.js';
+import type { NativeRequest } from '../llm/protocol.js';
 
 type Body = Record<string, unknown>;
 
@@ -154,8 +155,9 @@ export function buildContext(
   headers: Record<string, string>,
   caller: Caller,
   signal: AbortSignal,
-  opts: { maxMessages?: number; startedAt?: number; protocol?: InboundProtocol } = {},
+  opts: { maxMessages?: number; startedAt?: number; protocol?: InboundProtocol; native?: NativeRequest } = {},
 ): RequestContext {
   validateBody(op, body, opts.maxMessages);
-  return newContext(op, body, headers, caller, signal, opts.startedAt, opts.protocol);
+  const ctx = newContext(op, body, headers, caller, signal, opts.startedAt, opts.protocol);
+  return opts.native ? { ...ctx, native: opts.native } : ctx;
 }

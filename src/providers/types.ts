@@ -18,7 +18,10 @@ export interface JsonReply {
   status: number;
   /** Parsed body (OpenAI format). */
   body: Record<string, unknown>;
-  /** Exact bytes to send when the upstream body is already OpenAI format; otherwise undefined and the edge serialises `body`. */
+  /**
+   * Exact bytes to send when the upstream body is already in the caller's format (OpenAI's, or a native reply an edge presents);
+   * otherwise undefined and the edge serialises `body`.
+   */
   raw?: Buffer;
   usage?: Usage;
   /** Request parameters the provider could not honour exactly (reported, never silently dropped). */

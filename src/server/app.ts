@@ -1,11 +1,11 @@
 /**
- * The HTTP surface: OpenAI-compatible routes, liveness/readiness, and the admin and stats routes (behind the admin key).
- * Every error leaves in the OpenAI envelope; nothing here knows about providers or rules — it hands a RequestContext to the
- * pipeline and writes what comes back.
+ * The HTTP surface: OpenAI-compatible routes, the other inbound protocols' edges (src/edges/), liveness/readiness, and the
+ * admin and stats routes (behind the admin key). Every error leaves in the OpenAI envelope, or in the envelope of the edge
+ * that took the request; nothing here knows about providers or rules — it hands a RequestContext to the pipeline and
+ * writes what comes back.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
-import { serveCountTokens, serveMessages, writeAnthropicError } from '../edges/anthropic-messages/serve-messages.js';
 import { GatewayError, asGatewayError, invalidRequest } from '../errors.js';
 import { buildContext, newContext } from '../pipeline/build-context.js';
 import { ANONYMOUS, type Caller, type RequestContext } from '../pipeline/context.js';
@@ -46,8 +46,13 @@ export interface GatewayHandle {
   /** Extra routes: OpenAI-style public ones (e.g. /v1/classify) and admin ones mounted behind the admin key. */
   publicRoutes?: Router[];
   adminRoutes?: Router[];
-  /** POST routes of other inbound protocols (e.g. /v1/responses), by lower-case path. */
+  /** POST routes of other inbound protocols (e.g. /v1/responses, /v1/messages), by lower-case path. */
   edges?: ReadonlyMap<string, ProtocolEdge>;
+  /**
+   * Other routes of those protocols that read their own body (e.g. /v1/messages/count_tokens) or answer in their own
+   * envelope: mounted after the edges' POST routes, before the JSON parser.
+   */
+  edgeRoutes?: Router[];
 }
 
 /**
@@ -74,13 +79,14 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
   let ctx: RequestContext | undefined;
   try {
     body = parseJsonBody(await rawBody, req.headers['content-type']);
-    caller = await gw.authenticate(req.headers.authorization);
+    caller = await gw.authenticate(edge?.credential ? edge.credential(headers) : req.headers.authorization);
     const limits = gw.limits();
     checkLimits(body, limits);
     const accepted = edge ? await edge.accept(body, caller, limits) : undefined;
-    ctx = buildContext(op, accepted?.body ?? body, headers, caller, abort.signal, { maxMessages: limits.max_messages, startedAt, protocol: edge?.protocol });
+    ctx = buildContext(op, accepted?.body ?? body, headers, caller, abort.signal, { maxMessages: limits.max_messages, startedAt, protocol: edge?.protocol, native: accepted?.native });
     if (accepted) ctx.warnings.push(...accepted.warnings);
     res.setHeader('x-request-id', ctx.id);
+    if (edge?.requestIdHeader) res.setHeader(edge.requestIdHeader, ctx.id);
     const reply = await gw.handle(ctx);
     const presented = accepted ? await accepted.present(ctx, reply) : { reply, encoder: openAIStreamEncoder(ctx.op) };
     await writeReply(res, presented.reply, replyHeadersOf(ctx), { stop: gw.stopping, encoder: presented.encoder });
@@ -89,16 +95,18 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
     const gerr = asGatewayError(err);
     if (gerr.failure === 'gateway' && gerr.code === 'internal_error') gw.unexpected(gerr.cause ?? gerr, 'request');
     ctx ??= newContext(op, body, headers, caller, abort.signal, startedAt, edge?.protocol);
-    if (!res.headersSent) res.setHeader('x-request-id', ctx.id);
-    writeError(res, gerr, replyHeadersOf(ctx));
-    gw.finished({ ctx, status: gerr.status, error: gerr, durationMs: performance.now() - ctx.startedAt });
+    const replyHeaders = replyHeadersOf(ctx);
+    replyHeaders['x-request-id'] = ctx.id;
+    if (edge?.requestIdHeader) replyHeaders[edge.requestIdHeader] = ctx.id;
+    const status = writeError(res, gerr, replyHeaders, edge?.errorEnvelope);
+    gw.finished({ ctx, status, error: gerr, durationMs: performance.now() - ctx.startedAt });
   } finally {
     gw.stopping?.removeEventListener('abort', cut);
   }
 }
 
 /** The body of an express-routed proxy request (other content types, compressed bodies): raw bytes, decompressed, limited. */
-function rawBodyOf(gw: GatewayHandle, req: Request, res: Response): Promise<Buffer> {
+export function rawBodyOf(gw: GatewayHandle, req: Request, res: Response): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     express.raw({ type: () => true, limit: gw.bodyLimit() })(req, res, (err?: unknown) => {
       if (err === undefined || err === null) resolve(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
@@ -137,12 +145,7 @@ export function createApp(gw: GatewayHandle): express.Express {
   app.post('/v1/completions', proxy(gw, 'completion'));
   app.post('/v1/embeddings', proxy(gw, 'embedding'));
   for (const [path, edge] of gw.edges ?? []) app.post(path, proxy(gw, edge));
-  // The Anthropic Messages edge: the same pipeline, Anthropic's wire format and error envelope.
-  app.post('/v1/messages', (req, res) => serveMessages(gw, req, res, rawBodyOf(gw, req, res)));
-  app.post('/v1/messages/count_tokens', (req, res) => serveCountTokens(gw, req, res, rawBodyOf(gw, req, res)));
-  app.use('/v1/messages', (req, res) => {
-    writeAnthropicError(res, new GatewayError({ status: 404, message: `Unknown route: ${req.method} ${req.originalUrl.split('?')[0].slice(0, 200)}`, type: 'invalid_request_error', code: 'unknown_route', failure: 'caller' }));
-  });
+  for (const r of gw.edgeRoutes ?? []) app.use(r);
   // The limit is read per request so a config reload applies to it; the parser is rebuilt only when the limit changes.
   let parser = { limit: '', parse: express.json() };
   app.use((req, res, next) => {

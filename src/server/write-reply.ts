@@ -1,42 +1,50 @@
 /**
  * The HTTP edge's writer: a JSON reply as bytes (the upstream's own when it spoke OpenAI format), a streamed reply as the bytes
- * its protocol's StreamEncoder (src/edges/) makes of each part, with backpressure, and errors in the OpenAI envelope. A stream that breaks after its first byte — or that is still running when
+ * its protocol's StreamEncoder (src/edges/) makes of each part, with backpressure, and errors in the caller's protocol's envelope. A stream that breaks after its first byte — or that is still running when
  * the shutdown grace period ends — ends with an SSE error event and no [DONE], never a clean-looking finish. The error
  * writer never throws: whatever it cannot send, it gives up by closing the connection.
  */
 import type { ServerResponse } from 'node:http';
 import { asGatewayError, type GatewayError } from '../errors.js';
-import { OpenAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
-import type { StreamEncoder } from '../edges/types.js';
+import { ENVELOPE_FALLBACK, OpenAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
+import type { ErrorEnvelope, ErrorReply, StreamEncoder } from '../edges/types.js';
 import type { ProviderReply, StreamReply } from '../providers/types.js';
 import { applyHeaders } from './reply-headers.js';
 
-const ENVELOPE_FALLBACK = '{"error":{"message":"The gateway failed to handle the request.","type":"server_error","param":null,"code":"internal_error"}}';
-
-/** The envelope's JSON; an error whose fields cannot be serialised still yields a valid envelope. */
-function envelope(gerr: GatewayError): string {
+/** OpenAI's error envelope (the default); an error whose fields cannot be serialised still yields a valid envelope. */
+export function openAIEnvelope(gerr: GatewayError): ErrorReply {
+  let body: string;
   try {
-    return JSON.stringify(gerr.toJSON());
+    body = JSON.stringify(gerr.toJSON());
   } catch {
-    return ENVELOPE_FALLBACK;
+    body = ENVELOPE_FALLBACK;
   }
+  return { status: gerr.status, body };
 }
 
-export function writeError(res: ServerResponse, err: unknown, headers: Readonly<Record<string, string>> = {}): void {
+/**
+ * Writes an error in the caller's protocol's envelope (OpenAI's unless `envelope` says otherwise) and returns the status
+ * it answered with. Never throws: what it cannot send, it gives up by closing the connection.
+ */
+export function writeError(res: ServerResponse, err: unknown, headers: Readonly<Record<string, string>> = {}, envelope: ErrorEnvelope = openAIEnvelope): number {
+  let status = 500;
   try {
     const gerr: GatewayError = asGatewayError(err);
+    const reply = envelope(gerr, headers['x-request-id']);
+    status = reply.status;
     if (res.headersSent) {
       res.end();
-      return;
+      return status;
     }
     applyHeaders(res, headers);
     applyHeaders(res, gerr.headers);
-    res.statusCode = gerr.status;
+    res.statusCode = status;
     res.setHeader('content-type', 'application/json; charset=utf-8');
-    res.end(envelope(gerr));
+    res.end(reply.body);
   } catch {
     res.destroy();
   }
+  return status;
 }
 
 export interface WriteOptions {

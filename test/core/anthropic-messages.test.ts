@@ -4,6 +4,7 @@
  * Anthropic's errors, the `protocol` rule variable and a cache entry shared across protocols.
  */
 import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import type { Gateway } from '../../src/gateway.js';
@@ -257,6 +258,22 @@ describe('Anthropic Messages API with the official SDK', () => {
       assert.equal(r.json.error.type, type);
       assert.equal(typeof r.json.error.message, 'string');
     }
+  });
+
+  it('a compressed body (the express route) is served by the same door: a Message, or a refusal in Anthropic\'s envelope', async () => {
+    const send = (body: object) => fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(JSON.stringify(body)),
+    });
+    const ok = await send({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'compressed hello' }] });
+    assert.equal(ok.status, 200);
+    assert.equal(((await ok.json()) as any).type, 'message');
+    assert.ok(ok.headers.get('request-id'));
+    assert.equal(ok.headers.get('request-id'), ok.headers.get('x-request-id'));
+    const refused = await send({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'x' }] });
+    assert.equal(refused.status, 400);
+    assert.deepEqual(await refused.json(), { type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: Field required' }, request_id: refused.headers.get('request-id') });
   });
 
   it('a stream that breaks after its start ends with an error event, which the SDK raises', async () => {

@@ -4,6 +4,7 @@
  * API; the failure class and retry headers are kept.
  */
 import { asGatewayError, invalidRequest, type GatewayError } from '../../errors.js';
+import type { ErrorEnvelope } from '../types.js';
 
 /** Anthropic's error types by status (https://docs.anthropic.com/en/api/errors). */
 const TYPE_BY_STATUS: Readonly<Record<number, string>> = {
@@ -35,6 +36,12 @@ export function anthropicError(err: unknown, requestId?: string): AnthropicError
   const type = TYPE_BY_STATUS[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
   return { status, body: { type: 'error', error: { type, message: gerr.message }, ...(requestId ? { request_id: requestId } : {}) } };
 }
+
+/** The Messages edge's error envelope (src/edges/types.ts), as the shared writer sends it. */
+export const anthropicEnvelope: ErrorEnvelope = (err, requestId) => {
+  const reply = anthropicError(err, requestId);
+  return { status: reply.status, body: JSON.stringify(reply.body) };
+};
 
 /** An in-stream `error` event's data. */
 export function anthropicErrorEvent(error: { message: string; type: string; code: string | null }): { type: 'error'; error: { type: string; message: string } } {

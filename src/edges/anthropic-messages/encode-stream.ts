@@ -5,39 +5,17 @@
  * parts' facts are encoded by MessageEventEncoder, which keeps track of the stream either way so the two can follow each other.
  */
 import type { StreamFailure, StreamPart, WireEvent } from '../../llm/parts.js';
-import type { StreamEncoder } from '../types.js';
+import { PassThroughEncoder } from '../pass-through-encoder.js';
 import { anthropicErrorEvent } from './anthropic-errors.js';
 import { messageId, stopReasonOf, usageOf } from './convert-chat-to-message.js';
 import { MessageEventEncoder } from './encode-message-events.js';
 
-export class AnthropicStreamEncoder implements StreamEncoder {
+export class AnthropicStreamEncoder extends PassThroughEncoder {
   private readonly events: MessageEventEncoder;
-  /** The upstream event whose parts are arriving, and those held so far. */
-  private group: WireEvent | undefined;
-  private held: StreamPart[] = [];
-  private broken = false;
 
   constructor(id: string, model: string) {
+    super('anthropic');
     this.events = new MessageEventEncoder(messageId(id), model);
-  }
-
-  encode(part: StreamPart): string {
-    const raw = 'raw' in part ? part.raw : undefined;
-    if (raw !== undefined && raw.format === 'anthropic') {
-      if (raw === this.group) {
-        if (this.broken) return this.serialise(part);
-        this.held.push(part);
-        return this.held.length < raw.parts ? '' : this.forward(raw);
-      }
-      const out = this.release();
-      this.group = raw;
-      this.broken = false;
-      this.held.push(part);
-      return out + (raw.parts === 1 ? this.forward(raw) : '');
-    }
-    const out = this.release();
-    if (this.group !== undefined) this.broken = true;
-    return out + this.serialise(part);
   }
 
   fail(failure: StreamFailure): string {
@@ -45,29 +23,17 @@ export class AnthropicStreamEncoder implements StreamEncoder {
     return this.release() + this.events.error(e.error.type, e.error.message);
   }
 
-  /** All of an event's parts arrived unchanged: the upstream's own bytes (the encoder still notes what they said). */
-  private forward(raw: WireEvent): string {
-    for (const p of this.held) this.serialise(p);
-    this.held = [];
-    this.group = undefined;
+  /** The encoder still notes what a forwarded part said, so serialised events can follow forwarded ones. */
+  protected passed(part: StreamPart): void {
+    this.serialise(part);
+  }
+
+  protected wire(raw: WireEvent): string {
     this.events.passed(raw.event);
     return `event: ${raw.event ?? 'message'}\ndata: ${raw.data}\n\n`;
   }
 
-  /** Held parts of an event that did not complete unchanged are serialised. */
-  private release(): string {
-    if (this.held.length === 0) {
-      this.group = undefined;
-      return '';
-    }
-    let out = '';
-    for (const p of this.held) out += this.serialise(p);
-    this.held = [];
-    this.group = undefined;
-    return out;
-  }
-
-  private serialise(part: StreamPart): string {
+  protected serialise(part: StreamPart): string {
     const e = this.events;
     switch (part.type) {
       case 'metadata': return e.start(messageId(part.id), part.model);

@@ -1,14 +1,15 @@
 /**
  * Stream parts → OpenAI SSE (chat.completion.chunk for /v1/chat/completions, text_completion for /v1/completions).
- * Pass-through: parts made from an OpenAI upstream event carry its text; when all of an event's parts arrive unchanged, that
- * text is written as-is (byte-identical to the upstream). Otherwise each part is serialised into its own chunk, which an
- * OpenAI client reads as the same reply.
+ * Pass-through (src/edges/pass-through-encoder.ts): parts made from an OpenAI upstream event carry its text; when all of an
+ * event's parts arrive unchanged, that text is written as-is (byte-identical to the upstream). Otherwise each part is
+ * serialised into its own chunk, which an OpenAI client reads as the same reply.
  */
 import type { StreamFailure, StreamPart, WireEvent } from '../../llm/parts.js';
 import { SSE_DONE } from '../../providers/sse.js';
-import type { StreamEncoder } from '../types.js';
+import { PassThroughEncoder } from '../pass-through-encoder.js';
 
-const ENVELOPE_FALLBACK = '{"error":{"message":"The gateway failed to handle the request.","type":"server_error","param":null,"code":"internal_error"}}';
+/** OpenAI's error envelope for an error whose own fields cannot be serialised. */
+export const ENVELOPE_FALLBACK = '{"error":{"message":"The gateway failed to handle the request.","type":"server_error","param":null,"code":"internal_error"}}';
 
 /** One SSE error event in the OpenAI error envelope's shape. */
 export function errorEvent(failure: StreamFailure): string {
@@ -24,71 +25,28 @@ export type OpenAIStreamKind = 'chat' | 'completion';
 /** The encoder for a request that came in on an OpenAI endpoint. */
 export const openAIStreamEncoder = (op: string): OpenAIStreamEncoder => new OpenAIStreamEncoder(op === 'completion' ? 'completion' : 'chat');
 
-export class OpenAIStreamEncoder implements StreamEncoder {
+export class OpenAIStreamEncoder extends PassThroughEncoder {
   private id = '';
   private model = '';
   private created = 0;
   private fingerprint: string | undefined;
   /** Choices whose first delta went out (the first carries the assistant role). */
   private readonly started: boolean[] = [];
-  /** The upstream event whose parts are arriving, and those held so far. */
-  private group: WireEvent | undefined;
-  private held: StreamPart[] = [];
-  /** A part of `group` was changed or dropped: its remaining parts are serialised. */
-  private broken = false;
 
-  constructor(private readonly kind: OpenAIStreamKind) {}
-
-  encode(part: StreamPart): string {
-    const raw = 'raw' in part ? part.raw : undefined;
-    if (raw !== undefined && raw.format === 'openai') {
-      if (raw === this.group) {
-        if (this.broken) return this.serialise(part);
-        this.held.push(part);
-        if (this.held.length < raw.parts) return '';
-        return this.forward(raw);
-      }
-      const out = this.release();
-      if (raw.parts === 1) {
-        this.note(part);
-        return `${out}data: ${raw.data}\n\n`;
-      }
-      this.group = raw;
-      this.broken = false;
-      this.held.push(part);
-      return out;
-    }
-    const out = this.release();
-    // A part that changed within an event: the rest of that event is serialised too.
-    if (this.group !== undefined) this.broken = true;
-    if (part.type === 'done') return `${out}${SSE_DONE}`;
-    if (part.type === 'error') return `${out}${errorEvent(part.failure)}`;
-    return out + this.serialise(part);
+  constructor(private readonly kind: OpenAIStreamKind) {
+    super('openai');
   }
 
   fail(failure: StreamFailure): string {
     return this.release() + errorEvent(failure);
   }
 
-  /** All of an event's parts arrived unchanged: the upstream's own text. */
-  private forward(raw: WireEvent): string {
-    for (const p of this.held) this.note(p);
-    this.held = [];
-    this.group = undefined;
+  protected wire(raw: WireEvent): string {
     return `data: ${raw.data}\n\n`;
   }
 
-  /** An event whose parts did not all arrive: what did arrive is serialised. */
-  private release(): string {
-    if (this.held.length === 0) {
-      this.group = undefined;
-      return '';
-    }
-    const held = this.held;
-    this.held = [];
-    let out = '';
-    for (const p of held) out += this.serialise(p);
-    return out;
+  protected passed(part: StreamPart): void {
+    this.note(part);
   }
 
   /** Keeps the reply's identity and which choices started, whichever way a part went out. */
@@ -119,7 +77,7 @@ export class OpenAIStreamEncoder implements StreamEncoder {
     return this.chunk([{ index: choice, delta: d, logprobs: logprobs ?? null, finish_reason: null }]);
   }
 
-  private serialise(part: StreamPart): string {
+  protected serialise(part: StreamPart): string {
     const chat = this.kind === 'chat';
     switch (part.type) {
       case 'metadata':
