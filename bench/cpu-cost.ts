@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import type { LoadResult, LoadSpec } from './load/loadgen.js';
 import { fixedWorkload, modeConfig, PURE_MODE } from './load/modes.js';
-import { loadScript, repoRoot, runLoadProcess, spawnReady, startSwitchyard, type Child } from './load/processes.js';
+import { repoRoot, runLoadProcess, startSwitchyard, spawnUpstreamAndBareProxy, type Child } from './load/processes.js';
 import { summarise, type CpuProfile, type Hotspot } from './load/profile.js';
 import { round, spread } from './load/stats.js';
 
@@ -95,10 +95,7 @@ export async function benchCpuCost(opts: { durationMs?: number; rounds?: number;
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-cpu-'));
   const children: Child[] = [];
   try {
-    const up = await spawnReady<{ url: string; origin: string }>(loadScript('upstream'), []);
-    children.push(up.child);
-    const bare = await spawnReady<{ url: string }>(loadScript('bare-proxy'), [up.info.origin]);
-    children.push(bare.child);
+    const { upstream: up, bare } = await spawnUpstreamAndBareProxy(children);
     const pure = modeConfig(PURE_MODE, up.info.url);
     if (!pure.ok) throw new Error(`the pure proxy config is invalid: ${pure.reason}`);
     const file = join(dir, 'pure.yaml');

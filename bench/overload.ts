@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LoadResult } from './load/loadgen.js';
 import { EXTRA_MODES, LOADS, modeConfig, uniquePrompts, type LoadDef, type ModeDef } from './load/modes.js';
-import { loadScript, runLoadProcess, spawnReady, type Child } from './load/processes.js';
+import { runLoadProcess, spawnUpstreamAndBareProxy, type Child } from './load/processes.js';
 import { spec, withSwitchyard, type Check } from './proxy.js';
 
 export interface OverloadOptions {
@@ -72,10 +72,7 @@ export async function benchOverload(opts: OverloadOptions = {}): Promise<Overloa
   const children: Child[] = [];
   const runs: OverloadRun[] = [];
   try {
-    const up = await spawnReady<{ url: string; origin: string }>(loadScript('upstream'), []);
-    children.push(up.child);
-    const bare = await spawnReady<{ url: string }>(loadScript('bare-proxy'), [up.info.origin]);
-    children.push(bare.child);
+    const { upstream: up, bare } = await spawnUpstreamAndBareProxy(children);
     const modes = EXTRA_MODES.filter((m) => m.id === 'intent_rule' || m.id === 'cache_on');
 
     const bareRun = await runLoadProcess(spec(bare.info.url, RATE_2000, modes[0].workload(prompts), warmupMs, durationMs));

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import type { LoadResult, LoadSpec, Workload } from './load/loadgen.js';
 import { EXTRA_MODES, fixedWorkload, LOADS, modeConfig, PURE_MODE, uniquePrompts, type LoadDef, type ModeDef } from './load/modes.js';
-import { loadScript, runLoadProcess, spawnReady, startSwitchyard, type Child } from './load/processes.js';
+import { runLoadProcess, startSwitchyard, spawnUpstreamAndBareProxy, type Child } from './load/processes.js';
 import { profileSwitchyard, type ProfileSummary } from './load/profile.js';
 import { round, spread } from './load/stats.js';
 
@@ -158,10 +158,7 @@ export async function benchProxy(opts: ProxyBenchOptions = {}): Promise<ProxyRep
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-bench-'));
   const children: Child[] = [];
   try {
-    const up = await spawnReady<{ url: string; origin: string }>(loadScript('upstream'), []);
-    children.push(up.child);
-    const bare = await spawnReady<{ url: string }>(loadScript('bare-proxy'), [up.info.origin]);
-    children.push(bare.child);
+    const { upstream: up, bare } = await spawnUpstreamAndBareProxy(children);
 
     const pure = modeConfig(PURE_MODE, up.info.url);
     if (!pure.ok) throw new Error(`the pure proxy config is invalid: ${pure.reason}`);

@@ -136,3 +136,15 @@ export async function runLoadProcess(spec: LoadSpec): Promise<LoadResult> {
   if (code !== 0) throw new Error(`load generator failed (${code}): ${child.stderr().trim()}`);
   return JSON.parse(out) as LoadResult;
 }
+
+/** The floor every comparison runs against: the mock upstream and a bare node:http proxy in front of it (both added to `children`). */
+export async function spawnUpstreamAndBareProxy(children: Child[]): Promise<{
+  upstream: { child: Child; info: { url: string; origin: string } };
+  bare: { child: Child; info: { url: string } };
+}> {
+  const upstream = await spawnReady<{ url: string; origin: string }>(loadScript('upstream'), []);
+  children.push(upstream.child);
+  const bare = await spawnReady<{ url: string }>(loadScript('bare-proxy'), [upstream.info.origin]);
+  children.push(bare.child);
+  return { upstream, bare };
+}
