@@ -1,6 +1,7 @@
 /**
  * The HTTP client every adapter uses: undici with one keep-alive connection pool per origin, per-attempt header and idle
- * timeouts, client-abort propagation, and failures mapped by ./failure.ts.
+ * timeouts, client-abort propagation, and failures mapped by ./failure.ts. A JSON reply is read by a dispatcher handler of
+ * our own (`postForJson`: the bytes gathered and parsed, no response stream); a streamed one through undici's `request`.
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { GatewayError } from '../errors.js';
@@ -45,11 +46,8 @@ const MAX_ERROR_BODY = 64 * 1024;
 /** Largest JSON reply accepted from an upstream; a bigger one is an upstream failure rather than unbounded memory. */
 export const MAX_REPLY_BODY = 64 * 1024 * 1024;
 
-/**
- * Reads a body up to `max` bytes and releases the connection. Past `max`: with `truncate` the first `max` bytes are returned
- * (an error body: only its message is used), without it undefined (a reply that is too large).
- */
-function readCapped(body: UpstreamResponse['body'], max: number, truncate: boolean): Promise<Buffer | undefined> {
+/** Reads an error body up to `max` bytes (only its message is used; the rest is dropped) and releases the connection. */
+function readCapped(body: UpstreamResponse['body'], max: number): Promise<Buffer> {
   // Plain 'data' / 'end' listeners: a body is one or two chunks, and an async iterator per body cost more than reading it.
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
@@ -66,7 +64,6 @@ function readCapped(body: UpstreamResponse['body'], max: number, truncate: boole
       body.off('error', reject);
       body.on('error', () => undefined); // the abort error destroying it may raise
       body.destroy();
-      if (!truncate) return resolve(undefined);
       parts.push(chunk.subarray(0, chunk.length - (size - max)));
       resolve(Buffer.concat(parts));
     };
@@ -87,8 +84,8 @@ function readCapped(body: UpstreamResponse['body'], max: number, truncate: boole
 }
 
 /**
- * POSTs a JSON body. Resolves with the response when the status is 2xx; otherwise drains the body and throws the classified
- * GatewayError. Network errors and timeouts throw classified errors too.
+ * POSTs a JSON body for a streamed reply. Resolves with the response when the status is 2xx; otherwise reads the error body
+ * and throws the classified GatewayError. Network errors and timeouts throw classified errors too.
  */
 export async function postJson(url: string, opts: PostOptions): Promise<UpstreamResponse> {
   let res: Dispatcher.ResponseData;
@@ -108,33 +105,151 @@ export async function postJson(url: string, opts: PostOptions): Promise<Upstream
   const info = rateLimitInfo(res.headers);
   opts.onHeaders?.(info);
   if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body };
-  let parsed: unknown;
+  let text: string;
   try {
-    const text = (await readCapped(res.body, MAX_ERROR_BODY, true))!.toString('utf8');
-    try { parsed = JSON.parse(text); } catch { parsed = text.length > 0 ? { message: text.slice(0, 2000) } : undefined; }
+    text = (await readCapped(res.body, MAX_ERROR_BODY)).toString('utf8');
   } catch (err) {
     throw classifyNetworkError(opts.policy, err, opts.signal.aborted);
   }
-  throw classifyStatus(opts.policy, res.statusCode, parsed, info.retryAfterS) satisfies GatewayError;
+  throw statusError(opts.policy, res.statusCode, text, info.retryAfterS);
 }
 
-/** Reads a whole JSON object body, mapping a broken connection or a body that is not a JSON object to an upstream failure. */
-export async function readJson(policy: UpstreamPolicy, res: UpstreamResponse, signal: AbortSignal): Promise<{ raw: Buffer; json: Record<string, unknown> }> {
-  let raw: Buffer | undefined;
-  try {
-    raw = await readCapped(res.body, MAX_REPLY_BODY, false);
-  } catch (err) {
-    throw classifyNetworkError(policy, err, signal.aborted);
+/** The classified error of a non-2xx reply, from its (capped) body: JSON, else its text as the message. */
+function statusError(policy: UpstreamPolicy, status: number, text: string, retryAfterS: number | undefined): GatewayError {
+  let parsed: unknown;
+  try { parsed = JSON.parse(text); } catch { parsed = text.length > 0 ? { message: text.slice(0, 2000) } : undefined; }
+  return classifyStatus(policy, status, parsed, retryAfterS);
+}
+
+/** A whole JSON reply: its bytes as received (passed on unchanged when nothing changes them) and their parse. */
+export interface JsonResponse {
+  status: number;
+  headers: UpstreamResponse['headers'];
+  raw: Buffer;
+  json: Record<string, unknown>;
+}
+
+/** Origin and path of each upstream URL, parsed once (a handful per config; cleared if it ever grows past the cap). */
+const targets = new Map<string, { origin: string; path: string }>();
+function targetOf(url: string): { origin: string; path: string } {
+  let t = targets.get(url);
+  if (t === undefined) {
+    const u = new URL(url);
+    t = { origin: u.origin, path: `${u.pathname}${u.search}` };
+    if (targets.size >= 1024) targets.clear();
+    targets.set(url, t);
   }
-  if (raw === undefined) throw unreadableReply(policy, `a reply over ${MAX_REPLY_BODY} bytes`);
-  let json: unknown;
-  try {
-    json = JSON.parse(raw.toString('utf8'));
-  } catch (err) {
-    throw unreadableReply(policy, 'a reply that is not JSON', err);
+  return t;
+}
+
+/**
+ * One JSON call, from the request to the parsed reply, as a handler of undici's dispatcher: no response stream, no request
+ * wrapper, one object per call. A 2xx reply is gathered up to MAX_REPLY_BODY and parsed once; any other status has its body
+ * read up to MAX_ERROR_BODY and becomes the classified error. The request's signal aborts the call (the listener is this
+ * object, removed when the call settles).
+ */
+class JsonCall implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private status = 0;
+  private headers: UpstreamResponse['headers'] = {};
+  private retryAfterS: number | undefined;
+  private parts: Buffer[] = [];
+  private size = 0;
+  private max = MAX_REPLY_BODY;
+  private settled = false;
+
+  constructor(
+    private readonly opts: PostOptions,
+    private readonly resolve: (r: JsonResponse) => void,
+    private readonly reject: (e: GatewayError) => void,
+  ) {}
+
+  /** The signal's abort listener. */
+  handleEvent(): void {
+    this.controller?.abort(this.opts.signal.reason instanceof Error ? this.opts.signal.reason : new Error('aborted'));
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw unreadableReply(policy, 'a reply that is not a JSON object');
-  return { raw, json: json as Record<string, unknown> };
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.opts.signal.aborted) this.handleEvent();
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: UpstreamResponse['headers']): void {
+    if (status < 200) return; // informational
+    this.status = status;
+    this.headers = headers;
+    const info = rateLimitInfo(headers);
+    this.retryAfterS = info.retryAfterS;
+    if (status >= 300) this.max = MAX_ERROR_BODY;
+    this.opts.onHeaders?.(info);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
+    this.size += chunk.length;
+    if (this.size <= this.max) {
+      this.parts.push(chunk);
+      return;
+    }
+    // Past the cap: an error body keeps what fits (only its message is used); a 2xx reply that large is refused.
+    if (this.status >= 300) {
+      this.parts.push(chunk.subarray(0, chunk.length - (this.size - this.max)));
+      this.failStatus();
+    } else {
+      this.settle(undefined, unreadableReply(this.opts.policy, `a reply over ${MAX_REPLY_BODY} bytes`));
+    }
+    controller.abort(new Error('reply body over its limit'));
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    if (this.status >= 300) return this.failStatus();
+    const raw = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      return this.settle(undefined, unreadableReply(this.opts.policy, 'a reply that is not JSON', err));
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) return this.settle(undefined, unreadableReply(this.opts.policy, 'a reply that is not a JSON object'));
+    this.settle({ status: this.status, headers: this.headers, raw, json: json as Record<string, unknown> });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (!this.settled) this.settle(undefined, classifyNetworkError(this.opts.policy, err, this.opts.signal.aborted));
+  }
+
+  private failStatus(): void {
+    this.settle(undefined, statusError(this.opts.policy, this.status, Buffer.concat(this.parts).toString('utf8'), this.retryAfterS));
+  }
+
+  private settle(res: JsonResponse | undefined, err?: GatewayError): void {
+    this.settled = true;
+    this.parts = [];
+    this.opts.signal.removeEventListener('abort', this);
+    if (err !== undefined) this.reject(err);
+    else this.resolve(res!);
+  }
+}
+
+/**
+ * POSTs a JSON body and reads the whole JSON object reply. Resolves for a 2xx reply; an error status, a network error, a
+ * timeout, a reply too large or not a JSON object each reject with the classified GatewayError.
+ */
+export function postForJson(url: string, opts: PostOptions): Promise<JsonResponse> {
+  return new Promise((resolve, reject) => {
+    if (opts.signal.aborted) {
+      reject(classifyNetworkError(opts.policy, opts.signal.reason, true));
+      return;
+    }
+    const call = new JsonCall(opts, resolve, reject);
+    opts.signal.addEventListener('abort', call, { once: true });
+    const { origin, path } = targetOf(url);
+    agent.dispatch({
+      origin, path, method: 'POST', headers: { 'content-type': 'application/json', ...opts.headers }, body: opts.body,
+      headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs,
+    }, call);
+  });
 }
 
 /**

@@ -6,7 +6,7 @@
 import { GatewayError } from '../../errors.js';
 import type { AdapterOptions } from '../adapters.js';
 import { unexpectedReply, unreadableReply, upstreamPolicy } from '../failure.js';
-import { postJson, readJson, releaseBody, streamedBody } from '../http.js';
+import { postForJson, postJson, releaseBody, streamedBody } from '../http.js';
 import { cleanHeaders } from '../openai/openai-compatible-adapter.js';
 import { startStream } from '../openai/start-stream.js';
 import type { ProviderSettings } from '../settings.js';
@@ -55,13 +55,13 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
       ...cleanHeaders(req.headers, AUTH_HEADERS), ...staticHeaders, 'x-api-key': req.apiKey, 'anthropic-version': version,
     };
     if (req.stream) headers.accept = 'text/event-stream';
-    const res = await postJson(url, {
+    const post = {
       policy, headers, body: JSON.stringify(request), signal: req.signal,
       timeoutMs: req.timeoutMs > 0 ? req.timeoutMs : settings.timeout_ms, onHeaders: req.onHeaders,
-    });
+    };
     let reply: ProviderReply;
     if (!req.stream) {
-      const { raw, json } = await readJson(policy, res, req.signal);
+      const { status, raw, json } = await postForJson(url, post);
       if (!Array.isArray(json.content)) throw unexpectedReply(policy, json, 'a Messages response');
       let converted: ReturnType<typeof convertAnthropicResponse>;
       try {
@@ -69,10 +69,11 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
       } catch (err) {
         throw unreadableReply(policy, 'a reply that is not a Messages response', err);
       }
-      reply = { kind: 'json', status: res.status, body: converted.body, usage: converted.usage };
+      reply = { kind: 'json', status, body: converted.body, usage: converted.usage };
       if (native !== undefined) reply.native = { protocol: native.protocol, raw };
     } else {
       const includeUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+      const res = await postJson(url, post);
       reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(streamedBody(res.body)), includeUsage, req.model, policy.redact, native !== undefined), req.signal, (clean) => releaseBody(res.body, clean));
       if (native !== undefined) reply.native = native.protocol;
     }

@@ -6,7 +6,7 @@
  */
 import type { AdapterOptions } from '../adapters.js';
 import { unexpectedReply, upstreamPolicy } from '../failure.js';
-import { postJson, readJson, releaseBody, streamedBody } from '../http.js';
+import { postForJson, postJson, releaseBody, streamedBody } from '../http.js';
 import { cleanHeaders } from '../openai/openai-compatible-adapter.js';
 import { readUsage } from '../openai/read-usage.js';
 import { startStream } from '../openai/start-stream.js';
@@ -28,15 +28,16 @@ export function createOpenAIResponsesAdapter(settings: ProviderSettings, opts: A
     const { request, warnings } = buildResponsesRequest(req.body, req.model, req.stream);
     const headers: Record<string, string> = { ...cleanHeaders(req.headers, ['authorization']), ...staticHeaders, authorization: `Bearer ${req.apiKey}` };
     if (req.stream) headers.accept = 'text/event-stream';
-    const res = await postJson(url, {
+    const post = {
       policy, headers, body: JSON.stringify(request), signal: req.signal, timeoutMs: req.timeoutMs > 0 ? req.timeoutMs : settings.timeout_ms, onHeaders: req.onHeaders,
-    });
+    };
     if (!req.stream) {
-      const { json } = await readJson(policy, res, req.signal);
+      const { status, json } = await postForJson(url, post);
       if (json.object !== 'response' || !Array.isArray(json.output)) throw unexpectedReply(policy, json, 'an OpenAI Responses response');
       const body = chatCompletionOf(json);
-      return { kind: 'json', status: res.status, body, usage: readUsage(body.usage), ...(warnings.length > 0 ? { warnings } : {}) };
+      return { kind: 'json', status, body, usage: readUsage(body.usage), ...(warnings.length > 0 ? { warnings } : {}) };
     }
+    const res = await postJson(url, post);
     const askedUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     const reply = await startStream(policy, res.status, responsesStreamParts(parseSse(streamedBody(res.body)), !askedUsage, policy.redact), req.signal, (clean) => releaseBody(res.body, clean));
     return warnings.length > 0 ? { ...reply, warnings } : reply;

@@ -4,7 +4,7 @@
  * keep the upstream bytes; streams are parsed into parts.
  */
 import { unexpectedReply, upstreamPolicy } from '../failure.js';
-import { postJson, readJson, releaseBody, streamedBody } from '../http.js';
+import { postForJson, postJson, releaseBody, streamedBody } from '../http.js';
 import type { Redact } from '../redact.js';
 import { ssePartSource } from '../sse-parts.js';
 import type { Operation, ProviderAdapter, ProviderReply, UpstreamRequest } from '../types.js';
@@ -78,15 +78,15 @@ export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant):
         : req.op === 'embedding' || stream === bodyStream ? req.body : { ...req.body, stream },
     );
     const timeoutMs = req.timeoutMs > 0 ? req.timeoutMs : variant.timeoutMs;
-    const res = await postJson(variant.url(req.op, req.model), {
-      policy, headers, body, signal: req.signal, timeoutMs, onHeaders: req.onHeaders,
-    });
+    const url = variant.url(req.op, req.model);
+    const post = { policy, headers, body, signal: req.signal, timeoutMs, onHeaders: req.onHeaders };
     if (!stream) {
-      const { raw, json } = await readJson(policy, res, req.signal);
+      const { status, raw, json } = await postForJson(url, post);
       // The bytes are passed on as they are, so they must be the answer: never an error or anything else sent with a 2xx.
       if (!Array.isArray(req.op === 'embedding' ? json.data : json.choices)) throw unexpectedReply(policy, json, `an OpenAI ${req.op} response`);
-      return { kind: 'json', status: res.status, body: json, raw, usage: readUsage(json.usage) };
+      return { kind: 'json', status, body: json, raw, usage: readUsage(json.usage) };
     }
+    const res = await postJson(url, post);
     const events = new OpenAIEventReader(addUsage, policy.redact);
     const source = ssePartSource(streamedBody(res.body), (ev, out) => events.read(ev, out));
     return startStream(policy, res.status, source, req.signal, (clean) => releaseBody(res.body, clean));
