@@ -81,10 +81,11 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
   const started = performance.now();
   // JSON: the response headers are the first byte; a stream's first part is what the adapter resolves with.
   const json = !ctx.stream || ctx.op === 'embedding';
-  const deadline = new AbortController();
+  // Only a stream is aborted at its first-byte deadline; a JSON call has no controller of its own.
+  const deadline = json ? undefined : new AbortController();
   let headers = false;
   const timer = setTimeout(() => {
-    if (!json) deadline.abort();
+    if (deadline !== undefined) deadline.abort();
     else if (!headers && !ctx.signal.aborted) {
       watch.overdueAt = Date.now();
       health.overdue(watch.overdueAt);
@@ -100,7 +101,7 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
       ...(ctx.native !== undefined && ctx.upstreamBody === undefined ? { native: ctx.native } : {}),
       apiKey: key.value,
       headers: forwardHeaders(ctx, span),
-      signal: json ? ctx.signal : AbortSignal.any([ctx.signal, deadline.signal]),
+      signal: deadline === undefined ? ctx.signal : AbortSignal.any([ctx.signal, deadline.signal]),
       timeoutMs,
       onHeaders: (info) => {
         health.noteRateLimit(info, Date.now());
@@ -114,7 +115,7 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
     if (!json) health.firstByte(performance.now() - started);
     return reply;
   } catch (err) {
-    if (deadline.signal.aborted && !ctx.signal.aborted) throw firstByteMissed(provider.name, deadlineMs);
+    if (deadline?.signal.aborted === true && !ctx.signal.aborted) throw firstByteMissed(provider.name, deadlineMs);
     throw err;
   } finally {
     clearTimeout(timer);

@@ -68,15 +68,11 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
   });
-  // At the end of the shutdown grace period a stream still running is cut: its upstream call is aborted too.
-  const cut = (): void => {
-    if (res.headersSent) abort.abort();
-  };
-  gw.stopping?.addEventListener('abort', cut, { once: true });
   const headers = lowerHeaders(req);
   let body: unknown;
   let caller: Caller = ANONYMOUS;
   let ctx: RequestContext | undefined;
+  let cut: (() => void) | undefined;
   try {
     body = parseJsonBody(await rawBody, req.headers['content-type']);
     caller = await gw.authenticate(edge?.credential ? edge.credential(headers) : req.headers.authorization);
@@ -89,6 +85,12 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
     if (edge?.requestIdHeader) res.setHeader(edge.requestIdHeader, ctx.id);
     const reply = await gw.handle(ctx);
     const presented = accepted ? await accepted.present(ctx, reply) : { reply, encoder: openAIStreamEncoder(ctx.op) };
+    // At the end of the shutdown grace period a stream still running is cut (the writer ends it with an error event) and its
+    // upstream call is aborted too. A JSON reply leaves in one write, so it has nothing to cut.
+    if (presented.reply.kind === 'stream' && gw.stopping !== undefined) {
+      cut = () => abort.abort();
+      gw.stopping.addEventListener('abort', cut, { once: true });
+    }
     await writeReply(res, presented.reply, replyHeadersOf(ctx), { stop: gw.stopping, encoder: presented.encoder });
     gw.finished({ ctx, status: reply.status, durationMs: performance.now() - ctx.startedAt });
   } catch (err) {
@@ -101,7 +103,7 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
     const status = writeError(res, gerr, replyHeaders, edge?.errorEnvelope);
     gw.finished({ ctx, status, error: gerr, durationMs: performance.now() - ctx.startedAt });
   } finally {
-    gw.stopping?.removeEventListener('abort', cut);
+    if (cut !== undefined) gw.stopping?.removeEventListener('abort', cut);
   }
 }
 

@@ -146,6 +146,10 @@ export function checkLimits(body: unknown, limits: InputLimits): void {
 /** A request's headers as one string per lower-cased name (repeated ones joined). */
 export function lowerHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  const given = req.headers;
+  for (const k in given) {
+    const v = given[k];
+    if (v !== undefined) out[k] = typeof v === 'string' ? v : v.join(', ');
+  }
   return out;
 }
