@@ -89,19 +89,28 @@ export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
     void gov.enforcement.settleParts(res, parts).finally(() => gov.forgetCapacity(ctx.caller));
   };
 
+  const reserve = async (ctx: RequestContext, principal: ReturnType<typeof authorizeRoute>): Promise<void> => {
+    const primary: Target = ctx.route?.chain[0] ?? { provider: '', model: ctx.model };
+    const promptTokens = estimatePromptTokens(ctx.body);
+    const completionTokens = reservedCompletionTokens(ctx.body, ctx.op === 'embedding', gov.config.default_max_tokens);
+    const res = await gov.enforcement.admit({ levels: principal.levels, target: primary, promptTokens, completionTokens });
+    reservations.set(ctx, res);
+    ctx.facts.governance = { reserved_tokens: res.reservedTokens, reserved_usd: res.reservedNanos / 1e9 };
+  };
+
   return {
     name: 'governance',
 
-    async before(ctx) {
-      const principal = authorizeRoute(gov, ctx);
-      // A caller with no budget and no rate limit anywhere up its hierarchy has nothing to reserve or settle.
+    before(ctx) {
+      let principal: ReturnType<typeof authorizeRoute>;
+      try {
+        principal = authorizeRoute(gov, ctx);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      // A caller with no budget and no rate limit anywhere up its hierarchy has nothing to reserve or settle (and no await).
       if (!principal.levels.some(hasLimits)) return;
-      const primary: Target = ctx.route?.chain[0] ?? { provider: '', model: ctx.model };
-      const promptTokens = estimatePromptTokens(ctx.body);
-      const completionTokens = reservedCompletionTokens(ctx.body, ctx.op === 'embedding', gov.config.default_max_tokens);
-      const res = await gov.enforcement.admit({ levels: principal.levels, target: primary, promptTokens, completionTokens });
-      reservations.set(ctx, res);
-      ctx.facts.governance = { reserved_tokens: res.reservedTokens, reserved_usd: res.reservedNanos / 1e9 };
+      return reserve(ctx, principal);
     },
 
     after(ctx, reply: ProviderReply): ProviderReply {

@@ -83,3 +83,26 @@ export function resolveRequested(model: string, op: Operation, table: ModelTable
   }
   return served;
 }
+
+/** Most chains a resolver keeps (model names come from callers, so the memo is bounded: cleared when full). */
+const MEMO_CAP = 1024;
+
+/**
+ * `resolveRequested` for one model table, keeping the chain of each plain model name (bare, or provider/model): it depends
+ * only on the table, which is rebuilt whole on reload, so it is resolved once rather than per request. An alias still draws
+ * its weighted pick per request. Kept chains are frozen: every request routed there shares them.
+ */
+export function chainResolver(table: ModelTable): (model: string, op: Operation) => Target[] {
+  const memo = new Map<string, Target[]>();
+  return function resolve(model, op) {
+    if (table.aliases.has(model)) return resolveRequested(model, op, table);
+    const key = `${op} ${model}`;
+    let chain = memo.get(key);
+    if (chain === undefined) {
+      chain = Object.freeze(resolveRequested(model, op, table)) as Target[];
+      if (memo.size >= MEMO_CAP) memo.clear();
+      memo.set(key, chain);
+    }
+    return chain;
+  };
+}

@@ -45,14 +45,16 @@ function routeOf(ctx: RequestContext, table: ModelTable, decision: RuleDecision,
 }
 
 export function createRuleDecider(deps: RuleDeciderDeps): RuleDecider {
-  return async function decideByRules(ctx, table): Promise<RouteDecision | undefined> {
-    const set = deps.ruleSet();
-    if (!hasApplicableRules(set, ctx.caller)) return undefined;
+  async function decideWith(set: RuleSet, ctx: RequestContext, table: ModelTable): Promise<RouteDecision | undefined> {
     const inputs = deps.inputs(ctx);
     const { decision } = await routeRequest(set, ctx, inputs, { onError: deps.onError });
     if (!decision.matched || !decision.target) return undefined;
     if (decision.steps.length > 1) ctx.facts.rule_chain = decision.steps.map((s) => s.rule);
     return routeOf(ctx, table, decision, await stickyTarget(decision, inputs));
+  }
+  return function decideByRules(ctx, table) {
+    const set = deps.ruleSet();
+    return hasApplicableRules(set, ctx.caller) ? decideWith(set, ctx, table) : undefined;
   };
 }
 
