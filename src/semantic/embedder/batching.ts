@@ -4,9 +4,10 @@
  * cores stay busy); while every slot is taken, the next batch gathers. Identical texts in flight
  * share one result, recent results are kept in an LRU keyed by a hash of the text, and inputs are cut to `maxInputChars`.
  *
- * The queue is bounded: past `maxQueue` texts waiting for a model call, or when the texts ahead would take longer than the
- * caller can wait (`maxWaitMs`, against the measured time per text), a new text is refused at once with EmbedderBusy (the
- * caller goes on without an embedding rather than queueing behind work it cannot wait for). A caller may also give up
+ * The queue is bounded: past `maxQueue` texts waiting for a model call, or when the model calls it would have to wait for
+ * cannot finish within what the caller can wait (`maxWaitMs`, against the measured duration of a model call), a new text
+ * is refused at once with EmbedderBusy (the caller goes on without an embedding rather than queueing behind work it cannot
+ * wait for). An idle embedder always takes the text (it starts at once), which also keeps the measurement fresh. A caller may also give up
  * through its AbortSignal: a text nobody waits for any more leaves the queue before it costs a model call. Both refusals
  * are shared error instances: they are control flow on the overload path, not worth a stack trace each.
  */
@@ -55,8 +56,8 @@ export class EmbedAborted extends Error {
   }
 }
 
-/** Weight of the newest model call in the running estimate of model time per text. */
-const PER_TEXT_ALPHA = 0.2;
+/** Weight of the newest model call in the running estimate of a model call's duration. */
+const CALL_ALPHA = 0.2;
 
 export interface BatchingStats {
   /** Texts requested. */
@@ -85,8 +86,8 @@ export class BatchingEmbedder implements Embedder {
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /** Model calls running now. */
   private running = 0;
-  /** Running estimate of a model call's wall time per text it embeds (ms); 0 until the first call. */
-  private perTextMs = 0;
+  /** Running estimate of a model call's wall time (ms); 0 until the first call. */
+  private callMs = 0;
   private closed = false;
 
   constructor(
@@ -137,11 +138,15 @@ export class BatchingEmbedder implements Embedder {
   }
 
   /**
-   * How long a text that would be `position`-th in the queue can expect to wait for its vector: the texts up to it, at the
-   * measured model time per text, shared by the model calls that run at once. 0 before the first model call.
+   * The least a text that would be `position`-th in the queue waits for its vector: the rounds of model calls up to and
+   * including its own (calls of up to maxBatch texts, `concurrency` at a time), at the measured duration of a call; the
+   * rest of the calls running now is not counted, so a text that could make it is not refused. 0 when the embedder is
+   * idle (the text starts at once, and its call refreshes the measurement) and before the first call.
    */
   private expectedWaitMs(position: number): number {
-    return (position * this.perTextMs) / (this.opts.concurrency ?? 1);
+    if (this.running === 0 && this.live === 0) return 0;
+    const calls = Math.ceil(position / this.opts.maxBatch);
+    return Math.ceil(calls / (this.opts.concurrency ?? 1)) * this.callMs;
   }
 
   /** The pending text's result, or EmbedAborted when the signal fires first (then the text may leave the queue). */
@@ -227,8 +232,8 @@ export class BatchingEmbedder implements Embedder {
     try {
       const started = performance.now();
       const vecs = await this.inner.embed(batch.map((p) => p.text));
-      const perText = (performance.now() - started) / batch.length;
-      this.perTextMs = this.perTextMs === 0 ? perText : PER_TEXT_ALPHA * perText + (1 - PER_TEXT_ALPHA) * this.perTextMs;
+      const took = performance.now() - started;
+      this.callMs = this.callMs === 0 ? took : CALL_ALPHA * took + (1 - CALL_ALPHA) * this.callMs;
       this.stats.batches++;
       this.stats.embedded += batch.length;
       for (let i = 0; i < batch.length; i++) {
