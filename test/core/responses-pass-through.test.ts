@@ -118,6 +118,17 @@ describe('Responses requests passed through to a Responses upstream', () => {
     assert.equal((await ai.responses.retrieve(second.id)).output_text, second.output_text);
   });
 
+  it('sends input items only the Responses API knows, even when the internal request can carry none of them', async () => {
+    const input = [{ type: 'computer_call_output', call_id: 'cu_1', output: { type: 'computer_screenshot', image_url: 'data:image/png;base64,AAAA' } }];
+    const r = await ai.responses.create({ model: 'gpt-5', input } as any);
+    assert.equal(r.status, 'completed');
+    assert.deepEqual(up.requests.at(-1)!.body!.input, input);
+    await assert.rejects(
+      ai.responses.create({ model: 'gpt-4o-mini', input } as any),
+      (e: any) => e.status === 400 && e.param === 'input[0].type' && /needs an upstream that speaks the Responses API/.test(e.message),
+    );
+  });
+
   it('serves a repeated request from the cache, in the gateway\'s own Response', async () => {
     const body = { model: 'gpt-5', input: 'cache me', tools: [WEB_SEARCH], frobnicate_v2: 1 };
     const first = await ai.responses.create(body as any);

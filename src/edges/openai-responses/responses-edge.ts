@@ -126,8 +126,15 @@ export function createResponsesEdge(deps: ResponsesEdgeDeps): { edge: ProtocolEd
         await keep(ctx, response as Obj & { id: string }, [...stored, ...rawInput, ...output]);
       };
 
+      const internal = toChatRequest(request, history);
+      if ((internal.messages as unknown[]).length === 0) {
+        // Nothing the internal request can carry: a translated route would have nothing to send.
+        if (translation.untranslatable === undefined) throw invalidRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
+        // Only a Responses upstream can answer it (a translated route refuses it first); the stages see an empty turn.
+        internal.messages = [{ role: 'user', content: '' }];
+      }
       return {
-        body: toChatRequest(request, history),
+        body: internal,
         warnings: [],
         native: {
           protocol: PROTOCOL, body: nativeBody(sent, stored, rawInput), extras,
