@@ -167,3 +167,42 @@ describe('Responses requests passed through to a Responses upstream', () => {
     );
   });
 });
+
+describe('Responses pass-through under a PII redaction policy', () => {
+  let up: Simulator;
+  let gw: Gateway;
+  let ai: OpenAI;
+
+  before(async () => {
+    [up] = await sims({ protocol: 'openai', name: 'up' });
+    gw = await gateway({
+      providers: { up: provider(up, ['gpt-5'], [{ id: 'k1' }], { responses: true }) },
+      safety: { pii: { action: 'redact', types: ['email'] } },
+    });
+    ai = new OpenAI({ apiKey: 'sk-test', baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 20_000 });
+  });
+  after(() => closeAll(gw, [up]));
+
+  it('passes a request without PII through as written', async () => {
+    await ai.responses.create({ model: 'gpt-5', input: 'nothing personal', prompt_cache_key: 'k-1' });
+    assert.equal(up.requests.at(-1)!.body!.prompt_cache_key, 'k-1');
+  });
+
+  it('never sends PII upstream, wherever in the body it is', async () => {
+    await ai.responses.create({ model: 'gpt-5', input: 'write to bob@example.com' });
+    assert.doesNotMatch(JSON.stringify(up.requests.at(-1)!.body), /bob@example\.com/, 'redacted in the translated request');
+
+    // Only the caller's own body carries it (a field the internal request does not hold): the translated request goes.
+    const { response } = await ai.responses.create({ model: 'gpt-5', input: 'cache by mail', prompt_cache_key: 'bob@example.com' }).withResponse();
+    const sent = up.requests.at(-1)!.body!;
+    assert.doesNotMatch(JSON.stringify(sent), /bob@example\.com/);
+    assert.equal(sent.prompt_cache_key, undefined);
+    assert.match(response.headers.get('x-switchyard-warnings') ?? '', /prompt_cache_key is not supported/);
+    const calls = up.requestCount();
+    await assert.rejects(
+      ai.responses.create({ model: 'gpt-5', input: 'x', frobnicate_v2: 'bob@example.com' } as any),
+      (e: any) => e.status === 400 && e.param === 'frobnicate_v2',
+    );
+    assert.equal(up.requestCount(), calls);
+  });
+});
