@@ -77,3 +77,11 @@ describe('ResponsesPassThroughEncoder', () => {
     assert.match(out, /event: error\ndata: \{"type":"error","code":"server_error","message":"upstream broke","param":null,"sequence_number":5\}\n\n$/);
   });
 });
+
+describe('ResponsesPassThroughEncoder without storing', () => {
+  it('writes the terminal event at once', async () => {
+    const parts = await partsOf(FRAMES);
+    const enc = new ResponsesPassThroughEncoder();
+    assert.equal(parts.map((p) => enc.encode(p) as string).join(''), FRAMES.join(''));
+  });
+});

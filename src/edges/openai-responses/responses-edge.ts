@@ -147,7 +147,7 @@ export function createResponsesEdge(deps: ResponsesEdgeDeps): { edge: ProtocolEd
             return { reply: { kind: 'json', status: reply.status, body: reply.body, raw: reply.native.raw, ...(reply.usage ? { usage: reply.usage } : {}) } };
           }
           if (reply.kind === 'stream' && reply.native === PROTOCOL) {
-            return { reply, encoder: new ResponsesPassThroughEncoder((final) => keepUpstream(ctx, final)) };
+            return { reply, encoder: new ResponsesPassThroughEncoder(request.store ? (final) => keepUpstream(ctx, final) : undefined) };
           }
           ctx.warnings.push(...translation.losses);
           const keepOwn = (final: ResponseObject): Promise<void> =>

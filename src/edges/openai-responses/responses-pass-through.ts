@@ -38,16 +38,17 @@ export class ResponsesPassThroughEncoder implements StreamEncoder {
   private readonly events = new UpstreamEvents();
 
   /**
-   * `completed` runs with the upstream's final Response (undefined when its event carried none) before the terminal event is
-   * written; it must not reject.
+   * `completed` (when the response is to be stored) runs with the upstream's final Response (undefined when its event
+   * carried none) before the terminal event is written; it must not reject.
    */
-  constructor(private readonly completed: (response: Obj | undefined) => Promise<void>) {}
+  constructor(private readonly completed?: (response: Obj | undefined) => Promise<void>) {}
 
   encode(part: StreamPart): string | Promise<string> {
     if (part.type !== 'done') return this.events.encode(part);
     const out = this.events.flush();
     const terminal = this.events.terminal;
     if (terminal === undefined) return out;
+    if (this.completed === undefined) return out + frame(terminal);
     const response = parse(terminal.data).response;
     const final = response !== null && typeof response === 'object' && !Array.isArray(response) ? (response as Obj) : undefined;
     return this.completed(final).then(() => out + frame(terminal));
