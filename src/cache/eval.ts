@@ -66,15 +66,15 @@ export function evaluate(scored: readonly ScoredPair[], threshold: number, guard
 }
 
 /**
- * The pairs as scorer training data: feature rows (query = b, cached = a) and whether each pair can be served at all
- * (similarity at the threshold and no rule check against it), so the fitted cutoff accounts for what the rules reject.
+ * The pairs as scorer training data: feature rows (query = b, cached = a) and whether the guard's hard rules let each pair
+ * through, so the fitted threshold and cutoff account for what the rules reject.
  */
-export function toFitSet(name: string, scored: readonly ScoredPair[], threshold: number, guard: GuardOptions): FitSet {
+export function toFitSet(name: string, scored: readonly ScoredPair[], guard: GuardOptions): FitSet {
   const rules = { ...guard, enabled: true };
   return {
     name,
     rows: scored.map((p) => pairFeatures(p.b, p.a, p.similarity)),
     labels: scored.map((p) => p.duplicate),
-    eligible: scored.map((p) => p.similarity >= threshold && (!guard.enabled || ruleVerdict(p.b, p.a, rules) === undefined)),
+    ruleOk: scored.map((p) => !guard.enabled || ruleVerdict(p.b, p.a, rules) === undefined),
   };
 }
