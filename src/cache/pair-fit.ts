@@ -4,8 +4,8 @@
  * part, and a rotation over folds that reports every pair once with a model that neither fitted nor tuned on it.
  * Deterministic: the same pairs give the same model.
  */
-import { PAIR_FEATURES } from './pair-features.js';
-import { createPairScorer, type PairModel, type TreeNode } from './pair-scorer.js';
+import { PAIR_FEATURES, VECTOR_SCORE, vectorTerms, type PairVectors } from './pair-features.js';
+import { createPairScorer, vectorScore, type PairModel, type TreeNode } from './pair-scorer.js';
 
 export interface FitOptions {
   trees: number;
@@ -26,10 +26,17 @@ export interface FitOptions {
   thresholds: number[];
   /** Lines are split into this many folds by line number (line i is in fold i mod folds). */
   folds: number;
+  /**
+   * The vector score: logistic regression on the per-dimension products and absolute differences of the two embeddings
+   * (full-batch gradient descent, L2 penalty), fitted on the fit lines; the trees learn from scores cross-fitted on the
+   * other half of those lines, so they do not trust it more than it deserves. False: no vector score.
+   */
+  vector: false | { epochs: number; rate: number; l2: number };
 }
 
 export const DEFAULT_FIT: FitOptions = {
   trees: 50, depth: 3, rate: 0.15, minLeaf: 20, bins: 32, lambda: 1, floor: 0.8, recall: 0.41, thresholds: [0.83, 0.85, 0.87, 0.89], folds: 5,
+  vector: { epochs: 200, rate: 1, l2: 0.003 },
 };
 
 /** One file of labelled pairs, as feature rows (similarity first). `ruleOk`: no hard rule of the guard rejects the pair. */
@@ -38,6 +45,8 @@ export interface FitSet {
   rows: Float64Array[];
   labels: boolean[];
   ruleOk: boolean[];
+  /** The pairs' embeddings (query, cached); without them no vector score is fitted. */
+  vectors?: PairVectors[];
 }
 
 export interface OperatingPoint { precision: number; recall: number; served: number; false_hits: number }
@@ -45,8 +54,9 @@ export interface OperatingPoint { precision: number; recall: number; served: num
 /** A decision: serve a pair the rules let through when its similarity reaches `threshold` and its probability `cutoff`. */
 export interface Setting { threshold: number; cutoff: number }
 
-/** Split candidates of one feature: up to `bins` quantiles of its training values. */
+/** Split candidates of one feature: up to `bins` quantiles of its training values (a feature unknown anywhere: none). */
 function splitCandidates(values: number[], bins: number): number[] {
+  if (!values.every(Number.isFinite)) return [];
   const sorted = [...values].sort((a, b) => a - b);
   const distinct: number[] = [];
   for (const v of sorted) if (distinct.length === 0 || v !== distinct[distinct.length - 1]) distinct.push(v);
@@ -170,8 +180,51 @@ export function chooseSetting(tuned: Array<{ probs: number[]; set: FitSet }>, re
 
 const subset = (s: FitSet, keep: (i: number) => boolean): FitSet => ({
   name: s.name, rows: s.rows.filter((_, i) => keep(i)), labels: s.labels.filter((_, i) => keep(i)),
-  ruleOk: s.ruleOk.filter((_, i) => keep(i)),
+  ruleOk: s.ruleOk.filter((_, i) => keep(i)), ...(s.vectors ? { vectors: s.vectors.filter((_, i) => keep(i)) } : {}),
 });
+
+/** Input scales of the vector regression (products of unit vectors are small): folded into the stored weights. */
+const PRODUCT_SCALE = 20, DIFF_SCALE = 5;
+
+/** Fits the vector score's weights on the pairs (logistic loss, L2 penalty, full-batch gradient descent). */
+export function fitVectorScore(vectors: PairVectors[], labels: boolean[], o: { epochs: number; rate: number; l2: number }): NonNullable<PairModel['vector']> {
+  const n = vectors.length;
+  if (n === 0) throw new Error('no pairs to fit the vector score on');
+  const dim = vectors[0].query.length, d = 2 * dim;
+  const x = new Float32Array(n * d);
+  const terms = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    vectorTerms(vectors[i], terms);
+    for (let j = 0; j < d; j++) x[i * d + j] = terms[j] * (j < dim ? PRODUCT_SCALE : DIFF_SCALE);
+  }
+  const w = new Float64Array(d), g = new Float64Array(d);
+  let b = 0;
+  for (let e = 0; e < o.epochs; e++) {
+    g.fill(0);
+    let gb = 0;
+    for (let i = 0; i < n; i++) {
+      const at = i * d;
+      let z = b;
+      for (let j = 0; j < d; j++) z += w[j] * x[at + j];
+      const r = 1 / (1 + Math.exp(-z)) - (labels[i] ? 1 : 0);
+      for (let j = 0; j < d; j++) g[j] += r * x[at + j];
+      gb += r;
+    }
+    for (let j = 0; j < d; j++) w[j] -= o.rate * (g[j] / n + o.l2 * w[j]);
+    b -= o.rate * (gb / n);
+  }
+  return { bias: round(b), weights: Array.from(w, (v, j) => round(v * (j < dim ? PRODUCT_SCALE : DIFF_SCALE))) };
+}
+
+/** The set's rows (copies) with the vector score filled in by `score` (row index -> value). */
+const withVectorScore = (s: FitSet, score: (i: number) => number): Float64Array[] =>
+  s.rows.map((r, i) => { const c = Float64Array.from(r); c[VECTOR_SCORE] = score(i); return c; });
+
+/** The set as a model sees it: its vector score filled in from the model's weights (NaN without them). */
+export function scoredBy(s: FitSet, model: PairModel): FitSet {
+  const v = model.vector, vectors = s.vectors;
+  return { ...s, rows: withVectorScore(s, (i) => (v && vectors ? vectorScore(v, vectors[i]) : NaN)) };
+}
 
 /** The embedder a model is fitted for (its similarities are what the model sees). */
 export interface FitContext { dim: number; embedder?: string }
@@ -187,20 +240,33 @@ export const shippedSplit = (folds: number): FitSplit => ({
 
 /** Fits a model's trees on the split's fit lines of every set and chooses its threshold and cutoff on its tune lines. */
 export function fitPairModel(sets: FitSet[], o: FitOptions, ctx: FitContext, split: FitSplit = shippedSplit(o.folds)): PairModel {
-  const rows: Float64Array[] = [], labels: boolean[] = [];
-  for (const s of sets) {
-    s.rows.forEach((r, i) => {
-      if (split.fit(i) && r[0] >= o.floor) { rows.push(r); labels.push(s.labels[i]); }
-    });
+  const fitLines = sets.map((s) => s.rows.map((r, i) => split.fit(i) && r[0] >= o.floor));
+  // The vector score: weights from every fit line; the trees see, for each fit line, the score of weights fitted on the
+  // other half of the fit lines (cross-fitting).
+  let vector: PairModel['vector'];
+  let rowsFor = sets.map((s) => s.rows);
+  if (o.vector !== false && sets.every((s) => s.vectors !== undefined)) {
+    const picked = sets.flatMap((s, k) => s.rows.map((_, i) => [k, i] as const).filter(([, i]) => fitLines[k][i]));
+    const fitOn = (part: ReadonlyArray<readonly [number, number]>) =>
+      fitVectorScore(part.map(([k, i]) => sets[k].vectors![i]), part.map(([k, i]) => sets[k].labels[i]), o.vector as Exclude<FitOptions['vector'], false>);
+    vector = fitOn(picked);
+    const halves = [fitOn(picked.filter((_, j) => j % 2 === 1)), fitOn(picked.filter((_, j) => j % 2 === 0))];
+    const half = new Map<string, number>(picked.map(([k, i], j) => [`${k}:${i}`, j % 2]));
+    rowsFor = sets.map((s, k) => withVectorScore(s, (i) => {
+      const h = half.get(`${k}:${i}`);
+      return vectorScore(h === undefined ? vector! : halves[h], s.vectors![i]);
+    }));
   }
+  const rows: Float64Array[] = [], labels: boolean[] = [];
+  sets.forEach((s, k) => rowsFor[k].forEach((r, i) => { if (fitLines[k][i]) { rows.push(r); labels.push(s.labels[i]); } }));
   const { base, trees } = fitTrees(rows, labels, o);
   const model: PairModel = {
-    kind: 'gbdt', version: 1, features: [...PAIR_FEATURES], base, rate: o.rate, trees, cutoff: 1, threshold: o.thresholds[0],
-    dim: ctx.dim, ...(ctx.embedder !== undefined ? { embedder: ctx.embedder } : {}),
+    kind: 'gbdt', version: 1, features: [...PAIR_FEATURES], base, rate: o.rate, trees, ...(vector ? { vector } : {}), cutoff: 1,
+    threshold: o.thresholds[0], dim: ctx.dim, ...(ctx.embedder !== undefined ? { embedder: ctx.embedder } : {}),
     fitted: { pairs: rows.length, files: sets.map((s) => s.name), split: split.describe, ...o },
   };
   const scorer = createPairScorer(model);
-  const tuned = sets.map((s) => subset(s, split.tune)).map((set) => ({ set, probs: set.rows.map((r) => scorer.scoreRow(r)) }));
+  const tuned = sets.map((s, k) => subset({ ...s, rows: rowsFor[k] }, split.tune)).map((set) => ({ set, probs: set.rows.map((r) => scorer.scoreRow(r)) }));
   const setting = chooseSetting(tuned, o.recall, o.thresholds);
   model.threshold = setting.threshold;
   model.cutoff = setting.cutoff;
@@ -236,7 +302,7 @@ export function rotate(sets: FitSet[], o: FitOptions, ctx: FitContext): SplitRep
     return {
       reported: r, tuned_on: t, threshold: model.threshold, cutoff: model.cutoff,
       sets: sets.map((s) => {
-        const held = subset(s, (i) => i % K === r);
+        const held = scoredBy(subset(s, (i) => i % K === r), model);
         return { name: s.name, point: operatingPoint(held.rows.map((x) => scorer.scoreRow(x)), held, model) };
       }),
     };
@@ -250,11 +316,14 @@ export function rotate(sets: FitSet[], o: FitOptions, ctx: FitContext): SplitRep
   return { folds, pooled };
 }
 
-/** The model as JSON with one tree per line (readable diffs when the shipped weights are refitted). */
+/** The model as JSON with one tree per line and the vector weights 16 to a line (readable diffs when refitted). */
 export function formatPairModel(model: PairModel): string {
-  const { trees, ...rest } = model;
+  const { trees, vector, ...rest } = model;
   const head = JSON.stringify(rest, null, 2).replace(/\n}$/, '');
-  return `${head},\n  "trees": [\n${trees.map((t) => `    ${JSON.stringify(t)}`).join(',\n')}\n  ]\n}\n`;
+  const rows: string[] = [];
+  for (let i = 0; vector !== undefined && i < vector.weights.length; i += 16) rows.push(`      ${vector.weights.slice(i, i + 16).map((w) => JSON.stringify(w)).join(', ')}`);
+  const vec = vector === undefined ? '' : `,\n  "vector": {\n    "bias": ${JSON.stringify(vector.bias)},\n    "weights": [\n${rows.join(',\n')}\n    ]\n  }`;
+  return `${head}${vec},\n  "trees": [\n${trees.map((t) => `    ${JSON.stringify(t)}`).join(',\n')}\n  ]\n}\n`;
 }
 
 /** The model as the TypeScript module src/cache/pair-weights.ts. */

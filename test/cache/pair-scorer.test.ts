@@ -38,6 +38,18 @@ describe('pair features', () => {
     assert.equal(feature(same, 'total_words'), 12);
   });
 
+  it('compare the two embeddings per dimension when given them, and leave those features unknown without', () => {
+    const q = extractFeatures('How do I renew my passport?');
+    const bare = rowOf('How do I renew my passport?', 'How do I renew my passport?', 1);
+    for (const f of ['vector_l1', 'vector_max_diff', 'vector_score'] as const) assert.ok(Number.isNaN(feature(bare, f)), f);
+    // Scaled to unit length first: (3, 4) is (0.6, 0.8).
+    const r = pairFeatures(q, q, 0.96, undefined, { query: Float32Array.of(3, 4), cached: Float32Array.of(0.8, 0.6) });
+    assert.ok(Math.abs(feature(r, 'vector_l1') - 0.4) < 1e-6);
+    assert.ok(Math.abs(feature(r, 'vector_max_diff') - 0.2) < 1e-6);
+    assert.ok(Number.isNaN(feature(r, 'vector_score')), 'the vector score needs a model');
+    assert.throws(() => pairFeatures(q, q, 1, undefined, { query: [1, 0], cached: [1, 0, 0] }), /differ in length/);
+  });
+
   it('reuses the output row', () => {
     const out = new Float64Array(PAIR_FEATURES.length);
     assert.equal(pairFeatures(extractFeatures('a b c'), extractFeatures('a b d'), 0.5, out), out);
@@ -50,7 +62,19 @@ describe('pair model', () => {
     assert.ok(m.trees.length > 0);
     const s = createPairScorer(m);
     const q = extractFeatures('How do I renew my passport?');
-    assert.ok(s.score(q, q, 1) >= m.cutoff);
+    const v = new Float32Array(m.dim).fill(1);
+    assert.ok(s.score(q, q, 1, { query: v, cached: v }) >= m.cutoff);
+  });
+
+  it('the vector score weighs per-dimension products and differences with the model\'s weights', () => {
+    // dim 2: weights for products (x1 y1, x2 y2), then for absolute differences.
+    const m = parsePairModel({ kind: 'gbdt', version: 1, features: ['vector_score'], base: 0, rate: 1, trees: [[0, 0, -3, 3]],
+      vector: { bias: -0.5, weights: [1, 1, 0, 0] }, cutoff: 0.5, threshold: 0.8, dim: 2 });
+    const s = createPairScorer(m);
+    const q = extractFeatures('cook rice');
+    assert.ok(s.score(q, q, 1, { query: [1, 0], cached: [1, 0] }) > 0.5, 'cosine 1 - 0.5 > 0');
+    assert.ok(s.score(q, q, 1, { query: [1, 0], cached: [0, 1] }) < 0.5, 'cosine 0 - 0.5 < 0');
+    assert.throws(() => parsePairModel({ ...m, vector: { bias: 0, weights: [1, 1] } }), /"vector" must be/);
   });
 
   it('rejects malformed models with the reason', () => {
