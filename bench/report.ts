@@ -238,7 +238,7 @@ const QUALITY_CAVEAT = 'Which rows each figure is out of sample for: CLINC150 th
   'constants (`NAME_START_WEIGHT`, `LEXICAL_TRAIN` in src/semantic/classifier.ts) were chosen on CLINC150 val in earlier work and were ' +
   'not re-derived, so the CLINC150 figures are in sample for those. Banking77 scores held-back train rows with the built-in ' +
   '(calibrated) thresholds. **The cache figures are in sample**: the shipped pair scorer (src/cache/pair-weights.ts) was fitted on the ' +
-  'QQP files whose pairs are scored here; the out-of-sample cache figures are the cross-validated ones in docs/cache.md. More figures ' +
+  'QQP files whose pairs are scored here; the out-of-sample cache figures are the fit / tune / report rotation of `switchyard cache-eval --fit` in docs/cache.md. More figures ' +
   'on disjoint splits: docs/reference-prompts.md ("Measured on disjoint splits", `scripts/eval-routing.sh`).\n';
 
 function qualitySummary(r: BenchResults): string[] {
