@@ -46,8 +46,6 @@ export interface CacheBenchOptions {
   M?: number;
   efConstruction?: number;
   efSearch?: number;
-  /** `auto` (the default): real USE-lite vectors are searched through the embedder's projection; `off`: full vectors. */
-  projection?: 'auto' | 'off';
   /** Load the default embedder and reference prompts first, so the reported RSS is the gateway's footprint. */
   withModel?: boolean;
   dataDir?: string;
@@ -92,7 +90,7 @@ function runQueueClock(): () => number {
 // ---------------------------------------------------------------------------------------------------------------------
 // Workloads
 
-/** `embedder`: whose vectors these are (a cache uses that embedder's projection, if any); absent for synthetic vectors. */
+/** `embedder`: whose vectors these are; absent for synthetic vectors. */
 interface Workload { index: Float32Array[]; queries: Float32Array[]; embedder?: string }
 
 function unit(v: Float32Array): Float32Array {
@@ -233,7 +231,7 @@ function exactBest(index: Float32Array[], queries: Float32Array[]): number[] {
 
 async function measure(wl: Workload, opts: CacheBenchOptions, prefix: string, rssClean: boolean): Promise<Record<string, number>> {
   const n = wl.index.length;
-  const index = { M: opts.M, ef_construction: opts.efConstruction, ef_search: opts.efSearch, projection: opts.projection ?? 'auto' };
+  const index = { M: opts.M, ef_construction: opts.efConstruction, ef_search: opts.efSearch };
   await gc();
   const rss0 = process.memoryUsage().rss;
   const js0 = jsBytes();
@@ -287,7 +285,7 @@ async function measure(wl: Workload, opts: CacheBenchOptions, prefix: string, rs
   await cache.close();
   return {
     [`${prefix}entries`]: n, [`${prefix}queries`]: wl.queries.length,
-    [`${prefix}index_dims`]: cache.indexDims, [`${prefix}M`]: cache.graph.M, [`${prefix}ef_construction`]: cache.graph.efConstruction,
+    [`${prefix}index_dims`]: cache.dim, [`${prefix}M`]: cache.graph.M, [`${prefix}ef_construction`]: cache.graph.efConstruction,
     [`${prefix}ef_search`]: cache.graph.efSearch,
     [`${prefix}build_ms`]: Math.round(buildMs), [`${prefix}inserts_per_s`]: Math.round(n / (buildMs / 1000)),
     [`${prefix}lookup_p50_ms`]: r3(pct(wall, 50)), [`${prefix}lookup_p99_ms`]: r3(pct(wall, 99)),
@@ -348,7 +346,7 @@ export async function benchCache(opts: CacheBenchOptions = {}): Promise<Record<s
 export default benchCache;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  // node --import tsx bench/cache.ts [entries] [--queries N] [--M N] [--ef-construction N] [--ef N] [--projection auto|off] [--only real|stress]
+  // node --import tsx bench/cache.ts [entries] [--queries N] [--M N] [--ef-construction N] [--ef N] [--only real|stress]
   //   [--data DIR] [--embed-budget SECONDS] [--no-model]
   const args = process.argv.slice(2);
   const flag = (name: string): string | undefined => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
@@ -357,7 +355,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   benchCache({
     entries: args[0] !== undefined && !args[0].startsWith('--') ? Number(args[0]) : undefined,
     queries: num('--queries'), M: num('--M'), efConstruction: num('--ef-construction'), efSearch: num('--ef'),
-    projection: flag('--projection') as 'auto' | 'off' | undefined, dataDir: flag('--data'), embedBudgetS: num('--embed-budget'), workloads: only ? [only] : undefined,
+    dataDir: flag('--data'), embedBudgetS: num('--embed-budget'), workloads: only ? [only] : undefined,
     withModel: !args.includes('--no-model'),
   }).then((r) => console.log(JSON.stringify(r, null, 2)), (err) => { console.error(err); process.exitCode = 1; });
 }
