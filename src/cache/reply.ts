@@ -8,14 +8,37 @@ import type { JsonReply, Operation, StreamPart, Usage } from '../providers/types
 
 export interface CachedReply {
   readonly op: Operation;
-  /** The OpenAI-format response body (chat.completion, text_completion or list of embeddings). */
+  /**
+   * The OpenAI-format response body (chat.completion, text_completion or list of embeddings), parsed from `raw` on each
+   * read: an entry keeps its bytes only (the parsed object cost more memory than the bytes), and a hit reads it once.
+   */
   readonly body: Record<string, unknown>;
   /** `body` serialised once, sent as-is on a JSON hit. */
   readonly raw: Buffer;
   readonly usage: Usage | undefined;
+  /** The model the reply names (`body.model`), when it names one. */
+  readonly model: string | undefined;
 }
 
-function usageOf(v: unknown): Usage | undefined {
+class StoredReply implements CachedReply {
+  constructor(readonly op: Operation, readonly raw: Buffer, readonly usage: Usage | undefined, readonly model: string | undefined) {}
+  get body(): Record<string, unknown> { return JSON.parse(this.raw.toString('utf8')) as Record<string, unknown>; }
+}
+
+/**
+ * A reply to keep. The bytes are copied into a buffer of their own when they are a view of a larger one (a pooled or
+ * concatenated buffer), so an entry never holds more memory than its reply's length.
+ */
+export function storedReply(op: Operation, raw: Buffer, usage: Usage | undefined, model: unknown): CachedReply {
+  let own = raw;
+  if (raw.byteOffset !== 0 || raw.buffer.byteLength !== raw.length) {
+    own = Buffer.allocUnsafeSlow(raw.length);
+    raw.copy(own);
+  }
+  return new StoredReply(op, own, usage, typeof model === 'string' ? model : undefined);
+}
+
+export function usageOf(v: unknown): Usage | undefined {
   if (!v || typeof v !== 'object') return undefined;
   const u = v as Partial<Usage>;
   return typeof u.prompt_tokens === 'number' && typeof u.total_tokens === 'number'
@@ -34,8 +57,7 @@ export function fromJsonReply(op: Operation, reply: JsonReply): CachedReply | un
     if (!Array.isArray(choices) || choices.length === 0) return undefined;
     for (const c of choices) if (!c || typeof (c as { finish_reason?: unknown }).finish_reason !== 'string') return undefined;
   }
-  const raw = reply.raw ?? Buffer.from(JSON.stringify(body));
-  return { op, body, raw, usage: reply.usage ?? usageOf(body.usage) };
+  return storedReply(op, reply.raw ?? Buffer.from(JSON.stringify(body)), reply.usage ?? usageOf(body.usage), body.model);
 }
 
 interface ToolCallAcc { id?: string; name: string; args: string }
@@ -118,7 +140,7 @@ export class StreamCapture {
     };
     if (m?.systemFingerprint !== undefined) body.system_fingerprint = m.systemFingerprint;
     if (this.usage) body.usage = this.usage;
-    return { op: this.op, body, raw: Buffer.from(JSON.stringify(body)), usage: this.usage };
+    return storedReply(this.op, Buffer.from(JSON.stringify(body)), this.usage, m?.model);
   }
 }
 
@@ -166,5 +188,5 @@ export function replayParts(cached: CachedReply, includeUsage: boolean): StreamP
   return parts;
 }
 
-/** Approximate bytes held by a reply in memory. */
-export const replyBytes = (r: CachedReply): number => r.raw.length * 3 + 256;
+/** Approximate bytes held by a reply in memory: its bytes, the buffer and the record. */
+export const replyBytes = (r: CachedReply): number => r.raw.length + 200;
