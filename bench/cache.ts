@@ -37,6 +37,7 @@ import { createSemanticService, type SemanticService } from '../src/semantic/ser
 import { EmbeddingStore, textDigest } from '../src/semantic/catalog/embedding-store.js';
 import { UseLiteEmbedder } from '../src/semantic/embedder/use-lite.js';
 import { seededRandom } from '../src/util/seeded-random.js';
+import { measureCacheRss } from './cache-rss.js';
 
 export interface CacheBenchOptions {
   /** Entries in the partition (the real workload is capped by the data it has). */
@@ -340,6 +341,13 @@ export async function benchCache(opts: CacheBenchOptions = {}): Promise<Record<s
   out.rss_start_mb = mb(rssBefore);
   if (model) out.rss_with_model_mb = mb(rssModel);
   await model?.close();
+  // The memory target (RSS with the model loaded and 100k entries), in a process of its own: ./cache-rss.ts.
+  if (opts.withModel !== false && n >= 100_000) {
+    const r = await measureCacheRss(100_000, opts.dataDir ?? path.resolve('..', 'shared', 'data'));
+    out.rss_model_100k_entries_mb = r.rss_model_and_entries_mb;
+    out.rss_model_only_mb = r.rss_model_mb;
+    out.rss_bytes_per_entry_100k = r.entries_rss_bytes_each;
+  }
   return out;
 }
 

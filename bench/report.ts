@@ -287,6 +287,7 @@ function speedSummary(r: BenchResults): string[] {
       check(`cache lookup p99 excluding the embedding${real}`, n.real_lookup_p99_ms, '≤ 0.5 ms', (v) => v <= 0.5, ' ms');
       check(`cache HNSW recall@1 against brute force${real}`, n.real_recall_at_1, '≥ 0.99', (v) => v >= 0.99);
     }
+    check('RSS with the default model loaded and 100k cache entries (bench/cache-rss.ts)', n.rss_model_100k_entries_mb, '≤ 600 MB', (v) => v <= 600, ' MB');
   }
   return rows.length === 0 ? [] : ['Speed targets of the semantic features:\n', table(['target', 'measured', 'limit', 'result'], rows), ''];
 }

@@ -44,6 +44,8 @@ export interface Candidate {
 }
 
 interface Partition {
+  /** The partition's id: the one instance of the string its entries' metadata share. */
+  readonly id: string;
   index: VectorIndex | undefined;
   labels: Map<number, string>;
   nextLabel: number;
@@ -52,12 +54,23 @@ interface Partition {
 
 export type EvictReason = 'lru' | 'expired' | 'deleted';
 
+/** Distinct tenant, model and intent names shared between entries (a few per tenant; beyond this, each entry keeps its own). */
+const MAX_NAMES = 10_000;
+
 export class LocalIndex {
   private readonly entries = new Map<string, LocalEntry>();
   private readonly partitions = new Map<string, Partition>();
   private bytes = 0;
-  /** Estimated bytes of one vector with its graph links: about 8 a dimension held natively (measured against RSS). */
+  /**
+   * Estimated bytes of one vector with its graph links, held natively by hnswlib: 4 a dimension, 2M level-0 links of 4
+   * bytes, and about 200 for the label, its lookup slot, its lock and the upper levels (measured against RSS).
+   */
   private readonly vectorBytes: number;
+  /**
+   * One instance of each tenant, model and intent name: each request brings its own copies of these strings, and 100k
+   * entries would otherwise keep 100k copies of a few names. Bounded; names beyond the bound are kept as they come.
+   */
+  private readonly names = new Map<string, string>();
 
   constructor(
     private readonly params: IndexParams,
@@ -66,7 +79,7 @@ export class LocalIndex {
     /** Called for each entry dropped to respect the bounds or because it expired. */
     private readonly onEvict: (meta: EntryMeta, reason: EvictReason) => void,
   ) {
-    this.vectorBytes = params.dim * 8;
+    this.vectorBytes = params.dim * 4 + params.M * 8 + 200;
   }
 
   get size(): number { return this.entries.size; }
@@ -90,21 +103,23 @@ export class LocalIndex {
 
   add(meta: EntryMeta, vector: Float32Array | undefined, reply: CachedReply | undefined): LocalEntry {
     this.remove(meta.key, 'deleted', false);
+    const p = this.partitionFor(meta.partition);
+    meta.partition = p.id;
+    meta.tenant = this.name(meta.tenant);
+    meta.model = this.name(meta.model);
+    meta.intent = this.name(meta.intent);
     let label = -1;
     let vectorBytes = 0;
     if (vector !== undefined) {
-      const p = this.partitionFor(meta.partition);
       label = p.nextLabel++;
       p.index ??= this.newIndex();
       p.index.add(label, vector);
       vectorBytes = this.vectorBytes;
       p.labels.set(label, meta.key);
-      p.count++;
-    } else {
-      this.partitionFor(meta.partition).count++;
     }
+    p.count++;
     // Estimate: the records and their strings, the vector and graph links held by the index, and the reply.
-    const bytes = 320 + meta.key.length + (meta.text?.length ?? 0) + vectorBytes + (reply ? replyBytes(reply) : 0);
+    const bytes = 400 + meta.key.length + (meta.text?.length ?? 0) + vectorBytes + (reply ? replyBytes(reply) : 0);
     const entry: LocalEntry = { meta, semantic: label >= 0, reply, label, bytes };
     this.entries.set(meta.key, entry);
     this.bytes += bytes;
@@ -142,6 +157,7 @@ export class LocalIndex {
     const n = this.entries.size;
     this.entries.clear();
     this.partitions.clear();
+    this.names.clear();
     this.bytes = 0;
     return n;
   }
@@ -184,10 +200,17 @@ export class LocalIndex {
     return new VectorIndex({ dim, M, efConstruction, efSearch, initialCapacity: 16 });
   }
 
+  private name(s: string): string {
+    const known = this.names.get(s);
+    if (known !== undefined) return known;
+    if (this.names.size < MAX_NAMES) this.names.set(s, s);
+    return s;
+  }
+
   private partitionFor(id: string): Partition {
     let p = this.partitions.get(id);
     if (p === undefined) {
-      p = { index: undefined, labels: new Map(), nextLabel: 0, count: 0 };
+      p = { id, index: undefined, labels: new Map(), nextLabel: 0, count: 0 };
       this.partitions.set(id, p);
     }
     return p;
