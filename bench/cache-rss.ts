@@ -104,7 +104,7 @@ export async function cacheRss(entries: number, dataDir: string): Promise<Record
 }
 
 /** Runs `cacheRss` in a fresh child process (the same runtime flags, so it works from dist/ and under tsx). */
-export function measureCacheRss(entries: number, dataDir: string, timeoutMs = 300_000): Promise<Record<string, number>> {
+export function measureCacheRss(entries: number, dataDir: string, timeoutMs = 420_000): Promise<Record<string, number>> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...process.execArgv, self, String(entries), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -119,7 +119,7 @@ export function measureCacheRss(entries: number, dataDir: string, timeoutMs = 30
         if (code !== 0) throw new Error(`exit ${code}`);
         resolve(JSON.parse(last) as Record<string, number>);
       } catch (err) {
-        reject(new Error(`bench/cache-rss: ${(err as Error).message}`));
+        reject(new Error(`bench/cache-rss: ${code === null ? `stopped after ${timeoutMs / 1000} s` : (err as Error).message}`));
       }
     });
   });

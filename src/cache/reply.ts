@@ -9,33 +9,40 @@ import type { JsonReply, Operation, StreamPart, Usage } from '../providers/types
 export interface CachedReply {
   readonly op: Operation;
   /**
-   * The OpenAI-format response body (chat.completion, text_completion or list of embeddings), parsed from `raw` on each
-   * read: an entry keeps its bytes only (the parsed object cost more memory than the bytes), and a hit reads it once.
+   * The OpenAI-format response body (chat.completion, text_completion or list of embeddings), parsed on each read: an
+   * entry keeps its serialised text only (the parsed object cost more memory than the text), and a hit reads it once.
    */
   readonly body: Record<string, unknown>;
-  /** `body` serialised once, sent as-is on a JSON hit. */
+  /** `body` serialised, sent as-is on a JSON hit (a new buffer on each read). */
   readonly raw: Buffer;
+  /** Bytes of `raw`. */
+  readonly size: number;
   readonly usage: Usage | undefined;
   /** The model the reply names (`body.model`), when it names one. */
   readonly model: string | undefined;
 }
 
+/**
+ * A reply as an entry keeps it: the serialised body as a JS string. A string of JSON text costs its length (one byte a
+ * character for Latin-1 text, two otherwise) and 16 bytes; a buffer of its own cost about 600 bytes more per entry
+ * (backing store, array buffer and view), measured at 100k entries (docs/cache.md, "Memory").
+ */
 class StoredReply implements CachedReply {
-  constructor(readonly op: Operation, readonly raw: Buffer, readonly usage: Usage | undefined, readonly model: string | undefined) {}
-  get body(): Record<string, unknown> { return JSON.parse(this.raw.toString('utf8')) as Record<string, unknown>; }
+  readonly size: number;
+  private readonly json: string;
+
+  constructor(readonly op: Operation, raw: Buffer, readonly usage: Usage | undefined, readonly model: string | undefined) {
+    this.json = raw.toString('utf8');
+    this.size = raw.length;
+  }
+
+  get raw(): Buffer { return Buffer.from(this.json, 'utf8'); }
+  get body(): Record<string, unknown> { return JSON.parse(this.json) as Record<string, unknown>; }
 }
 
-/**
- * A reply to keep. The bytes are copied into a buffer of their own when they are a view of a larger one (a pooled or
- * concatenated buffer), so an entry never holds more memory than its reply's length.
- */
+/** A reply to keep (`raw` is not retained: the entry holds its own copy of the text). */
 export function storedReply(op: Operation, raw: Buffer, usage: Usage | undefined, model: unknown): CachedReply {
-  let own = raw;
-  if (raw.byteOffset !== 0 || raw.buffer.byteLength !== raw.length) {
-    own = Buffer.allocUnsafeSlow(raw.length);
-    raw.copy(own);
-  }
-  return new StoredReply(op, own, usage, typeof model === 'string' ? model : undefined);
+  return new StoredReply(op, raw, usage, typeof model === 'string' ? model : undefined);
 }
 
 export function usageOf(v: unknown): Usage | undefined {
@@ -188,5 +195,5 @@ export function replayParts(cached: CachedReply, includeUsage: boolean): StreamP
   return parts;
 }
 
-/** Approximate bytes held by a reply in memory: its bytes, the buffer and the record. */
-export const replyBytes = (r: CachedReply): number => r.raw.length + 200;
+/** Approximate bytes held by a reply in memory: its text and the records. */
+export const replyBytes = (r: CachedReply): number => r.size + 120;

@@ -217,7 +217,7 @@ export class SemanticCache {
     } else {
       this.index.add(meta, vec, reply);
     }
-    this.stats.record({ type: 'store', bytes: reply.raw.length, tenant: meta.tenant, model: meta.model, intent: meta.intent });
+    this.stats.record({ type: 'store', bytes: reply.size, tenant: meta.tenant, model: meta.model, intent: meta.intent });
   }
 
   /** Counts a hit: hits counter, stats with tokens, cost and latency saved. */
