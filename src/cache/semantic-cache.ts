@@ -191,9 +191,11 @@ export class SemanticCache {
       if (c.score < threshold) break;
       const stored = c.entry.meta.text;
       if (stored === undefined) continue;
+      const cached = this.policy.guard.scorer ? this.index.vectorOf(c.entry) : undefined;
+      const vectors = cached === undefined ? undefined : { query: vector, cached };
       // The stored side's features are extracted here, for the few candidates above the threshold, rather than kept with
       // every entry: they took about twice an entry's other memory (docs/cache.md, "Memory").
-      const check = guardVerdict(features, extractFeatures(stored), this.policy.guard, c.score, threshold, this.policy.scorer);
+      const check = guardVerdict(features, extractFeatures(stored), this.policy.guard, c.score, threshold, this.policy.scorer, vectors);
       if (check !== undefined) { out.rejected.push({ check, score: c.score }); continue; }
       const live = this.index.get(c.entry.meta.key);
       if (live === undefined) continue;
