@@ -24,8 +24,8 @@ export interface CachedReply {
 
 /**
  * A reply as an entry keeps it: the serialised body as a JS string. A string of JSON text costs its length (one byte a
- * character for Latin-1 text, two otherwise) and 16 bytes; a buffer of its own cost about 600 bytes more per entry
- * (backing store, array buffer and view), measured at 100k entries (docs/cache.md, "Memory").
+ * character for Latin-1 text, two otherwise) and 16 bytes; a buffer of its own cost about 600 bytes more per reply
+ * (backing store, array buffer and view; docs/cache.md, "Memory").
  */
 class StoredReply implements CachedReply {
   readonly size: number;
