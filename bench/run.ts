@@ -30,8 +30,8 @@ Options:
   --no-docs          do not regenerate docs/benchmarks.md
   -h, --help         this text`;
 
-/** The cache section builds two 100k-entry indexes in either mode and may first embed real texts for up to 120 s. */
-const CACHE_TIMEOUT_S = 420;
+/** The cache section builds two 100k-entry indexes in either mode (and a third, for memory, in a child process) and may first embed real texts for up to 120 s. */
+const CACHE_TIMEOUT_S = 600;
 const AREA_SECTIONS = ['semantic', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade'];
 
 /**

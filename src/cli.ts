@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `switchyard` — starts the gateway, or runs a subcommand (simulate, eval, fit, build-refs, cache-eval, cache-projection).
+ * `switchyard` — starts the gateway, or runs a subcommand (simulate, eval, fit, build-refs, cache-eval, safety-eval).
  *   switchyard [--config <file>] [--port <n>] [--host <addr>] [--demo]
  * Env: SWITCHYARD_CONFIG (config file), PORT, HOST.
  */
@@ -8,7 +8,7 @@ import { parseFlags, parseNumber } from './commands/flags.js';
 import type { Config } from './config/schema.js';
 import type { Demo } from './demo.js';
 
-const SUBCOMMANDS = new Set(['simulate', 'eval', 'fit', 'build-refs', 'cache-eval', 'cache-projection', 'safety-eval']);
+const SUBCOMMANDS = new Set(['simulate', 'eval', 'fit', 'build-refs', 'cache-eval', 'safety-eval']);
 
 const HELP = `Usage: switchyard [options]            start the gateway
        switchyard <command> [options]  run a tool: ${[...SUBCOMMANDS].join(', ')} (each has --help)

@@ -6,6 +6,9 @@ import { DEFAULT_PAIR_MODEL } from './pair-weights.js';
 
 const unit = z.number().min(0).max(1);
 
+const REMOVED_PROJECTION = 'removed: the cache index now always searches the full vectors (the projected search did not pay; ' +
+  'docs/cache.md). Delete this key.';
+
 export const guardConfigSchema = z.object({
   /** Run the false-hit guard on semantic candidates. */
   enabled: z.boolean().default(true),
@@ -79,21 +82,14 @@ export const cacheConfigSchema = z.object({
   /** How long a follower waits for the leader's reply before going upstream itself. */
   single_flight_wait_ms: z.number().int().min(1).default(120_000),
   guard: guardConfigSchema.default(() => guardConfigSchema.parse({})),
-  /**
-   * HNSW settings of each partition's index. Unset keys take the defaults of the partition's kind of index (graphSettings
-   * below): they were chosen on separate grids, because a graph over 128-d projections and one over full vectors behave
-   * differently (docs/cache.md, "Measured speed").
-   */
+  /** HNSW settings of each partition's index (full vectors; docs/cache.md, "Measured speed"). Unset keys take GRAPH_DEFAULTS. */
   index: z.object({
     M: z.number().int().min(4).max(96).optional(),
     ef_construction: z.number().int().min(10).max(1000).optional(),
     ef_search: z.number().int().min(10).max(1000).optional(),
-    /**
-     * `auto`: when the embedder has a shipped projection (USE-lite does), partitions search 128-d projections of the vectors
-     * and re-score the best 16 with the full ones (docs/cache.md, "Measured speed"); `off`: search the full vectors.
-     */
-    projection: z.enum(['auto', 'off']).default('auto'),
-  }).strict().default({ projection: 'auto' }),
+    /** Removed: the index always searches the full vectors. Named here so a config that still sets it says so clearly. */
+    projection: z.never({ error: REMOVED_PROJECTION }).optional(),
+  }).strict().default({}),
   stats: z.object({
     /** Tenants, models and intents tracked individually; the rest are summed under "other". */
     top_n: z.number().int().min(1).max(1000).default(20),
@@ -108,20 +104,14 @@ export const defaultCacheConfig = (): CacheConfig => cacheConfigSchema.parse({})
 export interface GraphParams { M: number; efConstruction: number; efSearch: number }
 
 /**
- * Default HNSW settings per kind of partition index, each the cheapest setting on its grid (docs/cache.md) that keeps
- * recall@1 >= 0.99 on queries the benchmark does not measure:
- * - full vectors: M 16 / 100 / 64. The synthetic stress set (100k 512-d vectors, much harder than real questions)
- *   decides: real vectors reach 0.99 at ef_search 24-36, the stress set needs 64, and M 12 never reaches 0.99 there.
- * - projected vectors (USE-lite, 128-d): M 12 / 200 / 48, recall@1 0.995 on 2,000 held-out real questions against 98k
- *   entries; at the same recall it walks fewer points than M 16 / 100 / 64, for 40% fewer inserts a second (about 3k).
+ * Default HNSW settings: the cheapest setting on the grid (docs/cache.md) that keeps recall@1 >= 0.99 on queries the
+ * benchmark does not measure. The synthetic stress set (100k 512-d vectors, much harder than real questions) decides:
+ * real vectors reach 0.99 at ef_search 24-36, the stress set needs 64, and M 12 never reaches 0.99 there.
  */
-export const GRAPH_DEFAULTS: Readonly<Record<'full' | 'projected', GraphParams>> = {
-  full: { M: 16, efConstruction: 100, efSearch: 64 },
-  projected: { M: 12, efConstruction: 200, efSearch: 48 },
-};
+export const GRAPH_DEFAULTS: Readonly<GraphParams> = { M: 16, efConstruction: 100, efSearch: 64 };
 
-/** The settings a partition index uses: the configured ones, the rest from its kind's defaults. */
-export function graphSettings(index: CacheConfig['index'], projected: boolean): GraphParams {
-  const d = GRAPH_DEFAULTS[projected ? 'projected' : 'full'];
+/** The settings the partition indexes use: the configured ones, the rest from the defaults. */
+export function graphSettings(index: CacheConfig['index']): GraphParams {
+  const d = GRAPH_DEFAULTS;
   return { M: index.M ?? d.M, efConstruction: index.ef_construction ?? d.efConstruction, efSearch: index.ef_search ?? d.efSearch };
 }

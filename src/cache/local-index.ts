@@ -1,13 +1,10 @@
 /**
- * The entries this process knows about: metadata and guard features of every live entry, one HNSW index per
+ * The entries this process knows about: metadata (with the text the guard compares) of every live entry, one HNSW index per
  * partition (so a search never sees another tenant's entries and needs no filter), and an LRU order with entry-count and
  * memory bounds. In memory mode it also holds the replies; in Redis mode it is the local mirror of what Redis holds.
  */
 import { VectorIndex } from '../semantic/vector-index.js';
-import { ProjectedIndex, type PartitionIndex } from './projected-index.js';
-import type { Projection } from './projection.js';
 import type { GraphParams } from './config.js';
-import { extractFeatures, type QuestionFeatures } from './guard.js';
 import { replyBytes, type CachedReply } from './reply.js';
 
 /** What is known about one entry without its reply. Serialisable (Redis stores it as JSON). */
@@ -31,7 +28,6 @@ export interface LocalEntry {
   readonly meta: EntryMeta;
   /** Whether the entry is in its partition's HNSW index (the vector itself lives there only). */
   readonly semantic: boolean;
-  readonly features: QuestionFeatures | undefined;
   /** Held locally in memory mode; fetched from the store in Redis mode. */
   reply: CachedReply | undefined;
   readonly label: number;
@@ -40,8 +36,6 @@ export interface LocalEntry {
 
 export interface IndexParams extends GraphParams {
   dim: number;
-  /** When set, partitions search projected vectors and re-score the shortlist with the full ones (./projected-index.ts). */
-  projection?: Projection;
 }
 
 export interface Candidate {
@@ -50,7 +44,9 @@ export interface Candidate {
 }
 
 interface Partition {
-  index: PartitionIndex | undefined;
+  /** The partition's id: the one instance of the string its entries' metadata share. */
+  readonly id: string;
+  index: VectorIndex | undefined;
   labels: Map<number, string>;
   nextLabel: number;
   count: number;
@@ -58,15 +54,23 @@ interface Partition {
 
 export type EvictReason = 'lru' | 'expired' | 'deleted';
 
+/** Distinct tenant, model and intent names shared between entries (a few per tenant; beyond this, each entry keeps its own). */
+const MAX_NAMES = 10_000;
+
 export class LocalIndex {
   private readonly entries = new Map<string, LocalEntry>();
   private readonly partitions = new Map<string, Partition>();
   private bytes = 0;
   /**
-   * Estimated bytes of one vector with its graph links: about 8 a dimension held natively (measured against RSS), or
-   * with a projection, the full vector in the partition's array (4 a dimension) plus the projected one natively.
+   * Estimated bytes of one vector with its graph links, held natively by hnswlib: 4 a dimension, 2M level-0 links of 4
+   * bytes, and about 200 for the label, its lookup slot, its lock and the upper levels (measured against RSS).
    */
   private readonly vectorBytes: number;
+  /**
+   * One instance of each tenant, model and intent name: each request brings its own copies of these strings, and 100k
+   * entries would otherwise keep 100k copies of a few names. Bounded; names beyond the bound are kept as they come.
+   */
+  private readonly names = new Map<string, string>();
 
   constructor(
     private readonly params: IndexParams,
@@ -75,8 +79,7 @@ export class LocalIndex {
     /** Called for each entry dropped to respect the bounds or because it expired. */
     private readonly onEvict: (meta: EntryMeta, reason: EvictReason) => void,
   ) {
-    const p = params.projection;
-    this.vectorBytes = p === undefined ? params.dim * 8 : p.dim * 4 + p.dims * 8;
+    this.vectorBytes = params.dim * 4 + params.M * 8 + 200;
   }
 
   get size(): number { return this.entries.size; }
@@ -100,23 +103,24 @@ export class LocalIndex {
 
   add(meta: EntryMeta, vector: Float32Array | undefined, reply: CachedReply | undefined): LocalEntry {
     this.remove(meta.key, 'deleted', false);
+    const p = this.partitionFor(meta.partition);
+    meta.partition = p.id;
+    meta.tenant = this.name(meta.tenant);
+    meta.model = this.name(meta.model);
+    meta.intent = this.name(meta.intent);
     let label = -1;
     let vectorBytes = 0;
     if (vector !== undefined) {
-      const p = this.partitionFor(meta.partition);
       label = p.nextLabel++;
       p.index ??= this.newIndex();
       p.index.add(label, vector);
       vectorBytes = this.vectorBytes;
       p.labels.set(label, meta.key);
-      p.count++;
-    } else {
-      this.partitionFor(meta.partition).count++;
     }
-    // Estimate: the record and its strings, the guard features (word sets, ~12 bytes a character), and the vector(s) and
-    // graph links held by the index.
-    const bytes = 320 + meta.key.length + (meta.text?.length ?? 0) * 12 + vectorBytes + (reply ? replyBytes(reply) : 0);
-    const entry: LocalEntry = { meta, semantic: label >= 0, features: meta.text !== undefined ? extractFeatures(meta.text) : undefined, reply, label, bytes };
+    p.count++;
+    // Estimate: the records and their strings, the vector and graph links held by the index, and the reply.
+    const bytes = 400 + meta.key.length + (meta.text?.length ?? 0) + vectorBytes + (reply ? replyBytes(reply) : 0);
+    const entry: LocalEntry = { meta, semantic: label >= 0, reply, label, bytes };
     this.entries.set(meta.key, entry);
     this.bytes += bytes;
     this.enforceBounds();
@@ -153,6 +157,7 @@ export class LocalIndex {
     const n = this.entries.size;
     this.entries.clear();
     this.partitions.clear();
+    this.names.clear();
     this.bytes = 0;
     return n;
   }
@@ -195,17 +200,22 @@ export class LocalIndex {
     this.enforceBounds();
   }
 
-  private newIndex(): PartitionIndex {
-    const { projection, dim, M, efConstruction, efSearch } = this.params;
-    return projection !== undefined
-      ? new ProjectedIndex(projection, this.params)
-      : new VectorIndex({ dim, M, efConstruction, efSearch, initialCapacity: 16 });
+  private newIndex(): VectorIndex {
+    const { dim, M, efConstruction, efSearch } = this.params;
+    return new VectorIndex({ dim, M, efConstruction, efSearch, initialCapacity: 16 });
+  }
+
+  private name(s: string): string {
+    const known = this.names.get(s);
+    if (known !== undefined) return known;
+    if (this.names.size < MAX_NAMES) this.names.set(s, s);
+    return s;
   }
 
   private partitionFor(id: string): Partition {
     let p = this.partitions.get(id);
     if (p === undefined) {
-      p = { index: undefined, labels: new Map(), nextLabel: 0, count: 0 };
+      p = { id, index: undefined, labels: new Map(), nextLabel: 0, count: 0 };
       this.partitions.set(id, p);
     }
     return p;

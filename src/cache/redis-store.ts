@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { RedisClientType } from 'redis';
 import type { Operation } from '../providers/types.js';
 import type { EntryMeta, LocalIndex } from './local-index.js';
-import type { CachedReply } from './reply.js';
+import { storedReply, usageOf, type CachedReply } from './reply.js';
 
 type Event =
   | { s: string; t: 'add'; m: EntryMeta; v?: string; o: Operation }
@@ -131,8 +131,7 @@ export class RedisStore {
       return undefined;
     }
     const body = JSON.parse(b) as Record<string, unknown>;
-    const u = body.usage as CachedReply['usage'] | undefined;
-    return { op: op as Operation, body, raw: Buffer.from(b), usage: u && typeof u.total_tokens === 'number' ? u : undefined };
+    return storedReply(op as Operation, Buffer.from(b), usageOf(body.usage), body.model);
   }
 
   /** Counts a hit in Redis (fire and forget). */

@@ -8,14 +8,44 @@ import type { JsonReply, Operation, StreamPart, Usage } from '../providers/types
 
 export interface CachedReply {
   readonly op: Operation;
-  /** The OpenAI-format response body (chat.completion, text_completion or list of embeddings). */
+  /**
+   * The OpenAI-format response body (chat.completion, text_completion or list of embeddings), parsed on each read: an
+   * entry keeps its serialised text only (the parsed object cost more memory than the text), and a hit reads it once.
+   */
   readonly body: Record<string, unknown>;
-  /** `body` serialised once, sent as-is on a JSON hit. */
+  /** `body` serialised, sent as-is on a JSON hit (a new buffer on each read). */
   readonly raw: Buffer;
+  /** Bytes of `raw`. */
+  readonly size: number;
   readonly usage: Usage | undefined;
+  /** The model the reply names (`body.model`), when it names one. */
+  readonly model: string | undefined;
 }
 
-function usageOf(v: unknown): Usage | undefined {
+/**
+ * A reply as an entry keeps it: the serialised body as a JS string. A string of JSON text costs its length (one byte a
+ * character for Latin-1 text, two otherwise) and 16 bytes; a buffer of its own cost about 600 bytes more per reply
+ * (backing store, array buffer and view; docs/cache.md, "Memory").
+ */
+class StoredReply implements CachedReply {
+  readonly size: number;
+  private readonly json: string;
+
+  constructor(readonly op: Operation, raw: Buffer, readonly usage: Usage | undefined, readonly model: string | undefined) {
+    this.json = raw.toString('utf8');
+    this.size = raw.length;
+  }
+
+  get raw(): Buffer { return Buffer.from(this.json, 'utf8'); }
+  get body(): Record<string, unknown> { return JSON.parse(this.json) as Record<string, unknown>; }
+}
+
+/** A reply to keep (`raw` is not retained: the entry holds its own copy of the text). */
+export function storedReply(op: Operation, raw: Buffer, usage: Usage | undefined, model: unknown): CachedReply {
+  return new StoredReply(op, raw, usage, typeof model === 'string' ? model : undefined);
+}
+
+export function usageOf(v: unknown): Usage | undefined {
   if (!v || typeof v !== 'object') return undefined;
   const u = v as Partial<Usage>;
   return typeof u.prompt_tokens === 'number' && typeof u.total_tokens === 'number'
@@ -34,8 +64,7 @@ export function fromJsonReply(op: Operation, reply: JsonReply): CachedReply | un
     if (!Array.isArray(choices) || choices.length === 0) return undefined;
     for (const c of choices) if (!c || typeof (c as { finish_reason?: unknown }).finish_reason !== 'string') return undefined;
   }
-  const raw = reply.raw ?? Buffer.from(JSON.stringify(body));
-  return { op, body, raw, usage: reply.usage ?? usageOf(body.usage) };
+  return storedReply(op, reply.raw ?? Buffer.from(JSON.stringify(body)), reply.usage ?? usageOf(body.usage), body.model);
 }
 
 interface ToolCallAcc { id?: string; name: string; args: string }
@@ -118,7 +147,7 @@ export class StreamCapture {
     };
     if (m?.systemFingerprint !== undefined) body.system_fingerprint = m.systemFingerprint;
     if (this.usage) body.usage = this.usage;
-    return { op: this.op, body, raw: Buffer.from(JSON.stringify(body)), usage: this.usage };
+    return storedReply(this.op, Buffer.from(JSON.stringify(body)), this.usage, m?.model);
   }
 }
 
@@ -166,5 +195,5 @@ export function replayParts(cached: CachedReply, includeUsage: boolean): StreamP
   return parts;
 }
 
-/** Approximate bytes held by a reply in memory. */
-export const replyBytes = (r: CachedReply): number => r.raw.length * 3 + 256;
+/** Approximate bytes held by a reply in memory: its text and the records. */
+export const replyBytes = (r: CachedReply): number => r.size + 120;

@@ -10,7 +10,6 @@ import type { Usage } from '../providers/types.js';
 import { cacheConfigSchema, graphSettings, type CacheConfig, type GraphParams } from './config.js';
 import { extractFeatures, guardVerdict, resolvePairScorer, type GuardCheck } from './guard.js';
 import type { PairScorer } from './pair-scorer.js';
-import { shippedProjection } from './projection.js';
 import { LocalIndex, type Candidate, type EntryMeta, type LocalEntry } from './local-index.js';
 import type { CachedReply } from './reply.js';
 import { RedisStore } from './redis-store.js';
@@ -98,8 +97,6 @@ export class SemanticCache {
   private readonly sweeper: NodeJS.Timeout;
   private readonly embedderId: string | undefined;
   private policy: Policy;
-  /** Dimensions the HNSW search runs in: the projection's, or the embedder's when there is none. */
-  readonly indexDims: number;
   /** The HNSW settings of the partition indexes. */
   readonly graph: GraphParams;
 
@@ -112,11 +109,9 @@ export class SemanticCache {
     this.policy = this.policyFor(cacheConfigSchema.parse(opts.config ?? {}));
     this.warnAbout(this.policy);
     this.stats = new CacheStats(this.config.stats.top_n, this.now);
-    const projection = this.config.index.projection === 'auto' ? shippedProjection(opts.dim, opts.embedderId) : undefined;
-    this.indexDims = projection?.dims ?? opts.dim;
-    this.graph = graphSettings(this.config.index, projection !== undefined);
+    this.graph = graphSettings(this.config.index);
     this.index = new LocalIndex(
-      { dim: opts.dim, ...this.graph, projection },
+      { dim: opts.dim, ...this.graph },
       limitsOf(this.config),
       this.now,
       (meta, reason) => {
@@ -194,10 +189,13 @@ export class SemanticCache {
     const features = extractFeatures(text);
     for (const c of cands) {
       if (c.score < threshold) break;
-      if (c.entry.features === undefined) continue;
+      const stored = c.entry.meta.text;
+      if (stored === undefined) continue;
       const cached = this.policy.guard.scorer ? this.index.vectorOf(c.entry) : undefined;
       const vectors = cached === undefined ? undefined : { query: vector, cached };
-      const check = guardVerdict(features, c.entry.features, this.policy.guard, c.score, threshold, this.policy.scorer, vectors);
+      // The stored side's features are extracted here, for the few candidates above the threshold, rather than kept with
+      // every entry: they took about twice an entry's other memory (docs/cache.md, "Memory").
+      const check = guardVerdict(features, extractFeatures(stored), this.policy.guard, c.score, threshold, this.policy.scorer, vectors);
       if (check !== undefined) { out.rejected.push({ check, score: c.score }); continue; }
       const live = this.index.get(c.entry.meta.key);
       if (live === undefined) continue;
@@ -221,7 +219,7 @@ export class SemanticCache {
     } else {
       this.index.add(meta, vec, reply);
     }
-    this.stats.record({ type: 'store', bytes: reply.raw.length, tenant: meta.tenant, model: meta.model, intent: meta.intent });
+    this.stats.record({ type: 'store', bytes: reply.size, tenant: meta.tenant, model: meta.model, intent: meta.intent });
   }
 
   /** Counts a hit: hits counter, stats with tokens, cost and latency saved. */
@@ -277,7 +275,7 @@ export class SemanticCache {
     return {
       ...this.stats.snapshot(), entries: this.index.size, partitions: this.index.partitionCount,
       memory_bytes: this.index.memoryBytes, store: this.config.store, in_flight: this.flights.inFlight,
-      index_dims: this.indexDims,
+      index_dims: this.dim,
       index_graph: { M: this.graph.M, ef_construction: this.graph.efConstruction, ef_search: this.graph.efSearch },
     };
   }

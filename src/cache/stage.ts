@@ -178,7 +178,7 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
     ctx.replyHeaders['x-switchyard-cache-similarity'] = hit.score.toFixed(4);
     // A hit is answered by the cache: no upstream attempt; the model is the one the stored reply names.
     ctx.replyHeaders['x-switchyard-provider'] = 'cache';
-    ctx.replyHeaders['x-switchyard-model'] = typeof hit.reply.body.model === 'string' ? hit.reply.body.model : ctx.model;
+    ctx.replyHeaders['x-switchyard-model'] = hit.reply.model ?? ctx.model;
     return replyFor(ctx, hit.reply);
   };
 

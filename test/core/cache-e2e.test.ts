@@ -125,8 +125,8 @@ describe('response cache through the openai client', () => {
     const stats = (await res.json()) as any;
     assert.ok(stats.totals.hits_exact >= 5, JSON.stringify(stats.totals));
     assert.ok(stats.totals.hits_semantic >= 2);
-    assert.equal(stats.index_dims, 128, 'the default embedder\'s vectors are searched through its projection');
-    assert.deepEqual(stats.index_graph, { M: 12, ef_construction: 200, ef_search: 48 }, 'with the projected graph\'s defaults');
+    assert.equal(stats.index_dims, 512, 'the default embedder\'s full vectors are searched');
+    assert.deepEqual(stats.index_graph, { M: 16, ef_construction: 100, ef_search: 64 }, 'with the graph defaults');
     assert.ok(stats.totals.misses >= 8);
     assert.ok(stats.totals.skips_total >= 2);
     assert.ok(stats.totals.hit_rate > 0 && stats.totals.hit_rate < 1);
