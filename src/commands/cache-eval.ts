@@ -1,18 +1,20 @@
 /**
  * `switchyard cache-eval`: precision and recall of the semantic cache on labelled question pairs, at the configured
  * threshold and guard and over sweeps; with `--fit`, fits the guard's pair scorer on the pairs (cross-validated report,
- * then a model file for `cache.guard.scorer_file`). Uses the default embedder (USE-lite).
+ * then a model file for `cache.guard.scorer_file`). Uses the default embedder (USE-lite; --quantized false for its float variant).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseFlags } from './flags.js';
+import { PACKAGE_ROOT } from '../config/paths.js';
 import { cacheConfigSchema } from '../cache/config.js';
 import { evaluate, parsePairs, scorePairs, toFitSet, type PrecisionRecall, type ScoredPair } from '../cache/eval.js';
 import { resolvePairScorer, type GuardOptions } from '../cache/guard.js';
 import { DEFAULT_FIT, crossValidate, fitPairModel, formatPairModel, pairModelModule } from '../cache/pair-fit.js';
 import type { PairScorer } from '../cache/pair-scorer.js';
 import { precisionAtRecall, type Knob, type KnobPoint } from '../cache/operating-point.js';
-import type { Embedder } from '../semantic/embedder/types.js';
+import { defaultSemanticConfig } from '../semantic/config.js';
+import { createBackend } from '../semantic/embedder/index.js';
 
 const HELP = `Usage: switchyard cache-eval --data <pairs.jsonl> [--data <more.jsonl>] [options]
 
@@ -32,6 +34,7 @@ Options:
   --model <file>      evaluate with a pair model written by --fit instead of the shipped one
   --min-score <p>     override the model's cutoff (guard.min_score)
   --limit <n>         use the first n pairs of each file only
+  --quantized <b>     true (default) or false: the embedder's int8 or float variant
   --fit               fit a pair model on the --data files (needs --out)
   --out <file>        where --fit writes the model: .json, or .ts for the shipped src/cache/pair-weights.ts
   --recall <r>        --fit: the cutoff keeps this share of every file's duplicates (default ${DEFAULT_FIT.recall})
@@ -50,12 +53,11 @@ const MIN_SCORES = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
 interface Loaded { file: string; pairs: number; embedMs: number; scored: ScoredPair[]; dim: number; embedder: string }
 
-async function loadScored(files: string[], limit: number | undefined): Promise<Loaded[]> {
+async function loadScored(files: string[], limit: number | undefined, quantized: boolean): Promise<Loaded[]> {
   const texts = await Promise.all(files.map(async (f) => {
     try { return await readFile(f, 'utf8'); } catch (err) { throw new Error(`cannot read ${f}: ${(err as Error).message}`); }
   }));
-  const { UseLiteEmbedder } = await import('../semantic/embedder/use-lite.js');
-  const embedder: Embedder = await UseLiteEmbedder.load();
+  const embedder = await createBackend({ ...defaultSemanticConfig().embedder, quantized }, PACKAGE_ROOT);
   try {
     const out: Loaded[] = [];
     for (let k = 0; k < files.length; k++) {
@@ -68,7 +70,7 @@ async function loadScored(files: string[], limit: number | undefined): Promise<L
         va.push(...(await embedder.embed(batch.map((p) => p.a))));
         vb.push(...(await embedder.embed(batch.map((p) => p.b))));
       }
-      out.push({ file: files[k], pairs: pairs.length, embedMs: performance.now() - started, scored: scorePairs(pairs, va, vb), dim: embedder.dim, embedder: embedder.id });
+      out.push({ file: files[k], pairs: pairs.length, embedMs: performance.now() - started, scored: scorePairs(pairs, va, vb), dim: embedder.dim, embedder: embedder.space ?? embedder.id });
     }
     return out;
   } finally {
@@ -148,13 +150,14 @@ export async function run(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
     data: { type: 'string', multiple: true }, threshold: { type: 'number', min: 0, max: 1 }, 'no-guard': { type: 'boolean', default: false },
     'no-scorer': { type: 'boolean', default: false }, model: { type: 'string' }, 'min-score': { type: 'number', min: 0, max: 1 },
-    limit: { type: 'number', integer: true, min: 0 }, fit: { type: 'boolean', default: false }, out: { type: 'string' },
+    limit: { type: 'number', integer: true, min: 0 }, quantized: { type: 'string', default: 'true' }, fit: { type: 'boolean', default: false }, out: { type: 'string' },
     recall: { type: 'number', min: 0, max: 1 }, 'at-recall': { type: 'number', min: 0, max: 1 },
     json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
   }, HELP);
   if (typeof values === 'number') return values;
   const files = values.data ?? [];
   if (files.length === 0) { process.stderr.write(`--data is required\n\n${HELP}`); return 2; }
+  if (values.quantized !== 'true' && values.quantized !== 'false') { process.stderr.write('--quantized must be true or false\n'); return 2; }
   const defaults = cacheConfigSchema.parse({});
   const threshold = values.threshold ?? defaults.threshold;
   const { 'min-score': minScore, recall } = values;
@@ -167,7 +170,7 @@ export async function run(argv: string[]): Promise<number> {
   let loaded: Loaded[];
   try {
     scorer = values.fit ? undefined : resolvePairScorer(guard);
-    loaded = await loadScored(files, values.limit);
+    loaded = await loadScored(files, values.limit, values.quantized !== 'false');
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     return 1;

@@ -81,8 +81,8 @@ describe('cache projection', () => {
 
   it('gives projected and full-vector partitions their own HNSW defaults; configured settings win', async () => {
     const logger = pino({ level: 'silent' });
-    const make = (embedderId: string, index: Partial<CacheConfig['index']> = {}): Promise<SemanticCache> =>
-      SemanticCache.create({ dim: DEFAULT_PROJECTION.dim, embedderId, logger, config: { index: { projection: 'auto', ...index } } });
+    const make = (embedderSpace: string, index: Partial<CacheConfig['index']> = {}): Promise<SemanticCache> =>
+      SemanticCache.create({ dim: DEFAULT_PROJECTION.dim, embedderSpace, logger, config: { index: { projection: 'auto', ...index } } });
     const caches = [
       await make(DEFAULT_PROJECTION.embedder), await make('another-embedder'),
       await make(DEFAULT_PROJECTION.embedder, { projection: 'off' }), await make(DEFAULT_PROJECTION.embedder, { ef_search: 100 }),

@@ -38,6 +38,7 @@ export async function createBackend(config: EmbedderConfig, rootDir: string, onF
   return UseLiteEmbedder.load({
     runtime: config.runtime,
     threads: parallelismOf(config).threads,
+    precision: config.quantized ? 'int8' : 'float32',
     onFallback: (err) => onFallback?.('onnxruntime could not load; use-lite runs on TF.js WASM instead (slower)', err),
   });
 }
@@ -49,6 +50,7 @@ export type BatchObserver = (latencyMs: number, batchSize: number) => void;
 function observed(backend: Embedder, onBatch: BatchObserver): Embedder {
   return {
     id: backend.id,
+    space: backend.space,
     dim: backend.dim,
     async embed(texts) {
       const started = performance.now();
@@ -69,6 +71,7 @@ function testDelay(backend: Embedder): Embedder {
   if (!Number.isInteger(ms) || ms <= 0) return backend;
   return {
     id: backend.id,
+    space: backend.space,
     dim: backend.dim,
     embed: (texts) => new Promise((resolve) => setTimeout(resolve, ms)).then(() => backend.embed(texts)),
     close: () => backend.close(),
