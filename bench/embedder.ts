@@ -13,7 +13,7 @@ import { readLabelled } from '../src/semantic/labelled.js';
 
 export interface EmbedderBenchOptions {
   dataDir?: string;
-  /** Alternating rounds per setting (default 7). */
+  /** Alternating rounds per setting (default 5). */
   rounds?: number;
   /** Texts embedded per round at batch 1 (batch 16 embeds 4× as many). */
   textsPerRound?: number;
@@ -46,8 +46,8 @@ async function measure(e: UseLiteEmbedder, texts: string[], batch: number, count
 
 export async function benchEmbedder(opts: EmbedderBenchOptions = {}): Promise<Record<string, number>> {
   const texts = await sentences(opts.dataDir ?? path.resolve('..', 'shared', 'data'));
-  const rounds = opts.rounds ?? 7;
-  const perRound = opts.textsPerRound ?? 200;
+  const rounds = opts.rounds ?? 5;
+  const perRound = opts.textsPerRound ?? 100;
   const out: Record<string, number> = { rounds, texts_per_round_batch1: perRound, texts_per_round_batch16: perRound * 4 };
 
   for (const threads of [1, 2]) {

@@ -451,7 +451,8 @@ export function renderReport(r: BenchResults, cpu?: CpuCostResults): string {
   if (evals.length) {
     out.push('## Quality\n');
     out.push('Run through the product\'s own commands in a child process (`node dist/src/cli.js <command> ... --json`), with the default embedder ' +
-      '(USE-lite) and the default classifier and cache settings. Reference folders are built with `switchyard build-refs` into a temporary folder.\n');
+      '(USE-lite, int8 variant; the sections marked "float embedder" run the same commands with `--quantized false`, the float model it approximates) ' +
+      'and the default classifier and cache settings. Reference folders are built with `switchyard build-refs` into a temporary folder.\n');
     out.push(QUALITY_CAVEAT);
   }
   for (const name of evals) {

@@ -32,6 +32,8 @@ Options:
 
 /** The cache section builds two 100k-entry indexes in either mode and may first embed real texts for up to 120 s. */
 const CACHE_TIMEOUT_S = 420;
+/** The embedder section loads four sessions and embeds each setting in alternating rounds; slow on a loaded machine. */
+const EMBEDDER_TIMEOUT_S = 600;
 const AREA_SECTIONS = ['semantic', 'embedder', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade'];
 
 /**
@@ -177,7 +179,7 @@ export async function run(argv: string[]): Promise<number> {
     return { status: 'ok', seconds: Number(((performance.now() - started) / 1000).toFixed(1)), numbers };
   });
   // The cache section builds 100k-entry indexes even in quick mode (and embeds the real workload once, then reads it from disk).
-  const areaTimeout = (name: string): number => 1000 * (name === 'cache' ? CACHE_TIMEOUT_S : quick ? 120 : 300);
+  const areaTimeout = (name: string): number => 1000 * (name === 'cache' ? CACHE_TIMEOUT_S : name === 'embedder' ? EMBEDDER_TIMEOUT_S : quick ? 120 : 300);
   for (const name of AREA_SECTIONS) await record(name, () => runArea(name, areaTimeout(name), areaArgument(name, quick, dataDir)));
   const workDir = await mkdtemp(join(tmpdir(), 'switchyard-bench-eval-'));
   try {

@@ -51,7 +51,7 @@ const row = (r: PrecisionRecall): string =>
 const THRESHOLDS = [0.8, 0.83, 0.85, 0.87, 0.89, 0.9, 0.92, 0.94, 0.96];
 const MIN_SCORES = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
-interface Loaded { file: string; pairs: number; embedMs: number; scored: ScoredPair[]; dim: number; embedder: string }
+interface Loaded { file: string; pairs: number; embedMs: number; scored: ScoredPair[]; dim: number; /** The embedder's vector space: what a fitted pair model is valid for. */ space: string }
 
 async function loadScored(files: string[], limit: number | undefined, quantized: boolean): Promise<Loaded[]> {
   const texts = await Promise.all(files.map(async (f) => {
@@ -70,7 +70,7 @@ async function loadScored(files: string[], limit: number | undefined, quantized:
         va.push(...(await embedder.embed(batch.map((p) => p.a))));
         vb.push(...(await embedder.embed(batch.map((p) => p.b))));
       }
-      out.push({ file: files[k], pairs: pairs.length, embedMs: performance.now() - started, scored: scorePairs(pairs, va, vb), dim: embedder.dim, embedder: embedder.space ?? embedder.id });
+      out.push({ file: files[k], pairs: pairs.length, embedMs: performance.now() - started, scored: scorePairs(pairs, va, vb), dim: embedder.dim, space: embedder.space ?? embedder.id });
     }
     return out;
   } finally {
@@ -122,7 +122,7 @@ const knobsOf = (guard: GuardOptions): Knob[] =>
 async function fit(loaded: Loaded[], threshold: number, guard: GuardOptions, out: string, recall: number, json: boolean, reportRecall: number): Promise<number> {
   const sets = loaded.map((l) => toFitSet(basename(l.file), l.scored, threshold, guard));
   const opts = { ...DEFAULT_FIT, recall };
-  const ctx = { threshold, dim: loaded[0].dim, embedder: loaded[0].embedder };
+  const ctx = { threshold, dim: loaded[0].dim, embedder: loaded[0].space };
   const folds = crossValidate(sets, opts, ctx, reportRecall);
   const model = fitPairModel(sets, opts, ctx);
   const command = `switchyard cache-eval --fit ${loaded.map((l) => `--data ${basename(l.file)}`).join(' ')} --recall ${recall} --out ${basename(out)}`;

@@ -67,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const started = performance.now();
     const vectors = await embedAll(embedder, corpus);
-    const model = fitProjection(vectors, dims, embedder.id, flags.data.map((f) => basename(f)));
+    const model = fitProjection(vectors, dims, embedder.space ?? embedder.id, flags.data.map((f) => basename(f)));
     console.log(`fitted ${dims} of ${model.dim} directions on ${vectors.length} texts in ${((performance.now() - started) / 1000).toFixed(1)} s; they keep ${(model.kept * 100).toFixed(1)}% of its energy`);
     if (check !== undefined) {
       const vs = await embedAll(embedder, [...new Set(check)]);

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import { DEFAULT_PAIR_MODEL } from '../../src/cache/pair-weights.js';
+import { DEFAULT_PROJECTION } from '../../src/cache/projection-weights.js';
 import { EmbeddingStore } from '../../src/semantic/catalog/embedding-store.js';
 import { defaultSemanticConfig } from '../../src/semantic/config.js';
 import { createBackend } from '../../src/semantic/embedder/index.js';
@@ -113,6 +115,9 @@ test('the variants have their own ids (so their own embedding-store files) and s
   assert.equal(int8.id, 'use-lite-512-int8@0.2.0');
   assert.equal(int8.space, float.id);
   assert.equal(float.space, float.id);
+  // The shipped cache models (fitted on float similarities) stay in use with the int8 default.
+  assert.equal(DEFAULT_PAIR_MODEL.embedder, int8.space);
+  assert.equal(DEFAULT_PROJECTION.embedder, int8.space);
   const dir = os.tmpdir();
   assert.notEqual(new EmbeddingStore(dir, int8.id, 512).file, new EmbeddingStore(dir, float.id, 512).file);
 });
