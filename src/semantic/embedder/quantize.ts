@@ -1,12 +1,13 @@
 /**
- * Int8 dynamic quantisation of a converted ONNX graph. Every MatMul whose right operand is a 2-D float initializer gets
- * int8 weights with one scale per output column (symmetric, zero point 0), and its left operand is quantised per call
- * (uint8, one scale and zero point per tensor):
+ * Int8 quantisation of a converted ONNX graph. Every MatMul whose right operand is a 2-D float initializer gets int8
+ * weights with one scale per output column (symmetric, zero point 0); its left operand is quantised at run time with one
+ * scale per token (per row of the last axis), onto uint8 around the zero point 128:
  *
- *   DynamicQuantizeLinear(x) → MatMulInteger(x_q, W_q, x_zp, 0) → Cast(float) → Mul(x_scale · W_scale)
+ *   s = max|x| / 127 per row;  x_q = uint8(x / s + 128.5);  y = float(MatMulInteger(x_q, W_q, 128, 0)) · s · W_scale
  *
- * This is the pattern onnxruntime's own dynamic quantiser writes; its optimiser fuses it into one DynamicQuantizeMatMul
- * kernel. Activation × activation products (attention) and every other op stay float.
+ * Per-row scales keep each text's vector independent of the other texts in its batch (onnxruntime's own dynamic
+ * quantiser uses one scale per tensor, i.e. per batch), and are finer. Activation × activation products (attention)
+ * and every other op stay float.
  */
 import { AttrType, OnnxType, type GraphSpec, type NodeProto, type TensorProto } from './onnx-proto.js';
 
@@ -61,6 +62,22 @@ export function quantizeMatMuls(graph: GraphSpec): GraphSpec {
   };
 
   const nodes: NodeProto[] = [];
+  const node = (opType: string, input: string[], output: string, attribute?: NodeProto['attribute']): string => {
+    nodes.push({ name: `${output}#q`, opType, input, output: [output], ...(attribute ? { attribute } : {}) });
+    return output;
+  };
+  const scalar = (name: string, dataType: TensorProto['dataType'], rawData: Uint8Array): string => {
+    added.push({ name: `__int8/${name}`, dims: [], dataType, rawData });
+    return `__int8/${name}`;
+  };
+  const f32 = (v: number): Uint8Array => raw(Float32Array.of(v));
+  const tiny = scalar('tiny', OnnxType.FLOAT, f32(1e-30));
+  const qmax = scalar('qmax', OnnxType.FLOAT, f32(QMAX));
+  const offset = scalar('offset', OnnxType.FLOAT, f32(128.5));
+  const zeroPoint = scalar('zero_point', OnnxType.UINT8, Uint8Array.of(128));
+  const lastAxis = [{ name: 'axes', type: AttrType.INTS, ints: [-1] }];
+  const cast = (to: number) => [{ name: 'to', type: AttrType.INT, i: to }];
+
   for (const n of graph.nodes) {
     const w = n.opType === 'MatMul' ? inits.get(n.input[1]) : undefined;
     if (w === undefined || w.dataType !== OnnxType.FLOAT || w.dims.length !== 2) {
@@ -68,32 +85,16 @@ export function quantizeMatMuls(graph: GraphSpec): GraphSpec {
       continue;
     }
     const qw = weightOf(n.input[1], w);
-    const [k, cols] = w.dims;
+    const x = n.input[0];
     const out = n.output[0];
     const t = (suffix: string) => `${out}/int8_${suffix}`;
-    const node = (opType: string, input: string[], output: string, attribute?: NodeProto['attribute']): string => {
-      nodes.push({ name: `${output}#q`, opType, input, output: [output], ...(attribute ? { attribute } : {}) });
-      return output;
-    };
-    const c = (name: string, dataType: number, values: Uint8Array, dims: number[]) => {
-      const full = `${out}/int8_${name}`;
-      added.push({ name: full, dims, dataType: dataType as TensorProto['dataType'], rawData: values });
-      return full;
-    };
-    const i64 = (vals: number[]) => new Uint8Array(BigInt64Array.from(vals.map(BigInt)).buffer);
-    const f32 = (vals: number[]) => new Uint8Array(Float32Array.from(vals).buffer);
-    const x = n.input[0];
-    const axes = [{ name: 'axes', type: AttrType.INTS, ints: [-1] }];
-    const absMax = node('Max', [node('ReduceMax', [node('Abs', [x], t('abs'))], t('absmax0'), axes), c('tiny', OnnxType.FLOAT, f32([1e-30]), [])], t('absmax'));
-    const scale = node('Div', [absMax, c('q127', OnnxType.FLOAT, f32([127]), [])], t('scale'));
-    const inverse = node('Div', [c('q127i', OnnxType.FLOAT, f32([127]), []), absMax], t('inverse'));
-    // x / scale lies in [-127, 127]; + 128.5 then truncation (Cast) is round-half-up onto 1..255 around the zero point 128.
-    const shifted = node('Add', [node('Mul', [x, inverse], t('xs')), c('f128', OnnxType.FLOAT, f32([128.5]), [])], t('xshift'));
-    const xq = node('Cast', [shifted], t('xq'), [{ name: 'to', type: AttrType.INT, i: OnnxType.UINT8 }]);
-    const zp = c('zp', OnnxType.UINT8, Uint8Array.from([128]), []);
-    const y = node('MatMulInteger', [xq, qw.values, zp, qw.zeroPoint], t('int32'));
-    const yf = node('Cast', [y], t('float'), [{ name: 'to', type: AttrType.INT, i: OnnxType.FLOAT }]);
-    node('Mul', [node('Mul', [yf, scale], t('row_scaled')), qw.scale], out);
+    const absMax = node('Max', [node('ReduceMax', [node('Abs', [x], t('abs'))], t('absmax0'), lastAxis), tiny], t('absmax'));
+    const scale = node('Div', [absMax, qmax], t('scale'));
+    // x / scale lies in [-127, 127]; + 128.5 then truncation (Cast) rounds half up onto 1..255 around the zero point 128.
+    const shifted = node('Add', [node('Mul', [x, node('Div', [qmax, absMax], t('inverse'))], t('xs')), offset], t('shifted'));
+    const product = node('MatMulInteger', [node('Cast', [shifted], t('xq'), cast(OnnxType.UINT8)), qw.values, zeroPoint, qw.zeroPoint], t('int32'));
+    const rowScaled = node('Mul', [node('Cast', [product], t('float'), cast(OnnxType.FLOAT)), scale], t('row_scaled'));
+    node('Mul', [rowScaled, qw.scale], out);
   }
 
   const read = new Set(nodes.flatMap((n) => n.input));
