@@ -435,7 +435,8 @@ export function renderReport(r: BenchResults, cpu?: CpuCostResults): string {
     out.push('## Overload: the semantic path degrades instead of queueing\n');
     out.push('`bench/overload.ts`: open-loop load (scheduled sends, latency from the scheduled time) with one intent rule and with the semantic ' +
       'cache on, next to the bare node:http proxy in the same run, Switchyard at its semantic defaults. "degraded" is the share of replies ' +
-      'with `x-switchyard-semantic: degraded` (the request went on without its embedding).\n');
+      'with `x-switchyard-semantic: degraded` (the request went on without its embedding).' +
+      ' How it degrades: the model runs in worker threads at a lower priority, so the event loop that answers every request is never held by a model call; a request whose embedding would outlast its budget is refused before it queues. What a degraded request costs the main thread, apart from the model\'s threads: `node dist/bench/semantic-cpu.js` (docs/embeddings.md).\n');
     if (overload.status !== 'ok') out.push(`Not measured: ${overload.status}${overload.message ? ` — ${overload.message}` : ''}.\n`);
     else {
       const o = overload.numbers as OverloadReport;
