@@ -6,7 +6,7 @@ import { DEFAULT_PAIR_MODEL } from '../../src/cache/pair-weights.js';
 import { DEFAULT_PROJECTION } from '../../src/cache/projection-weights.js';
 import { EmbeddingStore } from '../../src/semantic/catalog/embedding-store.js';
 import { defaultSemanticConfig } from '../../src/semantic/config.js';
-import { createBackend } from '../../src/semantic/embedder/index.js';
+import { createBackend, createEmbedder } from '../../src/semantic/embedder/index.js';
 import { encodeModel, OnnxType } from '../../src/semantic/embedder/onnx-proto.js';
 import { quantizeColumns, quantizeMatMuls } from '../../src/semantic/embedder/quantize.js';
 import { convertTfGraph, type TfNode, type TfWeight } from '../../src/semantic/embedder/tf-to-onnx.js';
@@ -125,6 +125,14 @@ test('the variants have their own ids (so their own embedding-store files) and s
 test('semantic.embedder.quantized picks the variant: int8 by default, float when false; tfjs always runs float', async () => {
   const config = defaultSemanticConfig().embedder;
   assert.equal(config.quantized, true);
+  // The gateway's embedder (worker threads behind the batching layer) reports the variant's id and the shared space.
+  const served = await createEmbedder({ ...config, concurrency: 1 }, process.cwd());
+  try {
+    assert.equal(served.id, 'use-lite-512-int8@0.2.0');
+    assert.equal(served.space, 'use-lite-512@0.2.0');
+  } finally {
+    await served.close();
+  }
   const off = await createBackend({ ...config, quantized: false, runtime: 'onnx' }, process.cwd());
   try {
     assert.equal(off.id, 'use-lite-512@0.2.0');
