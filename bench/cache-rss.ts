@@ -70,7 +70,7 @@ export async function cacheRss(entries: number, dataDir: string): Promise<Record
   const rssModel = process.memoryUsage().rss;
   const heapModel = process.memoryUsage().heapUsed;
   const cache = await SemanticCache.create({
-    dim: DIM, embedderId: model.embedderId, logger: pino({ level: 'silent' }), config: { max_entries: entries, max_memory_mb: 100_000 },
+    dim: DIM, embedderSpace: model.embedderId, logger: pino({ level: 'silent' }), config: { max_entries: entries, max_memory_mb: 100_000 },
   });
   const ctx = {
     op: 'chat' as const, model: 'm', caller: { ...ANONYMOUS, virtualKeyId: 'bench' },

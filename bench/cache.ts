@@ -196,7 +196,7 @@ async function embedCached(texts: string[], budgetS: number): Promise<{ vectors:
       if (fresh.length >= 1024) { await store.append(fresh); fresh = []; }
     }
     await store.append(fresh);
-    return { vectors: out, embedder: embedder.id };
+    return { vectors: out, embedder: embedder.space };
   } finally {
     await embedder.close();
   }
@@ -237,7 +237,7 @@ async function measure(wl: Workload, opts: CacheBenchOptions, prefix: string, rs
   const rss0 = process.memoryUsage().rss;
   const js0 = jsBytes();
   const cache = await SemanticCache.create({
-    dim: DIM, logger: pino({ level: 'silent' }), config: { max_entries: n + 1, max_memory_mb: 100_000, index }, embedderId: wl.embedder,
+    dim: DIM, logger: pino({ level: 'silent' }), config: { max_entries: n + 1, max_memory_mb: 100_000, index }, embedderSpace: wl.embedder,
   });
   const ctx = {
     op: 'chat' as const, model: 'm', caller: { ...ANONYMOUS, virtualKeyId: 'bench' },

@@ -35,17 +35,24 @@ const SECTION_TITLE: Record<string, string> = {
   providers: 'Provider adapters',
   observability: 'Observability: per-request recording, scrapes and the dashboard',
   safety: 'Safety signals: per-prompt detector cost',
+  embedder: 'Embedder: USE-lite int8 (default) against float, side by side',
   cascade: 'Cascade routing: cost and latency',
   eval_clinc150_10: 'Intent classification: CLINC150, 10 reference prompts per intent',
   eval_clinc150_100: 'Intent classification: CLINC150, 100 reference prompts per intent',
   eval_banking77: 'Intent classification: Banking77, 10 reference prompts per label',
   cache_eval: 'Semantic cache: QQP balanced 10k',
   cache_eval_hard: 'Semantic cache: QQP hard 2k (look-alike questions)',
+  eval_clinc150_10_float32: 'Intent classification: CLINC150, 10 reference prompts per intent, float embedder (the int8 comparison)',
+  cache_eval_float32: 'Semantic cache: QQP balanced 10k, float embedder (the int8 comparison)',
+  cache_eval_hard_float32: 'Semantic cache: QQP hard 2k, float embedder (the int8 comparison)',
   safety_eval: 'Safety: PII and jailbreak detection',
 };
 
-const AREA_ORDER = ['semantic', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade'];
-const EVAL_ORDER = ['eval_clinc150_10', 'eval_clinc150_100', 'eval_banking77', 'cache_eval', 'cache_eval_hard', 'safety_eval'];
+const AREA_ORDER = ['semantic', 'embedder', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade'];
+const EVAL_ORDER = [
+  'eval_clinc150_10', 'eval_clinc150_100', 'eval_banking77', 'cache_eval', 'cache_eval_hard',
+  'eval_clinc150_10_float32', 'cache_eval_float32', 'cache_eval_hard_float32', 'safety_eval',
+];
 const EVAL_SECTIONS = new Set(EVAL_ORDER);
 
 const pct = (x: unknown, digits = 1): string => (typeof x === 'number' && Number.isFinite(x) ? `${(x * 100).toFixed(digits)}%` : '–');
@@ -457,7 +464,8 @@ export function renderReport(r: BenchResults, cpu?: CpuCostResults): string {
   if (evals.length) {
     out.push('## Quality\n');
     out.push('Run through the product\'s own commands in a child process (`node dist/src/cli.js <command> ... --json`), with the default embedder ' +
-      '(USE-lite) and the default classifier and cache settings. Reference folders are built with `switchyard build-refs` into a temporary folder.\n');
+      '(USE-lite, int8 variant; the sections marked "float embedder" run the same commands with `--quantized false`, the float model it approximates) ' +
+      'and the default classifier and cache settings. Reference folders are built with `switchyard build-refs` into a temporary folder.\n');
     out.push(QUALITY_CAVEAT);
   }
   for (const name of evals) {

@@ -23,7 +23,7 @@ Runs the benchmark suite, writes bench/results/latest.json and regenerates docs/
 
 Options:
   --quick            shorter proxy loads (still 3 runs each), smaller area benchmarks and evaluation subsets (a few minutes)
-  --only <section>   run one section: proxy, overload, ${['semantic', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade', ...EVALS.map((e) => e.section)].join(', ')}
+  --only <section>   run one section: proxy, overload, ${['semantic', 'embedder', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade', ...EVALS.map((e) => e.section)].join(', ')}
                      (the other sections keep their previous results)
   --data <dir>       evaluation data (default: ../shared/data beside the repository)
   --profile          always CPU-profile Switchyard under load (default: only when a proxy target fails)
@@ -32,7 +32,9 @@ Options:
 
 /** The cache section builds two 100k-entry indexes in either mode (and a third, for memory, in a child process) and may first embed real texts for up to 120 s. */
 const CACHE_TIMEOUT_S = 600;
-const AREA_SECTIONS = ['semantic', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade'];
+/** The embedder section loads four sessions and embeds each setting in alternating rounds; slow on a loaded machine. */
+const EMBEDDER_TIMEOUT_S = 600;
+const AREA_SECTIONS = ['semantic', 'embedder', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade'];
 
 /**
  * The argument each area's bench function gets: the evaluation data folder where it reads data, and smaller sizes in quick
@@ -42,6 +44,8 @@ function areaArgument(name: string, quick: boolean, dataDir: string): unknown {
   switch (name) {
     case 'semantic':
       return quick ? { dataDir, hnswSizes: [10_000], startupPrompts: 1500, sweepTexts: 300 } : { dataDir };
+    case 'embedder':
+      return quick ? { dataDir, rounds: 3, textsPerRound: 60 } : { dataDir };
     case 'cache':
       // The lookup target is stated at 100k entries, so quick mode keeps that size and shortens the query count instead.
       return quick ? { entries: 100_000, queries: 500, dataDir } : { dataDir };
@@ -175,7 +179,7 @@ export async function run(argv: string[]): Promise<number> {
     return { status: 'ok', seconds: Number(((performance.now() - started) / 1000).toFixed(1)), numbers };
   });
   // The cache section builds 100k-entry indexes even in quick mode (and embeds the real workload once, then reads it from disk).
-  const areaTimeout = (name: string): number => 1000 * (name === 'cache' ? CACHE_TIMEOUT_S : quick ? 120 : 300);
+  const areaTimeout = (name: string): number => 1000 * (name === 'cache' ? CACHE_TIMEOUT_S : name === 'embedder' ? EMBEDDER_TIMEOUT_S : quick ? 120 : 300);
   for (const name of AREA_SECTIONS) await record(name, () => runArea(name, areaTimeout(name), areaArgument(name, quick, dataDir)));
   const workDir = await mkdtemp(join(tmpdir(), 'switchyard-bench-eval-'));
   try {

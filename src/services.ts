@@ -118,7 +118,7 @@ export async function createServices(config: Config, logger: Logger, rootDir: st
       const gov = governance;
       cache = await SemanticCache.create({
         dim: semantic?.dim ?? 1,
-        embedderId: semantic?.embedderId,
+        embedderSpace: semantic?.embedderSpace,
         logger,
         config: cacheSection(config, semantic),
         redis: config.cache.store === 'redis' ? redis : undefined,

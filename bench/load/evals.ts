@@ -174,10 +174,18 @@ function clincFitting(ctx: EvalContext): Promise<string> {
   });
 }
 
+/**
+ * The embedder variant a section runs: the default (int8) or the float model it approximates, measured side by side
+ * (`--quantized false` on every command that embeds).
+ */
+export type Variant = 'default' | 'float32';
+const variantArgs = (v: Variant): string[] => (v === 'float32' ? ['--quantized', 'false'] : []);
+const variantSuffix = (v: Variant): string => (v === 'float32' ? '_float32' : '');
+
 /** `switchyard fit` of a reference folder on the fitting file (thresholds written into the folder); returns its summary line. */
-async function fitRefs(ctx: EvalContext, refs: string, data: string): Promise<string> {
+async function fitRefs(ctx: EvalContext, refs: string, data: string, variant: Variant): Promise<string> {
   return memo(ctx, `fit:${refs}`, async () => {
-    const args = ['fit', '--refs', refs, '--data', data, '--cache-dir', embeddingCache(ctx.quick)];
+    const args = ['fit', '--refs', refs, '--data', data, '--cache-dir', embeddingCache(ctx.quick), ...variantArgs(variant)];
     ctx.log(`running switchyard ${args.join(' ')}`);
     const res = await runCli(args, ctx.quick ? 240_000 : 1_200_000);
     if (res.timedOut) throw new Error('switchyard fit timed out');
@@ -257,7 +265,7 @@ function summariseIntent(json: Record<string, unknown>): Record<string, unknown>
   };
 }
 
-function intentEval(section: string, setupOf: (ctx: EvalContext) => Promise<{ refs: string; data: string; setup: Record<string, unknown> }>, needs: string[]): EvalDef {
+function intentEval(section: string, setupOf: (ctx: EvalContext) => Promise<{ refs: string; data: string; setup: Record<string, unknown> }>, needs: string[], variant: Variant = 'default'): EvalDef {
   return {
     section,
     kind: 'intent',
@@ -266,16 +274,20 @@ function intentEval(section: string, setupOf: (ctx: EvalContext) => Promise<{ re
     async prepare(ctx) {
       const { refs, data, setup } = await setupOf(ctx);
       const cache = embeddingCache(ctx.quick);
-      return { args: ['--refs', refs, '--data', data, '--cache-dir', cache, '--json'], setup: { ...setup, embedding_cache: cache === '' ? 'off' : cache } };
+      return {
+        args: ['--refs', refs, '--data', data, '--cache-dir', cache, ...variantArgs(variant), '--json'],
+        setup: { ...setup, ...(variant === 'float32' ? { embedder_variant: 'float32 (--quantized false)' } : {}), embedding_cache: cache === '' ? 'off' : cache },
+      };
     },
     summarise: summariseIntent,
   };
 }
 
-function clincEval(perIntent: number): EvalDef {
-  return intentEval(`eval_clinc150_${perIntent}`, async (ctx) => {
-    const refs = await buildRefs(ctx, `clinc150-refs-${perIntent}`, join(ctx.dataDir, 'clinc150', 'train.jsonl'), perIntent);
-    const fitted = await fitRefs(ctx, refs, await clincFitting(ctx));
+function clincEval(perIntent: number, variant: Variant = 'default'): EvalDef {
+  return intentEval(`eval_clinc150_${perIntent}${variantSuffix(variant)}`, async (ctx) => {
+    // Each variant gets its own folder: `fit` writes the thresholds fitted with that variant's vectors into it.
+    const refs = await buildRefs(ctx, `clinc150-refs-${perIntent}${variantSuffix(variant)}`, join(ctx.dataDir, 'clinc150', 'train.jsonl'), perIntent);
+    const fitted = await fitRefs(ctx, refs, await clincFitting(ctx), variant);
     const scoring = await clincScoring(ctx);
     return {
       refs,
@@ -288,7 +300,7 @@ function clincEval(perIntent: number): EvalDef {
         scored: `${scoring.subset} (${scoring.inScope} rows) + oos_val.jsonl (${scoring.outOfScope} rows, label none)`,
       },
     };
-  }, ['clinc150/train.jsonl', 'clinc150/val.jsonl', 'clinc150/oos_val.jsonl', 'clinc150/oos_train.jsonl']);
+  }, ['clinc150/train.jsonl', 'clinc150/val.jsonl', 'clinc150/oos_val.jsonl', 'clinc150/oos_train.jsonl'], variant);
 }
 
 interface PR {
@@ -317,20 +329,21 @@ function summariseCache(json: Record<string, unknown>): Record<string, unknown> 
   };
 }
 
-function cacheEval(section: string, file: string, fullPairs: number): EvalDef {
+function cacheEval(section: string, file: string, fullPairs: number, variant: Variant = 'default'): EvalDef {
   return {
-    section,
+    section: `${section}${variantSuffix(variant)}`,
     kind: 'cache',
     command: 'cache-eval',
     needs: [`pairs/${file}`],
     async prepare(ctx) {
       const limit = ctx.quick ? Math.min(1000, fullPairs) : undefined;
       return {
-        args: ['--data', join(ctx.dataDir, 'pairs', file), ...(limit !== undefined ? ['--limit', String(limit)] : []), '--json'],
+        args: ['--data', join(ctx.dataDir, 'pairs', file), ...(limit !== undefined ? ['--limit', String(limit)] : []), ...variantArgs(variant), '--json'],
         setup: {
           dataset: `pairs/${file}`, pairs_used: limit !== undefined ? `first ${limit} of ${fullPairs}` : `all ${fullPairs}`,
           sample: 'in sample: the shipped pair scorer was fitted and tuned on these files; the out-of-sample figures are the ' +
             'fit / tune / report rotation of `switchyard cache-eval --fit` (docs/cache.md)',
+          ...(variant === 'float32' ? { embedder_variant: 'float32 (--quantized false)' } : {}),
         },
       };
     },
@@ -357,6 +370,10 @@ export const EVALS: EvalDef[] = [
   }, ['banking77/train.jsonl']),
   cacheEval('cache_eval', 'qqp_dev_balanced_10k.jsonl', 10_000),
   cacheEval('cache_eval_hard', 'qqp_dev_hard_2k.jsonl', 2000),
+  // The float model the default int8 variant approximates, on the same rows: the quality side of the int8 comparison.
+  clincEval(10, 'float32'),
+  cacheEval('cache_eval', 'qqp_dev_balanced_10k.jsonl', 10_000, 'float32'),
+  cacheEval('cache_eval_hard', 'qqp_dev_hard_2k.jsonl', 2000, 'float32'),
   {
     section: 'safety_eval',
     kind: 'safety',

@@ -22,8 +22,8 @@ export interface SemanticCacheOptions {
   config?: Partial<CacheConfig> | CacheConfig;
   /** Embedding dimensions. */
   dim: number;
-  /** The embedder's id, when known: a pair-scorer model fitted on another embedder is then not used. */
-  embedderId?: string;
+  /** The embedder's vector space (Embedder.space, else its id), when known: a pair-scorer model fitted on another is then not used. */
+  embedderSpace?: string;
   logger: Logger;
   /** Estimated USD an upstream call with this usage would have cost; used for "cost saved". */
   priceOf?: (model: string, usage: Usage) => number;
@@ -95,14 +95,14 @@ export class SemanticCache {
   private readonly priceOf: (model: string, usage: Usage) => number;
   private readonly remote: RedisStore | undefined;
   private readonly sweeper: NodeJS.Timeout;
-  private readonly embedderId: string | undefined;
+  private readonly embedderSpace: string | undefined;
   private policy: Policy;
   /** The HNSW settings of the partition indexes. */
   readonly graph: GraphParams;
 
   private constructor(opts: SemanticCacheOptions) {
     this.dim = opts.dim;
-    this.embedderId = opts.embedderId;
+    this.embedderSpace = opts.embedderSpace;
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
     this.priceOf = opts.priceOf ?? (() => 0);
@@ -292,10 +292,10 @@ export class SemanticCache {
   private policyFor(config: CacheConfig): Policy {
     const scorer = resolvePairScorer(config.guard);
     const otherEmbedder = scorer !== undefined && (scorer.model.dim !== this.dim
-      || (this.embedderId !== undefined && scorer.model.embedder !== undefined && scorer.model.embedder !== this.embedderId));
+      || (this.embedderSpace !== undefined && scorer.model.embedder !== undefined && scorer.model.embedder !== this.embedderSpace));
     if (scorer === undefined || !otherEmbedder) return { config, guard: config.guard, scorer };
     // The model's similarity splits belong to the embedder it was fitted with; another one needs its own model.
-    const mismatch = { model_dim: scorer.model.dim, model_embedder: scorer.model.embedder, dim: this.dim, embedder: this.embedderId };
+    const mismatch = { model_dim: scorer.model.dim, model_embedder: scorer.model.embedder, dim: this.dim, embedder: this.embedderSpace };
     return { config, guard: { ...config.guard, scorer: false }, scorer: undefined, mismatch };
   }
 

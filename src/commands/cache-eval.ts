@@ -1,18 +1,20 @@
 /**
  * `switchyard cache-eval`: precision and recall of the semantic cache on labelled question pairs, at the configured
  * threshold and guard and over sweeps; with `--fit`, fits the guard's pair scorer on the pairs (a fit / tune / report
- * rotation over folds, then a model file for `cache.guard.scorer_file`). Uses the default embedder (USE-lite).
+ * rotation over folds, then a model file for `cache.guard.scorer_file`). Uses the default embedder (USE-lite; --quantized false for its float variant).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseFlags } from './flags.js';
+import { PACKAGE_ROOT } from '../config/paths.js';
 import { cacheConfigSchema } from '../cache/config.js';
 import { evaluate, parsePairs, scorePairs, toFitSet, type PrecisionRecall, type ScoredPair } from '../cache/eval.js';
 import { resolvePairScorer, type GuardOptions } from '../cache/guard.js';
 import { DEFAULT_FIT, fitPairModel, formatPairModel, pairModelModule, rotate, type FitOptions, type OperatingPoint } from '../cache/pair-fit.js';
 import type { PairScorer } from '../cache/pair-scorer.js';
 import { precisionAtRecall, type Knob, type KnobPoint } from '../cache/operating-point.js';
-import type { Embedder } from '../semantic/embedder/types.js';
+import { defaultSemanticConfig } from '../semantic/config.js';
+import { createBackend } from '../semantic/embedder/index.js';
 import { EmbeddingStore, embedAll } from '../semantic/catalog/embedding-store.js';
 import { userCacheDir } from '../semantic/offline.js';
 
@@ -37,6 +39,7 @@ Options:
   --model <file>      evaluate with a pair model written by --fit instead of the shipped one
   --min-score <p>     override the model's cutoff (guard.min_score)
   --limit <n>         use the first n pairs of each file only
+  --quantized <b>     true (default) or false: the embedder's int8 or float variant
   --fit               fit a pair model on the --data files (needs --out)
   --out <file>        where --fit writes the model: .json, or .ts for the shipped src/cache/pair-weights.ts
   --recall <r>        --fit: threshold and cutoff keep this share of every file's duplicates on the tune fold with the best
@@ -57,14 +60,13 @@ const row = (r: PrecisionRecall): string =>
 const THRESHOLDS = [0.8, 0.83, 0.85, 0.87, 0.89, 0.9, 0.92, 0.94, 0.96];
 const MIN_SCORES = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
-interface Loaded { file: string; pairs: number; embedMs: number; scored: ScoredPair[]; dim: number; embedder: string }
+interface Loaded { file: string; pairs: number; embedMs: number; scored: ScoredPair[]; dim: number; /** The embedder's vector space: what a fitted pair model is valid for. */ space: string }
 
-async function loadScored(files: string[], limit: number | undefined, cacheDir: string): Promise<Loaded[]> {
+async function loadScored(files: string[], limit: number | undefined, cacheDir: string, quantized: boolean): Promise<Loaded[]> {
   const texts = await Promise.all(files.map(async (f) => {
     try { return await readFile(f, 'utf8'); } catch (err) { throw new Error(`cannot read ${f}: ${(err as Error).message}`); }
   }));
-  const { UseLiteEmbedder } = await import('../semantic/embedder/use-lite.js');
-  const embedder: Embedder = await UseLiteEmbedder.load();
+  const embedder = await createBackend({ ...defaultSemanticConfig().embedder, quantized }, PACKAGE_ROOT);
   const store = cacheDir === '' ? undefined : new EmbeddingStore(resolve(cacheDir), embedder.id, embedder.dim);
   try {
     const out: Loaded[] = [];
@@ -74,7 +76,7 @@ async function loadScored(files: string[], limit: number | undefined, cacheDir: 
       const started = performance.now();
       const { vectors } = await embedAll(embedder, [...pairs.map((p) => p.a), ...pairs.map((p) => p.b)], store, 64);
       const va = vectors.slice(0, pairs.length), vb = vectors.slice(pairs.length);
-      out.push({ file: files[k], pairs: pairs.length, embedMs: performance.now() - started, scored: scorePairs(pairs, va, vb), dim: embedder.dim, embedder: embedder.id });
+      out.push({ file: files[k], pairs: pairs.length, embedMs: performance.now() - started, scored: scorePairs(pairs, va, vb), dim: embedder.dim, space: embedder.space ?? embedder.id });
     }
     return out;
   } finally {
@@ -125,7 +127,7 @@ const knobsOf = (guard: GuardOptions): Knob[] =>
 
 async function fit(loaded: Loaded[], guard: GuardOptions, out: string, opts: FitOptions, json: boolean): Promise<number> {
   const sets = loaded.map((l) => toFitSet(basename(l.file), l.scored, guard));
-  const ctx = { dim: loaded[0].dim, embedder: loaded[0].embedder };
+  const ctx = { dim: loaded[0].dim, embedder: loaded[0].space };
   const report = rotate(sets, opts, ctx);
   const model = fitPairModel(sets, opts, ctx);
   const flags = [
@@ -162,13 +164,14 @@ export async function run(argv: string[]): Promise<number> {
   const values = parseFlags(argv, {
     data: { type: 'string', multiple: true }, threshold: { type: 'number', min: 0, max: 1 }, 'no-guard': { type: 'boolean', default: false },
     'no-scorer': { type: 'boolean', default: false }, model: { type: 'string' }, 'min-score': { type: 'number', min: 0, max: 1 },
-    limit: { type: 'number', integer: true, min: 0 }, fit: { type: 'boolean', default: false }, out: { type: 'string' },
+    limit: { type: 'number', integer: true, min: 0 }, quantized: { type: 'string', default: 'true' }, fit: { type: 'boolean', default: false }, out: { type: 'string' },
     recall: { type: 'number', min: 0, max: 1 }, folds: { type: 'number', integer: true, min: 3 }, 'at-recall': { type: 'number', min: 0, max: 1 },
     'cache-dir': { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
   }, HELP);
   if (typeof values === 'number') return values;
   const files = values.data ?? [];
   if (files.length === 0) { process.stderr.write(`--data is required\n\n${HELP}`); return 2; }
+  if (values.quantized !== 'true' && values.quantized !== 'false') { process.stderr.write('--quantized must be true or false\n'); return 2; }
   const defaults = cacheConfigSchema.parse({});
   const { 'min-score': minScore, recall } = values;
   if (values.fit && values.out === undefined) { process.stderr.write('--fit needs --out <file>\n'); return 2; }
@@ -180,7 +183,7 @@ export async function run(argv: string[]): Promise<number> {
   let loaded: Loaded[];
   try {
     scorer = values.fit ? undefined : resolvePairScorer(guard);
-    loaded = await loadScored(files, values.limit, values['cache-dir'] ?? userCacheDir());
+    loaded = await loadScored(files, values.limit, values['cache-dir'] ?? userCacheDir(), values.quantized === 'true');
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     return 1;

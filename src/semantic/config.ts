@@ -28,7 +28,11 @@ export const EmbedderConfigSchema = z
     max_input_chars: z.number().int().min(16).default(2_000),
     /** Pooling for the transformers backend (`mean` for MiniLM/gte, `cls` for bge). */
     pooling: z.enum(['mean', 'cls']).default('mean'),
-    /** For `transformers`: prefer onnx/model_quantized.onnx when present. */
+    /**
+     * Run the int8 variant of the model. `use-lite`: the graph's weight matrix products get int8 weights (per-column
+     * scales) and run on onnxruntime's integer kernels, about twice as fast at equal quality (docs/semantic.md); the tfjs
+     * runtime has no int8 variant and runs float. `transformers`: onnx/model_quantized.onnx when present.
+     */
     quantized: z.boolean().default(true),
     /**
      * For `use-lite`: `onnx` runs the graph on onnxruntime (native), `tfjs` on TF.js WASM; `auto`

@@ -26,12 +26,14 @@ export const EMBEDDER_FLAGS = {
   lexical: { type: 'string' },
   names: { type: 'string' },
   calibration: { type: 'string' },
+  quantized: { type: 'string' },
   'calibration-quantile': { type: 'number', min: 0, max: 0.5 },
 } as const;
 
 export const EMBEDDER_HELP = `  --backend use-lite|transformers   embedder (default use-lite)
   --model NAME                      transformers model folder under --models-dir
   --models-dir DIR                  default models
+  --quantized true|false            the model's int8 variant (default true; embeddings are cached per variant)
   --cache-dir DIR                   on-disk embedding cache (default: the user's cache folder, \$XDG_CACHE_HOME/switchyard/
                                     embeddings or ~/.cache/switchyard/embeddings; '' disables)
   --method blend|knn|centroid|linear  classifier method (default blend)
@@ -68,7 +70,7 @@ type EmbedderFlagValues = { [K in keyof typeof EMBEDDER_FLAGS]?: K extends 'k' |
 export function configFromFlags(v: EmbedderFlagValues): SemanticConfig {
   return SemanticConfigSchema.parse({
     // Folders given on the command line are relative to the current folder; the defaults are the package's.
-    embedder: { backend: v.backend ?? 'use-lite', model: v.model, models_dir: v['models-dir'] === undefined ? 'models' : path.resolve(v['models-dir']) },
+    embedder: { backend: v.backend ?? 'use-lite', model: v.model, models_dir: v['models-dir'] === undefined ? 'models' : path.resolve(v['models-dir']), quantized: flagBool(v.quantized, 'quantized') },
     reference_prompts: { cache_dir: v['cache-dir'] === undefined ? userCacheDir() : v['cache-dir'] && path.resolve(v['cache-dir']), watch: false },
     classifier: {
       method: v.method ?? 'blend',

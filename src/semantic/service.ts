@@ -43,6 +43,8 @@ export interface SemanticService {
   classify(vec: Float32Array, text?: string): Classification;
   categories(): CategoryInfo[];
   readonly embedderId: string;
+  /** The vector space models fitted on the embedder's similarities belong to (see Embedder.space). */
+  readonly embedderSpace: string;
   readonly dim: number;
   readonly ready: boolean;
   /** Reloads the reference prompts now (what the watcher does on a change). Rejects, keeping the old set, on error. */
@@ -145,6 +147,7 @@ export async function createSemanticService(config: SemanticConfig, deps: Semant
 
   return {
     embedderId: embedder.id,
+    embedderSpace: embedder.space ?? embedder.id,
     dim: embedder.dim,
     get ready() {
       return !closed;
@@ -188,6 +191,7 @@ export async function createSemanticService(config: SemanticConfig, deps: Semant
 function disabledService(): SemanticService {
   return {
     embedderId: 'disabled',
+    embedderSpace: 'disabled',
     dim: 0,
     ready: false,
     queued: 0,

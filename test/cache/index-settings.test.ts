@@ -8,7 +8,7 @@ import { SemanticCache } from '../../src/cache/semantic-cache.js';
 describe('cache index settings', () => {
   it('searches the full vectors with the graph defaults; configured settings win', async () => {
     const logger = pino({ level: 'silent' });
-    const plain = await SemanticCache.create({ dim: 512, embedderId: 'use-lite-512@0.2.0', logger });
+    const plain = await SemanticCache.create({ dim: 512, embedderSpace: 'use-lite-512@0.2.0', logger });
     const tuned = await SemanticCache.create({ dim: 512, logger, config: { index: { ef_search: 100, M: 8 } } });
     try {
       assert.equal(plain.snapshot().index_dims, 512);

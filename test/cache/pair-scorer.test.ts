@@ -190,10 +190,10 @@ describe('the cache and the scorer model', () => {
     const { SemanticCache } = await import('../../src/cache/semantic-cache.js');
     const lines: string[] = [];
     const logger = pino(new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } }));
-    const same = await SemanticCache.create({ dim: 512, embedderId: DEFAULT_PAIR_MODEL.embedder, logger, config: {} });
+    const same = await SemanticCache.create({ dim: 512, embedderSpace: DEFAULT_PAIR_MODEL.embedder, logger, config: {} });
     await same.close();
     assert.equal(lines.filter((l) => l.includes('fitted for another embedder')).length, 0);
-    const other = await SemanticCache.create({ dim: 512, embedderId: 'all-MiniLM-L6-v2', logger, config: {} });
+    const other = await SemanticCache.create({ dim: 512, embedderSpace: 'all-MiniLM-L6-v2', logger, config: {} });
     await other.close();
     assert.equal(lines.filter((l) => l.includes('fitted for another embedder')).length, 1);
   });

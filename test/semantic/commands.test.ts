@@ -192,6 +192,25 @@ test('the offline commands cache embeddings in the user cache folder, not the cu
   assert.equal(files.filter((f) => f.endsWith('.bin')).length, 1);
 });
 
+test('eval runs with either embedder variant; each keeps its own embedding-cache file', async () => {
+  const refs = path.join(dir, 'variant-refs');
+  const cacheDir = path.join(dir, 'variant-cache');
+  await capture(() => buildRefs(['--data', path.join(dir, 'train.jsonl'), '--per-label', '5', '--out', refs]));
+  const reports: Record<string, { embedder: string; topAccuracy: number }> = {};
+  for (const quantized of ['true', 'false']) {
+    const r = await capture(() => evalCmd(['--refs', refs, '--data', path.join(dir, 'heldout.jsonl'), '--cache-dir', cacheDir, '--quantized', quantized, '--json']));
+    assert.equal(r.code, 0, r.out);
+    reports[quantized] = JSON.parse(r.out);
+  }
+  assert.equal(reports.true.embedder, 'use-lite-512-int8@0.2.0');
+  assert.equal(reports.false.embedder, 'use-lite-512@0.2.0');
+  for (const q of ['true', 'false']) assert.ok(reports[q].topAccuracy >= 5 / 6, `${q}: ranking accuracy ${reports[q].topAccuracy}`);
+  const files = (await readdir(cacheDir)).filter((f) => f.endsWith('.bin')).sort();
+  assert.equal(files.length, 2);
+  assert.deepEqual(files.map((f) => f.replace(/-\w+\.bin$/, '')), ['use-lite-512-int8_0.2.0', 'use-lite-512_0.2.0']);
+  await assert.rejects(evalCmd(['--refs', refs, '--data', path.join(dir, 'heldout.jsonl'), '--quantized', 'maybe']), /--quantized must be true or false/);
+});
+
 test('missing arguments exit 2; --help exits 0', async () => {
   const err = process.stderr.write.bind(process.stderr);
   process.stderr.write = (() => true) as typeof process.stderr.write;

@@ -12,7 +12,7 @@ import { chatCtx, standInEmbed } from '../cache/helpers.js';
 
 /** A semantic service over the deterministic stand-in embedding (test double; the real embedder has its own tests). */
 const service = (embed: SemanticService['embed']): SemanticService => ({
-  embed, embedderId: 'stand-in', dim: 64, ready: true, queued: 0,
+  embed, embedderId: 'stand-in', embedderSpace: 'stand-in', dim: 64, ready: true, queued: 0,
   classify: () => ({ intent: NONE_INTENT, score: 0, margin: 0, top: [], metadata: {} }),
   categories: () => [], reload: async () => {}, settled: async () => {}, close: async () => {},
 });

@@ -38,6 +38,7 @@ export async function createBackend(config: EmbedderConfig, rootDir: string, onF
   return UseLiteEmbedder.load({
     runtime: config.runtime,
     threads: parallelismOf(config).threads,
+    precision: config.quantized ? 'int8' : 'float32',
     onFallback: (err) => onFallback?.('onnxruntime could not load; use-lite runs on TF.js WASM instead (slower)', err),
   });
 }

@@ -76,6 +76,7 @@ export const textKey = (text: string): string => createHash('sha1').update(text)
 
 export class BatchingEmbedder implements Embedder {
   readonly id: string;
+  readonly space: string | undefined;
   readonly dim: number;
   readonly stats: BatchingStats = { requests: 0, lruHits: 0, batches: 0, embedded: 0, refused: 0, dropped: 0 };
   private readonly lru: Lru<string, Float32Array>;
@@ -95,6 +96,7 @@ export class BatchingEmbedder implements Embedder {
     private readonly opts: BatchingOptions,
   ) {
     this.id = inner.id;
+    this.space = inner.space;
     this.dim = inner.dim;
     this.lru = new Lru(opts.lruSize);
   }

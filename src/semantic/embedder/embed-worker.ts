@@ -41,7 +41,7 @@ try {
       (err: unknown) => send({ type: 'error', id: m.id, message: err instanceof Error ? err.message : String(err) }),
     );
   });
-  send({ type: 'ready', id: backend.id, dim: backend.dim });
+  send({ type: 'ready', id: backend.id, space: backend.space ?? backend.id, dim: backend.dim });
 } catch (err) {
   send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
 }

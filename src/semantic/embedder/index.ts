@@ -16,6 +16,7 @@ export type BatchObserver = (latencyMs: number, batchSize: number) => void;
 function observed(backend: Embedder, onBatch: BatchObserver): Embedder {
   return {
     id: backend.id,
+    space: backend.space,
     dim: backend.dim,
     async embed(texts) {
       const started = performance.now();
@@ -36,6 +37,7 @@ function testDelay(backend: Embedder): Embedder {
   if (!Number.isInteger(ms) || ms <= 0) return backend;
   return {
     id: backend.id,
+    space: backend.space,
     dim: backend.dim,
     embed: (texts) => new Promise((resolve) => setTimeout(resolve, ms)).then(() => backend.embed(texts)),
     close: () => backend.close(),

@@ -5,7 +5,7 @@
 import protobuf from 'protobufjs';
 
 /** ONNX TensorProto.DataType values used here. */
-export const OnnxType = { FLOAT: 1, INT64: 7, BOOL: 9 } as const;
+export const OnnxType = { FLOAT: 1, UINT8: 2, INT8: 3, INT64: 7, BOOL: 9 } as const;
 export type OnnxElemType = (typeof OnnxType)[keyof typeof OnnxType];
 
 /** AttributeProto.AttributeType values used here. */

@@ -75,6 +75,15 @@ class Builder {
 
   weight(input: string): TfWeight | undefined { return this.consts.get(ref(input)); }
 
+  /** A float constant with new dims over the same data (a reshape done at conversion time); returns its name. */
+  reshapedConst(input: string, dims: number[]): string {
+    const w = this.consts.get(ref(input));
+    if (w === undefined || w.dtype !== 'float32') throw new Error(`${input}: not a float constant`);
+    const name = `${ref(input)}/__${dims.join('x')}`;
+    this.initializers.push({ name, dims, dataType: OnnxType.FLOAT, rawData: bytes(w.data) });
+    return name;
+  }
+
   /** A new int64 constant; returns its name. */
   int64(values: Array<number | bigint>, dims: number[] = [values.length]): string {
     const name = `__const_${this.counter++}`;
@@ -215,8 +224,8 @@ function convertPointwiseConv(b: Builder, n: TfNode, ins: string[], out: string)
   if (kernel === undefined || kernel.shape.length !== 4 || kernel.shape[0] !== 1 || kernel.shape[1] !== 1 || !ones(a.strides) || !ones(a.dilations) || format !== 'NHWC') {
     throw new Error(`${n.name}: only 1x1, unit-stride NHWC Conv2D with a constant kernel is supported`);
   }
-  const reshaped = b.add('Reshape', [ins[1], b.int64([kernel.shape[2], kernel.shape[3]])], b.temp(out));
-  b.add('MatMul', [ins[0], reshaped], out);
+  // The kernel becomes a 2-D constant, so the MatMul's weight is an initializer (which quantisation can rewrite).
+  b.add('MatMul', [ins[0], b.reshapedConst(ins[1], [kernel.shape[2], kernel.shape[3]])], out);
 }
 
 /** StridedSlice with constant begin/end/strides and begin, end and shrink-axis masks (no ellipsis or new axes). */

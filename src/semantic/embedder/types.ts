@@ -3,6 +3,11 @@
 export interface Embedder {
   /** Stable identity of the model and its preprocessing; keys the on-disk and in-memory embedding caches. */
   readonly id: string;
+  /**
+   * The vector space models fitted on this embedder's similarities belong to (the cache's pair scorer).
+   * A variant that approximates another's vectors closely (int8 weights) shares its space but not its id. Unset: the id.
+   */
+  readonly space?: string;
   readonly dim: number;
   /** One L2-normalised vector per input text, in input order. */
   embed(texts: string[]): Promise<Float32Array[]>;

@@ -4,19 +4,21 @@
  */
 import * as ort from 'onnxruntime-node';
 import { encodeModel, OnnxType } from './onnx-proto.js';
+import { quantizeMatMuls } from './quantize.js';
 import { convertTfGraph, readWeights } from './tf-to-onnx.js';
-import { USE_LITE_DIM, type GraphRunner, type UseLiteFiles } from './use-lite.js';
+import { USE_LITE_DIM, type GraphRunner, type UseLitePrecision, type UseLiteFiles } from './use-lite.js';
 
 const OUTPUT = 'module_apply_default/Encoder_en/hidden_layers/l2_normalize';
 
-export async function createOnnxRunner(files: UseLiteFiles, opts: { threads: number }): Promise<GraphRunner> {
-  const graph = convertTfGraph(files.topology.node, readWeights(files.weightSpecs, files.weightData), {
+export async function createOnnxRunner(files: UseLiteFiles, opts: { threads: number; precision: UseLitePrecision }): Promise<GraphRunner> {
+  const converted = convertTfGraph(files.topology.node, readWeights(files.weightSpecs, files.weightData), {
     inputs: [
       { name: 'indices', elemType: OnnxType.INT64, shape: ['tokens', 2] },
       { name: 'values', elemType: OnnxType.INT64, shape: ['tokens'] },
     ],
     outputs: [{ name: OUTPUT, elemType: OnnxType.FLOAT, shape: ['rows', USE_LITE_DIM] }],
   });
+  const graph = opts.precision === 'int8' ? quantizeMatMuls(converted) : converted;
   const session = await ort.InferenceSession.create(encodeModel(graph, 'switchyard use-lite converter'), {
     intraOpNumThreads: opts.threads,
     interOpNumThreads: 1,
@@ -26,6 +28,7 @@ export async function createOnnxRunner(files: UseLiteFiles, opts: { threads: num
   });
   return {
     name: 'onnx',
+    precision: opts.precision,
     async run(batch) {
       const total = batch.values.length;
       const indices = new BigInt64Array(total * 2);

@@ -15,6 +15,7 @@ export async function createTfjsRunner(files: UseLiteFiles): Promise<GraphRunner
   );
   return {
     name: 'tfjs',
+    precision: 'float32',
     async run(batch) {
       const total = batch.values.length;
       const inputs = { indices: tf.tensor2d(batch.indices, [total, 2], 'int32'), values: tf.tensor1d(batch.values, 'int32') };

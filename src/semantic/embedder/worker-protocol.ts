@@ -12,7 +12,7 @@ export interface WorkerSetup {
 export type ToWorker = { type: 'embed'; id: number; texts: string[] } | { type: 'close' };
 
 export type FromWorker =
-  | { type: 'ready'; id: string; dim: number }
+  | { type: 'ready'; id: string; space: string; dim: number }
   | { type: 'failed'; message: string }
   | { type: 'fallback'; message: string; cause: string }
   | { type: 'result'; id: number; vectors: Float32Array[] }

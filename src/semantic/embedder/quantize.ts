@@ -1,0 +1,103 @@
+/**
+ * Int8 quantisation of a converted ONNX graph. Every MatMul whose right operand is a 2-D float initializer gets int8
+ * weights with one scale per output column (symmetric, zero point 0); its left operand is quantised at run time with one
+ * scale per token (per row of the last axis), onto uint8 around the zero point 128:
+ *
+ *   s = max|x| / 127 per row;  x_q = uint8(x / s + 128.5);  y = float(MatMulInteger(x_q, W_q, 128, 0)) · s · W_scale
+ *
+ * Per-row scales keep each text's vector independent of the other texts in its batch (onnxruntime's own dynamic
+ * quantiser uses one scale per tensor, i.e. per batch), and are finer. Activation × activation products (attention)
+ * and every other op stay float.
+ */
+import { AttrType, OnnxType, type GraphSpec, type NodeProto, type TensorProto } from './onnx-proto.js';
+
+/** Largest magnitude of a quantised weight (the int8 range made symmetric). */
+const QMAX = 127;
+
+interface QuantizedWeight {
+  values: string;
+  zeroPoint: string;
+  scale: string;
+}
+
+/** Per-column symmetric int8 quantisation of a row-major [rows, cols] matrix. */
+export function quantizeColumns(w: Float32Array, rows: number, cols: number): { q: Int8Array; scale: Float32Array } {
+  const scale = new Float32Array(cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) scale[c] = Math.max(scale[c], Math.abs(w[r * cols + c]));
+  }
+  for (let c = 0; c < cols; c++) scale[c] = scale[c] > 0 ? scale[c] / QMAX : 1;
+  const q = new Int8Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) q[r * cols + c] = Math.max(-QMAX, Math.min(QMAX, Math.round(w[r * cols + c] / scale[c])));
+  }
+  return { q, scale };
+}
+
+const floats = (t: TensorProto): Float32Array => {
+  const copy = t.rawData.slice();
+  return new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4);
+};
+const raw = (a: Int8Array | Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** The graph with its constant-weight MatMuls in int8; initializers no node reads any more are dropped. */
+export function quantizeMatMuls(graph: GraphSpec): GraphSpec {
+  const inits = new Map(graph.initializers.map((t) => [t.name ?? '', t]));
+  const added: TensorProto[] = [];
+  const quantized = new Map<string, QuantizedWeight>();
+  const weightOf = (name: string, t: TensorProto): QuantizedWeight => {
+    let qw = quantized.get(name);
+    if (qw === undefined) {
+      const [rows, cols] = t.dims;
+      const { q, scale } = quantizeColumns(floats(t), rows, cols);
+      qw = { values: `${name}/int8`, zeroPoint: `${name}/int8_zero_point`, scale: `${name}/int8_scale` };
+      added.push(
+        { name: qw.values, dims: [rows, cols], dataType: OnnxType.INT8, rawData: raw(q) },
+        { name: qw.zeroPoint, dims: [cols], dataType: OnnxType.INT8, rawData: new Uint8Array(cols) },
+        { name: qw.scale, dims: [cols], dataType: OnnxType.FLOAT, rawData: raw(scale) },
+      );
+      quantized.set(name, qw);
+    }
+    return qw;
+  };
+
+  const nodes: NodeProto[] = [];
+  const node = (opType: string, input: string[], output: string, attribute?: NodeProto['attribute']): string => {
+    nodes.push({ name: `${output}#q`, opType, input, output: [output], ...(attribute ? { attribute } : {}) });
+    return output;
+  };
+  const scalar = (name: string, dataType: TensorProto['dataType'], rawData: Uint8Array): string => {
+    added.push({ name: `__int8/${name}`, dims: [], dataType, rawData });
+    return `__int8/${name}`;
+  };
+  const f32 = (v: number): Uint8Array => raw(Float32Array.of(v));
+  const tiny = scalar('tiny', OnnxType.FLOAT, f32(1e-30));
+  const qmax = scalar('qmax', OnnxType.FLOAT, f32(QMAX));
+  const offset = scalar('offset', OnnxType.FLOAT, f32(128.5));
+  const zeroPoint = scalar('zero_point', OnnxType.UINT8, Uint8Array.of(128));
+  const lastAxis = [{ name: 'axes', type: AttrType.INTS, ints: [-1] }];
+  const cast = (to: number) => [{ name: 'to', type: AttrType.INT, i: to }];
+
+  for (const n of graph.nodes) {
+    const w = n.opType === 'MatMul' ? inits.get(n.input[1]) : undefined;
+    if (w === undefined || w.dataType !== OnnxType.FLOAT || w.dims.length !== 2) {
+      nodes.push(n);
+      continue;
+    }
+    const qw = weightOf(n.input[1], w);
+    const x = n.input[0];
+    const out = n.output[0];
+    const t = (suffix: string) => `${out}/int8_${suffix}`;
+    const absMax = node('Max', [node('ReduceMax', [node('Abs', [x], t('abs'))], t('absmax0'), lastAxis), tiny], t('absmax'));
+    const scale = node('Div', [absMax, qmax], t('scale'));
+    // x / scale lies in [-127, 127]; + 128.5 then truncation (Cast) rounds half up onto 1..255 around the zero point 128.
+    const shifted = node('Add', [node('Mul', [x, node('Div', [qmax, absMax], t('inverse'))], t('xs')), offset], t('shifted'));
+    const product = node('MatMulInteger', [node('Cast', [shifted], t('xq'), cast(OnnxType.UINT8)), qw.values, zeroPoint, qw.zeroPoint], t('int32'));
+    const rowScaled = node('Mul', [node('Cast', [product], t('float'), cast(OnnxType.FLOAT)), scale], t('row_scaled'));
+    node('Mul', [rowScaled, qw.scale], out);
+  }
+
+  const read = new Set(nodes.flatMap((n) => n.input));
+  const initializers = [...graph.initializers, ...added].filter((t) => read.has(t.name ?? ''));
+  return { ...graph, nodes, initializers };
+}
