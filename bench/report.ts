@@ -473,8 +473,9 @@ export function renderReport(r: BenchResults, cpu?: CpuCostResults): string {
     'npm run bench -- --profile         # also CPU-profile Switchyard under load\nnode dist/bench/proxy.js --quick   # the proxy section alone, JSON on stdout\n```\n');
   out.push('Results are written to `bench/results/latest.json` (date, machine, settings, every run\'s numbers) and this page is regenerated from it. ' +
     'Evaluation sections need the evaluation data and are skipped with a message without it. The quick run scores every 3rd odd-line CLINC150 validation row ' +
-    '(plus all out-of-scope rows), every 5th held-back Banking77 row, the first 1,000 pairs of each QQP file and 150 prompts per safety prompt set, and keeps an embedding cache in ' +
-    'the system temp folder between quick runs; the full run scores everything with the embedding cache off. ' +
+    '(plus the odd-line out-of-scope rows), every 5th scored (even-line) held-back Banking77 row, the first 1,000 pairs of each QQP file and 150 prompts per safety prompt set, and keeps an embedding cache in ' +
+    'the system temp folder between quick runs; the full run scores everything with the embedding cache off, unless SWITCHYARD_BENCH_EMBEDDING_CACHE names a folder ' +
+    '(then reruns skip the embedding; no figure but the embedding time changes). ' +
     'Switchyard modes that need config sections the running schema does not accept are skipped with the validation message. ' +
     'Run it on an otherwise idle machine for steadier numbers, and compare the load average lines above.\n');
   return out.join('\n');
