@@ -133,7 +133,8 @@ export function fitThresholds(scored: Scored[], options: Partial<FitOptions> = {
     }
   }
   const perCategory = new Map<string, number>();
-  const global = Math.round(best.global * 1000) / 1000;
+  // Rounded up to 3 decimals: a higher threshold only rejects more, so the recall the search reached still holds.
+  const global = Math.ceil(best.global * 1000 - 1e-9) / 1000;
   if (o.targetPrecision === undefined) return { global, minMargin: best.minMargin, perCategory };
   // Per category: accept where the category's precision against out-of-scope rows stays at least the target, i.e. each
   // accepted correct row is worth (1 - p) and each accepted out-of-scope row costs p. A misclassified in-scope row is wrong

@@ -101,3 +101,15 @@ test('without out-of-scope rows the cross-fit is the plain fit', () => {
   assert.deepEqual(cv.thresholds, fitThresholds(inOnly, { minOosRecall: 0.7 }));
   assert.deepEqual(cv.outOfFold, cv.inSample);
 });
+
+test('the written threshold, rounded to 3 decimals, still reaches the recall the fit aimed for', () => {
+  // The out-of-scope score that must be rejected sits just below a round value: rounding to nearest would accept it.
+  const rows: Scored[] = [
+    row('a', 'a', 0.50049),
+    ...Array.from({ length: 10 }, (_, i) => row('a', 'a', 0.8 + i * 0.01)),
+    row('none', 'a', 0.5004),
+    row('none', 'a', 0.1),
+  ];
+  const t = fitThresholds(rows, { minOosRecall: 1 });
+  assert.equal(report(rows, t).oosRecall, 1, `threshold ${t.global}`);
+});
