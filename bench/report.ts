@@ -218,6 +218,13 @@ function safetySection(n: Obj, s: SectionResult): string {
     out.push(`\n**Jailbreak**: ${num(jb.folds)}-fold cross-validation over ${num(jb.attacks)} attack examples against ${num(jb.ordinary)} ordinary prompts, similarity threshold ${num(jb.threshold)}.\n`);
     const r = (name: string, x: Obj): string[] => [name, pct(x.recall), pct(x.false_positive_rate, 2), x.precision === undefined ? '–' : pct(x.precision)];
     out.push(table(['detector', 'recall', 'false-positive rate', 'precision'], [r('combined', obj(jb.combined)), r('heuristics only', obj(jb.heuristics_only)), r('embedding only', obj(jb.embedding_only))]));
+    out.push('\nThe cues were tuned on those attack examples, so the recall above is in sample for the heuristics. Out of sample:');
+    const ar = obj(jb.attack_report);
+    if (Object.keys(ar).length > 0) out.push(`- attack report set (never tuned on): recall **${pct(ar.recall)}** (${num(ar.caught)} of ${num(ar.prompts)}; heuristics ${pct(ar.heuristics_recall)}, embedding ${pct(ar.embedding_recall)})`);
+    const br = obj(jb.benign_report);
+    if (Object.keys(br).length > 0) out.push(`- benign report set (questions about prompts, policies and AI systems): ${num(br.flagged)} of ${num(br.prompts)} flagged (**${pct(br.false_positive_rate, 2)}**)`);
+    const all = obj(jb.all_rows);
+    if (Object.keys(all).length > 0) out.push(`- ${num(jb.folds)}-fold over all ${num(all.attacks)} attack rows (partly in sample): recall ${pct(all.recall)}`);
     const sim = obj(jb.similarity);
     out.push(`\nSimilarity to the nearest attack example: attacks mean ${num(sim.attacks_mean, 3)}, ordinary prompts mean ${num(sim.ordinary_mean, 3)}, ordinary p99 ${num(sim.ordinary_p99, 3)}.`);
   }
@@ -233,7 +240,7 @@ const QUALITY_CAVEAT = 'Which rows each figure is out of sample for: CLINC150 th
   '(src/semantic/head-constants.ts) are produced by `scripts/fit-constants.ts` on the even lines of CLINC150 val.jsonl and the odd ' +
   'held-back Banking77 rows; Banking77 scores the even held-back rows with the built-in (calibrated) thresholds. **The cache figures are ' +
   'in sample**: the shipped pair scorer (src/cache/pair-weights.ts) was fitted on the QQP files whose pairs are scored here; the ' +
-  'out-of-sample cache figures are the cross-validated ones in docs/cache.md. More figures ' +
+  'out-of-sample cache figures are the fit / tune / report rotation of `switchyard cache-eval --fit` in docs/cache.md. More figures ' +
   'on disjoint splits: docs/reference-prompts.md ("Measured on disjoint splits", `scripts/eval-routing.sh`).\n';
 
 function qualitySummary(r: BenchResults): string[] {
@@ -257,8 +264,13 @@ function qualitySummary(r: BenchResults): string[] {
       rows.push([title, `precision **${pct(c.precision)}**, recall **${pct(c.recall)}** at threshold ${num(n.threshold)} with the guard (${num(n.pairs)} pairs, ${num(c.false_hits)} false hits)`]);
     } else {
       const pii = obj(n.pii);
-      const jb = obj(obj(n.jailbreak).combined);
-      rows.push([title, `PII precision **${pct(pii.precision)}**, recall **${pct(pii.recall)}**; jailbreak recall **${pct(jb.recall)}** at ${pct(jb.false_positive_rate, 2)} false positives`]);
+      const j = obj(n.jailbreak);
+      const ar = obj(j.attack_report);
+      const br = obj(j.benign_report);
+      const jb = obj(j.combined);
+      rows.push([title, `PII precision **${pct(pii.precision)}**, recall **${pct(pii.recall)}**; ` + (Object.keys(ar).length > 0 && Object.keys(br).length > 0
+        ? `jailbreak recall on the attack report set **${pct(ar.recall)}** at **${pct(br.false_positive_rate, 2)}** false positives on the benign report set (out of sample)`
+        : `jailbreak recall **${pct(jb.recall)}** at ${pct(jb.false_positive_rate, 2)} false positives`)]);
     }
   }
   return rows.length === 0 ? [] : [table(['evaluation', 'result'], rows), ''];
@@ -421,7 +433,8 @@ export function renderReport(r: BenchResults, cpu?: CpuCostResults): string {
     out.push('## Overload: the semantic path degrades instead of queueing\n');
     out.push('`bench/overload.ts`: open-loop load (scheduled sends, latency from the scheduled time) with one intent rule and with the semantic ' +
       'cache on, next to the bare node:http proxy in the same run, Switchyard at its semantic defaults. "degraded" is the share of replies ' +
-      'with `x-switchyard-semantic: degraded` (the request went on without its embedding).\n');
+      'with `x-switchyard-semantic: degraded` (the request went on without its embedding).' +
+      ' How it degrades: the model runs in worker threads at a lower priority, so the event loop that answers every request is never held by a model call; a request whose embedding would outlast its budget is refused before it queues. What a degraded request costs the main thread, apart from the model\'s threads: `node dist/bench/semantic-cpu.js` (docs/embeddings.md).\n');
     if (overload.status !== 'ok') out.push(`Not measured: ${overload.status}${overload.message ? ` — ${overload.message}` : ''}.\n`);
     else {
       const o = overload.numbers as OverloadReport;

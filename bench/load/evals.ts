@@ -7,7 +7,8 @@
  *    rejected: no scored row was fitted on, and both halves draw their out-of-scope rows from both files) and on Banking77
  *    (train.jsonl split per label: the first 10 distinct texts become the references, the rest is held back; its odd lines
  *    are the tuning split of scripts/fit-constants.ts, its even lines are scored);
- *  - semantic cache precision and recall (`switchyard cache-eval`) on the QQP balanced 10k and hard 2k pair files;
+ *  - semantic cache precision and recall (`switchyard cache-eval`) on the QQP balanced 10k and hard 2k pair files (in sample:
+ *    the shipped pair scorer was fitted and tuned on them; docs/cache.md has the out-of-sample rotation);
  *  - PII and jailbreak detection (`switchyard safety-eval`).
  * Inputs derived from the data (reference folders, concatenated or split labelled files) go to a temporary folder that is
  * removed afterwards. Quick mode scores subsets (every 3rd odd-line CLINC150 validation row, every 5th scored Banking77 row,
@@ -351,7 +352,11 @@ function cacheEval(section: string, file: string, fullPairs: number): EvalDef {
       const limit = ctx.quick ? Math.min(1000, fullPairs) : undefined;
       return {
         args: ['--data', join(ctx.dataDir, 'pairs', file), ...(limit !== undefined ? ['--limit', String(limit)] : []), '--json'],
-        setup: { dataset: `pairs/${file}`, pairs_used: limit !== undefined ? `first ${limit} of ${fullPairs}` : `all ${fullPairs}` },
+        setup: {
+          dataset: `pairs/${file}`, pairs_used: limit !== undefined ? `first ${limit} of ${fullPairs}` : `all ${fullPairs}`,
+          sample: 'in sample: the shipped pair scorer was fitted and tuned on these files; the out-of-sample figures are the ' +
+            'fit / tune / report rotation of `switchyard cache-eval --fit` (docs/cache.md)',
+        },
       };
     },
     summarise: summariseCache,

@@ -2,6 +2,7 @@
  * The `cache` section of the config file. Every key has a default, so the whole section may be omitted.
  */
 import { z } from 'zod';
+import { DEFAULT_PAIR_MODEL } from './pair-weights.js';
 
 const unit = z.number().min(0).max(1);
 
@@ -55,8 +56,12 @@ export const cacheConfigSchema = z.object({
   partition_by: z.enum(['virtual_key', 'team', 'customer', 'global']).default('virtual_key'),
   /** Serve semantic (similar-question) hits; when false only exact repeats are served. */
   semantic: z.boolean().default(true),
-  /** Minimum cosine similarity of a semantic hit (the false-hit guard still applies above it). */
-  threshold: unit.default(0.89),
+  /**
+   * Minimum cosine similarity of a semantic hit (the false-hit guard still applies above it). The default is the one the
+   * shipped pair scorer's cutoff was chosen with (`switchyard cache-eval --fit`, src/cache/pair-weights.ts); a refitted
+   * model prints its own, and the rules-only guard (`guard.scorer: false`) was measured at 0.89.
+   */
+  threshold: unit.default(DEFAULT_PAIR_MODEL.threshold),
   /** Per-intent thresholds; a rule's cache policy overrides these, the request header may only raise the result. */
   intent_thresholds: z.record(z.string(), unit).default({}),
   ttl_s: z.number().int().min(1).default(3600),

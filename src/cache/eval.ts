@@ -4,13 +4,20 @@
  * a lookup applies to a candidate.
  */
 import { extractFeatures, guardVerdict, ruleVerdict, type GuardCheck, type GuardOptions, type QuestionFeatures } from './guard.js';
-import { pairFeatures } from './pair-features.js';
+import { pairFeatures, type PairVectors } from './pair-features.js';
 import type { FitSet } from './pair-fit.js';
 import type { PairScorer } from './pair-scorer.js';
 
 export interface LabelledPair { a: string; b: string; duplicate: boolean }
 
-export interface ScoredPair { duplicate: boolean; similarity: number; a: QuestionFeatures; b: QuestionFeatures }
+export interface ScoredPair {
+  duplicate: boolean;
+  similarity: number;
+  a: QuestionFeatures;
+  b: QuestionFeatures;
+  /** The embeddings, as the cache passes them to the guard: `query` is b's, `cached` a's. */
+  vectors: PairVectors;
+}
 
 export interface PrecisionRecall {
   threshold: number;
@@ -44,7 +51,7 @@ export function scorePairs(pairs: LabelledPair[], va: Float32Array[], vb: Float3
     let s = 0;
     const x = va[i], y = vb[i];
     for (let j = 0; j < x.length; j++) s += x[j] * y[j];
-    return { duplicate: p.duplicate, similarity: s, a: extractFeatures(p.a), b: extractFeatures(p.b) };
+    return { duplicate: p.duplicate, similarity: s, a: extractFeatures(p.a), b: extractFeatures(p.b), vectors: { query: y, cached: x } };
   });
 }
 
@@ -55,7 +62,7 @@ export function evaluate(scored: readonly ScoredPair[], threshold: number, guard
   for (const p of scored) {
     if (p.duplicate) positives++;
     if (p.similarity < threshold) continue;
-    const check = guardVerdict(p.b, p.a, guard, p.similarity, threshold, scorer);
+    const check = guardVerdict(p.b, p.a, guard, p.similarity, threshold, scorer, p.vectors);
     if (check !== undefined) { rejected[check] = (rejected[check] ?? 0) + 1; continue; }
     if (p.duplicate) tp++; else fp++;
   }
@@ -66,15 +73,16 @@ export function evaluate(scored: readonly ScoredPair[], threshold: number, guard
 }
 
 /**
- * The pairs as scorer training data: feature rows (query = b, cached = a) and whether each pair can be served at all
- * (similarity at the threshold and no rule check against it), so the fitted cutoff accounts for what the rules reject.
+ * The pairs as scorer training data: feature rows (query = b, cached = a) and whether the guard's hard rules let each pair
+ * through, so the fitted threshold and cutoff account for what the rules reject.
  */
-export function toFitSet(name: string, scored: readonly ScoredPair[], threshold: number, guard: GuardOptions): FitSet {
+export function toFitSet(name: string, scored: readonly ScoredPair[], guard: GuardOptions): FitSet {
   const rules = { ...guard, enabled: true };
   return {
     name,
-    rows: scored.map((p) => pairFeatures(p.b, p.a, p.similarity)),
+    rows: scored.map((p) => pairFeatures(p.b, p.a, p.similarity, undefined, p.vectors)),
+    vectors: scored.map((p) => p.vectors),
     labels: scored.map((p) => p.duplicate),
-    eligible: scored.map((p) => p.similarity >= threshold && (!guard.enabled || ruleVerdict(p.b, p.a, rules) === undefined)),
+    ruleOk: scored.map((p) => !guard.enabled || ruleVerdict(p.b, p.a, rules) === undefined),
   };
 }

@@ -10,6 +10,7 @@
 import { entitiesReordered, missingEntities, sameList, sameSet } from './feature-compare.js';
 import { FROM_WORDS, MERIDIEM, NEGATORS, QUESTION_WORDS, SCALE_WORDS, STOPWORDS, TO_WORDS, UNIT_WORDS, quantityOf, stem } from './guard-lexicon.js';
 import { createPairScorer, loadPairModel, type PairScorer } from './pair-scorer.js';
+import type { PairVectors } from './pair-features.js';
 import { DEFAULT_PAIR_MODEL } from './pair-weights.js';
 
 export type GuardCheck = 'numbers' | 'units' | 'negation' | 'opposites' | 'question_word' | 'entities' | 'content_words' | 'scorer';
@@ -241,18 +242,19 @@ export function resolvePairScorer(opts: Pick<GuardOptions, 'scorer' | 'scorer_fi
 
 /**
  * The first check that tells the two questions apart, or undefined when none does (the candidate may be served).
- * Checks run cheapest and most decisive first; with the scorer on, its probability replaces the content-word rule.
+ * Checks run cheapest and most decisive first; with the scorer on, its probability replaces the content-word rule. The
+ * cache passes both embeddings (`vectors`) for the scorer's vector features.
  */
 export function guardVerdict(
   query: QuestionFeatures, cached: QuestionFeatures, opts: GuardOptions, similarity = 1, threshold = 0,
-  scorer?: PairScorer,
+  scorer?: PairScorer, vectors?: PairVectors,
 ): GuardCheck | undefined {
   if (!opts.enabled) return undefined;
   const rule = ruleVerdict(query, cached, opts);
   if (rule !== undefined) return rule;
   if (opts.scorer) {
     const s = scorer ?? defaultPairScorer();
-    return s.score(query, cached, similarity) >= (opts.min_score ?? s.model.cutoff) ? undefined : 'scorer';
+    return s.score(query, cached, similarity, vectors) >= (opts.min_score ?? s.model.cutoff) ? undefined : 'scorer';
   }
   if (opts.content_words) {
     const n = unmatchedContentWords(query, cached);

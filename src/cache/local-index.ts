@@ -173,6 +173,11 @@ export class LocalIndex {
     return out;
   }
 
+  /** The vector an entry is searched by (for the guard's vector features), or undefined. */
+  vectorOf(entry: LocalEntry): Float32Array | undefined {
+    return entry.label < 0 ? undefined : this.partitions.get(entry.meta.partition)?.index?.vectorOf(entry.label);
+  }
+
   /** Drops expired entries; returns how many. */
   sweep(): number {
     const now = this.now();

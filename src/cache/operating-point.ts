@@ -61,15 +61,15 @@ function rowsFor(knob: Knob, scored: readonly ScoredPair[], threshold: number, g
   return scored.map((p) => {
     const ruleOk = ruleVerdict(p.b, p.a, rules) === undefined;
     if (knob === 'min_score') {
-      const prob = ruleOk && scorer && p.similarity >= threshold ? scorer.score(p.b, p.a, p.similarity) : -1;
+      const prob = ruleOk && scorer && p.similarity >= threshold ? scorer.score(p.b, p.a, p.similarity, p.vectors) : -1;
       return { duplicate: p.duplicate, served: (m) => prob >= 0 && prob >= m };
     }
     if (guard.scorer && scorer) {
-      const ok = ruleOk && scorer.score(p.b, p.a, p.similarity) >= (guard.min_score ?? scorer.model.cutoff);
+      const ok = ruleOk && scorer.score(p.b, p.a, p.similarity, p.vectors) >= (guard.min_score ?? scorer.model.cutoff);
       return { duplicate: p.duplicate, served: (t) => ok && p.similarity >= t };
     }
     // Rules only: the content-word check depends on the threshold, so it is asked at each setting.
-    return { duplicate: p.duplicate, served: (t) => p.similarity >= t && guardVerdict(p.b, p.a, rules, p.similarity, t) === undefined };
+    return { duplicate: p.duplicate, served: (t) => p.similarity >= t && guardVerdict(p.b, p.a, rules, p.similarity, t, undefined, p.vectors) === undefined };
   });
 }
 

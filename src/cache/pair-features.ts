@@ -1,6 +1,6 @@
 /**
- * What the pair scorer sees of a (new query, cached question) pair: the cosine similarity of their embeddings plus lexical
- * comparisons of the two texts' guard features. Both sides' features are extracted once per text (a stored entry keeps
+ * What the pair scorer sees of a (new query, cached question) pair: the cosine similarity of their embeddings, lexical
+ * comparisons of the two texts' guard features, and per-dimension comparisons of the two embeddings. Both sides' features are extracted once per text (a stored entry keeps
  * its own), so a pair costs a handful of set look-ups: no allocation but the output row, which callers may reuse.
  */
 import { entitiesReordered, missing, missingEntities, sameList, sameSet } from './feature-compare.js';
@@ -25,9 +25,48 @@ export const PAIR_FEATURES = [
   'shared_order_inversions',
   'function_words_unmatched',
   'total_words',
+  // From the two embeddings (unit length): what the cosine sums up, seen per dimension.
+  'vector_l1',
+  'vector_max_diff',
+  /** A linear score over the per-dimension products and differences, weighted by the model (PairModel.vector). */
+  'vector_score',
 ] as const;
 
 export type PairFeature = (typeof PAIR_FEATURES)[number];
+
+/** The two embeddings of a pair (any length; the features scale them to unit length). */
+export interface PairVectors { query: ArrayLike<number>; cached: ArrayLike<number> }
+
+/** Position of the model-weighted vector score in a row: filled by the scorer (or the fit), not by pairFeatures. */
+export const VECTOR_SCORE = PAIR_FEATURES.indexOf('vector_score');
+
+const inverseNorm = (v: ArrayLike<number>): number => {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) n += v[i] * v[i];
+  return n > 0 ? 1 / Math.sqrt(n) : 0;
+};
+
+/**
+ * Per-dimension comparisons of the two vectors scaled to unit length, in one pass: the L1 distance, the largest difference,
+ * and, with `weights` (products first, then absolute differences, 2 x dim), bias + the weighted sum; with `terms`, the
+ * products and differences themselves (what the weights are fitted on).
+ */
+export function vectorTerms(
+  v: PairVectors, terms?: Float64Array, weights?: ArrayLike<number>, bias = 0,
+): { l1: number; max: number; score: number } {
+  const a = v.query, b = v.cached, n = a.length;
+  if (b.length !== n) throw new Error(`pair vectors differ in length (${n} and ${b.length})`);
+  const sa = inverseNorm(a), sb = inverseNorm(b);
+  let l1 = 0, max = 0, score = bias;
+  for (let i = 0; i < n; i++) {
+    const x = a[i] * sa, y = b[i] * sb, p = x * y, d = Math.abs(x - y);
+    l1 += d;
+    if (d > max) max = d;
+    if (weights !== undefined) score += weights[i] * p + weights[n + i] * d;
+    if (terms !== undefined) { terms[i] = p; terms[n + i] = d; }
+  }
+  return { l1, max, score: weights === undefined ? NaN : score };
+}
 
 /** Shared content words whose relative order is compared (the count of inversions is quadratic in it). */
 const MAX_ORDERED = 48;
@@ -51,10 +90,13 @@ function inversions(a: QuestionFeatures, b: QuestionFeatures): number {
   return n;
 }
 
-/** The feature row of a pair, in PAIR_FEATURES order, written into `out`. */
+/**
+ * The feature row of a pair, in PAIR_FEATURES order, written into `out`. Without the vectors their features are NaN
+ * (unknown; a tree sends NaN to the right of every split); `vector_score` needs the model's weights (`vector`).
+ */
 export function pairFeatures(
   query: QuestionFeatures, cached: QuestionFeatures, similarity: number,
-  out: Float64Array = new Float64Array(PAIR_FEATURES.length),
+  out: Float64Array = new Float64Array(PAIR_FEATURES.length), vectors?: PairVectors, vector?: { bias: number; weights: ArrayLike<number> },
 ): Float64Array {
   const onlyQuery = missing(query.content, cached.content);
   const onlyCached = missing(cached.content, query.content);
@@ -79,5 +121,9 @@ export function pairFeatures(
   out[14] = inversions(cached, query);
   out[15] = missing(query.functionWords, cached.functionWords) + missing(cached.functionWords, query.functionWords);
   out[16] = query.wordCount + cached.wordCount;
+  const v = vectors === undefined ? undefined : vectorTerms(vectors, undefined, vector?.weights, vector?.bias);
+  out[17] = v?.l1 ?? NaN;
+  out[18] = v?.max ?? NaN;
+  out[19] = v?.score ?? NaN;
   return out;
 }

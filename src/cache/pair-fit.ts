@@ -1,10 +1,11 @@
 /**
  * Fitting the pair scorer: gradient-boosted regression trees on the logistic loss (second-order leaf values, splits chosen
- * on quantile bins), the choice of the decision cutoff, and an even/odd cross-validation that reports numbers on pairs the
- * model was not fitted on. Deterministic: the same pairs give the same model.
+ * on quantile bins) fitted on one part of the pairs, the similarity threshold and decision cutoff chosen on another (tune)
+ * part, and a rotation over folds that reports every pair once with a model that neither fitted nor tuned on it.
+ * Deterministic: the same pairs give the same model.
  */
-import { PAIR_FEATURES } from './pair-features.js';
-import { createPairScorer, type PairModel, type TreeNode } from './pair-scorer.js';
+import { PAIR_FEATURES, VECTOR_SCORE, vectorTerms, type PairVectors } from './pair-features.js';
+import { createPairScorer, vectorScore, type PairModel, type TreeNode } from './pair-scorer.js';
 
 export interface FitOptions {
   trees: number;
@@ -17,26 +18,45 @@ export interface FitOptions {
   bins: number;
   /** L2 penalty on leaf values. */
   lambda: number;
-  /** Pairs below this similarity are left out of training (they never reach the scorer at usual thresholds). */
+  /** Pairs below this similarity are left out of training (they never reach the scorer at the thresholds tried). */
   floor: number;
-  /** The cutoff is the highest one that still serves this share of every file's duplicates. */
+  /** The cutoff is the highest one that still serves this share of every file's duplicates on the tune rows. */
   recall: number;
+  /** Similarity thresholds tried on the tune rows; the one with the best precision at `recall` is the model's. */
+  thresholds: number[];
+  /** Lines are split into this many folds by line number (line i is in fold i mod folds). */
+  folds: number;
+  /**
+   * The vector score: logistic regression on the per-dimension products and absolute differences of the two embeddings
+   * (full-batch gradient descent, L2 penalty), fitted on the fit lines; the trees learn from scores cross-fitted on the
+   * other half of those lines, so they do not trust it more than it deserves. False: no vector score.
+   */
+  vector: false | { epochs: number; rate: number; l2: number };
 }
 
-export const DEFAULT_FIT: FitOptions = { trees: 50, depth: 3, rate: 0.15, minLeaf: 20, bins: 32, lambda: 1, floor: 0.8, recall: 0.44 };
+export const DEFAULT_FIT: FitOptions = {
+  trees: 50, depth: 3, rate: 0.15, minLeaf: 20, bins: 32, lambda: 1, floor: 0.8, recall: 0.41, thresholds: [0.83, 0.85, 0.87, 0.89], folds: 5,
+  vector: { epochs: 200, rate: 1, l2: 0.003 },
+};
 
-/** One file of labelled pairs, as feature rows. `eligible`: the pair passes the threshold and the guard's hard rules. */
+/** One file of labelled pairs, as feature rows (similarity first). `ruleOk`: no hard rule of the guard rejects the pair. */
 export interface FitSet {
   name: string;
   rows: Float64Array[];
   labels: boolean[];
-  eligible: boolean[];
+  ruleOk: boolean[];
+  /** The pairs' embeddings (query, cached); without them no vector score is fitted. */
+  vectors?: PairVectors[];
 }
 
 export interface OperatingPoint { precision: number; recall: number; served: number; false_hits: number }
 
-/** Split candidates of one feature: up to `bins` quantiles of its training values. */
+/** A decision: serve a pair the rules let through when its similarity reaches `threshold` and its probability `cutoff`. */
+export interface Setting { threshold: number; cutoff: number }
+
+/** Split candidates of one feature: up to `bins` quantiles of its training values (a feature unknown anywhere: none). */
 function splitCandidates(values: number[], bins: number): number[] {
+  if (!values.every(Number.isFinite)) return [];
   const sorted = [...values].sort((a, b) => a - b);
   const distinct: number[] = [];
   for (const v of sorted) if (distinct.length === 0 || v !== distinct[distinct.length - 1]) distinct.push(v);
@@ -110,106 +130,200 @@ export function fitTrees(rows: Float64Array[], labels: boolean[], o: FitOptions)
   return { base: round(base), trees };
 }
 
-/** Precision and recall when serving eligible pairs whose probability reaches `cutoff`. */
-export function operatingPoint(probs: number[], set: FitSet, cutoff: number): OperatingPoint {
+const servedAt = (probs: number[], set: FitSet, i: number, s: Setting): boolean =>
+  set.ruleOk[i] && set.rows[i][0] >= s.threshold && probs[i] >= s.cutoff;
+
+/** Precision and recall when serving the pairs the setting lets through. */
+export function operatingPoint(probs: number[], set: FitSet, s: Setting): OperatingPoint {
   let tp = 0, fp = 0, positives = 0;
   for (let i = 0; i < probs.length; i++) {
     if (set.labels[i]) positives++;
-    if (!set.eligible[i] || probs[i] < cutoff) continue;
+    if (!servedAt(probs, set, i, s)) continue;
     if (set.labels[i]) tp++; else fp++;
   }
   return { precision: tp + fp === 0 ? 1 : tp / (tp + fp), recall: positives === 0 ? 0 : tp / positives, served: tp + fp, false_hits: fp };
 }
 
-/** The best precision any cutoff reaches while serving at least `recall` of the duplicates (0 when none does). */
-export function bestPrecisionAtRecall(probs: number[], set: FitSet, recall: number): number {
-  const positives = set.labels.filter(Boolean).length;
-  const order = probs.map((_, i) => i).filter((i) => set.eligible[i]).sort((a, b) => probs[b] - probs[a]);
-  let tp = 0, fp = 0, best = 0;
-  for (let k = 0; k < order.length; k++) {
-    if (set.labels[order[k]]) tp++; else fp++;
-    if (k + 1 < order.length && probs[order[k + 1]] === probs[order[k]]) continue;
-    if (positives > 0 && tp / positives >= recall) best = Math.max(best, tp / (tp + fp));
-  }
-  return best;
-}
-
-/** The highest cutoff that still serves `recall` of every set's duplicates (sets that cannot reach it are ignored). */
-export function chooseCutoff(sets: Array<{ probs: number[]; set: FitSet }>, recall: number): number {
+/** The highest cutoff that still serves `recall` of every set's duplicates at `threshold` (sets that cannot reach it are ignored). */
+export function chooseCutoff(sets: Array<{ probs: number[]; set: FitSet }>, recall: number, threshold: number): number {
   let cutoff = 1;
   for (const { probs, set } of sets) {
     const positives = set.labels.filter(Boolean).length;
     const need = Math.ceil(recall * positives);
-    const served = probs.filter((_, i) => set.eligible[i] && set.labels[i]).sort((a, b) => b - a);
+    const served = probs.filter((_, i) => set.ruleOk[i] && set.rows[i][0] >= threshold && set.labels[i]).sort((a, b) => b - a);
     if (need === 0 || served.length < need) continue;
     cutoff = Math.min(cutoff, served[need - 1]);
   }
-  return cutoff;
+  // Rounded down: a cutoff rounded up would drop the pairs it was chosen to keep.
+  return Math.floor(cutoff * 1e6) / 1e6;
 }
 
-const trainingRows = (sets: FitSet[], keep: (i: number) => boolean, floor: number) => {
-  const rows: Float64Array[] = [], labels: boolean[] = [];
-  for (const s of sets) {
-    s.rows.forEach((r, i) => {
-      if (keep(i) && r[0] >= floor) { rows.push(r); labels.push(s.labels[i]); }
-    });
+/**
+ * The setting chosen on tune rows: for each threshold the cutoff that keeps `recall` of every set's duplicates, and of
+ * those the one with the best precision over all the sets' rows together (ties: the lower threshold).
+ */
+export function chooseSetting(tuned: Array<{ probs: number[]; set: FitSet }>, recall: number, thresholds: readonly number[]): Setting {
+  let best: (Setting & { precision: number }) | undefined;
+  for (const threshold of [...thresholds].sort((a, b) => a - b)) {
+    const cutoff = chooseCutoff(tuned, recall, threshold);
+    let tp = 0, fp = 0;
+    for (const { probs, set } of tuned) {
+      const p = operatingPoint(probs, set, { threshold, cutoff });
+      tp += p.served - p.false_hits; fp += p.false_hits;
+    }
+    const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
+    if (best === undefined || precision > best.precision) best = { threshold, cutoff, precision };
   }
-  return { rows, labels };
-};
+  if (best === undefined) throw new Error('no similarity threshold to choose from');
+  return { threshold: best.threshold, cutoff: best.cutoff };
+}
 
 const subset = (s: FitSet, keep: (i: number) => boolean): FitSet => ({
   name: s.name, rows: s.rows.filter((_, i) => keep(i)), labels: s.labels.filter((_, i) => keep(i)),
-  eligible: s.eligible.filter((_, i) => keep(i)),
+  ruleOk: s.ruleOk.filter((_, i) => keep(i)), ...(s.vectors ? { vectors: s.vectors.filter((_, i) => keep(i)) } : {}),
 });
 
-/** The setting a model is fitted for: the similarity threshold and the embedder whose similarities it sees. */
-export interface FitContext { threshold: number; dim: number; embedder?: string }
+/** Input scales of the vector regression (products of unit vectors are small): folded into the stored weights. */
+const PRODUCT_SCALE = 20, DIFF_SCALE = 5;
 
-/** Fits a model on the pairs `keep` selects of every set and picks its cutoff on the same pairs. */
-export function fitPairModel(sets: FitSet[], o: FitOptions, ctx: FitContext, keep: (i: number) => boolean = () => true): PairModel {
-  const { rows, labels } = trainingRows(sets, keep, o.floor);
+/** Fits the vector score's weights on the pairs (logistic loss, L2 penalty, full-batch gradient descent). */
+export function fitVectorScore(vectors: PairVectors[], labels: boolean[], o: { epochs: number; rate: number; l2: number }): NonNullable<PairModel['vector']> {
+  const n = vectors.length;
+  if (n === 0) throw new Error('no pairs to fit the vector score on');
+  const dim = vectors[0].query.length, d = 2 * dim;
+  const x = new Float32Array(n * d);
+  const terms = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    vectorTerms(vectors[i], terms);
+    for (let j = 0; j < d; j++) x[i * d + j] = terms[j] * (j < dim ? PRODUCT_SCALE : DIFF_SCALE);
+  }
+  const w = new Float64Array(d), g = new Float64Array(d);
+  let b = 0;
+  for (let e = 0; e < o.epochs; e++) {
+    g.fill(0);
+    let gb = 0;
+    for (let i = 0; i < n; i++) {
+      const at = i * d;
+      let z = b;
+      for (let j = 0; j < d; j++) z += w[j] * x[at + j];
+      const r = 1 / (1 + Math.exp(-z)) - (labels[i] ? 1 : 0);
+      for (let j = 0; j < d; j++) g[j] += r * x[at + j];
+      gb += r;
+    }
+    for (let j = 0; j < d; j++) w[j] -= o.rate * (g[j] / n + o.l2 * w[j]);
+    b -= o.rate * (gb / n);
+  }
+  return { bias: round(b), weights: Array.from(w, (v, j) => round(v * (j < dim ? PRODUCT_SCALE : DIFF_SCALE))) };
+}
+
+/** The set's rows (copies) with the vector score filled in by `score` (row index -> value). */
+const withVectorScore = (s: FitSet, score: (i: number) => number): Float64Array[] =>
+  s.rows.map((r, i) => { const c = Float64Array.from(r); c[VECTOR_SCORE] = score(i); return c; });
+
+/** The set as a model sees it: its vector score filled in from the model's weights (NaN without them). */
+export function scoredBy(s: FitSet, model: PairModel): FitSet {
+  const v = model.vector, vectors = s.vectors;
+  return { ...s, rows: withVectorScore(s, (i) => (v && vectors ? vectorScore(v, vectors[i]) : NaN)) };
+}
+
+/** The embedder a model is fitted for (its similarities are what the model sees). */
+export interface FitContext { dim: number; embedder?: string }
+
+/** Which lines of every file fit the trees and which choose the threshold and cutoff (line numbers from 0). */
+export interface FitSplit { fit: (line: number) => boolean; tune: (line: number) => boolean; describe: string }
+
+/** The split of the shipped model: trees on every fold but the last, threshold and cutoff on the last. */
+export const shippedSplit = (folds: number): FitSplit => ({
+  fit: (i) => i % folds !== folds - 1, tune: (i) => i % folds === folds - 1,
+  describe: `trees fitted on lines i mod ${folds} != ${folds - 1}, threshold and cutoff chosen on lines i mod ${folds} = ${folds - 1}`,
+});
+
+/** Fits a model's trees on the split's fit lines of every set and chooses its threshold and cutoff on its tune lines. */
+export function fitPairModel(sets: FitSet[], o: FitOptions, ctx: FitContext, split: FitSplit = shippedSplit(o.folds)): PairModel {
+  const fitLines = sets.map((s) => s.rows.map((r, i) => split.fit(i) && r[0] >= o.floor));
+  // The vector score: weights from every fit line; the trees see, for each fit line, the score of weights fitted on the
+  // other half of the fit lines (cross-fitting).
+  let vector: PairModel['vector'];
+  let rowsFor = sets.map((s) => s.rows);
+  if (o.vector !== false && sets.every((s) => s.vectors !== undefined)) {
+    const picked = sets.flatMap((s, k) => s.rows.map((_, i) => [k, i] as const).filter(([, i]) => fitLines[k][i]));
+    const fitOn = (part: ReadonlyArray<readonly [number, number]>) =>
+      fitVectorScore(part.map(([k, i]) => sets[k].vectors![i]), part.map(([k, i]) => sets[k].labels[i]), o.vector as Exclude<FitOptions['vector'], false>);
+    vector = fitOn(picked);
+    const halves = [fitOn(picked.filter((_, j) => j % 2 === 1)), fitOn(picked.filter((_, j) => j % 2 === 0))];
+    const half = new Map<string, number>(picked.map(([k, i], j) => [`${k}:${i}`, j % 2]));
+    rowsFor = sets.map((s, k) => withVectorScore(s, (i) => {
+      const h = half.get(`${k}:${i}`);
+      return vectorScore(h === undefined ? vector! : halves[h], s.vectors![i]);
+    }));
+  }
+  const rows: Float64Array[] = [], labels: boolean[] = [];
+  sets.forEach((s, k) => rowsFor[k].forEach((r, i) => { if (fitLines[k][i]) { rows.push(r); labels.push(s.labels[i]); } }));
   const { base, trees } = fitTrees(rows, labels, o);
   const model: PairModel = {
-    kind: 'gbdt', version: 1, features: [...PAIR_FEATURES], base, rate: o.rate, trees, cutoff: 1, threshold: ctx.threshold,
-    dim: ctx.dim, ...(ctx.embedder !== undefined ? { embedder: ctx.embedder } : {}),
-    fitted: { pairs: rows.length, files: sets.map((s) => s.name), ...o },
+    kind: 'gbdt', version: 1, features: [...PAIR_FEATURES], base, rate: o.rate, trees, ...(vector ? { vector } : {}), cutoff: 1,
+    threshold: o.thresholds[0], dim: ctx.dim, ...(ctx.embedder !== undefined ? { embedder: ctx.embedder } : {}),
+    fitted: { pairs: rows.length, files: sets.map((s) => s.name), split: split.describe, ...o },
   };
   const scorer = createPairScorer(model);
-  const fitted = sets.map((s) => subset(s, keep)).map((set) => ({ set, probs: set.rows.map((r) => scorer.scoreRow(r)) }));
-  // Rounded down: a cutoff rounded up would drop the pairs it was chosen to keep.
-  model.cutoff = Math.floor(chooseCutoff(fitted, o.recall) * 1e6) / 1e6;
+  const tuned = sets.map((s, k) => subset({ ...s, rows: rowsFor[k] }, split.tune)).map((set) => ({ set, probs: set.rows.map((r) => scorer.scoreRow(r)) }));
+  const setting = chooseSetting(tuned, o.recall, o.thresholds);
+  model.threshold = setting.threshold;
+  model.cutoff = setting.cutoff;
   return model;
 }
 
 export interface FoldReport {
-  /** Which lines the model was fitted on; the numbers are on the other lines. */
-  fitted_on: 'even' | 'odd';
+  /** The fold whose lines are reported; the model's threshold and cutoff were chosen on `tuned_on`, its trees on the rest. */
+  reported: number;
+  tuned_on: number;
+  threshold: number;
   cutoff: number;
-  sets: Array<{ name: string; at_cutoff: OperatingPoint; best_precision_at_recall: number }>;
+  sets: Array<{ name: string; point: OperatingPoint }>;
 }
 
-/** Fit on the even lines of every set, report on the odd lines, and the reverse. */
-export function crossValidate(sets: FitSet[], o: FitOptions, ctx: FitContext, reportRecall = 0.4): FoldReport[] {
-  return [0, 1].map((h) => {
-    const model = fitPairModel(sets, o, ctx, (i) => i % 2 === h);
+export interface SplitReport {
+  folds: FoldReport[];
+  /** Every line reported once, by the model of its fold: counts summed over the folds. */
+  pooled: Array<{ name: string; point: OperatingPoint }>;
+}
+
+/**
+ * Out-of-sample report by rotation: for each fold r, trees fitted on the folds other than r and r + 1, threshold and cutoff
+ * chosen on fold r + 1, numbers on fold r. No reported line was fitted or tuned on by the model that reports it.
+ */
+export function rotate(sets: FitSet[], o: FitOptions, ctx: FitContext): SplitReport {
+  const K = o.folds;
+  if (!Number.isInteger(K) || K < 3) throw new Error('the report needs at least 3 folds (fit, tune, report)');
+  const folds = Array.from({ length: K }, (_, r): FoldReport => {
+    const t = (r + 1) % K;
+    const model = fitPairModel(sets, o, ctx, { fit: (i) => i % K !== r && i % K !== t, tune: (i) => i % K === t, describe: `fold ${r}` });
     const scorer = createPairScorer(model);
     return {
-      fitted_on: h === 0 ? 'even' : 'odd',
-      cutoff: model.cutoff,
+      reported: r, tuned_on: t, threshold: model.threshold, cutoff: model.cutoff,
       sets: sets.map((s) => {
-        const held = subset(s, (i) => i % 2 !== h);
-        const probs = held.rows.map((r) => scorer.scoreRow(r));
-        return { name: s.name, at_cutoff: operatingPoint(probs, held, model.cutoff), best_precision_at_recall: bestPrecisionAtRecall(probs, held, reportRecall) };
+        const held = scoredBy(subset(s, (i) => i % K === r), model);
+        return { name: s.name, point: operatingPoint(held.rows.map((x) => scorer.scoreRow(x)), held, model) };
       }),
     };
   });
+  const pooled = sets.map((s, k) => {
+    let tp = 0, fp = 0;
+    for (const f of folds) { const p = f.sets[k].point; tp += p.served - p.false_hits; fp += p.false_hits; }
+    const positives = s.labels.filter(Boolean).length;
+    return { name: s.name, point: { precision: tp + fp === 0 ? 1 : tp / (tp + fp), recall: positives === 0 ? 0 : tp / positives, served: tp + fp, false_hits: fp } };
+  });
+  return { folds, pooled };
 }
 
-/** The model as JSON with one tree per line (readable diffs when the shipped weights are refitted). */
+/** The model as JSON with one tree per line and the vector weights 16 to a line (readable diffs when refitted). */
 export function formatPairModel(model: PairModel): string {
-  const { trees, ...rest } = model;
+  const { trees, vector, ...rest } = model;
   const head = JSON.stringify(rest, null, 2).replace(/\n}$/, '');
-  return `${head},\n  "trees": [\n${trees.map((t) => `    ${JSON.stringify(t)}`).join(',\n')}\n  ]\n}\n`;
+  const rows: string[] = [];
+  for (let i = 0; vector !== undefined && i < vector.weights.length; i += 16) rows.push(`      ${vector.weights.slice(i, i + 16).map((w) => JSON.stringify(w)).join(', ')}`);
+  const vec = vector === undefined ? '' : `,\n  "vector": {\n    "bias": ${JSON.stringify(vector.bias)},\n    "weights": [\n${rows.join(',\n')}\n    ]\n  }`;
+  return `${head}${vec},\n  "trees": [\n${trees.map((t) => `    ${JSON.stringify(t)}`).join(',\n')}\n  ]\n}\n`;
 }
 
 /** The model as the TypeScript module src/cache/pair-weights.ts. */

@@ -2,10 +2,11 @@
  * The learned pair scorer: a small gradient-boosted tree ensemble over the pair features (./pair-features.ts) that says how
  * likely a cached question asks the same thing as a new one. The model is plain JSON (see PairModel) so it can be refitted
  * on an operator's own labelled pairs (`switchyard cache-eval --fit`) and loaded from a file; the shipped one lives in
- * ./pair-weights.ts. Scoring walks each tree from its root: a few hundred comparisons per candidate.
+ * ./pair-weights.ts. Scoring walks each tree from its root (a few hundred comparisons per candidate) after one pass over
+ * the two embeddings for the vector features.
  */
 import { readFileSync } from 'node:fs';
-import { PAIR_FEATURES, pairFeatures } from './pair-features.js';
+import { PAIR_FEATURES, pairFeatures, vectorTerms, type PairVectors } from './pair-features.js';
 import type { QuestionFeatures } from './guard.js';
 
 /** A tree node: [feature index (into the model's `features`), split value, left (value ≤ split), right], or a leaf value. */
@@ -21,6 +22,11 @@ export interface PairModel {
   /** Shrinkage applied to every tree's output. */
   rate: number;
   trees: TreeNode[];
+  /**
+   * The linear vector score (feature `vector_score`): bias + weights · [products, absolute differences] of the two unit
+   * vectors, 2 × dim weights. Absent: the feature stays unknown (NaN).
+   */
+  vector?: { bias: number; weights: number[] };
   /** Default decision: serve when the probability reaches this (cache.guard.min_score overrides it). */
   cutoff: number;
   /** The similarity threshold the cutoff was chosen at (informational). */
@@ -39,8 +45,8 @@ export interface PairModel {
 /** A model ready to score: its features mapped to positions in a PAIR_FEATURES row. */
 export interface PairScorer {
   readonly model: PairModel;
-  /** Probability that the pair is a duplicate. */
-  score(query: QuestionFeatures, cached: QuestionFeatures, similarity: number): number;
+  /** Probability that the pair is a duplicate; without the two embeddings their features are unknown. */
+  score(query: QuestionFeatures, cached: QuestionFeatures, similarity: number, vectors?: PairVectors): number;
   /** The same from a feature row in PAIR_FEATURES order. */
   scoreRow(row: Float64Array): number;
 }
@@ -70,6 +76,13 @@ export function parsePairModel(raw: unknown, source = 'pair model'): PairModel {
   if (!Number.isInteger(m.dim) || m.dim! < 1) fail('"dim" must be a positive integer');
   if (!Array.isArray(m.trees)) fail('"trees" must be a list');
   m.trees!.forEach((t, i) => { if (!checkNode(t, m.features!.length, 0)) fail(`tree ${i} is malformed`); });
+  if (m.vector !== undefined) {
+    const v = m.vector;
+    if (typeof v !== 'object' || v === null || typeof v.bias !== 'number' || !Number.isFinite(v.bias) || !Array.isArray(v.weights) ||
+        v.weights.length !== 2 * m.dim! || !v.weights.every((w) => typeof w === 'number' && Number.isFinite(w))) {
+      fail(`"vector" must be {"bias": number, "weights": ${2 * m.dim!} numbers}`);
+    }
+  }
   return m as PairModel;
 }
 
@@ -97,14 +110,24 @@ export function logOdds(model: PairModel, row: Float64Array, at: Int32Array): nu
   return model.base + model.rate * s;
 }
 
+/** The model's vector score of a pair. */
+export function vectorScore(vector: NonNullable<PairModel['vector']>, v: PairVectors): number {
+  return vectorTerms(v, undefined, vector.weights, vector.bias).score;
+}
+
 export function createPairScorer(model: PairModel): PairScorer {
   const at = Int32Array.from(model.features, (f) => (PAIR_FEATURES as readonly string[]).indexOf(f));
-  // One scratch row per scorer: scoring is synchronous, so calls never interleave.
+  // Scratch space per scorer: scoring is synchronous, so calls never interleave.
   const row = new Float64Array(PAIR_FEATURES.length);
+  // Typed weights: the per-candidate loop reads them with the vectors' element type fixed.
+  const vector = model.vector && { bias: model.vector.bias, weights: Float64Array.from(model.vector.weights) };
   const scoreRow = (r: Float64Array) => 1 / (1 + Math.exp(-logOdds(model, r, at)));
   return {
     model,
     scoreRow,
-    score: (query, cached, similarity) => scoreRow(pairFeatures(query, cached, similarity, row)),
+    score: (query, cached, similarity, vectors) => {
+      const usable = vectors !== undefined && vectors.query.length === model.dim;
+      return scoreRow(pairFeatures(query, cached, similarity, row, usable ? vectors : undefined, vector));
+    },
   };
 }

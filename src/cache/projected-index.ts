@@ -9,7 +9,7 @@ import { project, type Projection } from './projection.js';
 import type { GraphParams } from './config.js';
 
 /** What the cache needs of a partition index: a VectorIndex over full vectors, or a ProjectedIndex. */
-export type PartitionIndex = Pick<VectorIndex, 'size' | 'add' | 'remove' | 'search'>;
+export type PartitionIndex = Pick<VectorIndex, 'size' | 'add' | 'remove' | 'search' | 'vectorOf'>;
 
 /** Projected candidates re-scored per search, at least: enough that the exact best is among them (docs/cache.md). */
 export const SHORTLIST = 16;
@@ -58,6 +58,12 @@ export class ProjectedIndex implements PartitionIndex {
     this.free.push(slot);
     this.index.remove(label);
     return true;
+  }
+
+  /** The full unit vector stored under `label` (a view, valid until the next add), or undefined. */
+  vectorOf(label: number): Float32Array | undefined {
+    const slot = this.slots.get(label);
+    return slot === undefined ? undefined : this.full.subarray(slot * this.p.dim, (slot + 1) * this.p.dim);
   }
 
   /** The k best labels by full-dimension cosine among the projected search's shortlist, best first. */

@@ -195,7 +195,9 @@ export class SemanticCache {
     for (const c of cands) {
       if (c.score < threshold) break;
       if (c.entry.features === undefined) continue;
-      const check = guardVerdict(features, c.entry.features, this.policy.guard, c.score, threshold, this.policy.scorer);
+      const cached = this.policy.guard.scorer ? this.index.vectorOf(c.entry) : undefined;
+      const vectors = cached === undefined ? undefined : { query: vector, cached };
+      const check = guardVerdict(features, c.entry.features, this.policy.guard, c.score, threshold, this.policy.scorer, vectors);
       if (check !== undefined) { out.rejected.push({ check, score: c.score }); continue; }
       const live = this.index.get(c.entry.meta.key);
       if (live === undefined) continue;

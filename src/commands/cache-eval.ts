@@ -1,18 +1,20 @@
 /**
  * `switchyard cache-eval`: precision and recall of the semantic cache on labelled question pairs, at the configured
- * threshold and guard and over sweeps; with `--fit`, fits the guard's pair scorer on the pairs (cross-validated report,
- * then a model file for `cache.guard.scorer_file`). Uses the default embedder (USE-lite).
+ * threshold and guard and over sweeps; with `--fit`, fits the guard's pair scorer on the pairs (a fit / tune / report
+ * rotation over folds, then a model file for `cache.guard.scorer_file`). Uses the default embedder (USE-lite).
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { parseFlags } from './flags.js';
 import { cacheConfigSchema } from '../cache/config.js';
 import { evaluate, parsePairs, scorePairs, toFitSet, type PrecisionRecall, type ScoredPair } from '../cache/eval.js';
 import { resolvePairScorer, type GuardOptions } from '../cache/guard.js';
-import { DEFAULT_FIT, crossValidate, fitPairModel, formatPairModel, pairModelModule } from '../cache/pair-fit.js';
+import { DEFAULT_FIT, fitPairModel, formatPairModel, pairModelModule, rotate, type FitOptions, type OperatingPoint } from '../cache/pair-fit.js';
 import type { PairScorer } from '../cache/pair-scorer.js';
 import { precisionAtRecall, type Knob, type KnobPoint } from '../cache/operating-point.js';
 import type { Embedder } from '../semantic/embedder/types.js';
+import { EmbeddingStore, embedAll } from '../semantic/catalog/embedding-store.js';
+import { userCacheDir } from '../semantic/offline.js';
 
 const HELP = `Usage: switchyard cache-eval --data <pairs.jsonl> [--data <more.jsonl>] [options]
 
@@ -20,13 +22,16 @@ Measures the semantic cache on labelled pairs ({"a","b","duplicate"} per line): 
 Prints precision/recall at the configured threshold and guard, the same on each half of the file (even and odd lines),
 then sweeps: threshold with the guard, threshold with plain cosine, and the scorer's min_score at the threshold.
 
-With --fit, fits the guard's pair scorer on all the --data files instead: first a cross-validation (fit on the even lines
-of every file, report on the odd lines, and the reverse), then the model fitted on every line, written to --out. Point
-cache.guard.scorer_file at that file to use it.
+With --fit, fits the guard's pair scorer on all the --data files instead. Lines are split into folds by line number
+(fold = line mod --folds). First an out-of-sample report: for each fold r, trees fitted on the folds other than r and r + 1,
+the similarity threshold and the scorer's cutoff chosen on fold r + 1, numbers on fold r (every line reported once, by a
+model that neither fitted nor tuned on it). Then the model written to --out: trees fitted on every fold but the last,
+threshold and cutoff chosen on the last. Point cache.guard.scorer_file at that file (and cache.threshold at its threshold).
 
 Options:
   --data <file>       pairs file (JSONL), repeatable, e.g. ../shared/data/pairs/qqp_dev_balanced_10k.jsonl
-  --threshold <t>     similarity threshold (default: the cache.threshold default)
+  --threshold <t>     similarity threshold (default: the cache.threshold default; with --fit, the only threshold tried
+                      instead of ${DEFAULT_FIT.thresholds.join(', ')})
   --no-guard          evaluate plain cosine similarity
   --no-scorer         use the lexical guard rules only (guard.scorer: false)
   --model <file>      evaluate with a pair model written by --fit instead of the shipped one
@@ -34,10 +39,14 @@ Options:
   --limit <n>         use the first n pairs of each file only
   --fit               fit a pair model on the --data files (needs --out)
   --out <file>        where --fit writes the model: .json, or .ts for the shipped src/cache/pair-weights.ts
-  --recall <r>        --fit: the cutoff keeps this share of every file's duplicates (default ${DEFAULT_FIT.recall})
+  --recall <r>        --fit: threshold and cutoff keep this share of every file's duplicates on the tune fold with the best
+                      precision (default ${DEFAULT_FIT.recall})
+  --folds <k>         --fit: folds of the fit / tune / report split (default ${DEFAULT_FIT.folds}, at least 3)
   --at-recall <r>     also print precision at recall >= r: for the cosine threshold, the threshold with the guard and the
                       scorer's min_score, the setting with the best precision at that recall is chosen on one half of the
-                      pairs (even/odd lines) and measured on the other; with --fit, the recall of "best P at R" (default 0.4)
+                      pairs (even/odd lines) and measured on the other; with --fit, the same as --recall
+  --cache-dir <dir>   on-disk embedding cache (default: the user's cache folder, $XDG_CACHE_HOME/switchyard/embeddings
+                      or ~/.cache/switchyard/embeddings; '' disables)
   --json              print JSON instead of tables
   -h, --help          show this help
 `;
@@ -50,24 +59,21 @@ const MIN_SCORES = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
 interface Loaded { file: string; pairs: number; embedMs: number; scored: ScoredPair[]; dim: number; embedder: string }
 
-async function loadScored(files: string[], limit: number | undefined): Promise<Loaded[]> {
+async function loadScored(files: string[], limit: number | undefined, cacheDir: string): Promise<Loaded[]> {
   const texts = await Promise.all(files.map(async (f) => {
     try { return await readFile(f, 'utf8'); } catch (err) { throw new Error(`cannot read ${f}: ${(err as Error).message}`); }
   }));
   const { UseLiteEmbedder } = await import('../semantic/embedder/use-lite.js');
   const embedder: Embedder = await UseLiteEmbedder.load();
+  const store = cacheDir === '' ? undefined : new EmbeddingStore(resolve(cacheDir), embedder.id, embedder.dim);
   try {
     const out: Loaded[] = [];
     for (let k = 0; k < files.length; k++) {
       let pairs = parsePairs(texts[k], files[k]);
       if (limit !== undefined) pairs = pairs.slice(0, limit);
       const started = performance.now();
-      const va: Float32Array[] = [], vb: Float32Array[] = [];
-      for (let i = 0; i < pairs.length; i += 64) {
-        const batch = pairs.slice(i, i + 64);
-        va.push(...(await embedder.embed(batch.map((p) => p.a))));
-        vb.push(...(await embedder.embed(batch.map((p) => p.b))));
-      }
+      const { vectors } = await embedAll(embedder, [...pairs.map((p) => p.a), ...pairs.map((p) => p.b)], store, 64);
+      const va = vectors.slice(0, pairs.length), vb = vectors.slice(pairs.length);
       out.push({ file: files[k], pairs: pairs.length, embedMs: performance.now() - started, scored: scorePairs(pairs, va, vb), dim: embedder.dim, embedder: embedder.id });
     }
     return out;
@@ -117,29 +123,37 @@ function report(l: Loaded, threshold: number, guard: GuardOptions, scorer: PairS
 const knobsOf = (guard: GuardOptions): Knob[] =>
   ['cosine_threshold', ...(guard.enabled ? ['guard_threshold' as const] : []), ...(guard.enabled && guard.scorer ? ['min_score' as const] : [])];
 
-async function fit(loaded: Loaded[], threshold: number, guard: GuardOptions, out: string, recall: number, json: boolean, reportRecall: number): Promise<number> {
-  const sets = loaded.map((l) => toFitSet(basename(l.file), l.scored, threshold, guard));
-  const opts = { ...DEFAULT_FIT, recall };
-  const ctx = { threshold, dim: loaded[0].dim, embedder: loaded[0].embedder };
-  const folds = crossValidate(sets, opts, ctx, reportRecall);
+async function fit(loaded: Loaded[], guard: GuardOptions, out: string, opts: FitOptions, json: boolean): Promise<number> {
+  const sets = loaded.map((l) => toFitSet(basename(l.file), l.scored, guard));
+  const ctx = { dim: loaded[0].dim, embedder: loaded[0].embedder };
+  const report = rotate(sets, opts, ctx);
   const model = fitPairModel(sets, opts, ctx);
-  const command = `switchyard cache-eval --fit ${loaded.map((l) => `--data ${basename(l.file)}`).join(' ')} --recall ${recall} --out ${basename(out)}`;
-  await writeFile(out, out.endsWith('.ts') ? pairModelModule(model, command) : formatPairModel(model));
+  const flags = [
+    ...loaded.map((l) => `--data ${basename(l.file)}`), `--recall ${opts.recall}`, `--folds ${opts.folds}`,
+    ...(opts.thresholds.length === 1 ? [`--threshold ${opts.thresholds[0]}`] : []), `--out ${basename(out)}`,
+  ];
+  await writeFile(out, out.endsWith('.ts') ? pairModelModule(model, `switchyard cache-eval --fit ${flags.join(' ')}`) : formatPairModel(model));
   if (json) {
-    process.stdout.write(`${JSON.stringify({ threshold, recall, cross_validation: folds, model: { out, cutoff: model.cutoff, trees: model.trees.length } }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ recall: opts.recall, folds: opts.folds, thresholds: opts.thresholds, report, model: { out, threshold: model.threshold, cutoff: model.cutoff, trees: model.trees.length, split: model.fitted?.split } }, null, 2)}\n`);
     return 0;
   }
-  const lines = [`cross-validation (threshold ${threshold}, cutoff chosen to keep ${pct(recall)} of each file's duplicates on the fitted half):`];
-  for (const f of folds) {
-    lines.push(`  fitted on ${f.fitted_on} lines, cutoff ${f.cutoff.toFixed(3)}, reported on the ${f.fitted_on === 'even' ? 'odd' : 'even'} lines:`);
-    for (const s of f.sets) {
-      const a = s.at_cutoff;
-      lines.push(`    ${s.name.padEnd(32)} P ${pct(a.precision).padStart(6)}  R ${pct(a.recall).padStart(6)}  false ${String(a.false_hits).padStart(4)}   best P at R >= ${pct(reportRecall)}: ${pct(s.best_precision_at_recall)}`);
-    }
+  const K = opts.folds;
+  const point = (p: OperatingPoint) => `P ${pct(p.precision).padStart(6)}  R ${pct(p.recall).padStart(6)}  served ${String(p.served).padStart(5)}  false ${String(p.false_hits).padStart(4)}`;
+  const lines = [
+    `out-of-sample report: lines split into ${K} folds by line number (fold = line mod ${K}); for each fold r, trees fitted on the`,
+    `other folds but r + 1, threshold (from ${opts.thresholds.join(', ')}) and cutoff chosen on fold r + 1 to keep ${pct(opts.recall)} of each`,
+    `file's duplicates with the best precision, numbers on fold r:`,
+  ];
+  for (const f of report.folds) {
+    lines.push(`  report fold ${f.reported} (tuned on ${f.tuned_on}): threshold ${f.threshold}, cutoff ${f.cutoff.toFixed(3)}`);
+    for (const s of f.sets) lines.push(`    ${s.name.padEnd(32)} ${point(s.point)}`);
   }
+  lines.push('  every line reported once (folds pooled):');
+  for (const s of report.pooled) lines.push(`    ${s.name.padEnd(32)} ${point(s.point)}`);
   const all = sets.reduce((n, s) => n + s.rows.length, 0);
-  lines.push(`model fitted on every line (${String(model.fitted?.pairs)} of ${all} pairs have similarity >= ${opts.floor}): ${model.trees.length} trees, cutoff ${model.cutoff}; written to ${out}`);
-  lines.push(out.endsWith('.ts') ? '' : `use it with cache.guard.scorer_file: ${out}`);
+  lines.push(`model written to ${out}: ${String(model.fitted?.split)}; ${String(model.fitted?.pairs)} of ${all} pairs fitted (similarity >= ${opts.floor}); ` +
+    `${model.trees.length} trees, threshold ${model.threshold}, cutoff ${model.cutoff}`);
+  lines.push(out.endsWith('.ts') ? '' : `use it with cache.guard.scorer_file: ${out} (and cache.threshold: ${model.threshold})`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
@@ -149,14 +163,13 @@ export async function run(argv: string[]): Promise<number> {
     data: { type: 'string', multiple: true }, threshold: { type: 'number', min: 0, max: 1 }, 'no-guard': { type: 'boolean', default: false },
     'no-scorer': { type: 'boolean', default: false }, model: { type: 'string' }, 'min-score': { type: 'number', min: 0, max: 1 },
     limit: { type: 'number', integer: true, min: 0 }, fit: { type: 'boolean', default: false }, out: { type: 'string' },
-    recall: { type: 'number', min: 0, max: 1 }, 'at-recall': { type: 'number', min: 0, max: 1 },
-    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+    recall: { type: 'number', min: 0, max: 1 }, folds: { type: 'number', integer: true, min: 3 }, 'at-recall': { type: 'number', min: 0, max: 1 },
+    'cache-dir': { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
   }, HELP);
   if (typeof values === 'number') return values;
   const files = values.data ?? [];
   if (files.length === 0) { process.stderr.write(`--data is required\n\n${HELP}`); return 2; }
   const defaults = cacheConfigSchema.parse({});
-  const threshold = values.threshold ?? defaults.threshold;
   const { 'min-score': minScore, recall } = values;
   if (values.fit && values.out === undefined) { process.stderr.write('--fit needs --out <file>\n'); return 2; }
   const guard: GuardOptions = {
@@ -167,13 +180,21 @@ export async function run(argv: string[]): Promise<number> {
   let loaded: Loaded[];
   try {
     scorer = values.fit ? undefined : resolvePairScorer(guard);
-    loaded = await loadScored(files, values.limit);
+    loaded = await loadScored(files, values.limit, values['cache-dir'] ?? userCacheDir());
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     return 1;
   }
   const atRecall = values['at-recall'];
-  if (values.fit) return fit(loaded, threshold, guard, values.out!, recall ?? DEFAULT_FIT.recall, values.json, atRecall ?? 0.4);
+  // A model file brings the threshold it was chosen with.
+  const threshold = values.threshold ?? (values.model !== undefined && scorer ? scorer.model.threshold : defaults.threshold);
+  if (values.fit) {
+    const opts: FitOptions = {
+      ...DEFAULT_FIT, recall: recall ?? atRecall ?? DEFAULT_FIT.recall, folds: values.folds ?? DEFAULT_FIT.folds,
+      thresholds: values.threshold !== undefined ? [values.threshold] : DEFAULT_FIT.thresholds,
+    };
+    return fit(loaded, guard, values.out!, opts, values.json);
+  }
   const results = loaded.map((l) => report(l, threshold, guard, scorer, values.json, atRecall));
   if (values.json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
   else process.stdout.write(`${results.join('\n\n')}\n`);

@@ -21,6 +21,8 @@ Options:
   --benign <file>     benign near-misses, the contrast set (default: reference-prompts/jailbreak_benign.yaml; "" for none)
   --benign-report <file>
                       benign prompts only measured, one a line (default: test/safety/fixtures/benign-ai-questions-report.txt)
+  --attack-report <file>
+                      attacks only measured, one a line (default: test/safety/fixtures/jailbreak-attacks-report.txt)
   --limit <n>         prompts per data file (default: 400)
   --threshold <t>     jailbreak threshold (default: the safety.jailbreak.threshold default)
   --no-embed          skip the jailbreak part (no embedder load)
@@ -41,6 +43,7 @@ export async function run(argv: string[]): Promise<number> {
     examples: { type: 'string', default: path.join(PACKAGE_ROOT, 'reference-prompts/jailbreak.yaml') },
     benign: { type: 'string', default: path.join(PACKAGE_ROOT, 'reference-prompts/jailbreak_benign.yaml') },
     'benign-report': { type: 'string', default: path.join(PACKAGE_ROOT, 'test/safety/fixtures/benign-ai-questions-report.txt') },
+    'attack-report': { type: 'string', default: path.join(PACKAGE_ROOT, 'test/safety/fixtures/jailbreak-attacks-report.txt') },
     limit: { type: 'number', integer: true, min: 1, default: 400 }, threshold: { type: 'number', min: 0, max: 1 }, 'no-embed': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
   }, HELP);
@@ -58,7 +61,9 @@ export async function run(argv: string[]): Promise<number> {
       const benignVecs = values.benign === '' ? [] : await embedder.embed(await readJailbreakExamples(path.resolve(values.benign)));
       const reportTexts = await readLines(values['benign-report']);
       const report = reportTexts.length > 0 ? { texts: reportTexts, vecs: await embedder.embed(reportTexts) } : undefined;
-      out['jailbreak'] = evaluateJailbreak(attacks, av, texts, ov, calib, 5, { benignVecs, ...(report ? { report } : {}) });
+      const attackTexts = await readLines(values['attack-report']);
+      const attackReport = attackTexts.length > 0 ? { texts: attackTexts, vecs: await embedder.embed(attackTexts) } : undefined;
+      out['jailbreak'] = evaluateJailbreak(attacks, av, texts, ov, calib, 5, { benignVecs, ...(report ? { report } : {}), ...(attackReport ? { attackReport } : {}) });
     } finally {
       await embedder.close();
     }
@@ -77,6 +82,14 @@ export async function run(argv: string[]): Promise<number> {
       const b = jb.benign_report;
       console.log(`  benign report set (${b.prompts} prompts, contrast set of ${jb.benign_examples}): flagged ${b.flagged} (${pct(b.false_positive_rate)})`);
       for (const t of b.flagged_texts) console.log(`    flagged: ${t}`);
+    }
+    if (jb.attack_report) {
+      const a = jb.attack_report;
+      console.log(`  attack report set (${a.prompts} attacks, never tuned on): recall ${pct(a.recall)} (${a.caught}), heuristics ${pct(a.heuristics_recall)}, embedding ${pct(a.embedding_recall)}`);
+    }
+    if (jb.all_rows) {
+      const a = jb.all_rows;
+      console.log(`  ${jb.folds}-fold over all ${a.attacks} attack rows: recall ${pct(a.recall)}, heuristics ${pct(a.heuristics_recall)}, embedding ${pct(a.embedding_recall)}`);
     }
     console.log(`  similarity attacks mean ${jb.similarity.attacks_mean.toFixed(3)}, ordinary mean ${jb.similarity.ordinary_mean.toFixed(3)}, ordinary p99 ${jb.similarity.ordinary_p99.toFixed(3)}`);
   }

@@ -22,7 +22,7 @@ export interface Usage {
 }
 
 /** Wire formats whose events a part can carry verbatim. */
-export type WireFormat = 'openai' | 'anthropic';
+export type WireFormat = 'openai' | 'anthropic' | 'responses';
 
 /** One upstream SSE event, kept verbatim; shared by the `parts` parts it produced. */
 export interface WireEvent {
@@ -31,7 +31,7 @@ export interface WireEvent {
   readonly data: string;
   /** How many parts this event produced (at least 1). */
   readonly parts: number;
-  /** The SSE event name, for protocols that name their events (Anthropic). */
+  /** The SSE event name, for protocols that name their events (Anthropic, Responses). */
   readonly event?: string;
 }
 

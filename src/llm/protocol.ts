@@ -20,6 +20,18 @@ export interface NativeRequest {
    * request carrying them never shares an entry with one that does not.
    */
   readonly extras: Readonly<Record<string, unknown>>;
+  /**
+   * Why the internal request cannot stand for `body` (a feature only an upstream of the same protocol has, e.g. a built-in
+   * tool): a route that does not send `body` as is answers the caller with this 400 instead of dropping the feature.
+   */
+  readonly untranslatable?: Untranslatable;
+}
+
+/** A part of the caller's request that only an upstream of its own protocol can take: the 400 a translated route answers. */
+export interface Untranslatable {
+  readonly message: string;
+  readonly param: string;
+  readonly code: string;
 }
 
 /** An upstream's reply in the caller's protocol, exactly as received, for the edge to forward unchanged. */

@@ -49,16 +49,18 @@ export function createQuerySemantics(semantic: SemanticService, settings: () => 
     if (loopLagMs() > maxWaitMs) {
       // The loop is already later than the whole budget: the work could not finish in time and would add to the backlog.
       b.degrade('lagging', 'embed');
-      throw new SemanticUnavailable('lagging', 'embed');
+      throw SemanticUnavailable.of('lagging', 'embed');
     }
     try {
-      const v = await b.within(semantic.embed(text, b.signal), 'embed');
+      // The embedder refuses at once (busy) when the texts ahead would outlast what is left of the budget; the abort
+      // signal is made only if the text has to queue.
+      const v = await b.within(semantic.embed(text, () => b.signal, b.remainingMs()), 'embed');
       b.ready();
       return v;
     } catch (err) {
       if (err instanceof EmbedderBusy) {
         b.degrade('busy', 'embed');
-        throw new SemanticUnavailable('busy', 'embed');
+        throw SemanticUnavailable.of('busy', 'embed');
       }
       if (err instanceof SemanticUnavailable) b.degrade(err.reason, err.stage);
       throw err;

@@ -27,9 +27,25 @@ export interface SemanticOutcome {
 export const SEMANTIC_FACT = 'semantic';
 export const SEMANTIC_HEADER = 'x-switchyard-semantic';
 
-/** A semantic result the request did not get within its budget. */
+/**
+ * A semantic result the request did not get within its budget. It is control flow, never shown to a caller, and is
+ * raised on every degraded request under overload: `SemanticUnavailable.of` hands out one shared instance per reason and
+ * stage, so a degraded request does not pay for capturing a stack trace.
+ */
 export class SemanticUnavailable extends Error {
-  constructor(
+  private static readonly shared = new Map<string, SemanticUnavailable>();
+
+  static of(reason: DegradeReason, stage: DegradeStage): SemanticUnavailable {
+    const key = `${reason}:${stage}`;
+    let e = SemanticUnavailable.shared.get(key);
+    if (e === undefined) {
+      e = new SemanticUnavailable(reason, stage);
+      SemanticUnavailable.shared.set(key, e);
+    }
+    return e;
+  }
+
+  private constructor(
     readonly reason: DegradeReason,
     readonly stage: DegradeStage,
   ) {
@@ -41,6 +57,8 @@ export class SemanticUnavailable extends Error {
 export interface SemanticBudget {
   /** Aborted when the deadline passes: hand it to work that can stop early (the embedder drops a text nobody waits for). */
   readonly signal: AbortSignal;
+  /** Milliseconds left before the deadline (the whole budget before the first wait starts the clock; 0 once past it). */
+  remainingMs(): number;
   /**
    * `work`'s result, or a SemanticUnavailable('timeout', stage) rejection once the deadline has passed first (the first
    * call starts the clock). `work` is not cancelled by this; pass `signal` to it for that.
@@ -66,7 +84,8 @@ export function budgetOf(ctx: RequestContext, maxWaitMs: number): SemanticBudget
 }
 
 function createBudget(ctx: RequestContext, maxWaitMs: number): SemanticBudget {
-  const controller = new AbortController();
+  // Made on first use: a request that is degraded before it waits (lagging loop, full queue) never needs one.
+  let controller: AbortController | undefined;
   let deadline: number | undefined;
   let timer: NodeJS.Timeout | undefined;
   let expired = false;
@@ -79,7 +98,7 @@ function createBudget(ctx: RequestContext, maxWaitMs: number): SemanticBudget {
     timer = undefined;
     expired = true;
     setImmediate(() => {
-      controller.abort();
+      controller?.abort();
       for (const give of [...waiting]) give();
     });
   };
@@ -103,7 +122,15 @@ function createBudget(ctx: RequestContext, maxWaitMs: number): SemanticBudget {
   };
 
   return {
-    signal: controller.signal,
+    get signal() {
+      controller ??= new AbortController();
+      if (expired) controller.abort();
+      return controller.signal;
+    },
+    remainingMs() {
+      if (expired) return 0;
+      return deadline === undefined ? maxWaitMs : Math.max(0, deadline - performance.now());
+    },
     within<T>(work: Promise<T>, stage: DegradeStage): Promise<T> {
       start();
       if (!expired && timer === undefined) {
@@ -117,12 +144,12 @@ function createBudget(ctx: RequestContext, maxWaitMs: number): SemanticBudget {
       return new Promise<T>((resolve, reject) => {
         if (expired) {
           // Already past the deadline: only a result at hand in this turn is used (an LRU hit, an in-memory lookup).
-          void Promise.race([work, Promise.resolve().then(() => Promise.reject(new SemanticUnavailable('timeout', stage)))]).then(resolve, reject);
+          void Promise.race([work, Promise.resolve().then(() => Promise.reject(SemanticUnavailable.of('timeout', stage)))]).then(resolve, reject);
           return;
         }
         const give = (): void => {
           waiting.delete(give);
-          reject(new SemanticUnavailable('timeout', stage));
+          reject(SemanticUnavailable.of('timeout', stage));
         };
         waiting.add(give);
         work.then(

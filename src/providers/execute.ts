@@ -7,8 +7,9 @@
  * part arrived; a break after that is an error part, never a fallback. Runs once per request; each attempt is recorded on
  * the context and, with tracing on, gets a span whose W3C trace context the upstream call carries.
  */
-import { GatewayError, internalError } from '../errors.js';
+import { GatewayError, internalError, invalidRequest } from '../errors.js';
 import { actionOf } from '../llm/failure.js';
+import type { NativeRequest } from '../llm/protocol.js';
 import type { AttemptSpan } from '../observability/tracing.js';
 import type { RequestContext, Target } from '../pipeline/context.js';
 import { observeStream } from '../pipeline/stage.js';
@@ -55,6 +56,22 @@ function noUpstream(chain: readonly Target[], last: GatewayError | undefined): G
   });
 }
 
+/**
+ * The caller's own request, when this provider is sent it: its adapter speaks the caller's protocol and nothing rewrote the
+ * request (redaction, a cascade tier's body).
+ */
+function nativeFor(ctx: RequestContext, provider: ProviderRuntime): NativeRequest | undefined {
+  const native = ctx.native;
+  return native !== undefined && ctx.upstreamBody === undefined && provider.adapter.speaks === native.protocol ? native : undefined;
+}
+
+/** A target that would receive the translated request when the caller's request cannot be translated: the caller's 400. */
+function untranslatable(ctx: RequestContext, provider: ProviderRuntime): GatewayError | undefined {
+  const u = ctx.native?.untranslatable;
+  if (u === undefined || nativeFor(ctx, provider) !== undefined) return undefined;
+  return invalidRequest(u.message, u.param, u.code);
+}
+
 const firstByteMissed = (provider: string, ms: number): GatewayError => new GatewayError({
   status: 504, message: `Upstream ${provider} sent no first byte within ${Math.round(ms)} ms`, type: 'timeout_error',
   code: 'upstream_first_byte_timeout', failure: 'upstream',
@@ -96,8 +113,7 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
       model: target.model,
       body: body as Record<string, unknown>,
       stream: ctx.stream,
-      // The caller's own request goes only where nothing rewrote the request (redaction, a cascade tier's body).
-      ...(ctx.native !== undefined && ctx.upstreamBody === undefined ? { native: ctx.native } : {}),
+      ...(nativeFor(ctx, provider) !== undefined ? { native: ctx.native } : {}),
       apiKey: key.value,
       headers: forwardHeaders(ctx, span),
       signal: json ? ctx.signal : AbortSignal.any([ctx.signal, deadline.signal]),
@@ -135,6 +151,12 @@ export async function executeChain(
   for (const target of chain) {
     const provider = providers.get(target.provider);
     if (!provider) continue;
+    // Not an attempt: the target is skipped (a later one may speak the caller's protocol), and the 400 is the answer if none does.
+    const refused = untranslatable(ctx, provider);
+    if (refused !== undefined) {
+      lastError = refused;
+      continue;
+    }
     const tried = new Set<string>();
     for (let k = 0; k < settings.maxKeysPerTarget; k++) {
       if (attempts >= settings.maxAttempts || ctx.signal.aborted) throw noUpstream(chain, lastError);

@@ -76,6 +76,8 @@ export interface ProviderAdapter {
   readonly kind: string;
   /** Operations this provider kind can serve. */
   readonly supports: ReadonlySet<Operation>;
+  /** The inbound protocol whose caller requests this adapter sends as is (`UpstreamRequest.native`), when it has one. */
+  readonly speaks?: InboundProtocol;
   /**
    * Performs the call. Throws a GatewayError (fault 'provider', with `retryable`) for any failure before the reply starts;
    * a streamed reply that breaks later yields a `{type:'error'}` part instead of throwing.

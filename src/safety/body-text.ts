@@ -70,3 +70,18 @@ export function replaceSlots(
   }
   return root;
 }
+
+/**
+ * Every string inside the fields only a caller's native body carries (`NativeRequest.extras`, src/llm/protocol.ts): text the
+ * internal request does not hold, so redaction cannot reach it. The body was bounded by server.limits before it got here.
+ */
+export function nativeStrings(extras: Readonly<Record<string, unknown>> | undefined): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) for (const x of v) walk(x);
+    else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) walk(x);
+  };
+  if (extras !== undefined) walk(extras);
+  return out;
+}

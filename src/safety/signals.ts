@@ -4,7 +4,7 @@
  * Findings are recorded in ctx.facts.safety by type, detector and position only — never the values.
  */
 import type { RequestContext } from '../pipeline/context.js';
-import { slotName, textSlots } from './body-text.js';
+import { nativeStrings, slotName, textSlots } from './body-text.js';
 import { detectLanguage } from './detectors/language.js';
 import { detectPii } from './detectors/pii.js';
 import type { PiiType } from './detectors/types.js';
@@ -17,6 +17,11 @@ export interface PiiReport {
   /** Distinct types found, sorted. */
   types: PiiType[];
   count: number;
+  /**
+   * Types found in text only the caller's native body carries (counted in `types` and `count` too): redaction cannot reach
+   * it, so that body must not go upstream when such a type is to be redacted.
+   */
+  native: PiiType[];
 }
 
 export interface SafetySignals {
@@ -73,7 +78,16 @@ export function createSafetySignals(deps: SignalDeps): SafetySignals {
       for (const f of findings) types.add(f.type);
       count += findings.length;
     }
-    m.pii = { slots, types: [...types].sort(), count };
+    const native = new Set<PiiType>();
+    for (const text of nativeStrings(ctx.native?.extras)) {
+      const findings = detectPii(text);
+      for (const f of findings) {
+        native.add(f.type);
+        types.add(f.type);
+      }
+      count += findings.length;
+    }
+    m.pii = { slots, types: [...types].sort(), count, native: [...native].sort() };
     if (count > 0) {
       factsOf(ctx)['pii'] = slots.flatMap(({ slot, findings }) =>
         findings.map((f) => ({ type: f.type, detector: f.detector, at: slotName(slot.path), start: f.start, end: f.end })),

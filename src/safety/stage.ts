@@ -2,7 +2,8 @@
  * The safety stage, right after routing: applies the `safety` policy and any `action` of the rule that routed the request.
  *  - block: refuse with 400 `content_policy` before anything leaves the gateway (onBlock is told the kind);
  *  - redact: the body sent upstream (ctx.upstreamBody) carries typed placeholders instead of the PII; `after` restores
- *    the originals in the reply (JSON or stream) when the policy says so;
+ *    the originals in the reply (JSON or stream) when the policy says so. PII in text only the caller's native body carries
+ *    (src/llm/protocol.ts) cannot be redacted, so that body is not sent: the (translated) internal request goes instead;
  *  - route: the request goes to the policy's target instead.
  * Requests that carry PII are marked `cache_no_store` so the response cache does not keep them (unless `pii.cache_pii`).
  * Runs once per request.
@@ -91,6 +92,12 @@ export function createSafetyStage(deps: SafetyStageDeps): Stage {
             if (cfg.pii.restore) restores.set(ctx, r.originals);
             actions.push(`redact:${r.replaced}`);
             ctx.replyHeaders['x-switchyard-redacted'] = String(r.replaced);
+          }
+          // Text only the caller's own body carries cannot be redacted: that body stays here, the internal request goes
+          // (an upstream of the caller's protocol then gets the translation, which refuses what it cannot carry).
+          if (ctx.upstreamBody === undefined && pii.native.some((t) => ruleAction === 'redact' || types.has(t))) {
+            ctx.upstreamBody = ctx.body;
+            actions.push('translate:pii');
           }
         }
         if (!cfg.pii.cache_pii) ctx.facts['cache_no_store'] = true;

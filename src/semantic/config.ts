@@ -31,7 +31,7 @@ export const EmbedderConfigSchema = z
     /** For `transformers`: prefer onnx/model_quantized.onnx when present. */
     quantized: z.boolean().default(true),
     /**
-     * For `use-lite`: `onnx` runs the graph on onnxruntime (native, off the event loop), `tfjs` on TF.js WASM; `auto`
+     * For `use-lite`: `onnx` runs the graph on onnxruntime (native), `tfjs` on TF.js WASM; `auto`
      * uses onnx and falls back to tfjs (with a warning) when onnxruntime cannot load. Same vectors either way.
      */
     runtime: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
@@ -40,10 +40,15 @@ export const EmbedderConfigSchema = z
      */
     threads: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
     /**
-     * Model calls that may run at once (a batch starts while the previous one runs); `auto`: 2 on a machine with 2 or more
-     * cores (fewer when `threads` already takes them), else 1.
+     * Model calls that may run at once, one worker thread each (a batch starts while the previous one runs); `auto`: 2 on a
+     * machine with 2 or more cores (fewer when `threads` already takes them), else 1.
      */
     concurrency: z.union([z.literal('auto'), z.number().int().min(1).max(16)]).default('auto'),
+    /**
+     * Nice value added to the model's worker threads (Linux; 0 keeps the process's priority). When the cores are busy, the
+     * event loop that answers requests then runs before the model, so overload degrades requests instead of queueing them.
+     */
+    worker_nice: z.number().int().min(0).max(19).default(10),
   })
   .strict();
 

@@ -29,10 +29,11 @@ export interface CategoryInfo {
 export interface SemanticService {
   /**
    * One unit vector for the text: micro-batched with concurrent calls, LRU-cached. Do not modify the result. With `budget`
-   * (a request's bounded wait) it rejects with EmbedderBusy when the embedder's queue is full and with EmbedAborted when
-   * the signal fires first; without it the text always queues.
+   * (a request's bounded wait; a function is called only when the text has to queue) it rejects with EmbedderBusy when
+   * the embedder's queue is full or would take longer than `maxWaitMs`, and with EmbedAborted when the signal fires
+   * first; without it the text always queues.
    */
-  embed(text: string, budget?: AbortSignal): Promise<Float32Array>;
+  embed(text: string, budget?: AbortSignal | (() => AbortSignal), maxWaitMs?: number): Promise<Float32Array>;
   /** Texts waiting for a model call now. */
   readonly queued: number;
   /**
@@ -151,8 +152,8 @@ export async function createSemanticService(config: SemanticConfig, deps: Semant
     get queued() {
       return embedder.queued;
     },
-    embed: async (text, budget) => {
-      const vec = await embedder.embedOne(text, budget);
+    embed: async (text, budget, maxWaitMs) => {
+      const vec = await embedder.embedOne(text, budget, maxWaitMs);
       textOf.set(vec, text.slice(0, maxChars));
       return vec;
     },

@@ -74,6 +74,11 @@ export class VectorIndex {
     this.labels.add(label);
   }
 
+  /** The vector stored under `label` (as the index keeps it: scaled to unit length by the cosine space), or undefined. */
+  vectorOf(label: number): Float32Array | undefined {
+    return this.labels.has(label) ? Float32Array.from(this.index.getPoint(label)) : undefined;
+  }
+
   remove(label: number): boolean {
     if (!this.labels.delete(label)) return false;
     this.index.markDelete(label);

@@ -1,7 +1,7 @@
 /**
- * Sticky conversations: the session a request belongs to, read at most once per request (lazily: only when a rule reads
- * `session` or a sticky rule decides), and recorded once it is routed — its target, the highest complexity band seen and
- * the turn count — with an idle TTL. Rules opt in: a `sticky` rule keeps a session on the target it was routed to, and any
+ * Sticky conversations: the session a request belongs to, read at most once per request, and recorded once the request
+ * is answered (./stage.ts: never for a request refused or failed) — its target, the highest complexity band seen and the
+ * turn count — with an idle TTL. Rules opt in: a `sticky` rule keeps a session on the target it was routed to, and any
  * rule can read `session.tier` to never route a conversation below its highest tier.
  */
 import type { Logger } from 'pino';
@@ -64,7 +64,7 @@ export class Sessions {
   }
 
   /**
-   * Records the routed request in its session: the route's primary target, the highest band so far (this request's from
+   * Records the answered request in its session: the route's primary target, the highest band so far (this request's from
    * its text included) and one more turn; the idle TTL starts again. Never throws.
    */
   async record(ctx: RequestContext): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Simulated OpenAI Responses API (`POST /v1/responses`): the echo reply of the chat simulator (`[name] <last user text>`),
- * a forced function call (tool_choice required or naming a function) with `{}` arguments, max_output_tokens, and the event
- * stream (response.created … response.completed). Stateless: `previous_response_id` and `store: true` are refused, so a
+ * a forced function call (tool_choice required or naming a function) with `{}` arguments, a `web_search_call` item before
+ * the answer when a built-in web_search tool is offered, max_output_tokens, and the event stream (response.created …
+ * response.completed). Stateless: `previous_response_id` and `store: true` are refused, so a
  * test proves the gateway sends whole conversations.
  */
 import { sseData } from '../providers/sse.js';
@@ -47,23 +48,32 @@ export function simulateResponses(call: SimCall, body: Obj): SimReply | ReturnTy
     id, object: 'response', created_at: created, status, model: call.model, output, error: null,
     incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null, usage: withUsage ? usage : null, store: false,
   });
-  const final = response(incomplete ? 'incomplete' : 'completed', [item], true);
+  // A built-in web search tool (answered by the upstream itself): a web_search_call item before the answer.
+  const searched = tool === undefined && tools.some((t) => t?.type === 'web_search' || t?.type === 'web_search_preview');
+  const search: Obj = { id: makeId('ws_', call.name, call.seq, 48), type: 'web_search_call', status: 'completed', action: { type: 'search', query: last } };
+  const at = searched ? 1 : 0;
+  const final = response(incomplete ? 'incomplete' : 'completed', searched ? [search, item] : [item], true);
   if (body.stream !== true) return { kind: 'json', status: 200, body: final };
 
   let seq = 0;
   const ev = (type: string, fields: Obj): string => `event: ${type}\n${sseData(JSON.stringify({ type, ...fields, sequence_number: seq++ }))}`;
   const frames = [ev('response.created', { response: response('in_progress', [], false) }), ev('response.in_progress', { response: response('in_progress', [], false) })];
+  if (searched) {
+    frames.push(ev('response.output_item.added', { output_index: 0, item: { ...search, status: 'in_progress' } }));
+    for (const phase of ['in_progress', 'searching', 'completed']) frames.push(ev(`response.web_search_call.${phase}`, { output_index: 0, item_id: search.id }));
+    frames.push(ev('response.output_item.done', { output_index: 0, item: search }));
+  }
   if (tool === undefined) {
-    frames.push(ev('response.output_item.added', { output_index: 0, item: { ...item, status: 'in_progress', content: [] } }));
-    frames.push(ev('response.content_part.added', { item_id: item.id, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }));
-    for (const t of tokens) frames.push(ev('response.output_text.delta', { item_id: item.id, output_index: 0, content_index: 0, delta: t }));
-    frames.push(ev('response.output_text.done', { item_id: item.id, output_index: 0, content_index: 0, text: limited.text }));
+    frames.push(ev('response.output_item.added', { output_index: at, item: { ...item, status: 'in_progress', content: [] } }));
+    frames.push(ev('response.content_part.added', { item_id: item.id, output_index: at, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }));
+    for (const t of tokens) frames.push(ev('response.output_text.delta', { item_id: item.id, output_index: at, content_index: 0, delta: t }));
+    frames.push(ev('response.output_text.done', { item_id: item.id, output_index: at, content_index: 0, text: limited.text }));
   } else {
     frames.push(ev('response.output_item.added', { output_index: 0, item: { ...item, status: 'in_progress', arguments: '' } }));
     frames.push(ev('response.function_call_arguments.delta', { item_id: item.id, output_index: 0, delta: '{}' }));
     frames.push(ev('response.function_call_arguments.done', { item_id: item.id, output_index: 0, arguments: '{}' }));
   }
-  frames.push(ev('response.output_item.done', { output_index: 0, item }));
+  frames.push(ev('response.output_item.done', { output_index: at, item }));
   frames.push(ev(incomplete ? 'response.incomplete' : 'response.completed', { response: final }));
   const errorFrame = ev('error', { code: 'server_error', message: 'The server had an error while processing your request.', param: null });
   return { kind: 'stream', frames, errorFrame };

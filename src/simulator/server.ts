@@ -45,8 +45,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     return extra === undefined ? h : { ...h, ...extra };
   }
 
-  function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> | undefined, fault: Fault | undefined): void {
+  function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> | undefined, fault: Fault | undefined, rec?: RecordedRequest): void {
     const bytes = Buffer.from(JSON.stringify(body));
+    if (rec !== undefined) rec.sent = bytes.toString('utf8');
     res.writeHead(status, { ...baseHeaders('application/json', extra), 'content-length': String(bytes.length) });
     if (fault?.cutAfterChunks !== undefined) {
       res.write(bytes.subarray(0, bytes.length >> 1), () => res.socket?.destroy());
@@ -55,7 +56,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     res.end(bytes);
   }
 
-  async function sendStream(res: ServerResponse, reply: Extract<SimReply, { kind: 'stream' }>, fault: Fault | undefined): Promise<void> {
+  async function sendStream(res: ServerResponse, reply: Extract<SimReply, { kind: 'stream' }>, fault: Fault | undefined, rec: RecordedRequest): Promise<void> {
     res.writeHead(200, { ...baseHeaders('text/event-stream; charset=utf-8', reply.headers), 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.flushHeaders();
     const cutAt = fault?.cutAfterChunks;
@@ -67,9 +68,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         return;
       }
       if (errorAt !== undefined && i >= errorAt) {
+        rec.sent += reply.errorFrame;
         res.end(reply.errorFrame);
         return;
       }
+      rec.sent += reply.frames[i];
       if (cutAt !== undefined) await new Promise<void>((resolve) => res.write(reply.frames[i], () => resolve()));
       else res.write(reply.frames[i]);
       if (chunkDelayMs > 0 && i < reply.frames.length - 1) await sleep(chunkDelayMs);
@@ -94,7 +97,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     const fault = faults.next();
     const key = handler.keyOf(req.headers);
     const finished = new Promise<void>((resolve) => res.once('close', () => resolve()));
-    requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body, key, fault, finished });
+    const rec: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body, key, fault, sent: '', finished };
+    requests.push(rec);
 
     if (fault?.reset === true) {
       req.socket.destroy();
@@ -125,10 +129,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         sendJson(res, 500, handler.errorBody(500, defaultFaultMessage(500)), extra, undefined);
         return;
       }
-      sendJson(res, reply.status, reply.body, extra, fault);
+      sendJson(res, reply.status, reply.body, extra, fault, rec);
       return;
     }
-    await sendStream(res, { ...reply, headers: extra }, fault);
+    await sendStream(res, { ...reply, headers: extra }, fault, rec);
   }
 
   const server = createServer((req, res) => {

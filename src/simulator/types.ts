@@ -56,6 +56,8 @@ export interface RecordedRequest {
   key: string | undefined;
   /** The fault applied to this request, if any. */
   fault: Fault | undefined;
+  /** The response body as written so far (a JSON body, or the stream's events), so a test can compare what a client got. */
+  sent: string;
   /** Settles when the exchange is over: the response was sent, or the connection closed (e.g. the client aborted). */
   finished: Promise<void>;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -9,7 +9,8 @@ import { loadPairModel } from '../../src/cache/pair-scorer.js';
 /** Runs the command in a child process (the test runner itself reports through stdout). */
 function cacheEval(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'cache-eval', ...argv], { maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    const args = argv.includes('--cache-dir') ? argv : [...argv, '--cache-dir', ''];
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'cache-eval', ...args], { maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout, err: stderr });
     });
   });
@@ -39,21 +40,26 @@ describe('switchyard cache-eval', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cache-eval-'));
     const data = pairsFile(dir);
     const out = join(dir, 'model.json');
-    const fit = await cacheEval(['--fit', '--data', data, '--out', out, '--recall', '0.5', '--json']);
+    const cacheDir = join(dir, 'embeddings');
+    const fit = await cacheEval(['--fit', '--data', data, '--out', out, '--recall', '0.5', '--cache-dir', cacheDir, '--json']);
     assert.equal(fit.code, 0, fit.err);
+    assert.equal(readdirSync(cacheDir).length, 1, 'the embeddings are kept in the cache folder');
     const report = JSON.parse(fit.out);
-    assert.equal(report.cross_validation.length, 2);
-    assert.equal(report.cross_validation[0].sets[0].name, 'pairs.jsonl');
+    assert.deepEqual(report.report.folds.map((f: { reported: number; tuned_on: number }) => [f.reported, f.tuned_on]), [[0, 1], [1, 2], [2, 3], [3, 4], [4, 0]]);
+    assert.equal(report.report.pooled[0].name, 'pairs.jsonl');
     const model = loadPairModel(out);
+    assert.equal(report.model.threshold, model.threshold);
+    assert.ok([0.83, 0.85, 0.87, 0.89].includes(model.threshold));
     assert.equal(model.dim, 512);
     assert.equal(model.embedder, 'use-lite-512@0.2.0');
     assert.equal(model.trees.length, 50);
     assert.doesNotMatch(readFileSync(out, 'utf8'), /bicycle|sofa/, 'the model holds numbers, never the training text');
 
-    const evaluated = await cacheEval(['--data', data, '--model', out, '--json']);
+    const evaluated = await cacheEval(['--data', data, '--model', out, '--cache-dir', cacheDir, '--json']);
     assert.equal(evaluated.code, 0, evaluated.err);
     const r = JSON.parse(evaluated.out);
     assert.equal(r.pairs, 96);
+    assert.equal(r.threshold, model.threshold, 'a model file brings its threshold');
     assert.equal(r.scorer_cutoff, model.cutoff);
     assert.equal(r.sweep_min_score.length, 7);
     assert.ok(r.configured.recall >= 0.5, `recall ${r.configured.recall}`);

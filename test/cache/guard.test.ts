@@ -142,4 +142,24 @@ describe('false-hit guard: with the pair scorer (default)', () => {
     assert.ok(out.hit, 'rules-only guard serves the near repeat');
     await cache.close();
   });
+
+  it('the cache hands the scorer both vectors: a model deciding on the vector score alone sees them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guard-vectors-'));
+    const file = join(dir, 'vector-only.json');
+    // Serve when the per-dimension products sum (the cosine) reaches 0.99: weights 1 on products, 0 on differences.
+    const weights = [...new Array(DIM).fill(1), ...new Array(DIM).fill(0)];
+    writeFileSync(file, formatPairModel({ kind: 'gbdt', version: 1, features: ['vector_score'], base: 0, rate: 1, trees: [[0, 0.99, -5, 5]],
+      vector: { bias: 0, weights }, cutoff: 0.5, threshold: 0.5, dim: DIM }));
+    const cache = await SemanticCache.create({ dim: DIM, logger, config: { enabled: true, threshold: 0.5, guard: { ...defaults, scorer_file: file } } });
+    const text = 'what is the tallest mountain';
+    const key = requestKey(chatCtx({ text }), cache.config) as RequestKey;
+    await cache.store(key, standInEmbed(text), fromJsonReply('chat', jsonReply('Everest'))!, { model: 'gpt-test', intent: 'none', ttlS: 60, latencyMs: 1 });
+    assert.ok((await cache.semantic(text, key.partition, standInEmbed(text), 0.5)).hit, 'the same vector: cosine 1');
+    const query = 'what is the tallest mountain on earth';
+    const out = await cache.semantic(query, key.partition, standInEmbed(query), 0.5);
+    assert.equal(out.hit, undefined);
+    assert.deepEqual(out.rejected.map((r) => r.check), ['scorer']);
+    assert.ok(out.rejected[0].score < 0.99);
+    await cache.close();
+  });
 });

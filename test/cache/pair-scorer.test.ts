@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { extractFeatures } from '../../src/cache/guard.js';
 import { PAIR_FEATURES, pairFeatures } from '../../src/cache/pair-features.js';
 import {
-  DEFAULT_FIT, bestPrecisionAtRecall, chooseCutoff, crossValidate, fitPairModel, formatPairModel, operatingPoint, type FitSet,
+  DEFAULT_FIT, chooseCutoff, chooseSetting, fitPairModel, formatPairModel, operatingPoint, rotate, type FitSet,
 } from '../../src/cache/pair-fit.js';
 import { createPairScorer, parsePairModel } from '../../src/cache/pair-scorer.js';
 import { DEFAULT_PAIR_MODEL } from '../../src/cache/pair-weights.js';
@@ -38,6 +38,18 @@ describe('pair features', () => {
     assert.equal(feature(same, 'total_words'), 12);
   });
 
+  it('compare the two embeddings per dimension when given them, and leave those features unknown without', () => {
+    const q = extractFeatures('How do I renew my passport?');
+    const bare = rowOf('How do I renew my passport?', 'How do I renew my passport?', 1);
+    for (const f of ['vector_l1', 'vector_max_diff', 'vector_score'] as const) assert.ok(Number.isNaN(feature(bare, f)), f);
+    // Scaled to unit length first: (3, 4) is (0.6, 0.8).
+    const r = pairFeatures(q, q, 0.96, undefined, { query: Float32Array.of(3, 4), cached: Float32Array.of(0.8, 0.6) });
+    assert.ok(Math.abs(feature(r, 'vector_l1') - 0.4) < 1e-6);
+    assert.ok(Math.abs(feature(r, 'vector_max_diff') - 0.2) < 1e-6);
+    assert.ok(Number.isNaN(feature(r, 'vector_score')), 'the vector score needs a model');
+    assert.throws(() => pairFeatures(q, q, 1, undefined, { query: [1, 0], cached: [1, 0, 0] }), /differ in length/);
+  });
+
   it('reuses the output row', () => {
     const out = new Float64Array(PAIR_FEATURES.length);
     assert.equal(pairFeatures(extractFeatures('a b c'), extractFeatures('a b d'), 0.5, out), out);
@@ -50,7 +62,19 @@ describe('pair model', () => {
     assert.ok(m.trees.length > 0);
     const s = createPairScorer(m);
     const q = extractFeatures('How do I renew my passport?');
-    assert.ok(s.score(q, q, 1) >= m.cutoff);
+    const v = new Float32Array(m.dim).fill(1);
+    assert.ok(s.score(q, q, 1, { query: v, cached: v }) >= m.cutoff);
+  });
+
+  it('the vector score weighs per-dimension products and differences with the model\'s weights', () => {
+    // dim 2: weights for products (x1 y1, x2 y2), then for absolute differences.
+    const m = parsePairModel({ kind: 'gbdt', version: 1, features: ['vector_score'], base: 0, rate: 1, trees: [[0, 0, -3, 3]],
+      vector: { bias: -0.5, weights: [1, 1, 0, 0] }, cutoff: 0.5, threshold: 0.8, dim: 2 });
+    const s = createPairScorer(m);
+    const q = extractFeatures('cook rice');
+    assert.ok(s.score(q, q, 1, { query: [1, 0], cached: [1, 0] }) > 0.5, 'cosine 1 - 0.5 > 0');
+    assert.ok(s.score(q, q, 1, { query: [1, 0], cached: [0, 1] }) < 0.5, 'cosine 0 - 0.5 < 0');
+    assert.throws(() => parsePairModel({ ...m, vector: { bias: 0, weights: [1, 1] } }), /"vector" must be/);
   });
 
   it('rejects malformed models with the reason', () => {
@@ -79,7 +103,7 @@ describe('pair model', () => {
 function synthetic(name: string, n: number, seed: number): FitSet {
   let x = seed;
   const rand = () => { x = (x * 1103515245 + 12345) % 2147483648; return x / 2147483648; };
-  const set: FitSet = { name, rows: [], labels: [], eligible: [] };
+  const set: FitSet = { name, rows: [], labels: [], ruleOk: [] };
   for (let i = 0; i < n; i++) {
     const duplicate = rand() < 0.5;
     const similarity = duplicate ? 0.88 + rand() * 0.12 : 0.8 + rand() * 0.18;
@@ -88,61 +112,73 @@ function synthetic(name: string, n: number, seed: number): FitSet {
     const row = pairFeatures(extractFeatures(query), extractFeatures(words.join(' ')), similarity);
     set.rows.push(row);
     set.labels.push(duplicate);
-    set.eligible.push(similarity >= 0.85);
+    set.ruleOk.push(true);
   }
   return set;
 }
 
 describe('fitting the pair scorer', () => {
-  const ctx = { threshold: 0.85, dim: 64 };
+  const ctx = { dim: 64 };
   const sets = [synthetic('one', 600, 7), synthetic('two', 300, 11)];
+  const opts = { ...DEFAULT_FIT, thresholds: [0.85] };
 
-  it('learns a separable rule and picks a cutoff that keeps the asked recall on every set', () => {
-    const model = fitPairModel(sets, { ...DEFAULT_FIT, trees: 20 }, ctx);
+  it('learns a separable rule; threshold and cutoff chosen on the tune lines keep the asked recall there', () => {
+    const model = fitPairModel(sets, { ...opts, trees: 20 }, ctx);
     assert.equal(model.trees.length, 20);
+    assert.equal(model.threshold, 0.85);
     assert.deepEqual(model.features, [...PAIR_FEATURES]);
     const s = createPairScorer(model);
     for (const set of sets) {
-      const probs = set.rows.map((r) => s.scoreRow(r));
-      const p = operatingPoint(probs, set, model.cutoff);
-      assert.ok(p.recall >= DEFAULT_FIT.recall, `recall ${p.recall}`);
+      const tune = { ...set, rows: set.rows.filter((_, i) => i % 5 === 4), labels: set.labels.filter((_, i) => i % 5 === 4), ruleOk: set.ruleOk.filter((_, i) => i % 5 === 4) };
+      const p = operatingPoint(tune.rows.map((r) => s.scoreRow(r)), tune, model);
+      assert.ok(p.recall >= opts.recall, `recall ${p.recall}`);
       assert.ok(p.precision > 0.9, `precision ${p.precision}`);
-      assert.ok(bestPrecisionAtRecall(probs, set, 0.4) > 0.9);
     }
     assert.deepEqual(parsePairModel(JSON.parse(formatPairModel(model))), model);
   });
 
   it('is deterministic', () => {
-    const a = fitPairModel(sets, { ...DEFAULT_FIT, trees: 5 }, ctx);
-    const b = fitPairModel(sets, { ...DEFAULT_FIT, trees: 5 }, ctx);
+    const a = fitPairModel(sets, { ...opts, trees: 5 }, ctx);
+    const b = fitPairModel(sets, { ...opts, trees: 5 }, ctx);
     assert.deepEqual(a, b);
   });
 
-  it('cross-validates on the half it did not fit', () => {
-    const folds = crossValidate(sets, { ...DEFAULT_FIT, trees: 10 }, ctx);
-    assert.deepEqual(folds.map((f) => f.fitted_on), ['even', 'odd']);
-    for (const f of folds) {
+  it('reports every line once, from a fold the model neither fitted nor tuned on', () => {
+    const report = rotate(sets, { ...opts, trees: 10 }, ctx);
+    assert.deepEqual(report.folds.map((f) => [f.reported, f.tuned_on]), [[0, 1], [1, 2], [2, 3], [3, 4], [4, 0]]);
+    for (const f of report.folds) {
       assert.equal(f.sets.length, 2);
-      for (const s of f.sets) {
-        assert.ok(s.at_cutoff.served > 0);
-        assert.ok(s.at_cutoff.precision > 0.9);
-      }
+      for (const s of f.sets) assert.ok(s.point.served > 0 && s.point.precision > 0.9);
     }
+    const served = report.folds.reduce((n, f) => n + f.sets[0].point.served, 0);
+    assert.equal(report.pooled[0].point.served, served);
+    assert.throws(() => rotate(sets, { ...opts, folds: 2 }, ctx), /at least 3 folds/);
   });
 
   it('cutoff: the highest that keeps the recall on every set; unreachable sets are ignored', () => {
-    const set = (labels: boolean[], eligible = labels.map(() => true)): FitSet => ({ name: 'x', rows: [], labels, eligible });
+    const set = (labels: boolean[], ruleOk = labels.map(() => true)): FitSet => ({ name: 'x', rows: labels.map(() => Float64Array.of(0.9)), labels, ruleOk });
     const a = { probs: [0.9, 0.8, 0.7, 0.2], set: set([true, true, true, false]) };
     const b = { probs: [0.95, 0.6, 0.1], set: set([true, true, false]) };
-    assert.equal(chooseCutoff([a], 0.6), 0.8);
-    assert.equal(chooseCutoff([a, b], 0.6), 0.6);
+    assert.equal(chooseCutoff([a], 0.6, 0.85), 0.8);
+    assert.equal(chooseCutoff([a, b], 0.6, 0.85), 0.6);
     const none = { probs: [0.9, 0.5], set: set([true, true], [false, false]) };
-    assert.equal(chooseCutoff([a, none], 0.6), 0.8);
+    assert.equal(chooseCutoff([a, none], 0.6, 0.85), 0.8);
+    // Above the pairs' similarity nothing can be served, so the set no longer binds.
+    assert.equal(chooseCutoff([a], 0.6, 0.95), 1);
+  });
+
+  it('threshold: the one whose cutoff gives the best precision on the tune rows', () => {
+    // Duplicates are the more similar pairs: a higher threshold drops the non-duplicate the scorer ranks first.
+    const rows = [0.95, 0.94, 0.93, 0.86, 0.85].map((x) => Float64Array.of(x));
+    const set: FitSet = { name: 't', rows, labels: [true, true, true, false, true], ruleOk: rows.map(() => true) };
+    const probs = [0.8, 0.7, 0.6, 0.9, 0.1];
+    assert.deepEqual(chooseSetting([{ probs, set }], 0.5, [0.85, 0.9]), { threshold: 0.9, cutoff: 0.7 });
+    assert.deepEqual(chooseSetting([{ probs, set }], 0.5, [0.85]), { threshold: 0.85, cutoff: 0.7 });
   });
 
   it('refuses data it cannot learn from', () => {
-    const onlyDuplicates: FitSet = { name: 'd', rows: [rowOf('a', 'a', 0.99)], labels: [true], eligible: [true] };
-    assert.throws(() => fitPairModel([onlyDuplicates], DEFAULT_FIT, ctx), /both duplicates and non-duplicates/);
+    const onlyDuplicates: FitSet = { name: 'd', rows: [rowOf('a', 'a', 0.99)], labels: [true], ruleOk: [true] };
+    assert.throws(() => fitPairModel([onlyDuplicates], DEFAULT_FIT, ctx, { fit: () => true, tune: () => true, describe: '' }), /both duplicates and non-duplicates/);
     assert.throws(() => fitPairModel([{ ...onlyDuplicates, rows: [rowOf('a', 'a', 0.5)] }], DEFAULT_FIT, ctx), /no training pairs/);
   });
 });

@@ -69,6 +69,19 @@ describe('cache projection', () => {
     assert.ok(top1 >= 97, `exact best first for ${top1}/100 queries`);
   });
 
+  it('hands back the full unit vector stored under a label, for the guard', () => {
+    const index = new ProjectedIndex(p, { M: 16, efConstruction: 100, efSearch: 64 });
+    const v = Float32Array.from({ length: p.dim }, (_, i) => (i % 7) - 3);
+    index.add(5, v);
+    const got = index.vectorOf(5)!;
+    const norm = Math.hypot(...v);
+    assert.equal(got.length, p.dim);
+    got.forEach((x, i) => assert.ok(Math.abs(x - v[i] / norm) < 1e-6));
+    assert.equal(index.vectorOf(6), undefined);
+    index.remove(5);
+    assert.equal(index.vectorOf(5), undefined);
+  });
+
   it('is used only for the embedder and dimension it was fitted for', () => {
     assert.ok(shippedProjection(DEFAULT_PROJECTION.dim, DEFAULT_PROJECTION.embedder));
     assert.equal(shippedProjection(DEFAULT_PROJECTION.dim, 'another-embedder'), undefined);

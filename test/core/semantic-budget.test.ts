@@ -97,9 +97,10 @@ describe('semantic latency budget (gateway process, held-back embedder)', () => 
     assert.equal(json.variables.semantic_ready, false);
     assert.equal(json.variables.intent, 'unavailable');
     assert.equal(json.route.rule, 'degraded-to-general');
-    // timeout: the held-back embedder; lagging when this busy machine had the gateway's event loop more than 10 ms late.
+    // timeout: the held-back embedder; busy once a finished model call has shown a text takes longer than the budget;
+    // lagging when this busy machine had the gateway's event loop more than 10 ms late.
     assert.deepEqual({ ...json.semantic, reason: undefined }, { state: 'degraded', reason: undefined, stage: 'embed', budget_ms: 10 });
-    assert.match(json.semantic.reason, /^(timeout|lagging)$/);
+    assert.match(json.semantic.reason, /^(timeout|busy|lagging)$/);
   });
 
   it('the request log, metrics and dashboard count the degraded requests and their share', async () => {
@@ -117,6 +118,30 @@ describe('semantic latency budget (gateway process, held-back embedder)', () => 
     const dash = (await (await admin('/dashboard/data')).json()) as { activity: { last_minute: { semantic: number; semantic_degraded: number; degraded_share: number } } };
     assert.equal(dash.activity.last_minute.degraded_share, 1);
     assert.equal(dash.activity.last_minute.semantic, dash.activity.last_minute.semantic_degraded);
+  });
+
+  it('once a model call has shown a text takes longer than the budget, a request is refused before it queues: no model work', async () => {
+    const embedded = async (): Promise<number> => sample(await (await admin('/metrics')).text(), 'switchyard_embedding_batch_size_sum', '') ?? 0;
+    // Let the model calls still running from the burst finish (each is held 400 ms): the embedder is idle once the count
+    // of embedded texts stops moving.
+    let last = await eventually(async () => ((await embedded()) > 0 ? embedded() : undefined), 'a finished model call');
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 900));
+      const now = await embedded();
+      if (now === last) break;
+      last = now;
+    }
+    // Five at once: the idle embedder takes the first (its call keeps the measurement fresh; it times out), and the others
+    // would wait for that 400 ms call, so they are refused before they queue (busy; lagging if this machine had the event
+    // loop late). A timeout among them would mean the text had queued.
+    const reasons = await Promise.all(Array.from({ length: 5 }, async () => {
+      const res = await admin('/admin/route/explain', { method: 'POST', body: JSON.stringify({ request: { model: 'auto', messages: [{ role: 'user', content: codeQuestion() }] } }) });
+      return ((await res.json()) as { semantic: { reason: string } }).semantic.reason;
+    }));
+    assert.ok(reasons.filter((r) => r === 'timeout').length <= 1, `reasons: ${reasons.join(', ')}`);
+    for (const r of reasons.filter((x) => x !== 'timeout')) assert.match(r, /^(busy|lagging)$/, `reasons: ${reasons.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 900)); // a text that had reached the model would be counted by now
+    assert.ok((await embedded()) <= last + 1, 'no text of the refused requests was embedded');
   });
 
   it('with room in the budget (reloaded) the same process classifies and caches again', async () => {

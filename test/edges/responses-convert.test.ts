@@ -53,17 +53,35 @@ describe('Responses request → internal chat request', () => {
     assert.deepEqual(body.response_format, { type: 'json_schema', json_schema: { name: 'out', schema: { type: 'object' }, strict: true } });
   });
 
-  it('warns about what it accepts but does not honour, and refuses what it cannot do', () => {
-    const { warnings } = parse({ input: [{ type: 'reasoning', id: 'r', summary: [] }, { role: 'user', content: 'x' }], include: ['reasoning.encrypted_content'], truncation: 'auto' });
-    assert.equal(warnings.length, 3);
+  it('records what a translated route loses, and refuses what no route can do', () => {
+    const { translation } = parse({ input: [{ type: 'reasoning', id: 'r', summary: [] }, { role: 'user', content: 'x' }], include: ['reasoning.encrypted_content'], truncation: 'auto' });
+    assert.equal(translation.losses.length, 3);
+    assert.equal(translation.untranslatable, undefined);
+    assert.deepEqual([...translation.fields].sort(), ['include', 'input', 'truncation']);
     const refused = (body: Record<string, unknown>, param: string) =>
       assert.throws(() => parse(body), (e: unknown) => e instanceof GatewayError && e.status === 400 && e.param === param);
     refused({ input: 'x', background: true }, 'background');
     refused({ input: [{ type: 'item_reference', id: 'x' }] }, 'input[0].type');
-    refused({ input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'f' }] }] }, 'input[0].content[0].type');
     refused({ input: 'x', tools: [{ type: 'function', name: 'f' }], tool_choice: { type: 'function', name: 'g' } }, 'tool_choice.name');
     refused({ input: 'x', temperature: 3 }, 'temperature');
     refused({ input: Array.from({ length: 101 }, () => ({ role: 'user', content: 'x' })) }, 'input');
+  });
+
+  it('leaves out what only a Responses upstream can take, naming the first for a translated route', () => {
+    const { request, translation } = parse({
+      input: [{ role: 'user', content: [{ type: 'input_text', text: 'see' }, { type: 'input_file', file_id: 'f' }] }, { type: 'web_search_call', id: 'ws', status: 'completed' }],
+      tools: [{ type: 'web_search' }, { type: 'function', name: 'f' }], tool_choice: { type: 'web_search' }, text: { format: { type: 'grammar' }, verbosity: 'low' }, frobnicate: 1,
+    });
+    assert.deepEqual(translation.untranslatable, {
+      param: 'frobnicate', code: 'unknown_parameter', message: "Unknown parameter: 'frobnicate'.",
+    });
+    assert.deepEqual([...translation.fields].sort(), ['frobnicate', 'input', 'text', 'tool_choice', 'tools']);
+    assert.deepEqual(request.input, [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'see' }] }]);
+    assert.deepEqual(request.tools, [{ type: 'function', name: 'f' }]);
+    assert.equal(request.tool_choice, undefined);
+    const tool = parse({ input: 'x', tools: [{ type: 'file_search', vector_store_ids: ['vs'] }] }).translation.untranslatable;
+    assert.equal(tool?.param, 'tools[0].type');
+    assert.match(tool?.message ?? '', /built-in tool 'file_search' needs an upstream that speaks the Responses API/);
   });
 });
 

@@ -146,3 +146,56 @@ test('a queued text every caller gave up on leaves the queue without a model cal
   assert.deepEqual(inner.calls, [['running'], ['shared']]);
   assert.equal(b.stats.dropped, 1);
 });
+
+test('a bounded caller is refused at once when the model calls ahead would outlast its wait; its text never reaches the model', async () => {
+  const inner = new GatedEmbedder();
+  const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 4, maxQueue: 64, lruSize: 0, maxInputChars: 100 });
+  const signal = new AbortController().signal;
+  // One model call held for at least 60 ms teaches the embedder that a call takes at least that long.
+  const first = b.embedOne('first', signal);
+  await turn();
+  await new Promise((r) => setTimeout(r, 60));
+  inner.finishOne();
+  await first;
+  const second = b.embedOne('second'); // a call runs: the next text would wait for one
+  await turn();
+  let madeSignal = false;
+  const lazy = (): AbortSignal => { madeSignal = true; return signal; };
+  await assert.rejects(b.embedOne('cannot wait', lazy, 20), { name: 'EmbedderBusy' });
+  assert.equal(b.stats.refused, 1);
+  assert.equal(b.queued, 0, 'the refused text was not queued');
+  assert.equal(madeSignal, true, 'the signal is made once the text misses the LRU');
+  const patient = b.embedOne('can wait', signal, 60_000);
+  assert.equal(b.queued, 1, 'a caller with time to spare still queues');
+  inner.finishOne();
+  await second;
+  await turn();
+  inner.finishOne();
+  await patient;
+  assert.deepEqual(inner.calls, [['first'], ['second'], ['can wait']]);
+});
+
+test('an idle embedder takes a bounded text even after a slow call, so the measurement stays fresh', async () => {
+  const inner = new GatedEmbedder();
+  const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 4, maxQueue: 64, lruSize: 0, maxInputChars: 100 });
+  const slow = b.embedOne('slow');
+  await turn();
+  await new Promise((r) => setTimeout(r, 60));
+  inner.finishOne();
+  await slow;
+  const probe = b.embedOne('probe', new AbortController().signal, 20);
+  assert.equal(b.queued, 1);
+  await turn();
+  inner.finishOne();
+  assert.equal((await probe).length, 2);
+  assert.equal(b.stats.refused, 0);
+});
+
+test('an LRU hit is served without making the caller\'s abort signal', async () => {
+  const b = new BatchingEmbedder(new RecordingEmbedder(), opts);
+  await b.embedOne('alpha');
+  let made = 0;
+  const v = await b.embedOne('alpha', () => { made++; return new AbortController().signal; }, 0);
+  assert.equal(v.length, 4);
+  assert.equal(made, 0);
+});

@@ -43,6 +43,16 @@ describe('VectorIndex', () => {
     assert.equal(index.search(axis, 1)[0].label, 3);
   });
 
+  it('hands back a stored vector by label, in its direction', () => {
+    const index = new VectorIndex({ dim: DIM });
+    const v = randomVector(3);
+    index.add(1, v);
+    assert.ok(cosine(index.vectorOf(1)!, v) > 0.9999);
+    assert.equal(index.vectorOf(2), undefined);
+    index.remove(1);
+    assert.equal(index.vectorOf(1), undefined);
+  });
+
   it('accepts a zero vector without failing', () => {
     const index = new VectorIndex({ dim: DIM });
     index.add(1, new Float32Array(DIM));

@@ -10,8 +10,11 @@ type Obj = Record<string, unknown>;
 /** A new item or response id: the prefix and 48 random hex digits (unguessable; the store also keys by tenant). */
 export const newId = (prefix: 'resp' | 'msg' | 'fc'): string => `${prefix}_${randomBytes(24).toString('hex')}`;
 
-/** What a response id looks like; anything else is not looked up. */
-export const RESPONSE_ID = /^resp_[0-9a-f]{48}$/;
+/**
+ * What a response id looks like (the gateway's own, or a Responses upstream's passed through); anything else is neither looked
+ * up nor stored. Ids are not secrets: records are keyed by tenant.
+ */
+export const RESPONSE_ID = /^resp_[A-Za-z0-9_-]{1,200}$/;
 
 /** The response as created, before any output (status in_progress). */
 export function startResponse(req: ResponsesRequest, id: string, createdAt: number): ResponseObject {

@@ -5,13 +5,16 @@
  * by count and bytes (oldest first out); on Redis each record is one key with a TTL, every command bounded by the Redis guard.
  */
 import type { RedisClientType } from 'redis';
-import type { ConversationItem, ResponseObject } from './responses-api.js';
 import type { ResponsesConfig } from './config.js';
 
 export interface StoredResponse {
-  response: ResponseObject;
-  /** The whole conversation up to and including this response's output (without instructions). */
-  conversation: ConversationItem[];
+  /** The Response object as the caller received it: the gateway's own, or a Responses upstream's passed through. */
+  response: { readonly id: string };
+  /**
+   * The whole conversation up to and including this response's output (without instructions), as Responses input items: the
+   * items as the caller sent them and the output items as they were answered.
+   */
+  conversation: unknown[];
 }
 
 export interface ResponseStore {

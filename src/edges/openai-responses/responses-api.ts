@@ -14,8 +14,9 @@ export type InputContent =
 export type MessageRole = 'user' | 'assistant' | 'system' | 'developer';
 
 /**
- * One conversation item: what a caller sends as `input` and what a Response's `output` holds. The stored conversation of a
- * response (for previous_response_id) is a list of these.
+ * One conversation item the internal request can carry: what a caller sends as `input` and what a Response's `output`
+ * holds, as far as the gateway models them. A stored conversation (for previous_response_id) keeps the items as sent and
+ * answered, and is read back into these (src/edges/openai-responses/parse-responses-request.ts `parseItems`).
  */
 export type ConversationItem =
   | { type: 'message'; role: MessageRole; content: string | InputContent[] }

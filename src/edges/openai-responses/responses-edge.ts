@@ -1,8 +1,9 @@
 /**
  * The OpenAI Responses edge: POST /v1/responses enters the pipeline as a chat request (rules see protocol
- * "openai.responses") and its reply leaves as a Response object or the Responses event stream; GET and DELETE
- * /v1/responses/{id} read and remove stored responses. A stored response continues a conversation through
- * previous_response_id — only for the virtual key that created it.
+ * "openai.responses") with the caller's own body kept beside it, and its reply leaves as a Response object or the Responses
+ * event stream — a Responses upstream's own bytes when it was sent that body (pass-through), else made from the internal
+ * reply. GET and DELETE /v1/responses/{id} read and remove stored responses. A stored response continues a conversation
+ * through previous_response_id — only for the virtual key that created it; the gateway, never the upstream, keeps the state.
  */
 import { Router } from 'express';
 import { GatewayError, invalidRequest } from '../../errors.js';
@@ -13,9 +14,10 @@ import type { AcceptedRequest, ProtocolEdge } from '../types.js';
 import type { InputLimits } from '../../server/request-body.js';
 import { asConversation, fromChatCompletion, newId, RESPONSE_ID, startResponse } from './build-response.js';
 import { toChatRequest } from './convert-to-chat-request.js';
-import { parseResponsesRequest } from './parse-responses-request.js';
-import type { ConversationItem, ResponseObject, ResponsesRequest } from './responses-api.js';
+import { parseItems, parseResponsesRequest } from './parse-responses-request.js';
+import type { ResponseObject } from './responses-api.js';
 import type { ResponseStore } from './response-store.js';
+import { ResponsesPassThroughEncoder } from './responses-pass-through.js';
 import { ResponsesStreamEncoder } from './responses-stream.js';
 
 export interface ResponsesEdgeDeps {
@@ -26,6 +28,20 @@ export interface ResponsesEdgeDeps {
 
 /** The tenant a stored response belongs to: the virtual key (anonymous callers share the empty one). */
 const tenantOf = (caller: Caller): string => caller.virtualKeyId;
+
+const PROTOCOL = 'openai.responses';
+
+type Obj = Record<string, unknown>;
+
+/** A JSON object from bytes (an upstream reply already read as one), or undefined. */
+function parseObject(raw: Buffer): Obj | undefined {
+  try {
+    const v: unknown = JSON.parse(raw.toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const storeUnavailable = (cause: unknown): GatewayError =>
   new GatewayError({
@@ -45,13 +61,31 @@ async function read(store: ResponseStore, tenant: string, id: string) {
   }
 }
 
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * A stored item that can be sent again to an upstream that stores nothing: every one except reasoning items without their
+ * encrypted content (an upstream can resolve those only from its own store, and the gateway always sends `store: false`).
+ */
+const resendable = (item: unknown): boolean => !(isObj(item) && item.type === 'reasoning' && typeof item.encrypted_content !== 'string');
+
+/**
+ * The caller's body as a Responses upstream receives it: the conversation of previous_response_id (the gateway's store,
+ * read for this caller's key only) put before the input, and `store: false` — the state stays in the gateway. The adapter
+ * sets the routed model and the stream flag.
+ */
+function nativeBody(body: Obj, stored: readonly unknown[], rawInput: readonly unknown[]): Obj {
+  const { previous_response_id: _previous, ...rest } = body;
+  const out: Obj = { ...rest, store: false };
+  if (stored.length > 0) out.input = [...stored.filter(resendable), ...rawInput];
+  return out;
+}
+
 export function createResponsesEdge(deps: ResponsesEdgeDeps): { edge: ProtocolEdge; router: Router } {
   const { store, logger } = deps;
 
   /** Keeps a finished response and its conversation; a failure to store is reported, never fatal to the reply. */
-  const keep = async (ctx: RequestContext, req: ResponsesRequest, history: readonly ConversationItem[], response: ResponseObject): Promise<void> => {
-    if (!req.store) return;
-    const conversation = [...history, ...req.input, ...asConversation(response.output)];
+  const keep = async (ctx: RequestContext, response: { readonly id: string }, conversation: unknown[]): Promise<void> => {
     try {
       if (!(await store.put(tenantOf(ctx.caller), { response, conversation }))) {
         ctx.warnings.push('the response was not stored: it exceeds responses.max_record_bytes');
@@ -63,28 +97,64 @@ export function createResponsesEdge(deps: ResponsesEdgeDeps): { edge: ProtocolEd
   };
 
   const edge: ProtocolEdge = {
-    protocol: 'openai.responses',
+    protocol: PROTOCOL,
     op: 'chat',
     async accept(body: unknown, caller: Caller, limits: InputLimits): Promise<AcceptedRequest> {
-      const { request, warnings } = parseResponsesRequest(body, limits.max_messages);
-      let history: readonly ConversationItem[] = [];
+      const { request, rawInput, translation } = parseResponsesRequest(body, limits.max_messages);
+      let stored: readonly unknown[] = [];
       if (request.previous_response_id !== undefined) {
         const previous = await read(store, tenantOf(caller), request.previous_response_id);
         if (previous === undefined) {
           throw invalidRequest(`Previous response with id '${request.previous_response_id.slice(0, 80)}' not found.`, 'previous_response_id', 'previous_response_not_found');
         }
-        history = previous.conversation;
+        stored = previous.conversation;
       }
+      const history = parseItems(stored, () => 'previous_response_id', translation, 'previous_response_id');
+      const sent = body as Obj;
+      const extras: Obj = {};
+      for (const k of translation.fields) extras[k] = sent[k];
       const start = startResponse(request, newId('resp'), Math.floor(Date.now() / 1000));
+
+      /** Keeps a Responses upstream's own Response (passed through), under its id. */
+      const keepUpstream = async (ctx: RequestContext, response: Obj | undefined): Promise<void> => {
+        if (!request.store) return;
+        if (response === undefined || typeof response.id !== 'string' || !RESPONSE_ID.test(response.id)) {
+          ctx.warnings.push("the response was not stored: the upstream's response has no usable id");
+          return;
+        }
+        const output = Array.isArray(response.output) ? (response.output as unknown[]) : [];
+        await keep(ctx, response as Obj & { id: string }, [...stored, ...rawInput, ...output]);
+      };
+
+      const internal = toChatRequest(request, history);
+      if ((internal.messages as unknown[]).length === 0) {
+        // Nothing the internal request can carry: a translated route would have nothing to send.
+        if (translation.untranslatable === undefined) throw invalidRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
+        // Only a Responses upstream can answer it (a translated route refuses it first); the stages see an empty turn.
+        internal.messages = [{ role: 'user', content: '' }];
+      }
       return {
-        body: toChatRequest(request, history),
-        warnings,
+        body: internal,
+        warnings: [],
+        native: {
+          protocol: PROTOCOL, body: nativeBody(sent, stored, rawInput), extras,
+          ...(translation.untranslatable !== undefined ? { untranslatable: translation.untranslatable } : {}),
+        },
         async present(ctx: RequestContext, reply: ProviderReply) {
-          if (reply.kind === 'stream') {
-            return { reply, encoder: new ResponsesStreamEncoder(start, (final) => keep(ctx, request, history, final)) };
+          // A Responses upstream answered the caller's own request: its bytes go out unchanged.
+          if (reply.kind === 'json' && reply.native?.protocol === PROTOCOL) {
+            if (request.store) await keepUpstream(ctx, parseObject(reply.native.raw));
+            return { reply: { kind: 'json', status: reply.status, body: reply.body, raw: reply.native.raw, ...(reply.usage ? { usage: reply.usage } : {}) } };
           }
+          if (reply.kind === 'stream' && reply.native === PROTOCOL) {
+            return { reply, encoder: new ResponsesPassThroughEncoder(request.store ? (final) => keepUpstream(ctx, final) : undefined) };
+          }
+          ctx.warnings.push(...translation.losses);
+          const keepOwn = (final: ResponseObject): Promise<void> =>
+            (request.store ? keep(ctx, final, [...stored, ...rawInput, ...asConversation(final.output)]) : Promise.resolve());
+          if (reply.kind === 'stream') return { reply, encoder: new ResponsesStreamEncoder(start, keepOwn) };
           const response = fromChatCompletion(start, reply.body);
-          await keep(ctx, request, history, response);
+          await keepOwn(response);
           return { reply: { kind: 'json', status: reply.status, body: response as unknown as Record<string, unknown>, ...(reply.usage ? { usage: reply.usage } : {}) } };
         },
       };

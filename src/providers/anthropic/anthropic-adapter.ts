@@ -80,5 +80,5 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
     return reply;
   }
 
-  return { kind: 'anthropic', supports: CHAT_ONLY, call };
+  return { kind: 'anthropic', supports: CHAT_ONLY, speaks: 'anthropic.messages', call };
 }

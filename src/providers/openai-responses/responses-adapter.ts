@@ -1,8 +1,9 @@
 /**
  * An OpenAI provider that speaks the Responses API (`responses: true`): chat requests are sent to `{base_url}/responses`
  * as Responses requests and the replies come back as the internal chat format, so every stage — cache, governance,
- * cascades — and every inbound protocol work with it unchanged. Chat only (completions and embeddings stay on providers
- * without the option).
+ * cascades — and every inbound protocol work with it unchanged. A Responses caller's own request, when no stage rewrote it,
+ * is sent as the caller wrote it and the upstream's bytes are kept beside the internal reply (pass-through). Chat only
+ * (completions and embeddings stay on providers without the option).
  */
 import type { AdapterOptions } from '../adapters.js';
 import { unexpectedReply, upstreamPolicy } from '../failure.js';
@@ -18,6 +19,16 @@ import { chatCompletionOf } from './convert-responses-reply.js';
 import { responsesStreamParts } from './responses-stream.js';
 
 const CHAT_ONLY: ReadonlySet<Operation> = new Set<Operation>(['chat']);
+const PROTOCOL = 'openai.responses';
+
+/**
+ * The caller's own Responses request (as the edge prepared it: its previous_response_id already expanded, `store: false`)
+ * with the routed model and the stream flag the call uses.
+ */
+function nativeRequest(body: Readonly<Record<string, unknown>>, model: string, stream: boolean): Record<string, unknown> {
+  const { stream: _stream, ...rest } = body;
+  return stream ? { ...rest, model, stream: true } : { ...rest, model };
+}
 
 export function createOpenAIResponsesAdapter(settings: ProviderSettings, opts: AdapterOptions = {}): ProviderAdapter {
   const policy = upstreamPolicy(settings.name, opts.nonRetryable, opts.redact);
@@ -25,22 +36,32 @@ export function createOpenAIResponsesAdapter(settings: ProviderSettings, opts: A
   const staticHeaders = cleanHeaders(settings.headers, ['authorization']);
 
   async function call(req: UpstreamRequest): Promise<ProviderReply> {
-    const { request, warnings } = buildResponsesRequest(req.body, req.model, req.stream);
+    // A caller that spoke the Responses API is sent its own request (full fidelity); anyone else's is translated.
+    const native = req.native?.protocol === PROTOCOL ? req.native : undefined;
+    const { request, warnings } = native !== undefined
+      ? { request: nativeRequest(native.body, req.model, req.stream), warnings: [] }
+      : buildResponsesRequest(req.body, req.model, req.stream);
     const headers: Record<string, string> = { ...cleanHeaders(req.headers, ['authorization']), ...staticHeaders, authorization: `Bearer ${req.apiKey}` };
     if (req.stream) headers.accept = 'text/event-stream';
     const res = await postJson(url, {
       policy, headers, body: JSON.stringify(request), signal: req.signal, timeoutMs: req.timeoutMs > 0 ? req.timeoutMs : settings.timeout_ms, onHeaders: req.onHeaders,
     });
     if (!req.stream) {
-      const { json } = await readJson(policy, res, req.signal);
+      const { raw, json } = await readJson(policy, res, req.signal);
       if (json.object !== 'response' || !Array.isArray(json.output)) throw unexpectedReply(policy, json, 'an OpenAI Responses response');
       const body = chatCompletionOf(json);
-      return { kind: 'json', status: res.status, body, usage: readUsage(body.usage), ...(warnings.length > 0 ? { warnings } : {}) };
+      return {
+        kind: 'json', status: res.status, body, usage: readUsage(body.usage),
+        ...(native !== undefined ? { native: { protocol: PROTOCOL, raw } } : {}),
+        ...(warnings.length > 0 ? { warnings } : {}),
+      };
     }
     const askedUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-    const reply = await startStream(policy, res.status, responsesStreamParts(parseSse(streamedBody(res.body)), !askedUsage, policy.redact), req.signal, (clean) => releaseBody(res.body, clean));
+    const parts = responsesStreamParts(parseSse(streamedBody(res.body)), !askedUsage, policy.redact, native !== undefined);
+    const reply = await startStream(policy, res.status, parts, req.signal, (clean) => releaseBody(res.body, clean));
+    if (native !== undefined) reply.native = PROTOCOL;
     return warnings.length > 0 ? { ...reply, warnings } : reply;
   }
 
-  return { kind: 'openai', supports: CHAT_ONLY, call };
+  return { kind: 'openai', supports: CHAT_ONLY, speaks: PROTOCOL, call };
 }

@@ -6,7 +6,7 @@
  */
 import type { Redact } from '../redact.js';
 import type { SseEvent } from '../sse.js';
-import type { StreamPart, Usage } from '../../llm/parts.js';
+import type { StreamPart, Usage, WireEvent } from '../../llm/parts.js';
 import { errorPart } from '../openai/start-stream.js';
 import { chatUsage, finishReason } from './convert-responses-reply.js';
 
@@ -88,8 +88,15 @@ class EventReader {
   }
 }
 
-/** `hideUsage`: the client did not ask for usage (chat's stream_options.include_usage); it is carried for accounting only. */
-export async function* responsesStreamParts(events: AsyncIterable<SseEvent>, hideUsage: boolean, redact: Redact): AsyncGenerator<StreamPart> {
+/**
+ * `hideUsage`: the client did not ask for usage (chat's stream_options.include_usage); it is carried for accounting only.
+ * `keepRaw` (the caller's own Responses request was sent, see src/llm/protocol.ts): every part made from an event carries the
+ * event verbatim, and an event that makes no typed part (response.in_progress, content_part.added, a built-in tool's or a
+ * reasoning item's events, kinds added later) travels as a `raw` part, so the Responses edge can forward the stream byte for
+ * byte. The closing `done` part carries nothing; an upstream error (`error`, response.failed) is never forwarded verbatim:
+ * its message is redacted first.
+ */
+export async function* responsesStreamParts(events: AsyncIterable<SseEvent>, hideUsage: boolean, redact: Redact, keepRaw = false): AsyncGenerator<StreamPart> {
   const reader = new EventReader(hideUsage, redact);
   for await (const sse of events) {
     let ev: unknown;
@@ -104,7 +111,17 @@ export async function* responsesStreamParts(events: AsyncIterable<SseEvent>, hid
       return;
     }
     const { parts, end } = reader.read(sse.event === 'error' && ev.type === undefined ? { ...ev, type: 'error' } : ev);
-    for (const p of parts) yield p;
+    const last = parts.at(-1);
+    if (keepRaw && last?.type !== 'error') {
+      const carrying = last?.type === 'done' ? parts.length - 1 : parts.length;
+      const event = sse.event ?? (typeof ev.type === 'string' ? ev.type : undefined);
+      const raw: WireEvent = { format: 'responses', data: sse.data, parts: Math.max(1, carrying), ...(event !== undefined ? { event } : {}) };
+      if (carrying === 0) yield { type: 'raw', raw };
+      for (let i = 0; i < carrying; i++) yield { ...parts[i], raw } as StreamPart;
+      if (carrying < parts.length) yield parts[carrying]!;
+    } else {
+      for (const p of parts) yield p;
+    }
     if (end) return;
   }
 }

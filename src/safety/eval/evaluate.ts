@@ -88,6 +88,16 @@ export interface JailbreakEval {
   benign_examples: number;
   /** The benign report half (never fitted on): how many the check flags. */
   benign_report?: { prompts: number; flagged: number; false_positive_rate: number; flagged_texts: string[] };
+  /**
+   * The attack report set (never fitted or tuned on), scored against every attack example: recall only, no texts (the
+   * rows missed are not shown, so they cannot steer tuning).
+   */
+  attack_report?: { prompts: number; caught: number; recall: number; heuristics_recall: number; embedding_recall: number };
+  /**
+   * k-fold over every attack row (examples and report set together): each held-out row's embedding part is scored
+   * against the other folds' rows only. The heuristics were tuned on the examples, so their share is in-sample there.
+   */
+  all_rows?: { attacks: number; recall: number; heuristics_recall: number; embedding_recall: number };
   combined: { recall: number; false_positive_rate: number; precision: number };
   heuristics_only: { recall: number; false_positive_rate: number };
   embedding_only: { recall: number; false_positive_rate: number };
@@ -102,7 +112,7 @@ export function evaluateJailbreak(
   ordinaryVecs: readonly Float32Array[],
   calib: { similarity_floor: number; similarity_ceiling: number; threshold: number },
   folds = 5,
-  contrast: { benignVecs: readonly Float32Array[]; report?: NegativeSet } = { benignVecs: [] },
+  contrast: { benignVecs: readonly Float32Array[]; report?: NegativeSet; attackReport?: NegativeSet } = { benignVecs: [] },
 ): JailbreakEval {
   const benignSim = (v: Float32Array): number | undefined => (contrast.benignVecs.length > 0 ? nearestSimilarity(v, contrast.benignVecs) : undefined);
   let tp = 0, fpCount = 0, hTp = 0, eTp = 0, hFp = 0, eFp = 0;
@@ -143,12 +153,45 @@ export function evaluateJailbreak(
     const n = contrast.report.texts.length;
     benignReport = { prompts: n, flagged: flagged.length, false_positive_rate: flagged.length / Math.max(1, n), flagged_texts: flagged };
   }
+  let attackReport: JailbreakEval['attack_report'];
+  let allRows: JailbreakEval['all_rows'];
+  if (contrast.attackReport && contrast.attackReport.texts.length > 0) {
+    const rep = contrast.attackReport;
+    const r = recallOf(rep.texts, rep.vecs.map((v) => nearestSimilarity(v, attackVecs)), rep.vecs, calib, benignSim);
+    attackReport = { prompts: rep.texts.length, caught: r.caught, recall: r.recall, heuristics_recall: r.heuristics, embedding_recall: r.embedding };
+    const texts = [...attacks, ...rep.texts];
+    const vecs = [...attackVecs, ...rep.vecs];
+    const sims = vecs.map((v, i) => nearestSimilarity(v, vecs.filter((_, j) => j % folds !== i % folds)));
+    const all = recallOf(texts, sims, vecs, calib, benignSim);
+    allRows = { attacks: texts.length, recall: all.recall, heuristics_recall: all.heuristics, embedding_recall: all.embedding };
+  }
   return {
     folds, attacks: A, ordinary: O, threshold: calib.threshold, benign_examples: contrast.benignVecs.length,
     ...(benignReport ? { benign_report: benignReport } : {}),
+    ...(attackReport ? { attack_report: attackReport } : {}),
+    ...(allRows ? { all_rows: allRows } : {}),
     combined: { recall: tp / A, false_positive_rate: fpCount / O, precision: tp / Math.max(1, tp + fpCount) },
     heuristics_only: { recall: hTp / A, false_positive_rate: hFp / O },
     embedding_only: { recall: eTp / A, false_positive_rate: eFp / O },
     similarity: { attacks_mean: mean(attackSims), ordinary_mean: mean(ordinarySims), ordinary_p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0 },
   };
+}
+
+/** Recall of attack rows given each row's similarity to its reference attacks (combined, heuristics only, embedding only). */
+function recallOf(
+  texts: readonly string[],
+  sims: readonly number[],
+  vecs: readonly Float32Array[],
+  calib: { similarity_floor: number; similarity_ceiling: number; threshold: number },
+  benignSim: (v: Float32Array) => number | undefined,
+): { caught: number; recall: number; heuristics: number; embedding: number } {
+  let caught = 0, h = 0, e = 0;
+  texts.forEach((t, i) => {
+    const r = scoreJailbreak(t, sims[i]!, calib, benignSim(vecs[i]!));
+    if (r.score >= calib.threshold) caught++;
+    if (r.heuristic >= calib.threshold) h++;
+    if (r.embedding >= calib.threshold) e++;
+  });
+  const n = Math.max(1, texts.length);
+  return { caught, recall: caught / n, heuristics: h / n, embedding: e / n };
 }

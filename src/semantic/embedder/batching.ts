@@ -4,9 +4,12 @@
  * cores stay busy); while every slot is taken, the next batch gathers. Identical texts in flight
  * share one result, recent results are kept in an LRU keyed by a hash of the text, and inputs are cut to `maxInputChars`.
  *
- * The queue is bounded: past `maxQueue` texts waiting for a model call, a new text is refused at once with EmbedderBusy
- * (the caller goes on without an embedding rather than queueing behind work it cannot wait for). A caller may also give up
- * through its AbortSignal: a text nobody waits for any more leaves the queue before it costs a model call.
+ * The queue is bounded: past `maxQueue` texts waiting for a model call, or when the model calls it would have to wait for
+ * cannot finish within what the caller can wait (`maxWaitMs`, against the measured duration of a model call), a new text
+ * is refused at once with EmbedderBusy (the caller goes on without an embedding rather than queueing behind work it cannot
+ * wait for). An idle embedder always takes the text (it starts at once), which also keeps the measurement fresh. A caller may also give up
+ * through its AbortSignal: a text nobody waits for any more leaves the queue before it costs a model call. Both refusals
+ * are shared error instances: they are control flow on the overload path, not worth a stack trace each.
  */
 import { createHash } from 'node:crypto';
 import { Lru } from './lru.js';
@@ -35,21 +38,26 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** The embedder's queue is full: the caller should go on without an embedding. */
+/** The embedder's queue is full, or too long to wait through: the caller should go on without an embedding. */
 export class EmbedderBusy extends Error {
-  constructor(queued: number) {
-    super(`the embedder is busy (${queued} texts queued)`);
+  static readonly instance = new EmbedderBusy();
+  private constructor() {
+    super('the embedder is busy');
     this.name = 'EmbedderBusy';
   }
 }
 
 /** The caller's signal fired before its text was embedded. */
 export class EmbedAborted extends Error {
-  constructor() {
+  static readonly instance = new EmbedAborted();
+  private constructor() {
     super('the caller stopped waiting for the embedding');
     this.name = 'EmbedAborted';
   }
 }
+
+/** Weight of the newest model call in the running estimate of a model call's duration. */
+const CALL_ALPHA = 0.2;
 
 export interface BatchingStats {
   /** Texts requested. */
@@ -58,7 +66,7 @@ export interface BatchingStats {
   /** Model calls made and texts they embedded. */
   batches: number;
   embedded: number;
-  /** Texts refused because the queue was full, and queued texts dropped because every caller gave up. */
+  /** Texts refused because the queue was full (or too long to wait through), and queued texts dropped because every caller gave up. */
   refused: number;
   dropped: number;
 }
@@ -78,6 +86,8 @@ export class BatchingEmbedder implements Embedder {
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /** Model calls running now. */
   private running = 0;
+  /** Running estimate of a model call's wall time (ms); 0 until the first call. */
+  private callMs = 0;
   private closed = false;
 
   constructor(
@@ -91,10 +101,11 @@ export class BatchingEmbedder implements Embedder {
 
   /**
    * One vector, batched with concurrent callers. The returned array is shared: do not modify it.
-   * `budget` marks a caller whose wait is bounded (a request): it is refused with EmbedderBusy when the queue is full, and
-   * rejected with EmbedAborted when the signal fires first. Without it (start-up, offline tools) the text always queues.
+   * `budget` marks a caller whose wait is bounded (a request): it is refused with EmbedderBusy when the queue is full or
+   * the texts ahead of it would take longer than `maxWaitMs`, and rejected with EmbedAborted when the signal fires first.
+   * Without it (start-up, offline tools) the text always queues. A signal given as a function is made only on an LRU miss.
    */
-  embedOne(text: string, budget?: AbortSignal): Promise<Float32Array> {
+  embedOne(text: string, budget?: AbortSignal | (() => AbortSignal), maxWaitMs = Infinity): Promise<Float32Array> {
     if (this.closed) return Promise.reject(new Error('the embedder is closed'));
     this.stats.requests++;
     const cut = text.length > this.opts.maxInputChars ? text.slice(0, this.opts.maxInputChars) : text;
@@ -104,12 +115,13 @@ export class BatchingEmbedder implements Embedder {
       this.stats.lruHits++;
       return Promise.resolve(hit);
     }
-    if (budget?.aborted) return Promise.reject(new EmbedAborted());
+    const signal = typeof budget === 'function' ? budget() : budget;
+    if (signal?.aborted) return Promise.reject(EmbedAborted.instance);
     let p = this.inflight.get(key);
     if (p === undefined) {
-      if (budget !== undefined && this.live >= this.opts.maxQueue) {
+      if (signal !== undefined && (this.live >= this.opts.maxQueue || this.expectedWaitMs(this.live + 1) > maxWaitMs)) {
         this.stats.refused++;
-        return Promise.reject(new EmbedderBusy(this.live));
+        return Promise.reject(EmbedderBusy.instance);
       }
       let resolve!: (v: Float32Array) => void;
       let reject!: (err: unknown) => void;
@@ -122,14 +134,26 @@ export class BatchingEmbedder implements Embedder {
       this.schedule();
     }
     p.waiters++;
-    return budget === undefined ? p.promise : this.abandonable(p, budget);
+    return signal === undefined ? p.promise : this.abandonable(p, signal);
+  }
+
+  /**
+   * The least a text that would be `position`-th in the queue waits for its vector: the rounds of model calls up to and
+   * including its own (calls of up to maxBatch texts, `concurrency` at a time), at the measured duration of a call; the
+   * rest of the calls running now is not counted, so a text that could make it is not refused. 0 when the embedder is
+   * idle (the text starts at once, and its call refreshes the measurement) and before the first call.
+   */
+  private expectedWaitMs(position: number): number {
+    if (this.running === 0 && this.live === 0) return 0;
+    const calls = Math.ceil(position / this.opts.maxBatch);
+    return Math.ceil(calls / (this.opts.concurrency ?? 1)) * this.callMs;
   }
 
   /** The pending text's result, or EmbedAborted when the signal fires first (then the text may leave the queue). */
   private abandonable(p: Pending, signal: AbortSignal): Promise<Float32Array> {
     return new Promise<Float32Array>((resolve, reject) => {
       const onAbort = (): void => {
-        reject(new EmbedAborted());
+        reject(EmbedAborted.instance);
         if (--p.waiters === 0 && !p.taken) this.drop(p);
       };
       signal.addEventListener('abort', onAbort, { once: true });
@@ -146,7 +170,7 @@ export class BatchingEmbedder implements Embedder {
     this.live--;
     this.stats.dropped++;
     this.inflight.delete(p.key);
-    p.reject(new EmbedAborted());
+    p.reject(EmbedAborted.instance);
   }
 
   /** Texts waiting for a model call. */
@@ -206,7 +230,10 @@ export class BatchingEmbedder implements Embedder {
     // A free slot takes what is left at once (the next turn), so batches overlap.
     if (this.live > 0 && !this.busy) this.schedule();
     try {
+      const started = performance.now();
       const vecs = await this.inner.embed(batch.map((p) => p.text));
+      const took = performance.now() - started;
+      this.callMs = this.callMs === 0 ? took : CALL_ALPHA * took + (1 - CALL_ALPHA) * this.callMs;
       this.stats.batches++;
       this.stats.embedded += batch.length;
       for (let i = 0; i < batch.length; i++) {

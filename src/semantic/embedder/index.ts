@@ -1,46 +1,13 @@
-/** Builds the configured embedder: a backend wrapped in the batching layer. */
-import { availableParallelism } from 'node:os';
-import path from 'node:path';
+/** Builds the configured embedder: the backend in worker threads (worker-pool.ts), wrapped in the batching layer. */
 import type { EmbedderConfig } from '../config.js';
+import { parallelismOf, type FallbackObserver } from './backend.js';
 import { BatchingEmbedder } from './batching.js';
 import type { Embedder } from './types.js';
+import { WorkerPoolEmbedder } from './worker-pool.js';
 
 export type { Embedder } from './types.js';
+export { createBackend, parallelismOf, type FallbackObserver } from './backend.js';
 export { BatchingEmbedder, EmbedAborted, EmbedderBusy } from './batching.js';
-
-/** Intra-op threads per model call and model calls at once, as configured or sized from `cores`. */
-export function parallelismOf(config: Pick<EmbedderConfig, 'threads' | 'concurrency'>, cores = availableParallelism()): { threads: number; concurrency: number } {
-  const c = Math.max(1, cores);
-  const concurrency = config.concurrency !== 'auto'
-    ? config.concurrency
-    : Math.max(1, Math.min(2, Math.floor(c / (config.threads === 'auto' ? 1 : config.threads))));
-  const threads = config.threads !== 'auto' ? config.threads : Math.max(1, Math.floor(c / concurrency));
-  return { threads, concurrency };
-}
-
-/** Told when the configured runtime could not load and a slower one serves instead. */
-export type FallbackObserver = (message: string, cause: Error) => void;
-
-/** Loads the backend named in the config (model files resolved against rootDir). */
-export async function createBackend(config: EmbedderConfig, rootDir: string, onFallback?: FallbackObserver): Promise<Embedder> {
-  if (config.backend === 'transformers') {
-    if (!config.model) throw new Error('semantic.embedder.model: required when backend is transformers (a folder under models_dir)');
-    const { TransformersEmbedder } = await import('./transformers.js');
-    return TransformersEmbedder.load({
-      model: config.model,
-      modelsDir: path.resolve(rootDir, config.models_dir),
-      allowRemote: config.allow_remote,
-      pooling: config.pooling,
-      quantized: config.quantized,
-    });
-  }
-  const { UseLiteEmbedder } = await import('./use-lite.js');
-  return UseLiteEmbedder.load({
-    runtime: config.runtime,
-    threads: parallelismOf(config).threads,
-    onFallback: (err) => onFallback?.('onnxruntime could not load; use-lite runs on TF.js WASM instead (slower)', err),
-  });
-}
 
 /** Reports each model call: its latency and how many texts it embedded (for metrics). */
 export type BatchObserver = (latencyMs: number, batchSize: number) => void;
@@ -78,12 +45,14 @@ function testDelay(backend: Embedder): Embedder {
 export async function createEmbedder(
   config: EmbedderConfig, rootDir: string, onBatch?: BatchObserver, onFallback?: FallbackObserver,
 ): Promise<BatchingEmbedder> {
-  const backend = testDelay(await createBackend(config, rootDir, onFallback));
+  const { concurrency } = parallelismOf(config);
+  const pool = await WorkerPoolEmbedder.start({ config, rootDir, size: concurrency, nice: config.worker_nice, onFallback });
+  const backend = testDelay(pool);
   return new BatchingEmbedder(onBatch ? observed(backend, onBatch) : backend, {
     windowMs: config.batch_window_ms,
     maxBatch: config.max_batch,
     maxQueue: config.max_queue,
-    concurrency: parallelismOf(config).concurrency,
+    concurrency,
     lruSize: config.lru_size,
     maxInputChars: config.max_input_chars,
   });

@@ -1,0 +1,175 @@
+/**
+ * The model, off the event loop: `size` worker threads each load the configured backend (embed-worker.ts) and run one model
+ * call at a time. onnxruntime-node's `run` is synchronous — on the main thread every model call would stall every
+ * request in flight, degraded ones included — so the request path only posts texts and receives vectors (transferred, not
+ * copied). The workers run at a lower scheduling priority (`nice`, Linux), so under CPU contention the event loop goes
+ * first and the model takes the cycles left over. A call goes to the worker with the fewest calls pending; a worker that
+ * dies fails its pending calls and is replaced.
+ */
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { EmbedderConfig } from '../config.js';
+import type { FallbackObserver } from './backend.js';
+import type { Embedder } from './types.js';
+import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+/** The worker's script beside this module (.ts when running from sources under tsx, .js when built). */
+const WORKER_URL = new URL(`./embed-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
+
+/**
+ * A worker thread on the embed-worker script. From sources (tests under tsx), a worker does not inherit the tsx loader on
+ * Node 20, so it registers it before importing the script.
+ */
+function startWorker(workerData: WorkerSetup): Worker {
+  if (!FROM_SOURCE) return new Worker(fileURLToPath(WORKER_URL), { workerData });
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+export interface WorkerPoolOptions {
+  config: EmbedderConfig;
+  rootDir: string;
+  /** Worker threads (model calls at once). */
+  size: number;
+  /** Nice value added to the workers' threads (0 keeps the process's priority). */
+  nice: number;
+  onFallback?: FallbackObserver;
+}
+
+interface Call {
+  resolve: (v: Float32Array[]) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Call>;
+}
+
+export class WorkerPoolEmbedder implements Embedder {
+  private slots: Slot[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(
+    readonly id: string,
+    readonly dim: number,
+    private readonly opts: WorkerPoolOptions,
+  ) {}
+
+  /** Starts the workers and resolves once every one has loaded the model (rejects with the first load failure). */
+  static async start(opts: WorkerPoolOptions): Promise<WorkerPoolEmbedder> {
+    const started = await Promise.allSettled(Array.from({ length: Math.max(1, opts.size) }, () => spawn(opts)));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    if (failed !== undefined) {
+      await Promise.all(ok.map((s) => s.worker.terminate()));
+      throw failed.reason;
+    }
+    const pool = new WorkerPoolEmbedder(ok[0].id, ok[0].dim, opts);
+    for (const s of ok) pool.adopt(s.worker);
+    return pool;
+  }
+
+  /** Worker threads running now. */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  private adopt(worker: Worker): void {
+    const slot: Slot = { worker, pending: new Map() };
+    this.slots.push(slot);
+    worker.unref(); // idle workers never keep the process alive; a pending call refs its worker
+    worker.on('message', (m: FromWorker) => {
+      if (m.type !== 'result' && m.type !== 'error') return;
+      const call = slot.pending.get(m.id);
+      if (call === undefined) return;
+      slot.pending.delete(m.id);
+      if (slot.pending.size === 0) worker.unref();
+      if (m.type === 'result') call.resolve(m.vectors);
+      else call.reject(new Error(`embedding failed: ${m.message}`));
+    });
+    const lost = (why: string): void => {
+      const at = this.slots.indexOf(slot);
+      if (at < 0) return;
+      this.slots.splice(at, 1);
+      for (const call of slot.pending.values()) call.reject(new Error(`the embedder worker stopped (${why})`));
+      slot.pending.clear();
+      if (!this.closed) this.replace();
+    };
+    worker.on('error', (err) => lost(err.message));
+    worker.on('exit', (code) => lost(`exit code ${code}`));
+  }
+
+  private replace(): void {
+    spawn(this.opts).then(
+      (s) => {
+        if (this.closed) void s.worker.terminate();
+        else this.adopt(s.worker);
+      },
+      (err: Error) => this.opts.onFallback?.('an embedder worker could not be restarted', err),
+    );
+  }
+
+  embed(texts: string[]): Promise<Float32Array[]> {
+    if (this.closed) return Promise.reject(new Error('the embedder is closed'));
+    if (texts.length === 0) return Promise.resolve([]);
+    let slot = this.slots[0];
+    if (slot === undefined) return Promise.reject(new Error('no embedder worker is running'));
+    for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
+    const id = this.nextId++;
+    return new Promise<Float32Array[]>((resolve, reject) => {
+      if (slot.pending.size === 0) slot.worker.ref();
+      slot.pending.set(id, { resolve, reject });
+      const msg: ToWorker = { type: 'embed', id, texts };
+      slot.worker.postMessage(msg);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const slots = this.slots.splice(0);
+    for (const s of slots) {
+      for (const call of s.pending.values()) call.reject(new Error('the embedder is closed'));
+      s.pending.clear();
+    }
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+}
+
+/** Starts one worker and waits until it has loaded the model. */
+function spawn(opts: WorkerPoolOptions): Promise<{ worker: Worker; id: string; dim: number }> {
+  const setup: WorkerSetup = { config: opts.config, rootDir: opts.rootDir, nice: opts.nice };
+  const worker = startWorker(setup);
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: FromWorker): void => {
+      if (m.type === 'fallback') opts.onFallback?.(m.message, new Error(m.cause));
+      else if (m.type === 'ready') {
+        done();
+        resolve({ worker, id: m.id, dim: m.dim });
+      } else if (m.type === 'failed') {
+        done();
+        void worker.terminate();
+        reject(new Error(m.message));
+      }
+    };
+    const onError = (err: Error): void => {
+      done();
+      reject(err);
+    };
+    const onExit = (code: number): void => {
+      done();
+      reject(new Error(`the embedder worker exited (${code}) before the model loaded`));
+    };
+    const done = (): void => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}
