@@ -3,16 +3,18 @@
  * (`node dist/src/cli.js <command> ... --json`; from sources under tsx when the bench runs from sources):
  *  - intent classification (`switchyard eval`) on CLINC150 with 10 and with 100 reference prompts per intent (references
  *    built by `switchyard build-refs` from clinc150/train.jsonl; thresholds fitted by `switchyard fit` on the even lines of
- *    val.jsonl + oos_train.jsonl; scored on the odd lines of val.jsonl + oos_val.jsonl, "none" rows must be rejected: no
- *    scored row was fitted on) and on Banking77 (train.jsonl split per label: the first 10 distinct texts become the references, the rest
- *    is held back and scored);
+ *    val.jsonl, oos_train.jsonl and oos_val.jsonl; scored on the odd lines of the same three files, "none" rows must be
+ *    rejected: no scored row was fitted on, and both halves draw their out-of-scope rows from both files) and on Banking77
+ *    (train.jsonl split per label: the first 10 distinct texts become the references, the rest is held back; its odd lines
+ *    are the tuning split of scripts/fit-constants.ts, its even lines are scored);
  *  - semantic cache precision and recall (`switchyard cache-eval`) on the QQP balanced 10k and hard 2k pair files (in sample:
  *    the shipped pair scorer was fitted and tuned on them; docs/cache.md has the out-of-sample rotation);
  *  - PII and jailbreak detection (`switchyard safety-eval`).
  * Inputs derived from the data (reference folders, concatenated or split labelled files) go to a temporary folder that is
- * removed afterwards. Quick mode scores subsets (every 3rd odd-line CLINC150 validation row, every 5th held-back Banking77 row,
+ * removed afterwards. Quick mode scores subsets (every 3rd odd-line CLINC150 validation row, every 5th scored Banking77 row,
  * the first 1,000 pairs, 150 prompts per safety set) and keeps an embedding cache in the system temp folder so repeated
- * quick runs do not embed the same reference prompts again; full runs score everything with the embedding cache off.
+ * quick runs do not embed the same reference prompts again; full runs score everything with the embedding cache off
+ * unless SWITCHYARD_BENCH_EMBEDDING_CACHE names one.
  * Every command is bounded by a timeout; a section is skipped with a message when its data files are absent.
  */
 import { spawn } from 'node:child_process';
@@ -147,29 +149,37 @@ async function buildRefs(ctx: EvalContext, name: string, data: string, perLabel:
   });
 }
 
+/** Rows of a JSONL file at even (0, 2, …) or odd (1, 3, …) positions. */
+async function half(file: string, parity: 0 | 1): Promise<Labelled[]> {
+  return (await readJsonl<Labelled>(file)).filter((_, i) => i % 2 === parity);
+}
+
 /**
- * CLINC150 scoring file: the odd lines of val.jsonl (every 3rd of them in quick mode) followed by all out-of-scope
- * validation rows. The even lines and oos_train.jsonl are the fitting file (clincFitting), so no scored row is fitted on.
+ * CLINC150 scoring file: the odd lines of val.jsonl (every 3rd of them in quick mode) followed by the odd lines of
+ * oos_train.jsonl and oos_val.jsonl. The even lines of the three files are the fitting file (clincFitting), so no scored
+ * row is fitted on. Each half takes its out-of-scope rows from both files: at the same threshold oos_val.jsonl is rejected
+ * about 10 points more often than oos_train.jsonl, so a fit on one file and a report on the other measure two different
+ * populations and their recalls do not agree.
  */
 function clincScoring(ctx: EvalContext): Promise<{ file: string; inScope: number; outOfScope: number; subset: string }> {
   return memo(ctx, 'clinc-scoring', async () => {
     const step = ctx.quick ? 3 : 1;
-    const odd = (await readJsonl<Labelled>(join(ctx.dataDir, 'clinc150', 'val.jsonl'))).filter((_, i) => i % 2 === 1);
-    const val = everyNth(odd, step);
-    const oos = await readJsonl<Labelled>(join(ctx.dataDir, 'clinc150', 'oos_val.jsonl'));
-    const file = join(ctx.workDir, 'clinc150-val-odd-plus-oos.jsonl');
+    const dir = join(ctx.dataDir, 'clinc150');
+    const val = everyNth(await half(join(dir, 'val.jsonl'), 1), step);
+    const oos = [...(await half(join(dir, 'oos_train.jsonl'), 1)), ...(await half(join(dir, 'oos_val.jsonl'), 1))];
+    const file = join(ctx.workDir, 'clinc150-report-odd-lines.jsonl');
     await writeJsonl(file, [...val, ...oos].map((r) => ({ text: r.text, label: r.label })));
     return { file, inScope: val.length, outOfScope: oos.length, subset: step === 1 ? 'the odd lines of val.jsonl' : `every ${step}rd odd line of val.jsonl` };
   });
 }
 
-/** CLINC150 fitting file: the even lines of val.jsonl and oos_train.jsonl (the thresholds' data, never scored). */
+/** CLINC150 fitting file: the even lines of val.jsonl, oos_train.jsonl and oos_val.jsonl (the thresholds' data, never scored). */
 function clincFitting(ctx: EvalContext): Promise<string> {
   return memo(ctx, 'clinc-fitting', async () => {
-    const even = (await readJsonl<Labelled>(join(ctx.dataDir, 'clinc150', 'val.jsonl'))).filter((_, i) => i % 2 === 0);
-    const oos = await readJsonl<Labelled>(join(ctx.dataDir, 'clinc150', 'oos_train.jsonl'));
-    const file = join(ctx.workDir, 'clinc150-val-even-plus-oos-train.jsonl');
-    await writeJsonl(file, [...even, ...oos].map((r) => ({ text: r.text, label: r.label })));
+    const dir = join(ctx.dataDir, 'clinc150');
+    const rows = [...(await half(join(dir, 'val.jsonl'), 0)), ...(await half(join(dir, 'oos_train.jsonl'), 0)), ...(await half(join(dir, 'oos_val.jsonl'), 0))];
+    const file = join(ctx.workDir, 'clinc150-fit-even-lines.jsonl');
+    await writeJsonl(file, rows.map((r) => ({ text: r.text, label: r.label })));
     return file;
   });
 }
@@ -190,15 +200,23 @@ async function fitRefs(ctx: EvalContext, refs: string, data: string, variant: Va
     const res = await runCli(args, ctx.quick ? 240_000 : 1_200_000);
     if (res.timedOut) throw new Error('switchyard fit timed out');
     if (res.code !== 0) throw new Error(`switchyard fit exited ${res.code}: ${res.stderr.trim().slice(-300)}`);
-    return res.stdout.trim().split('\n').slice(0, 2).join('; ');
+    return res.stdout.trim().split('\n').slice(0, 3).join('; ');
   });
+}
+
+/** The out-of-fold out-of-scope recall `switchyard fit` printed (a fraction), or null when it printed none. */
+export function outOfFoldRecall(fitOutput: string): number | null {
+  const m = /out of fold[^;]*out-of-scope recall ([\d.]+)%/.exec(fitOutput);
+  return m ? Number(m[1]) / 100 : null;
 }
 
 const BANKING_REFS_PER_LABEL = 10;
 
 /**
  * Banking77 split: per label, the first 10 distinct texts of train.jsonl (file order) become the reference source; every
- * other row whose text is not one of that label's references is held back for scoring (every 5th in quick mode).
+ * other row whose text is not one of that label's references is held back. The held-back rows at odd positions are the
+ * tuning split scripts/fit-constants.ts chooses the head's constants on; those at even positions are scored (every 5th
+ * of them in quick mode).
  */
 function bankingSplit(ctx: EvalContext): Promise<{ refsSource: string; scoring: string; labels: number; heldBack: number; scored: number }> {
   return memo(ctx, 'banking-split', async () => {
@@ -218,7 +236,7 @@ function bankingSplit(ctx: EvalContext): Promise<{ refsSource: string; scoring: 
         held.push({ text, label: r.label });
       }
     }
-    const scored = everyNth(held, ctx.quick ? 5 : 1);
+    const scored = everyNth(held.filter((_, i) => i % 2 === 0), ctx.quick ? 5 : 1);
     const refsSource = join(ctx.workDir, 'banking77-refs-source.jsonl');
     const scoring = join(ctx.workDir, 'banking77-held-back.jsonl');
     await writeJsonl(refsSource, refRows);
@@ -227,8 +245,13 @@ function bankingSplit(ctx: EvalContext): Promise<{ refsSource: string; scoring: 
   });
 }
 
-/** The on-disk embedding cache for `switchyard eval`: kept in the temp folder across quick runs, off for full runs. */
-const embeddingCache = (quick: boolean): string => (quick ? join(tmpdir(), 'switchyard-bench-embeddings') : '');
+/**
+ * The on-disk embedding cache for `switchyard eval` and `fit`: kept in the temp folder across quick runs; off for full
+ * runs unless SWITCHYARD_BENCH_EMBEDDING_CACHE names a folder (reruns of a full section then skip the embedding, and the
+ * per-row embedding time is not measured). The cache changes no figure but the embedding time.
+ */
+const embeddingCache = (quick: boolean): string =>
+  quick ? join(tmpdir(), 'switchyard-bench-embeddings') : (process.env.SWITCHYARD_BENCH_EMBEDDING_CACHE ?? '');
 
 // ---------------------------------------------------------------------------------------------------------------------------
 // Summaries
@@ -296,8 +319,10 @@ function clincEval(perIntent: number, variant: Variant = 'default'): EvalDef {
         dataset: 'CLINC150',
         references: `first ${perIntent} distinct texts per intent of clinc150/train.jsonl (150 intents, ${150 * perIntent} prompts)`,
         refs_per_label: perIntent,
-        thresholds: `switchyard fit on the even lines of val.jsonl + oos_train.jsonl: ${fitted}`,
-        scored: `${scoring.subset} (${scoring.inScope} rows) + oos_val.jsonl (${scoring.outOfScope} rows, label none)`,
+        thresholds: `switchyard fit on the even lines of val.jsonl, oos_train.jsonl and oos_val.jsonl: ${fitted}`,
+        // The fit's out-of-fold out-of-scope recall (what the fit expects unseen rows to get), beside the scored figure.
+        fit_oos_recall_out_of_fold: outOfFoldRecall(fitted),
+        scored: `${scoring.subset} (${scoring.inScope} rows) + the odd lines of oos_train.jsonl and oos_val.jsonl (${scoring.outOfScope} rows, label none)`,
       },
     };
   }, ['clinc150/train.jsonl', 'clinc150/val.jsonl', 'clinc150/oos_val.jsonl', 'clinc150/oos_train.jsonl'], variant);
@@ -364,7 +389,7 @@ export const EVALS: EvalDef[] = [
         dataset: 'Banking77',
         references: `first ${BANKING_REFS_PER_LABEL} distinct texts per label of banking77/train.jsonl (${split.labels} labels)`,
         refs_per_label: BANKING_REFS_PER_LABEL,
-        scored: `${ctx.quick ? 'every 5th row of ' : ''}the held-back rest of train.jsonl (${split.scored} of ${split.heldBack} rows; no out-of-scope class)`,
+        scored: `${ctx.quick ? 'every 5th of ' : ''}the even lines of the held-back rest of train.jsonl (${split.scored} of ${split.heldBack} rows; the odd lines tuned the head's constants; no out-of-scope class)`,
       },
     };
   }, ['banking77/train.jsonl']),

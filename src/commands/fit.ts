@@ -1,14 +1,18 @@
 /** `switchyard fit`: picks per-category thresholds and the global threshold/min_margin on labelled data and writes them. */
 import { parseFlags } from './flags.js';
 import { writeThresholds } from '../semantic/catalog/write.js';
-import { fitThresholds, report } from '../semantic/evaluate.js';
-import { readLabelledFiles } from '../semantic/labelled.js';
+import { fitCrossValidated } from '../semantic/evaluate.js';
+import { NONE, readLabelledFiles } from '../semantic/labelled.js';
 import { EMBEDDER_FLAGS, EMBEDDER_HELP, buildFromFolder, configFromFlags, openOffline, scoreRows } from '../semantic/offline.js';
 
-const HELP = `Usage: switchyard fit --refs <dir> --data <labelled.jsonl>[,<more.jsonl>] [--target-precision p] [--min-oos-recall r] [--dry-run]
+const HELP = `Usage: switchyard fit --refs <dir> --data <labelled.jsonl>[,<more.jsonl>] [--target-precision p] [--min-oos-recall r] [--folds k] [--dry-run]
 
 Fits the classifier's thresholds on labelled data that includes out-of-scope rows (label "none"): the global threshold and
-min_margin maximise in-scope accuracy subject to out-of-scope recall >= --min-oos-recall (default 0.7). With
+min_margin maximise in-scope accuracy subject to out-of-scope recall >= --min-oos-recall (default 0.7) on rows they were
+not fitted on: the rows are split into --folds stratified folds (default 5), each scored with thresholds fitted on the
+others, and the recall the fit aims for is raised (by 0.01, at most 0.1) until that out-of-fold recall reaches the target;
+the thresholds written are fitted on all rows for the raised recall. Both figures are printed: on the fitting rows (in
+sample) and out of fold (what unseen rows of the same kind get). With
 --target-precision, each category also gets its own threshold where its precision against out-of-scope rows stays >= P,
 shrunk towards the global one for categories with few rows (off by default: with tens of rows per category it measured
 worse on unseen data). Writes the global settings into <dir>/_settings.yaml and the category thresholds into the category
@@ -19,7 +23,8 @@ Options:
   --refs DIR               reference-prompt folder (rewritten in place)
   --data FILES             JSONL with {"text","label"}; repeat or comma-separate
   --target-precision P     also fit per-category thresholds at this precision (default: none)
-  --min-oos-recall R       out-of-scope recall the global settings must reach (default 0.7)
+  --min-oos-recall R       out-of-scope recall the global settings must reach out of fold (default 0.7)
+  --folds K                folds of the cross-fit (default 5; 1: fit all rows for exactly R, no cross-fit)
   --dry-run                print what would be written, change nothing
 ${EMBEDDER_HELP}
   -h, --help
@@ -31,6 +36,7 @@ export async function run(argv: string[]): Promise<number> {
     data: { type: 'string', multiple: true },
     'target-precision': { type: 'number', min: 0, max: 1 },
     'min-oos-recall': { type: 'number', min: 0, max: 1, default: 0.7 },
+    folds: { type: 'number', integer: true, min: 1, max: 20, default: 5 },
     'dry-run': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     ...EMBEDDER_FLAGS,
@@ -50,11 +56,20 @@ export async function run(argv: string[]): Promise<number> {
     const built = await buildFromFolder(off, values.refs);
     const rows = await readLabelledFiles(values.data);
     const { scored } = await scoreRows(off, built.classifier, rows);
-    const t = fitThresholds(scored, { targetPrecision, minOosRecall });
-    const r = report(scored, t);
+    const cv = fitCrossValidated(scored, { targetPrecision, minOosRecall }, values.folds);
+    const t = cv.thresholds;
+    const inScope = scored.some((s) => s.gold !== NONE);
+    const outOfScope = scored.some((s) => s.gold === NONE);
+    const pct = (x: number, has: boolean): string => (has ? `${(x * 100).toFixed(1)}%` : 'n/a');
+    const figures = (r: { inScopeAccuracy: number; oosRecall: number }): string =>
+      `in-scope accuracy ${pct(r.inScopeAccuracy, inScope)}, out-of-scope recall ${pct(r.oosRecall, outOfScope)}`;
     process.stdout.write(
-      `fitted on ${r.rows} rows: threshold ${t.global}, min_margin ${t.minMargin}, ${t.perCategory.size} category thresholds\n` +
-        `on the fitting data: in-scope accuracy ${r.inScope ? `${(r.inScopeAccuracy * 100).toFixed(1)}%` : 'n/a'}, out-of-scope recall ${r.outOfScope ? `${(r.oosRecall * 100).toFixed(1)}%` : 'n/a'}\n`,
+      `fitted on ${scored.length} rows: threshold ${t.global}, min_margin ${t.minMargin}, ${t.perCategory.size} category thresholds\n` +
+        `on the fitting data: ${figures(cv.inSample)}\n` +
+        (cv.folds > 1
+          ? `out of fold (${cv.folds} folds, each scored with thresholds fitted on the others): ${figures(cv.outOfFold)}; ` +
+            `fitted for ${(cv.fittedFor * 100).toFixed(0)}% out-of-scope recall; fold thresholds ${cv.foldThresholds.join(', ')}\n`
+          : ''),
     );
     if (values['dry-run']) {
       for (const [name, th] of [...t.perCategory].sort()) process.stdout.write(`  ${name}: ${th}\n`);

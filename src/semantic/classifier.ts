@@ -17,7 +17,9 @@
  */
 import { LexicalFeaturizer, type SparseVector } from './lexical.js';
 import { VectorIndex } from './vector-index.js';
-import { DEFAULT_TRAIN, linearScores, prototypes, softmax, trainLinearHead, type LinearHead, type TrainOptions } from './linear-head.js';
+import { linearScores, prototypes, softmax, trainLinearHead, type LinearHead, type TrainOptions } from './linear-head.js';
+import { FITTED_HEAD } from './head-constants.js';
+import { headTrainOptions, type HeadConstants } from './head-options.js';
 import { categoryNameText } from './text.js';
 import { DEFAULT_CALIBRATION, crossFitScores, lowerQuantiles } from './calibration.js';
 
@@ -83,40 +85,17 @@ export const NONE_INTENT = 'none';
 /** The intent of a request whose embedding could not be had within its semantic budget (never a category's name). */
 export const UNAVAILABLE_INTENT = 'unavailable';
 
-/** Training budget: about 30k sample steps, 3 to 10 epochs. */
-export const epochsFor = (n: number): number => Math.max(3, Math.min(10, Math.ceil(30_000 / Math.max(1, n))));
+/** Head training overrides: optimiser options (linear-head.ts) and any of the fitted head constants (head-constants.ts). */
+export type HeadTraining = Partial<TrainOptions> & Partial<HeadConstants>;
 
-/**
- * Training budget of a head with a lexical part: about 6k sample steps, 3 to 10 epochs. Each step costs more and the
- * lexical features converge sooner (on CLINC150, 4 epochs of 1,500 references rank as well as 10). Large sets need at
- * least `LEXICAL_MIN_EPOCHS` passes all the same: one pass over Banking77's 7,766 training rows ranks 87.6% of a tuning
- * split right, three 91.3%, six 91.6% (scripts/eval-routing.sh: the odd lines of 30 held-out rows per label).
- */
-export const LEXICAL_MIN_EPOCHS = 3;
-export const lexicalEpochsFor = (n: number): number => Math.max(LEXICAL_MIN_EPOCHS, Math.min(10, Math.ceil(6_000 / Math.max(1, n))));
-
-/**
- * Training settings of a head with a lexical part. No pull towards the prototype start (l2 0) and a lexical start of 5
- * rather than 8: on CLINC150 (10 references per intent, 10 draws) each is worth +0.2–0.4 points of ranking accuracy.
- */
-export const LEXICAL_TRAIN: Partial<TrainOptions> = { l2: 0, lexicalScale: 5 };
-
-/**
- * Weight of a category's name-as-example (see catalog/build.ts) in the prototypes the head starts from. Ten references
- * written as paraphrases of one or two requests make a narrow prototype; the name is the category's most general
- * example, and giving it the weight of three pulls the start towards the whole category (+0.5 points on CLINC150 when
- * the 10 references are consecutive paraphrases, neutral on random draws). Training itself weighs every example alike.
- */
-export const NAME_START_WEIGHT = 3;
-
-/** Per-reference start weights: NAME_START_WEIGHT for an example equal to its category's name as text, else 1. */
-export function nameStartWeights(categories: ClassifierCategory[], texts: string[][]): Float32Array {
+/** Per-reference start weights: `weight` for an example equal to its category's name as text, else 1. */
+export function nameStartWeights(categories: ClassifierCategory[], texts: string[][], weight = FITTED_HEAD.nameStartWeight): Float32Array {
   const out = new Float32Array(texts.reduce((n, t) => n + t.length, 0)).fill(1);
   let at = 0;
   texts.forEach((ts, c) => {
     const name = categoryNameText(categories[c].name);
     ts.forEach((t, i) => {
-      if (name !== '' && t === name) out[at + i] = NAME_START_WEIGHT;
+      if (name !== '' && t === name) out[at + i] = weight;
     });
     at += ts.length;
   });
@@ -171,7 +150,7 @@ export class IntentClassifier {
     dim: number,
     settings: ClassifierSettings,
     index: IndexSettings,
-    train: Partial<TrainOptions> = {},
+    train: HeadTraining = {},
     texts?: string[][],
   ): Promise<IntentClassifier> {
     const { ready, trained } = IntentClassifier.buildDeferred(categories, vectors, dim, settings, index, train, texts);
@@ -189,7 +168,7 @@ export class IntentClassifier {
     dim: number,
     settings: ClassifierSettings,
     indexSettings: IndexSettings,
-    train: Partial<TrainOptions> = {},
+    train: HeadTraining = {},
     texts?: string[][],
   ): { ready: IntentClassifier; trained: Promise<IntentClassifier | undefined> } {
     if (texts && (texts.length !== vectors.length || texts.some((t, c) => t.length !== vectors[c].length))) {
@@ -229,10 +208,10 @@ export class IntentClassifier {
     const trained = Promise.resolve().then(async () => {
       const featurizer = allTexts ? LexicalFeaturizer.fit(allTexts) : undefined;
       const lexical = featurizer && allTexts ? { vectors: allTexts.map((t) => featurizer.transform(t)), dim: featurizer.dim } : undefined;
-      const options: TrainOptions = lexical
-        ? { ...DEFAULT_TRAIN, epochs: lexicalEpochsFor(refs.length), ...LEXICAL_TRAIN, ...train }
-        : { ...DEFAULT_TRAIN, epochs: epochsFor(refs.length), ...train };
-      const start = texts ? nameStartWeights(categories, texts) : undefined;
+      const { nameStartWeight, lexicalSteps, ...optimiser } = train;
+      const constants: HeadConstants = { ...FITTED_HEAD, ...(lexicalSteps === undefined ? {} : { lexicalSteps }) };
+      const options = headTrainOptions(refs.length, lexical !== undefined, constants, optimiser);
+      const start = texts ? nameStartWeights(categories, texts, nameStartWeight ?? FITTED_HEAD.nameStartWeight) : undefined;
       const head = await trainLinearHead(refs, labelOf, C, dim, options, lexical, start);
       const logitScale = options.scale + (lexical ? options.lexicalScale : 0);
       const calibrated = settings.calibrate && settings.method === 'blend'

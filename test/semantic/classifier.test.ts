@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_THRESHOLD, IntentClassifier, NAME_START_WEIGHT, defaultThreshold, headScore, nameStartWeights, topIndices, type ClassifierSettings } from '../../src/semantic/classifier.js';
+import { FITTED_HEAD } from '../../src/semantic/head-constants.js';
+import { DEFAULT_THRESHOLD, IntentClassifier, defaultThreshold, headScore, nameStartWeights, topIndices, type ClassifierSettings } from '../../src/semantic/classifier.js';
 import { l2normalize } from '../../src/semantic/embedder/types.js';
 import { prototypes } from '../../src/semantic/linear-head.js';
 
@@ -102,12 +103,12 @@ test('while the head trains, blend ranks and scores by similarity', () => {
   assert.ok(r.score > 0.8 && r.score <= 1, `similarity ${r.score}`);
 });
 
-test("an example equal to its category's name weighs NAME_START_WEIGHT in the head's start", () => {
-  const w = nameStartWeights(
-    [{ name: 'report_lost_card', metadata: {} }, { name: 'weather', metadata: {} }, { name: '_', metadata: {} }],
-    [['i lost my card', 'report lost card'], ['weather', 'will it rain'], ['']],
-  );
-  assert.deepEqual(Array.from(w), [1, NAME_START_WEIGHT, NAME_START_WEIGHT, 1, 1]);
+test("an example equal to its category's name weighs the fitted name start weight in the head's start", () => {
+  const cats = [{ name: 'report_lost_card', metadata: {} }, { name: 'weather', metadata: {} }, { name: '_', metadata: {} }];
+  const texts = [['i lost my card', 'report lost card'], ['weather', 'will it rain'], ['']];
+  const W = FITTED_HEAD.nameStartWeight;
+  assert.deepEqual(Array.from(nameStartWeights(cats, texts)), [1, W, W, 1, 1]);
+  assert.deepEqual(Array.from(nameStartWeights(cats, texts, 2.5)), [1, 2.5, 2.5, 1, 1]);
 });
 
 test('weighted prototypes lean towards the heavier example', () => {

@@ -53,6 +53,11 @@ test('build-refs, fit and eval work end to end on labelled data', async () => {
   const fitted = await capture(() => fit(['--refs', refs, '--data', path.join(dir, 'heldout.jsonl'), '--cache-dir', cacheDir]));
   assert.equal(fitted.code, 0, fitted.out);
   assert.match(await readFile(path.join(refs, '_settings.yaml'), 'utf8'), /threshold: [\d.-]+\nmin_margin: [\d.]+/);
+  // Four out-of-scope rows are too few for five folds: the plain fit, no out-of-fold line. Two folds cross-fit.
+  assert.doesNotMatch(fitted.out, /out of fold/);
+  const crossFitted = await capture(() => fit(['--refs', refs, '--data', path.join(dir, 'heldout.jsonl'), '--cache-dir', cacheDir, '--folds', '2', '--dry-run']));
+  assert.equal(crossFitted.code, 0, crossFitted.out);
+  assert.match(crossFitted.out, /on the fitting data: in-scope accuracy [\d.]+%, out-of-scope recall [\d.]+%\nout of fold \(2 folds, [^)]*\): in-scope accuracy [\d.]+%, out-of-scope recall [\d.]+%; fitted for \d+% out-of-scope recall; fold thresholds [\d.-]+, [\d.-]+/);
 
   const evaluated = await capture(() => evalCmd(['--refs', refs, '--data', path.join(dir, 'heldout.jsonl'), '--cache-dir', cacheDir, '--json']));
   assert.equal(evaluated.code, 0);
