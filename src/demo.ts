@@ -36,7 +36,7 @@ export async function startDemo(): Promise<Demo> {
     // Intent routing on the example reference prompts in reference-prompts/: code and math go to the large model, creative
     // writing to Claude, small talk stays on the small one; anything else follows the `auto` alias.
     rules: [
-      { name: 'code-and-math-to-large', cel_expression: '(intent == "code" || intent == "math") && intent_score > 0.5', targets: [{ provider: 'smart', model: 'large' }] },
+      { name: 'code-and-math-to-large', cel_expression: '(intent == "code" || intent == "math") && intent_score > 0.4', targets: [{ provider: 'smart', model: 'large' }] },
       { name: 'creative-to-claude', cel_expression: 'intent == "creative_writing"', targets: [{ provider: 'claude', model: 'claude-sonnet-4-5' }] },
       { name: 'small-talk-stays-small', cel_expression: 'intent == "chit_chat"', targets: [{ provider: 'fast', model: 'small' }] },
     ],

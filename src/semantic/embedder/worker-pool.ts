@@ -19,11 +19,13 @@ const WORKER_URL = new URL(`./embed-worker${FROM_SOURCE ? '.ts' : '.js'}`, impor
 
 /**
  * A worker thread on the embed-worker script. From sources (tests under tsx), a worker does not inherit the tsx loader on
- * Node 20, so it registers it before importing the script.
+ * Node 20, so it registers it before importing the script. The loader is resolved here, beside this module: an eval'd
+ * worker would resolve a bare specifier from the process's working folder, which may be anywhere.
  */
 function startWorker(workerData: WorkerSetup): Worker {
   if (!FROM_SOURCE) return new Worker(fileURLToPath(WORKER_URL), { workerData });
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
   return new Worker(boot, { eval: true, workerData });
 }
 
