@@ -52,6 +52,8 @@ export interface Check {
   value: number;
   limit: string;
   pass: boolean;
+  /** Shown after the value; a ratio (×) when absent. */
+  unit?: string;
 }
 export interface ModeResult {
   label: string;
@@ -59,6 +61,8 @@ export interface ModeResult {
   loads?: Record<string, LoadResult>;
   /** Switchyard's p50 minus the pure proxy's p50 in the same run (ms). */
   added_vs_pure_p50_ms?: Record<string, number>;
+  /** Switchyard's p50 minus the upstream's own p50 (direct) in the same run (ms): the latency it adds. */
+  added_vs_direct_p50_ms?: Record<string, number>;
   cache_hit_ratio?: number;
 }
 export interface ProxyReport {
@@ -118,10 +122,23 @@ function overhead(runs: Record<Target, LoadResult[]>): Overhead {
 
 function checks(o: Record<string, Overhead>): Check[] {
   const out: Check[] = [];
+  if (o.c1) out.push({ name: 'pure proxy p50 added latency at concurrency 1, relative to the bare proxy', value: o.c1.added_p50_ratio, limit: '≤ 1.5×', pass: o.c1.added_p50_ratio <= 1.5 });
   if (o.r500) {
     out.push({ name: 'pure proxy p50 added latency at 500 req/s, relative to the bare proxy', value: o.r500.added_p50_ratio, limit: '≤ 2.0×', pass: o.r500.added_p50_ratio <= 2 });
   }
-  if (o.c16) out.push({ name: 'throughput at concurrency 16, relative to the bare proxy', value: o.c16.rps_ratio, limit: '≥ 0.5×', pass: o.c16.rps_ratio >= 0.5 });
+  if (o.c16) out.push({ name: 'throughput at concurrency 16, relative to the bare proxy', value: o.c16.rps_ratio, limit: '≥ 0.6×', pass: o.c16.rps_ratio >= 0.6 });
+  if (o.stream_c16) out.push({ name: 'streams at concurrency 16, relative to the bare proxy', value: o.stream_c16.rps_ratio, limit: '≥ 0.5×', pass: o.stream_c16.rps_ratio >= 0.5 });
+  return out;
+}
+
+/** The semantic capacity targets: one intent rule (every request embedded) at concurrency 16 and its added p50 at concurrency 1. */
+function semanticChecks(modes: Record<string, ModeResult>): Check[] {
+  const m = modes.intent_rule;
+  const out: Check[] = [];
+  const c16 = m?.loads?.c16;
+  if (c16) out.push({ name: 'one intent rule: throughput at concurrency 16 (req/s)', value: c16.rps, unit: '', limit: '≥ 900', pass: c16.rps >= 900 });
+  const c1 = m?.added_vs_direct_p50_ms?.c1;
+  if (c1 !== undefined) out.push({ name: 'one intent rule: p50 added latency at concurrency 1 (ms)', value: c1, unit: '', limit: '≤ 4', pass: c1 <= 4 });
   return out;
 }
 
@@ -183,7 +200,8 @@ export async function benchProxy(opts: ProxyBenchOptions = {}): Promise<ProxyRep
     const checkList = checks(over);
 
     const modes: Record<string, ModeResult> = {};
-    for (const mode of EXTRA_MODES) modes[mode.id] = await runMode(mode, dir, up.info.url, prompts, warmupMs, durationMs, targets.switchyard, log);
+    for (const mode of EXTRA_MODES) modes[mode.id] = await runMode(mode, dir, up.info.url, prompts, warmupMs, durationMs, targets, log);
+    checkList.push(...semanticChecks(modes));
 
     const report: ProxyReport = {
       settings: { repeats, warmup_ms: warmupMs, duration_ms: durationMs, loads: LOADS, open_loop_connections: 128, unique_prompts: source, switchyard_logging: 'info, to /dev/null' },
@@ -193,7 +211,7 @@ export async function benchProxy(opts: ProxyBenchOptions = {}): Promise<ProxyRep
       checks: checkList,
       modes,
     };
-    const failed = checkList.some((c) => !c.pass);
+    const failed = checkList.some((c) => !c.pass && c.unit === undefined);
     if (opts.profile === 'always' || (opts.profile !== 'never' && failed)) {
       log('profiling switchyard (pure proxy, concurrency 16)');
       report.profile = await profileSwitchyard(dir, pure.config, (origin) => runLoadProcess(spec(origin, LOADS[1], fixedWorkload(), warmupMs, Math.max(durationMs, 4000))));
@@ -205,7 +223,7 @@ export async function benchProxy(opts: ProxyBenchOptions = {}): Promise<ProxyRep
   }
 }
 
-async function runMode(mode: ModeDef, dir: string, upstreamUrl: string, prompts: string[], warmupMs: number, durationMs: number, pure: Record<string, Aggregate>, log: (l: string) => void): Promise<ModeResult> {
+async function runMode(mode: ModeDef, dir: string, upstreamUrl: string, prompts: string[], warmupMs: number, durationMs: number, measured: Record<string, Record<string, Aggregate>>, log: (l: string) => void): Promise<ModeResult> {
   const cfg = modeConfig(mode, upstreamUrl);
   if (!cfg.ok) {
     log(`mode ${mode.id} skipped: the config schema does not accept its sections (${cfg.reason})`);
@@ -215,14 +233,16 @@ async function runMode(mode: ModeDef, dir: string, upstreamUrl: string, prompts:
     return await withSwitchyard(dir, mode.id, cfg.config, async (origin) => {
       const loads: Record<string, LoadResult> = {};
       const added: Record<string, number> = {};
+      const addedDirect: Record<string, number> = {};
       for (const id of mode.loads) {
         const load = LOADS.find((l) => l.id === id)!;
         const res = await runLoadProcess(spec(origin, load, mode.workload(prompts), warmupMs, durationMs));
         loads[id] = res;
-        added[id] = round(res.p50_ms - pure[id].p50_ms.median);
+        added[id] = round(res.p50_ms - measured.switchyard[id].p50_ms.median);
+        addedDirect[id] = round(res.p50_ms - measured.direct[id].p50_ms.median);
         log(`mode ${mode.id.padEnd(12)} ${id.padEnd(10)} ${String(res.rps).padStart(8)} req/s  p50 ${res.p50_ms} ms  p99 ${res.p99_ms} ms  errors ${res.errors}${res.cache ? `  cache ${JSON.stringify(res.cache)}` : ''}`);
       }
-      const result: ModeResult = { label: mode.label, loads, added_vs_pure_p50_ms: added };
+      const result: ModeResult = { label: mode.label, loads, added_vs_pure_p50_ms: added, added_vs_direct_p50_ms: addedDirect };
       const counts = Object.values(loads).map((l) => l.cache ?? {});
       const hits = counts.reduce((s, c) => s + Object.entries(c).filter(([k]) => k.startsWith('hit')).reduce((a, [, v]) => a + v, 0), 0);
       const all = counts.reduce((s, c) => s + Object.values(c).reduce((a, v) => a + v, 0), 0);

@@ -88,7 +88,7 @@ function proxySection(p: ProxyReport): string {
   const out: string[] = [];
   const loads = (p.settings.loads as Array<{ id: string; label: string; stream?: boolean }>) ?? [];
   out.push('### Targets\n');
-  out.push(table(['target', 'measured', 'limit', 'result'], p.checks.map((c) => [c.name, `${fmt(c.value)}×`, c.limit, c.pass ? '**pass**' : '**FAIL**'])));
+  out.push(table(['target', 'measured', 'limit', 'result'], p.checks.map((c) => [c.name, `${fmt(c.value)}${c.unit ?? '×'}`, c.limit, c.pass ? '**pass**' : '**FAIL**'])));
   out.push('');
   out.push('### Side by side\n');
   out.push(`Median of ${String(p.settings.repeats)} run(s), (min–max) when they differ; ${String(p.settings.warmup_ms)} ms warm-up, then ${String(p.settings.duration_ms)} ms measured per load. Latency in ms; open-loop latency counts from the scheduled send time.\n`);
@@ -405,7 +405,7 @@ export function renderReport(r: BenchResults, cpu?: CpuCostResults): string {
   out.push('## Summary\n');
   if (p !== undefined) {
     out.push('Proxy targets (Switchyard in pure proxy mode against a bare node:http reverse proxy, same run):\n');
-    out.push(table(['target', 'measured', 'limit', 'result'], p.checks.map((c) => [c.name, `${fmt(c.value)}×`, c.limit, c.pass ? '**pass**' : '**FAIL**'])));
+    out.push(table(['target', 'measured', 'limit', 'result'], p.checks.map((c) => [c.name, `${fmt(c.value)}${c.unit ?? '×'}`, c.limit, c.pass ? '**pass**' : '**FAIL**'])));
     const o = p.overhead;
     const line = (id: string, label: string): string | undefined => o[id] && `${label}: Switchyard adds ${range(o[id].switchyard_added_p50_ms)} ms p50 over the upstream, the bare proxy ${range(o[id].bare_added_p50_ms)} ms; Switchyard/bare throughput ${fmt(o[id].rps_ratio)}×.`;
     const lines = [line('c1', 'Concurrency 1'), line('c16', 'Concurrency 16'), line('r500', '500 req/s open loop')].filter((x): x is string => x !== undefined);

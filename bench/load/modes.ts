@@ -102,7 +102,7 @@ export const EXTRA_MODES: ModeDef[] = [
     },
     optional: { cache: { enabled: false } },
     workload: (unique) => ({ model: MODEL, hot_prompts: [], unique_prompts: unique, hot_fraction: 0 }),
-    loads: ['c16', 'r500'],
+    loads: ['c1', 'c16', 'r500'],
   },
   {
     id: 'cache_on',
