@@ -18,6 +18,12 @@ export const EmbedderConfigSchema = z
     batch_window_ms: z.number().min(0).max(1000).default(0),
     max_batch: z.number().int().min(1).max(1024).default(32),
     /**
+     * `use-lite`: padded tokens (rows × the longest row's tokens) one model call may hold; a larger batch runs as several
+     * calls, shortest texts first. onnxruntime keeps the buffers of the largest call it has run, per worker, so this bounds
+     * the model's memory; texts of like length share a call, so less is padding (docs/embeddings.md, "Memory").
+     */
+    max_batch_tokens: z.number().int().min(1).max(1_000_000).default(512),
+    /**
      * Texts of requests that may wait for a model call at once; past it a request goes on without an embedding
      * (semantic_ready false) instead of queueing. Start-up and offline embedding is not bounded by it.
      */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { dot } from '../../src/semantic/embedder/types.js';
-import { UseLiteEmbedder } from '../../src/semantic/embedder/use-lite.js';
+import { tokenBudgetCalls, UseLiteEmbedder } from '../../src/semantic/embedder/use-lite.js';
 
 let e: UseLiteEmbedder;
 before(async () => {
@@ -44,4 +44,30 @@ test('the tokenizer uses the packaged vocabulary (known pieces)', () => {
   const ids = e.tokenize('the');
   assert.deepEqual(ids, [9]); // "▁the" is id 9 in the USE-lite vocabulary
   assert.ok(e.tokenize('x'.repeat(5000)).length <= 256);
+});
+
+test('tokenBudgetCalls: calls of at most the budget in padded tokens, shortest rows first, every row once', () => {
+  const lengths = [120, 3, 40, 5, 300, 8, 40];
+  const calls = tokenBudgetCalls(lengths, 100);
+  assert.deepEqual(calls, [[1, 3, 5], [2, 6], [0], [4]]);
+  for (const call of calls) {
+    const padded = call.length * Math.max(...call.map((i) => lengths[i]));
+    assert.ok(call.length === 1 || padded <= 100, `call ${call} holds ${padded} padded tokens`);
+  }
+  assert.deepEqual(calls.flat().sort((a, b) => a - b), lengths.map((_, i) => i));
+  assert.deepEqual(tokenBudgetCalls(lengths, Infinity), [[1, 3, 5, 2, 6, 0, 4]]);
+  assert.deepEqual(tokenBudgetCalls([], 100), []);
+});
+
+test('a batch split by the token budget gives the same vectors, in input order, as one call', async () => {
+  const small = await UseLiteEmbedder.load({ maxBatchTokens: 256 });
+  try {
+    const texts = ['the quick brown fox jumps over the lazy dog '.repeat(12), 'short', '', 'a somewhat longer sentence about the weather in Lisbon'];
+    assert.ok(small.tokenize(texts[0]).length * 2 > 256, 'the long text shares no call');
+    const [split, whole] = await Promise.all([small.embed(texts), e.embed(texts)]);
+    assert.equal(split.length, texts.length);
+    for (let i = 0; i < texts.length; i++) assert.ok(dot(split[i], whole[i]) > 0.9999, `row ${i}: ${dot(split[i], whole[i])}`);
+  } finally {
+    await small.close();
+  }
 });

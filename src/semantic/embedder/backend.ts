@@ -39,6 +39,7 @@ export async function createBackend(config: EmbedderConfig, rootDir: string, onF
     runtime: config.runtime,
     threads: parallelismOf(config).threads,
     precision: config.quantized ? 'int8' : 'float32',
+    maxBatchTokens: config.max_batch_tokens,
     onFallback: (err) => onFallback?.('onnxruntime could not load; use-lite runs on TF.js WASM instead (slower)', err),
   });
 }

@@ -33,6 +33,31 @@ export interface UseLiteOptions {
   precision?: UseLitePrecision;
   /** Told why `auto` fell back from onnx to tfjs. */
   onFallback?: (reason: Error) => void;
+  /** Padded tokens (rows × the longest row's tokens) one model call may hold; a larger batch runs as several calls. */
+  maxBatchTokens?: number;
+}
+
+/**
+ * Splits a batch into model calls of at most `budget` padded tokens (rows × the longest row's tokens; a row longer than the
+ * budget runs alone). Rows are taken shortest first, so rows of like length share a call and little is padding. The
+ * runtime keeps the buffers of the largest call it has run for as long as it lives, so the budget bounds its memory;
+ * calls of long rows gain nothing from large batches (the cost per token stays the same), and short rows still share calls.
+ * Returns row indices per call.
+ */
+export function tokenBudgetCalls(lengths: readonly number[], budget: number): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b]);
+  const calls: number[][] = [];
+  let call: number[] = [];
+  for (const i of order) {
+    // Sorted ascending, so row i is the longest of the call it joins.
+    if (call.length > 0 && (call.length + 1) * lengths[i] > budget) {
+      calls.push(call);
+      call = [];
+    }
+    call.push(i);
+  }
+  if (call.length > 0) calls.push(call);
+  return calls;
 }
 
 /** The graph's input: a sparse [rows, tokens] matrix as (row, position) pairs and token ids. */
@@ -134,6 +159,7 @@ export class UseLiteEmbedder implements Embedder {
     private readonly runner: GraphRunner,
     readonly tokenizer: SentencePieceTokenizer,
     private readonly maxTokens: number,
+    private readonly maxBatchTokens: number,
   ) {
     this.id = useLiteId(runner.precision);
   }
@@ -141,7 +167,9 @@ export class UseLiteEmbedder implements Embedder {
   static async load(opts: UseLiteOptions = {}): Promise<UseLiteEmbedder> {
     const files = await readModelFiles(modelDir());
     const runner = await startRunner(files, opts);
-    const embedder = new UseLiteEmbedder(runner, new SentencePieceTokenizer(files.vocabulary), opts.maxTokens ?? 256);
+    const embedder = new UseLiteEmbedder(
+      runner, new SentencePieceTokenizer(files.vocabulary), opts.maxTokens ?? 256, opts.maxBatchTokens ?? Infinity,
+    );
     await embedder.embed(['warm up']);
     return embedder;
   }
@@ -160,8 +188,17 @@ export class UseLiteEmbedder implements Embedder {
 
   async embed(texts: string[]): Promise<Float32Array[]> {
     if (this.closed) throw new Error('the use-lite embedder is closed');
-    if (texts.length === 0) return [];
     const rows = texts.map((t) => this.tokenize(t));
+    const out: Float32Array[] = new Array(texts.length);
+    for (const call of tokenBudgetCalls(rows.map((r) => r.length), this.maxBatchTokens)) {
+      const vectors = await this.run(call.map((i) => rows[i]));
+      for (let k = 0; k < call.length; k++) out[call[k]] = vectors[k];
+    }
+    return out;
+  }
+
+  /** One model call: token rows in, one vector per row out. */
+  private async run(rows: number[][]): Promise<Float32Array[]> {
     let total = 0;
     for (const r of rows) total += r.length;
     const indices = new Int32Array(total * 2);
@@ -176,9 +213,7 @@ export class UseLiteEmbedder implements Embedder {
       }
     }
     const flat = await this.runner.run({ rows: rows.length, indices, values });
-    const out: Float32Array[] = new Array(texts.length);
-    for (let i = 0; i < texts.length; i++) out[i] = flat.slice(i * USE_LITE_DIM, (i + 1) * USE_LITE_DIM);
-    return out;
+    return rows.map((_, i) => flat.slice(i * USE_LITE_DIM, (i + 1) * USE_LITE_DIM));
   }
 
   async close(): Promise<void> {
