@@ -5,6 +5,8 @@
  */
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createBackend } from './backend.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
@@ -28,6 +30,22 @@ function lowerPriority(nice: number): void {
   }
 }
 
+/**
+ * One full collection once the model is loaded. Loading leaves the conversion's buffers behind as garbage (USE-lite: the
+ * float weights and the encoded model, about 30 MB a worker), and an idle worker allocates too little for its heap to
+ * collect them by itself; until it did, they would stay resident. V8's flags are the process's: the collector stays
+ * exposed to contexts created later (turning it off again would race the other workers loading at the same time).
+ */
+function collectLoadGarbage(): void {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc: unknown = vm.runInNewContext('typeof gc === "function" ? gc : undefined');
+    if (typeof gc === 'function') gc();
+  } catch {
+    // Without the collector the garbage goes with the worker's next full collection.
+  }
+}
+
 lowerPriority(setup.nice);
 try {
   const backend = await createBackend(setup.config, setup.rootDir, (message, cause) => send({ type: 'fallback', message, cause: cause.message }));
@@ -41,6 +59,7 @@ try {
       (err: unknown) => send({ type: 'error', id: m.id, message: err instanceof Error ? err.message : String(err) }),
     );
   });
+  collectLoadGarbage();
   send({ type: 'ready', id: backend.id, space: backend.space ?? backend.id, dim: backend.dim });
 } catch (err) {
   send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
