@@ -3,6 +3,7 @@
  * loaded (embedder and reference prompts, as the gateway starts them) and 100k entries in the semantic cache. Runs in a
  * child process of its own (`measureCacheRss`), so nothing the other benchmarks allocate counts, and holds nothing but
  * what the gateway would: each entry's vector is drawn, handed to the cache and dropped (as a request's embedding is).
+ * The embedder's worker threads (2 on 2 cores, as `concurrency: auto` sizes them) are in the figure: RSS is the process's.
  * The model has served traffic first (640 texts of 3-120 words, 64 at a time): onnxruntime's buffers grow to the largest
  * batches it has run, so an idle model would understate what a serving gateway holds.
  *
