@@ -4,7 +4,10 @@
  * /proc/<pid>/stat) over a load, divided by the replies it served, is its cost per request. Wall-clock throughput on a shared
  * machine moves with everyone else's load; CPU time per request moves less, and the targets are measured in alternating rounds
  * (bare, Switchyard, [baseline], bare, ...) with each round's ratio to the bare proxy's round beside it, the median kept.
- *   node dist/bench/cpu-cost.js [--duration <ms>] [--rounds <n>] [--rate <req/s>] [--baseline <cli.js>] [--profile <dir>]
+ *   node dist/bench/cpu-cost.js [--duration <ms>] [--rounds <n>] [--rate <req/s>] [--baseline <cli.js>] [--profile <dir>] [--intent]
+ * --intent: adds a third load, JSON requests to a Switchyard with one intent rule whose semantic budget is 0 ms, so every
+ * request after the first is served degraded (intent "unavailable", no embedding): the cost of the degraded semantic path
+ * that a saturated gateway serves most requests by.
  * --baseline: another build's compiled CLI (say an older commit's dist/src/cli.js), measured in the same rounds, so a
  * before/after comparison shares the machine's conditions. With --profile, Switchyard also runs once per load under
  * --cpu-prof and the .cpuprofile files are kept in <dir> (summarise one with `node dist/bench/load/profile-report.js
@@ -17,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import type { LoadResult, LoadSpec } from './load/loadgen.js';
-import { fixedWorkload, modeConfig, PURE_MODE } from './load/modes.js';
+import { EXTRA_MODES, fixedWorkload, modeConfig, PURE_MODE, type ModeDef } from './load/modes.js';
 import { repoRoot, runLoadProcess, startSwitchyard, spawnUpstreamAndBareProxy, type Child } from './load/processes.js';
 import { summarise, type CpuProfile, type Hotspot } from './load/profile.js';
 import { round, spread } from './load/stats.js';
@@ -38,10 +41,20 @@ export interface CpuCost {
   errors: number;
   cpu_ms: number;
   cpu_us_per_request: number;
+  /** Replies per x-switchyard-semantic value (the intent load: all "degraded" after the first). */
+  semantic?: Record<string, number>;
 }
 
-const LOAD_KINDS = { json: false, stream: true } as const;
+/** Each load: streamed or not, and the Switchyard config it runs against. */
+const LOAD_KINDS = { json: { stream: false, mode: 'pure' }, stream: { stream: true, mode: 'pure' }, intent: { stream: false, mode: 'intent' } } as const;
 type LoadKind = keyof typeof LOAD_KINDS;
+type ModeId = (typeof LOAD_KINDS)[LoadKind]['mode'];
+
+/** One intent rule with a 0 ms semantic budget: every request is degraded before its embedding is asked for. */
+const DEGRADED_INTENT_MODE: ModeDef = (() => {
+  const m = EXTRA_MODES.find((x) => x.id === 'intent_rule')!;
+  return { ...m, id: 'intent_degraded', sections: { ...m.sections, semantic: { enabled: true, max_wait_ms: 0 } } };
+})();
 type Target = 'bare' | 'switchyard' | 'baseline';
 
 /**
@@ -59,7 +72,7 @@ async function measure(pid: number, origin: string, stream: boolean, durationMs:
   const res: LoadResult = await runLoadProcess(spec(origin, stream, durationMs, rate));
   const cpu = (await processCpuMs(pid)) - before;
   const served = res.requests + res.errors;
-  return { requests: res.requests, errors: res.errors, cpu_ms: cpu, cpu_us_per_request: round(served > 0 ? (cpu * 1000) / served : 0, 1) };
+  return { requests: res.requests, errors: res.errors, cpu_ms: cpu, cpu_us_per_request: round(served > 0 ? (cpu * 1000) / served : 0, 1), ...(res.semantic ? { semantic: res.semantic } : {}) };
 }
 
 export interface TargetCost {
@@ -76,7 +89,7 @@ export interface CpuCostReport {
   rounds: number;
   /** Requests per second offered to every target. */
   rate: number;
-  loads: Record<LoadKind, Partial<Record<Target, TargetCost>>>;
+  loads: Partial<Record<LoadKind, Partial<Record<Target, TargetCost>>>>;
   /** Switchyard's CPU profile per load (with --profile): self time per function and file, shares of busy time. */
   profiles?: Partial<Record<LoadKind, { busy_ms: number; gc_pct: number; top_functions: Hotspot[]; top_files: Hotspot[] }>>;
 }
@@ -87,7 +100,7 @@ interface Running {
   origin: string;
 }
 
-export async function benchCpuCost(opts: { durationMs?: number; rounds?: number; rate?: number; baselineCli?: string; profileDir?: string; log?: (l: string) => void } = {}): Promise<CpuCostReport> {
+export async function benchCpuCost(opts: { durationMs?: number; rounds?: number; rate?: number; baselineCli?: string; profileDir?: string; intent?: boolean; log?: (l: string) => void } = {}): Promise<CpuCostReport> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const durationMs = opts.durationMs ?? 3000;
   const rounds = opts.rounds ?? 5;
@@ -96,47 +109,59 @@ export async function benchCpuCost(opts: { durationMs?: number; rounds?: number;
   const children: Child[] = [];
   try {
     const { upstream: up, bare } = await spawnUpstreamAndBareProxy(children);
-    const pure = modeConfig(PURE_MODE, up.info.url);
-    if (!pure.ok) throw new Error(`the pure proxy config is invalid: ${pure.reason}`);
-    const file = join(dir, 'pure.yaml');
-    await writeFile(file, stringify(pure.config));
-    const sw = await startSwitchyard(file);
-    children.push(sw.child);
-    const targets: Running[] = [
-      { target: 'bare', pid: bare.child.proc.pid!, origin: bare.info.url },
-      { target: 'switchyard', pid: sw.child.proc.pid!, origin: sw.origin },
-    ];
-    if (opts.baselineCli !== undefined) {
-      const base = await startSwitchyard(file, [], 120_000, opts.baselineCli);
-      children.push(base.child);
-      targets.push({ target: 'baseline', pid: base.child.proc.pid!, origin: base.origin });
+    const configs = {} as Record<ModeId, string>;
+    for (const [id, mode] of [['pure', PURE_MODE], ['intent', DEGRADED_INTENT_MODE]] as const) {
+      const c = modeConfig(mode, up.info.url);
+      if (!c.ok) throw new Error(`the ${mode.id} config is invalid: ${c.reason}`);
+      configs[id] = join(dir, `${id}.yaml`);
+      await writeFile(configs[id], stringify(c.config));
+    }
+    const kinds = (Object.keys(LOAD_KINDS) as LoadKind[]).filter((k) => k !== 'intent' || opts.intent === true);
+    // The bare proxy, then Switchyard (and the baseline build) per config a load needs.
+    const targetsOf = {} as Record<ModeId, Running[]>;
+    for (const id of new Set(kinds.map((k) => LOAD_KINDS[k].mode))) {
+      const sw = await startSwitchyard(configs[id]);
+      children.push(sw.child);
+      const ts: Running[] = [
+        { target: 'bare', pid: bare.child.proc.pid!, origin: bare.info.url },
+        { target: 'switchyard', pid: sw.child.proc.pid!, origin: sw.origin },
+      ];
+      if (opts.baselineCli !== undefined) {
+        const base = await startSwitchyard(configs[id], [], 120_000, opts.baselineCli);
+        children.push(base.child);
+        ts.push({ target: 'baseline', pid: base.child.proc.pid!, origin: base.origin });
+      }
+      targetsOf[id] = ts;
     }
 
     const loads = {} as CpuCostReport['loads'];
-    for (const [kind, stream] of Object.entries(LOAD_KINDS) as [LoadKind, boolean][]) {
+    for (const kind of kinds) {
+      const { stream, mode } = LOAD_KINDS[kind];
+      const targets = targetsOf[mode];
       // A short warm-up per target first, so each is measured with optimised code and warm connection pools.
       for (const t of targets) await measure(t.pid, t.origin, stream, 1000, rate);
       const seen: Partial<Record<Target, CpuCost[]>> = {};
       for (let r = 0; r < rounds; r++) for (const t of targets) (seen[t.target] ??= []).push(await measure(t.pid, t.origin, stream, durationMs, rate));
       const bareRounds = seen.bare!;
-      loads[kind] = {};
+      const costs: Partial<Record<Target, TargetCost>> = (loads[kind] = {});
       for (const t of targets) {
         const mine = seen[t.target]!;
-        loads[kind][t.target] = {
+        costs[t.target] = {
           cpu_us_per_request: spread(mine.map((c) => c.cpu_us_per_request)).median,
           ratio_to_bare: spread(mine.map((c, i) => round(bareRounds[i].cpu_us_per_request / c.cpu_us_per_request, 3))),
           rounds: mine,
         };
       }
-      log(`${kind}: ${targets.map((t) => `${t.target} ${loads[kind][t.target]!.cpu_us_per_request} µs/request (×${loads[kind][t.target]!.ratio_to_bare.median} of bare)`).join(', ')}`);
+      log(`${kind}: ${targets.map((t) => `${t.target} ${costs[t.target]!.cpu_us_per_request} µs/request (×${costs[t.target]!.ratio_to_bare.median} of bare)`).join(', ')}`);
     }
 
     const profiles: NonNullable<CpuCostReport['profiles']> = {};
     if (opts.profileDir !== undefined) {
       await mkdir(opts.profileDir, { recursive: true });
-      for (const [kind, stream] of Object.entries(LOAD_KINDS) as [LoadKind, boolean][]) {
+      for (const kind of kinds) {
+        const { stream, mode } = LOAD_KINDS[kind];
         const profDir = join(dir, `prof-${kind}`);
-        const p = await startSwitchyard(file, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+        const p = await startSwitchyard(configs[mode], ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
         // Where the measured load began (CLOCK_MONOTONIC µs, the profile's clock): start-up and warm-up samples are left out.
         let fromUs = 0;
         try {
@@ -165,14 +190,14 @@ export async function benchCpuCost(opts: { durationMs?: number; rounds?: number;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { duration: { type: 'string' }, rounds: { type: 'string' }, rate: { type: 'string' }, baseline: { type: 'string' }, profile: { type: 'string' } } });
+  const { values } = parseArgs({ options: { duration: { type: 'string' }, rounds: { type: 'string' }, rate: { type: 'string' }, baseline: { type: 'string' }, profile: { type: 'string' }, intent: { type: 'boolean' } } });
   const num = (name: string, v: string | undefined): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
     if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, not '${v}'`);
     return n;
   };
-  const report = await benchCpuCost({ durationMs: num('duration', values.duration), rounds: num('rounds', values.rounds), rate: num('rate', values.rate), baselineCli: values.baseline, profileDir: values.profile });
+  const report = await benchCpuCost({ durationMs: num('duration', values.duration), rounds: num('rounds', values.rounds), rate: num('rate', values.rate), baselineCli: values.baseline, profileDir: values.profile, intent: values.intent });
   // Kept beside the suite's results: `npm run bench` renders it into docs/benchmarks.md ("Where the proxy's time goes").
   const file = join(repoRoot(), 'bench', 'results', 'cpu-cost.json');
   await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), baseline: values.baseline ?? null, ...report }, null, 2)}\n`);

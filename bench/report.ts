@@ -335,7 +335,8 @@ export function cpuCostSection(c: CpuCostResults): string {
   out.push("### Where the proxy's time goes\n");
   out.push(`Measured ${c.date.slice(0, 10)} with \`node dist/bench/cpu-cost.js\` (load average ${c.load_average.join(', ')} at the end). Wall-clock ` +
     'throughput on a shared machine moves with everyone else\'s load, so this measures what a proxy spends instead: each target serves the same ' +
-    `open-loop load (${c.rate} requests/s, ${c.duration_ms / 1000} s per round, the pure proxy workload) and its process\'s CPU time (user + system, ` +
+    `open-loop load (${c.rate} requests/s, ${c.duration_ms / 1000} s per round; json and stream: the pure proxy workload; intent, when present: one ` +
+    'intent rule with a 0 ms semantic budget, so every request is served degraded) and its process\'s CPU time (user + system, ' +
     `/proc/<pid>/stat) over the load is divided by the replies it served. ${c.rounds} rounds alternate between the targets; the ratio is the bare ` +
     'proxy\'s CPU per request over the target\'s in the same round (the throughput ratio a CPU-bound proxy would reach), median and range over the ' +
     `rounds.${c.baseline !== null ? ' The baseline is an earlier build of Switchyard measured in the same rounds (see docs/proxy-cpu.md for which).' : ''}\n`);

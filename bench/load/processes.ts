@@ -59,8 +59,9 @@ function track(proc: ChildProcess): Child {
 }
 
 /** Starts a script that prints one JSON line on stdout when ready, and returns that line parsed. */
-export async function spawnReady<T>(script: string, args: string[], nodeArgs: string[] = []): Promise<{ child: Child; info: T }> {
-  const proc = spawn(process.execPath, [...childExecArgv, ...nodeArgs, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnReady<T>(script: string, args: string[], nodeArgs: string[] = [], prefix: string[] = []): Promise<{ child: Child; info: T }> {
+  const argv = [process.execPath, ...childExecArgv, ...nodeArgs, script, ...args];
+  const proc = spawn(prefix[0] ?? argv[0], [...prefix.slice(1), ...argv.slice(prefix.length > 0 ? 0 : 1)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const child = track(proc);
   const info = await new Promise<T>((resolve, reject) => {
     let out = '';
@@ -95,11 +96,13 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts Switchyard from its CLI on a config file and waits for GET /health. Logs go to /dev/null. `cli`: another build's
- * compiled CLI (e.g. an older commit's, to compare against), this tree's by default.
+ * compiled CLI (e.g. an older commit's, to compare against), this tree's by default. `prefix`: a command the node process
+ * runs under (say valgrind and its options).
  */
-export async function startSwitchyard(configFile: string, nodeArgs: string[] = [], readyTimeoutMs = 120_000, cli = cliScript()): Promise<{ child: Child; origin: string }> {
+export async function startSwitchyard(configFile: string, nodeArgs: string[] = [], readyTimeoutMs = 120_000, cli = cliScript(), prefix: string[] = []): Promise<{ child: Child; origin: string }> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [...childExecArgv, ...nodeArgs, cli, '--config', configFile, '--port', String(port), '--host', '127.0.0.1'], {
+  const argv = [process.execPath, ...childExecArgv, ...nodeArgs, cli, '--config', configFile, '--port', String(port), '--host', '127.0.0.1'];
+  const proc = spawn(prefix[0] ?? argv[0], [...prefix.slice(1), ...argv.slice(prefix.length > 0 ? 0 : 1)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     cwd: repoRoot(),
   });

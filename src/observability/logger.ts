@@ -13,9 +13,28 @@ const REDACT = [
   'headers.cookie', '*.headers.cookie', 'req.headers.cookie', 'query.key', 'req.query.key',
 ];
 
+/**
+ * pino's `isoTime` (`,"time":"2026-01-02T03:04:05.678Z"`) with the text up to the second made once per second: every log
+ * line asks for the time, and formatting a whole Date per line was a measurable share of a proxied request's CPU.
+ */
+export function isoTimeFormatter(now: () => number = Date.now): () => string {
+  let second = Number.NaN;
+  let prefix = '';
+  return () => {
+    const t = now();
+    const ms = t % 1000;
+    const s = t - ms;
+    if (s !== second) {
+      second = s;
+      prefix = `,"time":"${new Date(s).toISOString().slice(0, 20)}`;
+    }
+    return `${prefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+  };
+}
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
-    { level, base: { service: 'switchyard' }, redact: { paths: REDACT, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime },
+    { level, base: { service: 'switchyard' }, redact: { paths: REDACT, censor: '[redacted]' }, timestamp: isoTimeFormatter() },
     destination as pino.DestinationStream | undefined,
   );
 }
@@ -35,7 +54,7 @@ const REQUEST_LOG_FLUSH_MS = 250;
 export function createRequestLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   const dest = destination ?? pino.destination({ dest: 1, sync: false, minLength: REQUEST_LOG_BATCH, periodicFlush: REQUEST_LOG_FLUSH_MS });
   return pino(
-    { level, base: { service: 'switchyard' }, redact: { paths: ['authorization', 'api_key', 'key'], censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime },
+    { level, base: { service: 'switchyard' }, redact: { paths: ['authorization', 'api_key', 'key'], censor: '[redacted]' }, timestamp: isoTimeFormatter() },
     dest as pino.DestinationStream,
   );
 }

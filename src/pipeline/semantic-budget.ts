@@ -77,95 +77,117 @@ const budgets = new WeakMap<RequestContext, SemanticBudget>();
 export function budgetOf(ctx: RequestContext, maxWaitMs: number): SemanticBudget {
   let b = budgets.get(ctx);
   if (b === undefined) {
-    b = createBudget(ctx, maxWaitMs);
+    b = new RequestBudget(ctx, maxWaitMs);
     budgets.set(ctx, b);
   }
   return b;
 }
 
-function createBudget(ctx: RequestContext, maxWaitMs: number): SemanticBudget {
-  // Made on first use: a request that is degraded before it waits (lagging loop, full queue) never needs one.
-  let controller: AbortController | undefined;
-  let deadline: number | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let expired = false;
-  let outcome: SemanticOutcome | undefined;
-  const waiting = new Set<() => void>();
+/**
+ * One request's budget: a single object (a degraded request under overload makes one and nothing else). The abort
+ * controller is made on first use of `signal`; the deadline timer is armed after the current turn's already-settled
+ * results are taken, so a wait that ends at once (a busy refusal, an LRU hit) arms none.
+ */
+class RequestBudget implements SemanticBudget {
+  private controller: AbortController | undefined;
+  private deadline: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private arming = false;
+  private expired = false;
+  private outcome: SemanticOutcome | undefined;
+  private readonly waiting = new Set<() => void>();
+
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly maxWaitMs: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.expired) this.controller.abort();
+    return this.controller.signal;
+  }
+
+  remainingMs(): number {
+    if (this.expired) return 0;
+    return this.deadline === undefined ? this.maxWaitMs : Math.max(0, this.deadline - performance.now());
+  }
+
+  within<T>(work: Promise<T>, stage: DegradeStage): Promise<T> {
+    this.deadline ??= performance.now() + this.maxWaitMs;
+    if (!this.expired && this.timer === undefined && this.deadline - performance.now() <= 0) this.expire();
+    return new Promise<T>((resolve, reject) => {
+      if (this.expired) {
+        // Already past the deadline: only a result at hand in this turn is used (an LRU hit, an in-memory lookup).
+        void Promise.race([work, Promise.resolve().then(() => Promise.reject(SemanticUnavailable.of('timeout', stage)))]).then(resolve, reject);
+        return;
+      }
+      const give = (): void => {
+        this.waiting.delete(give);
+        reject(SemanticUnavailable.of('timeout', stage));
+      };
+      this.waiting.add(give);
+      work.then(
+        (v) => { if (this.waiting.delete(give)) { this.settle(); resolve(v); } },
+        (err: unknown) => { if (this.waiting.delete(give)) { this.settle(); reject(err); } },
+      );
+      this.arm();
+    });
+  }
+
+  ready(): void {
+    if (this.outcome === undefined) this.record({ state: 'ready', budget_ms: this.maxWaitMs });
+  }
+
+  degrade(reason: DegradeReason, stage: DegradeStage): void {
+    if (this.outcome?.state !== 'degraded') this.record({ state: 'degraded', reason, stage, budget_ms: this.maxWaitMs });
+  }
+
+  get degraded(): boolean {
+    return this.outcome?.state === 'degraded';
+  }
+
+  /**
+   * Arms the deadline timer for what is left of the budget once the reactions queued so far have run: a result that had
+   * already arrived settles its wait first (the reaction was queued before this check), and then no timer is needed.
+   */
+  private arm(): void {
+    if (this.arming || this.timer !== undefined) return;
+    this.arming = true;
+    queueMicrotask(() => {
+      this.arming = false;
+      if (this.expired || this.timer !== undefined || this.waiting.size === 0) return;
+      const left = this.deadline! - performance.now();
+      if (left <= 0) this.expire();
+      else {
+        this.timer = setTimeout(() => this.expire(), left);
+        this.timer.unref();
+      }
+    });
+  }
 
   // At the deadline, results that have already arrived (I/O callbacks queued behind the timer in this loop iteration)
   // are still taken: the give-up runs after the loop's poll phase.
-  const expire = (): void => {
-    timer = undefined;
-    expired = true;
+  private expire(): void {
+    this.timer = undefined;
+    this.expired = true;
     setImmediate(() => {
-      controller?.abort();
-      for (const give of [...waiting]) give();
+      this.controller?.abort();
+      for (const give of [...this.waiting]) give();
     });
-  };
-  const start = (): void => {
-    if (deadline !== undefined) return;
-    deadline = performance.now() + maxWaitMs;
-    timer = setTimeout(expire, maxWaitMs);
-    timer.unref();
-  };
-  const settle = (): void => {
-    if (waiting.size === 0 && timer !== undefined) {
-      clearTimeout(timer);
-      timer = undefined;
-      // A later wait restarts the timer for what is left of the budget.
-    }
-  };
-  const record = (o: SemanticOutcome): void => {
-    outcome = o;
-    ctx.facts[SEMANTIC_FACT] = o;
-    ctx.replyHeaders[SEMANTIC_HEADER] = o.state;
-  };
+  }
 
-  return {
-    get signal() {
-      controller ??= new AbortController();
-      if (expired) controller.abort();
-      return controller.signal;
-    },
-    remainingMs() {
-      if (expired) return 0;
-      return deadline === undefined ? maxWaitMs : Math.max(0, deadline - performance.now());
-    },
-    within<T>(work: Promise<T>, stage: DegradeStage): Promise<T> {
-      start();
-      if (!expired && timer === undefined) {
-        const left = deadline! - performance.now();
-        if (left <= 0) expire();
-        else {
-          timer = setTimeout(expire, left);
-          timer.unref();
-        }
-      }
-      return new Promise<T>((resolve, reject) => {
-        if (expired) {
-          // Already past the deadline: only a result at hand in this turn is used (an LRU hit, an in-memory lookup).
-          void Promise.race([work, Promise.resolve().then(() => Promise.reject(SemanticUnavailable.of('timeout', stage)))]).then(resolve, reject);
-          return;
-        }
-        const give = (): void => {
-          waiting.delete(give);
-          reject(SemanticUnavailable.of('timeout', stage));
-        };
-        waiting.add(give);
-        work.then(
-          (v) => { if (waiting.delete(give)) { settle(); resolve(v); } },
-          (err: unknown) => { if (waiting.delete(give)) { settle(); reject(err); } },
-        );
-      });
-    },
-    ready() {
-      if (outcome === undefined) record({ state: 'ready', budget_ms: maxWaitMs });
-    },
-    degrade(reason, stage) {
-      if (outcome?.state !== 'degraded') record({ state: 'degraded', reason, stage, budget_ms: maxWaitMs });
-    },
-    get degraded() {
-      return outcome?.state === 'degraded';
-    },
-  };
+  private settle(): void {
+    if (this.waiting.size === 0 && this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      // A later wait re-arms the timer for what is left of the budget.
+    }
+  }
+
+  private record(o: SemanticOutcome): void {
+    this.outcome = o;
+    this.ctx.facts[SEMANTIC_FACT] = o;
+    this.ctx.replyHeaders[SEMANTIC_HEADER] = o.state;
+  }
 }

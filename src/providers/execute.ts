@@ -77,6 +77,14 @@ const firstByteMissed = (provider: string, ms: number): GatewayError => new Gate
   code: 'upstream_first_byte_timeout', failure: 'upstream',
 });
 
+/** A controller aborted (with the same reason) when `parent` is, or at once if it already was. */
+function linkedController(parent: AbortSignal): AbortController {
+  const c = new AbortController();
+  if (parent.aborted) c.abort(parent.reason);
+  else parent.addEventListener('abort', () => c.abort(parent.reason), { once: true });
+  return c;
+}
+
 /** What happened to an attempt before it ended: when it passed its first-byte deadline still waiting (JSON), if it did. */
 interface AttemptWatch {
   overdueAt?: number;
@@ -98,8 +106,10 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
   const started = performance.now();
   // JSON: the response headers are the first byte; a stream's first part is what the adapter resolves with.
   const json = !ctx.stream || ctx.op === 'embedding';
-  // Only a stream is aborted at its first-byte deadline; a JSON call has no controller of its own.
-  const deadline = json ? undefined : new AbortController();
+  // Only a stream is aborted at its first-byte deadline; a JSON call has no controller of its own. The client's abort reaches
+  // the stream's controller through one listener on the request's signal (which lives no longer than the request), not
+  // AbortSignal.any, whose combined signal and weak references cost more than the rest of this function.
+  const deadline = json ? undefined : linkedController(ctx.signal);
   let headers = false;
   const timer = setTimeout(() => {
     if (deadline !== undefined) deadline.abort();
@@ -117,7 +127,7 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
       ...(nativeFor(ctx, provider) !== undefined ? { native: ctx.native } : {}),
       apiKey: key.value,
       headers: forwardHeaders(ctx, span),
-      signal: deadline === undefined ? ctx.signal : AbortSignal.any([ctx.signal, deadline.signal]),
+      signal: deadline === undefined ? ctx.signal : deadline.signal,
       timeoutMs,
       onHeaders: (info) => {
         health.noteRateLimit(info, Date.now());

@@ -155,10 +155,12 @@ export async function createSemanticService(config: SemanticConfig, deps: Semant
     get queued() {
       return embedder.queued;
     },
-    embed: async (text, budget, maxWaitMs) => {
-      const vec = await embedder.embedOne(text, budget, maxWaitMs);
-      textOf.set(vec, text.slice(0, maxChars));
-      return vec;
+    // The embedder's own promise is handed on (its text noted first): a refusal or an LRU hit is settled when it returns,
+    // so the request's budget (src/pipeline/semantic-budget.ts) takes it in the same turn without arming its timer.
+    embed: (text, budget, maxWaitMs) => {
+      const p = embedder.embedOne(text, budget, maxWaitMs);
+      p.then((vec) => { textOf.set(vec, text.slice(0, maxChars)); }, () => undefined);
+      return p;
     },
     classify: (vec, text) => current.classifier.classify(vec, text === undefined ? textOf.get(vec) : text.slice(0, maxChars)),
     categories: () => {

@@ -164,7 +164,7 @@ test('a bounded caller is refused at once when the model calls ahead would outla
   await assert.rejects(b.embedOne('cannot wait', lazy, 20), { name: 'EmbedderBusy' });
   assert.equal(b.stats.refused, 1);
   assert.equal(b.queued, 0, 'the refused text was not queued');
-  assert.equal(madeSignal, true, 'the signal is made once the text misses the LRU');
+  assert.equal(madeSignal, false, 'a refused text needs no signal: it is made only for a text that queues');
   const patient = b.embedOne('can wait', signal, 60_000);
   assert.equal(b.queued, 1, 'a caller with time to spare still queues');
   inner.finishOne();

@@ -117,14 +117,15 @@ export class BatchingEmbedder implements Embedder {
       this.stats.lruHits++;
       return Promise.resolve(hit);
     }
+    let p = this.inflight.get(key);
+    // A refusal comes before the signal is made: under overload most bounded callers are refused, and need none.
+    if (p === undefined && budget !== undefined && (this.live >= this.opts.maxQueue || this.expectedWaitMs(this.live + 1) > maxWaitMs)) {
+      this.stats.refused++;
+      return Promise.reject(EmbedderBusy.instance);
+    }
     const signal = typeof budget === 'function' ? budget() : budget;
     if (signal?.aborted) return Promise.reject(EmbedAborted.instance);
-    let p = this.inflight.get(key);
     if (p === undefined) {
-      if (signal !== undefined && (this.live >= this.opts.maxQueue || this.expectedWaitMs(this.live + 1) > maxWaitMs)) {
-        this.stats.refused++;
-        return Promise.reject(EmbedderBusy.instance);
-      }
       let resolve!: (v: Float32Array) => void;
       let reject!: (err: unknown) => void;
       const promise = new Promise<Float32Array>((res, rej) => { resolve = res; reject = rej; });
