@@ -31,13 +31,15 @@ export interface CrossFitInput {
   texts: string[] | undefined;
   train: TrainOptions;
   startWeights: Float32Array | undefined;
+  /** Per-reference loss weights of the real head (classBalanceWeights over all references). */
+  lossWeights?: Float32Array;
   /** Turns a category's logit into its acceptance score (the classifier's `headScore`). */
   score: (logit: number) => number;
 }
 
 /** Out-of-sample in-category scores of each category's references (empty for a category with fewer than 2). */
 export async function crossFitScores(input: CrossFitInput, folds = DEFAULT_CALIBRATION.folds): Promise<number[][]> {
-  const { refs, labelOf, classes, dim, texts, train, startWeights, score } = input;
+  const { refs, labelOf, classes, dim, texts, train, startWeights, lossWeights, score } = input;
   const rank = new Int32Array(refs.length);
   const seen = new Int32Array(classes);
   const size = new Int32Array(classes);
@@ -60,6 +62,7 @@ export async function crossFitScores(input: CrossFitInput, folds = DEFAULT_CALIB
     const head = await trainLinearHead(
       kept.map((i) => refs[i]), Int32Array.from(kept, (i) => labelOf[i]), classes, dim, train, lexical,
       startWeights && Float32Array.from(kept, (i) => startWeights[i]),
+      lossWeights && Float32Array.from(kept, (i) => lossWeights[i]),
     );
     for (const i of held) {
       linearScores(head, refs[i], logits, featurizer && texts ? featurizer.transform(texts[i]) : undefined);

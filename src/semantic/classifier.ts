@@ -17,7 +17,7 @@
  */
 import { LexicalFeaturizer, type SparseVector } from './lexical.js';
 import { VectorIndex } from './vector-index.js';
-import { linearScores, prototypes, softmax, trainLinearHead, type LinearHead, type TrainOptions } from './linear-head.js';
+import { classBalanceWeights, linearScores, prototypes, softmax, trainLinearHead, type LinearHead, type TrainOptions } from './linear-head.js';
 import { FITTED_HEAD } from './head-constants.js';
 import { headTrainOptions, type HeadConstants } from './head-options.js';
 import { categoryNameText } from './text.js';
@@ -212,11 +212,13 @@ export class IntentClassifier {
       const constants: HeadConstants = { ...FITTED_HEAD, ...(lexicalSteps === undefined ? {} : { lexicalSteps }) };
       const options = headTrainOptions(refs.length, lexical !== undefined, constants, optimiser);
       const start = texts ? nameStartWeights(categories, texts, nameStartWeight ?? FITTED_HEAD.nameStartWeight) : undefined;
-      const head = await trainLinearHead(refs, labelOf, C, dim, options, lexical, start);
+      const noneAt = categories.findIndex((c) => c.name === NONE_INTENT);
+      const balance = classBalanceWeights(labelOf, C, new Set(noneAt >= 0 ? [noneAt] : []));
+      const head = await trainLinearHead(refs, labelOf, C, dim, options, lexical, start, balance);
       const logitScale = options.scale + (lexical ? options.lexicalScale : 0);
       const calibrated = settings.calibrate && settings.method === 'blend'
         ? lowerQuantiles(await crossFitScores({
-          refs, labelOf, classes: C, dim, texts: allTexts, train: options, startWeights: start, score: (l) => headScore(l, logitScale),
+          refs, labelOf, classes: C, dim, texts: allTexts, train: options, startWeights: start, lossWeights: balance, score: (l) => headScore(l, logitScale),
         }), settings.calibration_quantile ?? DEFAULT_CALIBRATION.quantile)
         : undefined;
       return new IntentClassifier({ ...model, head, featurizer, logitScale, calibrated }, categories, settings);

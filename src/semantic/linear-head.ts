@@ -110,8 +110,26 @@ function rng(seed: number): () => number {
 }
 
 /**
- * Trains the head. `startWeights` (default 1 each) weigh the examples in the prototypes the head starts from; training
- * weighs every example alike. Asynchronous: it yields to the event loop after every mini-batch, so training a large set
+ * Per-example loss weights that give every class the same total weight (the mean class size): a class with few examples
+ * is not outvoted by one with many, so the head does not learn the references' class sizes as a prior (requests are
+ * scored per category, not in proportion to how many examples a folder happens to have). Classes in `keep` (the explicit
+ * out-of-scope category, whose size sets how much the folder rejects) weigh 1 per example and do not count in the mean.
+ */
+export function classBalanceWeights(labels: Int32Array, classes: number, keep: ReadonlySet<number> = new Set()): Float32Array {
+  const size = new Float64Array(classes);
+  labels.forEach((c) => size[c]++);
+  let total = 0;
+  let counted = 0;
+  size.forEach((m, c) => {
+    if (m > 0 && !keep.has(c)) [total, counted] = [total + m, counted + 1];
+  });
+  const mean = counted > 0 ? total / counted : 1;
+  return Float32Array.from(labels, (c) => (keep.has(c) ? 1 : mean / size[c]));
+}
+
+/**
+ * Trains the head. `startWeights` (default 1 each) weigh the examples in the prototypes the head starts from;
+ * `lossWeights` (default 1 each) weigh them in the training loss. Asynchronous: it yields to the event loop after every mini-batch, so training a large set
  * off the hot path never stalls requests for more than a few milliseconds.
  */
 export async function trainLinearHead(
@@ -122,6 +140,7 @@ export async function trainLinearHead(
   options: Partial<TrainOptions> = {},
   lexical?: { vectors: SparseVector[]; dim: number },
   startWeights?: Float32Array,
+  lossWeights?: Float32Array,
 ): Promise<LinearHead> {
   const o = { ...DEFAULT_TRAIN, ...options };
   const start = prototypes(vectors, labels, classes, dim, startWeights);
@@ -167,6 +186,8 @@ export async function trainLinearHead(
         const sx = lexical?.vectors[order[r]];
         softmax(linearScores(head, x, p, sx));
         p[labels[order[r]]] -= 1;
+        const w = lossWeights ? lossWeights[order[r]] : 1;
+        if (w !== 1) for (let c = 0; c < classes; c++) p[c] *= w;
         for (let c = 0; c < classes; c++) {
           const g = p[c];
           if (Math.abs(g) < 1e-6) continue;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { FITTED_HEAD } from '../../src/semantic/head-constants.js';
 import { DEFAULT_THRESHOLD, IntentClassifier, defaultThreshold, headScore, nameStartWeights, topIndices, type ClassifierSettings } from '../../src/semantic/classifier.js';
 import { l2normalize } from '../../src/semantic/embedder/types.js';
-import { prototypes } from '../../src/semantic/linear-head.js';
+import { classBalanceWeights, linearScores, prototypes, trainLinearHead } from '../../src/semantic/linear-head.js';
 
 const DIM = 16;
 let seed = 1;
@@ -122,4 +122,26 @@ test('default thresholds: blend depends on whether the head reads wording', () =
   assert.equal(defaultThreshold('blend', true), DEFAULT_THRESHOLD.blend);
   assert.ok(defaultThreshold('blend', false) > DEFAULT_THRESHOLD.blend);
   assert.equal(defaultThreshold('knn', false), DEFAULT_THRESHOLD.knn);
+});
+
+test('class-balance weights give every class the mean class size; a kept class weighs 1 per example', () => {
+  const labels = Int32Array.from([0, 0, 0, 1, 2, 2, 2, 2]);
+  assert.deepEqual([...classBalanceWeights(labels, 3)].map((w) => +w.toFixed(4)), [...Array(3).fill(0.8889), 2.6667, ...Array(4).fill(0.6667)]);
+  // Class 2 kept: the mean is over classes 0 and 1 (size 2).
+  assert.deepEqual([...classBalanceWeights(labels, 3, new Set([2]))].map((w) => +w.toFixed(4)), [...Array(3).fill(0.6667), 2, 1, 1, 1, 1]);
+});
+
+test('loss weights move the decision between a large and a small class towards the large one', async () => {
+  // Class 0 has 12 examples, class 1 has 2, on overlapping clouds: unweighted training leans towards class 0.
+  const xs = [...Array.from({ length: 12 }, () => near(0, 0.9)), ...Array.from({ length: 2 }, () => near(1, 0.9))];
+  const labels = Int32Array.from(xs, (_, i) => (i < 12 ? 0 : 1));
+  const opts = { epochs: 200, l2: 0 };
+  const plain = await trainLinearHead(xs, labels, 2, DIM, opts);
+  const balanced = await trainLinearHead(xs, labels, 2, DIM, opts, undefined, undefined, classBalanceWeights(labels, 2));
+  const mid = l2normalize(Float32Array.from({ length: DIM }, (_, d) => (d < 2 ? 1 : 0)));
+  const gap = (h: typeof plain) => {
+    const out = linearScores(h, mid, new Float32Array(2));
+    return out[1] - out[0];
+  };
+  assert.ok(gap(balanced) > gap(plain), `balanced ${gap(balanced)} vs plain ${gap(plain)}`);
 });
