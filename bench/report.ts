@@ -40,18 +40,16 @@ const SECTION_TITLE: Record<string, string> = {
   eval_clinc150_10: 'Intent classification: CLINC150, 10 reference prompts per intent',
   eval_clinc150_100: 'Intent classification: CLINC150, 100 reference prompts per intent',
   eval_banking77: 'Intent classification: Banking77, 10 reference prompts per label',
-  cache_eval: 'Semantic cache: QQP balanced 10k',
-  cache_eval_hard: 'Semantic cache: QQP hard 2k (look-alike questions)',
+  cache_eval: 'Semantic cache: QQP balanced 10k and hard 2k, out of sample (fold rotation)',
   eval_clinc150_10_float32: 'Intent classification: CLINC150, 10 reference prompts per intent, float embedder (the int8 comparison)',
-  cache_eval_float32: 'Semantic cache: QQP balanced 10k, float embedder (the int8 comparison)',
-  cache_eval_hard_float32: 'Semantic cache: QQP hard 2k, float embedder (the int8 comparison)',
+  cache_eval_float32: 'Semantic cache: QQP balanced 10k and hard 2k, out of sample, float embedder (the int8 comparison)',
   safety_eval: 'Safety: PII and jailbreak detection',
 };
 
 const AREA_ORDER = ['semantic', 'embedder', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade'];
 const EVAL_ORDER = [
-  'eval_clinc150_10', 'eval_clinc150_100', 'eval_banking77', 'cache_eval', 'cache_eval_hard',
-  'eval_clinc150_10_float32', 'cache_eval_float32', 'cache_eval_hard_float32', 'safety_eval',
+  'eval_clinc150_10', 'eval_clinc150_100', 'eval_banking77', 'cache_eval',
+  'eval_clinc150_10_float32', 'cache_eval_float32', 'safety_eval',
 ];
 const EVAL_SECTIONS = new Set(EVAL_ORDER);
 
@@ -188,28 +186,33 @@ function intentSection(n: Obj, s: SectionResult): string {
   return out.join('\n');
 }
 
+/** How each QQP file is named in the quality table. */
+const PAIR_FILE_TITLE: Record<string, string> = { 'qqp_dev_balanced_10k.jsonl': 'QQP balanced 10k', 'qqp_dev_hard_2k.jsonl': 'QQP hard 2k (look-alike questions)' };
+/** The cache's quality target: precision at a recall, out of sample, on the balanced file. */
+const CACHE_TARGET = { file: 'qqp_dev_balanced_10k.jsonl', precision: 0.9, recall: 0.4 };
+
+/** "met" / "not met" against the cache target, from the served and true-hit counts (not from rounded figures). */
+function cacheTarget(p: Obj): string {
+  if (typeof p.true_hits !== 'number' || typeof p.served !== 'number' || typeof p.recall !== 'number') return '–';
+  const met = p.true_hits >= CACHE_TARGET.precision * p.served && p.recall >= CACHE_TARGET.recall;
+  return `P ≥ ${pct(CACHE_TARGET.precision, 0)} at R ≥ ${pct(CACHE_TARGET.recall, 0)}: **${met ? 'met' : 'not met'}**`;
+}
+
 function cacheSection(n: Obj, s: SectionResult): string {
-  const out: string[] = [...setupLines(n, s)];
-  const guard = obj(n.guard);
-  const checks = Object.entries(guard).filter(([k, v]) => k !== 'enabled' && v === true).map(([k]) => k);
-  out.push(`- false-hit guard: ${guard.enabled ? `on (${checks.join(', ')})` : 'off'}; embedding took ${num(Math.round(Number(n.embed_ms) / 100) / 10, 1)} s`);
-  out.push('');
-  const c = obj(n.configured);
-  const h = obj(n.halves);
-  const prRow = (name: string, x: Obj): string[] => [name, pct(x.precision), pct(x.recall), num(x.served), num(x.false_hits)];
-  out.push(`At the configured threshold (${num(n.threshold)}) with the guard; "a" is cached, "b" is the new query. Precision = served hits that are true duplicates; recall = duplicates served.\n`);
-  out.push(table(['pairs', 'precision', 'recall', 'served', 'false hits'], [prRow('all', c), prRow('even lines', obj(h.even)), prRow('odd lines', obj(h.odd))]));
-  const rejected = obj(c.rejected);
-  if (Object.keys(rejected).length > 0) out.push(`\nGuard rejections at the configured threshold: ${Object.entries(rejected).map(([k, v]) => `${k} ${num(v)}`).join(', ')}.`);
-  const sg = arr(n.sweep_guard);
-  const sc = arr(n.sweep_cosine);
-  if (sg.length > 0) {
-    out.push('\nThreshold sweep:\n');
-    out.push(table(['threshold', 'guard: precision', 'guard: recall', 'guard: false hits', 'plain cosine: precision', 'plain cosine: recall', 'plain cosine: false hits'],
-      sg.map((g, i) => {
-        const p = sc[i] ?? {};
-        return [num(g.threshold), pct(g.precision), pct(g.recall), num(g.false_hits), pct(p.precision), pct(p.recall), num(p.false_hits)];
-      })));
+  const out: string[] = [...setupLines(n, s), ''];
+  const files = new Map(arr(n.files).map((f) => [String(f.name), f]));
+  out.push(`Every pair scored once, by the scorer of its fold (folds pooled); "a" is cached, "b" is the new query. Precision = served hits that are true duplicates; recall = duplicates served.\n`);
+  out.push(table(['pairs', 'scored', 'precision', 'recall', 'served', 'false hits', 'target'], arr(n.pooled).map((p) => [
+    esc(p.name), num(files.get(String(p.name))?.pairs), `${pct(p.precision, 2)} (${num(p.true_hits)} of ${num(p.served)})`, pct(p.recall), num(p.served), num(p.false_hits),
+    p.name === CACHE_TARGET.file ? cacheTarget(p) : '–',
+  ])));
+  const folds = arr(n.per_fold);
+  if (folds.length > 0) {
+    out.push('\nPer report fold (threshold and cutoff chosen on the tune fold):\n');
+    const names = arr(folds[0].sets).map((x) => String(x.name));
+    out.push(table(['report fold', 'tuned on', 'threshold', 'cutoff', ...names.map((x) => `${x}: precision / recall`)], folds.map((f) => [
+      num(f.reported), num(f.tuned_on), num(f.threshold), num(f.cutoff, 3), ...arr(f.sets).map((x) => `${pct(x.precision)} / ${pct(x.recall)}`),
+    ])));
   }
   out.push('');
   return out.join('\n');
@@ -245,9 +248,13 @@ const QUALITY_CAVEAT = 'Which rows each figure is out of sample for: CLINC150 th
   'the figures score the odd lines of the same files, so no scored row was fitted on; each half draws its out-of-scope rows from both ' +
   'files, and the fit\'s out-of-fold recall is shown beside the scored one with the gap. The head\'s data-learned constants ' +
   '(src/semantic/head-constants.ts) are produced by `scripts/fit-constants.ts` on the even lines of CLINC150 val.jsonl and the odd ' +
-  'held-back Banking77 rows; Banking77 scores the even held-back rows with the built-in (calibrated) thresholds. **The cache figures are ' +
-  'in sample**: the shipped pair scorer (src/cache/pair-weights.ts) was fitted on the QQP files whose pairs are scored here; the ' +
-  'out-of-sample cache figures are the fit / tune / report rotation of `switchyard cache-eval --fit` in docs/cache.md. More figures ' +
+  'held-back Banking77 rows; Banking77 scores the even held-back rows with the built-in (calibrated) thresholds. The cache figures come ' +
+  'from the fit / tune / report rotation of `switchyard cache-eval --fit` over both QQP files (the command and flags that produce the ' +
+  'shipped pair scorer, src/cache/pair-weights.ts): fold r (line mod 5) is scored by a scorer fitted on three other folds and ' +
+  'thresholded on fold r + 1, and the folds are pooled, so no scored pair was fitted or tuned on by the scorer that scored it; the ' +
+  'shipped model itself was fitted on these files and is not scored here. They are out of sample for every fitted weight, threshold ' +
+  'and cutoff, not for the choice of the feature set and the 41% tune target among a few variants compared on the same folds ' +
+  '(docs/cache.md). More figures ' +
   'on disjoint splits: docs/reference-prompts.md ("Measured on disjoint splits", `scripts/eval-routing.sh`).\n';
 
 function qualitySummary(r: BenchResults): string[] {
@@ -267,8 +274,14 @@ function qualitySummary(r: BenchResults): string[] {
         ? ` (fit rows, out of fold: ${pct(fitRecall)}; gap ${fmt(Math.abs(n.oos_recall - fitRecall) * 100, 1)} points)` : '';
       rows.push([title, `in-scope accuracy **${pct(n.in_scope_accuracy)}**${n.oos_recall === null || n.oos_recall === undefined ? '' : `, out-of-scope recall **${pct(n.oos_recall)}**${gap}`}, top-1 ${pct(n.top1_accuracy_no_rejection)}, macro F1 ${pct(n.macro_f1)} (${num(n.rows)} rows)`]);
     } else if (name.startsWith('cache_eval')) {
-      const c = obj(n.configured);
-      rows.push([title, `precision **${pct(c.precision)}**, recall **${pct(c.recall)}** at threshold ${num(n.threshold)} with the guard (${num(n.pairs)} pairs, ${num(c.false_hits)} false hits)`]);
+      const files = new Map(arr(n.files).map((f) => [String(f.name), f]));
+      const float = name.endsWith('_float32') ? ', float embedder (the int8 comparison)' : '';
+      for (const p of arr(n.pooled)) {
+        const target = p.name === CACHE_TARGET.file ? `; target ${cacheTarget(p)}` : '';
+        rows.push([`Semantic cache: ${PAIR_FILE_TITLE[String(p.name)] ?? esc(p.name)}${float}`,
+          `precision **${pct(p.precision, 2)}** (${num(p.true_hits)} of ${num(p.served)} served), recall **${pct(p.recall)}**, out of sample: ` +
+          `${num(n.folds)}-fold rotation over ${num(files.get(String(p.name))?.pairs)} pairs, each scored by a scorer fitted and thresholded on other folds${target}`]);
+      }
     } else {
       const pii = obj(n.pii);
       const j = obj(n.jailbreak);
