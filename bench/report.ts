@@ -253,8 +253,8 @@ const QUALITY_CAVEAT = 'Which rows each figure is out of sample for: CLINC150 th
   'shipped pair scorer, src/cache/pair-weights.ts): fold r (line mod 5) is scored by a scorer fitted on three other folds and ' +
   'thresholded on fold r + 1, and the folds are pooled, so no scored pair was fitted or tuned on by the scorer that scored it; the ' +
   'shipped model itself was fitted on these files and is not scored here. They are out of sample for every fitted weight, threshold ' +
-  'and cutoff, not for the choice of the feature set and the 41% tune target among a few variants compared on the same folds ' +
-  '(docs/cache.md). More figures ' +
+  'and cutoff, not for a few choices settled with these figures in view (the feature set, the 41% tune target, two guard-rule ' +
+  'fixes; docs/cache.md). More figures ' +
   'on disjoint splits: docs/reference-prompts.md ("Measured on disjoint splits", `scripts/eval-routing.sh`).\n';
 
 function qualitySummary(r: BenchResults): string[] {
