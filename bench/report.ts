@@ -7,6 +7,8 @@ import type { OverloadReport } from './overload.js';
 import type { Aggregate, ModeResult, Overhead, ProxyReport } from './proxy.js';
 import type { CpuCostReport } from './cpu-cost.js';
 import type { Hotspot } from './load/profile.js';
+import { arr, esc, fmt, fmtInt, num, obj, pct, range, table } from './report-format.js';
+import { EVAL_ORDER, EVAL_TITLE, QUALITY_CAVEAT, evalSection, qualitySummary } from './report-quality.js';
 
 export interface SectionResult {
   status: 'ok' | 'skipped' | 'failed';
@@ -37,38 +39,11 @@ const SECTION_TITLE: Record<string, string> = {
   safety: 'Safety signals: per-prompt detector cost',
   embedder: 'Embedder: USE-lite int8 (default) against float, side by side',
   cascade: 'Cascade routing: cost and latency',
-  eval_clinc150_10: 'Intent classification: CLINC150, 10 reference prompts per intent',
-  eval_clinc150_100: 'Intent classification: CLINC150, 100 reference prompts per intent',
-  eval_banking77: 'Intent classification: Banking77, 10 reference prompts per label',
-  cache_eval: 'Semantic cache: QQP balanced 10k',
-  cache_eval_hard: 'Semantic cache: QQP hard 2k (look-alike questions)',
-  eval_clinc150_10_float32: 'Intent classification: CLINC150, 10 reference prompts per intent, float embedder (the int8 comparison)',
-  cache_eval_float32: 'Semantic cache: QQP balanced 10k, float embedder (the int8 comparison)',
-  cache_eval_hard_float32: 'Semantic cache: QQP hard 2k, float embedder (the int8 comparison)',
-  safety_eval: 'Safety: PII and jailbreak detection',
+  ...EVAL_TITLE,
 };
 
 const AREA_ORDER = ['semantic', 'embedder', 'rules', 'cache', 'governance', 'providers', 'observability', 'safety', 'cascade'];
-const EVAL_ORDER = [
-  'eval_clinc150_10', 'eval_clinc150_100', 'eval_banking77', 'cache_eval', 'cache_eval_hard',
-  'eval_clinc150_10_float32', 'cache_eval_float32', 'cache_eval_hard_float32', 'safety_eval',
-];
 const EVAL_SECTIONS = new Set(EVAL_ORDER);
-
-const pct = (x: unknown, digits = 1): string => (typeof x === 'number' && Number.isFinite(x) ? `${(x * 100).toFixed(digits)}%` : '–');
-const num = (x: unknown, digits = 2): string => (typeof x === 'number' && Number.isFinite(x) ? (Number.isInteger(x) ? x.toLocaleString('en-US') : x.toFixed(digits)) : '–');
-const esc = (x: unknown): string => String(x ?? '–').replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const fmt = (x: number | undefined, digits = 2): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
-const fmtInt = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : Math.round(x).toLocaleString('en-US'));
-const range = (s: { min: number; median: number; max: number } | undefined, digits = 2, int = false): string => {
-  if (s === undefined) return '–';
-  const f = int ? fmtInt : (x: number) => fmt(x, digits);
-  return f(s.min) === f(s.max) ? f(s.median) : `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
-};
-
-function table(head: string[], rows: string[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
 
 /** Flattens nested numbers to `a.b.c` rows. */
 function flatten(value: unknown, prefix = '', out: Array<[string, string]> = []): Array<[string, string]> {
@@ -142,145 +117,6 @@ function proxySection(p: ProxyReport): string {
     out.push('');
   }
   return out.join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------------------------------------
-// Quality evaluations
-
-type Obj = Record<string, unknown>;
-const obj = (x: unknown): Obj => (x !== null && typeof x === 'object' && !Array.isArray(x) ? (x as Obj) : {});
-const arr = (x: unknown): Obj[] => (Array.isArray(x) ? (x as Obj[]) : []);
-
-function setupLines(n: Obj, s: SectionResult): string[] {
-  const setup = obj(n.setup);
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(setup)) out.push(`- ${k.replace(/_/g, ' ')}: ${String(v)}`);
-  if (n.command !== undefined) out.push(`- command: \`${String(n.command)}\``);
-  if (s.seconds !== undefined) out.push(`- wall time: ${fmt(s.seconds, 1)} s (data preparation, embedder start, embedding and scoring)`);
-  return out;
-}
-
-function intentSection(n: Obj, s: SectionResult): string {
-  const out: string[] = [...setupLines(n, s), ''];
-  const lat = obj(n.latency);
-  out.push(table(['measure', 'value'], [
-    ['rows scored (in scope / out of scope)', `${num(n.rows)} (${num(n.in_scope_rows)} / ${num(n.out_of_scope_rows)})`],
-    ['in-scope accuracy (with the folder\'s rejection thresholds)', pct(n.in_scope_accuracy)],
-    ['top-1 accuracy (ranking winner, rejection ignored)', pct(n.top1_accuracy_no_rejection)],
-    ['out-of-scope recall (rows labelled none rejected)', n.oos_recall === null ? 'n/a (no out-of-scope rows)' : pct(n.oos_recall)],
-    ['macro precision / recall / F1 over intents', `${pct(n.macro_precision)} / ${pct(n.macro_recall)} / ${pct(n.macro_f1)}`],
-    ['classify p50 / p99 (embedding excluded)', `${num(lat.classify_p50_ms, 3)} / ${num(lat.classify_p99_ms, 3)} ms`],
-    ['embedding, batched, per uncached scored row', Number(lat.embed_ms_per_row_batched) > 0 ? `${num(lat.embed_ms_per_row_batched, 2)} ms` : '– (every scored row came from the embedding cache)'],
-    ['classifier build from the reference embeddings (embedding excluded)', `${num(Math.round(Number(lat.build_ms)), 0)} ms`],
-    ['embedder, classifier method', `${esc(n.embedder)}, ${esc(n.method)}`],
-  ]));
-  const low = arr(n.lowest_f1);
-  const conf = arr(n.most_confused);
-  if (low.length > 0) {
-    out.push('\nLowest-F1 intents:\n');
-    out.push(table(['intent', 'precision', 'recall', 'support'], low.map((c) => [esc(c.intent), pct(c.precision), pct(c.recall), num(c.support)])));
-  }
-  if (conf.length > 0) {
-    out.push('\nMost confused (gold → predicted):\n');
-    out.push(table(['gold', 'predicted', 'count'], conf.map((c) => [esc(c.gold), esc(c.predicted), num(c.count)])));
-  }
-  out.push('');
-  return out.join('\n');
-}
-
-function cacheSection(n: Obj, s: SectionResult): string {
-  const out: string[] = [...setupLines(n, s)];
-  const guard = obj(n.guard);
-  const checks = Object.entries(guard).filter(([k, v]) => k !== 'enabled' && v === true).map(([k]) => k);
-  out.push(`- false-hit guard: ${guard.enabled ? `on (${checks.join(', ')})` : 'off'}; embedding took ${num(Math.round(Number(n.embed_ms) / 100) / 10, 1)} s`);
-  out.push('');
-  const c = obj(n.configured);
-  const h = obj(n.halves);
-  const prRow = (name: string, x: Obj): string[] => [name, pct(x.precision), pct(x.recall), num(x.served), num(x.false_hits)];
-  out.push(`At the configured threshold (${num(n.threshold)}) with the guard; "a" is cached, "b" is the new query. Precision = served hits that are true duplicates; recall = duplicates served.\n`);
-  out.push(table(['pairs', 'precision', 'recall', 'served', 'false hits'], [prRow('all', c), prRow('even lines', obj(h.even)), prRow('odd lines', obj(h.odd))]));
-  const rejected = obj(c.rejected);
-  if (Object.keys(rejected).length > 0) out.push(`\nGuard rejections at the configured threshold: ${Object.entries(rejected).map(([k, v]) => `${k} ${num(v)}`).join(', ')}.`);
-  const sg = arr(n.sweep_guard);
-  const sc = arr(n.sweep_cosine);
-  if (sg.length > 0) {
-    out.push('\nThreshold sweep:\n');
-    out.push(table(['threshold', 'guard: precision', 'guard: recall', 'guard: false hits', 'plain cosine: precision', 'plain cosine: recall', 'plain cosine: false hits'],
-      sg.map((g, i) => {
-        const p = sc[i] ?? {};
-        return [num(g.threshold), pct(g.precision), pct(g.recall), num(g.false_hits), pct(p.precision), pct(p.recall), num(p.false_hits)];
-      })));
-  }
-  out.push('');
-  return out.join('\n');
-}
-
-function safetySection(n: Obj, s: SectionResult): string {
-  const out: string[] = [...setupLines(n, s), ''];
-  const pii = obj(n.pii);
-  out.push(`**PII** on ${num(n.prompts)} prompts (each type inserted once into every prompt; the untouched prompts are the negatives): precision ${pct(pii.precision)}, recall ${pct(pii.recall)}, untouched prompts flagged ${num(pii.false_positive_texts)} (${pct(pii.false_positive_rate, 2)}).\n`);
-  out.push(table(['type', 'inserted', 'found', 'recall'], Object.entries(obj(pii.per_type)).map(([t, v]) => [t, num(obj(v).inserted), num(obj(v).found), pct(obj(v).recall)])));
-  const jb = obj(n.jailbreak);
-  if (Object.keys(jb).length > 0) {
-    out.push(`\n**Jailbreak**: ${num(jb.folds)}-fold cross-validation over ${num(jb.attacks)} attack examples against ${num(jb.ordinary)} ordinary prompts, similarity threshold ${num(jb.threshold)}.\n`);
-    const r = (name: string, x: Obj): string[] => [name, pct(x.recall), pct(x.false_positive_rate, 2), x.precision === undefined ? '–' : pct(x.precision)];
-    out.push(table(['detector', 'recall', 'false-positive rate', 'precision'], [r('combined', obj(jb.combined)), r('heuristics only', obj(jb.heuristics_only)), r('embedding only', obj(jb.embedding_only))]));
-    out.push('\nThe cues were tuned on those attack examples, so the recall above is in sample for the heuristics. Out of sample:');
-    const ar = obj(jb.attack_report);
-    if (Object.keys(ar).length > 0) out.push(`- attack report set (never tuned on): recall **${pct(ar.recall)}** (${num(ar.caught)} of ${num(ar.prompts)}; heuristics ${pct(ar.heuristics_recall)}, embedding ${pct(ar.embedding_recall)})`);
-    const br = obj(jb.benign_report);
-    if (Object.keys(br).length > 0) out.push(`- benign report set (questions about prompts, policies and AI systems): ${num(br.flagged)} of ${num(br.prompts)} flagged (**${pct(br.false_positive_rate, 2)}**)`);
-    const all = obj(jb.all_rows);
-    if (Object.keys(all).length > 0) out.push(`- ${num(jb.folds)}-fold over all ${num(all.attacks)} attack rows (partly in sample): recall ${pct(all.recall)}`);
-    const sim = obj(jb.similarity);
-    out.push(`\nSimilarity to the nearest attack example: attacks mean ${num(sim.attacks_mean, 3)}, ordinary prompts mean ${num(sim.ordinary_mean, 3)}, ordinary p99 ${num(sim.ordinary_p99, 3)}.`);
-  }
-  out.push('');
-  return out.join('\n');
-}
-
-/** What the quality figures below are, and where the out-of-sample ones are. */
-const QUALITY_CAVEAT = 'Which rows each figure is out of sample for: CLINC150 thresholds are fitted by `switchyard fit` on the even lines of ' +
-  'val.jsonl, oos_train.jsonl and oos_val.jsonl (cross-fitted: the out-of-scope recall it aims for is raised until it holds out of fold) and ' +
-  'the figures score the odd lines of the same files, so no scored row was fitted on; each half draws its out-of-scope rows from both ' +
-  'files, and the fit\'s out-of-fold recall is shown beside the scored one with the gap. The head\'s data-learned constants ' +
-  '(src/semantic/head-constants.ts) are produced by `scripts/fit-constants.ts` on the even lines of CLINC150 val.jsonl and the odd ' +
-  'held-back Banking77 rows; Banking77 scores the even held-back rows with the built-in (calibrated) thresholds. **The cache figures are ' +
-  'in sample**: the shipped pair scorer (src/cache/pair-weights.ts) was fitted on the QQP files whose pairs are scored here; the ' +
-  'out-of-sample cache figures are the fit / tune / report rotation of `switchyard cache-eval --fit` in docs/cache.md. More figures ' +
-  'on disjoint splits: docs/reference-prompts.md ("Measured on disjoint splits", `scripts/eval-routing.sh`).\n';
-
-function qualitySummary(r: BenchResults): string[] {
-  const rows: string[][] = [];
-  for (const name of EVAL_ORDER) {
-    const s = r.sections[name];
-    if (s === undefined) continue;
-    const title = SECTION_TITLE[name] ?? name;
-    if (s.status !== 'ok') {
-      rows.push([title, `${s.status}: ${esc(s.message ?? '')}`.slice(0, 200)]);
-      continue;
-    }
-    const n = obj(s.numbers);
-    if (name.startsWith('eval_')) {
-      const fitRecall = obj(n.setup).fit_oos_recall_out_of_fold;
-      const gap = typeof fitRecall === 'number' && typeof n.oos_recall === 'number'
-        ? ` (fit rows, out of fold: ${pct(fitRecall)}; gap ${fmt(Math.abs(n.oos_recall - fitRecall) * 100, 1)} points)` : '';
-      rows.push([title, `in-scope accuracy **${pct(n.in_scope_accuracy)}**${n.oos_recall === null || n.oos_recall === undefined ? '' : `, out-of-scope recall **${pct(n.oos_recall)}**${gap}`}, top-1 ${pct(n.top1_accuracy_no_rejection)}, macro F1 ${pct(n.macro_f1)} (${num(n.rows)} rows)`]);
-    } else if (name.startsWith('cache_eval')) {
-      const c = obj(n.configured);
-      rows.push([title, `precision **${pct(c.precision)}**, recall **${pct(c.recall)}** at threshold ${num(n.threshold)} with the guard (${num(n.pairs)} pairs, ${num(c.false_hits)} false hits)`]);
-    } else {
-      const pii = obj(n.pii);
-      const j = obj(n.jailbreak);
-      const ar = obj(j.attack_report);
-      const br = obj(j.benign_report);
-      const jb = obj(j.combined);
-      rows.push([title, `PII precision **${pct(pii.precision)}**, recall **${pct(pii.recall)}**; ` + (Object.keys(ar).length > 0 && Object.keys(br).length > 0
-        ? `jailbreak recall on the attack report set **${pct(ar.recall)}** at **${pct(br.false_positive_rate, 2)}** false positives on the benign report set (out of sample)`
-        : `jailbreak recall **${pct(jb.recall)}** at ${pct(jb.false_positive_rate, 2)} false positives`)]);
-    }
-  }
-  return rows.length === 0 ? [] : [table(['evaluation', 'result'], rows), ''];
 }
 
 /** The speed targets of the semantic features (issues' numbers), judged from the semantic and cache sections. */
@@ -481,10 +317,7 @@ export function renderReport(r: BenchResults, cpu?: CpuCostResults): string {
       out.push(`${s.status === 'skipped' ? 'Skipped' : 'Failed'}: ${s.message ?? ''}\n`);
       continue;
     }
-    const n = obj(s.numbers);
-    if (name.startsWith('eval_')) out.push(intentSection(n, s));
-    else if (name.startsWith('cache_eval')) out.push(cacheSection(n, s));
-    else out.push(safetySection(n, s));
+    out.push(evalSection(name, s));
   }
 
   out.push('## Reproduce\n');

@@ -7,8 +7,8 @@
  *    rejected: no scored row was fitted on, and both halves draw their out-of-scope rows from both files) and on Banking77
  *    (train.jsonl split per label: the first 10 distinct texts become the references, the rest is held back; its odd lines
  *    are the tuning split of scripts/fit-constants.ts, its even lines are scored);
- *  - semantic cache precision and recall (`switchyard cache-eval`) on the QQP balanced 10k and hard 2k pair files (in sample:
- *    the shipped pair scorer was fitted and tuned on them; docs/cache.md has the out-of-sample rotation);
+ *  - semantic cache precision and recall on the QQP balanced 10k and hard 2k pair files, out of sample: the fit / tune /
+ *    report rotation of `switchyard cache-eval --fit` (bench/load/cache-evals.ts);
  *  - PII and jailbreak detection (`switchyard safety-eval`).
  * Inputs derived from the data (reference folders, concatenated or split labelled files) go to a temporary folder that is
  * removed afterwards. Quick mode scores subsets (every 3rd odd-line CLINC150 validation row, every 5th scored Banking77 row,
@@ -20,9 +20,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EvalReport } from '../../src/semantic/evaluate.js';
+import { cacheEval } from './cache-evals.js';
+import { embeddingCache, variantArgs, variantSuffix, type Variant } from './eval-variant.js';
 import { cliScript, repoRoot } from './processes.js';
 
 export type EvalKind = 'intent' | 'cache' | 'safety';
@@ -184,14 +185,6 @@ function clincFitting(ctx: EvalContext): Promise<string> {
   });
 }
 
-/**
- * The embedder variant a section runs: the default (int8) or the float model it approximates, measured side by side
- * (`--quantized false` on every command that embeds).
- */
-export type Variant = 'default' | 'float32';
-const variantArgs = (v: Variant): string[] => (v === 'float32' ? ['--quantized', 'false'] : []);
-const variantSuffix = (v: Variant): string => (v === 'float32' ? '_float32' : '');
-
 /** `switchyard fit` of a reference folder on the fitting file (thresholds written into the folder); returns its summary line. */
 async function fitRefs(ctx: EvalContext, refs: string, data: string, variant: Variant): Promise<string> {
   return memo(ctx, `fit:${refs}`, async () => {
@@ -244,14 +237,6 @@ function bankingSplit(ctx: EvalContext): Promise<{ refsSource: string; scoring: 
     return { refsSource, scoring, labels: refs.size, heldBack: held.length, scored: scored.length };
   });
 }
-
-/**
- * The on-disk embedding cache for `switchyard eval` and `fit`: kept in the temp folder across quick runs; off for full
- * runs unless SWITCHYARD_BENCH_EMBEDDING_CACHE names a folder (reruns of a full section then skip the embedding, and the
- * per-row embedding time is not measured). The cache changes no figure but the embedding time.
- */
-const embeddingCache = (quick: boolean): string =>
-  quick ? join(tmpdir(), 'switchyard-bench-embeddings') : (process.env.SWITCHYARD_BENCH_EMBEDDING_CACHE ?? '');
 
 // ---------------------------------------------------------------------------------------------------------------------------
 // Summaries
@@ -328,54 +313,6 @@ function clincEval(perIntent: number, variant: Variant = 'default'): EvalDef {
   }, ['clinc150/train.jsonl', 'clinc150/val.jsonl', 'clinc150/oos_val.jsonl', 'clinc150/oos_train.jsonl'], variant);
 }
 
-interface PR {
-  threshold: number;
-  precision: number;
-  recall: number;
-  served: number;
-  true_hits?: number;
-  false_hits: number;
-  rejected?: Record<string, number>;
-}
-
-function summariseCache(json: Record<string, unknown>): Record<string, unknown> {
-  const pr = (x: PR | undefined) => x && { threshold: x.threshold, precision: r4(x.precision), recall: r4(x.recall), served: x.served, true_hits: x.true_hits, false_hits: x.false_hits, rejected: x.rejected };
-  const halves = json.halves as { even?: PR; odd?: PR } | undefined;
-  const sweep = (s: unknown) => (Array.isArray(s) ? (s as PR[]).map((x) => ({ threshold: x.threshold, precision: r4(x.precision), recall: r4(x.recall), served: x.served, false_hits: x.false_hits })) : []);
-  return {
-    pairs: json.pairs,
-    embed_ms: json.embed_ms,
-    threshold: json.threshold,
-    guard: json.guard,
-    configured: pr(json.configured as PR | undefined),
-    halves: { even: pr(halves?.even), odd: pr(halves?.odd) },
-    sweep_guard: sweep(json.sweep_guard),
-    sweep_cosine: sweep(json.sweep_cosine),
-  };
-}
-
-function cacheEval(section: string, file: string, fullPairs: number, variant: Variant = 'default'): EvalDef {
-  return {
-    section: `${section}${variantSuffix(variant)}`,
-    kind: 'cache',
-    command: 'cache-eval',
-    needs: [`pairs/${file}`],
-    async prepare(ctx) {
-      const limit = ctx.quick ? Math.min(1000, fullPairs) : undefined;
-      return {
-        args: ['--data', join(ctx.dataDir, 'pairs', file), ...(limit !== undefined ? ['--limit', String(limit)] : []), ...variantArgs(variant), '--json'],
-        setup: {
-          dataset: `pairs/${file}`, pairs_used: limit !== undefined ? `first ${limit} of ${fullPairs}` : `all ${fullPairs}`,
-          sample: 'in sample: the shipped pair scorer was fitted and tuned on these files; the out-of-sample figures are the ' +
-            'fit / tune / report rotation of `switchyard cache-eval --fit` (docs/cache.md)',
-          ...(variant === 'float32' ? { embedder_variant: 'float32 (--quantized false)' } : {}),
-        },
-      };
-    },
-    summarise: summariseCache,
-  };
-}
-
 export const EVALS: EvalDef[] = [
   clincEval(10),
   clincEval(100),
@@ -393,12 +330,10 @@ export const EVALS: EvalDef[] = [
       },
     };
   }, ['banking77/train.jsonl']),
-  cacheEval('cache_eval', 'qqp_dev_balanced_10k.jsonl', 10_000),
-  cacheEval('cache_eval_hard', 'qqp_dev_hard_2k.jsonl', 2000),
+  cacheEval(),
   // The float model the default int8 variant approximates, on the same rows: the quality side of the int8 comparison.
   clincEval(10, 'float32'),
-  cacheEval('cache_eval', 'qqp_dev_balanced_10k.jsonl', 10_000, 'float32'),
-  cacheEval('cache_eval_hard', 'qqp_dev_hard_2k.jsonl', 2000, 'float32'),
+  cacheEval('float32'),
   {
     section: 'safety_eval',
     kind: 'safety',

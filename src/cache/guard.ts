@@ -72,7 +72,10 @@ export interface QuestionFeatures {
 /** Word pairs are compared on the opening words only: enough for questions, bounded for long prompts. */
 const MAX_BIGRAM_WORDS = 200;
 
-const TOKEN = /\p{L}+(?:'\p{L}+|\+\+|#)?|\d[\d,]*(?:\.\d+)?\p{L}*/gu;
+/** Words (with an apostrophe, typographic or not: "don't", "don’t"), C++ / C#, numbers. */
+const TOKEN = /\p{L}+(?:['\u2019]\p{L}+|\+\+|#)?|\d[\d,]*(?:\.\d+)?\p{L}*/gu;
+/** What follows an interjection ("No, it doesn't", "No. It isn't"): the word answers, it negates nothing. */
+const INTERJECTION_END = /^\s*[,.!;:]/;
 const ASCII_WORD = /^[\x00-\x7f]*$/;
 const SENTENCE_END = /[.?!:;"(]\s*$/;
 
@@ -108,7 +111,7 @@ export function extractFeatures(text: string): QuestionFeatures {
     else if (left !== undefined) { directions.add(`${left}>${value}`); left = undefined; fromSlot = undefined; }
   };
   for (const m of text.matchAll(TOKEN)) {
-    let raw = m[0];
+    let raw = m[0].replace('\u2019', "'");
     const at = m.index;
     const sentenceStart = first || SENTENCE_END.test(text.slice(prevEnd, at));
     first = false;
@@ -145,7 +148,11 @@ export function extractFeatures(text: string): QuestionFeatures {
     if (unit !== undefined) { units.push(unit); slot(unit); previousValue = unit; }
     if (FROM_WORDS.has(lower)) awaitingFrom = true;
     else if (TO_WORDS.has(lower)) left = fromSlot ?? value;
-    if (NEGATORS.has(lower)) { negators++; functionWords.add(lower); continue; }
+    if (NEGATORS.has(lower)) {
+      if (!(lower === 'no' && sentenceStart && INTERJECTION_END.test(text.slice(prevEnd, prevEnd + 4)))) negators++;
+      functionWords.add(lower);
+      continue;
+    }
     const q = QUESTION_WORDS.get(lower);
     if (q !== undefined) { lastQuestionWord = q; questionWords.add(q); functionWords.add(lower); continue; }
     if (lastQuestionWord === 'how' && (lower === 'many' || lower === 'much')) {

@@ -125,18 +125,19 @@ function report(l: Loaded, threshold: number, guard: GuardOptions, scorer: PairS
 const knobsOf = (guard: GuardOptions): Knob[] =>
   ['cosine_threshold', ...(guard.enabled ? ['guard_threshold' as const] : []), ...(guard.enabled && guard.scorer ? ['min_score' as const] : [])];
 
-async function fit(loaded: Loaded[], guard: GuardOptions, out: string, opts: FitOptions, json: boolean): Promise<number> {
+async function fit(loaded: Loaded[], guard: GuardOptions, out: string, opts: FitOptions, json: boolean, quantized: boolean): Promise<number> {
   const sets = loaded.map((l) => toFitSet(basename(l.file), l.scored, guard));
   const ctx = { dim: loaded[0].dim, embedder: loaded[0].space };
   const report = rotate(sets, opts, ctx);
   const model = fitPairModel(sets, opts, ctx);
   const flags = [
     ...loaded.map((l) => `--data ${basename(l.file)}`), `--recall ${opts.recall}`, `--folds ${opts.folds}`,
-    ...(opts.thresholds.length === 1 ? [`--threshold ${opts.thresholds[0]}`] : []), `--out ${basename(out)}`,
+    ...(opts.thresholds.length === 1 ? [`--threshold ${opts.thresholds[0]}`] : []), ...(quantized ? [] : ['--quantized false']), `--out ${basename(out)}`,
   ];
   await writeFile(out, out.endsWith('.ts') ? pairModelModule(model, `switchyard cache-eval --fit ${flags.join(' ')}`) : formatPairModel(model));
   if (json) {
-    process.stdout.write(`${JSON.stringify({ recall: opts.recall, folds: opts.folds, thresholds: opts.thresholds, report, model: { out, threshold: model.threshold, cutoff: model.cutoff, trees: model.trees.length, split: model.fitted?.split } }, null, 2)}\n`);
+    const files = sets.map((s) => ({ name: s.name, pairs: s.rows.length, duplicates: s.labels.filter(Boolean).length }));
+    process.stdout.write(`${JSON.stringify({ recall: opts.recall, folds: opts.folds, thresholds: opts.thresholds, files, report, model: { out, threshold: model.threshold, cutoff: model.cutoff, trees: model.trees.length, split: model.fitted?.split } }, null, 2)}\n`);
     return 0;
   }
   const K = opts.folds;
@@ -196,7 +197,7 @@ export async function run(argv: string[]): Promise<number> {
       ...DEFAULT_FIT, recall: recall ?? atRecall ?? DEFAULT_FIT.recall, folds: values.folds ?? DEFAULT_FIT.folds,
       thresholds: values.threshold !== undefined ? [values.threshold] : DEFAULT_FIT.thresholds,
     };
-    return fit(loaded, guard, values.out!, opts, values.json);
+    return fit(loaded, guard, values.out!, opts, values.json, values.quantized === 'true');
   }
   const results = loaded.map((l) => report(l, threshold, guard, scorer, values.json, atRecall));
   if (values.json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);

@@ -47,6 +47,7 @@ describe('switchyard cache-eval', () => {
     const report = JSON.parse(fit.out);
     assert.deepEqual(report.report.folds.map((f: { reported: number; tuned_on: number }) => [f.reported, f.tuned_on]), [[0, 1], [1, 2], [2, 3], [3, 4], [4, 0]]);
     assert.equal(report.report.pooled[0].name, 'pairs.jsonl');
+    assert.deepEqual(report.files, [{ name: 'pairs.jsonl', pairs: 96, duplicates: 48 }], 'the report says how many pairs each file had');
     const model = loadPairModel(out);
     assert.equal(report.model.threshold, model.threshold);
     assert.ok([0.83, 0.85, 0.87, 0.89].includes(model.threshold));
