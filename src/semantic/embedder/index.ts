@@ -2,6 +2,7 @@
 import type { EmbedderConfig } from '../config.js';
 import { parallelismOf, type FallbackObserver } from './backend.js';
 import { BatchingEmbedder } from './batching.js';
+import { keepLargeBlocksMapped } from './native-memory.js';
 import type { Embedder } from './types.js';
 import { WorkerPoolEmbedder } from './worker-pool.js';
 
@@ -48,6 +49,7 @@ export async function createEmbedder(
   config: EmbedderConfig, rootDir: string, onBatch?: BatchObserver, onFallback?: FallbackObserver,
 ): Promise<BatchingEmbedder> {
   const { concurrency } = parallelismOf(config);
+  keepLargeBlocksMapped();
   const pool = await WorkerPoolEmbedder.start({ config, rootDir, size: concurrency, nice: config.worker_nice, onFallback });
   const backend = testDelay(pool);
   return new BatchingEmbedder(onBatch ? observed(backend, onBatch) : backend, {
