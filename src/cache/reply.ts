@@ -15,6 +15,8 @@ export interface CachedReply {
   readonly body: Record<string, unknown>;
   /** `body` serialised, sent as-is on a JSON hit (a new buffer on each read). */
   readonly raw: Buffer;
+  /** `body` serialised, as the entry keeps it (what a shared store writes). */
+  readonly json: string;
   /** Bytes of `raw`. */
   readonly size: number;
   readonly usage: Usage | undefined;
@@ -29,19 +31,19 @@ export interface CachedReply {
  */
 class StoredReply implements CachedReply {
   readonly size: number;
-  private readonly json: string;
+  readonly json: string;
 
-  constructor(readonly op: Operation, raw: Buffer, readonly usage: Usage | undefined, readonly model: string | undefined) {
-    this.json = raw.toString('utf8');
-    this.size = raw.length;
+  constructor(readonly op: Operation, raw: Buffer | string, readonly usage: Usage | undefined, readonly model: string | undefined) {
+    this.json = typeof raw === 'string' ? raw : raw.toString('utf8');
+    this.size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
   }
 
   get raw(): Buffer { return Buffer.from(this.json, 'utf8'); }
   get body(): Record<string, unknown> { return JSON.parse(this.json) as Record<string, unknown>; }
 }
 
-/** A reply to keep (`raw` is not retained: the entry holds its own copy of the text). */
-export function storedReply(op: Operation, raw: Buffer, usage: Usage | undefined, model: unknown): CachedReply {
+/** A reply to keep, from its serialised body (a buffer is not retained: the entry holds its own copy of the text). */
+export function storedReply(op: Operation, raw: Buffer | string, usage: Usage | undefined, model: unknown): CachedReply {
   return new StoredReply(op, raw, usage, typeof model === 'string' ? model : undefined);
 }
 
@@ -151,9 +153,13 @@ export class StreamCapture {
   }
 }
 
-/** The JSON reply for a hit on a non-streaming request. */
+/**
+ * The JSON reply for a hit on a non-streaming request: the stored bytes as they are, the body parsed only when a stage reads
+ * it (a translating door, an output check), and then once.
+ */
 export function jsonReplyOf(cached: CachedReply): JsonReply {
-  return { kind: 'json', status: 200, body: cached.body, raw: cached.raw };
+  let body: Record<string, unknown> | undefined;
+  return { kind: 'json', status: 200, get body() { return (body ??= cached.body); }, raw: cached.raw };
 }
 
 /** The parts that replay a cached reply to a streaming request, ending with done. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fromJsonReply, replayParts, StreamCapture } from '../../src/cache/reply.js';
+import { fromJsonReply, jsonReplyOf, replayParts, StreamCapture } from '../../src/cache/reply.js';
 import { chunksOf } from '../helpers/stream-parts.js';
 import { jsonReply, streamParts } from './helpers.js';
 
@@ -56,5 +56,15 @@ describe('stream capture and replay', () => {
     const cap = new StreamCapture('completion');
     for (const p of replayParts(stored!, false)) cap.onPart(p);
     assert.equal((cap.result()!.body.choices as Array<{ text: string }>)[0].text, 'abc');
+  });
+
+  it('serves a JSON hit as the stored bytes, its body parsed once when read', () => {
+    const stored = fromJsonReply('chat', jsonReply('cached answer'))!;
+    const hit = jsonReplyOf(stored);
+    assert.ok(hit.kind === 'json' && hit.status === 200);
+    assert.deepEqual(JSON.parse(hit.raw!.toString('utf8')), jsonReply('cached answer').body);
+    assert.equal(hit.body, hit.body);
+    assert.equal((hit.body.choices as Array<{ message: { content: string } }>)[0].message.content, 'cached answer');
+    assert.notEqual(jsonReplyOf(stored).body, hit.body, 'each hit gets its own body, so no stage sees another\'s edits');
   });
 });
