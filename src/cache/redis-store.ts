@@ -111,7 +111,7 @@ export class RedisStore {
     const key = this.entryKey(meta.key);
     const event: Event = { s: this.id, t: 'add', m: meta, o: reply.op, ...(v ? { v } : {}) };
     const ok = await this.call('store', () => this.client.multi()
-      .hSet(key, { m: JSON.stringify(meta), v, o: reply.op, b: reply.raw, h: 0 })
+      .hSet(key, { m: JSON.stringify(meta), v, o: reply.op, b: reply.json, h: 0 })
       .pExpireAt(key, meta.expiresAt)
       .zAdd(this.idx, { score: meta.expiresAt, value: meta.key })
       .publish(this.channel, JSON.stringify(event))
@@ -131,7 +131,7 @@ export class RedisStore {
       return undefined;
     }
     const body = JSON.parse(b) as Record<string, unknown>;
-    return storedReply(op as Operation, Buffer.from(b), usageOf(body.usage), body.model);
+    return storedReply(op as Operation, b, usageOf(body.usage), body.model);
   }
 
   /** Counts a hit in Redis (fire and forget). */

@@ -48,10 +48,14 @@ suite('cache on Redis', redisSkip, () => {
     const a = await SemanticCache.create({ dim: DIM, logger, config: cfg, redis: await client() });
     const b = await SemanticCache.create({ dim: DIM, logger, config: cfg, redis: await client() });
     const { key, vector } = keyOf('what is the tallest mountain', p);
-    await a.store(key, vector, fromJsonReply('chat', jsonReply('Everest'))!, { model: 'gpt-test', intent: 'none', ttlS: 60, latencyMs: 120 });
+    const stored = fromJsonReply('chat', jsonReply('Everest — 8,849 m (珠穆朗玛峰)'))!;
+    await a.store(key, vector, stored, { model: 'gpt-test', intent: 'none', ttlS: 60, latencyMs: 120 });
     await until(() => b.entries === 1, 'instance b to see the entry');
     const hit = await b.exact(key.exact);
-    assert.equal((hit!.reply.body.choices as any)[0].message.content, 'Everest');
+    assert.equal((hit!.reply.body.choices as any)[0].message.content, 'Everest — 8,849 m (珠穆朗玛峰)');
+    assert.deepEqual(hit!.reply.raw, stored.raw, 'the same bytes come back from Redis');
+    assert.equal(hit!.reply.size, stored.raw.length);
+    assert.deepEqual(hit!.reply.usage, stored.usage);
     const sem = await b.semantic('what is the tallest mountain on earth', key.partition, standInEmbed('what is the tallest mountain on earth'), 0.5);
     assert.ok(sem.hit, 'semantic hit through the mirror');
     const info = await b.inspect(key.exact);
