@@ -69,22 +69,28 @@ const PAIR_FILE_TITLE: Record<string, string> = { 'qqp_dev_balanced_10k.jsonl': 
 /** The cache's quality target: precision at a recall, out of sample, on the balanced file. */
 const CACHE_TARGET = { file: 'qqp_dev_balanced_10k.jsonl', precision: 0.9, recall: 0.4 };
 
-/** "met" / "not met" against the cache target, from the served and true-hit counts (not from rounded figures). */
-function cacheTarget(p: Obj): string {
+/**
+ * "met" / "not met" against the cache target, from the served and true-hit counts (not from rounded figures), on the
+ * pooled folds; with how many single report folds reach it, so a pooled figure at the edge reads as one.
+ */
+function cacheTarget(p: Obj, folds: Obj[]): string {
   if (typeof p.true_hits !== 'number' || typeof p.served !== 'number' || typeof p.recall !== 'number') return '–';
   const met = p.true_hits >= CACHE_TARGET.precision * p.served && p.recall >= CACHE_TARGET.recall;
-  return `P ≥ ${pct(CACHE_TARGET.precision, 0)} at R ≥ ${pct(CACHE_TARGET.recall, 0)}: **${met ? 'met' : 'not met'}**`;
+  const own = folds.map((f) => arr(f.sets).find((x) => x.name === p.name)).filter((x): x is Obj => x !== undefined);
+  const reaching = own.filter((x) => Number(x.precision) >= CACHE_TARGET.precision && Number(x.recall) >= CACHE_TARGET.recall).length;
+  const perFold = own.length > 0 ? ` on the pooled folds; ${reaching} of ${own.length} single folds reach it` : '';
+  return `P ≥ ${pct(CACHE_TARGET.precision, 0)} at R ≥ ${pct(CACHE_TARGET.recall, 0)}: **${met ? 'met' : 'not met'}**${perFold}`;
 }
 
 function cacheSection(n: Obj, s: SectionResult): string {
   const out: string[] = [...setupLines(n, s), ''];
   const files = new Map(arr(n.files).map((f) => [String(f.name), f]));
+  const folds = arr(n.per_fold);
   out.push(`Every pair scored once, by the scorer of its fold (folds pooled); "a" is cached, "b" is the new query. Precision = served hits that are true duplicates; recall = duplicates served.\n`);
   out.push(table(['pairs', 'scored', 'precision', 'recall', 'served', 'false hits', 'target'], arr(n.pooled).map((p) => [
     esc(p.name), num(files.get(String(p.name))?.pairs), `${pct(p.precision, 2)} (${num(p.true_hits)} of ${num(p.served)})`, pct(p.recall), num(p.served), num(p.false_hits),
-    p.name === CACHE_TARGET.file ? cacheTarget(p) : '–',
+    p.name === CACHE_TARGET.file ? cacheTarget(p, folds) : '–',
   ])));
-  const folds = arr(n.per_fold);
   if (folds.length > 0) {
     out.push('\nPer report fold (threshold and cutoff chosen on the tune fold):\n');
     const names = arr(folds[0].sets).map((x) => String(x.name));
@@ -155,7 +161,7 @@ export function qualitySummary(r: BenchResults): string[] {
       const files = new Map(arr(n.files).map((f) => [String(f.name), f]));
       const float = name.endsWith('_float32') ? ', float embedder (the int8 comparison)' : '';
       for (const p of arr(n.pooled)) {
-        const target = p.name === CACHE_TARGET.file ? `; target ${cacheTarget(p)}` : '';
+        const target = p.name === CACHE_TARGET.file ? `; target ${cacheTarget(p, arr(n.per_fold))}` : '';
         rows.push([`Semantic cache: ${PAIR_FILE_TITLE[String(p.name)] ?? esc(p.name)}${float}`,
           `precision **${pct(p.precision, 2)}** (${num(p.true_hits)} of ${num(p.served)} served), recall **${pct(p.recall)}**, out of sample: ` +
           `${num(n.folds)}-fold rotation over ${num(files.get(String(p.name))?.pairs)} pairs, each scored by a scorer fitted and thresholded on other folds${target}`]);
