@@ -81,8 +81,6 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
     const accepted = edge ? await edge.accept(body, caller, limits) : undefined;
     ctx = buildContext(op, accepted?.body ?? body, headers, caller, abort.signal, { maxMessages: limits.max_messages, startedAt, protocol: edge?.protocol, native: accepted?.native });
     if (accepted) ctx.warnings.push(...accepted.warnings);
-    res.setHeader('x-request-id', ctx.id);
-    if (edge?.requestIdHeader) res.setHeader(edge.requestIdHeader, ctx.id);
     const reply = await gw.handle(ctx);
     const presented = accepted ? await accepted.present(ctx, reply) : { reply, encoder: openAIStreamEncoder(ctx.op) };
     // At the end of the shutdown grace period a stream still running is cut (the writer ends it with an error event) and its
@@ -91,16 +89,13 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
       cut = () => abort.abort();
       gw.stopping.addEventListener('abort', cut, { once: true });
     }
-    await writeReply(res, presented.reply, replyHeadersOf(ctx), { stop: gw.stopping, encoder: presented.encoder });
+    await writeReply(res, presented.reply, replyHeadersOf(ctx, edge?.requestIdHeader), { stop: gw.stopping, encoder: presented.encoder });
     gw.finished({ ctx, status: reply.status, durationMs: performance.now() - ctx.startedAt });
   } catch (err) {
     const gerr = asGatewayError(err);
     if (gerr.failure === 'gateway' && gerr.code === 'internal_error') gw.unexpected(gerr.cause ?? gerr, 'request');
     ctx ??= newContext(op, body, headers, caller, abort.signal, startedAt, edge?.protocol);
-    const replyHeaders = replyHeadersOf(ctx);
-    replyHeaders['x-request-id'] = ctx.id;
-    if (edge?.requestIdHeader) replyHeaders[edge.requestIdHeader] = ctx.id;
-    const status = writeError(res, gerr, replyHeaders, edge?.errorEnvelope);
+    const status = writeError(res, gerr, replyHeadersOf(ctx, edge?.requestIdHeader), edge?.errorEnvelope);
     gw.finished({ ctx, status, error: gerr, durationMs: performance.now() - ctx.startedAt });
   } finally {
     if (cut !== undefined) gw.stopping?.removeEventListener('abort', cut);
