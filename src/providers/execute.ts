@@ -17,7 +17,7 @@ import { observeStream } from '../pipeline/stage.js';
 import type { HealthRegistry } from './health-registry.js';
 import type { KeyHealth } from './key-health.js';
 import { selectKey, type PoolKey } from './key-selector.js';
-import type { ProviderAdapter, ProviderReply, StreamReply, Usage } from './types.js';
+import type { Operation, ProviderAdapter, ProviderReply, RateLimitInfo, StreamReply, UpstreamRequest, Usage } from './types.js';
 
 export interface ProviderRuntime {
   name: string;
@@ -86,6 +86,37 @@ function linkedController(parent: AbortSource): AbortController {
   return c;
 }
 
+/**
+ * One attempt's request to its adapter. A JSON call listens to the client's abort (`abort`) without an AbortSignal being
+ * made for it (src/pipeline/client-abort.ts); `signal` is made only if the adapter reads it. A class, so `signal` is one
+ * getter on the prototype: a getter in an object literal would give every request a map of its own.
+ */
+class AttemptRequest implements UpstreamRequest {
+  readonly op: Operation;
+  readonly stream: boolean;
+  readonly abort: AbortSource;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    readonly model: string,
+    readonly body: Record<string, unknown>,
+    readonly native: NativeRequest | undefined,
+    readonly apiKey: string,
+    readonly headers: Record<string, string>,
+    private readonly deadline: AbortController | undefined,
+    readonly timeoutMs: number,
+    readonly onHeaders: (info: RateLimitInfo) => void,
+  ) {
+    this.op = ctx.op;
+    this.stream = ctx.stream;
+    this.abort = deadline === undefined ? clientAbortOf(ctx) : deadline.signal;
+  }
+
+  get signal(): AbortSignal {
+    return this.deadline === undefined ? this.ctx.signal : this.deadline.signal;
+  }
+}
+
 /** What happened to an attempt before it ended: when it passed its first-byte deadline still waiting (JSON), if it did. */
 interface AttemptWatch {
   overdueAt?: number;
@@ -121,21 +152,10 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
     }
   }, deadlineMs);
   try {
-    const reply = await provider.adapter.call({
-      op: ctx.op,
-      model: target.model,
-      body: body as Record<string, unknown>,
-      stream: ctx.stream,
-      ...(nativeFor(ctx, provider) !== undefined ? { native: ctx.native } : {}),
-      apiKey: key.value,
-      headers: forwardHeaders(ctx, span),
-      // A JSON call listens to the client's abort without an AbortSignal being made for it (src/pipeline/client-abort.ts).
-      get signal(): AbortSignal {
-        return deadline === undefined ? ctx.signal : deadline.signal;
-      },
-      abort: deadline === undefined ? client : deadline.signal,
-      timeoutMs,
-      onHeaders: (info) => {
+    const reply = await provider.adapter.call(new AttemptRequest(
+      ctx, target.model, body as Record<string, unknown>, nativeFor(ctx, provider) !== undefined ? ctx.native : undefined, key.value,
+      forwardHeaders(ctx, span), deadline, timeoutMs,
+      (info) => {
         health.noteRateLimit(info, Date.now());
         if (json && !headers) {
           headers = true;
@@ -143,7 +163,7 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
           health.firstByte(performance.now() - started);
         }
       },
-    });
+    ));
     if (!json) health.firstByte(performance.now() - started);
     return reply;
   } catch (err) {
