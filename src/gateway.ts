@@ -33,7 +33,7 @@ import { createQuerySemantics } from './pipeline/query-semantics.js';
 import { textToEmbed } from './semantic/text.js';
 import { cacheDisabledRouter } from './server/cache-disabled-route.js';
 import { classifyRouter } from './server/classify-route.js';
-import { createLogger, createRequestLogger, type Logger } from './observability/logger.js';
+import { createLogger, createRequestLog, requestLogOf, type Logger } from './observability/logger.js';
 import { buildRuntime, listModels, type Runtime } from './runtime.js';
 import { createApp, rawBodyOf, type GatewayHandle, type RequestOutcome } from './server/app.js';
 import { withFastPath } from './server/fast-path.js';
@@ -86,7 +86,7 @@ interface Live {
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const logger = opts.logger ?? createLogger(opts.config.logging.level);
-  const requestLog = opts.logger ?? createRequestLogger(opts.config.logging.level);
+  const requestLog = opts.logger ? requestLogOf(opts.logger) : createRequestLog(opts.config.logging.level);
   // The OpenTelemetry SDK is imported here only when observability.otel is enabled.
   const obs = createObservability(opts.config.observability, undefined, await createTracing(opts.config.observability.otel, logger));
   const rootDir = opts.rootDir ?? PACKAGE_ROOT;
@@ -242,7 +242,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     },
     finished(o: RequestOutcome) {
       const { ctx } = o;
-      requestLog.info({
+      requestLog.write({
         request_id: ctx.id,
         route: ctx.requestType,
         protocol: ctx.protocol,
@@ -260,7 +260,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         // when a safety policy redacted it), cut to 2,000 characters.
         prompt: live.rt.config.logging.log_prompts ? textToEmbed(ctx.upstreamBody ?? ctx.body, 'all').slice(0, 2000) : undefined,
         ...ctx.facts,
-      }, 'request');
+      });
       obs.finished(o);
     },
   };

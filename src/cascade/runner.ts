@@ -10,7 +10,7 @@
  */
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import type { RequestContext, Target } from '../pipeline/context.js';
+import { clientAbortOf, type RequestContext, type Target } from '../pipeline/context.js';
 import { observeStream } from '../pipeline/stage.js';
 import type { JsonReply, ProviderReply, Usage } from '../providers/types.js';
 import { answerFromBody } from './answer.js';
@@ -74,13 +74,15 @@ const upstreamOf = (ctx: RequestContext): Readonly<Obj> => ctx.upstreamBody ?? c
  * are shared with the request.
  */
 function tierContext(ctx: RequestContext, target: Target, upstreamBody: Readonly<Obj>): RequestContext {
-  return { ...ctx, upstreamBody, route: { chain: [target], rule: ctx.route!.rule }, usage: undefined };
+  // `signal` is named: a context from the edge keeps it on its prototype, which a spread does not copy.
+  return { ...ctx, signal: ctx.signal, upstreamBody, route: { chain: [target], rule: ctx.route!.rule }, usage: undefined };
 }
 
 /** A context for a judge call: a plain chat request, with attempts and headers of its own (merged back by the caller). */
 function judgeContext(ctx: RequestContext, check: JudgeCheck, body: Obj): RequestContext {
   return {
     ...ctx,
+    signal: ctx.signal,
     op: 'chat',
     requestType: 'chat_completion',
     body,
@@ -167,7 +169,7 @@ export async function runCascade(ctx: RequestContext, deps: CascadeDeps): Promis
       outcome.reason = 'upstream_error';
       outcome.detail = gerr ? `${gerr.status} ${gerr.code ?? gerr.type}` : 'failed';
       total = addUsage(total, outcome.usage);
-      if (!gerr || !gerr.retryable || ctx.signal.aborted) throw err;
+      if (!gerr || !gerr.retryable || clientAbortOf(ctx).aborted) throw err;
       if (isLast) {
         if (!last) throw err;
         answered = last; // the last tier failed outright: the latest answer there is, though it failed its checks
@@ -247,7 +249,7 @@ async function callJudge(
     const grade = parseGrade(judgeText(reply));
     return grade === undefined ? { error: 'the judge gave no grade' } : { grade };
   } catch (err) {
-    if (ctx.signal.aborted) throw err;
+    if (clientAbortOf(ctx).aborted) throw err;
     return { error: err instanceof GatewayError ? `the judge failed: ${err.status} ${err.code ?? err.type}` : 'the judge failed' };
   } finally {
     ctx.attempts.push(...jctx.attempts);

@@ -43,18 +43,56 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
 const REQUEST_LOG_BATCH = 4096;
 /** Longest a request-log line waits for its batch. */
 const REQUEST_LOG_FLUSH_MS = 250;
+/** Top-level fields the request log censors (its lines never carry them; the redaction is a safety net). */
+const REQUEST_REDACT = ['authorization', 'api_key', 'key'];
+
+/** The request logger's pino options (shared with the tests that check the line is what pino writes). */
+export function requestLoggerOptions(level: string, now?: () => number): pino.LoggerOptions {
+  return { level, base: { service: 'switchyard' }, redact: { paths: REQUEST_REDACT, censor: '[redacted]' }, timestamp: isoTimeFormatter(now) };
+}
+
+/** The per-request access log: one line (`"msg":"request"`, level info) per finished request. */
+export interface RequestLog {
+  write(record: Readonly<Record<string, unknown>>): void;
+  flush(): void;
+}
+
+/** A request log written through a given logger (an embedder's or a test's): `logger.info(record, 'request')`. */
+export function requestLogOf(logger: Logger): RequestLog {
+  return { write: (record) => logger.info(record, 'request'), flush: () => logger.flush() };
+}
 
 /**
- * The per-request access log: one line per request built by the gateway from ids, names, numbers and decisions — never headers,
- * bodies or keys — so it skips the wildcard redaction scan, and it writes asynchronously to keep the hot path free of
- * synchronous stdout writes. Lines are batched: written once REQUEST_LOG_BATCH bytes are waiting or every
- * REQUEST_LOG_FLUSH_MS, whichever comes first (one write per request cost a tenth of a proxied request's CPU). Flushed on
- * shutdown and at exit.
+ * The gateway's own request log: one line per request built by the gateway from ids, names, numbers and decisions — never
+ * headers, bodies or keys — written asynchronously to keep the hot path free of synchronous stdout writes. Lines are
+ * batched: written once REQUEST_LOG_BATCH bytes are waiting or every REQUEST_LOG_FLUSH_MS, whichever comes first (one write
+ * per request cost a tenth of a proxied request's CPU). Flushed on shutdown and at exit.
+ *
+ * The line is the one pino writes for `info(record, 'request')`, serialised by one `JSON.stringify` of the record instead
+ * of pino's per-field loop (which cost about a seventh of a proxied request's instructions). A record pino would treat
+ * differently — a censored field present, or a value JSON.stringify refuses (a cycle, a BigInt) — goes through pino.
  */
-export function createRequestLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  const dest = destination ?? pino.destination({ dest: 1, sync: false, minLength: REQUEST_LOG_BATCH, periodicFlush: REQUEST_LOG_FLUSH_MS });
-  return pino(
-    { level, base: { service: 'switchyard' }, redact: { paths: ['authorization', 'api_key', 'key'], censor: '[redacted]' }, timestamp: isoTimeFormatter() },
-    dest as pino.DestinationStream,
-  );
+export function createRequestLog(level: string, destination?: NodeJS.WritableStream, now?: () => number): RequestLog {
+  const dest = (destination ?? pino.destination({ dest: 1, sync: false, minLength: REQUEST_LOG_BATCH, periodicFlush: REQUEST_LOG_FLUSH_MS })) as pino.DestinationStream;
+  const options = requestLoggerOptions(level, now);
+  const time = options.timestamp as () => string;
+  const logger = pino(options, dest);
+  const head = `{"level":${logger.levels.values.info}`;
+  const base = `,"service":"switchyard"`;
+  return {
+    write(record) {
+      if (!logger.isLevelEnabled('info')) return;
+      let props: string | undefined;
+      if (record.authorization === undefined && record.api_key === undefined && record.key === undefined) {
+        try {
+          props = JSON.stringify(record);
+        } catch {
+          props = undefined;
+        }
+      }
+      if (props === undefined) logger.info(record, 'request');
+      else dest.write(`${head}${time()}${base}${props.length > 2 ? `,${props.slice(1, -1)}` : ''},"msg":"request"}\n`);
+    },
+    flush: () => logger.flush(),
+  };
 }

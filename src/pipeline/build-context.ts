@@ -5,8 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { invalidRequest } from '../errors.js';
 import type { Operation } from '../providers/types.js';
-import type { Caller, InboundProtocol, RequestContext, RequestType } from './context.js';
+import type { Attempt, Caller, InboundProtocol, RequestContext, RequestType, RouteDecision } from './context.js';
+import type { RequestTrace } from '../observability/tracing.js';
+import type { Usage } from '../providers/types.js';
 import type { NativeRequest } from '../llm/protocol.js';
+import { ClientAbort } from './client-abort.js';
 
 type Body = Record<string, unknown>;
 
@@ -121,31 +124,54 @@ export function newContext(
   body: unknown,
   headers: Record<string, string>,
   caller: Caller,
-  signal: AbortSignal,
+  abort: AbortSignal | ClientAbort,
   startedAt = performance.now(),
   protocol: InboundProtocol = NATIVE_PROTOCOL[op],
+  native?: NativeRequest,
 ): RequestContext {
   const b: Body = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Body) : {};
   const stream = b.stream === true;
   const given = headers['x-request-id'];
   const model = typeof b.model === 'string' ? b.model.slice(0, MAX_MODEL_CHARS) : '';
-  return {
-    id: given && REQUEST_ID.test(given) ? given : randomUUID(),
-    startedAt,
-    op,
-    protocol,
-    requestType: requestType(op, stream),
-    body: b,
-    model,
-    stream,
-    headers,
-    caller,
-    signal,
-    attempts: [],
-    warnings: [],
-    replyHeaders: {},
-    facts: {},
-  };
+  const id = given && REQUEST_ID.test(given) ? given : randomUUID();
+  return new EdgeContext(id, startedAt, op, protocol, requestType(op, stream), b, model, stream, headers, caller, abort, native);
+}
+
+/**
+ * A request's context as the edge builds it: its fields, and `signal` on the prototype, so a ClientAbort makes its
+ * AbortSignal only when something reads it (streams, single-flight waits). A getter in an object literal would give every
+ * context a map of its own (a dictionary-mode object, slow to read); a copy made by spreading a context (a cascade tier)
+ * must name `signal` itself.
+ */
+class EdgeContext implements RequestContext {
+  upstreamBody?: Readonly<Record<string, unknown>>;
+  route?: RouteDecision;
+  usage?: Usage;
+  trace?: RequestTrace;
+  readonly attempts: Attempt[] = [];
+  readonly warnings: string[] = [];
+  readonly replyHeaders: Record<string, string> = {};
+  readonly facts: Record<string, unknown> = {};
+
+  constructor(
+    readonly id: string,
+    readonly startedAt: number,
+    readonly op: Operation,
+    readonly protocol: InboundProtocol,
+    readonly requestType: RequestType,
+    readonly body: Readonly<Record<string, unknown>>,
+    readonly model: string,
+    readonly stream: boolean,
+    readonly headers: Readonly<Record<string, string>>,
+    readonly caller: Caller,
+    readonly clientAbort: AbortSignal | ClientAbort,
+    readonly native: NativeRequest | undefined,
+  ) {}
+
+  get signal(): AbortSignal {
+    const a = this.clientAbort;
+    return a instanceof ClientAbort ? a.signal : a;
+  }
 }
 
 /** Validates the body (a 400 naming the first bad field) and builds the request's context. */
@@ -154,10 +180,9 @@ export function buildContext(
   body: unknown,
   headers: Record<string, string>,
   caller: Caller,
-  signal: AbortSignal,
+  abort: AbortSignal | ClientAbort,
   opts: { maxMessages?: number; startedAt?: number; protocol?: InboundProtocol; native?: NativeRequest } = {},
 ): RequestContext {
   validateBody(op, body, opts.maxMessages);
-  const ctx = newContext(op, body, headers, caller, signal, opts.startedAt, opts.protocol);
-  return opts.native ? { ...ctx, native: opts.native } : ctx;
+  return newContext(op, body, headers, caller, abort, opts.startedAt, opts.protocol, opts.native);
 }

@@ -2,6 +2,7 @@
  * RequestContext: everything the pipeline knows about one request, created once at the HTTP edge and handed to each stage.
  * Stages add what they own (route decision, cache outcome, attempts); none of them reads the raw HTTP request.
  */
+import type { AbortSource } from './client-abort.js';
 import type { CascadeStreaming, CascadeTier } from '../cascade/types.js';
 import type { FailureClass } from '../llm/failure.js';
 import type { InboundProtocol, NativeRequest } from '../llm/protocol.js';
@@ -91,8 +92,13 @@ export interface RequestContext {
   /** Client request headers, lower-cased keys. */
   readonly headers: Readonly<Record<string, string>>;
   readonly caller: Caller;
-  /** Aborted when the client goes away. */
+  /** Aborted when the client goes away. Made on first use when the context has a `clientAbort` (./client-abort.ts). */
   readonly signal: AbortSignal;
+  /**
+   * The same abort, to read or listen to without making a signal (absent in contexts built around a given signal; read it
+   * through `clientAbortOf`).
+   */
+  readonly clientAbort?: AbortSource;
 
   route?: RouteDecision;
   /** Upstream attempts so far. */
@@ -108,3 +114,6 @@ export interface RequestContext {
   /** The request's trace while OpenTelemetry tracing is on (set before the pipeline runs); unset when it is off. */
   trace?: RequestTrace;
 }
+
+/** The request's client abort without making an AbortSignal when the context can avoid it. */
+export const clientAbortOf = (ctx: RequestContext): AbortSource => ctx.clientAbort ?? ctx.signal;

@@ -11,12 +11,13 @@ import { GatewayError, internalError, invalidRequest } from '../errors.js';
 import { actionOf } from '../llm/failure.js';
 import type { NativeRequest } from '../llm/protocol.js';
 import type { AttemptSpan } from '../observability/tracing.js';
-import type { RequestContext, Target } from '../pipeline/context.js';
+import { clientAbortOf, type RequestContext, type Target } from '../pipeline/context.js';
+import type { AbortSource } from '../pipeline/client-abort.js';
 import { observeStream } from '../pipeline/stage.js';
 import type { HealthRegistry } from './health-registry.js';
 import type { KeyHealth } from './key-health.js';
 import { selectKey, type PoolKey } from './key-selector.js';
-import type { ProviderAdapter, ProviderReply, StreamReply, Usage } from './types.js';
+import type { Operation, ProviderAdapter, ProviderReply, RateLimitInfo, StreamReply, UpstreamRequest, Usage } from './types.js';
 
 export interface ProviderRuntime {
   name: string;
@@ -78,11 +79,42 @@ const firstByteMissed = (provider: string, ms: number): GatewayError => new Gate
 });
 
 /** A controller aborted (with the same reason) when `parent` is, or at once if it already was. */
-function linkedController(parent: AbortSignal): AbortController {
+function linkedController(parent: AbortSource): AbortController {
   const c = new AbortController();
   if (parent.aborted) c.abort(parent.reason);
-  else parent.addEventListener('abort', () => c.abort(parent.reason), { once: true });
+  else parent.addEventListener('abort', { handleEvent: () => c.abort(parent.reason) }, { once: true });
   return c;
+}
+
+/**
+ * One attempt's request to its adapter. A JSON call listens to the client's abort (`abort`) without an AbortSignal being
+ * made for it (src/pipeline/client-abort.ts); `signal` is made only if the adapter reads it. A class, so `signal` is one
+ * getter on the prototype: a getter in an object literal would give every request a map of its own.
+ */
+class AttemptRequest implements UpstreamRequest {
+  readonly op: Operation;
+  readonly stream: boolean;
+  readonly abort: AbortSource;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    readonly model: string,
+    readonly body: Record<string, unknown>,
+    readonly native: NativeRequest | undefined,
+    readonly apiKey: string,
+    readonly headers: Record<string, string>,
+    private readonly deadline: AbortController | undefined,
+    readonly timeoutMs: number,
+    readonly onHeaders: (info: RateLimitInfo) => void,
+  ) {
+    this.op = ctx.op;
+    this.stream = ctx.stream;
+    this.abort = deadline === undefined ? clientAbortOf(ctx) : deadline.signal;
+  }
+
+  get signal(): AbortSignal {
+    return this.deadline === undefined ? this.ctx.signal : this.deadline.signal;
+  }
 }
 
 /** What happened to an attempt before it ended: when it passed its first-byte deadline still waiting (JSON), if it did. */
@@ -109,27 +141,21 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
   // Only a stream is aborted at its first-byte deadline; a JSON call has no controller of its own. The client's abort reaches
   // the stream's controller through one listener on the request's signal (which lives no longer than the request), not
   // AbortSignal.any, whose combined signal and weak references cost more than the rest of this function.
-  const deadline = json ? undefined : linkedController(ctx.signal);
+  const client = clientAbortOf(ctx);
+  const deadline = json ? undefined : linkedController(client);
   let headers = false;
   const timer = setTimeout(() => {
     if (deadline !== undefined) deadline.abort();
-    else if (!headers && !ctx.signal.aborted) {
+    else if (!headers && !client.aborted) {
       watch.overdueAt = Date.now();
       health.overdue(watch.overdueAt);
     }
   }, deadlineMs);
   try {
-    const reply = await provider.adapter.call({
-      op: ctx.op,
-      model: target.model,
-      body: body as Record<string, unknown>,
-      stream: ctx.stream,
-      ...(nativeFor(ctx, provider) !== undefined ? { native: ctx.native } : {}),
-      apiKey: key.value,
-      headers: forwardHeaders(ctx, span),
-      signal: deadline === undefined ? ctx.signal : deadline.signal,
-      timeoutMs,
-      onHeaders: (info) => {
+    const reply = await provider.adapter.call(new AttemptRequest(
+      ctx, target.model, body as Record<string, unknown>, nativeFor(ctx, provider) !== undefined ? ctx.native : undefined, key.value,
+      forwardHeaders(ctx, span), deadline, timeoutMs,
+      (info) => {
         health.noteRateLimit(info, Date.now());
         if (json && !headers) {
           headers = true;
@@ -137,11 +163,11 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
           health.firstByte(performance.now() - started);
         }
       },
-    });
+    ));
     if (!json) health.firstByte(performance.now() - started);
     return reply;
   } catch (err) {
-    if (deadline?.signal.aborted === true && !ctx.signal.aborted) throw firstByteMissed(provider.name, deadlineMs);
+    if (deadline?.signal.aborted === true && !client.aborted) throw firstByteMissed(provider.name, deadlineMs);
     throw err;
   } finally {
     clearTimeout(timer);
@@ -170,7 +196,7 @@ export async function executeChain(
     }
     const tried = new Set<string>();
     for (let k = 0; k < settings.maxKeysPerTarget; k++) {
-      if (attempts >= settings.maxAttempts || ctx.signal.aborted) throw noUpstream(chain, lastError);
+      if (attempts >= settings.maxAttempts || clientAbortOf(ctx).aborted) throw noUpstream(chain, lastError);
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
         throw new GatewayError({ status: 504, message: 'The request deadline passed before any upstream answered.', type: 'timeout_error', code: 'deadline_exceeded', failure: 'upstream' });
@@ -228,7 +254,7 @@ function trackStream(ctx: RequestContext, reply: StreamReply, health: KeyHealth,
       ctx.usage = usage;
       span?.streamEnded(end);
       if (end.outcome === 'done') health.succeed(Date.now(), ttfb);
-      else if (end.outcome === 'error' && !ctx.signal.aborted) health.failed('stream', Date.now(), ttfb);
+      else if (end.outcome === 'error' && !clientAbortOf(ctx).aborted) health.failed('stream', Date.now(), ttfb);
       else health.abandon(); // the client went away: no verdict on the key
     },
   );

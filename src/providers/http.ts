@@ -7,6 +7,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { GatewayError } from '../errors.js';
 import { classifyNetworkError, classifyStatus, parseRetryAfter, unreadableReply, type UpstreamPolicy } from './failure.js';
 import type { RateLimitInfo } from './types.js';
+import type { AbortSource } from '../pipeline/client-abort.js';
 
 const agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: 512, pipelining: 1 });
 
@@ -14,6 +15,7 @@ export interface PostOptions {
   policy: UpstreamPolicy;
   headers: Record<string, string>;
   body: string;
+  /** Aborts the call; a JSON call (`postForJson`) only listens to it, so any AbortSource will do there. */
   signal: AbortSignal;
   timeoutMs: number;
   onHeaders?: (info: RateLimitInfo) => void;
@@ -121,6 +123,9 @@ function statusError(policy: UpstreamPolicy, status: number, text: string, retry
   return classifyStatus(policy, status, parsed, retryAfterS);
 }
 
+/** A JSON call's options: its abort is only listened to, so it need not be an AbortSignal. */
+export type JsonPostOptions = Omit<PostOptions, 'signal'> & { signal: AbortSource };
+
 /** A whole JSON reply: its bytes as received (passed on unchanged when nothing changes them) and their parse. */
 export interface JsonResponse {
   status: number;
@@ -159,7 +164,7 @@ class JsonCall implements Dispatcher.DispatchHandler {
   private settled = false;
 
   constructor(
-    private readonly opts: PostOptions,
+    private readonly opts: JsonPostOptions,
     private readonly resolve: (r: JsonResponse) => void,
     private readonly reject: (e: GatewayError) => void,
   ) {}
@@ -236,7 +241,7 @@ class JsonCall implements Dispatcher.DispatchHandler {
  * POSTs a JSON body and reads the whole JSON object reply. Resolves for a 2xx reply; an error status, a network error, a
  * timeout, a reply too large or not a JSON object each reject with the classified GatewayError.
  */
-export function postForJson(url: string, opts: PostOptions): Promise<JsonResponse> {
+export function postForJson(url: string, opts: JsonPostOptions): Promise<JsonResponse> {
   return new Promise((resolve, reject) => {
     if (opts.signal.aborted) {
       reject(classifyNetworkError(opts.policy, opts.signal.reason, true));

@@ -4,6 +4,7 @@
  * they see UpstreamRequest in and ProviderReply out.
  * Key selection, retries and fallbacks live outside the adapter (see ./execute.ts): an adapter is handed one key per call.
  */
+import type { AbortSource } from '../pipeline/client-abort.js';
 import type { StreamPart, Usage } from '../llm/parts.js';
 
 import type { InboundProtocol, NativeReply, NativeRequest } from '../llm/protocol.js';
@@ -66,7 +67,13 @@ export interface UpstreamRequest {
   native?: NativeRequest;
   /** Headers forwarded from the client (already filtered to a safe allow-list). */
   headers: Record<string, string>;
+  /** Aborted when the call must stop (the client left, a stream's first-byte deadline passed). */
   signal: AbortSignal;
+  /**
+   * The same abort for a call that only listens to it (a JSON call: `postForJson`), so no AbortSignal has to be made
+   * (src/pipeline/client-abort.ts); `signal` when absent.
+   */
+  abort?: AbortSource;
   timeoutMs: number;
   /** Called once the upstream's response headers arrive (for rate-limit headroom). */
   onHeaders?: (info: RateLimitInfo) => void;

@@ -56,53 +56,58 @@ export function createSafetyStage(deps: SafetyStageDeps): Stage {
     ctx.replyHeaders['x-switchyard-rule'] = why;
   };
 
+  // Everything after the jailbreak check: a rule's block, then the PII policy. Synchronous.
+  const applyPolicy = (ctx: RequestContext, cfg: SafetyConfig, ruleAction: RuleAction | undefined, actions: string[]): void => {
+    if (ruleAction === 'block') block(ctx, 'rule', `rule '${ctx.route?.rule ?? ''}' refuses such requests`);
+
+    const pii = deps.signals.pii(ctx);
+    if (pii.count > 0) {
+      const types = new Set<PiiType>(cfg.pii.types);
+      const matched = pii.types.filter((t) => types.has(t));
+      const policy = matched.length > 0 ? cfg.pii.action : 'none';
+      if (policy === 'block') block(ctx, 'pii', `the request contains personal data or secrets (${matched.join(', ')})`);
+      if (policy === 'route' && cfg.pii.target) {
+        reroute(ctx, cfg.pii.target, 'safety:pii');
+        actions.push('route:pii');
+      }
+      if (policy === 'redact' || ruleAction === 'redact') {
+        // A rule's redact covers every kind found; the policy's only its listed kinds.
+        const r = redactBody(ctx.body, pii.slots, ruleAction === 'redact' ? new Set(pii.types) : types);
+        if (r) {
+          ctx.upstreamBody = r.body;
+          if (cfg.pii.restore) restores.set(ctx, r.originals);
+          actions.push(`redact:${r.replaced}`);
+          ctx.replyHeaders['x-switchyard-redacted'] = String(r.replaced);
+        }
+        // Text only the caller's own body carries cannot be redacted: that body stays here, the internal request goes
+        // (an upstream of the caller's protocol then gets the translation, which refuses what it cannot carry).
+        if (ctx.upstreamBody === undefined && pii.native.some((t) => ruleAction === 'redact' || types.has(t))) {
+          ctx.upstreamBody = ctx.body;
+          actions.push('translate:pii');
+        }
+      }
+      if (!cfg.pii.cache_pii) ctx.facts['cache_no_store'] = true;
+    }
+    if (actions.length > 0) (ctx.facts['safety'] as Record<string, unknown>)['action'] = actions.join(',');
+  };
+
   return {
     name: 'safety',
-    async before(ctx) {
+    // Synchronous (no promise, no await in the pipeline) unless the jailbreak check is on: it may wait for the embedding.
+    before(ctx): Promise<void> | void {
       const cfg = deps.config();
       const ruleAction = deps.ruleAction?.(ctx);
-      const actions: string[] = [];
-
+      if (cfg.jailbreak.action === 'none') return applyPolicy(ctx, cfg, ruleAction, []);
       // Jailbreak first: a refused request needs no PII work.
-      if (cfg.jailbreak.action !== 'none') {
-        const jb = await deps.signals.jailbreak(ctx);
+      return deps.signals.jailbreak(ctx).then((jb) => {
+        const actions: string[] = [];
         if (jb.flagged && cfg.jailbreak.action === 'block') block(ctx, 'jailbreak', 'the request looks like a prompt-injection or jailbreak attempt');
         if (jb.flagged && cfg.jailbreak.target) {
           reroute(ctx, cfg.jailbreak.target, 'safety:jailbreak');
           actions.push('route:jailbreak');
         }
-      }
-      if (ruleAction === 'block') block(ctx, 'rule', `rule '${ctx.route?.rule ?? ''}' refuses such requests`);
-
-      const pii = deps.signals.pii(ctx);
-      if (pii.count > 0) {
-        const types = new Set<PiiType>(cfg.pii.types);
-        const matched = pii.types.filter((t) => types.has(t));
-        const policy = matched.length > 0 ? cfg.pii.action : 'none';
-        if (policy === 'block') block(ctx, 'pii', `the request contains personal data or secrets (${matched.join(', ')})`);
-        if (policy === 'route' && cfg.pii.target) {
-          reroute(ctx, cfg.pii.target, 'safety:pii');
-          actions.push('route:pii');
-        }
-        if (policy === 'redact' || ruleAction === 'redact') {
-          // A rule's redact covers every kind found; the policy's only its listed kinds.
-          const r = redactBody(ctx.body, pii.slots, ruleAction === 'redact' ? new Set(pii.types) : types);
-          if (r) {
-            ctx.upstreamBody = r.body;
-            if (cfg.pii.restore) restores.set(ctx, r.originals);
-            actions.push(`redact:${r.replaced}`);
-            ctx.replyHeaders['x-switchyard-redacted'] = String(r.replaced);
-          }
-          // Text only the caller's own body carries cannot be redacted: that body stays here, the internal request goes
-          // (an upstream of the caller's protocol then gets the translation, which refuses what it cannot carry).
-          if (ctx.upstreamBody === undefined && pii.native.some((t) => ruleAction === 'redact' || types.has(t))) {
-            ctx.upstreamBody = ctx.body;
-            actions.push('translate:pii');
-          }
-        }
-        if (!cfg.pii.cache_pii) ctx.facts['cache_no_store'] = true;
-      }
-      if (actions.length > 0) (ctx.facts['safety'] as Record<string, unknown>)['action'] = actions.join(',');
+        applyPolicy(ctx, cfg, ruleAction, actions);
+      });
     },
     after(ctx, reply): ProviderReply {
       const originals = restores.get(ctx);

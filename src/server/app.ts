@@ -9,6 +9,7 @@ import express, { type ErrorRequestHandler, type Request, type Response, type Ro
 import { GatewayError, asGatewayError, invalidRequest } from '../errors.js';
 import { buildContext, newContext } from '../pipeline/build-context.js';
 import { ANONYMOUS, type Caller, type RequestContext } from '../pipeline/context.js';
+import { ClientAbort } from '../pipeline/client-abort.js';
 import type { Operation, ProviderReply } from '../providers/types.js';
 import { requireAdmin } from './admin-auth.js';
 import type { ProtocolEdge } from '../edges/types.js';
@@ -64,7 +65,8 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
   const edge = typeof route === 'string' ? undefined : route;
   const op = edge?.op ?? (route as Operation);
   const startedAt = performance.now();
-  const abort = new AbortController();
+  // The client's abort: its AbortSignal is made only if something needs one (./pipeline/client-abort.ts).
+  const abort = new ClientAbort();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
   });
@@ -79,10 +81,8 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
     const limits = gw.limits();
     checkLimits(body, limits);
     const accepted = edge ? await edge.accept(body, caller, limits) : undefined;
-    ctx = buildContext(op, accepted?.body ?? body, headers, caller, abort.signal, { maxMessages: limits.max_messages, startedAt, protocol: edge?.protocol, native: accepted?.native });
+    ctx = buildContext(op, accepted?.body ?? body, headers, caller, abort, { maxMessages: limits.max_messages, startedAt, protocol: edge?.protocol, native: accepted?.native });
     if (accepted) ctx.warnings.push(...accepted.warnings);
-    res.setHeader('x-request-id', ctx.id);
-    if (edge?.requestIdHeader) res.setHeader(edge.requestIdHeader, ctx.id);
     const reply = await gw.handle(ctx);
     const presented = accepted ? await accepted.present(ctx, reply) : { reply, encoder: openAIStreamEncoder(ctx.op) };
     // At the end of the shutdown grace period a stream still running is cut (the writer ends it with an error event) and its
@@ -91,16 +91,13 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
       cut = () => abort.abort();
       gw.stopping.addEventListener('abort', cut, { once: true });
     }
-    await writeReply(res, presented.reply, replyHeadersOf(ctx), { stop: gw.stopping, encoder: presented.encoder });
+    await writeReply(res, presented.reply, replyHeadersOf(ctx, edge?.requestIdHeader), { stop: gw.stopping, encoder: presented.encoder });
     gw.finished({ ctx, status: reply.status, durationMs: performance.now() - ctx.startedAt });
   } catch (err) {
     const gerr = asGatewayError(err);
     if (gerr.failure === 'gateway' && gerr.code === 'internal_error') gw.unexpected(gerr.cause ?? gerr, 'request');
-    ctx ??= newContext(op, body, headers, caller, abort.signal, startedAt, edge?.protocol);
-    const replyHeaders = replyHeadersOf(ctx);
-    replyHeaders['x-request-id'] = ctx.id;
-    if (edge?.requestIdHeader) replyHeaders[edge.requestIdHeader] = ctx.id;
-    const status = writeError(res, gerr, replyHeaders, edge?.errorEnvelope);
+    ctx ??= newContext(op, body, headers, caller, abort, startedAt, edge?.protocol);
+    const status = writeError(res, gerr, replyHeadersOf(ctx, edge?.requestIdHeader), edge?.errorEnvelope);
     gw.finished({ ctx, status, error: gerr, durationMs: performance.now() - ctx.startedAt });
   } finally {
     if (cut !== undefined) gw.stopping?.removeEventListener('abort', cut);

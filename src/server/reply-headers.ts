@@ -29,10 +29,21 @@ function encodeChar(ch: string): string {
   }
 }
 
-/** The headers of a proxied reply (success or error): the stages' facts plus attempts and warnings. */
-export function replyHeadersOf(ctx: RequestContext): Record<string, string> {
-  const out: Record<string, string> = { ...ctx.replyHeaders, 'x-switchyard-attempts': String(ctx.attempts.length) };
+/**
+ * The headers of a proxied reply (success or error): the request id (under x-request-id, and under `idHeader` too when the
+ * caller's protocol names one), the stages' facts, attempts and warnings.
+ */
+export function replyHeadersOf(ctx: RequestContext, idHeader?: string): Record<string, string> {
+  const out: Record<string, string> = { 'x-request-id': ctx.id, ...ctx.replyHeaders, 'x-switchyard-attempts': String(ctx.attempts.length) };
+  if (idHeader !== undefined) out[idHeader] = ctx.id;
   if (ctx.warnings.length > 0) out['x-switchyard-warnings'] = ctx.warnings.join('; ');
+  return out;
+}
+
+/** The headers as the flat `[name, value, ...]` list `writeHead` takes: invalid names dropped, values made safe. */
+export function headerList(headers: Readonly<Record<string, string>>): string[] {
+  const out: string[] = [];
+  for (const name in headers) if (TOKEN.test(name)) out.push(name, headerValue(String(headers[name])));
   return out;
 }
 
@@ -45,6 +56,26 @@ export function applyHeaders(res: ServerResponse, headers: Readonly<Record<strin
       res.setHeader(name, headerValue(String(headers[name])));
     } catch {
       // Unreachable for encoded values; a header is never worth a failed reply.
+    }
+  }
+}
+
+/**
+ * Sends the status line and the headers of `list` (from headerList) in one `writeHead`, with no per-header `setHeader`
+ * (each of which validates, lower-cases and stores into a dictionary the reply then walks again). Never throws: should
+ * Node refuse the list, the headers are set one by one and any it still refuses is skipped.
+ */
+export function writeHead(res: ServerResponse, status: number, list: readonly string[]): void {
+  try {
+    res.writeHead(status, list as string[]);
+  } catch {
+    res.statusCode = status;
+    for (let i = 0; i + 1 < list.length; i += 2) {
+      try {
+        res.setHeader(list[i], list[i + 1]);
+      } catch {
+        // as in applyHeaders
+      }
     }
   }
 }

@@ -9,7 +9,7 @@ import { asGatewayError, type GatewayError } from '../errors.js';
 import { ENVELOPE_FALLBACK, OpenAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
 import type { ErrorEnvelope, ErrorReply, StreamEncoder } from '../edges/types.js';
 import type { ProviderReply, StreamReply } from '../providers/types.js';
-import { applyHeaders } from './reply-headers.js';
+import { applyHeaders, headerList, writeHead } from './reply-headers.js';
 
 /** OpenAI's error envelope (the default); an error whose fields cannot be serialised still yields a valid envelope. */
 export function openAIEnvelope(gerr: GatewayError): ErrorReply {
@@ -55,13 +55,15 @@ export interface WriteOptions {
 }
 
 export async function writeReply(res: ServerResponse, reply: ProviderReply, headers: Readonly<Record<string, string>>, opts: WriteOptions = {}): Promise<void> {
-  applyHeaders(res, headers);
   if (reply.kind === 'json') {
-    res.statusCode = reply.status;
-    res.setHeader('content-type', 'application/json');
+    // Status and headers in one writeHead: a JSON reply leaves in one write, its headers known in full here.
+    const list = headerList(headers);
+    list.push('content-type', 'application/json');
+    writeHead(res, reply.status, list);
     res.end(reply.raw ?? JSON.stringify(reply.body));
     return;
   }
+  applyHeaders(res, headers);
   await writeStream(res, reply, opts.encoder ?? new OpenAIStreamEncoder('chat'), opts.stop);
 }
 

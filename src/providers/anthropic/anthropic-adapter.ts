@@ -56,12 +56,12 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
     };
     if (req.stream) headers.accept = 'text/event-stream';
     const post = {
-      policy, headers, body: JSON.stringify(request), signal: req.signal,
+      policy, headers, body: JSON.stringify(request),
       timeoutMs: req.timeoutMs > 0 ? req.timeoutMs : settings.timeout_ms, onHeaders: req.onHeaders,
     };
     let reply: ProviderReply;
     if (!req.stream) {
-      const { status, raw, json } = await postForJson(url, post);
+      const { status, raw, json } = await postForJson(url, { ...post, signal: req.abort ?? req.signal });
       if (!Array.isArray(json.content)) throw unexpectedReply(policy, json, 'a Messages response');
       let converted: ReturnType<typeof convertAnthropicResponse>;
       try {
@@ -73,7 +73,7 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
       if (native !== undefined) reply.native = { protocol: native.protocol, raw };
     } else {
       const includeUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-      const res = await postJson(url, post);
+      const res = await postJson(url, { ...post, signal: req.signal });
       reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(streamedBody(res.body)), includeUsage, req.model, policy.redact, native !== undefined), req.signal, (clean) => releaseBody(res.body, clean));
       if (native !== undefined) reply.native = native.protocol;
     }

@@ -44,10 +44,10 @@ export function createOpenAIResponsesAdapter(settings: ProviderSettings, opts: A
     const headers: Record<string, string> = { ...cleanHeaders(req.headers, ['authorization']), ...staticHeaders, authorization: `Bearer ${req.apiKey}` };
     if (req.stream) headers.accept = 'text/event-stream';
     const post = {
-      policy, headers, body: JSON.stringify(request), signal: req.signal, timeoutMs: req.timeoutMs > 0 ? req.timeoutMs : settings.timeout_ms, onHeaders: req.onHeaders,
+      policy, headers, body: JSON.stringify(request), timeoutMs: req.timeoutMs > 0 ? req.timeoutMs : settings.timeout_ms, onHeaders: req.onHeaders,
     };
     if (!req.stream) {
-      const { status, raw, json } = await postForJson(url, post);
+      const { status, raw, json } = await postForJson(url, { ...post, signal: req.abort ?? req.signal });
       if (json.object !== 'response' || !Array.isArray(json.output)) throw unexpectedReply(policy, json, 'an OpenAI Responses response');
       const body = chatCompletionOf(json);
       return {
@@ -56,7 +56,7 @@ export function createOpenAIResponsesAdapter(settings: ProviderSettings, opts: A
         ...(warnings.length > 0 ? { warnings } : {}),
       };
     }
-    const res = await postJson(url, post);
+    const res = await postJson(url, { ...post, signal: req.signal });
     const askedUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     const parts = responsesStreamParts(parseSse(streamedBody(res.body)), !askedUsage, policy.redact, native !== undefined);
     const reply = await startStream(policy, res.status, parts, req.signal, (clean) => releaseBody(res.body, clean));

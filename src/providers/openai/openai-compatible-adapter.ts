@@ -79,14 +79,14 @@ export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant):
     );
     const timeoutMs = req.timeoutMs > 0 ? req.timeoutMs : variant.timeoutMs;
     const url = variant.url(req.op, req.model);
-    const post = { policy, headers, body, signal: req.signal, timeoutMs, onHeaders: req.onHeaders };
+    const post = { policy, headers, body, timeoutMs, onHeaders: req.onHeaders };
     if (!stream) {
-      const { status, raw, json } = await postForJson(url, post);
+      const { status, raw, json } = await postForJson(url, { ...post, signal: req.abort ?? req.signal });
       // The bytes are passed on as they are, so they must be the answer: never an error or anything else sent with a 2xx.
       if (!Array.isArray(req.op === 'embedding' ? json.data : json.choices)) throw unexpectedReply(policy, json, `an OpenAI ${req.op} response`);
       return { kind: 'json', status, body: json, raw, usage: readUsage(json.usage) };
     }
-    const res = await postJson(url, post);
+    const res = await postJson(url, { ...post, signal: req.signal });
     const events = new OpenAIEventReader(addUsage, policy.redact);
     const source = ssePartSource(streamedBody(res.body), (ev, out) => events.read(ev, out));
     return startStream(policy, res.status, source, req.signal, (clean) => releaseBody(res.body, clean));
