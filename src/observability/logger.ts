@@ -78,7 +78,7 @@ export function createRequestLog(level: string, destination?: NodeJS.WritableStr
   const time = options.timestamp as () => string;
   const logger = pino(options, dest);
   const head = `{"level":${logger.levels.values.info}`;
-  const base = `,"service":"switchyard"`;
+  const base = `,${JSON.stringify(options.base).slice(1, -1)}`;
   return {
     write(record) {
       if (!logger.isLevelEnabled('info')) return;
