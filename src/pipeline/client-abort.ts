@@ -56,7 +56,15 @@ export class ClientAbort implements AbortSource {
     this.listeners = undefined;
     if (listeners !== undefined) {
       const event = new Event('abort');
-      for (const l of listeners) l.handleEvent(event);
+      for (const l of listeners) {
+        try {
+          l.handleEvent(event);
+        } catch (err) {
+          // As an AbortSignal's listeners: the others still run, and the error is reported as uncaught (the process's
+          // handler logs it) rather than thrown into whoever aborted (the socket's close handler).
+          process.nextTick(() => { throw err; });
+        }
+      }
     }
   }
 

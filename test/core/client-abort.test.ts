@@ -32,4 +32,24 @@ describe('client abort', () => {
     assert.equal(a.signal, s);
     assert.equal(late, false);
   });
+
+  it('a listener that throws does not stop the others nor the abort; its error is reported as uncaught', async () => {
+    const a = new ClientAbort();
+    const seen: string[] = [];
+    const boom = new Error('listener failed');
+    a.addEventListener('abort', { handleEvent: () => { throw boom; } });
+    a.addEventListener('abort', { handleEvent: () => seen.push('second') });
+    const reported = new Promise<unknown>((resolve) => {
+      const listeners = process.listeners('uncaughtException');
+      process.removeAllListeners('uncaughtException');
+      process.once('uncaughtException', (err) => {
+        for (const l of listeners) process.on('uncaughtException', l);
+        resolve(err);
+      });
+    });
+    assert.doesNotThrow(() => a.abort());
+    assert.deepEqual(seen, ['second']);
+    assert.equal(a.aborted, true);
+    assert.equal(await reported, boom);
+  });
 });
