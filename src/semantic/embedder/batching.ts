@@ -7,7 +7,9 @@
  * The queue is bounded: past `maxQueue` texts waiting for a model call, or when the model calls it would have to wait for
  * cannot finish within what the caller can wait (`maxWaitMs`, against the measured duration of a model call), a new text
  * is refused at once with EmbedderBusy (the caller goes on without an embedding rather than queueing behind work it cannot
- * wait for). An idle embedder always takes the text (it starts at once), which also keeps the measurement fresh. A caller may also give up
+ * wait for). The prediction learns from its misses: how much later than predicted bounded texts actually got their vectors
+ * (when the cores are shared, a model call under load takes longer than the calls it was measured on, and the event loop
+ * delivers results late) is smoothed and added to it. An idle embedder always takes the text (it starts at once), which also keeps the measurement fresh. A caller may also give up
  * through its AbortSignal: a text nobody waits for any more leaves the queue before it costs a model call. Both refusals
  * are shared error instances: they are control flow on the overload path, not worth a stack trace each.
  */
@@ -58,6 +60,8 @@ export class EmbedAborted extends Error {
 
 /** Weight of the newest model call in the running estimate of a model call's duration. */
 const CALL_ALPHA = 0.2;
+/** Weight of the newest bounded text in the running estimate of how late results come against the prediction. */
+const LATE_ALPHA = 1 / 8;
 
 export interface BatchingStats {
   /** Texts requested. */
@@ -85,10 +89,13 @@ export class BatchingEmbedder implements Embedder {
   /** Queued texts someone still waits for (the queue may also hold dropped ones until the next flush skips them). */
   private live = 0;
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-  /** Model calls running now. */
+  /** Model calls running now, and when each started (performance.now(), oldest first). */
   private running = 0;
+  private readonly startedAt: number[] = [];
   /** Running estimate of a model call's wall time (ms); 0 until the first call. */
   private callMs = 0;
+  /** Smoothed lateness of bounded texts against their prediction (ms; may be negative). */
+  private lateMs = 0;
   private closed = false;
 
   constructor(
@@ -119,7 +126,8 @@ export class BatchingEmbedder implements Embedder {
     }
     let p = this.inflight.get(key);
     // A refusal comes before the signal is made: under overload most bounded callers are refused, and need none.
-    if (p === undefined && budget !== undefined && (this.live >= this.opts.maxQueue || this.expectedWaitMs(this.live + 1) > maxWaitMs)) {
+    const predicted = p === undefined && budget !== undefined ? this.expectedWaitMs(this.live + 1) : 0;
+    if (p === undefined && budget !== undefined && !this.idle && (this.live >= this.opts.maxQueue || predicted + Math.max(0, this.lateMs) > maxWaitMs)) {
       this.stats.refused++;
       return Promise.reject(EmbedderBusy.instance);
     }
@@ -134,22 +142,37 @@ export class BatchingEmbedder implements Embedder {
       this.inflight.set(key, p);
       this.queue.push(p);
       this.live++;
+      if (budget !== undefined) this.learnLateness(promise, predicted);
       this.schedule();
     }
     p.waiters++;
     return signal === undefined ? p.promise : this.abandonable(p, signal);
   }
 
+  private get idle(): boolean {
+    return this.running === 0 && this.live === 0;
+  }
+
   /**
-   * The least a text that would be `position`-th in the queue waits for its vector: the rounds of model calls up to and
-   * including its own (calls of up to maxBatch texts, `concurrency` at a time), at the measured duration of a call; the
-   * rest of the calls running now is not counted, so a text that could make it is not refused. 0 when the embedder is
-   * idle (the text starts at once, and its call refreshes the measurement) and before the first call.
+   * How long a text that would be `position`-th in the queue waits for its vector, by the measured duration of a call:
+   * until a slot frees when every slot is taken (the call running longest ends first), then the rounds of calls up to and
+   * including its own (calls of up to maxBatch texts, `concurrency` at a time). 0 when the embedder is idle (the text starts
+   * at once, and its call refreshes the measurement) and before the first call.
    */
   private expectedWaitMs(position: number): number {
-    if (this.running === 0 && this.live === 0) return 0;
+    if (this.idle) return 0;
     const calls = Math.ceil(position / this.opts.maxBatch);
-    return Math.ceil(calls / (this.opts.concurrency ?? 1)) * this.callMs;
+    const rounds = Math.ceil(calls / (this.opts.concurrency ?? 1)) * this.callMs;
+    return this.busy ? rounds + Math.max(0, this.callMs - (performance.now() - this.startedAt[0])) : rounds;
+  }
+
+  /** Compares a bounded text's wait with its prediction once it ends (a dropped text ends when its last caller gave up). */
+  private learnLateness(result: Promise<Float32Array>, predicted: number): void {
+    const queuedAt = performance.now();
+    const learn = (): void => {
+      this.lateMs = LATE_ALPHA * (performance.now() - queuedAt - predicted) + (1 - LATE_ALPHA) * this.lateMs;
+    };
+    result.then(learn, learn);
   }
 
   /** The pending text's result, or EmbedAborted when the signal fires first (then the text may leave the queue). */
@@ -230,10 +253,11 @@ export class BatchingEmbedder implements Embedder {
     const batch = this.take();
     if (batch.length === 0) return;
     this.running++;
+    const started = performance.now();
+    this.startedAt.push(started);
     // A free slot takes what is left at once (the next turn), so batches overlap.
     if (this.live > 0 && !this.busy) this.schedule();
     try {
-      const started = performance.now();
       const vecs = await this.inner.embed(batch.map((p) => p.text));
       const took = performance.now() - started;
       this.callMs = this.callMs === 0 ? took : CALL_ALPHA * took + (1 - CALL_ALPHA) * this.callMs;
@@ -251,6 +275,7 @@ export class BatchingEmbedder implements Embedder {
       }
     } finally {
       this.running--;
+      this.startedAt.splice(this.startedAt.indexOf(started), 1);
       // Whatever queued meanwhile has already waited at least one model call: send it now.
       if (this.live > 0) void this.flush();
     }
