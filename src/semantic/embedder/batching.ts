@@ -89,11 +89,12 @@ export class BatchingEmbedder implements Embedder {
   /** Queued texts someone still waits for (the queue may also hold dropped ones until the next flush skips them). */
   private live = 0;
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-  /** Model calls running now, and when each started (performance.now(), oldest first). */
+  /** Model calls running now, and when each is expected to end (performance.now() time). */
   private running = 0;
-  private readonly startedAt: number[] = [];
-  /** Running estimate of a model call's wall time (ms); 0 until the first call. */
+  private readonly endsAt: number[] = [];
+  /** Running estimates of a model call's wall time and of its time per text (ms); 0 until the first call. */
   private callMs = 0;
+  private textMs = 0;
   /** Smoothed lateness of bounded texts against their prediction (ms; may be negative). */
   private lateMs = 0;
   private closed = false;
@@ -127,7 +128,7 @@ export class BatchingEmbedder implements Embedder {
     let p = this.inflight.get(key);
     // A refusal comes before the signal is made: under overload most bounded callers are refused, and need none.
     const predicted = p === undefined && budget !== undefined ? this.expectedWaitMs(this.live + 1) : 0;
-    if (p === undefined && budget !== undefined && !this.idle && (this.live >= this.opts.maxQueue || predicted + Math.max(0, this.lateMs) > maxWaitMs)) {
+    if (p === undefined && budget !== undefined && !this.idle && (this.live >= this.opts.maxQueue || predicted + this.lateMs > maxWaitMs)) {
       this.stats.refused++;
       return Promise.reject(EmbedderBusy.instance);
     }
@@ -154,16 +155,21 @@ export class BatchingEmbedder implements Embedder {
   }
 
   /**
-   * How long a text that would be `position`-th in the queue waits for its vector, by the measured duration of a call:
-   * until a slot frees when every slot is taken (the call running longest ends first), then the rounds of calls up to and
-   * including its own (calls of up to maxBatch texts, `concurrency` at a time). 0 when the embedder is idle (the text starts
-   * at once, and its call refreshes the measurement) and before the first call.
+   * How long a text that would be `position`-th in the queue waits for its vector: until a slot frees when every slot is
+   * taken (the first running call expected to end), then the rounds of calls up to and including its own (calls of up to
+   * maxBatch texts, `concurrency` at a time), each as long as a call of that many texts. 0 when the embedder is idle (the
+   * text starts at once, and its call refreshes the measurement) and before the first call.
    */
   private expectedWaitMs(position: number): number {
     if (this.idle) return 0;
     const calls = Math.ceil(position / this.opts.maxBatch);
-    const rounds = Math.ceil(calls / (this.opts.concurrency ?? 1)) * this.callMs;
-    return this.busy ? rounds + Math.max(0, this.callMs - (performance.now() - this.startedAt[0])) : rounds;
+    const rounds = Math.ceil(calls / (this.opts.concurrency ?? 1)) * this.callDurationMs(Math.min(position, this.opts.maxBatch));
+    return this.busy ? rounds + Math.max(0, Math.min(...this.endsAt) - performance.now()) : rounds;
+  }
+
+  /** Expected wall time of a model call of `texts` texts: the measured time per text, never less than an average call. */
+  private callDurationMs(texts: number): number {
+    return Math.max(this.callMs, texts * this.textMs);
   }
 
   /** Compares a bounded text's wait with its prediction once it ends (a dropped text ends when its last caller gave up). */
@@ -254,13 +260,15 @@ export class BatchingEmbedder implements Embedder {
     if (batch.length === 0) return;
     this.running++;
     const started = performance.now();
-    this.startedAt.push(started);
+    const endsAt = started + this.callDurationMs(batch.length);
+    this.endsAt.push(endsAt);
     // A free slot takes what is left at once (the next turn), so batches overlap.
     if (this.live > 0 && !this.busy) this.schedule();
     try {
       const vecs = await this.inner.embed(batch.map((p) => p.text));
       const took = performance.now() - started;
       this.callMs = this.callMs === 0 ? took : CALL_ALPHA * took + (1 - CALL_ALPHA) * this.callMs;
+      this.textMs = this.textMs === 0 ? took / batch.length : CALL_ALPHA * (took / batch.length) + (1 - CALL_ALPHA) * this.textMs;
       this.stats.batches++;
       this.stats.embedded += batch.length;
       for (let i = 0; i < batch.length; i++) {
@@ -275,7 +283,7 @@ export class BatchingEmbedder implements Embedder {
       }
     } finally {
       this.running--;
-      this.startedAt.splice(this.startedAt.indexOf(started), 1);
+      this.endsAt.splice(this.endsAt.indexOf(endsAt), 1);
       // Whatever queued meanwhile has already waited at least one model call: send it now.
       if (this.live > 0) void this.flush();
     }
