@@ -277,7 +277,10 @@ export function renderReport(r: BenchResults, cpu?: CpuCostResults): string {
     out.push('## Overload: the semantic path degrades instead of queueing\n');
     out.push('`bench/overload.ts`: open-loop load (scheduled sends, latency from the scheduled time) with one intent rule and with the semantic ' +
       'cache on, next to the bare node:http proxy in the same run, Switchyard at its semantic defaults. "degraded" is the share of replies ' +
-      'with `x-switchyard-semantic: degraded` (the request went on without its embedding).' +
+      'with `x-switchyard-semantic: degraded` (the request went on without its embedding). Each target first meets the flood cold, ' +
+      'straight after start (`r2000-cold`, every request measured): a freshly started Node process serves its first thousands of requests ' +
+      'with code not yet optimised and falls behind for the first seconds, with or without semantic work (compare the bare and pure rows); ' +
+      'that row is reported, not held to the targets. A closed-loop settle (concurrency 16, 3 s) lets the backlog drain; the measured rows follow on the warm process.' +
       ' How it degrades: the model runs in worker threads at a lower priority, so the event loop that answers every request is never held by a model call; a request whose embedding would outlast its budget is refused before it queues. What a degraded request costs the main thread, apart from the model\'s threads: `node dist/bench/semantic-cpu.js` (docs/embeddings.md).\n');
     if (overload.status !== 'ok') out.push(`Not measured: ${overload.status}${overload.message ? ` — ${overload.message}` : ''}.\n`);
     else {
