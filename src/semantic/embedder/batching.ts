@@ -62,6 +62,13 @@ export class EmbedAborted extends Error {
 const CALL_ALPHA = 0.2;
 /** Weight of the newest bounded text in the running estimate of how late results come against the prediction. */
 const LATE_ALPHA = 1 / 8;
+/**
+ * Under sustained overload (most bounded texts refused) the model runs flat out whatever the queue holds, so a longer wait
+ * buys no more vectors, only latency: the wait a text may be predicted to need shrinks with the refused share (smoothed
+ * over about the last hundred bounded texts), to half the caller's budget when every text is refused.
+ */
+const PRESSURE_ALPHA = 0.01;
+const PRESSURE_CUT = 0.5;
 
 export interface BatchingStats {
   /** Texts requested. */
@@ -97,6 +104,8 @@ export class BatchingEmbedder implements Embedder {
   private textMs = 0;
   /** Smoothed lateness of bounded texts against their prediction (ms; may be negative). */
   private lateMs = 0;
+  /** Smoothed share of bounded texts refused (0..1). */
+  private pressure = 0;
   private closed = false;
 
   constructor(
@@ -127,8 +136,9 @@ export class BatchingEmbedder implements Embedder {
     }
     let p = this.inflight.get(key);
     // A refusal comes before the signal is made: under overload most bounded callers are refused, and need none.
-    const predicted = p === undefined && budget !== undefined ? this.expectedWaitMs(this.live + 1) : 0;
-    if (p === undefined && budget !== undefined && !this.idle && (this.live >= this.opts.maxQueue || predicted + this.lateMs > maxWaitMs)) {
+    const bounded = p === undefined && budget !== undefined;
+    const predicted = bounded ? this.expectedWaitMs(this.live + 1) : 0;
+    if (bounded && !this.admits(predicted, maxWaitMs)) {
       this.stats.refused++;
       return Promise.reject(EmbedderBusy.instance);
     }
@@ -148,6 +158,16 @@ export class BatchingEmbedder implements Embedder {
     }
     p.waiters++;
     return signal === undefined ? p.promise : this.abandonable(p, signal);
+  }
+
+  /**
+   * Whether a new bounded text may queue: an idle embedder takes it; otherwise the queue must have room and its predicted
+   * wait, corrected by the learned lateness, must fit the caller's budget (less under pressure). Keeps the refused share.
+   */
+  private admits(predicted: number, maxWaitMs: number): boolean {
+    const ok = this.idle || (this.live < this.opts.maxQueue && predicted + this.lateMs <= maxWaitMs * (1 - PRESSURE_CUT * this.pressure));
+    this.pressure = PRESSURE_ALPHA * (ok ? 0 : 1) + (1 - PRESSURE_ALPHA) * this.pressure;
+    return ok;
   }
 
   private get idle(): boolean {
