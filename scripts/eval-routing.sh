@@ -4,6 +4,8 @@
 #   CLINC150  references: N per intent from train.jsonl (seeded draw); fit (threshold/min_margin): the even lines of
 #             val.jsonl + oos_train.jsonl; report: the odd lines of val.jsonl + oos_val.jsonl.
 #   task mix  references: 20 per label from task_type_mix_dev.jsonl (seeded); the other rows, odd lines (tune: even).
+#             5 folds of those report rows (seeded, stratified by label): references 20 per label + the tune lines + the
+#             other 4 folds, each fold scored with the built-in calibration; pooled over the folds.
 #   Banking77 references: 10 per label from train.jsonl (seeded); report: up to 30 other rows per label.
 #             All train: every row but 30 per label (seeded); tune (epoch budget): odd lines of those 30, report: even.
 #   none file CLINC150 oos_train.jsonl as the folder's none category; report as above (oos_train is then not fitted on).
@@ -43,6 +45,31 @@ awk 'NR%2==1' "$W/tasks-rest.jsonl" > "$W/tasks-tune.jsonl"; awk 'NR%2==0' "$W/t
 for q in 0.05 0.02; do echo "-- tune split, calibration quantile $q"; $S eval --refs "$W/tasks" --data "$W/tasks-tune.jsonl" --calibration-quantile $q $C | sed -n 2p; done
 echo "-- report split, defaults"; $S eval --refs "$W/tasks" --data "$W/tasks-report.jsonl" $C | sed -n 2p
 echo "-- report split, no calibration"; $S eval --refs "$W/tasks" --data "$W/tasks-report.jsonl" --calibration false $C | sed -n 2p
+echo "== task-type mix, 5 folds over the same report split; references: the 20 per label + the tune split + the other 4 folds"
+# The 20 references per label as rows: the same seeded draw with --skip 20 --per-label all leaves exactly them as --rest.
+$S build-refs --data "$D/prompts/task_type_mix_dev.jsonl" --per-label all --skip 20 --seed 1 --out "$W/tasks-unused" --rest "$W/tasks-refs.jsonl" > /dev/null
+# Folds: each label's report rows shuffled (seed 1; a --skip past every row leaves them all as --rest, grouped by label),
+# then dealt round-robin, so every fold holds a fifth of each label (stratified).
+$S build-refs --data "$W/tasks-report.jsonl" --per-label all --skip 1000000 --seed 1 --out "$W/tasks-unused" --rest "$W/tasks-report-shuffled.jsonl" > /dev/null
+rm -f "$W"/tasks-fold-*.jsonl
+awk -v w="$W" '{ print > (w "/tasks-fold-" ((NR - 1) % 5 + 1) ".jsonl") }' "$W/tasks-report-shuffled.jsonl"
+for f in 1 2 3 4 5; do
+  others=$(for g in 1 2 3 4 5; do [ "$g" = "$f" ] || printf ',%s' "$W/tasks-fold-$g.jsonl"; done)
+  rm -rf "$W/tasks-kfold-$f"
+  $S build-refs --data "$W/tasks-refs.jsonl,$W/tasks-tune.jsonl$others" --per-label all --out "$W/tasks-kfold-$f" > /dev/null
+  $S eval --refs "$W/tasks-kfold-$f" --data "$W/tasks-fold-$f.jsonl" --json $C > "$W/tasks-kfold-$f.json"
+done
+# Pooled over the folds (every report row scored once, by the fold that held it out), and the spread between folds.
+node -e '
+const folds = process.argv.slice(1).map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")));
+const pct = (a, b) => `${(100 * a / b).toFixed(1)}%`;
+const sum = (k) => folds.reduce((s, r) => s + r[k], 0);
+folds.forEach((r, i) => console.log(`-- fold ${i + 1}: ${r.inScope} rows, ${pct(r.inScopeCorrect, r.inScope)} with rejection, top-1 ${pct(r.topCorrect, r.inScope)}`));
+const span = (k) => folds.map((r) => r[k] / r.inScope).sort((a, b) => a - b);
+const [rej, top] = [span("inScopeCorrect"), span("topCorrect")];
+console.log(`pooled: ${sum("inScope")} rows, in-scope accuracy with rejection ${pct(sum("inScopeCorrect"), sum("inScope"))}, top-1 ${pct(sum("topCorrect"), sum("inScope"))}` +
+  `; per fold ${pct(rej[0], 1)}-${pct(rej[4], 1)} with rejection, top-1 ${pct(top[0], 1)}-${pct(top[4], 1)}`);
+' "$W"/tasks-kfold-[1-5].json
 echo "== Banking77, 10 references per label"
 $S build-refs --data "$D/banking77/train.jsonl" --per-label 10 --seed 1 --out "$W/bank-10" --rest "$W/bank-rest.jsonl" --rest-per-label 30
 $S eval --refs "$W/bank-10" --data "$W/bank-rest.jsonl" $C | sed -n 2p

@@ -15,7 +15,7 @@ Options:
   --data FILES      JSONL with {"text","label"}; repeat or comma-separate
   --threshold T     score every category at threshold T instead of the folder's (global and per-category) thresholds
   --min-margin M    use min_margin M instead of the folder's
-  --json            machine-readable output
+  --json            machine-readable output (with the correct counts, inScopeCorrect and topCorrect, for pooling folds)
 ${EMBEDDER_HELP}
   -h, --help
 `;

@@ -26,6 +26,9 @@ export interface EvalReport {
   oosRecall: number;
   /** In-scope rows whose ranking winner is right, ignoring rejection. */
   topAccuracy: number;
+  /** The counts behind the two accuracies, so that reports on disjoint row sets (folds) can be pooled exactly. */
+  inScopeCorrect: number;
+  topCorrect: number;
   perCategory: Array<{ intent: string; precision: number; recall: number; support: number }>;
   confused: Array<{ gold: string; predicted: string; count: number }>;
 }
@@ -71,6 +74,8 @@ export function report(scored: Scored[], t: Thresholds, topConfused = 10): EvalR
     inScopeAccuracy: inScope ? correct / inScope : 0,
     oosRecall: oos ? rejected / oos : 0,
     topAccuracy: inScope ? top / inScope : 0,
+    inScopeCorrect: correct,
+    topCorrect: top,
     perCategory: intents.map((intent) => ({
       intent,
       precision: (tp.get(intent) ?? 0) / Math.max(1, predCount.get(intent) ?? 0),

@@ -65,6 +65,8 @@ test('build-refs, fit and eval work end to end on labelled data', async () => {
   assert.equal(report.inScope, 6);
   assert.equal(report.outOfScope, 4);
   assert.ok(report.topAccuracy >= 5 / 6, `ranking accuracy ${report.topAccuracy}`);
+  assert.equal(report.topCorrect, Math.round(report.topAccuracy * 6), 'the --json counts pool folds exactly');
+  assert.equal(report.inScopeCorrect, Math.round(report.inScopeAccuracy * 6));
   assert.ok(report.oosRecall >= 0.5, `oos recall ${report.oosRecall}`);
 });
 

@@ -20,6 +20,8 @@ test('report counts accuracy, OOS recall, precision/recall and confusions', () =
   assert.equal(r.inScope, 41);
   assert.equal(r.outOfScope, 10);
   assert.equal(r.inScopeAccuracy, 40 / 41);
+  assert.equal(r.inScopeCorrect, 40);
+  assert.equal(r.topCorrect, 40);
   assert.equal(r.oosRecall, 1);
   assert.deepEqual(r.confused[0], { gold: 'a', predicted: 'b', count: 1 });
   const b = r.perCategory.find((c) => c.intent === 'b');
