@@ -99,7 +99,9 @@ function proxySection(p: ProxyReport): string {
     }
     for (const [loadId, r] of Object.entries(m.loads ?? {})) {
       const label = loads.find((l) => l.id === loadId)?.label ?? loadId;
-      const note = [`+${fmt(m.added_vs_pure_p50_ms?.[loadId])} ms p50 vs pure proxy`, m.cache_hit_ratio !== undefined ? `cache hit ratio ${fmt(m.cache_hit_ratio)}` : '', r.errors > 0 ? `${r.errors} errors` : '']
+      const sem = r.semantic === undefined ? undefined : { ready: r.semantic.ready ?? 0, all: Object.values(r.semantic).reduce((a, b) => a + b, 0) };
+      const embedded = sem === undefined || sem.all === 0 ? '' : `embedded in time ${fmt((100 * sem.ready) / sem.all)}% (${fmtInt((r.rps * sem.ready) / sem.all)} req/s)`;
+      const note = [`+${fmt(m.added_vs_pure_p50_ms?.[loadId])} ms p50 vs pure proxy`, embedded, m.cache_hit_ratio !== undefined ? `cache hit ratio ${fmt(m.cache_hit_ratio)}` : '', r.errors > 0 ? `${r.errors} errors` : '']
         .filter((s) => s !== '').join('; ');
       modeRows.push([`${m.label} (${id})`, label, fmtInt(r.rps), fmt(r.p50_ms), fmt(r.p99_ms), note]);
     }

@@ -46,16 +46,15 @@ export function createQuerySemantics(semantic: SemanticService, settings: () => 
   const embedWithin = async (ctx: RequestContext, text: string): Promise<Float32Array> => {
     const b = budget(ctx);
     const maxWaitMs = settings().maxWaitMs;
-    const lag = loopLagMs();
-    if (lag > maxWaitMs) {
+    if (loopLagMs() > maxWaitMs) {
       // The loop is already later than the whole budget: the work could not finish in time and would add to the backlog.
       b.degrade('lagging', 'embed');
       throw SemanticUnavailable.of('lagging', 'embed');
     }
     try {
-      // The embedder refuses at once (busy) when the texts ahead would outlast what is left of the budget, less the loop's
-      // lateness (a result is seen only when the loop gets to it); the abort signal is made only if the text has to queue.
-      const v = await b.within(semantic.embed(text, () => b.signal, b.remainingMs() - lag), 'embed');
+      // The embedder refuses at once (busy) when the texts ahead would outlast what is left of the budget; the abort
+      // signal is made only if the text has to queue.
+      const v = await b.within(semantic.embed(text, () => b.signal, b.remainingMs()), 'embed');
       b.ready();
       return v;
     } catch (err) {

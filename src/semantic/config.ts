@@ -127,7 +127,7 @@ export const SemanticConfigSchema = z
      * (counted from the first of them). Past it the request goes on without them: intent "unavailable", semantic_ready
      * false, the cache skipped ("overload"); never an error. Applies on reload.
      */
-    max_wait_ms: z.number().int().min(0).max(60_000).default(15),
+    max_wait_ms: z.number().int().min(0).max(60_000).default(20),
     /** Which part of a request is embedded. */
     embed_text: z.enum(['last_user', 'all_user', 'all']).default('last_user'),
   })

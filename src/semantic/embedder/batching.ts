@@ -7,9 +7,7 @@
  * The queue is bounded: past `maxQueue` texts waiting for a model call, or when the model calls it would have to wait for
  * cannot finish within what the caller can wait (`maxWaitMs`, against the measured duration of a model call), a new text
  * is refused at once with EmbedderBusy (the caller goes on without an embedding rather than queueing behind work it cannot
- * wait for). The prediction learns from its misses: how much later than predicted bounded texts actually got their vectors
- * (when the cores are shared, a model call under load takes longer than the calls it was measured on, and the event loop
- * delivers results late) is smoothed and added to it. An idle embedder always takes the text (it starts at once), which also keeps the measurement fresh. A caller may also give up
+ * wait for). An idle embedder always takes the text (it starts at once), which also keeps the measurement fresh. A caller may also give up
  * through its AbortSignal: a text nobody waits for any more leaves the queue before it costs a model call. Both refusals
  * are shared error instances: they are control flow on the overload path, not worth a stack trace each.
  */
@@ -60,15 +58,6 @@ export class EmbedAborted extends Error {
 
 /** Weight of the newest model call in the running estimate of a model call's duration. */
 const CALL_ALPHA = 0.2;
-/** Weight of the newest bounded text in the running estimate of how late results come against the prediction. */
-const LATE_ALPHA = 1 / 8;
-/**
- * Under sustained overload (most bounded texts refused) the model runs flat out whatever the queue holds, so a longer wait
- * buys no more vectors, only latency: the wait a text may be predicted to need shrinks with the refused share (smoothed
- * over about the last hundred bounded texts), to half the caller's budget when every text is refused.
- */
-const PRESSURE_ALPHA = 0.01;
-const PRESSURE_CUT = 0.5;
 
 export interface BatchingStats {
   /** Texts requested. */
@@ -96,16 +85,10 @@ export class BatchingEmbedder implements Embedder {
   /** Queued texts someone still waits for (the queue may also hold dropped ones until the next flush skips them). */
   private live = 0;
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-  /** Model calls running now, and when each is expected to end (performance.now() time). */
+  /** Model calls running now. */
   private running = 0;
-  private readonly endsAt: number[] = [];
-  /** Running estimates of a model call's wall time and of its time per text (ms); 0 until the first call. */
+  /** Running estimate of a model call's wall time (ms); 0 until the first call. */
   private callMs = 0;
-  private textMs = 0;
-  /** Smoothed lateness of bounded texts against their prediction (ms; may be negative). */
-  private lateMs = 0;
-  /** Smoothed share of bounded texts refused (0..1). */
-  private pressure = 0;
   private closed = false;
 
   constructor(
@@ -136,9 +119,7 @@ export class BatchingEmbedder implements Embedder {
     }
     let p = this.inflight.get(key);
     // A refusal comes before the signal is made: under overload most bounded callers are refused, and need none.
-    const bounded = p === undefined && budget !== undefined;
-    const predicted = bounded ? this.expectedWaitMs(this.live + 1) : 0;
-    if (bounded && !this.admits(predicted, maxWaitMs)) {
+    if (p === undefined && budget !== undefined && (this.live >= this.opts.maxQueue || this.expectedWaitMs(this.live + 1) > maxWaitMs)) {
       this.stats.refused++;
       return Promise.reject(EmbedderBusy.instance);
     }
@@ -153,7 +134,6 @@ export class BatchingEmbedder implements Embedder {
       this.inflight.set(key, p);
       this.queue.push(p);
       this.live++;
-      if (budget !== undefined) this.learnLateness(promise, predicted);
       this.schedule();
     }
     p.waiters++;
@@ -161,44 +141,15 @@ export class BatchingEmbedder implements Embedder {
   }
 
   /**
-   * Whether a new bounded text may queue: an idle embedder takes it; otherwise the queue must have room and its predicted
-   * wait, corrected by the learned lateness, must fit the caller's budget (less under pressure). Keeps the refused share.
-   */
-  private admits(predicted: number, maxWaitMs: number): boolean {
-    const ok = this.idle || (this.live < this.opts.maxQueue && predicted + this.lateMs <= maxWaitMs * (1 - PRESSURE_CUT * this.pressure));
-    this.pressure = PRESSURE_ALPHA * (ok ? 0 : 1) + (1 - PRESSURE_ALPHA) * this.pressure;
-    return ok;
-  }
-
-  private get idle(): boolean {
-    return this.running === 0 && this.live === 0;
-  }
-
-  /**
-   * How long a text that would be `position`-th in the queue waits for its vector: until a slot frees when every slot is
-   * taken (the first running call expected to end), then the rounds of calls up to and including its own (calls of up to
-   * maxBatch texts, `concurrency` at a time), each as long as a call of that many texts. 0 when the embedder is idle (the
-   * text starts at once, and its call refreshes the measurement) and before the first call.
+   * The least a text that would be `position`-th in the queue waits for its vector: the rounds of model calls up to and
+   * including its own (calls of up to maxBatch texts, `concurrency` at a time), at the measured duration of a call; the
+   * rest of the calls running now is not counted, so a text that could make it is not refused. 0 when the embedder is
+   * idle (the text starts at once, and its call refreshes the measurement) and before the first call.
    */
   private expectedWaitMs(position: number): number {
-    if (this.idle) return 0;
+    if (this.running === 0 && this.live === 0) return 0;
     const calls = Math.ceil(position / this.opts.maxBatch);
-    const rounds = Math.ceil(calls / (this.opts.concurrency ?? 1)) * this.callDurationMs(Math.min(position, this.opts.maxBatch));
-    return this.busy ? rounds + Math.max(0, Math.min(...this.endsAt) - performance.now()) : rounds;
-  }
-
-  /** Expected wall time of a model call of `texts` texts: the measured time per text, never less than an average call. */
-  private callDurationMs(texts: number): number {
-    return Math.max(this.callMs, texts * this.textMs);
-  }
-
-  /** Compares a bounded text's wait with its prediction once it ends (a dropped text ends when its last caller gave up). */
-  private learnLateness(result: Promise<Float32Array>, predicted: number): void {
-    const queuedAt = performance.now();
-    const learn = (): void => {
-      this.lateMs = LATE_ALPHA * (performance.now() - queuedAt - predicted) + (1 - LATE_ALPHA) * this.lateMs;
-    };
-    result.then(learn, learn);
+    return Math.ceil(calls / (this.opts.concurrency ?? 1)) * this.callMs;
   }
 
   /** The pending text's result, or EmbedAborted when the signal fires first (then the text may leave the queue). */
@@ -279,16 +230,13 @@ export class BatchingEmbedder implements Embedder {
     const batch = this.take();
     if (batch.length === 0) return;
     this.running++;
-    const started = performance.now();
-    const endsAt = started + this.callDurationMs(batch.length);
-    this.endsAt.push(endsAt);
     // A free slot takes what is left at once (the next turn), so batches overlap.
     if (this.live > 0 && !this.busy) this.schedule();
     try {
+      const started = performance.now();
       const vecs = await this.inner.embed(batch.map((p) => p.text));
       const took = performance.now() - started;
       this.callMs = this.callMs === 0 ? took : CALL_ALPHA * took + (1 - CALL_ALPHA) * this.callMs;
-      this.textMs = this.textMs === 0 ? took / batch.length : CALL_ALPHA * (took / batch.length) + (1 - CALL_ALPHA) * this.textMs;
       this.stats.batches++;
       this.stats.embedded += batch.length;
       for (let i = 0; i < batch.length; i++) {
@@ -303,7 +251,6 @@ export class BatchingEmbedder implements Embedder {
       }
     } finally {
       this.running--;
-      this.endsAt.splice(this.endsAt.indexOf(endsAt), 1);
       // Whatever queued meanwhile has already waited at least one model call: send it now.
       if (this.live > 0) void this.flush();
     }
