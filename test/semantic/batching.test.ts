@@ -199,3 +199,76 @@ test('an LRU hit is served without making the caller\'s abort signal', async () 
   assert.equal(v.length, 4);
   assert.equal(made, 0);
 });
+
+test('the wait prediction learns how late admitted texts really were, and refuses on it', async () => {
+  const inner = new GatedEmbedder();
+  const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 1, maxQueue: 64, lruSize: 0, maxInputChars: 100 });
+  const signal = new AbortController().signal;
+  const quick = async (text: string): Promise<void> => {
+    const p = b.embedOne(text);
+    await turn();
+    inner.finishOne();
+    await p;
+  };
+  const whileBusy = async (text: string, maxWaitMs: number): Promise<'queued' | 'refused'> => {
+    const running = b.embedOne(`running ${text}`);
+    await turn();
+    const bounded = b.embedOne(text, signal, maxWaitMs).catch(() => undefined);
+    const outcome = b.queued === 1 ? 'queued' : 'refused';
+    inner.finishOne();
+    await running;
+    await turn();
+    if (outcome === 'queued') inner.finishOne();
+    await bounded;
+    return outcome;
+  };
+  await quick('warm');
+  assert.equal(await whileBusy('before', 10), 'queued', 'calls measured as quick: a 10 ms budget is enough to queue');
+  // A call held for 150 ms: the bounded text behind it gets its vector ~150 ms later than predicted.
+  const held = b.embedOne('held');
+  await turn();
+  const late = b.embedOne('late', signal, 10_000);
+  await new Promise((r) => setTimeout(r, 150));
+  inner.finishOne();
+  await held;
+  await turn();
+  inner.finishOne();
+  await late;
+  for (let i = 0; i < 40; i++) await quick(`quick ${i}`); // the call-duration estimate is back near zero
+  const refusedBefore = b.stats.refused;
+  assert.equal(await whileBusy('after', 10), 'refused', 'the learned lateness is added to the prediction');
+  assert.equal(b.stats.refused, refusedBefore + 1);
+  assert.equal(await whileBusy('patient', 60_000), 'queued', 'a caller with time to spare still queues');
+});
+
+test('a call is predicted from the line fitted to past calls\' durations against their sizes, not from the mean call', async () => {
+  const inner = new GatedEmbedder();
+  const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 64, maxQueue: 256, lruSize: 0, maxInputChars: 100 });
+  const signal = new AbortController().signal;
+  const call = async (texts: string[], ms: number): Promise<void> => {
+    const all = Promise.all(texts.map((t) => b.embedOne(t)));
+    await turn();
+    await new Promise((r) => setTimeout(r, ms));
+    inner.finishOne();
+    await all;
+  };
+  // Past calls: forty texts take ~120 ms, one text ~5 ms; the mean call comes out near 55 ms.
+  for (let i = 0; i < 6; i++) {
+    await call(Array.from({ length: 40 }, (_, j) => `forty ${i} ${j}`), 120);
+    await call([`one ${i}`], 5);
+  }
+  // A one-text call running and one text to queue behind it: by the line both calls are short (~5 ms each); by the mean
+  // call (~55 ms each) the text would wait ~110 ms.
+  const running = b.embedOne('running');
+  await turn();
+  const next = b.embedOne('next', signal, 60).catch(() => 'refused' as const);
+  const queued = b.queued === 1;
+  inner.finishOne();
+  await running;
+  if (queued) {
+    await turn();
+    inner.finishOne();
+  }
+  assert.notEqual(await next, 'refused');
+  assert.equal(queued, true, 'a 60 ms budget fits two one-text calls');
+});

@@ -5,9 +5,12 @@
  * share one result, recent results are kept in an LRU keyed by a hash of the text, and inputs are cut to `maxInputChars`.
  *
  * The queue is bounded: past `maxQueue` texts waiting for a model call, or when the model calls it would have to wait for
- * cannot finish within what the caller can wait (`maxWaitMs`, against the measured duration of a model call), a new text
- * is refused at once with EmbedderBusy (the caller goes on without an embedding rather than queueing behind work it cannot
- * wait for). An idle embedder always takes the text (it starts at once), which also keeps the measurement fresh. A caller may also give up
+ * cannot finish within what the caller can wait (`maxWaitMs`), a new text is refused at once with EmbedderBusy (the caller
+ * goes on without an embedding rather than queueing behind work it cannot wait for). The wait is predicted from the calls
+ * running (the first expected to end frees a slot) and a line fitted to past calls' durations against their text counts;
+ * the prediction learns from its misses (how much later than predicted bounded texts actually got their vectors: under
+ * load the cores are shared and the event loop delivers results late), smoothed and added to it. An idle embedder always
+ * takes the text (it starts at once), which also keeps the measurements fresh. A caller may also give up
  * through its AbortSignal: a text nobody waits for any more leaves the queue before it costs a model call. Both refusals
  * are shared error instances: they are control flow on the overload path, not worth a stack trace each.
  */
@@ -58,6 +61,10 @@ export class EmbedAborted extends Error {
 
 /** Weight of the newest model call in the running estimate of a model call's duration. */
 const CALL_ALPHA = 0.2;
+/** Weight of the newest bounded text in the running estimate of how late results come against the prediction. */
+const LATE_ALPHA = 1 / 8;
+/** Weight of the newest model call in the line fitted to calls' durations against their text counts. */
+const FIT_ALPHA = 0.05;
 
 export interface BatchingStats {
   /** Texts requested. */
@@ -85,10 +92,18 @@ export class BatchingEmbedder implements Embedder {
   /** Queued texts someone still waits for (the queue may also hold dropped ones until the next flush skips them). */
   private live = 0;
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-  /** Model calls running now. */
+  /** Model calls running now, and when each is expected to end (performance.now() time). */
   private running = 0;
+  private readonly endsAt: number[] = [];
   /** Running estimate of a model call's wall time (ms); 0 until the first call. */
   private callMs = 0;
+  /**
+   * Running means of a call's text count, its duration, their squares and product: a line fitted to the calls, so a call
+   * of 32 texts is not predicted to take as long as one of 3 (nor as long as 32 calls of one).
+   */
+  private readonly fit = { n: 0, t: 0, nn: 0, nt: 0 };
+  /** Smoothed lateness of bounded texts against their prediction (ms; may be negative). */
+  private lateMs = 0;
   private closed = false;
 
   constructor(
@@ -119,7 +134,9 @@ export class BatchingEmbedder implements Embedder {
     }
     let p = this.inflight.get(key);
     // A refusal comes before the signal is made: under overload most bounded callers are refused, and need none.
-    if (p === undefined && budget !== undefined && (this.live >= this.opts.maxQueue || this.expectedWaitMs(this.live + 1) > maxWaitMs)) {
+    const bounded = p === undefined && budget !== undefined;
+    const predicted = bounded ? this.expectedWaitMs(this.live + 1) : 0;
+    if (bounded && !this.admits(predicted, maxWaitMs)) {
       this.stats.refused++;
       return Promise.reject(EmbedderBusy.instance);
     }
@@ -134,6 +151,7 @@ export class BatchingEmbedder implements Embedder {
       this.inflight.set(key, p);
       this.queue.push(p);
       this.live++;
+      if (budget !== undefined) this.learnLateness(promise, predicted);
       this.schedule();
     }
     p.waiters++;
@@ -141,15 +159,58 @@ export class BatchingEmbedder implements Embedder {
   }
 
   /**
-   * The least a text that would be `position`-th in the queue waits for its vector: the rounds of model calls up to and
-   * including its own (calls of up to maxBatch texts, `concurrency` at a time), at the measured duration of a call; the
-   * rest of the calls running now is not counted, so a text that could make it is not refused. 0 when the embedder is
-   * idle (the text starts at once, and its call refreshes the measurement) and before the first call.
+   * Whether a new bounded text may queue: an idle embedder takes it; otherwise the queue must have room and the text's
+   * predicted wait, plus how late results have lately come against their predictions, must fit the caller's budget.
+   */
+  private admits(predicted: number, maxWaitMs: number): boolean {
+    return this.idle || (this.live < this.opts.maxQueue && predicted + Math.max(0, this.lateMs) <= maxWaitMs);
+  }
+
+  private get idle(): boolean {
+    return this.running === 0 && this.live === 0;
+  }
+
+  /**
+   * How long a text that would be `position`-th in the queue waits for its vector: until a slot frees when every slot is
+   * taken (the first running call expected to end), then the rounds of calls up to and including its own (calls of up to
+   * maxBatch texts, `concurrency` at a time), each as long as a call of that many texts. 0 when the embedder is idle (the
+   * text starts at once, and its call refreshes the measurement) and before the first call.
    */
   private expectedWaitMs(position: number): number {
-    if (this.running === 0 && this.live === 0) return 0;
+    if (this.idle) return 0;
     const calls = Math.ceil(position / this.opts.maxBatch);
-    return Math.ceil(calls / (this.opts.concurrency ?? 1)) * this.callMs;
+    const rounds = Math.ceil(calls / (this.opts.concurrency ?? 1)) * this.callDurationMs(Math.min(position, this.opts.maxBatch));
+    return this.busy ? rounds + Math.max(0, Math.min(...this.endsAt) - performance.now()) : rounds;
+  }
+
+  /**
+   * Expected wall time of a model call of `texts` texts, from the line fitted to the calls so far; the mean call while
+   * the calls seen were all of about one size (no slope to read yet).
+   */
+  private callDurationMs(texts: number): number {
+    const { n, t, nn, nt } = this.fit;
+    const spread = nn - n * n;
+    if (spread < 0.25) return this.callMs;
+    const perText = Math.max(0, (nt - n * t) / spread);
+    return Math.max(0, t + perText * (texts - n));
+  }
+
+  /** Adds a call of `texts` texts that took `took` ms to the fitted line (the first call sets it). */
+  private learnCall(texts: number, took: number): void {
+    const w = this.stats.batches === 0 ? 1 : FIT_ALPHA;
+    this.fit.n += w * (texts - this.fit.n);
+    this.fit.t += w * (took - this.fit.t);
+    this.fit.nn += w * (texts * texts - this.fit.nn);
+    this.fit.nt += w * (texts * took - this.fit.nt);
+  }
+
+  /** Compares a bounded text's wait with its prediction once it ends (a dropped text ends when its last caller gave up). */
+  private learnLateness(result: Promise<Float32Array>, predicted: number): void {
+    const queuedAt = performance.now();
+    const learn = (): void => {
+      this.lateMs = LATE_ALPHA * (performance.now() - queuedAt - predicted) + (1 - LATE_ALPHA) * this.lateMs;
+    };
+    result.then(learn, learn);
   }
 
   /** The pending text's result, or EmbedAborted when the signal fires first (then the text may leave the queue). */
@@ -230,13 +291,16 @@ export class BatchingEmbedder implements Embedder {
     const batch = this.take();
     if (batch.length === 0) return;
     this.running++;
+    const started = performance.now();
+    const endsAt = started + this.callDurationMs(batch.length);
+    this.endsAt.push(endsAt);
     // A free slot takes what is left at once (the next turn), so batches overlap.
     if (this.live > 0 && !this.busy) this.schedule();
     try {
-      const started = performance.now();
       const vecs = await this.inner.embed(batch.map((p) => p.text));
       const took = performance.now() - started;
       this.callMs = this.callMs === 0 ? took : CALL_ALPHA * took + (1 - CALL_ALPHA) * this.callMs;
+      this.learnCall(batch.length, took);
       this.stats.batches++;
       this.stats.embedded += batch.length;
       for (let i = 0; i < batch.length; i++) {
@@ -251,6 +315,7 @@ export class BatchingEmbedder implements Embedder {
       }
     } finally {
       this.running--;
+      this.endsAt.splice(this.endsAt.indexOf(endsAt), 1);
       // Whatever queued meanwhile has already waited at least one model call: send it now.
       if (this.live > 0) void this.flush();
     }
