@@ -272,3 +272,28 @@ test('a call is predicted from the line fitted to past calls\' durations against
   assert.notEqual(await next, 'refused');
   assert.equal(queued, true, 'a 60 ms budget fits two one-text calls');
 });
+
+test('a text queued behind a running call waits for what is left of that call too', async () => {
+  const inner = new GatedEmbedder();
+  const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 4, maxQueue: 64, lruSize: 0, maxInputChars: 100 });
+  const signal = new AbortController().signal;
+  // A call held for 100 ms teaches the embedder that a call takes about that long.
+  const first = b.embedOne('first');
+  await turn();
+  await new Promise((r) => setTimeout(r, 100));
+  inner.finishOne();
+  await first;
+  const running = b.embedOne('running'); // just started: ~100 ms left of it
+  await turn();
+  // Its own call alone (~100 ms) would fit 150 ms; with the running call's rest first (~200 ms) it does not.
+  const next = b.embedOne('next', signal, 150).catch(() => 'refused' as const);
+  const queued = b.queued === 1;
+  inner.finishOne();
+  await running;
+  if (queued) {
+    await turn();
+    inner.finishOne();
+  }
+  assert.equal(await next, 'refused');
+  assert.equal(queued, false);
+});
