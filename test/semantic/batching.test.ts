@@ -241,10 +241,27 @@ test('the wait prediction learns how late admitted texts really were, and refuse
   assert.equal(await whileBusy('patient', 60_000), 'queued', 'a caller with time to spare still queues');
 });
 
+/**
+ * Starts a one-text model call, then asks for a bounded text (`maxWaitMs`) behind it while it runs; lets both finish.
+ * Returns whether the text queued and what it got ('refused' when the embedder turned it away).
+ */
+async function behindRunningCall(b: BatchingEmbedder, inner: GatedEmbedder, maxWaitMs: number): Promise<{ queued: boolean; result: Float32Array | 'refused' }> {
+  const running = b.embedOne('running');
+  await turn();
+  const next = b.embedOne('next', new AbortController().signal, maxWaitMs).catch(() => 'refused' as const);
+  const queued = b.queued === 1;
+  inner.finishOne();
+  await running;
+  if (queued) {
+    await turn();
+    inner.finishOne();
+  }
+  return { queued, result: await next };
+}
+
 test('a call is predicted from the line fitted to past calls\' durations against their sizes, not from the mean call', async () => {
   const inner = new GatedEmbedder();
   const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 64, maxQueue: 256, lruSize: 0, maxInputChars: 100 });
-  const signal = new AbortController().signal;
   const call = async (texts: string[], ms: number): Promise<void> => {
     const all = Promise.all(texts.map((t) => b.embedOne(t)));
     await turn();
@@ -259,41 +276,23 @@ test('a call is predicted from the line fitted to past calls\' durations against
   }
   // A one-text call running and one text to queue behind it: by the line both calls are short (~5 ms each); by the mean
   // call (~55 ms each) the text would wait ~110 ms.
-  const running = b.embedOne('running');
-  await turn();
-  const next = b.embedOne('next', signal, 60).catch(() => 'refused' as const);
-  const queued = b.queued === 1;
-  inner.finishOne();
-  await running;
-  if (queued) {
-    await turn();
-    inner.finishOne();
-  }
-  assert.notEqual(await next, 'refused');
+  const { queued, result } = await behindRunningCall(b, inner, 60);
+  assert.notEqual(result, 'refused');
   assert.equal(queued, true, 'a 60 ms budget fits two one-text calls');
 });
 
 test('a text queued behind a running call waits for what is left of that call too', async () => {
   const inner = new GatedEmbedder();
   const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 4, maxQueue: 64, lruSize: 0, maxInputChars: 100 });
-  const signal = new AbortController().signal;
   // A call held for 100 ms teaches the embedder that a call takes about that long.
   const first = b.embedOne('first');
   await turn();
   await new Promise((r) => setTimeout(r, 100));
   inner.finishOne();
   await first;
-  const running = b.embedOne('running'); // just started: ~100 ms left of it
-  await turn();
-  // Its own call alone (~100 ms) would fit 150 ms; with the running call's rest first (~200 ms) it does not.
-  const next = b.embedOne('next', signal, 150).catch(() => 'refused' as const);
-  const queued = b.queued === 1;
-  inner.finishOne();
-  await running;
-  if (queued) {
-    await turn();
-    inner.finishOne();
-  }
-  assert.equal(await next, 'refused');
+  // A call that has just started has ~100 ms left. The text's own call alone (~100 ms) would fit 150 ms; with the
+  // running call's rest first (~200 ms) it does not.
+  const { queued, result } = await behindRunningCall(b, inner, 150);
+  assert.equal(result, 'refused');
   assert.equal(queued, false);
 });

@@ -102,7 +102,7 @@ export class BatchingEmbedder implements Embedder {
    * of 32 texts is not predicted to take as long as one of 3 (nor as long as 32 calls of one).
    */
   private readonly fit = { n: 0, t: 0, nn: 0, nt: 0 };
-  /** Smoothed lateness of bounded texts against their prediction (ms; may be negative). */
+  /** Smoothed lateness of bounded texts against their prediction (ms; negative when they came early; counted from 0). */
   private lateMs = 0;
   private closed = false;
 
@@ -180,7 +180,10 @@ export class BatchingEmbedder implements Embedder {
     if (this.idle) return 0;
     const calls = Math.ceil(position / this.opts.maxBatch);
     const rounds = Math.ceil(calls / (this.opts.concurrency ?? 1)) * this.callDurationMs(Math.min(position, this.opts.maxBatch));
-    return this.busy ? rounds + Math.max(0, Math.min(...this.endsAt) - performance.now()) : rounds;
+    if (!this.busy) return rounds;
+    let firstEnd = Infinity;
+    for (const end of this.endsAt) if (end < firstEnd) firstEnd = end;
+    return rounds + Math.max(0, firstEnd - performance.now());
   }
 
   /**
