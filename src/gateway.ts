@@ -114,6 +114,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     embedTexts: semantic ? (texts) => Promise.all(texts.map((t) => semantic.embed(t))) : undefined, // start-up: not bounded
     embed: query?.embed,
     rules: () => rules.current().byName,
+    cacheStores: cacheStage !== undefined,
   });
 
   // Health is read by rules only when referenced, and then live: computed from the keys' counters at evaluation time.

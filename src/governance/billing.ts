@@ -4,6 +4,7 @@
  * usage part, else an estimate from the streamed text).
  */
 import type { RequestContext, Target } from '../pipeline/context.js';
+import { afterReply } from '../pipeline/after-reply.js';
 import { observeStream } from '../pipeline/stage.js';
 import type { JsonReply, ProviderReply, StreamPart, Usage } from '../providers/types.js';
 import { addValueStrings, TokenCounter } from './tokens.js';
@@ -75,12 +76,14 @@ export function billedParts(ctx: RequestContext, answered: Target, usage: Usage)
 }
 
 /**
- * Calls `onUsage` once with the usage of a reply: at once for JSON, at the end of a stream (observed, passed through unchanged).
+ * Calls `onUsage` once with the usage of a reply: for JSON once the reply is written (../pipeline/after-reply.ts), for a stream
+ * at its end (observed, passed through unchanged).
  * `promptEstimate` stands in for the prompt when nothing reported usage (called only then).
  */
 export function observeUsage(ctx: RequestContext, reply: ProviderReply, promptEstimate: () => number, onUsage: (usage: Usage) => void): ProviderReply {
   if (reply.kind === 'json') {
-    onUsage(ctx.usage ?? reply.usage ?? usageOf(promptEstimate(), completionOf(reply)));
+    // Accounting does not shape the reply: it runs once the reply is written (at once outside the HTTP edge).
+    afterReply(ctx, () => onUsage(ctx.usage ?? reply.usage ?? usageOf(promptEstimate(), completionOf(reply))));
     return reply;
   }
   const counter = new TokenCounter();

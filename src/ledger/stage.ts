@@ -6,6 +6,7 @@
 import { answeringTarget, billedParts, observeUsage } from '../governance/billing.js';
 import type { Pricing } from '../governance/pricing.js';
 import { estimatePromptTokens } from '../governance/tokens.js';
+import { afterReply } from '../pipeline/after-reply.js';
 import type { RequestContext, Target } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
 import type { ProviderReply, Usage } from '../providers/types.js';
@@ -73,7 +74,7 @@ export function createLedgerStage(deps: LedgerStageDeps): Stage {
       const cache = ctx.facts.cache as CacheFacts | undefined;
       const outcome = cache?.outcome ?? '';
       if (outcome === 'hit-exact' || outcome === 'hit-semantic') {
-        record(ctx, routed, cache?.usage ?? NO_USAGE, true, outcome);
+        afterReply(ctx, () => record(ctx, routed, cache?.usage ?? NO_USAGE, true, outcome));
         return reply;
       }
       return observeUsage(ctx, reply, () => estimatePromptTokens(ctx.body), (usage) => record(ctx, answeringTarget(ctx, routed), usage, false, outcome));

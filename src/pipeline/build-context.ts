@@ -152,6 +152,7 @@ class EdgeContext implements RequestContext {
   readonly warnings: string[] = [];
   readonly replyHeaders: Record<string, string> = {};
   readonly facts: Record<string, unknown> = {};
+  afterReply?: Array<() => void>;
 
   constructor(
     readonly id: string,
@@ -181,8 +182,11 @@ export function buildContext(
   headers: Record<string, string>,
   caller: Caller,
   abort: AbortSignal | ClientAbort,
-  opts: { maxMessages?: number; startedAt?: number; protocol?: InboundProtocol; native?: NativeRequest } = {},
+  opts: { maxMessages?: number; startedAt?: number; protocol?: InboundProtocol; native?: NativeRequest; afterReply?: boolean } = {},
 ): RequestContext {
   validateBody(op, body, opts.maxMessages);
-  return newContext(op, body, headers, caller, abort, opts.startedAt, opts.protocol, opts.native);
+  const ctx = newContext(op, body, headers, caller, abort, opts.startedAt, opts.protocol, opts.native);
+  // The edge that writes the reply drains this queue (./after-reply.ts).
+  if (opts.afterReply === true) (ctx as EdgeContext).afterReply = [];
+  return ctx;
 }

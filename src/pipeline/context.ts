@@ -113,6 +113,11 @@ export interface RequestContext {
   readonly facts: Record<string, unknown>;
   /** The request's trace while OpenTelemetry tracing is on (set before the pipeline runs); unset when it is off. */
   trace?: RequestTrace;
+  /**
+   * Work to run once the reply is written (./after-reply.ts): present when the HTTP edge serves the request and drains it;
+   * absent elsewhere, and such work then runs at once.
+   */
+  readonly afterReply?: Array<() => void>;
 }
 
 /** The request's client abort without making an AbortSignal when the context can avoid it. */

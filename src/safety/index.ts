@@ -36,6 +36,8 @@ export interface SafetyDeps {
   /** Rules by name with their `action` (the current rule set). */
   rules: () => ReadonlyMap<string, { readonly action?: RuleAction | undefined }>;
   onBlock?: (kind: BlockKind) => void;
+  /** Whether a response cache may store replies (then a request's PII findings are needed before the upstream call). */
+  cacheStores?: boolean;
 }
 
 export interface Safety {
@@ -69,6 +71,7 @@ export async function createSafety(deps: SafetyDeps): Promise<Safety> {
     config: deps.config,
     ruleAction: (ctx) => ruleActionOf(ctx, deps.rules()),
     onBlock: deps.onBlock,
+    cacheStores: deps.cacheStores,
   });
   return {
     signals,

@@ -51,7 +51,8 @@ function userText(ctx: RequestContext): string {
   return out;
 }
 
-function factsOf(ctx: RequestContext): Record<string, unknown> {
+/** The request's `safety` facts (made on first use). */
+export function factsOf(ctx: RequestContext): Record<string, unknown> {
   let f = ctx.facts['safety'] as Record<string, unknown> | undefined;
   if (!f) ctx.facts['safety'] = f = {};
   return f;

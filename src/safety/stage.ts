@@ -6,9 +6,12 @@
  *    (src/llm/protocol.ts) cannot be redacted, so that body is not sent: the (translated) internal request goes instead;
  *  - route: the request goes to the policy's target instead.
  * Requests that carry PII are marked `cache_no_store` so the response cache does not keep them (unless `pii.cache_pii`).
+ * When nothing can act on the findings before the upstream call (no PII action, no rule's redact, no cache that may store),
+ * the scan runs once the reply is written (../pipeline/after-reply.ts): the request log still carries the findings.
  * Runs once per request.
  */
 import { GatewayError } from '../errors.js';
+import { afterReply } from '../pipeline/after-reply.js';
 import type { RequestContext, Target } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
 import type { ProviderReply } from '../providers/types.js';
@@ -16,7 +19,7 @@ import type { SafetyConfig } from './config.js';
 import type { PiiType } from './detectors/types.js';
 import { redactBody } from './redact.js';
 import { restoreReply } from './restore.js';
-import type { SafetySignals } from './signals.js';
+import { factsOf, type SafetySignals } from './signals.js';
 
 export type RuleAction = 'block' | 'redact';
 export type BlockKind = 'pii' | 'jailbreak' | 'rule';
@@ -28,6 +31,8 @@ export interface SafetyStageDeps {
   ruleAction?: (ctx: RequestContext) => RuleAction | undefined;
   /** Called once per refused request, for metrics. */
   onBlock?: (kind: BlockKind) => void;
+  /** Whether a response cache may store replies: its `cache_no_store` mark is then needed before the cache stage. */
+  cacheStores?: boolean;
 }
 
 export function contentPolicyError(reason: string): GatewayError {
@@ -46,7 +51,7 @@ export function createSafetyStage(deps: SafetyStageDeps): Stage {
   const restores = new WeakMap<RequestContext, ReadonlyMap<string, string>>();
 
   const block = (ctx: RequestContext, kind: BlockKind, reason: string): never => {
-    (ctx.facts['safety'] as Record<string, unknown> | undefined ?? (ctx.facts['safety'] = {}) as Record<string, unknown>)['action'] = `block:${kind}`;
+    factsOf(ctx)['action'] = `block:${kind}`;
     deps.onBlock?.(kind);
     throw contentPolicyError(reason);
   };
@@ -59,6 +64,12 @@ export function createSafetyStage(deps: SafetyStageDeps): Stage {
   // Everything after the jailbreak check: a rule's block, then the PII policy. Synchronous.
   const applyPolicy = (ctx: RequestContext, cfg: SafetyConfig, ruleAction: RuleAction | undefined, actions: string[]): void => {
     if (ruleAction === 'block') block(ctx, 'rule', `rule '${ctx.route?.rule ?? ''}' refuses such requests`);
+    // Nothing acts on the findings before the upstream call: they are found for the request log once the reply is out.
+    if (cfg.pii.action === 'none' && ruleAction !== 'redact' && (deps.cacheStores !== true || cfg.pii.cache_pii)) {
+      if (actions.length > 0) factsOf(ctx)['action'] = actions.join(',');
+      afterReply(ctx, () => markPii(ctx, cfg));
+      return;
+    }
 
     const pii = deps.signals.pii(ctx);
     if (pii.count > 0) {
@@ -88,7 +99,12 @@ export function createSafetyStage(deps: SafetyStageDeps): Stage {
       }
       if (!cfg.pii.cache_pii) ctx.facts['cache_no_store'] = true;
     }
-    if (actions.length > 0) (ctx.facts['safety'] as Record<string, unknown>)['action'] = actions.join(',');
+    if (actions.length > 0) factsOf(ctx)['action'] = actions.join(',');
+  };
+
+  // The findings and the cache mark alone (no action): what the request log shows.
+  const markPii = (ctx: RequestContext, cfg: SafetyConfig): void => {
+    if (deps.signals.pii(ctx).count > 0 && !cfg.pii.cache_pii) ctx.facts['cache_no_store'] = true;
   };
 
   return {

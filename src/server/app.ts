@@ -10,6 +10,7 @@ import { GatewayError, asGatewayError, invalidRequest } from '../errors.js';
 import { buildContext, newContext } from '../pipeline/build-context.js';
 import { ANONYMOUS, type Caller, type RequestContext } from '../pipeline/context.js';
 import { ClientAbort } from '../pipeline/client-abort.js';
+import { drainAfterReply } from '../pipeline/after-reply.js';
 import type { Operation, ProviderReply } from '../providers/types.js';
 import { requireAdmin } from './admin-auth.js';
 import type { ProtocolEdge } from '../edges/types.js';
@@ -81,7 +82,7 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
     const limits = gw.limits();
     checkLimits(body, limits);
     const accepted = edge ? await edge.accept(body, caller, limits) : undefined;
-    ctx = buildContext(op, accepted?.body ?? body, headers, caller, abort, { maxMessages: limits.max_messages, startedAt, protocol: edge?.protocol, native: accepted?.native });
+    ctx = buildContext(op, accepted?.body ?? body, headers, caller, abort, { maxMessages: limits.max_messages, startedAt, protocol: edge?.protocol, native: accepted?.native, afterReply: true });
     if (accepted) ctx.warnings.push(...accepted.warnings);
     const reply = await gw.handle(ctx);
     const presented = accepted ? await accepted.present(ctx, reply) : { reply, encoder: openAIStreamEncoder(ctx.op) };
@@ -92,12 +93,15 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
       gw.stopping.addEventListener('abort', cut, { once: true });
     }
     await writeReply(res, presented.reply, replyHeadersOf(ctx, edge?.requestIdHeader), { stop: gw.stopping, encoder: presented.encoder });
+    drainAfterReply(ctx, (err) => gw.unexpected(err, 'after-reply'));
     gw.finished({ ctx, status: reply.status, durationMs: performance.now() - ctx.startedAt });
   } catch (err) {
     const gerr = asGatewayError(err);
     if (gerr.failure === 'gateway' && gerr.code === 'internal_error') gw.unexpected(gerr.cause ?? gerr, 'request');
     ctx ??= newContext(op, body, headers, caller, abort, startedAt, edge?.protocol);
     const status = writeError(res, gerr, replyHeadersOf(ctx, edge?.requestIdHeader), edge?.errorEnvelope);
+    // A reply the upstream delivered (and was paid for) may still have failed on its way out: its accounting runs too.
+    drainAfterReply(ctx, (e) => gw.unexpected(e, 'after-reply'));
     gw.finished({ ctx, status, error: gerr, durationMs: performance.now() - ctx.startedAt });
   } finally {
     if (cut !== undefined) gw.stopping?.removeEventListener('abort', cut);

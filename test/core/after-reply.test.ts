@@ -1,0 +1,90 @@
+/**
+ * Work queued to run once the reply is written (src/pipeline/after-reply.ts): order, isolation of a failing item, and the
+ * two stages that use it — the spend ledger's and the budget's accounting of a JSON reply, and the PII scan when nothing
+ * acts on it before the upstream call — run at once without the edge's queue and only when the queue is drained with it.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { afterReply, drainAfterReply } from '../../src/pipeline/after-reply.js';
+import { buildContext } from '../../src/pipeline/build-context.js';
+import { ClientAbort } from '../../src/pipeline/client-abort.js';
+import { ANONYMOUS, type RequestContext } from '../../src/pipeline/context.js';
+import { observeUsage } from '../../src/governance/billing.js';
+import { createSafetyStage } from '../../src/safety/stage.js';
+import { createSafetySignals } from '../../src/safety/signals.js';
+import { safetyConfigSchema } from '../../src/safety/config.js';
+import type { ProviderReply, Usage } from '../../src/providers/types.js';
+
+const body = { model: 'm', messages: [{ role: 'user', content: 'mail me at ann@example.com please' }] };
+const ctxOf = (queued: boolean): RequestContext =>
+  buildContext('chat', structuredClone(body), {}, ANONYMOUS, new ClientAbort(), queued ? { afterReply: true } : {});
+const reply: ProviderReply = {
+  kind: 'json', status: 200, body: { choices: [] }, usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+} as unknown as ProviderReply;
+
+describe('after-reply queue', () => {
+  it('runs at once for a context without a queue', () => {
+    const ctx = ctxOf(false);
+    let ran = 0;
+    afterReply(ctx, () => ran++);
+    assert.equal(ran, 1);
+    drainAfterReply(ctx, assert.fail);
+    assert.equal(ran, 1);
+  });
+
+  it('holds work until drained, runs it in order once, and a failing item neither stops the rest nor escapes', () => {
+    const ctx = ctxOf(true);
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    afterReply(ctx, () => seen.push('a'));
+    afterReply(ctx, () => { throw new Error('boom'); });
+    afterReply(ctx, () => {
+      seen.push('b');
+      afterReply(ctx, () => seen.push('c')); // queued while draining: still runs
+    });
+    assert.deepEqual(seen, []);
+    drainAfterReply(ctx, (e) => errors.push(e));
+    assert.deepEqual(seen, ['a', 'b', 'c']);
+    assert.equal(errors.length, 1);
+    drainAfterReply(ctx, (e) => errors.push(e));
+    assert.deepEqual(seen, ['a', 'b', 'c']);
+  });
+
+  it("a JSON reply's usage is accounted once the reply is written", () => {
+    const ctx = ctxOf(true);
+    const got: Usage[] = [];
+    const out = observeUsage(ctx, reply, () => 0, (u) => got.push(u));
+    assert.equal(out, reply);
+    assert.equal(got.length, 0);
+    drainAfterReply(ctx, assert.fail);
+    assert.deepEqual(got, [{ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 }]);
+  });
+
+  describe('PII scan', () => {
+    const stage = (cfg: unknown, cacheStores = false) => {
+      const config = safetyConfigSchema.parse(cfg);
+      const signals = createSafetySignals({ config: () => config, examples: () => undefined });
+      return createSafetyStage({ signals, config: () => config, cacheStores });
+    };
+    const findings = (ctx: RequestContext): unknown => (ctx.facts.safety as { pii?: unknown } | undefined)?.pii;
+
+    it('with no PII action and no cache, runs after the reply and still records the findings for the log', () => {
+      const ctx = ctxOf(true);
+      stage({}).before!(ctx);
+      assert.equal(findings(ctx), undefined);
+      assert.equal(ctx.facts.cache_no_store, undefined);
+      drainAfterReply(ctx, assert.fail);
+      assert.deepEqual(findings(ctx), [{ type: 'email', detector: 'email', at: 'messages[0].content', start: 11, end: 26 }]);
+      assert.equal(ctx.facts.cache_no_store, true);
+    });
+
+    it('runs before the upstream call when a cache may store the reply or a PII action applies', () => {
+      for (const [cfg, cacheStores] of [[{}, true], [{ pii: { action: 'redact' } }, false]] as const) {
+        const ctx = ctxOf(true);
+        stage(cfg, cacheStores).before!(ctx);
+        assert.ok(findings(ctx), `findings at once for ${JSON.stringify(cfg)} cache ${cacheStores}`);
+        assert.equal(ctx.facts.cache_no_store, true);
+      }
+    });
+  });
+});
