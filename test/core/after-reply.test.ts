@@ -15,6 +15,7 @@ import { createSafetySignals } from '../../src/safety/signals.js';
 import { safetyConfigSchema } from '../../src/safety/config.js';
 import type { ProviderReply, Usage } from '../../src/providers/types.js';
 
+const fail = (err: unknown): never => assert.fail(String(err));
 const body = { model: 'm', messages: [{ role: 'user', content: 'mail me at ann@example.com please' }] };
 const ctxOf = (queued: boolean): RequestContext =>
   buildContext('chat', structuredClone(body), {}, ANONYMOUS, new ClientAbort(), queued ? { afterReply: true } : {});
@@ -28,7 +29,7 @@ describe('after-reply queue', () => {
     let ran = 0;
     afterReply(ctx, () => ran++);
     assert.equal(ran, 1);
-    drainAfterReply(ctx, assert.fail);
+    drainAfterReply(ctx, fail);
     assert.equal(ran, 1);
   });
 
@@ -56,7 +57,7 @@ describe('after-reply queue', () => {
     const out = observeUsage(ctx, reply, () => 0, (u) => got.push(u));
     assert.equal(out, reply);
     assert.equal(got.length, 0);
-    drainAfterReply(ctx, assert.fail);
+    drainAfterReply(ctx, fail);
     assert.deepEqual(got, [{ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 }]);
   });
 
@@ -73,7 +74,7 @@ describe('after-reply queue', () => {
       stage({}).before!(ctx);
       assert.equal(findings(ctx), undefined);
       assert.equal(ctx.facts.cache_no_store, undefined);
-      drainAfterReply(ctx, assert.fail);
+      drainAfterReply(ctx, fail);
       assert.deepEqual(findings(ctx), [{ type: 'email', detector: 'email', at: 'messages[0].content', start: 11, end: 26 }]);
       assert.equal(ctx.facts.cache_no_store, true);
     });
