@@ -1,22 +1,13 @@
 /**
- * What a request used and what to bill for it, shared by the governance stage (budgets) and the spend ledger: the target that
- * answered, the parts a cascade paid for, and the usage of a reply (JSON: ctx.usage or the reply's usage; streams: the
- * usage part, else an estimate from the streamed text).
+ * What a request used and what to bill for it, shared by the governance stage (budgets) and the spend ledger: the parts a
+ * cascade paid for, and the usage of a reply (JSON: ctx.usage or the reply's usage; streams: the usage part, else an
+ * estimate from the streamed text). The target that answered is src/pipeline/answering-target.ts.
  */
 import type { RequestContext, Target } from '../pipeline/context.js';
 import { afterReply } from '../pipeline/after-reply.js';
 import { observeStream } from '../pipeline/stage.js';
 import type { JsonReply, ProviderReply, StreamPart, Usage } from '../providers/types.js';
 import { addValueStrings, TokenCounter } from './tokens.js';
-
-/** The target that produced the delivered reply: the last attempt with a 2xx status, else the routed primary. */
-export function answeringTarget(ctx: RequestContext, fallback: Target): Target {
-  for (let i = ctx.attempts.length - 1; i >= 0; i--) {
-    const a = ctx.attempts[i];
-    if (typeof a.status === 'number' && a.status >= 200 && a.status < 300) return { provider: a.provider, model: a.model };
-  }
-  return fallback;
-}
 
 /** The streamed text a part adds to the completion estimate: answer, reasoning, tool names and arguments. */
 export function pushPartText(counter: TokenCounter, part: StreamPart): void {

@@ -2,7 +2,6 @@
 export { governanceConfigSchema, type GovernanceConfig } from './config.js';
 export { Governance, type GovernanceDeps, type GovernanceHealth, type UsageReport } from './governance.js';
 export { createAccessStage, createGovernanceStage, type GovernanceStageDeps } from './stage.js';
-export { answeringTarget } from './billing.js';
 export { governanceAdminRouter, type AdminRouterOptions } from './admin.js';
 export { Pricing, BUILTIN_PRICES } from './pricing.js';
 export { estimateTokens, estimatePromptTokens, TokenCounter } from './tokens.js';

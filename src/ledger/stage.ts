@@ -3,10 +3,11 @@
  * (a hit costs nothing and saves what the routed model would have cost). Streams are recorded when they end. Runs once per
  * request; refused and failed requests record nothing (nothing was paid).
  */
-import { answeringTarget, billedParts, observeUsage } from '../governance/billing.js';
+import { billedParts, observeUsage } from '../governance/billing.js';
 import type { Pricing } from '../governance/pricing.js';
 import { estimatePromptTokens } from '../governance/tokens.js';
 import { afterReply } from '../pipeline/after-reply.js';
+import { answeringTarget } from '../pipeline/answering-target.js';
 import type { RequestContext, Target } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
 import type { ProviderReply, Usage } from '../providers/types.js';

@@ -56,7 +56,7 @@ export interface RouteDecision {
   cascade?: readonly CascadeTier[];
   /** How a streamed request treats the cascade (default: the gateway's cascade.streaming). */
   cascadeStreaming?: CascadeStreaming;
-  /** A sticky rule kept the request's session on the target it was routed to before. */
+  /** A sticky rule routed the request to the target that last answered its session. */
   sticky?: boolean;
 }
 

@@ -26,7 +26,7 @@ function chainOf(ctx: RequestContext, table: ModelTable, target: Target, fallbac
 }
 
 /**
- * A sticky rule's target for this request: the one of its targets the request's session was routed to before, if any
+ * A sticky rule's target for this request: the one of its targets that last answered the request's session, if any
  * (then the session keeps its model); else the rule's own weighted pick.
  */
 async function stickyTarget(decision: RuleDecision, inputs: VariableInputs): Promise<Target | undefined> {

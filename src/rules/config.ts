@@ -44,7 +44,7 @@ const ruleObjectSchema = z.strictObject({
   chain_rule: z.boolean().default(false),
   cache: cachePolicySchema.optional(),
   /**
-   * Sticky conversations: a request whose session (see the `sessions` section) was already routed to one of this rule's
+   * Sticky conversations: a request whose session (see the `sessions` section) was last answered by one of this rule's
    * targets goes there again, instead of a new weighted pick, so a conversation keeps its model.
    */
   sticky: z.boolean().optional(),

@@ -58,7 +58,7 @@ export interface RuleDecision {
   /** The deciding rule's cascade tiers (its target is then the first tier). */
   cascade?: readonly CascadeTier[];
   cascadeStreaming?: CascadeStreaming;
-  /** A sticky deciding rule's targets: a session already routed to one of them stays there (see src/sessions). */
+  /** A sticky deciding rule's targets: a session last answered by one of them goes there again (see src/sessions). */
   sticky?: readonly Target[];
 }
 

@@ -167,7 +167,7 @@ export const VARIABLES: readonly VariableDeclaration[] = [
     description: 'provider → {state (healthy|degraded|open|half_open), error_rate, requests (int), p50_ms, p95_ms, ttfb_p50_ms, ttfb_p95_ms, in_flight (int), headroom, available_keys (int), keys: key id → {state, breaker (closed|open|half_open), error_rate, requests, p50_ms, p95_ms, ttfb_p50_ms, ttfb_p95_ms, in_flight, headroom}}; live when the rule runs (see Freshness)' }),
   // session
   decl({ name: 'session', type: 'map<string, dyn>', group: 'session', default: { id: '', target: '', tier: '', turns: 0 }, get: sessionForCel,
-    description: 'The conversation\'s session before this request: {id, target ("provider/model" it was last routed to), tier (highest complexity band seen), turns (int, earlier requests)}; "" / 0 for a new session or with sessions off' }),
+    description: 'The conversation\'s session before this request: {id, target ("provider/model" that answered its last answered request), tier (highest complexity band seen), turns (int, earlier requests)}; "" / 0 for a new session or with sessions off' }),
   // semantic
   decl({ name: 'intent', type: 'string', group: 'semantic', default: '', get: (s) => s.intent,
     description: 'Best intent; "none" when no category cleared its threshold (as in x-switchyard-intent), "" when the request has no text, "unavailable" when its embedding was not had within semantic.max_wait_ms' }),

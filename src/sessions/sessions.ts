@@ -1,12 +1,14 @@
 /**
  * Sticky conversations: the session a request belongs to, read at most once per request, and recorded once the request
- * is answered (./stage.ts: never for a request refused or failed) — its target, the highest complexity band seen and the
- * turn count — with an idle TTL. Rules opt in: a `sticky` rule keeps a session on the target it was routed to, and any
- * rule can read `session.tier` to never route a conversation below its highest tier.
+ * is answered (./stage.ts: never for a request refused or failed) — the target that answered it (a fallback, when the
+ * primary failed), the highest complexity band seen and the turn count — with an idle TTL. Rules opt in: a `sticky` rule
+ * keeps a session on the target that last answered it, and any rule can read `session.tier` to never route a conversation
+ * below its highest tier.
  */
 import type { Logger } from 'pino';
 import { COMPLEXITY_BANDS, estimateComplexity, type ComplexityBand } from '../cascade/complexity.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { answeringTarget } from '../pipeline/answering-target.js';
 import { targetKey } from '../pipeline/resolve-target.js';
 import type { SessionsConfig } from './config.js';
 import { sessionId, type SessionId } from './session-key.js';
@@ -17,7 +19,7 @@ export interface SessionFacts {
   /** Store key (a hash; never the raw header); "" when the request has no session. */
   id: string;
   source: SessionId['source'] | '';
-  /** "provider/model" the session was last routed to; "" for a new session. */
+  /** "provider/model" that answered the session's last answered request; "" for a new session. */
   target: string;
   /** Highest complexity band seen in the session; "" for a new session. */
   tier: ComplexityBand | '';
@@ -64,8 +66,9 @@ export class Sessions {
   }
 
   /**
-   * Records the answered request in its session: the route's primary target, the highest band so far (this request's from
-   * its text included) and one more turn; the idle TTL starts again. Never throws.
+   * Records the answered request in its session: the target that answered it (a fallback when the primary failed; the
+   * route's primary for a cache hit, which made no attempt), the highest band so far (this request's from its text
+   * included) and one more turn; the idle TTL starts again. Never throws.
    */
   async record(ctx: RequestContext): Promise<void> {
     const cfg = this.cfg();
@@ -75,11 +78,13 @@ export class Sessions {
     if (prev.id === '') return;
     const band = estimateComplexity(ctx.body).band;
     const state: SessionState = {
-      target: targetKey(route.chain[0]!),
+      target: targetKey(answeringTarget(ctx, route.chain[0]!)),
       tier: rank(band) >= rank(prev.tier) ? band : (prev.tier as ComplexityBand),
       turns: prev.turns + 1,
     };
-    ctx.facts.session = { id: prev.id, source: prev.source, turns: state.turns, target: state.target, tier: state.tier, ...(route.sticky ? { kept: true } : {}) };
+    // `kept`: a sticky rule routed the request to the session's target and that target answered (not a fallback).
+    const kept = route.sticky === true && state.target === prev.target;
+    ctx.facts.session = { id: prev.id, source: prev.source, turns: state.turns, target: state.target, tier: state.tier, ...(kept ? { kept: true } : {}) };
     try {
       await this.store.put(prev.id, state, cfg.idle_ttl_s * 1000);
     } catch (err) {

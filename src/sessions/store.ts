@@ -7,7 +7,7 @@ import type { RedisClientType } from 'redis';
 import { COMPLEXITY_BANDS, type ComplexityBand } from '../cascade/complexity.js';
 
 export interface SessionState {
-  /** "provider/model" the session was last routed to. */
+  /** "provider/model" that answered the session's last answered request. */
   target: string;
   /** Highest complexity band seen in the session. */
   tier: ComplexityBand;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Gateway } from '../../src/gateway.js';
 import type { Simulator } from '../../src/simulator/types.js';
-import { client, closeAll, gateway, provider, sims } from '../helpers/gateway.js';
+import { client, closeAll, gateway, provider, sims, TEST_SEMANTIC_BUDGET_MS } from '../helpers/gateway.js';
 
 const ADMIN = 'admin-key-for-tests-0123456789';
 
@@ -14,9 +14,12 @@ describe('cache settings reload without a restart', () => {
   let gw: Gateway;
   let dir: string;
   let file: string;
+  // The file a reload reads goes to the gateway as written (test/helpers/gateway.ts adds the test budget only to the config the
+  // gateway starts with), so it carries the budget itself: with the default max_wait_ms (20 ms) a busy machine embeds the
+  // question too late and the lookup is skipped for overload instead of searched — 'skip' where the test asserts a 'miss'.
   const raw = (cache: Record<string, unknown>) => ({
     server: { admin_key: ADMIN },
-    semantic: { reference_prompts: { watch: false } },
+    semantic: { max_wait_ms: TEST_SEMANTIC_BUDGET_MS, reference_prompts: { watch: false } },
     governance: { allow_anonymous: true },
     cache: { enabled: true, max_entries: 50, ...cache },
     providers: { up: provider(up, ['m']) },

@@ -137,8 +137,11 @@ describe('keys: rotation, circuit breaking and adaptive balancing', () => {
   });
 
   it('adaptive balancing shifts traffic off a slow key', async () => {
+    // A key's share follows the ratio of the keys' latency averages, and each measured latency includes the gateway's and the
+    // loopback hop's own time, which a busy machine adds to both keys alike: a slow key only 60 ms slower gets ~25% of the
+    // traffic when that overhead reaches ~30 ms. 300 ms keeps the slow key well below a quarter under load as well.
     await Promise.all([good.close(), bad.close()]);
-    [good, bad] = await sims({ protocol: 'openai', name: 'good' }, { protocol: 'openai', name: 'bad', latencyMs: 60 });
+    [good, bad] = await sims({ protocol: 'openai', name: 'good' }, { protocol: 'openai', name: 'bad', latencyMs: 300 });
     await router.close();
     router = await keyRouter({ 'key-good': good.url, 'key-bad': bad.url });
     gw = await gateway(twoKeys());

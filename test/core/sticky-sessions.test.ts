@@ -7,9 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { createClient } from 'redis';
-import type { Gateway } from '../../src/gateway.js';
+import { pino } from 'pino';
+import { startGateway, type Gateway } from '../../src/gateway.js';
 import type { Simulator } from '../../src/simulator/types.js';
-import { client, closeAll, gateway, post, provider, sims } from '../helpers/gateway.js';
+import { client, closeAll, config, gateway, post, provider, sims } from '../helpers/gateway.js';
 import { redisSkip, suite, TEST_REDIS_URL } from '../helpers/requires.js';
 
 const ADMIN = 'sk-admin-sticky-000000000000000000';
@@ -171,5 +172,60 @@ suite('sticky sessions across two instances sharing Redis', redisSkip, () => {
     const runs = [...await conversations(client(one), client(two), 6, true), ...await conversations(client(two), client(one), 6, false)];
     for (const [t1, t2] of runs) assert.equal(t2, t1);
     assert.ok(new Set(runs.map(([t1]) => t1)).size === 2, 'the first turns were split over both models');
+  });
+});
+
+describe('a session records the target that answered, not the one that failed', () => {
+  let a: Simulator;
+  let b: Simulator;
+  let gw: Gateway;
+  const logged: Array<Record<string, any>> = [];
+  before(async () => {
+    [a, b] = await sims({ protocol: 'openai', name: 'a' }, { protocol: 'openai', name: 'b' });
+    const cfg = setup(a, b, {
+      rules: [
+        // The weighted pick always lands on a (b weighs 0), so only the session can bring a turn to b.
+        { name: 'sticky-a-first', cel_expression: 'model == "chat"', sticky: true, fallbacks: ['b/m'], targets: [{ provider: 'a', model: 'm', weight: 1 }, { provider: 'b', model: 'm', weight: 0 }] },
+      ],
+    });
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    gw = await startGateway({ config: config(cfg), logger, host: '127.0.0.1', port: 0 });
+  });
+  after(() => closeAll(gw, [a, b]));
+
+  /** The `session` of the request log line of the request that got `requestId` (the line is written once the reply is out). */
+  async function loggedSession(requestId: string): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const line = logged.find((l) => l.msg === 'request' && l.request_id === requestId);
+      if (line) return line.session;
+      assert.ok(Date.now() < deadline, `no request log line for ${requestId}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('the first target fails, the fallback answers, and the next turn of the session goes to the fallback', async () => {
+    const ai = client(gw);
+    const headers = { 'x-switchyard-session': randomUUID() };
+    const opening: Turn[] = [{ role: 'user', content: 'What is 2 + 2?' }];
+    a.inject({ status: 500 });
+    const first = await ai.chat.completions.create({ model: 'chat', messages: opening }, { headers }).withResponse();
+    assert.equal(first.response.headers.get('x-switchyard-provider'), 'b', 'the fallback answered the first turn');
+    assert.equal(first.response.headers.get('x-switchyard-attempts'), '2');
+    assert.equal(a.requestCount(), 1, 'the first target was tried and failed');
+    const firstLog = await loggedSession(first.response.headers.get('x-request-id')!);
+    assert.equal(firstLog.target, 'b/m', 'the request log names the target that answered');
+    assert.equal(firstLog.kept, undefined, 'a new session was not kept anywhere');
+
+    const ex = await post(gw, '/admin/route/explain', { request: { model: 'chat', messages: opening }, headers }, { authorization: `Bearer ${ADMIN}` });
+    assert.equal(ex.status, 200, ex.text);
+    assert.equal(ex.json.session.target, 'b/m', 'the session records the target that answered');
+
+    // a answers again now, so a turn routed to it would be answered by it.
+    const next: Turn[] = [...opening, { role: 'assistant', content: first.data.choices[0]!.message.content ?? '' }, { role: 'user', content: 'And 3 + 3?' }];
+    const second = await ai.chat.completions.create({ model: 'chat', messages: next }, { headers }).withResponse();
+    assert.equal(second.response.headers.get('x-switchyard-provider'), 'b', 'the sticky rule keeps the session on the target that answered');
+    assert.equal(a.requestCount(), 1, 'the second turn never went to the first target');
+    assert.deepEqual(await loggedSession(second.response.headers.get('x-request-id')!), { id: firstLog.id, source: 'header', turns: 2, target: 'b/m', tier: firstLog.tier, kept: true });
   });
 });
