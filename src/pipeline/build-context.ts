@@ -153,6 +153,7 @@ class EdgeContext implements RequestContext {
   readonly replyHeaders: Record<string, string> = {};
   readonly facts: Record<string, unknown> = {};
   afterReply?: Array<() => void>;
+  bodyText?: { readonly of: object; readonly text: string };
 
   constructor(
     readonly id: string,
@@ -182,11 +183,12 @@ export function buildContext(
   headers: Record<string, string>,
   caller: Caller,
   abort: AbortSignal | ClientAbort,
-  opts: { maxMessages?: number; startedAt?: number; protocol?: InboundProtocol; native?: NativeRequest; afterReply?: boolean } = {},
+  opts: { maxMessages?: number; startedAt?: number; protocol?: InboundProtocol; native?: NativeRequest; afterReply?: boolean; bodyText?: string } = {},
 ): RequestContext {
   validateBody(op, body, opts.maxMessages);
-  const ctx = newContext(op, body, headers, caller, abort, opts.startedAt, opts.protocol, opts.native);
+  const ctx = newContext(op, body, headers, caller, abort, opts.startedAt, opts.protocol, opts.native) as EdgeContext;
   // The edge that writes the reply drains this queue (./after-reply.ts).
-  if (opts.afterReply === true) (ctx as EdgeContext).afterReply = [];
+  if (opts.afterReply === true) ctx.afterReply = [];
+  if (opts.bodyText !== undefined && ctx.body === body) ctx.bodyText = { of: ctx.body, text: opts.bodyText };
   return ctx;
 }

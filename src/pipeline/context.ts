@@ -118,6 +118,12 @@ export interface RequestContext {
    * absent elsewhere, and such work then runs at once.
    */
   readonly afterReply?: Array<() => void>;
+  /**
+   * The JSON text `of` was parsed from, as the caller sent it (the OpenAI routes): an upstream call whose body is that very
+   * object sends this text instead of serialising it again. Checked by identity, so a copy of the context with another body
+   * never sends it.
+   */
+  readonly bodyText?: { readonly of: object; readonly text: string };
 }
 
 /** The request's client abort without making an AbortSignal when the context can avoid it. */

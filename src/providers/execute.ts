@@ -95,6 +95,7 @@ class AttemptRequest implements UpstreamRequest {
   readonly op: Operation;
   readonly stream: boolean;
   readonly abort: AbortSource;
+  readonly bodyText: string | undefined;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -109,6 +110,8 @@ class AttemptRequest implements UpstreamRequest {
   ) {
     this.op = ctx.op;
     this.stream = ctx.stream;
+    // The caller's own text, when this attempt sends the caller's body unchanged (checked by identity).
+    this.bodyText = ctx.bodyText !== undefined && ctx.bodyText.of === body ? ctx.bodyText.text : undefined;
     this.abort = deadline === undefined ? clientAbortOf(ctx) : deadline.signal;
   }
 

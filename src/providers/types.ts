@@ -58,6 +58,8 @@ export interface UpstreamRequest {
   model: string;
   /** The OpenAI-format request body as the client sent it, with `model` replaced. */
   body: Record<string, unknown>;
+  /** `body`'s JSON text as the caller sent it, when `body` is the caller's body unchanged: sent as is, not serialised again. */
+  bodyText?: string;
   stream: boolean;
   apiKey: string;
   /**

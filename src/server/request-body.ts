@@ -80,6 +80,11 @@ export const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /** Parses a request body as JSON. A content type other than JSON is refused as OpenAI does; none at all is read as JSON. */
 export function parseJsonBody(raw: Buffer, contentType: string | undefined): unknown {
+  return parseJsonText(raw, contentType).body;
+}
+
+/** `parseJsonBody`, also returning the body's text (what an unchanged request forwards as is: RequestContext.bodyText). */
+export function parseJsonText(raw: Buffer, contentType: string | undefined): { body: unknown; text: string } {
   if (contentType !== undefined && contentType !== '' && !JSON_TYPE.test(contentType)) {
     const shown = contentType.slice(0, 100);
     throw new GatewayError({
@@ -88,8 +93,9 @@ export function parseJsonBody(raw: Buffer, contentType: string | undefined): unk
         `specified the header 'Content-Type: ${shown}'. Please try again with a supported content type.`,
     });
   }
+  const text = raw.toString('utf8');
   try {
-    return JSON.parse(raw.toString('utf8'));
+    return { body: JSON.parse(text) as unknown, text };
   } catch {
     throw invalidRequest('We could not parse the JSON body of your request. The request body must be valid JSON.', null, 'invalid_json');
   }

@@ -85,9 +85,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     const url = new URL(req.url ?? '/', 'http://simulator');
     let body: Record<string, unknown> | undefined;
     let badJson = false;
+    const text = raw.toString('utf8');
     if (raw.length > 0) {
       try {
-        const parsed: unknown = JSON.parse(raw.toString('utf8'));
+        const parsed: unknown = JSON.parse(text);
         if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
         else badJson = true;
       } catch {
@@ -97,7 +98,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     const fault = faults.next();
     const key = handler.keyOf(req.headers);
     const finished = new Promise<void>((resolve) => res.once('close', () => resolve()));
-    const rec: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body, key, fault, sent: '', finished };
+    const rec: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body, text, key, fault, sent: '', finished };
     requests.push(rec);
 
     if (fault?.reset === true) {

@@ -52,6 +52,8 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   /** Parsed JSON body (undefined when empty or not JSON). */
   body: Record<string, unknown> | undefined;
+  /** The body's bytes as received, as text. */
+  text: string;
   /** The API key the request authenticated with, per the protocol's header; undefined when none. */
   key: string | undefined;
   /** The fault applied to this request, if any. */

@@ -62,6 +62,20 @@ describe('OpenAI-compatible proxy through the official client', () => {
     assert.deepEqual(body.stop, ['END']);
   });
 
+  it('forwards the caller\'s body bytes unchanged when nothing changes the request, and its serialisation otherwise', async () => {
+    // Spacing, key order and an escaped character no serialiser of the parsed body would reproduce.
+    const text = '{ "messages" : [ {"role":"user","content":"caf\\u00e9 bytes"} ],\n  "model": "gpt-4o-mini", "temperature": 1.0 }';
+    const same = await post(gw, '/v1/chat/completions', text);
+    assert.equal(same.status, 200);
+    assert.equal(alpha.requests.at(-1)!.text, text);
+    // The model renamed for its target (an alias): the upstream gets the body with its own model name, serialised.
+    const renamed = await post(gw, '/v1/chat/completions', text.replace('gpt-4o-mini', 'smart'));
+    assert.equal(renamed.status, 200);
+    const sent = beta.requests.at(-1)!;
+    assert.notEqual(sent.text, text.replace('gpt-4o-mini', 'smart'));
+    assert.deepEqual(JSON.parse(sent.text), { ...JSON.parse(text), model: 'gpt-4o' });
+  });
+
   it('keeps the caller\'s request id', async () => {
     const res = await post(gw, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }, { 'x-request-id': 'req-abc-123' });
     assert.equal(res.status, 200);

@@ -73,9 +73,11 @@ export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant):
     // ask for usage so the gateway can bill real token counts (the extra chunk is hidden from a client that did not ask).
     const bodyStream = req.body.stream === true;
     const addUsage = stream && variant.streamUsage !== false && !clientAskedUsage(req.body);
-    const body = JSON.stringify(
+    const asGiven = !addUsage && (req.op === 'embedding' || stream === bodyStream);
+    // The caller's own text when the body goes as given and nothing changed it; serialised once otherwise.
+    const body = asGiven && req.bodyText !== undefined ? req.bodyText : JSON.stringify(
       addUsage ? { ...req.body, stream, stream_options: { ...(req.body.stream_options as object | undefined), include_usage: true } }
-        : req.op === 'embedding' || stream === bodyStream ? req.body : { ...req.body, stream },
+        : asGiven ? req.body : { ...req.body, stream },
     );
     const timeoutMs = req.timeoutMs > 0 ? req.timeoutMs : variant.timeoutMs;
     const url = variant.url(req.op, req.model);
