@@ -1,8 +1,8 @@
 /**
  * Cheap lexical features of a text, used alongside the sentence embedding: hashed word unigrams and bigrams and character
  * 3–5-grams of each word (padded with spaces, so prefixes and suffixes count), sub-linear term frequency, IDF weighted
- * from the reference prompts, each block L2-normalised and the whole vector scaled to unit length. Sparse and pure:
- * featurising a short request costs a few microseconds.
+ * from the reference prompts, each block L2-normalised and the whole vector scaled to unit length. Sparse, and made without
+ * substrings or maps: featurising a short request costs a few microseconds.
  */
 
 export interface SparseVector {
@@ -30,35 +30,66 @@ export function words(text: string): string[] {
   return text.toLowerCase().match(WORD) ?? [];
 }
 
-/** 32-bit FNV-1a of a string, with a seed distinguishing feature kinds. */
-function hash(s: string, seed: number): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+/** FNV-1a, fed one UTF-16 unit at a time; the seed distinguishes feature kinds. */
+const FNV_PRIME = 0x01000193;
+const fnvStart = (seed: number): number => (0x811c9dc5 ^ seed) >>> 0;
+function fnvFeed(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  return h;
 }
 
 const WORD_SEED = 0x9e3779b9;
 const CHAR_SEED = 0x85ebca6b;
+const SPACE = 32;
 
-/** Raw counts per block: feature index → count. */
-function counts(text: string, o: LexicalOptions): { word: Map<number, number>; char: Map<number, number> } {
+/** Counts of one block's hashed features and the features in the order first seen (the order the weights are summed in). */
+class Counts {
+  readonly count: Float64Array;
+  readonly seen: number[] = [];
+  constructor(size: number) {
+    this.count = new Float64Array(size);
+  }
+  add(k: number): void {
+    if (this.count[k]++ === 0) this.seen.push(k);
+  }
+  clear(): void {
+    for (const k of this.seen) this.count[k] = 0;
+    this.seen.length = 0;
+  }
+}
+
+/**
+ * Counts a text's features into the two blocks: per word its unigram, its bigram with the word before ("a b") and the
+ * character n-grams of the word padded with a space each side — hashed from the characters in place, no substrings made.
+ */
+function countFeatures(ws: readonly string[], o: LexicalOptions, word: Counts, char: Counts): void {
   const mask = (1 << o.bits) - 1;
-  const word = new Map<number, number>();
-  const char = new Map<number, number>();
-  const add = (m: Map<number, number>, k: number) => m.set(k, (m.get(k) ?? 0) + 1);
-  const ws = words(text);
   for (let i = 0; i < ws.length; i++) {
-    add(word, hash(ws[i], WORD_SEED) & mask);
-    if (i > 0) add(word, hash(`${ws[i - 1]} ${ws[i]}`, WORD_SEED) & mask);
-    const padded = ` ${ws[i]} `;
+    const w = ws[i];
+    const own = fnvFeed(fnvStart(WORD_SEED), w);
+    word.add((own >>> 0) & mask);
+    if (i > 0) word.add((fnvFeed(Math.imul(fnvFeed(fnvStart(WORD_SEED), ws[i - 1]) ^ SPACE, FNV_PRIME), w) >>> 0) & mask);
+    // ` ${w} `: position 0 and the last are the padding spaces.
+    const last = w.length + 1;
     for (let n = o.charMin; n <= o.charMax; n++) {
-      for (let s = 0; s + n <= padded.length; s++) add(char, hash(padded.slice(s, s + n), CHAR_SEED) & mask);
+      for (let s = 0; s + n <= last + 1; s++) {
+        let h = fnvStart(CHAR_SEED);
+        for (let p = s; p < s + n; p++) h = Math.imul(h ^ (p === 0 || p === last ? SPACE : w.charCodeAt(p - 1)), FNV_PRIME);
+        char.add((h >>> 0) & mask);
+      }
     }
   }
-  return { word, char };
+}
+
+/** Working arrays for one featuriser (transform is synchronous, so one set serves every call). */
+interface Scratch {
+  word: Counts;
+  char: Counts;
+  /** Merged weight per hashed feature, and whether it is set. */
+  merged: Float64Array;
+  mergedSet: Uint8Array;
+  mergedSeen: number[];
+  weights: number[];
 }
 
 /**
@@ -68,6 +99,8 @@ function counts(text: string, o: LexicalOptions): { word: Map<number, number>; c
  * a text's normalisation, so a text made of unfamiliar words has little lexical mass.
  */
 export class LexicalFeaturizer {
+  private scratch: Scratch | undefined;
+
   private constructor(
     readonly options: LexicalOptions,
     private readonly idf: Float32Array,
@@ -79,10 +112,25 @@ export class LexicalFeaturizer {
 
   static fit(texts: string[], options: Partial<LexicalOptions> = {}): LexicalFeaturizer {
     const o = { ...DEFAULT_LEXICAL, ...options };
-    const df = new Float32Array(1 << o.bits);
+    const size = 1 << o.bits;
+    const df = new Float32Array(size);
+    const word = new Counts(size);
+    const char = new Counts(size);
+    const inText = new Uint8Array(size);
     for (const t of texts) {
-      const { word, char } = counts(t, o);
-      for (const k of new Set([...word.keys(), ...char.keys()])) df[k]++;
+      countFeatures(words(t), o, word, char);
+      for (const seen of [word.seen, char.seen]) {
+        for (const k of seen) {
+          if (inText[k] === 0) {
+            inText[k] = 1;
+            df[k]++;
+          }
+        }
+      }
+      for (const k of word.seen) inText[k] = 0;
+      for (const k of char.seen) inText[k] = 0;
+      word.clear();
+      char.clear();
     }
     const n = texts.length;
     const idf = df.map((d) => Math.log((1 + n) / (1 + d)) + 1);
@@ -94,34 +142,61 @@ export class LexicalFeaturizer {
 
   /** The unit-length sparse feature vector of a text (empty for a text without words). */
   transform(text: string): SparseVector {
-    const { word, char } = counts(text, this.options);
-    const merged = new Map<number, number>();
-    const block = (m: Map<number, number>, weight: number) => {
+    const size = 1 << this.options.bits;
+    const sc = (this.scratch ??= {
+      word: new Counts(size), char: new Counts(size), merged: new Float64Array(size), mergedSet: new Uint8Array(size), mergedSeen: [], weights: [],
+    });
+    const { merged, mergedSet, mergedSeen } = sc;
+    try {
+      countFeatures(words(text), this.options, sc.word, sc.char);
+      // Each block: sub-linear term frequency times IDF, L2-normalised, scaled by the block's weight, added in.
+      const block = (c: Counts, weight: number): void => {
+        const w = sc.weights;
+        w.length = 0;
+        let norm = 0;
+        for (const k of c.seen) {
+          const v = (1 + Math.log(c.count[k])) * this.idf[k];
+          w.push(v);
+          norm += v * v;
+        }
+        if (norm === 0) return;
+        const scale = weight / Math.sqrt(norm);
+        for (let j = 0; j < c.seen.length; j++) {
+          const k = c.seen[j];
+          if (mergedSet[k] === 0) {
+            mergedSet[k] = 1;
+            mergedSeen.push(k);
+            merged[k] = w[j] * scale;
+          } else merged[k] += w[j] * scale;
+        }
+      };
+      block(sc.word, this.options.wordWeight);
+      block(sc.char, 1);
       let norm = 0;
-      const vals: Array<[number, number]> = [];
-      for (const [k, c] of m) {
-        const v = (1 + Math.log(c)) * this.idf[k];
-        vals.push([k, v]);
-        norm += v * v;
+      let kept = 0;
+      for (const k of mergedSeen) {
+        norm += merged[k] * merged[k];
+        if (this.compact[k] >= 0) kept++;
       }
-      if (norm === 0) return;
-      const scale = weight / Math.sqrt(norm);
-      for (const [k, v] of vals) merged.set(k, (merged.get(k) ?? 0) + v * scale);
-    };
-    block(word, this.options.wordWeight);
-    block(char, 1);
-    let norm = 0;
-    for (const v of merged.values()) norm += v * v;
-    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    // Compact ids follow hashed order, so sorting the hashed keys sorts the output.
-    const keys = Int32Array.from([...merged.keys()].filter((k) => this.compact[k] >= 0)).sort();
-    const index = new Int32Array(keys.length);
-    const value = new Float32Array(keys.length);
-    for (let i = 0; i < keys.length; i++) {
-      index[i] = this.compact[keys[i]];
-      value[i] = merged.get(keys[i])! * inv;
+      const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+      // Compact ids follow hashed order, so sorting the hashed keys sorts the output.
+      const keys = new Int32Array(kept);
+      let at = 0;
+      for (const k of mergedSeen) if (this.compact[k] >= 0) keys[at++] = k;
+      keys.sort();
+      const index = new Int32Array(kept);
+      const value = new Float32Array(kept);
+      for (let i = 0; i < kept; i++) {
+        index[i] = this.compact[keys[i]];
+        value[i] = merged[keys[i]] * inv;
+      }
+      return { index, value };
+    } finally {
+      sc.word.clear();
+      sc.char.clear();
+      for (const k of mergedSeen) mergedSet[k] = 0;
+      mergedSeen.length = 0;
     }
-    return { index, value };
   }
 }
 
