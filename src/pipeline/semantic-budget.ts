@@ -84,6 +84,12 @@ export function budgetOf(ctx: RequestContext, maxWaitMs: number): SemanticBudget
 }
 
 /**
+ * The reason a budget's signal is aborted with: one shared value, since `abort()` without a reason makes a DOMException
+ * (and its stack trace) for every request whose budget runs out. Nothing reads it; listeners only let their text go.
+ */
+const BUDGET_SPENT = SemanticUnavailable.of('timeout', 'embed');
+
+/**
  * One request's budget: a single object (a degraded request under overload makes one and nothing else). The abort
  * controller is made on first use of `signal`; the deadline timer is armed after the current turn's already-settled
  * results are taken, so a wait that ends at once (a busy refusal, an LRU hit) arms none.
@@ -104,7 +110,7 @@ class RequestBudget implements SemanticBudget {
 
   get signal(): AbortSignal {
     this.controller ??= new AbortController();
-    if (this.expired) this.controller.abort();
+    if (this.expired) this.controller.abort(BUDGET_SPENT);
     return this.controller.signal;
   }
 
@@ -172,7 +178,7 @@ class RequestBudget implements SemanticBudget {
     this.timer = undefined;
     this.expired = true;
     setImmediate(() => {
-      this.controller?.abort();
+      this.controller?.abort(BUDGET_SPENT);
       for (const give of [...this.waiting]) give();
     });
   }
