@@ -54,12 +54,21 @@ interface Partition {
 
 export type EvictReason = 'lru' | 'expired' | 'deleted';
 
+/** How many stored vectors read back for the guard are kept at hand (see LocalIndex.recentVectors). */
+const RECENT_VECTORS = 1024;
+
 /** Distinct tenant, model and intent names shared between entries (a few per tenant; beyond this, each entry keeps its own). */
 const MAX_NAMES = 10_000;
 
 export class LocalIndex {
   private readonly entries = new Map<string, LocalEntry>();
   private readonly partitions = new Map<string, Partition>();
+  /**
+   * The stored vectors of the entries that were candidates most recently, least recent first. Reading one back from the
+   * HNSW index goes through the binding element by element (tens of microseconds for 512 dimensions), and near-duplicate
+   * traffic meets the same few stored questions again and again; RECENT_VECTORS of them cost about 2 MB.
+   */
+  private readonly recentVectors = new Map<LocalEntry, Float32Array>();
   private bytes = 0;
   /**
    * Estimated bytes of one vector with its graph links, held natively by hnswlib: 4 a dimension, 2M level-0 links of 4
@@ -132,6 +141,7 @@ export class LocalIndex {
     const e = this.entries.get(key);
     if (e === undefined) return false;
     this.entries.delete(key);
+    this.recentVectors.delete(e);
     this.bytes -= e.bytes;
     const p = this.partitions.get(e.meta.partition);
     if (p !== undefined) {
@@ -156,6 +166,7 @@ export class LocalIndex {
   clear(): number {
     const n = this.entries.size;
     this.entries.clear();
+    this.recentVectors.clear();
     this.partitions.clear();
     this.names.clear();
     this.bytes = 0;
@@ -180,7 +191,18 @@ export class LocalIndex {
 
   /** The vector an entry is searched by (for the guard's vector features), or undefined. */
   vectorOf(entry: LocalEntry): Float32Array | undefined {
-    return entry.label < 0 ? undefined : this.partitions.get(entry.meta.partition)?.index?.vectorOf(entry.label);
+    const recent = this.recentVectors.get(entry);
+    if (recent !== undefined) {
+      this.recentVectors.delete(entry);
+      this.recentVectors.set(entry, recent);
+      return recent;
+    }
+    if (entry.label < 0 || this.entries.get(entry.meta.key) !== entry) return undefined;
+    const v = this.partitions.get(entry.meta.partition)?.index?.vectorOf(entry.label);
+    if (v === undefined) return undefined;
+    this.recentVectors.set(entry, v);
+    if (this.recentVectors.size > RECENT_VECTORS) this.recentVectors.delete(this.recentVectors.keys().next().value!);
+    return v;
   }
 
   /** Drops expired entries; returns how many. */

@@ -76,7 +76,7 @@ export class VectorIndex {
 
   /** The vector stored under `label` (as the index keeps it: scaled to unit length by the cosine space), or undefined. */
   vectorOf(label: number): Float32Array | undefined {
-    return this.labels.has(label) ? Float32Array.from(this.index.getPoint(label)) : undefined;
+    return this.labels.has(label) ? new Float32Array(this.index.getPoint(label)) : undefined;
   }
 
   remove(label: number): boolean {
