@@ -9,6 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { afterReply } from '../pipeline/after-reply.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { SemanticUnavailable, type SemanticBudget } from '../pipeline/semantic-budget.js';
 import { observeStream, type Stage } from '../pipeline/stage.js';
@@ -276,7 +277,9 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
       const s = states.get(ctx);
       if (s?.store === undefined) return reply;
       if (reply.kind === 'json') {
-        keep(ctx, s, fromJsonReply(ctx.op, reply));
+        // Stored (and any followers of its flight given the reply) once the reply is on its way: the HNSW insert is not
+        // on the reply's path.
+        afterReply(ctx, () => keep(ctx, s, fromJsonReply(ctx.op, reply)));
         return reply;
       }
       if (reply.status < 200 || reply.status >= 300) { keep(ctx, s, undefined); return reply; }
