@@ -38,6 +38,8 @@ export interface OverloadRun {
   p99_ms: number;
   /** Replies by x-switchyard-semantic, and the degraded share of those that carried it. */
   semantic?: Record<string, number>;
+  /** p50 / p99 of the replies in each semantic state. */
+  semantic_latency?: Record<string, { p50_ms: number; p99_ms: number }>;
   degraded_share?: number;
   cache?: Record<string, number>;
   max_send_lag_ms?: number;
@@ -64,6 +66,7 @@ function summarise(target: string, load: LoadDef, r: LoadResult): OverloadRun {
   const run: OverloadRun = { target, load: load.id, requests: r.requests, errors: r.errors, served_per_s: r.rps, p50_ms: r.p50_ms, p99_ms: r.p99_ms };
   if (r.semantic) {
     run.semantic = r.semantic;
+    if (r.semantic_latency) run.semantic_latency = r.semantic_latency;
     const all = Object.values(r.semantic).reduce((a, b) => a + b, 0);
     run.degraded_share = all === 0 ? 0 : round((r.semantic.degraded ?? 0) / all, 4);
   }
@@ -123,7 +126,7 @@ async function coldThenWarm(target: string, origin: string, loads: LoadDef[], wo
   const report = (load: LoadDef, r: LoadResult): void => {
     const run = summarise(target, load, r);
     out.push(run);
-    log(`overload ${target.padEnd(12)} ${load.id.padEnd(10)} ${r.rps} req/s  p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms  errors ${r.errors}  degraded ${run.degraded_share ?? '–'}${r.cache ? `  cache ${JSON.stringify(r.cache)}` : ''}`);
+    log(`overload ${target.padEnd(12)} ${load.id.padEnd(10)} ${r.rps} req/s  p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms  errors ${r.errors}  degraded ${run.degraded_share ?? '–'}${r.semantic_latency ? `  by state ${JSON.stringify(r.semantic_latency)}` : ''}${r.cache ? `  cache ${JSON.stringify(r.cache)}` : ''}`);
   };
   report(COLD_2000, await runLoadProcess(spec(origin, COLD_2000, workload, 0, COLD_MS)));
   await runLoadProcess(spec(origin, SETTLE, workload, 0, SETTLE_MS));

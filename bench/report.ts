@@ -287,8 +287,12 @@ export function renderReport(r: BenchResults, cpu?: CpuCostResults): string {
     if (overload.status !== 'ok') out.push(`Not measured: ${overload.status}${overload.message ? ` — ${overload.message}` : ''}.\n`);
     else {
       const o = overload.numbers as OverloadReport;
-      out.push(table(['target', 'load', 'sent', 'errors', 'served req/s', 'p50 ms', 'p99 ms', 'degraded', 'cache'], o.runs.map((x) => [
-        x.target, x.load, String(x.requests), String(x.errors), fmt(x.served_per_s), fmt(x.p50_ms), fmt(x.p99_ms),
+      const byState = (x: OverloadReport['runs'][number], state: string): string => {
+        const l = x.semantic_latency?.[state];
+        return l === undefined ? '–' : `${fmt(l.p50_ms)} / ${fmt(l.p99_ms)}`;
+      };
+      out.push(table(['target', 'load', 'sent', 'errors', 'served req/s', 'p50 ms', 'p99 ms', 'ready p50 / p99 ms', 'degraded p50 / p99 ms', 'degraded', 'cache'], o.runs.map((x) => [
+        x.target, x.load, String(x.requests), String(x.errors), fmt(x.served_per_s), fmt(x.p50_ms), fmt(x.p99_ms), byState(x, 'ready'), byState(x, 'degraded'),
         x.degraded_share === undefined ? '–' : fmt(x.degraded_share), x.cache ? esc(JSON.stringify(x.cache)) : '–',
       ])));
       out.push('');

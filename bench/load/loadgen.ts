@@ -58,6 +58,8 @@ export interface LoadResult {
   cache?: Record<string, number>;
   /** Replies per `x-switchyard-semantic` value (ready, degraded), when the target sets it. */
   semantic?: Record<string, number>;
+  /** Latency per `x-switchyard-semantic` value: where the tail comes from. */
+  semantic_latency?: Record<string, { p50_ms: number; p99_ms: number }>;
   error_kinds?: Record<string, number>;
 }
 
@@ -91,6 +93,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const ttfb = new Samples();
   const cache: Record<string, number> = {};
   const semantic: Record<string, number> = {};
+  const semanticLatency = new Map<string, Samples>();
   const errorKinds: Record<string, number> = {};
   let errors = 0;
   let completed = 0;
@@ -123,7 +126,12 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       const c = res.headers['x-switchyard-cache'];
       if (typeof c === 'string') cache[c] = (cache[c] ?? 0) + 1;
       const sem = res.headers['x-switchyard-semantic'];
-      if (typeof sem === 'string') semantic[sem] = (semantic[sem] ?? 0) + 1;
+      if (typeof sem === 'string') {
+        semantic[sem] = (semantic[sem] ?? 0) + 1;
+        let s = semanticLatency.get(sem);
+        if (s === undefined) semanticLatency.set(sem, (s = new Samples(1024)));
+        s.push(done - t0);
+      }
       latency.push(done - t0);
       if (spec.stream) ttfb.push(first - t0);
       completed++;
@@ -180,7 +188,14 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   }
   if (!closed) result.max_send_lag_ms = round(maxLag / 1000);
   if (Object.keys(cache).length > 0) result.cache = cache;
-  if (Object.keys(semantic).length > 0) result.semantic = semantic;
+  if (Object.keys(semantic).length > 0) {
+    result.semantic = semantic;
+    result.semantic_latency = {};
+    for (const [state, s] of semanticLatency) {
+      const { p50_ms, p99_ms } = s.summary();
+      result.semantic_latency[state] = { p50_ms, p99_ms };
+    }
+  }
   if (errors > 0) result.error_kinds = errorKinds;
   return result;
 }
