@@ -15,7 +15,7 @@ import type { Operation, ProviderReply } from '../providers/types.js';
 import { requireAdmin } from './admin-auth.js';
 import type { ProtocolEdge } from '../edges/types.js';
 import { replyHeadersOf } from './reply-headers.js';
-import { bodyReadError, checkLimits, lowerHeaders, parseJsonText, type InputLimits } from './request-body.js';
+import { bodyReadError, checkLimits, forwardableText, lowerHeaders, parseJsonText, type InputLimits } from './request-body.js';
 import { writeError, writeReply } from './write-reply.js';
 import { openAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
 
@@ -81,11 +81,11 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
     ({ body, text } = parseJsonText(await rawBody, req.headers['content-type']));
     caller = await gw.authenticate(edge?.credential ? edge.credential(headers) : req.headers.authorization);
     const limits = gw.limits();
-    checkLimits(body, limits);
+    const members = checkLimits(body, limits);
     const accepted = edge ? await edge.accept(body, caller, limits) : undefined;
     ctx = buildContext(op, accepted?.body ?? body, headers, caller, abort, { maxMessages: limits.max_messages, startedAt, protocol: edge?.protocol, native: accepted?.native, afterReply: true,
-      // The caller's text stands for the internal body only where no edge converted it.
-      bodyText: accepted === undefined ? text : undefined });
+      // The caller's text stands for the internal body only where no edge converted it, and only if parsing kept all of it.
+      bodyText: accepted === undefined ? forwardableText(text, members) : undefined });
     if (accepted) ctx.warnings.push(...accepted.warnings);
     const reply = await gw.handle(ctx);
     const presented = accepted ? await accepted.present(ctx, reply) : { reply, encoder: openAIStreamEncoder(ctx.op) };

@@ -108,14 +108,17 @@ interface Violation {
   length: number;
 }
 
-/** One walk over the parsed body; recursion is bounded by max_depth, so a hostile nesting cannot exhaust the stack. */
-function walk(v: unknown, depth: number, limits: InputLimits): Violation | undefined {
+/**
+ * One walk over the parsed body; recursion is bounded by max_depth, so a hostile nesting cannot exhaust the stack. Counts
+ * the objects' members in `seen.members` on the way (see `forwardableText`).
+ */
+function walk(v: unknown, depth: number, limits: InputLimits, seen: { members: number }): Violation | undefined {
   if (typeof v === 'string') return v.length > limits.max_string_chars ? { kind: 'string', path: '', length: v.length } : undefined;
   if (v === null || typeof v !== 'object') return undefined;
   if (depth >= limits.max_depth) return { kind: 'depth', path: '', length: 0 };
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
-      const r = walk(v[i], depth + 1, limits);
+      const r = walk(v[i], depth + 1, limits, seen);
       if (r !== undefined) {
         r.path = `[${i}]${r.path}`;
         return r;
@@ -125,7 +128,8 @@ function walk(v: unknown, depth: number, limits: InputLimits): Violation | undef
   }
   const o = v as Record<string, unknown>;
   for (const k in o) {
-    const r = walk(o[k], depth + 1, limits);
+    seen.members++;
+    const r = walk(o[k], depth + 1, limits, seen);
     if (r !== undefined) {
       r.path = `.${k}${r.path}`;
       return r;
@@ -134,10 +138,14 @@ function walk(v: unknown, depth: number, limits: InputLimits): Violation | undef
   return undefined;
 }
 
-/** Checks a parsed body against the input limits; throws the first violation as a 400 naming the field. */
-export function checkLimits(body: unknown, limits: InputLimits): void {
-  const r = walk(body, 0, limits);
-  if (r === undefined) return;
+/**
+ * Checks a parsed body against the input limits; throws the first violation as a 400 naming the field. Returns the number
+ * of object members the body holds (what `forwardableText` compares its text with).
+ */
+export function checkLimits(body: unknown, limits: InputLimits): number {
+  const seen = { members: 0 };
+  const r = walk(body, 0, limits, seen);
+  if (r === undefined) return seen.members;
   const path = r.path.startsWith('.') ? r.path.slice(1) : r.path;
   const param = path.length > 200 ? `${path.slice(0, 200)}…` : path;
   if (r.kind === 'depth') {
@@ -147,6 +155,35 @@ export function checkLimits(body: unknown, limits: InputLimits): void {
     `Invalid '${param}': string too long. Expected a string with maximum length ${limits.max_string_chars}, but got a string with length ${r.length} instead.`,
     param, 'string_above_max_length',
   );
+}
+
+/**
+ * `text` when it may go upstream in place of its parsed body (RequestContext.bodyText): when the body holds every member the
+ * text names — `members` as `checkLimits` counted them. A key repeated in one object survives parsing once (the last), so
+ * its text would carry values no stage inspected (an earlier `messages` with the personal data a policy refuses, say) to an
+ * upstream, whose parser may even keep the first: such a text is not forwarded, the parsed body is serialised instead.
+ * Outside strings, each ':' of JSON text is one member; the strings are skipped by searching for their closing quote.
+ */
+export function forwardableText(text: string, members: number): string | undefined {
+  let colons = 0;
+  let i = 0;
+  for (;;) {
+    const open = text.indexOf('"', i);
+    const end = open < 0 ? text.length : open;
+    for (let j = i; j < end; j++) if (text.charCodeAt(j) === 58) colons++;
+    if (open < 0) break;
+    // The closing quote: the next one not escaped (preceded by an even number of backslashes).
+    let close = open;
+    for (;;) {
+      close = text.indexOf('"', close + 1);
+      if (close < 0) return undefined; // not JSON text: never forwarded
+      let b = close - 1;
+      while (text.charCodeAt(b) === 92) b--;
+      if ((close - 1 - b) % 2 === 0) break;
+    }
+    i = close + 1;
+  }
+  return colons === members ? text : undefined;
 }
 
 /** A request's headers as one string per lower-cased name (repeated ones joined). */

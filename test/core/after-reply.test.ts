@@ -14,6 +14,10 @@ import { createSafetyStage } from '../../src/safety/stage.js';
 import { createSafetySignals } from '../../src/safety/signals.js';
 import { safetyConfigSchema } from '../../src/safety/config.js';
 import type { ProviderReply, Usage } from '../../src/providers/types.js';
+import { createGovernanceStage } from '../../src/governance/stage.js';
+import { runPipeline } from '../../src/pipeline/run.js';
+import type { Stage } from '../../src/pipeline/stage.js';
+import { makeCtx, makeGov } from '../governance/helpers.js';
 
 const fail = (err: unknown): never => assert.fail(String(err));
 const body = { model: 'm', messages: [{ role: 'user', content: 'mail me at ann@example.com please' }] };
@@ -87,5 +91,27 @@ describe('after-reply queue', () => {
         assert.equal(ctx.facts.cache_no_store, true);
       }
     });
+  });
+
+  it("a JSON reply's budget settlement survives a later after-hook failing: the reply was paid for, so it is settled, not released", async () => {
+    // One token costs $0.00001.
+    const gov = await makeGov({
+      pricing: { 'test/m': { input: 10, output: 10 } },
+      keys: [{ id: 'k', name: 'k', key: 'sk-sy-k-secret-000000000000000000', budget: { limit_usd: 10, period: 'total' } }],
+    });
+    try {
+      const caller = await gov.authenticate('Bearer sk-sy-k-secret-000000000000000000');
+      const ctx: RequestContext = { ...makeCtx(caller, { model: 'm', route: { chain: [{ provider: 'test', model: 'm' }], rule: 'r' } }), afterReply: [] };
+      // A stage before governance (its after runs later) whose after fails once the reply exists.
+      const failing: Stage = { name: 'failing', before() {}, after() { throw new Error('after-hook failed'); } };
+      const paid: ProviderReply = { kind: 'json', status: 200, body: { choices: [] }, usage: { prompt_tokens: 400, completion_tokens: 600, total_tokens: 1000 } };
+      ctx.attempts.push({ provider: 'test', model: 'm', keyId: 'a', status: 200, latencyMs: 1 });
+      await assert.rejects(runPipeline(ctx, [failing, createGovernanceStage({ governance: gov })], async () => paid), /after-hook failed/);
+      drainAfterReply(ctx, fail); // as the edge does in its error path
+      await gov.enforcement.drain();
+      assert.equal((await gov.usage('keys', 'k')).budget?.used_usd, 0.01);
+    } finally {
+      await gov.close();
+    }
   });
 });

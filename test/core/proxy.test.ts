@@ -76,6 +76,21 @@ describe('OpenAI-compatible proxy through the official client', () => {
     assert.deepEqual(JSON.parse(sent.text), { ...JSON.parse(text), model: 'gpt-4o' });
   });
 
+  it('never forwards a key the gateway did not inspect: a body repeating a key goes upstream as parsed (the last value only)', async () => {
+    // Colons, escaped quotes and backslashes inside strings are not members; the first "messages" is what parsing drops.
+    const kept = '[{"role":"user","content":"a: \\"b\\": c\\\\"}]';
+    const text = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"dropped: ann@example.com"}],"messages":${kept}}`;
+    const res = await post(gw, '/v1/chat/completions', text);
+    assert.equal(res.status, 200);
+    const sent = alpha.requests.at(-1)!.text;
+    assert.doesNotMatch(sent, /dropped/);
+    assert.deepEqual(JSON.parse(sent), { model: 'gpt-4o-mini', messages: JSON.parse(kept) });
+    // The same members once each: the caller's own bytes again, strings with colons and escapes included.
+    const single = `{"model":"gpt-4o-mini", "messages":${kept}}`;
+    assert.equal((await post(gw, '/v1/chat/completions', single)).status, 200);
+    assert.equal(alpha.requests.at(-1)!.text, single);
+  });
+
   it('keeps the caller\'s request id', async () => {
     const res = await post(gw, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }, { 'x-request-id': 'req-abc-123' });
     assert.equal(res.status, 200);
