@@ -4,7 +4,8 @@
  *    fallback targets the caller may not use are dropped from the chain, with a warning.
  *  - after: settles on the real usage of the target that answered (JSON: ctx.usage or the reply's usage; streams: the usage
  *    part, else an estimate from the streamed text).
- *  - failed: releases the reservation, unless a JSON reply already exists (that one is paid for: it is settled).
+ *  - failed: releases the reservation, unless `after` already saw a reply (that one is paid for: it is settled, a JSON reply
+ *    once written, a stream when it ends or is closed unread).
  */
 import { forbidden, unauthorized } from '../errors.js';
 import type { RequestContext, Target } from '../pipeline/context.js';
@@ -117,9 +118,10 @@ export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
     after(ctx, reply: ProviderReply): ProviderReply {
       const res = reservations.get(ctx);
       if (res === undefined) return reply;
-      // A JSON reply exists and was paid for: its settlement (queued until the reply is written) must not be undone by a
-      // release should a later step fail, so `failed` no longer finds the reservation.
-      if (reply.kind === 'json') reservations.delete(ctx);
+      // A reply exists and was paid for: its settlement (a JSON reply's queued until the reply is written, a stream's at its
+      // end, also when a later failure closes it unread) must not be undone by a release should a later step fail, so
+      // `failed` no longer finds the reservation.
+      reservations.delete(ctx);
       return observeUsage(ctx, reply, () => res.promptTokens, (usage) => settle(ctx, res, usage));
     },
 

@@ -8,7 +8,7 @@ import { asGatewayError } from '../errors.js';
 import type { StepSpan } from '../observability/tracing.js';
 import type { ProviderReply } from '../providers/types.js';
 import type { RequestContext } from './context.js';
-import type { Stage } from './stage.js';
+import { closeStream, type Stage } from './stage.js';
 
 export async function runPipeline(
   ctx: RequestContext,
@@ -19,8 +19,8 @@ export async function runPipeline(
   const trace = ctx.trace;
   let step: StepSpan | undefined;
   let ran = 0;
+  let reply: ProviderReply | undefined;
   try {
-    let reply: ProviderReply | undefined;
     for (; ran < stages.length && reply === undefined; ran++) {
       const stage = stages[ran];
       if (!stage.before) continue;
@@ -45,6 +45,14 @@ export async function runPipeline(
   } catch (err) {
     const gerr = asGatewayError(err);
     step?.end(ctx, gerr);
+    // A streamed reply that exists (an `after` hook threw on it) will never be read: it is closed, which frees the upstream
+    // and tells the stages observing it that it ended (aborted). What they account for at a stream's end happens there, as a
+    // JSON reply's accounting stands once its stage saw it; `failed` hooks then run for what is left.
+    try {
+      await closeStream(reply);
+    } catch {
+      /* a failing end hook must not mask the original error */
+    }
     for (let i = ran - 1; i >= 0; i--) {
       try {
         stages[i].failed?.(ctx, gerr);

@@ -113,3 +113,12 @@ export function observeStream(
   if (reply.native !== undefined) out.native = reply.native;
   return out;
 }
+
+/**
+ * Closes a streamed reply that will not be read to its end (a JSON reply has nothing to close): its iterator's `return()` frees
+ * the upstream and runs the observers' end hooks with an abort, so what a stream accounts for at its end (spend, the budget's
+ * settlement, the key's verdict) happens. Closing a stream that already ended does nothing. Rejects if an end hook threw.
+ */
+export async function closeStream(reply: ProviderReply | undefined): Promise<void> {
+  if (reply?.kind === 'stream') await reply.parts[Symbol.asyncIterator]().return?.();
+}
