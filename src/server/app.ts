@@ -11,9 +11,10 @@ import { buildContext, newContext } from '../pipeline/build-context.js';
 import { ANONYMOUS, type Caller, type RequestContext } from '../pipeline/context.js';
 import { ClientAbort } from '../pipeline/client-abort.js';
 import { drainAfterReply } from '../pipeline/after-reply.js';
+import { closeStream } from '../pipeline/stage.js';
 import type { Operation, ProviderReply } from '../providers/types.js';
 import { requireAdmin } from './admin-auth.js';
-import type { ProtocolEdge } from '../edges/types.js';
+import type { ProtocolEdge, StreamEncoder } from '../edges/types.js';
 import { replyHeadersOf } from './reply-headers.js';
 import { bodyReadError, checkLimits, forwardableText, lowerHeaders, parseJsonText, type InputLimits } from './request-body.js';
 import { writeError, writeReply } from './write-reply.js';
@@ -77,6 +78,8 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
   let caller: Caller = ANONYMOUS;
   let ctx: RequestContext | undefined;
   let cut: (() => void) | undefined;
+  let reply: ProviderReply | undefined;
+  let presented: { reply: ProviderReply; encoder?: StreamEncoder } | undefined;
   try {
     ({ body, text } = parseJsonText(await rawBody, req.headers['content-type']));
     caller = await gw.authenticate(edge?.credential ? edge.credential(headers) : req.headers.authorization);
@@ -87,8 +90,8 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
       // The caller's text stands for the internal body only where no edge converted it, and only if parsing kept all of it.
       bodyText: accepted === undefined ? forwardableText(text, members) : undefined });
     if (accepted) ctx.warnings.push(...accepted.warnings);
-    const reply = await gw.handle(ctx);
-    const presented = accepted ? await accepted.present(ctx, reply) : { reply, encoder: openAIStreamEncoder(ctx.op) };
+    reply = await gw.handle(ctx);
+    presented = accepted ? await accepted.present(ctx, reply) : { reply, encoder: openAIStreamEncoder(ctx.op) };
     // At the end of the shutdown grace period a stream still running is cut (the writer ends it with an error event) and its
     // upstream call is aborted too. A JSON reply leaves in one write, so it has nothing to cut.
     if (presented.reply.kind === 'stream' && gw.stopping !== undefined) {
@@ -102,6 +105,16 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
     const gerr = asGatewayError(err);
     if (gerr.failure === 'gateway' && gerr.code === 'internal_error') gw.unexpected(gerr.cause ?? gerr, 'request');
     ctx ??= newContext(op, body, headers, caller, abort, startedAt, edge?.protocol);
+    // A streamed reply the writer never took (its edge could not present it) is closed: that frees the upstream and runs the
+    // stream's end hooks, so what the upstream was paid is settled and recorded before the log reads the request, as a JSON
+    // reply's accounting is below. Closing one the writer already closed does nothing.
+    for (const r of [presented?.reply, reply]) {
+      try {
+        await closeStream(r);
+      } catch (e) {
+        gw.unexpected(e, 'stream-close');
+      }
+    }
     const status = writeError(res, gerr, replyHeadersOf(ctx, edge?.requestIdHeader), edge?.errorEnvelope);
     // A reply the upstream delivered (and was paid for) may still have failed on its way out: its accounting runs too.
     drainAfterReply(ctx, (e) => gw.unexpected(e, 'after-reply'));

@@ -1,18 +1,25 @@
 /**
- * Failures after the upstream answered: an `after` hook that throws on a streamed reply. Real stages (governance) run on a
- * real pipeline; the upstream is a started stream whose release says whether it was freed.
+ * Failures after the upstream answered: an edge that cannot present a streamed reply, and an `after` hook that throws on one.
+ * Real stages (governance, ledger) run on a real pipeline and the real
+ * HTTP request path (serveProxy on loopback); the upstream is a started stream whose release says whether it was freed.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import type { ProtocolEdge } from '../../src/edges/types.js';
 import { createGovernanceStage } from '../../src/governance/stage.js';
 import type { Governance } from '../../src/governance/governance.js';
 import { estimatePromptTokens } from '../../src/governance/tokens.js';
+import { createLedgerStage } from '../../src/ledger/stage.js';
+import type { LedgerEntry } from '../../src/ledger/entry.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
 import { runPipeline } from '../../src/pipeline/run.js';
 import type { Stage } from '../../src/pipeline/stage.js';
 import { upstreamPolicy } from '../../src/providers/failure.js';
 import { startStream } from '../../src/providers/openai/start-stream.js';
-import type { ProviderReply, StreamPart } from '../../src/providers/types.js';
+import type { Operation, ProviderReply, StreamPart } from '../../src/providers/types.js';
+import { serveProxy, type GatewayHandle, type RequestOutcome } from '../../src/server/app.js';
 import { makeCtx, makeGov } from '../governance/helpers.js';
 
 const KEY = 'sk-sy-k-secret-000000000000000000';
@@ -51,7 +58,88 @@ async function upstream(ctx: RequestContext, released: boolean[]): Promise<Provi
   return reply;
 }
 
+const routeStage: Stage = { name: 'route', before(ctx) { ctx.route = { chain: [TARGET], rule: 'r' }; } };
+
+interface Served {
+  status: number;
+  text: string;
+  /** What serveProxy's promise settled with ('resolved', or what it rejected with). */
+  settled: unknown;
+}
+
+/** One request through serveProxy on a loopback server. */
+async function serve(gw: GatewayHandle, route: Operation | ProtocolEdge, payload: unknown): Promise<Served> {
+  let settled: Promise<unknown> = Promise.resolve('not called');
+  const server = createServer((req, res) => {
+    const raw = new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve(Buffer.concat(chunks)));
+      req.on('error', reject);
+    });
+    settled = serveProxy(gw, route, req, res, raw).then(() => 'resolved', (err: unknown) => err);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify(payload),
+    });
+    return { status: res.status, text: await res.text(), settled: await settled };
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/** A gateway handle over real stages; `finished` and `unexpected` record what they were told. */
+function handleOf(gov: Governance, stages: Stage[], terminal: (ctx: RequestContext) => Promise<ProviderReply>, finished: (o: RequestOutcome) => void) {
+  const unexpected: Array<{ err: unknown; where: string }> = [];
+  const gw: GatewayHandle = {
+    bodyLimit: () => '1mb',
+    limits: () => ({ max_depth: 32, max_string_chars: 100_000, max_messages: 100 }),
+    adminKey: () => undefined,
+    authenticate: (authorization) => gov.authenticate(authorization),
+    handle: (ctx) => runPipeline(ctx, stages, terminal),
+    models: () => [],
+    ready: () => ({ ready: true, checks: {} }),
+    finished,
+    unexpected: (err, where) => unexpected.push({ err, where }),
+  };
+  return { gw, unexpected };
+}
+
+const ledgerStage = (gov: Governance): Stage => createLedgerStage({ ledger: gov.ledger, pricing: () => gov.pricing, baseline: () => TARGET });
+
 describe('failures after the upstream answered', () => {
+  it('an edge that cannot present a streamed reply closes it: the upstream is freed, and what it was paid is settled and recorded', async () => {
+    await withGov(async (gov) => {
+      const released: boolean[] = [];
+      const entries: LedgerEntry[] = [];
+      gov.ledger.onEntry((e) => entries.push(e));
+      const outcomes: RequestOutcome[] = [];
+      const { gw, unexpected } = handleOf(gov, [routeStage, ledgerStage(gov), createGovernanceStage({ governance: gov })], (ctx) => upstream(ctx, released), (o) => outcomes.push(o));
+      const edge: ProtocolEdge = {
+        protocol: 'openai.responses',
+        op: 'chat',
+        accept: async (b) => ({ body: b as Record<string, unknown>, warnings: [], present: () => Promise.reject(new Error('cannot present')) }),
+      };
+      const served = await serve(gw, edge, body);
+      assert.equal(served.status, 500);
+      assert.equal(served.settled, 'resolved');
+      assert.deepEqual(released, [false], 'the upstream stream was closed before its end');
+      // Settled on what the upstream was paid for (the prompt; no completion reached the caller), not held at the reservation.
+      const prompt = estimatePromptTokens(body);
+      assert.equal(await used(gov), usd(prompt));
+      assert.equal(entries.length, 1, 'the ledger recorded the request once');
+      assert.equal(outcomes.length, 1);
+      assert.equal(outcomes[0].status, 500);
+      assert.equal((outcomes[0].ctx.facts.governance as { cost_usd?: number }).cost_usd, usd(prompt), 'settled before the request log read the request');
+      assert.equal(unexpected.length, 1, 'the edge failure is the gateway\'s own, reported once');
+    });
+  });
+
   for (const order of ['after governance', 'before governance'] as const) {
     it(`an after hook that throws on a streamed reply (${order}'s) closes the stream; accounting matches a JSON reply's`, async () => {
       await withGov(async (gov) => {
