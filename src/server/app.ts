@@ -80,6 +80,8 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
   let cut: (() => void) | undefined;
   let reply: ProviderReply | undefined;
   let presented: { reply: ProviderReply; encoder?: StreamEncoder } | undefined;
+  let status: number;
+  let error: GatewayError | undefined;
   try {
     ({ body, text } = parseJsonText(await rawBody, req.headers['content-type']));
     caller = await gw.authenticate(edge?.credential ? edge.credential(headers) : req.headers.authorization);
@@ -99,8 +101,7 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
       gw.stopping.addEventListener('abort', cut, { once: true });
     }
     await writeReply(res, presented.reply, replyHeadersOf(ctx, edge?.requestIdHeader), { stop: gw.stopping, encoder: presented.encoder });
-    drainAfterReply(ctx, (err) => gw.unexpected(err, 'after-reply'));
-    gw.finished({ ctx, status: reply.status, durationMs: performance.now() - ctx.startedAt });
+    status = reply.status;
   } catch (err) {
     const gerr = asGatewayError(err);
     if (gerr.failure === 'gateway' && gerr.code === 'internal_error') gw.unexpected(gerr.cause ?? gerr, 'request');
@@ -115,12 +116,19 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
         gw.unexpected(e, 'stream-close');
       }
     }
-    const status = writeError(res, gerr, replyHeadersOf(ctx, edge?.requestIdHeader), edge?.errorEnvelope);
-    // A reply the upstream delivered (and was paid for) may still have failed on its way out: its accounting runs too.
-    drainAfterReply(ctx, (e) => gw.unexpected(e, 'after-reply'));
-    gw.finished({ ctx, status, error: gerr, durationMs: performance.now() - ctx.startedAt });
+    status = writeError(res, gerr, replyHeadersOf(ctx, edge?.requestIdHeader), edge?.errorEnvelope);
+    error = gerr;
   } finally {
     if (cut !== undefined) gw.stopping?.removeEventListener('abort', cut);
+  }
+  // The reply is written. Its accounting runs (also for a reply the upstream delivered and was paid for that failed on its way
+  // out), then the request reaches the log and metrics, once: a failure there is the gateway's own, reported, and the reply
+  // already written is left as it is.
+  drainAfterReply(ctx, (e) => gw.unexpected(e, 'after-reply'));
+  try {
+    gw.finished({ ctx, status, error, durationMs: performance.now() - ctx.startedAt });
+  } catch (e) {
+    gw.unexpected(e, 'finished');
   }
 }
 

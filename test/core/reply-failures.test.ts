@@ -1,6 +1,6 @@
 /**
- * Failures after the upstream answered: an edge that cannot present a streamed reply, and an `after` hook that throws on one.
- * Real stages (governance, ledger) run on a real pipeline and the real
+ * Failures after the upstream answered: an edge that cannot present a streamed reply, an `after` hook that throws on one, and
+ * a request log that throws once the reply is written. Real stages (governance, ledger) run on a real pipeline and the real
  * HTTP request path (serveProxy on loopback); the upstream is a started stream whose release says whether it was freed.
  */
 import assert from 'node:assert/strict';
@@ -157,4 +157,25 @@ describe('failures after the upstream answered', () => {
       });
     });
   }
+
+  it('a request log that throws after the reply was written runs once, is reported, and leaves the reply alone', async () => {
+    await withGov(async (gov) => {
+      let calls = 0;
+      const terminal = async (ctx: RequestContext): Promise<ProviderReply> => {
+        ctx.attempts.push({ provider: 'test', model: 'm', keyId: 'a', status: 200, latencyMs: 1 });
+        return { kind: 'json', status: 200, body: { id: 'c1', choices: [] }, usage: { prompt_tokens: 4, completion_tokens: 6, total_tokens: 10 } };
+      };
+      const { gw, unexpected } = handleOf(gov, [routeStage, createGovernanceStage({ governance: gov })], terminal, () => {
+        calls++;
+        throw new Error('log failed');
+      });
+      const served = await serve(gw, 'chat', { ...body, stream: false });
+      assert.equal(served.settled, 'resolved');
+      assert.equal(served.status, 200);
+      assert.deepEqual(JSON.parse(served.text), { id: 'c1', choices: [] });
+      assert.equal(calls, 1, 'finished ran once');
+      assert.deepEqual(unexpected.map((u) => [u.where, (u.err as Error).message]), [['finished', 'log failed']]);
+      assert.equal(await used(gov), usd(10), 'the reply was settled once');
+    });
+  });
 });
