@@ -83,8 +83,30 @@ async function* restoreParts(parts: AsyncIterable<StreamPart>, originals: Readon
   }
 }
 
+/**
+ * The reply with its parts restored. Closing it closes the reply it wraps, also before its first part was read (a generator
+ * closed then never runs its body, so it would never close its source): the upstream is freed and the observers of the
+ * stream below (budget, ledger, cache) see it end.
+ */
 export function restoreStream(reply: StreamReply, originals: ReadonlyMap<string, string>): StreamReply {
-  return { ...reply, parts: restoreParts(reply.parts, originals) };
+  const source = reply.parts[Symbol.asyncIterator]();
+  const restored = restoreParts({ [Symbol.asyncIterator]: () => source }, originals);
+  let started = false;
+  const parts: AsyncIterableIterator<StreamPart> = {
+    [Symbol.asyncIterator]() { return this; },
+    next() {
+      started = true;
+      return restored.next();
+    },
+    async return(value?: unknown) {
+      if (started) return restored.return(value as StreamPart);
+      started = true;
+      await restored.return(value as StreamPart);
+      await source.return?.();
+      return { done: true, value: value as StreamPart };
+    },
+  };
+  return { ...reply, parts };
 }
 
 export function restoreReply(reply: ProviderReply, originals: ReadonlyMap<string, string>): ProviderReply {

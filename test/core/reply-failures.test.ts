@@ -20,6 +20,9 @@ import { upstreamPolicy } from '../../src/providers/failure.js';
 import { startStream } from '../../src/providers/openai/start-stream.js';
 import type { Operation, ProviderReply, StreamPart } from '../../src/providers/types.js';
 import { serveProxy, type GatewayHandle, type RequestOutcome } from '../../src/server/app.js';
+import { safetyConfigSchema } from '../../src/safety/config.js';
+import { createSafetySignals } from '../../src/safety/signals.js';
+import { createSafetyStage } from '../../src/safety/stage.js';
 import { makeCtx, makeGov } from '../governance/helpers.js';
 
 const KEY = 'sk-sy-k-secret-000000000000000000';
@@ -137,6 +140,28 @@ describe('failures after the upstream answered', () => {
       assert.equal(outcomes[0].status, 500);
       assert.equal((outcomes[0].ctx.facts.governance as { cost_usd?: number }).cost_usd, usd(prompt), 'settled before the request log read the request');
       assert.equal(unexpected.length, 1, 'the edge failure is the gateway\'s own, reported once');
+    });
+  });
+
+  it('a streamed reply whose PII the safety stage restores is closed through the restorer: the upstream is freed, settled and recorded', async () => {
+    await withGov(async (gov) => {
+      const released: boolean[] = [];
+      const entries: LedgerEntry[] = [];
+      gov.ledger.onEntry((e) => entries.push(e));
+      const config = safetyConfigSchema.parse({ pii: { action: 'redact', restore: true } });
+      const safety = createSafetyStage({ signals: createSafetySignals({ config: () => config, examples: () => undefined }), config: () => config });
+      const { gw } = handleOf(gov, [routeStage, safety, ledgerStage(gov), createGovernanceStage({ governance: gov })], (ctx) => upstream(ctx, released), () => undefined);
+      const edge: ProtocolEdge = {
+        protocol: 'openai.responses',
+        op: 'chat',
+        accept: async (b) => ({ body: b as Record<string, unknown>, warnings: [], present: () => Promise.reject(new Error('cannot present')) }),
+      };
+      const pii = { ...body, messages: [{ role: 'user', content: 'Please mail ann@example.com about the meeting' }] };
+      const served = await serve(gw, edge, pii);
+      assert.equal(served.status, 500);
+      assert.deepEqual(released, [false], 'the upstream stream was closed before its end');
+      assert.equal(await used(gov), usd(estimatePromptTokens(pii)), 'settled, not held at the reservation');
+      assert.equal(entries.length, 1, 'the ledger recorded the request once');
     });
   });
 
