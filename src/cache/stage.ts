@@ -257,7 +257,11 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
     if (s.store?.leader) cache.flights.settle(s.store.key.exact, value);
   }
 
-  function keep(ctx: RequestContext, s: RequestState, cached: CachedReply | undefined): void {
+  /**
+   * Gives the flight's followers the reply and stores it. `afterWrite`: the store (the HNSW insert) waits until the reply
+   * is written (../pipeline/after-reply.ts); the followers and the latency a hit will save are settled now.
+   */
+  function keep(ctx: RequestContext, s: RequestState, cached: CachedReply | undefined, afterWrite = false): void {
     settle(s, cached);
     const st = s.store;
     s.store = undefined;
@@ -267,7 +271,11 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
       const vector = st.key.text !== undefined && s.cfg.semantic ? await vectorOf(ctx, deps, s) : undefined;
       await cache.store(st.key, vector, cached, { model: ctx.model, intent: intentLabel(ctx, s), ttlS: st.ttlS, latencyMs });
     };
-    stored().catch((err: unknown) => logger.warn({ requestId: ctx.id, err: (err as Error)?.message }, 'cache store failed'));
+    const store = (): void => {
+      stored().catch((err: unknown) => logger.warn({ requestId: ctx.id, err: (err as Error)?.message }, 'cache store failed'));
+    };
+    if (afterWrite) afterReply(ctx, store);
+    else store();
   }
 
   return {
@@ -277,9 +285,8 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
       const s = states.get(ctx);
       if (s?.store === undefined) return reply;
       if (reply.kind === 'json') {
-        // Stored (and any followers of its flight given the reply) once the reply is on its way: the HNSW insert is not
-        // on the reply's path.
-        afterReply(ctx, () => keep(ctx, s, fromJsonReply(ctx.op, reply)));
+        // The flight's followers get the reply now; the HNSW insert is not on the reply's path.
+        keep(ctx, s, fromJsonReply(ctx.op, reply), true);
         return reply;
       }
       if (reply.status < 200 || reply.status >= 300) { keep(ctx, s, undefined); return reply; }
