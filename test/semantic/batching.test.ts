@@ -100,6 +100,15 @@ class GatedEmbedder implements Embedder {
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** One model call of `texts`, held for `ms` before it finishes: what teaches the embedder how long calls take. */
+async function heldCall(b: BatchingEmbedder, inner: GatedEmbedder, texts: string[], ms: number, signal?: AbortSignal): Promise<void> {
+  const all = Promise.all(texts.map((t) => b.embedOne(t, signal)));
+  await turn();
+  await new Promise((r) => setTimeout(r, ms));
+  inner.finishOne();
+  await all;
+}
+
 test('a bounded caller is refused when the queue is full; unbounded callers (start-up) still queue', async () => {
   const inner = new GatedEmbedder();
   const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 2, maxQueue: 2, lruSize: 0, maxInputChars: 100 });
@@ -152,11 +161,7 @@ test('a bounded caller is refused at once when the model calls ahead would outla
   const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 4, maxQueue: 64, lruSize: 0, maxInputChars: 100 });
   const signal = new AbortController().signal;
   // One model call held for at least 60 ms teaches the embedder that a call takes at least that long.
-  const first = b.embedOne('first', signal);
-  await turn();
-  await new Promise((r) => setTimeout(r, 60));
-  inner.finishOne();
-  await first;
+  await heldCall(b, inner, ['first'], 60, signal);
   const second = b.embedOne('second'); // a call runs: the next text would wait for one
   await turn();
   let madeSignal = false;
@@ -178,11 +183,7 @@ test('a bounded caller is refused at once when the model calls ahead would outla
 test('an idle embedder takes a bounded text even after a slow call, so the measurement stays fresh', async () => {
   const inner = new GatedEmbedder();
   const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 4, maxQueue: 64, lruSize: 0, maxInputChars: 100 });
-  const slow = b.embedOne('slow');
-  await turn();
-  await new Promise((r) => setTimeout(r, 60));
-  inner.finishOne();
-  await slow;
+  await heldCall(b, inner, ['slow'], 60);
   const probe = b.embedOne('probe', new AbortController().signal, 20);
   assert.equal(b.queued, 1);
   await turn();
@@ -262,13 +263,7 @@ async function behindRunningCall(b: BatchingEmbedder, inner: GatedEmbedder, maxW
 test('a call is predicted from the line fitted to past calls\' durations against their sizes, not from the mean call', async () => {
   const inner = new GatedEmbedder();
   const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 64, maxQueue: 256, lruSize: 0, maxInputChars: 100 });
-  const call = async (texts: string[], ms: number): Promise<void> => {
-    const all = Promise.all(texts.map((t) => b.embedOne(t)));
-    await turn();
-    await new Promise((r) => setTimeout(r, ms));
-    inner.finishOne();
-    await all;
-  };
+  const call = (texts: string[], ms: number): Promise<void> => heldCall(b, inner, texts, ms);
   // Past calls: forty texts take ~120 ms, one text ~5 ms; the mean call comes out near 55 ms.
   for (let i = 0; i < 6; i++) {
     await call(Array.from({ length: 40 }, (_, j) => `forty ${i} ${j}`), 120);
@@ -285,11 +280,7 @@ test('a text queued behind a running call waits for what is left of that call to
   const inner = new GatedEmbedder();
   const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 4, maxQueue: 64, lruSize: 0, maxInputChars: 100 });
   // A call held for 100 ms teaches the embedder that a call takes about that long.
-  const first = b.embedOne('first');
-  await turn();
-  await new Promise((r) => setTimeout(r, 100));
-  inner.finishOne();
-  await first;
+  await heldCall(b, inner, ['first'], 100);
   // A call that has just started has ~100 ms left. The text's own call alone (~100 ms) would fit 150 ms; with the
   // running call's rest first (~200 ms) it does not.
   const { queued, result } = await behindRunningCall(b, inner, 150);
