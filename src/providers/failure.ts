@@ -128,13 +128,32 @@ export function statedError(policy: UpstreamPolicy, type: string | null | undefi
   return errorOfClass(policy.provider, failure, status, message, undefined, undefined);
 }
 
-/** Maps an upstream HTTP error status (and its body) to a GatewayError. */
+/** The type and code of an error body (OpenAI's `{error: {type, code}}`, Anthropic's `{type: 'error', error: {type}}`). */
+function errorWords(body: unknown): { type?: string; code?: string | number } {
+  const err = body && typeof body === 'object' ? (body as { error?: unknown }).error : undefined;
+  if (!err || typeof err !== 'object') return {};
+  const { type, code } = err as { type?: unknown; code?: unknown };
+  return {
+    type: typeof type === 'string' ? type : undefined,
+    code: typeof code === 'string' || typeof code === 'number' ? code : undefined,
+  };
+}
+
+/**
+ * Maps an upstream HTTP error status (and its body) to a GatewayError. A 401/403 whose body names the model
+ * (`model_not_found`: a model this key may not use) is `model_unavailable`, not a refusal of the key: the key stays in
+ * service for the models it may use.
+ */
 export function classifyStatus(policy: UpstreamPolicy, status: number, body: unknown, retryAfterS: number | undefined): GatewayError {
   const { provider } = policy;
   const detail = upstreamMessage(body);
   const said = detail ? `: ${policy.redact(detail)}` : '';
   const message = `Upstream ${provider} returned ${status}${said}`;
-  const failure = statusClass(status, policy.nonRetryable);
+  let failure = statusClass(status, policy.nonRetryable);
+  if (failure === 'credential') {
+    const { type, code } = errorWords(body);
+    if (statedClass(type, typeof code === 'number' ? undefined : code, policy.nonRetryable) === 'model_unavailable') failure = 'model_unavailable';
+  }
   if (isRefusal(failure)) return errorOfClass(provider, failure, status, message, retryAfterS, status);
   if (status === 408 || status === 504) return new GatewayError({ upstreamStatus: status, status: 504, message, type: 'timeout_error', code: 'upstream_timeout', failure });
   return new GatewayError({ upstreamStatus: status, status: 502, message, type: 'upstream_error', code: 'upstream_error', failure });
@@ -157,17 +176,6 @@ export function classifyNetworkError(policy: UpstreamPolicy, err: unknown, clien
     status: 502, message: `Upstream ${provider} connection failed (${policy.redact(code) || 'network error'})`, type: 'upstream_error',
     code: 'upstream_unreachable', failure: 'upstream', cause: err,
   });
-}
-
-/** The type and code of an error body (OpenAI's `{error: {type, code}}`, Anthropic's `{type: 'error', error: {type}}`). */
-function errorWords(body: unknown): { type?: string; code?: string | number } {
-  const err = body && typeof body === 'object' ? (body as { error?: unknown }).error : undefined;
-  if (!err || typeof err !== 'object') return {};
-  const { type, code } = err as { type?: unknown; code?: unknown };
-  return {
-    type: typeof type === 'string' ? type : undefined,
-    code: typeof code === 'string' || typeof code === 'number' ? code : undefined,
-  };
 }
 
 /**

@@ -134,3 +134,42 @@ describe('in-band upstream errors are classified by what the upstream said', () 
     assert.equal(up.seen(rid), 2);
   });
 });
+
+describe('a refusal that names the model is not a refusal of the key', () => {
+  let up: ScriptedUpstream;
+  let gw: Gateway | undefined;
+  before(async () => { up = await startScriptedUpstream(); });
+  after(async () => {
+    await gw?.close();
+    await up.close();
+  });
+
+  it('an upstream 403 model_not_found (a model this key may not use) leaves both keys in service for other models', async () => {
+    gw = await gateway({
+      providers: { p: { kind: 'openai', base_url: up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }, { id: 'k2', value: 'key-k2' }] } },
+      circuit: { cooldown_ms: 60_000 },
+    });
+    const body = { error: { message: 'Project `proj_1` does not have access to model `o1-pro`', type: 'invalid_request_error', param: null, code: 'model_not_found' } };
+    for (let i = 0; i < 3; i++) {
+      const rid = `model-403-${i}`;
+      up.script(rid, { status: 403, chunks: [JSON.stringify(body)] });
+      const r = await post(gw, '/v1/chat/completions', chat('p/o1-pro'), { 'x-request-id': rid });
+      assert.equal(r.status, 404, r.text);
+      assert.equal(r.json.error.code, 'model_not_found');
+    }
+    const h = gw.registry.provider('p')!;
+    assert.deepEqual(h.keys.map((k) => [k.id, k.state]), [['k1', 'healthy'], ['k2', 'healthy']]);
+    assert.equal((await post(gw, '/v1/chat/completions', chat('p/gpt-4o-mini'))).status, 200, 'another tenant\'s model is still served');
+  });
+
+  it('a 401 still takes the key out of service', async () => {
+    await gw?.close();
+    gw = await gateway({
+      providers: { p: { kind: 'openai', base_url: up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }] } },
+      circuit: { cooldown_ms: 60_000 },
+    });
+    up.script('revoked-1', { status: 401, chunks: [JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } })] });
+    assert.equal((await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': 'revoked-1' })).status, 502);
+    assert.equal(gw.registry.provider('p')!.keys[0]!.state, 'open');
+  });
+});
