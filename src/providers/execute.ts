@@ -9,11 +9,13 @@
  */
 import { GatewayError, internalError, invalidRequest } from '../errors.js';
 import { actionOf } from '../llm/failure.js';
+import type { StreamFailure } from '../llm/parts.js';
 import type { NativeRequest } from '../llm/protocol.js';
 import type { AttemptSpan } from '../observability/tracing.js';
 import { clientAbortOf, type RequestContext, type Target } from '../pipeline/context.js';
 import type { AbortSource } from '../pipeline/client-abort.js';
 import { observeStream } from '../pipeline/stage.js';
+import { statedClass } from './failure.js';
 import type { HealthRegistry } from './health-registry.js';
 import type { KeyHealth } from './key-health.js';
 import { selectKey, type PoolKey } from './key-selector.js';
@@ -26,6 +28,8 @@ export interface ProviderRuntime {
   timeoutMs: number;
   /** Deadline for an attempt's first byte: a JSON reply's response headers, a stream's first part (≤ timeoutMs). */
   firstByteTimeoutMs: number;
+  /** routing.non_retryable_statuses: how a status an upstream names in an in-band error is read (`statedClass`). */
+  nonRetryable: ReadonlySet<number>;
 }
 
 export interface ExecuteSettings {
@@ -227,7 +231,7 @@ export async function executeChain(
           ctx.usage = reply.usage;
           return reply;
         }
-        return trackStream(ctx, reply, health, latencyMs, span);
+        return trackStream(ctx, reply, health, latencyMs, span, provider.nonRetryable);
       } catch (err) {
         const latencyMs = performance.now() - started;
         // Anything but a classified failure is the gateway's own: a 500 that never counts against the upstream.
@@ -244,21 +248,29 @@ export async function executeChain(
   throw noUpstream(chain, lastError);
 }
 
-/** Streams: the key's latency is time to first part; its verdict comes when the stream ends. */
-function trackStream(ctx: RequestContext, reply: StreamReply, health: KeyHealth, ttfb: number, span: AttemptSpan | undefined): ProviderReply {
+/**
+ * Streams: the key's latency is time to first part; its verdict comes when the stream ends. A stream that ends in an error
+ * the upstream stated as a refusal of the request (`statedClass`: invalid, too large) is no verdict on the key; one it stated
+ * as a rate limit rests the key; any other break counts against it.
+ */
+function trackStream(ctx: RequestContext, reply: StreamReply, health: KeyHealth, ttfb: number, span: AttemptSpan | undefined, nonRetryable: ReadonlySet<number>): ProviderReply {
   let usage: Usage | undefined;
+  let failure: StreamFailure | undefined;
   return observeStream(
     reply,
     (part) => {
       if (part.type === 'usage') usage = part.usage;
+      else if (part.type === 'error') failure = part.failure;
       span?.streamPart(part);
     },
     (end) => {
       ctx.usage = usage;
       span?.streamEnded(end);
       if (end.outcome === 'done') health.succeed(Date.now(), ttfb);
-      else if (end.outcome === 'error' && !clientAbortOf(ctx).aborted) health.failed('stream', Date.now(), ttfb);
-      else health.abandon(); // the client went away: no verdict on the key
+      else if (end.outcome === 'error' && !clientAbortOf(ctx).aborted) {
+        const stated = failure === undefined ? 'upstream' : statedClass(failure.type, failure.code, nonRetryable);
+        health.failed(actionOf(stated).health === 'failure' ? 'stream' : stated, Date.now(), ttfb);
+      } else health.abandon(); // the client went away: no verdict on the key
     },
   );
 }

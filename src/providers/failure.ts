@@ -53,33 +53,110 @@ export function statusClass(status: number, nonRetryable: ReadonlySet<number>): 
   return 'upstream';
 }
 
-/** Maps an upstream HTTP error status (and its body) to a GatewayError. */
+/**
+ * Error types and codes upstreams give, in an error body or an in-band stream event, for a request they refused as invalid:
+ * OpenAI's and Anthropic's `invalid_request_error`, Anthropic's `request_too_large`, OpenAI's codes for an oversized or
+ * malformed request, the Responses API's `response.failed` codes for a bad prompt or image, and OpenAI-compatible servers'
+ * `BadRequestError`. Compared lower-cased.
+ */
+const CALLER_WORDS = new Set([
+  'invalid_request_error', 'request_too_large', 'context_length_exceeded', 'string_above_max_length', 'invalid_prompt',
+  'badrequesterror', 'bad_request', 'invalid_image', 'invalid_image_format', 'invalid_base64_image', 'invalid_image_url',
+  'image_too_large', 'image_too_small', 'image_parse_error', 'image_content_policy_violation', 'invalid_image_mode',
+  'image_file_too_large', 'unsupported_image_media_type', 'empty_image_file', 'failed_to_download_image', 'image_file_not_found',
+]);
+const CREDENTIAL_WORDS = new Set(['authentication_error', 'permission_error', 'invalid_api_key']);
+const RATE_WORDS = new Set(['rate_limit_error', 'rate_limit_exceeded', 'insufficient_quota', 'billing_error']);
+const MODEL_WORDS = new Set(['not_found_error', 'model_not_found']);
+
+/**
+ * The failure class of an error the upstream reported in words rather than a status: a 2xx body holding an error object,
+ * or an in-band stream error event. A numeric code (OpenAI-compatible servers send the status they meant) is read as that
+ * status; otherwise the code, then the type, is looked up; anything else is the upstream's own failure.
+ */
+export function statedClass(type: string | null | undefined, code: string | number | null | undefined, nonRetryable: ReadonlySet<number>): FailureClass {
+  const status = Number(code);
+  if (code !== null && code !== undefined && code !== '' && Number.isInteger(status) && status >= 400 && status < 600) return statusClass(status, nonRetryable);
+  for (const w of [code, type]) {
+    if (typeof w !== 'string') continue;
+    const word = w.toLowerCase();
+    if (CALLER_WORDS.has(word)) return 'caller';
+    if (CREDENTIAL_WORDS.has(word)) return 'credential';
+    if (RATE_WORDS.has(word) || /rate.?limit/.test(word)) return 'rate_limited';
+    if (MODEL_WORDS.has(word)) return 'model_unavailable';
+  }
+  return 'upstream';
+}
+
+/** The classes an upstream's status or words can give besides its own failure. */
+type RefusalClass = 'caller' | 'credential' | 'rate_limited' | 'model_unavailable';
+const isRefusal = (c: FailureClass): c is RefusalClass => c === 'caller' || c === 'credential' || c === 'rate_limited' || c === 'model_unavailable';
+
+/** The error of a refusal class; `status` is the upstream's (real, or the one its words stand for). */
+function errorOfClass(provider: string, failure: RefusalClass, status: number, message: string, retryAfterS: number | undefined, upstreamStatus: number | undefined): GatewayError {
+  switch (failure) {
+    case 'credential':
+      return new GatewayError({
+        upstreamStatus, status: 502, message: `Upstream ${provider} rejected the gateway's credentials (${status})`, type: 'upstream_error',
+        code: 'upstream_auth_failed', failure,
+      });
+    case 'rate_limited':
+      return new GatewayError({
+        upstreamStatus, status: 429, message, type: 'rate_limit_error', code: status === 402 ? 'upstream_quota_exceeded' : 'upstream_rate_limited',
+        failure, retryAfterS, headers: retryAfterS !== undefined ? { 'retry-after': String(Math.ceil(retryAfterS)) } : {},
+      });
+    case 'model_unavailable':
+      return new GatewayError({ upstreamStatus, status: 404, message, type: 'invalid_request_error', param: 'model', code: 'model_not_found', failure });
+    default:
+      // The upstream refused the request itself: pass its status on so the caller sees what the provider said.
+      return new GatewayError({ upstreamStatus, status: status < 500 ? status : 502, message, type: 'invalid_request_error', code: 'upstream_rejected', failure });
+  }
+}
+
+/** The status a refusal class stands for when the upstream named none. */
+const CLASS_STATUS: Readonly<Record<RefusalClass, number>> = { caller: 400, credential: 401, rate_limited: 429, model_unavailable: 404 };
+
+/**
+ * The error for a failure the upstream stated in a 2xx reply (see `statedClass`), or undefined when it is the upstream's
+ * own (then the caller of this function builds its upstream error as before).
+ */
+export function statedError(policy: UpstreamPolicy, type: string | null | undefined, code: string | number | null | undefined, message: string): GatewayError | undefined {
+  const failure = statedClass(type, code, policy.nonRetryable);
+  if (!isRefusal(failure)) return undefined;
+  const n = Number(code);
+  const status = Number.isInteger(n) && n >= 400 && n < 600 ? n : CLASS_STATUS[failure];
+  return errorOfClass(policy.provider, failure, status, message, undefined, undefined);
+}
+
+/** The type and code of an error body (OpenAI's `{error: {type, code}}`, Anthropic's `{type: 'error', error: {type}}`). */
+function errorWords(body: unknown): { type?: string; code?: string | number } {
+  const err = body && typeof body === 'object' ? (body as { error?: unknown }).error : undefined;
+  if (!err || typeof err !== 'object') return {};
+  const { type, code } = err as { type?: unknown; code?: unknown };
+  return {
+    type: typeof type === 'string' ? type : undefined,
+    code: typeof code === 'string' || typeof code === 'number' ? code : undefined,
+  };
+}
+
+/**
+ * Maps an upstream HTTP error status (and its body) to a GatewayError. A 401/403 whose body names the model
+ * (`model_not_found`: a model this key may not use) is `model_unavailable`, not a refusal of the key: the key stays in
+ * service for the models it may use.
+ */
 export function classifyStatus(policy: UpstreamPolicy, status: number, body: unknown, retryAfterS: number | undefined): GatewayError {
   const { provider } = policy;
   const detail = upstreamMessage(body);
   const said = detail ? `: ${policy.redact(detail)}` : '';
   const message = `Upstream ${provider} returned ${status}${said}`;
-  const failure = statusClass(status, policy.nonRetryable);
-  switch (failure) {
-    case 'credential':
-      return new GatewayError({
-        upstreamStatus: status, status: 502, message: `Upstream ${provider} rejected the gateway's credentials (${status})`, type: 'upstream_error',
-        code: 'upstream_auth_failed', failure,
-      });
-    case 'rate_limited':
-      return new GatewayError({
-        upstreamStatus: status, status: 429, message, type: 'rate_limit_error', code: status === 402 ? 'upstream_quota_exceeded' : 'upstream_rate_limited',
-        failure, retryAfterS, headers: retryAfterS !== undefined ? { 'retry-after': String(Math.ceil(retryAfterS)) } : {},
-      });
-    case 'model_unavailable':
-      return new GatewayError({ upstreamStatus: status, status: 404, message, type: 'invalid_request_error', param: 'model', code: 'model_not_found', failure });
-    case 'caller':
-      // The upstream refused the request itself: pass its status on so the caller sees what the provider said.
-      return new GatewayError({ upstreamStatus: status, status: status < 500 ? status : 502, message, type: 'invalid_request_error', code: 'upstream_rejected', failure });
-    default:
-      if (status === 408 || status === 504) return new GatewayError({ upstreamStatus: status, status: 504, message, type: 'timeout_error', code: 'upstream_timeout', failure });
-      return new GatewayError({ upstreamStatus: status, status: 502, message, type: 'upstream_error', code: 'upstream_error', failure });
+  let failure = statusClass(status, policy.nonRetryable);
+  if (failure === 'credential') {
+    const { type, code } = errorWords(body);
+    if (statedClass(type, typeof code === 'number' ? undefined : code, policy.nonRetryable) === 'model_unavailable') failure = 'model_unavailable';
   }
+  if (isRefusal(failure)) return errorOfClass(provider, failure, status, message, retryAfterS, status);
+  if (status === 408 || status === 504) return new GatewayError({ upstreamStatus: status, status: 504, message, type: 'timeout_error', code: 'upstream_timeout', failure });
+  return new GatewayError({ upstreamStatus: status, status: 502, message, type: 'upstream_error', code: 'upstream_error', failure });
 }
 
 /** Maps a thrown network/abort error to a GatewayError. */
@@ -102,16 +179,16 @@ export function classifyNetworkError(policy: UpstreamPolicy, err: unknown, clien
 }
 
 /**
- * A 2xx reply whose body is not the answer it should be: an error object sent with a success status, or another shape. The
- * upstream's failure; its message, if any, is sanitised like any upstream text.
+ * A 2xx reply whose body is not the answer it should be: an error object sent with a success status, or another shape. An
+ * error object is classified by what it says (`statedClass`: a request refused as invalid is the caller's); anything else
+ * is the upstream's failure. Its message, if any, is sanitised like any upstream text.
  */
 export function unexpectedReply(policy: UpstreamPolicy, body: unknown, expected: string): GatewayError {
   const detail = upstreamMessage(body);
   if (detail !== undefined) {
-    return new GatewayError({
-      status: 502, message: `Upstream ${policy.provider} answered with an error: ${policy.redact(detail)}`, type: 'upstream_error',
-      code: 'upstream_error', failure: 'upstream',
-    });
+    const message = `Upstream ${policy.provider} answered with an error: ${policy.redact(detail)}`;
+    const { type, code } = errorWords(body);
+    return statedError(policy, type, code, message) ?? new GatewayError({ status: 502, message, type: 'upstream_error', code: 'upstream_error', failure: 'upstream' });
   }
   return unreadableReply(policy, `a reply that is not ${expected}`);
 }

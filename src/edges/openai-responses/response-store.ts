@@ -2,7 +2,7 @@
  * Stored responses, for GET /v1/responses/{id} and previous_response_id: each record is the Response object plus the
  * conversation it ends (input items and output, for the next turn). Records are keyed by tenant (the virtual key) and id, so
  * a response is never readable with another virtual key; each expires after responses.ttl_s. In memory the store is bounded
- * by count and bytes (oldest first out); on Redis each record is one key with a TTL, every command bounded by the Redis guard.
+ * by count and bytes (when full, the key holding the largest share loses its oldest); on Redis each record is one key with a TTL, every command bounded by the Redis guard.
  */
 import type { RedisClientType } from 'redis';
 import type { ResponsesConfig } from './config.js';
@@ -34,26 +34,54 @@ interface Entry {
   expiresAt: number;
 }
 
-const keyOf = (tenant: string, id: string): string => `${tenant}\u0000${id}`;
+/** One tenant's records; insertion order is age order (the first entry is the oldest). */
+interface Holding {
+  readonly entries: Map<string, Entry>;
+  bytes: number;
+}
 
+/**
+ * In memory: records grouped by tenant. The bounds (entries, bytes) are the whole store's; when a record takes it past
+ * either, a tenant whose oldest record has expired gives it up, else the tenant holding the largest share gives up its
+ * oldest, until it fits — so one virtual key's traffic pushes out its own records, never another key's that holds less.
+ */
 export class MemoryResponseStore implements ResponseStore {
   readonly kind = 'memory' as const;
-  /** Insertion order is age order: the first entry is the oldest. */
-  private readonly entries = new Map<string, Entry>();
+  private readonly tenants = new Map<string, Holding>();
+  private count = 0;
   private bytes = 0;
 
   constructor(private readonly settings: Settings, private readonly now: () => number = Date.now) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
-  private remove(key: string): boolean {
-    const e = this.entries.get(key);
-    if (e === undefined) return false;
-    this.entries.delete(key);
+  private remove(tenant: string, id: string): boolean {
+    const h = this.tenants.get(tenant);
+    const e = h?.entries.get(id);
+    if (h === undefined || e === undefined) return false;
+    h.entries.delete(id);
+    h.bytes -= e.bytes;
+    this.count--;
     this.bytes -= e.bytes;
+    if (h.entries.size === 0) this.tenants.delete(tenant);
     return true;
+  }
+
+  /** The tenant to give up its oldest record: one whose oldest has expired, else the one holding the largest share of either bound. */
+  private victim(maxEntries: number, maxBytes: number, now: number): string | undefined {
+    let worst: string | undefined;
+    let share = -1;
+    for (const [tenant, h] of this.tenants) {
+      if ((h.entries.values().next().value as Entry).expiresAt <= now) return tenant;
+      const s = Math.max(h.entries.size / maxEntries, h.bytes / maxBytes);
+      if (s > share) {
+        share = s;
+        worst = tenant;
+      }
+    }
+    return worst;
   }
 
   put(tenant: string, record: StoredResponse): Promise<boolean> {
@@ -61,31 +89,44 @@ export class MemoryResponseStore implements ResponseStore {
     const json = JSON.stringify(record);
     const bytes = Buffer.byteLength(json);
     if (bytes > s.max_record_bytes) return Promise.resolve(false);
-    const key = keyOf(tenant, record.response.id);
-    this.remove(key);
-    this.entries.set(key, { json, bytes, expiresAt: this.now() + s.ttl_s * 1000 });
+    const id = record.response.id;
+    this.remove(tenant, id);
+    let h = this.tenants.get(tenant);
+    if (h === undefined) {
+      h = { entries: new Map(), bytes: 0 };
+      this.tenants.set(tenant, h);
+    }
+    h.entries.set(id, { json, bytes, expiresAt: this.now() + s.ttl_s * 1000 });
+    h.bytes += bytes;
+    this.count++;
     this.bytes += bytes;
     const now = this.now();
-    for (const [k, e] of this.entries) {
-      if (this.entries.size <= s.max_entries && this.bytes <= s.max_bytes && e.expiresAt > now) break;
-      this.remove(k);
+    while (this.count > s.max_entries || this.bytes > s.max_bytes) {
+      const victim = this.victim(s.max_entries, s.max_bytes, now)!;
+      const held = this.tenants.get(victim)!;
+      const oldest = held.entries.keys().next().value as string;
+      this.remove(victim, oldest);
+    }
+    // Expired records at the front of this tenant's age order leave now rather than when read.
+    for (const [k, e] of this.tenants.get(tenant)?.entries ?? []) {
+      if (e.expiresAt > now) break;
+      this.remove(tenant, k);
     }
     return Promise.resolve(true);
   }
 
   get(tenant: string, id: string): Promise<StoredResponse | undefined> {
-    const key = keyOf(tenant, id);
-    const e = this.entries.get(key);
+    const e = this.tenants.get(tenant)?.entries.get(id);
     if (e === undefined) return Promise.resolve(undefined);
     if (e.expiresAt <= this.now()) {
-      this.remove(key);
+      this.remove(tenant, id);
       return Promise.resolve(undefined);
     }
     return Promise.resolve(JSON.parse(e.json) as StoredResponse);
   }
 
   delete(tenant: string, id: string): Promise<boolean> {
-    return Promise.resolve(this.remove(keyOf(tenant, id)));
+    return Promise.resolve(this.remove(tenant, id));
   }
 }
 

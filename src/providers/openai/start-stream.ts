@@ -4,7 +4,7 @@
  * A stream that stops without its terminator never looks like a clean finish.
  */
 import { GatewayError } from '../../errors.js';
-import { classifyNetworkError, type UpstreamPolicy } from '../failure.js';
+import { classifyNetworkError, statedError, type UpstreamPolicy } from '../failure.js';
 import type { StreamPart, StreamReply } from '../types.js';
 
 type ErrorPart = Extract<StreamPart, { type: 'error' }>;
@@ -13,17 +13,14 @@ export const errorPart = (message: string, type: string, code: string | null): E
 
 /**
  * Converts an in-band error that arrived before the first part into the error thrown from `call` (its message was sanitised
- * by the protocol parser that made the part).
+ * by the protocol parser that made the part). It is classified by what the upstream said (`statedClass`): a request the
+ * upstream refused as invalid stops as the caller's error; an error it did not explain is its own failure.
  */
-export function errorPartToGatewayError(provider: string, part: ErrorPart): GatewayError {
+export function errorPartToGatewayError(policy: UpstreamPolicy, part: ErrorPart): GatewayError {
   const { message, type, code } = part.failure;
-  const rateLimited = /rate.?limit/i.test(type) || /rate.?limit/i.test(code ?? '');
-  return new GatewayError({
-    status: rateLimited ? 429 : 502,
-    message: `Upstream ${provider} stream failed before its first chunk: ${message}`,
-    type: rateLimited ? 'rate_limit_error' : 'upstream_error',
-    code: rateLimited ? 'upstream_rate_limited' : 'upstream_stream_error',
-    failure: rateLimited ? 'rate_limited' : 'upstream',
+  const text = `Upstream ${policy.provider} stream failed before its first chunk: ${message}`;
+  return statedError(policy, type, code, text) ?? new GatewayError({
+    status: 502, message: text, type: 'upstream_error', code: 'upstream_stream_error', failure: 'upstream',
   });
 }
 
@@ -63,7 +60,7 @@ export async function startStream(
   }
   if (first.value.type === 'error') {
     release(false);
-    throw errorPartToGatewayError(provider, first.value);
+    throw errorPartToGatewayError(policy, first.value);
   }
   return { kind: 'stream', status, parts: new StartedStream(policy, first.value, source, signal, release) };
 }

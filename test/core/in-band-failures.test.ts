@@ -1,0 +1,175 @@
+/**
+ * Errors an upstream reports inside a 2xx reply (an in-band stream error event, an error object sent with 200) are
+ * classified by what the upstream said, like an HTTP status: a request the upstream refused as invalid is the caller's
+ * error — it stops at once and never counts against the key — so one tenant's bad requests cannot open a provider's
+ * circuit for everyone else.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import type { Gateway } from '../../src/gateway.js';
+import { gateway, post } from '../helpers/gateway.js';
+import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
+
+const SSE = { 'content-type': 'text/event-stream' };
+const chat = (model: string, extra: Record<string, unknown> = {}) => ({ model, messages: [{ role: 'user', content: 'a very long prompt' }], ...extra });
+const chunk = (content: string) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+
+describe('in-band upstream errors are classified by what the upstream said', () => {
+  let up: ScriptedUpstream;
+  let gw: Gateway | undefined;
+  let n = 0;
+  const id = () => `inband-${++n}`;
+
+  before(async () => { up = await startScriptedUpstream(); });
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+  after(async () => { await up.close(); });
+
+  /** Two keys, a circuit that opens on the second failure and stays open for the test. */
+  const start = async (kind: 'openai' | 'anthropic') => {
+    gw = await gateway({
+      providers: {
+        p: { kind, base_url: up.url, models: ['m'], keys: [{ id: 'k1', value: 'key-k1' }, { id: 'k2', value: 'key-k2' }] },
+      },
+      circuit: { consecutive_failures: 2, cooldown_ms: 60_000 },
+    });
+    return gw;
+  };
+
+  const healthy = (g: Gateway) => {
+    const h = g.registry.provider('p')!;
+    assert.deepEqual(h.keys.map((k) => [k.id, k.state, k.in_flight]), [['k1', 'healthy', 0], ['k2', 'healthy', 0]]);
+  };
+
+  it('an OpenAI stream whose first event is an invalid_request_error is the caller\'s 400: one attempt, keys untouched', async () => {
+    const g = await start('openai');
+    const refusal = `data: ${JSON.stringify({ error: { message: "This model's maximum context length is 8192 tokens", type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } })}\n\n`;
+    for (let i = 0; i < 4; i++) {
+      const rid = id();
+      up.script(rid, { headers: SSE, chunks: [refusal] });
+      const r = await post(g, '/v1/chat/completions', chat('p/m', { stream: true }), { 'x-request-id': rid });
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.json.error.type, 'invalid_request_error');
+      assert.match(r.json.error.message, /maximum context length/);
+      assert.equal(up.seen(rid), 1, 'the same request is not sent to another key');
+    }
+    healthy(g);
+    assert.equal((await post(g, '/v1/chat/completions', chat('p/m'))).status, 200, 'another tenant is still served');
+  });
+
+  it('an OpenAI-compatible server\'s in-band error with a numeric 400 code is the caller\'s', async () => {
+    const g = await start('openai');
+    const refusal = `data: ${JSON.stringify({ error: { object: 'error', message: 'max_tokens is too large', type: 'BadRequestError', code: 400 } })}\n\n`;
+    for (let i = 0; i < 3; i++) {
+      const rid = id();
+      up.script(rid, { headers: SSE, chunks: [refusal] });
+      const r = await post(g, '/v1/chat/completions', chat('p/m', { stream: true, max_tokens: 10_000_000 }), { 'x-request-id': rid });
+      assert.equal(r.status, 400, r.text);
+      assert.equal(up.seen(rid), 1);
+    }
+    healthy(g);
+  });
+
+  it('an in-band server error still counts against the key and moves on to the next one', async () => {
+    const g = await start('openai');
+    const rid = id();
+    up.script(rid, { headers: SSE, chunks: [`data: ${JSON.stringify({ error: { message: 'The server had an error', type: 'server_error' } })}\n\n`] });
+    const r = await post(g, '/v1/chat/completions', chat('p/m', { stream: true }), { 'x-request-id': rid });
+    assert.equal(r.status, 502);
+    assert.equal(up.seen(rid), 2, 'tried on both keys');
+    const h = g.registry.provider('p')!;
+    for (const k of h.keys) assert.equal(k.error_rate, 1);
+  });
+
+  it('a stream the upstream ends with an invalid_request_error after its first chunk leaves the key untouched', async () => {
+    const g = await start('openai');
+    for (let i = 0; i < 3; i++) {
+      const rid = id();
+      up.script(rid, { headers: SSE, chunks: [chunk('Hel'), `data: ${JSON.stringify({ error: { message: 'Invalid tool schema', type: 'invalid_request_error', code: 'invalid_function_parameters' } })}\n\n`] });
+      const r = await post(g, '/v1/chat/completions', chat('p/m', { stream: true }), { 'x-request-id': rid });
+      assert.equal(r.status, 200);
+      assert.match(r.text, /Invalid tool schema/);
+      assert.doesNotMatch(r.text, /\[DONE\]/);
+    }
+    healthy(g);
+    const h = g.registry.provider('p')!;
+    for (const k of h.keys) assert.equal(k.error_rate, 0);
+  });
+
+  it('an OpenAI-compatible 200 whose body is an invalid_request_error object is the caller\'s 400', async () => {
+    const g = await start('openai');
+    for (let i = 0; i < 3; i++) {
+      const rid = id();
+      up.script(rid, { chunks: [JSON.stringify({ error: { message: 'Invalid schema for function "f"', type: 'invalid_request_error', param: 'tools[0]' } })] });
+      const r = await post(g, '/v1/chat/completions', chat('p/m'), { 'x-request-id': rid });
+      assert.equal(r.status, 400, r.text);
+      assert.match(r.json.error.message, /Invalid schema/);
+      assert.equal(up.seen(rid), 1);
+    }
+    healthy(g);
+  });
+
+  it('an Anthropic stream that opens with an invalid_request_error event is the caller\'s 400', async () => {
+    const g = await start('anthropic');
+    const refusal = `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: 'prompt is too long: 210000 tokens > 200000 maximum' } })}\n\n`;
+    for (let i = 0; i < 3; i++) {
+      const rid = id();
+      up.script(rid, { headers: SSE, chunks: [refusal] });
+      const r = await post(g, '/v1/chat/completions', chat('p/m', { stream: true }), { 'x-request-id': rid });
+      assert.equal(r.status, 400, r.text);
+      assert.match(r.json.error.message, /prompt is too long/);
+      assert.equal(up.seen(rid), 1);
+    }
+    healthy(g);
+  });
+
+  it('an Anthropic overloaded_error event still counts against the key', async () => {
+    const g = await start('anthropic');
+    const rid = id();
+    up.script(rid, { headers: SSE, chunks: [`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })}\n\n`] });
+    const r = await post(g, '/v1/chat/completions', chat('p/m', { stream: true }), { 'x-request-id': rid });
+    assert.equal(r.status, 502);
+    assert.equal(up.seen(rid), 2);
+  });
+});
+
+describe('a refusal that names the model is not a refusal of the key', () => {
+  let up: ScriptedUpstream;
+  let gw: Gateway | undefined;
+  before(async () => { up = await startScriptedUpstream(); });
+  after(async () => {
+    await gw?.close();
+    await up.close();
+  });
+
+  it('an upstream 403 model_not_found (a model this key may not use) leaves both keys in service for other models', async () => {
+    gw = await gateway({
+      providers: { p: { kind: 'openai', base_url: up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }, { id: 'k2', value: 'key-k2' }] } },
+      circuit: { cooldown_ms: 60_000 },
+    });
+    const body = { error: { message: 'Project `proj_1` does not have access to model `o1-pro`', type: 'invalid_request_error', param: null, code: 'model_not_found' } };
+    for (let i = 0; i < 3; i++) {
+      const rid = `model-403-${i}`;
+      up.script(rid, { status: 403, chunks: [JSON.stringify(body)] });
+      const r = await post(gw, '/v1/chat/completions', chat('p/o1-pro'), { 'x-request-id': rid });
+      assert.equal(r.status, 404, r.text);
+      assert.equal(r.json.error.code, 'model_not_found');
+    }
+    const h = gw.registry.provider('p')!;
+    assert.deepEqual(h.keys.map((k) => [k.id, k.state]), [['k1', 'healthy'], ['k2', 'healthy']]);
+    assert.equal((await post(gw, '/v1/chat/completions', chat('p/gpt-4o-mini'))).status, 200, 'another tenant\'s model is still served');
+  });
+
+  it('a 401 still takes the key out of service', async () => {
+    await gw?.close();
+    gw = await gateway({
+      providers: { p: { kind: 'openai', base_url: up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }] } },
+      circuit: { cooldown_ms: 60_000 },
+    });
+    up.script('revoked-1', { status: 401, chunks: [JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } })] });
+    assert.equal((await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': 'revoked-1' })).status, 502);
+    assert.equal(gw.registry.provider('p')!.keys[0]!.state, 'open');
+  });
+});
