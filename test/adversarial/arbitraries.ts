@@ -7,6 +7,8 @@ import fc from 'fast-check';
 import type { ScriptedReply } from '../helpers/scripted-upstream.js';
 
 export interface CallerCase {
+  /** POST unless given. */
+  method?: string;
   path: string;
   headers: Record<string, string>;
   /** A JSON value to serialise, or raw bytes/text sent as is. */
@@ -150,12 +152,110 @@ export const messagesCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc
   ),
 });
 
+const inputPart = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ type: fc.constantFrom('input_text', 'output_text'), text: fc.oneof(fc.string({ maxLength: 40 }), fc.jsonValue({ maxDepth: 1 })) }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('input_image'), image_url: hostileText, file_id: hostileText, detail: fc.constantFrom('low', 'high', 'auto', 'x') }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constantFrom('refusal', 'input_file', 'input_audio', 'weird'), refusal: fc.string({ maxLength: 20 }) }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+);
+
+const inputItem = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ type: fc.constantFrom('message', undefined), role: fc.oneof(fc.constantFrom('user', 'assistant', 'system', 'developer'), hostileText), content: fc.oneof(fc.string({ maxLength: 60 }), fc.array(inputPart, { maxLength: 3 }), fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: ['role'] }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('function_call'), call_id: fc.oneof(fc.constant('call_1'), hostileText), name: fc.oneof(fc.constant('lookup'), hostileText), arguments: fc.oneof(fc.constant('{"q":"x"}'), hostileText, fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('function_call_output'), call_id: fc.oneof(fc.constant('call_1'), hostileText), output: fc.oneof(fc.string({ maxLength: 30 }), fc.array(inputPart, { maxLength: 2 }), fc.jsonValue({ maxDepth: 2 })) }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constantFrom('reasoning', 'item_reference', 'web_search_call', 'x'), id: hostileText, summary: fc.jsonValue({ maxDepth: 2 }) }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+);
+
+const responsesTool = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ type: fc.constant('function'), name: fc.oneof(fc.constant('lookup'), hostileText), parameters: fc.oneof(fc.constant({ type: 'object' }), fc.jsonValue({ maxDepth: 3 })), strict: fc.jsonValue({ maxDepth: 0 }), description: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constantFrom('web_search', 'file_search', 'code_interpreter', 'mcp', 'x') }) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+);
+
+const responsesBody = fc.record({
+  model: modelName,
+  input: fc.oneof({ weight: 3, arbitrary: fc.string({ maxLength: 60 }) }, { weight: 5, arbitrary: fc.array(inputItem, { maxLength: 4 }) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) }),
+  instructions: fc.oneof(fc.string({ maxLength: 30 }), fc.jsonValue({ maxDepth: 1 })),
+  stream: fc.oneof(fc.boolean(), fc.jsonValue({ maxDepth: 1 })),
+  store: fc.oneof(fc.boolean(), fc.jsonValue({ maxDepth: 0 })),
+  previous_response_id: fc.oneof(fc.constant('resp_missing'), hostileText, fc.jsonValue({ maxDepth: 1 })),
+  tools: fc.oneof(fc.array(responsesTool, { maxLength: 2 }), fc.jsonValue({ maxDepth: 2 })),
+  tool_choice: fc.oneof(fc.constantFrom('auto', 'none', 'required', 'x'), fc.record({ type: fc.constantFrom('function', 'web_search'), name: fc.oneof(fc.constant('lookup'), hostileText) }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 2 })),
+  max_output_tokens: fc.oneof(fc.integer({ min: -1, max: 64 }), fc.jsonValue({ maxDepth: 1 })),
+  temperature: fc.oneof(fc.double(), fc.jsonValue({ maxDepth: 1 })),
+  top_p: fc.oneof(fc.double(), fc.jsonValue({ maxDepth: 0 })),
+  text: fc.oneof(fc.record({ format: fc.oneof(fc.record({ type: fc.constantFrom('text', 'json_object', 'json_schema', 'x'), name: hostileText, schema: fc.jsonValue({ maxDepth: 2 }), strict: fc.boolean() }, { requiredKeys: ['type'] }), fc.jsonValue({ maxDepth: 1 })), verbosity: fc.constantFrom('low', 'high') }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 2 })),
+  reasoning: fc.oneof(fc.record({ effort: fc.oneof(fc.constantFrom('low', 'medium', 'high'), fc.jsonValue({ maxDepth: 0 })), summary: fc.constantFrom('auto', 'x') }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 1 })),
+  metadata: fc.oneof(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }), fc.jsonValue({ maxDepth: 2 })),
+  truncation: fc.constantFrom('auto', 'disabled', 'x'),
+  parallel_tool_calls: fc.jsonValue({ maxDepth: 0 }),
+  background: fc.jsonValue({ maxDepth: 0 }),
+  include: fc.jsonValue({ maxDepth: 1 }),
+  extra: fc.jsonValue({ maxDepth: 2 }),
+}, { requiredKeys: [] });
+
+/** Mostly well-formed Responses requests, so translation, streaming and the stored conversation run too. */
+const wellFormedResponsesBody = fc.record({
+  model: fc.constantFrom('pa/m', 'pb/m', 'pc/m', 'alias'),
+  input: fc.oneof(fc.string({ minLength: 1, maxLength: 60 }), fc.array(fc.oneof(
+    fc.record({ role: fc.constantFrom('user', 'developer'), content: fc.string({ minLength: 1, maxLength: 40 }) }),
+    fc.record({ type: fc.constant('message'), role: fc.constant('user'), content: fc.array(fc.record({ type: fc.constant('input_text'), text: fc.string({ maxLength: 30 }) }), { minLength: 1, maxLength: 2 }) }),
+    fc.constant({ type: 'function_call', call_id: 'call_1', name: 'lookup', arguments: '{"q":"x"}' }),
+    fc.constant({ type: 'function_call_output', call_id: 'call_1', output: 'found' }),
+  ), { minLength: 1, maxLength: 3 })),
+  instructions: fc.string({ maxLength: 30 }),
+  stream: fc.boolean(),
+  store: fc.boolean(),
+  tools: fc.constant([{ type: 'function', name: 'lookup', parameters: { type: 'object' } }]),
+  tool_choice: fc.constantFrom('auto', 'required', { type: 'function', name: 'lookup' }),
+  max_output_tokens: fc.integer({ min: 1, max: 64 }),
+  temperature: fc.double({ min: 0, max: 2, noNaN: true }),
+  text: fc.constantFrom({ format: { type: 'text' } }, { format: { type: 'json_schema', name: 'x', schema: { type: 'object' } } }),
+}, { requiredKeys: ['model', 'input'] });
+
+/** A caller of the OpenAI Responses door (Bearer), and the routes that read or delete a stored response by a hostile id. */
+export const responsesCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc.oneof(
+  { weight: 8, arbitrary: fc.record({
+    path: fc.constantFrom('/v1/responses', '/v1/responses', '/v1/Responses/'),
+    headers: fc.record({
+      'content-type': fc.oneof({ weight: 5, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: headerText }),
+      authorization: fc.oneof({ weight: 6, arbitrary: fc.constant(`Bearer ${virtualKey}`) }, { weight: 1, arbitrary: headerText }),
+      'content-encoding': fc.constantFrom('identity', 'gzip', 'nonsense'),
+    }, { requiredKeys: ['content-type'] }),
+    body: fc.oneof(
+      { weight: 5, arbitrary: wellFormedResponsesBody.map((json) => ({ json })) },
+      { weight: 5, arbitrary: responsesBody.map((json) => ({ json })) },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((json) => ({ json })) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 100 }).map((raw) => ({ raw })) },
+    ),
+  }) },
+  { weight: 1, arbitrary: fc.record({
+    method: fc.constantFrom('GET', 'DELETE'),
+    path: fc.tuple(fc.constantFrom('/v1/responses/', '/v1/models/', '/v1/responses/resp_'), fc.oneof(hostileText, fc.constantFrom('%', '%ZZ', '%E0%A4%A', '%00', '..%2F..%2Fadmin', 'x'.repeat(3000)))).map(([p, id]) => p + encodeURI(id.replace(/[\ud800-\udfff]/g, '_')).replace(/%25/g, '%')),
+    headers: fc.constant({ authorization: `Bearer ${virtualKey}` }),
+    body: fc.constant({ raw: '' }),
+  }) },
+);
+
 const chunkJson = (content: string): string =>
   JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+
+const toolDelta = fc.record({
+  index: fc.oneof(fc.constantFrom(0, 0, 1), fc.jsonValue({ maxDepth: 0 }), fc.constant(1e9)),
+  id: fc.oneof(fc.constant('call_1'), fc.jsonValue({ maxDepth: 0 })),
+  type: fc.constantFrom('function', 'x'),
+  function: fc.oneof(fc.record({ name: fc.oneof(fc.constant('lookup'), fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 0 })), arguments: fc.oneof(fc.constantFrom('{"q":', '"x"}', '', '{}'), fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 1 })),
+}, { requiredKeys: [] });
+
+/** A streamed tool call, well-formed or not: its id, name and argument pieces spread over chunks, with a finish reason. */
+const toolCallChunk = fc.tuple(fc.array(toolDelta, { minLength: 1, maxLength: 2 }), fc.constantFrom(null, null, 'tool_calls', 'stop', 'length', 'x'))
+  .map(([calls, finish]) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { tool_calls: calls }, finish_reason: finish }] })}\n\n`);
 
 /** One broken (or fine) SSE body. */
 const sseBody = fc.array(fc.oneof(
   fc.string({ maxLength: 20 }).map((t) => `data: ${chunkJson(t)}\n\n`),
+  toolCallChunk,
   fc.constant('data: [DONE]\n\n'),
   fc.string({ maxLength: 40 }).map((t) => `data: ${t}\n\n`),
   fc.jsonValue({ maxDepth: 3 }).map((v) => `data: ${JSON.stringify(v)}\n\n`),
@@ -185,6 +285,9 @@ export const upstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
     reset: fc.boolean(),
   }, { requiredKeys: ['status', 'headers', 'chunks'] }) },
   { weight: 1, arbitrary: fc.constant<ScriptedReply>({ hang: true }) },
+  // Headers and a start, then silence: the gateway's deadlines must end the reply, in the caller's protocol.
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('text/event-stream', 'application/json'), fc.array(fc.oneof(fc.string({ maxLength: 20 }).map((t) => `data: ${chunkJson(t)}\n\n`), toolCallChunk), { maxLength: 2 }))
+    .map(([type, chunks]) => ({ status: 200, headers: { 'content-type': type }, chunks: type === 'application/json' ? ['{"id":"x","choices":['] : chunks, stall: true })) },
   { weight: 1, arbitrary: fc.constant<ScriptedReply>({ reset: true }) },
 );
 

@@ -17,7 +17,7 @@ import type { Simulator } from '../../src/simulator/types.js';
 import { sims } from '../helpers/gateway.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
-import { callerCase, configText, messagesCase, upstreamReply, type CallerCase } from './arbitraries.js';
+import { callerCase, configText, messagesCase, responsesCase, upstreamReply, type CallerCase } from './arbitraries.js';
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20_240_611;
@@ -113,6 +113,36 @@ function malformedMessages(r: Reply): string | undefined {
   }
 }
 
+/**
+ * The Responses door's version: OpenAI's error envelope, a Response (or a stored one read or deleted, or a model), or an event
+ * stream whose events are named, numbered from 0 in order, and end in one terminal event (completed, incomplete, failed or error).
+ */
+function malformedResponses(r: Reply): string | undefined {
+  if (r.status >= 400 || r.status !== 200 || !r.type.startsWith('text/event-stream')) {
+    if (r.status >= 400) return malformed(r);
+    if (r.status !== 200) return `unexpected status ${r.status}`;
+    try {
+      const j = JSON.parse(r.text);
+      return ['response', 'response.deleted', 'model', 'list'].includes(j?.object) ? undefined : `200 body is not a Response: ${r.text.slice(0, 120)}`;
+    } catch {
+      return `200 body is not JSON: ${r.text.slice(0, 120)}`;
+    }
+  }
+  const frames = r.text.split('\n\n').filter((f) => f.trim() !== '');
+  if (frames.length === 0) return 'empty stream';
+  const terminal = ['response.completed', 'response.incomplete', 'response.failed', 'error'];
+  for (const [i, f] of frames.entries()) {
+    const m = /^event: ([\w.]+)\ndata: (\{.*\})$/s.exec(f);
+    if (m === null) return `bad frame ${f.slice(0, 120)}`;
+    let j: any;
+    try { j = JSON.parse(m[2]); } catch { return `frame data is not JSON: ${f.slice(0, 120)}`; }
+    if (j.type !== m[1]) return `event ${m[1]} carries type ${j.type}`;
+    if (j.sequence_number !== i) return `event ${i} is numbered ${j.sequence_number}`;
+    if (terminal.includes(m[1]) !== (i === frames.length - 1)) return `terminal event ${m[1]} at ${i} of ${frames.length}`;
+  }
+  return undefined;
+}
+
 const leaked = (text: string): string | undefined => SECRETS.find((s) => text.includes(s)) ?? (/sk-leaked-0123456789abcdef/.test(text) ? 'an upstream-echoed key' : undefined);
 
 describe('adversarial suite (gateway process, fault-injecting upstreams)', () => {
@@ -126,7 +156,8 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
     const headers: Record<string, string> = { ...c.headers, 'x-request-id': id };
     let payload: Buffer = Buffer.from('json' in c.body ? (JSON.stringify(c.body.json) ?? 'null') : c.body.raw);
     if (headers['content-encoding'] === 'gzip') payload = gzipSync(payload);
-    const res = await fetch(`${gw.url}${c.path}`, { method: 'POST', headers, body: new Uint8Array(payload), signal: AbortSignal.timeout(30_000) });
+    const method = c.method ?? 'POST';
+    const res = await fetch(`${gw.url}${c.path}`, { method, headers, body: method === 'POST' ? new Uint8Array(payload) : undefined, signal: AbortSignal.timeout(30_000) });
     return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
   };
   const health = async (): Promise<Record<string, any>> =>
@@ -155,7 +186,7 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
         assert.notEqual(r.status, 500, `a caller's input produced a 500: ${r.text.slice(0, 300)}`);
         assert.equal(leaked(r.text), undefined);
       }));
-    }), { numRuns: runs(2500 / (BATCH / 2)), seed: SEED, endOnFailure: true });
+    }), { numRuns: runs(2500 / (BATCH / 2)), seed: SEED, endOnFailure: true, includeErrorInReport: true });
     await alive();
     for (const [name, p] of Object.entries(await health())) {
       for (const k of p.keys) assert.deepEqual([name, k.id, k.state, k.error_rate, k.in_flight], [name, k.id, 'healthy', 0, 0]);
@@ -170,25 +201,47 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
         assert.notEqual(r.status, 500, `a caller's input produced a 500: ${r.text.slice(0, 300)}`);
         assert.equal(leaked(r.text), undefined);
       }));
-    }), { numRuns: runs(400 / (BATCH / 2)), seed: SEED, endOnFailure: true });
+    }), { numRuns: runs(400 / (BATCH / 2)), seed: SEED, endOnFailure: true, includeErrorInReport: true });
     await alive();
     for (const [name, p] of Object.entries(await health())) {
       for (const k of p.keys) assert.deepEqual([name, k.id, k.state, k.error_rate, k.in_flight], [name, k.id, 'healthy', 0, 0]);
     }
   });
 
-  it('upstream replies: never a crash, a malformed reply or a leaked secret, whatever an upstream sends', async () => {
-    const upstreamCase = fc.tuple(upstreamReply, fc.boolean(), fc.constantFrom('pa/m', 'alias'));
+  it('Responses door caller input: never a crash, a 500, a malformed reply, a leaked secret, or a change to provider health', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(responsesCase(VK), { minLength: 1, maxLength: BATCH }), async (batch) => {
+      await Promise.all(batch.map(async (c) => {
+        const r = await send(c, `responses-${caseNo++}`);
+        assert.equal(malformedResponses(r), undefined);
+        assert.notEqual(r.status, 500, `a caller's input produced a 500: ${r.text.slice(0, 300)}`);
+        assert.equal(leaked(r.text), undefined);
+      }));
+    }), { numRuns: runs(400 / (BATCH / 2)), seed: SEED + 3, endOnFailure: true, includeErrorInReport: true });
+    await alive();
+    for (const [name, p] of Object.entries(await health())) {
+      for (const k of p.keys) assert.deepEqual([name, k.id, k.state, k.error_rate, k.in_flight], [name, k.id, 'healthy', 0, 0]);
+    }
+  });
+
+  it('upstream replies: never a crash, a malformed reply or a leaked secret, whatever an upstream sends, at any door', async () => {
+    // The same broken upstream seen through each door: OpenAI chat (bytes passed through) and the two that re-encode parts.
+    const doors = {
+      chat: { check: malformed, path: '/v1/chat/completions', body: (model: string, stream: boolean) => ({ model, stream, messages: [{ role: 'user', content: 'hi' }] }) },
+      messages: { check: malformedMessages, path: '/v1/messages', body: (model: string, stream: boolean) => ({ model, stream, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }) },
+      responses: { check: malformedResponses, path: '/v1/responses', body: (model: string, stream: boolean) => ({ model, stream, input: 'hi', tools: [{ type: 'function', name: 'lookup' }] }) },
+    };
+    const upstreamCase = fc.tuple(upstreamReply, fc.boolean(), fc.constantFrom('pa/m', 'alias'), fc.constantFrom<keyof typeof doors>('chat', 'chat', 'messages', 'responses'));
     await fc.assert(fc.asyncProperty(fc.array(upstreamCase, { minLength: 1, maxLength: BATCH }), async (batch) => {
-      await Promise.all(batch.map(async ([reply, stream, model]) => {
+      await Promise.all(batch.map(async ([reply, stream, model, door]) => {
         const id = `upstream-${caseNo++}`;
         pa.script(id, reply);
-        const r = await send({ path: '/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${VK}` }, body: { json: { model, stream, messages: [{ role: 'user', content: 'hi' }] } } }, id);
-        assert.equal(malformed(r), undefined);
+        const d = doors[door];
+        const r = await send({ path: d.path, headers: { 'content-type': 'application/json', authorization: `Bearer ${VK}` }, body: { json: d.body(model, stream) } }, id);
+        assert.equal(d.check(r), undefined);
         assert.equal(leaked(r.text), undefined);
         assert.ok(r.status !== 500 || !/internal_error/.test(r.text), `an upstream reply produced a gateway error: ${r.text.slice(0, 300)}`);
       }));
-    }), { numRuns: runs(400 / (BATCH / 2)), seed: SEED + 1, endOnFailure: true });
+    }), { numRuns: runs(400 / (BATCH / 2)), seed: SEED + 1, endOnFailure: true, includeErrorInReport: true });
     await alive();
   });
 
@@ -206,7 +259,7 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
       }
       const r = await send({ path: '/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${VK}` }, body: { json: { model: 'pb/m', messages: [{ role: 'user', content: 'still serving?' }] } } }, `config-${caseNo++}`);
       assert.equal(r.status, 200, r.text.slice(0, 300));
-    }), { numRuns: runs(20), seed: SEED + 2, endOnFailure: true });
+    }), { numRuns: runs(20), seed: SEED + 2, endOnFailure: true, includeErrorInReport: true });
     await alive();
   });
 

@@ -15,6 +15,8 @@ export interface ScriptedReply {
   gapMs?: number;
   /** Never answer. */
   hang?: boolean;
+  /** Write the status, headers and chunks, then neither end nor close (an upstream stalled mid-reply). */
+  stall?: boolean;
   /** Destroy the socket after writing the chunks (or at once, with no chunks and no status). */
   reset?: boolean;
 }
@@ -86,6 +88,7 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
       res.write(c);
       if (script.gapMs) await new Promise((r) => setTimeout(r, script.gapMs));
     }
+    if (script.stall) return;
     if (script.reset) res.socket?.destroy();
     else res.end();
   }
