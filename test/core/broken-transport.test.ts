@@ -64,6 +64,18 @@ describe('requests broken below the body, against a gateway process', () => {
     assert.doesNotMatch(gw.output(), /unexpected error caught/);
   });
 
+  it('a request node cannot parse (headers too large, a broken chunk) is refused in the envelope, and the connection closed', async () => {
+    const big = await rawRequest(gw.url, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 2000);
+    assert.match(big, /^HTTP\/1\.1 431 /);
+    assert.equal(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4)).error.code, 'headers_too_large');
+    const chunk = await rawRequest(gw.url, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n', 2000);
+    assert.match(chunk, /^HTTP\/1\.1 400 /);
+    const json = JSON.parse(chunk.slice(chunk.indexOf('\r\n\r\n') + 4));
+    assert.equal(json.error.type, 'invalid_request_error');
+    assert.equal(json.error.code, 'malformed_request');
+    assert.equal((await fetch(`${gw.url}/health`)).status, 200);
+  });
+
   it('a body the client stops sending is not the gateway\'s error', async () => {
     const from = gw.output().length;
     const body = JSON.stringify({ model: 'pa/m', messages: [{ role: 'user', content: 'hi' }] });
