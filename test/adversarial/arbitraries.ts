@@ -70,8 +70,27 @@ const body: fc.Arbitrary<CallerCase['body']> = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 60_000, max: 70_000 }).map((n) => ({ json: { model: 'pa/m', messages: [{ role: 'user', content: 'x'.repeat(n) }] } })) },
 );
 
-export const callerCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc.record({
-  path: fc.constantFrom('/v1/chat/completions', '/v1/chat/completions', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/Chat/Completions/'),
+/** Embeddings bodies: text, lists of texts, token arrays, and the odd values around them. */
+const embeddingsBody = fc.record({
+  model: modelName,
+  input: fc.oneof(
+    { weight: 3, arbitrary: fc.string({ maxLength: 60 }) },
+    { weight: 3, arbitrary: fc.array(fc.string({ maxLength: 30 }), { maxLength: 5 }) },
+    { weight: 1, arbitrary: fc.array(fc.integer({ min: -1, max: 100_000 }), { maxLength: 8 }) },
+    { weight: 1, arbitrary: fc.array(fc.array(fc.integer({ min: 0, max: 100_000 }), { maxLength: 4 }), { maxLength: 3 }) },
+    { weight: 1, arbitrary: fc.constantFrom([], [''], Array.from({ length: 3000 }, () => 'x')) },
+    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+  ),
+  encoding_format: fc.oneof(fc.constantFrom('float', 'base64', 'x'), fc.jsonValue({ maxDepth: 0 })),
+  dimensions: fc.oneof(fc.integer({ min: -1, max: 4096 }), fc.jsonValue({ maxDepth: 0 })),
+  user: fc.jsonValue({ maxDepth: 1 }),
+}, { requiredKeys: ['model', 'input'] });
+
+const callerBody = (path: string): fc.Arbitrary<CallerCase['body']> =>
+  path === '/v1/embeddings' ? fc.oneof({ weight: 2, arbitrary: embeddingsBody.map((json) => ({ json })) }, { weight: 1, arbitrary: body }) : body;
+
+export const callerCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc.constantFrom('/v1/chat/completions', '/v1/chat/completions', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/Chat/Completions/').chain((path) => fc.record({
+  path: fc.constant(path),
   headers: fc.record({
     'content-type': fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/vnd.api+json'), headerText),
     authorization: fc.oneof({ weight: 6, arbitrary: fc.constant(`Bearer ${virtualKey}`) }, { weight: 1, arbitrary: headerText }, { weight: 1, arbitrary: fc.constant('Bearer sk-sy-not-a-real-key-000000') }),
@@ -81,8 +100,8 @@ export const callerCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc.r
     'x-switchyard-cache-threshold': headerText,
     'content-encoding': fc.constantFrom('identity', 'gzip', 'br', 'nonsense'),
   }, { requiredKeys: [] }),
-  body,
-});
+  body: callerBody(path),
+}));
 
 const block = fc.oneof(
   { weight: 3, arbitrary: fc.record({ type: fc.constant('text'), text: fc.oneof(fc.string({ maxLength: 40 }), fc.jsonValue({ maxDepth: 1 })) }) },

@@ -231,8 +231,9 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
       chat: { check: malformed, path: '/v1/chat/completions', body: (model: string, stream: boolean) => ({ model, stream, messages: [{ role: 'user', content: 'hi' }] }) },
       messages: { check: malformedMessages, path: '/v1/messages', body: (model: string, stream: boolean) => ({ model, stream, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }) },
       responses: { check: malformedResponses, path: '/v1/responses', body: (model: string, stream: boolean) => ({ model, stream, input: 'hi', tools: [{ type: 'function', name: 'lookup' }] }) },
+      embeddings: { check: malformed, path: '/v1/embeddings', body: (model: string) => ({ model, input: ['hi', 'there'] }) },
     };
-    const upstreamCase = fc.tuple(upstreamReply, fc.boolean(), fc.constantFrom('pa/m', 'alias'), fc.constantFrom<keyof typeof doors>('chat', 'chat', 'messages', 'responses'));
+    const upstreamCase = fc.tuple(upstreamReply, fc.boolean(), fc.constantFrom('pa/m', 'alias'), fc.constantFrom<keyof typeof doors>('chat', 'chat', 'messages', 'responses', 'embeddings'));
     await fc.assert(fc.asyncProperty(fc.array(upstreamCase, { minLength: 1, maxLength: BATCH }), async (batch) => {
       await Promise.all(batch.map(async ([reply, stream, model, door]) => {
         const id = `upstream-${caseNo++}`;
