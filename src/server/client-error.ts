@@ -1,11 +1,12 @@
 /**
- * Requests node's HTTP parser refuses before any route sees them (headers over the size limit, a malformed request line or
- * chunk, a header timeout): answered in the OpenAI error envelope, as every other refusal is, instead of node's bare status
- * line, and the connection closed. The protocol the caller meant is unknown at this point, so OpenAI's envelope is used.
+ * Requests node's HTTP server refuses before any route sees them (headers over the size limit, a malformed request line or
+ * chunk, a header timeout, an Expect header other than 100-continue): answered in the OpenAI error envelope, as every other
+ * refusal is, instead of node's bare status line. The protocol the caller meant is not known yet, so OpenAI's envelope is used.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GatewayError, invalidRequest } from '../errors.js';
-import { openAIEnvelope } from './write-reply.js';
+import { openAIEnvelope, writeError } from './write-reply.js';
 
 const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
@@ -30,4 +31,13 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
   const { status, body } = openAIEnvelope(clientErrorRefusal(err.code));
   socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** server.on('checkExpectation'): an Expect the server cannot meet is a 417 in the envelope, its body left unread. */
+export function answerUnknownExpectation(req: IncomingMessage, res: ServerResponse): void {
+  const expect = String(req.headers.expect ?? '').slice(0, 100);
+  writeError(res, new GatewayError({
+    status: 417, message: `The expectation '${expect}' cannot be met; only 100-continue is supported.`, type: 'invalid_request_error',
+    code: 'expectation_failed', failure: 'caller', headers: { connection: 'close' },
+  }));
 }

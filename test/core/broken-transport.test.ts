@@ -64,7 +64,7 @@ describe('requests broken below the body, against a gateway process', () => {
     assert.doesNotMatch(gw.output(), /unexpected error caught/);
   });
 
-  it('a request node cannot parse (headers too large, a broken chunk) is refused in the envelope, and the connection closed', async () => {
+  it('a request node refuses (headers too large, a broken chunk, an unknown Expect) is refused in the envelope, and the connection closed', async () => {
     const big = await rawRequest(gw.url, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 2000);
     assert.match(big, /^HTTP\/1\.1 431 /);
     assert.equal(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4)).error.code, 'headers_too_large');
@@ -73,6 +73,9 @@ describe('requests broken below the body, against a gateway process', () => {
     const json = JSON.parse(chunk.slice(chunk.indexOf('\r\n\r\n') + 4));
     assert.equal(json.error.type, 'invalid_request_error');
     assert.equal(json.error.code, 'malformed_request');
+    const expect = await rawRequest(gw.url, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: nonsense\r\nContent-Length: 2\r\n\r\n{}', 2000);
+    assert.match(expect, /^HTTP\/1\.1 417 /);
+    assert.equal(JSON.parse(expect.slice(expect.indexOf('\r\n\r\n') + 4)).error.code, 'expectation_failed');
     assert.equal((await fetch(`${gw.url}/health`)).status, 200);
   });
 
