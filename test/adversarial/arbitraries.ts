@@ -3,6 +3,7 @@
  * broken upstream answers (malformed JSON, broken SSE, huge lines, wrong content types, slow drips, hangs, resets), and
  * config files an operator might save. Built on fast-check so failures shrink to a minimal case and replay from a seed.
  */
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import type { ScriptedReply } from '../helpers/scripted-upstream.js';
 
@@ -321,3 +322,48 @@ export const configText = (valid: (models: string[]) => string): fc.Arbitrary<{ 
   fc.nat({ max: 2000 }).map((n) => ({ text: valid(['m']).slice(0, Math.max(1, valid(['m']).length - 1 - n)), valid: undefined })),
   fc.constantFrom('rules:\n  - name: x\n    cel_expression: "model =="\n    targets: [{ provider: pa, model: m }]\n', 'providers: 7\n', 'server: { admin_key: short }\n').map((extra) => ({ text: `${valid(['m'])}\n${extra}`, valid: false })),
 );
+
+/** A request written byte by byte on a socket: its header lines as given (repeats, raw UTF-8, folds), its body, maybe cut. */
+export interface RawCase {
+  door: 'chat' | 'messages' | 'responses';
+  lines: string[];
+  body: Buffer;
+  /** Content-Length promises more than is sent and the client goes away: no reply is expected. */
+  cut: boolean;
+}
+
+const DOOR_PATHS = { chat: '/v1/chat/completions', messages: '/v1/messages', responses: '/v1/responses' } as const;
+const doorBody = (door: RawCase['door']): string => JSON.stringify(
+  door === 'chat' ? { model: 'pa/m', messages: [{ role: 'user', content: 'raw' }] }
+    : door === 'messages' ? { model: 'pa/m', max_tokens: 8, messages: [{ role: 'user', content: 'raw' }] }
+      : { model: 'pa/m', input: 'raw' });
+
+/** Header lines beyond the request's own: repeated, non-ASCII, huge, many, folded or conflicting. */
+const oddHeaders = (virtualKey: string): fc.Arbitrary<string[]> => fc.array(fc.oneof(
+  fc.constantFrom(`Authorization: Bearer ${virtualKey}`, 'Authorization: Bearer sk-sy-other', `x-api-key: ${virtualKey}`, 'x-api-key: nope',
+    'Content-Type: text/plain', 'Content-Type: application/json', 'x-request-id: a', 'x-request-id: b', 'x-switchyard-cache: bypass',
+    'x-switchyard-cache: refresh', 'anthropic-version: 2023-06-01', 'Transfer-Encoding: chunked', 'Content-Length: 3', ' folded-continuation',
+    'X-Bad\u0000Name: x', 'Expect: 100-continue', 'Expect: nonsense', 'Host: other'),
+  hostileText.map((t) => `x-request-id: ${t}`),
+  fc.string({ unit: 'grapheme', maxLength: 20 }).map((t) => `x-switchyard-cache-ttl: ${t}`),
+  fc.integer({ min: 1000, max: 20_000 }).map((n) => `x-padding: ${'p'.repeat(n)}`),
+  fc.integer({ min: 50, max: 300 }).map((n) => Array.from({ length: n }, (_, i) => `x-h${i}: v`).join('\r\n')),
+), { maxLength: 4 });
+
+/** 64 MB of spaces gzipped to ~64 KB: more than the body limit once inflated. */
+let bomb: Buffer | undefined;
+const gzipBomb = (): Buffer => (bomb ??= gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20)));
+
+export const rawCase = (virtualKey: string): fc.Arbitrary<RawCase> => fc.record({
+  door: fc.constantFrom<RawCase['door']>('chat', 'chat', 'messages', 'responses'),
+  extra: oddHeaders(virtualKey),
+  encoding: fc.constantFrom('none', 'none', 'gzip', 'gzip-bomb', 'gzip-cut'),
+  cut: fc.boolean(),
+}).map(({ door, extra, encoding, cut }) => {
+  const text = Buffer.from(doorBody(door));
+  const body = encoding === 'gzip' ? gzipSync(text) : encoding === 'gzip-bomb' ? gzipBomb() : encoding === 'gzip-cut' ? gzipSync(text).subarray(0, 12) : text;
+  const lines = [`POST ${DOOR_PATHS[door]} HTTP/1.1`, 'Host: gateway', 'Content-Type: application/json', `Authorization: Bearer ${virtualKey}`,
+    ...(door === 'messages' ? [`x-api-key: ${virtualKey}`] : []), ...(encoding === 'none' ? [] : ['Content-Encoding: gzip']), ...extra,
+    `Content-Length: ${body.length + (cut ? 100 : 0)}`, 'Connection: close'];
+  return { door, lines, body, cut };
+});
