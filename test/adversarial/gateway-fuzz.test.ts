@@ -245,7 +245,7 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
         assert.notEqual(r.status, 500, `a caller's input produced a 500: ${r.text.slice(0, 300)}`);
         assert.equal(leaked(r.text), undefined);
       }));
-    }), { numRuns: runs(400 / (BATCH / 2)), seed: SEED + 3, endOnFailure: true, includeErrorInReport: true });
+    }), { numRuns: runs(200 / (BATCH / 2)), seed: SEED + 3, endOnFailure: true, includeErrorInReport: true });
     await alive();
     await unchangedHealth();
   });
@@ -274,7 +274,7 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
         assert.notEqual(r.status, 500, `a caller's input produced a 500: ${r.text.slice(0, 300)}`);
         assert.equal(leaked(r.text), undefined);
       }));
-    }), { numRuns: runs(200 / (BATCH / 2)), seed: SEED + 4, endOnFailure: true, includeErrorInReport: true });
+    }), { numRuns: runs(120 / (BATCH / 2)), seed: SEED + 4, endOnFailure: true, includeErrorInReport: true });
     await alive();
     await unchangedHealth();
   });
