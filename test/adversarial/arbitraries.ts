@@ -311,6 +311,56 @@ export const upstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<ScriptedReply>({ reset: true }) },
 );
 
+const anthropicEvent = (type: string, fields: Record<string, unknown>): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...fields })}\n\n`;
+const blockIndex = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 1) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 0 }) });
+
+/** One Anthropic Messages event, well-formed or not: every event kind, hostile values inside, raw junk between. */
+const anthropicFrame = fc.oneof(
+  fc.constant(anthropicEvent('message_start', { message: { id: 'msg_1', type: 'message', role: 'assistant', content: [], model: 'm', stop_reason: null, usage: { input_tokens: 3, output_tokens: 1 } } })),
+  fc.jsonValue({ maxDepth: 2 }).map((message) => anthropicEvent('message_start', { message })),
+  fc.tuple(blockIndex, fc.oneof(
+    fc.constant({ type: 'text', text: '' }),
+    fc.record({ type: fc.constant('tool_use'), id: fc.oneof(fc.constant('toolu_1'), fc.jsonValue({ maxDepth: 0 })), name: fc.oneof(fc.constant('lookup'), fc.string({ maxLength: 10 })), input: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: ['type'] }),
+    fc.constantFrom({ type: 'thinking', thinking: '' }, { type: 'redacted_thinking', data: 'x' }, { type: 'server_tool_use', id: 's', name: 'web_search', input: {} }, { type: 'weird' }),
+  )).map(([index, content_block]) => anthropicEvent('content_block_start', { index, content_block })),
+  fc.tuple(blockIndex, fc.oneof(
+    fc.string({ maxLength: 20 }).map((text) => ({ type: 'text_delta', text })),
+    fc.constantFrom('{"q":', '"x"}', '', '{}', 'not json').map((partial_json) => ({ type: 'input_json_delta', partial_json })),
+    fc.string({ maxLength: 10 }).map((thinking) => ({ type: 'thinking_delta', thinking })),
+    fc.constant({ type: 'signature_delta', signature: 'sig' }),
+    fc.jsonValue({ maxDepth: 2 }),
+  )).map(([index, delta]) => anthropicEvent('content_block_delta', { index, delta })),
+  blockIndex.map((index) => anthropicEvent('content_block_stop', { index })),
+  fc.tuple(fc.constantFrom('end_turn', 'max_tokens', 'tool_use', 'stop_sequence', 'refusal', 'pause_turn', 'x', null), fc.oneof(fc.constant({ output_tokens: 5 }), fc.jsonValue({ maxDepth: 1 })))
+    .map(([stop_reason, usage]) => anthropicEvent('message_delta', { delta: { stop_reason, stop_sequence: null }, usage })),
+  fc.constant(anthropicEvent('message_stop', {})),
+  fc.constant(anthropicEvent('ping', {})),
+  fc.string({ maxLength: 30 }).map((t) => anthropicEvent('error', { error: { type: 'overloaded_error', message: `${t} sk-leaked-0123456789abcdef` } })),
+  fc.string({ maxLength: 30 }).map((t) => `event: ${t}\ndata: ${t}\n\n`),
+  fc.constant(`event: content_block_delta\ndata: ${'x'.repeat(200_000)}`),
+  fc.string({ maxLength: 30 }),
+);
+
+/** What a broken Anthropic upstream sends: an event stream, a Message or junk, with any status, slow, stalled or cut. */
+export const anthropicUpstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({
+    status: fc.constantFrom(200, 200, 200, 400, 401, 404, 413, 429, 500, 529),
+    headers: fc.record({ 'content-type': fc.constantFrom('text/event-stream', 'application/json', 'text/html'), 'retry-after': fc.constantFrom('0', '1', 'soon') }, { requiredKeys: ['content-type'] }),
+    chunks: fc.oneof(
+      fc.array(anthropicFrame, { maxLength: 8 }),
+      fc.oneof(
+        fc.constant(JSON.stringify({ id: 'msg_1', type: 'message', role: 'assistant', model: 'm', content: [{ type: 'text', text: 'ok' }], stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 1 } })),
+        fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+        fc.string({ maxLength: 60 }).map((t) => JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: `${t} pc-upstream-secret-0b7e6` } })),
+      ).map((b) => [b]),
+    ),
+    gapMs: fc.constantFrom(0, 0, 5),
+    reset: fc.boolean(),
+    stall: fc.boolean(),
+  }, { requiredKeys: ['status', 'headers', 'chunks'] }) },
+  { weight: 1, arbitrary: fc.constantFrom<ScriptedReply>({ hang: true }, { reset: true }) },
+);
+
 /**
  * Config file texts: valid variations (which must apply), broken ones (which must be refused), and files cut short
  * (`valid` undefined: a cut at a line end may still be a valid, smaller config).

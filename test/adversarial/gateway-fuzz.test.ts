@@ -18,7 +18,7 @@ import type { Simulator } from '../../src/simulator/types.js';
 import { sims } from '../helpers/gateway.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
-import { callerCase, configText, messagesCase, rawCase, responsesCase, upstreamReply, type CallerCase, type RawCase } from './arbitraries.js';
+import { anthropicUpstreamReply, callerCase, configText, messagesCase, rawCase, responsesCase, upstreamReply, type CallerCase, type RawCase } from './arbitraries.js';
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20_240_611;
@@ -33,7 +33,7 @@ const PB_SECRET = 'pb-upstream-secret-44d1a';
 const PC_SECRET = 'pc-upstream-secret-0b7e6';
 const SECRETS = [ADMIN, VK, PA_SECRET, PB_SECRET, PC_SECRET];
 
-function configFor(pa: string, pb: string, pc: string, models: string[]): string {
+function configFor(pa: string, pb: string, pc: string, models: string[], pd: string): string {
   return [
     'semantic: { enabled: false }',
     `server: { admin_key: ${ADMIN}, limits: { max_string_chars: 65536 } }`,
@@ -48,6 +48,8 @@ function configFor(pa: string, pb: string, pc: string, models: string[]): string
     `  pa: { kind: openai, base_url: "${pa}", timeout_ms: 2000, first_byte_timeout_ms: 500, keys: [{ id: ka, value: ${PA_SECRET} }], models: [${models.join(', ')}] }`,
     `  pb: { kind: openai, base_url: "${pb}", keys: [{ id: kb, value: ${PB_SECRET} }], models: [m] }`,
     `  pc: { kind: anthropic, base_url: "${pc}", keys: [{ id: kc, value: ${PC_SECRET} }], models: [m] }`,
+    // A scripted Anthropic upstream: only the upstream property routes to it (its model is listed by no other), with a script for every request.
+    `  pd: { kind: anthropic, base_url: "${pd}", timeout_ms: 2000, first_byte_timeout_ms: 500, keys: [{ id: kd, value: ${PC_SECRET} }], models: [md] }`,
     '',
   ].join('\n');
 }
@@ -172,6 +174,7 @@ const leaked = (text: string): string | undefined => SECRETS.find((s) => text.in
 
 describe('adversarial suite (gateway process, fault-injecting upstreams)', () => {
   let pa: ScriptedUpstream;
+  let pd: ScriptedUpstream;
   let pb: Simulator;
   let pc: Simulator;
   let gw: GatewayProcess;
@@ -203,11 +206,12 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
   before(async () => {
     pa = await startScriptedUpstream();
     [pb, pc] = await sims({ protocol: 'openai', name: 'pb' }, { protocol: 'anthropic', name: 'pc' });
-    gw = await startGatewayProcess(configFor(pa.url, pb.url, pc.url, ['m']));
+    pd = await startScriptedUpstream();
+    gw = await startGatewayProcess(configFor(pa.url, pb.url, pc.url, ['m'], pd.url));
   });
   after(async () => {
     await gw?.close();
-    await Promise.all([pa?.close(), pb?.close(), pc?.close()]);
+    await Promise.all([pa?.close(), pb?.close(), pc?.close(), pd?.close()]);
   });
 
   it('caller input: never a crash, a 500, a malformed reply, a leaked secret, or a change to provider health', async () => {
@@ -287,11 +291,16 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
       responses: { check: malformedResponses, path: '/v1/responses', body: (model: string, stream: boolean) => ({ model, stream, input: 'hi', tools: [{ type: 'function', name: 'lookup' }] }) },
       embeddings: { check: malformed, path: '/v1/embeddings', body: (model: string) => ({ model, input: ['hi', 'there'] }) },
     };
-    const upstreamCase = fc.tuple(upstreamReply, fc.boolean(), fc.constantFrom('pa/m', 'alias'), fc.constantFrom<keyof typeof doors>('chat', 'chat', 'messages', 'responses', 'embeddings'));
+    // An OpenAI upstream (pa, also behind the alias) or an Anthropic one (pd), each sent its own protocol's broken replies.
+    const scripted = fc.oneof(
+      { weight: 3, arbitrary: fc.tuple(upstreamReply, fc.constantFrom('pa/m', 'alias')) },
+      { weight: 1, arbitrary: fc.tuple(anthropicUpstreamReply, fc.constant('pd/md')) },
+    );
+    const upstreamCase = fc.tuple(scripted, fc.boolean(), fc.constantFrom<keyof typeof doors>('chat', 'chat', 'messages', 'responses', 'embeddings'));
     await fc.assert(fc.asyncProperty(fc.array(upstreamCase, { minLength: 1, maxLength: BATCH }), async (batch) => {
-      await Promise.all(batch.map(async ([reply, stream, model, door]) => {
+      await Promise.all(batch.map(async ([[reply, model], stream, door]) => {
         const id = `upstream-${caseNo++}`;
-        pa.script(id, reply);
+        (model === 'pd/md' ? pd : pa).script(id, reply);
         const d = doors[door];
         const r = await send({ path: d.path, headers: { 'content-type': 'application/json', authorization: `Bearer ${VK}` }, body: { json: d.body(model, stream) } }, id);
         assert.equal(d.check(r), undefined);
@@ -303,7 +312,7 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
   });
 
   it('config files: broken ones are refused and the running config keeps serving; valid ones apply', async () => {
-    const valid = (models: string[]) => configFor(pa.url, pb.url, pc.url, models);
+    const valid = (models: string[]) => configFor(pa.url, pb.url, pc.url, models, pd.url);
     await fc.assert(fc.asyncProperty(configText(valid), async ({ text, valid: ok }) => {
       await gw.writeConfig(text);
       const outcome = await gw.reload();
