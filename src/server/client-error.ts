@@ -22,9 +22,11 @@ export function clientErrorRefusal(code: string | undefined): GatewayError {
   }
 }
 
-/** server.on('clientError'): writes the envelope when the socket can still take it, then closes the connection. */
+/** server.on('clientError'): writes the envelope when the socket can still take it, then closes the connection (or only closes it). */
 export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
+  // As node's own handler: never write into a reply already started on this connection (it would corrupt it).
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent === true) {
     socket.destroy();
     return;
   }
