@@ -356,7 +356,8 @@ export const anthropicUpstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
     ),
     gapMs: fc.constantFrom(0, 0, 5),
     reset: fc.boolean(),
-    stall: fc.boolean(),
+    // Rarely: each stall holds its batch until the upstream's deadline.
+    stall: fc.constantFrom(false, false, false, false, false, false, false, true),
   }, { requiredKeys: ['status', 'headers', 'chunks'] }) },
   { weight: 1, arbitrary: fc.constantFrom<ScriptedReply>({ hang: true }, { reset: true }) },
 );

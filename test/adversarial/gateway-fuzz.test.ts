@@ -49,7 +49,7 @@ function configFor(pa: string, pb: string, pc: string, models: string[], pd: str
     `  pb: { kind: openai, base_url: "${pb}", keys: [{ id: kb, value: ${PB_SECRET} }], models: [m] }`,
     `  pc: { kind: anthropic, base_url: "${pc}", keys: [{ id: kc, value: ${PC_SECRET} }], models: [m] }`,
     // A scripted Anthropic upstream: only the upstream property routes to it (its model is listed by no other), with a script for every request.
-    `  pd: { kind: anthropic, base_url: "${pd}", timeout_ms: 2000, first_byte_timeout_ms: 500, keys: [{ id: kd, value: ${PC_SECRET} }], models: [md] }`,
+    `  pd: { kind: anthropic, base_url: "${pd}", timeout_ms: 600, first_byte_timeout_ms: 300, keys: [{ id: kd, value: ${PC_SECRET} }], models: [md] }`,
     '',
   ].join('\n');
 }
