@@ -39,6 +39,7 @@ import { createApp, rawBodyOf, type GatewayHandle, type RequestOutcome } from '.
 import { withFastPath } from './server/fast-path.js';
 import { writeError } from './server/write-reply.js';
 import { messagesEdge, messagesRouter } from './edges/anthropic-messages/messages-edge.js';
+import { answerClientError, answerUnknownExpectation } from './server/client-error.js';
 import { createResponsesEdge } from './edges/openai-responses/responses-edge.js';
 import { MemoryResponseStore, RedisResponseStore, type ResponseStore } from './edges/openai-responses/response-store.js';
 
@@ -306,6 +307,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   ];
   const app = createApp(handle);
   const server = createServer({ keepAliveTimeout: 65_000 }, withFastPath(handle, app));
+  server.on('clientError', answerClientError);
+  server.on('checkExpectation', answerUnknownExpectation);
   const host = opts.host ?? opts.config.server.host;
   const port = opts.port ?? opts.config.server.port;
   await new Promise<void>((resolve, reject) => {

@@ -16,7 +16,7 @@ import type { Operation, ProviderReply } from '../providers/types.js';
 import { requireAdmin } from './admin-auth.js';
 import type { ProtocolEdge, StreamEncoder } from '../edges/types.js';
 import { replyHeadersOf } from './reply-headers.js';
-import { bodyReadError, checkLimits, forwardableText, lowerHeaders, parseJsonText, type InputLimits } from './request-body.js';
+import { bodyReadError, checkLimits, pathDecodeError, forwardableText, lowerHeaders, parseJsonText, type InputLimits } from './request-body.js';
 import { writeError, writeReply } from './write-reply.js';
 import { openAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
 
@@ -150,16 +150,23 @@ function proxy(gw: GatewayHandle, route: Operation | ProtocolEdge) {
 
 const ADMIN_PREFIXES = ['/admin', '/dashboard', '/metrics', '/v1/cache'];
 
+/** What express's readers and router throw for a broken request (body, path): the caller's fault, as a refusal. */
+const callerRefusal = (err: unknown): GatewayError | undefined => bodyReadError(err) ?? pathDecodeError(err);
+
 const parseErrors: ErrorRequestHandler = (err, _req, res, next) => {
-  const refusal = bodyReadError(err);
+  const refusal = callerRefusal(err);
   if (refusal !== undefined) writeError(res, refusal);
   else next(err);
 };
 
-/** The last handler: anything that is not a GatewayError is a bug, reported to the last resort before the 500 goes out. */
+/**
+ * The last handler: a broken request is refused; anything else that is not a GatewayError is a bug, reported to the last
+ * resort before the 500 goes out.
+ */
 const renderErrors = (gw: GatewayHandle): ErrorRequestHandler => function renderError(err, _req, res, _next) {
-  if (!(err instanceof GatewayError)) gw.unexpected(err, 'route');
-  writeError(res, err);
+  const refusal = err instanceof GatewayError ? err : callerRefusal(err);
+  if (refusal === undefined) gw.unexpected(err, 'route');
+  writeError(res, refusal ?? err);
 };
 
 export function createApp(gw: GatewayHandle): express.Express {

@@ -45,9 +45,21 @@ export function bodyReadError(err: unknown): GatewayError | undefined {
     case 'request.aborted':
     case 'request.size.invalid':
     case 'stream.encoding.set':
-      return invalidRequest('The request body could not be read.', null, 'invalid_body');
+      return unreadableBody();
     default: return undefined;
   }
+}
+
+/** A body the client stopped sending (or sent broken): the caller's failure, whichever reader met it. */
+const unreadableBody = (): GatewayError => invalidRequest('The request body could not be read.', null, 'invalid_body');
+
+/**
+ * The refusal for an error the router meets on the request itself rather than in a handler: a path parameter whose
+ * percent-encoding does not decode (the router marks it status 400). Undefined for any other error.
+ */
+export function pathDecodeError(err: unknown): GatewayError | undefined {
+  if (!(err instanceof URIError) || (err as { status?: unknown }).status !== 400) return undefined;
+  return invalidRequest('The request path holds a percent-encoding that does not decode.', null, 'invalid_path');
 }
 
 /** Reads the body up to `limit` bytes; a larger one (declared or sent) is refused with 413 and the rest is discarded. */
@@ -72,7 +84,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
-    req.on('error', reject);
+    // The client went away mid-body (node's 'aborted'): refused as express's reader refuses it, never a gateway failure.
+    req.on('error', () => reject(unreadableBody()));
   });
 }
 

@@ -3,10 +3,13 @@
  * broken upstream answers (malformed JSON, broken SSE, huge lines, wrong content types, slow drips, hangs, resets), and
  * config files an operator might save. Built on fast-check so failures shrink to a minimal case and replay from a seed.
  */
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import type { ScriptedReply } from '../helpers/scripted-upstream.js';
 
 export interface CallerCase {
+  /** POST unless given. */
+  method?: string;
   path: string;
   headers: Record<string, string>;
   /** A JSON value to serialise, or raw bytes/text sent as is. */
@@ -68,8 +71,27 @@ const body: fc.Arbitrary<CallerCase['body']> = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 60_000, max: 70_000 }).map((n) => ({ json: { model: 'pa/m', messages: [{ role: 'user', content: 'x'.repeat(n) }] } })) },
 );
 
-export const callerCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc.record({
-  path: fc.constantFrom('/v1/chat/completions', '/v1/chat/completions', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/Chat/Completions/'),
+/** Embeddings bodies: text, lists of texts, token arrays, and the odd values around them. */
+const embeddingsBody = fc.record({
+  model: modelName,
+  input: fc.oneof(
+    { weight: 3, arbitrary: fc.string({ maxLength: 60 }) },
+    { weight: 3, arbitrary: fc.array(fc.string({ maxLength: 30 }), { maxLength: 5 }) },
+    { weight: 1, arbitrary: fc.array(fc.integer({ min: -1, max: 100_000 }), { maxLength: 8 }) },
+    { weight: 1, arbitrary: fc.array(fc.array(fc.integer({ min: 0, max: 100_000 }), { maxLength: 4 }), { maxLength: 3 }) },
+    { weight: 1, arbitrary: fc.constantFrom([], [''], Array.from({ length: 3000 }, () => 'x')) },
+    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+  ),
+  encoding_format: fc.oneof(fc.constantFrom('float', 'base64', 'x'), fc.jsonValue({ maxDepth: 0 })),
+  dimensions: fc.oneof(fc.integer({ min: -1, max: 4096 }), fc.jsonValue({ maxDepth: 0 })),
+  user: fc.jsonValue({ maxDepth: 1 }),
+}, { requiredKeys: ['model', 'input'] });
+
+const callerBody = (path: string): fc.Arbitrary<CallerCase['body']> =>
+  path === '/v1/embeddings' ? fc.oneof({ weight: 2, arbitrary: embeddingsBody.map((json) => ({ json })) }, { weight: 1, arbitrary: body }) : body;
+
+export const callerCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc.constantFrom('/v1/chat/completions', '/v1/chat/completions', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/Chat/Completions/').chain((path) => fc.record({
+  path: fc.constant(path),
   headers: fc.record({
     'content-type': fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/vnd.api+json'), headerText),
     authorization: fc.oneof({ weight: 6, arbitrary: fc.constant(`Bearer ${virtualKey}`) }, { weight: 1, arbitrary: headerText }, { weight: 1, arbitrary: fc.constant('Bearer sk-sy-not-a-real-key-000000') }),
@@ -79,8 +101,8 @@ export const callerCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc.r
     'x-switchyard-cache-threshold': headerText,
     'content-encoding': fc.constantFrom('identity', 'gzip', 'br', 'nonsense'),
   }, { requiredKeys: [] }),
-  body,
-});
+  body: callerBody(path),
+}));
 
 const block = fc.oneof(
   { weight: 3, arbitrary: fc.record({ type: fc.constant('text'), text: fc.oneof(fc.string({ maxLength: 40 }), fc.jsonValue({ maxDepth: 1 })) }) },
@@ -150,12 +172,110 @@ export const messagesCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc
   ),
 });
 
+const inputPart = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ type: fc.constantFrom('input_text', 'output_text'), text: fc.oneof(fc.string({ maxLength: 40 }), fc.jsonValue({ maxDepth: 1 })) }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('input_image'), image_url: hostileText, file_id: hostileText, detail: fc.constantFrom('low', 'high', 'auto', 'x') }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constantFrom('refusal', 'input_file', 'input_audio', 'weird'), refusal: fc.string({ maxLength: 20 }) }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+);
+
+const inputItem = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ type: fc.constantFrom('message', undefined), role: fc.oneof(fc.constantFrom('user', 'assistant', 'system', 'developer'), hostileText), content: fc.oneof(fc.string({ maxLength: 60 }), fc.array(inputPart, { maxLength: 3 }), fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: ['role'] }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('function_call'), call_id: fc.oneof(fc.constant('call_1'), hostileText), name: fc.oneof(fc.constant('lookup'), hostileText), arguments: fc.oneof(fc.constant('{"q":"x"}'), hostileText, fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('function_call_output'), call_id: fc.oneof(fc.constant('call_1'), hostileText), output: fc.oneof(fc.string({ maxLength: 30 }), fc.array(inputPart, { maxLength: 2 }), fc.jsonValue({ maxDepth: 2 })) }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constantFrom('reasoning', 'item_reference', 'web_search_call', 'x'), id: hostileText, summary: fc.jsonValue({ maxDepth: 2 }) }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+);
+
+const responsesTool = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ type: fc.constant('function'), name: fc.oneof(fc.constant('lookup'), hostileText), parameters: fc.oneof(fc.constant({ type: 'object' }), fc.jsonValue({ maxDepth: 3 })), strict: fc.jsonValue({ maxDepth: 0 }), description: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: ['type'] }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constantFrom('web_search', 'file_search', 'code_interpreter', 'mcp', 'x') }) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+);
+
+const responsesBody = fc.record({
+  model: modelName,
+  input: fc.oneof({ weight: 3, arbitrary: fc.string({ maxLength: 60 }) }, { weight: 5, arbitrary: fc.array(inputItem, { maxLength: 4 }) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) }),
+  instructions: fc.oneof(fc.string({ maxLength: 30 }), fc.jsonValue({ maxDepth: 1 })),
+  stream: fc.oneof(fc.boolean(), fc.jsonValue({ maxDepth: 1 })),
+  store: fc.oneof(fc.boolean(), fc.jsonValue({ maxDepth: 0 })),
+  previous_response_id: fc.oneof(fc.constant('resp_missing'), hostileText, fc.jsonValue({ maxDepth: 1 })),
+  tools: fc.oneof(fc.array(responsesTool, { maxLength: 2 }), fc.jsonValue({ maxDepth: 2 })),
+  tool_choice: fc.oneof(fc.constantFrom('auto', 'none', 'required', 'x'), fc.record({ type: fc.constantFrom('function', 'web_search'), name: fc.oneof(fc.constant('lookup'), hostileText) }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 2 })),
+  max_output_tokens: fc.oneof(fc.integer({ min: -1, max: 64 }), fc.jsonValue({ maxDepth: 1 })),
+  temperature: fc.oneof(fc.double(), fc.jsonValue({ maxDepth: 1 })),
+  top_p: fc.oneof(fc.double(), fc.jsonValue({ maxDepth: 0 })),
+  text: fc.oneof(fc.record({ format: fc.oneof(fc.record({ type: fc.constantFrom('text', 'json_object', 'json_schema', 'x'), name: hostileText, schema: fc.jsonValue({ maxDepth: 2 }), strict: fc.boolean() }, { requiredKeys: ['type'] }), fc.jsonValue({ maxDepth: 1 })), verbosity: fc.constantFrom('low', 'high') }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 2 })),
+  reasoning: fc.oneof(fc.record({ effort: fc.oneof(fc.constantFrom('low', 'medium', 'high'), fc.jsonValue({ maxDepth: 0 })), summary: fc.constantFrom('auto', 'x') }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 1 })),
+  metadata: fc.oneof(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }), fc.jsonValue({ maxDepth: 2 })),
+  truncation: fc.constantFrom('auto', 'disabled', 'x'),
+  parallel_tool_calls: fc.jsonValue({ maxDepth: 0 }),
+  background: fc.jsonValue({ maxDepth: 0 }),
+  include: fc.jsonValue({ maxDepth: 1 }),
+  extra: fc.jsonValue({ maxDepth: 2 }),
+}, { requiredKeys: [] });
+
+/** Mostly well-formed Responses requests, so translation, streaming and the stored conversation run too. */
+const wellFormedResponsesBody = fc.record({
+  model: fc.constantFrom('pa/m', 'pb/m', 'pc/m', 'alias'),
+  input: fc.oneof(fc.string({ minLength: 1, maxLength: 60 }), fc.array(fc.oneof(
+    fc.record({ role: fc.constantFrom('user', 'developer'), content: fc.string({ minLength: 1, maxLength: 40 }) }),
+    fc.record({ type: fc.constant('message'), role: fc.constant('user'), content: fc.array(fc.record({ type: fc.constant('input_text'), text: fc.string({ maxLength: 30 }) }), { minLength: 1, maxLength: 2 }) }),
+    fc.constant({ type: 'function_call', call_id: 'call_1', name: 'lookup', arguments: '{"q":"x"}' }),
+    fc.constant({ type: 'function_call_output', call_id: 'call_1', output: 'found' }),
+  ), { minLength: 1, maxLength: 3 })),
+  instructions: fc.string({ maxLength: 30 }),
+  stream: fc.boolean(),
+  store: fc.boolean(),
+  tools: fc.constant([{ type: 'function', name: 'lookup', parameters: { type: 'object' } }]),
+  tool_choice: fc.constantFrom('auto', 'required', { type: 'function', name: 'lookup' }),
+  max_output_tokens: fc.integer({ min: 1, max: 64 }),
+  temperature: fc.double({ min: 0, max: 2, noNaN: true }),
+  text: fc.constantFrom({ format: { type: 'text' } }, { format: { type: 'json_schema', name: 'x', schema: { type: 'object' } } }),
+}, { requiredKeys: ['model', 'input'] });
+
+/** A caller of the OpenAI Responses door (Bearer), and the routes that read or delete a stored response by a hostile id. */
+export const responsesCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc.oneof(
+  { weight: 8, arbitrary: fc.record({
+    path: fc.constantFrom('/v1/responses', '/v1/responses', '/v1/Responses/'),
+    headers: fc.record({
+      'content-type': fc.oneof({ weight: 5, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: headerText }),
+      authorization: fc.oneof({ weight: 6, arbitrary: fc.constant(`Bearer ${virtualKey}`) }, { weight: 1, arbitrary: headerText }),
+      'content-encoding': fc.constantFrom('identity', 'gzip', 'nonsense'),
+    }, { requiredKeys: ['content-type'] }),
+    body: fc.oneof(
+      { weight: 5, arbitrary: wellFormedResponsesBody.map((json) => ({ json })) },
+      { weight: 5, arbitrary: responsesBody.map((json) => ({ json })) },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((json) => ({ json })) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 100 }).map((raw) => ({ raw })) },
+    ),
+  }) },
+  { weight: 1, arbitrary: fc.record({
+    method: fc.constantFrom('GET', 'DELETE'),
+    path: fc.tuple(fc.constantFrom('/v1/responses/', '/v1/models/', '/v1/responses/resp_'), fc.oneof(hostileText, fc.constantFrom('%', '%ZZ', '%E0%A4%A', '%00', '..%2F..%2Fadmin', 'x'.repeat(3000)))).map(([p, id]) => p + encodeURI(id.replace(/[\ud800-\udfff]/g, '_')).replace(/%25/g, '%')),
+    headers: fc.constant({ authorization: `Bearer ${virtualKey}` }),
+    body: fc.constant({ raw: '' }),
+  }) },
+);
+
 const chunkJson = (content: string): string =>
   JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+
+const toolDelta = fc.record({
+  index: fc.oneof(fc.constantFrom(0, 0, 1), fc.jsonValue({ maxDepth: 0 }), fc.constant(1e9)),
+  id: fc.oneof(fc.constant('call_1'), fc.jsonValue({ maxDepth: 0 })),
+  type: fc.constantFrom('function', 'x'),
+  function: fc.oneof(fc.record({ name: fc.oneof(fc.constant('lookup'), fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 0 })), arguments: fc.oneof(fc.constantFrom('{"q":', '"x"}', '', '{}'), fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 1 })),
+}, { requiredKeys: [] });
+
+/** A streamed tool call, well-formed or not: its id, name and argument pieces spread over chunks, with a finish reason. */
+const toolCallChunk = fc.tuple(fc.array(toolDelta, { minLength: 1, maxLength: 2 }), fc.constantFrom(null, null, 'tool_calls', 'stop', 'length', 'x'))
+  .map(([calls, finish]) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { tool_calls: calls }, finish_reason: finish }] })}\n\n`);
 
 /** One broken (or fine) SSE body. */
 const sseBody = fc.array(fc.oneof(
   fc.string({ maxLength: 20 }).map((t) => `data: ${chunkJson(t)}\n\n`),
+  toolCallChunk,
   fc.constant('data: [DONE]\n\n'),
   fc.string({ maxLength: 40 }).map((t) => `data: ${t}\n\n`),
   fc.jsonValue({ maxDepth: 3 }).map((v) => `data: ${JSON.stringify(v)}\n\n`),
@@ -185,7 +305,61 @@ export const upstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
     reset: fc.boolean(),
   }, { requiredKeys: ['status', 'headers', 'chunks'] }) },
   { weight: 1, arbitrary: fc.constant<ScriptedReply>({ hang: true }) },
+  // Headers and a start, then silence: the gateway's deadlines must end the reply, in the caller's protocol.
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('text/event-stream', 'application/json'), fc.array(fc.oneof(fc.string({ maxLength: 20 }).map((t) => `data: ${chunkJson(t)}\n\n`), toolCallChunk), { maxLength: 2 }))
+    .map(([type, chunks]) => ({ status: 200, headers: { 'content-type': type }, chunks: type === 'application/json' ? ['{"id":"x","choices":['] : chunks, stall: true })) },
   { weight: 1, arbitrary: fc.constant<ScriptedReply>({ reset: true }) },
+);
+
+const anthropicEvent = (type: string, fields: Record<string, unknown>): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...fields })}\n\n`;
+const blockIndex = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 1) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 0 }) });
+
+/** One Anthropic Messages event, well-formed or not: every event kind, hostile values inside, raw junk between. */
+const anthropicFrame = fc.oneof(
+  fc.constant(anthropicEvent('message_start', { message: { id: 'msg_1', type: 'message', role: 'assistant', content: [], model: 'm', stop_reason: null, usage: { input_tokens: 3, output_tokens: 1 } } })),
+  fc.jsonValue({ maxDepth: 2 }).map((message) => anthropicEvent('message_start', { message })),
+  fc.tuple(blockIndex, fc.oneof(
+    fc.constant({ type: 'text', text: '' }),
+    fc.record({ type: fc.constant('tool_use'), id: fc.oneof(fc.constant('toolu_1'), fc.jsonValue({ maxDepth: 0 })), name: fc.oneof(fc.constant('lookup'), fc.string({ maxLength: 10 })), input: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: ['type'] }),
+    fc.constantFrom({ type: 'thinking', thinking: '' }, { type: 'redacted_thinking', data: 'x' }, { type: 'server_tool_use', id: 's', name: 'web_search', input: {} }, { type: 'weird' }),
+  )).map(([index, content_block]) => anthropicEvent('content_block_start', { index, content_block })),
+  fc.tuple(blockIndex, fc.oneof(
+    fc.string({ maxLength: 20 }).map((text) => ({ type: 'text_delta', text })),
+    fc.constantFrom('{"q":', '"x"}', '', '{}', 'not json').map((partial_json) => ({ type: 'input_json_delta', partial_json })),
+    fc.string({ maxLength: 10 }).map((thinking) => ({ type: 'thinking_delta', thinking })),
+    fc.constant({ type: 'signature_delta', signature: 'sig' }),
+    fc.jsonValue({ maxDepth: 2 }),
+  )).map(([index, delta]) => anthropicEvent('content_block_delta', { index, delta })),
+  blockIndex.map((index) => anthropicEvent('content_block_stop', { index })),
+  fc.tuple(fc.constantFrom('end_turn', 'max_tokens', 'tool_use', 'stop_sequence', 'refusal', 'pause_turn', 'x', null), fc.oneof(fc.constant({ output_tokens: 5 }), fc.jsonValue({ maxDepth: 1 })))
+    .map(([stop_reason, usage]) => anthropicEvent('message_delta', { delta: { stop_reason, stop_sequence: null }, usage })),
+  fc.constant(anthropicEvent('message_stop', {})),
+  fc.constant(anthropicEvent('ping', {})),
+  fc.string({ maxLength: 30 }).map((t) => anthropicEvent('error', { error: { type: 'overloaded_error', message: `${t} sk-leaked-0123456789abcdef` } })),
+  fc.string({ maxLength: 30 }).map((t) => `event: ${t}\ndata: ${t}\n\n`),
+  fc.constant(`event: content_block_delta\ndata: ${'x'.repeat(200_000)}`),
+  fc.string({ maxLength: 30 }),
+);
+
+/** What a broken Anthropic upstream sends: an event stream, a Message or junk, with any status, slow, stalled or cut. */
+export const anthropicUpstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({
+    status: fc.constantFrom(200, 200, 200, 400, 401, 404, 413, 429, 500, 529),
+    headers: fc.record({ 'content-type': fc.constantFrom('text/event-stream', 'application/json', 'text/html'), 'retry-after': fc.constantFrom('0', '1', 'soon') }, { requiredKeys: ['content-type'] }),
+    chunks: fc.oneof(
+      fc.array(anthropicFrame, { maxLength: 8 }),
+      fc.oneof(
+        fc.constant(JSON.stringify({ id: 'msg_1', type: 'message', role: 'assistant', model: 'm', content: [{ type: 'text', text: 'ok' }], stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 1 } })),
+        fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+        fc.string({ maxLength: 60 }).map((t) => JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: `${t} pc-upstream-secret-0b7e6` } })),
+      ).map((b) => [b]),
+    ),
+    gapMs: fc.constantFrom(0, 0, 5),
+    reset: fc.boolean(),
+    // Rarely: each stall holds its batch until the upstream's deadline.
+    stall: fc.constantFrom(false, false, false, false, false, false, false, true),
+  }, { requiredKeys: ['status', 'headers', 'chunks'] }) },
+  { weight: 1, arbitrary: fc.constantFrom<ScriptedReply>({ hang: true }, { reset: true }) },
 );
 
 /**
@@ -199,3 +373,48 @@ export const configText = (valid: (models: string[]) => string): fc.Arbitrary<{ 
   fc.nat({ max: 2000 }).map((n) => ({ text: valid(['m']).slice(0, Math.max(1, valid(['m']).length - 1 - n)), valid: undefined })),
   fc.constantFrom('rules:\n  - name: x\n    cel_expression: "model =="\n    targets: [{ provider: pa, model: m }]\n', 'providers: 7\n', 'server: { admin_key: short }\n').map((extra) => ({ text: `${valid(['m'])}\n${extra}`, valid: false })),
 );
+
+/** A request written byte by byte on a socket: its header lines as given (repeats, raw UTF-8, folds), its body, maybe cut. */
+export interface RawCase {
+  door: 'chat' | 'messages' | 'responses';
+  lines: string[];
+  body: Buffer;
+  /** Content-Length promises more than is sent and the client goes away: no reply is expected. */
+  cut: boolean;
+}
+
+const DOOR_PATHS = { chat: '/v1/chat/completions', messages: '/v1/messages', responses: '/v1/responses' } as const;
+const doorBody = (door: RawCase['door']): string => JSON.stringify(
+  door === 'chat' ? { model: 'pa/m', messages: [{ role: 'user', content: 'raw' }] }
+    : door === 'messages' ? { model: 'pa/m', max_tokens: 8, messages: [{ role: 'user', content: 'raw' }] }
+      : { model: 'pa/m', input: 'raw' });
+
+/** Header lines beyond the request's own: repeated, non-ASCII, huge, many, folded or conflicting. */
+const oddHeaders = (virtualKey: string): fc.Arbitrary<string[]> => fc.array(fc.oneof(
+  fc.constantFrom(`Authorization: Bearer ${virtualKey}`, 'Authorization: Bearer sk-sy-other', `x-api-key: ${virtualKey}`, 'x-api-key: nope',
+    'Content-Type: text/plain', 'Content-Type: application/json', 'x-request-id: a', 'x-request-id: b', 'x-switchyard-cache: bypass',
+    'x-switchyard-cache: refresh', 'anthropic-version: 2023-06-01', 'Transfer-Encoding: chunked', 'Content-Length: 3', ' folded-continuation',
+    'X-Bad\u0000Name: x', 'Expect: 100-continue', 'Expect: nonsense', 'Host: other'),
+  hostileText.map((t) => `x-request-id: ${t}`),
+  fc.string({ unit: 'grapheme', maxLength: 20 }).map((t) => `x-switchyard-cache-ttl: ${t}`),
+  fc.integer({ min: 1000, max: 20_000 }).map((n) => `x-padding: ${'p'.repeat(n)}`),
+  fc.integer({ min: 50, max: 300 }).map((n) => Array.from({ length: n }, (_, i) => `x-h${i}: v`).join('\r\n')),
+), { maxLength: 4 });
+
+/** 64 MB of spaces gzipped to ~64 KB: more than the body limit once inflated. */
+let bomb: Buffer | undefined;
+const gzipBomb = (): Buffer => (bomb ??= gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20)));
+
+export const rawCase = (virtualKey: string): fc.Arbitrary<RawCase> => fc.record({
+  door: fc.constantFrom<RawCase['door']>('chat', 'chat', 'messages', 'responses'),
+  extra: oddHeaders(virtualKey),
+  encoding: fc.constantFrom('none', 'none', 'gzip', 'gzip-bomb', 'gzip-cut'),
+  cut: fc.boolean(),
+}).map(({ door, extra, encoding, cut }) => {
+  const text = Buffer.from(doorBody(door));
+  const body = encoding === 'gzip' ? gzipSync(text) : encoding === 'gzip-bomb' ? gzipBomb() : encoding === 'gzip-cut' ? gzipSync(text).subarray(0, 12) : text;
+  const lines = [`POST ${DOOR_PATHS[door]} HTTP/1.1`, 'Host: gateway', 'Content-Type: application/json', `Authorization: Bearer ${virtualKey}`,
+    ...(door === 'messages' ? [`x-api-key: ${virtualKey}`] : []), ...(encoding === 'none' ? [] : ['Content-Encoding: gzip']), ...extra,
+    `Content-Length: ${body.length + (cut ? 100 : 0)}`, 'Connection: close'];
+  return { door, lines, body, cut };
+});

@@ -10,6 +10,7 @@
  * counts, FUZZ_SEED fixes the seed (a failure prints the seed and path that replay it).
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -17,7 +18,7 @@ import type { Simulator } from '../../src/simulator/types.js';
 import { sims } from '../helpers/gateway.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
-import { callerCase, configText, messagesCase, upstreamReply, type CallerCase } from './arbitraries.js';
+import { anthropicUpstreamReply, callerCase, configText, messagesCase, rawCase, responsesCase, upstreamReply, type CallerCase, type RawCase } from './arbitraries.js';
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20_240_611;
@@ -32,7 +33,7 @@ const PB_SECRET = 'pb-upstream-secret-44d1a';
 const PC_SECRET = 'pc-upstream-secret-0b7e6';
 const SECRETS = [ADMIN, VK, PA_SECRET, PB_SECRET, PC_SECRET];
 
-function configFor(pa: string, pb: string, pc: string, models: string[]): string {
+function configFor(pa: string, pb: string, pc: string, models: string[], pd: string): string {
   return [
     'semantic: { enabled: false }',
     `server: { admin_key: ${ADMIN}, limits: { max_string_chars: 65536 } }`,
@@ -47,6 +48,8 @@ function configFor(pa: string, pb: string, pc: string, models: string[]): string
     `  pa: { kind: openai, base_url: "${pa}", timeout_ms: 2000, first_byte_timeout_ms: 500, keys: [{ id: ka, value: ${PA_SECRET} }], models: [${models.join(', ')}] }`,
     `  pb: { kind: openai, base_url: "${pb}", keys: [{ id: kb, value: ${PB_SECRET} }], models: [m] }`,
     `  pc: { kind: anthropic, base_url: "${pc}", keys: [{ id: kc, value: ${PC_SECRET} }], models: [m] }`,
+    // A scripted Anthropic upstream: only the upstream property routes to it (its model is listed by no other), with a script for every request.
+    `  pd: { kind: anthropic, base_url: "${pd}", timeout_ms: 600, first_byte_timeout_ms: 300, keys: [{ id: kd, value: ${PC_SECRET} }], models: [md] }`,
     '',
   ].join('\n');
 }
@@ -113,10 +116,65 @@ function malformedMessages(r: Reply): string | undefined {
   }
 }
 
+/**
+ * The Responses door's version: OpenAI's error envelope, a Response (or a stored one read or deleted, or a model), or an event
+ * stream whose events are named, numbered from 0 in order, and end in one terminal event (completed, incomplete, failed or error).
+ */
+function malformedResponses(r: Reply): string | undefined {
+  if (r.status >= 400 || r.status !== 200 || !r.type.startsWith('text/event-stream')) {
+    if (r.status >= 400) return malformed(r);
+    if (r.status !== 200) return `unexpected status ${r.status}`;
+    try {
+      const j = JSON.parse(r.text);
+      return ['response', 'response.deleted', 'model', 'list'].includes(j?.object) ? undefined : `200 body is not a Response: ${r.text.slice(0, 120)}`;
+    } catch {
+      return `200 body is not JSON: ${r.text.slice(0, 120)}`;
+    }
+  }
+  const frames = r.text.split('\n\n').filter((f) => f.trim() !== '');
+  if (frames.length === 0) return 'empty stream';
+  const terminal = ['response.completed', 'response.incomplete', 'response.failed', 'error'];
+  for (const [i, f] of frames.entries()) {
+    const m = /^event: ([\w.]+)\ndata: (\{.*\})$/s.exec(f);
+    if (m === null) return `bad frame ${f.slice(0, 120)}`;
+    let j: any;
+    try { j = JSON.parse(m[2]); } catch { return `frame data is not JSON: ${f.slice(0, 120)}`; }
+    if (j.type !== m[1]) return `event ${m[1]} carries type ${j.type}`;
+    if (j.sequence_number !== i) return `event ${i} is numbered ${j.sequence_number}`;
+    if (terminal.includes(m[1]) !== (i === frames.length - 1)) return `terminal event ${m[1]} at ${i} of ${frames.length}`;
+  }
+  return undefined;
+}
+
+/** A reply read off the socket until the gateway closed it: status, content type and (de-chunked) body; undefined if none. */
+function parseRaw(bytes: Buffer): Reply | undefined {
+  let text = bytes.toString('utf8');
+  // Interim replies (100 Continue to an Expect) come before the reply itself.
+  while (/^HTTP\/1\.1 1\d\d /.test(text)) text = text.slice(text.indexOf('\r\n\r\n') + 4);
+  const end = text.indexOf('\r\n\r\n');
+  if (text === '') return undefined;
+  const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(text)?.[1] ?? NaN);
+  const head = text.slice(0, end < 0 ? text.length : end).toLowerCase();
+  let body = end < 0 ? '' : text.slice(end + 4);
+  if (/\r\ntransfer-encoding: chunked/.test(head)) {
+    let out = '';
+    for (let i = 0; ;) {
+      const eol = body.indexOf('\r\n', i);
+      const size = parseInt(body.slice(i, eol), 16);
+      if (eol < 0 || !(size > 0)) break;
+      out += Buffer.from(body.slice(eol + 2)).subarray(0, size).toString('utf8');
+      i = eol + 2 + Buffer.from(body.slice(eol + 2)).subarray(0, size).toString('utf8').length + 2;
+    }
+    body = out;
+  }
+  return { status, type: /\r\ncontent-type: ([^\r]*)/.exec(head)?.[1] ?? '', text: body };
+}
+
 const leaked = (text: string): string | undefined => SECRETS.find((s) => text.includes(s)) ?? (/sk-leaked-0123456789abcdef/.test(text) ? 'an upstream-echoed key' : undefined);
 
 describe('adversarial suite (gateway process, fault-injecting upstreams)', () => {
   let pa: ScriptedUpstream;
+  let pd: ScriptedUpstream;
   let pb: Simulator;
   let pc: Simulator;
   let gw: GatewayProcess;
@@ -126,7 +184,8 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
     const headers: Record<string, string> = { ...c.headers, 'x-request-id': id };
     let payload: Buffer = Buffer.from('json' in c.body ? (JSON.stringify(c.body.json) ?? 'null') : c.body.raw);
     if (headers['content-encoding'] === 'gzip') payload = gzipSync(payload);
-    const res = await fetch(`${gw.url}${c.path}`, { method: 'POST', headers, body: new Uint8Array(payload), signal: AbortSignal.timeout(30_000) });
+    const method = c.method ?? 'POST';
+    const res = await fetch(`${gw.url}${c.path}`, { method, headers, body: method === 'POST' ? new Uint8Array(payload) : undefined, signal: AbortSignal.timeout(30_000) });
     return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
   };
   const health = async (): Promise<Record<string, any>> =>
@@ -136,14 +195,23 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
     assert.equal((await fetch(`${gw.url}/health`)).status, 200);
   };
 
+  /** Every key healthy with no error counted; else the request-log lines of the attempts that failed, to find the case. */
+  const unchangedHealth = async (): Promise<void> => {
+    const failed = () => gw.output().split('\n').filter((l) => /"failure":"/.test(l) && /"msg":"request"/.test(l)).slice(-5).join('\n');
+    for (const [name, p] of Object.entries(await health())) {
+      for (const k of p.keys) assert.deepEqual([name, k.id, k.state, k.error_rate, k.in_flight], [name, k.id, 'healthy', 0, 0], failed());
+    }
+  };
+
   before(async () => {
     pa = await startScriptedUpstream();
     [pb, pc] = await sims({ protocol: 'openai', name: 'pb' }, { protocol: 'anthropic', name: 'pc' });
-    gw = await startGatewayProcess(configFor(pa.url, pb.url, pc.url, ['m']));
+    pd = await startScriptedUpstream();
+    gw = await startGatewayProcess(configFor(pa.url, pb.url, pc.url, ['m'], pd.url));
   });
   after(async () => {
     await gw?.close();
-    await Promise.all([pa?.close(), pb?.close(), pc?.close()]);
+    await Promise.all([pa?.close(), pb?.close(), pc?.close(), pd?.close()]);
   });
 
   it('caller input: never a crash, a 500, a malformed reply, a leaked secret, or a change to provider health', async () => {
@@ -155,11 +223,9 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
         assert.notEqual(r.status, 500, `a caller's input produced a 500: ${r.text.slice(0, 300)}`);
         assert.equal(leaked(r.text), undefined);
       }));
-    }), { numRuns: runs(2500 / (BATCH / 2)), seed: SEED, endOnFailure: true });
+    }), { numRuns: runs(2500 / (BATCH / 2)), seed: SEED, endOnFailure: true, includeErrorInReport: true });
     await alive();
-    for (const [name, p] of Object.entries(await health())) {
-      for (const k of p.keys) assert.deepEqual([name, k.id, k.state, k.error_rate, k.in_flight], [name, k.id, 'healthy', 0, 0]);
-    }
+    await unchangedHealth();
   });
 
   it('Messages door caller input: never a crash, a 500, a malformed reply, a leaked secret, or a change to provider health', async () => {
@@ -170,30 +236,83 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
         assert.notEqual(r.status, 500, `a caller's input produced a 500: ${r.text.slice(0, 300)}`);
         assert.equal(leaked(r.text), undefined);
       }));
-    }), { numRuns: runs(400 / (BATCH / 2)), seed: SEED, endOnFailure: true });
+    }), { numRuns: runs(400 / (BATCH / 2)), seed: SEED, endOnFailure: true, includeErrorInReport: true });
     await alive();
-    for (const [name, p] of Object.entries(await health())) {
-      for (const k of p.keys) assert.deepEqual([name, k.id, k.state, k.error_rate, k.in_flight], [name, k.id, 'healthy', 0, 0]);
-    }
+    await unchangedHealth();
   });
 
-  it('upstream replies: never a crash, a malformed reply or a leaked secret, whatever an upstream sends', async () => {
-    const upstreamCase = fc.tuple(upstreamReply, fc.boolean(), fc.constantFrom('pa/m', 'alias'));
+  it('Responses door caller input: never a crash, a 500, a malformed reply, a leaked secret, or a change to provider health', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(responsesCase(VK), { minLength: 1, maxLength: BATCH }), async (batch) => {
+      await Promise.all(batch.map(async (c) => {
+        const r = await send(c, `responses-${caseNo++}`);
+        assert.equal(malformedResponses(r), undefined);
+        assert.notEqual(r.status, 500, `a caller's input produced a 500: ${r.text.slice(0, 300)}`);
+        assert.equal(leaked(r.text), undefined);
+      }));
+    }), { numRuns: runs(200 / (BATCH / 2)), seed: SEED + 3, endOnFailure: true, includeErrorInReport: true });
+    await alive();
+    await unchangedHealth();
+  });
+
+  it('raw requests (repeated, non-ASCII, huge or folded headers; gzip, gzip bombs, bodies cut short): an envelope or a reply, never a 500', async () => {
+    const checks = { chat: malformed, messages: malformedMessages, responses: malformedResponses };
+    const sendRaw = (c: RawCase): Promise<Buffer> => new Promise((resolve) => {
+      const u = new URL(gw.url);
+      const got: Buffer[] = [];
+      const s = net.connect(Number(u.port), u.hostname, () => {
+        s.write(Buffer.concat([Buffer.from(`${c.lines.join('\r\n')}\r\nx-request-id: raw-${caseNo++}\r\n\r\n`, 'utf8'), c.body]));
+        if (c.cut) setTimeout(() => s.destroy(), 50);
+      });
+      s.on('data', (d: Buffer) => got.push(d));
+      s.on('close', () => resolve(Buffer.concat(got)));
+      s.on('error', () => resolve(Buffer.concat(got)));
+      s.setTimeout(30_000, () => s.destroy());
+    });
+    await fc.assert(fc.asyncProperty(fc.array(rawCase(VK), { minLength: 1, maxLength: BATCH }), async (batch) => {
+      await Promise.all(batch.map(async (c) => {
+        const r = parseRaw(await sendRaw(c));
+        if (c.cut && r === undefined) return;
+        assert.ok(r !== undefined, 'no reply');
+        // node's parser refuses some of these before a route knows the door: those get OpenAI's envelope.
+        assert.equal((r.status >= 400 && /^\{"error"/.test(r.text) ? malformed : checks[c.door])(r), undefined);
+        assert.notEqual(r.status, 500, `a caller's input produced a 500: ${r.text.slice(0, 300)}`);
+        assert.equal(leaked(r.text), undefined);
+      }));
+    }), { numRuns: runs(120 / (BATCH / 2)), seed: SEED + 4, endOnFailure: true, includeErrorInReport: true });
+    await alive();
+    await unchangedHealth();
+  });
+
+  it('upstream replies: never a crash, a malformed reply or a leaked secret, whatever an upstream sends, at any door', async () => {
+    // The same broken upstream seen through each door: OpenAI chat (bytes passed through) and the two that re-encode parts.
+    const doors = {
+      chat: { check: malformed, path: '/v1/chat/completions', body: (model: string, stream: boolean) => ({ model, stream, messages: [{ role: 'user', content: 'hi' }] }) },
+      messages: { check: malformedMessages, path: '/v1/messages', body: (model: string, stream: boolean) => ({ model, stream, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }) },
+      responses: { check: malformedResponses, path: '/v1/responses', body: (model: string, stream: boolean) => ({ model, stream, input: 'hi', tools: [{ type: 'function', name: 'lookup' }] }) },
+      embeddings: { check: malformed, path: '/v1/embeddings', body: (model: string) => ({ model, input: ['hi', 'there'] }) },
+    };
+    // An OpenAI upstream (pa, also behind the alias) or an Anthropic one (pd), each sent its own protocol's broken replies.
+    const scripted = fc.oneof(
+      { weight: 3, arbitrary: fc.tuple(upstreamReply, fc.constantFrom('pa/m', 'alias')) },
+      { weight: 1, arbitrary: fc.tuple(anthropicUpstreamReply, fc.constant('pd/md')) },
+    );
+    const upstreamCase = fc.tuple(scripted, fc.boolean(), fc.constantFrom<keyof typeof doors>('chat', 'chat', 'messages', 'responses', 'embeddings'));
     await fc.assert(fc.asyncProperty(fc.array(upstreamCase, { minLength: 1, maxLength: BATCH }), async (batch) => {
-      await Promise.all(batch.map(async ([reply, stream, model]) => {
+      await Promise.all(batch.map(async ([[reply, model], stream, door]) => {
         const id = `upstream-${caseNo++}`;
-        pa.script(id, reply);
-        const r = await send({ path: '/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${VK}` }, body: { json: { model, stream, messages: [{ role: 'user', content: 'hi' }] } } }, id);
-        assert.equal(malformed(r), undefined);
+        (model === 'pd/md' ? pd : pa).script(id, reply);
+        const d = doors[door];
+        const r = await send({ path: d.path, headers: { 'content-type': 'application/json', authorization: `Bearer ${VK}` }, body: { json: d.body(model, stream) } }, id);
+        assert.equal(d.check(r), undefined);
         assert.equal(leaked(r.text), undefined);
         assert.ok(r.status !== 500 || !/internal_error/.test(r.text), `an upstream reply produced a gateway error: ${r.text.slice(0, 300)}`);
       }));
-    }), { numRuns: runs(400 / (BATCH / 2)), seed: SEED + 1, endOnFailure: true });
+    }), { numRuns: runs(400 / (BATCH / 2)), seed: SEED + 1, endOnFailure: true, includeErrorInReport: true });
     await alive();
   });
 
   it('config files: broken ones are refused and the running config keeps serving; valid ones apply', async () => {
-    const valid = (models: string[]) => configFor(pa.url, pb.url, pc.url, models);
+    const valid = (models: string[]) => configFor(pa.url, pb.url, pc.url, models, pd.url);
     await fc.assert(fc.asyncProperty(configText(valid), async ({ text, valid: ok }) => {
       await gw.writeConfig(text);
       const outcome = await gw.reload();
@@ -206,7 +325,7 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
       }
       const r = await send({ path: '/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${VK}` }, body: { json: { model: 'pb/m', messages: [{ role: 'user', content: 'still serving?' }] } } }, `config-${caseNo++}`);
       assert.equal(r.status, 200, r.text.slice(0, 300));
-    }), { numRuns: runs(20), seed: SEED + 2, endOnFailure: true });
+    }), { numRuns: runs(20), seed: SEED + 2, endOnFailure: true, includeErrorInReport: true });
     await alive();
   });
 

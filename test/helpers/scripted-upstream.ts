@@ -2,7 +2,7 @@
  * An upstream whose every reply is scripted byte by byte, for fault injection the protocol simulator cannot express:
  * malformed JSON, broken or endless SSE, huge lines, wrong content types, slow drips, hangs and resets. A reply is chosen by
  * the request's `x-request-id` (the gateway forwards the caller's), so every attempt of one case gets the same script;
- * requests without a script get a well-formed OpenAI reply (JSON or SSE, as asked).
+ * requests without a script get a well-formed OpenAI reply (JSON or SSE, as asked; a list of vectors for embeddings).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -15,6 +15,8 @@ export interface ScriptedReply {
   gapMs?: number;
   /** Never answer. */
   hang?: boolean;
+  /** Write the status, headers and chunks, then neither end nor close (an upstream stalled mid-reply). */
+  stall?: boolean;
   /** Destroy the socket after writing the chunks (or at once, with no chunks and no status). */
   reset?: boolean;
 }
@@ -63,10 +65,14 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
     if (auth) keys.add(auth);
     const script = scripts.get(id);
     if (script === undefined) {
-      let body: { model?: unknown; stream?: unknown } = {};
+      let body: { model?: unknown; stream?: unknown; input?: unknown } = {};
       try { body = JSON.parse(text) as typeof body; } catch { /* answered anyway */ }
       const model = typeof body.model === 'string' ? body.model : 'm';
-      if (body.stream === true) {
+      if (req.url?.endsWith('/embeddings')) {
+        const n = Array.isArray(body.input) ? body.input.length : 1;
+        const data = Array.from({ length: n }, (_, index) => ({ object: 'embedding', index, embedding: [0.1, -0.2, 0.3] }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model, usage: { prompt_tokens: n, total_tokens: n } }));
+      } else if (body.stream === true) {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         for (const c of okStream(model)) res.write(c);
         res.end();
@@ -86,6 +92,7 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
       res.write(c);
       if (script.gapMs) await new Promise((r) => setTimeout(r, script.gapMs));
     }
+    if (script.stall) return;
     if (script.reset) res.socket?.destroy();
     else res.end();
   }

@@ -1,0 +1,95 @@
+/**
+ * Requests broken below the JSON body — a path whose percent-encoding does not decode, a body the client stops sending — sent
+ * to a gateway in its own process: each is the caller's fault, answered in the envelope (never a 500), and none reaches the
+ * last-resort handler, whose count is for the gateway's own bugs.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { Simulator } from '../../src/simulator/types.js';
+import { sims } from '../helpers/gateway.js';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+
+const ADMIN = 'admin-key-0123456789abcdef';
+
+/** Writes `head` (and `body`) on a raw socket, then closes its side; resolves with what the gateway answered. */
+function rawRequest(url: string, text: string, closeAfterMs = 200): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    let out = '';
+    const s = net.connect(Number(u.port), u.hostname, () => {
+      s.write(text);
+      setTimeout(() => s.end(), closeAfterMs);
+    });
+    s.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+    s.on('close', () => resolve(out));
+    s.on('error', () => resolve(out));
+  });
+}
+
+describe('requests broken below the body, against a gateway process', () => {
+  let pa: Simulator;
+  let gw: GatewayProcess;
+
+  before(async () => {
+    [pa] = await sims({ protocol: 'openai', name: 'pa' });
+    gw = await startGatewayProcess([
+      'semantic: { enabled: false }',
+      'governance: { allow_anonymous: true }',
+      `server: { admin_key: ${ADMIN} }`,
+      'logging: { level: info }',
+      'providers:',
+      `  pa: { kind: openai, base_url: "${pa.url}", keys: [{ id: ka, value: pa-secret-value-1 }], models: [m] }`,
+      '',
+    ].join('\n'));
+  });
+  after(async () => {
+    await gw.close();
+    await pa.close();
+  });
+
+  it('a route parameter that does not percent-decode is a 400 in the envelope, not a 500', async () => {
+    for (const [method, path, headers] of [
+      ['GET', '/v1/responses/%ZZ', {}],
+      ['DELETE', '/v1/responses/resp_%E0%A4%A', {}],
+      ['GET', '/v1/models/%', {}],
+    ] as const) {
+      const res = await fetch(`${gw.url}${path}`, { method, headers });
+      const json = (await res.json()) as any;
+      assert.equal(res.status, 400, `${method} ${path}: ${JSON.stringify(json)}`);
+      assert.equal(json.error.type, 'invalid_request_error');
+      assert.equal(json.error.code, 'invalid_path');
+      assert.ok('param' in json.error);
+    }
+    assert.doesNotMatch(gw.output(), /unexpected error caught/);
+  });
+
+  it('a request node refuses (headers too large, a broken chunk, an unknown Expect) is refused in the envelope, and the connection closed', async () => {
+    const big = await rawRequest(gw.url, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 2000);
+    assert.match(big, /^HTTP\/1\.1 431 /);
+    assert.equal(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4)).error.code, 'headers_too_large');
+    const chunk = await rawRequest(gw.url, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n', 2000);
+    assert.match(chunk, /^HTTP\/1\.1 400 /);
+    const json = JSON.parse(chunk.slice(chunk.indexOf('\r\n\r\n') + 4));
+    assert.equal(json.error.type, 'invalid_request_error');
+    assert.equal(json.error.code, 'malformed_request');
+    const expect = await rawRequest(gw.url, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: nonsense\r\nContent-Length: 2\r\n\r\n{}', 2000);
+    assert.match(expect, /^HTTP\/1\.1 417 /);
+    assert.equal(JSON.parse(expect.slice(expect.indexOf('\r\n\r\n') + 4)).error.code, 'expectation_failed');
+    assert.equal((await fetch(`${gw.url}/health`)).status, 200);
+  });
+
+  it('a body the client stops sending is not the gateway\'s error', async () => {
+    const from = gw.output().length;
+    const body = JSON.stringify({ model: 'pa/m', messages: [{ role: 'user', content: 'hi' }] });
+    // Content-Length promises more than is sent, then the client goes away: on the fast path (JSON) and through express (gzip).
+    for (const encoding of ['', 'Content-Encoding: gzip\r\n']) {
+      await rawRequest(gw.url, `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${encoding}` +
+        `Content-Length: ${body.length + 50}\r\n\r\n${body}`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(gw.alive());
+    assert.equal((await fetch(`${gw.url}/health`)).status, 200);
+    assert.doesNotMatch(gw.output().slice(from), /unexpected error caught/);
+  });
+});
