@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
-import { GatewayError, asGatewayError, invalidRequest } from '../errors.js';
+import { GatewayError, asGatewayError } from '../errors.js';
 import { buildContext, newContext } from '../pipeline/build-context.js';
 import { ANONYMOUS, type Caller, type RequestContext } from '../pipeline/context.js';
 import { ClientAbort } from '../pipeline/client-abort.js';
@@ -16,6 +16,7 @@ import type { Operation, ProviderReply } from '../providers/types.js';
 import { requireAdmin } from './admin-auth.js';
 import type { ProtocolEdge, StreamEncoder } from '../edges/types.js';
 import { replyHeadersOf } from './reply-headers.js';
+import { rawBodyOf, jsonBodies } from './express-body.js';
 import { bodyReadError, checkLimits, pathDecodeError, forwardableText, lowerHeaders, parseJsonText, type InputLimits } from './request-body.js';
 import { writeError, writeReply } from './write-reply.js';
 import { openAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
@@ -132,16 +133,6 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
   }
 }
 
-/** The body of an express-routed proxy request (other content types, compressed bodies): raw bytes, decompressed, limited. */
-export function rawBodyOf(gw: GatewayHandle, req: Request, res: Response): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    express.raw({ type: () => true, limit: gw.bodyLimit() })(req, res, (err?: unknown) => {
-      if (err === undefined || err === null) resolve(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
-      else reject(bodyReadError(err) ?? invalidRequest('The request body could not be read.', null, 'invalid_body'));
-    });
-  });
-}
-
 function proxy(gw: GatewayHandle, route: Operation | ProtocolEdge) {
   return function proxyRequest(req: Request, res: Response): Promise<void> {
     return serveProxy(gw, route, req, res, rawBodyOf(gw, req, res));
@@ -180,13 +171,7 @@ export function createApp(gw: GatewayHandle): express.Express {
   app.post('/v1/embeddings', proxy(gw, 'embedding'));
   for (const [path, edge] of gw.edges ?? []) app.post(path, proxy(gw, edge));
   for (const r of gw.edgeRoutes ?? []) app.use(r);
-  // The limit is read per request so a config reload applies to it; the parser is rebuilt only when the limit changes.
-  let parser = { limit: '', parse: express.json() };
-  app.use((req, res, next) => {
-    const limit = gw.bodyLimit();
-    if (limit !== parser.limit) parser = { limit, parse: express.json({ limit, type: ['application/json', 'application/*+json'] }) };
-    parser.parse(req, res, next);
-  });
+  app.use(jsonBodies(gw));
   app.use(parseErrors);
 
   app.get('/health', (_req, res) => {

@@ -31,10 +31,11 @@ export const tooLarge = (limit: number): GatewayError =>
   });
 
 /**
- * The refusal for a body-parser error (express's readers: size, encoding, an aborted or unreadable body); undefined for an
- * error that is not one of them.
+ * The refusal for a body-parser error (express's readers: size, encoding, an aborted or unreadable body), or the refusal a
+ * reader made itself before body-parser ran (`declaredTooLarge`); undefined for an error that is not one of them.
  */
 export function bodyReadError(err: unknown): GatewayError | undefined {
+  if (err instanceof GatewayError) return err;
   const e = err as { type?: string; limit?: number } | null;
   switch (e?.type) {
     case 'entity.too.large': return tooLarge(e.limit ?? 0);
@@ -62,13 +63,23 @@ export function pathDecodeError(err: unknown): GatewayError | undefined {
   return invalidRequest('The request path holds a percent-encoding that does not decode.', null, 'invalid_path');
 }
 
+/**
+ * The check every body reader makes first (this module's and express's): a body whose declared length (Content-Length; for a
+ * compressed body, the compressed size) is over `limit` bytes is refused at once with 413, before any of it arrives, and
+ * whatever does arrive is discarded. Undefined when the declared length (or its absence) is within the limit.
+ */
+export function declaredTooLarge(req: IncomingMessage, limit: number): GatewayError | undefined {
+  if (!(Number(req.headers['content-length']) > limit)) return undefined;
+  req.resume();
+  return tooLarge(limit);
+}
+
 /** Reads the body up to `limit` bytes; a larger one (declared or sent) is refused with 413 and the rest is discarded. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (declared > limit) {
-      req.resume();
-      reject(tooLarge(limit));
+    const refusal = declaredTooLarge(req, limit);
+    if (refusal !== undefined) {
+      reject(refusal);
       return;
     }
     const chunks: Buffer[] = [];

@@ -1,0 +1,104 @@
+/**
+ * Refusals a gateway process makes before it does any work for a request: a body declared larger than server.body_limit is
+ * refused at once on every route (not after the whole body has arrived), in the envelope of the caller's protocol.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import type { Simulator } from '../../src/simulator/types.js';
+import { sims } from '../helpers/gateway.js';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+
+const LIMIT = 2048;
+
+/**
+ * Writes `head` and a few bytes of the body it declares, and keeps the socket open: resolves with what the gateway answered
+ * and how long it took, once the reply's headers and its whole body have come (or the gateway closed the connection, or
+ * `waitMs` passed).
+ */
+function declareAndStall(url: string, head: string, waitMs = 4000): Promise<{ reply: string; ms: number }> {
+  const u = new URL(url);
+  const start = performance.now();
+  return new Promise((resolve) => {
+    let out = '';
+    const done = (): void => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve({ reply: out, ms: performance.now() - start });
+    };
+    const timer = setTimeout(done, waitMs);
+    const s = net.connect(Number(u.port), u.hostname, () => s.write(`${head}\r\n{"model":`));
+    s.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      const end = out.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length: *(\d+)/i.exec(out.slice(0, end));
+      if (end >= 0 && length && Buffer.byteLength(out.slice(end + 4)) >= Number(length[1])) done();
+    });
+    s.on('close', done);
+    s.on('error', done);
+  });
+}
+
+const bodyOf = (reply: string): any => JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4));
+
+describe('early refusals, against a gateway process', () => {
+  let pa: Simulator;
+  let gw: GatewayProcess;
+
+  before(async () => {
+    [pa] = await sims({ protocol: 'openai', name: 'pa' });
+    gw = await startGatewayProcess([
+      'semantic: { enabled: false }',
+      'governance: { allow_anonymous: true }',
+      `server: { body_limit: ${LIMIT}b }`,
+      'providers:',
+      `  pa: { kind: openai, base_url: "${pa.url}", keys: [{ id: ka, value: pa-secret-value-1 }], models: [m] }`,
+      '',
+    ].join('\n'));
+  });
+  after(async () => {
+    await gw.close();
+    await pa.close();
+  });
+
+  it('a body declared over the limit is refused at once on every route, in the caller protocol\'s envelope', async () => {
+    const declared = 50 * 1024 * 1024;
+    const cases = [
+      // The fast path; and express's readers: a compressed body (its declared, compressed size), an edge's own route, any other route.
+      { path: '/v1/chat/completions', headers: '', anthropic: false },
+      { path: '/v1/chat/completions', headers: 'Content-Encoding: gzip\r\n', anthropic: false },
+      { path: '/v1/embeddings', headers: 'Content-Encoding: deflate\r\n', anthropic: false },
+      { path: '/v1/messages', headers: 'Content-Encoding: gzip\r\n', anthropic: true },
+      { path: '/v1/messages/count_tokens', headers: '', anthropic: true },
+      { path: '/v1/classify', headers: '', anthropic: false },
+    ];
+    for (const c of cases) {
+      const head = `POST ${c.path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${c.headers}Content-Length: ${declared}\r\n`;
+      const { reply, ms } = await declareAndStall(gw.url, head);
+      const what = `${c.path} ${c.headers.trim()}`;
+      assert.match(reply, /^HTTP\/1\.1 413 /, `${what}: ${reply.slice(0, 200)}`);
+      assert.ok(ms < 2000, `${what}: answered after ${Math.round(ms)} ms`);
+      assert.match(reply, /\r\nconnection: close\r\n/i, what);
+      const json = bodyOf(reply);
+      if (c.anthropic) {
+        assert.equal(json.type, 'error', what);
+        assert.equal(json.error.type, 'request_too_large', what);
+      } else {
+        assert.equal(json.error.type, 'invalid_request_error', what);
+        assert.equal(json.error.code, 'request_too_large', what);
+      }
+      assert.match(json.error.message, new RegExp(`${LIMIT} byte limit`), what);
+    }
+    assert.equal(pa.requests.length, 0);
+    assert.equal((await fetch(`${gw.url}/health`)).status, 200);
+  });
+
+  it('a compressed body declared within the limit is still held to it once decompressed', async () => {
+    const body = gzipSync(JSON.stringify({ model: 'pa/m', messages: [{ role: 'user', content: 'x'.repeat(LIMIT * 4) }] }));
+    assert.ok(body.length < LIMIT);
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
+    assert.equal(res.status, 413);
+    assert.equal(((await res.json()) as any).error.code, 'request_too_large');
+  });
+});
