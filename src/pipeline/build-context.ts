@@ -71,6 +71,22 @@ function checkMessages(messages: unknown[], maxMessages: number): void {
   });
 }
 
+/**
+ * An embeddings `input` with nothing to embed — an empty string, an empty array, or an array holding an empty string or an
+ * empty token array — is refused here, as OpenAI refuses it, before any upstream is called.
+ */
+function checkEmbeddingInput(input: string | unknown[]): void {
+  const empty = (v: unknown): boolean => (typeof v === 'string' || Array.isArray(v)) && v.length === 0;
+  if (empty(input)) {
+    throw invalidRequest(`Invalid 'input': expected a non-empty ${typeof input === 'string' ? 'string' : 'array'}.`, 'input', 'invalid_value');
+  }
+  if (typeof input === 'string') return;
+  const i = input.findIndex(empty);
+  if (i >= 0) {
+    throw invalidRequest(`Invalid 'input[${i}]': expected a non-empty ${typeof input[i] === 'string' ? 'string' : 'array of tokens'}.`, 'input', 'invalid_value');
+  }
+}
+
 /** Validates the body for `op`; throws a 400 naming the first bad field. */
 export function validateBody(op: Operation, body: unknown, maxMessages = 2048): asserts body is Body {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -100,6 +116,7 @@ export function validateBody(op: Operation, body: unknown, maxMessages = 2048): 
   } else {
     if (b.input === undefined) throw invalidRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
     expect(b, 'input', (v) => typeof v === 'string' || Array.isArray(v), 'a string or an array');
+    checkEmbeddingInput(b.input as string | unknown[]);
     if (b.stream === true) throw invalidRequest('Embeddings cannot be streamed.', 'stream', 'invalid_value');
   }
 }

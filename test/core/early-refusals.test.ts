@@ -1,6 +1,7 @@
 /**
  * Refusals a gateway process makes before it does any work for a request: a body declared larger than server.body_limit is
- * refused at once on every route (not after the whole body has arrived), in the envelope of the caller's protocol.
+ * refused at once on every route (not after the whole body has arrived), in the envelope of the caller's protocol; an
+ * embeddings request with nothing to embed is refused before any upstream is called.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -100,5 +101,26 @@ describe('early refusals, against a gateway process', () => {
     const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
     assert.equal(res.status, 413);
     assert.equal(((await res.json()) as any).error.code, 'request_too_large');
+  });
+
+  it('an embeddings input with nothing to embed is a 400 naming input, and no upstream is called', async () => {
+    pa.reset();
+    for (const input of ['', [], [''], ['a', ''], [[]], [[1, 2], []]]) {
+      const res = await fetch(`${gw.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'pa/m', input }) });
+      const json = (await res.json()) as any;
+      assert.equal(res.status, 400, `${JSON.stringify(input)}: ${JSON.stringify(json)}`);
+      assert.equal(json.error.type, 'invalid_request_error');
+      assert.equal(json.error.param, 'input');
+      assert.equal(typeof json.error.message, 'string');
+      assert.ok('code' in json.error);
+    }
+    assert.equal(pa.requests.length, 0);
+    // Something to embed still goes upstream.
+    for (const input of ['a', ['a', 'b'], [[1, 2]]]) {
+      const res = await fetch(`${gw.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'pa/m', input }) });
+      assert.equal(res.status, 200, JSON.stringify(input));
+      await res.arrayBuffer();
+    }
+    assert.equal(pa.requests.length, 3);
   });
 });
