@@ -4,28 +4,17 @@
  * last-resort handler, whose count is for the gateway's own bugs.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Simulator } from '../../src/simulator/types.js';
 import { sims } from '../helpers/gateway.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { rawExchange, replyJson } from '../helpers/raw-socket.js';
 
 const ADMIN = 'admin-key-0123456789abcdef';
 
-/** Writes `head` (and `body`) on a raw socket, then closes its side; resolves with what the gateway answered. */
-function rawRequest(url: string, text: string, closeAfterMs = 200): Promise<string> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    let out = '';
-    const s = net.connect(Number(u.port), u.hostname, () => {
-      s.write(text);
-      setTimeout(() => s.end(), closeAfterMs);
-    });
-    s.on('data', (d: Buffer) => { out += d.toString('utf8'); });
-    s.on('close', () => resolve(out));
-    s.on('error', () => resolve(out));
-  });
-}
+/** Writes `text`, closes the client's side after `closeAfterMs`; what the gateway answered. */
+const rawRequest = async (url: string, text: string, closeAfterMs = 200): Promise<string> =>
+  (await rawExchange(url, text, { endAfterMs: closeAfterMs })).reply;
 
 describe('requests broken below the body, against a gateway process', () => {
   let pa: Simulator;
@@ -67,15 +56,15 @@ describe('requests broken below the body, against a gateway process', () => {
   it('a request node refuses (headers too large, a broken chunk, an unknown Expect) is refused in the envelope, and the connection closed', async () => {
     const big = await rawRequest(gw.url, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 2000);
     assert.match(big, /^HTTP\/1\.1 431 /);
-    assert.equal(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4)).error.code, 'headers_too_large');
+    assert.equal(replyJson(big).error.code, 'headers_too_large');
     const chunk = await rawRequest(gw.url, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n', 2000);
     assert.match(chunk, /^HTTP\/1\.1 400 /);
-    const json = JSON.parse(chunk.slice(chunk.indexOf('\r\n\r\n') + 4));
+    const json = replyJson(chunk);
     assert.equal(json.error.type, 'invalid_request_error');
     assert.equal(json.error.code, 'malformed_request');
     const expect = await rawRequest(gw.url, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: nonsense\r\nContent-Length: 2\r\n\r\n{}', 2000);
     assert.match(expect, /^HTTP\/1\.1 417 /);
-    assert.equal(JSON.parse(expect.slice(expect.indexOf('\r\n\r\n') + 4)).error.code, 'expectation_failed');
+    assert.equal(replyJson(expect).error.code, 'expectation_failed');
     assert.equal((await fetch(`${gw.url}/health`)).status, 200);
   });
 

@@ -4,44 +4,14 @@
  * embeddings request with nothing to embed is refused before any upstream is called.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import type { Simulator } from '../../src/simulator/types.js';
 import { sims } from '../helpers/gateway.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { rawExchange, replyJson } from '../helpers/raw-socket.js';
 
 const LIMIT = 2048;
-
-/**
- * Writes `head` and a few bytes of the body it declares, and keeps the socket open: resolves with what the gateway answered
- * and how long it took, once the reply's headers and its whole body have come (or the gateway closed the connection, or
- * `waitMs` passed).
- */
-function declareAndStall(url: string, head: string, waitMs = 4000): Promise<{ reply: string; ms: number }> {
-  const u = new URL(url);
-  const start = performance.now();
-  return new Promise((resolve) => {
-    let out = '';
-    const done = (): void => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve({ reply: out, ms: performance.now() - start });
-    };
-    const timer = setTimeout(done, waitMs);
-    const s = net.connect(Number(u.port), u.hostname, () => s.write(`${head}\r\n{"model":`));
-    s.on('data', (d: Buffer) => {
-      out += d.toString('utf8');
-      const end = out.indexOf('\r\n\r\n');
-      const length = /\r\ncontent-length: *(\d+)/i.exec(out.slice(0, end));
-      if (end >= 0 && length && Buffer.byteLength(out.slice(end + 4)) >= Number(length[1])) done();
-    });
-    s.on('close', done);
-    s.on('error', done);
-  });
-}
-
-const bodyOf = (reply: string): any => JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4));
 
 describe('early refusals, against a gateway process', () => {
   let pa: Simulator;
@@ -76,12 +46,13 @@ describe('early refusals, against a gateway process', () => {
     ];
     for (const c of cases) {
       const head = `POST ${c.path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${c.headers}Content-Length: ${declared}\r\n`;
-      const { reply, ms } = await declareAndStall(gw.url, head);
+      // A few bytes of the declared body, and the socket kept open: the refusal must not wait for the rest.
+      const { reply, ms } = await rawExchange(gw.url, `${head}\r\n{"model":`);
       const what = `${c.path} ${c.headers.trim()}`;
       assert.match(reply, /^HTTP\/1\.1 413 /, `${what}: ${reply.slice(0, 200)}`);
       assert.ok(ms < 2000, `${what}: answered after ${Math.round(ms)} ms`);
       assert.match(reply, /\r\nconnection: close\r\n/i, what);
-      const json = bodyOf(reply);
+      const json = replyJson(reply);
       if (c.anthropic) {
         assert.equal(json.type, 'error', what);
         assert.equal(json.error.type, 'request_too_large', what);
