@@ -69,14 +69,21 @@ const CREDENTIAL_WORDS = new Set(['authentication_error', 'permission_error', 'i
 const RATE_WORDS = new Set(['rate_limit_error', 'rate_limit_exceeded', 'insufficient_quota', 'billing_error']);
 const MODEL_WORDS = new Set(['not_found_error', 'model_not_found']);
 
+/** The HTTP error status a numeric error code stands for (OpenAI-compatible servers send the status they meant), if any. */
+function statedStatus(code: string | number | null | undefined): number | undefined {
+  if (code === null || code === undefined || code === '') return undefined;
+  const n = Number(code);
+  return Number.isInteger(n) && n >= 400 && n < 600 ? n : undefined;
+}
+
 /**
  * The failure class of an error the upstream reported in words rather than a status: a 2xx body holding an error object,
  * or an in-band stream error event. A numeric code (OpenAI-compatible servers send the status they meant) is read as that
  * status; otherwise the code, then the type, is looked up; anything else is the upstream's own failure.
  */
 export function statedClass(type: string | null | undefined, code: string | number | null | undefined, nonRetryable: ReadonlySet<number>): FailureClass {
-  const status = Number(code);
-  if (code !== null && code !== undefined && code !== '' && Number.isInteger(status) && status >= 400 && status < 600) return statusClass(status, nonRetryable);
+  const status = statedStatus(code);
+  if (status !== undefined) return statusClass(status, nonRetryable);
   for (const w of [code, type]) {
     if (typeof w !== 'string') continue;
     const word = w.toLowerCase();
@@ -123,9 +130,7 @@ const CLASS_STATUS: Readonly<Record<RefusalClass, number>> = { caller: 400, cred
 export function statedError(policy: UpstreamPolicy, type: string | null | undefined, code: string | number | null | undefined, message: string): GatewayError | undefined {
   const failure = statedClass(type, code, policy.nonRetryable);
   if (!isRefusal(failure)) return undefined;
-  const n = Number(code);
-  const status = Number.isInteger(n) && n >= 400 && n < 600 ? n : CLASS_STATUS[failure];
-  return errorOfClass(policy.provider, failure, status, message, undefined, undefined);
+  return errorOfClass(policy.provider, failure, statedStatus(code) ?? CLASS_STATUS[failure], message, undefined, undefined);
 }
 
 /** The type and code of an error body (OpenAI's `{error: {type, code}}`, Anthropic's `{type: 'error', error: {type}}`). */
