@@ -53,8 +53,8 @@ export function createQuerySemantics(semantic: SemanticService, settings: () => 
     }
     try {
       // The embedder refuses at once (busy) when the texts ahead would outlast what is left of the budget; the abort
-      // signal is made only if the text has to queue.
-      const v = await b.within(semantic.embed(text, () => b.signal, b.remainingMs()), 'embed');
+      // signal is made only if the text has to queue. Its queue is fair between virtual keys.
+      const v = await b.within(semantic.embed(text, () => b.signal, b.remainingMs(), ctx.caller.virtualKeyId), 'embed');
       b.ready();
       return v;
     } catch (err) {

@@ -31,9 +31,10 @@ export interface SemanticService {
    * One unit vector for the text: micro-batched with concurrent calls, LRU-cached. Do not modify the result. With `budget`
    * (a request's bounded wait; a function is called only when the text has to queue) it rejects with EmbedderBusy when
    * the embedder's queue is full or would take longer than `maxWaitMs`, and with EmbedAborted when the signal fires
-   * first; without it the text always queues.
+   * first; without it the text always queues. `owner` (the caller's virtual key) is whom the embedder's queue is fair
+   * between: one owner's flood does not push another's texts out of their budget.
    */
-  embed(text: string, budget?: AbortSignal | (() => AbortSignal), maxWaitMs?: number): Promise<Float32Array>;
+  embed(text: string, budget?: AbortSignal | (() => AbortSignal), maxWaitMs?: number, owner?: string): Promise<Float32Array>;
   /** Texts waiting for a model call now. */
   readonly queued: number;
   /**
@@ -157,8 +158,8 @@ export async function createSemanticService(config: SemanticConfig, deps: Semant
     },
     // The embedder's own promise is handed on (its text noted first): a refusal or an LRU hit is settled when it returns,
     // so the request's budget (src/pipeline/semantic-budget.ts) takes it in the same turn without arming its timer.
-    embed: (text, budget, maxWaitMs) => {
-      const p = embedder.embedOne(text, budget, maxWaitMs);
+    embed: (text, budget, maxWaitMs, owner) => {
+      const p = embedder.embedOne(text, budget, maxWaitMs, owner);
       p.then((vec) => { textOf.set(vec, text.slice(0, maxChars)); }, () => undefined);
       return p;
     },

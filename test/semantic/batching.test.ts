@@ -287,3 +287,54 @@ test('a text queued behind a running call waits for what is left of that call to
   assert.equal(result, 'refused');
   assert.equal(queued, false);
 });
+
+test('the queue is fair between owners: a text of an owner with none queued goes ahead of another owner\'s backlog', async () => {
+  const inner = new GatedEmbedder();
+  const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 1, maxQueue: 64, lruSize: 0, maxInputChars: 100 });
+  const signal = new AbortController().signal;
+  const all = [b.embedOne('a0', signal, Infinity, 'key-a')];
+  await turn(); // a0 is in a model call
+  for (const t of ['a1', 'a2', 'a3', 'a4']) all.push(b.embedOne(t, signal, Infinity, 'key-a'));
+  all.push(b.embedOne('b1', signal, Infinity, 'key-b'));
+  all.push(b.embedOne('a5', signal, Infinity, 'key-a'));
+  for (let i = 0; i < all.length; i++) {
+    await turn();
+    inner.finishOne();
+  }
+  await Promise.all(all);
+  assert.deepEqual(inner.calls, [['a0'], ['a1'], ['b1'], ['a2'], ['a3'], ['a4'], ['a5']]);
+});
+
+test('with one owner the queue is first in, first out', async () => {
+  const inner = new GatedEmbedder();
+  const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 2, maxQueue: 64, lruSize: 0, maxInputChars: 100 });
+  const texts = Array.from({ length: 9 }, (_, i) => `t${i}`);
+  const all = texts.map((t) => b.embedOne(t, new AbortController().signal, Infinity, 'only'));
+  for (let i = 0; i < 5; i++) {
+    await turn();
+    inner.finishOne();
+  }
+  await Promise.all(all);
+  assert.deepEqual(inner.calls.flat(), texts);
+});
+
+test('a full queue refuses the flooding owner\'s last text to let another owner\'s text in', async () => {
+  const inner = new GatedEmbedder();
+  const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 1, maxQueue: 2, lruSize: 0, maxInputChars: 100 });
+  const signal = new AbortController().signal;
+  const running = b.embedOne('a0', signal, Infinity, 'key-a');
+  await turn();
+  const a1 = b.embedOne('a1', signal, Infinity, 'key-a');
+  const a2 = b.embedOne('a2', signal, Infinity, 'key-a');
+  await assert.rejects(b.embedOne('a3', signal, Infinity, 'key-a'), { name: 'EmbedderBusy' }, 'the flooding owner is refused on arrival');
+  const b1 = b.embedOne('b1', signal, Infinity, 'key-b');
+  await assert.rejects(a2, { name: 'EmbedderBusy' }, 'the flooding owner\'s last queued text makes room');
+  assert.equal(b.queued, 2);
+  assert.equal(b.stats.refused, 2);
+  for (let i = 0; i < 3; i++) {
+    await turn();
+    inner.finishOne();
+  }
+  await Promise.all([running, a1, b1]);
+  assert.deepEqual(inner.calls, [['a0'], ['a1'], ['b1']]);
+});

@@ -6,7 +6,11 @@
  *
  * The queue is bounded: past `maxQueue` texts waiting for a model call, or when the model calls it would have to wait for
  * cannot finish within what the caller can wait (`maxWaitMs`), a new text is refused at once with EmbedderBusy (the caller
- * goes on without an embedding rather than queueing behind work it cannot wait for). The wait is predicted from the calls
+ * goes on without an embedding rather than queueing behind work it cannot wait for). The queue is fair between owners
+ * (fair-line.ts): a text goes ahead of another owner's backlog, so its wait is predicted from the texts ahead of it, and
+ * when it pushes a bounded text at the back past what that text's caller can wait (or the queue past `maxQueue`), that
+ * text is refused then, as it would have been on arrival: one owner's flood costs its own requests their embeddings, not
+ * another owner's. The wait is predicted from the calls
  * running (the first expected to end frees a slot) and a line fitted to past calls' durations against their text counts;
  * the prediction learns from its misses (how much later than predicted bounded texts actually got their vectors: under
  * load the cores are shared and the event loop delivers results late), smoothed and added to it. An idle embedder always
@@ -15,6 +19,7 @@
  * are shared error instances: they are control flow on the overload path, not worth a stack trace each.
  */
 import { createHash } from 'node:crypto';
+import { FairLine, type InLine } from './fair-line.js';
 import { Lru } from './lru.js';
 import type { Embedder } from './types.js';
 
@@ -29,13 +34,15 @@ export interface BatchingOptions {
   maxInputChars: number;
 }
 
-interface Pending {
+interface Pending extends InLine {
   key: string;
   text: string;
   /** Callers waiting for this text; at 0 (all gave up) a queued text is dropped. */
   waiters: number;
-  /** Set once it left the queue (sent to the model, or dropped). */
-  taken: boolean;
+  /** When its first caller stops waiting (performance.now() time); undefined for an unbounded caller, never refused. */
+  deadline: number | undefined;
+  /** Refused after it queued, pushed back by another owner's text: its wait teaches the prediction nothing. */
+  displaced: boolean;
   promise: Promise<Float32Array>;
   resolve: (v: Float32Array) => void;
   reject: (err: unknown) => void;
@@ -73,7 +80,10 @@ export interface BatchingStats {
   /** Model calls made and texts they embedded. */
   batches: number;
   embedded: number;
-  /** Texts refused because the queue was full (or too long to wait through), and queued texts dropped because every caller gave up. */
+  /**
+   * Texts refused because the queue was full (or too long to wait through), on arrival or later when another owner's text
+   * went ahead of them, and queued texts dropped because every caller gave up.
+   */
   refused: number;
   dropped: number;
 }
@@ -88,9 +98,7 @@ export class BatchingEmbedder implements Embedder {
   readonly stats: BatchingStats = { requests: 0, lruHits: 0, batches: 0, embedded: 0, refused: 0, dropped: 0 };
   private readonly lru: Lru<string, Float32Array>;
   private readonly inflight = new Map<string, Pending>();
-  private queue: Pending[] = [];
-  /** Queued texts someone still waits for (the queue may also hold dropped ones until the next flush skips them). */
-  private live = 0;
+  private readonly line = new FairLine<Pending>();
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /** Model calls running now, and when each is expected to end (performance.now() time). */
   private running = 0;
@@ -121,8 +129,9 @@ export class BatchingEmbedder implements Embedder {
    * `budget` marks a caller whose wait is bounded (a request): it is refused with EmbedderBusy when the queue is full or
    * the texts ahead of it would take longer than `maxWaitMs`, and rejected with EmbedAborted when the signal fires first.
    * Without it (start-up, offline tools) the text always queues. A signal given as a function is made only on an LRU miss.
+   * `owner` (a virtual key; '' for none) is whom the queue is fair between.
    */
-  embedOne(text: string, budget?: AbortSignal | (() => AbortSignal), maxWaitMs = Infinity): Promise<Float32Array> {
+  embedOne(text: string, budget?: AbortSignal | (() => AbortSignal), maxWaitMs = Infinity, owner = ''): Promise<Float32Array> {
     if (this.closed) return Promise.reject(new Error('the embedder is closed'));
     this.stats.requests++;
     const cut = text.length > this.opts.maxInputChars ? text.slice(0, this.opts.maxInputChars) : text;
@@ -135,8 +144,9 @@ export class BatchingEmbedder implements Embedder {
     let p = this.inflight.get(key);
     // A refusal comes before the signal is made: under overload most bounded callers are refused, and need none.
     const bounded = p === undefined && budget !== undefined;
-    const predicted = bounded ? this.expectedWaitMs(this.live + 1) : 0;
-    if (bounded && !this.admits(predicted, maxWaitMs)) {
+    const place = p === undefined ? this.line.place(owner) : undefined;
+    const predicted = bounded && place !== undefined ? this.expectedWaitMs(place.ahead + 1) : 0;
+    if (bounded && place !== undefined && !this.admits(predicted, maxWaitMs, place.behind > 0)) {
       this.stats.refused++;
       return Promise.reject(EmbedderBusy.instance);
     }
@@ -147,11 +157,12 @@ export class BatchingEmbedder implements Embedder {
       let reject!: (err: unknown) => void;
       const promise = new Promise<Float32Array>((res, rej) => { resolve = res; reject = rej; });
       promise.catch(() => undefined); // observed by the waiters; a dropped text's rejection has none
-      p = { key, text: cut, waiters: 0, taken: false, promise, resolve, reject };
+      const deadline = budget === undefined ? undefined : performance.now() + maxWaitMs;
+      p = { key, text: cut, waiters: 0, taken: false, owner, round: 0, deadline, displaced: false, promise, resolve, reject };
       this.inflight.set(key, p);
-      this.queue.push(p);
-      this.live++;
-      if (budget !== undefined) this.learnLateness(promise, predicted);
+      this.line.insert(p, owner, place!);
+      if (budget !== undefined) this.learnLateness(p, predicted);
+      if (place!.behind > 0) this.displaceLate(p);
       this.schedule();
     }
     p.waiters++;
@@ -159,15 +170,34 @@ export class BatchingEmbedder implements Embedder {
   }
 
   /**
-   * Whether a new bounded text may queue: an idle embedder takes it; otherwise the queue must have room and the text's
-   * predicted wait, plus how late results have lately come against their predictions, must fit the caller's budget.
+   * Whether a new bounded text may queue: an idle embedder takes it; otherwise the queue must have room (or a text behind
+   * it that can make room) and the text's predicted wait, plus how late results have lately come against their
+   * predictions, must fit the caller's budget.
    */
-  private admits(predicted: number, maxWaitMs: number): boolean {
-    return this.idle || (this.live < this.opts.maxQueue && predicted + Math.max(0, this.lateMs) <= maxWaitMs);
+  private admits(predicted: number, maxWaitMs: number, goesAhead: boolean): boolean {
+    return this.idle || ((goesAhead || this.line.live < this.opts.maxQueue) && predicted + Math.max(0, this.lateMs) <= maxWaitMs);
+  }
+
+  /**
+   * After `p` went ahead of texts already queued: refuses, from the back, bounded texts it pushed past what their callers
+   * can wait (or past maxQueue), as they would have been refused had they arrived now.
+   */
+  private displaceLate(p: Pending): void {
+    for (;;) {
+      const last = this.line.last();
+      if (last === undefined || last === p || last.deadline === undefined) return;
+      const over = this.line.live > this.opts.maxQueue;
+      if (!over && performance.now() + this.expectedWaitMs(this.line.live) + Math.max(0, this.lateMs) <= last.deadline) return;
+      this.line.drop(last);
+      last.displaced = true;
+      this.stats.refused++;
+      this.inflight.delete(last.key);
+      last.reject(EmbedderBusy.instance);
+    }
   }
 
   private get idle(): boolean {
-    return this.running === 0 && this.live === 0;
+    return this.running === 0 && this.line.live === 0;
   }
 
   /**
@@ -207,13 +237,16 @@ export class BatchingEmbedder implements Embedder {
     this.fit.nt += w * (texts * took - this.fit.nt);
   }
 
-  /** Compares a bounded text's wait with its prediction once it ends (a dropped text ends when its last caller gave up). */
-  private learnLateness(result: Promise<Float32Array>, predicted: number): void {
+  /**
+   * Compares a bounded text's wait with its prediction once it ends (a dropped text ends when its last caller gave up; a
+   * displaced one ended for another reason).
+   */
+  private learnLateness(p: Pending, predicted: number): void {
     const queuedAt = performance.now();
     const learn = (): void => {
-      this.lateMs = LATE_ALPHA * (performance.now() - queuedAt - predicted) + (1 - LATE_ALPHA) * this.lateMs;
+      if (!p.displaced) this.lateMs = LATE_ALPHA * (performance.now() - queuedAt - predicted) + (1 - LATE_ALPHA) * this.lateMs;
     };
-    result.then(learn, learn);
+    p.promise.then(learn, learn);
   }
 
   /** The pending text's result, or EmbedAborted when the signal fires first (then the text may leave the queue). */
@@ -233,8 +266,7 @@ export class BatchingEmbedder implements Embedder {
 
   /** Takes a queued text nobody waits for out of the queue (the next flush skips it). */
   private drop(p: Pending): void {
-    p.taken = true;
-    this.live--;
+    this.line.drop(p);
     this.stats.dropped++;
     this.inflight.delete(p.key);
     p.reject(EmbedAborted.instance);
@@ -242,7 +274,7 @@ export class BatchingEmbedder implements Embedder {
 
   /** Texts waiting for a model call. */
   get queued(): number {
-    return this.live;
+    return this.line.live;
   }
 
   embed(texts: string[]): Promise<Float32Array[]> {
@@ -255,7 +287,7 @@ export class BatchingEmbedder implements Embedder {
 
   private schedule(): void {
     if (this.busy) return;
-    if (this.live >= this.opts.maxBatch) {
+    if (this.line.live >= this.opts.maxBatch) {
       this.clearTimer();
       void this.flush();
     } else if (!this.timer) {
@@ -274,31 +306,16 @@ export class BatchingEmbedder implements Embedder {
     this.timer = undefined;
   }
 
-  /** Takes up to maxBatch texts someone still waits for off the front of the queue (dropped ones are discarded). */
-  private take(): Pending[] {
-    const batch: Pending[] = [];
-    let i = 0;
-    for (; i < this.queue.length && batch.length < this.opts.maxBatch; i++) {
-      const p = this.queue[i];
-      if (p.taken) continue;
-      p.taken = true;
-      batch.push(p);
-    }
-    this.queue = i === this.queue.length ? [] : this.queue.slice(i);
-    this.live -= batch.length;
-    return batch;
-  }
-
   private async flush(): Promise<void> {
     if (this.busy) return;
-    const batch = this.take();
+    const batch = this.line.take(this.opts.maxBatch);
     if (batch.length === 0) return;
     this.running++;
     const started = performance.now();
     const endsAt = started + this.callDurationMs(batch.length);
     this.endsAt.push(endsAt);
     // A free slot takes what is left at once (the next turn), so batches overlap.
-    if (this.live > 0 && !this.busy) this.schedule();
+    if (this.line.live > 0 && !this.busy) this.schedule();
     try {
       const vecs = await this.inner.embed(batch.map((p) => p.text));
       const took = performance.now() - started;
@@ -320,7 +337,7 @@ export class BatchingEmbedder implements Embedder {
       this.running--;
       this.endsAt.splice(this.endsAt.indexOf(endsAt), 1);
       // Whatever queued meanwhile has already waited at least one model call: send it now.
-      if (this.live > 0) void this.flush();
+      if (this.line.live > 0) void this.flush();
     }
   }
 
@@ -329,13 +346,10 @@ export class BatchingEmbedder implements Embedder {
     this.closed = true;
     this.clearTimer();
     const err = new Error('the embedder is closed');
-    for (const p of this.queue.splice(0)) {
-      if (p.taken) continue;
-      p.taken = true;
+    for (const p of this.line.clear()) {
       this.inflight.delete(p.key);
       p.reject(err);
     }
-    this.live = 0;
     this.lru.clear();
     await this.inner.close();
   }
