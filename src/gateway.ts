@@ -38,6 +38,7 @@ import { buildRuntime, listModels, type Runtime } from './runtime.js';
 import { createApp, type GatewayHandle, type RequestOutcome } from './server/app.js';
 import { rawBodyOf } from './server/express-body.js';
 import { withFastPath } from './server/fast-path.js';
+import { InFlight } from './server/in-flight.js';
 import { writeError } from './server/write-reply.js';
 import { messagesEdge, messagesRouter } from './edges/anthropic-messages/messages-edge.js';
 import { answerClientError, answerUnknownExpectation } from './server/client-error.js';
@@ -200,6 +201,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     stopping: stopping.signal,
     bodyLimit: () => live.rt.config.server.body_limit,
     limits: () => live.rt.config.server.limits,
+    inFlight: new InFlight(() => live.rt.config.server.max_in_flight),
     unexpected(err: unknown, where: string, res?: ServerResponse) {
       try {
         obs.metrics.unexpected(where);

@@ -67,6 +67,11 @@ export const serverSchema = z.object({
   admin_key: z.string().min(16, 'admin_key must be at least 16 characters').optional(),
   /** Seconds to let in-flight requests finish on SIGTERM. */
   shutdown_grace_s: z.number().positive().default(20),
+  /**
+   * Proxied requests served at once, shared fairly between virtual keys: at the bound, a key holding its share is refused
+   * at once (503, Retry-After) while other keys still get in (src/server/in-flight.ts).
+   */
+  max_in_flight: positiveInt.default(4096),
   /** Limits on every proxied request body, refused with a 400 naming the field. */
   limits: z.object({
     /** Deepest nesting of arrays and objects (the body itself is level 1). */

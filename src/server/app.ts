@@ -18,6 +18,7 @@ import type { ProtocolEdge, StreamEncoder } from '../edges/types.js';
 import { replyHeadersOf } from './reply-headers.js';
 import { rawBodyOf, jsonBodies } from './express-body.js';
 import { bodyReadError, checkLimits, pathDecodeError, forwardableText, lowerHeaders, parseJsonText, type InputLimits } from './request-body.js';
+import { overloaded, type InFlight } from './in-flight.js';
 import { writeError, writeReply } from './write-reply.js';
 import { openAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
 
@@ -32,6 +33,8 @@ export interface GatewayHandle {
   bodyLimit(): string;
   /** Limits every proxied body is checked against (server.limits). */
   limits(): InputLimits;
+  /** Proxied requests being served, bounded by server.max_in_flight and shared fairly between virtual keys. */
+  readonly inFlight: InFlight;
   adminKey(): string | undefined;
   authenticate(authorization: string | undefined): Promise<Caller>;
   /** Runs the pipeline for a context (stages + provider chain of the runtime current at arrival). */
@@ -83,9 +86,12 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
   let presented: { reply: ProviderReply; encoder?: StreamEncoder } | undefined;
   let status: number;
   let error: GatewayError | undefined;
+  let admitted = false;
   try {
     ({ body, text } = parseJsonText(await rawBody, req.headers['content-type']));
     caller = await gw.authenticate(edge?.credential ? edge.credential(headers) : req.headers.authorization);
+    if (!gw.inFlight.enter(caller.virtualKeyId)) throw overloaded(gw.inFlight.max);
+    admitted = true;
     const limits = gw.limits();
     const members = checkLimits(body, limits);
     const accepted = edge ? await edge.accept(body, caller, limits) : undefined;
@@ -121,6 +127,7 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
     error = gerr;
   } finally {
     if (cut !== undefined) gw.stopping?.removeEventListener('abort', cut);
+    if (admitted) gw.inFlight.leave(caller.virtualKeyId);
   }
   // The reply is written. Its accounting runs (also for a reply the upstream delivered and was paid for that failed on its way
   // out), then the request reaches the log and metrics, once: a failure there is the gateway's own, reported, and the reply

@@ -20,6 +20,7 @@ import { upstreamPolicy } from '../../src/providers/failure.js';
 import { startStream } from '../../src/providers/openai/start-stream.js';
 import type { Operation, ProviderReply, StreamPart } from '../../src/providers/types.js';
 import { serveProxy, type GatewayHandle, type RequestOutcome } from '../../src/server/app.js';
+import { InFlight } from '../../src/server/in-flight.js';
 import { safetyConfigSchema } from '../../src/safety/config.js';
 import { createSafetySignals } from '../../src/safety/signals.js';
 import { createSafetyStage } from '../../src/safety/stage.js';
@@ -102,6 +103,7 @@ function handleOf(gov: Governance, stages: Stage[], terminal: (ctx: RequestConte
   const gw: GatewayHandle = {
     bodyLimit: () => '1mb',
     limits: () => ({ max_depth: 32, max_string_chars: 100_000, max_messages: 100 }),
+    inFlight: new InFlight(() => 100),
     adminKey: () => undefined,
     authenticate: (authorization) => gov.authenticate(authorization),
     handle: (ctx) => runPipeline(ctx, stages, terminal),
