@@ -9,7 +9,12 @@ import { classifyNetworkError, classifyStatus, parseRetryAfter, unreadableReply,
 import type { RateLimitInfo } from './types.js';
 import type { AbortSource } from '../pipeline/client-abort.js';
 
-const agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: 512, pipelining: 1 });
+/**
+ * No bound on connections per origin: a bound would queue requests here, where their wait would count against the
+ * attempt's first-byte deadline and so against the upstream's health. The requests themselves are bounded at the door
+ * (server.max_in_flight, src/server/in-flight.ts).
+ */
+const agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, pipelining: 1 });
 
 export interface PostOptions {
   policy: UpstreamPolicy;
