@@ -68,6 +68,11 @@ const CALLER_WORDS = new Set([
 const CREDENTIAL_WORDS = new Set(['authentication_error', 'permission_error', 'invalid_api_key']);
 const RATE_WORDS = new Set(['rate_limit_error', 'rate_limit_exceeded', 'insufficient_quota', 'billing_error']);
 const MODEL_WORDS = new Set(['not_found_error', 'model_not_found']);
+/**
+ * Codes of a 401/403 that refuses a header of the request, not the key: OpenAI's answer to an `OpenAI-Organization` or
+ * `OpenAI-Project` header the key does not belong to (callers may send these; src/providers/execute.ts forwards them).
+ */
+const HEADER_CODES: Readonly<Record<string, string>> = { mismatched_organization: 'openai-organization', mismatched_project: 'openai-project' };
 
 /** The HTTP error status a numeric error code stands for (OpenAI-compatible servers send the status they meant), if any. */
 function statedStatus(code: string | number | null | undefined): number | undefined {
@@ -182,7 +187,8 @@ function errorWords(body: unknown): { type?: string; code?: string | number } {
 /**
  * Maps an upstream HTTP error status (and its body) to a GatewayError. A 401/403 whose body names the model
  * (`model_not_found`: a model this key may not use) is `model_unavailable`, not a refusal of the key: the key stays in
- * service for the models it may use. A 429 whose message says the request alone is over the limit (`overLimit`) is the
+ * service for the models it may use. A 401/403 whose code says a header of the request does not match the key
+ * (`mismatched_organization`) is the caller's 400 naming the header: one tenant's header never takes a key out of service. A 429 whose message says the request alone is over the limit (`overLimit`) is the
  * caller's 413: the key is neither rested nor counted, and no other key is tried.
  */
 export function classifyStatus(policy: UpstreamPolicy, status: number, body: unknown, retryAfterS: number | undefined): GatewayError {
@@ -193,6 +199,10 @@ export function classifyStatus(policy: UpstreamPolicy, status: number, body: unk
   let failure = readMessage(statusClass(status, policy.nonRetryable), detail);
   if (failure === 'credential') {
     const { type, code } = errorWords(body);
+    const header = typeof code === 'string' ? HEADER_CODES[code.toLowerCase()] : undefined;
+    if (header !== undefined) {
+      return new GatewayError({ upstreamStatus: status, status: 400, message, type: 'invalid_request_error', param: header, code: 'upstream_rejected', failure: 'caller' });
+    }
     if (wordsClass(type, typeof code === 'number' ? undefined : code, policy.nonRetryable) === 'model_unavailable') failure = 'model_unavailable';
   }
   if (isRefusal(failure)) return errorOfClass(provider, failure, status, message, retryAfterS, status);
