@@ -104,11 +104,11 @@ function wordsClass(type: string | null | undefined, code: string | number | nul
  */
 const LIMIT_REQUESTED = /\blimit:?\s*(\d[\d,]*)\s*,\s*requested:?\s*(\d[\d,]*)/i;
 
-export function overLimit(message: string | null | undefined): boolean {
+function overLimit(message: string | null | undefined): boolean {
   const m = message ? LIMIT_REQUESTED.exec(message) : null;
   if (m === null) return false;
-  const [limit, requested] = [m[1]!, m[2]!].map((n) => Number(n.replaceAll(',', '')));
-  return requested! > limit!;
+  const count = (digits: string): number => Number(digits.replaceAll(',', ''));
+  return count(m[2]!) > count(m[1]!);
 }
 
 /**
@@ -116,7 +116,8 @@ export function overLimit(message: string | null | undefined): boolean {
  * alone exceeds (`overLimit`): the caller's failure, told as a request too large for the provider.
  */
 type RefusalClass = 'caller' | 'credential' | 'rate_limited' | 'model_unavailable' | 'over_limit';
-const isRefusal = (c: FailureClass | 'over_limit'): c is RefusalClass => c !== 'upstream' && c !== 'policy' && c !== 'gateway' && c !== 'stream';
+const REFUSALS: ReadonlySet<string> = new Set<RefusalClass>(['caller', 'credential', 'rate_limited', 'model_unavailable', 'over_limit']);
+const isRefusal = (c: FailureClass | 'over_limit'): c is RefusalClass => REFUSALS.has(c);
 
 /** A rate limit whose message says the request alone is over the limit is `over_limit`; any other class is kept. */
 const readMessage = (failure: FailureClass, message: string | null | undefined): FailureClass | 'over_limit' =>
@@ -188,8 +189,9 @@ function errorWords(body: unknown): { type?: string; code?: string | number } {
  * Maps an upstream HTTP error status (and its body) to a GatewayError. A 401/403 whose body names the model
  * (`model_not_found`: a model this key may not use) is `model_unavailable`, not a refusal of the key: the key stays in
  * service for the models it may use. A 401/403 whose code says a header of the request does not match the key
- * (`mismatched_organization`) is the caller's 400 naming the header: one tenant's header never takes a key out of service. A 429 whose message says the request alone is over the limit (`overLimit`) is the
- * caller's 413: the key is neither rested nor counted, and no other key is tried.
+ * (`mismatched_organization`) is the caller's 400 naming the header: one tenant's header never takes a key out of
+ * service. A 429 whose message says the request alone is over the limit (`overLimit`) is the caller's 413: the key is
+ * neither rested nor counted, and no other key is tried.
  */
 export function classifyStatus(policy: UpstreamPolicy, status: number, body: unknown, retryAfterS: number | undefined): GatewayError {
   const { provider } = policy;
