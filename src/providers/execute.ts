@@ -126,12 +126,13 @@ class AttemptRequest implements UpstreamRequest {
 
 /**
  * One adapter call. A streamed call must send its first part within the provider's first-byte deadline, or the attempt is
- * aborted and fails as an upstream timeout (the client's own abort still reads as the client's): a healthy upstream opens a
- * stream at once, however long an answer it was asked for. A JSON call has no first-byte deadline, only timeout_ms (the
- * adapter's wait for headers; past it, an upstream timeout like any other): OpenAI-style upstreams send a JSON reply's
- * headers only with the whole answer, so until then how long they take is how long an answer the caller asked for, and
- * counting that against the key would let one tenant's long generations open a provider's circuit for everyone. The first
- * byte's time (headers for JSON, first part for streams) is recorded as the key's time to first byte.
+ * aborted and fails as an upstream timeout (the client's own abort still reads as the client's): a stream's first event
+ * does not wait for the rest of the answer (a reasoning model's silent thinking aside: docs/operations.md). A JSON call
+ * has no first-byte deadline, only timeout_ms (the adapter's wait for headers; past it, an upstream timeout like any
+ * other): OpenAI-style upstreams send a JSON reply's headers only with the whole answer, so until then how long they take
+ * is how long an answer the caller asked for, and counting that against the key would let one tenant's long generations
+ * open a provider's circuit for everyone. The first byte's time (headers for JSON, first part for streams) is recorded as
+ * the key's time to first byte.
  */
 async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: Target, key: PoolKey, health: KeyHealth, remaining: number, span: AttemptSpan | undefined): Promise<ProviderReply> {
   const source = ctx.upstreamBody ?? ctx.body;
