@@ -21,9 +21,9 @@ export const providerSchema = z.object({
   base_url: z.url(),
   timeout_ms: positiveInt.default(60_000),
   /**
-   * How long an attempt may wait for its first byte — a JSON reply's response headers, a stream's first event — before it
-   * is abandoned (counted against the key and its breaker at that moment) and the next key or target is tried. Never more
-   * than timeout_ms; the rest of a JSON body is bounded by timeout_ms.
+   * How long a streamed attempt may wait for its first event before it is abandoned (counted against the key and its
+   * breaker) and the next key or target is tried. Never more than timeout_ms. A non-streamed (JSON) attempt has no
+   * first-byte deadline: its response headers come only with the whole answer, so it is bounded by timeout_ms alone.
    */
   first_byte_timeout_ms: positiveInt.default(15_000),
   keys: z.array(keySchema).min(1),

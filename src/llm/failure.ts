@@ -6,7 +6,7 @@
  */
 
 export type FailureClass =
-  /** The request itself is wrong (bad field, unknown model, upstream said the request is invalid). */
+  /** The request itself is wrong (bad field, unknown model, upstream said the request is invalid or alone over its limit). */
   | 'caller'
   /** A gateway policy refused the request (budget, rate limit, allow-list, safety). A caller error the gateway decided. */
   | 'policy'

@@ -1,10 +1,10 @@
 /**
  * The provider chain executor: for each target in the route's chain, pick a key (adaptive balancer, circuit state), call the
  * adapter, and when the attempt fails do what its failure class says (src/llm/failure.ts): stop, or try another key of the
- * same provider (bounded), then the next target — within a global attempt cap and a total deadline. An attempt that has no
- * first byte (a JSON reply's response headers, a stream's first part) by the provider's first-byte deadline is counted
- * against the key at that moment; a stream is also abandoned then (see `attempt`). Streams are handed on once their first
- * part arrived; a break after that is an error part, never a fallback. Runs once per request; each attempt is recorded on
+ * same provider (bounded), then the next target — within a global attempt cap and a total deadline. A stream that has no
+ * first part by the provider's first-byte deadline is abandoned and counted against the key; a JSON attempt is bounded by
+ * timeout_ms alone (see `attempt`). Streams are handed on once their first part arrived; a break after that is an error
+ * part, never a fallback. Runs once per request; each attempt is recorded on
  * the context and, with tracing on, gets a span whose W3C trace context the upstream call carries.
  */
 import { GatewayError, internalError, invalidRequest } from '../errors.js';
@@ -26,7 +26,7 @@ export interface ProviderRuntime {
   adapter: ProviderAdapter;
   keys: PoolKey[];
   timeoutMs: number;
-  /** Deadline for an attempt's first byte: a JSON reply's response headers, a stream's first part (≤ timeoutMs). */
+  /** Deadline for a stream's first part (≤ timeoutMs); a JSON attempt is bounded by timeoutMs alone. */
   firstByteTimeoutMs: number;
   /** routing.non_retryable_statuses: how a status an upstream names in an in-band error is read (`statedClass`). */
   nonRetryable: ReadonlySet<number>;
@@ -124,20 +124,17 @@ class AttemptRequest implements UpstreamRequest {
   }
 }
 
-/** What happened to an attempt before it ended: when it passed its first-byte deadline still waiting (JSON), if it did. */
-interface AttemptWatch {
-  overdueAt?: number;
-}
-
 /**
- * One adapter call under the provider's first-byte deadline. A streamed call must send its first part within it, or the
- * attempt is aborted and fails as an upstream timeout (the client's own abort still reads as the client's). A JSON call whose
- * response headers have not come by then is counted against the key and its breaker at that moment (`watch.overdueAt`) but
- * left to finish within timeout_ms: many upstreams send a JSON reply's headers only with the whole answer, so a long
- * answer is not cut, while a hung upstream's breaker opens after a few deadlines instead of a few full timeouts. The first
- * byte's time (headers for JSON, first part for streams) is recorded as the key's time to first byte.
+ * One adapter call. A streamed call must send its first part within the provider's first-byte deadline, or the attempt is
+ * aborted and fails as an upstream timeout (the client's own abort still reads as the client's): a stream's first event
+ * does not wait for the rest of the answer (a reasoning model's silent thinking aside: docs/operations.md). A JSON call
+ * has no first-byte deadline, only timeout_ms (the adapter's wait for headers; past it, an upstream timeout like any
+ * other): OpenAI-style upstreams send a JSON reply's headers only with the whole answer, so until then how long they take
+ * is how long an answer the caller asked for, and counting that against the key would let one tenant's long generations
+ * open a provider's circuit for everyone. The first byte's time (headers for JSON, first part for streams) is recorded as
+ * the key's time to first byte.
  */
-async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: Target, key: PoolKey, health: KeyHealth, remaining: number, watch: AttemptWatch, span: AttemptSpan | undefined): Promise<ProviderReply> {
+async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: Target, key: PoolKey, health: KeyHealth, remaining: number, span: AttemptSpan | undefined): Promise<ProviderReply> {
   const source = ctx.upstreamBody ?? ctx.body;
   const body = source.model === target.model ? source : { ...source, model: target.model };
   const timeoutMs = Math.min(provider.timeoutMs, remaining);
@@ -145,19 +142,13 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
   const started = performance.now();
   // JSON: the response headers are the first byte; a stream's first part is what the adapter resolves with.
   const json = !ctx.stream || ctx.op === 'embedding';
-  // Only a stream is aborted at its first-byte deadline; a JSON call has no controller of its own. The client's abort reaches
-  // the stream's controller through one listener on the request's signal (which lives no longer than the request), not
-  // AbortSignal.any, whose combined signal and weak references cost more than the rest of this function.
+  // Only a stream has a first-byte deadline and a controller of its own. The client's abort reaches it through one listener
+  // on the request's signal (which lives no longer than the request), not AbortSignal.any, whose combined signal and weak
+  // references cost more than the rest of this function.
   const client = clientAbortOf(ctx);
   const deadline = json ? undefined : linkedController(client);
   let headers = false;
-  const timer = setTimeout(() => {
-    if (deadline !== undefined) deadline.abort();
-    else if (!headers && !client.aborted) {
-      watch.overdueAt = Date.now();
-      health.overdue(watch.overdueAt);
-    }
-  }, deadlineMs);
+  const timer = deadline === undefined ? undefined : setTimeout(() => deadline.abort(), deadlineMs);
   try {
     const reply = await provider.adapter.call(new AttemptRequest(
       ctx, target.model, body as Record<string, unknown>, nativeFor(ctx, provider) !== undefined ? ctx.native : undefined, key.value,
@@ -166,7 +157,6 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
         health.noteRateLimit(info, Date.now());
         if (json && !headers) {
           headers = true;
-          clearTimeout(timer);
           health.firstByte(performance.now() - started);
         }
       },
@@ -214,11 +204,10 @@ export async function executeChain(
       attempts++;
       const { health } = picked;
       const started = performance.now();
-      const watch: AttemptWatch = {};
       const span = ctx.trace?.attempt({ provider: provider.name, kind: provider.adapter.kind, model: target.model, keyId: picked.key.id });
       health.start();
       try {
-        const reply = await attempt(ctx, provider, target, picked.key, health, remaining, watch, span);
+        const reply = await attempt(ctx, provider, target, picked.key, health, remaining, span);
         const latencyMs = performance.now() - started;
         ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: reply.status, latencyMs });
         ctx.replyHeaders['x-switchyard-provider'] = provider.name;
@@ -226,8 +215,7 @@ export async function executeChain(
         if (reply.warnings?.length) ctx.warnings.push(...reply.warnings);
         span?.replied(reply);
         if (reply.kind === 'json') {
-          if (watch.overdueAt !== undefined) health.lateSuccess(Date.now(), latencyMs, watch.overdueAt);
-          else health.succeed(Date.now(), latencyMs);
+          health.succeed(Date.now(), latencyMs);
           ctx.usage = reply.usage;
           return reply;
         }
@@ -237,8 +225,7 @@ export async function executeChain(
         // Anything but a classified failure is the gateway's own: a 500 that never counts against the upstream.
         const gerr = err instanceof GatewayError ? err : internalError(undefined, err);
         ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: gerr.status, latencyMs, error: gerr.code ?? gerr.type, failure: gerr.failure });
-        if (watch.overdueAt !== undefined) health.abandon(); // already counted against the key when its deadline passed
-        else health.failed(gerr.failure, Date.now(), latencyMs, gerr.retryAfterS);
+        health.failed(gerr.failure, Date.now(), latencyMs, gerr.retryAfterS);
         span?.failed(gerr);
         if (actionOf(gerr.failure).next === 'stop') throw gerr;
         lastError = gerr;
@@ -268,7 +255,7 @@ function trackStream(ctx: RequestContext, reply: StreamReply, health: KeyHealth,
       span?.streamEnded(end);
       if (end.outcome === 'done') health.succeed(Date.now(), ttfb);
       else if (end.outcome === 'error' && !clientAbortOf(ctx).aborted) {
-        const stated = failure === undefined ? 'upstream' : statedClass(failure.type, failure.code, nonRetryable);
+        const stated = failure === undefined ? 'upstream' : statedClass(failure.type, failure.code, nonRetryable, failure.message);
         health.failed(actionOf(stated).health === 'failure' ? 'stream' : stated, Date.now(), ttfb);
       } else health.abandon(); // the client went away: no verdict on the key
     },

@@ -68,6 +68,11 @@ const CALLER_WORDS = new Set([
 const CREDENTIAL_WORDS = new Set(['authentication_error', 'permission_error', 'invalid_api_key']);
 const RATE_WORDS = new Set(['rate_limit_error', 'rate_limit_exceeded', 'insufficient_quota', 'billing_error']);
 const MODEL_WORDS = new Set(['not_found_error', 'model_not_found']);
+/**
+ * Codes of a 401/403 that refuses a header of the request, not the key: OpenAI's answer to an `OpenAI-Organization` or
+ * `OpenAI-Project` header the key does not belong to (callers may send these; src/providers/execute.ts forwards them).
+ */
+const HEADER_CODES: Readonly<Record<string, string>> = { mismatched_organization: 'openai-organization', mismatched_project: 'openai-project' };
 
 /** The HTTP error status a numeric error code stands for (OpenAI-compatible servers send the status they meant), if any. */
 function statedStatus(code: string | number | null | undefined): number | undefined {
@@ -76,12 +81,8 @@ function statedStatus(code: string | number | null | undefined): number | undefi
   return Number.isInteger(n) && n >= 400 && n < 600 ? n : undefined;
 }
 
-/**
- * The failure class of an error the upstream reported in words rather than a status: a 2xx body holding an error object,
- * or an in-band stream error event. A numeric code (OpenAI-compatible servers send the status they meant) is read as that
- * status; otherwise the code, then the type, is looked up; anything else is the upstream's own failure.
- */
-export function statedClass(type: string | null | undefined, code: string | number | null | undefined, nonRetryable: ReadonlySet<number>): FailureClass {
+/** The failure class of a stated error's words alone (see `statedClass`). */
+function wordsClass(type: string | null | undefined, code: string | number | null | undefined, nonRetryable: ReadonlySet<number>): FailureClass {
   const status = statedStatus(code);
   if (status !== undefined) return statusClass(status, nonRetryable);
   for (const w of [code, type]) {
@@ -95,13 +96,53 @@ export function statedClass(type: string | null | undefined, code: string | numb
   return 'upstream';
 }
 
-/** The classes an upstream's status or words can give besides its own failure. */
-type RefusalClass = 'caller' | 'credential' | 'rate_limited' | 'model_unavailable';
-const isRefusal = (c: FailureClass): c is RefusalClass => c === 'caller' || c === 'credential' || c === 'rate_limited' || c === 'model_unavailable';
+/**
+ * A rate-limit refusal that names the limit and a request over it with nothing used besides — OpenAI's "Request too large
+ * for gpt-4o in organization org-x on tokens per min (TPM): Limit 30000, Requested 45000", Groq's the same words. The request
+ * alone exceeds the account's limit: no wait and no other key of the account can serve it. A rate limit the caller may
+ * wait out names what is already used ("Limit 30000, Used 28000, Requested 6000") or a request within the limit.
+ */
+const LIMIT_REQUESTED = /\blimit:?\s*(\d[\d,]*)\s*,\s*requested:?\s*(\d[\d,]*)/i;
+
+function overLimit(message: string | null | undefined): boolean {
+  const m = message ? LIMIT_REQUESTED.exec(message) : null;
+  if (m === null) return false;
+  const count = (digits: string): number => Number(digits.replaceAll(',', ''));
+  return count(m[2]!) > count(m[1]!);
+}
+
+/**
+ * The classes an upstream's status or words can give besides its own failure. `over_limit` is a rate limit the request
+ * alone exceeds (`overLimit`): the caller's failure, told as a request too large for the provider.
+ */
+type RefusalClass = 'caller' | 'credential' | 'rate_limited' | 'model_unavailable' | 'over_limit';
+const REFUSALS: ReadonlySet<string> = new Set<RefusalClass>(['caller', 'credential', 'rate_limited', 'model_unavailable', 'over_limit']);
+const isRefusal = (c: FailureClass | 'over_limit'): c is RefusalClass => REFUSALS.has(c);
+
+/** A rate limit whose message says the request alone is over the limit is `over_limit`; any other class is kept. */
+const readMessage = (failure: FailureClass, message: string | null | undefined): FailureClass | 'over_limit' =>
+  failure === 'rate_limited' && overLimit(message) ? 'over_limit' : failure;
+
+/**
+ * The failure class of an error the upstream reported in words rather than a status: a 2xx body holding an error object,
+ * or an in-band stream error event. A numeric code (OpenAI-compatible servers send the status they meant) is read as that
+ * status; otherwise the code, then the type, is looked up; anything else is the upstream's own failure. A rate limit whose
+ * message says the request alone is over the limit (`overLimit`) is the caller's.
+ */
+export function statedClass(type: string | null | undefined, code: string | number | null | undefined, nonRetryable: ReadonlySet<number>, message?: string | null): FailureClass {
+  const failure = readMessage(wordsClass(type, code, nonRetryable), message);
+  return failure === 'over_limit' ? 'caller' : failure;
+}
 
 /** The error of a refusal class; `status` is the upstream's (real, or the one its words stand for). */
 function errorOfClass(provider: string, failure: RefusalClass, status: number, message: string, retryAfterS: number | undefined, upstreamStatus: number | undefined): GatewayError {
   switch (failure) {
+    case 'over_limit':
+      // 413, as Groq answers the same refusal: a 429 would tell the caller (and its SDK's retries) that waiting helps.
+      return new GatewayError({
+        upstreamStatus, status: 413, message: `Request too large for ${provider}'s rate limit (waiting or retrying cannot help): ${message}`,
+        type: 'invalid_request_error', code: 'request_too_large', failure: 'caller',
+      });
     case 'credential':
       return new GatewayError({
         upstreamStatus, status: 502, message: `Upstream ${provider} rejected the gateway's credentials (${status})`, type: 'upstream_error',
@@ -121,14 +162,14 @@ function errorOfClass(provider: string, failure: RefusalClass, status: number, m
 }
 
 /** The status a refusal class stands for when the upstream named none. */
-const CLASS_STATUS: Readonly<Record<RefusalClass, number>> = { caller: 400, credential: 401, rate_limited: 429, model_unavailable: 404 };
+const CLASS_STATUS: Readonly<Record<RefusalClass, number>> = { caller: 400, credential: 401, rate_limited: 429, model_unavailable: 404, over_limit: 429 };
 
 /**
  * The error for a failure the upstream stated in a 2xx reply (see `statedClass`), or undefined when it is the upstream's
  * own (then the caller of this function builds its upstream error as before).
  */
 export function statedError(policy: UpstreamPolicy, type: string | null | undefined, code: string | number | null | undefined, message: string): GatewayError | undefined {
-  const failure = statedClass(type, code, policy.nonRetryable);
+  const failure = readMessage(wordsClass(type, code, policy.nonRetryable), message);
   if (!isRefusal(failure)) return undefined;
   return errorOfClass(policy.provider, failure, statedStatus(code) ?? CLASS_STATUS[failure], message, undefined, undefined);
 }
@@ -147,17 +188,24 @@ function errorWords(body: unknown): { type?: string; code?: string | number } {
 /**
  * Maps an upstream HTTP error status (and its body) to a GatewayError. A 401/403 whose body names the model
  * (`model_not_found`: a model this key may not use) is `model_unavailable`, not a refusal of the key: the key stays in
- * service for the models it may use.
+ * service for the models it may use. A 401/403 whose code says a header of the request does not match the key
+ * (`mismatched_organization`) is the caller's 400 naming the header: one tenant's header never takes a key out of
+ * service. A 429 whose message says the request alone is over the limit (`overLimit`) is the caller's 413: the key is
+ * neither rested nor counted, and no other key is tried.
  */
 export function classifyStatus(policy: UpstreamPolicy, status: number, body: unknown, retryAfterS: number | undefined): GatewayError {
   const { provider } = policy;
   const detail = upstreamMessage(body);
   const said = detail ? `: ${policy.redact(detail)}` : '';
   const message = `Upstream ${provider} returned ${status}${said}`;
-  let failure = statusClass(status, policy.nonRetryable);
+  let failure = readMessage(statusClass(status, policy.nonRetryable), detail);
   if (failure === 'credential') {
     const { type, code } = errorWords(body);
-    if (statedClass(type, typeof code === 'number' ? undefined : code, policy.nonRetryable) === 'model_unavailable') failure = 'model_unavailable';
+    const header = typeof code === 'string' ? HEADER_CODES[code.toLowerCase()] : undefined;
+    if (header !== undefined) {
+      return new GatewayError({ upstreamStatus: status, status: 400, message, type: 'invalid_request_error', param: header, code: 'upstream_rejected', failure: 'caller' });
+    }
+    if (wordsClass(type, typeof code === 'number' ? undefined : code, policy.nonRetryable) === 'model_unavailable') failure = 'model_unavailable';
   }
   if (isRefusal(failure)) return errorOfClass(provider, failure, status, message, retryAfterS, status);
   if (status === 408 || status === 504) return new GatewayError({ upstreamStatus: status, status: 504, message, type: 'timeout_error', code: 'upstream_timeout', failure });

@@ -1,7 +1,7 @@
 /**
  * Live health of one upstream key: EWMA latency, a sliding window of outcomes, in-flight count, time to first byte,
  * rate-limit headroom and its circuit. Updated on every attempt — how a failed attempt counts is its failure class's action
- * (src/llm/failure.ts) — and read by the balancer, the health registry and the executor's first-byte deadline.
+ * (src/llm/failure.ts) — and read by the balancer and the health registry.
  */
 import { actionOf, type FailureClass } from '../llm/failure.js';
 import { Circuit, type CircuitSettings, type CircuitState } from './circuit.js';
@@ -137,32 +137,6 @@ export class KeyHealth {
     if (latencyMs > this.ewmaMs) this.ewmaMs = this.ewmaMs === 0 ? latencyMs : this.ewmaMs + this.health.ewma_alpha * (latencyMs - this.ewmaMs);
     const w = this.window(now);
     this.circuit.onFailure(now, w.requests, w.errors);
-  }
-
-  /**
-   * A JSON attempt still waiting for its response headers past the first-byte deadline: counts toward the error rate and
-   * the circuit now, while it stays in flight; it ends with `lateSuccess` (then it counts as a success) or `abandon` (it
-   * stays an error); never counted twice.
-   */
-  overdue(now: number): void {
-    this.errCounts[this.bucket(now)]++;
-    const w = this.window(now);
-    this.circuit.onFailure(now, w.requests, w.errors);
-  }
-
-  /**
-   * An attempt overdue since `overdueAt` answered after all: the error it counted while in flight becomes a success (when its
-   * bucket is still in the window), its latency is recorded and the consecutive-failure count resets.
-   */
-  lateSuccess(now: number, latencyMs: number, overdueAt: number): void {
-    this.inFlight = Math.max(0, this.inFlight - 1);
-    const slot = Math.floor(overdueAt / (this.health.window_ms / BUCKETS));
-    const i = slot % BUCKETS;
-    if (this.bucketStart[i] === slot && this.errCounts[i] > 0) this.errCounts[i]--;
-    this.okCounts[this.bucket(now)]++;
-    this.ewmaMs = this.ewmaMs === 0 ? latencyMs : this.ewmaMs + this.health.ewma_alpha * (latencyMs - this.ewmaMs);
-    this.latency.add(latencyMs);
-    this.circuit.consecutiveFailures = 0;
   }
 
   /** The upstream rate-limited the key: it rests for the retry-after it named (bounded), without counting as an error. */

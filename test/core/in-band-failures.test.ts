@@ -173,3 +173,33 @@ describe('a refusal that names the model is not a refusal of the key', () => {
     assert.equal(gw.registry.provider('p')!.keys[0]!.state, 'open');
   });
 });
+
+describe('a refusal of a header the caller sent is not a refusal of the key', () => {
+  let up: ScriptedUpstream;
+  let gw: Gateway | undefined;
+  before(async () => { up = await startScriptedUpstream(); });
+  after(async () => {
+    await gw?.close();
+    await up.close();
+  });
+
+  it('an upstream 401 mismatched_organization (the caller\'s OpenAI-Organization header) is the caller\'s 400; both keys stay in service', async () => {
+    gw = await gateway({
+      providers: { p: { kind: 'openai', base_url: up.url, models: ['m'], keys: [{ id: 'k1', value: 'key-k1' }, { id: 'k2', value: 'key-k2' }] } },
+      circuit: { cooldown_ms: 60_000 },
+    });
+    const body = { error: { message: 'OpenAI-Organization header should match organization for API key', type: 'invalid_request_error', param: null, code: 'mismatched_organization' } };
+    for (let i = 0; i < 3; i++) {
+      const rid = `org-401-${i}`;
+      up.script(rid, { status: 401, chunks: [JSON.stringify(body)] });
+      const r = await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': rid, 'openai-organization': 'org-not-the-keys' });
+      assert.equal(r.status, 400, r.text);
+      assert.deepEqual([r.json.error.param, r.json.error.code], ['openai-organization', 'upstream_rejected']);
+      assert.match(r.json.error.message, /OpenAI-Organization header should match/);
+      assert.equal(up.seen(rid), 1, 'not sent to the other key');
+    }
+    const h = gw.registry.provider('p')!;
+    assert.deepEqual(h.keys.map((k) => [k.id, k.state, k.breaker]), [['k1', 'healthy', 'closed'], ['k2', 'healthy', 'closed']]);
+    assert.equal((await post(gw, '/v1/chat/completions', chat('p/m'))).status, 200, 'another tenant is still served');
+  });
+});

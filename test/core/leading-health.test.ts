@@ -1,7 +1,8 @@
 /**
  * Leading health signals: rules read the `health` variable live, so a rule on a provider's error rate moves traffic before
- * its breaker opens; a JSON attempt with no response headers by the first-byte deadline counts against its key while it is
- * still in flight, so a hung provider's breaker opens after a few deadlines rather than a few full timeouts.
+ * its breaker opens. The first-byte deadline is a stream's: a JSON reply's headers come only with the whole answer, so a long
+ * JSON generation is bounded by timeout_ms and never counts against its key while it runs — one tenant's long answers cannot
+ * open a provider's breaker for everyone — while a hung provider's JSON attempts still end at timeout_ms and count.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -65,45 +66,46 @@ describe('leading health signals', () => {
     assert.ok(gw.registry.provider('ph')!.ttfb_p95_ms > 0);
   });
 
-  it('a hung provider: JSON attempts past the first-byte deadline open its breaker while still in flight', async () => {
+  it('long JSON generations past the first-byte deadline are not counted against the key: its breaker stays closed for everyone', async () => {
     gw = await gateway({
-      providers: { hung: provider(ph, ['m'], [{ id: 'k1' }], { timeout_ms: 2000, first_byte_timeout_ms: 150 }), backup: provider(backup, ['m']) },
+      providers: { slow: provider(ph, ['m'], [{ id: 'k1' }], { timeout_ms: 5000, first_byte_timeout_ms: 100 }), backup: provider(backup, ['m']) },
+      routing: { fallbacks: { 'slow/m': ['backup/m'] } },
+      circuit: { consecutive_failures: 2, cooldown_ms: 60_000 },
+    });
+    const ai = client(gw);
+    const key = () => gw!.registry.provider('slow')!.keys[0]!;
+    const tick = () => new Promise((r) => setTimeout(r, 20));
+    // One tenant's three long answers (response headers only with the whole answer, 6x the first-byte deadline), at once.
+    ph.setFault({ delayMs: 600 });
+    const long = ['essay one', 'essay two', 'essay three'].map((content) => ask(ai, 'slow/m', content));
+    while (ph.requestCount() < 3) await tick();
+    await new Promise((r) => setTimeout(r, 300)); // all three are past their first-byte deadline, still generating
+    assert.deepEqual([key().breaker, key().error_rate, key().in_flight], ['closed', 0, 3]);
+    ph.reset();
+    const other = await ask(ai, 'slow/m', 'another tenant');
+    assert.equal(other.response.headers.get('x-switchyard-provider'), 'slow', 'another tenant is still served by the provider');
+    for (const r of await Promise.all(long)) assert.equal(r.response.headers.get('x-switchyard-provider'), 'slow', 'not cut, not retried elsewhere');
+    assert.deepEqual([key().requests, key().error_rate, key().in_flight, key().state], [4, 0, 0, 'healthy']);
+    assert.equal(backup.requestCount(), 0);
+  });
+
+  it('a hung provider: a JSON attempt ends at timeout_ms, counts against its key and falls back; the breaker opens after enough', async () => {
+    gw = await gateway({
+      providers: { hung: provider(ph, ['m'], [{ id: 'k1' }], { timeout_ms: 400, first_byte_timeout_ms: 100 }), backup: provider(backup, ['m']) },
       routing: { fallbacks: { 'hung/m': ['backup/m'] } },
       circuit: { consecutive_failures: 2, cooldown_ms: 60_000 },
     });
     const ai = client(gw);
     ph.setFault({ hang: true });
-    const pending = [ask(ai, 'hung/m', 'one'), ask(ai, 'hung/m', 'two')];
-    const registry = gw.registry;
-    const key = () => registry.provider('hung')!.keys[0]!;
-    const tick = () => new Promise((r) => setTimeout(r, 20));
-    while (ph.requestCount() < 2) await tick();
-    // Both attempts wait upstream; then the breaker opens or an attempt ends, whichever comes first.
-    while (key().breaker !== 'open' && key().in_flight === 2) await tick();
-    assert.equal(key().breaker, 'open');
-    assert.equal(key().in_flight, 2, 'both attempts are still waiting upstream');
-
+    const started = performance.now();
+    for (const r of await Promise.all([ask(ai, 'hung/m', 'one'), ask(ai, 'hung/m', 'two')])) {
+      assert.equal(r.response.headers.get('x-switchyard-provider'), 'backup');
+    }
+    assert.ok(performance.now() - started >= 400, 'the JSON attempts waited for timeout_ms, not the first-byte deadline');
+    const view = gw.registry.provider('hung')!;
+    assert.deepEqual([view.keys[0]!.breaker, view.requests, view.error_rate, view.in_flight], ['open', 2, 1, 0]);
     const next = await ask(ai, 'hung/m', 'three');
     assert.equal(next.response.headers.get('x-switchyard-provider'), 'backup');
     assert.equal(ph.requestCount(), 2, 'no new request reached the hung provider');
-
-    // The two hung attempts end at timeout_ms and fall back; they are not counted a second time.
-    for (const r of await Promise.all(pending)) assert.equal(r.response.headers.get('x-switchyard-provider'), 'backup');
-    assert.equal(key().in_flight, 0);
-    assert.equal(registry.provider('hung')!.requests, 2);
-  });
-
-  it('a slow JSON reply counts against its key only while it is overdue: once it answers, it is a success', async () => {
-    gw = await gateway({
-      providers: { slow: provider(ph, ['m'], [{ id: 'k1' }], { timeout_ms: 5000, first_byte_timeout_ms: 100 }) },
-      circuit: { consecutive_failures: 1000 },
-    });
-    ph.setFault({ delayMs: 600 });
-    const ai = client(gw);
-    for (const content of ['long answer one', 'long answer two']) {
-      assert.equal((await ask(ai, 'slow/m', content)).response.headers.get('x-switchyard-provider'), 'slow');
-    }
-    const key = gw.registry.provider('slow')!.keys[0]!;
-    assert.deepEqual([key.requests, key.error_rate, key.in_flight, key.state], [2, 0, 0, 'healthy']);
   });
 });
