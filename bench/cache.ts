@@ -268,15 +268,15 @@ async function measure(wl: Workload, opts: CacheBenchOptions, prefix: string, rs
   let correct = 0;
   // Two passes over the queries: more samples for the tail; recall from the first.
   for (let pass = 0; pass < 2; pass++) {
-    for (const [j, v] of wl.queries.entries()) {
+    wl.queries.forEach((v, j) => {
       const w0 = waited();
       const s = performance.now();
-      const found = await cache.candidates(base.partition, v);
+      const found = cache.candidates(base.partition, v);
       const ms = performance.now() - s;
       wall.push(ms);
       cpu.push(Math.max(0, ms - (waited() - w0) / 1e6));
       if (pass === 0 && (found[0]?.score ?? -2) >= best[j] - 1e-5) correct++;
-    }
+    });
   }
   await new Promise((resolve) => setImmediate(resolve));
   gcWatch.disconnect();

@@ -1,11 +1,10 @@
 /**
  * The entries this process knows about: metadata (with the text the guard compares) of every live entry, one HNSW index per
- * partition (so a search never sees another tenant's entries and needs no filter) held by the index thread
- * (index-host.ts), and an LRU order with entry-count and memory bounds. In memory mode it also holds the replies; in
- * Redis mode it is the local mirror of what Redis holds.
+ * partition (so a search never sees another tenant's entries and needs no filter), and an LRU order with entry-count and
+ * memory bounds. In memory mode it also holds the replies; in Redis mode it is the local mirror of what Redis holds.
  */
+import { VectorIndex } from '../semantic/vector-index.js';
 import type { GraphParams } from './config.js';
-import { IndexHost } from './index-host.js';
 import { replyBytes, type CachedReply } from './reply.js';
 
 /** What is known about one entry without its reply. Serialisable (Redis stores it as JSON). */
@@ -27,7 +26,7 @@ export interface EntryMeta {
 
 export interface LocalEntry {
   readonly meta: EntryMeta;
-  /** Whether the entry is in its partition's HNSW index (the vector itself lives there only, in the index thread). */
+  /** Whether the entry is in its partition's HNSW index (the vector itself lives there only). */
   readonly semantic: boolean;
   /** Held locally in memory mode; fetched from the store in Redis mode. */
   reply: CachedReply | undefined;
@@ -47,8 +46,9 @@ export interface Candidate {
 interface Partition {
   /** The partition's id: the one instance of the string its entries' metadata share. */
   readonly id: string;
-  /** The entries in its HNSW index, by label. */
+  index: VectorIndex | undefined;
   labels: Map<number, string>;
+  nextLabel: number;
   count: number;
 }
 
@@ -80,25 +80,15 @@ export class LocalIndex {
    * entries would otherwise keep 100k copies of a few names. Bounded; names beyond the bound are kept as they come.
    */
   private readonly names = new Map<string, string>();
-  private readonly host: IndexHost;
-  /**
-   * The next vector's label: unique across partitions and never reused, so a search answered after its partition was
-   * dropped and made again cannot name a newer entry.
-   */
-  private nextLabel = 0;
 
   constructor(
-    params: IndexParams,
+    private readonly params: IndexParams,
     private limits: { maxEntries: number; maxBytes: number },
     private readonly now: () => number,
     /** Called for each entry dropped to respect the bounds or because it expired. */
     private readonly onEvict: (meta: EntryMeta, reason: EvictReason) => void,
-    /** Told when the index thread failed an insert, or stopped (its entries are then dropped as deleted). */
-    private readonly onIndexTrouble: (message: string) => void = () => undefined,
   ) {
     this.vectorBytes = params.dim * 4 + params.M * 8 + 200;
-    this.host = new IndexHost({ dim: params.dim, M: params.M, efConstruction: params.efConstruction, efSearch: params.efSearch },
-      (why) => this.indexLost(why), (message) => this.onIndexTrouble(`cache index: ${message}`));
   }
 
   get size(): number { return this.entries.size; }
@@ -130,8 +120,9 @@ export class LocalIndex {
     let label = -1;
     let vectorBytes = 0;
     if (vector !== undefined) {
-      label = this.nextLabel++;
-      this.host.add(p.id, label, vector);
+      label = p.nextLabel++;
+      p.index ??= this.newIndex();
+      p.index.add(label, vector);
       vectorBytes = this.vectorBytes;
       p.labels.set(label, meta.key);
     }
@@ -154,8 +145,8 @@ export class LocalIndex {
     this.bytes -= e.bytes;
     const p = this.partitions.get(e.meta.partition);
     if (p !== undefined) {
-      if (e.label >= 0) { this.host.remove(p.id, e.label); p.labels.delete(e.label); }
-      if (--p.count === 0) this.dropPartition(p);
+      if (e.label >= 0) { p.index?.remove(e.label); p.labels.delete(e.label); }
+      if (--p.count === 0) this.partitions.delete(e.meta.partition);
     }
     if (notify) this.onEvict(e.meta, reason);
     return true;
@@ -168,7 +159,7 @@ export class LocalIndex {
     const keys: string[] = [];
     for (const [k, e] of this.entries) if (e.meta.partition === partition) keys.push(k);
     for (const k of keys) this.remove(k, 'deleted', false);
-    this.dropPartition(p);
+    this.partitions.delete(partition);
     return keys;
   }
 
@@ -179,23 +170,16 @@ export class LocalIndex {
     this.partitions.clear();
     this.names.clear();
     this.bytes = 0;
-    this.host.clear();
     return n;
   }
 
-  /** Stops the index thread. */
-  close(): Promise<void> {
-    return this.host.close();
-  }
-
-  /** The best live candidates in one partition, best first (entries removed while the search ran are left out). */
-  async search(partition: string, vector: Float32Array, k: number): Promise<Candidate[]> {
+  /** The best live candidates in one partition, best first. */
+  search(partition: string, vector: Float32Array, k: number): Candidate[] {
     const p = this.partitions.get(partition);
-    if (p === undefined || p.labels.size === 0) return [];
-    const found = await this.host.search(p.id, vector, k);
+    if (p?.index === undefined) return [];
     const now = this.now();
     const out: Candidate[] = [];
-    for (const n of found) {
+    for (const n of p.index.search(vector, k)) {
       const key = p.labels.get(n.label);
       const entry = key === undefined ? undefined : this.entries.get(key);
       if (entry === undefined) continue;
@@ -206,7 +190,7 @@ export class LocalIndex {
   }
 
   /** The vector an entry is searched by (for the guard's vector features), or undefined. */
-  async vectorOf(entry: LocalEntry): Promise<Float32Array | undefined> {
+  vectorOf(entry: LocalEntry): Float32Array | undefined {
     const recent = this.recentVectors.get(entry);
     if (recent !== undefined) {
       this.recentVectors.delete(entry);
@@ -214,8 +198,8 @@ export class LocalIndex {
       return recent;
     }
     if (entry.label < 0 || this.entries.get(entry.meta.key) !== entry) return undefined;
-    const v = await this.host.vector(entry.meta.partition, entry.label);
-    if (v === undefined || this.entries.get(entry.meta.key) !== entry) return undefined;
+    const v = this.partitions.get(entry.meta.partition)?.index?.vectorOf(entry.label);
+    if (v === undefined) return undefined;
     this.recentVectors.set(entry, v);
     if (this.recentVectors.size > RECENT_VECTORS) this.recentVectors.delete(this.recentVectors.keys().next().value!);
     return v;
@@ -238,17 +222,9 @@ export class LocalIndex {
     this.enforceBounds();
   }
 
-  private dropPartition(p: Partition): void {
-    this.partitions.delete(p.id);
-    this.host.drop(p.id);
-  }
-
-  /** The index thread stopped and took every vector with it: the entries it indexed can no longer be found by meaning. */
-  private indexLost(why: string): void {
-    this.onIndexTrouble(`cache index thread stopped (${why}); its entries were dropped`);
-    const dead: string[] = [];
-    for (const [k, e] of this.entries) if (e.label >= 0) dead.push(k);
-    for (const k of dead) this.remove(k, 'deleted');
+  private newIndex(): VectorIndex {
+    const { dim, M, efConstruction, efSearch } = this.params;
+    return new VectorIndex({ dim, M, efConstruction, efSearch, initialCapacity: 16 });
   }
 
   private name(s: string): string {
@@ -261,7 +237,7 @@ export class LocalIndex {
   private partitionFor(id: string): Partition {
     let p = this.partitions.get(id);
     if (p === undefined) {
-      p = { id, labels: new Map(), count: 0 };
+      p = { id, index: undefined, labels: new Map(), nextLabel: 0, count: 0 };
       this.partitions.set(id, p);
     }
     return p;

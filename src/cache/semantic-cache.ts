@@ -118,7 +118,6 @@ export class SemanticCache {
         this.stats.record({ type: 'evict', reason });
         if (reason === 'lru') void this.remote?.remove([meta.key], true);
       },
-      (message) => this.logger.error({ err: message }, 'cache index trouble'),
     );
     if (this.config.store === 'redis') {
       if (opts.redis === undefined) throw new Error('cache.store: "redis" needs a Redis client');
@@ -173,9 +172,9 @@ export class SemanticCache {
     return reply === undefined ? undefined : { entry, reply, score: 1 };
   }
 
-  /** The best live candidates in a partition, best first (searched in the index thread). */
-  candidates(partition: string, vector: Float32Array, k = CANDIDATES): Promise<Candidate[]> {
-    if (vector.length !== this.dim) return Promise.reject(new Error(`embedding has ${vector.length} dimensions, the cache expects ${this.dim}`));
+  /** The best live candidates in a partition, best first. */
+  candidates(partition: string, vector: Float32Array, k = CANDIDATES): Candidate[] {
+    if (vector.length !== this.dim) throw new Error(`embedding has ${vector.length} dimensions, the cache expects ${this.dim}`);
     return this.index.search(partition, vector, k);
   }
 
@@ -184,7 +183,7 @@ export class SemanticCache {
    * given when the candidates were already searched (the rules variable cache_similarity does).
    */
   async semantic(text: string, partition: string, vector: Float32Array, threshold: number, found?: Candidate[]): Promise<SemanticOutcome> {
-    const cands = found ?? await this.candidates(partition, vector);
+    const cands = found ?? this.candidates(partition, vector);
     const out: SemanticOutcome = { best: cands.length > 0 ? Math.max(0, cands[0].score) : 0, rejected: [] };
     if (cands.length === 0 || cands[0].score < threshold) return out;
     const features = extractFeatures(text);
@@ -192,7 +191,7 @@ export class SemanticCache {
       if (c.score < threshold) break;
       const stored = c.entry.meta.text;
       if (stored === undefined) continue;
-      const cached = this.policy.guard.scorer ? await this.index.vectorOf(c.entry) : undefined;
+      const cached = this.policy.guard.scorer ? this.index.vectorOf(c.entry) : undefined;
       const vectors = cached === undefined ? undefined : { query: vector, cached };
       // The stored side's features are extracted here, for the few candidates above the threshold, rather than kept with
       // every entry: they took about twice an entry's other memory (docs/cache.md, "Memory").
@@ -287,7 +286,6 @@ export class SemanticCache {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     await this.remote?.close();
-    await this.index.close();
   }
 
   /** The guard settings and scorer a config gives; a scorer fitted for another embedder is set aside for the rules. */

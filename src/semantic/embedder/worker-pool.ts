@@ -6,15 +6,28 @@
  * first and the model takes the cycles left over. A call goes to the worker with the fewest calls pending; a worker that
  * dies fails its pending calls and is replaced.
  */
-import type { Worker } from 'node:worker_threads';
-import { startWorker, workerScript } from '../../util/start-worker.js';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { EmbedderConfig } from '../config.js';
 import type { FallbackObserver } from './backend.js';
 import type { Embedder } from './types.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
 
-/** The worker's script beside this module. */
-const WORKER_URL = workerScript(import.meta.url, 'embed-worker');
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+/** The worker's script beside this module (.ts when running from sources under tsx, .js when built). */
+const WORKER_URL = new URL(`./embed-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
+
+/**
+ * A worker thread on the embed-worker script. From sources (tests under tsx), a worker does not inherit the tsx loader on
+ * Node 20, so it registers it before importing the script. The loader is resolved here, beside this module: an eval'd
+ * worker would resolve a bare specifier from the process's working folder, which may be anywhere.
+ */
+function startWorker(workerData: WorkerSetup): Worker {
+  if (!FROM_SOURCE) return new Worker(fileURLToPath(WORKER_URL), { workerData });
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  return new Worker(boot, { eval: true, workerData });
+}
 
 export interface WorkerPoolOptions {
   config: EmbedderConfig;
@@ -132,7 +145,7 @@ export class WorkerPoolEmbedder implements Embedder {
 /** Starts one worker and waits until it has loaded the model. */
 function spawn(opts: WorkerPoolOptions): Promise<{ worker: Worker; id: string; space: string; dim: number }> {
   const setup: WorkerSetup = { config: opts.config, rootDir: opts.rootDir, nice: opts.nice };
-  const worker = startWorker(WORKER_URL, { workerData: setup });
+  const worker = startWorker(setup);
   return new Promise((resolve, reject) => {
     const onMessage = (m: FromWorker): void => {
       if (m.type === 'fallback') opts.onFallback?.(m.message, new Error(m.cause));
