@@ -13,7 +13,10 @@ export const sessionsConfigSchema = z.strictObject({
   derive: z.boolean().default(true),
   /** A session not seen for this long is forgotten. */
   idle_ttl_s: z.number().int().positive().max(7 * 24 * 3600).default(1800),
-  /** Most sessions the in-memory store keeps (the least recently used go first); Redis holds them when redis.url is set. */
+  /**
+   * Most sessions the in-memory store keeps (expired ones first, then the least recently recorded of the virtual key holding
+   * the most); Redis holds them when redis.url is set.
+   */
   max_entries: z.number().int().positive().max(10_000_000).default(100_000),
 });
 

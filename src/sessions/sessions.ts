@@ -86,7 +86,7 @@ export class Sessions {
     const kept = route.sticky === true && state.target === prev.target;
     ctx.facts.session = { id: prev.id, source: prev.source, turns: state.turns, target: state.target, tier: state.tier, ...(kept ? { kept: true } : {}) };
     try {
-      await this.store.put(prev.id, state, cfg.idle_ttl_s * 1000);
+      await this.store.put(ctx.caller.virtualKeyId, prev.id, state, cfg.idle_ttl_s * 1000);
     } catch (err) {
       this.warn(err);
     }

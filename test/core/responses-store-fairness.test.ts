@@ -42,3 +42,30 @@ describe('stored responses under one tenant\'s flood', () => {
     await assert.rejects(a.responses.retrieve(flood[0]!), (e: any) => e.status === 404);
   });
 });
+
+describe('stored responses in use order', () => {
+  let sim: Simulator;
+  let gw: Gateway;
+  let a: OpenAI;
+
+  before(async () => {
+    [sim] = await sims({ protocol: 'openai', name: 'up' });
+    gw = await gateway({
+      providers: { up: provider(sim, ['m']) },
+      responses: { max_entries: 3 },
+      governance: { keys: [{ id: 'ka', name: 'A', key: KEYS.a }] },
+    });
+    a = new OpenAI({ apiKey: KEYS.a, baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 20_000 });
+  });
+  after(() => closeAll(gw, [sim]));
+
+  it('a conversation read again outlives the same key\'s records left unread', async () => {
+    const first = await a.responses.create({ model: 'up/m', input: 'the conversation in use' });
+    const second = await a.responses.create({ model: 'up/m', input: 'left alone' });
+    await a.responses.create({ model: 'up/m', input: 'third' });
+    assert.equal((await a.responses.retrieve(first.id)).id, first.id);
+    await a.responses.create({ model: 'up/m', input: 'fourth' });
+    assert.equal((await a.responses.retrieve(first.id)).id, first.id, 'the record read most recently was kept');
+    await assert.rejects(a.responses.retrieve(second.id), (e: any) => e.status === 404);
+  });
+});

@@ -26,11 +26,11 @@ test('the memory store forgets idle sessions and keeps at most max_entries, leas
   let now = 1000;
   const store = new MemorySessionStore(() => 2, () => now);
   const s = { target: 'p/m', tier: 'simple' as const, turns: 1 };
-  await store.put('a', s, 100);
-  await store.put('b', s, 100);
+  await store.put('vk', 'a', s, 100);
+  await store.put('vk', 'b', s, 100);
   await store.get('a');
-  await store.put('a', { ...s, turns: 2 }, 100); // refreshed: b is now the oldest
-  await store.put('c', s, 100);
+  await store.put('vk', 'a', { ...s, turns: 2 }, 100); // refreshed: b is now the oldest
+  await store.put('vk', 'c', s, 100);
   assert.equal(store.size, 2);
   assert.equal(await store.get('b'), undefined);
   assert.equal((await store.get('a'))?.turns, 2);

@@ -11,9 +11,9 @@ export const responsesConfigSchema = z.object({
   store: z.enum(['memory', 'redis']).default('memory'),
   /** How long a stored response can be read or continued, in seconds. */
   ttl_s: positiveInt.default(86_400),
-  /** memory store: most responses kept; the oldest go first. */
+  /** memory store: most responses kept; expired ones go first, then the least recently used of the key holding the largest share. */
   max_entries: positiveInt.default(10_000),
-  /** memory store: most bytes of stored responses kept (serialised JSON); the oldest go first. */
+  /** memory store: most bytes of stored responses kept (serialised JSON); dropped as for max_entries. */
   max_bytes: positiveInt.default(64 * 1024 * 1024),
   /** Largest stored response (its conversation included); a larger one is answered but not stored, with a warning. */
   max_record_bytes: positiveInt.default(1024 * 1024),

@@ -2,9 +2,11 @@
  * Stored responses, for GET /v1/responses/{id} and previous_response_id: each record is the Response object plus the
  * conversation it ends (input items and output, for the next turn). Records are keyed by tenant (the virtual key) and id, so
  * a response is never readable with another virtual key; each expires after responses.ttl_s. In memory the store is bounded
- * by count and bytes (when full, the key holding the largest share loses its oldest); on Redis each record is one key with a TTL, every command bounded by the Redis guard.
+ * by count and bytes (when full, an expired record goes first, else the key holding the largest share loses its least recently
+ * used); on Redis each record is one key with a TTL, every command bounded by the Redis guard.
  */
 import type { RedisClientType } from 'redis';
+import { FairEviction, type Evictable } from '../../store/fair-eviction.js';
 import type { ResponsesConfig } from './config.js';
 
 export interface StoredResponse {
@@ -28,60 +30,31 @@ export interface ResponseStore {
 
 type Settings = () => Pick<ResponsesConfig, 'ttl_s' | 'max_entries' | 'max_bytes' | 'max_record_bytes'>;
 
-interface Entry {
-  json: string;
-  bytes: number;
-  expiresAt: number;
-}
-
-/** One tenant's records; insertion order is age order (the first entry is the oldest). */
-interface Holding {
-  readonly entries: Map<string, Entry>;
-  bytes: number;
+/** One stored record; its owner for eviction is the tenant (virtual key), its key the response id. */
+interface Entry extends Evictable<string> {
+  readonly json: string;
 }
 
 /**
- * In memory: records grouped by tenant. The bounds (entries, bytes) are the whole store's; when a record takes it past
- * either, a tenant whose oldest record has expired gives it up, else the tenant holding the largest share gives up its
- * oldest, until it fits — so one virtual key's traffic pushes out its own records, never another key's that holds less.
+ * In memory: records grouped by tenant (src/store/fair-eviction.ts keeps each tenant's records in use order). The bounds
+ * (entries, bytes) are the whole store's; when a record takes it past either, an expired record goes first, else the
+ * least recently used record of the tenant holding the largest share of either bound, until it fits — so one virtual key's
+ * traffic pushes out its own records, never another key's that holds less.
  */
 export class MemoryResponseStore implements ResponseStore {
   readonly kind = 'memory' as const;
-  private readonly tenants = new Map<string, Holding>();
-  private count = 0;
-  private bytes = 0;
+  /** Its bounds are read from the settings at every write. */
+  private readonly fair = new FairEviction<string, Entry>({ maxEntries: Infinity, maxBytes: Infinity });
 
   constructor(private readonly settings: Settings, private readonly now: () => number = Date.now) {}
 
   get size(): number {
-    return this.count;
+    return this.fair.size;
   }
 
   private remove(tenant: string, id: string): boolean {
-    const h = this.tenants.get(tenant);
-    const e = h?.entries.get(id);
-    if (h === undefined || e === undefined) return false;
-    h.entries.delete(id);
-    h.bytes -= e.bytes;
-    this.count--;
-    this.bytes -= e.bytes;
-    if (h.entries.size === 0) this.tenants.delete(tenant);
-    return true;
-  }
-
-  /** The tenant to give up its oldest record: one whose oldest has expired, else the one holding the largest share of either bound. */
-  private victim(maxEntries: number, maxBytes: number, now: number): string | undefined {
-    let worst: string | undefined;
-    let share = -1;
-    for (const [tenant, h] of this.tenants) {
-      if ((h.entries.values().next().value as Entry).expiresAt <= now) return tenant;
-      const s = Math.max(h.entries.size / maxEntries, h.bytes / maxBytes);
-      if (s > share) {
-        share = s;
-        worst = tenant;
-      }
-    }
-    return worst;
+    const e = this.fair.entriesOf(tenant)?.get(id);
+    return e !== undefined && this.fair.remove(e);
   }
 
   put(tenant: string, record: StoredResponse): Promise<boolean> {
@@ -91,37 +64,23 @@ export class MemoryResponseStore implements ResponseStore {
     if (bytes > s.max_record_bytes) return Promise.resolve(false);
     const id = record.response.id;
     this.remove(tenant, id);
-    let h = this.tenants.get(tenant);
-    if (h === undefined) {
-      h = { entries: new Map(), bytes: 0 };
-      this.tenants.set(tenant, h);
-    }
-    h.entries.set(id, { json, bytes, expiresAt: this.now() + s.ttl_s * 1000 });
-    h.bytes += bytes;
-    this.count++;
-    this.bytes += bytes;
     const now = this.now();
-    while (this.count > s.max_entries || this.bytes > s.max_bytes) {
-      const victim = this.victim(s.max_entries, s.max_bytes, now)!;
-      const held = this.tenants.get(victim)!;
-      const oldest = held.entries.keys().next().value as string;
-      this.remove(victim, oldest);
-    }
-    // Expired records at the front of this tenant's age order leave now rather than when read.
-    for (const [k, e] of this.tenants.get(tenant)?.entries ?? []) {
-      if (e.expiresAt > now) break;
-      this.remove(tenant, k);
-    }
+    this.fair.add({ key: id, owner: tenant, json, bytes, expiresAt: now + s.ttl_s * 1000, fairHolding: undefined, fairPos: -1 });
+    this.fair.setLimits(s.max_entries, s.max_bytes);
+    // Expired records leave now rather than when read; then, past a bound, the victims the fair policy picks.
+    for (let e = this.fair.expired(now); e !== undefined; e = this.fair.expired(now)) this.fair.remove(e);
+    while (this.fair.over()) this.fair.remove(this.fair.victim(now)!);
     return Promise.resolve(true);
   }
 
   get(tenant: string, id: string): Promise<StoredResponse | undefined> {
-    const e = this.tenants.get(tenant)?.entries.get(id);
+    const e = this.fair.entriesOf(tenant)?.get(id);
     if (e === undefined) return Promise.resolve(undefined);
     if (e.expiresAt <= this.now()) {
-      this.remove(tenant, id);
+      this.fair.remove(e);
       return Promise.resolve(undefined);
     }
+    this.fair.touch(e);
     return Promise.resolve(JSON.parse(e.json) as StoredResponse);
   }
 
