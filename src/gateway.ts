@@ -269,6 +269,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       obs.finished(o);
     },
   };
+  obs.metrics.setInFlightSource(() => handle.inFlight.count);
 
   let reloadFile: () => Promise<string[]> = () => Promise.resolve([]);
   handle.adminRoutes = [

@@ -70,6 +70,8 @@ export interface Metrics {
   unexpected(where: string): void;
   /** Replaces the source of the degraded share gauge (the activity feed's last minute), read at scrape time. */
   setDegradedShareSource(source: (() => number) | undefined): void;
+  /** Replaces the source of the requests-in-flight gauge (admission's count, server.max_in_flight), read at scrape time. */
+  setInFlightSource(source: (() => number) | undefined): void;
   /** Replaces the health snapshot source used at scrape time. */
   setHealthSource(source: (() => Record<string, ProviderHealthView>) | undefined): void;
   /** The exposition text. */
@@ -95,6 +97,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const space = new LabelSpace(opts.labelCap ?? 200);
   let health = opts.health;
   let degradedShare: (() => number) | undefined;
+  let inFlight: (() => number) | undefined;
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
 
   const counter = (name: string, help: string, labelNames: readonly string[]) => new DeferredCounter(registry, name, help, labelNames, space);
@@ -175,6 +178,15 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     collect() {
       this.reset();
       for (const [provider, p] of Object.entries(health?.() ?? {})) for (const k of p.keys) this.labels(provider, k.id).set(k.error_rate);
+    },
+  });
+
+  new Gauge({
+    name: 'switchyard_requests_in_flight',
+    help: 'Proxied requests being served now (bounded by server.max_in_flight, shared fairly between virtual keys).',
+    registers: [registry],
+    collect() {
+      this.set(inFlight?.() ?? 0);
     },
   });
 
@@ -265,6 +277,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       unexpected.inc([where]);
     },
 
+    setInFlightSource(source) {
+      inFlight = source;
+    },
     setDegradedShareSource(source) {
       degradedShare = source;
     },

@@ -329,8 +329,16 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
     await alive();
   });
 
-  it('the logs hold no secret, and nothing escaped to the last-resort handler', async () => {
+  it('the logs hold no secret, nothing escaped to the last-resort handler, and every request gave its admission back', async () => {
     await alive();
+    // Every request of the suite has been answered: none still holds a place under server.max_in_flight.
+    let inFlight = Number.NaN;
+    for (let i = 0; i < 50 && inFlight !== 0; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      const metrics = await (await fetch(`${gw.url}/metrics`, { headers: { 'x-admin-key': ADMIN } })).text();
+      inFlight = Number(/^switchyard_requests_in_flight (\S+)$/m.exec(metrics)?.[1]);
+    }
+    assert.equal(inFlight, 0, 'requests still counted in flight after the suite');
     const out = gw.output();
     assert.equal(leaked(out), undefined, 'a secret reached the logs');
     assert.doesNotMatch(out, /unexpected error caught/, 'an error escaped its request');
