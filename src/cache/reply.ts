@@ -32,10 +32,29 @@ export interface CachedReply {
 class StoredReply implements CachedReply {
   readonly size: number;
   readonly json: string;
+  readonly model: string | undefined;
+  /**
+   * The usage's counts as small integers in the entry itself (-1: none): an object each would cost about 30 bytes an
+   * entry. A usage with token details is kept whole (`detailed`).
+   */
+  private readonly prompt: number;
+  private readonly completion: number;
+  private readonly total: number;
+  private readonly detailed: Usage | undefined;
 
-  constructor(readonly op: Operation, raw: Buffer | string, readonly usage: Usage | undefined, readonly model: string | undefined) {
+  constructor(readonly op: Operation, raw: Buffer | string, usage: Usage | undefined, model: string | undefined) {
     this.json = typeof raw === 'string' ? raw : raw.toString('utf8');
     this.size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
+    this.model = model === undefined ? undefined : internModel(model);
+    this.prompt = usage?.prompt_tokens ?? -1;
+    this.completion = usage?.completion_tokens ?? 0;
+    this.total = usage?.total_tokens ?? 0;
+    this.detailed = usage?.prompt_tokens_details !== undefined || usage?.completion_tokens_details !== undefined ? usage : undefined;
+  }
+
+  get usage(): Usage | undefined {
+    if (this.detailed !== undefined || this.prompt < 0) return this.detailed;
+    return { prompt_tokens: this.prompt, completion_tokens: this.completion, total_tokens: this.total };
   }
 
   get raw(): Buffer { return Buffer.from(this.json, 'utf8'); }
@@ -43,6 +62,19 @@ class StoredReply implements CachedReply {
 }
 
 /** A reply to keep, from its serialised body (a buffer is not retained: the entry holds its own copy of the text). */
+/**
+ * One instance of each model name replies give (each parsed reply brings its own copy of a name the others share); bounded,
+ * names beyond the bound are kept as they come.
+ */
+const MODEL_NAMES = new Map<string, string>();
+const MAX_MODEL_NAMES = 1000;
+function internModel(name: string): string {
+  const known = MODEL_NAMES.get(name);
+  if (known !== undefined) return known;
+  if (MODEL_NAMES.size < MAX_MODEL_NAMES) MODEL_NAMES.set(name, name);
+  return name;
+}
+
 export function storedReply(op: Operation, raw: Buffer | string, usage: Usage | undefined, model: unknown): CachedReply {
   return new StoredReply(op, raw, usage, typeof model === 'string' ? model : undefined);
 }
