@@ -25,7 +25,10 @@ export interface RequestKey {
   readonly tenant: string;
   /** Partition id: tenant scope + model + hash of the request context. Opaque, 32 hex characters. */
   readonly partition: string;
-  /** Exact key: partition + normalised text. 64 hex characters. */
+  /**
+   * Exact key: partition + normalised text. 43 base64url characters (SHA-256): every entry keeps one, and 64 hex
+   * characters would cost 2 MB more at 100k entries.
+   */
   readonly exact: string;
   /** Normalised text to embed for the semantic layer; undefined when only exact repeats may hit (embeddings, token prompts). */
   readonly text: string | undefined;
@@ -163,5 +166,5 @@ export function requestKey(ctx: Pick<RequestContext, 'op' | 'body' | 'model' | '
   const e = createHash('sha256');
   e.update(partition); e.update('\0');
   if (text !== undefined) e.update(text); else feedCanonical(e, exactPayload);
-  return { tenant, partition, exact: e.digest('hex'), text: ctx.op === 'embedding' ? undefined : text };
+  return { tenant, partition, exact: e.digest('base64url'), text: ctx.op === 'embedding' ? undefined : text };
 }

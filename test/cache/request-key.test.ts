@@ -18,7 +18,7 @@ describe('canonical request key', () => {
     assert.equal(a.exact, b.exact);
     assert.equal(a.partition, b.partition);
     assert.equal(a.text, 'What is the capital of France?');
-    assert.match(a.exact, /^[0-9a-f]{64}$/);
+    assert.match(a.exact, /^[A-Za-z0-9_-]{43}$/);
   });
 
   it('isolates partitions by tenant, model, system prompt and sampling parameters', () => {
