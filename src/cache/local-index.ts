@@ -1,9 +1,12 @@
 /**
  * The entries this process knows about: metadata (with the text the guard compares) of every live entry, one HNSW index per
- * partition (so a search never sees another tenant's entries and needs no filter), and an LRU order with entry-count and
- * memory bounds. In memory mode it also holds the replies; in Redis mode it is the local mirror of what Redis holds.
+ * partition (so a search never sees another tenant's entries and needs no filter), and entry-count and memory bounds kept
+ * fairly between tenants (src/store/fair-eviction.ts: past a bound, an expired entry goes first, else the least recently used
+ * entry of the tenant scope holding the largest share, so one tenant's traffic never pushes out another's answers). In memory
+ * mode it also holds the replies; in Redis mode it is the local mirror of what Redis holds.
  */
 import { VectorIndex } from '../semantic/vector-index.js';
+import { FairEviction, type Evictable, type FairLimits } from '../store/fair-eviction.js';
 import type { GraphParams } from './config.js';
 import { replyBytes, type CachedReply } from './reply.js';
 
@@ -24,7 +27,8 @@ export interface EntryMeta {
   hits: number;
 }
 
-export interface LocalEntry {
+/** An entry; its owner for eviction is its tenant scope (`meta.tenant`), its key and expiry are its metadata's. */
+export interface LocalEntry extends Evictable<string> {
   readonly meta: EntryMeta;
   /** Whether the entry is in its partition's HNSW index (the vector itself lives there only). */
   readonly semantic: boolean;
@@ -32,6 +36,23 @@ export interface LocalEntry {
   reply: CachedReply | undefined;
   readonly label: number;
   readonly bytes: number;
+}
+
+/**
+ * An entry as the index keeps it: the key, owner and expiry the fair eviction reads are its metadata's (read through, not
+ * copied: at 100k entries every field of an entry is 0.4 MB, and an expiry copied would be a heap number of its own).
+ */
+class Entry implements LocalEntry {
+  fairHolding: LocalEntry['fairHolding'] = undefined;
+  fairPos = -1;
+
+  constructor(readonly meta: EntryMeta, public reply: CachedReply | undefined, readonly label: number, readonly bytes: number) {}
+
+  get semantic(): boolean { return this.label >= 0; }
+  get key(): string { return this.meta.key; }
+  get owner(): string { return this.meta.tenant; }
+  get expiresAt(): number { return this.meta.expiresAt; }
+  set expiresAt(at: number) { this.meta.expiresAt = at; }
 }
 
 export interface IndexParams extends GraphParams {
@@ -52,6 +73,7 @@ interface Partition {
   count: number;
 }
 
+/** Why an entry left: `lru` for the bounds (the least recently used of the largest tenant), `expired`, or `deleted`. */
 export type EvictReason = 'lru' | 'expired' | 'deleted';
 
 /** How many stored vectors read back for the guard are kept at hand (see LocalIndex.recentVectors). */
@@ -62,6 +84,8 @@ const MAX_NAMES = 10_000;
 
 export class LocalIndex {
   private readonly entries = new Map<string, LocalEntry>();
+  /** Use order per tenant scope, expiry order, and the bounds. */
+  private readonly fair: FairEviction<string, LocalEntry>;
   private readonly partitions = new Map<string, Partition>();
   /**
    * The stored vectors of the entries that were candidates most recently, least recent first. Reading one back from the
@@ -69,7 +93,6 @@ export class LocalIndex {
    * traffic meets the same few stored questions again and again; RECENT_VECTORS of them cost about 2 MB.
    */
   private readonly recentVectors = new Map<LocalEntry, Float32Array>();
-  private bytes = 0;
   /**
    * Estimated bytes of one vector with its graph links, held natively by hnswlib: 4 a dimension, 2M level-0 links of 4
    * bytes, and about 200 for the label, its lookup slot, its lock and the upper levels (measured against RSS).
@@ -83,19 +106,20 @@ export class LocalIndex {
 
   constructor(
     private readonly params: IndexParams,
-    private limits: { maxEntries: number; maxBytes: number },
+    limits: FairLimits,
     private readonly now: () => number,
     /** Called for each entry dropped to respect the bounds or because it expired. */
     private readonly onEvict: (meta: EntryMeta, reason: EvictReason) => void,
   ) {
     this.vectorBytes = params.dim * 4 + params.M * 8 + 200;
+    this.fair = new FairEviction(limits);
   }
 
   get size(): number { return this.entries.size; }
-  get memoryBytes(): number { return this.bytes; }
+  get memoryBytes(): number { return this.fair.bytes; }
   get partitionCount(): number { return this.partitions.size; }
 
-  /** The live entry under an exact key; refreshes its LRU position. Expired entries are dropped on sight. */
+  /** The live entry under an exact key; refreshes its place in its tenant's use order. Expired entries are dropped on sight. */
   get(key: string, touch = true): LocalEntry | undefined {
     const e = this.entries.get(key);
     if (e === undefined) return undefined;
@@ -103,11 +127,11 @@ export class LocalIndex {
       this.remove(key, 'expired');
       return undefined;
     }
-    if (touch) { this.entries.delete(key); this.entries.set(key, e); }
+    if (touch) this.fair.touch(e);
     return e;
   }
 
-  /** Metadata of an entry, without touching its LRU position or checking expiry. */
+  /** Metadata of an entry, without touching its use order or checking expiry. */
   peek(key: string): LocalEntry | undefined { return this.entries.get(key); }
 
   add(meta: EntryMeta, vector: Float32Array | undefined, reply: CachedReply | undefined): LocalEntry {
@@ -127,11 +151,13 @@ export class LocalIndex {
       p.labels.set(label, meta.key);
     }
     p.count++;
-    // Estimate: the records and their strings, the vector and graph links held by the index, and the reply.
-    const bytes = 400 + meta.key.length + (meta.text?.length ?? 0) + vectorBytes + (reply ? replyBytes(reply) : 0);
-    const entry: LocalEntry = { meta, semantic: label >= 0, reply, label, bytes };
+    // Estimate: the records and their strings (about 120 of the 520 bytes are the fair eviction's bookkeeping: the entry's
+    // slot in its tenant's use order and in the expiry heap, measured at 100k entries), the vector and graph links held by
+    // the index, and the reply.
+    const bytes = 520 + meta.key.length + (meta.text?.length ?? 0) + vectorBytes + (reply ? replyBytes(reply) : 0);
+    const entry = new Entry(meta, reply, label, bytes);
     this.entries.set(meta.key, entry);
-    this.bytes += bytes;
+    this.fair.add(entry);
     this.enforceBounds();
     return entry;
   }
@@ -141,8 +167,8 @@ export class LocalIndex {
     const e = this.entries.get(key);
     if (e === undefined) return false;
     this.entries.delete(key);
+    this.fair.remove(e);
     this.recentVectors.delete(e);
-    this.bytes -= e.bytes;
     const p = this.partitions.get(e.meta.partition);
     if (p !== undefined) {
       if (e.label >= 0) { p.index?.remove(e.label); p.labels.delete(e.label); }
@@ -166,10 +192,10 @@ export class LocalIndex {
   clear(): number {
     const n = this.entries.size;
     this.entries.clear();
+    this.fair.clear();
     this.recentVectors.clear();
     this.partitions.clear();
     this.names.clear();
-    this.bytes = 0;
     return n;
   }
 
@@ -208,17 +234,16 @@ export class LocalIndex {
   /** Drops expired entries; returns how many. */
   sweep(): number {
     const now = this.now();
-    const dead: string[] = [];
-    for (const [k, e] of this.entries) if (e.meta.expiresAt <= now) dead.push(k);
-    for (const k of dead) this.remove(k, 'expired');
-    return dead.length;
+    let n = 0;
+    for (let e = this.fair.expired(now); e !== undefined; e = this.fair.expired(now), n++) this.remove(e.key, 'expired');
+    return n;
   }
 
   keys(): IterableIterator<string> { return this.entries.keys(); }
 
-  /** New entry-count and memory bounds; entries beyond them are evicted now, least recently used first. */
-  setLimits(limits: { maxEntries: number; maxBytes: number }): void {
-    this.limits = limits;
+  /** New entry-count and memory bounds; entries beyond them are evicted now, as `add` evicts. */
+  setLimits(limits: FairLimits): void {
+    this.fair.setLimits(limits.maxEntries, limits.maxBytes);
     this.enforceBounds();
   }
 
@@ -243,10 +268,12 @@ export class LocalIndex {
     return p;
   }
 
+  /** Past a bound (one entry is kept however large): expired entries go first, then the largest tenant's least recently used. */
   private enforceBounds(): void {
-    while (this.entries.size > this.limits.maxEntries || (this.bytes > this.limits.maxBytes && this.entries.size > 1)) {
-      const oldest = this.entries.keys().next().value as string;
-      this.remove(oldest, 'lru');
+    const now = this.now();
+    while (this.fair.over() && this.entries.size > 1) {
+      const victim = this.fair.victim(now)!;
+      this.remove(victim.key, victim.expiresAt <= now ? 'expired' : 'lru');
     }
   }
 }

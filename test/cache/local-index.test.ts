@@ -33,3 +33,36 @@ test('vectorOf returns the stored vector, again from the recent set, and nothing
   for (const [i, e] of many.entries()) assert.ok(close(index.vectorOf(e)!, unit(10 + i)), `k${i}`);
   assert.ok(close(index.vectorOf(many[0])!, unit(10)));
 });
+
+test('the bounds are kept fairly between tenants: a flood of large answers evicts its own tenant\'s, by bytes and by count', () => {
+  let now = 0;
+  const evicted: Array<[string, string]> = [];
+  const index = new LocalIndex({ dim: DIM, M: 8, efConstruction: 32, efSearch: 16 }, { maxEntries: 100, maxBytes: 20_000 }, () => now,
+    (m, reason) => evicted.push([m.key, reason]));
+  const at = (key: string, tenant: string, expiresAt = Infinity): EntryMeta => ({ ...meta(key), tenant, partition: tenant, expiresAt });
+  index.add(at('b1', 'vk:b'), unit(1), undefined);
+  index.add(at('b2', 'vk:b'), unit(2), undefined);
+  // Each of A's entries carries a 4 kB text: five of them fill the memory bound alone.
+  for (let i = 0; i < 20; i++) index.add({ ...at(`a${i}`, 'vk:a'), text: 'x'.repeat(4000) }, unit(10 + i), undefined);
+  assert.ok(index.memoryBytes <= 20_000);
+  assert.ok(index.get('b1') && index.get('b2'), 'B keeps both answers');
+  assert.ok(evicted.every(([k, r]) => k.startsWith('a') && r === 'lru'), JSON.stringify(evicted));
+  assert.ok(index.get('a19'), 'A keeps its newest');
+  // Lower count bound: the tenant with more entries gives up first; B within its share keeps both.
+  index.setLimits({ maxEntries: 4, maxBytes: 20_000 });
+  assert.equal(index.size, 4);
+  assert.ok(index.get('b1', false) && index.get('b2', false) && index.get('a19', false));
+  // B's third answer makes B the larger holder (3 of the 5 entries against A's 2): B gives up its least recently used.
+  index.add(at('b3', 'vk:b', 10), unit(3), undefined);
+  assert.deepEqual(evicted.at(-1), ['b1', 'lru']);
+  // An expired entry goes before any live one, and is counted as expired.
+  now = 10;
+  index.add(at('a-new', 'vk:a'), unit(4), undefined);
+  assert.deepEqual(evicted.at(-1), ['b3', 'expired']);
+  assert.equal(index.size, 4);
+  // The sweep drops every expired entry.
+  index.add(at('c1', 'vk:c', 20), unit(5), undefined);
+  now = 20;
+  assert.equal(index.sweep(), 1);
+  assert.equal(index.get('c1'), undefined);
+});

@@ -69,6 +69,28 @@ suite('cache on Redis', redisSkip, () => {
     await a.close(); await b.close(); await c.close();
   });
 
+  it('the bounds are kept fairly between tenants: one tenant\'s flood evicts its own entries, from every instance', async (t) => {
+    const p = `${prefix}fair:`;
+    const cfg = { enabled: true, store: 'redis' as const, redis_prefix: p, threshold: 0.8, max_entries: 4 };
+    const a = await SemanticCache.create({ dim: DIM, logger, config: cfg, redis: await client() });
+    const b = await SemanticCache.create({ dim: DIM, logger, config: cfg, redis: await client() });
+    t.after(async () => { await a.close(); await b.close(); });
+    const of = (text: string, vk: string): RequestKey =>
+      requestKey(chatCtx({ text, caller: { virtualKeyId: vk } }), cacheConfigSchema.parse(cfg)) as RequestKey;
+    const reply = fromJsonReply('chat', jsonReply('answer'))!;
+    const info = { model: 'gpt-test', intent: 'none', ttlS: 60, latencyMs: 1 };
+    const kept = of('what is the capital of France', 'vk-b');
+    await b.store(kept, standInEmbed('what is the capital of France'), reply, info);
+    const flood = Array.from({ length: 10 }, (_, i) => of(`flood question number ${i}`, 'vk-a'));
+    for (const k of flood) await a.store(k, standInEmbed(k.text!), reply, info);
+    await until(() => b.entries === 4, 'instance b to mirror the bound');
+    assert.ok(await a.exact(kept.exact), 'B\'s entry survived A\'s flood on the flooding instance');
+    assert.ok(await b.exact(kept.exact), 'and on the other');
+    assert.ok(await b.exact(flood[9]!.exact), 'A keeps its newest');
+    await until(async () => (await b.exact(flood[0]!.exact)) === undefined, 'A\'s oldest to leave every instance');
+    assert.equal(a.snapshot().totals.evictions['lru'], 7);
+  });
+
   it('keeps serving while Redis is away and resynchronises when it returns', async () => {
     const p = `${prefix}outage:`;
     const cfg = { enabled: true, store: 'redis' as const, redis_prefix: p, threshold: 0.8, redis_timeout_ms: 200 };
