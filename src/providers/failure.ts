@@ -247,6 +247,20 @@ export function unexpectedReply(policy: UpstreamPolicy, body: unknown, expected:
 }
 
 /** An upstream reply the gateway cannot read (malformed JSON, wrong shape): the upstream's failure, never the gateway's. */
+/**
+ * A successful reply larger than the gateway carries back (`limit` bytes): what the request asked for is too large, so it is
+ * the caller's — another key or provider would send as much, and counting it against the key would let one tenant's
+ * oversized requests (thousands of float embeddings, many long choices) open the provider's circuit for everyone.
+ */
+export function replyTooLarge(policy: UpstreamPolicy, limit: number): GatewayError {
+  return new GatewayError({
+    status: 413,
+    message: `Upstream ${policy.provider}'s reply to this request is larger than the gateway carries (${Math.round(limit / 1048576)} MB): `
+      + 'ask for less (fewer inputs or choices; embeddings with encoding_format "base64").',
+    type: 'invalid_request_error', code: 'reply_too_large', failure: 'caller',
+  });
+}
+
 export function unreadableReply(policy: UpstreamPolicy, what: string, cause?: unknown): GatewayError {
   return new GatewayError({
     status: 502, message: `Upstream ${policy.provider} sent ${what}`, type: 'upstream_error', code: 'upstream_bad_reply', failure: 'upstream', cause,

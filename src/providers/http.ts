@@ -5,7 +5,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { GatewayError } from '../errors.js';
-import { classifyNetworkError, classifyStatus, parseRetryAfter, unreadableReply, type UpstreamPolicy } from './failure.js';
+import { classifyNetworkError, classifyStatus, parseRetryAfter, replyTooLarge, unreadableReply, type UpstreamPolicy } from './failure.js';
 import type { RateLimitInfo } from './types.js';
 import type { AbortSource } from '../pipeline/client-abort.js';
 
@@ -206,7 +206,7 @@ class JsonCall implements Dispatcher.DispatchHandler {
       this.parts.push(chunk.subarray(0, chunk.length - (this.size - this.max)));
       this.failStatus();
     } else {
-      this.settle(undefined, unreadableReply(this.opts.policy, `a reply over ${MAX_REPLY_BODY} bytes`));
+      this.settle(undefined, replyTooLarge(this.opts.policy, MAX_REPLY_BODY));
     }
     controller.abort(new Error('reply body over its limit'));
   }

@@ -125,3 +125,35 @@ describe('a request larger than the provider\'s rate limit is the caller\'s erro
     untouched(g);
   });
 });
+
+describe('a successful reply larger than the gateway carries back is the caller\'s error', () => {
+  let up: ScriptedUpstream;
+  let gw: Gateway | undefined;
+
+  before(async () => { up = await startScriptedUpstream(); });
+  after(async () => {
+    await gw?.close();
+    await up.close();
+  });
+
+  it('a JSON reply over 64 MB is a 413 after one attempt; the keys stay in service for other requests', async () => {
+    gw = await gateway({
+      providers: { p: { kind: 'openai', base_url: up.url, models: ['m'], keys: [{ id: 'k1', value: 'key-k1' }, { id: 'k2', value: 'key-k2' }] } },
+      circuit: { consecutive_failures: 2, cooldown_ms: 60_000 },
+    });
+    const mb = ' '.repeat(1 << 20);
+    for (let i = 0; i < 3; i++) {
+      const rid = `reply-too-large-${i}`;
+      // A thousand float embeddings of a large model: the body's first megabytes are all the gateway reads of it.
+      up.script(rid, { status: 200, headers: { 'content-type': 'application/json' }, chunks: ['{"object":"list","data":[', ...Array.from({ length: 65 }, () => mb), ']}'] });
+      const r = await post(gw, '/v1/embeddings', { model: 'p/m', input: ['a', 'b'], encoding_format: 'float' }, { 'x-request-id': rid });
+      assert.equal(r.status, 413, r.text.slice(0, 300));
+      assert.equal(r.json.error.code, 'reply_too_large');
+      assert.match(r.json.error.message, /encoding_format/);
+      assert.equal(up.seen(rid), 1, 'not sent to the other key');
+    }
+    const h = gw.registry.provider('p')!;
+    assert.deepEqual(h.keys.map((k) => [k.id, k.state, k.error_rate]), [['k1', 'healthy', 0], ['k2', 'healthy', 0]]);
+    assert.equal((await post(gw, '/v1/embeddings', { model: 'p/m', input: 'hello' })).status, 200, 'another tenant is still served');
+  });
+});
