@@ -15,7 +15,8 @@ import type { AttemptSpan } from '../observability/tracing.js';
 import { clientAbortOf, type RequestContext, type Target } from '../pipeline/context.js';
 import type { AbortSource } from '../pipeline/client-abort.js';
 import { observeStream } from '../pipeline/stage.js';
-import { statedClass } from './failure.js';
+import { estimatePromptTokens } from '../governance/tokens.js';
+import { requestOverStatedLimit, statedClass } from './failure.js';
 import type { HealthRegistry } from './health-registry.js';
 import type { KeyHealth } from './key-health.js';
 import { selectKey, type PoolKey } from './key-selector.js';
@@ -222,8 +223,10 @@ export async function executeChain(
         return trackStream(ctx, reply, health, latencyMs, span, provider.nonRetryable);
       } catch (err) {
         const latencyMs = performance.now() - started;
-        // Anything but a classified failure is the gateway's own: a 500 that never counts against the upstream.
-        const gerr = err instanceof GatewayError ? err : internalError(undefined, err);
+        // Anything but a classified failure is the gateway's own: a 500 that never counts against the upstream. A rate limit
+        // the request alone is over (by the limit the upstream stated and the request's size) is the caller's: no key rests.
+        const classified = err instanceof GatewayError ? err : internalError(undefined, err);
+        const gerr = requestOverStatedLimit(provider.name, classified, () => estimatePromptTokens(ctx.body)) ?? classified;
         ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: gerr.status, latencyMs, error: gerr.code ?? gerr.type, failure: gerr.failure });
         health.failed(gerr.failure, Date.now(), latencyMs, gerr.retryAfterS);
         span?.failed(gerr);

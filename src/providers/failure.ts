@@ -112,6 +112,29 @@ function overLimit(message: string | null | undefined): boolean {
 }
 
 /**
+ * A rate limit that names the account's per-minute token limit without the request's size — Anthropic's "This request
+ * would exceed the rate limit for your organization (…) of 40,000 input tokens per minute" — said of a request whose own
+ * prompt is estimated at well over that limit (`REQUEST_OVER_LIMIT` times it, so an estimate's error never turns a
+ * request the account could take after a wait into a refusal): no wait and no other key of the account can serve it.
+ */
+const PER_MINUTE_LIMIT = /\bof\s+(\d[\d,]*)\s+(?:input\s+)?tokens\s+per\s+minute\b/i;
+const REQUEST_OVER_LIMIT = 1.5;
+
+/**
+ * The caller's 413 for a rate-limited attempt whose request alone is over the per-minute limit the upstream stated
+ * (`promptTokens`: the request's estimated prompt, read only when the words name such a limit); undefined otherwise.
+ */
+export function requestOverStatedLimit(provider: string, err: GatewayError, promptTokens: () => number): GatewayError | undefined {
+  if (err.failure !== 'rate_limited') return undefined;
+  const m = PER_MINUTE_LIMIT.exec(err.message);
+  if (m === null) return undefined;
+  const limit = Number(m[1]!.replaceAll(',', ''));
+  const estimate = promptTokens();
+  if (!(limit > 0) || estimate < REQUEST_OVER_LIMIT * limit) return undefined;
+  return errorOfClass(provider, 'over_limit', err.upstreamStatus ?? 429, `${err.message} (this request's prompt is about ${estimate} tokens)`, undefined, err.upstreamStatus);
+}
+
+/**
  * The classes an upstream's status or words can give besides its own failure. `over_limit` is a rate limit the request
  * alone exceeds (`overLimit`): the caller's failure, told as a request too large for the provider.
  */

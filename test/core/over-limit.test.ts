@@ -113,6 +113,34 @@ describe('a request larger than the provider\'s rate limit is the caller\'s erro
     assert.equal(up.seen(rid), 2);
   });
 
+  it('Anthropic\'s per-minute limit that the request\'s own prompt is well over is a 413 after one attempt; a request within it still rests the key', async () => {
+    const g = await start('anthropic');
+    const perMinute = {
+      type: 'error',
+      error: {
+        type: 'rate_limit_error',
+        message: 'This request would exceed the rate limit for your organization (org-x) of 1,000 input tokens per minute. For details, refer to: https://docs.anthropic.com/en/api/rate-limits. Please reduce the prompt length or the maximum tokens requested, or try again later.',
+      },
+    };
+    const refuse = (rid: string) => up.script(rid, { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '30' }, chunks: [JSON.stringify(perMinute)] });
+    // About 3,000 tokens of prompt against a limit of 1,000 a minute: no wait can make room for it.
+    const long = { model: 'p/m', messages: [{ role: 'user', content: 'Summarise the following report in three sentences. '.repeat(300) }] };
+    const big = id();
+    refuse(big);
+    const r = await post(g, '/v1/chat/completions', long, { 'x-request-id': big });
+    assert.equal(r.status, 413, r.text);
+    assert.equal(r.json.error.code, 'request_too_large');
+    assert.match(r.json.error.message, /1,000 input tokens per minute/);
+    assert.equal(up.seen(big), 1, 'not sent to the other key');
+    untouched(g);
+    // A short prompt under the same words: the window is full, not the request too large; the keys rest as before.
+    const small = id();
+    refuse(small);
+    const s = await post(g, '/v1/chat/completions', chat('p/m'), { 'x-request-id': small });
+    assert.equal(s.status, 429, s.text);
+    assert.equal(up.seen(small), 2, 'tried on both keys');
+  });
+
   it('Anthropic\'s 413 request_too_large stays the caller\'s 413 with the keys untouched', async () => {
     const g = await start('anthropic');
     const rid = id();
