@@ -202,6 +202,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     bodyLimit: () => live.rt.config.server.body_limit,
     limits: () => live.rt.config.server.limits,
     inFlight: new InFlight(() => live.rt.config.server.max_in_flight),
+    parallelLimits: (caller) => governance.principal(caller)?.parallel ?? [],
     unexpected(err: unknown, where: string, res?: ServerResponse) {
       try {
         obs.metrics.unexpected(where);

@@ -20,6 +20,8 @@ export const rateLimitsSchema = z.strictObject({
   /** Prompt + completion tokens. */
   tokens_per_minute: z.number().int().positive().optional(),
   tokens_per_hour: z.number().int().positive().optional(),
+  /** Requests in flight at once (from authentication to the reply's last byte), counted by each gateway instance. */
+  max_parallel_requests: z.number().int().positive().optional(),
 });
 export type RateLimits = z.infer<typeof rateLimitsSchema>;
 

@@ -22,10 +22,19 @@ export interface LimitLevel {
   rateLimits?: RateLimits;
 }
 
+/** A level's bound on requests in flight at once (`rate_limits.max_parallel_requests`), as admission counts it. */
+export interface ParallelLimit {
+  readonly scope: string;
+  readonly label: string;
+  readonly max: number;
+}
+
 export interface Principal {
   caller: Caller;
   /** Most specific first: key, team, customer. */
   levels: LimitLevel[];
+  /** The levels' bounds on requests in flight, made once with the registry (admission reads them on every request). */
+  parallel: readonly ParallelLimit[];
   revoked: boolean;
   /** Epoch ms, or undefined. */
   expiresAt?: number;
@@ -96,12 +105,24 @@ export function buildRegistry(entities: Entities, anonymousLimits: Limited): Reg
     const principal: Principal = {
       caller,
       levels,
+      parallel: parallelOf(levels),
       revoked: k.revoked,
       expiresAt: k.expires_at === undefined ? undefined : Date.parse(k.expires_at),
     };
     byHash.set(k.key_hash, principal);
     byKeyId.set(k.id, principal);
   }
-  const anonymous: Principal = { caller: ANONYMOUS, levels: [levelOf('anon', 'anonymous callers', anonymousLimits)], revoked: false };
+  const anonymousLevels = [levelOf('anon', 'anonymous callers', anonymousLimits)];
+  const anonymous: Principal = { caller: ANONYMOUS, levels: anonymousLevels, parallel: parallelOf(anonymousLevels), revoked: false };
   return { entities, byHash, byKeyId, anonymous };
+}
+
+const NO_PARALLEL_LIMITS: readonly ParallelLimit[] = Object.freeze([]);
+
+function parallelOf(levels: readonly LimitLevel[]): readonly ParallelLimit[] {
+  const out = levels.flatMap((l) => {
+    const max = l.rateLimits?.max_parallel_requests;
+    return max === undefined ? [] : [{ scope: l.scope, label: l.label, max }];
+  });
+  return out.length === 0 ? NO_PARALLEL_LIMITS : Object.freeze(out);
 }

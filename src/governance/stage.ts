@@ -15,6 +15,7 @@ import { answeringTarget } from '../pipeline/answering-target.js';
 import { billedParts, observeUsage } from './billing.js';
 import type { Reservation } from './enforce.js';
 import type { Governance } from './governance.js';
+import { rateWindows } from './limits.js';
 import type { LimitLevel } from './registry.js';
 import { estimatePromptTokens, reservedCompletionTokens } from './tokens.js';
 
@@ -32,9 +33,8 @@ type Principal = NonNullable<ReturnType<Governance['principal']>>;
 /** Requests whose route was authorized, so the governance stage does not repeat the access stage's checks. */
 const authorized = new WeakMap<RequestContext, Principal>();
 
-const hasLimits = (l: LimitLevel): boolean =>
-  l.budget !== undefined ||
-  (l.rateLimits !== undefined && Object.values(l.rateLimits).some((v) => v !== undefined));
+/** Limits the counters enforce (requests in flight are admission's: src/server/in-flight.ts). */
+const hasLimits = (l: LimitLevel): boolean => l.budget !== undefined || rateWindows(l).length > 0;
 
 /**
  * The caller may use what the route chose: the key still exists, the primary target passes the allow-lists of the key, its

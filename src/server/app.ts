@@ -18,7 +18,8 @@ import type { ProtocolEdge, StreamEncoder } from '../edges/types.js';
 import { replyHeadersOf } from './reply-headers.js';
 import { rawBodyOf, jsonBodies } from './express-body.js';
 import { bodyReadError, checkLimits, pathDecodeError, forwardableText, lowerHeaders, parseJsonText, type InputLimits } from './request-body.js';
-import { overloaded, type InFlight } from './in-flight.js';
+import type { ParallelLimit } from '../governance/registry.js';
+import type { InFlight } from './in-flight.js';
 import { writeError, writeReply } from './write-reply.js';
 import { openAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
 
@@ -35,6 +36,8 @@ export interface GatewayHandle {
   limits(): InputLimits;
   /** Proxied requests being served, bounded by server.max_in_flight and shared fairly between virtual keys. */
   readonly inFlight: InFlight;
+  /** The caller's key's, team's and customer's own bounds on requests in flight (rate_limits.max_parallel_requests). */
+  parallelLimits(caller: Caller): readonly ParallelLimit[];
   adminKey(): string | undefined;
   authenticate(authorization: string | undefined): Promise<Caller>;
   /** Runs the pipeline for a context (stages + provider chain of the runtime current at arrival). */
@@ -87,10 +90,13 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
   let status: number;
   let error: GatewayError | undefined;
   let admitted = false;
+  let parallel: readonly ParallelLimit[] = [];
   try {
     ({ body, text } = parseJsonText(await rawBody, req.headers['content-type']));
     caller = await gw.authenticate(edge?.credential ? edge.credential(headers) : req.headers.authorization);
-    if (!gw.inFlight.enter(caller.virtualKeyId)) throw overloaded(gw.inFlight.max);
+    parallel = gw.parallelLimits(caller);
+    const refusal = gw.inFlight.enter(caller.virtualKeyId, parallel);
+    if (refusal !== undefined) throw refusal;
     admitted = true;
     const limits = gw.limits();
     const members = checkLimits(body, limits);
@@ -127,7 +133,7 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
     error = gerr;
   } finally {
     if (cut !== undefined) gw.stopping?.removeEventListener('abort', cut);
-    if (admitted) gw.inFlight.leave(caller.virtualKeyId);
+    if (admitted) gw.inFlight.leave(caller.virtualKeyId, parallel);
   }
   // The reply is written. Its accounting runs (also for a reply the upstream delivered and was paid for that failed on its way
   // out), then the request reaches the log and metrics, once: a failure there is the gateway's own, reported, and the reply

@@ -17,13 +17,13 @@ test('the total never exceeds twice the bound; below the bound all get in; at it
       if (op.kind === 'leave') {
         if (held.length === 0) continue;
         const [key] = held.splice(op.pick % held.length, 1);
-        gate.leave(key);
+        gate.leave(key, []);
       } else {
         const key = `k${op.key}`;
         const mine = held.filter((k) => k === key).length;
         const keys = new Set(held).size + (mine === 0 ? 1 : 0);
         const before = gate.count;
-        const taken = gate.enter(key);
+        const taken = gate.enter(key, []) === undefined;
         if (before < max) assert.ok(taken, 'below the bound every request gets in');
         else if (mine >= max / keys) assert.ok(!taken, 'at the bound a key holding its share is refused');
         else if (mine === 0 && before < 2 * max) assert.ok(taken, 'at the bound a key with nothing in flight gets in');

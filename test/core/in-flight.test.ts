@@ -72,3 +72,57 @@ describe('requests in flight, bounded and shared between virtual keys (gateway p
     assert.ok((await ask(flood, 200)).choices.length > 0);
   });
 });
+
+describe('a key\'s and a team\'s own bound on requests in flight (rate_limits.max_parallel_requests)', () => {
+  let upstream: Simulator;
+  let gw: GatewayProcess;
+  const K1 = 'sk-sy-parallel-key-one-000001';
+  const K2 = 'sk-sy-parallel-key-two-000002';
+  const K3 = 'sk-sy-parallel-key-other-0003';
+
+  before(async () => {
+    [upstream] = await sims({ protocol: 'openai', name: 'slow', latencyMs: 2000 });
+    gw = await startGatewayProcess([
+      'semantic: { enabled: false }',
+      'governance:',
+      '  teams: [{ id: t, name: research, rate_limits: { max_parallel_requests: 3 } }]',
+      '  keys:',
+      `    - { id: k1, name: one, key: ${K1}, team_id: t, rate_limits: { max_parallel_requests: 2 } }`,
+      `    - { id: k2, name: two, key: ${K2}, team_id: t }`,
+      `    - { id: k3, name: other, key: ${K3} }`,
+      'providers:',
+      `  slow: { kind: openai, base_url: "${upstream.url}", keys: [{ id: k, value: upstream-secret-0001 }], models: [m] }`,
+      '',
+    ].join('\n'));
+  });
+  after(async () => {
+    await gw?.close();
+    await upstream?.close();
+  });
+
+  it('past its own bound a key gets a 429 naming it; past the team\'s, its teammates do; other keys are not held back', async () => {
+    const client = (key: string) => new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    const ask = (key: string) => client(key).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] })
+      .then(() => 'ok', (err: unknown) => err);
+    const one = [ask(K1), ask(K1)];
+    await new Promise((r) => setTimeout(r, 300)); // both in flight, held 2 s upstream
+    const third = await ask(K1);
+    assert.ok(third instanceof APIError, String(third));
+    assert.equal(third.status, 429);
+    assert.equal((third.error as { code?: string }).code, 'parallel_requests_exceeded');
+    assert.match(third.message, /virtual key 'one': limit 2/);
+    assert.equal(third.headers?.get('retry-after'), '1');
+    // The team (limit 3) has two in flight: one more of its keys gets in, the next is refused with the team named.
+    const two = ask(K2);
+    await new Promise((r) => setTimeout(r, 300));
+    const fourth = await ask(K2);
+    assert.ok(fourth instanceof APIError, String(fourth));
+    assert.equal(fourth.status, 429);
+    assert.match(fourth.message, /team 'research': limit 3/);
+    // A key outside the team is not held back.
+    assert.equal(await ask(K3), 'ok');
+    assert.deepEqual(await Promise.all([...one, two]), ['ok', 'ok', 'ok']);
+    // Their places are given back.
+    assert.equal(await ask(K1), 'ok');
+  });
+});

@@ -104,6 +104,7 @@ function handleOf(gov: Governance, stages: Stage[], terminal: (ctx: RequestConte
     bodyLimit: () => '1mb',
     limits: () => ({ max_depth: 32, max_string_chars: 100_000, max_messages: 100 }),
     inFlight: new InFlight(() => 100),
+    parallelLimits: () => [],
     adminKey: () => undefined,
     authenticate: (authorization) => gov.authenticate(authorization),
     handle: (ctx) => runPipeline(ctx, stages, terminal),
