@@ -86,4 +86,25 @@ describe('semantic fairness between virtual keys (gateway process, held-back emb
     assert.equal(states.filter((s) => s === 'ready').length, 4, `the burst's ready requests: ${states.join(', ')}`);
     assert.equal(states.filter((s) => s === 'degraded').length, 6, 'the burst gave up one more text to the quiet key');
   });
+
+  it('a flood of /v1/classify calls is refused past the queue instead of queueing without bound; another key\'s call is answered', async () => {
+    const classify = (key: string, input: string) => fetch(`${gw.url}/v1/classify`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ input }),
+    });
+    const flood = Array.from({ length: 10 }, (_, i) => classify(FLOOD_KEY, `Write a Haskell function number ${i} that folds a tree`));
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    const quiet = await classify(QUIET_KEY, 'Write a C function that copies a string safely');
+    assert.equal(quiet.status, 200, await quiet.clone().text());
+    assert.equal(((await quiet.json()) as { intent: string }).intent, 'code');
+    assert.ok(Date.now() - started < 5_000, 'answered within the classify wait');
+    const replies = await Promise.all(flood);
+    const refused = replies.filter((r) => r.status === 503);
+    assert.ok(refused.length >= 5, `refused: ${refused.length} of 10 (one in the model call and four queued at most)`);
+    for (const r of refused) {
+      assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'embedder_busy');
+      assert.equal(r.headers.get('retry-after'), '1');
+    }
+    assert.ok(replies.every((r) => r.status === 200 || r.status === 503));
+  });
 });
