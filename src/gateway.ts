@@ -23,6 +23,7 @@ import { gatewayAdminRouter } from './server/admin-routes.js';
 import { createServices, type Services } from './services.js';
 import { pendingRestart } from './config/restart-keys.js';
 import { createAccessStage, createGovernanceStage, governanceAdminRouter } from './governance/index.js';
+import { NO_PARALLEL_LIMITS } from './governance/registry.js';
 import { createObservability, createTracing, metricsRouter, type Observability } from './observability/index.js';
 import { dashboardRouter } from './dashboard/router.js';
 import { A, baselineTarget, createLedgerStage, spendOverview, usageRouter } from './ledger/index.js';
@@ -202,7 +203,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     bodyLimit: () => live.rt.config.server.body_limit,
     limits: () => live.rt.config.server.limits,
     inFlight: new InFlight(() => live.rt.config.server.max_in_flight),
-    parallelLimits: (caller) => governance.principal(caller)?.parallel ?? [],
+    parallelLimits: (caller) => governance.principal(caller)?.parallel ?? NO_PARALLEL_LIMITS,
     unexpected(err: unknown, where: string, res?: ServerResponse) {
       try {
         obs.metrics.unexpected(where);

@@ -117,7 +117,8 @@ export function buildRegistry(entities: Entities, anonymousLimits: Limited): Reg
   return { entities, byHash, byKeyId, anonymous };
 }
 
-const NO_PARALLEL_LIMITS: readonly ParallelLimit[] = Object.freeze([]);
+/** No bound on requests in flight (shared: nothing is allocated for a caller without one). */
+export const NO_PARALLEL_LIMITS: readonly ParallelLimit[] = Object.freeze([]);
 
 function parallelOf(levels: readonly LimitLevel[]): readonly ParallelLimit[] {
   const out = levels.flatMap((l) => {

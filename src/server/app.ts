@@ -18,7 +18,7 @@ import type { ProtocolEdge, StreamEncoder } from '../edges/types.js';
 import { replyHeadersOf } from './reply-headers.js';
 import { rawBodyOf, jsonBodies } from './express-body.js';
 import { bodyReadError, checkLimits, pathDecodeError, forwardableText, lowerHeaders, parseJsonText, type InputLimits } from './request-body.js';
-import type { ParallelLimit } from '../governance/registry.js';
+import { NO_PARALLEL_LIMITS, type ParallelLimit } from '../governance/registry.js';
 import type { InFlight } from './in-flight.js';
 import { writeError, writeReply } from './write-reply.js';
 import { openAIStreamEncoder } from '../edges/openai-chat/encode-stream.js';
@@ -90,7 +90,7 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
   let status: number;
   let error: GatewayError | undefined;
   let admitted = false;
-  let parallel: readonly ParallelLimit[] = [];
+  let parallel = NO_PARALLEL_LIMITS;
   try {
     ({ body, text } = parseJsonText(await rawBody, req.headers['content-type']));
     caller = await gw.authenticate(edge?.credential ? edge.credential(headers) : req.headers.authorization);
