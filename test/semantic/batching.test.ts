@@ -338,3 +338,23 @@ test('a full queue refuses the flooding owner\'s last text to let another owner\
   await Promise.all([running, a1, b1]);
   assert.deepEqual(inner.calls, [['a0'], ['a1'], ['b1']]);
 });
+
+test('a text an unbounded caller also waits for is never refused to make room: that caller always gets its vector', async () => {
+  const inner = new GatedEmbedder();
+  const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 1, maxQueue: 2, lruSize: 0, maxInputChars: 100 });
+  const signal = new AbortController().signal;
+  const running = b.embedOne('a0', signal, Infinity, 'key-a');
+  await turn();
+  const a1 = b.embedOne('a1', signal, Infinity, 'key-a');
+  const a2 = b.embedOne('a2', signal, Infinity, 'key-a');
+  // Start-up or a catalogue reload asks for the same text without a budget: it joins the queued one.
+  const unbounded = b.embedOne('a2');
+  const b1 = b.embedOne('b1', signal, Infinity, 'key-b');
+  assert.equal(b.stats.refused, 0, 'nothing refused: the back text is awaited by a caller that always queues');
+  for (let i = 0; i < 4; i++) {
+    await turn();
+    inner.finishOne();
+  }
+  await Promise.all([running, a1, a2, unbounded, b1]);
+  assert.deepEqual(inner.calls, [['a0'], ['a1'], ['b1'], ['a2']]);
+});
