@@ -218,7 +218,13 @@ export function classifyStatus(policy: UpstreamPolicy, status: number, body: unk
   return new GatewayError({ upstreamStatus: status, status: 502, message, type: 'upstream_error', code: 'upstream_error', failure });
 }
 
-/** Maps a thrown network/abort error to a GatewayError. */
+/**
+ * Errors of the gateway's own machine, not the upstream's: out of file descriptors (the upstream connection pool has no
+ * per-origin bound, src/providers/http.ts) or socket memory. The gateway's failure: it never counts against a key.
+ */
+const LOCAL_EXHAUSTION: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
+
+/** Maps a thrown network/abort error to a GatewayError; one the gateway's own machine caused is the gateway's. */
 export function classifyNetworkError(policy: UpstreamPolicy, err: unknown, clientAborted: boolean): GatewayError {
   const { provider } = policy;
   if (clientAborted) {
@@ -226,6 +232,12 @@ export function classifyNetworkError(policy: UpstreamPolicy, err: unknown, clien
   }
   if (err instanceof GatewayError) return err;
   const code = (err as { code?: string } | null)?.code ?? '';
+  if (LOCAL_EXHAUSTION.has(code)) {
+    return new GatewayError({
+      status: 503, message: `The gateway is out of ${code === 'ENOMEM' || code === 'ENOBUFS' ? 'memory' : 'file descriptors'} (${code}) and could not reach ${provider}; retry shortly.`,
+      type: 'server_error', code: 'gateway_resources_exhausted', failure: 'gateway', headers: { 'retry-after': '1' }, retryAfterS: 1, cause: err,
+    });
+  }
   const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ||
     (err as { name?: string } | null)?.name === 'TimeoutError';
   if (timeout) {
