@@ -318,7 +318,8 @@ test('with one owner the queue is first in, first out', async () => {
   assert.deepEqual(inner.calls.flat(), texts);
 });
 
-test('a full queue refuses the flooding owner\'s last text to let another owner\'s text in', async () => {
+/** One call running (a0) and a queue of two (max_queue) holding owner key-a's a1 and a2, every caller bounded. */
+async function fullQueue() {
   const inner = new GatedEmbedder();
   const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 1, maxQueue: 2, lruSize: 0, maxInputChars: 100 });
   const signal = new AbortController().signal;
@@ -326,6 +327,11 @@ test('a full queue refuses the flooding owner\'s last text to let another owner\
   await turn();
   const a1 = b.embedOne('a1', signal, Infinity, 'key-a');
   const a2 = b.embedOne('a2', signal, Infinity, 'key-a');
+  return { inner, b, signal, running, a1, a2 };
+}
+
+test('a full queue refuses the flooding owner\'s last text to let another owner\'s text in', async () => {
+  const { inner, b, signal, running, a1, a2 } = await fullQueue();
   await assert.rejects(b.embedOne('a3', signal, Infinity, 'key-a'), { name: 'EmbedderBusy' }, 'the flooding owner is refused on arrival');
   const b1 = b.embedOne('b1', signal, Infinity, 'key-b');
   await assert.rejects(a2, { name: 'EmbedderBusy' }, 'the flooding owner\'s last queued text makes room');
@@ -340,13 +346,7 @@ test('a full queue refuses the flooding owner\'s last text to let another owner\
 });
 
 test('a text an unbounded caller also waits for is never refused to make room: that caller always gets its vector', async () => {
-  const inner = new GatedEmbedder();
-  const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 1, maxQueue: 2, lruSize: 0, maxInputChars: 100 });
-  const signal = new AbortController().signal;
-  const running = b.embedOne('a0', signal, Infinity, 'key-a');
-  await turn();
-  const a1 = b.embedOne('a1', signal, Infinity, 'key-a');
-  const a2 = b.embedOne('a2', signal, Infinity, 'key-a');
+  const { inner, b, signal, running, a1, a2 } = await fullQueue();
   // Start-up or a catalogue reload asks for the same text without a budget: it joins the queued one.
   const unbounded = b.embedOne('a2');
   const b1 = b.embedOne('b1', signal, Infinity, 'key-b');
