@@ -14,7 +14,7 @@ export function classifyRouter(deps: {
 }): Router {
   const router = express.Router();
   router.post('/v1/classify', async (req, res) => {
-    await deps.authenticate(req.headers.authorization);
+    const caller = await deps.authenticate(req.headers.authorization);
     const semantic = deps.semantic();
     if (!semantic) {
       throw new GatewayError({ status: 503, message: 'Semantic features are disabled (semantic.enabled: false).', type: 'service_unavailable', code: 'semantic_disabled', failure: 'gateway' });
@@ -22,7 +22,8 @@ export function classifyRouter(deps: {
     const input = (req.body as { input?: unknown } | undefined)?.input;
     if (input === undefined) throw invalidRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
     if (typeof input !== 'string' || input.trim() === '') throw invalidRequest("Invalid 'input': expected a non-empty string.", 'input', 'invalid_type');
-    const c = semantic.classify(await semantic.embed(input.slice(0, deps.maxInputChars())));
+    // Unbounded (the answer is the classification), queued in the caller's own rounds of the embedder's fair line.
+    const c = semantic.classify(await semantic.embed(input.slice(0, deps.maxInputChars()), undefined, undefined, caller.virtualKeyId));
     res.json({ intent: c.intent, score: c.score, margin: c.margin, top: c.top, metadata: c.metadata });
   });
   return router;
