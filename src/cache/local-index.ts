@@ -8,6 +8,7 @@
 import { VectorIndex } from '../semantic/vector-index.js';
 import { FairEviction, type Evictable, type FairLimits } from '../store/fair-eviction.js';
 import type { GraphParams } from './config.js';
+import { Names } from './names.js';
 import { replyBytes, type CachedReply } from './reply.js';
 
 /** What is known about one entry without its reply. Serialisable (Redis stores it as JSON). */
@@ -98,11 +99,8 @@ export class LocalIndex {
    * bytes, and about 200 for the label, its lookup slot, its lock and the upper levels (measured against RSS).
    */
   private readonly vectorBytes: number;
-  /**
-   * One instance of each tenant, model and intent name: each request brings its own copies of these strings, and 100k
-   * entries would otherwise keep 100k copies of a few names. Bounded; names beyond the bound are kept as they come.
-   */
-  private readonly names = new Map<string, string>();
+  /** One instance of each tenant, model and intent name (./names.ts). */
+  private readonly names = new Names(MAX_NAMES);
 
   constructor(
     private readonly params: IndexParams,
@@ -138,9 +136,9 @@ export class LocalIndex {
     this.remove(meta.key, 'deleted', false);
     const p = this.partitionFor(meta.partition);
     meta.partition = p.id;
-    meta.tenant = this.name(meta.tenant);
-    meta.model = this.name(meta.model);
-    meta.intent = this.name(meta.intent);
+    meta.tenant = this.names.of(meta.tenant);
+    meta.model = this.names.of(meta.model);
+    meta.intent = this.names.of(meta.intent);
     let label = -1;
     let vectorBytes = 0;
     if (vector !== undefined) {
@@ -250,13 +248,6 @@ export class LocalIndex {
   private newIndex(): VectorIndex {
     const { dim, M, efConstruction, efSearch } = this.params;
     return new VectorIndex({ dim, M, efConstruction, efSearch, initialCapacity: 16 });
-  }
-
-  private name(s: string): string {
-    const known = this.names.get(s);
-    if (known !== undefined) return known;
-    if (this.names.size < MAX_NAMES) this.names.set(s, s);
-    return s;
   }
 
   private partitionFor(id: string): Partition {

@@ -5,6 +5,7 @@
  */
 import type { PartOf } from '../llm/parts.js';
 import type { JsonReply, Operation, StreamPart, Usage } from '../providers/types.js';
+import { Names } from './names.js';
 
 export interface CachedReply {
   readonly op: Operation;
@@ -45,7 +46,7 @@ class StoredReply implements CachedReply {
   constructor(readonly op: Operation, raw: Buffer | string, usage: Usage | undefined, model: string | undefined) {
     this.json = typeof raw === 'string' ? raw : raw.toString('utf8');
     this.size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
-    this.model = model === undefined ? undefined : internModel(model);
+    this.model = model === undefined ? undefined : MODEL_NAMES.of(model);
     this.prompt = usage?.prompt_tokens ?? -1;
     this.completion = usage?.completion_tokens ?? 0;
     this.total = usage?.total_tokens ?? 0;
@@ -61,20 +62,10 @@ class StoredReply implements CachedReply {
   get body(): Record<string, unknown> { return JSON.parse(this.json) as Record<string, unknown>; }
 }
 
-/** A reply to keep, from its serialised body (a buffer is not retained: the entry holds its own copy of the text). */
-/**
- * One instance of each model name replies give (each parsed reply brings its own copy of a name the others share); bounded,
- * names beyond the bound are kept as they come.
- */
-const MODEL_NAMES = new Map<string, string>();
-const MAX_MODEL_NAMES = 1000;
-function internModel(name: string): string {
-  const known = MODEL_NAMES.get(name);
-  if (known !== undefined) return known;
-  if (MODEL_NAMES.size < MAX_MODEL_NAMES) MODEL_NAMES.set(name, name);
-  return name;
-}
+/** One instance of each model name replies give (each parsed reply brings its own copy of a name the others share). */
+const MODEL_NAMES = new Names(1000);
 
+/** A reply to keep, from its serialised body (a buffer is not retained: the entry holds its own copy of the text). */
 export function storedReply(op: Operation, raw: Buffer | string, usage: Usage | undefined, model: unknown): CachedReply {
   return new StoredReply(op, raw, usage, typeof model === 'string' ? model : undefined);
 }

@@ -16,10 +16,15 @@ export interface UpstreamPolicy {
   /** routing.non_retryable_statuses: statuses the operator declared to mean "the request itself was refused". */
   readonly nonRetryable: ReadonlySet<number>;
   readonly redact: Redact;
+  /**
+   * The provider's static headers (lower case). They replace a caller's header of the same name, so an upstream's refusal
+   * of one of them is the operator's setup (the key's failure), never the caller's.
+   */
+  readonly configured: ReadonlySet<string>;
 }
 
-export const upstreamPolicy = (provider: string, nonRetryable: ReadonlySet<number> = new Set(DEFAULT_NON_RETRYABLE), redact: Redact = redactKeyLike): UpstreamPolicy =>
-  ({ provider, nonRetryable, redact });
+export const upstreamPolicy = (provider: string, nonRetryable: ReadonlySet<number> = new Set(DEFAULT_NON_RETRYABLE), redact: Redact = redactKeyLike, configured: Iterable<string> = []): UpstreamPolicy =>
+  ({ provider, nonRetryable, redact, configured: new Set(configured) });
 
 export function parseRetryAfter(value: string | string[] | undefined): number | undefined {
   const v = Array.isArray(value) ? value[0] : value;
@@ -71,6 +76,7 @@ const MODEL_WORDS = new Set(['not_found_error', 'model_not_found']);
 /**
  * Codes of a 401/403 that refuses a header of the request, not the key: OpenAI's answer to an `OpenAI-Organization` or
  * `OpenAI-Project` header the key does not belong to (callers may send these; src/providers/execute.ts forwards them).
+ * A header the provider is configured with (`UpstreamPolicy.configured`) is the operator's: its refusal stays the key's.
  */
 const HEADER_CODES: Readonly<Record<string, string>> = { mismatched_organization: 'openai-organization', mismatched_project: 'openai-project' };
 
@@ -212,8 +218,8 @@ function errorWords(body: unknown): { type?: string; code?: string | number } {
  * Maps an upstream HTTP error status (and its body) to a GatewayError. A 401/403 whose body names the model
  * (`model_not_found`: a model this key may not use) is `model_unavailable`, not a refusal of the key: the key stays in
  * service for the models it may use. A 401/403 whose code says a header of the request does not match the key
- * (`mismatched_organization`) is the caller's 400 naming the header: one tenant's header never takes a key out of
- * service. A 429 whose message says the request alone is over the limit (`overLimit`) is the caller's 413: the key is
+ * (`mismatched_organization`) is the caller's 400 naming the header — unless the provider's configuration sets that
+ * header (then it is the key's `credential` failure): one tenant's header never takes a key out of service. A 429 whose message says the request alone is over the limit (`overLimit`) is the caller's 413: the key is
  * neither rested nor counted, and no other key is tried.
  */
 export function classifyStatus(policy: UpstreamPolicy, status: number, body: unknown, retryAfterS: number | undefined): GatewayError {
@@ -225,7 +231,7 @@ export function classifyStatus(policy: UpstreamPolicy, status: number, body: unk
   if (failure === 'credential') {
     const { type, code } = errorWords(body);
     const header = typeof code === 'string' ? HEADER_CODES[code.toLowerCase()] : undefined;
-    if (header !== undefined) {
+    if (header !== undefined && !policy.configured.has(header)) {
       return new GatewayError({ upstreamStatus: status, status: 400, message, type: 'invalid_request_error', param: header, code: 'upstream_rejected', failure: 'caller' });
     }
     if (wordsClass(type, typeof code === 'number' ? undefined : code, policy.nonRetryable) === 'model_unavailable') failure = 'model_unavailable';
@@ -235,7 +241,13 @@ export function classifyStatus(policy: UpstreamPolicy, status: number, body: unk
   return new GatewayError({ upstreamStatus: status, status: 502, message, type: 'upstream_error', code: 'upstream_error', failure });
 }
 
-/** Maps a thrown network/abort error to a GatewayError. */
+/**
+ * Errors of the gateway's own machine, not the upstream's: out of file descriptors (the upstream connection pool has no
+ * per-origin bound, src/providers/http.ts) or socket memory. The gateway's failure: it never counts against a key.
+ */
+const LOCAL_EXHAUSTION: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
+
+/** Maps a thrown network/abort error to a GatewayError; one the gateway's own machine caused is the gateway's. */
 export function classifyNetworkError(policy: UpstreamPolicy, err: unknown, clientAborted: boolean): GatewayError {
   const { provider } = policy;
   if (clientAborted) {
@@ -243,6 +255,12 @@ export function classifyNetworkError(policy: UpstreamPolicy, err: unknown, clien
   }
   if (err instanceof GatewayError) return err;
   const code = (err as { code?: string } | null)?.code ?? '';
+  if (LOCAL_EXHAUSTION.has(code)) {
+    return new GatewayError({
+      status: 503, message: `The gateway is out of ${code === 'ENOMEM' || code === 'ENOBUFS' ? 'memory' : 'file descriptors'} (${code}) and could not reach ${provider}; retry shortly.`,
+      type: 'server_error', code: 'gateway_resources_exhausted', failure: 'gateway', headers: { 'retry-after': '1' }, retryAfterS: 1, cause: err,
+    });
+  }
   const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ||
     (err as { name?: string } | null)?.name === 'TimeoutError';
   if (timeout) {

@@ -202,4 +202,21 @@ describe('a refusal of a header the caller sent is not a refusal of the key', ()
     assert.deepEqual(h.keys.map((k) => [k.id, k.state, k.breaker]), [['k1', 'healthy', 'closed'], ['k2', 'healthy', 'closed']]);
     assert.equal((await post(gw, '/v1/chat/completions', chat('p/m'))).status, 200, 'another tenant is still served');
   });
+
+  it('the same refusal of an OpenAI-Organization header the provider is configured with is the key\'s: it leaves service', async () => {
+    await gw?.close();
+    // The static header replaces the caller's (docs/providers.md): a mismatch is the operator's setup, whatever the caller sent.
+    gw = await gateway({
+      providers: { p: { kind: 'openai', base_url: up.url, models: ['m'], headers: { 'OpenAI-Organization': 'org-not-the-keys' }, keys: [{ id: 'k1', value: 'key-k1' }, { id: 'k2', value: 'key-k2' }] } },
+      circuit: { cooldown_ms: 60_000 },
+    });
+    const body = { error: { message: 'OpenAI-Organization header should match organization for API key', type: 'invalid_request_error', param: null, code: 'mismatched_organization' } };
+    up.script('org-configured', { status: 401, chunks: [JSON.stringify(body)] });
+    const r = await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': 'org-configured', 'openai-organization': 'org-of-the-caller' });
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json.error.code, 'upstream_auth_failed');
+    assert.equal(up.seen('org-configured'), 2, 'the other key is tried');
+    const h = gw.registry.provider('p')!;
+    assert.deepEqual(h.keys.map((k) => [k.id, k.state]), [['k1', 'open'], ['k2', 'open']], 'a broken setup is not hidden as the caller\'s error');
+  });
 });

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import type { Gateway } from '../../src/gateway.js';
 import type { Simulator } from '../../src/simulator/types.js';
-import { closeAll, gateway, provider, sims } from '../helpers/gateway.js';
+import { client, closeAll, gateway, provider, sims, virtualKeys } from '../helpers/gateway.js';
 
 const KEYS = { a: 'sk-sy-fair-a-000000000000001', b: 'sk-sy-fair-b-000000000000002' };
 
@@ -22,11 +22,10 @@ describe('stored responses under one tenant\'s flood', () => {
     gw = await gateway({
       providers: { up: provider(sim, ['m']) },
       responses: { max_entries: 4 },
-      governance: { keys: [{ id: 'ka', name: 'A', key: KEYS.a }, { id: 'kb', name: 'B', key: KEYS.b }] },
+      governance: { keys: virtualKeys(KEYS) },
     });
-    const opts = { baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 20_000 };
-    a = new OpenAI({ apiKey: KEYS.a, ...opts });
-    b = new OpenAI({ apiKey: KEYS.b, ...opts });
+    a = client(gw, KEYS.a);
+    b = client(gw, KEYS.b);
   });
   after(() => closeAll(gw, [sim]));
 
@@ -53,9 +52,9 @@ describe('stored responses in use order', () => {
     gw = await gateway({
       providers: { up: provider(sim, ['m']) },
       responses: { max_entries: 3 },
-      governance: { keys: [{ id: 'ka', name: 'A', key: KEYS.a }] },
+      governance: { keys: virtualKeys({ a: KEYS.a }) },
     });
-    a = new OpenAI({ apiKey: KEYS.a, baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 20_000 });
+    a = client(gw, KEYS.a);
   });
   after(() => closeAll(gw, [sim]));
 

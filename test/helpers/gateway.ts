@@ -43,6 +43,11 @@ export function client(gw: Gateway, apiKey = 'sk-test', extra: Partial<Construct
   return new OpenAI({ apiKey, baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 20_000, ...extra });
 }
 
+/** A `governance.keys` list of virtual keys named by letter (`{ a: secret }` → id `ka`, name `A`). */
+export function virtualKeys(keys: Record<string, string>) {
+  return Object.entries(keys).map(([letter, key]) => ({ id: `k${letter}`, name: letter.toUpperCase(), key }));
+}
+
 /** POSTs raw JSON (or text) to the gateway and returns status, headers and parsed body. */
 export async function post(gw: Gateway, path: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${gw.url}${path}`, {

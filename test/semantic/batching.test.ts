@@ -318,7 +318,8 @@ test('with one owner the queue is first in, first out', async () => {
   assert.deepEqual(inner.calls.flat(), texts);
 });
 
-test('a full queue refuses the flooding owner\'s last text to let another owner\'s text in', async () => {
+/** One call running (a0) and a queue of two (max_queue) holding owner key-a's a1 and a2, every caller bounded. */
+async function fullQueue() {
   const inner = new GatedEmbedder();
   const b = new BatchingEmbedder(inner, { windowMs: 0, maxBatch: 1, maxQueue: 2, lruSize: 0, maxInputChars: 100 });
   const signal = new AbortController().signal;
@@ -326,6 +327,11 @@ test('a full queue refuses the flooding owner\'s last text to let another owner\
   await turn();
   const a1 = b.embedOne('a1', signal, Infinity, 'key-a');
   const a2 = b.embedOne('a2', signal, Infinity, 'key-a');
+  return { inner, b, signal, running, a1, a2 };
+}
+
+test('a full queue refuses the flooding owner\'s last text to let another owner\'s text in', async () => {
+  const { inner, b, signal, running, a1, a2 } = await fullQueue();
   await assert.rejects(b.embedOne('a3', signal, Infinity, 'key-a'), { name: 'EmbedderBusy' }, 'the flooding owner is refused on arrival');
   const b1 = b.embedOne('b1', signal, Infinity, 'key-b');
   await assert.rejects(a2, { name: 'EmbedderBusy' }, 'the flooding owner\'s last queued text makes room');
@@ -337,4 +343,18 @@ test('a full queue refuses the flooding owner\'s last text to let another owner\
   }
   await Promise.all([running, a1, b1]);
   assert.deepEqual(inner.calls, [['a0'], ['a1'], ['b1']]);
+});
+
+test('a text an unbounded caller also waits for is never refused to make room: that caller always gets its vector', async () => {
+  const { inner, b, signal, running, a1, a2 } = await fullQueue();
+  // Start-up or a catalogue reload asks for the same text without a budget: it joins the queued one.
+  const unbounded = b.embedOne('a2');
+  const b1 = b.embedOne('b1', signal, Infinity, 'key-b');
+  assert.equal(b.stats.refused, 0, 'nothing refused: the back text is awaited by a caller that always queues');
+  for (let i = 0; i < 4; i++) {
+    await turn();
+    inner.finishOne();
+  }
+  await Promise.all([running, a1, a2, unbounded, b1]);
+  assert.deepEqual(inner.calls, [['a0'], ['a1'], ['b1'], ['a2']]);
 });

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import type { Gateway } from '../../src/gateway.js';
 import type { Simulator } from '../../src/simulator/types.js';
-import { closeAll, gateway, post, provider, sims } from '../helpers/gateway.js';
+import { client, closeAll, gateway, post, provider, sims, virtualKeys } from '../helpers/gateway.js';
 
 const ADMIN = 'sk-admin-sfair-000000000000000000';
 const KEYS = { a: 'sk-sy-sfair-a-00000000000001', b: 'sk-sy-sfair-b-00000000000002' };
@@ -25,11 +25,10 @@ describe('sessions under one key\'s flood', () => {
       server: { admin_key: ADMIN },
       providers: { up: provider(sim, ['m']) },
       sessions: { enabled: true, max_entries: 4 },
-      governance: { keys: [{ id: 'ka', name: 'A', key: KEYS.a }, { id: 'kb', name: 'B', key: KEYS.b }] },
+      governance: { keys: virtualKeys(KEYS) },
     });
-    const opts = { baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 20_000 };
-    a = new OpenAI({ apiKey: KEYS.a, ...opts });
-    b = new OpenAI({ apiKey: KEYS.b, ...opts });
+    a = client(gw, KEYS.a);
+    b = client(gw, KEYS.b);
   });
   after(() => closeAll(gw, [sim]));
 

@@ -31,9 +31,9 @@ function nativeRequest(body: Readonly<Record<string, unknown>>, model: string, s
 }
 
 export function createOpenAIResponsesAdapter(settings: ProviderSettings, opts: AdapterOptions = {}): ProviderAdapter {
-  const policy = upstreamPolicy(settings.name, opts.nonRetryable, opts.redact);
   const url = `${settings.base_url.replace(/\/+$/, '')}/responses`;
   const staticHeaders = cleanHeaders(settings.headers, ['authorization']);
+  const policy = upstreamPolicy(settings.name, opts.nonRetryable, opts.redact, Object.keys(staticHeaders));
 
   async function call(req: UpstreamRequest): Promise<ProviderReply> {
     // A caller that spoke the Responses API is sent its own request (full fidelity); anyone else's is translated.

@@ -58,8 +58,8 @@ export function cleanHeaders(headers: Record<string, string> | undefined, drop: 
 }
 
 export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant): ProviderAdapter {
-  const policy = upstreamPolicy(variant.name, variant.nonRetryable, variant.redact);
   const staticHeaders = cleanHeaders(variant.headers, variant.authHeaderNames);
+  const policy = upstreamPolicy(variant.name, variant.nonRetryable, variant.redact, Object.keys(staticHeaders));
   const reserved = [...variant.authHeaderNames, ...TRANSPORT_HEADERS];
   // Forwarded headers are already lower-cased by the edge; copy them only when they carry a reserved name.
   const forwardedIsClean = (h: Record<string, string>): boolean => reserved.every((n) => !(n in h));

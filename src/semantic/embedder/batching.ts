@@ -39,7 +39,10 @@ interface Pending extends InLine {
   text: string;
   /** Callers waiting for this text; at 0 (all gave up) a queued text is dropped. */
   waiters: number;
-  /** When its first caller stops waiting (performance.now() time); undefined for an unbounded caller, never refused. */
+  /**
+   * When its last caller stops waiting (performance.now() time; a caller joining the queued text can only move it later);
+   * undefined once an unbounded caller waits for it: then it is never refused.
+   */
   deadline: number | undefined;
   /** Refused after it queued, pushed back by another owner's text: its wait teaches the prediction nothing. */
   displaced: boolean;
@@ -164,6 +167,8 @@ export class BatchingEmbedder implements Embedder {
       if (budget !== undefined) this.learnLateness(p, predicted);
       if (place!.behind > 0) this.displaceLate(p);
       this.schedule();
+    } else if (p.deadline !== undefined) {
+      p.deadline = budget === undefined ? undefined : Math.max(p.deadline, performance.now() + maxWaitMs);
     }
     p.waiters++;
     return signal === undefined ? p.promise : this.abandonable(p, signal);
