@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import type { Gateway } from '../../src/gateway.js';
 import type { Simulator } from '../../src/simulator/types.js';
-import { client, closeAll, gateway, provider, sims, virtualKeys } from '../helpers/gateway.js';
+import { closeAll, twoTenants } from '../helpers/gateway.js';
 
 const ADMIN = 'sk-admin-cfair-000000000000000000';
 const KEYS = { a: 'sk-sy-cfair-a-00000000000001', b: 'sk-sy-cfair-b-00000000000002' };
@@ -20,15 +20,7 @@ describe('cached answers under one tenant\'s flood', () => {
   let b: OpenAI;
 
   before(async () => {
-    [sim] = await sims({ protocol: 'openai', name: 'up' });
-    gw = await gateway({
-      server: { admin_key: ADMIN },
-      providers: { up: provider(sim, ['m']) },
-      cache: { enabled: true, max_entries: 4 },
-      governance: { keys: virtualKeys(KEYS) },
-    });
-    a = client(gw, KEYS.a);
-    b = client(gw, KEYS.b);
+    ({ sim, gw, a, b } = await twoTenants(KEYS, { server: { admin_key: ADMIN }, cache: { enabled: true, max_entries: 4 } }));
   });
   after(() => closeAll(gw, [sim]));
 

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import type { Gateway } from '../../src/gateway.js';
 import type { Simulator } from '../../src/simulator/types.js';
-import { client, closeAll, gateway, provider, sims, virtualKeys } from '../helpers/gateway.js';
+import { closeAll, twoTenants } from '../helpers/gateway.js';
 
 const KEYS = { a: 'sk-sy-fair-a-000000000000001', b: 'sk-sy-fair-b-000000000000002' };
 
@@ -18,14 +18,7 @@ describe('stored responses under one tenant\'s flood', () => {
   let b: OpenAI;
 
   before(async () => {
-    [sim] = await sims({ protocol: 'openai', name: 'up' });
-    gw = await gateway({
-      providers: { up: provider(sim, ['m']) },
-      responses: { max_entries: 4 },
-      governance: { keys: virtualKeys(KEYS) },
-    });
-    a = client(gw, KEYS.a);
-    b = client(gw, KEYS.b);
+    ({ sim, gw, a, b } = await twoTenants(KEYS, { responses: { max_entries: 4 } }));
   });
   after(() => closeAll(gw, [sim]));
 
@@ -48,13 +41,7 @@ describe('stored responses in use order', () => {
   let a: OpenAI;
 
   before(async () => {
-    [sim] = await sims({ protocol: 'openai', name: 'up' });
-    gw = await gateway({
-      providers: { up: provider(sim, ['m']) },
-      responses: { max_entries: 3 },
-      governance: { keys: virtualKeys({ a: KEYS.a }) },
-    });
-    a = client(gw, KEYS.a);
+    ({ sim, gw, a } = await twoTenants(KEYS, { responses: { max_entries: 3 } }));
   });
   after(() => closeAll(gw, [sim]));
 

@@ -67,6 +67,16 @@ export function provider(sim: Simulator, models: string[], keys: Array<{ id: str
   return { kind, base_url: sim.url, keys: keys.map((k) => ({ id: k.id, value: `key-${k.id}`, weight: k.weight ?? 1 })), models, ...extra };
 }
 
+/**
+ * Two tenants on one gateway: a simulated OpenAI upstream `up` serving model `m`, the virtual keys `a` and `b` of
+ * `keys`, an OpenAI client for each, and the rest of the config from `section` (the store whose fairness a test checks).
+ */
+export async function twoTenants(keys: { a: string; b: string }, section: Record<string, unknown>): Promise<{ sim: Simulator; gw: Gateway; a: OpenAI; b: OpenAI }> {
+  const [sim] = await sims({ protocol: 'openai', name: 'up' });
+  const gw = await gateway({ providers: { up: provider(sim, ['m']) }, governance: { keys: virtualKeys(keys) }, ...section });
+  return { sim, gw, a: client(gw, keys.a), b: client(gw, keys.b) };
+}
+
 export async function closeAll(gw: Gateway | undefined, simulators: Simulator[]): Promise<void> {
   await gw?.close();
   await Promise.all(simulators.map((s) => s.close()));

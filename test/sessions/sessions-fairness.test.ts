@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import type { Gateway } from '../../src/gateway.js';
 import type { Simulator } from '../../src/simulator/types.js';
-import { client, closeAll, gateway, post, provider, sims, virtualKeys } from '../helpers/gateway.js';
+import { closeAll, post, twoTenants } from '../helpers/gateway.js';
 
 const ADMIN = 'sk-admin-sfair-000000000000000000';
 const KEYS = { a: 'sk-sy-sfair-a-00000000000001', b: 'sk-sy-sfair-b-00000000000002' };
@@ -20,15 +20,7 @@ describe('sessions under one key\'s flood', () => {
   let b: OpenAI;
 
   before(async () => {
-    [sim] = await sims({ protocol: 'openai', name: 'up' });
-    gw = await gateway({
-      server: { admin_key: ADMIN },
-      providers: { up: provider(sim, ['m']) },
-      sessions: { enabled: true, max_entries: 4 },
-      governance: { keys: virtualKeys(KEYS) },
-    });
-    a = client(gw, KEYS.a);
-    b = client(gw, KEYS.b);
+    ({ sim, gw, a, b } = await twoTenants(KEYS, { server: { admin_key: ADMIN }, sessions: { enabled: true, max_entries: 4 } }));
   });
   after(() => closeAll(gw, [sim]));
 
