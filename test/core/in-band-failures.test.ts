@@ -12,6 +12,11 @@ import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripte
 
 const SSE = { 'content-type': 'text/event-stream' };
 const chat = (model: string, extra: Record<string, unknown> = {}) => ({ model, messages: [{ role: 'user', content: 'a very long prompt' }], ...extra });
+/** The scripted upstream as provider `p` (any model) with `keys` keys; an opened circuit stays open for the test. */
+const keyedGateway = (url: string, provider: Record<string, unknown> = {}, keys = 2) => gateway({
+  providers: { p: { kind: 'openai', base_url: url, models: ['*'], keys: Array.from({ length: keys }, (_, i) => ({ id: `k${i + 1}`, value: `key-k${i + 1}` })), ...provider } },
+  circuit: { cooldown_ms: 60_000 },
+});
 const chunk = (content: string) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
 
 describe('in-band upstream errors are classified by what the upstream said', () => {
@@ -135,7 +140,7 @@ describe('in-band upstream errors are classified by what the upstream said', () 
   });
 });
 
-describe('a refusal that names the model is not a refusal of the key', () => {
+describe('a refusal that names the model, or a header the caller sent, is not a refusal of the key', () => {
   let up: ScriptedUpstream;
   let gw: Gateway | undefined;
   before(async () => { up = await startScriptedUpstream(); });
@@ -145,10 +150,7 @@ describe('a refusal that names the model is not a refusal of the key', () => {
   });
 
   it('an upstream 403 model_not_found (a model this key may not use) leaves both keys in service for other models', async () => {
-    gw = await gateway({
-      providers: { p: { kind: 'openai', base_url: up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }, { id: 'k2', value: 'key-k2' }] } },
-      circuit: { cooldown_ms: 60_000 },
-    });
+    gw = await keyedGateway(up.url);
     const body = { error: { message: 'Project `proj_1` does not have access to model `o1-pro`', type: 'invalid_request_error', param: null, code: 'model_not_found' } };
     for (let i = 0; i < 3; i++) {
       const rid = `model-403-${i}`;
@@ -164,30 +166,15 @@ describe('a refusal that names the model is not a refusal of the key', () => {
 
   it('a 401 still takes the key out of service', async () => {
     await gw?.close();
-    gw = await gateway({
-      providers: { p: { kind: 'openai', base_url: up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }] } },
-      circuit: { cooldown_ms: 60_000 },
-    });
+    gw = await keyedGateway(up.url, {}, 1);
     up.script('revoked-1', { status: 401, chunks: [JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } })] });
     assert.equal((await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': 'revoked-1' })).status, 502);
     assert.equal(gw.registry.provider('p')!.keys[0]!.state, 'open');
   });
-});
-
-describe('a refusal of a header the caller sent is not a refusal of the key', () => {
-  let up: ScriptedUpstream;
-  let gw: Gateway | undefined;
-  before(async () => { up = await startScriptedUpstream(); });
-  after(async () => {
-    await gw?.close();
-    await up.close();
-  });
 
   it('an upstream 401 mismatched_organization (the caller\'s OpenAI-Organization header) is the caller\'s 400; both keys stay in service', async () => {
-    gw = await gateway({
-      providers: { p: { kind: 'openai', base_url: up.url, models: ['m'], keys: [{ id: 'k1', value: 'key-k1' }, { id: 'k2', value: 'key-k2' }] } },
-      circuit: { cooldown_ms: 60_000 },
-    });
+    await gw?.close();
+    gw = await keyedGateway(up.url);
     const body = { error: { message: 'OpenAI-Organization header should match organization for API key', type: 'invalid_request_error', param: null, code: 'mismatched_organization' } };
     for (let i = 0; i < 3; i++) {
       const rid = `org-401-${i}`;
@@ -206,10 +193,7 @@ describe('a refusal of a header the caller sent is not a refusal of the key', ()
   it('the same refusal of an OpenAI-Organization header the provider is configured with is the key\'s: it leaves service', async () => {
     await gw?.close();
     // The static header replaces the caller's (docs/providers.md): a mismatch is the operator's setup, whatever the caller sent.
-    gw = await gateway({
-      providers: { p: { kind: 'openai', base_url: up.url, models: ['m'], headers: { 'OpenAI-Organization': 'org-not-the-keys' }, keys: [{ id: 'k1', value: 'key-k1' }, { id: 'k2', value: 'key-k2' }] } },
-      circuit: { cooldown_ms: 60_000 },
-    });
+    gw = await keyedGateway(up.url, { headers: { 'OpenAI-Organization': 'org-not-the-keys' } });
     const body = { error: { message: 'OpenAI-Organization header should match organization for API key', type: 'invalid_request_error', param: null, code: 'mismatched_organization' } };
     up.script('org-configured', { status: 401, chunks: [JSON.stringify(body)] });
     const r = await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': 'org-configured', 'openai-organization': 'org-of-the-caller' });
