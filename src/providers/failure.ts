@@ -72,7 +72,7 @@ const MODEL_WORDS = new Set(['not_found_error', 'model_not_found']);
  * Codes of a 401/403 that refuses a header of the request, not the key: OpenAI's answer to an `OpenAI-Organization` or
  * `OpenAI-Project` header the key does not belong to (callers may send these; src/providers/execute.ts forwards them).
  */
-const HEADER_CODES: Readonly<Record<string, string>> = { mismatched_organization: 'openai-organization', mismatched_project: 'openai-project' };
+const HEADER_CODES: ReadonlyMap<string, string> = new Map([['mismatched_organization', 'openai-organization'], ['mismatched_project', 'openai-project']]);
 
 /** The HTTP error status a numeric error code stands for (OpenAI-compatible servers send the status they meant), if any. */
 function statedStatus(code: string | number | null | undefined): number | undefined {
@@ -201,7 +201,7 @@ export function classifyStatus(policy: UpstreamPolicy, status: number, body: unk
   let failure = readMessage(statusClass(status, policy.nonRetryable), detail);
   if (failure === 'credential') {
     const { type, code } = errorWords(body);
-    const header = typeof code === 'string' ? HEADER_CODES[code.toLowerCase()] : undefined;
+    const header = typeof code === 'string' ? HEADER_CODES.get(code.toLowerCase()) : undefined;
     if (header !== undefined) {
       return new GatewayError({ upstreamStatus: status, status: 400, message, type: 'invalid_request_error', param: header, code: 'upstream_rejected', failure: 'caller' });
     }

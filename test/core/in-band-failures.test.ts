@@ -202,4 +202,20 @@ describe('a refusal of a header the caller sent is not a refusal of the key', ()
     assert.deepEqual(h.keys.map((k) => [k.id, k.state, k.breaker]), [['k1', 'healthy', 'closed'], ['k2', 'healthy', 'closed']]);
     assert.equal((await post(gw, '/v1/chat/completions', chat('p/m'))).status, 200, 'another tenant is still served');
   });
+
+  it('an upstream 401 whose code is a name every object has (constructor, __proto__) is still a refusal of the key, in a whole envelope', async () => {
+    for (const code of ['constructor', '__proto__']) {
+      await gw?.close();
+      gw = await gateway({
+        providers: { p: { kind: 'openai', base_url: up.url, models: ['m'], keys: [{ id: 'k1', value: 'key-k1' }, { id: 'k2', value: 'key-k2' }] } },
+        circuit: { cooldown_ms: 60_000 },
+      });
+      const rid = `proto-401-${code}`;
+      up.script(rid, { status: 401, chunks: [JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code } })] });
+      const r = await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': rid });
+      assert.equal(r.status, 502, r.text);
+      assert.deepEqual([r.json.error.code, r.json.error.param], ['upstream_auth_failed', null], r.text);
+      assert.equal(up.seen(rid), 2, 'the other key was tried');
+    }
+  });
 });
