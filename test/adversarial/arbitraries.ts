@@ -433,6 +433,15 @@ export const anthropicUpstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
 );
 
 /**
+ * A whole Anthropic Message whose headers come only with it, after longer than the Anthropic upstream's first-byte deadline
+ * (300 ms in the suite's config) and within its timeout (600 ms): a JSON request must not meet the first-byte deadline.
+ */
+export const slowHeadersReply: fc.Arbitrary<ScriptedReply> = fc.integer({ min: 350, max: 450 }).map((delayMs) => ({
+  delayMs, status: 200, headers: { 'content-type': 'application/json' },
+  chunks: [JSON.stringify({ id: 'msg_1', type: 'message', role: 'assistant', model: 'm', content: [{ type: 'text', text: 'late' }], stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 1 } })],
+}));
+
+/**
  * Config file texts: valid variations (which must apply), broken ones (which must be refused), and files cut short
  * (`valid` undefined: a cut at a line end may still be a valid, smaller config).
  */

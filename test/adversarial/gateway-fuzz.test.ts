@@ -21,7 +21,7 @@ import type { Simulator } from '../../src/simulator/types.js';
 import { sims } from '../helpers/gateway.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
-import { admissionCase, anthropicUpstreamReply, callerCase, configText, messagesCase, rawCase, responsesCase, upstreamReply, type CallerCase, type RawCase } from './arbitraries.js';
+import { admissionCase, anthropicUpstreamReply, callerCase, slowHeadersReply, configText, messagesCase, rawCase, responsesCase, upstreamReply, type CallerCase, type RawCase } from './arbitraries.js';
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20_240_611;
@@ -357,8 +357,10 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
     const doors = DOORS;
     // An OpenAI upstream (pa, also behind the alias) or an Anthropic one (pd), each sent its own protocol's broken replies.
     const scripted = fc.oneof(
-      { weight: 3, arbitrary: fc.tuple(upstreamReply, fc.constantFrom('pa/m', 'alias')) },
-      { weight: 1, arbitrary: fc.tuple(anthropicUpstreamReply, fc.constant('pd/md')) },
+      { weight: 24, arbitrary: fc.tuple(upstreamReply, fc.constantFrom('pa/m', 'alias')) },
+      { weight: 8, arbitrary: fc.tuple(anthropicUpstreamReply, fc.constant('pd/md')) },
+      // Rarely: each holds its batch past the first-byte deadline.
+      { weight: 1, arbitrary: fc.tuple(slowHeadersReply, fc.constant('pd/md')) },
     );
     const upstreamCase = fc.tuple(scripted, fc.boolean(), fc.constantFrom<keyof typeof doors>('chat', 'chat', 'messages', 'responses', 'embeddings'));
     await fc.assert(fc.asyncProperty(fc.array(upstreamCase, { minLength: 1, maxLength: BATCH }), async (batch) => {
@@ -370,6 +372,8 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
         assert.equal(d.check(r), undefined);
         assert.equal(leaked(r.text), undefined);
         assert.ok(r.status !== 500 || !/internal_error/.test(r.text), `an upstream reply produced a gateway error: ${r.text.slice(0, 300)}`);
+        // The first-byte deadline is a stream's: a JSON call waits for its headers up to timeout_ms.
+        if (!stream || door === 'embeddings') assert.doesNotMatch(r.text, /upstream_first_byte_timeout/, `a JSON call met a first-byte deadline: ${r.text.slice(0, 300)}`);
       }));
     }), { numRuns: runs(400 / (BATCH / 2)), seed: SEED + 1, endOnFailure: true, includeErrorInReport: true });
     await alive();
