@@ -246,6 +246,18 @@ export function unexpectedReply(policy: UpstreamPolicy, body: unknown, expected:
   return unreadableReply(policy, `a reply that is not ${expected}`);
 }
 
+/**
+ * A 2xx reply larger than the gateway takes (`limitBytes`): the caller's failure. How large an answer is is the request's
+ * doing (inputs times dimensions, choices times tokens), so another key or provider would send as much — the request stops,
+ * and no key's health counts it. A reply that never ends is ended by the upstream's timeout, which does count.
+ */
+export function replyTooLarge(policy: UpstreamPolicy, limitBytes: number): GatewayError {
+  return new GatewayError({
+    status: 413, type: 'invalid_request_error', code: 'reply_too_large', failure: 'caller',
+    message: `The reply from ${policy.provider} to this request is over the gateway's limit of ${Math.round(limitBytes / (1024 * 1024))} MB and was not passed on; ask for less in one request (fewer inputs, dimensions or choices).`,
+  });
+}
+
 /** An upstream reply the gateway cannot read (malformed JSON, wrong shape): the upstream's failure, never the gateway's. */
 export function unreadableReply(policy: UpstreamPolicy, what: string, cause?: unknown): GatewayError {
   return new GatewayError({

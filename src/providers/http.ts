@@ -5,7 +5,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { GatewayError } from '../errors.js';
-import { classifyNetworkError, classifyStatus, parseRetryAfter, unreadableReply, type UpstreamPolicy } from './failure.js';
+import { classifyNetworkError, classifyStatus, parseRetryAfter, replyTooLarge, unreadableReply, type UpstreamPolicy } from './failure.js';
 import type { RateLimitInfo } from './types.js';
 import type { AbortSource } from '../pipeline/client-abort.js';
 
@@ -50,7 +50,7 @@ export function rateLimitInfo(headers: UpstreamResponse['headers']): RateLimitIn
 
 /** Largest upstream error body read (the rest is dropped: only its message is used). */
 const MAX_ERROR_BODY = 64 * 1024;
-/** Largest JSON reply accepted from an upstream; a bigger one is an upstream failure rather than unbounded memory. */
+/** Largest JSON reply accepted from an upstream, rather than unbounded memory; a bigger one is refused as the caller's (failure.ts, replyTooLarge). */
 export const MAX_REPLY_BODY = 64 * 1024 * 1024;
 
 /** Reads an error body up to `max` bytes (only its message is used; the rest is dropped) and releases the connection. */
@@ -206,7 +206,7 @@ class JsonCall implements Dispatcher.DispatchHandler {
       this.parts.push(chunk.subarray(0, chunk.length - (this.size - this.max)));
       this.failStatus();
     } else {
-      this.settle(undefined, unreadableReply(this.opts.policy, `a reply over ${MAX_REPLY_BODY} bytes`));
+      this.settle(undefined, replyTooLarge(this.opts.policy, MAX_REPLY_BODY));
     }
     controller.abort(new Error('reply body over its limit'));
   }

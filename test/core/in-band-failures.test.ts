@@ -174,6 +174,32 @@ describe('a refusal that names the model is not a refusal of the key', () => {
   });
 });
 
+describe('a reply over the gateway\'s reply limit is the size of the caller\'s request, not a fault of the key', () => {
+  let up: ScriptedUpstream;
+  let gw: Gateway | undefined;
+  before(async () => { up = await startScriptedUpstream(); });
+  after(async () => {
+    await gw?.close();
+    await up.close();
+  });
+
+  it('a 2xx embeddings reply over 64 MB is the caller\'s 413, tried on one key only; both keys stay healthy', async () => {
+    gw = await gateway({
+      providers: { p: { kind: 'openai', base_url: up.url, models: ['m'], keys: [{ id: 'k1', value: 'key-k1' }, { id: 'k2', value: 'key-k2' }] } },
+      circuit: { consecutive_failures: 1, cooldown_ms: 60_000 },
+    });
+    // A list of vectors that goes on past the limit (as 3,000 inputs of 4,096 dimensions would).
+    const mb = `${'0.1234567890123456,'.repeat(55_188)}`;
+    up.script('huge-embeddings', { status: 200, headers: { 'content-type': 'application/json' }, chunks: ['{"object":"list","data":[{"object":"embedding","index":0,"embedding":[', ...Array.from({ length: 66 }, () => mb), '0]}]}'] });
+    const r = await post(gw, '/v1/embeddings', { model: 'p/m', input: ['x'] }, { 'x-request-id': 'huge-embeddings' });
+    assert.equal(r.status, 413, r.text.slice(0, 300));
+    assert.deepEqual([r.json.error.code, r.json.error.type], ['reply_too_large', 'invalid_request_error']);
+    assert.equal(up.seen('huge-embeddings'), 1, 'not sent again to the other key');
+    const h = gw.registry.provider('p')!;
+    assert.deepEqual(h.keys.map((k) => [k.id, k.state, k.breaker, k.error_rate]), [['k1', 'healthy', 'closed', 0], ['k2', 'healthy', 'closed', 0]]);
+  });
+});
+
 describe('a refusal of a header the caller sent is not a refusal of the key', () => {
   let up: ScriptedUpstream;
   let gw: Gateway | undefined;
