@@ -109,14 +109,15 @@ class Breakdown {
     apply(c, e);
   }
 
+  /** By name; built from entries, so a name such as `__proto__` is an entry like any other, not the object's prototype. */
   report(): Record<string, ReturnType<typeof summary>> {
     const ranked = [...this.names].sort((a, b) => volume(b[1]) - volume(a[1]));
-    const out: Record<string, ReturnType<typeof summary>> = {};
+    const out: Array<[string, ReturnType<typeof summary>]> = [];
     const other = zero();
     add(other, this.other);
-    ranked.forEach(([name, c], i) => { if (i < this.limit) out[name] = summary(c); else add(other, c); });
-    if (volume(other) > 0) out.other = summary(other);
-    return out;
+    ranked.forEach(([name, c], i) => { if (i < this.limit) out.push([name, summary(c)]); else add(other, c); });
+    if (volume(other) > 0) out.push(['other', summary(other)]);
+    return Object.fromEntries(out);
   }
 
   private fold(): void {

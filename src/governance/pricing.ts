@@ -31,6 +31,12 @@ export function parsePriceFile(text: string, source: string): Record<string, Pri
  */
 export const BUILTIN_PRICES: Readonly<Record<string, Price>> = Object.freeze(parsePriceFile(readFileSync(PRICE_FILE, 'utf8'), PRICE_FILE));
 
+/**
+ * The same as a map, which is what lookups read: a model name comes from a request, and a plain object answers names such
+ * as `constructor` or `toString` with Object.prototype's members (a price of NaN, which would void every budget it reached).
+ */
+const BUILTIN: ReadonlyMap<string, Price> = new Map(Object.entries(BUILTIN_PRICES));
+
 /** Nano-dollars per token for a price of 1 USD per million tokens. */
 const NANOS_PER_TOKEN_PER_USD_PER_M = 1000;
 
@@ -54,15 +60,15 @@ export interface PricingOptions {
  * named `vendor/model` is also tried as `model`. Results are memoised per provider/model.
  */
 export class Pricing {
-  private readonly overrides: Readonly<Record<string, Price>>;
+  private readonly overrides: ReadonlyMap<string, Price>;
   private readonly unknown: Price;
   private readonly memo = new Map<string, { price: Price; known: boolean }>();
   private readonly builtinNames: string[];
 
   constructor(private readonly opts: PricingOptions = {}) {
-    this.overrides = opts.overrides ?? {};
+    this.overrides = new Map(Object.entries(opts.overrides ?? {}));
     this.unknown = opts.unknown ?? { input: 0, output: 0 };
-    this.builtinNames = Object.keys(BUILTIN_PRICES).sort((a, b) => b.length - a.length);
+    this.builtinNames = [...BUILTIN.keys()].sort((a, b) => b.length - a.length);
   }
 
   priceOf(provider: string, model: string): { price: Price; known: boolean } {
@@ -80,16 +86,16 @@ export class Pricing {
 
   private resolve(provider: string, model: string): Price | undefined {
     const o = this.overrides;
-    const exact = o[`${provider}/${model}`] ?? o[model] ?? BUILTIN_PRICES[model];
+    const exact = o.get(`${provider}/${model}`) ?? o.get(model) ?? BUILTIN.get(model);
     if (exact !== undefined) return exact;
     const slash = model.lastIndexOf('/');
     const bare = slash >= 0 ? model.slice(slash + 1) : model;
     if (bare !== model) {
-      const p = o[bare] ?? BUILTIN_PRICES[bare];
+      const p = o.get(bare) ?? BUILTIN.get(bare);
       if (p !== undefined) return p;
     }
     for (const name of this.builtinNames) {
-      if (bare.length > name.length && bare.startsWith(name) && '-@:'.includes(bare[name.length])) return BUILTIN_PRICES[name];
+      if (bare.length > name.length && bare.startsWith(name) && '-@:'.includes(bare[name.length])) return BUILTIN.get(name);
     }
     return undefined;
   }

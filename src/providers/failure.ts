@@ -78,7 +78,7 @@ const MODEL_WORDS = new Set(['not_found_error', 'model_not_found']);
  * `OpenAI-Project` header the key does not belong to (callers may send these; src/providers/execute.ts forwards them).
  * A header the provider is configured with (`UpstreamPolicy.configured`) is the operator's: its refusal stays the key's.
  */
-const HEADER_CODES: Readonly<Record<string, string>> = { mismatched_organization: 'openai-organization', mismatched_project: 'openai-project' };
+const HEADER_CODES: ReadonlyMap<string, string> = new Map([['mismatched_organization', 'openai-organization'], ['mismatched_project', 'openai-project']]);
 
 /** The HTTP error status a numeric error code stands for (OpenAI-compatible servers send the status they meant), if any. */
 function statedStatus(code: string | number | null | undefined): number | undefined {
@@ -230,7 +230,7 @@ export function classifyStatus(policy: UpstreamPolicy, status: number, body: unk
   let failure = readMessage(statusClass(status, policy.nonRetryable), detail);
   if (failure === 'credential') {
     const { type, code } = errorWords(body);
-    const header = typeof code === 'string' ? HEADER_CODES[code.toLowerCase()] : undefined;
+    const header = typeof code === 'string' ? HEADER_CODES.get(code.toLowerCase()) : undefined;
     if (header !== undefined && !policy.configured.has(header)) {
       return new GatewayError({ upstreamStatus: status, status: 400, message, type: 'invalid_request_error', param: header, code: 'upstream_rejected', failure: 'caller' });
     }
@@ -287,7 +287,6 @@ export function unexpectedReply(policy: UpstreamPolicy, body: unknown, expected:
   return unreadableReply(policy, `a reply that is not ${expected}`);
 }
 
-/** An upstream reply the gateway cannot read (malformed JSON, wrong shape): the upstream's failure, never the gateway's. */
 /**
  * A successful reply larger than the gateway carries back (`limit` bytes): what the request asked for is too large, so it is
  * the caller's — another key or provider would send as much, and counting it against the key would let one tenant's
@@ -302,6 +301,7 @@ export function replyTooLarge(policy: UpstreamPolicy, limit: number): GatewayErr
   });
 }
 
+/** An upstream reply the gateway cannot read (malformed JSON, wrong shape): the upstream's failure, never the gateway's. */
 export function unreadableReply(policy: UpstreamPolicy, what: string, cause?: unknown): GatewayError {
   return new GatewayError({
     status: 502, message: `Upstream ${policy.provider} sent ${what}`, type: 'upstream_error', code: 'upstream_bad_reply', failure: 'upstream', cause,

@@ -50,7 +50,7 @@ export function rateLimitInfo(headers: UpstreamResponse['headers']): RateLimitIn
 
 /** Largest upstream error body read (the rest is dropped: only its message is used). */
 const MAX_ERROR_BODY = 64 * 1024;
-/** Largest JSON reply accepted from an upstream; a bigger one is an upstream failure rather than unbounded memory. */
+/** Largest JSON reply accepted from an upstream, rather than unbounded memory; a bigger one is refused as the caller's (failure.ts, replyTooLarge). */
 export const MAX_REPLY_BODY = 64 * 1024 * 1024;
 
 /** Reads an error body up to `max` bytes (only its message is used; the rest is dropped) and releases the connection. */

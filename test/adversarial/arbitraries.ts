@@ -16,6 +16,16 @@ export interface CallerCase {
   body: { json: unknown } | { raw: string | Uint8Array };
 }
 
+/** Names every plain object answers to (Object.prototype's members). */
+const protoName = fc.constantFrom('constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf');
+
+/** Fields named like Object.prototype's members, with any value, to merge into a request body. */
+const protoFields = fc.dictionary(protoName, fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 });
+
+/** A body, now and then with fields named like Object.prototype's members besides its own. */
+const withProtoFields = <T extends object>(body: fc.Arbitrary<T>): fc.Arbitrary<T> =>
+  fc.tuple(body, fc.option(protoFields, { freq: 4 })).map(([b, extra]) => (extra === null ? b : { ...extra, ...b }));
+
 /** Header-safe text: printable ASCII and Latin-1 (what HTTP can carry at all). */
 const headerText = fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c < 0x7f || c > 0x9f).map((c) => String.fromCharCode(c)), maxLength: 60 });
 
@@ -23,6 +33,8 @@ const hostileText = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.constantFrom('\r\nSet-Cookie: x=1', '模型', '\u0000', '\ud800', '../../etc/passwd', '${PATH}', '<script>', '%0d%0a', ' ', ''),
+  // Names every plain object has: a lookup table keyed by caller text must not find them.
+  protoName,
 );
 
 export const modelName = fc.oneof(
@@ -46,7 +58,7 @@ const message = fc.record({
 /** An array or object nested `depth` levels, as text (JSON.stringify of such a value would itself overflow). */
 const deepText = fc.tuple(fc.integer({ min: 50, max: 20_000 }), fc.boolean()).map(([depth, obj]) => (obj ? '{"a":'.repeat(depth) + '1' + '}'.repeat(depth) : '['.repeat(depth) + ']'.repeat(depth)));
 
-const chatBody = fc.record({
+const chatBody = withProtoFields(fc.record({
   model: modelName,
   messages: fc.oneof({ weight: 6, arbitrary: fc.array(message, { minLength: 1, maxLength: 4 }) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) }),
   stream: fc.oneof(fc.boolean(), fc.jsonValue({ maxDepth: 1 })),
@@ -59,7 +71,7 @@ const chatBody = fc.record({
   response_format: fc.jsonValue({ maxDepth: 3 }),
   stream_options: fc.jsonValue({ maxDepth: 2 }),
   extra: fc.jsonValue({ maxDepth: 4 }),
-}, { requiredKeys: [] });
+}, { requiredKeys: [] }));
 
 const body: fc.Arbitrary<CallerCase['body']> = fc.oneof(
   { weight: 8, arbitrary: chatBody.map((json) => ({ json })) },
@@ -90,11 +102,14 @@ const embeddingsBody = fc.record({
 const callerBody = (path: string): fc.Arbitrary<CallerCase['body']> =>
   path === '/v1/embeddings' ? fc.oneof({ weight: 2, arbitrary: embeddingsBody.map((json) => ({ json })) }, { weight: 1, arbitrary: body }) : body;
 
-export const callerCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc.constantFrom('/v1/chat/completions', '/v1/chat/completions', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/Chat/Completions/').chain((path) => fc.record({
+/** An Authorization header with one of the tenants' virtual keys. */
+const bearer = (virtualKeys: readonly string[]): fc.Arbitrary<string> => fc.constantFrom(...virtualKeys).map((k) => `Bearer ${k}`);
+
+export const callerCase = (virtualKeys: readonly string[]): fc.Arbitrary<CallerCase> => fc.constantFrom('/v1/chat/completions', '/v1/chat/completions', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/Chat/Completions/').chain((path) => fc.record({
   path: fc.constant(path),
   headers: fc.record({
     'content-type': fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/vnd.api+json'), headerText),
-    authorization: fc.oneof({ weight: 6, arbitrary: fc.constant(`Bearer ${virtualKey}`) }, { weight: 1, arbitrary: headerText }, { weight: 1, arbitrary: fc.constant('Bearer sk-sy-not-a-real-key-000000') }),
+    authorization: fc.oneof({ weight: 6, arbitrary: bearer(virtualKeys) }, { weight: 1, arbitrary: headerText }, { weight: 1, arbitrary: fc.constant('Bearer sk-sy-not-a-real-key-000000') }),
     'x-request-id': headerText,
     'x-switchyard-cache': fc.oneof(fc.constantFrom('bypass', 'no-store', 'refresh'), headerText),
     'x-switchyard-cache-ttl': headerText,
@@ -113,7 +128,7 @@ const block = fc.oneof(
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
 );
 
-const messagesBody = fc.record({
+const messagesBody = withProtoFields(fc.record({
   model: modelName,
   max_tokens: fc.oneof(fc.integer({ min: -2, max: 64 }), fc.jsonValue({ maxDepth: 1 })),
   messages: fc.oneof(
@@ -130,7 +145,7 @@ const messagesBody = fc.record({
   tool_choice: fc.oneof(fc.record({ type: fc.constantFrom('auto', 'any', 'tool', 'none', 'x'), name: hostileText }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 2 })),
   thinking: fc.oneof(fc.record({ type: fc.constantFrom('enabled', 'adaptive', 'disabled', 'x'), budget_tokens: fc.integer({ min: -1, max: 4096 }) }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 2 })),
   extra: fc.jsonValue({ maxDepth: 3 }),
-}, { requiredKeys: [] });
+}, { requiredKeys: [] }));
 
 /** Mostly well-formed Messages requests, so the success paths (translated, native, streamed) are exercised too. */
 const wellFormedMessagesBody = fc.record({
@@ -155,12 +170,12 @@ const wellFormedMessagesBody = fc.record({
 }, { requiredKeys: ['model', 'max_tokens', 'messages'] });
 
 /** A caller of the Anthropic Messages door (x-api-key or Bearer, Anthropic-shaped bodies, hostile values throughout). */
-export const messagesCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc.record({
+export const messagesCase = (virtualKeys: readonly string[]): fc.Arbitrary<CallerCase> => fc.record({
   path: fc.constantFrom('/v1/messages', '/v1/messages', '/v1/messages', '/v1/messages/count_tokens', '/v1/messages/other'),
   headers: fc.record({
     'content-type': fc.oneof({ weight: 5, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: headerText }),
-    'x-api-key': fc.oneof({ weight: 6, arbitrary: fc.constant(virtualKey) }, { weight: 1, arbitrary: headerText }),
-    authorization: fc.oneof(fc.constant(`Bearer ${virtualKey}`), headerText),
+    'x-api-key': fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...virtualKeys) }, { weight: 1, arbitrary: headerText }),
+    authorization: fc.oneof(bearer(virtualKeys), headerText),
     'anthropic-version': fc.oneof(fc.constant('2023-06-01'), headerText),
     'anthropic-beta': headerText,
   }, { requiredKeys: ['content-type'] }),
@@ -193,7 +208,7 @@ const responsesTool = fc.oneof(
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
 );
 
-const responsesBody = fc.record({
+const responsesBody = withProtoFields(fc.record({
   model: modelName,
   input: fc.oneof({ weight: 3, arbitrary: fc.string({ maxLength: 60 }) }, { weight: 5, arbitrary: fc.array(inputItem, { maxLength: 4 }) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) }),
   instructions: fc.oneof(fc.string({ maxLength: 30 }), fc.jsonValue({ maxDepth: 1 })),
@@ -213,7 +228,7 @@ const responsesBody = fc.record({
   background: fc.jsonValue({ maxDepth: 0 }),
   include: fc.jsonValue({ maxDepth: 1 }),
   extra: fc.jsonValue({ maxDepth: 2 }),
-}, { requiredKeys: [] });
+}, { requiredKeys: [] }));
 
 /** Mostly well-formed Responses requests, so translation, streaming and the stored conversation run too. */
 const wellFormedResponsesBody = fc.record({
@@ -235,12 +250,12 @@ const wellFormedResponsesBody = fc.record({
 }, { requiredKeys: ['model', 'input'] });
 
 /** A caller of the OpenAI Responses door (Bearer), and the routes that read or delete a stored response by a hostile id. */
-export const responsesCase = (virtualKey: string): fc.Arbitrary<CallerCase> => fc.oneof(
+export const responsesCase = (virtualKeys: readonly string[]): fc.Arbitrary<CallerCase> => fc.oneof(
   { weight: 8, arbitrary: fc.record({
     path: fc.constantFrom('/v1/responses', '/v1/responses', '/v1/Responses/'),
     headers: fc.record({
       'content-type': fc.oneof({ weight: 5, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: headerText }),
-      authorization: fc.oneof({ weight: 6, arbitrary: fc.constant(`Bearer ${virtualKey}`) }, { weight: 1, arbitrary: headerText }),
+      authorization: fc.oneof({ weight: 6, arbitrary: bearer(virtualKeys) }, { weight: 1, arbitrary: headerText }),
       'content-encoding': fc.constantFrom('identity', 'gzip', 'nonsense'),
     }, { requiredKeys: ['content-type'] }),
     body: fc.oneof(
@@ -253,7 +268,7 @@ export const responsesCase = (virtualKey: string): fc.Arbitrary<CallerCase> => f
   { weight: 1, arbitrary: fc.record({
     method: fc.constantFrom('GET', 'DELETE'),
     path: fc.tuple(fc.constantFrom('/v1/responses/', '/v1/models/', '/v1/responses/resp_'), fc.oneof(hostileText, fc.constantFrom('%', '%ZZ', '%E0%A4%A', '%00', '..%2F..%2Fadmin', 'x'.repeat(3000)))).map(([p, id]) => p + encodeURI(id.replace(/[\ud800-\udfff]/g, '_')).replace(/%25/g, '%')),
-    headers: fc.constant({ authorization: `Bearer ${virtualKey}` }),
+    headers: bearer(virtualKeys).map((authorization) => ({ authorization })),
     body: fc.constant({ raw: '' }),
   }) },
 );
@@ -272,6 +287,24 @@ const toolDelta = fc.record({
 const toolCallChunk = fc.tuple(fc.array(toolDelta, { minLength: 1, maxLength: 2 }), fc.constantFrom(null, null, 'tool_calls', 'stop', 'length', 'x'))
   .map(([calls, finish]) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { tool_calls: calls }, finish_reason: finish }] })}\n\n`);
 
+/**
+ * An error body in the words the failure classifier reads (src/providers/failure.ts): its types and codes, numeric codes,
+ * header-mismatch codes, names every object has, and rate-limit messages over or within the limit.
+ */
+export const classifiedError = fc.record({
+  type: fc.oneof(fc.constantFrom('invalid_request_error', 'authentication_error', 'permission_error', 'rate_limit_error', 'not_found_error', 'server_error', 'BadRequestError', 'request_too_large'), protoName),
+  code: fc.oneof(
+    fc.constantFrom('mismatched_organization', 'mismatched_project', 'MISMATCHED_ORGANIZATION', 'model_not_found', 'invalid_api_key', 'rate_limit_exceeded', 'insufficient_quota', 'context_length_exceeded', null),
+    protoName, fc.constantFrom(400, 401, 404, 413, 429, 503, 999, '429', ' 401 ', '4e2', -1),
+  ),
+  message: fc.oneof(
+    fc.tuple(fc.nat({ max: 60_000 }), fc.nat({ max: 60_000 })).map(([limit, requested]) => `Request too large for m in organization org-x on tokens per min (TPM): Limit ${limit.toLocaleString('en-US')}, Requested ${requested}. sk-leaked-0123456789abcdef`),
+    fc.constant('Rate limit reached: Limit 30000, Used 28000, Requested 6000.'),
+    fc.constant('OpenAI-Organization header should match organization for API key'),
+    fc.string({ maxLength: 30 }),
+  ),
+}, { requiredKeys: [] });
+
 /** One broken (or fine) SSE body. */
 const sseBody = fc.array(fc.oneof(
   fc.string({ maxLength: 20 }).map((t) => `data: ${chunkJson(t)}\n\n`),
@@ -280,6 +313,7 @@ const sseBody = fc.array(fc.oneof(
   fc.string({ maxLength: 40 }).map((t) => `data: ${t}\n\n`),
   fc.jsonValue({ maxDepth: 3 }).map((v) => `data: ${JSON.stringify(v)}\n\n`),
   fc.string({ maxLength: 40 }).map((t) => `event: error\ndata: {"error":{"message":${JSON.stringify(t + ' sk-leaked-0123456789abcdef')}}}\n\n`),
+  classifiedError.map((error) => `data: ${JSON.stringify({ error })}\n\n`),
   fc.constant(`data: ${'x'.repeat(200_000)}`),
   fc.string({ maxLength: 30 }),
   fc.constant(': keep-alive\n\n'),
@@ -291,6 +325,7 @@ const jsonBody = fc.oneof(
   fc.string({ maxLength: 100 }),
   fc.constant('{"choices": [{"message": '),
   fc.string({ maxLength: 60 }).map((t) => JSON.stringify({ error: { message: `${t} key pa-upstream-secret-9f3c2 failed`, type: 'server_error' } })),
+  classifiedError.map((error) => JSON.stringify({ error })),
 );
 
 export const upstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
@@ -304,12 +339,46 @@ export const upstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
     gapMs: fc.constantFrom(0, 0, 0, 5, 30),
     reset: fc.boolean(),
   }, { requiredKeys: ['status', 'headers', 'chunks'] }) },
+  // The statuses whose meaning depends on the words (a credential, a header, a model, a limit the request alone exceeds).
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom(401, 403, 429, 200), classifiedError).map(([status, error]): ScriptedReply => ({ status, headers: { 'content-type': 'application/json' }, chunks: [JSON.stringify({ error })] })) },
   { weight: 1, arbitrary: fc.constant<ScriptedReply>({ hang: true }) },
   // Headers and a start, then silence: the gateway's deadlines must end the reply, in the caller's protocol.
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('text/event-stream', 'application/json'), fc.array(fc.oneof(fc.string({ maxLength: 20 }).map((t) => `data: ${chunkJson(t)}\n\n`), toolCallChunk), { maxLength: 2 }))
     .map(([type, chunks]) => ({ status: 200, headers: { 'content-type': type }, chunks: type === 'application/json' ? ['{"id":"x","choices":['] : chunks, stall: true })) },
   { weight: 1, arbitrary: fc.constant<ScriptedReply>({ reset: true }) },
 );
+
+/** A well-formed OpenAI reply an upstream drips out over `gapMs` per piece: a stream's chunks, or a JSON body in three pieces. */
+const drippedReply = (stream: boolean, gapMs: number, pieces: string[]): ScriptedReply => {
+  if (!stream) {
+    const body = JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: pieces.join('') }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: pieces.length, total_tokens: 3 + pieces.length } });
+    const third = Math.ceil(body.length / 3);
+    return { status: 200, headers: { 'content-type': 'application/json' }, chunks: [body.slice(0, third), body.slice(third, 2 * third), body.slice(2 * third)], gapMs };
+  }
+  const last = JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: pieces.length, total_tokens: 3 + pieces.length } });
+  return { status: 200, headers: { 'content-type': 'text/event-stream' }, chunks: [...pieces.map((t) => `data: ${chunkJson(t)}\n\n`), `data: ${last}\n\n`, 'data: [DONE]\n\n'], gapMs };
+};
+
+/** One tenant's request while server.max_in_flight is low: its key, door and mode, an upstream dripping a fine reply, and a client that may leave mid-reply. */
+export interface AdmissionCase {
+  /** Index of the tenant's virtual key. */
+  key: number;
+  door: 'chat' | 'messages' | 'responses';
+  stream: boolean;
+  reply: ScriptedReply;
+  /** The client aborts this long after sending (before, while or after it is admitted, mid-reply); undefined: it reads the reply. */
+  leaveAfterMs: number | undefined;
+}
+
+export const admissionCase = (keys: number): fc.Arbitrary<AdmissionCase> => fc.record({
+  key: fc.nat({ max: keys - 1 }),
+  door: fc.constantFrom<AdmissionCase['door']>('chat', 'chat', 'messages', 'responses'),
+  stream: fc.boolean(),
+  // Long enough that a batch's requests overlap, so some meet the bound.
+  gapMs: fc.constantFrom(5, 20, 40),
+  pieces: fc.array(fc.string({ maxLength: 12 }), { minLength: 2, maxLength: 4 }),
+  leaveAfterMs: fc.option(fc.integer({ min: 0, max: 80 }), { freq: 3 }),
+}).map(({ key, door, stream, gapMs, pieces, leaveAfterMs }) => ({ key, door, stream, reply: drippedReply(stream, gapMs, pieces), leaveAfterMs: leaveAfterMs ?? undefined }));
 
 const anthropicEvent = (type: string, fields: Record<string, unknown>): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...fields })}\n\n`;
 const blockIndex = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 1) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 0 }) });
@@ -352,6 +421,7 @@ export const anthropicUpstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
         fc.constant(JSON.stringify({ id: 'msg_1', type: 'message', role: 'assistant', model: 'm', content: [{ type: 'text', text: 'ok' }], stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 1 } })),
         fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
         fc.string({ maxLength: 60 }).map((t) => JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: `${t} pc-upstream-secret-0b7e6` } })),
+        classifiedError.map((error) => JSON.stringify({ type: 'error', error })),
       ).map((b) => [b]),
     ),
     gapMs: fc.constantFrom(0, 0, 5),
@@ -361,6 +431,15 @@ export const anthropicUpstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
   }, { requiredKeys: ['status', 'headers', 'chunks'] }) },
   { weight: 1, arbitrary: fc.constantFrom<ScriptedReply>({ hang: true }, { reset: true }) },
 );
+
+/**
+ * A whole Anthropic Message whose headers come only with it, after longer than the Anthropic upstream's first-byte deadline
+ * (300 ms in the suite's config) and within its timeout (600 ms): a JSON request must not meet the first-byte deadline.
+ */
+export const slowHeadersReply: fc.Arbitrary<ScriptedReply> = fc.integer({ min: 350, max: 450 }).map((delayMs) => ({
+  delayMs, status: 200, headers: { 'content-type': 'application/json' },
+  chunks: [JSON.stringify({ id: 'msg_1', type: 'message', role: 'assistant', model: 'm', content: [{ type: 'text', text: 'late' }], stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 1 } })],
+}));
 
 /**
  * Config file texts: valid variations (which must apply), broken ones (which must be refused), and files cut short

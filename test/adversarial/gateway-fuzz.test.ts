@@ -5,7 +5,10 @@
  *  - every reply is a valid success (an OpenAI JSON body, or SSE ending in [DONE] or an error event) or a well-formed error
  *    envelope; a caller's input never produces a 500;
  *  - a caller-caused failure never changes any provider's health;
- *  - nothing secret (provider keys, the admin key, the virtual key) appears in a reply or in the process's logs.
+ *  - nothing secret (provider keys, the admin key, the virtual keys) appears in a reply or in the process's logs;
+ *  - under a low server.max_in_flight, with three tenants and clients leaving mid-reply, a request is answered or refused
+ *    as overloaded (never below the bound, never a key's only request while the total is under twice the bound), and
+ *    every request gives its place back.
  * Seeded and bounded for `npm test`; `npm run fuzz` runs the same properties longer. FUZZ_SCALE multiplies the case
  * counts, FUZZ_SEED fixes the seed (a failure prints the seed and path that replay it).
  */
@@ -18,7 +21,7 @@ import type { Simulator } from '../../src/simulator/types.js';
 import { sims } from '../helpers/gateway.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
-import { anthropicUpstreamReply, callerCase, configText, messagesCase, rawCase, responsesCase, upstreamReply, type CallerCase, type RawCase } from './arbitraries.js';
+import { admissionCase, anthropicUpstreamReply, callerCase, slowHeadersReply, configText, messagesCase, rawCase, responsesCase, upstreamReply, type CallerCase, type RawCase } from './arbitraries.js';
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20_240_611;
@@ -28,19 +31,21 @@ const BATCH = 8;
 
 const ADMIN = 'fuzz-admin-key-5e1f0c27a9';
 const VK = 'sk-sy-fuzz-virtual-key-71c3d9e2';
+/** Two more tenants: admission (server.max_in_flight) is shared between keys, so the admission property sends from all three. */
+const VKS = [VK, 'sk-sy-fuzz-virtual-key-2-8a05e4b6', 'sk-sy-fuzz-virtual-key-3-c1f93d70'];
 const PA_SECRET = 'pa-upstream-secret-9f3c2';
 const PB_SECRET = 'pb-upstream-secret-44d1a';
 const PC_SECRET = 'pc-upstream-secret-0b7e6';
-const SECRETS = [ADMIN, VK, PA_SECRET, PB_SECRET, PC_SECRET];
+const SECRETS = [ADMIN, ...VKS, PA_SECRET, PB_SECRET, PC_SECRET];
 
-function configFor(pa: string, pb: string, pc: string, models: string[], pd: string): string {
+function configFor(pa: string, pb: string, pc: string, models: string[], pd: string, maxInFlight = 4096): string {
   return [
     'semantic: { enabled: false }',
-    `server: { admin_key: ${ADMIN}, limits: { max_string_chars: 65536 } }`,
+    `server: { admin_key: ${ADMIN}, max_in_flight: ${maxInFlight}, limits: { max_string_chars: 65536 } }`,
     'logging: { level: info }',
     'cache: { enabled: true }',
     'governance:',
-    `  keys: [{ id: fuzz, name: fuzz, key: ${VK}, rate_limits: { requests_per_minute: 1000000 } }]`,
+    `  keys: [${VKS.map((key, i) => `{ id: fuzz${i || ''}, name: fuzz${i || ''}, key: ${key}, rate_limits: { requests_per_minute: 1000000 } }`).join(', ')}]`,
     'routing: { max_attempts: 3, fallbacks: { "pa/m": ["pb/m"] } }',
     'circuit: { consecutive_failures: 1000, cooldown_ms: 1000 }',
     'aliases: { alias: pa/m }',
@@ -170,6 +175,14 @@ function parseRaw(bytes: Buffer): Reply | undefined {
   return { status, type: /\r\ncontent-type: ([^\r]*)/.exec(head)?.[1] ?? '', text: body };
 }
 
+/** A well-formed request at each door, with the check of its reply. */
+const DOORS = {
+  chat: { check: malformed, path: '/v1/chat/completions', body: (model: string, stream: boolean) => ({ model, stream, messages: [{ role: 'user', content: 'hi' }] }) },
+  messages: { check: malformedMessages, path: '/v1/messages', body: (model: string, stream: boolean) => ({ model, stream, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }) },
+  responses: { check: malformedResponses, path: '/v1/responses', body: (model: string, stream: boolean) => ({ model, stream, input: 'hi', tools: [{ type: 'function', name: 'lookup' }] }) },
+  embeddings: { check: malformed, path: '/v1/embeddings', body: (model: string) => ({ model, input: ['hi', 'there'] }) },
+};
+
 const leaked = (text: string): string | undefined => SECRETS.find((s) => text.includes(s)) ?? (/sk-leaked-0123456789abcdef/.test(text) ? 'an upstream-echoed key' : undefined);
 
 describe('adversarial suite (gateway process, fault-injecting upstreams)', () => {
@@ -195,9 +208,9 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
     assert.equal((await fetch(`${gw.url}/health`)).status, 200);
   };
 
-  /** Every key healthy with no error counted; else the request-log lines of the attempts that failed, to find the case. */
+  /** Every key healthy with no error counted; else the request-log lines of the attempts that counted against a key, to find the case. */
   const unchangedHealth = async (): Promise<void> => {
-    const failed = () => gw.output().split('\n').filter((l) => /"failure":"/.test(l) && /"msg":"request"/.test(l)).slice(-5).join('\n');
+    const failed = () => gw.output().split('\n').filter((l) => /"failure":"(upstream|stream|credential|rate_limited)"/.test(l) && /"msg":"request"/.test(l)).slice(-5).join('\n');
     for (const [name, p] of Object.entries(await health())) {
       for (const k of p.keys) assert.deepEqual([name, k.id, k.state, k.error_rate, k.in_flight], [name, k.id, 'healthy', 0, 0], failed());
     }
@@ -216,7 +229,7 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
 
   it('caller input: never a crash, a 500, a malformed reply, a leaked secret, or a change to provider health', async () => {
     // Cases go in concurrent batches (as traffic does); a failing batch still shrinks to the smallest failing case.
-    await fc.assert(fc.asyncProperty(fc.array(callerCase(VK), { minLength: 1, maxLength: BATCH }), async (batch) => {
+    await fc.assert(fc.asyncProperty(fc.array(callerCase(VKS), { minLength: 1, maxLength: BATCH }), async (batch) => {
       await Promise.all(batch.map(async (c) => {
         const r = await send(c, `caller-${caseNo++}`);
         assert.equal(malformed(r), undefined);
@@ -229,7 +242,7 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
   });
 
   it('Messages door caller input: never a crash, a 500, a malformed reply, a leaked secret, or a change to provider health', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(messagesCase(VK), { minLength: 1, maxLength: BATCH }), async (batch) => {
+    await fc.assert(fc.asyncProperty(fc.array(messagesCase(VKS), { minLength: 1, maxLength: BATCH }), async (batch) => {
       await Promise.all(batch.map(async (c) => {
         const r = await send(c, `messages-${caseNo++}`);
         assert.equal(malformedMessages(r), undefined);
@@ -242,7 +255,7 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
   });
 
   it('Responses door caller input: never a crash, a 500, a malformed reply, a leaked secret, or a change to provider health', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(responsesCase(VK), { minLength: 1, maxLength: BATCH }), async (batch) => {
+    await fc.assert(fc.asyncProperty(fc.array(responsesCase(VKS), { minLength: 1, maxLength: BATCH }), async (batch) => {
       await Promise.all(batch.map(async (c) => {
         const r = await send(c, `responses-${caseNo++}`);
         assert.equal(malformedResponses(r), undefined);
@@ -283,18 +296,71 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
     await unchangedHealth();
   });
 
+  it('admission under a low server.max_in_flight, three keys, clients leaving mid-reply: a reply or an overloaded refusal, a lone key never refused, every place given back', async () => {
+    const inFlight = async (): Promise<number> => {
+      const metrics = await (await fetch(`${gw.url}/metrics`, { headers: { 'x-admin-key': ADMIN } })).text();
+      return Number(/^switchyard_requests_in_flight (\S+)$/m.exec(metrics)?.[1]);
+    };
+    /** Waits (up to 5 s) until no request holds a place; returns the count then. */
+    const drained = async (): Promise<number> => {
+      let n = await inFlight();
+      for (let i = 0; i < 50 && n !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        n = await inFlight();
+      }
+      return n;
+    };
+    assert.equal(await drained(), 0, 'requests of the earlier properties still hold places');
+    // One bound at a time (a reload each), so a failure replays with its bound's seed.
+    for (const [i, max] of [1, 2].entries()) {
+      await gw.writeConfig(configFor(pa.url, pb.url, pc.url, ['m'], pd.url, max));
+      assert.match(await gw.reload(), /config reloaded/);
+      await fc.assert(fc.asyncProperty(fc.array(admissionCase(VKS.length), { minLength: 1, maxLength: BATCH }), async (batch) => {
+        const perKey = batch.reduce((m, c) => m.set(c.key, (m.get(c.key) ?? 0) + 1), new Map<number, number>());
+        await Promise.all(batch.map(async (c) => {
+          const id = `admission-${caseNo++}`;
+          pa.script(id, c.reply);
+          const door = DOORS[c.door];
+          const signal = c.leaveAfterMs === undefined ? AbortSignal.timeout(30_000) : AbortSignal.timeout(c.leaveAfterMs);
+          let r: Reply;
+          try {
+            const res = await fetch(`${gw.url}${door.path}`, {
+              method: 'POST', signal, body: JSON.stringify(door.body('pa/m', c.stream)),
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${VKS[c.key]}`, 'x-api-key': VKS[c.key], 'x-request-id': id },
+            });
+            r = { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+          } catch (err) {
+            // The client left; what it had read is not a whole reply.
+            if (c.leaveAfterMs !== undefined && signal.aborted) return;
+            throw err;
+          }
+          assert.equal(door.check(r), undefined);
+          assert.equal(leaked(r.text), undefined);
+          if (r.status === 200) return;
+          const refusal = c.door === 'messages' ? r.status === 529 && /"overloaded_error"/.test(r.text) : r.status === 503 && /"gateway_overloaded"/.test(r.text);
+          assert.ok(refusal, `neither a reply nor an overloaded refusal (a 504 here is a deadline the machine missed): ${r.status} ${r.text.slice(0, 300)}`);
+          // Every batch starts with none in flight, so a request finds fewer than the batch ahead of it.
+          assert.ok(batch.length > max, `refused below the bound (${batch.length} requests, max_in_flight ${max})`);
+          assert.ok(perKey.get(c.key)! > 1 || batch.length > 2 * max, `a key with one request was refused (${batch.length} requests, max_in_flight ${max})`);
+        }));
+        assert.equal(await drained(), 0, 'a request kept its place under server.max_in_flight after its client was answered or left');
+      }), { numRuns: runs(15), seed: SEED + 5 + i, endOnFailure: true, includeErrorInReport: true });
+    }
+    await gw.writeConfig(configFor(pa.url, pb.url, pc.url, ['m'], pd.url));
+    assert.match(await gw.reload(), /config reloaded/);
+    await alive();
+    await unchangedHealth();
+  });
+
   it('upstream replies: never a crash, a malformed reply or a leaked secret, whatever an upstream sends, at any door', async () => {
     // The same broken upstream seen through each door: OpenAI chat (bytes passed through) and the two that re-encode parts.
-    const doors = {
-      chat: { check: malformed, path: '/v1/chat/completions', body: (model: string, stream: boolean) => ({ model, stream, messages: [{ role: 'user', content: 'hi' }] }) },
-      messages: { check: malformedMessages, path: '/v1/messages', body: (model: string, stream: boolean) => ({ model, stream, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }) },
-      responses: { check: malformedResponses, path: '/v1/responses', body: (model: string, stream: boolean) => ({ model, stream, input: 'hi', tools: [{ type: 'function', name: 'lookup' }] }) },
-      embeddings: { check: malformed, path: '/v1/embeddings', body: (model: string) => ({ model, input: ['hi', 'there'] }) },
-    };
+    const doors = DOORS;
     // An OpenAI upstream (pa, also behind the alias) or an Anthropic one (pd), each sent its own protocol's broken replies.
     const scripted = fc.oneof(
-      { weight: 3, arbitrary: fc.tuple(upstreamReply, fc.constantFrom('pa/m', 'alias')) },
-      { weight: 1, arbitrary: fc.tuple(anthropicUpstreamReply, fc.constant('pd/md')) },
+      { weight: 24, arbitrary: fc.tuple(upstreamReply, fc.constantFrom('pa/m', 'alias')) },
+      { weight: 8, arbitrary: fc.tuple(anthropicUpstreamReply, fc.constant('pd/md')) },
+      // Rarely: each holds its batch past the first-byte deadline.
+      { weight: 1, arbitrary: fc.tuple(slowHeadersReply, fc.constant('pd/md')) },
     );
     const upstreamCase = fc.tuple(scripted, fc.boolean(), fc.constantFrom<keyof typeof doors>('chat', 'chat', 'messages', 'responses', 'embeddings'));
     await fc.assert(fc.asyncProperty(fc.array(upstreamCase, { minLength: 1, maxLength: BATCH }), async (batch) => {
@@ -306,6 +372,8 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
         assert.equal(d.check(r), undefined);
         assert.equal(leaked(r.text), undefined);
         assert.ok(r.status !== 500 || !/internal_error/.test(r.text), `an upstream reply produced a gateway error: ${r.text.slice(0, 300)}`);
+        // The first-byte deadline is a stream's: a JSON call waits for its headers up to timeout_ms.
+        if (!stream || door === 'embeddings') assert.doesNotMatch(r.text, /upstream_first_byte_timeout/, `a JSON call met a first-byte deadline: ${r.text.slice(0, 300)}`);
       }));
     }), { numRuns: runs(400 / (BATCH / 2)), seed: SEED + 1, endOnFailure: true, includeErrorInReport: true });
     await alive();

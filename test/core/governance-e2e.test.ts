@@ -301,3 +301,32 @@ describe('streams are billed on the upstream\'s usage even when the client did n
     assert.equal(Math.round(report.budget.used_usd * 1e6), Math.round(expected * 1e6));
   });
 });
+
+describe('a model named like an Object.prototype member does not void a budget', () => {
+  let up: Simulator;
+  let gw: Gateway;
+  const KEY = 'sk-sy-proto-model-0000000000001';
+  before(async () => {
+    [up] = await sims({ protocol: 'openai', name: 'up' });
+    // No model list: the provider takes any model name the caller gives.
+    gw = await gateway({
+      server: { admin_key: ADMIN },
+      providers: { up: provider(up, []) },
+      governance: { pricing: { 'up/m': PRICE }, keys: [{ id: 'pm', name: 'PM', key: KEY, budget: { limit_usd: 0.05, period: 'total' } }] },
+    });
+  });
+  after(() => closeAll(gw, [up]));
+
+  it('requests for up/constructor are billed as unpriced (0), and the budget still refuses a priced request over it', async () => {
+    const ask = (model: string) => fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'five little words here' }] }),
+    });
+    for (const model of ['up/constructor', 'up/toString']) assert.equal((await ask(model)).status, 200);
+    const report = await usage(gw, 'pm');
+    assert.equal(report.budget.used_usd, 0, JSON.stringify(report.budget));
+    const r = await ask('up/m');
+    assert.equal(r.status, 402, 'a request estimated over the budget is refused');
+    assert.equal(((await r.json()) as any).error.code, 'budget_exceeded');
+  });
+});

@@ -203,4 +203,17 @@ describe('a refusal that names the model, or a header the caller sent, is not a 
     const h = gw.registry.provider('p')!;
     assert.deepEqual(h.keys.map((k) => [k.id, k.state]), [['k1', 'open'], ['k2', 'open']], 'a broken setup is not hidden as the caller\'s error');
   });
+
+  it('an upstream 401 whose code is a name every object has (constructor, __proto__) is still a refusal of the key, in a whole envelope', async () => {
+    for (const code of ['constructor', '__proto__']) {
+      await gw?.close();
+      gw = await keyedGateway(up.url);
+      const rid = `proto-401-${code}`;
+      up.script(rid, { status: 401, chunks: [JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code } })] });
+      const r = await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': rid });
+      assert.equal(r.status, 502, r.text);
+      assert.deepEqual([r.json.error.code, r.json.error.param], ['upstream_auth_failed', null], r.text);
+      assert.equal(up.seen(rid), 2, 'the other key was tried');
+    }
+  });
 });

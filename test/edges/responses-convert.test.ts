@@ -67,6 +67,13 @@ describe('Responses request → internal chat request', () => {
     refused({ input: Array.from({ length: 101 }, () => ({ role: 'user', content: 'x' })) }, 'input');
   });
 
+  it('a field named like an Object.prototype member (constructor, toString, __proto__) is an unknown parameter like any other', () => {
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
+      const { translation } = parseResponsesRequest(JSON.parse(`{"model":"m","input":"x",${JSON.stringify(name)}:1}`), 100);
+      assert.deepEqual(translation.untranslatable, { param: name, code: 'unknown_parameter', message: `Unknown parameter: '${name}'.` });
+    }
+  });
+
   it('leaves out what only a Responses upstream can take, naming the first for a translated route', () => {
     const { request, translation } = parse({
       input: [{ role: 'user', content: [{ type: 'input_text', text: 'see' }, { type: 'input_file', file_id: 'f' }] }, { type: 'web_search_call', id: 'ws', status: 'completed' }],

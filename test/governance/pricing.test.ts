@@ -27,6 +27,18 @@ test('price lookup: overrides, built-ins, dated snapshots, vendor prefixes, unkn
   assert.equal(p.priceOf('openai', 'gpt-4ox').known, false);
 });
 
+test('a model named like an Object.prototype member (constructor, toString, __proto__) is unpriced, never a price of NaN', () => {
+  const unknown: string[] = [];
+  const p = new Pricing({ overrides: { 'my-model': { input: 3, output: 4 } }, unknown: { input: 9, output: 9 }, onUnknown: (prov, model) => unknown.push(`${prov}/${model}`) });
+  const usage = { prompt_tokens: 1000, completion_tokens: 1000, total_tokens: 2000 };
+  for (const model of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'vendor/constructor']) {
+    assert.deepEqual(p.priceOf('p', model), { price: { input: 9, output: 9 }, known: false }, model);
+    assert.equal(p.usageNanos('p', model, usage), 18_000_000, model);
+    assert.equal(p.costNanos('p', model, 1000, 1000), 18_000_000, model);
+  }
+  assert.equal(unknown.length, 6);
+});
+
 test('costOf and integer nano-dollar arithmetic', () => {
   const p = new Pricing();
   // 1000 prompt tokens at $0.15/M + 500 completion at $0.60/M = $0.00015 + $0.0003

@@ -15,6 +15,8 @@ export interface ScriptedReply {
   gapMs?: number;
   /** Never answer. */
   hang?: boolean;
+  /** Wait this long before the status line (an upstream that sends its headers only with the whole answer). */
+  delayMs?: number;
   /** Write the status, headers and chunks, then neither end nor close (an upstream stalled mid-reply). */
   stall?: boolean;
   /** Destroy the socket after writing the chunks (or at once, with no chunks and no status). */
@@ -82,6 +84,8 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
       return;
     }
     if (script.hang) return;
+    if (script.delayMs) await new Promise((r) => setTimeout(r, script.delayMs));
+    if (res.destroyed) return;
     if (script.reset && script.status === undefined && (script.chunks ?? []).length === 0) {
       req.socket.destroy();
       return;

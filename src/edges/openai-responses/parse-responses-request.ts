@@ -233,11 +233,11 @@ function textFormat(v: unknown, t: Translation): { format?: TextFormat } | undef
 }
 
 /** Fields the gateway refuses on every route: honouring them needs state it does not keep or let an upstream keep. */
-const REFUSED: Readonly<Record<string, string>> = {
-  background: 'Background mode',
-  conversation: 'The conversation parameter (use previous_response_id)',
-  prompt: 'Stored prompt templates',
-};
+const REFUSED: ReadonlyMap<string, string> = new Map([
+  ['background', 'Background mode'],
+  ['conversation', 'The conversation parameter (use previous_response_id)'],
+  ['prompt', 'Stored prompt templates'],
+]);
 
 /** Fields a translated route does not honour: sent to a Responses upstream, ignored with a warning elsewhere. */
 const IGNORED = new Set(['include', 'top_logprobs', 'safety_identifier', 'prompt_cache_key', 'stream_options', 'max_tool_calls']);
@@ -260,7 +260,8 @@ export function parseResponsesRequest(body: unknown, maxItems: number): ParsedRe
   const t = newTranslation();
   for (const key of Object.keys(body)) {
     if (body[key] === undefined || body[key] === null || body[key] === false) continue;
-    if (key in REFUSED) unsupported(key, REFUSED[key]!);
+    const refused = REFUSED.get(key);
+    if (refused !== undefined) unsupported(key, refused);
     if (IGNORED.has(key)) lose(t, key, `${key} is not supported and was ignored`);
     else if (!KNOWN.has(key)) passOnly(t, key, key.slice(0, 64), `Unknown parameter: '${key.slice(0, 64)}'.`, 'unknown_parameter');
   }
