@@ -14,21 +14,29 @@ import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-pro
 const FLOOD_KEY = 'sk-sy-in-flight-flooding-key-01';
 const QUIET_KEY = 'sk-sy-in-flight-quiet-key-00001';
 
+/** A gateway process (semantic features off) in front of an upstream that holds every answer `latencyMs`, with `lines` of config. */
+async function slowGateway(latencyMs: number, lines: string[]): Promise<{ upstream: Simulator; gw: GatewayProcess }> {
+  const [upstream] = await sims({ protocol: 'openai', name: 'slow', latencyMs });
+  const gw = await startGatewayProcess([
+    'semantic: { enabled: false }',
+    ...lines,
+    'providers:',
+    `  slow: { kind: openai, base_url: "${upstream.url}", keys: [{ id: k, value: upstream-secret-0001 }], models: [m] }`,
+    '',
+  ].join('\n'));
+  return { upstream, gw };
+}
+
 describe('requests in flight, bounded and shared between virtual keys (gateway process)', () => {
   let upstream: Simulator;
   let gw: GatewayProcess;
 
   before(async () => {
-    [upstream] = await sims({ protocol: 'openai', name: 'slow', latencyMs: 3000 });
-    gw = await startGatewayProcess([
+    ({ upstream, gw } = await slowGateway(3000, [
       'server: { max_in_flight: 4 }',
-      'semantic: { enabled: false }',
       'governance:',
       `  keys: [{ id: flood, name: flood, key: ${FLOOD_KEY} }, { id: quiet, name: quiet, key: ${QUIET_KEY} }]`,
-      'providers:',
-      `  slow: { kind: openai, base_url: "${upstream.url}", keys: [{ id: k, value: upstream-secret-0001 }], models: [m] }`,
-      '',
-    ].join('\n'));
+    ]));
   });
   after(async () => {
     await gw?.close();
@@ -81,19 +89,14 @@ describe('a key\'s and a team\'s own bound on requests in flight (rate_limits.ma
   const K3 = 'sk-sy-parallel-key-other-0003';
 
   before(async () => {
-    [upstream] = await sims({ protocol: 'openai', name: 'slow', latencyMs: 2000 });
-    gw = await startGatewayProcess([
-      'semantic: { enabled: false }',
+    ({ upstream, gw } = await slowGateway(2000, [
       'governance:',
       '  teams: [{ id: t, name: research, rate_limits: { max_parallel_requests: 3 } }]',
       '  keys:',
       `    - { id: k1, name: one, key: ${K1}, team_id: t, rate_limits: { max_parallel_requests: 2 } }`,
       `    - { id: k2, name: two, key: ${K2}, team_id: t }`,
       `    - { id: k3, name: other, key: ${K3} }`,
-      'providers:',
-      `  slow: { kind: openai, base_url: "${upstream.url}", keys: [{ id: k, value: upstream-secret-0001 }], models: [m] }`,
-      '',
-    ].join('\n'));
+    ]));
   });
   after(async () => {
     await gw?.close();
