@@ -6,8 +6,13 @@
  */
 
 export type FailureClass =
-  /** The request itself is wrong (bad field, unknown model, upstream said the request is invalid or alone over its limit). */
+  /** The request itself is wrong (bad field, unknown model, upstream said the request is invalid, a reply too large). */
   | 'caller'
+  /**
+   * The request alone is over what this key's account takes (its per-minute token limit): no wait helps, but a key of
+   * another account, or another target, may take it. No verdict on the key.
+   */
+  | 'too_large'
   /** A gateway policy refused the request (budget, rate limit, allow-list, safety). A caller error the gateway decided. */
   | 'policy'
   /** The gateway failed on its own (a bug, an unavailable local dependency). */
@@ -24,7 +29,7 @@ export type FailureClass =
   | 'stream';
 
 export const FAILURE_CLASSES: readonly FailureClass[] = [
-  'caller', 'policy', 'gateway', 'credential', 'rate_limited', 'model_unavailable', 'upstream', 'stream',
+  'caller', 'too_large', 'policy', 'gateway', 'credential', 'rate_limited', 'model_unavailable', 'upstream', 'stream',
 ];
 
 /** Who is at fault: the envelope's wording and the `denial` / error metrics. */
@@ -46,6 +51,7 @@ export interface FailureAction {
 
 export const FAILURE_ACTIONS: Readonly<Record<FailureClass, FailureAction>> = Object.freeze({
   caller: { fault: 'caller', next: 'stop', health: 'none' },
+  too_large: { fault: 'caller', next: 'retry', health: 'none' },
   policy: { fault: 'policy', next: 'stop', health: 'none' },
   gateway: { fault: 'gateway', next: 'stop', health: 'none' },
   credential: { fault: 'provider', next: 'retry', health: 'disable' },

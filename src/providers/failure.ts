@@ -137,20 +137,20 @@ export function requestOverStatedLimit(provider: string, err: GatewayError, prom
   const limit = Number(m[1]!.replaceAll(',', ''));
   const estimate = promptTokens();
   if (!(limit > 0) || estimate < REQUEST_OVER_LIMIT * limit) return undefined;
-  return errorOfClass(provider, 'over_limit', err.upstreamStatus ?? 429, `${err.message} (this request's prompt is about ${estimate} tokens)`, undefined, err.upstreamStatus);
+  return errorOfClass(provider, 'too_large', err.upstreamStatus ?? 429, `${err.message} (this request's prompt is about ${estimate} tokens)`, undefined, err.upstreamStatus);
 }
 
 /**
- * The classes an upstream's status or words can give besides its own failure. `over_limit` is a rate limit the request
- * alone exceeds (`overLimit`): the caller's failure, told as a request too large for the provider.
+ * The classes an upstream's status or words can give besides its own failure. `too_large` is a rate limit the request
+ * alone exceeds (`overLimit`): told as a request too large for the provider, tried on the next key and target.
  */
-type RefusalClass = 'caller' | 'credential' | 'rate_limited' | 'model_unavailable' | 'over_limit';
-const REFUSALS: ReadonlySet<string> = new Set<RefusalClass>(['caller', 'credential', 'rate_limited', 'model_unavailable', 'over_limit']);
-const isRefusal = (c: FailureClass | 'over_limit'): c is RefusalClass => REFUSALS.has(c);
+type RefusalClass = 'caller' | 'credential' | 'rate_limited' | 'model_unavailable' | 'too_large';
+const REFUSALS: ReadonlySet<string> = new Set<RefusalClass>(['caller', 'credential', 'rate_limited', 'model_unavailable', 'too_large']);
+const isRefusal = (c: FailureClass): c is RefusalClass => REFUSALS.has(c);
 
-/** A rate limit whose message says the request alone is over the limit is `over_limit`; any other class is kept. */
-const readMessage = (failure: FailureClass, message: string | null | undefined): FailureClass | 'over_limit' =>
-  failure === 'rate_limited' && overLimit(message) ? 'over_limit' : failure;
+/** A rate limit whose message says the request alone is over the limit is `too_large`; any other class is kept. */
+const readMessage = (failure: FailureClass, message: string | null | undefined): FailureClass =>
+  failure === 'rate_limited' && overLimit(message) ? 'too_large' : failure;
 
 /**
  * The failure class of an error the upstream reported in words rather than a status: a 2xx body holding an error object,
@@ -160,17 +160,17 @@ const readMessage = (failure: FailureClass, message: string | null | undefined):
  */
 export function statedClass(type: string | null | undefined, code: string | number | null | undefined, nonRetryable: ReadonlySet<number>, message?: string | null): FailureClass {
   const failure = readMessage(wordsClass(type, code, nonRetryable), message);
-  return failure === 'over_limit' ? 'caller' : failure;
+  return failure;
 }
 
 /** The error of a refusal class; `status` is the upstream's (real, or the one its words stand for). */
 function errorOfClass(provider: string, failure: RefusalClass, status: number, message: string, retryAfterS: number | undefined, upstreamStatus: number | undefined): GatewayError {
   switch (failure) {
-    case 'over_limit':
+    case 'too_large':
       // 413, as Groq answers the same refusal: a 429 would tell the caller (and its SDK's retries) that waiting helps.
       return new GatewayError({
-        upstreamStatus, status: 413, message: `Request too large for ${provider}'s rate limit (waiting or retrying cannot help): ${message}`,
-        type: 'invalid_request_error', code: 'request_too_large', failure: 'caller',
+        upstreamStatus, status: 413, message: `Request too large for ${provider}'s rate limit (waiting cannot help): ${message}`,
+        type: 'invalid_request_error', code: 'request_too_large', failure: 'too_large',
       });
     case 'credential':
       return new GatewayError({
@@ -191,7 +191,7 @@ function errorOfClass(provider: string, failure: RefusalClass, status: number, m
 }
 
 /** The status a refusal class stands for when the upstream named none. */
-const CLASS_STATUS: Readonly<Record<RefusalClass, number>> = { caller: 400, credential: 401, rate_limited: 429, model_unavailable: 404, over_limit: 429 };
+const CLASS_STATUS: Readonly<Record<RefusalClass, number>> = { caller: 400, credential: 401, rate_limited: 429, model_unavailable: 404, too_large: 429 };
 
 /**
  * The error for a failure the upstream stated in a 2xx reply (see `statedClass`), or undefined when it is the upstream's

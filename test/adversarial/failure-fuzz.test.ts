@@ -1,8 +1,9 @@
 /**
  * The failure classifier (src/providers/failure.ts) under any upstream status and error body: whatever an upstream says,
  * the error is a whole envelope (a string type and message, a string-or-null param and code), carries no key-like text,
- * and only the words the classifier documents move a failure to the caller: a 401/403 naming the OpenAI-Organization or
- * OpenAI-Project header, and a 429 whose message says the request alone is over the limit. No gateway process: this runs
+ * and only the words the classifier documents move a failure off the key: a 401/403 naming the OpenAI-Organization or
+ * OpenAI-Project header (the caller's), and a 429 whose message says the request alone is over the limit (too large for
+ * the account: tried elsewhere, no verdict on the key). No gateway process: this runs
  * the classifier directly, so it is cheap enough for many cases (FUZZ_SCALE multiplies them, FUZZ_SEED fixes the seed).
  */
 import assert from 'node:assert/strict';
@@ -41,7 +42,7 @@ const code = (body: unknown): unknown => (body as { error?: { code?: unknown } }
 const OVER = /\blimit:?\s*(\d[\d,]*)\s*,\s*requested:?\s*(\d[\d,]*)/i;
 
 describe('failure classification under any upstream status and body', () => {
-  it('an HTTP error status: a whole envelope; only a header mismatch (401/403) or a request alone over the limit (429) is the caller\'s', () => {
+  it('an HTTP error status: a whole envelope; only a header mismatch (401/403) is the caller\'s, only a request alone over the limit (429) too large', () => {
     fc.assert(fc.property(fc.constantFrom(400, 401, 402, 403, 404, 408, 409, 410, 413, 422, 429, 500, 502, 503, 504, 529), errorBody, (status, body) => {
       const e = classifyStatus(policy, status, body, undefined);
       assert.equal(broken(e), undefined);
@@ -53,7 +54,7 @@ describe('failure classification under any upstream status and body', () => {
       if (status === 429) {
         const m = OVER.exec(upstreamMessage(body) ?? '');
         const over = m !== null && Number(m[2]!.replaceAll(',', '')) > Number(m[1]!.replaceAll(',', ''));
-        assert.equal(e.failure === 'caller', over, `429 ${JSON.stringify(body)} → ${e.failure}`);
+        assert.equal(e.failure === 'too_large', over, `429 ${JSON.stringify(body)} → ${e.failure}`);
         assert.equal(e.status, over ? 413 : 429);
       }
     }), { numRuns: runs(3000), seed: SEED + 10 });

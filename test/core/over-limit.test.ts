@@ -1,15 +1,16 @@
 /**
  * A request the upstream refuses because it alone is over the account's limit — OpenAI's 429 "Request too large for gpt-4o
- * … on tokens per min (TPM): Limit 30000, Requested 45000" — is the caller's error: no wait and no other key of the account
- * can serve it, so it stops at once as a 413 in the caller's protocol and never rests or counts against a key. Resting keys
- * for it would let one tenant's oversized prompts take every key away from every other tenant. A genuine rate limit
- * (a request within the limit) still rests the key and moves on to the next. So is a successful reply larger than the
- * gateway carries back (64 MB): what the request asked for is too large, whichever key answers.
+ * … on tokens per min (TPM): Limit 30000, Requested 45000" — rests no key and counts against none: no wait can help. It goes
+ * on to the next key (another account may allow more) and the next target, and is the caller's 413, in the caller's
+ * protocol, when none takes it. Resting keys for it would let one tenant's oversized prompts take every key away from every
+ * other tenant. A genuine rate limit (a request within the limit) still rests the key and moves on to the next. A
+ * successful reply larger than the gateway carries back (64 MB) is the caller's error at once: what the request asked for
+ * is too large, whichever key answers.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Gateway } from '../../src/gateway.js';
-import { gateway, post } from '../helpers/gateway.js';
+import { gateway, post, provider, sims } from '../helpers/gateway.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
 
 const chat = (model: string, extra: Record<string, unknown> = {}) => ({ model, messages: [{ role: 'user', content: 'a very long prompt' }], ...extra });
@@ -64,7 +65,7 @@ describe('a request larger than the provider\'s rate limit, or asking for more t
       assert.match(r.json.error.message, /too large for p's rate limit/);
       assert.match(r.json.error.message, /Limit 30000, Requested 45000/);
       assert.equal(r.headers.get('retry-after'), null, 'waiting cannot help');
-      assert.equal(up.seen(rid), 1, 'not sent to the other key');
+      assert.equal(up.seen(rid), 2, 'tried on the other key too (another account may allow more)');
     }
     untouched(g);
     assert.equal((await post(g, '/v1/chat/completions', chat('p/m'))).status, 200, 'another tenant is still served');
@@ -77,7 +78,7 @@ describe('a request larger than the provider\'s rate limit, or asking for more t
     const r = await post(g, '/v1/chat/completions', chat('p/m', { stream: true }), { 'x-request-id': rid });
     assert.equal(r.status, 413, r.text);
     assert.equal(r.json.error.code, 'request_too_large');
-    assert.equal(up.seen(rid), 1);
+    assert.equal(up.seen(rid), 2);
     untouched(g);
   });
 
@@ -91,6 +92,28 @@ describe('a request larger than the provider\'s rate limit, or asking for more t
     assert.equal(r.json.error.type, 'request_too_large');
     assert.match(r.json.error.message, /Limit 30000, Requested 45000/);
     untouched(g);
+  });
+
+  it('another target takes a request too large for the first provider\'s account; the first provider\'s keys stay in service', async () => {
+    const [other] = await sims({ protocol: 'openai', name: 'other' });
+    try {
+      gw = await gateway({
+        providers: {
+          p: { kind: 'openai', base_url: up.url, models: ['m'], keys: [{ id: 'k1', value: 'key-k1' }, { id: 'k2', value: 'key-k2' }] },
+          q: provider(other, ['m']),
+        },
+        routing: { fallbacks: { 'p/m': ['q/m'] } },
+        circuit: { consecutive_failures: 2, cooldown_ms: 60_000 },
+      });
+      const rid = id();
+      up.script(rid, { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '20' }, chunks: [JSON.stringify(tooLarge(45_000))] });
+      const r = await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': rid });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.headers.get('x-switchyard-provider'), 'q');
+      untouched(gw);
+    } finally {
+      await other.close();
+    }
   });
 
   it('a genuine rate limit (a request within the limit) still rests the key and moves on to the other', async () => {
@@ -132,7 +155,7 @@ describe('a request larger than the provider\'s rate limit, or asking for more t
     assert.equal(r.status, 413, r.text);
     assert.equal(r.json.error.code, 'request_too_large');
     assert.match(r.json.error.message, /1,000 input tokens per minute/);
-    assert.equal(up.seen(big), 1, 'not sent to the other key');
+    assert.equal(up.seen(big), 2, 'tried on the other key, neither rested');
     untouched(g);
     // A short prompt under the same words: the window is full, not the request too large; the keys rest as before.
     const small = id();
