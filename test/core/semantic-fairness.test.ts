@@ -87,7 +87,9 @@ describe('semantic fairness between virtual keys (gateway process, held-back emb
     const classify = (key: string, input: string) => fetch(`${gw.url}/v1/classify`, {
       method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ input }),
     });
-    const flood = Array.from({ length: 10 }, (_, i) => classify(FLOOD_KEY, `Write a Haskell function number ${i} that folds a tree`));
+    const first = classify(FLOOD_KEY, 'Write a Haskell function that folds a tree');
+    await new Promise((r) => setTimeout(r, 300)); // its text is in the model call now, alone, for 2 s
+    const flood = [first, ...Array.from({ length: 9 }, (_, i) => classify(FLOOD_KEY, `Write a Haskell function number ${i} that folds a tree`))];
     await new Promise((r) => setTimeout(r, 300));
     const started = Date.now();
     const quiet = await classify(QUIET_KEY, 'Write a C function that copies a string safely');
