@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Simulator } from '../../src/simulator/types.js';
-import { sims } from '../helpers/gateway.js';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { simGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { rawExchange, replyJson } from '../helpers/raw-socket.js';
 
 const ADMIN = 'admin-key-0123456789abcdef';
@@ -21,16 +20,11 @@ describe('requests broken below the body, against a gateway process', () => {
   let gw: GatewayProcess;
 
   before(async () => {
-    [pa] = await sims({ protocol: 'openai', name: 'pa' });
-    gw = await startGatewayProcess([
-      'semantic: { enabled: false }',
+    ({ upstream: pa, gw } = await simGatewayProcess({ name: 'pa' }, [
       'governance: { allow_anonymous: true }',
       `server: { admin_key: ${ADMIN} }`,
       'logging: { level: info }',
-      'providers:',
-      `  pa: { kind: openai, base_url: "${pa.url}", keys: [{ id: ka, value: pa-secret-value-1 }], models: [m] }`,
-      '',
-    ].join('\n'));
+    ]));
   });
   after(async () => {
     await gw.close();

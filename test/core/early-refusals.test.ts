@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import type { Simulator } from '../../src/simulator/types.js';
-import { sims } from '../helpers/gateway.js';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { simGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { rawExchange, replyJson } from '../helpers/raw-socket.js';
 
 const LIMIT = 2048;
@@ -18,15 +17,10 @@ describe('early refusals, against a gateway process', () => {
   let gw: GatewayProcess;
 
   before(async () => {
-    [pa] = await sims({ protocol: 'openai', name: 'pa' });
-    gw = await startGatewayProcess([
-      'semantic: { enabled: false }',
+    ({ upstream: pa, gw } = await simGatewayProcess({ name: 'pa' }, [
       'governance: { allow_anonymous: true }',
       `server: { body_limit: ${LIMIT}b }`,
-      'providers:',
-      `  pa: { kind: openai, base_url: "${pa.url}", keys: [{ id: ka, value: pa-secret-value-1 }], models: [m] }`,
-      '',
-    ].join('\n'));
+    ]));
   });
   after(async () => {
     await gw.close();

@@ -10,8 +10,7 @@ import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import type { Simulator } from '../../src/simulator/types.js';
-import { sims } from '../helpers/gateway.js';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { simGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 
 const KEY = 'sk-sy-fd-exhaustion-key-000001';
 
@@ -32,16 +31,11 @@ describe('a gateway out of file descriptors (gateway process)', { skip: !hasPrli
   const client = new Agent({ connections: 1, pipelining: 1 });
 
   before(async () => {
-    [upstream] = await sims({ protocol: 'openai', name: 'up' });
-    gw = await startGatewayProcess([
-      'semantic: { enabled: false }',
+    ({ upstream, gw } = await simGatewayProcess({ name: 'up' }, [
       'governance:',
       `  keys: [{ id: k, name: k, key: ${KEY} }]`,
       'circuit: { consecutive_failures: 2, cooldown_ms: 60000 }',
-      'providers:',
-      `  up: { kind: openai, base_url: "${upstream.url}", keys: [{ id: k1, value: upstream-secret-0001 }], models: [m] }`,
-      '',
-    ].join('\n'));
+    ]));
   });
   after(async () => {
     await client.close();

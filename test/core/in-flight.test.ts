@@ -8,31 +8,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI, { APIError } from 'openai';
 import type { Simulator } from '../../src/simulator/types.js';
-import { sims } from '../helpers/gateway.js';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { simGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 
 const FLOOD_KEY = 'sk-sy-in-flight-flooding-key-01';
 const QUIET_KEY = 'sk-sy-in-flight-quiet-key-00001';
-
-/** A gateway process (semantic features off) in front of an upstream that holds every answer `latencyMs`, with `lines` of config. */
-async function slowGateway(latencyMs: number, lines: string[]): Promise<{ upstream: Simulator; gw: GatewayProcess }> {
-  const [upstream] = await sims({ protocol: 'openai', name: 'slow', latencyMs });
-  const gw = await startGatewayProcess([
-    'semantic: { enabled: false }',
-    ...lines,
-    'providers:',
-    `  slow: { kind: openai, base_url: "${upstream.url}", keys: [{ id: k, value: upstream-secret-0001 }], models: [m] }`,
-    '',
-  ].join('\n'));
-  return { upstream, gw };
-}
 
 describe('requests in flight, bounded and shared between virtual keys (gateway process)', () => {
   let upstream: Simulator;
   let gw: GatewayProcess;
 
   before(async () => {
-    ({ upstream, gw } = await slowGateway(3000, [
+    ({ upstream, gw } = await simGatewayProcess({ name: 'slow', latencyMs: 3000 }, [
       'server: { max_in_flight: 4 }',
       'governance:',
       `  keys: [{ id: flood, name: flood, key: ${FLOOD_KEY} }, { id: quiet, name: quiet, key: ${QUIET_KEY} }]`,
@@ -89,7 +75,7 @@ describe('a key\'s and a team\'s own bound on requests in flight (rate_limits.ma
   const K3 = 'sk-sy-parallel-key-other-0003';
 
   before(async () => {
-    ({ upstream, gw } = await slowGateway(2000, [
+    ({ upstream, gw } = await simGatewayProcess({ name: 'slow', latencyMs: 2000 }, [
       'governance:',
       '  teams: [{ id: t, name: research, rate_limits: { max_parallel_requests: 3 } }]',
       '  keys:',

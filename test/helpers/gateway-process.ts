@@ -9,6 +9,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startSimulator } from '../../src/simulator/index.js';
+import type { Simulator, SimulatorOptions } from '../../src/simulator/types.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** tsx as an absolute loader path, so the sources run from any working folder. */
@@ -97,4 +99,20 @@ export async function startGatewayProcess(configText: string, env: Record<string
       return code;
     },
   };
+}
+
+/**
+ * A gateway process with semantic features off in front of one simulated OpenAI upstream: provider `sim.name` (one key,
+ * model `m`) and `lines` of config besides.
+ */
+export async function simGatewayProcess(sim: Omit<SimulatorOptions, 'protocol'> & { name: string }, lines: string[], env: Record<string, string> = {}): Promise<{ upstream: Simulator; gw: GatewayProcess }> {
+  const upstream = await startSimulator({ ...sim, protocol: 'openai' });
+  const gw = await startGatewayProcess([
+    'semantic: { enabled: false }',
+    ...lines,
+    'providers:',
+    `  ${sim.name}: { kind: openai, base_url: "${upstream.url}", keys: [{ id: k1, value: ${sim.name}-upstream-secret-1 }], models: [m] }`,
+    '',
+  ].join('\n'), env);
+  return { upstream, gw };
 }
