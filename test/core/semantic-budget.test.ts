@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import type { Simulator } from '../../src/simulator/types.js';
 import { sims } from '../helpers/gateway.js';
-import { REPO, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { codeRouting, REPO, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 
 const VK = 'sk-sy-semantic-budget-key-0001';
 const ADMIN = 'admin-key-for-semantic-budget-tests';
@@ -25,12 +25,7 @@ const configText = (coder: Simulator, general: Simulator, maxWaitMs: number): st
   'cache: { enabled: true, semantic: true }',
   'governance:',
   '  keys: [{ id: app, name: app, key: ' + VK + ' }]',
-  'providers:',
-  `  coder: { kind: openai, base_url: "${coder.url}", keys: [{ id: k, value: upstream-secret-0001 }], models: [c] }`,
-  `  general: { kind: openai, base_url: "${general.url}", keys: [{ id: k, value: upstream-secret-0002 }], models: [g] }`,
-  'aliases: { auto: general/g }',
-  'rules:',
-  '  - { name: code-to-coder, cel_expression: \'intent == "code"\', targets: [{ provider: coder, model: c }] }',
+  ...codeRouting(coder, general),
   '  - { name: degraded-to-general, cel_expression: \'!semantic_ready && intent == "unavailable"\', targets: [{ provider: general, model: g }] }',
   '',
 ].join('\n');

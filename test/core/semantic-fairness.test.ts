@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import type { Simulator } from '../../src/simulator/types.js';
 import { sims } from '../helpers/gateway.js';
-import { REPO, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
+import { codeRouting, REPO, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { tinySafetyExamples, type TinySafetyExamples } from '../helpers/safety-examples.js';
 
 const FLOOD_KEY = 'sk-sy-fairness-flooding-key-01';
@@ -26,12 +26,7 @@ const configText = (coder: Simulator, general: Simulator, safety: TinySafetyExam
   safety.configLine,
   'governance:',
   `  keys: [{ id: flood, name: flood, key: ${FLOOD_KEY} }, { id: quiet, name: quiet, key: ${QUIET_KEY} }]`,
-  'providers:',
-  `  coder: { kind: openai, base_url: "${coder.url}", keys: [{ id: k, value: upstream-secret-0001 }], models: [c] }`,
-  `  general: { kind: openai, base_url: "${general.url}", keys: [{ id: k, value: upstream-secret-0002 }], models: [g] }`,
-  'aliases: { auto: general/g }',
-  'rules:',
-  '  - { name: code-to-coder, cel_expression: \'intent == "code"\', targets: [{ provider: coder, model: c }] }',
+  ...codeRouting(coder, general),
   '',
 ].join('\n');
 

@@ -116,3 +116,16 @@ export async function simGatewayProcess(sim: Omit<SimulatorOptions, 'protocol'> 
   ].join('\n'), env);
   return { upstream, gw };
 }
+
+/**
+ * Config lines routing by intent between two simulated upstreams: `coder` (model c) takes what the classifier calls
+ * code, `general` (model g, the alias `auto`) the rest. Ends inside `rules:`, so more rules may follow.
+ */
+export const codeRouting = (coder: Simulator, general: Simulator): string[] => [
+  'providers:',
+  `  coder: { kind: openai, base_url: "${coder.url}", keys: [{ id: k, value: upstream-secret-0001 }], models: [c] }`,
+  `  general: { kind: openai, base_url: "${general.url}", keys: [{ id: k, value: upstream-secret-0002 }], models: [g] }`,
+  'aliases: { auto: general/g }',
+  'rules:',
+  '  - { name: code-to-coder, cel_expression: \'intent == "code"\', targets: [{ provider: coder, model: c }] }',
+];
