@@ -68,7 +68,7 @@ export class FairEviction<K, E extends Evictable<K>> {
     if (maxEntries === this.limits.maxEntries && maxBytes === this.limits.maxBytes) return;
     this.limits = { maxEntries, maxBytes };
     for (const h of this.owners) h.share = this.shareOf(h);
-    for (let i = (this.owners.length >> 1) - 1; i >= 0; i--) this.ownerDown(i);
+    for (let i = (this.owners.length >> 1) - 1; i >= 0; i--) siftDown(this.owners, i, BY_SHARE);
   }
 
   /** One owner's entries (least recently used first), for a store that looks entries up by owner; never modify it. */
@@ -89,11 +89,11 @@ export class FairEviction<K, E extends Evictable<K>> {
     e.fairHolding = h as unknown as Holding<K, Evictable<K>>;
     e.fairPos = this.expiry.length;
     this.expiry.push(e);
-    this.expiryUp(e.fairPos);
+    siftUp(this.expiry, e.fairPos, BY_EXPIRY);
     this.total++;
     this.held += e.bytes;
     h.share = this.shareOf(h);
-    this.ownerUp(h.pos);
+    siftUp(this.owners, h.pos, BY_SHARE);
   }
 
   /** Stops tracking an entry; false when it was not tracked. */
@@ -110,8 +110,8 @@ export class FairEviction<K, E extends Evictable<K>> {
     if (last !== e) {
       this.expiry[e.fairPos] = last;
       last.fairPos = e.fairPos;
-      this.expiryUp(last.fairPos);
-      this.expiryDown(last.fairPos);
+      siftUp(this.expiry, last.fairPos, BY_EXPIRY);
+      siftDown(this.expiry, last.fairPos, BY_EXPIRY);
     }
     if (h.order.size === 0) {
       this.holdings.delete(h.owner);
@@ -119,12 +119,12 @@ export class FairEviction<K, E extends Evictable<K>> {
       if (tail !== h) {
         this.owners[h.pos] = tail;
         tail.pos = h.pos;
-        this.ownerUp(tail.pos);
-        this.ownerDown(tail.pos);
+        siftUp(this.owners, tail.pos, BY_SHARE);
+        siftDown(this.owners, tail.pos, BY_SHARE);
       }
     } else {
       h.share = this.shareOf(h);
-      this.ownerDown(h.pos);
+      siftDown(this.owners, h.pos, BY_SHARE);
     }
     return true;
   }
@@ -143,7 +143,7 @@ export class FairEviction<K, E extends Evictable<K>> {
     this.touch(e);
     const before = e.expiresAt;
     e.expiresAt = expiresAt;
-    if (expiresAt < before) this.expiryUp(e.fairPos); else this.expiryDown(e.fairPos);
+    if (expiresAt < before) siftUp(this.expiry, e.fairPos, BY_EXPIRY); else siftDown(this.expiry, e.fairPos, BY_EXPIRY);
   }
 
   /** The entry that expired first, when one has expired by `now`. */
@@ -169,66 +169,45 @@ export class FairEviction<K, E extends Evictable<K>> {
   private shareOf(h: Holding<K, E>): number {
     return Math.max(h.order.size / this.limits.maxEntries, h.bytes / this.limits.maxBytes);
   }
+}
 
-  private expiryUp(i: number): void {
-    const a = this.expiry;
-    const e = a[i]!;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (a[p]!.expiresAt <= e.expiresAt) break;
-      a[i] = a[p]!;
-      a[i]!.fairPos = i;
-      i = p;
-    }
-    a[i] = e;
-    e.fairPos = i;
-  }
+/** A heap's order and how an element learns its index (kept on the element, so removal from the middle is O(log n)). */
+interface HeapOrder<T> {
+  /** Whether x belongs above y. */
+  above(x: T, y: T): boolean;
+  place(x: T, i: number): void;
+}
 
-  private expiryDown(i: number): void {
-    const a = this.expiry;
-    const n = a.length;
-    const e = a[i]!;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && a[c + 1]!.expiresAt < a[c]!.expiresAt) c++;
-      if (a[c]!.expiresAt >= e.expiresAt) break;
-      a[i] = a[c]!;
-      a[i]!.fairPos = i;
-      i = c;
-    }
-    a[i] = e;
-    e.fairPos = i;
-  }
+/** The expiry heap: the entry that expires first on top. */
+const BY_EXPIRY: HeapOrder<Evictable<unknown>> = { above: (x, y) => x.expiresAt < y.expiresAt, place: (x, i) => { x.fairPos = i; } };
+/** The owners' heap: the largest share on top. */
+const BY_SHARE: HeapOrder<Holding<unknown, unknown>> = { above: (x, y) => x.share > y.share, place: (x, i) => { x.pos = i; } };
 
-  private ownerUp(i: number): void {
-    const a = this.owners;
-    const h = a[i]!;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (a[p]!.share >= h.share) break;
-      a[i] = a[p]!;
-      a[i]!.pos = i;
-      i = p;
-    }
-    a[i] = h;
-    h.pos = i;
+function siftUp<T>(a: T[], i: number, o: HeapOrder<T>): void {
+  const x = a[i]!;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (!o.above(x, a[p]!)) break;
+    a[i] = a[p]!;
+    o.place(a[i]!, i);
+    i = p;
   }
+  a[i] = x;
+  o.place(x, i);
+}
 
-  private ownerDown(i: number): void {
-    const a = this.owners;
-    const n = a.length;
-    const h = a[i]!;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && a[c + 1]!.share > a[c]!.share) c++;
-      if (a[c]!.share <= h.share) break;
-      a[i] = a[c]!;
-      a[i]!.pos = i;
-      i = c;
-    }
-    a[i] = h;
-    h.pos = i;
+function siftDown<T>(a: T[], i: number, o: HeapOrder<T>): void {
+  const n = a.length;
+  const x = a[i]!;
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && o.above(a[c + 1]!, a[c]!)) c++;
+    if (!o.above(a[c]!, x)) break;
+    a[i] = a[c]!;
+    o.place(a[i]!, i);
+    i = c;
   }
+  a[i] = x;
+  o.place(x, i);
 }
