@@ -224,7 +224,7 @@ export async function executeChain(
       } catch (err) {
         const latencyMs = performance.now() - started;
         // Anything but a classified failure is the gateway's own: a 500 that never counts against the upstream. A rate limit
-        // the request alone is over (by the limit the upstream stated and the request's size) is the caller's: no key rests.
+        // the request alone is over (by the limit the upstream stated and the request's size) is too_large: no key rests.
         const classified = err instanceof GatewayError ? err : internalError(undefined, err);
         const gerr = requestOverStatedLimit(provider.name, classified, () => estimatePromptTokens(ctx.body)) ?? classified;
         ctx.attempts.push({ provider: provider.name, model: target.model, keyId: picked.key.id, status: gerr.status, latencyMs, error: gerr.code ?? gerr.type, failure: gerr.failure });

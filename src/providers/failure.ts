@@ -127,7 +127,7 @@ const PER_MINUTE_LIMIT = /\bof\s+(\d[\d,]*)\s+(?:input\s+)?tokens\s+per\s+minute
 const REQUEST_OVER_LIMIT = 1.5;
 
 /**
- * The caller's 413 for a rate-limited attempt whose request alone is over the per-minute limit the upstream stated
+ * The `too_large` 413 for a rate-limited attempt whose request alone is over the per-minute limit the upstream stated
  * (`promptTokens`: the request's estimated prompt, read only when the words name such a limit); undefined otherwise.
  */
 export function requestOverStatedLimit(provider: string, err: GatewayError, promptTokens: () => number): GatewayError | undefined {
@@ -156,11 +156,10 @@ const readMessage = (failure: FailureClass, message: string | null | undefined):
  * The failure class of an error the upstream reported in words rather than a status: a 2xx body holding an error object,
  * or an in-band stream error event. A numeric code (OpenAI-compatible servers send the status they meant) is read as that
  * status; otherwise the code, then the type, is looked up; anything else is the upstream's own failure. A rate limit whose
- * message says the request alone is over the limit (`overLimit`) is the caller's.
+ * message says the request alone is over the limit (`overLimit`) is `too_large`.
  */
 export function statedClass(type: string | null | undefined, code: string | number | null | undefined, nonRetryable: ReadonlySet<number>, message?: string | null): FailureClass {
-  const failure = readMessage(wordsClass(type, code, nonRetryable), message);
-  return failure;
+  return readMessage(wordsClass(type, code, nonRetryable), message);
 }
 
 /** The error of a refusal class; `status` is the upstream's (real, or the one its words stand for). */
