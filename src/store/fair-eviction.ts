@@ -105,23 +105,10 @@ export class FairEviction<K, E extends Evictable<K>> {
     h.bytes -= e.bytes;
     this.total--;
     this.held -= e.bytes;
-    // Each heap loses an element by moving its last one into the gap and restoring the order around it.
-    const last = this.expiry.pop()!;
-    if (last !== e) {
-      this.expiry[e.fairPos] = last;
-      last.fairPos = e.fairPos;
-      siftUp(this.expiry, last.fairPos, BY_EXPIRY);
-      siftDown(this.expiry, last.fairPos, BY_EXPIRY);
-    }
+    removeAt(this.expiry, e.fairPos, BY_EXPIRY);
     if (h.order.size === 0) {
       this.holdings.delete(h.owner);
-      const tail = this.owners.pop()!;
-      if (tail !== h) {
-        this.owners[h.pos] = tail;
-        tail.pos = h.pos;
-        siftUp(this.owners, tail.pos, BY_SHARE);
-        siftDown(this.owners, tail.pos, BY_SHARE);
-      }
+      removeAt(this.owners, h.pos, BY_SHARE);
     } else {
       h.share = this.shareOf(h);
       siftDown(this.owners, h.pos, BY_SHARE);
@@ -176,12 +163,23 @@ interface HeapOrder<T> {
   /** Whether x belongs above y. */
   above(x: T, y: T): boolean;
   place(x: T, i: number): void;
+  at(x: T): number;
 }
 
 /** The expiry heap: the entry that expires first on top. */
-const BY_EXPIRY: HeapOrder<Evictable<unknown>> = { above: (x, y) => x.expiresAt < y.expiresAt, place: (x, i) => { x.fairPos = i; } };
+const BY_EXPIRY: HeapOrder<Evictable<unknown>> = { above: (x, y) => x.expiresAt < y.expiresAt, place: (x, i) => { x.fairPos = i; }, at: (x) => x.fairPos };
 /** The owners' heap: the largest share on top. */
-const BY_SHARE: HeapOrder<Holding<unknown, unknown>> = { above: (x, y) => x.share > y.share, place: (x, i) => { x.pos = i; } };
+const BY_SHARE: HeapOrder<Holding<unknown, unknown>> = { above: (x, y) => x.share > y.share, place: (x, i) => { x.pos = i; }, at: (x) => x.pos };
+
+/** Takes the element at index i out: the last one fills the gap and moves to where the order wants it. */
+function removeAt<T>(a: T[], i: number, o: HeapOrder<T>): void {
+  const last = a.pop()!;
+  if (i >= a.length) return;
+  a[i] = last;
+  o.place(last, i);
+  siftUp(a, i, o);
+  siftDown(a, o.at(last), o);
+}
 
 function siftUp<T>(a: T[], i: number, o: HeapOrder<T>): void {
   const x = a[i]!;
