@@ -55,10 +55,12 @@ export const EmbedderConfigSchema = z
      */
     concurrency: z.union([z.literal('auto'), z.number().int().min(1).max(16)]).default('auto'),
     /**
-     * Nice value added to the model's worker threads (Linux; 0 keeps the process's priority). When the cores are busy, the
-     * event loop that answers requests then runs before the model, so overload degrades requests instead of queueing them.
+     * Scheduling priority of the model's worker threads (Linux): `idle` (SCHED_IDLE: a core only when no other thread wants
+     * it, given up at once when one does; the lowest nice value where it cannot be set), or a nice value (0 keeps the
+     * process's priority). When the cores are busy, the event loop that answers requests then runs before the model, so
+     * overload degrades requests instead of queueing them.
      */
-    worker_nice: z.number().int().min(0).max(19).default(10),
+    worker_priority: z.union([z.literal('idle'), z.number().int().min(0).max(19)]).default('idle'),
   })
   .strict();
 

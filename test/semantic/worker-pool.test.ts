@@ -11,11 +11,11 @@ import { createBackend } from '../../src/semantic/embedder/backend.js';
 import { dot, type Embedder } from '../../src/semantic/embedder/types.js';
 import { WorkerPoolEmbedder } from '../../src/semantic/embedder/worker-pool.js';
 
-const config = EmbedderConfigSchema.parse({ worker_nice: 7, threads: 1 });
+const config = EmbedderConfigSchema.parse({ worker_priority: 7, threads: 1 });
 let pool: WorkerPoolEmbedder;
 let inProcess: Embedder;
 before(async () => {
-  pool = await WorkerPoolEmbedder.start({ config, rootDir: process.cwd(), size: 2, nice: config.worker_nice });
+  pool = await WorkerPoolEmbedder.start({ config, rootDir: process.cwd(), size: 2, priority: config.worker_priority });
   inProcess = await createBackend(config, process.cwd());
 });
 after(async () => {
@@ -50,18 +50,42 @@ test('calls spread over the workers run at once and all resolve', async () => {
   for (const b of batches) assert.equal(b.length, 2);
 });
 
-test('the worker threads run at the configured nice value; the main thread keeps its own', { skip: process.platform !== 'linux' && 'thread priorities are read from /proc (Linux)' }, () => {
-  const niceOf = (tid: string): number => {
+/** Each thread of this process with its nice value and scheduling policy (0 normal, 5 SCHED_IDLE), from /proc. */
+function threadPriorities(): { tid: string; nice: number; policy: number }[] {
+  return readdirSync('/proc/self/task').map((tid) => {
     const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-  };
-  const nices = readdirSync('/proc/self/task').map((tid) => ({ tid, nice: niceOf(tid) }));
-  const main = nices.find((t) => t.tid === String(process.pid))!;
-  assert.ok(nices.filter((t) => t.nice === main.nice + 7).length >= 2, `thread nice values: ${JSON.stringify(nices)}`);
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { tid, nice: Number(fields[16]), policy: Number(fields[38]) };
+  });
+}
+const LINUX_ONLY = { skip: process.platform !== 'linux' && 'thread priorities are read from /proc (Linux)' };
+
+test('the worker threads run at the configured nice value; the main thread keeps its own', LINUX_ONLY, () => {
+  const threads = threadPriorities();
+  const main = threads.find((t) => t.tid === String(process.pid))!;
+  assert.ok(threads.filter((t) => t.nice === main.nice + 7).length >= 2, `thread nice values: ${JSON.stringify(threads)}`);
+});
+
+test('by default the worker threads run under SCHED_IDLE (the lowest nice value without glibc); the main thread stays normal', LINUX_ONLY, async () => {
+  const defaults = EmbedderConfigSchema.parse({ threads: 1 });
+  assert.equal(defaults.worker_priority, 'idle');
+  const before = new Set(threadPriorities().map((t) => t.tid));
+  const idlePool = await WorkerPoolEmbedder.start({ config: defaults, rootDir: process.cwd(), size: 1, priority: defaults.worker_priority });
+  try {
+    await idlePool.embed(['one text, so the worker has run the model']);
+    const threads = threadPriorities();
+    const added = threads.filter((t) => !before.has(t.tid));
+    const glibc = typeof (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime === 'string';
+    const lowered = added.filter((t) => (glibc ? t.policy === 5 : t.policy === 5 || t.nice === 19));
+    assert.ok(lowered.length >= 1, `new threads: ${JSON.stringify(added)}`);
+    assert.equal(threads.find((t) => t.tid === String(process.pid))!.policy, 0);
+  } finally {
+    await idlePool.close();
+  }
 });
 
 test('a closed pool refuses work', async () => {
-  const p = await WorkerPoolEmbedder.start({ config, rootDir: process.cwd(), size: 1, nice: 0 });
+  const p = await WorkerPoolEmbedder.start({ config, rootDir: process.cwd(), size: 1, priority: 0 });
   await p.close();
   await assert.rejects(p.embed(['after close']), /closed/);
 });

@@ -3,32 +3,17 @@
  * answers embed calls. Tokenising, the model call (onnxruntime's `run` is synchronous) and slicing the output all happen
  * here, so the event loop that serves requests never waits for the model. Each result buffer is transferred, not copied.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createBackend } from './backend.js';
+import { lowerThreadPriority } from './thread-priority.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('embed-worker.ts runs as a worker thread (see worker-pool.ts)');
 const setup = workerData as WorkerSetup;
 const send = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
-
-/**
- * Lowers this thread's scheduling priority (Linux: a thread id is a pid to setpriority), before the model's own threads
- * start so they inherit it: when the cores are contended, the event loop runs first and the model takes what is left.
- */
-function lowerPriority(nice: number): void {
-  if (nice <= 0 || process.platform !== 'linux') return;
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
-  } catch {
-    // No /proc or not permitted: the thread keeps the process's priority.
-  }
-}
 
 /**
  * One full collection once the model is loaded. Loading leaves the conversion's buffers behind as garbage (USE-lite: the
@@ -46,7 +31,8 @@ function collectLoadGarbage(): void {
   }
 }
 
-lowerPriority(setup.nice);
+// Before the model's own threads start, so they inherit it.
+lowerThreadPriority(setup.priority);
 try {
   const backend = await createBackend(setup.config, setup.rootDir, (message, cause) => send({ type: 'fallback', message, cause: cause.message }));
   port.on('message', (m: ToWorker) => {

@@ -50,7 +50,7 @@ export async function createEmbedder(
 ): Promise<BatchingEmbedder> {
   const { concurrency } = parallelismOf(config);
   keepLargeBlocksMapped();
-  const pool = await WorkerPoolEmbedder.start({ config, rootDir, size: concurrency, nice: config.worker_nice, onFallback });
+  const pool = await WorkerPoolEmbedder.start({ config, rootDir, size: concurrency, priority: config.worker_priority, onFallback });
   const backend = testDelay(pool);
   return new BatchingEmbedder(onBatch ? observed(backend, onBatch) : backend, {
     windowMs: config.batch_window_ms,

@@ -2,14 +2,15 @@
  * The model, off the event loop: `size` worker threads each load the configured backend (embed-worker.ts) and run one model
  * call at a time. onnxruntime-node's `run` is synchronous — on the main thread every model call would stall every
  * request in flight, degraded ones included — so the request path only posts texts and receives vectors (transferred, not
- * copied). The workers run at a lower scheduling priority (`nice`, Linux), so under CPU contention the event loop goes
- * first and the model takes the cycles left over. A call goes to the worker with the fewest calls pending; a worker that
+ * copied). The workers run at a lower scheduling priority (SCHED_IDLE by default, Linux; thread-priority.ts), so under CPU
+ * contention the event loop goes first and the model takes the cycles left over. A call goes to the worker with the fewest calls pending; a worker that
  * dies fails its pending calls and is replaced.
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EmbedderConfig } from '../config.js';
 import type { FallbackObserver } from './backend.js';
+import type { WorkerPriority } from './thread-priority.js';
 import type { Embedder } from './types.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
 
@@ -34,8 +35,8 @@ export interface WorkerPoolOptions {
   rootDir: string;
   /** Worker threads (model calls at once). */
   size: number;
-  /** Nice value added to the workers' threads (0 keeps the process's priority). */
-  nice: number;
+  /** The workers' scheduling priority (thread-priority.ts). */
+  priority: WorkerPriority;
   onFallback?: FallbackObserver;
 }
 
@@ -144,7 +145,7 @@ export class WorkerPoolEmbedder implements Embedder {
 
 /** Starts one worker and waits until it has loaded the model. */
 function spawn(opts: WorkerPoolOptions): Promise<{ worker: Worker; id: string; space: string; dim: number }> {
-  const setup: WorkerSetup = { config: opts.config, rootDir: opts.rootDir, nice: opts.nice };
+  const setup: WorkerSetup = { config: opts.config, rootDir: opts.rootDir, priority: opts.priority };
   const worker = startWorker(setup);
   return new Promise((resolve, reject) => {
     const onMessage = (m: FromWorker): void => {

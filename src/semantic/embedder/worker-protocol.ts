@@ -1,12 +1,13 @@
 /** The messages between the embedder's worker pool (worker-pool.ts) and its worker threads (embed-worker.ts). */
 import type { EmbedderConfig } from '../config.js';
+import type { WorkerPriority } from './thread-priority.js';
 
 /** What a worker is started with (workerData). */
 export interface WorkerSetup {
   config: EmbedderConfig;
   rootDir: string;
-  /** Added to the thread's nice value (Linux); 0 leaves it at the process's. */
-  nice: number;
+  /** The thread's scheduling priority (thread-priority.ts). */
+  priority: WorkerPriority;
 }
 
 export type ToWorker = { type: 'embed'; id: number; texts: string[] } | { type: 'close' };
