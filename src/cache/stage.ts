@@ -20,6 +20,7 @@ import { isSkip, requestKey, tenantScope, type KeyResult, type RequestKey } from
 import type { Hit, SemanticCache } from './semantic-cache.js';
 import type { CacheConfig } from './config.js';
 import type { SkipOrBypass } from './stats.js';
+import { RequestLocal } from '../pipeline/request-local.js';
 
 export interface CacheStageDeps {
   cache: SemanticCache;
@@ -48,7 +49,7 @@ interface RequestState {
   store?: { key: RequestKey; ttlS: number; leader: boolean };
 }
 
-const states = new WeakMap<RequestContext, RequestState>();
+const states = new RequestLocal<RequestState>('cache');
 
 const HEADER = 'x-switchyard-cache';
 

@@ -18,6 +18,7 @@ import type { Governance } from './governance.js';
 import { rateWindows } from './limits.js';
 import type { LimitLevel } from './registry.js';
 import { estimatePromptTokens, reservedCompletionTokens } from './tokens.js';
+import { RequestLocal } from '../pipeline/request-local.js';
 
 export interface GovernanceStageDeps {
   governance: Governance;
@@ -31,7 +32,7 @@ const denyingLevel = (levels: readonly LimitLevel[], requested: string, target: 
 type Principal = NonNullable<ReturnType<Governance['principal']>>;
 
 /** Requests whose route was authorized, so the governance stage does not repeat the access stage's checks. */
-const authorized = new WeakMap<RequestContext, Principal>();
+const authorized = new RequestLocal<Principal>('authorized');
 
 /** Limits the counters enforce (requests in flight are admission's: src/server/in-flight.ts). */
 const hasLimits = (l: LimitLevel): boolean => l.budget !== undefined || rateWindows(l).length > 0;
@@ -80,7 +81,7 @@ export function createAccessStage(deps: GovernanceStageDeps): Stage {
 
 export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
   const gov = deps.governance;
-  const reservations = new WeakMap<RequestContext, Reservation>();
+  const reservations = new RequestLocal<Reservation>('reservation');
 
   const settle = (ctx: RequestContext, res: Reservation, usage: Usage): void => {
     const parts = billedParts(ctx, answeringTarget(ctx, res.target), usage);

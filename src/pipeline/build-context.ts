@@ -10,6 +10,7 @@ import type { RequestTrace } from '../observability/tracing.js';
 import type { Usage } from '../providers/types.js';
 import type { NativeRequest } from '../llm/protocol.js';
 import { ClientAbort } from './client-abort.js';
+import type { RequestSlots } from './request-local.js';
 
 type Body = Record<string, unknown>;
 
@@ -171,6 +172,7 @@ class EdgeContext implements RequestContext {
   readonly facts: Record<string, unknown> = {};
   afterReply?: Array<() => void>;
   bodyText?: { readonly of: object; readonly text: string };
+  slots?: RequestSlots;
 
   constructor(
     readonly id: string,

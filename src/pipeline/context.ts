@@ -8,6 +8,7 @@ import type { FailureClass } from '../llm/failure.js';
 import type { InboundProtocol, NativeRequest } from '../llm/protocol.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import type { Operation, Usage } from '../providers/types.js';
+import type { RequestSlots } from './request-local.js';
 
 export type RequestType = 'chat_completion' | 'chat_completion_stream' | 'text_completion' | 'embedding';
 
@@ -124,6 +125,8 @@ export interface RequestContext {
    * never sends it.
    */
   readonly bodyText?: { readonly of: object; readonly text: string };
+  /** State the stages keep for this request (./request-local.ts); made on first write. */
+  slots?: RequestSlots;
 }
 
 /** The request's client abort without making an AbortSignal when the context can avoid it. */

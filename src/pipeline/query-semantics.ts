@@ -12,6 +12,7 @@ import { textToEmbed, type SemanticService } from '../semantic/service.js';
 import type { RequestContext } from './context.js';
 import { loopLagMs } from './loop-lag.js';
 import { budgetOf, SemanticUnavailable, type SemanticBudget } from './semantic-budget.js';
+import { RequestLocal } from './request-local.js';
 
 export interface QuerySemantics {
   /**
@@ -39,8 +40,8 @@ export const UNAVAILABLE_FACTS: Readonly<SemanticFacts> = Object.freeze({
 });
 
 export function createQuerySemantics(semantic: SemanticService, settings: () => QuerySemanticsSettings): QuerySemantics {
-  const vectors = new WeakMap<RequestContext, Promise<Float32Array>>();
-  const facts = new WeakMap<RequestContext, Promise<SemanticFacts | undefined>>();
+  const vectors = new RequestLocal<Promise<Float32Array>>('embedding');
+  const facts = new RequestLocal<Promise<SemanticFacts | undefined>>('intent');
   const budget = (ctx: RequestContext): SemanticBudget => budgetOf(ctx, settings().maxWaitMs);
 
   const embedWithin = async (ctx: RequestContext, text: string): Promise<Float32Array> => {

@@ -6,6 +6,7 @@
  * and the `x-switchyard-semantic` reply header, where logs, metrics, explain and the dashboard read it.
  */
 import type { RequestContext } from './context.js';
+import { RequestLocal } from './request-local.js';
 
 /**
  * Why semantic work was given up: the embedder's queue was full (busy), the budget ran out while waiting (timeout), or
@@ -71,7 +72,7 @@ export interface SemanticBudget {
   readonly degraded: boolean;
 }
 
-const budgets = new WeakMap<RequestContext, SemanticBudget>();
+const budgets = new RequestLocal<SemanticBudget>('semantic budget');
 
 /** The request's budget (one per request; `maxWaitMs` is read when it is first asked for). */
 export function budgetOf(ctx: RequestContext, maxWaitMs: number): SemanticBudget {

@@ -11,6 +11,7 @@ import type { PiiType } from './detectors/types.js';
 import { nearestSimilarity, scoreJailbreak, type JailbreakExamples, type JailbreakReport } from './jailbreak.js';
 import type { SafetyConfig } from './config.js';
 import type { SlotFindings } from './redact.js';
+import { RequestLocal } from '../pipeline/request-local.js';
 
 export interface PiiReport {
   slots: SlotFindings[];
@@ -59,7 +60,7 @@ export function factsOf(ctx: RequestContext): Record<string, unknown> {
 }
 
 export function createSafetySignals(deps: SignalDeps): SafetySignals {
-  const memos = new WeakMap<RequestContext, Memo>();
+  const memos = new RequestLocal<Memo>('safety signals');
   const memo = (ctx: RequestContext): Memo => {
     let m = memos.get(ctx);
     if (!m) memos.set(ctx, (m = {}));

@@ -20,6 +20,7 @@ import type { PiiType } from './detectors/types.js';
 import { redactBody } from './redact.js';
 import { restoreReply } from './restore.js';
 import { factsOf, type SafetySignals } from './signals.js';
+import { RequestLocal } from '../pipeline/request-local.js';
 
 export type RuleAction = 'block' | 'redact';
 export type BlockKind = 'pii' | 'jailbreak' | 'rule';
@@ -48,7 +49,7 @@ export function contentPolicyError(reason: string): GatewayError {
 const toTarget = (s: string): Target => ({ provider: s.slice(0, s.indexOf('/')), model: s.slice(s.indexOf('/') + 1) });
 
 export function createSafetyStage(deps: SafetyStageDeps): Stage {
-  const restores = new WeakMap<RequestContext, ReadonlyMap<string, string>>();
+  const restores = new RequestLocal<ReadonlyMap<string, string>>('pii restore');
 
   const block = (ctx: RequestContext, kind: BlockKind, reason: string): never => {
     factsOf(ctx)['action'] = `block:${kind}`;

@@ -13,6 +13,7 @@ import { targetKey } from '../pipeline/resolve-target.js';
 import type { SessionsConfig } from './config.js';
 import { sessionId, type SessionId } from './session-key.js';
 import type { SessionState, SessionStore } from './store.js';
+import { RequestLocal } from '../pipeline/request-local.js';
 
 /** What rules and explain see of a request's session (before this request is recorded). */
 export interface SessionFacts {
@@ -32,7 +33,7 @@ export const NO_SESSION: SessionFacts = Object.freeze({ id: '', source: '', targ
 const rank = (t: ComplexityBand | ''): number => (t === '' ? -1 : COMPLEXITY_BANDS.indexOf(t));
 
 export class Sessions {
-  private readonly seen = new WeakMap<RequestContext, Promise<SessionFacts>>();
+  private readonly seen = new RequestLocal<Promise<SessionFacts>>('session');
   private lastWarn = 0;
 
   constructor(private readonly store: SessionStore, private readonly cfg: () => SessionsConfig, private readonly logger?: Logger) {}
