@@ -12,7 +12,7 @@ import { CatalogError, loadCatalog } from './catalog/load.js';
 import { watchFolder, type FolderWatcher } from './catalog/watch.js';
 import { NONE_INTENT, type Classification } from './classifier.js';
 import type { SemanticConfig } from './config.js';
-import { createEmbedder } from './embedder/index.js';
+import { createEmbedder, EmbedderBusy } from './embedder/index.js';
 
 export type { Classification } from './classifier.js';
 export { textToEmbed } from './text.js';
@@ -29,7 +29,7 @@ export interface CategoryInfo {
 export interface SemanticService {
   /**
    * One unit vector for the text: micro-batched with concurrent calls, LRU-cached. Do not modify the result. With `budget`
-   * (a request's bounded wait; a function is called only when the text has to queue) it rejects with EmbedderBusy when
+   * (a request's bounded wait; a function is called only when the text has to queue) it returns EmbedderBusy.refusal when
    * the embedder's queue is full or would take longer than `maxWaitMs`, and with EmbedAborted when the signal fires
    * first; without it the text always queues. `owner` (the caller's virtual key) is whom the embedder's queue is fair
    * between: one owner's flood does not push another's texts out of their budget.
@@ -160,7 +160,7 @@ export async function createSemanticService(config: SemanticConfig, deps: Semant
     // so the request's budget (src/pipeline/semantic-budget.ts) takes it in the same turn without arming its timer.
     embed: (text, budget, maxWaitMs, owner) => {
       const p = embedder.embedOne(text, budget, maxWaitMs, owner);
-      p.then((vec) => { textOf.set(vec, text.slice(0, maxChars)); }, () => undefined);
+      if (p !== EmbedderBusy.refusal) p.then((vec) => { textOf.set(vec, text.slice(0, maxChars)); }, () => undefined);
       return p;
     },
     classify: (vec, text) => current.classifier.classify(vec, text === undefined ? textOf.get(vec) : text.slice(0, maxChars)),

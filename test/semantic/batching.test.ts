@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BatchingEmbedder } from '../../src/semantic/embedder/batching.js';
+import { BatchingEmbedder, EmbedderBusy } from '../../src/semantic/embedder/batching.js';
 import { l2normalize, type Embedder } from '../../src/semantic/embedder/types.js';
 
 /** A deterministic 4-d embedder (character statistics) that records every model call, to observe batching. */
@@ -166,7 +166,9 @@ test('a bounded caller is refused at once when the model calls ahead would outla
   await turn();
   let madeSignal = false;
   const lazy = (): AbortSignal => { madeSignal = true; return signal; };
-  await assert.rejects(b.embedOne('cannot wait', lazy, 20), { name: 'EmbedderBusy' });
+  const refused = b.embedOne('cannot wait', lazy, 20);
+  assert.equal(refused, EmbedderBusy.refusal, 'a refusal on arrival is told in the same turn, by identity');
+  await assert.rejects(refused, { name: 'EmbedderBusy' });
   assert.equal(b.stats.refused, 1);
   assert.equal(b.queued, 0, 'the refused text was not queued');
   assert.equal(madeSignal, false, 'a refused text needs no signal: it is made only for a text that queues');

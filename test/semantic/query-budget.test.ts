@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NONE_INTENT } from '../../src/semantic/classifier.js';
-import { createQuerySemantics } from '../../src/pipeline/query-semantics.js';
+import { createQuerySemantics, UNAVAILABLE_FACTS } from '../../src/pipeline/query-semantics.js';
+import { SemanticUnavailable } from '../../src/pipeline/semantic-budget.js';
+import { EmbedderBusy } from '../../src/semantic/embedder/batching.js';
 import { loopLagMs } from '../../src/pipeline/loop-lag.js';
 import type { SemanticService } from '../../src/semantic/service.js';
 import { chatCtx, standInEmbed } from '../cache/helpers.js';
@@ -45,4 +47,33 @@ test('when the event loop runs later than the budget, semantic work is not start
   assert.deepEqual(ctx.facts.semantic, { state: 'degraded', reason: 'lagging', stage: 'embed', budget_ms: 10 });
   assert.equal(ctx.replyHeaders['x-switchyard-semantic'], 'degraded');
   assert.equal(ctx.replyHeaders['x-switchyard-intent'], 'unavailable');
+});
+
+test('a text the embedder refuses on arrival is degraded (busy) in the same turn; one refused after queueing too, when it is', async () => {
+  // A budget the previous test's blocked loop cannot have outrun (the lag sampler remembers it for a while).
+  const q = createQuerySemantics(service(() => EmbedderBusy.refusal), () => ({ embedText: 'last_user', maxWaitMs: 60_000 }));
+  const ctx = chatCtx({ text: 'summarise this' });
+  const pending = q.classify(ctx);
+  // Nothing awaited yet: the refusal was told by identity, the outcome recorded at once.
+  assert.deepEqual(ctx.facts.semantic, { state: 'degraded', reason: 'busy', stage: 'embed', budget_ms: 60_000 });
+  assert.equal(ctx.replyHeaders['x-switchyard-intent'], 'unavailable');
+  assert.deepEqual(await pending, UNAVAILABLE_FACTS);
+  await assert.rejects(q.embed(ctx), (err: unknown) => err instanceof SemanticUnavailable && err.reason === 'busy');
+
+  // Queued, then pushed out by another key's text (fair-line.ts): the rejection comes later, with the same outcome.
+  const later = createQuerySemantics(service(() => new Promise((_, reject) => setTimeout(() => reject(EmbedderBusy.instance), 5))), () => ({ embedText: 'last_user', maxWaitMs: 60_000 }));
+  const ctx2 = chatCtx({ text: 'summarise that' });
+  const facts = await later.classify(ctx2);
+  assert.equal(facts?.intent, 'unavailable');
+  assert.deepEqual(ctx2.facts.semantic, { state: 'degraded', reason: 'busy', stage: 'embed', budget_ms: 60_000 });
+});
+
+test('a request without text has no intent facts and is not marked degraded', async () => {
+  let asked = 0;
+  const q = createQuerySemantics(service(async (t) => { asked++; return standInEmbed(t); }), () => ({ embedText: 'last_user', maxWaitMs: 20 }));
+  const ctx = chatCtx({ text: '' });
+  assert.equal(await q.classify(ctx), undefined);
+  assert.equal(asked, 0);
+  assert.equal(ctx.facts.semantic, undefined);
+  await assert.rejects(q.embed(ctx), /no text/);
 });

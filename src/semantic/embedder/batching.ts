@@ -54,11 +54,17 @@ interface Pending extends InLine {
 /** The embedder's queue is full, or too long to wait through: the caller should go on without an embedding. */
 export class EmbedderBusy extends Error {
   static readonly instance = new EmbedderBusy();
+  /**
+   * The promise every refusal on arrival returns: one rejected promise, so a caller can tell the refusal by identity in
+   * the same turn (under overload most requests are refused, and need no promise of their own to learn it).
+   */
+  static readonly refusal: Promise<never> = Promise.reject(EmbedderBusy.instance);
   private constructor() {
     super('the embedder is busy');
     this.name = 'EmbedderBusy';
   }
 }
+EmbedderBusy.refusal.catch(() => undefined); // each caller observes it; the shared promise itself is handled
 
 /** The caller's signal fired before its text was embedded. */
 export class EmbedAborted extends Error {
@@ -151,7 +157,7 @@ export class BatchingEmbedder implements Embedder {
     const predicted = bounded && place !== undefined ? this.expectedWaitMs(place.ahead + 1) : 0;
     if (bounded && place !== undefined && !this.admits(predicted, maxWaitMs, place.behind > 0)) {
       this.stats.refused++;
-      return Promise.reject(EmbedderBusy.instance);
+      return EmbedderBusy.refusal;
     }
     const signal = typeof budget === 'function' ? budget() : budget;
     if (signal?.aborted) return Promise.reject(EmbedAborted.instance);
