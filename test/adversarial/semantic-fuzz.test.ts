@@ -10,21 +10,11 @@ import fc from 'fast-check';
 import { IntentClassifier } from '../../src/semantic/classifier.js';
 import { dot } from '../../src/semantic/embedder/types.js';
 import { UseLiteEmbedder } from '../../src/semantic/embedder/use-lite.js';
+import { callerText } from './texts.js';
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20_241_204;
 const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
-
-const code = (min: number, max: number): fc.Arbitrary<string> => fc.integer({ min, max }).map((c) => String.fromCharCode(c));
-
-/** Text a caller may send: any code point, lone surrogates, controls, marks and joiners, long runs, whitespace only. */
-const callerText = fc.oneof(
-  fc.string({ unit: 'binary', maxLength: 200 }),
-  fc.string({ unit: 'grapheme', maxLength: 80 }),
-  fc.string({ unit: fc.oneof(code(0xd800, 0xdfff), code(0, 0x1f), code(0x300, 0x36f), fc.constantFrom('\u200d', '\u200b', '\u202e', '\ufeff', '\ufffd', ' ', '▁', 'a')), maxLength: 120 }),
-  fc.tuple(fc.constantFrom('a', ' ', '▁', '😀', '\u0301', '\ud83d', '.', '模'), fc.integer({ min: 1, max: 20_000 })).map(([c, n]) => c.repeat(n)),
-  fc.constantFrom('', ' ', '\n\t ', '\u0000', '▁▁▁', '<unk>', '</s>', '<s>'),
-);
 
 let embedder: UseLiteEmbedder;
 let classifier: IntentClassifier;
