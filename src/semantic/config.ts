@@ -55,12 +55,13 @@ export const EmbedderConfigSchema = z
      */
     concurrency: z.union([z.literal('auto'), z.number().int().min(1).max(16)]).default('auto'),
     /**
-     * Scheduling priority of the model's worker threads (Linux): `idle` (SCHED_IDLE: a core only when no other thread wants
-     * it, given up at once when one does; the lowest nice value where it cannot be set), or a nice value (0 keeps the
-     * process's priority). When the cores are busy, the event loop that answers requests then runs before the model, so
-     * overload degrades requests instead of queueing them.
+     * Scheduling priority of the model's worker threads (Linux): a nice value (0 keeps the process's priority), or `idle`
+     * (SCHED_IDLE: a core only when no other thread of any process wants it, given up at once when one does; nice 19 where
+     * it cannot be set). When the cores are busy, the event loop that answers requests then runs before the model, so
+     * overload degrades requests instead of queueing them. `idle` suits a host that runs nothing else: next to any other
+     * busy process the model gets almost no time (docs/embeddings.md).
      */
-    worker_priority: z.union([z.literal('idle'), z.number().int().min(0).max(19)]).default('idle'),
+    worker_priority: z.union([z.literal('idle'), z.number().int().min(0).max(19)]).default(10),
   })
   .strict();
 

@@ -66,11 +66,11 @@ test('the worker threads run at the configured nice value; the main thread keeps
   assert.ok(threads.filter((t) => t.nice === main.nice + 7).length >= 2, `thread nice values: ${JSON.stringify(threads)}`);
 });
 
-test('by default the worker threads run under SCHED_IDLE (the lowest nice value without glibc); the main thread stays normal', LINUX_ONLY, async () => {
-  const defaults = EmbedderConfigSchema.parse({ threads: 1 });
-  assert.equal(defaults.worker_priority, 'idle');
+test('worker_priority idle: the worker threads run under SCHED_IDLE (nice 19 without glibc); the main thread stays normal', LINUX_ONLY, async () => {
+  assert.equal(EmbedderConfigSchema.parse({}).worker_priority, 10, 'the default is a nice value');
+  const idle = EmbedderConfigSchema.parse({ threads: 1, worker_priority: 'idle' });
   const before = new Set(threadPriorities().map((t) => t.tid));
-  const idlePool = await WorkerPoolEmbedder.start({ config: defaults, rootDir: process.cwd(), size: 1, priority: defaults.worker_priority });
+  const idlePool = await WorkerPoolEmbedder.start({ config: idle, rootDir: process.cwd(), size: 1, priority: idle.worker_priority });
   try {
     await idlePool.embed(['one text, so the worker has run the model']);
     const threads = threadPriorities();

@@ -2,8 +2,8 @@
  * The model, off the event loop: `size` worker threads each load the configured backend (embed-worker.ts) and run one model
  * call at a time. onnxruntime-node's `run` is synchronous — on the main thread every model call would stall every
  * request in flight, degraded ones included — so the request path only posts texts and receives vectors (transferred, not
- * copied). The workers run at a lower scheduling priority (SCHED_IDLE by default, Linux; thread-priority.ts), so under CPU
- * contention the event loop goes first and the model takes the cycles left over. A call goes to the worker with the fewest calls pending; a worker that
+ * copied). The workers run at a lower scheduling priority (a nice value, or SCHED_IDLE; Linux; thread-priority.ts), so under
+ * CPU contention the event loop goes first and the model takes the cycles left over. A call goes to the worker with the fewest calls pending; a worker that
  * dies fails its pending calls and is replaced.
  */
 import { fileURLToPath } from 'node:url';
