@@ -79,6 +79,28 @@ const MODEL_WORDS = new Set(['not_found_error', 'model_not_found']);
  * A header the provider is configured with (`UpstreamPolicy.configured`) is the operator's: its refusal stays the key's.
  */
 const HEADER_CODES: ReadonlyMap<string, string> = new Map([['mismatched_organization', 'openai-organization'], ['mismatched_project', 'openai-project']]);
+/**
+ * The same headers with the word an upstream's refusal of each uses in other codes and messages ("No such organization:
+ * org-x." with code `invalid_organization` or none; "Project `proj_x` does not exist", `invalid_project`): said of a request
+ * that carried the caller's own header, such a 401/403 refuses the header, not the key.
+ */
+const HEADER_WORDS: ReadonlyArray<readonly [string, RegExp]> = [['openai-organization', /organi[sz]ation/i], ['openai-project', /project/i]];
+
+/**
+ * The caller's header a 401/403 refuses: one its code names (`HEADER_CODES`), or one the request carried (`sent`: the
+ * attempt's headers) whose word the code or message says. Never a header the provider is configured with (the operator's:
+ * its refusal stays the key's).
+ */
+function refusedHeader(policy: UpstreamPolicy, code: string | number | undefined, detail: string | undefined, sent: Readonly<Record<string, string>> | undefined): string | undefined {
+  const named = typeof code === 'string' ? HEADER_CODES.get(code.toLowerCase()) : undefined;
+  if (named !== undefined) return policy.configured.has(named) ? undefined : named;
+  if (sent === undefined) return undefined;
+  for (const [header, word] of HEADER_WORDS) {
+    if (sent[header] === undefined || policy.configured.has(header)) continue;
+    if ((typeof code === 'string' && word.test(code)) || (detail !== undefined && word.test(detail))) return header;
+  }
+  return undefined;
+}
 
 /** The HTTP error status a numeric error code stands for (OpenAI-compatible servers send the status they meant), if any. */
 function statedStatus(code: string | number | null | undefined): number | undefined {
@@ -217,11 +239,13 @@ function errorWords(body: unknown): { type?: string; code?: string | number } {
  * Maps an upstream HTTP error status (and its body) to a GatewayError. A 401/403 whose body names the model
  * (`model_not_found`: a model this key may not use) is `model_unavailable`, not a refusal of the key: the key stays in
  * service for the models it may use. A 401/403 whose code says a header of the request does not match the key
- * (`mismatched_organization`) is the caller's 400 naming the header — unless the provider's configuration sets that
- * header (then it is the key's `credential` failure): one tenant's header never takes a key out of service. A 429 whose message says the request alone is over the limit (`overLimit`) is the caller's 413: the key is
+ * (`mismatched_organization`), or whose code or message names the organization or project when the request carried the
+ * caller's `OpenAI-Organization` / `OpenAI-Project` header (`sent`, the attempt's headers: "No such organization"), is the
+ * caller's 400 naming the header — unless the provider's configuration sets that header (then it is the key's `credential`
+ * failure): one tenant's header never takes a key out of service. A 429 whose message says the request alone is over the limit (`overLimit`) is the caller's 413: the key is
  * neither rested nor counted, and no other key is tried.
  */
-export function classifyStatus(policy: UpstreamPolicy, status: number, body: unknown, retryAfterS: number | undefined): GatewayError {
+export function classifyStatus(policy: UpstreamPolicy, status: number, body: unknown, retryAfterS: number | undefined, sent?: Readonly<Record<string, string>>): GatewayError {
   const { provider } = policy;
   const detail = upstreamMessage(body);
   const said = detail ? `: ${policy.redact(detail)}` : '';
@@ -229,8 +253,8 @@ export function classifyStatus(policy: UpstreamPolicy, status: number, body: unk
   let failure = readMessage(statusClass(status, policy.nonRetryable), detail);
   if (failure === 'credential') {
     const { type, code } = errorWords(body);
-    const header = typeof code === 'string' ? HEADER_CODES.get(code.toLowerCase()) : undefined;
-    if (header !== undefined && !policy.configured.has(header)) {
+    const header = refusedHeader(policy, code, detail, sent);
+    if (header !== undefined) {
       return new GatewayError({ upstreamStatus: status, status: 400, message, type: 'invalid_request_error', param: header, code: 'upstream_rejected', failure: 'caller' });
     }
     if (wordsClass(type, typeof code === 'number' ? undefined : code, policy.nonRetryable) === 'model_unavailable') failure = 'model_unavailable';

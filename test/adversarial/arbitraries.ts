@@ -295,12 +295,14 @@ export const classifiedError = fc.record({
   type: fc.oneof(fc.constantFrom('invalid_request_error', 'authentication_error', 'permission_error', 'rate_limit_error', 'not_found_error', 'server_error', 'BadRequestError', 'request_too_large'), protoName),
   code: fc.oneof(
     fc.constantFrom('mismatched_organization', 'mismatched_project', 'MISMATCHED_ORGANIZATION', 'model_not_found', 'invalid_api_key', 'rate_limit_exceeded', 'insufficient_quota', 'context_length_exceeded', null),
+    fc.constantFrom('invalid_organization', 'no_organization', 'invalid_project'),
     protoName, fc.constantFrom(400, 401, 404, 413, 429, 503, 999, '429', ' 401 ', '4e2', -1),
   ),
   message: fc.oneof(
     fc.tuple(fc.nat({ max: 60_000 }), fc.nat({ max: 60_000 })).map(([limit, requested]) => `Request too large for m in organization org-x on tokens per min (TPM): Limit ${limit.toLocaleString('en-US')}, Requested ${requested}. sk-leaked-0123456789abcdef`),
     fc.constant('Rate limit reached: Limit 30000, Used 28000, Requested 6000.'),
     fc.constant('OpenAI-Organization header should match organization for API key'),
+    fc.constantFrom('No such organization: org-x.', 'You must be a member of an organization to use the API.', 'Project `proj_x` does not exist or you do not have access to it.'),
     fc.string({ maxLength: 30 }),
   ),
 }, { requiredKeys: [] });
