@@ -21,7 +21,7 @@ import type { Simulator } from '../../src/simulator/types.js';
 import { sims } from '../helpers/gateway.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
-import { admissionCase, anthropicUpstreamReply, callerCase, slowHeadersReply, configText, messagesCase, rawCase, responsesCase, upstreamReply, type CallerCase, type RawCase } from './arbitraries.js';
+import { admissionCase, anthropicUpstreamReply, callerCase, slowHeadersReply, configText, messagesCase, rawCase, responsesCase, responsesUpstreamReply, upstreamReply, type CallerCase, type RawCase } from './arbitraries.js';
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20_240_611;
@@ -55,6 +55,8 @@ function configFor(pa: string, pb: string, pc: string, models: string[], pd: str
     `  pc: { kind: anthropic, base_url: "${pc}", keys: [{ id: kc, value: ${PC_SECRET} }], models: [m] }`,
     // A scripted Anthropic upstream: only the upstream property routes to it (its model is listed by no other), with a script for every request.
     `  pd: { kind: anthropic, base_url: "${pd}", timeout_ms: 600, first_byte_timeout_ms: 300, keys: [{ id: kd, value: ${PC_SECRET} }], models: [md] }`,
+    // A scripted Responses API upstream (pa's server, at /responses): likewise only the upstream property routes to it.
+    `  pe: { kind: openai, responses: true, base_url: "${pa}", timeout_ms: 2000, first_byte_timeout_ms: 500, keys: [{ id: ke, value: ${PA_SECRET} }], models: [me] }`,
     '',
   ].join('\n');
 }
@@ -355,14 +357,20 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
   it('upstream replies: never a crash, a malformed reply or a leaked secret, whatever an upstream sends, at any door', async () => {
     // The same broken upstream seen through each door: OpenAI chat (bytes passed through) and the two that re-encode parts.
     const doors = DOORS;
-    // An OpenAI upstream (pa, also behind the alias) or an Anthropic one (pd), each sent its own protocol's broken replies.
+    // An OpenAI upstream (pa, also behind the alias), an Anthropic one (pd) or a Responses API one (pe: its own bytes passed
+    // through to a Responses caller, translated for the rest), each sent its own protocol's broken replies.
     const scripted = fc.oneof(
       { weight: 24, arbitrary: fc.tuple(upstreamReply, fc.constantFrom('pa/m', 'alias')) },
       { weight: 8, arbitrary: fc.tuple(anthropicUpstreamReply, fc.constant('pd/md')) },
+      { weight: 8, arbitrary: fc.tuple(responsesUpstreamReply, fc.constant('pe/me')) },
       // Rarely: each holds its batch past the first-byte deadline.
       { weight: 1, arbitrary: fc.tuple(slowHeadersReply, fc.constant('pd/md')) },
     );
-    const upstreamCase = fc.tuple(scripted, fc.boolean(), fc.constantFrom<keyof typeof doors>('chat', 'chat', 'messages', 'responses', 'embeddings'));
+    const upstreamCase = fc.oneof(
+      { weight: 4, arbitrary: fc.tuple(scripted, fc.boolean(), fc.constantFrom<keyof typeof doors>('chat', 'chat', 'messages', 'responses', 'embeddings')) },
+      // The Responses upstream's own events reach a caller only through the Responses door (pass-through): that door mostly.
+      { weight: 1, arbitrary: fc.tuple(fc.tuple(responsesUpstreamReply, fc.constant('pe/me')), fc.boolean(), fc.constantFrom<keyof typeof doors>('responses', 'responses', 'responses', 'chat', 'messages')) },
+    );
     await fc.assert(fc.asyncProperty(fc.array(upstreamCase, { minLength: 1, maxLength: BATCH }), async (batch) => {
       await Promise.all(batch.map(async ([[reply, model], stream, door]) => {
         const id = `upstream-${caseNo++}`;
