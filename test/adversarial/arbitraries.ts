@@ -102,6 +102,20 @@ const embeddingsBody = fc.record({
 const callerBody = (path: string): fc.Arbitrary<CallerCase['body']> =>
   path === '/v1/embeddings' ? fc.oneof({ weight: 2, arbitrary: embeddingsBody.map((json) => ({ json })) }, { weight: 1, arbitrary: body }) : body;
 
+/** Headers the gateway forwards upstream (src/providers/execute.ts) or reads itself, any of them with any value HTTP can carry. */
+const forwardedHeaders = {
+  'openai-organization': fc.oneof(fc.constantFrom('org-x', 'org-\u00e9t\u00e9', ''), headerText),
+  'openai-project': fc.oneof(fc.constantFrom('proj_x', ''), headerText),
+  'x-stainless-arch': headerText,
+  'anthropic-beta': fc.oneof(fc.constantFrom('prompt-caching-2024-07-31', 'a,b,,c', ''), headerText),
+};
+const switchyardHeaders = {
+  'x-switchyard-cache': fc.oneof(fc.constantFrom('bypass', 'no-store', 'refresh'), headerText),
+  'x-switchyard-cache-ttl': fc.oneof(fc.constantFrom('0', '-1', '1e309', '86400', ' 5 '), headerText),
+  'x-switchyard-cache-threshold': fc.oneof(fc.constantFrom('0', '1', '1.5', 'NaN', '-0'), headerText),
+  'x-switchyard-session': headerText,
+};
+
 /** An Authorization header with one of the tenants' virtual keys. */
 const bearer = (virtualKeys: readonly string[]): fc.Arbitrary<string> => fc.constantFrom(...virtualKeys).map((k) => `Bearer ${k}`);
 
@@ -111,9 +125,8 @@ export const callerCase = (virtualKeys: readonly string[]): fc.Arbitrary<CallerC
     'content-type': fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/vnd.api+json'), headerText),
     authorization: fc.oneof({ weight: 6, arbitrary: bearer(virtualKeys) }, { weight: 1, arbitrary: headerText }, { weight: 1, arbitrary: fc.constant('Bearer sk-sy-not-a-real-key-000000') }),
     'x-request-id': headerText,
-    'x-switchyard-cache': fc.oneof(fc.constantFrom('bypass', 'no-store', 'refresh'), headerText),
-    'x-switchyard-cache-ttl': headerText,
-    'x-switchyard-cache-threshold': headerText,
+    ...switchyardHeaders,
+    ...forwardedHeaders,
     'content-encoding': fc.constantFrom('identity', 'gzip', 'br', 'nonsense'),
   }, { requiredKeys: [] }),
   body: callerBody(path),
@@ -177,7 +190,8 @@ export const messagesCase = (virtualKeys: readonly string[]): fc.Arbitrary<Calle
     'x-api-key': fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...virtualKeys) }, { weight: 1, arbitrary: headerText }),
     authorization: fc.oneof(bearer(virtualKeys), headerText),
     'anthropic-version': fc.oneof(fc.constant('2023-06-01'), headerText),
-    'anthropic-beta': headerText,
+    ...switchyardHeaders,
+    ...forwardedHeaders,
   }, { requiredKeys: ['content-type'] }),
   body: fc.oneof(
     { weight: 5, arbitrary: wellFormedMessagesBody.map((json) => ({ json })) },
@@ -257,6 +271,8 @@ export const responsesCase = (virtualKeys: readonly string[]): fc.Arbitrary<Call
       'content-type': fc.oneof({ weight: 5, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: headerText }),
       authorization: fc.oneof({ weight: 6, arbitrary: bearer(virtualKeys) }, { weight: 1, arbitrary: headerText }),
       'content-encoding': fc.constantFrom('identity', 'gzip', 'nonsense'),
+      ...switchyardHeaders,
+      ...forwardedHeaders,
     }, { requiredKeys: ['content-type'] }),
     body: fc.oneof(
       { weight: 5, arbitrary: wellFormedResponsesBody.map((json) => ({ json })) },
