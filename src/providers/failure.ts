@@ -21,10 +21,18 @@ export interface UpstreamPolicy {
    * of one of them is the operator's setup (the key's failure), never the caller's.
    */
   readonly configured: ReadonlySet<string>;
+  /**
+   * The caller's headers this upstream reads to choose the account a request is billed to (`ACCOUNT_HEADERS` for OpenAI;
+   * none for an upstream that ignores them): only these can be what a refusal in other words than a mismatch code refuses.
+   */
+  readonly honoured: ReadonlySet<string>;
 }
 
-export const upstreamPolicy = (provider: string, nonRetryable: ReadonlySet<number> = new Set(DEFAULT_NON_RETRYABLE), redact: Redact = redactKeyLike, configured: Iterable<string> = []): UpstreamPolicy =>
-  ({ provider, nonRetryable, redact, configured: new Set(configured) });
+/** OpenAI's headers that choose the organization and project a request is billed to; callers may send them (forwarded). */
+export const ACCOUNT_HEADERS: readonly string[] = ['openai-organization', 'openai-project'];
+
+export const upstreamPolicy = (provider: string, nonRetryable: ReadonlySet<number> = new Set(DEFAULT_NON_RETRYABLE), redact: Redact = redactKeyLike, configured: Iterable<string> = [], honoured: Iterable<string> = []): UpstreamPolicy =>
+  ({ provider, nonRetryable, redact, configured: new Set(configured), honoured: new Set(honoured) });
 
 export function parseRetryAfter(value: string | string[] | undefined): number | undefined {
   const v = Array.isArray(value) ? value[0] : value;
@@ -87,16 +95,16 @@ const HEADER_CODES: ReadonlyMap<string, string> = new Map([['mismatched_organiza
 const HEADER_WORDS: ReadonlyArray<readonly [string, RegExp]> = [['openai-organization', /organi[sz]ation/i], ['openai-project', /project/i]];
 
 /**
- * The caller's header a 401/403 refuses: one its code names (`HEADER_CODES`), or one the request carried (`sent`: the
- * attempt's headers) whose word the code or message says. Never a header the provider is configured with (the operator's:
- * its refusal stays the key's).
+ * The caller's header a 401/403 refuses: one its code names (`HEADER_CODES`), or one the upstream reads (`honoured`) and the
+ * request carried (`sent`: the attempt's headers) whose word the code or message says. Never a header the provider is
+ * configured with (the operator's: its refusal stays the key's).
  */
 function refusedHeader(policy: UpstreamPolicy, code: string | number | undefined, detail: string | undefined, sent: Readonly<Record<string, string>> | undefined): string | undefined {
   const named = typeof code === 'string' ? HEADER_CODES.get(code.toLowerCase()) : undefined;
   if (named !== undefined) return policy.configured.has(named) ? undefined : named;
   if (sent === undefined) return undefined;
   for (const [header, word] of HEADER_WORDS) {
-    if (sent[header] === undefined || policy.configured.has(header)) continue;
+    if (sent[header] === undefined || !policy.honoured.has(header) || policy.configured.has(header)) continue;
     if ((typeof code === 'string' && word.test(code)) || (detail !== undefined && word.test(detail))) return header;
   }
   return undefined;

@@ -2,8 +2,8 @@
  * The failure classifier (src/providers/failure.ts) under any upstream status and error body: whatever an upstream says,
  * the error is a whole envelope (a string type and message, a string-or-null param and code), carries no key-like text,
  * and only the words the classifier documents move a failure off the key: a 401/403 naming the OpenAI-Organization or
- * OpenAI-Project header (by a mismatch code, or by the word organization / project when the caller sent that header and the
- * provider does not set it), and a 429 whose message says the request alone is over the limit (too large for
+ * OpenAI-Project header (by a mismatch code, or by the word organization / project when the caller sent that header, the
+ * upstream reads it and the provider does not set it), and a 429 whose message says the request alone is over the limit (too large for
  * the account: tried elsewhere, no verdict on the key). No gateway process: this runs
  * the classifier directly, so it is cheap enough for many cases (FUZZ_SCALE multiplies them, FUZZ_SEED fixes the seed).
  */
@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { GatewayError } from '../../src/errors.js';
-import { classifyStatus, unexpectedReply, upstreamMessage, upstreamPolicy } from '../../src/providers/failure.js';
+import { ACCOUNT_HEADERS, classifyStatus, unexpectedReply, upstreamMessage, upstreamPolicy } from '../../src/providers/failure.js';
 import { classifiedError } from './arbitraries.js';
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
@@ -26,9 +26,9 @@ const errorBody = fc.oneof(
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
 );
 
-const policy = upstreamPolicy('p');
-/** The same provider configured with its own OpenAI-Organization header (the operator's: never the caller's to get wrong). */
-const configuredOrg = upstreamPolicy('p', undefined, undefined, ['openai-organization']);
+const policy = upstreamPolicy('p', undefined, undefined, [], ACCOUNT_HEADERS);
+/** Three more: OpenAI's with its own OpenAI-Organization header (the operator's: never the caller's to get wrong), and upstreams that read neither header. */
+const POLICIES = [policy, upstreamPolicy('p', undefined, undefined, ['openai-organization'], ACCOUNT_HEADERS), upstreamPolicy('p'), upstreamPolicy('p', undefined, undefined, ['openai-organization'])];
 
 /** The account-choosing headers a request may carry besides the gateway's own (the caller's, forwarded). */
 const sentHeaders = fc.subarray(['openai-organization', 'openai-project']).map((names) => Object.fromEntries([['authorization', 'Bearer k'], ...names.map((n) => [n, 'x'])]) as Record<string, string>);
@@ -51,15 +51,14 @@ const OVER = /\blimit:?\s*(\d[\d,]*)\s*,\s*requested:?\s*(\d[\d,]*)/i;
 
 describe('failure classification under any upstream status and body', () => {
   it('an HTTP error status: a whole envelope; only a refused header the caller sent (401/403) is the caller\'s, only a request alone over the limit (429) too large', () => {
-    fc.assert(fc.property(fc.constantFrom(400, 401, 402, 403, 404, 408, 409, 410, 413, 422, 429, 500, 502, 503, 504, 529), errorBody, sentHeaders, fc.boolean(), (status, body, sent, configured) => {
-      const p = configured ? configuredOrg : policy;
+    fc.assert(fc.property(fc.constantFrom(400, 401, 402, 403, 404, 408, 409, 410, 413, 422, 429, 500, 502, 503, 504, 529), errorBody, sentHeaders, fc.constantFrom(...POLICIES), (status, body, sent, p) => {
       const e = classifyStatus(p, status, body, undefined, sent);
       assert.equal(broken(e), undefined);
       if (status === 401 || status === 403) {
         // The header a mismatch code names, else one the caller sent whose word the code or message says; never a configured one.
         const c = typeof code(body) === 'string' ? (code(body) as string) : undefined;
         const named = c !== undefined && /^mismatched_(organization|project)$/i.test(c) ? `openai-${c.slice(11).toLowerCase()}` : undefined;
-        const said = WORDS.find(([h, w]) => sent[h] !== undefined && !p.configured.has(h) && ((c !== undefined && w.test(c)) || w.test(upstreamMessage(body) ?? '')))?.[0];
+        const said = WORDS.find(([h, w]) => sent[h] !== undefined && p.honoured.has(h) && !p.configured.has(h) && ((c !== undefined && w.test(c)) || w.test(upstreamMessage(body) ?? '')))?.[0];
         const header = named !== undefined ? (p.configured.has(named) ? undefined : named) : said;
         assert.equal(e.failure === 'caller', header !== undefined, `${status} ${JSON.stringify(body)} with ${Object.keys(sent)} → ${e.failure}`);
         if (header !== undefined) assert.equal(e.param, header);

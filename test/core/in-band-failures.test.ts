@@ -213,18 +213,24 @@ describe('a refusal that names the model, or a header the caller sent, is not a 
     }
   });
 
-  it('a 401 naming an organization on a request without the caller\'s header, or one refusing the key itself with the header sent, is still the key\'s', async () => {
-    const cases: Array<[Record<string, string>, Record<string, unknown>]> = [
+  it('a 401 naming an organization on a request without the caller\'s header, from an upstream that reads none, or refusing the key itself, is still the key\'s', async () => {
+    const openai: Array<[Record<string, string>, Record<string, unknown>]> = [
       // The key belongs to no organization: nothing the caller sent.
       [{}, { message: 'You must be a member of an organization to use the API.', type: 'invalid_request_error', param: null, code: 'no_organization' }],
       // A revoked key, whatever header came with the request.
       [{ 'openai-organization': 'org-x' }, { message: 'Incorrect API key provided: sk-****.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' }],
     ];
-    for (const [i, [headers, error]] of cases.entries()) {
+    // An upstream that reads no OpenAI header: its refusal of the key's organization is the key's, whatever the caller sent.
+    const anthropic = { kind: 'anthropic' };
+    const cases: Array<[Record<string, string>, Record<string, unknown>, Record<string, unknown>?]> = [
+      ...openai,
+      [{ 'openai-organization': 'org-x' }, { type: 'permission_error', message: 'This organization has been disabled.' }, anthropic],
+    ];
+    for (const [i, [headers, error, provider]] of cases.entries()) {
       await gw?.close();
-      gw = await keyedGateway(up.url, {}, 1);
+      gw = await keyedGateway(up.url, provider ?? {}, 1);
       const rid = `org-key-${i}`;
-      up.script(rid, { status: 401, chunks: [JSON.stringify({ error })] });
+      up.script(rid, { status: 401, chunks: [JSON.stringify(provider === anthropic ? { type: 'error', error } : { error })] });
       const r = await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': rid, ...headers });
       assert.equal(r.status, 502, r.text);
       assert.equal(r.json.error.code, 'upstream_auth_failed');
