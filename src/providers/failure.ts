@@ -244,6 +244,16 @@ function errorWords(body: unknown): { type?: string; code?: string | number } {
 }
 
 /**
+ * The account header the caller chose the request's account with, if any: one the upstream reads (`honoured`) and the
+ * provider does not set itself, sent on this attempt.
+ */
+function chosenAccount(policy: UpstreamPolicy, sent: Readonly<Record<string, string>> | undefined): string | undefined {
+  if (sent === undefined) return undefined;
+  for (const h of ACCOUNT_HEADERS) if (sent[h] !== undefined && policy.honoured.has(h) && !policy.configured.has(h)) return h;
+  return undefined;
+}
+
+/**
  * Maps an upstream HTTP error status (and its body) to a GatewayError. A 401/403 whose body names the model
  * (`model_not_found`: a model this key may not use) is `model_unavailable`, not a refusal of the key: the key stays in
  * service for the models it may use. A 401/403 whose code says a header of the request does not match the key
@@ -251,7 +261,9 @@ function errorWords(body: unknown): { type?: string; code?: string | number } {
  * caller's `OpenAI-Organization` / `OpenAI-Project` header (`sent`, the attempt's headers: "No such organization"), is the
  * caller's 400 naming the header — unless the provider's configuration sets that header (then it is the key's `credential`
  * failure): one tenant's header never takes a key out of service. A 429 whose message says the request alone is over the limit (`overLimit`) is the caller's 413: the key is
- * neither rested nor counted, and no other key is tried.
+ * neither rested nor counted, and no other key is tried. Any other 429/402 to a request whose account the caller's own header
+ * chose (`chosenAccount`) is that account's limit: the caller's 429 naming the header, with the upstream's retry-after — the
+ * key is not rested for the tenants that did not choose it.
  */
 export function classifyStatus(policy: UpstreamPolicy, status: number, body: unknown, retryAfterS: number | undefined, sent?: Readonly<Record<string, string>>): GatewayError {
   const { provider } = policy;
@@ -266,6 +278,14 @@ export function classifyStatus(policy: UpstreamPolicy, status: number, body: unk
       return new GatewayError({ upstreamStatus: status, status: 400, message, type: 'invalid_request_error', param: header, code: 'upstream_rejected', failure: 'caller' });
     }
     if (wordsClass(type, typeof code === 'number' ? undefined : code, policy.nonRetryable) === 'model_unavailable') failure = 'model_unavailable';
+  }
+  if (failure === 'rate_limited') {
+    const chosen = chosenAccount(policy, sent);
+    if (chosen !== undefined) {
+      // The limit of the account the caller's header chose: the caller's to wait out; the key stays in service for the rest.
+      const e = errorOfClass(provider, failure, status, message, retryAfterS, status);
+      return new GatewayError({ upstreamStatus: status, status: e.status, message, type: e.type, param: chosen, code: e.code, failure: 'caller', retryAfterS, headers: e.headers });
+    }
   }
   if (isRefusal(failure)) return errorOfClass(provider, failure, status, message, retryAfterS, status);
   if (status === 408 || status === 504) return new GatewayError({ upstreamStatus: status, status: 504, message, type: 'timeout_error', code: 'upstream_timeout', failure });

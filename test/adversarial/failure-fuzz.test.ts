@@ -3,7 +3,8 @@
  * the error is a whole envelope (a string type and message, a string-or-null param and code), carries no key-like text,
  * and only the words the classifier documents move a failure off the key: a 401/403 naming the OpenAI-Organization or
  * OpenAI-Project header (by a mismatch code, or by the word organization / project when the caller sent that header, the
- * upstream reads it and the provider does not set it), and a 429 whose message says the request alone is over the limit (too large for
+ * upstream reads it and the provider does not set it), a 429/402 to the account such a header chose (the caller's to wait
+ * out), and a 429 whose message says the request alone is over the limit (too large for
  * the account: tried elsewhere, no verdict on the key). No gateway process: this runs
  * the classifier directly, so it is cheap enough for many cases (FUZZ_SCALE multiplies them, FUZZ_SEED fixes the seed).
  */
@@ -50,7 +51,7 @@ const code = (body: unknown): unknown => (body as { error?: { code?: unknown } }
 const OVER = /\blimit:?\s*(\d[\d,]*)\s*,\s*requested:?\s*(\d[\d,]*)/i;
 
 describe('failure classification under any upstream status and body', () => {
-  it('an HTTP error status: a whole envelope; only a refused header the caller sent (401/403) is the caller\'s, only a request alone over the limit (429) too large', () => {
+  it('an HTTP error status: a whole envelope; only a refused header the caller sent (401/403) or the limit of the account it chose (429/402) is the caller\'s, only a request alone over the limit (429) too large', () => {
     fc.assert(fc.property(fc.constantFrom(400, 401, 402, 403, 404, 408, 409, 410, 413, 422, 429, 500, 502, 503, 504, 529), errorBody, sentHeaders, fc.constantFrom(...POLICIES), (status, body, sent, p) => {
       const e = classifyStatus(p, status, body, undefined, sent);
       assert.equal(broken(e), undefined);
@@ -63,11 +64,14 @@ describe('failure classification under any upstream status and body', () => {
         assert.equal(e.failure === 'caller', header !== undefined, `${status} ${JSON.stringify(body)} with ${Object.keys(sent)} → ${e.failure}`);
         if (header !== undefined) assert.equal(e.param, header);
       }
-      if (status === 429) {
+      if (status === 429 || status === 402) {
         const m = OVER.exec(upstreamMessage(body) ?? '');
         const over = m !== null && Number(m[2]!.replaceAll(',', '')) > Number(m[1]!.replaceAll(',', ''));
-        assert.equal(e.failure === 'too_large', over, `429 ${JSON.stringify(body)} → ${e.failure}`);
+        assert.equal(e.failure === 'too_large', over, `${status} ${JSON.stringify(body)} → ${e.failure}`);
         assert.equal(e.status, over ? 413 : 429);
+        // A limit of the account the caller's own header chose is the caller's, naming the header; else the key's.
+        const chosen = ACCOUNT_HEADERS.find((h) => sent[h] !== undefined && p.honoured.has(h) && !p.configured.has(h));
+        if (!over) assert.deepEqual([e.failure, e.param], chosen !== undefined ? ['caller', chosen] : ['rate_limited', null], `${status} ${JSON.stringify(body)} with ${Object.keys(sent)}`);
       }
     }), { numRuns: runs(3000), seed: SEED + 10 });
   });

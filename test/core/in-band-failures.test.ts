@@ -238,6 +238,33 @@ describe('a refusal that names the model, or a header the caller sent, is not a 
     }
   });
 
+  it('a 429 or 402 to the account the caller\'s OpenAI-Organization / OpenAI-Project header chose is the caller\'s to wait out: no key rests for the others', async () => {
+    const limits: Array<[string, number, Record<string, unknown>]> = [
+      ['openai-organization', 429, { message: 'Rate limit reached for gpt-4o in organization org-b on requests per min (RPM): Limit 3, Used 3, Requested 1.', type: 'requests', param: null, code: 'rate_limit_exceeded' }],
+      ['openai-project', 402, { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', param: null, code: 'insufficient_quota' }],
+    ];
+    for (const [header, status, error] of limits) {
+      await gw?.close();
+      gw = await keyedGateway(up.url);
+      const rid = `account-${header}-${status}`;
+      up.script(rid, { status, headers: { 'content-type': 'application/json', 'retry-after': '30' }, chunks: [JSON.stringify({ error })] });
+      const r = await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': rid, [header]: 'chosen-by-the-caller' });
+      assert.equal(r.status, 429, r.text);
+      assert.deepEqual([r.json.error.type, r.json.error.param], ['rate_limit_error', header], r.text);
+      assert.equal(r.headers.get('retry-after'), '30');
+      assert.equal(up.seen(rid), 1, 'not sent to the other key');
+      const h = gw.registry.provider('p')!;
+      assert.deepEqual(h.keys.map((k) => [k.id, k.state]), [['k1', 'healthy'], ['k2', 'healthy']], rid);
+      assert.equal((await post(gw, '/v1/chat/completions', chat('p/m'))).status, 200, 'another tenant is still served');
+    }
+    // Without the caller's header the account is the key's: it rests.
+    await gw?.close();
+    gw = await keyedGateway(up.url, {}, 1);
+    up.script('account-key', { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '30' }, chunks: [JSON.stringify({ error: limits[0]![2] })] });
+    assert.equal((await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': 'account-key' })).status, 429);
+    assert.notEqual(gw.registry.provider('p')!.keys[0]!.state, 'healthy');
+  });
+
   it('the same refusal of an OpenAI-Organization header the provider is configured with is the key\'s: it leaves service', async () => {
     await gw?.close();
     // The static header replaces the caller's (docs/providers.md): a mismatch is the operator's setup, whatever the caller sent.
