@@ -21,10 +21,18 @@ export interface UpstreamPolicy {
    * of one of them is the operator's setup (the key's failure), never the caller's.
    */
   readonly configured: ReadonlySet<string>;
+  /**
+   * The caller's headers this upstream reads to choose the account a request is billed to (`ACCOUNT_HEADERS` for OpenAI;
+   * none for an upstream that ignores them): only these can be what a refusal in other words than a mismatch code refuses.
+   */
+  readonly honoured: ReadonlySet<string>;
 }
 
-export const upstreamPolicy = (provider: string, nonRetryable: ReadonlySet<number> = new Set(DEFAULT_NON_RETRYABLE), redact: Redact = redactKeyLike, configured: Iterable<string> = []): UpstreamPolicy =>
-  ({ provider, nonRetryable, redact, configured: new Set(configured) });
+/** OpenAI's headers that choose the organization and project a request is billed to; callers may send them (forwarded). */
+export const ACCOUNT_HEADERS: readonly string[] = ['openai-organization', 'openai-project'];
+
+export const upstreamPolicy = (provider: string, nonRetryable: ReadonlySet<number> = new Set(DEFAULT_NON_RETRYABLE), redact: Redact = redactKeyLike, configured: Iterable<string> = [], honoured: Iterable<string> = []): UpstreamPolicy =>
+  ({ provider, nonRetryable, redact, configured: new Set(configured), honoured: new Set(honoured) });
 
 export function parseRetryAfter(value: string | string[] | undefined): number | undefined {
   const v = Array.isArray(value) ? value[0] : value;
@@ -79,6 +87,28 @@ const MODEL_WORDS = new Set(['not_found_error', 'model_not_found']);
  * A header the provider is configured with (`UpstreamPolicy.configured`) is the operator's: its refusal stays the key's.
  */
 const HEADER_CODES: ReadonlyMap<string, string> = new Map([['mismatched_organization', 'openai-organization'], ['mismatched_project', 'openai-project']]);
+/**
+ * The same headers with the word an upstream's refusal of each uses in other codes and messages ("No such organization:
+ * org-x." with code `invalid_organization` or none; "Project `proj_x` does not exist", `invalid_project`): said of a request
+ * that carried the caller's own header, such a 401/403 refuses the header, not the key.
+ */
+const HEADER_WORDS: ReadonlyArray<readonly [string, RegExp]> = [['openai-organization', /organi[sz]ation/i], ['openai-project', /project/i]];
+
+/**
+ * The caller's header a 401/403 refuses: one its code names (`HEADER_CODES`), or one the upstream reads (`honoured`) and the
+ * request carried (`sent`: the attempt's headers) whose word the code or message says. Never a header the provider is
+ * configured with (the operator's: its refusal stays the key's).
+ */
+function refusedHeader(policy: UpstreamPolicy, code: string | number | undefined, detail: string | undefined, sent: Readonly<Record<string, string>> | undefined): string | undefined {
+  const named = typeof code === 'string' ? HEADER_CODES.get(code.toLowerCase()) : undefined;
+  if (named !== undefined) return policy.configured.has(named) ? undefined : named;
+  if (sent === undefined) return undefined;
+  for (const [header, word] of HEADER_WORDS) {
+    if (sent[header] === undefined || !policy.honoured.has(header) || policy.configured.has(header)) continue;
+    if ((typeof code === 'string' && word.test(code)) || (detail !== undefined && word.test(detail))) return header;
+  }
+  return undefined;
+}
 
 /** The HTTP error status a numeric error code stands for (OpenAI-compatible servers send the status they meant), if any. */
 function statedStatus(code: string | number | null | undefined): number | undefined {
@@ -214,14 +244,28 @@ function errorWords(body: unknown): { type?: string; code?: string | number } {
 }
 
 /**
+ * The account header the caller chose the request's account with, if any: one the upstream reads (`honoured`) and the
+ * provider does not set itself, sent on this attempt.
+ */
+function chosenAccount(policy: UpstreamPolicy, sent: Readonly<Record<string, string>> | undefined): string | undefined {
+  if (sent === undefined) return undefined;
+  for (const h of ACCOUNT_HEADERS) if (sent[h] !== undefined && policy.honoured.has(h) && !policy.configured.has(h)) return h;
+  return undefined;
+}
+
+/**
  * Maps an upstream HTTP error status (and its body) to a GatewayError. A 401/403 whose body names the model
  * (`model_not_found`: a model this key may not use) is `model_unavailable`, not a refusal of the key: the key stays in
  * service for the models it may use. A 401/403 whose code says a header of the request does not match the key
- * (`mismatched_organization`) is the caller's 400 naming the header — unless the provider's configuration sets that
- * header (then it is the key's `credential` failure): one tenant's header never takes a key out of service. A 429 whose message says the request alone is over the limit (`overLimit`) is the caller's 413: the key is
- * neither rested nor counted, and no other key is tried.
+ * (`mismatched_organization`), or whose code or message names the organization or project when the request carried the
+ * caller's `OpenAI-Organization` / `OpenAI-Project` header (`sent`, the attempt's headers: "No such organization"), is the
+ * caller's 400 naming the header — unless the provider's configuration sets that header (then it is the key's `credential`
+ * failure): one tenant's header never takes a key out of service. A 429 whose message says the request alone is over the limit (`overLimit`) is the caller's 413: the key is
+ * neither rested nor counted, and no other key is tried. Any other 429/402 to a request whose account the caller's own header
+ * chose (`chosenAccount`) is that account's limit: the caller's 429 naming the header, with the upstream's retry-after — the
+ * key is not rested for the tenants that did not choose it.
  */
-export function classifyStatus(policy: UpstreamPolicy, status: number, body: unknown, retryAfterS: number | undefined): GatewayError {
+export function classifyStatus(policy: UpstreamPolicy, status: number, body: unknown, retryAfterS: number | undefined, sent?: Readonly<Record<string, string>>): GatewayError {
   const { provider } = policy;
   const detail = upstreamMessage(body);
   const said = detail ? `: ${policy.redact(detail)}` : '';
@@ -229,11 +273,19 @@ export function classifyStatus(policy: UpstreamPolicy, status: number, body: unk
   let failure = readMessage(statusClass(status, policy.nonRetryable), detail);
   if (failure === 'credential') {
     const { type, code } = errorWords(body);
-    const header = typeof code === 'string' ? HEADER_CODES.get(code.toLowerCase()) : undefined;
-    if (header !== undefined && !policy.configured.has(header)) {
+    const header = refusedHeader(policy, code, detail, sent);
+    if (header !== undefined) {
       return new GatewayError({ upstreamStatus: status, status: 400, message, type: 'invalid_request_error', param: header, code: 'upstream_rejected', failure: 'caller' });
     }
     if (wordsClass(type, typeof code === 'number' ? undefined : code, policy.nonRetryable) === 'model_unavailable') failure = 'model_unavailable';
+  }
+  if (failure === 'rate_limited') {
+    const chosen = chosenAccount(policy, sent);
+    if (chosen !== undefined) {
+      // The limit of the account the caller's header chose: the caller's to wait out; the key stays in service for the rest.
+      const e = errorOfClass(provider, failure, status, message, retryAfterS, status);
+      return new GatewayError({ upstreamStatus: status, status: e.status, message, type: e.type, param: chosen, code: e.code, failure: 'caller', retryAfterS, headers: e.headers });
+    }
   }
   if (isRefusal(failure)) return errorOfClass(provider, failure, status, message, retryAfterS, status);
   if (status === 408 || status === 504) return new GatewayError({ upstreamStatus: status, status: 504, message, type: 'timeout_error', code: 'upstream_timeout', failure });

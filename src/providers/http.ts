@@ -118,14 +118,14 @@ export async function postJson(url: string, opts: PostOptions): Promise<Upstream
   } catch (err) {
     throw classifyNetworkError(opts.policy, err, opts.signal.aborted);
   }
-  throw statusError(opts.policy, res.statusCode, text, info.retryAfterS);
+  throw statusError(opts.policy, res.statusCode, text, info.retryAfterS, opts.headers);
 }
 
-/** The classified error of a non-2xx reply, from its (capped) body: JSON, else its text as the message. */
-function statusError(policy: UpstreamPolicy, status: number, text: string, retryAfterS: number | undefined): GatewayError {
+/** The classified error of a non-2xx reply, from its (capped) body: JSON, else its text as the message; `sent`: the request's headers. */
+function statusError(policy: UpstreamPolicy, status: number, text: string, retryAfterS: number | undefined, sent: Readonly<Record<string, string>>): GatewayError {
   let parsed: unknown;
   try { parsed = JSON.parse(text); } catch { parsed = text.length > 0 ? { message: text.slice(0, 2000) } : undefined; }
-  return classifyStatus(policy, status, parsed, retryAfterS);
+  return classifyStatus(policy, status, parsed, retryAfterS, sent);
 }
 
 /** A JSON call's options: its abort is only listened to, so it need not be an AbortSignal. */
@@ -230,7 +230,7 @@ class JsonCall implements Dispatcher.DispatchHandler {
   }
 
   private failStatus(): void {
-    this.settle(undefined, statusError(this.opts.policy, this.status, Buffer.concat(this.parts).toString('utf8'), this.retryAfterS));
+    this.settle(undefined, statusError(this.opts.policy, this.status, Buffer.concat(this.parts).toString('utf8'), this.retryAfterS, this.opts.headers));
   }
 
   private settle(res: JsonResponse | undefined, err?: GatewayError): void {

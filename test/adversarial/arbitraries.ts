@@ -102,6 +102,20 @@ const embeddingsBody = fc.record({
 const callerBody = (path: string): fc.Arbitrary<CallerCase['body']> =>
   path === '/v1/embeddings' ? fc.oneof({ weight: 2, arbitrary: embeddingsBody.map((json) => ({ json })) }, { weight: 1, arbitrary: body }) : body;
 
+/** Headers the gateway forwards upstream (src/providers/execute.ts) or reads itself, any of them with any value HTTP can carry. */
+const forwardedHeaders = {
+  'openai-organization': fc.oneof(fc.constantFrom('org-x', 'org-\u00e9t\u00e9', ''), headerText),
+  'openai-project': fc.oneof(fc.constantFrom('proj_x', ''), headerText),
+  'x-stainless-arch': headerText,
+  'anthropic-beta': fc.oneof(fc.constantFrom('prompt-caching-2024-07-31', 'a,b,,c', ''), headerText),
+};
+const switchyardHeaders = {
+  'x-switchyard-cache': fc.oneof(fc.constantFrom('bypass', 'no-store', 'refresh'), headerText),
+  'x-switchyard-cache-ttl': fc.oneof(fc.constantFrom('0', '-1', '1e309', '86400', ' 5 '), headerText),
+  'x-switchyard-cache-threshold': fc.oneof(fc.constantFrom('0', '1', '1.5', 'NaN', '-0'), headerText),
+  'x-switchyard-session': headerText,
+};
+
 /** An Authorization header with one of the tenants' virtual keys. */
 const bearer = (virtualKeys: readonly string[]): fc.Arbitrary<string> => fc.constantFrom(...virtualKeys).map((k) => `Bearer ${k}`);
 
@@ -111,9 +125,8 @@ export const callerCase = (virtualKeys: readonly string[]): fc.Arbitrary<CallerC
     'content-type': fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/vnd.api+json'), headerText),
     authorization: fc.oneof({ weight: 6, arbitrary: bearer(virtualKeys) }, { weight: 1, arbitrary: headerText }, { weight: 1, arbitrary: fc.constant('Bearer sk-sy-not-a-real-key-000000') }),
     'x-request-id': headerText,
-    'x-switchyard-cache': fc.oneof(fc.constantFrom('bypass', 'no-store', 'refresh'), headerText),
-    'x-switchyard-cache-ttl': headerText,
-    'x-switchyard-cache-threshold': headerText,
+    ...switchyardHeaders,
+    ...forwardedHeaders,
     'content-encoding': fc.constantFrom('identity', 'gzip', 'br', 'nonsense'),
   }, { requiredKeys: [] }),
   body: callerBody(path),
@@ -177,7 +190,8 @@ export const messagesCase = (virtualKeys: readonly string[]): fc.Arbitrary<Calle
     'x-api-key': fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...virtualKeys) }, { weight: 1, arbitrary: headerText }),
     authorization: fc.oneof(bearer(virtualKeys), headerText),
     'anthropic-version': fc.oneof(fc.constant('2023-06-01'), headerText),
-    'anthropic-beta': headerText,
+    ...switchyardHeaders,
+    ...forwardedHeaders,
   }, { requiredKeys: ['content-type'] }),
   body: fc.oneof(
     { weight: 5, arbitrary: wellFormedMessagesBody.map((json) => ({ json })) },
@@ -257,6 +271,8 @@ export const responsesCase = (virtualKeys: readonly string[]): fc.Arbitrary<Call
       'content-type': fc.oneof({ weight: 5, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: headerText }),
       authorization: fc.oneof({ weight: 6, arbitrary: bearer(virtualKeys) }, { weight: 1, arbitrary: headerText }),
       'content-encoding': fc.constantFrom('identity', 'gzip', 'nonsense'),
+      ...switchyardHeaders,
+      ...forwardedHeaders,
     }, { requiredKeys: ['content-type'] }),
     body: fc.oneof(
       { weight: 5, arbitrary: wellFormedResponsesBody.map((json) => ({ json })) },
@@ -295,12 +311,14 @@ export const classifiedError = fc.record({
   type: fc.oneof(fc.constantFrom('invalid_request_error', 'authentication_error', 'permission_error', 'rate_limit_error', 'not_found_error', 'server_error', 'BadRequestError', 'request_too_large'), protoName),
   code: fc.oneof(
     fc.constantFrom('mismatched_organization', 'mismatched_project', 'MISMATCHED_ORGANIZATION', 'model_not_found', 'invalid_api_key', 'rate_limit_exceeded', 'insufficient_quota', 'context_length_exceeded', null),
+    fc.constantFrom('invalid_organization', 'no_organization', 'invalid_project'),
     protoName, fc.constantFrom(400, 401, 404, 413, 429, 503, 999, '429', ' 401 ', '4e2', -1),
   ),
   message: fc.oneof(
     fc.tuple(fc.nat({ max: 60_000 }), fc.nat({ max: 60_000 })).map(([limit, requested]) => `Request too large for m in organization org-x on tokens per min (TPM): Limit ${limit.toLocaleString('en-US')}, Requested ${requested}. sk-leaked-0123456789abcdef`),
     fc.constant('Rate limit reached: Limit 30000, Used 28000, Requested 6000.'),
     fc.constant('OpenAI-Organization header should match organization for API key'),
+    fc.constantFrom('No such organization: org-x.', 'You must be a member of an organization to use the API.', 'Project `proj_x` does not exist or you do not have access to it.'),
     fc.string({ maxLength: 30 }),
   ),
 }, { requiredKeys: [] });
@@ -497,3 +515,97 @@ export const rawCase = (virtualKey: string): fc.Arbitrary<RawCase> => fc.record(
     `Content-Length: ${body.length + (cut ? 100 : 0)}`, 'Connection: close'];
   return { door, lines, body, cut };
 });
+
+/** One Responses API event's type and fields (numbered by its place when the stream is put together). */
+type ResponsesEvent = readonly [string, Record<string, unknown>];
+
+const outputItem = fc.oneof(
+  fc.constant({ type: 'message', id: 'msg_1', role: 'assistant', content: [{ type: 'output_text', text: 'ok', annotations: [] }] }),
+  fc.record({ type: fc.constant('function_call'), id: fc.constant('fc_1'), call_id: fc.oneof(fc.constant('call_1'), fc.jsonValue({ maxDepth: 0 })), name: fc.oneof(fc.constant('lookup'), fc.string({ maxLength: 10 })), arguments: fc.oneof(fc.constantFrom('{"q":"x"}', '', 'not json'), fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: ['type'] }),
+  fc.constantFrom({ type: 'reasoning', id: 'rs_1', summary: [] }, { type: 'reasoning', id: 'rs_2', summary: [], encrypted_content: 'enc' }, { type: 'web_search_call', id: 'ws_1', status: 'completed' }, { type: 'weird' }),
+  fc.jsonValue({ maxDepth: 2 }),
+);
+
+/** A Response object as an upstream ends a stream with or answers a JSON call: whole, hostile in its ids and usage, or junk. */
+const upstreamResponse = fc.record({
+  id: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('resp_up_1', 'resp_up_2') }, { weight: 1, arbitrary: hostileText }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 0 }) }),
+  object: fc.oneof({ weight: 6, arbitrary: fc.constant('response') }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 0 }) }),
+  model: fc.constant('me'),
+  status: fc.constantFrom('completed', 'incomplete', 'failed', 'in_progress', 'x'),
+  incomplete_details: fc.oneof(fc.constant(null), fc.record({ reason: fc.constantFrom('max_output_tokens', 'content_filter') }), fc.jsonValue({ maxDepth: 1 })),
+  output: fc.oneof({ weight: 5, arbitrary: fc.array(outputItem, { maxLength: 3 }) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) }),
+  usage: fc.oneof(fc.constant({ input_tokens: 3, output_tokens: 1, total_tokens: 4 }), fc.jsonValue({ maxDepth: 2 })),
+  error: fc.oneof(fc.constant(null), classifiedError),
+}, { requiredKeys: ['id', 'object', 'output'] });
+
+const responsesEvent: fc.Arbitrary<ResponsesEvent> = fc.oneof(
+  fc.constant<ResponsesEvent>(['response.created', { response: { id: 'resp_up_1', object: 'response', model: 'me', status: 'in_progress', output: [] } }]),
+  fc.jsonValue({ maxDepth: 2 }).map((response): ResponsesEvent => ['response.created', { response }]),
+  fc.constant<ResponsesEvent>(['response.in_progress', { response: { id: 'resp_up_1', object: 'response', status: 'in_progress', output: [] } }]),
+  fc.tuple(fc.oneof(fc.constantFrom(0, 1), fc.jsonValue({ maxDepth: 0 })), outputItem).map(([output_index, item]): ResponsesEvent => ['response.output_item.added', { output_index, item }]),
+  fc.tuple(fc.oneof(fc.constantFrom(0, 1), fc.jsonValue({ maxDepth: 0 })), outputItem).map(([output_index, item]): ResponsesEvent => ['response.output_item.done', { output_index, item }]),
+  fc.constant<ResponsesEvent>(['response.content_part.added', { item_id: 'msg_1', output_index: 0, content_index: 0, part: { type: 'output_text', text: '' } }]),
+  fc.tuple(fc.constantFrom('response.output_text.delta', 'response.refusal.delta', 'response.reasoning_summary_text.delta', 'response.function_call_arguments.delta'), fc.oneof(fc.string({ maxLength: 20 }), fc.jsonValue({ maxDepth: 1 })), fc.oneof(fc.constantFrom(0, 1), fc.jsonValue({ maxDepth: 0 })))
+    .map(([type, delta, output_index]): ResponsesEvent => [type, { item_id: 'msg_1', output_index, content_index: 0, delta }]),
+  fc.tuple(fc.constantFrom('response.completed', 'response.incomplete'), upstreamResponse).map(([type, response]): ResponsesEvent => [type, { response }]),
+  classifiedError.map((error): ResponsesEvent => ['response.failed', { response: { id: 'resp_up_1', object: 'response', status: 'failed', output: [], error: { ...error, message: `${String(error.message)} sk-leaked-0123456789abcdef` } } }]),
+  fc.string({ maxLength: 30 }).map((t): ResponsesEvent => ['error', { code: 'server_error', message: `${t} sk-leaked-0123456789abcdef`, param: null }]),
+  fc.constantFrom<ResponsesEvent>(['response.web_search_call.in_progress', { output_index: 0, item_id: 'ws_1' }], ['response.output_text.annotation.added', { annotation: {} }], ['response.new_kind', {}]),
+);
+
+/**
+ * One SSE frame of a Responses stream: an event (numbered by its place among the events; now and then under another
+ * event's name), or what is not one — an object with no type (under no event name, or under an event's), JSON that is not
+ * an object, text that is not JSON, a huge line, junk.
+ */
+type ResponsesFrame = { event: ResponsesEvent; name?: string } | { junk: string };
+const responsesFrame: fc.Arbitrary<ResponsesFrame> = fc.oneof(
+  { weight: 8, arbitrary: responsesEvent.map((event) => ({ event })) },
+  { weight: 1, arbitrary: fc.tuple(responsesEvent, fc.constantFrom('response.created', 'response.completed', 'error', 'x')).map(([event, name]) => ({ event, name })) },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('', 'event: response.output_text.delta\n', 'event: message\n'), fc.dictionary(fc.string({ maxLength: 6 }).filter((k) => k !== 'type'), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }))
+    .map(([name, v]) => ({ junk: `${name}data: ${JSON.stringify(v)}\n\n` })) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }).map((v) => ({ junk: `data: ${JSON.stringify(v)}\n\n` })) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 30 }).map((t) => ({ junk: `event: ${t.replace(/[\r\n]/g, '')}\ndata: ${t.replace(/[\r\n]/g, '')}\n\n` })) },
+  { weight: 1, arbitrary: fc.constant({ junk: `event: response.output_text.delta\ndata: ${'x'.repeat(200_000)}` }) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 30 }).map((junk) => ({ junk })) },
+);
+
+/** Frames as an upstream writes them: its events numbered 0, 1, … in order, whatever junk lies between. */
+const numbered = (frames: readonly ResponsesFrame[]): string[] => {
+  let n = 0;
+  return frames.map((f) => ('junk' in f ? f.junk : `event: ${f.name ?? f.event[0]}\ndata: ${JSON.stringify({ type: f.event[0], ...f.event[1], sequence_number: n++ })}\n\n`));
+};
+
+/** A well-formed Responses stream (text, or a function call), so the success paths run as often as the broken ones. */
+const wellFormedResponsesStream = fc.tuple(fc.array(fc.string({ maxLength: 12 }), { minLength: 1, maxLength: 3 }), fc.boolean()).map(([pieces, call]): string[] => {
+  const events: ResponsesEvent[] = [
+    ['response.created', { response: { id: 'resp_up_1', object: 'response', model: 'me', status: 'in_progress', output: [] } }],
+    ['response.output_item.added', { output_index: 0, item: call ? { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'lookup', arguments: '' } : { type: 'message', id: 'msg_1', role: 'assistant', content: [] } }],
+    ...pieces.map((delta): ResponsesEvent => [call ? 'response.function_call_arguments.delta' : 'response.output_text.delta', { item_id: call ? 'fc_1' : 'msg_1', output_index: 0, content_index: 0, delta }]),
+    ['response.output_item.done', { output_index: 0, item: call ? { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'lookup', arguments: pieces.join('') } : { type: 'message', id: 'msg_1', role: 'assistant', content: [{ type: 'output_text', text: pieces.join(''), annotations: [] }] } }],
+    ['response.completed', { response: { id: 'resp_up_1', object: 'response', model: 'me', status: 'completed', output: [], usage: { input_tokens: 3, output_tokens: pieces.length, total_tokens: 3 + pieces.length } } }],
+  ];
+  return events.map(([type, fields], i) => `event: ${type}\ndata: ${JSON.stringify({ type, ...fields, sequence_number: i })}\n\n`);
+});
+
+/** What a broken Responses API upstream (`responses: true`) sends: an event stream, a Response or junk, with any status, slow, stalled or cut. */
+export const responsesUpstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({
+    status: fc.constantFrom(200, 200, 200, 400, 401, 404, 429, 500),
+    headers: fc.record({ 'content-type': fc.constantFrom('text/event-stream', 'text/event-stream', 'application/json', 'text/html'), 'retry-after': fc.constantFrom('0', '1', 'soon') }, { requiredKeys: ['content-type'] }),
+    chunks: fc.oneof(
+      fc.array(responsesFrame, { maxLength: 8 }).map(numbered),
+      wellFormedResponsesStream,
+      fc.oneof(
+        upstreamResponse.map((r) => JSON.stringify(r)),
+        fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+        classifiedError.map((error) => JSON.stringify({ error })),
+        fc.string({ maxLength: 60 }),
+      ).map((b) => [b]),
+    ),
+    gapMs: fc.constantFrom(0, 0, 5),
+    reset: fc.boolean(),
+    stall: fc.constantFrom(false, false, false, false, false, false, false, true),
+  }, { requiredKeys: ['status', 'headers', 'chunks'] }) },
+  { weight: 1, arbitrary: fc.constantFrom<ScriptedReply>({ hang: true }, { reset: true }) },
+);

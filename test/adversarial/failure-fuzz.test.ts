@@ -2,7 +2,9 @@
  * The failure classifier (src/providers/failure.ts) under any upstream status and error body: whatever an upstream says,
  * the error is a whole envelope (a string type and message, a string-or-null param and code), carries no key-like text,
  * and only the words the classifier documents move a failure off the key: a 401/403 naming the OpenAI-Organization or
- * OpenAI-Project header (the caller's), and a 429 whose message says the request alone is over the limit (too large for
+ * OpenAI-Project header (by a mismatch code, or by the word organization / project when the caller sent that header, the
+ * upstream reads it and the provider does not set it), a 429/402 to the account such a header chose (the caller's to wait
+ * out), and a 429 whose message says the request alone is over the limit (too large for
  * the account: tried elsewhere, no verdict on the key). No gateway process: this runs
  * the classifier directly, so it is cheap enough for many cases (FUZZ_SCALE multiplies them, FUZZ_SEED fixes the seed).
  */
@@ -10,7 +12,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { GatewayError } from '../../src/errors.js';
-import { classifyStatus, unexpectedReply, upstreamMessage, upstreamPolicy } from '../../src/providers/failure.js';
+import { ACCOUNT_HEADERS, classifyStatus, unexpectedReply, upstreamMessage, upstreamPolicy } from '../../src/providers/failure.js';
 import { classifiedError } from './arbitraries.js';
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
@@ -25,7 +27,14 @@ const errorBody = fc.oneof(
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
 );
 
-const policy = upstreamPolicy('p');
+const policy = upstreamPolicy('p', undefined, undefined, [], ACCOUNT_HEADERS);
+/** Three more: OpenAI's with its own OpenAI-Organization header (the operator's: never the caller's to get wrong), and upstreams that read neither header. */
+const POLICIES = [policy, upstreamPolicy('p', undefined, undefined, ['openai-organization'], ACCOUNT_HEADERS), upstreamPolicy('p'), upstreamPolicy('p', undefined, undefined, ['openai-organization'])];
+
+/** The account-choosing headers a request may carry besides the gateway's own (the caller's, forwarded). */
+const sentHeaders = fc.subarray(['openai-organization', 'openai-project']).map((names) => Object.fromEntries([['authorization', 'Bearer k'], ...names.map((n) => [n, 'x'])]) as Record<string, string>);
+/** The word an upstream's refusal of each header uses in its other codes and messages. */
+const WORDS: ReadonlyArray<readonly [string, RegExp]> = [['openai-organization', /organi[sz]ation/i], ['openai-project', /project/i]];
 
 /** Why the error is not a whole envelope, if it is not. */
 function broken(e: GatewayError): string | undefined {
@@ -42,20 +51,27 @@ const code = (body: unknown): unknown => (body as { error?: { code?: unknown } }
 const OVER = /\blimit:?\s*(\d[\d,]*)\s*,\s*requested:?\s*(\d[\d,]*)/i;
 
 describe('failure classification under any upstream status and body', () => {
-  it('an HTTP error status: a whole envelope; only a header mismatch (401/403) is the caller\'s, only a request alone over the limit (429) too large', () => {
-    fc.assert(fc.property(fc.constantFrom(400, 401, 402, 403, 404, 408, 409, 410, 413, 422, 429, 500, 502, 503, 504, 529), errorBody, (status, body) => {
-      const e = classifyStatus(policy, status, body, undefined);
+  it('an HTTP error status: a whole envelope; only a refused header the caller sent (401/403) or the limit of the account it chose (429/402) is the caller\'s, only a request alone over the limit (429) too large', () => {
+    fc.assert(fc.property(fc.constantFrom(400, 401, 402, 403, 404, 408, 409, 410, 413, 422, 429, 500, 502, 503, 504, 529), errorBody, sentHeaders, fc.constantFrom(...POLICIES), (status, body, sent, p) => {
+      const e = classifyStatus(p, status, body, undefined, sent);
       assert.equal(broken(e), undefined);
       if (status === 401 || status === 403) {
-        const header = typeof code(body) === 'string' && /^mismatched_(organization|project)$/i.test(code(body) as string);
-        assert.equal(e.failure === 'caller', header, `${status} ${JSON.stringify(body)} → ${e.failure}`);
-        if (header) assert.match(e.param ?? '', /^openai-(organization|project)$/);
+        // The header a mismatch code names, else one the caller sent whose word the code or message says; never a configured one.
+        const c = typeof code(body) === 'string' ? (code(body) as string) : undefined;
+        const named = c !== undefined && /^mismatched_(organization|project)$/i.test(c) ? `openai-${c.slice(11).toLowerCase()}` : undefined;
+        const said = WORDS.find(([h, w]) => sent[h] !== undefined && p.honoured.has(h) && !p.configured.has(h) && ((c !== undefined && w.test(c)) || w.test(upstreamMessage(body) ?? '')))?.[0];
+        const header = named !== undefined ? (p.configured.has(named) ? undefined : named) : said;
+        assert.equal(e.failure === 'caller', header !== undefined, `${status} ${JSON.stringify(body)} with ${Object.keys(sent)} → ${e.failure}`);
+        if (header !== undefined) assert.equal(e.param, header);
       }
-      if (status === 429) {
+      if (status === 429 || status === 402) {
         const m = OVER.exec(upstreamMessage(body) ?? '');
         const over = m !== null && Number(m[2]!.replaceAll(',', '')) > Number(m[1]!.replaceAll(',', ''));
-        assert.equal(e.failure === 'too_large', over, `429 ${JSON.stringify(body)} → ${e.failure}`);
+        assert.equal(e.failure === 'too_large', over, `${status} ${JSON.stringify(body)} → ${e.failure}`);
         assert.equal(e.status, over ? 413 : 429);
+        // A limit of the account the caller's own header chose is the caller's, naming the header; else the key's.
+        const chosen = ACCOUNT_HEADERS.find((h) => sent[h] !== undefined && p.honoured.has(h) && !p.configured.has(h));
+        if (!over) assert.deepEqual([e.failure, e.param], chosen !== undefined ? ['caller', chosen] : ['rate_limited', null], `${status} ${JSON.stringify(body)} with ${Object.keys(sent)}`);
       }
     }), { numRuns: runs(3000), seed: SEED + 10 });
   });

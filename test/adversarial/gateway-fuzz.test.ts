@@ -10,7 +10,8 @@
  *    as overloaded (never below the bound, never a key's only request while the total is under twice the bound), and
  *    every request gives its place back.
  * Seeded and bounded for `npm test`; `npm run fuzz` runs the same properties longer. FUZZ_SCALE multiplies the case
- * counts, FUZZ_SEED fixes the seed (a failure prints the seed and path that replay it).
+ * counts, FUZZ_SEED fixes the seed (a failure prints the seed and path that replay it). FUZZ_REDIS (a redis:// URL) runs
+ * the gateway on Redis instead of memory — governance, the cache and stored responses, under a key prefix of the run's own.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -21,11 +22,18 @@ import type { Simulator } from '../../src/simulator/types.js';
 import { sims } from '../helpers/gateway.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
-import { admissionCase, anthropicUpstreamReply, callerCase, slowHeadersReply, configText, messagesCase, rawCase, responsesCase, upstreamReply, type CallerCase, type RawCase } from './arbitraries.js';
+import { admissionCase, anthropicUpstreamReply, callerCase, slowHeadersReply, configText, messagesCase, rawCase, responsesCase, responsesUpstreamReply, upstreamReply, type CallerCase, type RawCase } from './arbitraries.js';
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20_240_611;
 const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
+/** Shared state on Redis (opt-in): the config lines that put governance, the cache and stored responses there. */
+const REDIS = process.env.FUZZ_REDIS;
+const redisLines = (): string[] => (REDIS === undefined ? [] : [
+  `redis: { url: "${REDIS}", key_prefix: "switchyard-fuzz-${process.pid}-${SEED}:" }`,
+  // Short-lived: nothing of a run outlives it by long.
+  'responses: { store: redis, ttl_s: 600 }',
+]);
 /** Requests in flight at once (a batch is 1 to BATCH cases, BATCH / 2 on average). */
 const BATCH = 8;
 
@@ -43,7 +51,8 @@ function configFor(pa: string, pb: string, pc: string, models: string[], pd: str
     'semantic: { enabled: false }',
     `server: { admin_key: ${ADMIN}, max_in_flight: ${maxInFlight}, limits: { max_string_chars: 65536 } }`,
     'logging: { level: info }',
-    'cache: { enabled: true }',
+    REDIS === undefined ? 'cache: { enabled: true }' : `cache: { enabled: true, store: redis, redis_prefix: "switchyard-fuzz-${process.pid}-${SEED}:cache:" }`,
+    ...redisLines(),
     'governance:',
     `  keys: [${VKS.map((key, i) => `{ id: fuzz${i || ''}, name: fuzz${i || ''}, key: ${key}, rate_limits: { requests_per_minute: 1000000 } }`).join(', ')}]`,
     'routing: { max_attempts: 3, fallbacks: { "pa/m": ["pb/m"] } }',
@@ -55,6 +64,8 @@ function configFor(pa: string, pb: string, pc: string, models: string[], pd: str
     `  pc: { kind: anthropic, base_url: "${pc}", keys: [{ id: kc, value: ${PC_SECRET} }], models: [m] }`,
     // A scripted Anthropic upstream: only the upstream property routes to it (its model is listed by no other), with a script for every request.
     `  pd: { kind: anthropic, base_url: "${pd}", timeout_ms: 600, first_byte_timeout_ms: 300, keys: [{ id: kd, value: ${PC_SECRET} }], models: [md] }`,
+    // A scripted Responses API upstream (pa's server, at /responses): likewise only the upstream property routes to it.
+    `  pe: { kind: openai, responses: true, base_url: "${pa}", timeout_ms: 2000, first_byte_timeout_ms: 500, keys: [{ id: ke, value: ${PA_SECRET} }], models: [me] }`,
     '',
   ].join('\n');
 }
@@ -267,6 +278,32 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
     await unchangedHealth();
   });
 
+  it('stored responses (the gateway\'s own and a Responses upstream\'s, in whichever store): another tenant can neither read, continue nor delete one', async () => {
+    const as = (key: string, id: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-request-id': id });
+    const upstreamResponse = (id: string) => JSON.stringify({ id, object: 'response', status: 'completed', model: 'me', output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'secret of tenant 0' }] }] });
+    for (const model of ['pb/m', 'pe/me']) {
+      const rid = `stored-${caseNo++}`;
+      if (model === 'pe/me') pa.script(rid, { status: 200, headers: { 'content-type': 'application/json' }, chunks: [upstreamResponse(`resp_upstream_${rid}`)] });
+      const made = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: as(VKS[0]!, rid), body: JSON.stringify({ model, input: 'remember this' }) });
+      const text = await made.text();
+      assert.equal(made.status, 200, text);
+      const id = (JSON.parse(text) as { id: string }).id;
+      for (const other of VKS.slice(1)) {
+        const read = await fetch(`${gw.url}/v1/responses/${id}`, { headers: as(other, `stored-${caseNo++}`) });
+        assert.equal(read.status, 404, `another tenant read ${model}'s ${id}: ${await read.text()}`);
+        const cont = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: as(other, `stored-${caseNo++}`), body: JSON.stringify({ model: 'pb/m', input: 'go on', previous_response_id: id }) });
+        const contText = await cont.text();
+        assert.equal(cont.status, 400, `another tenant continued ${model}'s ${id}: ${contText.slice(0, 300)}`);
+        assert.equal(malformedResponses({ status: cont.status, type: cont.headers.get('content-type') ?? '', text: contText }), undefined);
+        const del = await fetch(`${gw.url}/v1/responses/${id}`, { method: 'DELETE', headers: as(other, `stored-${caseNo++}`) });
+        assert.equal(del.status, 404, `another tenant deleted ${model}'s ${id}`);
+      }
+      const own = await fetch(`${gw.url}/v1/responses/${id}`, { headers: as(VKS[0]!, `stored-${caseNo++}`) });
+      assert.equal(own.status, 200, `its own tenant cannot read ${model}'s ${id} (store: ${REDIS === undefined ? 'memory' : 'redis'})`);
+    }
+    await alive();
+  });
+
   it('raw requests (repeated, non-ASCII, huge or folded headers; gzip, gzip bombs, bodies cut short): an envelope or a reply, never a 500', async () => {
     const checks = { chat: malformed, messages: malformedMessages, responses: malformedResponses };
     const sendRaw = (c: RawCase): Promise<Buffer> => new Promise((resolve) => {
@@ -355,14 +392,20 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
   it('upstream replies: never a crash, a malformed reply or a leaked secret, whatever an upstream sends, at any door', async () => {
     // The same broken upstream seen through each door: OpenAI chat (bytes passed through) and the two that re-encode parts.
     const doors = DOORS;
-    // An OpenAI upstream (pa, also behind the alias) or an Anthropic one (pd), each sent its own protocol's broken replies.
+    // An OpenAI upstream (pa, also behind the alias), an Anthropic one (pd) or a Responses API one (pe: its own bytes passed
+    // through to a Responses caller, translated for the rest), each sent its own protocol's broken replies.
     const scripted = fc.oneof(
       { weight: 24, arbitrary: fc.tuple(upstreamReply, fc.constantFrom('pa/m', 'alias')) },
       { weight: 8, arbitrary: fc.tuple(anthropicUpstreamReply, fc.constant('pd/md')) },
+      { weight: 8, arbitrary: fc.tuple(responsesUpstreamReply, fc.constant('pe/me')) },
       // Rarely: each holds its batch past the first-byte deadline.
       { weight: 1, arbitrary: fc.tuple(slowHeadersReply, fc.constant('pd/md')) },
     );
-    const upstreamCase = fc.tuple(scripted, fc.boolean(), fc.constantFrom<keyof typeof doors>('chat', 'chat', 'messages', 'responses', 'embeddings'));
+    const upstreamCase = fc.oneof(
+      { weight: 4, arbitrary: fc.tuple(scripted, fc.boolean(), fc.constantFrom<keyof typeof doors>('chat', 'chat', 'messages', 'responses', 'embeddings')) },
+      // The Responses upstream's own events reach a caller only through the Responses door (pass-through): that door mostly.
+      { weight: 1, arbitrary: fc.tuple(fc.tuple(responsesUpstreamReply, fc.constant('pe/me')), fc.boolean(), fc.constantFrom<keyof typeof doors>('responses', 'responses', 'responses', 'chat', 'messages')) },
+    );
     await fc.assert(fc.asyncProperty(fc.array(upstreamCase, { minLength: 1, maxLength: BATCH }), async (batch) => {
       await Promise.all(batch.map(async ([[reply, model], stream, door]) => {
         const id = `upstream-${caseNo++}`;

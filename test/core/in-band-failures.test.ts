@@ -190,6 +190,81 @@ describe('a refusal that names the model, or a header the caller sent, is not a 
     assert.equal((await post(gw, '/v1/chat/completions', chat('p/m'))).status, 200, 'another tenant is still served');
   });
 
+  it('an upstream 401 that names the organization or project the caller\'s header chose, in any code, is the caller\'s 400; both keys stay in service', async () => {
+    // OpenAI refuses an unknown organization with "No such organization" (code invalid_organization or none), not
+    // mismatched_organization: a tenant's header must still never take a key out of service for the others.
+    const refusals: Array<[string, string, Record<string, unknown>]> = [
+      ['openai-organization', 'org-nonexistent', { message: 'No such organization: org-nonexistent.', type: 'invalid_request_error', param: null, code: 'invalid_organization' }],
+      ['openai-organization', 'Personal', { message: 'No such organization: Personal.', type: 'invalid_request_error', param: null, code: null }],
+      ['openai-project', 'proj_other', { message: 'Project `proj_other` does not exist or you do not have access to it.', type: 'invalid_request_error', param: null, code: 'invalid_project' }],
+    ];
+    for (const [header, value, error] of refusals) {
+      await gw?.close();
+      gw = await keyedGateway(up.url);
+      const rid = `org-words-${header}-${value}`;
+      up.script(rid, { status: 401, chunks: [JSON.stringify({ error })] });
+      const r = await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': rid, [header]: value });
+      assert.equal(r.status, 400, r.text);
+      assert.deepEqual([r.json.error.param, r.json.error.code], [header, 'upstream_rejected'], r.text);
+      assert.equal(up.seen(rid), 1, 'not sent to the other key');
+      const h = gw.registry.provider('p')!;
+      assert.deepEqual(h.keys.map((k) => [k.id, k.state, k.breaker]), [['k1', 'healthy', 'closed'], ['k2', 'healthy', 'closed']], rid);
+      assert.equal((await post(gw, '/v1/chat/completions', chat('p/m'))).status, 200, 'another tenant is still served');
+    }
+  });
+
+  it('a 401 naming an organization on a request without the caller\'s header, from an upstream that reads none, or refusing the key itself, is still the key\'s', async () => {
+    const openai: Array<[Record<string, string>, Record<string, unknown>]> = [
+      // The key belongs to no organization: nothing the caller sent.
+      [{}, { message: 'You must be a member of an organization to use the API.', type: 'invalid_request_error', param: null, code: 'no_organization' }],
+      // A revoked key, whatever header came with the request.
+      [{ 'openai-organization': 'org-x' }, { message: 'Incorrect API key provided: sk-****.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' }],
+    ];
+    // An upstream that reads no OpenAI header: its refusal of the key's organization is the key's, whatever the caller sent.
+    const anthropic = { kind: 'anthropic' };
+    const cases: Array<[Record<string, string>, Record<string, unknown>, Record<string, unknown>?]> = [
+      ...openai,
+      [{ 'openai-organization': 'org-x' }, { type: 'permission_error', message: 'This organization has been disabled.' }, anthropic],
+    ];
+    for (const [i, [headers, error, provider]] of cases.entries()) {
+      await gw?.close();
+      gw = await keyedGateway(up.url, provider ?? {}, 1);
+      const rid = `org-key-${i}`;
+      up.script(rid, { status: 401, chunks: [JSON.stringify(provider === anthropic ? { type: 'error', error } : { error })] });
+      const r = await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': rid, ...headers });
+      assert.equal(r.status, 502, r.text);
+      assert.equal(r.json.error.code, 'upstream_auth_failed');
+      assert.equal(gw.registry.provider('p')!.keys[0]!.state, 'open', rid);
+    }
+  });
+
+  it('a 429 or 402 to the account the caller\'s OpenAI-Organization / OpenAI-Project header chose is the caller\'s to wait out: no key rests for the others', async () => {
+    const limits: Array<[string, number, Record<string, unknown>]> = [
+      ['openai-organization', 429, { message: 'Rate limit reached for gpt-4o in organization org-b on requests per min (RPM): Limit 3, Used 3, Requested 1.', type: 'requests', param: null, code: 'rate_limit_exceeded' }],
+      ['openai-project', 402, { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', param: null, code: 'insufficient_quota' }],
+    ];
+    for (const [header, status, error] of limits) {
+      await gw?.close();
+      gw = await keyedGateway(up.url);
+      const rid = `account-${header}-${status}`;
+      up.script(rid, { status, headers: { 'content-type': 'application/json', 'retry-after': '30' }, chunks: [JSON.stringify({ error })] });
+      const r = await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': rid, [header]: 'chosen-by-the-caller' });
+      assert.equal(r.status, 429, r.text);
+      assert.deepEqual([r.json.error.type, r.json.error.param], ['rate_limit_error', header], r.text);
+      assert.equal(r.headers.get('retry-after'), '30');
+      assert.equal(up.seen(rid), 1, 'not sent to the other key');
+      const h = gw.registry.provider('p')!;
+      assert.deepEqual(h.keys.map((k) => [k.id, k.state]), [['k1', 'healthy'], ['k2', 'healthy']], rid);
+      assert.equal((await post(gw, '/v1/chat/completions', chat('p/m'))).status, 200, 'another tenant is still served');
+    }
+    // Without the caller's header the account is the key's: it rests.
+    await gw?.close();
+    gw = await keyedGateway(up.url, {}, 1);
+    up.script('account-key', { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '30' }, chunks: [JSON.stringify({ error: limits[0]![2] })] });
+    assert.equal((await post(gw, '/v1/chat/completions', chat('p/m'), { 'x-request-id': 'account-key' })).status, 429);
+    assert.notEqual(gw.registry.provider('p')!.keys[0]!.state, 'healthy');
+  });
+
   it('the same refusal of an OpenAI-Organization header the provider is configured with is the key\'s: it leaves service', async () => {
     await gw?.close();
     // The static header replaces the caller's (docs/providers.md): a mismatch is the operator's setup, whatever the caller sent.

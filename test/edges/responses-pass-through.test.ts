@@ -51,6 +51,24 @@ describe('ResponsesPassThroughEncoder', () => {
     assert.deepEqual(stored, [RESPONSE]);
   });
 
+  it('names every event it forwards by its data\'s type, and forwards no data without one', async () => {
+    // An upstream (or a proxy before it) that names an event apart from its data, or sends an object that is no event.
+    const frames = [
+      FRAMES[0],
+      'data: {"x":1}\n\n',
+      'event: response.output_text.delta\ndata: {"delta":"untyped","output_index":1}\n\n',
+      `event: response.created\ndata: ${JSON.stringify({ type: 'response.output_text.delta', item_id: 'msg_1', output_index: 1, content_index: 0, delta: 'he', sequence_number: 1 })}\n\n`,
+      ev('response.completed', { response: RESPONSE }, 2),
+    ];
+    const out = await encode(await partsOf(frames));
+    const events = out.split('\n\n').filter((f) => f !== '').map((f) => {
+      const m = /^event: (\S+)\ndata: (.*)$/s.exec(f);
+      assert.ok(m !== null, f);
+      return [m[1], (JSON.parse(m[2]!) as { type?: unknown }).type];
+    });
+    assert.deepEqual(events, [['response.created', 'response.created'], ['response.output_text.delta', 'response.output_text.delta'], ['response.completed', 'response.completed']]);
+  });
+
   it('stores the response before the terminal event is written', async () => {
     const parts = await partsOf(FRAMES);
     const enc = new ResponsesPassThroughEncoder(() => new Promise(() => { /* never settles */ }));

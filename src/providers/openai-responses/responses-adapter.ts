@@ -6,7 +6,7 @@
  * (completions and embeddings stay on providers without the option).
  */
 import type { AdapterOptions } from '../adapters.js';
-import { unexpectedReply, upstreamPolicy } from '../failure.js';
+import { ACCOUNT_HEADERS, unexpectedReply, upstreamPolicy } from '../failure.js';
 import { postForJson, postJson, releaseBody, streamedBody } from '../http.js';
 import { cleanHeaders } from '../openai/openai-compatible-adapter.js';
 import { readUsage } from '../openai/read-usage.js';
@@ -33,7 +33,7 @@ function nativeRequest(body: Readonly<Record<string, unknown>>, model: string, s
 export function createOpenAIResponsesAdapter(settings: ProviderSettings, opts: AdapterOptions = {}): ProviderAdapter {
   const url = `${settings.base_url.replace(/\/+$/, '')}/responses`;
   const staticHeaders = cleanHeaders(settings.headers, ['authorization']);
-  const policy = upstreamPolicy(settings.name, opts.nonRetryable, opts.redact, Object.keys(staticHeaders));
+  const policy = upstreamPolicy(settings.name, opts.nonRetryable, opts.redact, Object.keys(staticHeaders), ACCOUNT_HEADERS);
 
   async function call(req: UpstreamRequest): Promise<ProviderReply> {
     // A caller that spoke the Responses API is sent its own request (full fidelity); anyone else's is translated.

@@ -93,8 +93,9 @@ class EventReader {
  * `keepRaw` (the caller's own Responses request was sent, see src/llm/protocol.ts): every part made from an event carries the
  * event verbatim, and an event that makes no typed part (response.in_progress, content_part.added, a built-in tool's or a
  * reasoning item's events, kinds added later) travels as a `raw` part, so the Responses edge can forward the stream byte for
- * byte. The closing `done` part carries nothing; an upstream error (`error`, response.failed) is never forwarded verbatim:
- * its message is redacted first.
+ * byte, named by its data's type (whatever the upstream's event line said). Data without a type is no event: skipped. The
+ * closing `done` part carries nothing; an upstream error (`error`, response.failed) is never forwarded verbatim: its message
+ * is redacted first.
  */
 export async function* responsesStreamParts(events: AsyncIterable<SseEvent>, hideUsage: boolean, redact: Redact, keepRaw = false): AsyncGenerator<StreamPart> {
   const reader = new EventReader(hideUsage, redact);
@@ -110,12 +111,15 @@ export async function* responsesStreamParts(events: AsyncIterable<SseEvent>, hid
       yield errorPart('The upstream sent an event that is not a JSON object', 'upstream_error', 'upstream_bad_chunk');
       return;
     }
-    const { parts, end } = reader.read(sse.event === 'error' && ev.type === undefined ? { ...ev, type: 'error' } : ev);
+    // An event is what its data's type says (an `error` event may leave it out); data without one is no event: skipped,
+    // never forwarded (a caller's SDK dispatches on the type, and the event line must name the same).
+    const type = sse.event === 'error' && ev.type === undefined ? 'error' : ev.type;
+    if (typeof type !== 'string') continue;
+    const { parts, end } = reader.read(type === ev.type ? ev : { ...ev, type });
     const last = parts.at(-1);
     if (keepRaw && last?.type !== 'error') {
       const carrying = last?.type === 'done' ? parts.length - 1 : parts.length;
-      const event = sse.event ?? (typeof ev.type === 'string' ? ev.type : undefined);
-      const raw: WireEvent = { format: 'responses', data: sse.data, parts: Math.max(1, carrying), ...(event !== undefined ? { event } : {}) };
+      const raw: WireEvent = { format: 'responses', data: sse.data, parts: Math.max(1, carrying), event: type };
       if (carrying === 0) yield { type: 'raw', raw };
       for (let i = 0; i < carrying; i++) yield { ...parts[i], raw } as StreamPart;
       if (carrying < parts.length) yield parts[carrying]!;

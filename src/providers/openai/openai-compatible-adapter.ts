@@ -3,7 +3,7 @@
  * only its URL scheme and its authentication header; the body is passed through as given, serialised once; JSON replies
  * keep the upstream bytes; streams are parsed into parts.
  */
-import { unexpectedReply, upstreamPolicy } from '../failure.js';
+import { ACCOUNT_HEADERS, unexpectedReply, upstreamPolicy } from '../failure.js';
 import { postForJson, postJson, releaseBody, streamedBody } from '../http.js';
 import type { Redact } from '../redact.js';
 import { ssePartSource } from '../sse-parts.js';
@@ -59,7 +59,7 @@ export function cleanHeaders(headers: Record<string, string> | undefined, drop: 
 
 export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant): ProviderAdapter {
   const staticHeaders = cleanHeaders(variant.headers, variant.authHeaderNames);
-  const policy = upstreamPolicy(variant.name, variant.nonRetryable, variant.redact, Object.keys(staticHeaders));
+  const policy = upstreamPolicy(variant.name, variant.nonRetryable, variant.redact, Object.keys(staticHeaders), variant.kind === 'openai' ? ACCOUNT_HEADERS : []);
   const reserved = [...variant.authHeaderNames, ...TRANSPORT_HEADERS];
   // Forwarded headers are already lower-cased by the edge; copy them only when they carry a reserved name.
   const forwardedIsClean = (h: Record<string, string>): boolean => reserved.every((n) => !(n in h));
