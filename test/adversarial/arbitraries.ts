@@ -428,20 +428,15 @@ const anthropicFrame = fc.oneof(
   fc.string({ maxLength: 30 }),
 );
 
-/** What a broken Anthropic upstream sends: an event stream, a Message or junk, with any status, slow, stalled or cut. */
-export const anthropicUpstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
+/**
+ * A broken upstream's reply: `status`, a content type, the body as `chunks`, now and then slow, cut (reset) or stalled,
+ * or no reply at all (a hang or a reset before the headers).
+ */
+const brokenReply = (statuses: number[], contentTypes: string[], chunks: fc.Arbitrary<string[]>): fc.Arbitrary<ScriptedReply> => fc.oneof(
   { weight: 6, arbitrary: fc.record({
-    status: fc.constantFrom(200, 200, 200, 400, 401, 404, 413, 429, 500, 529),
-    headers: fc.record({ 'content-type': fc.constantFrom('text/event-stream', 'application/json', 'text/html'), 'retry-after': fc.constantFrom('0', '1', 'soon') }, { requiredKeys: ['content-type'] }),
-    chunks: fc.oneof(
-      fc.array(anthropicFrame, { maxLength: 8 }),
-      fc.oneof(
-        fc.constant(JSON.stringify({ id: 'msg_1', type: 'message', role: 'assistant', model: 'm', content: [{ type: 'text', text: 'ok' }], stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 1 } })),
-        fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
-        fc.string({ maxLength: 60 }).map((t) => JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: `${t} pc-upstream-secret-0b7e6` } })),
-        classifiedError.map((error) => JSON.stringify({ type: 'error', error })),
-      ).map((b) => [b]),
-    ),
+    status: fc.constantFrom(...statuses),
+    headers: fc.record({ 'content-type': fc.constantFrom(...contentTypes), 'retry-after': fc.constantFrom('0', '1', 'soon') }, { requiredKeys: ['content-type'] }),
+    chunks,
     gapMs: fc.constantFrom(0, 0, 5),
     reset: fc.boolean(),
     // Rarely: each stall holds its batch until the upstream's deadline.
@@ -450,10 +445,21 @@ export const anthropicUpstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom<ScriptedReply>({ hang: true }, { reset: true }) },
 );
 
-/**
- * A whole Anthropic Message whose headers come only with it, after longer than the Anthropic upstream's first-byte deadline
- * (300 ms in the suite's config) and within its timeout (600 ms): a JSON request must not meet the first-byte deadline.
- */
+/** What a broken Anthropic upstream sends: an event stream, a Message or junk, with any status, slow, stalled or cut. */
+export const anthropicUpstreamReply: fc.Arbitrary<ScriptedReply> = brokenReply(
+  [200, 200, 200, 400, 401, 404, 413, 429, 500, 529],
+  ['text/event-stream', 'application/json', 'text/html'],
+  fc.oneof(
+    fc.array(anthropicFrame, { maxLength: 8 }),
+    fc.oneof(
+      fc.constant(JSON.stringify({ id: 'msg_1', type: 'message', role: 'assistant', model: 'm', content: [{ type: 'text', text: 'ok' }], stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 1 } })),
+      fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+      fc.string({ maxLength: 60 }).map((t) => JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: `${t} pc-upstream-secret-0b7e6` } })),
+      classifiedError.map((error) => JSON.stringify({ type: 'error', error })),
+    ).map((b) => [b]),
+  ),
+);
+
 export const slowHeadersReply: fc.Arbitrary<ScriptedReply> = fc.integer({ min: 350, max: 450 }).map((delayMs) => ({
   delayMs, status: 200, headers: { 'content-type': 'application/json' },
   chunks: [JSON.stringify({ id: 'msg_1', type: 'message', role: 'assistant', model: 'm', content: [{ type: 'text', text: 'late' }], stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 1 } })],
@@ -589,23 +595,17 @@ const wellFormedResponsesStream = fc.tuple(fc.array(fc.string({ maxLength: 12 })
 });
 
 /** What a broken Responses API upstream (`responses: true`) sends: an event stream, a Response or junk, with any status, slow, stalled or cut. */
-export const responsesUpstreamReply: fc.Arbitrary<ScriptedReply> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({
-    status: fc.constantFrom(200, 200, 200, 400, 401, 404, 429, 500),
-    headers: fc.record({ 'content-type': fc.constantFrom('text/event-stream', 'text/event-stream', 'application/json', 'text/html'), 'retry-after': fc.constantFrom('0', '1', 'soon') }, { requiredKeys: ['content-type'] }),
-    chunks: fc.oneof(
-      fc.array(responsesFrame, { maxLength: 8 }).map(numbered),
-      wellFormedResponsesStream,
-      fc.oneof(
-        upstreamResponse.map((r) => JSON.stringify(r)),
-        fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
-        classifiedError.map((error) => JSON.stringify({ error })),
-        fc.string({ maxLength: 60 }),
-      ).map((b) => [b]),
-    ),
-    gapMs: fc.constantFrom(0, 0, 5),
-    reset: fc.boolean(),
-    stall: fc.constantFrom(false, false, false, false, false, false, false, true),
-  }, { requiredKeys: ['status', 'headers', 'chunks'] }) },
-  { weight: 1, arbitrary: fc.constantFrom<ScriptedReply>({ hang: true }, { reset: true }) },
+export const responsesUpstreamReply: fc.Arbitrary<ScriptedReply> = brokenReply(
+  [200, 200, 200, 400, 401, 404, 429, 500],
+  ['text/event-stream', 'text/event-stream', 'application/json', 'text/html'],
+  fc.oneof(
+    fc.array(responsesFrame, { maxLength: 8 }).map(numbered),
+    wellFormedResponsesStream,
+    fc.oneof(
+      upstreamResponse.map((r) => JSON.stringify(r)),
+      fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+      classifiedError.map((error) => JSON.stringify({ error })),
+      fc.string({ maxLength: 60 }),
+    ).map((b) => [b]),
+  ),
 );
