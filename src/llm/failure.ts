@@ -23,13 +23,19 @@ export type FailureClass =
   | 'rate_limited'
   /** This provider or key does not serve the model (404, 410). */
   | 'model_unavailable'
-  /** The upstream failed: 5xx, timeout, no first byte in time, connection reset, a reply that cannot be read. */
+  /** The upstream failed: 5xx (504 and 408 included), a connection refused, reset or not made in time, a reply that cannot be read. */
   | 'upstream'
+  /**
+   * The upstream did not answer this request in time: no reply within `timeout_ms`, or no first byte of a stream within
+   * `first_byte_timeout_ms`. The wait may be the request's own (a long generation, a model thinking before it writes), so
+   * it counts against the key only when the key answered no other request in the meantime.
+   */
+  | 'timeout'
   /** A streamed reply broke after its first byte reached the client. */
   | 'stream';
 
 export const FAILURE_CLASSES: readonly FailureClass[] = [
-  'caller', 'too_large', 'policy', 'gateway', 'credential', 'rate_limited', 'model_unavailable', 'upstream', 'stream',
+  'caller', 'too_large', 'policy', 'gateway', 'credential', 'rate_limited', 'model_unavailable', 'upstream', 'timeout', 'stream',
 ];
 
 /** Who is at fault: the envelope's wording and the `denial` / error metrics. */
@@ -40,13 +46,15 @@ export type Fault = 'caller' | 'policy' | 'provider' | 'gateway';
  *  - `next`: `stop` ends the request with this error; `retry` moves on to another key of the provider (within
  *    routing.max_keys_per_target), then to the next target of the route's chain.
  *  - `health`: what the attempt does to the key — `none` (no verdict: its health is untouched), `failure` (counts toward its
- *    error rate and circuit), `cool` (unavailable until the upstream's retry-after, not an error), `disable` (its circuit opens
- *    at once; a probe after circuit.cooldown_ms tells when it works again).
+ *    error rate and circuit), `unless_answered` (a failure, unless the key answered another request that ended after this
+ *    attempt began: the key is alive, and the wait was this request's own), `cool` (unavailable until the upstream's
+ *    retry-after, not an error), `disable` (its circuit opens at once; a probe after circuit.cooldown_ms tells when it works
+ *    again).
  */
 export interface FailureAction {
   readonly fault: Fault;
   readonly next: 'stop' | 'retry';
-  readonly health: 'none' | 'failure' | 'cool' | 'disable';
+  readonly health: 'none' | 'failure' | 'unless_answered' | 'cool' | 'disable';
 }
 
 export const FAILURE_ACTIONS: Readonly<Record<FailureClass, FailureAction>> = Object.freeze({
@@ -58,6 +66,7 @@ export const FAILURE_ACTIONS: Readonly<Record<FailureClass, FailureAction>> = Ob
   rate_limited: { fault: 'provider', next: 'retry', health: 'cool' },
   model_unavailable: { fault: 'provider', next: 'retry', health: 'none' },
   upstream: { fault: 'provider', next: 'retry', health: 'failure' },
+  timeout: { fault: 'provider', next: 'retry', health: 'unless_answered' },
   stream: { fault: 'provider', next: 'stop', health: 'failure' },
 });
 

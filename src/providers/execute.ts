@@ -80,7 +80,7 @@ function untranslatable(ctx: RequestContext, provider: ProviderRuntime): Gateway
 
 const firstByteMissed = (provider: string, ms: number): GatewayError => new GatewayError({
   status: 504, message: `Upstream ${provider} sent no first byte within ${Math.round(ms)} ms`, type: 'timeout_error',
-  code: 'upstream_first_byte_timeout', failure: 'upstream',
+  code: 'upstream_first_byte_timeout', failure: 'timeout',
 });
 
 /** A controller aborted (with the same reason) when `parent` is, or at once if it already was. */

@@ -312,10 +312,10 @@ export function classifyNetworkError(policy: UpstreamPolicy, err: unknown, clien
       type: 'server_error', code: 'gateway_resources_exhausted', failure: 'gateway', headers: { 'retry-after': '1' }, retryAfterS: 1, cause: err,
     });
   }
-  const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ||
-    (err as { name?: string } | null)?.name === 'TimeoutError';
-  if (timeout) {
-    return new GatewayError({ status: 504, message: `Upstream ${provider} timed out`, type: 'timeout_error', code: 'upstream_timeout', failure: 'upstream', cause: err });
+  // No reply in time: maybe the upstream, maybe a long answer (`timeout`). No connection in time: the upstream (`upstream`).
+  const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || (err as { name?: string } | null)?.name === 'TimeoutError';
+  if (timeout || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new GatewayError({ status: 504, message: `Upstream ${provider} timed out`, type: 'timeout_error', code: 'upstream_timeout', failure: timeout ? 'timeout' : 'upstream', cause: err });
   }
   return new GatewayError({
     status: 502, message: `Upstream ${provider} connection failed (${policy.redact(code) || 'network error'})`, type: 'upstream_error',

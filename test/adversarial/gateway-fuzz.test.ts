@@ -185,7 +185,7 @@ describe('adversarial suite (gateway process, fault-injecting upstreams)', () =>
 
   /** Every key healthy with no error counted; else the request-log lines of the attempts that counted against a key, to find the case. */
   const unchangedHealth = async (): Promise<void> => {
-    const failed = () => gw.output().split('\n').filter((l) => /"failure":"(upstream|stream|credential|rate_limited)"/.test(l) && /"msg":"request"/.test(l)).slice(-5).join('\n');
+    const failed = () => gw.output().split('\n').filter((l) => /"failure":"(upstream|timeout|stream|credential|rate_limited)"/.test(l) && /"msg":"request"/.test(l)).slice(-5).join('\n');
     for (const [name, p] of Object.entries(await health())) {
       for (const k of p.keys) assert.deepEqual([name, k.id, k.state, k.error_rate, k.in_flight], [name, k.id, 'healthy', 0, 0], failed());
     }

@@ -2,7 +2,8 @@
  * Leading health signals: rules read the `health` variable live, so a rule on a provider's error rate moves traffic before
  * its breaker opens. The first-byte deadline is a stream's: a JSON reply's headers come only with the whole answer, so a long
  * JSON generation is bounded by timeout_ms and never counts against its key while it runs — one tenant's long answers cannot
- * open a provider's breaker for everyone — while a hung provider's JSON attempts still end at timeout_ms and count.
+ * open a provider's breaker for everyone — while a hung provider's JSON attempts still end at timeout_ms and count. An
+ * attempt that outlasts its deadline while the key answers other requests is the request's own (`timeout`): no verdict.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -87,6 +88,26 @@ describe('leading health signals', () => {
     for (const r of await Promise.all(long)) assert.equal(r.response.headers.get('x-switchyard-provider'), 'slow', 'not cut, not retried elsewhere');
     assert.deepEqual([key().requests, key().error_rate, key().in_flight, key().state], [4, 0, 0, 'healthy']);
     assert.equal(backup.requestCount(), 0);
+  });
+
+  it('answers past timeout_ms while the key answers other requests are the requests\' own: they fall back, the key keeps its health', async () => {
+    gw = await gateway({
+      providers: { slow: provider(ph, ['m'], [{ id: 'k1' }], { timeout_ms: 400, first_byte_timeout_ms: 100 }), backup: provider(backup, ['m']) },
+      routing: { fallbacks: { 'slow/m': ['backup/m'] } },
+      circuit: { consecutive_failures: 2, cooldown_ms: 60_000 },
+    });
+    const ai = client(gw);
+    const key = () => gw!.registry.provider('slow')!.keys[0]!;
+    // One tenant's three answers take longer than timeout_ms; meanwhile the key answers another tenant's request at once.
+    ph.inject({ delayMs: 1500 }, 3);
+    const long = ['essay one', 'essay two', 'essay three'].map((content) => ask(ai, 'slow/m', content));
+    while (ph.requestCount() < 3) await new Promise((r) => setTimeout(r, 10));
+    const other = await ask(ai, 'slow/m', 'another tenant');
+    assert.equal(other.response.headers.get('x-switchyard-provider'), 'slow');
+    for (const r of await Promise.all(long)) assert.equal(r.response.headers.get('x-switchyard-provider'), 'backup', 'the timed-out answers fell back');
+    assert.deepEqual([key().breaker, key().error_rate, key().in_flight, key().state], ['closed', 0, 0, 'healthy']);
+    const next = await ask(ai, 'slow/m', 'later');
+    assert.equal(next.response.headers.get('x-switchyard-provider'), 'slow', 'the key still serves everyone');
   });
 
   it('a hung provider: a JSON attempt ends at timeout_ms, counts against its key and falls back; the breaker opens after enough', async () => {
