@@ -16,6 +16,9 @@ export const keySchema = z.object({
   models: z.array(z.string().min(1)).default(['*']),
 }).strict();
 
+/** The only caller headers the gateway can send on to a provider (auth, cookies and hop-by-hop headers never are). */
+export const FORWARDABLE_HEADERS = ['openai-organization', 'openai-project', 'x-stainless-arch', 'anthropic-beta'] as const;
+
 export const providerSchema = z.object({
   kind: z.enum(['openai', 'anthropic', 'azure-openai']),
   base_url: z.url(),
@@ -30,6 +33,12 @@ export const providerSchema = z.object({
   /** Models this provider serves; listed by GET /v1/models and used to resolve bare model names. */
   models: z.array(z.string().min(1)).default([]),
   headers: z.record(z.string(), z.string()).optional(),
+  /**
+   * Caller headers sent on to this provider, from FORWARDABLE_HEADERS (default: all of them). `OpenAI-Organization` and
+   * `OpenAI-Project` choose which of the key's accounts a request is billed to, `anthropic-beta` turns on beta features
+   * (some billed apart): `[]` keeps every tenant on the key's own defaults. The provider's own `headers` win over these.
+   */
+  forward_headers: z.array(z.enum(FORWARDABLE_HEADERS)).default([...FORWARDABLE_HEADERS]),
   api_version: z.string().optional(),
   deployments: z.record(z.string(), z.string()).optional(),
   anthropic_version: z.string().optional(),

@@ -31,6 +31,8 @@ export interface ProviderRuntime {
   firstByteTimeoutMs: number;
   /** routing.non_retryable_statuses: how a status an upstream names in an in-band error is read (`statedClass`). */
   nonRetryable: ReadonlySet<number>;
+  /** Caller headers sent on to this provider (`providers.<name>.forward_headers`). */
+  forwardHeaders: readonly string[];
 }
 
 export interface ExecuteSettings {
@@ -40,13 +42,13 @@ export interface ExecuteSettings {
   floorShare: number;
 }
 
-/** Request headers forwarded upstream (everything else — auth, cookies, hop-by-hop — stays at the gateway). */
-const FORWARDED = ['openai-organization', 'openai-project', 'x-stainless-arch', 'anthropic-beta'];
-
-/** The headers an attempt sends on: the allow-listed client headers, and with tracing on the attempt's W3C trace context. */
-function forwardHeaders(ctx: RequestContext, span: AttemptSpan | undefined): Record<string, string> {
+/**
+ * The headers an attempt sends on: the client headers this provider forwards (everything else — auth, cookies, hop-by-hop
+ * — stays at the gateway), and with tracing on the attempt's W3C trace context.
+ */
+function forwardHeaders(ctx: RequestContext, provider: ProviderRuntime, span: AttemptSpan | undefined): Record<string, string> {
   const out: Record<string, string> = { 'x-request-id': ctx.id };
-  for (const h of FORWARDED) if (ctx.headers[h]) out[h] = ctx.headers[h];
+  for (const h of provider.forwardHeaders) if (ctx.headers[h]) out[h] = ctx.headers[h];
   if (span !== undefined) Object.assign(out, span.headers);
   return out;
 }
@@ -153,7 +155,7 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
   try {
     const reply = await provider.adapter.call(new AttemptRequest(
       ctx, target.model, body as Record<string, unknown>, nativeFor(ctx, provider) !== undefined ? ctx.native : undefined, key.value,
-      forwardHeaders(ctx, span), deadline, timeoutMs,
+      forwardHeaders(ctx, provider, span), deadline, timeoutMs,
       (info) => {
         health.noteRateLimit(info, Date.now());
         if (json && !headers) {

@@ -16,7 +16,8 @@ describe('OpenAI-compatible proxy through the official client', () => {
     gw = await gateway({
       providers: {
         alpha: provider(alpha, ['gpt-4o-mini', 'text-embedding-3-small', 'gpt-3.5-turbo-instruct']),
-        beta: provider(beta, ['gpt-4o']),
+        // This provider keeps every tenant on the key's own account and features: it forwards no caller header.
+        beta: provider(beta, ['gpt-4o'], [{ id: 'k1' }], { forward_headers: [] }),
       },
       aliases: { smart: { targets: [{ target: 'beta/gpt-4o', weight: 1 }] } },
     });
@@ -89,6 +90,19 @@ describe('OpenAI-compatible proxy through the official client', () => {
     const single = `{"model":"gpt-4o-mini", "messages":${kept}}`;
     assert.equal((await post(gw, '/v1/chat/completions', single)).status, 200);
     assert.equal(alpha.requests.at(-1)!.text, single);
+  });
+
+  it('sends on only the caller headers a provider forwards: all four by default, none where forward_headers is []', async () => {
+    const headers = { 'openai-organization': 'org-chosen-by-caller', 'openai-project': 'proj-x', 'anthropic-beta': 'paid-beta', 'x-stainless-arch': 'x64', 'x-other': 'never', cookie: 'c=1' };
+    for (const [model, sim] of [['alpha/gpt-4o-mini', alpha], ['beta/gpt-4o', beta]] as const) {
+      const r = await post(gw, '/v1/chat/completions', { model, messages: [{ role: 'user', content: 'hi' }] }, headers);
+      assert.equal(r.status, 200);
+      const sent = sim.requests.at(-1)!.headers;
+      const forwarded = ['openai-organization', 'openai-project', 'anthropic-beta', 'x-stainless-arch'].filter((h) => sent[h] !== undefined);
+      assert.deepEqual(forwarded, sim === alpha ? ['openai-organization', 'openai-project', 'anthropic-beta', 'x-stainless-arch'] : [], model);
+      assert.equal(sent['x-other'], undefined);
+      assert.equal(sent.cookie, undefined);
+    }
   });
 
   it('keeps the caller\'s request id', async () => {
