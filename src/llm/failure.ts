@@ -28,7 +28,7 @@ export type FailureClass =
   /**
    * The upstream did not answer this request in time: no reply within `timeout_ms`, or no first byte of a stream within
    * `first_byte_timeout_ms`. The wait may be the request's own (a long generation, a model thinking before it writes), so
-   * it counts against the key only when the key answered no other request in the meantime.
+   * it counts against the key only when the key answered no attempt that began after this one.
    */
   | 'timeout'
   /** A streamed reply broke after its first byte reached the client. */
@@ -46,8 +46,8 @@ export type Fault = 'caller' | 'policy' | 'provider' | 'gateway';
  *  - `next`: `stop` ends the request with this error; `retry` moves on to another key of the provider (within
  *    routing.max_keys_per_target), then to the next target of the route's chain.
  *  - `health`: what the attempt does to the key — `none` (no verdict: its health is untouched), `failure` (counts toward its
- *    error rate and circuit), `unless_answered` (a failure, unless the key answered another request that ended after this
- *    attempt began: the key is alive, and the wait was this request's own), `cool` (unavailable until the upstream's
+ *    error rate and circuit), `unless_answered` (a failure, unless the key answered — sent the first byte of — another
+ *    attempt that began no earlier than this one: it takes new work, so the wait was this request's own), `cool` (unavailable until the upstream's
  *    retry-after, not an error), `disable` (its circuit opens at once; a probe after circuit.cooldown_ms tells when it works
  *    again).
  */

@@ -101,7 +101,8 @@ const HEADER_WORDS: ReadonlyArray<readonly [string, RegExp]> = [['openai-organiz
  */
 function refusedHeader(policy: UpstreamPolicy, code: string | number | undefined, detail: string | undefined, sent: Readonly<Record<string, string>> | undefined): string | undefined {
   const named = typeof code === 'string' ? HEADER_CODES.get(code.toLowerCase()) : undefined;
-  if (named !== undefined) return policy.configured.has(named) ? undefined : named;
+  // A header the gateway did not send (not forwarded to this provider) cannot be the caller's.
+  if (named !== undefined) return policy.configured.has(named) || (sent !== undefined && sent[named] === undefined) ? undefined : named;
   if (sent === undefined) return undefined;
   for (const [header, word] of HEADER_WORDS) {
     if (sent[header] === undefined || !policy.honoured.has(header) || policy.configured.has(header)) continue;
@@ -312,9 +313,10 @@ export function classifyNetworkError(policy: UpstreamPolicy, err: unknown, clien
       type: 'server_error', code: 'gateway_resources_exhausted', failure: 'gateway', headers: { 'retry-after': '1' }, retryAfterS: 1, cause: err,
     });
   }
-  // No reply in time: maybe the upstream, maybe a long answer (`timeout`). No connection in time: the upstream (`upstream`).
-  const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || (err as { name?: string } | null)?.name === 'TimeoutError';
-  if (timeout || code === 'UND_ERR_CONNECT_TIMEOUT') {
+  // No reply in time: maybe the upstream, maybe a long answer (`timeout`). No connection in time, or a body that stalls
+  // after its headers (a JSON reply's headers come with the whole answer): the upstream (`upstream`).
+  const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || (err as { name?: string } | null)?.name === 'TimeoutError';
+  if (timeout || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return new GatewayError({ status: 504, message: `Upstream ${provider} timed out`, type: 'timeout_error', code: 'upstream_timeout', failure: timeout ? 'timeout' : 'upstream', cause: err });
   }
   return new GatewayError({

@@ -50,8 +50,11 @@ export class KeyHealth {
   coolUntil = 0;
   remainingRequests: number | undefined;
   limitRequests: number | undefined;
-  /** When (ms epoch) the key last answered a request: a timeout that began before it is no verdict on the key. */
-  private answeredAt = 0;
+  /**
+   * The latest start (ms epoch) of an attempt the key answered (its first byte came): a timed-out attempt that began no
+   * later is no verdict on the key — it took newer work and answered it, so the wait was that request's own.
+   */
+  private answeredFrom = 0;
   private readonly okCounts = new Uint32Array(BUCKETS);
   private readonly errCounts = new Uint32Array(BUCKETS);
   private readonly bucketStart = new Float64Array(BUCKETS);
@@ -111,10 +114,10 @@ export class KeyHealth {
   /** An attempt's first byte arrived after `ttfbMs`: response headers for JSON, the first part for streams. */
   firstByte(ttfbMs: number): void {
     this.ttfb.add(ttfbMs);
+    this.answeredFrom = Math.max(this.answeredFrom, Date.now() - ttfbMs);
   }
 
   succeed(now: number, latencyMs: number): void {
-    this.answeredAt = now;
     this.inFlight = Math.max(0, this.inFlight - 1);
     this.okCounts[this.bucket(now)]++;
     this.ewmaMs = this.ewmaMs === 0 ? latencyMs : this.ewmaMs + this.health.ewma_alpha * (latencyMs - this.ewmaMs);
@@ -127,8 +130,8 @@ export class KeyHealth {
     switch (actionOf(failure).health) {
       case 'none': this.abandon(); return;
       case 'failure': this.fail(now, latencyMs); return;
-      // The key answered a request that ended after this attempt began: it is alive, the wait was this request's own.
-      case 'unless_answered': if (this.answeredAt > now - latencyMs) this.abandon(); else this.fail(now, latencyMs); return;
+      // The key answered an attempt that began no earlier than this one: it takes new work, the wait was this request's own.
+      case 'unless_answered': if (this.answeredFrom >= now - latencyMs) this.abandon(); else this.fail(now, latencyMs); return;
       case 'cool': this.cool(now, retryAfterS); return;
       case 'disable': this.disable(now); return;
     }

@@ -55,7 +55,7 @@ export const EmbedderConfigSchema = z
      */
     concurrency: z.union([z.literal('auto'), z.number().int().min(1).max(16)]).default('auto'),
     /**
-     * Scheduling priority of the model's worker threads (Linux): a nice value (0 keeps the process's priority), or `idle`
+     * Scheduling priority of the model's worker threads (Linux): added to the process's nice value (0 keeps it; at most 19), or `idle`
      * (SCHED_IDLE: a core only when no other thread of any process wants it, given up at once when one does; nice 19 where
      * it cannot be set). When the cores are busy, the event loop that answers requests then runs before the model, so
      * overload degrades requests instead of queueing them. `idle` suits a host that runs nothing else: next to any other

@@ -56,11 +56,12 @@ describe('failure classification under any upstream status and body', () => {
       const e = classifyStatus(p, status, body, undefined, sent);
       assert.equal(broken(e), undefined);
       if (status === 401 || status === 403) {
-        // The header a mismatch code names, else one the caller sent whose word the code or message says; never a configured one.
+        // The header a mismatch code names (if the request carried it), else one the caller sent whose word the code or message
+        // says; never a configured one.
         const c = typeof code(body) === 'string' ? (code(body) as string) : undefined;
         const named = c !== undefined && /^mismatched_(organization|project)$/i.test(c) ? `openai-${c.slice(11).toLowerCase()}` : undefined;
         const said = WORDS.find(([h, w]) => sent[h] !== undefined && p.honoured.has(h) && !p.configured.has(h) && ((c !== undefined && w.test(c)) || w.test(upstreamMessage(body) ?? '')))?.[0];
-        const header = named !== undefined ? (p.configured.has(named) ? undefined : named) : said;
+        const header = named !== undefined ? (p.configured.has(named) || sent[named] === undefined ? undefined : named) : said;
         assert.equal(e.failure === 'caller', header !== undefined, `${status} ${JSON.stringify(body)} with ${Object.keys(sent)} → ${e.failure}`);
         if (header !== undefined) assert.equal(e.param, header);
       }

@@ -8,9 +8,9 @@
  */
 import { readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 
-/** `idle`: SCHED_IDLE; a number: the threads' nice value (0 keeps the process's priority). */
+/** `idle`: SCHED_IDLE; a number: added to the thread's nice value (0 keeps the process's priority; capped at 19). */
 export type WorkerPriority = 'idle' | number;
 
 /** What a thread got: SCHED_IDLE, a nice value, or nothing (not Linux, or not permitted). */
@@ -23,7 +23,8 @@ const LOWEST_NICE = 19;
 export function lowerThreadPriority(priority: WorkerPriority): AppliedPriority {
   if (process.platform !== 'linux') return 'unchanged';
   if (priority === 'idle') return schedIdle() ? 'idle' : niceThread(LOWEST_NICE);
-  return priority > 0 ? niceThread(priority) : 'unchanged';
+  // Relative to the thread's own (the process's, inherited): a niced gateway's model stays below its event loop.
+  return priority > 0 ? niceThread(Math.min(LOWEST_NICE, getPriority(0) + priority)) : 'unchanged';
 }
 
 /** The calling thread under SCHED_IDLE (pid 0 is the calling thread for sched_setscheduler); false where it cannot be set. */
@@ -38,7 +39,7 @@ function schedIdle(): boolean {
   }
 }
 
-/** Sets the calling thread's nice value (Linux: a thread id is a pid to setpriority). */
+/** Sets the calling thread's nice value (Linux: a thread id is a pid to setpriority; getPriority(0) reads the calling thread's). */
 function niceThread(nice: number): AppliedPriority {
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
