@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { EmbedderConfigSchema } from '../../src/semantic/config.js';
 import { createBackend } from '../../src/semantic/embedder/backend.js';
 import { dot, type Embedder } from '../../src/semantic/embedder/types.js';
+import { priorityShortfall } from '../../src/semantic/embedder/thread-priority.js';
 import { WorkerPoolEmbedder } from '../../src/semantic/embedder/worker-pool.js';
 
 const config = EmbedderConfigSchema.parse({ worker_priority: 7, threads: 1 });
@@ -88,4 +89,12 @@ test('a closed pool refuses work', async () => {
   const p = await WorkerPoolEmbedder.start({ config, rootDir: process.cwd(), size: 1, priority: 0 });
   await p.close();
   await assert.rejects(p.embed(['after close']), /closed/);
+});
+
+test('an operator asking for idle is told when it could not be had, and what the threads run at instead', () => {
+  assert.equal(priorityShortfall('idle', 'idle'), undefined);
+  assert.equal(priorityShortfall(10, { nice: 10 }), undefined);
+  assert.equal(priorityShortfall(10, 'unchanged'), undefined);
+  assert.match(priorityShortfall('idle', { nice: 19 }) ?? '', /SCHED_IDLE could not be set.*nice 19/);
+  assert.match(priorityShortfall('idle', 'unchanged') ?? '', /keep the process's priority/);
 });

@@ -7,7 +7,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createBackend } from './backend.js';
-import { lowerThreadPriority } from './thread-priority.js';
+import { lowerThreadPriority, priorityShortfall } from './thread-priority.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
 
 const port = parentPort;
@@ -32,7 +32,8 @@ function collectLoadGarbage(): void {
 }
 
 // Before the model's own threads start, so they inherit it.
-lowerThreadPriority(setup.priority);
+const shortfall = priorityShortfall(setup.priority, lowerThreadPriority(setup.priority));
+if (shortfall !== undefined) send({ type: 'fallback', message: shortfall, cause: 'sched_setscheduler' });
 try {
   const backend = await createBackend(setup.config, setup.rootDir, (message, cause) => send({ type: 'fallback', message, cause: cause.message }));
   port.on('message', (m: ToWorker) => {

@@ -50,3 +50,11 @@ function niceThread(nice: number): AppliedPriority {
     return 'unchanged'; // no /proc or not permitted: the thread keeps the process's priority
   }
 }
+
+/** What an operator is told when `idle` could not be had (undefined when they got what they asked for). */
+export function priorityShortfall(requested: WorkerPriority, applied: AppliedPriority): string | undefined {
+  if (requested !== 'idle' || applied === 'idle') return undefined;
+  return applied === 'unchanged'
+    ? 'semantic.embedder.worker_priority: idle: thread priorities cannot be set here (Linux only); the model\'s threads keep the process\'s priority'
+    : `semantic.embedder.worker_priority: idle: SCHED_IDLE could not be set (no glibc or not permitted); the model's threads run at nice ${applied.nice}`;
+}
