@@ -24,6 +24,13 @@ describe('leading health signals', () => {
   afterEach(async () => { await gw?.close(); gw = undefined; ph.reset(); backup.reset(); });
   after(() => closeAll(undefined, [ph, backup]));
 
+  /** A one-key provider `name` on `ph` (first-byte deadline 100 ms) that falls back to `backup`; its breaker opens on the second failure. */
+  const withBackup = (name: string, timeoutMs: number): Promise<Gateway> => gateway({
+    providers: { [name]: provider(ph, ['m'], [{ id: 'k1' }], { timeout_ms: timeoutMs, first_byte_timeout_ms: 100 }), backup: provider(backup, ['m']) },
+    routing: { fallbacks: { [`${name}/m`]: ['backup/m'] } },
+    circuit: { consecutive_failures: 2, cooldown_ms: 60_000 },
+  });
+
   it('a rule on the error rate moves traffic off a failing provider before its breaker opens (no fallback chain)', async () => {
     const threshold = 5;
     gw = await gateway({
@@ -68,11 +75,7 @@ describe('leading health signals', () => {
   });
 
   it('long JSON generations past the first-byte deadline are not counted against the key: its breaker stays closed for everyone', async () => {
-    gw = await gateway({
-      providers: { slow: provider(ph, ['m'], [{ id: 'k1' }], { timeout_ms: 5000, first_byte_timeout_ms: 100 }), backup: provider(backup, ['m']) },
-      routing: { fallbacks: { 'slow/m': ['backup/m'] } },
-      circuit: { consecutive_failures: 2, cooldown_ms: 60_000 },
-    });
+    gw = await withBackup('slow', 5000);
     const ai = client(gw);
     const key = () => gw!.registry.provider('slow')!.keys[0]!;
     const tick = () => new Promise((r) => setTimeout(r, 20));
@@ -91,11 +94,7 @@ describe('leading health signals', () => {
   });
 
   it('answers past timeout_ms while the key answers other requests are the requests\' own: they fall back, the key keeps its health', async () => {
-    gw = await gateway({
-      providers: { slow: provider(ph, ['m'], [{ id: 'k1' }], { timeout_ms: 400, first_byte_timeout_ms: 100 }), backup: provider(backup, ['m']) },
-      routing: { fallbacks: { 'slow/m': ['backup/m'] } },
-      circuit: { consecutive_failures: 2, cooldown_ms: 60_000 },
-    });
+    gw = await withBackup('slow', 400);
     const ai = client(gw);
     const key = () => gw!.registry.provider('slow')!.keys[0]!;
     // One tenant's three answers take longer than timeout_ms; meanwhile the key answers another tenant's request at once.
@@ -111,11 +110,7 @@ describe('leading health signals', () => {
   });
 
   it('a hung provider: a JSON attempt ends at timeout_ms, counts against its key and falls back; the breaker opens after enough', async () => {
-    gw = await gateway({
-      providers: { hung: provider(ph, ['m'], [{ id: 'k1' }], { timeout_ms: 400, first_byte_timeout_ms: 100 }), backup: provider(backup, ['m']) },
-      routing: { fallbacks: { 'hung/m': ['backup/m'] } },
-      circuit: { consecutive_failures: 2, cooldown_ms: 60_000 },
-    });
+    gw = await withBackup('hung', 400);
     const ai = client(gw);
     ph.setFault({ hang: true });
     const started = performance.now();
