@@ -117,24 +117,29 @@ export function createQuerySemantics(semantic: SemanticService, settings: () => 
     return v;
   };
 
+  /** The facts of a request with an embedding (also sets ctx.facts.intent and the reply header). */
+  const factsOf = (ctx: RequestContext, vec: Float32Array): SemanticFacts => {
+    const c = semantic.classify(vec);
+    const intents: Record<string, number> = {};
+    for (const t of c.top) intents[t.intent] = t.score;
+    ctx.facts.intent = c.intent;
+    ctx.facts.intent_score = c.score;
+    ctx.replyHeaders['x-switchyard-intent'] = c.intent;
+    return { intent: c.intent, score: c.score, margin: c.margin, intents, metadata: c.metadata, ready: true };
+  };
+
   const classify = (ctx: RequestContext): Promise<SemanticFacts | undefined> => {
     let f = facts.get(ctx);
-    if (!f) {
-      const v = embed(ctx);
-      f = v === TURNED_AWAY.lagging || v === TURNED_AWAY.busy ? (unavailable(ctx), UNAVAILABLE_FACTS_NOW) : v === NO_TEXT ? NO_FACTS : v.then(
-        (vec): SemanticFacts => {
-          const c = semantic.classify(vec);
-          const intents: Record<string, number> = {};
-          for (const t of c.top) intents[t.intent] = t.score;
-          ctx.facts.intent = c.intent;
-          ctx.facts.intent_score = c.score;
-          ctx.replyHeaders['x-switchyard-intent'] = c.intent;
-          return { intent: c.intent, score: c.score, margin: c.margin, intents, metadata: c.metadata, ready: true };
-        },
-        (err: unknown) => (err instanceof SemanticUnavailable ? unavailable(ctx) : undefined),
-      );
-      facts.set(ctx, f);
+    if (f) return f;
+    const v = embed(ctx);
+    if (v === NO_TEXT) f = NO_FACTS;
+    else if (v === TURNED_AWAY.lagging || v === TURNED_AWAY.busy) {
+      unavailable(ctx);
+      f = UNAVAILABLE_FACTS_NOW;
+    } else {
+      f = v.then((vec) => factsOf(ctx, vec), (err: unknown) => (err instanceof SemanticUnavailable ? unavailable(ctx) : undefined));
     }
+    facts.set(ctx, f);
     return f;
   };
 
