@@ -47,9 +47,9 @@ export type Fault = 'caller' | 'policy' | 'provider' | 'gateway';
  *    routing.max_keys_per_target), then to the next target of the route's chain.
  *  - `health`: what the attempt does to the key — `none` (no verdict: its health is untouched), `failure` (counts toward its
  *    error rate and circuit), `unless_answered` (a failure, unless the key answered — sent the first byte of — another
- *    attempt that began no earlier than this one: it takes new work, so the wait was this request's own), `cool` (unavailable until the upstream's
- *    retry-after, not an error), `disable` (its circuit opens at once; a probe after circuit.cooldown_ms tells when it works
- *    again).
+ *    attempt that began no earlier than this one: it takes new work, so the wait was this request's own), `cool`
+ *    (unavailable until the upstream's retry-after, not an error), `disable` (its circuit opens at once; a probe after
+ *    circuit.cooldown_ms tells when it works again).
  */
 export interface FailureAction {
   readonly fault: Fault;

@@ -94,6 +94,10 @@ const HEADER_CODES: ReadonlyMap<string, string> = new Map([['mismatched_organiza
  */
 const HEADER_WORDS: ReadonlyArray<readonly [string, RegExp]> = [['openai-organization', /organi[sz]ation/i], ['openai-project', /project/i]];
 
+/** The request carried the caller's own `header` (`sent`), and this upstream reads it and the provider does not set it itself. */
+const callerSent = (policy: UpstreamPolicy, sent: Readonly<Record<string, string>>, header: string): boolean =>
+  sent[header] !== undefined && policy.honoured.has(header) && !policy.configured.has(header);
+
 /**
  * The caller's header a 401/403 refuses: one its code names (`HEADER_CODES`), or one the upstream reads (`honoured`) and the
  * request carried (`sent`: the attempt's headers) whose word the code or message says. Never a header the provider is
@@ -105,8 +109,7 @@ function refusedHeader(policy: UpstreamPolicy, code: string | number | undefined
   if (named !== undefined) return policy.configured.has(named) || (sent !== undefined && sent[named] === undefined) ? undefined : named;
   if (sent === undefined) return undefined;
   for (const [header, word] of HEADER_WORDS) {
-    if (sent[header] === undefined || !policy.honoured.has(header) || policy.configured.has(header)) continue;
-    if ((typeof code === 'string' && word.test(code)) || (detail !== undefined && word.test(detail))) return header;
+    if (callerSent(policy, sent, header) && ((typeof code === 'string' && word.test(code)) || (detail !== undefined && word.test(detail)))) return header;
   }
   return undefined;
 }
@@ -250,8 +253,7 @@ function errorWords(body: unknown): { type?: string; code?: string | number } {
  */
 function chosenAccount(policy: UpstreamPolicy, sent: Readonly<Record<string, string>> | undefined): string | undefined {
   if (sent === undefined) return undefined;
-  for (const h of ACCOUNT_HEADERS) if (sent[h] !== undefined && policy.honoured.has(h) && !policy.configured.has(h)) return h;
-  return undefined;
+  return ACCOUNT_HEADERS.find((h) => callerSent(policy, sent, h));
 }
 
 /**
