@@ -114,7 +114,7 @@ export async function benchOverload(opts: OverloadOptions = {}): Promise<Overloa
     checks.push({ name: 'intent_rule at 500 req/s: degraded share', value: r500.degraded_share, limit: '≤ 0.05', pass: r500.degraded_share <= 0.05 });
   }
   return {
-    settings: { warmup_ms: warmupMs, duration_ms: durationMs, cold_ms: COLD_MS, settle: `closed loop c=16 for ${SETTLE_MS} ms`, rates: [2000, 500], unique_prompts: source, semantic: 'defaults (max_wait_ms 20, embedder max_queue 128, threads/concurrency auto, worker_priority 10)' },
+    settings: { warmup_ms: warmupMs, duration_ms: durationMs, cold_ms: COLD_MS, settle: `closed loop c=16 for ${SETTLE_MS} ms`, rates: [2000, 500], unique_prompts: source, semantic: 'defaults (max_wait_ms 20, embedder max_queue 128, threads/concurrency auto, worker_priority 19)' },
     runs,
     checks,
   };

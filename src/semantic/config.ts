@@ -61,7 +61,7 @@ export const EmbedderConfigSchema = z
      * overload degrades requests instead of queueing them. `idle` suits a host that runs nothing else: next to any other
      * busy process the model gets almost no time (docs/embeddings.md).
      */
-    worker_priority: z.union([z.literal('idle'), z.number().int().min(0).max(19)]).default(10),
+    worker_priority: z.union([z.literal('idle'), z.number().int().min(0).max(19)]).default(19),
   })
   .strict();
 

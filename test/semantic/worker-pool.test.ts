@@ -68,7 +68,7 @@ test('the worker threads run at the configured nice value; the main thread keeps
 });
 
 test('worker_priority idle: the worker threads run under SCHED_IDLE (nice 19 without glibc); the main thread stays normal', LINUX_ONLY, async () => {
-  assert.equal(EmbedderConfigSchema.parse({}).worker_priority, 10, 'the default is a nice value');
+  assert.equal(EmbedderConfigSchema.parse({}).worker_priority, 19, 'the default is a nice value');
   const idle = EmbedderConfigSchema.parse({ threads: 1, worker_priority: 'idle' });
   const before = new Set(threadPriorities().map((t) => t.tid));
   const idlePool = await WorkerPoolEmbedder.start({ config: idle, rootDir: process.cwd(), size: 1, priority: idle.worker_priority });
