@@ -9,6 +9,7 @@
  * unchanged writes the upstream's text instead of serialising; a stage that changes a part makes a new part without `raw`, and
  * the edge then serialises that event's parts.
  */
+import type { FailureClass } from './failure.js';
 
 /** Token usage in OpenAI's shape (the gateway's accounting unit). */
 export interface Usage {
@@ -40,6 +41,12 @@ export interface StreamFailure {
   message: string;
   type: string;
   code: string | null;
+  /**
+   * What the failure says about the key, read once by the adapter that started the stream (src/providers/openai/
+   * start-stream.ts) from the upstream's words and the attempt's own headers (a rate limit of the account the caller's
+   * header chose is the caller's). Absent on parts no adapter made.
+   */
+  class?: FailureClass;
 }
 
 interface Carried {

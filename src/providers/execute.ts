@@ -260,7 +260,7 @@ function trackStream(ctx: RequestContext, reply: StreamReply, health: KeyHealth,
       span?.streamEnded(end);
       if (end.outcome === 'done') health.succeed(Date.now(), ttfb);
       else if (end.outcome === 'error' && !clientAbortOf(ctx).aborted) {
-        const stated = failure === undefined ? 'upstream' : statedClass(failure.type, failure.code, nonRetryable, failure.message);
+        const stated = failure === undefined ? 'upstream' : failure.class ?? statedClass(failure.type, failure.code, nonRetryable, failure.message);
         health.failed(actionOf(stated).health === 'failure' ? 'stream' : stated, Date.now(), ttfb);
       } else health.abandon(); // the client went away: no verdict on the key
     },

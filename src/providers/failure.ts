@@ -230,10 +230,28 @@ const CLASS_STATUS: Readonly<Record<RefusalClass, number>> = { caller: 400, cred
  * The error for a failure the upstream stated in a 2xx reply (see `statedClass`), or undefined when it is the upstream's
  * own (then the caller of this function builds its upstream error as before).
  */
-export function statedError(policy: UpstreamPolicy, type: string | null | undefined, code: string | number | null | undefined, message: string): GatewayError | undefined {
+export function statedError(policy: UpstreamPolicy, type: string | null | undefined, code: string | number | null | undefined, message: string, sent?: Readonly<Record<string, string>>): GatewayError | undefined {
   const failure = readMessage(wordsClass(type, code, policy.nonRetryable), message);
   if (!isRefusal(failure)) return undefined;
-  return errorOfClass(policy.provider, failure, statedStatus(code) ?? CLASS_STATUS[failure], message, undefined, undefined);
+  const status = statedStatus(code) ?? CLASS_STATUS[failure];
+  const chosen = failure === 'rate_limited' ? chosenAccount(policy, sent) : undefined;
+  if (chosen !== undefined) return accountLimit(policy.provider, chosen, status, message, undefined, undefined);
+  return errorOfClass(policy.provider, failure, status, message, undefined, undefined);
+}
+
+/**
+ * The class of an error an upstream reported inside a stream (`StreamFailure.class`): what its words say, except that a
+ * rate limit of the account the caller's own header chose (`sent`: the attempt's headers) is the caller's, as for a 429.
+ */
+export function streamFailureClass(policy: UpstreamPolicy, type: string, code: string | null, message: string, sent: Readonly<Record<string, string>>): FailureClass {
+  const failure = statedClass(type, code, policy.nonRetryable, message);
+  return failure === 'rate_limited' && chosenAccount(policy, sent) !== undefined ? 'caller' : failure;
+}
+
+/** The limit of the account the caller's `header` chose: the caller's 429 to wait out, naming the header; no key rests. */
+function accountLimit(provider: string, header: string, status: number, message: string, retryAfterS: number | undefined, upstreamStatus: number | undefined): GatewayError {
+  const e = errorOfClass(provider, 'rate_limited', status, message, retryAfterS, upstreamStatus);
+  return new GatewayError({ upstreamStatus, status: e.status, message, type: e.type, param: header, code: e.code, failure: 'caller', retryAfterS, headers: e.headers });
 }
 
 /** The type and code of an error body (OpenAI's `{error: {type, code}}`, Anthropic's `{type: 'error', error: {type}}`). */
@@ -284,11 +302,8 @@ export function classifyStatus(policy: UpstreamPolicy, status: number, body: unk
   }
   if (failure === 'rate_limited') {
     const chosen = chosenAccount(policy, sent);
-    if (chosen !== undefined) {
-      // The limit of the account the caller's header chose: the caller's to wait out; the key stays in service for the rest.
-      const e = errorOfClass(provider, failure, status, message, retryAfterS, status);
-      return new GatewayError({ upstreamStatus: status, status: e.status, message, type: e.type, param: chosen, code: e.code, failure: 'caller', retryAfterS, headers: e.headers });
-    }
+    // The limit of the account the caller's header chose: the caller's to wait out; the key stays in service for the rest.
+    if (chosen !== undefined) return accountLimit(provider, chosen, status, message, retryAfterS, status);
   }
   if (isRefusal(failure)) return errorOfClass(provider, failure, status, message, retryAfterS, status);
   if (status === 408 || status === 504) return new GatewayError({ upstreamStatus: status, status: 504, message, type: 'timeout_error', code: 'upstream_timeout', failure });

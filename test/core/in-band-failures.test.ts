@@ -265,6 +265,32 @@ describe('a refusal that names the model, or a header the caller sent, is not a 
     assert.notEqual(gw.registry.provider('p')!.keys[0]!.state, 'healthy');
   });
 
+  it('a rate limit of the caller-chosen account stated inside a stream, before or after its first chunk, rests no key; without the header it does', async () => {
+    const limit = `data: ${JSON.stringify({ error: { message: 'Rate limit reached for gpt-4o in organization org-b on tokens per min (TPM): Limit 30000, Used 30000, Requested 900.', type: 'tokens', param: null, code: 'rate_limit_exceeded' } })}\n\n`;
+    for (const [name, chunks] of [['first', [limit]], ['later', [chunk('Hello'), limit]]] as const) {
+      await gw?.close();
+      gw = await keyedGateway(up.url, {}, 1);
+      const rid = `stream-account-${name}`;
+      up.script(rid, { headers: SSE, chunks: [...chunks] });
+      const r = await post(gw, '/v1/chat/completions', chat('p/m', { stream: true }), { 'x-request-id': rid, 'openai-organization': 'org-chosen-by-the-caller' });
+      if (name === 'first') {
+        assert.equal(r.status, 429, r.text);
+        assert.deepEqual([r.json.error.type, r.json.error.param], ['rate_limit_error', 'openai-organization'], r.text);
+      } else {
+        assert.equal(r.status, 200);
+        assert.match(r.text, /Rate limit reached/);
+      }
+      assert.equal(gw.registry.provider('p')!.keys[0]!.state, 'healthy', rid);
+      assert.equal((await post(gw, '/v1/chat/completions', chat('p/m'))).status, 200, `${rid}: another tenant is still served`);
+      // Without the caller's header the account is the key's: it rests.
+      await gw.close();
+      gw = await keyedGateway(up.url, {}, 1);
+      up.script(`${rid}-key`, { headers: SSE, chunks: [...chunks] });
+      await post(gw, '/v1/chat/completions', chat('p/m', { stream: true }), { 'x-request-id': `${rid}-key` });
+      assert.notEqual(gw.registry.provider('p')!.keys[0]!.state, 'healthy', `${rid}-key`);
+    }
+  });
+
   it('the same refusal of an OpenAI-Organization header the provider is configured with is the key\'s: it leaves service', async () => {
     await gw?.close();
     // The static header replaces the caller's (docs/providers.md): a mismatch is the operator's setup, whatever the caller sent.

@@ -57,7 +57,7 @@ async function upstream(ctx: RequestContext, released: boolean[]): Promise<Provi
   const source: AsyncIterator<StreamPart> = {
     next: () => Promise.resolve(i < parts.length ? { done: false, value: parts[i++] } : { done: true, value: undefined }),
   };
-  const reply = await startStream(upstreamPolicy('test'), 200, source, new AbortController().signal, (clean) => released.push(clean));
+  const reply = await startStream(upstreamPolicy('test'), 200, source, new AbortController().signal, (clean) => released.push(clean), {});
   ctx.attempts.push({ provider: 'test', model: 'm', keyId: 'a', status: 200, latencyMs: 1 });
   return reply;
 }

@@ -70,7 +70,7 @@ describe('OpenAI stream parts per upstream read', () => {
     // Two events in the first read, an event split across the next two reads, then the terminator.
     const second = chunk(' world');
     const source = ssePartSource(body([chunk('Hello') + second.slice(0, 20), second.slice(20), 'data: [DONE]\n\n'], () => undefined), (ev, out) => reader.read(ev, out));
-    const reply = await startStream(policy, 200, source, new AbortController().signal, (clean) => released.push(clean));
+    const reply = await startStream(policy, 200, source, new AbortController().signal, (clean) => released.push(clean), {});
     const parts: StreamPart[] = [];
     for await (const p of reply.parts) parts.push(p);
     assert.deepEqual(parts.map((p) => p.type), ['metadata', 'text-delta', 'text-delta', 'done']);
@@ -82,7 +82,7 @@ describe('OpenAI stream parts per upstream read', () => {
     const released: boolean[] = [];
     const reader = new OpenAIEventReader(false, (s) => s);
     const source = ssePartSource(body([chunk('Hi')], () => undefined), (ev, out) => reader.read(ev, out));
-    const reply = await startStream(policy, 200, source, new AbortController().signal, (clean) => released.push(clean));
+    const reply = await startStream(policy, 200, source, new AbortController().signal, (clean) => released.push(clean), {});
     const parts: StreamPart[] = [];
     for await (const p of reply.parts) parts.push(p);
     const last = parts.at(-1)!;
@@ -96,7 +96,7 @@ describe('OpenAI stream parts per upstream read', () => {
     let closed = 0;
     const reader = new OpenAIEventReader(false, (s) => s);
     const source = ssePartSource(body([chunk('a'), chunk('b'), 'data: [DONE]\n\n'], () => closed++), (ev, out) => reader.read(ev, out));
-    const reply = await startStream(policy, 200, source, new AbortController().signal, (clean) => released.push(clean));
+    const reply = await startStream(policy, 200, source, new AbortController().signal, (clean) => released.push(clean), {});
     const it = reply.parts[Symbol.asyncIterator]();
     await it.next();
     await it.return?.();

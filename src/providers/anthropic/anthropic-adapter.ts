@@ -74,7 +74,7 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
     } else {
       const includeUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
       const res = await postJson(url, { ...post, signal: req.signal });
-      reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(streamedBody(res.body)), includeUsage, req.model, policy.redact, native !== undefined), req.signal, (clean) => releaseBody(res.body, clean));
+      reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(streamedBody(res.body)), includeUsage, req.model, policy.redact, native !== undefined), req.signal, (clean) => releaseBody(res.body, clean), post.headers);
       if (native !== undefined) reply.native = native.protocol;
     }
     if (warnings.length > 0) reply.warnings = warnings;

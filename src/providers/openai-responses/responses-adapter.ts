@@ -59,7 +59,7 @@ export function createOpenAIResponsesAdapter(settings: ProviderSettings, opts: A
     const res = await postJson(url, { ...post, signal: req.signal });
     const askedUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     const parts = responsesStreamParts(parseSse(streamedBody(res.body)), !askedUsage, policy.redact, native !== undefined);
-    const reply = await startStream(policy, res.status, parts, req.signal, (clean) => releaseBody(res.body, clean));
+    const reply = await startStream(policy, res.status, parts, req.signal, (clean) => releaseBody(res.body, clean), post.headers);
     if (native !== undefined) reply.native = PROTOCOL;
     return warnings.length > 0 ? { ...reply, warnings } : reply;
   }

@@ -91,7 +91,7 @@ export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant):
     const res = await postJson(url, { ...post, signal: req.signal });
     const events = new OpenAIEventReader(addUsage, policy.redact);
     const source = ssePartSource(streamedBody(res.body), (ev, out) => events.read(ev, out));
-    return startStream(policy, res.status, source, req.signal, (clean) => releaseBody(res.body, clean));
+    return startStream(policy, res.status, source, req.signal, (clean) => releaseBody(res.body, clean), post.headers);
   }
 
   return { kind: variant.kind, supports: ALL_OPERATIONS, call };

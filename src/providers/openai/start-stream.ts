@@ -4,7 +4,7 @@
  * A stream that stops without its terminator never looks like a clean finish.
  */
 import { GatewayError } from '../../errors.js';
-import { classifyNetworkError, statedError, type UpstreamPolicy } from '../failure.js';
+import { classifyNetworkError, statedError, streamFailureClass, type UpstreamPolicy } from '../failure.js';
 import type { StreamPart, StreamReply } from '../types.js';
 
 type ErrorPart = Extract<StreamPart, { type: 'error' }>;
@@ -14,12 +14,13 @@ export const errorPart = (message: string, type: string, code: string | null): E
 /**
  * Converts an in-band error that arrived before the first part into the error thrown from `call` (its message was sanitised
  * by the protocol parser that made the part). It is classified by what the upstream said (`statedClass`): a request the
- * upstream refused as invalid stops as the caller's error; an error it did not explain is its own failure.
+ * upstream refused as invalid stops as the caller's error; an error it did not explain is its own failure. `sent`: the
+ * attempt's headers (a rate limit of the account the caller's header chose is the caller's).
  */
-export function errorPartToGatewayError(policy: UpstreamPolicy, part: ErrorPart): GatewayError {
+export function errorPartToGatewayError(policy: UpstreamPolicy, part: ErrorPart, sent: Readonly<Record<string, string>>): GatewayError {
   const { message, type, code } = part.failure;
   const text = `Upstream ${policy.provider} stream failed before its first chunk: ${message}`;
-  return statedError(policy, type, code, text) ?? new GatewayError({
+  return statedError(policy, type, code, text, sent) ?? new GatewayError({
     status: 502, message: text, type: 'upstream_error', code: 'upstream_stream_error', failure: 'upstream',
   });
 }
@@ -33,7 +34,7 @@ function brokenAfterStart(policy: UpstreamPolicy, err: unknown, signal: AbortSig
 /**
  * Awaits the first part of `source` and returns the reply. `release` frees the upstream connection; it runs exactly once,
  * whether the stream finishes, breaks, fails to start, or the consumer stops reading early — `clean` when the upstream's
- * terminator arrived (its connection can be kept).
+ * terminator arrived (its connection can be kept). `sent`: the attempt's headers, which an error's class may depend on.
  */
 export async function startStream(
   policy: UpstreamPolicy,
@@ -41,6 +42,7 @@ export async function startStream(
   source: AsyncIterator<StreamPart>,
   signal: AbortSignal,
   release: (clean: boolean) => void,
+  sent: Readonly<Record<string, string>>,
 ): Promise<StreamReply> {
   const { provider } = policy;
   let first: IteratorResult<StreamPart>;
@@ -60,14 +62,15 @@ export async function startStream(
   }
   if (first.value.type === 'error') {
     release(false);
-    throw errorPartToGatewayError(policy, first.value);
+    throw errorPartToGatewayError(policy, first.value, sent);
   }
-  return { kind: 'stream', status, parts: new StartedStream(policy, first.value, source, signal, release) };
+  return { kind: 'stream', status, parts: new StartedStream(policy, first.value, source, signal, release, sent) };
 }
 
 /**
  * The reply's parts after the first: a failure of the source becomes an error part (unless the client went away), a source
- * that stops without a terminator ends with one, and `release` runs once when the stream ends or the consumer stops. A class
+ * that stops without a terminator ends with one, every error part carries its class (`StreamFailure.class`, read here
+ * once), and `release` runs once when the stream ends or the consumer stops. A class
  * rather than a generator so a part costs one await (the source's), not another generator step.
  */
 class StartedStream implements AsyncIterable<StreamPart>, AsyncIterator<StreamPart> {
@@ -83,6 +86,7 @@ class StartedStream implements AsyncIterable<StreamPart>, AsyncIterator<StreamPa
     private readonly source: AsyncIterator<StreamPart>,
     private readonly signal: AbortSignal,
     private readonly release: (clean: boolean) => void,
+    private readonly sent: Readonly<Record<string, string>>,
   ) {
     this.head = head;
     this.clean = head.type === 'done';
@@ -105,12 +109,15 @@ class StartedStream implements AsyncIterable<StreamPart>, AsyncIterator<StreamPa
         if (r.done === true) {
           this.finished = true;
           if (this.signal.aborted) return this.end();
-          return { done: false, value: errorPart(`Upstream ${this.policy.provider} stream ended without its terminator`, 'upstream_error', 'upstream_stream_interrupted') };
+          return { done: false, value: this.classified(errorPart(`Upstream ${this.policy.provider} stream ended without its terminator`, 'upstream_error', 'upstream_stream_interrupted')) };
         }
         const type = r.value.type;
-        if (type === 'done' || type === 'error') {
+        if (type === 'done') {
           this.finished = true;
-          this.clean = type === 'done';
+          this.clean = true;
+        } else if (type === 'error') {
+          this.finished = true;
+          return { done: false, value: this.classified(r.value) };
         }
         return r;
       },
@@ -118,9 +125,15 @@ class StartedStream implements AsyncIterable<StreamPart>, AsyncIterator<StreamPa
         this.finished = true;
         // A client that went away is not an upstream failure: end quietly and let observers see an abort.
         if (this.signal.aborted) return this.end();
-        return { done: false, value: brokenAfterStart(this.policy, err, this.signal) };
+        return { done: false, value: this.classified(brokenAfterStart(this.policy, err, this.signal)) };
       },
     );
+  }
+
+  /** The error part with its class (a new part: the parser's may be shared with its wire event). */
+  private classified(part: ErrorPart): ErrorPart {
+    const { type, code, message } = part.failure;
+    return { ...part, failure: { ...part.failure, class: streamFailureClass(this.policy, type, code, message, this.sent) } };
   }
 
   return(): Promise<IteratorResult<StreamPart>> {
