@@ -81,11 +81,6 @@ export const cacheConfigSchema = z.object({
   single_flight: z.boolean().default(true),
   /** How long a follower waits for the leader's reply before going upstream itself. */
   single_flight_wait_ms: z.number().int().min(1).default(120_000),
-  /**
-   * Above this smoothed event-loop utilisation (0-1, src/pipeline/loop-lag.ts) a miss is stored for exact repeats only:
-   * its vector is not added to the semantic index, whose insert costs the loop about 0.4 ms at 512 dimensions. 1: never.
-   */
-  max_loop_busy: unit.default(0.9),
   guard: guardConfigSchema.default(() => guardConfigSchema.parse({})),
   /** HNSW settings of each partition's index (full vectors; docs/cache.md, "Measured speed"). Unset keys take GRAPH_DEFAULTS. */
   index: z.object({

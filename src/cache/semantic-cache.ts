@@ -206,7 +206,7 @@ export class SemanticCache {
   }
 
   /** Stores a complete reply under the request's key. */
-  async store(key: RequestKey, vector: Float32Array | undefined, reply: CachedReply, info: { model: string; intent: string; ttlS: number; latencyMs: number; loopBusy?: boolean }): Promise<void> {
+  async store(key: RequestKey, vector: Float32Array | undefined, reply: CachedReply, info: { model: string; intent: string; ttlS: number; latencyMs: number }): Promise<void> {
     const now = this.now();
     const meta: EntryMeta = {
       key: key.exact, partition: key.partition, tenant: key.tenant, model: info.model, intent: info.intent,
@@ -219,7 +219,7 @@ export class SemanticCache {
     } else {
       this.index.add(meta, vec, reply);
     }
-    this.stats.record({ type: 'store', bytes: reply.size, ...(info.loopBusy ? { reason: 'loop_busy' as const } : {}), tenant: meta.tenant, model: meta.model, intent: meta.intent });
+    this.stats.record({ type: 'store', bytes: reply.size, tenant: meta.tenant, model: meta.model, intent: meta.intent });
   }
 
   /** Counts a hit: hits counter, stats with tokens, cost and latency saved. */

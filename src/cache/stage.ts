@@ -11,7 +11,6 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { afterReply } from '../pipeline/after-reply.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { loopBusyShare } from '../pipeline/loop-lag.js';
 import { SemanticUnavailable, type SemanticBudget } from '../pipeline/semantic-budget.js';
 import { observeStream, type Stage } from '../pipeline/stage.js';
 import type { ProviderReply, StreamPart } from '../providers/types.js';
@@ -31,8 +30,6 @@ export interface CacheStageDeps {
   budget?: (ctx: RequestContext) => SemanticBudget;
   /** The request's intent, used only when per-intent thresholds are configured. */
   intent?: (ctx: RequestContext) => Promise<string | undefined>;
-  /** The event loop's smoothed utilisation, 0-1 (src/pipeline/loop-lag.ts unless given). */
-  loopBusy?: () => number;
   logger: Logger;
 }
 
@@ -164,7 +161,6 @@ function replyFor(ctx: RequestContext, cached: CachedReply): ProviderReply {
 
 export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (ctx: RequestContext) => Promise<number> } {
   const { cache, logger } = deps;
-  const loopBusyOf = deps.loopBusy ?? loopBusyShare;
 
   const outcome = (ctx: RequestContext, o: CacheOutcome, facts: Record<string, unknown>): void => {
     ctx.replyHeaders[HEADER] = o;
@@ -273,11 +269,8 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
     if (cached === undefined || st === undefined) return;
     const latencyMs = performance.now() - ctx.startedAt;
     const stored = async (): Promise<void> => {
-      const semantic = st.key.text !== undefined && s.cfg.semantic;
-      // On a busy loop the index insert is what a miss would add to it: the entry then serves exact repeats only.
-      const loopBusy = semantic && loopBusyOf() > s.cfg.max_loop_busy;
-      const vector = semantic && !loopBusy ? await vectorOf(ctx, deps, s) : undefined;
-      await cache.store(st.key, vector, cached, { model: ctx.model, intent: intentLabel(ctx, s), ttlS: st.ttlS, latencyMs, loopBusy });
+      const vector = st.key.text !== undefined && s.cfg.semantic ? await vectorOf(ctx, deps, s) : undefined;
+      await cache.store(st.key, vector, cached, { model: ctx.model, intent: intentLabel(ctx, s), ttlS: st.ttlS, latencyMs });
     };
     const store = (): void => {
       stored().catch((err: unknown) => logger.warn({ requestId: ctx.id, err: (err as Error)?.message }, 'cache store failed'));

@@ -16,8 +16,7 @@ export type CacheEvent =
   | ({ type: 'miss' } & Labels)
   | ({ type: 'skip'; reason: SkipOrBypass } & Labels)
   | ({ type: 'guard_reject'; check: GuardCheck; similarity: number } & Labels)
-  /** `loop_busy`: stored for exact repeats only, the event loop being too busy for the index insert. */
-  | ({ type: 'store'; bytes: number; reason?: 'loop_busy' } & Labels)
+  | ({ type: 'store'; bytes: number } & Labels)
   | { type: 'evict'; reason: EvictReason }
   | { type: 'store_error'; operation: string };
 
@@ -33,8 +32,6 @@ export interface Counters {
   misses: number;
   skips: Record<string, number>;
   stores: number;
-  /** Stores kept out of the semantic index because the event loop was busy (they serve exact repeats only). */
-  stores_exact_only: number;
   evictions: Record<string, number>;
   store_errors: number;
   guard_rejections: Record<string, number>;
@@ -47,7 +44,7 @@ export interface Counters {
 }
 
 const zero = (): Counters => ({
-  hits_exact: 0, hits_semantic: 0, hits_coalesced: 0, misses: 0, skips: {}, stores: 0, stores_exact_only: 0, evictions: {}, store_errors: 0,
+  hits_exact: 0, hits_semantic: 0, hits_coalesced: 0, misses: 0, skips: {}, stores: 0, evictions: {}, store_errors: 0,
   guard_rejections: {}, prompt_tokens_saved: 0, completion_tokens_saved: 0, cost_saved_usd: 0, latency_saved_ms: 0,
   similarity: SIMILARITY_BUCKETS.map(() => 0),
 });
@@ -71,7 +68,7 @@ function apply(c: Counters, e: CacheEvent): void {
     case 'miss': c.misses++; return;
     case 'skip': bump(c.skips, e.reason); return;
     case 'guard_reject': bump(c.guard_rejections, e.check); return;
-    case 'store': c.stores++; if (e.reason === 'loop_busy') c.stores_exact_only++; return;
+    case 'store': c.stores++; return;
     case 'evict': bump(c.evictions, e.reason); return;
     case 'store_error': c.store_errors++; return;
   }
@@ -79,7 +76,7 @@ function apply(c: Counters, e: CacheEvent): void {
 
 function add(into: Counters, c: Counters): void {
   into.hits_exact += c.hits_exact; into.hits_semantic += c.hits_semantic; into.hits_coalesced += c.hits_coalesced;
-  into.misses += c.misses; into.stores += c.stores; into.stores_exact_only += c.stores_exact_only; into.store_errors += c.store_errors;
+  into.misses += c.misses; into.stores += c.stores; into.store_errors += c.store_errors;
   into.prompt_tokens_saved += c.prompt_tokens_saved; into.completion_tokens_saved += c.completion_tokens_saved;
   into.cost_saved_usd += c.cost_saved_usd; into.latency_saved_ms += c.latency_saved_ms;
   for (const [k, v] of Object.entries(c.skips)) bump(into.skips, k, v);
