@@ -23,7 +23,7 @@ const LOWEST_NICE = 19;
 export function lowerThreadPriority(priority: WorkerPriority): AppliedPriority {
   if (process.platform !== 'linux') return 'unchanged';
   if (priority === 'idle') return schedIdle() ? 'idle' : niceThread(LOWEST_NICE);
-  // Relative to the thread's own (the process's, inherited): a niced gateway's model stays below its event loop.
+  // Relative to the thread's own (the process's, inherited): a niced gateway's model never outranks its event loop.
   return priority > 0 ? niceThread(Math.min(LOWEST_NICE, getPriority(0) + priority)) : 'unchanged';
 }
 
