@@ -114,6 +114,9 @@ export class RedisStore {
       .hSet(key, { m: JSON.stringify(meta), v, o: reply.op, b: reply.json, h: 0 })
       .pExpireAt(key, meta.expiresAt)
       .zAdd(this.idx, { score: meta.expiresAt, value: meta.key })
+      // The index of live entries outlives its latest entry by nothing: with no instance left to clean it, it expires too.
+      .pExpireAt(this.idx, meta.expiresAt, 'NX')
+      .pExpireAt(this.idx, meta.expiresAt, 'GT')
       .publish(this.channel, JSON.stringify(event))
       .exec());
     if (ok === undefined) return false;

@@ -69,6 +69,22 @@ suite('cache on Redis', redisSkip, () => {
     await a.close(); await b.close(); await c.close();
   });
 
+  it('the index of live entries expires with its latest entry: nothing is left behind once every instance is gone', async (t) => {
+    const p = `${prefix}idx-ttl:`;
+    const a = await SemanticCache.create({ dim: DIM, logger, config: { enabled: true, store: 'redis' as const, redis_prefix: p }, redis: await client() });
+    t.after(() => a.close());
+    const r = await client();
+    const stored = fromJsonReply('chat', jsonReply('an answer'))!;
+    const put = (text: string, ttlS: number) => a.store(keyOf(text, p).key, standInEmbed(text), stored, { model: 'gpt-test', intent: 'none', ttlS, latencyMs: 1 });
+    await put('an answer kept a minute', 60);
+    const first = await r.pTTL(`${p}idx`);
+    assert.ok(first > 55_000 && first <= 60_000, `index TTL ${first} ms`);
+    await put('an answer kept ten minutes', 600);
+    await put('an answer kept five seconds', 5);
+    const raised = await r.pTTL(`${p}idx`);
+    assert.ok(raised > 595_000 && raised <= 600_000, `index TTL after a longer entry, then a shorter one: ${raised} ms`);
+  });
+
   it('the bounds are kept fairly between tenants: one tenant\'s flood evicts its own entries, from every instance', async (t) => {
     const p = `${prefix}fair:`;
     const cfg = { enabled: true, store: 'redis' as const, redis_prefix: p, threshold: 0.8, max_entries: 4 };
