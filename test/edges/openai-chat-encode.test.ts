@@ -139,9 +139,10 @@ describe('OpenAI edge encoding', () => {
     const out = sseOf([
       { type: 'metadata', id: 'x', model: 'm', created: 1 },
       { type: 'text-delta', choice: 0, text: 'hi' },
-      { type: 'error', failure: { message: 'cut', type: 'upstream_error', code: 'upstream_stream_interrupted' } },
+      { type: 'error', failure: { message: 'cut', type: 'upstream_error', code: 'upstream_stream_interrupted', class: 'upstream' } },
     ]);
     assert.ok(!out.includes('[DONE]'));
+    // The envelope's own fields: the gateway's reading of the failure (its class) stays inside.
     assert.match(out, /data: \{"error":\{"message":"cut","type":"upstream_error","code":"upstream_stream_interrupted"\}\}\n\n$/);
   });
 

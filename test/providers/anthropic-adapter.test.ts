@@ -148,7 +148,7 @@ describe('anthropic adapter against the anthropic simulator', () => {
     assert.equal(early.retryable, true);
     sim.inject({ errorEvent: true, afterChunks: 4 });
     const parts = await collect(await adapter.call(upstreamRequest({ apiKey: 'sk-ant', body: body('a b c', { stream: true }) })));
-    assert.deepEqual(parts.at(-1), { type: 'error', failure: { message: 'Overloaded', type: 'overloaded_error', code: 'overloaded_error' } });
+    assert.deepEqual(parts.at(-1), { type: 'error', failure: { message: 'Overloaded', type: 'overloaded_error', code: 'overloaded_error', class: 'upstream' } });
     sim.inject({ cutAfterChunks: 3 });
     const cut = await collect(await adapter.call(upstreamRequest({ apiKey: 'sk-ant', body: body('a b c', { stream: true }) })));
     assert.equal(cut.at(-1)?.type, 'error');

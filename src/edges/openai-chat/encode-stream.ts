@@ -14,7 +14,8 @@ export const ENVELOPE_FALLBACK = '{"error":{"message":"The gateway failed to han
 /** One SSE error event in the OpenAI error envelope's shape. */
 export function errorEvent(failure: StreamFailure): string {
   try {
-    return `data: ${JSON.stringify({ error: failure })}\n\n`;
+    // The envelope's own fields only: the failure's class is the gateway's reading of it, not the caller's to see.
+    return `data: ${JSON.stringify({ error: { message: failure.message, type: failure.type, code: failure.code } })}\n\n`;
   } catch {
     return `data: ${ENVELOPE_FALLBACK}\n\n`;
   }
