@@ -41,7 +41,7 @@ export function buildRuntime(config: Config): Runtime {
   const layout: Record<string, string[]> = {};
   for (const [name, p] of Object.entries(config.providers)) {
     const adapter = createAdapter({ name, ...p }, { nonRetryable, redact });
-    providers.set(name, { name, adapter, keys: p.keys.map((k) => ({ ...k })), timeoutMs: p.timeout_ms, firstByteTimeoutMs: Math.min(p.first_byte_timeout_ms, p.timeout_ms), nonRetryable, forwardHeaders: p.forward_headers });
+    providers.set(name, { name, adapter, keys: p.keys.map((k) => ({ ...k })), timeoutMs: p.timeout_ms, firstByteTimeoutMs: Math.min(p.first_byte_timeout_ms, p.timeout_ms), forwardHeaders: p.forward_headers });
     layout[name] = p.keys.map((k) => k.id);
   }
 

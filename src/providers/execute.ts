@@ -16,7 +16,7 @@ import { clientAbortOf, type RequestContext, type Target } from '../pipeline/con
 import type { AbortSource } from '../pipeline/client-abort.js';
 import { observeStream } from '../pipeline/stage.js';
 import { estimatePromptTokens } from '../governance/tokens.js';
-import { requestOverStatedLimit, statedClass } from './failure.js';
+import { requestOverStatedLimit } from './failure.js';
 import type { HealthRegistry } from './health-registry.js';
 import type { KeyHealth } from './key-health.js';
 import { selectKey, type PoolKey } from './key-selector.js';
@@ -29,8 +29,6 @@ export interface ProviderRuntime {
   timeoutMs: number;
   /** Deadline for a stream's first part (≤ timeoutMs); a JSON attempt is bounded by timeoutMs alone. */
   firstByteTimeoutMs: number;
-  /** routing.non_retryable_statuses: how a status an upstream names in an in-band error is read (`statedClass`). */
-  nonRetryable: ReadonlySet<number>;
   /** Caller headers sent on to this provider (`providers.<name>.forward_headers`). */
   forwardHeaders: readonly string[];
 }
@@ -222,7 +220,7 @@ export async function executeChain(
           ctx.usage = reply.usage;
           return reply;
         }
-        return trackStream(ctx, reply, health, latencyMs, span, provider.nonRetryable);
+        return trackStream(ctx, reply, health, latencyMs, span);
       } catch (err) {
         const latencyMs = performance.now() - started;
         // Anything but a classified failure is the gateway's own: a 500 that never counts against the upstream. A rate limit
@@ -242,10 +240,11 @@ export async function executeChain(
 
 /**
  * Streams: the key's latency is time to first part; its verdict comes when the stream ends. A stream that ends in an error
- * the upstream stated as a refusal of the request (`statedClass`: invalid, too large) is no verdict on the key; one it stated
- * as a rate limit rests the key; any other break counts against it.
+ * the upstream stated as a refusal of the request (its class, read by the adapter: invalid, too large, a rate limit of the
+ * account the caller's header chose) is no verdict on the key; one it stated as a rate limit rests the key; any other
+ * break counts against it.
  */
-function trackStream(ctx: RequestContext, reply: StreamReply, health: KeyHealth, ttfb: number, span: AttemptSpan | undefined, nonRetryable: ReadonlySet<number>): ProviderReply {
+function trackStream(ctx: RequestContext, reply: StreamReply, health: KeyHealth, ttfb: number, span: AttemptSpan | undefined): ProviderReply {
   let usage: Usage | undefined;
   let failure: StreamFailure | undefined;
   return observeStream(
@@ -260,7 +259,8 @@ function trackStream(ctx: RequestContext, reply: StreamReply, health: KeyHealth,
       span?.streamEnded(end);
       if (end.outcome === 'done') health.succeed(Date.now(), ttfb);
       else if (end.outcome === 'error' && !clientAbortOf(ctx).aborted) {
-        const stated = failure === undefined ? 'upstream' : failure.class ?? statedClass(failure.type, failure.code, nonRetryable, failure.message);
+        // Classified once by the adapter that started the stream (StreamFailure.class).
+        const stated = failure?.class ?? 'upstream';
         health.failed(actionOf(stated).health === 'failure' ? 'stream' : stated, Date.now(), ttfb);
       } else health.abandon(); // the client went away: no verdict on the key
     },

@@ -231,7 +231,7 @@ const CLASS_STATUS: Readonly<Record<RefusalClass, number>> = { caller: 400, cred
  * own (then the caller of this function builds its upstream error as before).
  */
 export function statedError(policy: UpstreamPolicy, type: string | null | undefined, code: string | number | null | undefined, message: string, sent?: Readonly<Record<string, string>>): GatewayError | undefined {
-  const failure = readMessage(wordsClass(type, code, policy.nonRetryable), message);
+  const failure = statedClass(type, code, policy.nonRetryable, message);
   if (!isRefusal(failure)) return undefined;
   const status = statedStatus(code) ?? CLASS_STATUS[failure];
   const chosen = failure === 'rate_limited' ? chosenAccount(policy, sent) : undefined;
