@@ -269,7 +269,7 @@ function errorWords(body: unknown): { type?: string; code?: string | number } {
  * The account header the caller chose the request's account with, if any: one the upstream reads (`honoured`) and the
  * provider does not set itself, sent on this attempt.
  */
-function chosenAccount(policy: UpstreamPolicy, sent: Readonly<Record<string, string>> | undefined): string | undefined {
+export function chosenAccount(policy: UpstreamPolicy, sent: Readonly<Record<string, string>> | undefined): string | undefined {
   if (sent === undefined) return undefined;
   return ACCOUNT_HEADERS.find((h) => callerSent(policy, sent, h));
 }

@@ -5,7 +5,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { GatewayError } from '../errors.js';
-import { classifyNetworkError, classifyStatus, parseRetryAfter, replyTooLarge, unreadableReply, type UpstreamPolicy } from './failure.js';
+import { chosenAccount, classifyNetworkError, classifyStatus, parseRetryAfter, replyTooLarge, unreadableReply, type UpstreamPolicy } from './failure.js';
 import type { RateLimitInfo } from './types.js';
 import type { AbortSource } from '../pipeline/client-abort.js';
 
@@ -39,13 +39,19 @@ const num = (v: string | string[] | undefined): number | undefined => {
   return Number.isFinite(n) ? n : undefined;
 };
 
-export function rateLimitInfo(headers: UpstreamResponse['headers']): RateLimitInfo {
-  return {
+/**
+ * The rate-limit facts of a reply's headers. `policy` and `sent` (the request's headers), when given, say whether the reply is
+ * of an account the caller's own header chose (`callerAccount`): then its limits are that account's, not the key's.
+ */
+export function rateLimitInfo(headers: UpstreamResponse['headers'], policy?: UpstreamPolicy, sent?: Readonly<Record<string, string>>): RateLimitInfo {
+  const info: RateLimitInfo = {
     remainingRequests: num(headers['x-ratelimit-remaining-requests'] ?? headers['anthropic-ratelimit-requests-remaining']),
     limitRequests: num(headers['x-ratelimit-limit-requests'] ?? headers['anthropic-ratelimit-requests-limit']),
     remainingTokens: num(headers['x-ratelimit-remaining-tokens'] ?? headers['anthropic-ratelimit-tokens-remaining']),
     retryAfterS: parseRetryAfter(headers['retry-after']),
   };
+  if (policy !== undefined && chosenAccount(policy, sent) !== undefined) info.callerAccount = true;
+  return info;
 }
 
 /** Largest upstream error body read (the rest is dropped: only its message is used). */
@@ -109,7 +115,7 @@ export async function postJson(url: string, opts: PostOptions): Promise<Upstream
   } catch (err) {
     throw classifyNetworkError(opts.policy, err, opts.signal.aborted);
   }
-  const info = rateLimitInfo(res.headers);
+  const info = rateLimitInfo(res.headers, opts.policy, opts.headers);
   opts.onHeaders?.(info);
   if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body };
   let text: string;
@@ -188,7 +194,7 @@ class JsonCall implements Dispatcher.DispatchHandler {
     if (status < 200) return; // informational
     this.status = status;
     this.headers = headers;
-    const info = rateLimitInfo(headers);
+    const info = rateLimitInfo(headers, this.opts.policy, this.opts.headers);
     this.retryAfterS = info.retryAfterS;
     if (status >= 300) this.max = MAX_ERROR_BODY;
     this.opts.onHeaders?.(info);

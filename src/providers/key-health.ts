@@ -168,10 +168,18 @@ export class KeyHealth {
     this.circuit.onAbandon();
   }
 
+  /**
+   * A reply's rate-limit headers: the key's headroom, and a rest (bounded like a 429's) when none remain. Those of an account
+   * the caller's own header chose (`callerAccount`) are that account's, not the key's: one tenant's account never rests the
+   * key, or moves traffic off it, for the others.
+   */
   noteRateLimit(info: RateLimitInfo, now: number): void {
+    if (info.callerAccount === true) return;
     this.remainingRequests = info.remainingRequests;
     if (info.limitRequests !== undefined) this.limitRequests = info.limitRequests;
-    if (info.remainingRequests === 0 && info.retryAfterS !== undefined) this.coolUntil = Math.max(this.coolUntil, now + info.retryAfterS * 1000);
+    if (info.remainingRequests === 0 && info.retryAfterS !== undefined) {
+      this.coolUntil = Math.max(this.coolUntil, now + Math.min(MAX_COOL_S, info.retryAfterS) * 1000);
+    }
   }
 
   state(now: number): KeyState {

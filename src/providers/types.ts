@@ -49,6 +49,11 @@ export interface RateLimitInfo {
   limitRequests?: number;
   remainingTokens?: number;
   retryAfterS?: number;
+  /**
+   * The reply is of the account the caller's own header chose (`OpenAI-Organization` / `OpenAI-Project`, src/providers/failure.ts
+   * `chosenAccount`), not the key's: its limits say nothing of the key, which neither rests nor changes headroom for them.
+   */
+  callerAccount?: true;
 }
 
 /** One call to one upstream with one key. */
