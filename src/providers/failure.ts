@@ -316,7 +316,13 @@ export function classifyStatus(policy: UpstreamPolicy, status: number, body: unk
  */
 const LOCAL_EXHAUSTION: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
 
-/** Maps a thrown network/abort error to a GatewayError; one the gateway's own machine caused is the gateway's. */
+/** The code of the error a stream's reader throws for an event line over its cap (src/providers/sse.ts, MAX_SSE_LINE). */
+export const EVENT_TOO_LARGE = 'UPSTREAM_EVENT_TOO_LARGE';
+
+/**
+ * Maps a thrown network/abort error to a GatewayError; one the gateway's own machine caused is the gateway's. A streamed
+ * event over the reader's cap is the caller's, as a JSON reply over its cap is (`replyTooLarge`).
+ */
 export function classifyNetworkError(policy: UpstreamPolicy, err: unknown, clientAborted: boolean): GatewayError {
   const { provider } = policy;
   if (clientAborted) {
@@ -324,6 +330,7 @@ export function classifyNetworkError(policy: UpstreamPolicy, err: unknown, clien
   }
   if (err instanceof GatewayError) return err;
   const code = (err as { code?: string } | null)?.code ?? '';
+  if (code === EVENT_TOO_LARGE) return replyTooLarge(policy, (err as { limit?: number }).limit ?? 0, true);
   if (LOCAL_EXHAUSTION.has(code)) {
     return new GatewayError({
       status: 503, message: `The gateway is out of ${code === 'ENOMEM' || code === 'ENOBUFS' ? 'memory' : 'file descriptors'} (${code}) and could not reach ${provider}; retry shortly.`,
@@ -358,15 +365,16 @@ export function unexpectedReply(policy: UpstreamPolicy, body: unknown, expected:
 }
 
 /**
- * A successful reply larger than the gateway carries back (`limit` bytes): what the request asked for is too large, so it is
- * the caller's — another key or provider would send as much, and counting it against the key would let one tenant's
- * oversized requests (thousands of float embeddings, many long choices) open the provider's circuit for everyone.
+ * A successful reply (or one `event` of a streamed reply) larger than the gateway carries back (`limit` bytes): what the
+ * request asked for is too large, so it is the caller's — another key or provider would send as much, and counting it
+ * against the key would let one tenant's oversized requests (thousands of float embeddings, many long choices, a Response
+ * holding several generated images) open the provider's circuit for everyone.
  */
-export function replyTooLarge(policy: UpstreamPolicy, limit: number): GatewayError {
+export function replyTooLarge(policy: UpstreamPolicy, limit: number, event = false): GatewayError {
   return new GatewayError({
     status: 413,
-    message: `Upstream ${policy.provider}'s reply to this request is larger than the gateway carries (${Math.round(limit / 1048576)} MB): `
-      + 'ask for less (fewer inputs or choices; embeddings with encoding_format "base64").',
+    message: `Upstream ${policy.provider}'s reply to this request ${event ? 'has a streamed event' : 'is'} larger than the gateway carries (${Math.round(limit / 1048576)} MB): `
+      + 'ask for less (fewer inputs, choices or images; embeddings with encoding_format "base64").',
     type: 'invalid_request_error', code: 'reply_too_large', failure: 'caller',
   });
 }

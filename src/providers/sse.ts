@@ -1,13 +1,18 @@
 /**
  * Server-sent events, both directions: a parser for upstream bodies and the writer used at the HTTP edge.
  */
+import { EVENT_TOO_LARGE } from './failure.js';
 
 export interface SseEvent {
   event?: string;
   data: string;
 }
 
-/** Longest line accepted from an upstream; a peer that never sends a newline cannot grow memory without bound. */
+/**
+ * Longest line accepted from an upstream; a peer that never sends a newline cannot grow memory without bound. A longer line
+ * is an event the request asked to be that large (./failure.ts, `classifyNetworkError`): the caller's, like a JSON reply
+ * over its cap.
+ */
 export const MAX_SSE_LINE = 8 * 1024 * 1024;
 
 /**
@@ -25,7 +30,7 @@ export class SseParser {
     const text = typeof piece === 'string' ? piece : this.decoder.decode(piece, { stream: true });
     let buffer = this.buffer.length === 0 ? text : this.buffer + text;
     if (buffer.length > MAX_SSE_LINE && buffer.indexOf('\n') < 0) {
-      throw Object.assign(new Error(`upstream sent an event line over ${MAX_SSE_LINE} bytes`), { code: 'UPSTREAM_BAD_CHUNK' });
+      throw Object.assign(new Error(`upstream sent an event line over ${MAX_SSE_LINE} bytes`), { code: EVENT_TOO_LARGE, limit: MAX_SSE_LINE });
     }
     // Lines are read in place (no copy of the rest of the buffer per line); what follows the last newline is kept.
     let from = 0;

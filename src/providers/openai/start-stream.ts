@@ -27,7 +27,8 @@ export function errorPartToGatewayError(policy: UpstreamPolicy, part: ErrorPart,
 
 function brokenAfterStart(policy: UpstreamPolicy, err: unknown, signal: AbortSignal): ErrorPart {
   const classified = classifyNetworkError(policy, err, signal.aborted);
-  const code = classified.code === 'client_closed' ? 'client_closed' : 'upstream_stream_interrupted';
+  // The caller's (the client went away, an event the request asked to be over the reader's cap) keeps its code, so its class.
+  const code = classified.failure === 'caller' && classified.code !== null ? classified.code : 'upstream_stream_interrupted';
   return errorPart(`Upstream ${policy.provider} stream broke: ${classified.message}`, classified.type, code);
 }
 
