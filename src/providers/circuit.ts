@@ -62,6 +62,18 @@ export class Circuit {
     if (this.consecutiveFailures >= this.settings.consecutive_failures || rateTrip) this.trip(now);
   }
 
+  /**
+   * An attempt's answer began (a stream's first part): the key works. A half-open circuit closes and the probe's slot is
+   * free now, not when the stream ends — a long answer, or a client reading it slowly, must not keep the key from everyone
+   * else until then. The attempt's own verdict still comes at its end (a break then counts as any failure does).
+   */
+  onAnswered(): void {
+    if (this.state !== 'half_open') return;
+    this.probesInFlight = Math.max(0, this.probesInFlight - 1);
+    this.state = 'closed';
+    this.consecutiveFailures = 0;
+  }
+
   /** A probe that ended without a verdict (client went away) frees its slot. */
   onAbandon(): void {
     if (this.state === 'half_open') this.probesInFlight = Math.max(0, this.probesInFlight - 1);

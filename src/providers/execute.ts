@@ -162,7 +162,8 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
         }
       },
     ));
-    if (!json) health.firstByte(performance.now() - started);
+    // A stream's first part: the key answered (a half-open circuit closes now, not when this stream ends).
+    if (!json) health.streamed(performance.now() - started);
     return reply;
   } catch (err) {
     if (deadline?.signal.aborted === true && !client.aborted) throw firstByteMissed(provider.name, deadlineMs);

@@ -117,6 +117,12 @@ export class KeyHealth {
     this.answeredFrom = Math.max(this.answeredFrom, Date.now() - ttfbMs);
   }
 
+  /** A stream's first part arrived after `ttfbMs`: its time to first byte, and its circuit learns the key answered (`Circuit.onAnswered`). */
+  streamed(ttfbMs: number): void {
+    this.firstByte(ttfbMs);
+    this.circuit.onAnswered();
+  }
+
   succeed(now: number, latencyMs: number): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
     this.okCounts[this.bucket(now)]++;
