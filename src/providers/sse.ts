@@ -9,28 +9,35 @@ export interface SseEvent {
 }
 
 /**
- * Longest line accepted from an upstream; a peer that never sends a newline cannot grow memory without bound. A longer line
- * is an event the request asked to be that large (./failure.ts, `classifyNetworkError`): the caller's, like a JSON reply
+ * Longest line accepted from an upstream, and most data one event may gather over its lines: a peer that never sends a
+ * newline, or data lines without the blank line that ends their event, cannot grow memory without bound. A longer line or
+ * event is one the request asked to be that large (./failure.ts, `classifyNetworkError`): the caller's, like a JSON reply
  * over its cap.
  */
 export const MAX_SSE_LINE = 8 * 1024 * 1024;
 
+const tooLong = (what: string): Error =>
+  Object.assign(new Error(`upstream sent ${what} over ${MAX_SSE_LINE} bytes`), { code: EVENT_TOO_LARGE, limit: MAX_SSE_LINE });
+
 /**
  * A push parser for an SSE byte stream: `push` each piece as it arrives and the complete events in it are appended to `out`;
  * `end` appends a last event left without its blank line. Handles \n and \r\n line ends, multi-line data, comments and
- * pieces split anywhere (in a line, in a UTF-8 sequence). Throws when a line grows past MAX_SSE_LINE.
+ * pieces split anywhere (in a line, in a UTF-8 sequence). Throws when a line, or the data of one event, grows past
+ * MAX_SSE_LINE.
  */
 export class SseParser {
   private readonly decoder = new TextDecoder();
   private buffer = '';
   private event: string | undefined;
   private data: string[] = [];
+  /** Characters in `data` (the current event's lines so far). */
+  private dataSize = 0;
 
   push(piece: Uint8Array | string, out: SseEvent[]): void {
     const text = typeof piece === 'string' ? piece : this.decoder.decode(piece, { stream: true });
     let buffer = this.buffer.length === 0 ? text : this.buffer + text;
     if (buffer.length > MAX_SSE_LINE && buffer.indexOf('\n') < 0) {
-      throw Object.assign(new Error(`upstream sent an event line over ${MAX_SSE_LINE} bytes`), { code: EVENT_TOO_LARGE, limit: MAX_SSE_LINE });
+      throw tooLong('an event line');
     }
     // Lines are read in place (no copy of the rest of the buffer per line); what follows the last newline is kept.
     let from = 0;
@@ -63,7 +70,11 @@ export class SseParser {
     let valueStart = hasColon ? colon + 1 : end;
     if (valueStart < end && buffer.charCodeAt(valueStart) === 32) valueStart++;
     const fieldLength = fieldEnd - start;
-    if (fieldLength === 4 && buffer.startsWith('data', start)) this.data.push(buffer.slice(valueStart, end));
+    if (fieldLength === 4 && buffer.startsWith('data', start)) {
+      this.dataSize += end - valueStart + 1;
+      if (this.dataSize > MAX_SSE_LINE) throw tooLong('an event');
+      this.data.push(buffer.slice(valueStart, end));
+    }
     else if (fieldLength === 5 && buffer.startsWith('event', start)) this.event = buffer.slice(valueStart, end);
   }
 
@@ -73,12 +84,13 @@ export class SseParser {
       const text = data.length === 1 ? data[0] : data.join('\n');
       out.push(this.event === undefined ? { data: text } : { event: this.event, data: text });
       this.data = [];
+      this.dataSize = 0;
     }
     this.event = undefined;
   }
 }
 
-/** Parses an SSE byte stream into events (see SseParser). Throws when a line grows past MAX_SSE_LINE. */
+/** Parses an SSE byte stream into events (see SseParser). Throws when a line or an event grows past MAX_SSE_LINE. */
 export async function* parseSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent> {
   const parser = new SseParser();
   const events: SseEvent[] = [];

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StreamPart } from '../../src/llm/parts.js';
-import { upstreamPolicy } from '../../src/providers/failure.js';
+import { EVENT_TOO_LARGE, upstreamPolicy } from '../../src/providers/failure.js';
 import { OpenAIEventReader } from '../../src/providers/openai/openai-stream.js';
 import { startStream } from '../../src/providers/openai/start-stream.js';
 import { ssePartSource } from '../../src/providers/sse-parts.js';
-import { SseParser, type SseEvent } from '../../src/providers/sse.js';
+import { MAX_SSE_LINE, SseParser, type SseEvent } from '../../src/providers/sse.js';
 
 const WIRE = [
   ': a comment\r\n',
@@ -58,6 +58,26 @@ describe('SseParser', () => {
 
   it('keeps a last event that has no blank line after it', () => {
     assert.deepEqual(parseIn([Buffer.from('data: a\n\ndata: tail')]), [{ data: 'a' }, { data: 'tail' }]);
+  });
+
+  it('refuses an event whose data lines never end (no blank line) once they pass the line limit, not only one long line', () => {
+    const parser = new SseParser();
+    const out: SseEvent[] = [];
+    const piece = Buffer.from(`data: ${'x'.repeat(64 * 1024 - 8)}\n`);
+    const reads = Math.ceil(MAX_SSE_LINE / piece.length) + 1;
+    assert.throws(() => {
+      for (let i = 0; i < reads; i++) parser.push(piece, out);
+    }, (err: Error & { code?: string }) => err.code === EVENT_TOO_LARGE);
+    assert.equal(out.length, 0);
+  });
+
+  it('counts an event\'s data afresh after each blank line', () => {
+    const parser = new SseParser();
+    const out: SseEvent[] = [];
+    const piece = Buffer.from(`data: ${'x'.repeat(64 * 1024 - 8)}\n\n`);
+    const reads = Math.ceil(MAX_SSE_LINE / piece.length) + 1;
+    for (let i = 0; i < reads; i++) parser.push(piece, out);
+    assert.equal(out.length, reads);
   });
 });
 
