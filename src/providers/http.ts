@@ -162,7 +162,9 @@ function targetOf(url: string): { origin: string; path: string } {
  * One JSON call, from the request to the parsed reply, as a handler of undici's dispatcher: no response stream, no request
  * wrapper, one object per call. A 2xx reply is gathered up to MAX_REPLY_BODY and parsed once; any other status has its body
  * read up to MAX_ERROR_BODY and becomes the classified error. The request's signal aborts the call (the listener is this
- * object, removed when the call settles).
+ * object, removed when the call settles). The reply must be whole within `timeoutMs` of the call (of its headers, if they
+ * came later): undici's body timeout is an idle one, so without this a body trickled a byte at a time would hold the
+ * attempt, and its request, for ever. Past it the call fails as a body timeout (the upstream's).
  */
 class JsonCall implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
@@ -173,12 +175,26 @@ class JsonCall implements Dispatcher.DispatchHandler {
   private size = 0;
   private max = MAX_REPLY_BODY;
   private settled = false;
+  /** Aborts a reply not whole in time (see the class comment); cleared when the call settles. */
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly opts: JsonPostOptions,
     private readonly resolve: (r: JsonResponse) => void,
     private readonly reject: (e: GatewayError) => void,
   ) {}
+
+  /** Starts the wait for the whole reply. */
+  arm(): void {
+    this.timer = setTimeout(() => this.expire(), this.opts.timeoutMs);
+  }
+
+  /** No reply in time: before its headers undici's headers timeout decides; after them the body has stalled. */
+  private expire(): void {
+    this.timer = undefined;
+    if (this.settled || this.status === 0) return;
+    this.controller?.abort(Object.assign(new Error(`the reply was not whole within ${this.opts.timeoutMs} ms`), { code: 'UND_ERR_BODY_TIMEOUT' }));
+  }
 
   /** The signal's abort listener. */
   handleEvent(): void {
@@ -197,6 +213,7 @@ class JsonCall implements Dispatcher.DispatchHandler {
     const info = rateLimitInfo(headers, this.opts.policy, this.opts.headers);
     this.retryAfterS = info.retryAfterS;
     if (status >= 300) this.max = MAX_ERROR_BODY;
+    if (this.timer === undefined && !this.settled) this.arm(); // the headers came after the first wait ran out: the body gets one of its own
     this.opts.onHeaders?.(info);
   }
 
@@ -242,6 +259,7 @@ class JsonCall implements Dispatcher.DispatchHandler {
   private settle(res: JsonResponse | undefined, err?: GatewayError): void {
     this.settled = true;
     this.parts = [];
+    clearTimeout(this.timer);
     this.opts.signal.removeEventListener('abort', this);
     if (err !== undefined) this.reject(err);
     else this.resolve(res!);
@@ -260,6 +278,7 @@ export function postForJson(url: string, opts: JsonPostOptions): Promise<JsonRes
     }
     const call = new JsonCall(opts, resolve, reject);
     opts.signal.addEventListener('abort', call, { once: true });
+    call.arm();
     const { origin, path } = targetOf(url);
     agent.dispatch({
       origin, path, method: 'POST', headers: { 'content-type': 'application/json', ...opts.headers }, body: opts.body,
