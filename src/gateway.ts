@@ -202,6 +202,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     stopping: stopping.signal,
     bodyLimit: () => live.rt.config.server.body_limit,
     limits: () => live.rt.config.server.limits,
+    writeTimeoutMs: () => live.rt.config.server.write_timeout_ms,
     inFlight: new InFlight(() => live.rt.config.server.max_in_flight),
     parallelLimits: (caller) => governance.principal(caller)?.parallel ?? NO_PARALLEL_LIMITS,
     unexpected(err: unknown, where: string, res?: ServerResponse) {

@@ -81,6 +81,11 @@ export const serverSchema = z.object({
    * at once (503, Retry-After) while other keys still get in (src/server/in-flight.ts).
    */
   max_in_flight: positiveInt.default(4096),
+  /**
+   * How long a reply may wait for the client to take its bytes (the connection's send buffer full) before the connection
+   * is closed: a client that stops reading gives back its place, its upstream call and the reply's memory.
+   */
+  write_timeout_ms: positiveInt.default(60_000),
   /** Limits on every proxied request body, refused with a 400 naming the field. */
   limits: z.object({
     /** Deepest nesting of arrays and objects (the body itself is level 1). */

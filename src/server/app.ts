@@ -34,6 +34,8 @@ export interface GatewayHandle {
   bodyLimit(): string;
   /** Limits every proxied body is checked against (server.limits). */
   limits(): InputLimits;
+  /** How long a reply waits for the client to take its bytes before the connection is closed (server.write_timeout_ms). */
+  writeTimeoutMs(): number;
   /** Proxied requests being served, bounded by server.max_in_flight and shared fairly between virtual keys. */
   readonly inFlight: InFlight;
   /** The caller's key's, team's and customer's own bounds on requests in flight (rate_limits.max_parallel_requests). */
@@ -113,7 +115,7 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
       cut = () => abort.abort();
       gw.stopping.addEventListener('abort', cut, { once: true });
     }
-    await writeReply(res, presented.reply, replyHeadersOf(ctx, edge?.requestIdHeader), { stop: gw.stopping, encoder: presented.encoder });
+    await writeReply(res, presented.reply, replyHeadersOf(ctx, edge?.requestIdHeader), { stop: gw.stopping, encoder: presented.encoder, writeTimeoutMs: gw.writeTimeoutMs() });
     status = reply.status;
   } catch (err) {
     const gerr = asGatewayError(err);

@@ -103,6 +103,7 @@ function handleOf(gov: Governance, stages: Stage[], terminal: (ctx: RequestConte
   const gw: GatewayHandle = {
     bodyLimit: () => '1mb',
     limits: () => ({ max_depth: 32, max_string_chars: 100_000, max_messages: 100 }),
+    writeTimeoutMs: () => 60_000,
     inFlight: new InFlight(() => 100),
     parallelLimits: () => [],
     adminKey: () => undefined,
