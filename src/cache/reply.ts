@@ -4,6 +4,7 @@
  * a hit is served as the JSON reply or replayed as typed stream parts.
  */
 import type { PartOf } from '../llm/parts.js';
+import { MAX_REPLY_BODY } from '../providers/http.js';
 import type { JsonReply, Operation, StreamPart, Usage } from '../providers/types.js';
 import { Names } from './names.js';
 
@@ -102,13 +103,22 @@ interface ChoiceAcc {
   finish?: string;
 }
 
-/** Accumulates the parts of a streamed reply; `result()` gives the stored form once the stream ended cleanly. */
+/** Rough size of one log-probability entry, for the capture's bound. */
+const LOGPROB_CHARS = 64;
+
+/**
+ * Accumulates the parts of a streamed reply; `result()` gives the stored form once the stream ended cleanly. A reply larger
+ * than the largest JSON reply the gateway accepts (MAX_REPLY_BODY) is not kept: past it what was gathered is dropped and the
+ * reply is not stored, so an upstream that streams without end does not grow memory while the client reads it.
+ */
 export class StreamCapture {
-  private readonly choices: ChoiceAcc[] = [];
+  private choices: ChoiceAcc[] = [];
   private meta: PartOf<'metadata'> | undefined;
   private usage: Usage | undefined;
   private ended = false;
   private broken = false;
+  /** Characters gathered so far (texts, tool names and arguments, log-probabilities at LOGPROB_CHARS each). */
+  private size = 0;
 
   constructor(private readonly op: Operation) {}
 
@@ -117,6 +127,7 @@ export class StreamCapture {
   }
 
   onPart(part: StreamPart): void {
+    if (this.broken) return;
     switch (part.type) {
       case 'done': this.ended = true; return;
       case 'error': this.broken = true; return;
@@ -128,22 +139,22 @@ export class StreamCapture {
         else acc.text += part.text;
         const lp = part.logprobs?.content;
         if (Array.isArray(lp)) (acc.logprobs ??= []).push(...lp);
-        return;
+        return this.grew(part.text.length + (Array.isArray(lp) ? lp.length * LOGPROB_CHARS : 0));
       }
       case 'refusal-delta': {
         const acc = this.acc(part.choice);
         acc.refusal = (acc.refusal ?? '') + part.text;
-        return;
+        return this.grew(part.text.length);
       }
       case 'tool-call-start': {
         const t = (this.acc(part.choice).tools[part.index] ??= { name: '', args: '' });
         if (part.id !== '') t.id = part.id;
         t.name += part.name;
-        return;
+        return this.grew(part.id.length + part.name.length);
       }
       case 'tool-call-delta':
         (this.acc(part.choice).tools[part.index] ??= { name: '', args: '' }).args += part.argsDelta;
-        return;
+        return this.grew(part.argsDelta.length);
       case 'finish':
         this.acc(part.choice).finish = part.reason;
         return;
@@ -152,7 +163,18 @@ export class StreamCapture {
     }
   }
 
-  /** The assembled reply, or undefined unless the stream ended with done, carried no error and every choice finished. */
+  /** Counts `chars` more gathered; past the bound the reply is given up (not stored) and what was gathered is let go. */
+  private grew(chars: number): void {
+    this.size += chars;
+    if (this.size <= MAX_REPLY_BODY) return;
+    this.broken = true;
+    this.choices = [];
+  }
+
+  /**
+   * The assembled reply, or undefined unless the stream ended with done, carried no error, stayed within the bound and
+   * every choice finished.
+   */
   result(): CachedReply | undefined {
     if (!this.ended || this.broken || this.choices.length === 0) return undefined;
     for (let i = 0; i < this.choices.length; i++) if (this.choices[i]?.finish === undefined) return undefined;

@@ -156,7 +156,7 @@ export async function runCascade(ctx: RequestContext, deps: CascadeDeps): Promis
         answer = answerFromBody(reply.body);
         outcome.usage = sub.usage ?? reply.usage;
       } else {
-        const buffered = await bufferStream(reply);
+        const buffered = await bufferStream(reply, tier.provider);
         produced = { tier: index, reply: buffered, target, attempts: [from, ctx.attempts.length] };
         answer = buffered.answer;
         outcome.usage = sub.usage;

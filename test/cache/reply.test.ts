@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fromJsonReply, jsonReplyOf, replayParts, StreamCapture } from '../../src/cache/reply.js';
+import { MAX_REPLY_BODY } from '../../src/providers/http.js';
 import { chunksOf } from '../helpers/stream-parts.js';
 import { jsonReply, streamParts } from './helpers.js';
 
@@ -66,5 +67,15 @@ describe('stream capture and replay', () => {
     assert.equal(hit.body, hit.body);
     assert.equal((hit.body.choices as Array<{ message: { content: string } }>)[0].message.content, 'cached answer');
     assert.notEqual(jsonReplyOf(stored).body, hit.body, 'each hit gets its own body, so no stage sees another\'s edits');
+  });
+
+  it('does not keep a stream larger than the largest reply the gateway accepts: nothing stored, nothing held', () => {
+    const cap = new StreamCapture('chat');
+    const piece = 'x'.repeat(1024 * 1024);
+    cap.onPart({ type: 'metadata', id: 'c', model: 'm', created: 1 });
+    for (let i = 0; i <= MAX_REPLY_BODY / piece.length; i++) cap.onPart({ type: 'text-delta', choice: 0, text: piece });
+    cap.onPart({ type: 'finish', choice: 0, reason: 'stop' });
+    cap.onPart({ type: 'done' });
+    assert.equal(cap.result(), undefined);
   });
 });
