@@ -6,6 +6,8 @@ import { ResponsesStreamEncoder } from '../../src/edges/openai-responses/respons
 import type { StreamPart } from '../../src/llm/parts.js';
 import { responsesStreamParts } from '../../src/providers/openai-responses/responses-stream.js';
 import type { SseEvent } from '../../src/providers/sse.js';
+import { GatewayError } from '../../src/errors.js';
+import { MAX_REPLY_BODY } from '../../src/providers/http.js';
 
 const start = startResponse({ model: 'm', input: [], tools: [], stream: true, store: true }, 'resp_x', 1);
 
@@ -24,6 +26,20 @@ async function encode(parts: StreamPart[]): Promise<{ events: any[]; stored: Res
 }
 
 describe('typed parts → Responses events', () => {
+  it('refuses output past the largest reply the gateway accepts instead of keeping it all for response.completed', () => {
+    const enc = new ResponsesStreamEncoder(start, async () => undefined);
+    const piece = 'x'.repeat(1024 * 1024);
+    let sent = 0;
+    let refused: unknown;
+    try {
+      for (; sent <= 2 * MAX_REPLY_BODY / piece.length; sent++) enc.encode({ type: 'text-delta', choice: 0, text: piece });
+    } catch (err) {
+      refused = err;
+    }
+    assert.ok(refused instanceof GatewayError && refused.code === 'reply_too_large', 'the stream was refused');
+    assert.ok(sent <= MAX_REPLY_BODY / piece.length + 1, `no further than the bound (${sent} pieces)`);
+  });
+
   it('text, then a refusal, then a tool call: separate parts and items, closed in order', async () => {
     const { events, stored } = await encode([
       { type: 'metadata', id: 'up', model: 'm', created: 1 },

@@ -3,9 +3,14 @@
  * output item output_item.added → (content_part.added → output_text.delta… → output_text.done → content_part.done) or
  * function_call_arguments.delta… → function_call_arguments.done → output_item.done, and at the end response.completed (or
  * response.incomplete) carrying the whole Response with usage. Every event has a sequence_number from 0. A stream that breaks
- * ends with an `error` event, never a completion. This is the one module that knows the event sequence.
+ * ends with an `error` event, never a completion. This is the one module that knows the event sequence. The whole Response is
+ * kept for response.completed, so a stream whose output grows past the largest JSON reply the gateway accepts
+ * (MAX_REPLY_BODY) is refused there (`encode` throws; the writer ends the stream with an error event and the upstream call)
+ * rather than held in memory without bound.
  */
 import type { StreamFailure, StreamPart } from '../../llm/parts.js';
+import { GatewayError } from '../../errors.js';
+import { MAX_REPLY_BODY } from '../../providers/http.js';
 import type { StreamEncoder } from '../types.js';
 import { finishOf, newId, responseUsage } from './build-response.js';
 import type { OutputItem, ResponseObject } from './responses-api.js';
@@ -30,6 +35,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private readonly calls = new Map<number, { index: number; item: CallItem }>();
   private finish: unknown;
   private usage: unknown;
+  /** Characters of output kept so far (texts, call names and arguments, a little per item). */
+  private size = 0;
 
   /**
    * `start`: the response as created. `completed` runs with the final response before response.completed is sent (to store
@@ -77,8 +84,19 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     return this.begin() + this.event('error', { code: failure.code ?? failure.type, message: failure.message, param: null });
   }
 
+  /** Counts `chars` more output kept; past the bound the stream is refused. */
+  private grew(chars: number): void {
+    this.size += chars;
+    if (this.size <= MAX_REPLY_BODY) return;
+    throw new GatewayError({
+      status: 413, message: `The response is larger than the gateway carries (${MAX_REPLY_BODY / 1048576} MB): ask for less.`,
+      type: 'invalid_request_error', code: 'reply_too_large', failure: 'caller',
+    });
+  }
+
   /** A text or refusal delta: opens the message item and the content part it belongs to when needed. */
   private text(kind: Content['type'], delta: string): string {
+    this.grew(delta.length + 1);
     let out = '';
     if (this.message === undefined) {
       const item: MessageItem = { type: 'message', id: newId('msg'), status: 'in_progress', role: 'assistant', content: [] };
@@ -122,6 +140,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   /** A function call begins: the text before it ends (the Responses API puts them in separate items). */
   private openCall(key: number, callId: string, name: string): string {
+    this.grew(64 + callId.length + name.length);
     const out = this.closeMessage('completed');
     const item: CallItem = { type: 'function_call', id: newId('fc'), call_id: callId || newId('fc'), name, arguments: '', status: 'in_progress' };
     const call = { index: this.output.push(item) - 1, item };
@@ -133,6 +152,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     const out = this.calls.has(key) ? '' : this.openCall(key, '', '');
     const call = this.calls.get(key)!;
     if (delta.length === 0) return out;
+    this.grew(delta.length);
     call.item.arguments += delta;
     return out + this.event('response.function_call_arguments.delta', { item_id: call.item.id, output_index: call.index, delta });
   }
