@@ -43,6 +43,16 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
 const REQUEST_LOG_BATCH = 4096;
 /** Longest a request-log line waits for its batch. */
 const REQUEST_LOG_FLUSH_MS = 250;
+/**
+ * Most bytes of request-log lines held while the output does not take them (a log reader that stalls: a full pipe, a stuck
+ * shipper): lines past it are dropped rather than held in memory without bound.
+ */
+export const REQUEST_LOG_MAX_BUFFER = 16 * 1024 * 1024;
+
+/** The request log's asynchronous, batched and bounded output on file descriptor `fd` (stdout by default). */
+export function requestLogDestination(fd = 1): pino.DestinationStream & NodeJS.EventEmitter {
+  return pino.destination({ dest: fd, sync: false, minLength: REQUEST_LOG_BATCH, maxLength: REQUEST_LOG_MAX_BUFFER, periodicFlush: REQUEST_LOG_FLUSH_MS });
+}
 /** Top-level fields the request log censors (its lines never carry them; the redaction is a safety net). */
 const REQUEST_REDACT = ['authorization', 'api_key', 'key'];
 
@@ -66,14 +76,15 @@ export function requestLogOf(logger: Logger): RequestLog {
  * The gateway's own request log: one line per request built by the gateway from ids, names, numbers and decisions — never
  * headers, bodies or keys — written asynchronously to keep the hot path free of synchronous stdout writes. Lines are
  * batched: written once REQUEST_LOG_BATCH bytes are waiting or every REQUEST_LOG_FLUSH_MS, whichever comes first (one write
- * per request cost a tenth of a proxied request's CPU). Flushed on shutdown and at exit.
+ * per request cost a tenth of a proxied request's CPU), and at most REQUEST_LOG_MAX_BUFFER bytes wait while the output is
+ * stalled (lines past it are dropped). Flushed on shutdown and at exit.
  *
  * The line is the one pino writes for `info(record, 'request')`, serialised by one `JSON.stringify` of the record instead
  * of pino's per-field loop (which cost about a seventh of a proxied request's instructions). A record pino would treat
  * differently — a censored field present, or a value JSON.stringify refuses (a cycle, a BigInt) — goes through pino.
  */
 export function createRequestLog(level: string, destination?: NodeJS.WritableStream, now?: () => number): RequestLog {
-  const dest = (destination ?? pino.destination({ dest: 1, sync: false, minLength: REQUEST_LOG_BATCH, periodicFlush: REQUEST_LOG_FLUSH_MS })) as pino.DestinationStream;
+  const dest = (destination ?? requestLogDestination()) as pino.DestinationStream;
   const options = requestLoggerOptions(level, now);
   const time = options.timestamp as () => string;
   const logger = pino(options, dest);
