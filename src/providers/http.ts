@@ -294,13 +294,25 @@ export function postForJson(url: string, opts: JsonPostOptions): Promise<JsonRes
 export const streamedBody = (body: UpstreamResponse['body']): AsyncIterable<Buffer> => body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
 
 /**
+ * Longest a streamed body may take to end after its terminator (what is left is the end of the chunked encoding, sent at
+ * once): one that goes on sending (the body timeout is an idle one) is destroyed rather than holding its connection.
+ */
+export const RELEASE_WAIT_MS = 5_000;
+
+/**
  * Frees a streamed body's connection. `clean`: the stream's terminator arrived, so what is left (usually only the end of the
- * chunked encoding) is read and dropped, bounded by the body timeout, and the keep-alive connection is reused; otherwise
- * (broken, abandoned, client gone) the body is destroyed.
+ * chunked encoding) is read and dropped within RELEASE_WAIT_MS, and the keep-alive connection is reused; otherwise
+ * (broken, abandoned, client gone, or no end in time) the body is destroyed.
  */
 export function releaseBody(body: UpstreamResponse['body'], clean: boolean): void {
   if (body.destroyed || body.readableEnded) return;
   body.on('error', () => undefined); // a late body timeout or reset has nobody left to tell
-  if (clean) body.resume();
-  else body.destroy();
+  if (!clean) {
+    body.destroy();
+    return;
+  }
+  const timer = setTimeout(() => body.destroy(), RELEASE_WAIT_MS);
+  timer.unref();
+  body.once('close', () => clearTimeout(timer));
+  body.resume();
 }

@@ -1,8 +1,11 @@
 /**
  * An upstream that sends its reply slowly enough never to trip an idle timeout (a byte now and then) still gets a bounded
- * wait: a JSON reply must arrive whole within `timeout_ms`, and the request is answered either way.
+ * wait: a JSON reply must arrive whole within `timeout_ms`, and the request is answered either way; what a stream sends
+ * after its terminator does not hold the connection either.
  */
 import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Gateway } from '../../src/gateway.js';
 import { gateway } from '../helpers/gateway.js';
@@ -55,4 +58,36 @@ describe('an upstream that trickles its reply', () => {
       assert.equal(k.in_flight, 0);
     });
   }
+
+  it('a stream that goes on trickling bytes after its terminator has its connection closed, not kept for ever', async () => {
+    let closed: () => void = () => undefined;
+    const gone = new Promise<void>((r) => { closed = r; });
+    const timers: NodeJS.Timeout[] = [];
+    const trickler = createServer((req, res: ServerResponse) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'hi' }, finish_reason: 'stop' }] })}\n\n`);
+      res.write('data: [DONE]\n\n');
+      // Never ends its body: a comment line every 100 ms keeps any idle timeout from firing.
+      const t = setInterval(() => res.write(': still here\n'), 100);
+      timers.push(t);
+      res.on('close', () => { clearInterval(t); closed(); });
+    });
+    await new Promise<void>((r) => trickler.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(trickler.address() as AddressInfo).port}/v1`;
+      gw = await gateway({ providers: { p: { kind: 'openai', base_url: url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }], timeout_ms: 500 } } });
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'p/m', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      assert.match(await res.text(), /\[DONE\]/);
+      const result = await Promise.race([gone.then(() => 'closed'), new Promise<string>((r) => timers.push(setTimeout(() => r('still open'), 20_000)))]);
+      assert.equal(result, 'closed');
+    } finally {
+      for (const t of timers) clearTimeout(t);
+      trickler.closeAllConnections();
+      await new Promise((r) => trickler.close(r));
+    }
+  });
 });
