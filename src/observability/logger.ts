@@ -32,10 +32,20 @@ export function isoTimeFormatter(now: () => number = Date.now): () => string {
   };
 }
 
+/**
+ * Most bytes of log lines held while stdout does not take them (a log reader that stalls: a full pipe, a stuck shipper),
+ * for the gateway's log and the request log each: lines past it are dropped rather than held in memory without bound.
+ */
+export const LOG_MAX_BUFFER = 16 * 1024 * 1024;
+
+/**
+ * The gateway's log, on stdout unless `destination` says otherwise: written asynchronously (pino's default) and bounded like
+ * the request log, so a stalled stdout drops lines past LOG_MAX_BUFFER instead of holding them in memory.
+ */
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
     { level, base: { service: 'switchyard' }, redact: { paths: REDACT, censor: '[redacted]' }, timestamp: isoTimeFormatter() },
-    destination as pino.DestinationStream | undefined,
+    (destination ?? pino.destination({ dest: 1, sync: false, maxLength: LOG_MAX_BUFFER })) as pino.DestinationStream,
   );
 }
 
@@ -43,15 +53,10 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
 const REQUEST_LOG_BATCH = 4096;
 /** Longest a request-log line waits for its batch. */
 const REQUEST_LOG_FLUSH_MS = 250;
-/**
- * Most bytes of request-log lines held while the output does not take them (a log reader that stalls: a full pipe, a stuck
- * shipper): lines past it are dropped rather than held in memory without bound.
- */
-export const REQUEST_LOG_MAX_BUFFER = 16 * 1024 * 1024;
 
 /** The request log's asynchronous, batched and bounded output on file descriptor `fd` (stdout by default). */
 export function requestLogDestination(fd = 1): pino.DestinationStream & NodeJS.EventEmitter {
-  return pino.destination({ dest: fd, sync: false, minLength: REQUEST_LOG_BATCH, maxLength: REQUEST_LOG_MAX_BUFFER, periodicFlush: REQUEST_LOG_FLUSH_MS });
+  return pino.destination({ dest: fd, sync: false, minLength: REQUEST_LOG_BATCH, maxLength: LOG_MAX_BUFFER, periodicFlush: REQUEST_LOG_FLUSH_MS });
 }
 /** Top-level fields the request log censors (its lines never carry them; the redaction is a safety net). */
 const REQUEST_REDACT = ['authorization', 'api_key', 'key'];
@@ -76,7 +81,7 @@ export function requestLogOf(logger: Logger): RequestLog {
  * The gateway's own request log: one line per request built by the gateway from ids, names, numbers and decisions — never
  * headers, bodies or keys — written asynchronously to keep the hot path free of synchronous stdout writes. Lines are
  * batched: written once REQUEST_LOG_BATCH bytes are waiting or every REQUEST_LOG_FLUSH_MS, whichever comes first (one write
- * per request cost a tenth of a proxied request's CPU), and at most REQUEST_LOG_MAX_BUFFER bytes wait while the output is
+ * per request cost a tenth of a proxied request's CPU), and at most LOG_MAX_BUFFER bytes wait while the output is
  * stalled (lines past it are dropped). Flushed on shutdown and at exit.
  *
  * The line is the one pino writes for `info(record, 'request')`, serialised by one `JSON.stringify` of the record instead

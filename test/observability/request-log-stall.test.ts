@@ -8,7 +8,7 @@ import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createRequestLog, REQUEST_LOG_MAX_BUFFER, requestLogDestination } from '../../src/observability/logger.js';
+import { createRequestLog, LOG_MAX_BUFFER, requestLogDestination } from '../../src/observability/logger.js';
 
 describe('request log output that stalls', () => {
   it('drops lines past its bound rather than holding them all', { skip: process.platform === 'win32' }, async () => {
@@ -25,7 +25,7 @@ describe('request log output that stalls', () => {
     try {
       const log = createRequestLog('info', dest as unknown as NodeJS.WritableStream);
       const record = { request_id: 'r', note: 'x'.repeat(1000) };
-      const lines = Math.ceil((2 * REQUEST_LOG_MAX_BUFFER) / 1000);
+      const lines = Math.ceil((2 * LOG_MAX_BUFFER) / 1000);
       for (let i = 0; i < lines; i++) {
         log.write(record);
         if (i % 1000 === 0) await new Promise((r) => setImmediate(r));
