@@ -63,6 +63,24 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * A value from a request as an error message may quote it: a string as it is, anything else as its JSON, cut to `max`
+ * characters. Never throws — `String()` of a parsed object can (an own `toString` member that is not a function), and a
+ * refusal must not become the gateway's own failure.
+ */
+export function quoted(v: unknown, max = 64): string {
+  let s: string;
+  if (typeof v === 'string') s = v;
+  else {
+    try {
+      s = JSON.stringify(v) ?? typeof v;
+    } catch {
+      s = typeof v;
+    }
+  }
+  return s.length > max ? s.slice(0, max) : s;
+}
+
 export const invalidRequest = (message: string, param: string | null = null, code: string | null = null): GatewayError =>
   new GatewayError({ status: 400, message, type: 'invalid_request_error', param, code, failure: 'caller' });
 

@@ -5,6 +5,7 @@
  * tool calls. Assistant turns: text becomes content, tool_use blocks become tool_calls; thinking blocks cannot be carried
  * into the internal request and are reported. Anything else is refused rather than dropped.
  */
+import { quoted } from '../../errors.js';
 import { badField } from './anthropic-errors.js';
 
 type Obj = Record<string, unknown>;
@@ -49,7 +50,7 @@ function toolResultContent(block: Obj, at: string): string {
   if (!Array.isArray(c)) throw badField(`${at}.content`, `Input should be a valid string or list of blocks, got ${typeName(c)}`);
   return c.map((raw, k) => {
     const b = isObj(raw) ? raw : {};
-    if (b.type !== 'text') throw badField(`${at}.content.${k}.type`, `tool_result content of type '${String(b.type)}' is not supported by this gateway; send text`);
+    if (b.type !== 'text') throw badField(`${at}.content.${k}.type`, `tool_result content of type '${quoted(b.type)}' is not supported by this gateway; send text`);
     return text(b, `${at}.content.${k}`);
   }).join('\n');
 }
@@ -90,7 +91,7 @@ function userTurn(m: Obj, at: string, warnings: string[]): ChatMessage[] {
         tools.push({ role: 'tool', tool_call_id: b.tool_use_id, content: toolResultContent(b, bat) });
         break;
       default:
-        throw badField(`${bat}.type`, `content block type '${String(b.type).slice(0, 64)}' is not supported in user turns by this gateway`);
+        throw badField(`${bat}.type`, `content block type '${quoted(b.type)}' is not supported in user turns by this gateway`);
     }
   });
   if (parts.length === 0) return tools;
@@ -118,7 +119,7 @@ function assistantTurn(m: Obj, at: string, warnings: string[]): ChatMessage[] {
         warnings.push(`${bat}: ${b.type} blocks from earlier turns are not carried upstream by this gateway`);
         break;
       default:
-        throw badField(`${bat}.type`, `content block type '${String(b.type).slice(0, 64)}' is not supported in assistant turns by this gateway`);
+        throw badField(`${bat}.type`, `content block type '${quoted(b.type)}' is not supported in assistant turns by this gateway`);
     }
   });
   if (texts.length === 0 && calls.length === 0) return [];

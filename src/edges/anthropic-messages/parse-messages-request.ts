@@ -7,6 +7,7 @@
  * (other top-level fields, cache_control marks, earlier thinking blocks) is lost only on a translated route — and reported
  * there, never dropped silently.
  */
+import { quoted } from '../../errors.js';
 import { MAX_MODEL_CHARS } from '../../pipeline/build-context.js';
 import { badField } from './anthropic-errors.js';
 import { convertMessagesToChat } from './convert-messages-to-chat.js';
@@ -64,7 +65,7 @@ function tools(b: Obj): Obj[] | undefined {
   return b.tools.map((raw, i) => {
     const t = isObj(raw) ? raw : {};
     if (t.type !== undefined && t.type !== 'custom') {
-      throw badField(`tools.${i}.type`, `tool type '${String(t.type).slice(0, 64)}' (a server tool) is not supported by this gateway; define a custom tool with input_schema`);
+      throw badField(`tools.${i}.type`, `tool type '${quoted(t.type)}' (a server tool) is not supported by this gateway; define a custom tool with input_schema`);
     }
     if (typeof t.name !== 'string' || t.name === '') throw badField(`tools.${i}.name`, 'Field required');
     if (!isObj(t.input_schema)) throw badField(`tools.${i}.input_schema`, 'Field required');

@@ -7,7 +7,7 @@
  * request. What a translated route merely loses is recorded as a warning for that route. Features that need state the gateway
  * does not keep (background mode, upstream conversations, stored prompts, item references) are refused on every route.
  */
-import { invalidRequest } from '../../errors.js';
+import { invalidRequest, quoted } from '../../errors.js';
 import type { Untranslatable } from '../../llm/protocol.js';
 import { MAX_MODEL_CHARS } from '../../pipeline/build-context.js';
 import type { ConversationItem, FunctionTool, InputContent, MessageRole, ResponsesRequest, TextFormat, ToolChoice } from './responses-api.js';
@@ -159,7 +159,7 @@ function item(v: unknown, param: string, t: Translation, top: string): Conversat
     case undefined:
       return badValue(`${param}.type`, "expected an item with a 'type' (message, function_call, function_call_output).");
     default:
-      return passOnly(t, top, `${param}.type`, `Input items of type '${String(type).slice(0, 64)}'`);
+      return passOnly(t, top, `${param}.type`, `Input items of type '${quoted(type)}'`);
   }
 }
 
@@ -203,7 +203,7 @@ function toolChoice(v: unknown, declared: readonly FunctionTool[], t: Translatio
   if (v === 'auto' || v === 'none' || v === 'required') return v;
   if (typeof v === 'string') return badValue('tool_choice', "expected 'auto', 'none', 'required' or a function choice.");
   if (!isObj(v)) return badType('tool_choice', 'a string or an object', v);
-  if (v.type !== 'function') return passOnly(t, 'tool_choice', 'tool_choice.type', `A tool choice of type '${String(v.type).slice(0, 64)}'`);
+  if (v.type !== 'function') return passOnly(t, 'tool_choice', 'tool_choice.type', `A tool choice of type '${quoted(v.type)}'`);
   const name = str(v, 'name', 'tool_choice.name', true)!;
   if (!declared.some((d) => d.name === name)) badValue('tool_choice.name', `no function named '${name.slice(0, 64)}' is declared in 'tools'.`);
   return { type: 'function', name };

@@ -5,6 +5,8 @@
  * max_output_tokens, response_format becomes text.format. The upstream never stores state (`store: false`): the gateway sends
  * the whole conversation. Chat parameters the Responses API has no place for are reported as warnings, never dropped quietly.
  */
+import { invalidRequest } from '../../errors.js';
+
 type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -27,26 +29,36 @@ function inputContent(content: unknown, role: string): unknown {
 const textOf = (content: unknown): string =>
   (typeof content === 'string' ? content : Array.isArray(content) ? content.map((p: Obj) => (typeof p?.text === 'string' ? p.text : '')).join('') : '');
 
+/** An assistant turn's tool calls as function_call items; a call without a string id and function name is the caller's 400. */
+function callItems(toolCalls: unknown, param: string): Obj[] {
+  if (!Array.isArray(toolCalls)) return [];
+  return toolCalls.map((call: unknown, j) => {
+    const fn = isObj(call) && isObj(call.function) ? call.function : undefined;
+    if (!isObj(call) || typeof call.id !== 'string' || typeof fn?.name !== 'string') {
+      throw invalidRequest('tool calls need an id and a function name', `${param}.tool_calls[${j}]`);
+    }
+    return { type: 'function_call', call_id: call.id, name: fn.name, arguments: typeof fn.arguments === 'string' ? fn.arguments : '' };
+  });
+}
+
 function inputItems(messages: unknown[]): Obj[] {
   const items: Obj[] = [];
-  for (const raw of messages) {
-    if (!isObj(raw)) continue;
+  messages.forEach((raw, i) => {
+    if (!isObj(raw)) return;
     const role = String(raw.role);
     if (role === 'tool') {
-      items.push({ type: 'function_call_output', call_id: String(raw.tool_call_id ?? ''), output: textOf(raw.content) });
-      continue;
+      if (typeof raw.tool_call_id !== 'string') throw invalidRequest('tool messages need tool_call_id', `messages[${i}].tool_call_id`);
+      items.push({ type: 'function_call_output', call_id: raw.tool_call_id, output: textOf(raw.content) });
+      return;
     }
     if (role === 'assistant') {
       const text = textOf(raw.content);
       if (text.length > 0) items.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] });
-      for (const call of Array.isArray(raw.tool_calls) ? (raw.tool_calls as Obj[]) : []) {
-        const fn = isObj(call.function) ? call.function : {};
-        items.push({ type: 'function_call', call_id: String(call.id ?? ''), name: String(fn.name ?? ''), arguments: typeof fn.arguments === 'string' ? fn.arguments : '' });
-      }
-      continue;
+      items.push(...callItems(raw.tool_calls, `messages[${i}]`));
+      return;
     }
     items.push({ type: 'message', role: role === 'function' ? 'user' : role, content: inputContent(raw.content, role) });
-  }
+  });
   return items;
 }
 
