@@ -69,6 +69,29 @@ describe('an upstream that speaks the Responses API (responses: true)', () => {
     assert.equal(usage?.completion_tokens, 2);
   });
 
+  it('sends files as input_file parts; a part it cannot carry is named in the warnings, never sent as empty text', async () => {
+    const pdf = 'data:application/pdf;base64,JVBERi0xLjQK';
+    const { response } = await ai.chat.completions.create({
+      model: 'gpt-5',
+      messages: [{
+        role: 'user',
+        content: [
+          { type: 'text', text: 'summarise' },
+          { type: 'file', file: { file_data: pdf, filename: 'a.pdf' } },
+          { type: 'file', file: { file_id: 'file-abc' } },
+          { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } },
+        ],
+      }],
+    }).withResponse();
+    const input = up.requests.at(-1)!.body!.input as any[];
+    assert.deepEqual(input[0].content, [
+      { type: 'input_text', text: 'summarise' },
+      { type: 'input_file', file_data: pdf, filename: 'a.pdf' },
+      { type: 'input_file', file_id: 'file-abc' },
+    ]);
+    assert.match(response.headers.get('x-switchyard-warnings') ?? '', /messages\[0\]\.content\[3\].*input_audio.*not sent/);
+  });
+
   it('carries a Responses caller end to end, continuing a conversation the upstream never stored', async () => {
     const first = await ai.responses.create({ model: 'gpt-5', input: 'first question' });
     assert.match(first.output_text, /^\[up\] first question/);

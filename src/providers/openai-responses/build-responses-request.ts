@@ -5,7 +5,7 @@
  * max_output_tokens, response_format becomes text.format. The upstream never stores state (`store: false`): the gateway sends
  * the whole conversation. Chat parameters the Responses API has no place for are reported as warnings, never dropped quietly.
  */
-import { invalidRequest } from '../../errors.js';
+import { invalidRequest, quoted } from '../../errors.js';
 
 type Obj = Record<string, unknown>;
 
@@ -14,16 +14,33 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 /** Chat parameters with no Responses counterpart (reported when set). */
 const NO_COUNTERPART = ['stop', 'logprobs', 'top_logprobs', 'seed', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'audio', 'modalities', 'prediction'];
 
-function inputContent(content: unknown, role: string): unknown {
-  if (typeof content === 'string' || !Array.isArray(content)) return typeof content === 'string' ? content : '';
+/**
+ * A chat message's content as Responses content: text, images (`input_image`) and files (`input_file`: data, id, name). A part
+ * with no Responses counterpart (audio, say) is not sent, and named in `warnings`, rather than sent as empty text.
+ */
+function inputContent(content: unknown, role: string, param: string, warnings: string[]): unknown {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
   const text = role === 'assistant' ? 'output_text' : 'input_text';
-  return content.map((p: Obj) => {
-    if (p?.type === 'image_url' && isObj(p.image_url)) {
-      const { url, detail } = p.image_url as { url?: unknown; detail?: unknown };
-      return { type: 'input_image', image_url: url, ...(detail !== undefined ? { detail } : {}) };
+  const out: Obj[] = [];
+  content.forEach((raw: unknown, j) => {
+    const p = isObj(raw) ? raw : {};
+    if (p.type === 'image_url' && isObj(p.image_url)) {
+      const { url, detail } = p.image_url;
+      out.push({ type: 'input_image', image_url: url, ...(detail !== undefined ? { detail } : {}) });
+    } else if (p.type === 'file' && isObj(p.file) && (typeof p.file.file_data === 'string' || typeof p.file.file_id === 'string')) {
+      const { file_data: data, file_id: id, filename } = p.file;
+      out.push({
+        type: 'input_file', ...(typeof data === 'string' ? { file_data: data } : {}), ...(typeof id === 'string' ? { file_id: id } : {}),
+        ...(typeof filename === 'string' ? { filename } : {}),
+      });
+    } else if (p.type === 'text' || typeof p.text === 'string') {
+      out.push({ type: text, text: typeof p.text === 'string' ? p.text : '' });
+    } else {
+      warnings.push(`${param}[${j}]: content of type '${quoted(p.type)}' is not supported by the Responses API upstream and was not sent`);
     }
-    return { type: text, text: typeof p?.text === 'string' ? p.text : '' };
   });
+  return out;
 }
 
 const textOf = (content: unknown): string =>
@@ -41,7 +58,7 @@ function callItems(toolCalls: unknown, param: string): Obj[] {
   });
 }
 
-function inputItems(messages: unknown[]): Obj[] {
+function inputItems(messages: unknown[], warnings: string[]): Obj[] {
   const items: Obj[] = [];
   messages.forEach((raw, i) => {
     if (!isObj(raw)) return;
@@ -57,7 +74,7 @@ function inputItems(messages: unknown[]): Obj[] {
       items.push(...callItems(raw.tool_calls, `messages[${i}]`));
       return;
     }
-    items.push({ type: 'message', role: role === 'function' ? 'user' : role, content: inputContent(raw.content, role) });
+    items.push({ type: 'message', role: role === 'function' ? 'user' : role, content: inputContent(raw.content, role, `messages[${i}].content`, warnings) });
   });
   return items;
 }
@@ -80,7 +97,7 @@ export function buildResponsesRequest(body: Readonly<Obj>, model: string, stream
   const warnings: string[] = [];
   for (const k of NO_COUNTERPART) if (body[k] !== undefined && body[k] !== null && body[k] !== false) warnings.push(`${k} is not supported by the Responses API upstream and was not sent`);
   if (typeof body.n === 'number' && body.n > 1) warnings.push('n > 1 is not supported by the Responses API upstream: one choice was asked for');
-  const request: Obj = { model, input: inputItems(Array.isArray(body.messages) ? body.messages : []), store: false };
+  const request: Obj = { model, input: inputItems(Array.isArray(body.messages) ? body.messages : [], warnings), store: false };
   if (stream) request.stream = true;
   const tools = Array.isArray(body.tools) ? body.tools.map(tool).filter((t): t is Obj => t !== undefined) : [];
   if (tools.length > 0) request.tools = tools;
