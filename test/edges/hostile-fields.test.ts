@@ -1,6 +1,7 @@
 /**
  * Request fields whose value is not what the protocol says, on every door and every translation: each is the caller's 400 in
- * the door's envelope, naming the field, and never reaches an upstream — never the gateway's own 500. A parsed JSON object
+ * the door's envelope, naming the field, and never reaches an upstream (or, for a parameter a translation drops anyway, a
+ * warning) — never the gateway's own 500. A parsed JSON object
  * can carry members named like Object.prototype's methods (`toString`), which makes `String(value)` throw; a list can hold
  * null where an object belongs.
  */
@@ -25,6 +26,7 @@ describe('hostile field values are the caller\'s 400 on every door', () => {
       providers: {
         o: { kind: 'openai', base_url: up.url, models: ['m'], keys: key },
         r: { kind: 'openai', responses: true, base_url: up.url, models: ['m'], keys: key },
+        a: { kind: 'anthropic', base_url: up.url, models: ['m'], keys: key },
       },
     });
   });
@@ -73,5 +75,20 @@ describe('hostile field values are the caller\'s 400 on every door', () => {
     await refused('/v1/chat/completions', chat([call({ id: 'c1', type: 'function' })]), /^messages\[1\]\.tool_calls\[0\]$/);
     await refused('/v1/chat/completions', chat([{ role: 'tool', tool_call_id: HOSTILE, content: 'x' }]), /^messages\[1\]\.tool_call_id$/);
     await refused('/v1/chat/completions', chat([{ role: 'tool', content: 'x' }]), /^messages\[1\]\.tool_call_id$/);
+  });
+
+  it('chat door to an Anthropic upstream: a response_format whose type is such an object is warned of, not a 500', async () => {
+    const id = `hostile-${++n}`;
+    up.script(id, {
+      headers: { 'content-type': 'application/json' },
+      chunks: [JSON.stringify({
+        id: 'msg_1', type: 'message', role: 'assistant', model: 'm', content: [{ type: 'text', text: 'fine' }], stop_reason: 'end_turn',
+        stop_sequence: null, usage: { input_tokens: 3, output_tokens: 1 },
+      })],
+    });
+    const r = await post(gw, '/v1/chat/completions', { model: 'a/m', messages: [user], response_format: { type: HOSTILE } }, { 'x-request-id': id });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.choices[0].message.content, 'fine');
+    assert.match(r.headers.get('x-switchyard-warnings') ?? '', /response_format '\{"toString":1\}' is not supported/);
   });
 });

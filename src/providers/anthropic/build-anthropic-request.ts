@@ -2,7 +2,7 @@
  * An OpenAI chat completion request → an Anthropic Messages request, with warnings for every parameter that cannot be
  * honoured (never dropped silently) and a 400 for those whose loss would change the reply's shape (n > 1).
  */
-import { invalidRequest } from '../../errors.js';
+import { invalidRequest, quoted } from '../../errors.js';
 import type { AnthropicRequest } from './anthropic-api.js';
 import { convertAnthropicTools } from './convert-anthropic-tools.js';
 import { convertToAnthropicMessages } from './convert-to-anthropic-messages.js';
@@ -81,7 +81,7 @@ export function buildAnthropicRequest(body: Obj, opts: AnthropicRequestOptions):
   for (const key of Object.keys(body)) {
     if (HANDLED.has(key) || isNeutral(key, body[key])) continue;
     warnings.push(key === 'response_format'
-      ? `response_format '${String((body[key] as Obj).type)}' is not supported by anthropic and was ignored`
+      ? `response_format '${quoted((body[key] as Obj).type)}' is not supported by anthropic and was ignored`
       : `parameter '${key}' is not supported by anthropic and was ignored`);
   }
   return { request, warnings };

@@ -3,7 +3,7 @@
  * assistant turns keep their order with consecutive same-role turns merged; tool messages become tool_result blocks in a
  * user turn; assistant tool_calls become tool_use blocks; image_url parts become image blocks (base64 data URLs or URLs).
  */
-import { invalidRequest } from '../../errors.js';
+import { invalidRequest, quoted } from '../../errors.js';
 import type {
   AnthropicContentBlock, AnthropicImageBlock, AnthropicMessage, AnthropicTextBlock, AnthropicDocumentBlock,
 } from './anthropic-api.js';
@@ -47,7 +47,7 @@ function contentBlocks(content: unknown, param: string, allowMedia: boolean): An
       case 'text':
       case 'refusal': {
         const text = part.type === 'text' ? part.text : part.refusal;
-        if (typeof text !== 'string') throw invalidRequest(`${String(part.type)} part needs a string`, at);
+        if (typeof text !== 'string') throw invalidRequest(`${quoted(part.type)} part needs a string`, at);
         if (text !== '') blocks.push({ type: 'text', text });
         break;
       }
@@ -60,7 +60,7 @@ function contentBlocks(content: unknown, param: string, allowMedia: boolean): An
         blocks.push(fileBlock(part, at));
         break;
       default:
-        throw invalidRequest(`content part type '${String(part.type)}' is not supported by this provider`, at);
+        throw invalidRequest(`content part type '${quoted(part.type)}' is not supported by this provider`, at);
     }
   });
   return blocks;
@@ -148,7 +148,7 @@ export function convertToAnthropicMessages(messages: unknown, warnings: string[]
         return;
       }
       default:
-        throw invalidRequest(`message role '${String(m.role)}' is not supported by this provider`, `${param}.role`);
+        throw invalidRequest(`message role '${quoted(m.role)}' is not supported by this provider`, `${param}.role`);
     }
   });
   if (out.length === 0) throw invalidRequest('at least one user or assistant message is required', 'messages');
