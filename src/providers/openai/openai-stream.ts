@@ -7,6 +7,7 @@ import { isPartIndex, type StreamPart, type WireEvent } from '../../llm/parts.js
 import type { Redact } from '../redact.js';
 import type { SseEvent } from '../sse.js';
 import type { Chunk } from './openai-api.js';
+import { readUsage } from './read-usage.js';
 import { errorPart } from './start-stream.js';
 
 /** An in-band error event; its text is the upstream's, so it is sanitised, and type and code are kept only when short words. */
@@ -68,11 +69,9 @@ export class ChunkReader {
       out.push(fp === undefined ? { type: 'metadata', id, model, created } : { type: 'metadata', id, model, created, systemFingerprint: fp });
     }
     if (Array.isArray(choices)) for (const c of choices) if (c !== null && typeof c === 'object') this.readChoice(c, out);
-    const usage = chunk.usage;
-    if (usage !== null && typeof usage === 'object') {
-      const hidden = hideUsage && (!Array.isArray(choices) || choices.length === 0);
-      out.push(hidden ? { type: 'usage', usage, hidden } : { type: 'usage', usage });
-    }
+    // A usage without a usable prompt count makes no part: the accounting estimates instead (see readUsage).
+    const usage = readUsage(chunk.usage);
+    if (usage !== undefined) out.push(hiddenUsage(chunk, hideUsage) ? { type: 'usage', usage, hidden: true } : { type: 'usage', usage });
     return out;
   }
 
@@ -116,6 +115,10 @@ export class ChunkReader {
   }
 }
 
+/** A usage-only chunk the gateway asked for (`hideUsage`), not the client: none of it is the client's to see. */
+const hiddenUsage = (chunk: Chunk, hideUsage: boolean): boolean =>
+  hideUsage && chunk.usage !== null && typeof chunk.usage === 'object' && (!Array.isArray(chunk.choices) || chunk.choices.length === 0);
+
 /** Every index of a chunk's choices and tool calls is checked before any part of it is made. */
 function checkIndexes(choices: readonly unknown[]): void {
   for (const c of choices) {
@@ -137,9 +140,6 @@ function attachRaw(parts: StreamPart[], from: number, data: string): void {
     parts.push({ type: 'raw', raw: { format: 'openai', data, parts: 1 } });
     return;
   }
-  // An event with hidden usage is not the client's to see as sent: nothing of it is forwarded verbatim.
-  const last = parts[parts.length - 1];
-  if (last.type === 'usage' && last.hidden === true) return;
   const raw: WireEvent = { format: 'openai', data, parts: n };
   for (let i = from; i < parts.length; i++) (parts[i] as { raw?: WireEvent }).raw = raw;
 }
@@ -185,7 +185,8 @@ export class OpenAIEventReader {
       out.push(errorPart(err.message, 'upstream_error', 'upstream_bad_chunk'));
       return true;
     }
-    attachRaw(out, from, data);
+    // An event with hidden usage is not the client's to see as sent: nothing of it is forwarded verbatim.
+    if (!hiddenUsage(chunk, this.hideUsage)) attachRaw(out, from, data);
     return false;
   }
 }
