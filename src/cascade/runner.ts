@@ -18,6 +18,7 @@ import { compileChecks, judgeRequest, parseGrade, requestedSchema, runChecks, ty
 import { queryText } from './complexity.js';
 import { bufferStream, replay, type BufferedStream } from './replay.js';
 import type { Answer, CascadeStreaming, CascadeTier, FailReason, JudgeCheck } from './types.js';
+import { warningList } from '../llm/warnings.js';
 
 export interface CascadeDeps {
   /** Runs the provider chain of a context (`ctx.route.chain`): the gateway's executeChain. */
@@ -93,7 +94,7 @@ function judgeContext(ctx: RequestContext, check: JudgeCheck, body: Obj): Reques
     route: { chain: [{ provider: check.provider, model: check.model }], rule: ctx.route!.rule },
     attempts: [],
     usage: undefined,
-    warnings: [],
+    warnings: warningList(),
     replyHeaders: {},
     facts: {},
   };

@@ -10,6 +10,7 @@ import type { RequestTrace } from '../observability/tracing.js';
 import type { Usage } from '../providers/types.js';
 import type { NativeRequest } from '../llm/protocol.js';
 import { ClientAbort } from './client-abort.js';
+import { warningList } from '../llm/warnings.js';
 import type { RequestSlots } from './request-local.js';
 
 type Body = Record<string, unknown>;
@@ -167,7 +168,7 @@ class EdgeContext implements RequestContext {
   usage?: Usage;
   trace?: RequestTrace;
   readonly attempts: Attempt[] = [];
-  readonly warnings: string[] = [];
+  readonly warnings: string[] = warningList();
   readonly replyHeaders: Record<string, string> = {};
   readonly facts: Record<string, unknown> = {};
   afterReply?: Array<() => void>;

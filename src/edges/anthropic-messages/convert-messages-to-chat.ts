@@ -153,8 +153,9 @@ export function convertMessagesToChat(system: unknown, messages: unknown, maxMes
   messages.forEach((raw, i) => {
     const at = `messages.${i}`;
     if (!isObj(raw)) throw badField(at, 'Input should be a valid dictionary');
-    if (raw.role === 'user') out.push(...userTurn(raw, at, warnings));
-    else if (raw.role === 'assistant') out.push(...assistantTurn(raw, at, warnings));
+    // One message per tool result, as many as the caller sent: appended one by one (a spread of them could overflow the stack).
+    if (raw.role === 'user') for (const m of userTurn(raw, at, warnings)) out.push(m);
+    else if (raw.role === 'assistant') for (const m of assistantTurn(raw, at, warnings)) out.push(m);
     else throw badField(`${at}.role`, "Input should be 'user' or 'assistant'");
   });
   return out;

@@ -8,6 +8,7 @@
  * there, never dropped silently.
  */
 import { quoted } from '../../errors.js';
+import { warningList } from '../../llm/warnings.js';
 import { MAX_MODEL_CHARS } from '../../pipeline/build-context.js';
 import { badField } from './anthropic-errors.js';
 import { convertMessagesToChat } from './convert-messages-to-chat.js';
@@ -116,8 +117,8 @@ export interface ParseOptions {
 export function parseMessagesRequest(raw: unknown, maxMessages: number, opts: ParseOptions = {}): ParsedMessagesRequest {
   if (!isObj(raw)) throw badField('body', 'The request body must be a JSON object');
   const b = raw;
-  const warnings: string[] = [];
-  const losses: string[] = [];
+  const warnings = warningList();
+  const losses = warningList();
   const out: Obj = { model: model(b) };
   if (b.max_tokens === undefined && opts.countOnly !== true) throw badField('max_tokens', 'Field required');
   if (b.max_tokens !== undefined && (!Number.isInteger(b.max_tokens) || (b.max_tokens as number) < 1)) throw badField('max_tokens', 'Input should be a positive integer');
@@ -164,5 +165,6 @@ export function parseMessagesRequest(raw: unknown, maxMessages: number, opts: Pa
     extras[key] = b[key];
     losses.push(`parameter '${key.slice(0, 64)}' reaches Anthropic upstreams only; this route translates the request and it was not sent`);
   }
-  return { body: out, stream, native, extras, warnings, translationLosses: losses };
+  // Plain lists out (at most MAX_WARNINGS + 1 each).
+  return { body: out, stream, native, extras, warnings: Array.from(warnings), translationLosses: Array.from(losses) };
 }

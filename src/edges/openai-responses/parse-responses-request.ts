@@ -8,6 +8,7 @@
  * does not keep (background mode, upstream conversations, stored prompts, item references) are refused on every route.
  */
 import { invalidRequest, quoted } from '../../errors.js';
+import { warningList } from '../../llm/warnings.js';
 import type { Untranslatable } from '../../llm/protocol.js';
 import { MAX_MODEL_CHARS } from '../../pipeline/build-context.js';
 import type { ConversationItem, FunctionTool, InputContent, MessageRole, ResponsesRequest, TextFormat, ToolChoice } from './responses-api.js';
@@ -64,7 +65,7 @@ export interface Translation {
   fields: Set<string>;
 }
 
-export const newTranslation = (): Translation => ({ losses: [], fields: new Set() });
+export const newTranslation = (): Translation => ({ losses: warningList(), fields: new Set() });
 
 /** Records a part only a Responses upstream can take (the first one is the translated route's 400); returns undefined. */
 function passOnly(t: Translation, top: string, param: string, what: string, code = 'unsupported_parameter'): undefined {

@@ -3,6 +3,7 @@
  * honoured (never dropped silently) and a 400 for those whose loss would change the reply's shape (n > 1).
  */
 import { invalidRequest, quoted } from '../../errors.js';
+import { warningList } from '../../llm/warnings.js';
 import type { AnthropicRequest } from './anthropic-api.js';
 import { convertAnthropicTools } from './convert-anthropic-tools.js';
 import { convertToAnthropicMessages } from './convert-to-anthropic-messages.js';
@@ -50,7 +51,7 @@ function positiveInt(value: unknown, param: string): number | undefined {
 }
 
 export function buildAnthropicRequest(body: Obj, opts: AnthropicRequestOptions): { request: AnthropicRequest; warnings: string[] } {
-  const warnings: string[] = [];
+  const warnings = warningList();
   if (body.n !== undefined && body.n !== null && body.n !== 1) {
     throw invalidRequest("'n' greater than 1 is not supported by this provider", 'n', 'unsupported_parameter');
   }
@@ -84,5 +85,5 @@ export function buildAnthropicRequest(body: Obj, opts: AnthropicRequestOptions):
       ? `response_format '${quoted((body[key] as Obj).type)}' is not supported by anthropic and was ignored`
       : `parameter '${key}' is not supported by anthropic and was ignored`);
   }
-  return { request, warnings };
+  return { request, warnings: Array.from(warnings) };
 }

@@ -101,7 +101,7 @@ export function convertToAnthropicMessages(messages: unknown, warnings: string[]
     const last = out.at(-1);
     if (last !== undefined && last.role === role) {
       if (typeof last.content === 'string') last.content = [{ type: 'text', text: last.content }];
-      last.content.push(...blocks);
+      for (const b of blocks) last.content.push(b);
       return;
     }
     // A plain string turn is sent as a string, as a client would write it.

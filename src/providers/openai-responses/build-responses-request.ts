@@ -6,6 +6,7 @@
  * the whole conversation. Chat parameters the Responses API has no place for are reported as warnings, never dropped quietly.
  */
 import { invalidRequest, quoted } from '../../errors.js';
+import { warningList } from '../../llm/warnings.js';
 
 type Obj = Record<string, unknown>;
 
@@ -71,7 +72,7 @@ function inputItems(messages: unknown[], warnings: string[]): Obj[] {
     if (role === 'assistant') {
       const text = textOf(raw.content);
       if (text.length > 0) items.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] });
-      items.push(...callItems(raw.tool_calls, `messages[${i}]`));
+      for (const call of callItems(raw.tool_calls, `messages[${i}]`)) items.push(call);
       return;
     }
     items.push({ type: 'message', role: role === 'function' ? 'user' : role, content: inputContent(raw.content, role, `messages[${i}].content`, warnings) });
@@ -94,7 +95,7 @@ function textFormat(f: unknown): Obj | undefined {
 
 /** The Responses body for `model`, and the warnings for chat parameters it cannot carry. */
 export function buildResponsesRequest(body: Readonly<Obj>, model: string, stream: boolean): { request: Obj; warnings: string[] } {
-  const warnings: string[] = [];
+  const warnings = warningList();
   for (const k of NO_COUNTERPART) if (body[k] !== undefined && body[k] !== null && body[k] !== false) warnings.push(`${k} is not supported by the Responses API upstream and was not sent`);
   if (typeof body.n === 'number' && body.n > 1) warnings.push('n > 1 is not supported by the Responses API upstream: one choice was asked for');
   const request: Obj = { model, input: inputItems(Array.isArray(body.messages) ? body.messages : [], warnings), store: false };
@@ -110,5 +111,5 @@ export function buildResponsesRequest(body: Readonly<Obj>, model: string, stream
   if (typeof body.reasoning_effort === 'string') request.reasoning = { effort: body.reasoning_effort };
   const text = textFormat(body.response_format);
   if (text) request.text = text;
-  return { request, warnings };
+  return { request, warnings: Array.from(warnings) };
 }
