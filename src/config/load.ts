@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
 import type { z } from 'zod';
+import { documentValue } from '../util/yaml-value.js';
 import { resolveConfigPaths } from './paths.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -109,7 +110,9 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   const notSet = (u: UnsetRef): string => `${file}:${u.line ?? '?'} ${formatPath(u.path)}: environment variable ${u.name} is not set`;
   const inText = unset.filter((u) => !u.removed);
   if (inText.length > 0) return { ok: false, errors: inText.map(notSet) };
-  const raw: unknown = doc.toJS() ?? {};
+  const value = documentValue(doc, lines);
+  if (!value.ok) return { ok: false, errors: [`${file}:${value.line} ${value.message}`] };
+  const raw: unknown = value.value ?? {};
   resolveConfigPaths(raw, path.dirname(path.resolve(file)));
   const parsed = configSchema.safeParse(raw);
   if (parsed.success) return { ok: true, config: parsed.data };

@@ -59,6 +59,14 @@ describe('config validation', () => {
     const res = parseConfigText('providers:\n  p: [unclosed\n', 'c.yaml');
     assert.ok(!res.ok && /^c\.yaml:\d+ /.test(res.errors[0]), JSON.stringify(res));
   });
+  it('reports an alias without its anchor, and an alias bomb, with their line instead of throwing', () => {
+    const alias = parseConfigText('server:\n  port: 8080\naliases:\n  fast: *nope\n', 'c.yaml');
+    assert.deepEqual(alias, { ok: false, errors: ['c.yaml:4 alias *nope has no anchor &nope set before it'] });
+    const rows = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 7; i++) rows.push(`${'abcdefg'[i]}: &${'abcdefg'[i]} [${Array(10).fill(`*${'abcdefg'[i - 1]}`).join(', ')}]`);
+    const bomb = parseConfigText(rows.join('\n') + '\n', 'c.yaml');
+    assert.ok(!bomb.ok && /^c\.yaml:2 the document cannot be expanded/.test(bomb.errors[0]!), JSON.stringify(bomb));
+  });
 });
 
 describe('restart-only settings', () => {

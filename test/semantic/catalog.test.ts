@@ -58,6 +58,20 @@ test('validation errors name file and line', async () => {
   assert.match(text, /broken\.yaml:\d+: /);
 });
 
+test('an alias without its anchor is a problem with file and line, in a category or the settings file', async () => {
+  const dir = await folder({
+    'code.yaml': 'name: code\nexamples:\n  - write a function\n  - *nope\n',
+    '_settings.yaml': 'threshold: *t\n',
+  });
+  await assert.rejects(loadCatalog(dir), (e: unknown) => {
+    assert.ok(e instanceof CatalogError, String(e));
+    const text = e.problems.join('\n');
+    assert.match(text, /code\.yaml:4: alias \*nope has no anchor/);
+    assert.match(text, /_settings\.yaml:1: alias \*t has no anchor/);
+    return true;
+  });
+});
+
 test('an unknown tier is refused with file and line; the shipped reference prompts load', async () => {
   const dir = await folder({ 'math.yaml': 'name: math\nmetadata:\n  model: x/y\n  tier: reasoning\nexamples: [a]\n' });
   await assert.rejects(loadCatalog(dir), (e: CatalogError) => /math\.yaml:4: metadata\.tier: /.test(e.problems.join('\n')));

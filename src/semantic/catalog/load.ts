@@ -7,6 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { documentValue } from '../../util/yaml-value.js';
 import { parseCategory, type Category } from './parse.js';
 
 export type { Category } from './parse.js';
@@ -55,7 +56,12 @@ async function readSettings(file: string, problems: string[]): Promise<CatalogSe
     problems.push(...doc.errors.map((e) => `${file}:${lc.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`));
     return {};
   }
-  const parsed = SettingsSchema.safeParse(doc.toJS() ?? {});
+  const value = documentValue(doc, lc);
+  if (!value.ok) {
+    problems.push(`${file}:${value.line}: ${value.message}`);
+    return {};
+  }
+  const parsed = SettingsSchema.safeParse(value.value ?? {});
   if (!parsed.success) {
     problems.push(...parsed.error.issues.map((i) => `${file}:1: ${i.path.join('.') || '(file)'}: ${i.message}`));
     return {};

@@ -7,6 +7,7 @@ import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document } fro
 import { z } from 'zod';
 import { NONE_INTENT, UNAVAILABLE_INTENT } from '../classifier.js';
 import { COMPLEXITY_BANDS } from '../../cascade/complexity.js';
+import { documentValue } from '../../util/yaml-value.js';
 
 export interface Category {
   name: string;
@@ -73,7 +74,9 @@ export function parseYamlCategory(file: string, text: string): ParseResult {
   const lineOf = (offset: number | undefined) => (offset === undefined ? 1 : lc.linePos(offset).line);
   const errors = doc.errors.map((e) => `${file}:${lineOf(e.pos[0])}: ${e.message.split('\n')[0]}`);
   if (errors.length > 0) return { errors, warnings: [] };
-  const raw = doc.toJS() as unknown;
+  const value = documentValue(doc, lc);
+  if (!value.ok) return { errors: [`${file}:${value.line}: ${value.message}`], warnings: [] };
+  const raw = value.value;
   const data = isMap(doc.contents) && !doc.has('name') ? { ...(raw as object), name: stemOf(file) } : raw;
   const parsed = CategorySchema.safeParse(data);
   if (!parsed.success) {
