@@ -1,9 +1,11 @@
 /**
  * CEL compilation against the variable catalogue. One shared Environment declares every catalogue variable with its CEL
  * type; an expression is parsed once, type-checked (unknown variables, operator/type mismatches, non-bool results are
- * rejected with a position) and kept as a callable program together with the catalogue variables it references.
+ * rejected with a position; so are invalid literal regexes and runaway comprehensions, see ./cel-limits.ts) and kept as
+ * a callable program together with the catalogue variables it references.
  */
 import { Environment, type ASTNode } from '@marcbachmann/cel-js';
+import { childrenOf, limitProblem } from './cel-limits.js';
 import { VARIABLES, VARIABLES_BY_NAME } from './variables.js';
 
 /** A compiled expression: call it with an activation; it returns the CEL value (or throws an EvaluationError). */
@@ -60,39 +62,11 @@ function problemOf(expr: string, err: unknown): CelProblem {
 }
 
 function collectReferences(node: ASTNode, out: Set<string>): void {
-  switch (node.op) {
-    case 'id':
-      if (VARIABLES_BY_NAME.has(node.args)) out.add(node.args);
-      return;
-    case 'value':
-      return;
-    case '.':
-    case '.?':
-      collectReferences(node.args[0], out);
-      return;
-    case 'call':
-      for (const a of node.args[1]) collectReferences(a, out);
-      return;
-    case 'rcall':
-      collectReferences(node.args[1], out);
-      for (const a of node.args[2]) collectReferences(a, out);
-      return;
-    case 'list':
-      for (const a of node.args) collectReferences(a, out);
-      return;
-    case 'map':
-      for (const [k, v] of node.args) {
-        collectReferences(k, out);
-        collectReferences(v, out);
-      }
-      return;
-    case '!_':
-    case '-_':
-      collectReferences(node.args, out);
-      return;
-    default:
-      for (const a of node.args as ASTNode[]) collectReferences(a, out);
+  if (node.op === 'id') {
+    if (VARIABLES_BY_NAME.has(node.args)) out.add(node.args);
+    return;
   }
+  for (const c of childrenOf(node)) collectReferences(c, out);
 }
 
 /** Compiles and type-checks one expression; it must be of type bool. */
@@ -112,6 +86,8 @@ export function compileExpression(expr: string): { ok: true; compiled: CompiledE
       problem: { message: `expression must be of type bool, found ${checked.type ?? 'unknown'}`, line: 1, column: 1 },
     };
   }
+  const limit = limitProblem(parsed.ast);
+  if (limit) return { ok: false, problem: { message: limit.message, ...position(expr, limit.offset) } };
   const references = new Set<string>();
   collectReferences(parsed.ast, references);
   return { ok: true, compiled: { program: parsed as CelProgram, references } };

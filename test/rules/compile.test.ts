@@ -31,6 +31,25 @@ test('syntax error is rejected with a position on the right line', () => {
   assert.match(problemsOf('model == "a" &&\n  (budget_used > '), /\(at 2:\d+\)/);
 });
 
+test('a literal regex that cannot compile is rejected at its position, not on every request', () => {
+  assert.match(problemsOf('user.matches("a(b")'), /invalid regular expression: .* \(at 1:14\)/);
+  assert.match(problemsOf('model == "x" ||\n  user.matches("[")'), /invalid regular expression: .* \(at 2:16\)/);
+  assert.ok(compile([rule({ name: 'r1', cel_expression: 'user.matches("^a(b|c)+$")', targets: t1 })]).ok);
+});
+
+test('nested comprehensions that would hold every request are rejected; bounded ones compile', () => {
+  const list = `[${Array.from({ length: 30 }, (_, i) => i).join(', ')}]`;
+  let deep = 'true';
+  for (const v of ['a', 'b', 'c', 'd', 'e', 'f']) deep = `${list}.all(${v}, ${deep})`;
+  assert.match(problemsOf(deep), /too expensive: .* \(at 1:\d+\)/);
+  // A range a caller sizes (headers, params) nested in another is quadratic in what the caller sends.
+  assert.match(problemsOf('headers.exists(a, headers.exists(b, a != b && headers[a] == headers[b]))'), /too expensive/);
+  for (const ok of [`${list}.all(a, ${list}.exists(b, a <= b))`, 'headers.exists(k, k.startsWith("x-"))', '[1, 2].map(x, x * 2).size() == 2']) {
+    const res = compile([rule({ name: 'r1', cel_expression: ok, targets: t1 })]);
+    assert.ok(res.ok, `${ok}: ${JSON.stringify(res)}`);
+  }
+});
+
 test('weights must sum to 1, be all-or-none, and scopes need ids', () => {
   const res = compile([
     rule({ name: 'a', cel_expression: 'true', targets: [{ provider: 'p', model: 'm', weight: 0.7 }, { provider: 'q', model: 'm', weight: 0.2 }] }),
