@@ -243,6 +243,30 @@ export class RuleManager {
     }
   }
 
+  /**
+   * Installs a stored change validated against `fileRules` and `providers`. A config reload may have replaced them while
+   * the change was being written (setFileRules does not wait for the store): the set is then rebuilt over the new file
+   * rules, so the older view never replaces the newer one. If the stored overlay does not compile over them, the current
+   * set keeps serving, as when another instance stores such a change (see reload).
+   */
+  private installStored(
+    set: RuleSet,
+    eff: Effective,
+    entries: ReadonlyMap<string, OverlayEntry>,
+    version: number,
+    fileRules: readonly RuleSpec[],
+    providers: ProviderCatalog | undefined,
+  ): void {
+    if (fileRules === this.fileRules && providers === this.providers) {
+      this.install(set, eff, entries, version);
+      return;
+    }
+    const now = overlay(this.fileRules, entries);
+    const res = this.compileEffective(now);
+    if (res.ok) this.install(res.ruleSet, now, entries, version);
+    else this.logger?.error({ version, problems: res.problems }, 'stored routing rules do not compile over the reloaded config; keeping the current set');
+  }
+
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
@@ -267,6 +291,7 @@ export class RuleManager {
         const snap = await this.store.read().catch((err: unknown) => {
           throw storeUnavailable(err);
         });
+        const { fileRules, providers } = this;
         const current = overlay(this.fileRules, snap.entries);
         const exists = current.specs.some((r) => r.name === name);
         const entry = decide(exists, snap.entries.get(name), this.fileRules.find((r) => r.name === name));
@@ -280,7 +305,7 @@ export class RuleManager {
           throw storeUnavailable(err);
         });
         if (version === undefined) continue;
-        if (version > this.version) this.install(res.ruleSet, eff, entries, version);
+        if (version > this.version) this.installStored(res.ruleSet, eff, entries, version, fileRules, providers);
         const i = eff.specs.findIndex((r) => r.name === name);
         if (deleting || i < 0) return { rule: current.specs.find((r) => r.name === name)!, source: 'api' };
         return { rule: eff.specs[i]!, source: eff.sources[i]! };

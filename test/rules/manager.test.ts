@@ -172,3 +172,33 @@ test('redis store down: a change is refused with 503 and the current set keeps s
   assert.equal(m.current(), before);
   await m.close();
 });
+
+test('a config reload while an admin change is being stored is not undone by that change', async () => {
+  // A store whose writes wait until released, as a Redis round trip does.
+  const inner = new MemoryRuleStore();
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const store: RuleStore = {
+    kind: 'memory',
+    read: () => inner.read(),
+    write: async (v, name, entry) => {
+      await held;
+      return inner.write(v, name, entry);
+    },
+    subscribe: (l) => inner.subscribe(l),
+  };
+  const m = await RuleManager.create({ store, fileRules });
+  try {
+    const created = m.create({ name: 'api-x', cel_expression: 'model == "x"', targets: tgt });
+    await new Promise((r) => setImmediate(r)); // the change has read the store and is writing
+    const reloaded = [...fileRules, rule({ name: 'file-c', cel_expression: 'model == "c"', targets: tgt, priority: 3 })];
+    assert.ok(m.setFileRules(reloaded).ok);
+    assert.ok(m.current().byName.has('file-c'));
+    release();
+    await created;
+    assert.deepEqual([...m.current().byName.keys()].sort(), ['api-x', 'file-a', 'file-b', 'file-c']);
+    assert.deepEqual(m.list().map((e) => e.rule.name), ['file-a', 'file-b', 'file-c', 'api-x']);
+  } finally {
+    await m.close();
+  }
+});
