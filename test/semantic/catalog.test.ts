@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -121,4 +121,14 @@ test('writing thresholds keeps comments and other content', async () => {
   assert.deepEqual(again.settings, { threshold: 0.5, min_margin: 0.1 });
   assert.equal(again.categories.find((x) => x.name === 'code')?.threshold, 0.61);
   assert.equal(again.categories.find((x) => x.name === 'chat')?.threshold, undefined);
+});
+
+test('category files that are symbolic links load like files (a Kubernetes ConfigMap volume holds only links)', async () => {
+  const dir = await folder({ 'math.txt': 'solve for x\n' });
+  await mkdir(path.join(dir, '..data'));
+  await writeFile(path.join(dir, '..data', 'code.yaml'), codeYaml);
+  await symlink(path.join('..data', 'code.yaml'), path.join(dir, 'code.yaml'));
+  await symlink(path.join(dir, '..data'), path.join(dir, 'linked-dir.yaml'));
+  const c = await loadCatalog(dir);
+  assert.deepEqual(c.categories.map((x) => x.name), ['code', 'math']);
 });

@@ -3,7 +3,7 @@
  * not categories) plus the optional `_settings.yaml` holding fitted classifier settings. The folder is validated whole;
  * any problem fails the load with every `file:line: message` listed.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -73,7 +73,10 @@ export async function loadCatalog(dir: string): Promise<CatalogSource> {
   const abs = path.resolve(dir);
   let names: string[];
   try {
-    names = (await readdir(abs, { withFileTypes: true })).filter((d) => d.isFile() && isCategoryFile(d.name)).map((d) => d.name);
+    const entries = (await readdir(abs, { withFileTypes: true })).filter((d) => isCategoryFile(d.name));
+    // A symbolic link counts as the file it points to (a Kubernetes ConfigMap volume holds only links).
+    const isFile = await Promise.all(entries.map((d) => (d.isSymbolicLink() ? stat(path.join(abs, d.name)).then((s) => s.isFile(), () => false) : d.isFile())));
+    names = entries.filter((_, i) => isFile[i]).map((d) => d.name);
   } catch (err) {
     throw new CatalogError([`${abs}: cannot read the reference-prompt folder (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
   }
