@@ -1,6 +1,6 @@
 /**
- * Hot reload: watches the config file's folder (editors often replace files by rename), and on a change loads and validates
- * the whole file, then hands it to `apply`. If loading or applying fails, the running config stays and the error is logged.
+ * Hot reload: watches the config file's folder (editors often replace files by rename, a ConfigMap swaps a link to a
+ * folder), and on a change loads and validates the whole file, then hands it to `apply`. If loading or applying fails, the running config stays and the error is logged.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -69,12 +69,26 @@ export function watchConfig(file: string, apply: (config: Config) => Promise<voi
     return running;
   };
 
+  // What the path resolves to (stat follows links). A change to another entry of the folder reloads only when this moved:
+  // a Kubernetes ConfigMap volume swaps a `..data` link, and the file's own name never shows up in the events.
+  const identity = (): Promise<string> => stat(path).then((s) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`, () => '');
+  let seen = identity();
+  let own = false;
   let watcher: FSWatcher | undefined;
   try {
     watcher = watch(dirname(path), { persistent: false }, (_event, changed) => {
-      if (changed !== null && changed !== name) return;
+      own ||= changed === null || changed === name;
       clearTimeout(timer);
-      timer = setTimeout(() => void reload('file'), debounceMs);
+      timer = setTimeout(() => {
+        const before = seen;
+        seen = identity();
+        if (!own) {
+          void Promise.all([before, seen]).then(([a, b]) => (a !== b ? reload('file') : undefined));
+          return;
+        }
+        own = false;
+        void reload('file');
+      }, debounceMs);
     });
   } catch (err) {
     logger.warn({ err: (err as Error).message, file: path }, 'cannot watch the config file; reload with SIGHUP');
