@@ -7,23 +7,46 @@ import type { Target } from '../pipeline/context.js';
 
 export type ModelMatcher = (requested: string, target: Target) => boolean;
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-  return new RegExp(`^${body}$`);
+/**
+ * A glob matcher that never backtracks more than once per star: the last star absorbs one more character and the rest is
+ * retried, so a check costs at most (pattern length × name length) steps. A regular expression `^a.*a.*…b$` would take time
+ * exponential in the stars on a long name a caller picks.
+ */
+function globMatcher(glob: string): (s: string) => boolean {
+  return (s) => {
+    let p = 0;
+    let i = 0;
+    let star = -1;
+    let mark = 0;
+    while (i < s.length) {
+      if (p < glob.length && glob[p] === '*') {
+        star = p++;
+        mark = i;
+      } else if (p < glob.length && glob[p] === s[i]) {
+        p++;
+        i++;
+      } else if (star >= 0) {
+        p = star + 1;
+        i = ++mark;
+      } else return false;
+    }
+    while (p < glob.length && glob[p] === '*') p++;
+    return p === glob.length;
+  };
 }
 
 /** Compiles a list of patterns; the matcher allows when any pattern matches. */
 export function compileAllowList(patterns: readonly string[]): ModelMatcher {
   if (patterns.includes('*') || patterns.includes('*/*')) return () => true;
-  const qualified: RegExp[] = [];
-  const bare: RegExp[] = [];
-  for (const p of patterns) (p.includes('/') ? qualified : bare).push(globToRegExp(p));
+  const qualified: Array<(s: string) => boolean> = [];
+  const bare: Array<(s: string) => boolean> = [];
+  for (const p of patterns) (p.includes('/') ? qualified : bare).push(globMatcher(p));
   return (requested, target) => {
     if (qualified.length > 0) {
       const full = `${target.provider}/${target.model}`;
-      for (const r of qualified) if (r.test(full)) return true;
+      for (const m of qualified) if (m(full)) return true;
     }
-    for (const r of bare) if (r.test(requested) || r.test(target.model)) return true;
+    for (const m of bare) if (m(requested) || m(target.model)) return true;
     return false;
   };
 }

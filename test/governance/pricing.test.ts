@@ -116,4 +116,16 @@ test('allow-list patterns', () => {
   assert.equal(compileAllowList(['*'])('x', { provider: 'a', model: 'b' }), true);
   assert.equal(compileAllowList([])('x', { provider: 'a', model: 'b' }), false);
   assert.equal(compileAllowList(['a.b'])('axb', { provider: 'p', model: 'q' }), false, 'regex characters are literal');
+  const mid = compileAllowList(['*llama*70b*', 'x*']);
+  assert.equal(mid('m', { provider: 'groq', model: 'meta-llama-3.1-70b-versatile' }), true);
+  assert.equal(mid('m', { provider: 'groq', model: 'meta-llama-3.1-8b' }), false);
+  assert.equal(mid('x', { provider: 'groq', model: 'q' }), true);
+});
+
+test('an allow-list pattern with many stars checks a long model name a caller sends at once', () => {
+  // As a regular expression, ^a.*a.*…b$ against a run of 'a' backtracks for hours at the longest model name accepted (256).
+  const m = compileAllowList(['a*a*a*a*a*a*a*a*a*b', 'p/a*a*a*a*a*a*a*a*a*b']);
+  const name = 'a'.repeat(256);
+  assert.equal(m(name, { provider: 'p', model: name }), false);
+  assert.equal(m(`${name}b`, { provider: 'q', model: 'x' }), true);
 });
