@@ -76,7 +76,9 @@ export async function createSemanticService(config: SemanticConfig, deps: Semant
   const embedder = await createEmbedder(config.embedder, deps.rootDir, deps.onEmbedBatch, (msg, err) => log.warn({ err }, msg));
   const dir = path.resolve(deps.rootDir, config.reference_prompts.dir);
   const cacheDir = config.reference_prompts.cache_dir;
-  const store = cacheDir === '' ? undefined : new EmbeddingStore(path.resolve(deps.rootDir, cacheDir), embedder.id, embedder.dim);
+  const store = cacheDir === ''
+    ? undefined
+    : new EmbeddingStore(path.resolve(deps.rootDir, cacheDir), embedder.id, embedder.dim, (msg, err) => log.warn({ err }, msg));
   let closed = false;
   /** The text each vector `embed` returned was computed from (the embedder's LRU hands out the same array per text). */
   const textOf = new WeakMap<Float32Array, string>();

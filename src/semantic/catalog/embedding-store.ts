@@ -1,10 +1,12 @@
 /**
  * On-disk embedding cache, so a restart does not re-embed unchanged reference text. One append-only file per embedder id
  * under the cache dir; each record is the 20-byte SHA-1 of the text followed by `dim` little-endian float32s. A torn last
- * record (a crash mid-append) is ignored. The file may be deleted at any time; it is rebuilt on demand.
+ * record (a crash mid-append) is ignored, and cut off before the next append so later records stay aligned. The file may
+ * be deleted at any time; it is rebuilt on demand. It is only a cache: given `onError`, a file that cannot be read or
+ * written (a read-only volume) is reported there and every example is embedded, never failing a load.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import type { Embedder } from '../embedder/types.js';
 
@@ -21,6 +23,8 @@ export class EmbeddingStore {
     dir: string,
     readonly embedderId: string,
     readonly dim: number,
+    /** Told of a read or write failure (then treated as a miss or skipped); without it, failures reject. */
+    private readonly onError?: (message: string, err: unknown) => void,
   ) {
     const safe = embedderId.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 80);
     const tag = createHash('sha1').update(`${embedderId}\0${dim}`).digest('hex').slice(0, 10);
@@ -38,7 +42,9 @@ export class EmbeddingStore {
       data = await readFile(this.file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return found;
-      throw err;
+      if (!this.onError) throw err;
+      this.onError(`cannot read the embedding cache ${this.file}; embedding every example`, err);
+      return found;
     }
     const wanted = new Set(digests.map((d) => d.toString('hex')));
     const records = Math.floor(data.length / this.recordBytes);
@@ -64,10 +70,13 @@ export class EmbeddingStore {
     });
     const write = this.writes.then(async () => {
       await mkdir(path.dirname(this.file), { recursive: true });
+      const size = await stat(this.file).then((s) => s.size, () => 0);
+      if (size % this.recordBytes !== 0) await truncate(this.file, size - (size % this.recordBytes));
       await appendFile(this.file, buf);
     });
     this.writes = write.catch(() => undefined);
-    return write;
+    const onError = this.onError;
+    return onError ? write.catch((err: unknown) => onError(`cannot write the embedding cache ${this.file}`, err)) : write;
   }
 }
 
