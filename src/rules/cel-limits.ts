@@ -2,7 +2,7 @@
  * Checks a parsed expression for what would only fail, or hang, once requests run it: a `matches` pattern given as a
  * literal that is not a valid regular expression (it would throw on every request, so the rule could never match), and
  * comprehensions (`all`, `exists`, `exists_one`, `map`, `filter`) nested so deep that one evaluation would run their bodies
- * millions of times and hold the event loop for every request. A literal list counts its elements; any other range (a
+ * millions of times and hold the event loop for every request. A literal list or map counts its entries; any other range (a
  * variable such as `headers`, a value in `params`) counts as UNKNOWN_RANGE elements, since a caller decides its size.
  */
 import type { ASTNode } from '@marcbachmann/cel-js';
@@ -71,7 +71,7 @@ function iterations(node: ASTNode): number | LimitProblem {
   const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
   if (node.op !== 'rcall' || !MACROS.has(node.args[0]) || node.args[2].length < 2 || node.args[2][0]!.op !== 'id') return sum(counts);
   const range = node.args[1];
-  const size = range.op === 'list' ? range.args.length : UNKNOWN_RANGE;
+  const size = range.op === 'list' || range.op === 'map' ? range.args.length : UNKNOWN_RANGE;
   // counts: [range, iteration variable, body...]
   const total = counts[0]! + size * (1 + sum(counts.slice(2)));
   if (total > MAX_ITERATIONS) {
