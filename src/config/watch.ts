@@ -2,13 +2,13 @@
  * Hot reload: watches the config file's folder (editors often replace files by rename, a ConfigMap swaps a link to a
  * folder), and on a change loads and validates the whole file, then hands it to `apply`. If loading or applying fails, the running config stays and the error is logged.
  */
-import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { parseConfigText, type LoadResult } from './load.js';
 import type { Config } from './schema.js';
+import { watchDir, type DirWatcher } from '../util/watch-dir.js';
 
 /** A file still being written is read again once it has kept the same size and time for this long. */
 const SETTLE_MS = 250;
@@ -74,12 +74,13 @@ export function watchConfig(file: string, apply: (config: Config) => Promise<voi
   const identity = (): Promise<string> => stat(path).then((s) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`, () => '');
   let seen = identity();
   let own = false;
-  let watcher: FSWatcher | undefined;
+  let watcher: DirWatcher | undefined;
   try {
-    watcher = watch(dirname(path), { persistent: false }, (_event, changed) => {
+    watcher = watchDir(dirname(path), (changed) => {
       own ||= changed === null || changed === name;
       clearTimeout(timer);
       timer = setTimeout(() => {
+        void watcher?.refresh();
         const before = seen;
         seen = identity();
         if (!own) {
@@ -89,7 +90,7 @@ export function watchConfig(file: string, apply: (config: Config) => Promise<voi
         own = false;
         void reload('file');
       }, debounceMs);
-    });
+    }, (err) => logger.error({ err: err.message, file: path }, 'watching the config folder failed; reload with SIGHUP'));
   } catch (err) {
     logger.warn({ err: (err as Error).message, file: path }, 'cannot watch the config file; reload with SIGHUP');
   }

@@ -58,3 +58,27 @@ it('a ConfigMap-style swap of the ..data link reloads the config', async () => {
     w.close();
   }
 });
+
+it('after its folder is replaced, the config in the new folder is applied and its edits are watched', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'switchyard-watch-'));
+  dirs.push(root);
+  const conf = path.join(root, 'conf');
+  await mkdir(conf);
+  await writeFile(path.join(conf, 'config.yaml'), 'server: { port: 8001 }\n');
+  await mkdir(path.join(root, 'conf.new'));
+  await writeFile(path.join(root, 'conf.new', 'config.yaml'), 'server: { port: 8002 }\n');
+  const applied: Config[] = [];
+  const w = watchConfig(path.join(conf, 'config.yaml'), (c) => void applied.push(c), quietLogger, 20);
+  try {
+    await new Promise((r) => setTimeout(r, 100));
+    const swapped = nextApply(applied);
+    await rename(conf, path.join(root, 'conf.old'));
+    await rename(path.join(root, 'conf.new'), conf);
+    assert.equal((await swapped)?.server.port, 8002);
+    const edited = nextApply(applied);
+    await writeFile(path.join(conf, 'config.yaml'), 'server: { port: 8003 }\n');
+    assert.equal((await edited)?.server.port, 8003);
+  } finally {
+    w.close();
+  }
+});

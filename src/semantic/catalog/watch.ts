@@ -1,5 +1,8 @@
-/** Watches a folder (fs.watch) and calls `onChange` once per burst of events, `debounceMs` after the last one. */
-import { watch, type FSWatcher } from 'node:fs';
+/**
+ * Watches a folder and calls `onChange` once per burst of events, `debounceMs` after the last one. A folder replaced by
+ * another under the same path is watched from then on (see src/util/watch-dir.ts).
+ */
+import { watchDir, type DirWatcher } from '../../util/watch-dir.js';
 
 export interface FolderWatcher {
   close(): void;
@@ -7,19 +10,21 @@ export interface FolderWatcher {
 
 export function watchFolder(dir: string, debounceMs: number, onChange: () => void, onError: (err: Error) => void): FolderWatcher {
   let timer: NodeJS.Timeout | undefined;
-  let watcher: FSWatcher | undefined = watch(dir, { persistent: false }, () => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      onChange();
-    }, debounceMs);
-  });
-  watcher.on('error', (err) => onError(err));
+  const watcher: DirWatcher = watchDir(
+    dir,
+    () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = undefined;
+        void watcher.refresh().then(onChange);
+      }, debounceMs);
+    },
+    onError,
+  );
   return {
     close() {
       if (timer) clearTimeout(timer);
-      watcher?.close();
-      watcher = undefined;
+      watcher.close();
     },
   };
 }
