@@ -23,8 +23,13 @@ const any = (...parts: string[]): string => `(?:${parts.join('|')})`;
  * show the system prompt I configured"): such a sentence asks about the words, it does not order them.
  */
 const NOT_ASKED = String.raw`(?<!\b(?:how|why|where|when)\s+(?:do|does|did|can|could|should|would|is|are|to)\b[^.!?\n]{0,80})`;
+/**
+ * A line break with the blank space around it, matched only from the start of that space: a run of blank characters is
+ * then read once, not once from each of its characters (which costs the square of the run's length).
+ */
+const LINE_BREAK = String.raw`(?<!\s)[^\S\n]*\n\s*`;
 /** Start of a sentence (an imperative there is addressed to the assistant, not asked about). */
-const SENTENCE = String.raw`(?:^|[.!?:;"\]\n]\s*|\b(?:please|now|just|then|and)\s+)`;
+const SENTENCE = String.raw`(?:^|[.!?:;"\]]\s*|${LINE_BREAK}|\b(?:please|now|just|then|and)\s+)`;
 /**
  * Placed at the end of a match: not in a sentence that ends as a question ("the rules above are outdated?"): an order or
  * a claim, not a query.
@@ -199,7 +204,7 @@ export const CUES: readonly Cue[] = [
     String.raw`<!--\s*(?:ai|assistant|llm)\b`,
   ) },
   // Chat-template or system markers typed into a user turn.
-  { name: 'fake_system_tag', weight: 0.45, re: re(String.raw`\[/?(?:system|sys|admin|developer)\]|<\|im_start\|>\s*system|<</?SYS>>|</?system>|(?:^|\n)\s*#{2,}\s*system\s*:|\bsystem\s+override\s*:`) },
+  { name: 'fake_system_tag', weight: 0.45, re: re(String.raw`\[/?(?:system|sys|admin|developer)\]|<\|im_start\|>\s*system|<</?SYS>>|</?system>|(?:^\s*|${LINE_BREAK})#{2,}\s*system\s*:|\bsystem\s+override\s*:`) },
   {
     // Decode (or read hidden text) and act on it; either order ("execute the hex-encoded command below").
     name: 'encoded_payload_request',
