@@ -24,9 +24,15 @@ export const COMPLEX_FROM = 0.6;
 const MAX_CHARS = 8000;
 
 const CODE = /```|\b(?:function|def|class|return|import|const|let|var|public|static|void|async|await|lambda)\b|=>|\b(?:python|javascript|typescript|java|c\+\+|rust|golang|sql|regex|bash|html|css|api|json|compile|debug|stack ?trace|exception|algorithm|implement|refactor|unit tests?)\b|[{};]\s*$/gim;
-const MATH = /\b(?:prove|proof|derive|derivative|integral|equation|solve|theorem|lemma|probability|matrix|eigen\w*|polynomial|logarithm|factorial|prime|modulo|calculate|compute)\b|\\(?:frac|sum|int|sqrt)|\d+\s*[-+*/^=]\s*\d+|[∑∫√≤≥≠π]/gi;
+/** An arithmetic expression is read from the start of its first number (not again from each of its digits). */
+export const MATH = /\b(?:prove|proof|derive|derivative|integral|equation|solve|theorem|lemma|probability|matrix|eigen\w*|polynomial|logarithm|factorial|prime|modulo|calculate|compute)\b|\\(?:frac|sum|int|sqrt)|(?<!\d)\d+\s*[-+*/^=]\s*\d+|[∑∫√≤≥≠π]/gi;
 const REASONING = /\b(?:why|explain|analy[sz]e|compare|contrast|evaluate|trade-?offs?|design|architect\w*|optimi[sz]e|justify|critique|step[- ]by[- ]step|reason(?:ing)?|implications?|pros and cons|strateg\w*|plan)\b/gi;
-const LIST_ITEM = /^\s*(?:\d+[.)]|[-*•])\s+/gm;
+/**
+ * A line that starts with a list marker. Only the blank space of the marker's own line is read before it (any line
+ * terminator ends that space), so a run of blank lines is not read again from each of its line starts, which costs the
+ * square of the run's length; the same items are counted as with blank lines allowed before the marker.
+ */
+export const LIST_ITEM = /^[^\S\n\r\u2028\u2029]*(?:\d+[.)]|[-*•])\s+/gm;
 
 function count(re: RegExp, text: string, cap: number): number {
   re.lastIndex = 0;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { estimateComplexity } from '../../src/cascade/complexity.js';
+import { estimateComplexity, LIST_ITEM, MATH } from '../../src/cascade/complexity.js';
 import { ANONYMOUS, type RequestContext } from '../../src/pipeline/context.js';
 import { buildVariables } from '../../src/rules/variables.js';
 
@@ -67,5 +67,30 @@ describe('complexity variables', () => {
     const withIntent = await buildVariables(ctx('What is 2+2?'), inputs, new Set(['complexity', 'intent']));
     assert.equal(withIntent.complexity, 'complex');
     assert.equal(classified, 1);
+  });
+});
+
+describe('complexity patterns on long runs', () => {
+  const count = (re: RegExp, text: string): number => {
+    re.lastIndex = 0;
+    let n = 0;
+    while (re.exec(text) !== null) n++;
+    re.lastIndex = 0;
+    return n;
+  };
+
+  it('read a run of blank lines or digits once: 200 000 characters are scanned at once', () => {
+    // Read again from each line start or digit, such a run took the list and arithmetic patterns about a minute.
+    const started = Date.now();
+    for (const run of ['\n', ' \n', '\r\n', '\u2028'].map((b) => b.repeat(100_000))) assert.equal(count(LIST_ITEM, run), 0);
+    for (const run of ['1', '1 '].map((d) => d.repeat(100_000))) assert.equal(count(MATH, run), 0);
+    assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`);
+  });
+
+  it('count the same items and expressions as before', () => {
+    assert.equal(count(LIST_ITEM, '1. a\n\n  \n  2) b\n- c\n\t* d\n• e\nx - f'), 5);
+    assert.equal(count(LIST_ITEM, '1. \n  2. x'), 1, 'a marker whose indentation the item before took is not counted');
+    assert.equal(count(MATH, 'what is 12 + 30, then 1234^2 and 7=7?'), 3);
+    assert.equal(estimateComplexity(chat('\n'.repeat(8000))).signals.structure, 0);
   });
 });
