@@ -81,11 +81,27 @@ function detectNetwork(text: string, add: Sink): void {
 /** Priority when spans overlap: the stronger evidence wins (checksummed and prefixed kinds first). */
 const RANK: Readonly<Record<PiiType, number>> = { secret: 0, card: 1, iban: 2, email: 3, ssn: 4, ip: 5, phone: 6, address: 7 };
 
-/** Keeps the best of each group of overlapping spans, sorted by position. */
+/**
+ * Keeps the best of each group of overlapping spans, sorted by position. The characters of kept spans are marked, so a
+ * span is checked against its own characters, not against every span kept before it (a text of many findings would cost
+ * the square of their number). Spans are never empty, and each detector's spans do not overlap one another, so the
+ * marking is linear in the text.
+ */
 export function resolveOverlaps(found: PiiFinding[]): PiiFinding[] {
   found.sort((a, b) => RANK[a.type] - RANK[b.type] || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  let size = 0;
+  for (const f of found) size = Math.max(size, f.end);
+  const taken = new Uint8Array(size);
   const kept: PiiFinding[] = [];
-  for (const f of found) if (!kept.some((k) => f.start < k.end && k.start < f.end)) kept.push(f);
+  const overlaps = (f: PiiFinding): boolean => {
+    for (let i = f.start; i < f.end; i++) if (taken[i] === 1) return true;
+    return false;
+  };
+  for (const f of found) {
+    if (overlaps(f)) continue;
+    kept.push(f);
+    taken.fill(1, f.start, f.end);
+  }
   return kept.sort((a, b) => a.start - b.start);
 }
 
