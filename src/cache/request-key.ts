@@ -36,6 +36,13 @@ export interface RequestKey {
 
 export type KeyResult = { readonly skip: SkipReason } | RequestKey;
 
+/**
+ * Texts longer than this (normalised characters) are cached by exact repeat only. The false-hit guard reads the whole of
+ * both texts of every candidate it checks, so a semantic lookup of a megabyte question against stored ones of that size
+ * held the event loop for more than a second; the embedding reads only its first `max_input_chars` anyway.
+ */
+export const MAX_SEMANTIC_TEXT = 32_768;
+
 export const isSkip = (r: KeyResult): r is { readonly skip: SkipReason } => 'skip' in r;
 
 /**
@@ -166,5 +173,6 @@ export function requestKey(ctx: Pick<RequestContext, 'op' | 'body' | 'model' | '
   const e = createHash('sha256');
   e.update(partition); e.update('\0');
   if (text !== undefined) e.update(text); else feedCanonical(e, exactPayload);
-  return { tenant, partition, exact: e.digest('base64url'), text: ctx.op === 'embedding' ? undefined : text };
+  const semantic = ctx.op !== 'embedding' && text !== undefined && text.length <= MAX_SEMANTIC_TEXT;
+  return { tenant, partition, exact: e.digest('base64url'), text: semantic ? text : undefined };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultCacheConfig } from '../../src/cache/config.js';
-import { isSkip, requestKey, type RequestKey } from '../../src/cache/request-key.js';
+import { isSkip, MAX_SEMANTIC_TEXT, requestKey, type RequestKey } from '../../src/cache/request-key.js';
 import { chatCtx } from './helpers.js';
 
 const cfg = defaultCacheConfig();
@@ -12,6 +12,15 @@ const key = (ctx: ReturnType<typeof chatCtx>): RequestKey => {
 };
 
 describe('canonical request key', () => {
+  it('a text longer than MAX_SEMANTIC_TEXT is cached by exact repeat only: the guard never reads it whole', () => {
+    const at = key(chatCtx({ text: 'a'.repeat(MAX_SEMANTIC_TEXT) }));
+    assert.equal(at.text?.length, MAX_SEMANTIC_TEXT);
+    const long = key(chatCtx({ text: 'a'.repeat(1_000_000) }));
+    assert.equal(long.text, undefined);
+    assert.notEqual(long.exact, key(chatCtx({ text: 'a'.repeat(999_999) })).exact, 'the exact key still covers the whole text');
+    assert.equal(long.exact, key(chatCtx({ text: 'a'.repeat(1_000_000) })).exact);
+  });
+
   it('ignores key order, number formatting, whitespace and answer-neutral fields', () => {
     const a = key(chatCtx({ text: 'What is  the capital\tof France? ', body: { temperature: 0.5, top_p: 1, stop: ['x'] } }));
     const b = key(chatCtx({ text: 'What is the capital of France?', body: { stop: ['x'], top_p: 1.0, temperature: 0.50, user: 'u-9', stream: true, stream_options: { include_usage: true }, metadata: { a: 1 } } }));
