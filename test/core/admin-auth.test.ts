@@ -44,4 +44,13 @@ describe('admin routes need the admin key, however the path is spelled', () => {
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
     assert.equal((await fetch(`${gw.url}/dashboard/data`)).status, 401);
   });
+
+  it('reads the Authorization scheme in any case, as for virtual keys, and still refuses a wrong key', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+      assert.equal((await fetch(`${gw.url}/admin/rules`, { headers: { authorization: `${scheme} ${ADMIN}` } })).status, 200, scheme);
+    }
+    assert.equal((await fetch(`${gw.url}/admin/rules`, { headers: { authorization: `bearer ${ADMIN}x` } })).status, 401);
+    assert.equal((await fetch(`${gw.url}/admin/rules`, { headers: { 'x-admin-key': ADMIN } })).status, 200);
+    assert.equal((await fetch(`${gw.url}/admin/rules`, { headers: { authorization: 'Basic cHJveHk6cGFzcw==', 'x-admin-key': ADMIN } })).status, 200);
+  });
 });
