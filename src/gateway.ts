@@ -4,7 +4,7 @@
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import { internalError } from './errors.js';
+import { GatewayError, internalError } from './errors.js';
 import type { AddressInfo } from 'node:net';
 import { PACKAGE_ROOT } from './config/paths.js';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
@@ -274,7 +274,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
   obs.metrics.setInFlightSource(() => handle.inFlight.count);
 
-  let reloadFile: () => Promise<string[]> = () => Promise.resolve([]);
+  // Started without a config file (embedded defaults, --demo): a reload has nothing to read, and says so.
+  let reloadFile: () => Promise<string[]> = () => Promise.reject(new GatewayError({
+    status: 409, type: 'invalid_request_error', code: 'no_config_file', failure: 'caller',
+    message: 'This gateway was started without a config file (embedded defaults or --demo), so there is nothing to reload; start it with --config <file> to change its settings while it runs.',
+  }));
   handle.adminRoutes = [
     gatewayAdminRouter({
       authenticate: (a) => handle.authenticate(a),

@@ -53,4 +53,12 @@ describe('admin routes need the admin key, however the path is spelled', () => {
     assert.equal((await fetch(`${gw.url}/admin/rules`, { headers: { 'x-admin-key': ADMIN } })).status, 200);
     assert.equal((await fetch(`${gw.url}/admin/rules`, { headers: { authorization: 'Basic cHJveHk6cGFzcw==', 'x-admin-key': ADMIN } })).status, 200);
   });
+
+  it('a reload of a gateway started without a config file says there is nothing to reload, not that it reloaded', async () => {
+    const res = await fetch(`${gw.url}/admin/config/reload`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } });
+    assert.equal(res.status, 409);
+    const body = await res.json() as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'no_config_file');
+    assert.match(body.error.message, /--config/);
+  });
 });
