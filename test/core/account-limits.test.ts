@@ -4,10 +4,10 @@
  * (read by the balancer and by rules) is not changed, for the tenants that did not choose it.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Gateway } from '../../src/gateway.js';
-import { gateway, post } from '../helpers/gateway.js';
-import { startScriptedUpstream, type ScriptedReply, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
+import { post } from '../helpers/gateway.js';
+import { scriptedUpstreamSuite, type ScriptedReply } from '../helpers/scripted-upstream.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const chat = { model: 'p/m', messages: [{ role: 'user', content: 'hello' }] };
@@ -25,18 +25,11 @@ const limited = JSON.stringify({ error: { message: 'Rate limit reached for gpt-4
 const exhausted = { 'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '0', 'retry-after': '120' };
 
 describe('rate-limit headers of an account the caller chose', () => {
-  let up: ScriptedUpstream;
+  const suite = scriptedUpstreamSuite();
   let gw: Gateway | undefined;
 
-  before(async () => { up = await startScriptedUpstream(); });
-  afterEach(async () => {
-    await gw?.close();
-    gw = undefined;
-  });
-  after(async () => { await up.close(); });
-
   const start = async () => {
-    gw = await gateway({ providers: { p: { kind: 'openai', base_url: up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }] } } });
+    gw = await suite.start({ providers: { p: { kind: 'openai', base_url: suite.up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }] } } });
     return gw;
   };
   const key = (g: Gateway) => g.registry.provider('p')!.keys[0]!;
@@ -50,7 +43,7 @@ describe('rate-limit headers of an account the caller chose', () => {
     it(`${name} from the caller-chosen account, with its exhausted-limit headers, neither rests the key nor changes its headroom`, async () => {
       const g = await start();
       const rid = `chosen-${name.replace(' ', '-')}`;
-      up.script(rid, reply);
+      suite.up.script(rid, reply);
       const body = name === 'a stream' ? { ...chat, stream: true } : chat;
       await post(g, '/v1/chat/completions', body, { 'x-request-id': rid, 'openai-organization': 'org-chosen-by-the-caller' });
       const k = key(g);
@@ -61,7 +54,7 @@ describe('rate-limit headers of an account the caller chose', () => {
 
   it('without the caller\'s header the headers are the key\'s: it rests, at most 300 s whatever retry-after says', async () => {
     const g = await start();
-    up.script('key-own', { status: 200, headers: { ...JSON_TYPE, ...exhausted, 'retry-after': '86400' }, chunks: [ok] });
+    suite.up.script('key-own', { status: 200, headers: { ...JSON_TYPE, ...exhausted, 'retry-after': '86400' }, chunks: [ok] });
     assert.equal((await post(g, '/v1/chat/completions', chat, { 'x-request-id': 'key-own' })).status, 200);
     const k = key(g);
     assert.deepEqual([k.state, k.remaining_requests, k.headroom], ['degraded', 0, 0]);

@@ -5,11 +5,11 @@
  * open a provider's circuit for everyone.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Gateway } from '../../src/gateway.js';
 import { MAX_SSE_LINE } from '../../src/providers/sse.js';
-import { gateway, post } from '../helpers/gateway.js';
-import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
+import { post } from '../helpers/gateway.js';
+import { scriptedUpstreamSuite } from '../helpers/scripted-upstream.js';
 
 const SSE = { 'content-type': 'text/event-stream' };
 const chat = { model: 'p/m', messages: [{ role: 'user', content: 'draw four pictures' }], stream: true };
@@ -23,19 +23,12 @@ const huge = (): string[] => {
 };
 
 describe('an upstream event over the gateway\'s line cap', () => {
-  let up: ScriptedUpstream;
+  const suite = scriptedUpstreamSuite();
   let gw: Gateway | undefined;
 
-  before(async () => { up = await startScriptedUpstream(); });
-  afterEach(async () => {
-    await gw?.close();
-    gw = undefined;
-  });
-  after(async () => { await up.close(); });
-
   const start = async () => {
-    gw = await gateway({
-      providers: { p: { kind: 'openai', base_url: up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }, { id: 'k2', value: 'key-k2' }] } },
+    gw = await suite.start({
+      providers: { p: { kind: 'openai', base_url: suite.up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }, { id: 'k2', value: 'key-k2' }] } },
       circuit: { consecutive_failures: 2, cooldown_ms: 60_000 },
     });
     return gw;
@@ -49,11 +42,11 @@ describe('an upstream event over the gateway\'s line cap', () => {
     const g = await start();
     for (let i = 0; i < 3; i++) {
       const rid = `large-first-${i}`;
-      up.script(rid, { headers: SSE, chunks: huge() });
+      suite.up.script(rid, { headers: SSE, chunks: huge() });
       const r = await post(g, '/v1/chat/completions', chat, { 'x-request-id': rid });
       assert.equal(r.status, 413, r.text.slice(0, 300));
       assert.equal(r.json.error.code, 'reply_too_large');
-      assert.equal(up.seen(rid), 1, 'the same request is not sent to another key');
+      assert.equal(suite.up.seen(rid), 1, 'the same request is not sent to another key');
     }
     healthy(g);
     assert.equal((await post(g, '/v1/chat/completions', chat)).status, 200, 'another tenant is still served');
@@ -63,7 +56,7 @@ describe('an upstream event over the gateway\'s line cap', () => {
     const g = await start();
     for (let i = 0; i < 3; i++) {
       const rid = `large-later-${i}`;
-      up.script(rid, { headers: SSE, chunks: [chunk('Here'), ...huge()] });
+      suite.up.script(rid, { headers: SSE, chunks: [chunk('Here'), ...huge()] });
       const r = await post(g, '/v1/chat/completions', chat, { 'x-request-id': rid });
       assert.equal(r.status, 200);
       assert.match(r.text, /larger than the gateway carries/);

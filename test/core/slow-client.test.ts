@@ -5,10 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Gateway } from '../../src/gateway.js';
-import { gateway } from '../helpers/gateway.js';
-import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
+import { scriptedUpstreamSuite } from '../helpers/scripted-upstream.js';
 
 const chunk = (content: string) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
 /** Far more than the socket buffers on both sides hold: the gateway must wait for the client to drain. */
@@ -39,20 +38,13 @@ async function released(g: Gateway, idle: () => boolean, capMs = 15_000): Promis
 }
 
 describe('a client that stops reading', () => {
-  let up: ScriptedUpstream;
+  const suite = scriptedUpstreamSuite();
   let gw: Gateway | undefined;
 
-  before(async () => { up = await startScriptedUpstream(); });
-  afterEach(async () => {
-    await gw?.close();
-    gw = undefined;
-  });
-  after(async () => { await up.close(); });
-
   const start = async (writeTimeoutMs = 300) => {
-    gw = await gateway({
+    gw = await suite.start({
       server: { write_timeout_ms: writeTimeoutMs },
-      providers: { p: { kind: 'openai', base_url: up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }] } },
+      providers: { p: { kind: 'openai', base_url: suite.up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }] } },
     });
     return gw;
   };
@@ -60,7 +52,7 @@ describe('a client that stops reading', () => {
   it('of a stream is cut off: its connection closed, its upstream call ended and its place given back', async () => {
     const g = await start();
     const piece = chunk('x'.repeat(60_000));
-    up.script('stream-1', { headers: { 'content-type': 'text/event-stream' }, chunks: Array.from({ length: Math.ceil(BIG / piece.length) }, () => piece), gapMs: 1 });
+    suite.up.script('stream-1', { headers: { 'content-type': 'text/event-stream' }, chunks: Array.from({ length: Math.ceil(BIG / piece.length) }, () => piece), gapMs: 1 });
     const s = neverRead(g, '/v1/chat/completions', { model: 'p/m', stream: true, messages: [{ role: 'user', content: 'hi' }] }, 'stream-1');
     try {
       // The stream has started (the key holds it) before the client's silence is judged.
@@ -74,10 +66,10 @@ describe('a client that stops reading', () => {
   it('of a large JSON reply has its connection closed rather than the reply held in memory', async () => {
     const g = await start();
     const content = 'y'.repeat(BIG / 2);
-    up.script('json-1', { chunks: [JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] })] });
+    suite.up.script('json-1', { chunks: [JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] })] });
     const s = neverRead(g, '/v1/chat/completions', { model: 'p/m', messages: [{ role: 'user', content: 'hi' }] }, 'json-1');
     try {
-      for (let i = 0; i < 300 && up.seen('json-1') === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 300 && suite.up.seen('json-1') === 0; i++) await new Promise((r) => setTimeout(r, 50));
       assert.equal(await released(g, () => true), true, 'connection closed');
     } finally {
       s.destroy();
@@ -87,7 +79,7 @@ describe('a client that stops reading', () => {
   it('of a large JSON reply who keeps reading, slowly, gets it whole: the timeout bounds each wait, not the whole reply', async () => {
     const g = await start(2_000);
     const content = 'z'.repeat(BIG / 2);
-    up.script('json-2', { chunks: [JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] })] });
+    suite.up.script('json-2', { chunks: [JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] })] });
     const res = await fetch(`${g.url}/v1/chat/completions`, {
       method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'json-2' },
       body: JSON.stringify({ model: 'p/m', messages: [{ role: 'user', content: 'hi' }] }),

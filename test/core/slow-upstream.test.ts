@@ -6,26 +6,18 @@
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Gateway } from '../../src/gateway.js';
-import { gateway } from '../helpers/gateway.js';
-import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
+import { scriptedUpstreamSuite } from '../helpers/scripted-upstream.js';
 
 /** JSON allows whitespace before the value: an upstream that trickles it sends a reply that never completes in time. */
 const TRICKLE = { headers: { 'content-type': 'application/json' }, chunks: Array.from({ length: 2_000 }, () => ' '), gapMs: 50 };
 
 describe('an upstream that trickles its reply', () => {
-  let up: ScriptedUpstream;
+  const suite = scriptedUpstreamSuite();
   let gw: Gateway | undefined;
   let n = 0;
   const id = () => `slow-${++n}`;
-
-  before(async () => { up = await startScriptedUpstream(); });
-  afterEach(async () => {
-    await gw?.close();
-    gw = undefined;
-  });
-  after(async () => { await up.close(); });
 
   /** POSTs within a generous client bound; undefined when the gateway had not answered by then. */
   const ask = async (g: Gateway, path: string, body: unknown, rid: string) => {
@@ -45,11 +37,11 @@ describe('an upstream that trickles its reply', () => {
     ['an embedding', '/v1/embeddings', { model: 'p/m', input: 'hi' }],
   ] as const) {
     it(`${what} whose JSON body never completes within timeout_ms is a 504 upstream timeout, not an endless wait`, async () => {
-      gw = await gateway({
-        providers: { p: { kind: 'openai', base_url: up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }], timeout_ms: 500 } },
+      gw = await suite.start({
+        providers: { p: { kind: 'openai', base_url: suite.up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }], timeout_ms: 500 } },
       });
       const rid = id();
-      up.script(rid, TRICKLE);
+      suite.up.script(rid, TRICKLE);
       const r = await ask(gw, path, body, rid);
       assert.ok(r !== undefined, 'the gateway answered');
       assert.equal(r.status, 504);
@@ -76,7 +68,7 @@ describe('an upstream that trickles its reply', () => {
     await new Promise<void>((r) => trickler.listen(0, '127.0.0.1', r));
     try {
       const url = `http://127.0.0.1:${(trickler.address() as AddressInfo).port}/v1`;
-      gw = await gateway({ providers: { p: { kind: 'openai', base_url: url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }], timeout_ms: 500 } } });
+      gw = await suite.start({ providers: { p: { kind: 'openai', base_url: url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }], timeout_ms: 500 } } });
       const res = await fetch(`${gw.url}/v1/chat/completions`, {
         method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'p/m', stream: true, messages: [{ role: 'user', content: 'hi' }] }),

@@ -6,6 +6,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { after, afterEach, before } from 'node:test';
+import type { Gateway } from '../../src/gateway.js';
+import { gateway } from './gateway.js';
 
 export interface ScriptedReply {
   status?: number;
@@ -119,5 +122,30 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
       for (const s of sockets) s.destroy();
       server.close(() => r());
     }),
+  };
+}
+
+/**
+ * For one describe block: a scripted upstream started before its tests and closed after them (`up`), and the gateways a test
+ * starts (`start`, the config as tests/helpers/gateway.ts takes it), each closed after its test.
+ */
+export function scriptedUpstreamSuite(): { readonly up: ScriptedUpstream; start(raw: Record<string, unknown>): Promise<Gateway> } {
+  let up: ScriptedUpstream | undefined;
+  const started: Gateway[] = [];
+  before(async () => { up = await startScriptedUpstream(); });
+  afterEach(async () => {
+    for (const gw of started.splice(0)) await gw.close();
+  });
+  after(async () => { await up?.close(); });
+  return {
+    get up(): ScriptedUpstream {
+      if (up === undefined) throw new Error('the scripted upstream starts before the tests of its describe block');
+      return up;
+    },
+    async start(raw) {
+      const gw = await gateway(raw);
+      started.push(gw);
+      return gw;
+    },
   };
 }
