@@ -24,9 +24,13 @@ export function wordCount(text: string): number {
   return n;
 }
 
-/** Token-like pieces whose concatenation is the text: the first word, then each following word with its leading space. */
+/**
+ * Token-like pieces whose concatenation is the text (less any trailing blank space): the first word, then each following
+ * word with its leading space. The trailing space is cut first: without a word after it, the pattern would retry the rest of
+ * the run from each of its characters (time quadratic in its length).
+ */
 export function pieces(text: string): string[] {
-  const out = text.match(/\s*\S+/g) ?? [];
+  const out = text.trimEnd().match(/\s*\S+/g) ?? [];
   return out.length > 0 ? out : [text];
 }
 
