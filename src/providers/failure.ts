@@ -371,9 +371,14 @@ export function unexpectedReply(policy: UpstreamPolicy, body: unknown, expected:
  * holding several generated images) open the provider's circuit for everyone.
  */
 export function replyTooLarge(policy: UpstreamPolicy, limit: number, event = false): GatewayError {
+  return overReplyCap(`Upstream ${policy.provider}'s reply to this request ${event ? 'has a streamed event' : 'is'}`, limit);
+}
+
+/** The caller's `reply_too_large` for `subject` (what is over the cap, as the message's start) past `limit` bytes. */
+export function overReplyCap(subject: string, limit: number): GatewayError {
   return new GatewayError({
     status: 413,
-    message: `Upstream ${policy.provider}'s reply to this request ${event ? 'has a streamed event' : 'is'} larger than the gateway carries (${Math.round(limit / 1048576)} MB): `
+    message: `${subject} larger than the gateway carries (${Math.round(limit / 1048576)} MB): `
       + 'ask for less (fewer inputs, choices or images; embeddings with encoding_format "base64").',
     type: 'invalid_request_error', code: 'reply_too_large', failure: 'caller',
   });

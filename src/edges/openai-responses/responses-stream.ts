@@ -9,7 +9,7 @@
  * rather than held in memory without bound.
  */
 import type { StreamFailure, StreamPart } from '../../llm/parts.js';
-import { GatewayError } from '../../errors.js';
+import { overReplyCap } from '../../providers/failure.js';
 import { MAX_REPLY_BODY } from '../../providers/http.js';
 import type { StreamEncoder } from '../types.js';
 import { finishOf, newId, responseUsage } from './build-response.js';
@@ -88,10 +88,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private grew(chars: number): void {
     this.size += chars;
     if (this.size <= MAX_REPLY_BODY) return;
-    throw new GatewayError({
-      status: 413, message: `The response is larger than the gateway carries (${MAX_REPLY_BODY / 1048576} MB): ask for less.`,
-      type: 'invalid_request_error', code: 'reply_too_large', failure: 'caller',
-    });
+    throw overReplyCap('The response is', MAX_REPLY_BODY);
   }
 
   /** A text or refusal delta: opens the message item and the content part it belongs to when needed. */
