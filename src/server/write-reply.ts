@@ -100,22 +100,25 @@ async function writeLargeJson(res: ServerResponse, status: number, list: string[
 }
 
 /**
- * Resolves once `res` drains or closes; closes it (destroys the connection) when it has not drained within `ms`: a client
- * that stopped reading.
+ * Closes `res` (destroys the connection) unless `event` or its close comes within `ms`: a client that stopped reading.
+ * `then` runs once either happens.
  */
+function closeUnless(res: ServerResponse, event: 'drain' | 'finish', ms: number, then?: () => void): void {
+  const done = (): void => {
+    clearTimeout(timer);
+    res.off(event, done);
+    res.off('close', done);
+    then?.();
+  };
+  const timer = setTimeout(() => res.destroy(), ms);
+  res.on(event, done);
+  res.on('close', done);
+}
+
+/** Resolves once `res` drains or closes; closes it when it has not drained within `ms`. */
 function waitDrain(res: ServerResponse, ms: number): Promise<void> {
   if (res.destroyed || res.writableEnded) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    const timer = setTimeout(() => res.destroy(), ms);
-    res.on('drain', done);
-    res.on('close', done);
-  });
+  return new Promise((resolve) => closeUnless(res, 'drain', ms, resolve));
 }
 
 /**
@@ -125,14 +128,7 @@ function waitDrain(res: ServerResponse, ms: number): Promise<void> {
  */
 function boundFlush(res: ServerResponse, ms: number): void {
   if (res.destroyed || res.writableFinished || res.writableLength === 0) return;
-  const done = (): void => {
-    clearTimeout(timer);
-    res.off('finish', done);
-    res.off('close', done);
-  };
-  const timer = setTimeout(() => res.destroy(), ms);
-  res.on('finish', done);
-  res.on('close', done);
+  closeUnless(res, 'finish', ms);
 }
 
 const SHUTTING_DOWN = { message: 'The gateway is shutting down; the stream was cut before it finished.', type: 'server_error', code: 'shutting_down' };
