@@ -30,8 +30,12 @@ export interface ScriptedUpstream {
   /** Base URL (`…/v1`). */
   readonly url: string;
   script(requestId: string, reply: ScriptedReply): void;
+  /** The reply to every request for `model` that has no script of its own id (none: the default reply again). */
+  scriptModel(model: string, reply: ScriptedReply | undefined): void;
   /** Requests seen, by request id. */
   seen(requestId: string): number;
+  /** Requests seen, by the model their body asked for. */
+  seenModel(model: string): number;
   /** Every API key the gateway sent (for secret checks). */
   readonly keys: Set<string>;
   close(): Promise<void>;
@@ -58,7 +62,9 @@ async function readAll(req: IncomingMessage): Promise<string> {
 
 export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
   const scripts = new Map<string, ScriptedReply>();
+  const modelScripts = new Map<string, ScriptedReply>();
   const counts = new Map<string, number>();
+  const modelCounts = new Map<string, number>();
   const keys = new Set<string>();
   const sockets = new Set<Socket>();
 
@@ -68,11 +74,12 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
     counts.set(id, (counts.get(id) ?? 0) + 1);
     const auth = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
     if (auth) keys.add(auth);
-    const script = scripts.get(id);
+    let body: { model?: unknown; stream?: unknown; input?: unknown } = {};
+    try { body = JSON.parse(text) as typeof body; } catch { /* answered anyway */ }
+    const model = typeof body.model === 'string' ? body.model : 'm';
+    modelCounts.set(model, (modelCounts.get(model) ?? 0) + 1);
+    const script = scripts.get(id) ?? modelScripts.get(model);
     if (script === undefined) {
-      let body: { model?: unknown; stream?: unknown; input?: unknown } = {};
-      try { body = JSON.parse(text) as typeof body; } catch { /* answered anyway */ }
-      const model = typeof body.model === 'string' ? body.model : 'm';
       if (req.url?.endsWith('/embeddings')) {
         const n = Array.isArray(body.input) ? body.input.length : 1;
         const data = Array.from({ length: n }, (_, index) => ({ object: 'embedding', index, embedding: [0.1, -0.2, 0.3] }));
@@ -116,7 +123,9 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
   return {
     url: `http://127.0.0.1:${port}/v1`,
     script: (id, reply) => { scripts.set(id, reply); },
+    scriptModel: (model, reply) => { if (reply === undefined) modelScripts.delete(model); else modelScripts.set(model, reply); },
     seen: (id) => counts.get(id) ?? 0,
+    seenModel: (model) => modelCounts.get(model) ?? 0,
     keys,
     close: () => new Promise<void>((r) => {
       for (const s of sockets) s.destroy();
