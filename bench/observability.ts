@@ -53,8 +53,9 @@ export async function benchObservability(opts: { requests?: number } = {}): Prom
     state: 'healthy' as const, error_rate: 0.01, requests: 300, p50_ms: 200, p95_ms: 600, ttfb_p50_ms: 200, ttfb_p95_ms: 600, in_flight: 6, headroom: 1, available_keys: 3,
     keys: [0, 1, 2].map((k) => ({
       id: `k${k}`, state: 'healthy' as const, breaker: 'closed' as const, error_rate: 0.01, requests: 100, ewma_ms: 210, p50_ms: 200, p95_ms: 600,
-      ttfb_p50_ms: 200, ttfb_p95_ms: 600, in_flight: 2, remaining_requests: null, headroom: 1,
+      ttfb_p50_ms: 200, ttfb_p95_ms: 600, in_flight: 2, remaining_requests: null, headroom: 1, models: {},
     })),
+    models: {},
   }]));
   const metrics = createMetrics({ health: () => health });
   const feed = new ActivityFeed();

@@ -17,6 +17,7 @@ import type { Stage } from './pipeline/stage.js';
 import { executeChain } from './providers/execute.js';
 import { runCascade, type CascadeDeps } from './cascade/index.js';
 import type { HealthRegistry } from './providers/health-registry.js';
+import { laneLayout, ruleTargets } from './providers/lane-layout.js';
 import { rulesAdminRouter } from './rules/index.js';
 import { createRuleDecider, explainRoute, type RuleDeciderDeps } from './pipeline/rules-decider.js';
 import { gatewayAdminRouter } from './server/admin-routes.js';
@@ -180,8 +181,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const terminal = (c: RequestContext): Promise<ProviderReply> => (c.route?.cascade ? runCascade(c, cascade) : execute(c));
     return { rt, deciderDeps, stages, terminal };
   };
+  // Health lanes: one per key for each model the config or a routing rule names, aligned when either changes.
+  const syncHealth = (config: Config): void => {
+    registry.sync(laneLayout(config, ruleTargets(rules.current().rules)), config.balancing, config.circuit);
+  };
   const goLive = (next: Live): void => {
-    registry.sync(next.rt.keyLayout, next.rt.config.balancing, next.rt.config.circuit);
+    syncHealth(next.rt.config);
     live = next;
   };
   let live: Live;
@@ -193,6 +198,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     throw err;
   }
   goLive(live);
+  const stopSyncingHealth = rules.onChange(() => syncHealth(live.rt.config));
 
   // Aborted when the shutdown grace period ends (streams still running then end with an error event).
   const stopping = new AbortController();
@@ -349,6 +355,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const close = async (): Promise<void> => {
     watcher?.close();
+    stopSyncingHealth();
     const grace = live.rt.config.server.shutdown_grace_s * 1000;
     await new Promise<void>((resolve) => {
       // Keep-alive connections that go idle while draining are closed at once rather than waiting for the client.

@@ -14,8 +14,6 @@ export interface Runtime {
   readonly providers: ReadonlyMap<string, ProviderRuntime>;
   readonly table: ModelTable;
   readonly execute: ExecuteSettings;
-  /** Provider → key ids, for aligning the health registry when this runtime goes live. */
-  readonly keyLayout: Readonly<Record<string, string[]>>;
   /** Sanitises upstream text: this config's secrets and credential shapes redacted, length capped. */
   readonly redact: Redact;
 }
@@ -38,11 +36,9 @@ export function buildRuntime(config: Config): Runtime {
   const nonRetryable = new Set(config.routing.non_retryable_statuses);
   const redact = createRedactor(configSecrets(config));
   const providers = new Map<string, ProviderRuntime>();
-  const layout: Record<string, string[]> = {};
   for (const [name, p] of Object.entries(config.providers)) {
     const adapter = createAdapter({ name, ...p }, { nonRetryable, redact });
     providers.set(name, { name, adapter, keys: p.keys.map((k) => ({ ...k })), timeoutMs: p.timeout_ms, firstByteTimeoutMs: Math.min(p.first_byte_timeout_ms, p.timeout_ms), forwardHeaders: p.forward_headers });
-    layout[name] = p.keys.map((k) => k.id);
   }
 
   const bareModels = new Map<string, Target[]>();
@@ -70,7 +66,6 @@ export function buildRuntime(config: Config): Runtime {
       deadlineMs: config.routing.deadline_ms,
       floorShare: config.balancing.floor_share,
     },
-    keyLayout: layout,
     redact,
   };
 }

@@ -1,8 +1,9 @@
 /**
- * The provider chain executor: for each target in the route's chain, pick a key (adaptive balancer, circuit state), call the
- * adapter, and when the attempt fails do what its failure class says (src/llm/failure.ts): stop, or try another key of the
- * same provider (bounded), then the next target — within a global attempt cap and a total deadline. A stream that has no
- * first part by the provider's first-byte deadline is abandoned and counted against the key; a JSON attempt is bounded by
+ * The provider chain executor: for each target in the route's chain, pick a key (adaptive balancer over the keys' lanes for
+ * the target's model: circuit state, rest, headroom), call the adapter, and when the attempt fails do what its failure class
+ * says (src/llm/failure.ts) to the lane: stop, or try another key of the same provider (bounded), then the next target —
+ * within a global attempt cap and a total deadline. A stream that has no first part by the provider's first-byte deadline
+ * is abandoned and counted against the lane; a JSON attempt is bounded by
  * timeout_ms alone (see `attempt`). Streams are handed on once their first part arrived; a break after that is an error
  * part, never a fallback. Runs once per request; each attempt is recorded on
  * the context and, with tracing on, gets a span whose W3C trace context the upstream call carries.
@@ -18,7 +19,7 @@ import { observeStream } from '../pipeline/stage.js';
 import { estimatePromptTokens } from '../governance/tokens.js';
 import { requestOverStatedLimit } from './failure.js';
 import type { HealthRegistry } from './health-registry.js';
-import type { KeyHealth } from './key-health.js';
+import type { LaneHealth } from './lane-health.js';
 import { selectKey, type PoolKey } from './key-selector.js';
 import type { Operation, ProviderAdapter, ProviderReply, RateLimitInfo, StreamReply, UpstreamRequest, Usage } from './types.js';
 
@@ -135,7 +136,7 @@ class AttemptRequest implements UpstreamRequest {
  * open a provider's circuit for everyone. The first byte's time (headers for JSON, first part for streams) is recorded as
  * the key's time to first byte.
  */
-async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: Target, key: PoolKey, health: KeyHealth, remaining: number, span: AttemptSpan | undefined): Promise<ProviderReply> {
+async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: Target, key: PoolKey, health: LaneHealth, remaining: number, span: AttemptSpan | undefined): Promise<ProviderReply> {
   const source = ctx.upstreamBody ?? ctx.body;
   const body = source.model === target.model ? source : { ...source, model: target.model };
   const timeoutMs = Math.min(provider.timeoutMs, remaining);
@@ -162,7 +163,7 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
         }
       },
     ));
-    // A stream's first part: the key answered (a half-open circuit closes now, not when this stream ends).
+    // A stream's first part: the key answered for the model (a half-open circuit closes now, not when this stream ends).
     if (!json) health.streamed(performance.now() - started);
     return reply;
   } catch (err) {
@@ -200,7 +201,8 @@ export async function executeChain(
       if (remaining <= 0) {
         throw new GatewayError({ status: 504, message: 'The request deadline passed before any upstream answered.', type: 'timeout_error', code: 'deadline_exceeded', failure: 'upstream' });
       }
-      const picked = selectKey(provider.keys, (id) => registry.key(provider.name, id), target.model, tried, Date.now(), settings.floorShare);
+      // The unit of health is the key's lane for this model (src/providers/key-health.ts): a Map get per key.
+      const picked = selectKey(provider.keys, (id) => registry.key(provider.name, id).lane(target.model), target.model, tried, Date.now(), settings.floorShare);
       if (!picked) break;
       tried.add(picked.key.id);
       attempts++;
@@ -240,12 +242,12 @@ export async function executeChain(
 }
 
 /**
- * Streams: the key's latency is time to first part; its verdict comes when the stream ends. A stream that ends in an error
+ * Streams: the lane's latency is time to first part; its verdict comes when the stream ends. A stream that ends in an error
  * the upstream stated as a refusal of the request (its class, read by the adapter: invalid, too large, a rate limit of the
- * account the caller's header chose) is no verdict on the key; one it stated as a rate limit rests the key; any other
+ * account the caller's header chose) is no verdict on the lane; one it stated as a rate limit rests the lane; any other
  * break counts against it.
  */
-function trackStream(ctx: RequestContext, reply: StreamReply, health: KeyHealth, ttfb: number, span: AttemptSpan | undefined): ProviderReply {
+function trackStream(ctx: RequestContext, reply: StreamReply, health: LaneHealth, ttfb: number, span: AttemptSpan | undefined): ProviderReply {
   let usage: Usage | undefined;
   let failure: StreamFailure | undefined;
   return observeStream(

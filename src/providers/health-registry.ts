@@ -1,10 +1,13 @@
 /**
- * Health registry: the KeyHealth of every (provider, key), kept across config reloads for keys that still exist, and a view
- * other stages read (rules expose it as the `health` variable; /ready and the dashboard show it). Views are computed when
- * asked from the counters every attempt updates, so a rule sees the attempt that ended just before it was evaluated.
+ * Health registry: the KeyHealth of every (provider, key) — its lanes, one per upstream model the config names, and its
+ * credential circuit — kept across config reloads for keys and lanes that still exist, and a view other stages read
+ * (rules expose it as the `health` variable; /ready, metrics and the dashboard show it): per provider, per key (over its
+ * lanes) and per model. Views are computed when asked from the counters every attempt updates, so a rule sees the attempt
+ * that ended just before it was evaluated.
  */
 import type { CircuitSettings, CircuitState } from './circuit.js';
-import { KeyHealth, type HealthSettings, type KeyState } from './key-health.js';
+import { KeyHealth } from './key-health.js';
+import type { HealthSettings, HealthState, LaneHealth } from './lane-health.js';
 
 /** The live figures a key and a provider both show (a provider's: over its keys, latencies of its worst key). */
 export interface HealthFigures {
@@ -24,30 +27,69 @@ export interface HealthFigures {
   headroom: number;
 }
 
-/** Leading signals of one key, read live (computed when asked, from the counters every attempt updates). */
-export interface KeyHealthView extends HealthFigures {
-  id: string;
-  state: KeyState;
-  /** The circuit breaker's own state. */
+/** One lane's signals: a key used for one upstream model (the shared lane, of models no config names, is `*`). */
+export interface LaneHealthView extends HealthFigures {
+  /** The lane's state (its circuit, its rest after a rate limit, its error rate), or the key's while the upstream refuses the key. */
+  state: HealthState;
+  /** The lane's circuit breaker. */
   breaker: CircuitState;
+  /** An attempt for this model may use the key now: not resting, its circuit and the key's credential circuit pass. */
+  available: boolean;
   ewma_ms: number;
   remaining_requests: number | null;
 }
 
+/**
+ * Leading signals of one key, read live (computed when asked, from the counters every attempt updates): over its lanes,
+ * and each lane by model. The key is open when the upstream refused it (its credential circuit) or every lane is open;
+ * degraded while any lane is not healthy; its headroom is its best available lane's.
+ */
+export interface KeyHealthView extends HealthFigures {
+  id: string;
+  state: HealthState;
+  /** The credential circuit's state when it is not closed, else closed while any lane's circuit is. */
+  breaker: CircuitState;
+  ewma_ms: number;
+  remaining_requests: number | null;
+  /** Upstream model → its lane. */
+  models: Record<string, LaneHealthView>;
+}
+
+/** One upstream model over a provider's keys (its lane on each). */
+export interface ModelHealthView {
+  state: HealthState;
+  /** Keys whose lane for the model is healthy or degraded. */
+  available_keys: number;
+  error_rate: number;
+  requests: number;
+  /** The best available key's headroom for the model. */
+  headroom: number;
+}
+
 export interface ProviderHealthView extends HealthFigures {
-  state: 'healthy' | 'degraded' | 'open' | 'half_open';
+  state: HealthState;
   available_keys: number;
   keys: KeyHealthView[];
+  /** Upstream model → its state over the provider's keys. */
+  models: Record<string, ModelHealthView>;
+}
+
+/** How a provider's keys are laid out: key ids, the upstream models its config and routes name (one lane each per key). */
+export interface ProviderLayout {
+  keys: readonly string[];
+  models: Iterable<string>;
+  /** The provider serves models it does not name (their shared lane is shown before it is used). */
+  passThrough: boolean;
 }
 
 const LATENCIES = ['p50_ms', 'p95_ms', 'ttfb_p50_ms', 'ttfb_p95_ms'] as const;
 
-/** One key's view at `now`. */
-export function keyView(id: string, h: KeyHealth, now: number, w = h.window(now)): KeyHealthView {
+/** One lane's view at `now`. */
+export function laneView(h: LaneHealth, now: number, w = h.window(now)): LaneHealthView {
   return {
-    id,
     state: h.state(now),
     breaker: h.circuit.state,
+    available: h.available(now),
     error_rate: w.requests ? w.errors / w.requests : 0,
     requests: w.requests,
     ewma_ms: h.ewmaMs,
@@ -61,6 +103,87 @@ export function keyView(id: string, h: KeyHealth, now: number, w = h.window(now)
   };
 }
 
+/** States over several lanes or keys: open when all are, half-open when none is usable but some probe, degraded when any is not healthy. */
+function overall(states: readonly HealthState[]): HealthState {
+  let usable = false;
+  let halfOpen = false;
+  let unhealthy = false;
+  for (const s of states) {
+    if (s === 'healthy' || s === 'degraded') usable = true;
+    if (s === 'half_open') halfOpen = true;
+    if (s !== 'healthy') unhealthy = true;
+  }
+  return !usable && states.length > 0 ? (halfOpen ? 'half_open' : 'open') : unhealthy ? 'degraded' : 'healthy';
+}
+
+/** Each model over the keys' views of their lanes. */
+function modelViews(keys: readonly KeyHealthView[]): Record<string, ModelHealthView> {
+  const byModel = new Map<string, { states: HealthState[]; requests: number; errors: number; available: number; headroom: number }>();
+  for (const k of keys) {
+    for (const model in k.models) {
+      const l = k.models[model]!;
+      let m = byModel.get(model);
+      if (m === undefined) byModel.set(model, m = { states: [], requests: 0, errors: 0, available: 0, headroom: 0 });
+      m.states.push(l.state);
+      m.requests += l.requests;
+      m.errors += Math.round(l.error_rate * l.requests);
+      if (l.state === 'healthy' || l.state === 'degraded') {
+        m.available++;
+        m.headroom = Math.max(m.headroom, l.headroom);
+      }
+    }
+  }
+  const out: Record<string, ModelHealthView> = {};
+  for (const [model, m] of byModel) {
+    out[model] = { state: overall(m.states), available_keys: m.available, error_rate: m.requests ? m.errors / m.requests : 0, requests: m.requests, headroom: m.headroom };
+  }
+  return out;
+}
+
+/** One key's view at `now`, over its lanes. */
+export function keyView(id: string, key: KeyHealth, now: number): KeyHealthView {
+  const models: Record<string, LaneHealthView> = {};
+  const states: HealthState[] = [];
+  let requests = 0;
+  let errors = 0;
+  let inFlight = 0;
+  let ewma = 0;
+  let anyClosed = false;
+  let anyHalfOpen = false;
+  let best: LaneHealthView | undefined;
+  const worst = { p50_ms: 0, p95_ms: 0, ttfb_p50_ms: 0, ttfb_p95_ms: 0 };
+  for (const [model, lane] of key.lanes()) {
+    const w = lane.window(now);
+    const v = laneView(lane, now, w);
+    models[model] = v;
+    states.push(v.state);
+    requests += w.requests;
+    errors += w.errors;
+    inFlight += v.in_flight;
+    ewma = Math.max(ewma, v.ewma_ms);
+    if (v.breaker === 'closed') anyClosed = true;
+    if (v.breaker === 'half_open') anyHalfOpen = true;
+    // The best lane: the highest headroom among available lanes, else among all.
+    if (best === undefined || (v.available && !best.available) || (v.available === best.available && v.headroom > best.headroom)) best = v;
+    for (const k of LATENCIES) worst[k] = Math.max(worst[k], v[k]);
+  }
+  const credential = key.credential;
+  let state = overall(states);
+  let breaker: CircuitState = anyClosed ? 'closed' : anyHalfOpen ? 'half_open' : 'open';
+  if (credential.state !== 'closed') {
+    // The upstream refused the key: every model on it is as the credential circuit is.
+    state = credential.canPass(now) || credential.state === 'half_open' ? 'half_open' : 'open';
+    breaker = credential.state;
+    for (const model in models) models[model]!.state = state;
+  }
+  return {
+    id, state, breaker,
+    error_rate: requests ? errors / requests : 0, requests, ewma_ms: ewma, ...worst, in_flight: inFlight,
+    remaining_requests: best?.remaining_requests ?? null, headroom: best?.headroom ?? 1,
+    models,
+  };
+}
+
 export class HealthRegistry {
   private readonly byProvider = new Map<string, Map<string, KeyHealth>>();
   private health: HealthSettings;
@@ -71,17 +194,21 @@ export class HealthRegistry {
     this.circuit = circuit;
   }
 
-  /** Aligns the registry with a new provider/key layout, keeping the stats of keys that remain. */
-  sync(layout: Record<string, string[]>, health: HealthSettings, circuit: CircuitSettings): void {
+  /**
+   * Aligns the registry with a new provider/key layout and the models each names, keeping the stats of the keys and lanes
+   * that remain.
+   */
+  sync(layout: Readonly<Record<string, ProviderLayout>>, health: HealthSettings, circuit: CircuitSettings): void {
     this.health = health;
     this.circuit = circuit;
     for (const name of [...this.byProvider.keys()]) if (!(name in layout)) this.byProvider.delete(name);
-    for (const [name, keyIds] of Object.entries(layout)) {
+    for (const [name, p] of Object.entries(layout)) {
       const old = this.byProvider.get(name) ?? new Map<string, KeyHealth>();
       const next = new Map<string, KeyHealth>();
-      for (const id of keyIds) {
+      const models = [...p.models];
+      for (const id of p.keys) {
         const h = old.get(id) ?? new KeyHealth(health, circuit);
-        h.configure(health, circuit);
+        h.align(models, p.passThrough, health, circuit);
         next.set(id, h);
       }
       this.byProvider.set(name, next);
@@ -103,31 +230,30 @@ export class HealthRegistry {
     const keys = this.byProvider.get(name);
     if (!keys) return undefined;
     const views: KeyHealthView[] = [];
+    const states: HealthState[] = [];
     let requests = 0;
     let errors = 0;
     let available = 0;
     let inFlight = 0;
     let headroom = 0;
-    let anyDegraded = false;
-    let anyHalfOpen = false;
     const worst = { p50_ms: 0, p95_ms: 0, ttfb_p50_ms: 0, ttfb_p95_ms: 0 };
     for (const [id, h] of keys) {
-      const w = h.window(now);
-      const v = keyView(id, h, now, w);
-      requests += w.requests;
-      errors += w.errors;
+      const v = keyView(id, h, now);
+      requests += v.requests;
+      errors += Math.round(v.error_rate * v.requests);
       inFlight += v.in_flight;
+      states.push(v.state);
       if (v.state === 'healthy' || v.state === 'degraded') {
         available++;
         headroom = Math.max(headroom, v.headroom);
       }
-      if (v.state !== 'healthy') anyDegraded = true;
-      if (v.state === 'half_open') anyHalfOpen = true;
       for (const k of LATENCIES) worst[k] = Math.max(worst[k], v[k]);
       views.push(v);
     }
-    const state = available === 0 ? (anyHalfOpen ? 'half_open' : 'open') : anyDegraded ? 'degraded' : 'healthy';
-    return { state, error_rate: requests ? errors / requests : 0, requests, ...worst, in_flight: inFlight, headroom, available_keys: available, keys: views };
+    return {
+      state: overall(states), error_rate: requests ? errors / requests : 0, requests, ...worst, in_flight: inFlight, headroom,
+      available_keys: available, keys: views, models: modelViews(views),
+    };
   }
 
   snapshot(now = Date.now()): Record<string, ProviderHealthView> {

@@ -1,9 +1,10 @@
 /**
- * Key selection, outside the adapters: filter a provider's keys (serves the model, not tried yet in this request, circuit
- * passable, not cooling down after a 429), then choose by weight adjusted for live health — slower, failing or busier keys get
- * less traffic, but every eligible key keeps a floor share so it can prove recovery.
+ * Key selection, outside the adapters: filter a provider's keys (serves the model, not tried yet in this request, its lane
+ * for the model passable — the lane's circuit and the key's credential circuit — and not resting after a 429), then choose
+ * by weight adjusted for the lanes' live health — slower, failing or busier keys get less traffic for the model, but every
+ * eligible key keeps a floor share so it can prove recovery.
  */
-import type { KeyHealth } from './key-health.js';
+import type { LaneHealth } from './lane-health.js';
 
 export interface PoolKey {
   id: string;
@@ -23,7 +24,8 @@ export function modelMatches(patterns: readonly string[], model: string): boolea
 
 export interface Candidate {
   key: PoolKey;
-  health: KeyHealth;
+  /** The key's lane for the model asked for. */
+  health: LaneHealth;
 }
 
 /** Traffic share of each candidate before the random draw. Pure: exported for tests and the explain view. */
@@ -46,11 +48,12 @@ export function shares(cands: readonly Candidate[], now: number, floorShare: num
 }
 
 /**
- * Picks one key for `model` among `keys`, skipping `exclude`d ids. Returns undefined when no key is eligible.
+ * Picks one key for `model` among `keys`, skipping `exclude`d ids; `laneOf` gives a key's lane for the model. Returns
+ * undefined when no key is eligible.
  */
 export function selectKey(
   keys: readonly PoolKey[],
-  healthOf: (id: string) => KeyHealth,
+  laneOf: (id: string) => LaneHealth,
   model: string,
   exclude: ReadonlySet<string>,
   now: number,
@@ -60,7 +63,7 @@ export function selectKey(
   const cands: Candidate[] = [];
   for (const key of keys) {
     if (exclude.has(key.id) || !modelMatches(key.models, model)) continue;
-    const health = healthOf(key.id);
+    const health = laneOf(key.id);
     if (health.available(now)) cands.push({ key, health });
   }
   if (cands.length <= 1) return cands[0];

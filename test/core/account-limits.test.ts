@@ -58,7 +58,7 @@ describe('rate-limit headers of an account the caller chose', () => {
     assert.equal((await post(g, '/v1/chat/completions', chat, { 'x-request-id': 'key-own' })).status, 200);
     const k = key(g);
     assert.deepEqual([k.state, k.remaining_requests, k.headroom], ['degraded', 0, 0]);
-    const health = g.registry.key('p', 'k1');
+    const health = g.registry.key('p', 'k1').lane('m');
     assert.ok(health.coolUntil <= Date.now() + 300_000, `rests ${Math.round((health.coolUntil - Date.now()) / 1000)} s`);
   });
 });

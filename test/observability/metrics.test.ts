@@ -111,7 +111,8 @@ describe('metrics: recording', () => {
     const view = (): Record<string, ProviderHealthView> => ({
       p: {
         state, error_rate: 0.5, requests: 4, p50_ms: 10, p95_ms: 20, ttfb_p50_ms: 10, ttfb_p95_ms: 20, in_flight: 2, headroom: 1, available_keys: state === 'open' ? 0 : 1,
-        keys: [{ id: 'k1', state, breaker: state === 'open' ? 'open' : 'closed', error_rate: 0.5, requests: 4, ewma_ms: 12, p50_ms: 10, p95_ms: 20, ttfb_p50_ms: 10, ttfb_p95_ms: 20, in_flight: 2, remaining_requests: null, headroom: 1 }],
+        keys: [{ id: 'k1', state, breaker: state === 'open' ? 'open' : 'closed', error_rate: 0.5, requests: 4, ewma_ms: 12, p50_ms: 10, p95_ms: 20, ttfb_p50_ms: 10, ttfb_p95_ms: 20, in_flight: 2, remaining_requests: null, headroom: 1, models: {} }],
+        models: {},
       },
     });
     const m = createMetrics({ defaultMetrics: false, health: view });

@@ -8,7 +8,7 @@ import { compiled, ctxOf } from './helpers.js';
 
 /** A provider's live health view, for inputs that do not come from a registry. */
 const providerHealth = (over: Partial<ProviderHealth>): ProviderHealth => ({
-  state: 'healthy', error_rate: 0, requests: 0, p50_ms: 0, p95_ms: 0, ttfb_p50_ms: 0, ttfb_p95_ms: 0, in_flight: 0, headroom: 1, available_keys: 1, keys: [], ...over,
+  state: 'healthy', error_rate: 0, requests: 0, p50_ms: 0, p95_ms: 0, ttfb_p50_ms: 0, ttfb_p95_ms: 0, in_flight: 0, headroom: 1, available_keys: 1, keys: [], models: {}, ...over,
 });
 
 const body = {
@@ -102,7 +102,7 @@ test('leading health signals, per provider and per key, read in expressions', as
   ]);
   const key = (id: string, over: Partial<ProviderHealth['keys'][number]>): ProviderHealth['keys'][number] => ({
     id, state: 'healthy', breaker: 'closed', error_rate: 0, requests: 0, ewma_ms: 0, p50_ms: 0, p95_ms: 0, ttfb_p50_ms: 0, ttfb_p95_ms: 0,
-    in_flight: 0, remaining_requests: null, headroom: 1, ...over,
+    in_flight: 0, remaining_requests: null, headroom: 1, models: {}, ...over,
   });
   const route = async (ph: Partial<ProviderHealth>) => (await routeRequest(set, ctxOf(body), { health: { ph: providerHealth(ph) } })).decision.rule;
   assert.equal(await route({ error_rate: 0.25, requests: 4 }), 'leading');
