@@ -164,7 +164,7 @@ export const VARIABLES: readonly VariableDeclaration[] = [
     description: 'Request rate limit used, percent' }),
   // health
   decl({ name: 'health', type: 'map<string, map<string, dyn>>', group: 'health', default: {}, get: healthForCel,
-    description: 'provider → {state (healthy|degraded|open|half_open), error_rate, requests (int), p50_ms, p95_ms, ttfb_p50_ms, ttfb_p95_ms, in_flight (int), headroom, available_keys (int), keys: key id → {state, breaker (closed|open|half_open), error_rate, requests, p50_ms, p95_ms, ttfb_p50_ms, ttfb_p95_ms, in_flight, headroom}}; live when the rule runs (see Freshness)' }),
+    description: 'provider → {state (healthy|degraded|open|half_open), error_rate, requests (int), p50_ms, p95_ms, ttfb_p50_ms, ttfb_p95_ms, in_flight (int), headroom, available_keys (int), models: upstream model → {state, available_keys (int), error_rate, requests (int), headroom}, keys: key id → {state, breaker (closed|open|half_open), error_rate, requests, p50_ms, p95_ms, ttfb_p50_ms, ttfb_p95_ms, in_flight, headroom, models: upstream model → {state, breaker, available (bool), error_rate, requests, p50_ms, p95_ms, ttfb_p50_ms, ttfb_p95_ms, in_flight, headroom}}}; a key\'s circuit, rest and headroom are kept per upstream model (a lane; `*` is the lane of models no config names), its figures are over its lanes; live when the rule runs (see Freshness)' }),
   // session
   decl({ name: 'session', type: 'map<string, dyn>', group: 'session', default: { id: '', target: '', tier: '', turns: 0 }, get: sessionForCel,
     description: 'The conversation\'s session before this request: {id, target ("provider/model" that answered its last answered request), tier (highest complexity band seen), turns (int, earlier requests)}; "" / 0 for a new session or with sessions off' }),
@@ -376,8 +376,20 @@ function healthForCel(h: HealthSnapshot): Record<string, Record<string, unknown>
   for (const name in h) {
     const p = h[name]!;
     const keys: Record<string, Record<string, unknown>> = {};
-    for (const k of p.keys) keys[k.id] = { state: k.state, breaker: k.breaker, ...figuresForCel(k) };
-    out[name] = { state: p.state, ...figuresForCel(p), available_keys: int(p.available_keys), keys };
+    for (const k of p.keys) {
+      const lanes: Record<string, Record<string, unknown>> = {};
+      for (const m in k.models) {
+        const l = k.models[m]!;
+        lanes[m] = { state: l.state, breaker: l.breaker, available: l.available, ...figuresForCel(l) };
+      }
+      keys[k.id] = { state: k.state, breaker: k.breaker, ...figuresForCel(k), models: lanes };
+    }
+    const models: Record<string, Record<string, unknown>> = {};
+    for (const m in p.models) {
+      const v = p.models[m]!;
+      models[m] = { state: v.state, available_keys: int(v.available_keys), error_rate: v.error_rate, requests: int(v.requests), headroom: v.headroom };
+    }
+    out[name] = { state: p.state, ...figuresForCel(p), available_keys: int(p.available_keys), keys, models };
   }
   return out;
 }

@@ -70,7 +70,7 @@ test('only referenced groups are loaded: no embedding, cache probe or capacity r
   assert.equal(all['tokens_used'], 10);
   assert.equal(all['requests_used'], 0);
   assert.deepEqual(all['health'], {
-    openai: { state: 'open', error_rate: 0.5, requests: 0n, p50_ms: 200, p95_ms: 900, ttfb_p50_ms: 0, ttfb_p95_ms: 0, in_flight: 0n, headroom: 1, available_keys: 0n, keys: {} },
+    openai: { state: 'open', error_rate: 0.5, requests: 0n, p50_ms: 200, p95_ms: 900, ttfb_p50_ms: 0, ttfb_p95_ms: 0, in_flight: 0n, headroom: 1, available_keys: 0n, keys: {}, models: {} },
   });
   assert.deepEqual(all['intents'], { code: 0.9, chat: 0.6 });
 });
@@ -117,6 +117,25 @@ test('every declared default has the declared CEL type (checked by the CEL envir
     const value = v.type === 'int' ? BigInt(v.default as number) : v.default;
     assert.doesNotThrow(() => env.parse(`${v.name} == ${v.name}`)({ ...Object.fromEntries(VARIABLES.map((x) => [x.name, x.type === 'int' ? 0n : x.default])), [v.name]: value }), v.name);
   }
+});
+
+test('per-model health: a model over the provider\'s keys, and one key\'s lane, read in expressions', async () => {
+  const set = compiled([
+    { name: 'model-down', cel_expression: 'health.ph.models["a"].state == "open" && health.ph.models["a"].available_keys == 0', targets: [{ provider: 'b', model: 'm' }], priority: 1 },
+    { name: 'lane', cel_expression: 'health.ph.keys["k1"].models["b"].available == true', targets: [{ provider: 'c', model: 'm' }], priority: 2 },
+  ]);
+  const lane = (over: Partial<ProviderHealth['keys'][number]['models'][string]>): ProviderHealth['keys'][number]['models'][string] => ({
+    state: 'healthy', breaker: 'closed', available: true, error_rate: 0, requests: 0, ewma_ms: 0, p50_ms: 0, p95_ms: 0, ttfb_p50_ms: 0, ttfb_p95_ms: 0,
+    in_flight: 0, remaining_requests: null, headroom: 1, ...over,
+  });
+  const k1: ProviderHealth['keys'][number] = {
+    id: 'k1', state: 'degraded', breaker: 'closed', error_rate: 0.5, requests: 4, ewma_ms: 0, p50_ms: 0, p95_ms: 0, ttfb_p50_ms: 0, ttfb_p95_ms: 0,
+    in_flight: 0, remaining_requests: null, headroom: 1, models: { a: lane({ state: 'open', breaker: 'open', available: false }), b: lane({}) },
+  };
+  const route = async (ph: Partial<ProviderHealth>) => (await routeRequest(set, ctxOf(body), { health: { ph: providerHealth(ph) } })).decision.rule;
+  const model = (state: 'open' | 'healthy', available: number) => ({ state, available_keys: available, error_rate: 0, requests: 0, headroom: 1 });
+  assert.equal(await route({ state: 'degraded', keys: [k1], models: { a: model('open', 0), b: model('healthy', 1) } }), 'model-down');
+  assert.equal(await route({ keys: [k1], models: { a: model('healthy', 1), b: model('healthy', 1) } }), 'lane');
 });
 
 test('the docs table lists every variable and docs/rules.md embeds the current table', async () => {
