@@ -200,6 +200,12 @@ export const CLIENT = String.raw`
       rows.push(h('tr', { 'data-provider': name }, td(h('strong', { text: name })), td(stateBadge(p.state)), td(pct(p.error_rate), 'num'), td(ms(p.p50_ms), 'num'), td(ms(p.p95_ms), 'num'), td(p.available_keys + ' / ' + p.keys.length, 'num'), td('')));
       p.keys.forEach(function (k) {
         rows.push(h('tr', { className: 'key' }, td('key ' + k.id), td(stateBadge(k.state)), td(pct(k.error_rate), 'num'), td('ewma ' + ms(k.ewma_ms), 'num'), td(''), td(''), td(k.in_flight + ' in flight', 'num')));
+        // The key's lanes (one per upstream model) that are not healthy: a model down or resting on a key that serves others.
+        Object.keys(k.models || {}).forEach(function (m) {
+          var l = k.models[m];
+          if (l.state === 'healthy' || k.state === 'open' || k.state === 'half_open') return;
+          rows.push(h('tr', { className: 'key lane' }, td('model ' + m), td(stateBadge(l.state)), td(pct(l.error_rate), 'num'), td('ewma ' + ms(l.ewma_ms), 'num'), td(''), td(''), td(l.in_flight + ' in flight', 'num')));
+        });
       });
     });
     fill('health', table(null, [{ t: 'Provider / key' }, { t: 'State' }, { t: 'Error rate', num: 1 }, { t: 'p50', num: 1 }, { t: 'p95', num: 1 }, { t: 'Keys up', num: 1 }, { t: 'Load', num: 1 }], rows, 'health-table'));
