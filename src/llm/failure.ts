@@ -19,7 +19,7 @@ export type FailureClass =
   | 'gateway'
   /** The upstream refused the key (revoked, wrong, no permission). */
   | 'credential'
-  /** The upstream's quota or rate limit for this key is exhausted (429, 402). */
+  /** The upstream's quota or rate limit for this key (and model: limits are per model) is exhausted (429, 402). */
   | 'rate_limited'
   /** This provider or key does not serve the model (404, 410). */
   | 'model_unavailable'
@@ -45,11 +45,13 @@ export type Fault = 'caller' | 'policy' | 'provider' | 'gateway';
  * What the failure of one attempt means:
  *  - `next`: `stop` ends the request with this error; `retry` moves on to another key of the provider (within
  *    routing.max_keys_per_target), then to the next target of the route's chain.
- *  - `health`: what the attempt does to the key — `none` (no verdict: its health is untouched), `failure` (counts toward its
- *    error rate and circuit), `unless_answered` (a failure, unless the key answered — sent the first byte of — another
- *    attempt that began no earlier than this one: it takes new work, so the wait was this request's own), `cool`
- *    (unavailable until the upstream's retry-after, not an error), `disable` (its circuit opens at once; a probe after
- *    circuit.cooldown_ms tells when it works again).
+ *  - `health`: what the attempt does to the key's lane for the model it asked for (upstreams fail and rate-limit per model:
+ *    src/providers/key-health.ts) — `none` (no verdict: its health is untouched), `failure` (counts toward its error rate
+ *    and circuit), `unless_answered` (a failure, unless the lane answered — sent the first byte of — another attempt that
+ *    began no earlier than this one: it takes new work, so the wait was this request's own), `cool` (unavailable until the
+ *    upstream's retry-after, not an error) — or to the whole key: `disable` (the upstream refused the key, whatever the
+ *    model: its credential circuit opens at once, taking every lane out; a probe after circuit.cooldown_ms tells when it
+ *    works again).
  */
 export interface FailureAction {
   readonly fault: Fault;
