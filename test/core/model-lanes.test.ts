@@ -124,6 +124,34 @@ describe('health lanes: a key\'s circuit, rest and headroom are kept per upstrea
     }
   });
 
+  it('a model a routing rule names gets a lane, from the config file or the admin API, and keeps it isolated', async () => {
+    const admin = 'admin-key-for-tests-0123456789';
+    const gw = await suite.start({
+      server: { admin_key: admin },
+      providers: { p: { kind: 'openai', base_url: suite.up.url, keys: [{ id: 'k1', value: 'key-k1' }] } },
+      circuit: { consecutive_failures: 1, cooldown_ms: 60_000 },
+      rules: [{ name: 'to-a', cel_expression: 'model == "fast"', targets: [{ provider: 'p', model: 'a' }] }],
+      governance: { keys: virtualKeys(tenants) },
+    });
+    assert.deepEqual(Object.keys(keyView(gw).models).sort(), ['*', 'a']);
+    const res = await fetch(`${gw.url}/admin/rules`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: JSON.stringify({ name: 'to-b', cel_expression: 'model == "slow"', targets: [{ provider: 'p', model: 'b' }] }),
+    });
+    assert.equal(res.status, 201, await res.text());
+    assert.deepEqual(Object.keys(keyView(gw).models).sort(), ['*', 'a', 'b']);
+    suite.up.scriptModel('b', { status: 500, headers: JSON_TYPE, chunks: [failed('The server had an error', 'server_error')] });
+    try {
+      const b = client(gw, tenants.b);
+      assert.equal(await statusOf(ask(b, 'slow')), 502);
+      assert.equal(keyView(gw).models.b!.breaker, 'open');
+      assert.equal(await answer(client(gw, tenants.a), 'fast'), 'fine', 'the rule\'s other model is served');
+      assert.equal(await answer(client(gw, tenants.a), 'p/anything'), 'fine', 'and the models no one named');
+    } finally {
+      suite.up.scriptModel('b', undefined);
+    }
+  });
+
   it('models a caller names on a pass-through provider share one lane: no state per name', async () => {
     const { gw, a } = await start(['*']);
     for (let i = 0; i < 20; i++) assert.equal(await answer(a, `p/made-up-${i}`), 'fine');
