@@ -159,7 +159,9 @@ export class Enforcer {
     const values: number[] = [];
     let i = 0;
     for (const p of plan) {
-      values.push(weighted(raw.slice(i, i + p.check.keys.length), p.check.weights));
+      const v = weighted(raw.slice(i, i + p.check.keys.length), p.check.weights);
+      // A counter holding no integer reads as its whole limit, as the check itself reads it (src/store/redis-counters.ts).
+      values.push(Number.isFinite(v) ? v : p.check.limit);
       i += p.check.keys.length;
     }
     return { plan, values };

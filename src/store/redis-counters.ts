@@ -2,27 +2,59 @@
  * CounterStore on Redis: one Lua script checks every limit and adds every amount atomically, so several gateway instances
  * sharing one Redis never pass a check that the combined counters would refuse. Values are integers (INCRBY); weights may be
  * fractional (sliding windows), which Lua handles as doubles.
+ *
+ * A counter that does not hold an integer (written by hand or by another program, or a key of another type) never turns a
+ * limit off: the check reads it as the whole limit and rewrites it to the limit (its expiry kept), so the limit refuses
+ * until its window ends and later settlements add to it again; a settlement skips it rather than failing the others.
  */
 import { refuses, type CounterAdjustment, type CounterCheck, type CounterStore, type ReserveResult } from './counters.js';
 import { RedisScript, type Redis } from './redis-script.js';
 
+// The integer a counter holds (0 when absent), or nil when it holds anything INCRBY would refuse (another type included).
+const COUNTER_VALUE = `
+local function counter_value(key)
+  local raw = redis.pcall('GET', key)
+  if raw == false then return 0 end
+  if type(raw) ~= 'string' or #raw > 17 then return nil end
+  if raw ~= '0' and not string.find(raw, '^%-?[1-9]%d*$') then return nil end
+  local v = tonumber(raw)
+  if math.abs(v) > 9007199254740991 then return nil end
+  return v
+end
+`;
+
+/** The value MGET read, as the scripts read it: NaN when the counter holds no integer. */
+const INTEGER = /^(?:0|-?[1-9]\d{0,15})$/;
+const counterValue = (v: string | null): number => {
+  if (v === null) return 0;
+  const n = INTEGER.test(v) ? Number(v) : NaN;
+  return Number.isSafeInteger(n) ? n : NaN;
+};
+
 // ARGV: n, then per check: nkeys, limit, amount, ttl_ms, weight_1..weight_nkeys. KEYS: every check's keys, in order.
 // Returns {0} when all pass, else {index (1-based), current, value_1..value_nkeys} as strings to keep fractions.
-const RESERVE = new RedisScript(`
+const RESERVE = new RedisScript(`${COUNTER_VALUE}
 local n = tonumber(ARGV[1])
 local a = 2
 local k = 1
 local plan = {}
 for i = 1, n do
   local nk = tonumber(ARGV[a])
-  local limit = tonumber(ARGV[a + 1])
+  local limit_arg = ARGV[a + 1]
+  local limit = tonumber(limit_arg)
   local amount = tonumber(ARGV[a + 2])
   local ttl = tonumber(ARGV[a + 3])
   a = a + 4
   local cur = 0
   local vals = {}
   for j = 1, nk do
-    local v = tonumber(redis.call('GET', KEYS[k + j - 1]) or '0')
+    local key = KEYS[k + j - 1]
+    local v = counter_value(key)
+    if v == nil then
+      redis.log(redis.LOG_WARNING, 'switchyard: counter ' .. key .. ' held no integer; it now reads as its limit')
+      redis.call('SET', key, limit_arg, 'KEEPTTL')
+      v = limit
+    end
     vals[j] = tostring(v)
     cur = cur + v * tonumber(ARGV[a + j - 1])
   end
@@ -46,11 +78,11 @@ return { '0' }
 `);
 
 // ARGV: per key: amount, ttl_ms.
-const ADJUST = new RedisScript(`
+const ADJUST = new RedisScript(`${COUNTER_VALUE}
 for i = 1, #KEYS do
   local amount = tonumber(ARGV[2 * i - 1])
   local ttl = tonumber(ARGV[2 * i])
-  if amount ~= 0 then
+  if amount ~= 0 and counter_value(KEYS[i]) ~= nil then
     redis.call('INCRBY', KEYS[i], amount)
     if ttl > 0 and redis.call('PTTL', KEYS[i]) == -1 then redis.call('PEXPIRE', KEYS[i], ttl) end
   end
@@ -101,6 +133,6 @@ export class RedisCounterStore implements CounterStore {
   async read(keys: readonly string[]): Promise<number[]> {
     if (keys.length === 0) return [];
     const values = await this.client.mGet([...keys]);
-    return values.map((v) => (v === null ? 0 : Number(v)));
+    return values.map(counterValue);
   }
 }

@@ -1,0 +1,97 @@
+/**
+ * Faults of the Redis behind budgets and rate limits: a counter whose value is not an integer, a reply that arrives after
+ * its command timed out, an outage the gateway served through on local counters. None of them may hand a tenant a fresh
+ * budget or take spend away from one.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createClient } from 'redis';
+import { GatewayError } from '../../src/errors.js';
+import type { Governance } from '../../src/governance/governance.js';
+import { createGovernanceStage } from '../../src/governance/stage.js';
+import { RedisGuard } from '../../src/store/redis-guard.js';
+import type { Redis } from '../../src/store/redis-script.js';
+import { cleanup, makeCtx, makeGov, redisClient, uniquePrefix } from './helpers.js';
+import { sharedBudgetConfig, sharedBudgetKey } from './fixtures/shared-budget.js';
+import { redisProxy } from '../helpers/redis-proxy.js';
+import { redisSkip } from '../helpers/requires.js';
+
+const prefix = uniquePrefix();
+let admin: Redis;
+before(async () => { if (!redisSkip) admin = await redisClient(); });
+after(async () => { if (admin) { await cleanup(admin, prefix); admin.destroy(); } });
+
+/** One request through the stage: admitted (settled at its reservation) or the refusal. */
+async function ask(gov: Governance, stage = createGovernanceStage({ governance: gov })): Promise<GatewayError | undefined> {
+  const caller = await gov.authenticate(`Bearer ${sharedBudgetKey}`);
+  const ctx = makeCtx(caller, { model: 'm', body: { messages: [{ role: 'user', content: 'hi' }], max_tokens: 996 }, route: { chain: [{ provider: 'test', model: 'm' }], rule: 'r' } });
+  try {
+    await stage.before!(ctx);
+  } catch (err) {
+    return err as GatewayError;
+  }
+  const tokens = (ctx.facts.governance as { reserved_tokens: number }).reserved_tokens;
+  ctx.usage = { prompt_tokens: 7, completion_tokens: tokens - 7, total_tokens: tokens };
+  stage.after!(ctx, { kind: 'json', status: 200, body: {} });
+  await gov.enforcement.drain();
+  return undefined;
+}
+
+for (const corrupt of ['garbage', '12.5', 'nan', '']) {
+  test(`a budget counter holding '${corrupt}' refuses instead of handing out a fresh budget`, { skip: redisSkip }, async () => {
+    const p = `${prefix}corrupt-${corrupt.length}-${corrupt}:`;
+    const gov = await makeGov(sharedBudgetConfig, { redis: admin, prefix: p });
+    try {
+      assert.equal(await ask(gov), undefined);
+      const key = `${p}ctr:c:acme:usd:total:0`;
+      assert.equal(await admin.get(key), '10030000');
+      await admin.set(key, corrupt);
+      for (let i = 0; i < 5; i++) {
+        const refused = await ask(gov);
+        assert.equal(refused?.code, 'budget_exceeded', `request ${i} after the corruption: ${refused?.message ?? 'admitted'}`);
+      }
+      assert.equal(gov.health().counters.state, 'healthy', 'a corrupt value is not a Redis outage');
+      // The counter reads as spent: the usage report says so rather than NaN or 0.
+      assert.equal((await gov.usage('customers', 'acme')).budget!.used_usd, 1);
+    } finally {
+      await gov.close();
+    }
+  });
+}
+
+test('a counter corrupted while a request runs: its settlement still reaches the other counters', { skip: redisSkip }, async () => {
+  const p = `${prefix}corrupt-settle:`;
+  const config = { ...sharedBudgetConfig, keys: [{ ...sharedBudgetConfig.keys[0], budget: { limit_usd: 2, period: 'total' } }] };
+  const gov = await makeGov(config, { redis: admin, prefix: p });
+  try {
+    const stage = createGovernanceStage({ governance: gov });
+    const caller = await gov.authenticate(`Bearer ${sharedBudgetKey}`);
+    const ctx = makeCtx(caller, { model: 'm', body: { messages: [{ role: 'user', content: 'hi' }], max_tokens: 996 }, route: { chain: [{ provider: 'test', model: 'm' }], rule: 'r' } });
+    await stage.before!(ctx);
+    await admin.set(`${p}ctr:k:k:usd:total:0`, 'oops');
+    ctx.usage = { prompt_tokens: 7, completion_tokens: 0, total_tokens: 7 };
+    stage.after!(ctx, { kind: 'json', status: 200, body: {} });
+    await gov.enforcement.drain();
+    assert.equal(await admin.get(`${p}ctr:c:acme:usd:total:0`), '70000', "the customer's budget settled at the real cost");
+    const refused = await ask(gov, stage);
+    assert.match(refused?.message ?? 'admitted', /Budget exceeded for virtual key 'shared'/);
+  } finally {
+    await gov.close();
+  }
+});
+
+test('a corrupt rate-limit slice refuses', { skip: redisSkip }, async () => {
+  const p = `${prefix}corrupt-rate:`;
+  const config = { ...sharedBudgetConfig, keys: [{ ...sharedBudgetConfig.keys[0], rate_limits: { requests_per_minute: 100 } }] };
+  const gov = await makeGov(config, { redis: admin, prefix: p });
+  try {
+    assert.equal(await ask(gov), undefined);
+    const [slice] = await admin.keys(`${p}ctr:k:k:req:m:*`);
+    await admin.set(slice, 'abc');
+    const refused = await ask(gov);
+    assert.equal(refused?.code, 'rate_limit_exceeded', refused?.message ?? 'admitted');
+    assert.equal(gov.health().counters.state, 'healthy');
+  } finally {
+    await gov.close();
+  }
+});
