@@ -53,9 +53,26 @@ interface CascadeBill {
  * usage of the target that answered.
  */
 export function billedParts(ctx: RequestContext, answered: Target, usage: Usage): Array<{ target: Target; usage: Usage }> {
+  const parts = tierParts(ctx);
+  return parts.length > 0 ? parts : [{ target: answered, usage }];
+}
+
+/**
+ * What a request that ends in an error had already paid for: the cascade tiers and judge calls that answered before a later
+ * one failed, and, when the client went away while an upstream had its request, the prompt that upstream read (estimated by
+ * `promptEstimate`). Empty when nothing was paid (a refusal, an upstream failure): the reservation is then released.
+ */
+export function paidBeforeFailure(ctx: RequestContext, promptEstimate: () => number): Array<{ target: Target; usage: Usage }> {
+  const parts = tierParts(ctx);
+  const last = ctx.attempts.length > 0 ? ctx.attempts[ctx.attempts.length - 1] : undefined;
+  if (last?.error === 'client_closed') parts.push({ target: { provider: last.provider, model: last.model }, usage: usageOf(promptEstimate(), 0) });
+  return parts;
+}
+
+function tierParts(ctx: RequestContext): Array<{ target: Target; usage: Usage }> {
   const tiers = (ctx.facts.cascade as CascadeBill | undefined)?.tiers;
-  if (!tiers || tiers.length === 0) return [{ target: answered, usage }];
   const parts: Array<{ target: Target; usage: Usage }> = [];
+  if (!tiers) return parts;
   for (const t of tiers) {
     if (t.usage) parts.push({ target: { provider: t.provider, model: t.model }, usage: t.usage });
     if (t.judge_usage && t.judge_target) {
@@ -63,7 +80,7 @@ export function billedParts(ctx: RequestContext, answered: Target, usage: Usage)
       parts.push({ target: { provider: t.judge_target.slice(0, slash), model: t.judge_target.slice(slash + 1) }, usage: t.judge_usage });
     }
   }
-  return parts.length > 0 ? parts : [{ target: answered, usage }];
+  return parts;
 }
 
 /**

@@ -5,14 +5,15 @@
  *  - after: settles on the real usage of the target that answered (JSON: ctx.usage or the reply's usage; streams: the usage
  *    part, else an estimate from the streamed text).
  *  - failed: releases the reservation, unless `after` already saw a reply (that one is paid for: it is settled, a JSON reply
- *    once written, a stream when it ends or is closed unread).
+ *    once written, a stream when it ends or is closed unread) or upstream work was paid before the failure (cascade tiers that
+ *    answered, the prompt of a call the client walked away from): that is settled instead.
  */
 import { forbidden, unauthorized } from '../errors.js';
 import type { RequestContext, Target } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/stage.js';
 import type { ProviderReply, Usage } from '../providers/types.js';
 import { answeringTarget } from '../pipeline/answering-target.js';
-import { billedParts, observeUsage } from './billing.js';
+import { billedParts, observeUsage, paidBeforeFailure } from './billing.js';
 import type { Reservation } from './enforce.js';
 import type { Governance } from './governance.js';
 import { rateWindows } from './limits.js';
@@ -84,7 +85,10 @@ export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
   const reservations = new RequestLocal<Reservation>('reservation');
 
   const settle = (ctx: RequestContext, res: Reservation, usage: Usage): void => {
-    const parts = billedParts(ctx, answeringTarget(ctx, res.target), usage);
+    charge(ctx, res, billedParts(ctx, answeringTarget(ctx, res.target), usage));
+  };
+
+  const charge = (ctx: RequestContext, res: Reservation, parts: ReturnType<typeof billedParts>): void => {
     let cost = 0;
     for (const p of parts) cost += gov.pricing.costOf(p.target.provider, p.target.model, p.usage);
     ctx.facts.governance = { ...(ctx.facts.governance as object), cost_usd: cost };
@@ -128,7 +132,11 @@ export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
 
     failed(ctx) {
       const res = reservations.get(ctx);
-      if (res !== undefined) void gov.enforcement.release(res);
+      if (res === undefined) return;
+      // Upstream work the request paid for before it failed is charged like a reply's; with none, the estimate is returned.
+      const paid = paidBeforeFailure(ctx, () => res.promptTokens);
+      if (paid.length === 0) void gov.enforcement.release(res);
+      else charge(ctx, res, paid);
     },
   };
 }
