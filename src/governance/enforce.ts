@@ -146,9 +146,10 @@ export class Enforcer {
     }
   }
 
-  /** Resolves once every settlement and release started so far has reached the store. */
+  /** Resolves once every settlement and release started so far has reached the store, and what was owed to it was sent. */
   async drain(): Promise<void> {
     while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+    await this.gate.drain();
   }
 
   /** Current weighted value of every limit of the given levels, in plan order. */

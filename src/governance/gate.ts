@@ -2,10 +2,16 @@
  * The counter store as governance uses it: the configured store (Redis or memory) plus an in-process fallback. While Redis
  * fails, `fail_open` serves from the fallback and `fail_closed` refuses with 503; either way the failure is logged (first
  * occurrence, then at most every 10 s, and on recovery) and reported by health().
+ *
+ * What Redis did not receive is owed to it and sent once it answers again: what was reserved and settled on the fallback
+ * during an outage (so the shared counters hold the outage's spend), settlements that failed before reaching it, and the
+ * return of a reservation whose reply came too late (the request was served on the fallback or refused meanwhile).
  */
 import type { Logger } from 'pino';
+import { ErrorReply } from 'redis';
 import { GatewayError } from '../errors.js';
-import { MemoryCounterStore, type CounterAdjustment, type CounterCheck, type CounterStore, type ReserveResult } from '../store/counters.js';
+import { MemoryCounterStore, UnansweredReserve, type CounterAdjustment, type CounterCheck, type CounterStore, type ReserveResult } from '../store/counters.js';
+import { RedisUnavailableError } from '../store/redis-guard.js';
 
 export type StoreErrorPolicy = 'fail_open' | 'fail_closed';
 
@@ -30,12 +36,18 @@ export const storeUnavailable = (): GatewayError =>
   });
 
 const LOG_EVERY_MS = 10_000;
+/** Counters owed to the primary store at most; past it, changes to further counters are dropped (logged). */
+const MAX_OWED = 100_000;
 
 export class CounterGate {
   readonly fallback: MemoryCounterStore;
   private failingSince: number | undefined;
   private lastError: string | undefined;
   private lastLog = 0;
+  /** Amounts the primary store does not have yet, by counter (with the expiry to give a counter it creates). */
+  private readonly owed = new Map<string, { amount: number; ttlMs: number }>();
+  private flushing: Promise<void> | undefined;
+  private lastDropLog = 0;
 
   constructor(
     readonly primary: CounterStore,
@@ -60,6 +72,7 @@ export class CounterGate {
   }
 
   private success(): void {
+    if (this.owed.size > 0) this.flush();
     if (this.failingSince === undefined) return;
     this.logger.warn({ downForMs: Date.now() - this.failingSince }, 'governance store recovered');
     this.failingSince = undefined;
@@ -75,19 +88,86 @@ export class CounterGate {
       this.success();
       return { result, store: this.primary };
     } catch (err) {
+      // A reservation Redis makes after its reply was given up on is returned once that reply arrives.
+      if (err instanceof UnansweredReserve) {
+        void err.reserved.then((reserved) => {
+          if (!reserved) return;
+          this.owe(checks.map((c) => ({ key: c.keys[0], amount: -c.amount, ttlMs: c.ttlMs })));
+          this.flush();
+        });
+      }
       if (!this.failure(err, 'reserve')) throw storeUnavailable();
-      return { result: this.fallback.reserveSync(checks), store: this.fallback };
+      const result = this.fallback.reserveSync(checks);
+      if (result.ok) this.owe(checks.map((c) => ({ key: c.keys[0], amount: c.amount, ttlMs: c.ttlMs })));
+      return { result, store: this.fallback };
     }
   }
 
   /** Applies adjustments to the store a reservation was made in. Failures are logged, never thrown. */
   async adjust(store: CounterStore, adjustments: readonly CounterAdjustment[]): Promise<void> {
+    if (store !== this.primary) this.owe(adjustments);
     try {
       await store.adjust(adjustments);
       if (store === this.primary) this.success();
     } catch (err) {
       this.failure(err, 'adjust');
+      void this.unsent(err, adjustments);
     }
+  }
+
+  /** Resolves once what is owed to the primary store has been sent (or failed again). */
+  async drain(): Promise<void> {
+    while (this.flushing !== undefined) await this.flushing;
+  }
+
+  /** Records amounts the primary store lacks (only when the fallback is a separate store). */
+  private owe(adjustments: readonly CounterAdjustment[]): void {
+    if (this.primary === this.fallback) return;
+    for (const a of adjustments) {
+      if (a.amount === 0) continue;
+      const o = this.owed.get(a.key);
+      if (o !== undefined) o.amount += a.amount;
+      else if (this.owed.size < MAX_OWED) this.owed.set(a.key, { amount: a.amount, ttlMs: a.ttlMs });
+      else if (Date.now() - this.lastDropLog >= LOG_EVERY_MS) {
+        this.lastDropLog = Date.now();
+        this.logger.error({ owed: MAX_OWED }, 'governance store: too many counters owed to it; changes to further counters are dropped');
+      }
+    }
+  }
+
+  /** Sends what is owed to the primary store, once at a time; what fails to arrive stays owed. */
+  private flush(): void {
+    if (this.flushing !== undefined || this.owed.size === 0) return;
+    const batch: CounterAdjustment[] = [];
+    for (const [key, o] of this.owed) if (o.amount !== 0) batch.push({ key, amount: o.amount, ttlMs: o.ttlMs });
+    this.owed.clear();
+    this.flushing = this.primary.adjust(batch).then(
+      () => undefined,
+      (err: unknown) => {
+        this.failure(err, 'flush');
+        void this.unsent(err, batch);
+      },
+    ).finally(() => {
+      this.flushing = undefined;
+    });
+  }
+
+  /**
+   * Adjustments the primary store failed to take are owed again — unless it answered with an error (retrying would not
+   * help), or it may still apply them (sent, no reply in time): then they are owed only if the command failed after all.
+   */
+  private async unsent(err: unknown, adjustments: readonly CounterAdjustment[]): Promise<void> {
+    if (err instanceof ErrorReply) return;
+    const late = err instanceof RedisUnavailableError ? err.late : undefined;
+    if (late !== undefined) {
+      try {
+        await late;
+        return;
+      } catch (e) {
+        if (e instanceof ErrorReply) return;
+      }
+    }
+    this.owe(adjustments);
   }
 
   /** Reads counters; falls back to the in-process values when the primary fails (reads are informational). */

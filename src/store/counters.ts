@@ -32,6 +32,17 @@ export interface CounterAdjustment {
   ttlMs: number;
 }
 
+/**
+ * A reserve the store did not answer in time, although it may still carry it out (its command was sent): `reserved` says,
+ * once the store's reply arrives, whether it added the amounts (false when it refused, failed or never answers).
+ */
+export class UnansweredReserve extends Error {
+  constructor(message: string, readonly reserved: Promise<boolean>) {
+    super(message);
+    this.name = 'UnansweredReserve';
+  }
+}
+
 export interface CounterStore {
   readonly kind: 'memory' | 'redis';
   /** Atomically checks every limit and, if all pass, adds every amount. */

@@ -7,7 +7,8 @@
  * limit off: the check reads it as the whole limit and rewrites it to the limit (its expiry kept), so the limit refuses
  * until its window ends and later settlements add to it again; a settlement skips it rather than failing the others.
  */
-import { refuses, type CounterAdjustment, type CounterCheck, type CounterStore, type ReserveResult } from './counters.js';
+import { refuses, UnansweredReserve, type CounterAdjustment, type CounterCheck, type CounterStore, type ReserveResult } from './counters.js';
+import { RedisUnavailableError } from './redis-guard.js';
 import { RedisScript, type Redis } from './redis-script.js';
 
 // The integer a counter holds (0 when absent), or nil when it holds anything INCRBY would refuse (another type included).
@@ -108,7 +109,16 @@ export class RedisCounterStore implements CounterStore {
         args.push(String(c.weights[j] ?? 1));
       }
     }
-    const reply = (await RESERVE.run(this.client, keys, args)) as string[];
+    let reply: string[];
+    try {
+      reply = (await RESERVE.run(this.client, keys, args)) as string[];
+    } catch (err) {
+      // Timed out after it was sent: the script may still run, and what it adds must then be given back by the caller.
+      if (err instanceof RedisUnavailableError && err.late !== undefined) {
+        throw new UnansweredReserve(err.message, err.late.then((r) => Array.isArray(r) && String(r[0]) === '0', () => false));
+      }
+      throw err;
+    }
     const index = Number(reply[0]);
     if (index === 0) return { ok: true };
     const current = Number(reply[1]);

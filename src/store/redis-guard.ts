@@ -21,9 +21,16 @@ export interface RedisGuardSettings {
 }
 
 export class RedisUnavailableError extends Error {
-  constructor(message: string) {
+  /**
+   * Set when the command was sent but its reply did not come in time: Redis may still carry it out. Settles with the
+   * command's own outcome, for a caller that must know whether it took effect (a counter that must be given back).
+   */
+  readonly late?: Promise<unknown>;
+
+  constructor(message: string, late?: Promise<unknown>) {
     super(message);
     this.name = 'RedisUnavailableError';
+    if (late !== undefined) this.late = late;
   }
 }
 
@@ -62,18 +69,17 @@ export class RedisGuard {
     if (!this.breaker.canPass(now)) return Promise.reject(new RedisUnavailableError(`Redis is unavailable (breaker open: ${this.lastError ?? 'failing'})`));
     this.breaker.onStart();
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RedisUnavailableError(`Redis command timed out after ${this.settings.commandTimeoutMs} ms`)), this.settings.commandTimeoutMs);
-    });
     let pending: Promise<T>;
     try {
       pending = command();
     } catch (err) {
-      clearTimeout(timer);
       this.failed(err);
       return Promise.reject(err);
     }
     pending.catch(() => undefined); // a late rejection after the timeout is already accounted for
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RedisUnavailableError(`Redis command timed out after ${this.settings.commandTimeoutMs} ms`, pending)), this.settings.commandTimeoutMs);
+    });
     return Promise.race([pending, timeout]).then(
       (value) => {
         clearTimeout(timer);

@@ -95,3 +95,81 @@ test('a corrupt rate-limit slice refuses', { skip: redisSkip }, async () => {
     await gov.close();
   }
 });
+
+/** A client on the proxy that fails fast while disconnected, as the gateway's own (src/services.ts). */
+async function proxiedClient(url: string): Promise<ReturnType<typeof createClient>> {
+  const client = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy: () => 50 } });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+const until = async (what: string, check: () => Promise<boolean> | boolean): Promise<void> => {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.fail(`timed out waiting: ${what}`);
+};
+
+test('a reservation whose reply came too late is given back once it arrives', { skip: redisSkip }, async () => {
+  const proxy = await redisProxy();
+  const raw = await proxiedClient(proxy.url);
+  const guard = new RedisGuard(raw as never, { commandTimeoutMs: 150, failures: 100, cooldownMs: 10 });
+  const p = `${prefix}late:`;
+  const gov = await makeGov({ ...sharedBudgetConfig, on_store_error: 'fail_closed' }, { redis: guard.client as unknown as Redis, prefix: p });
+  const budget = `${p}ctr:c:acme:usd:total:0`;
+  try {
+    assert.equal(await ask(gov), undefined);
+    assert.equal(await admin.get(budget), '10030000');
+    proxy.holdReplies(); // Redis carries the reservation out; its reply is late
+    const refused = await ask(gov);
+    assert.equal(refused?.code, 'governance_unavailable');
+    assert.equal(await admin.get(budget), '20060000', 'Redis made the reservation');
+    proxy.releaseReplies();
+    // The refused request's reservation is returned: only the first request stays spent.
+    await until('the late reservation is returned', async () => (await admin.get(budget)) === '10030000');
+    await gov.enforcement.drain();
+    assert.equal(await admin.get(budget), '10030000');
+  } finally {
+    proxy.releaseReplies();
+    await gov.close();
+    raw.destroy();
+    await proxy.cut();
+  }
+});
+
+test('spend served on local counters during an outage reaches Redis when it is back', { skip: redisSkip }, async () => {
+  const proxy = await redisProxy();
+  const raw = await proxiedClient(proxy.url);
+  const guard = new RedisGuard(raw as never, { commandTimeoutMs: 500, failures: 100, cooldownMs: 10 });
+  const p = `${prefix}outage:`;
+  const gov = await makeGov(sharedBudgetConfig, { redis: guard.client as unknown as Redis, prefix: p });
+  const budget = `${p}ctr:c:acme:usd:total:0`;
+  try {
+    const stage = createGovernanceStage({ governance: gov });
+    assert.equal(await ask(gov, stage), undefined);
+    // A request reserved on Redis whose settlement comes while Redis is away.
+    const caller = await gov.authenticate(`Bearer ${sharedBudgetKey}`);
+    const inFlight = makeCtx(caller, { model: 'm', body: { messages: [{ role: 'user', content: 'hi' }], max_tokens: 996 }, route: { chain: [{ provider: 'test', model: 'm' }], rule: 'r' } });
+    await stage.before!(inFlight);
+    await proxy.cut();
+    for (let i = 0; i < 3; i++) assert.equal(await ask(gov, stage), undefined, 'served on local counters');
+    assert.equal(gov.health().counters.state, 'degraded');
+    inFlight.usage = { prompt_tokens: 7, completion_tokens: 0, total_tokens: 7 };
+    stage.after!(inFlight, { kind: 'json', status: 200, body: {} });
+    await gov.enforcement.drain();
+    assert.equal(await admin.get(budget), '20060000', 'Redis saw only what came before the outage');
+    await proxy.restore();
+    await until('the client reconnects', () => raw.isReady);
+    assert.equal(await ask(gov, stage), undefined);
+    await gov.enforcement.drain();
+    // 1 + 3 + 1 requests at $0.01003 each, and the in-flight one settled at $0.00007.
+    await until('the outage spend reaches Redis', async () => (await admin.get(budget)) === String(5 * 10030000 + 70000));
+    assert.equal(gov.health().counters.state, 'healthy');
+  } finally {
+    await gov.close();
+    raw.destroy();
+    await proxy.cut();
+  }
+});
