@@ -342,6 +342,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   // settings in the same tick, so no request sees rules for providers the runtime does not have yet; governance follows.
   const apply = async (config: Config): Promise<void> => {
     const next = build(config);
+    services.checkGovernance(config);
     const cacheSettings = services.prepareCache(config);
     services.applyRules(config);
     goLive(next);

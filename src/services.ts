@@ -36,6 +36,11 @@ export interface Services {
    * (turning on a cache that was off at start-up is one). Throws ConfigRefused, changing nothing, when it cannot be used.
    */
   prepareCache(config: Config): { apply: () => void; restartKeys: string[] };
+  /**
+   * Checks the governance section of a new config against the entities stored through the admin API; throws ConfigRefused,
+   * changing nothing, when it drops a customer or team they still refer to.
+   */
+  checkGovernance(config: Config): void;
   /** Applies the governance section (entities, limits, prices). */
   applyGovernance(config: Config): Promise<void>;
   close(): Promise<void>;
@@ -155,6 +160,10 @@ export async function createServices(config: Config, logger: Logger, rootDir: st
         throw new ConfigRefused([`${next.cache.guard.scorer_file !== undefined ? 'cache.guard.scorer_file' : 'cache'}: ${(err as Error).message}`]);
       }
       return { apply: prepared.apply, restartKeys: prepared.restartKeys.map((k) => `cache.${k}`) };
+    },
+    checkGovernance(next) {
+      const problems = governance.referenceProblems(next.governance);
+      if (problems.length > 0) throw new ConfigRefused(problems);
     },
     applyGovernance: (next) => governance.reconfigure(next.governance),
     async close() {

@@ -168,6 +168,31 @@ export class Governance implements EntityHost {
     return this.registry.entities;
   }
 
+  /**
+   * What a new section would break: a customer or team it drops that an entity stored through the admin API still refers to
+   * (as the admin API refuses to delete one). Applied, the stored keys under it would lose that level's budget and limits.
+   * Only references that resolve now count, so one already dangling does not refuse every later reload.
+   */
+  referenceProblems(cfg: GovernanceConfig): string[] {
+    const next = configEntities(cfg);
+    const now = this.registry.entities;
+    const dropped = (kind: 'customers' | 'teams', id: string | undefined): boolean =>
+      id !== undefined && now[kind].get(id)?.source === 'config' && !next[kind].has(id);
+    const problems: string[] = [];
+    const refer = (kind: 'customers' | 'teams', id: string, by: string): void => {
+      if (problems.length < 10) problems.push(`governance.${kind}: ${kind === 'customers' ? 'customer' : 'team'} '${id}' is still referenced by ${by}`);
+    };
+    for (const { entity, source } of now.teams.values()) {
+      if (source === 'store' && dropped('customers', entity.customer_id)) refer('customers', entity.customer_id!, `stored team '${entity.id}'`);
+    }
+    for (const { entity, source } of now.keys.values()) {
+      if (source !== 'store' || entity.revoked) continue;
+      if (dropped('teams', entity.team_id)) refer('teams', entity.team_id!, `stored virtual key '${entity.id}'`);
+      if (dropped('customers', entity.customer_id)) refer('customers', entity.customer_id!, `stored virtual key '${entity.id}'`);
+    }
+    return problems;
+  }
+
   /** Rebuilds the registry from config + store and swaps it in. Calls made during a reload get one more reload after it. */
   reload(): Promise<void> {
     if (this.queued !== undefined) return this.queued;
