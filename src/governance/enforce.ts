@@ -43,6 +43,8 @@ export interface AdmitInput {
   target: Target;
   promptTokens: number;
   completionTokens: number;
+  /** The cost to reserve, when more than `target`'s price of the tokens (a dearer fallback, a cascade's tiers). */
+  costNanos?: number;
 }
 
 const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
@@ -56,7 +58,7 @@ export class Enforcer {
   async admit(input: AdmitInput): Promise<Reservation> {
     const now = this.opts.now();
     const tokens = input.promptTokens + input.completionTokens;
-    const costNanos = this.pricing.costNanos(input.target.provider, input.target.model, input.promptTokens, input.completionTokens);
+    const costNanos = input.costNanos ?? this.pricing.costNanos(input.target.provider, input.target.model, input.promptTokens, input.completionTokens);
     const plan = planLimits(this.opts.prefix, input.levels, now, { costNanos, tokens });
     const { result, store } = await this.gate.reserve(plan.map((p) => p.check));
     if (!result.ok) throw this.refusal(plan[result.index], result.current, result.values, now);

@@ -32,6 +32,29 @@ const denyingLevel = (levels: readonly LimitLevel[], requested: string, target: 
 
 type Principal = NonNullable<ReturnType<Governance['principal']>>;
 
+/**
+ * The most a request may cost, estimated before it runs: its tokens at the dearest target of its chain (any fallback may be
+ * the one that answers), or, for a cascade, at every tier and judge it may run, summed (it may pay them all). Reserving
+ * less would let concurrent requests that all end on a dearer model spend past the budget together.
+ */
+function worstCaseNanos(gov: Governance, ctx: RequestContext, primary: Target, promptTokens: number, completionTokens: number): number {
+  const price = (t: Target): number => gov.pricing.costNanos(t.provider, t.model, promptTokens, completionTokens);
+  const route = ctx.route;
+  if (route === undefined) return price(primary);
+  if (route.cascade !== undefined) {
+    let sum = 0;
+    for (const tier of route.cascade) {
+      if (!route.chain.some((t) => t.provider === tier.provider && t.model === tier.model)) continue; // not run: not allowed
+      sum += price(tier);
+      if (tier.checks?.judge !== undefined) sum += price(tier.checks.judge);
+    }
+    return Math.max(sum, price(primary));
+  }
+  let most = price(primary);
+  for (let i = 1; i < route.chain.length; i++) most = Math.max(most, price(route.chain[i]));
+  return most;
+}
+
 /** Requests whose route was authorized, so the governance stage does not repeat the access stage's checks. */
 const authorized = new RequestLocal<Principal>('authorized');
 
@@ -100,7 +123,8 @@ export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
     const primary: Target = ctx.route?.chain[0] ?? { provider: '', model: ctx.model };
     const promptTokens = estimatePromptTokens(ctx.body);
     const completionTokens = reservedCompletionTokens(ctx.body, ctx.op === 'embedding', gov.config.default_max_tokens);
-    const res = await gov.enforcement.admit({ levels: principal.levels, target: primary, promptTokens, completionTokens });
+    const costNanos = worstCaseNanos(gov, ctx, primary, promptTokens, completionTokens);
+    const res = await gov.enforcement.admit({ levels: principal.levels, target: primary, promptTokens, completionTokens, costNanos });
     reservations.set(ctx, res);
     ctx.facts.governance = { reserved_tokens: res.reservedTokens, reserved_usd: res.reservedNanos / 1e9 };
   };

@@ -1,0 +1,80 @@
+/**
+ * Many concurrent requests of one key whose route may end on a dearer model than its first target — a fallback, a cascade's
+ * later tier — stay within the key's budget: each reserves what it may cost at most, not its first target's price.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
+import type { Gateway } from '../../src/gateway.js';
+import { client, gateway } from '../helpers/gateway.js';
+import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
+
+const ADMIN = 'admin-key-for-tests-0123456789';
+const KEYS = { fallback: 'sk-sy-worst-case-fallback-0001', cascade: 'sk-sy-worst-case-cascade-0002' };
+const BUDGET = 0.05;
+
+describe('concurrent requests that end on a dearer model', () => {
+  let cheap: ScriptedUpstream;
+  let strong: ScriptedUpstream;
+  let gw: Gateway;
+
+  before(async () => {
+    [cheap, strong] = await Promise.all([startScriptedUpstream(), startScriptedUpstream()]);
+    const keys = [{ id: 'k1', value: 'key-k1' }];
+    gw = await gateway({
+      server: { admin_key: ADMIN },
+      providers: {
+        cheap: { kind: 'openai', base_url: cheap.url, models: ['small'], keys },
+        strong: { kind: 'openai', base_url: strong.url, models: ['big'], keys },
+      },
+      governance: {
+        // The strong model costs a thousand times more: $0.001 a token.
+        pricing: { 'cheap/small': { input: 1, output: 1 }, 'strong/big': { input: 1000, output: 1000 } },
+        keys: [
+          { id: 'kf', name: 'F', key: KEYS.fallback, budget: { limit_usd: BUDGET, period: 'total' } },
+          { id: 'kc', name: 'C', key: KEYS.cascade, budget: { limit_usd: BUDGET, period: 'total' } },
+        ],
+      },
+      rules: [
+        { name: 'with-fallback', cel_expression: 'model == "svc"', targets: [{ provider: 'cheap', model: 'small' }], fallbacks: ['strong/big'] },
+        { name: 'escalate', cel_expression: 'model == "tiered"', cascade: [{ provider: 'cheap', model: 'small', checks: { min_length: 50 } }, { provider: 'strong', model: 'big' }] },
+      ],
+    });
+  });
+  after(async () => {
+    await gw.close();
+    await Promise.all([cheap.close(), strong.close()]);
+  });
+
+  const spent = async (id: string): Promise<number> => {
+    const r = await fetch(`${gw.url}/admin/keys/${id}/usage`, { headers: { 'x-admin-key': ADMIN } });
+    return ((await r.json()) as { budget: { used_usd: number } }).budget.used_usd;
+  };
+
+  /** 20 requests at once; returns how many were answered and the key's spend once every one settled. */
+  async function burst(key: string, id: string, model: string, requestId: string): Promise<{ answered: number; spend: number }> {
+    const ai = client(gw, key);
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => ai.chat.completions.create(
+      { model, max_tokens: 10, messages: [{ role: 'user', content: 'hello' }] }, { headers: { 'x-request-id': requestId } },
+    )));
+    for (const r of results) {
+      if (r.status === 'rejected') assert.ok(r.reason instanceof OpenAI.APIError && r.reason.status === 402, String(r.reason));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    return { answered: results.filter((r) => r.status === 'fulfilled').length, spend: await spent(id) };
+  }
+
+  it('a fallback to a dearer model', async () => {
+    cheap.script('fb', { status: 503, delayMs: 300, chunks: [JSON.stringify({ error: { message: 'overloaded', type: 'server_error' } })] });
+    const { answered, spend } = await burst(KEYS.fallback, 'kf', 'svc', 'fb');
+    assert.ok(answered > 0, 'some were answered');
+    assert.ok(spend <= BUDGET + 1e-9, `spent $${spend} of a $${BUDGET} budget (${answered} answered)`);
+  });
+
+  it("a cascade's dearer tier", async () => {
+    cheap.script('cc', { delayMs: 300 });
+    const { answered, spend } = await burst(KEYS.cascade, 'kc', 'tiered', 'cc');
+    assert.ok(answered > 0, 'some were answered');
+    assert.ok(spend <= BUDGET + 1e-9, `spent $${spend} of a $${BUDGET} budget (${answered} answered)`);
+  });
+});
