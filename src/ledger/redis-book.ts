@@ -3,9 +3,10 @@
  * dimension row (`<amount index>:<row id>`), HINCRBY'd by each instance. Requests add to a pending book in memory; a flush
  * sends it as one pipeline (every command bounded by the Redis guard) and sets the hour's TTL. A failed flush puts its rows
  * back into the pending book (bounded like any book) for the next one, so an outage delays the shared figures but loses
- * nothing that fits.
+ * nothing that fits; a flush whose reply came too late is sent again only if it then fails, so nothing counts twice.
  */
 import type { Logger } from 'pino';
+import { RedisUnavailableError } from '../store/redis-guard.js';
 import type { Redis } from '../store/redis-script.js';
 import { AMOUNTS, DIMENSIONS } from './entry.js';
 import { HOUR_MS, HourlyBook, hourOf, type Row } from './book.js';
@@ -56,7 +57,13 @@ export class RedisLedgerBook {
     try {
       await this.send(batch, oldest, ttlMs);
     } catch (err) {
-      for (const [hour, rows] of batch.entries()) for (const [id, row] of rows) this.pending.add(hour, row.dims, row.amounts, id);
+      const keep = (): void => {
+        for (const [hour, rows] of batch.entries()) for (const [id, row] of rows) this.pending.add(hour, row.dims, row.amounts, id);
+      };
+      // Sent but unanswered in time: Redis may still add the rows, so they are kept only if the pipeline fails after all
+      // (sending them again at once would count them twice).
+      if (err instanceof RedisUnavailableError && err.late !== undefined) void err.late.then(() => undefined, keep);
+      else keep();
       const now = Date.now();
       if (now - this.lastWarn > 10_000) {
         this.lastWarn = now;
@@ -109,7 +116,8 @@ export class RedisLedgerBook {
           if (dims === undefined) continue;
           rows.set(id, (row = { dims, amounts: new Array<number>(AMOUNTS.length).fill(0) }));
         }
-        row.amounts[i] += Number(value);
+        const n = Number(value);
+        if (Number.isFinite(n)) row.amounts[i] += n; // a field written by something else never turns a total into NaN
       }
       for (const row of rows.values()) out.push({ hour, row });
     });

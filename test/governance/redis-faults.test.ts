@@ -10,8 +10,11 @@ import { GatewayError } from '../../src/errors.js';
 import type { Governance } from '../../src/governance/governance.js';
 import { createGovernanceStage } from '../../src/governance/stage.js';
 import { RedisGuard } from '../../src/store/redis-guard.js';
+import { RedisLedgerBook } from '../../src/ledger/redis-book.js';
+import { AMOUNTS, DIMENSIONS } from '../../src/ledger/entry.js';
+import { hourOf, rowId } from '../../src/ledger/book.js';
 import type { Redis } from '../../src/store/redis-script.js';
-import { cleanup, makeCtx, makeGov, redisClient, uniquePrefix } from './helpers.js';
+import { cleanup, makeCtx, makeGov, redisClient, silent, uniquePrefix } from './helpers.js';
 import { sharedBudgetConfig, sharedBudgetKey } from './fixtures/shared-budget.js';
 import { redisProxy } from '../helpers/redis-proxy.js';
 import { redisSkip } from '../helpers/requires.js';
@@ -169,6 +172,36 @@ test('spend served on local counters during an outage reaches Redis when it is b
     assert.equal(gov.health().counters.state, 'healthy');
   } finally {
     await gov.close();
+    raw.destroy();
+    await proxy.cut();
+  }
+});
+
+test('a spend-ledger flush whose reply came too late is not counted twice', { skip: redisSkip }, async () => {
+  const proxy = await redisProxy();
+  const raw = await proxiedClient(proxy.url);
+  const guard = new RedisGuard(raw as never, { commandTimeoutMs: 150, failures: 100, cooldownMs: 10 });
+  const p = `${prefix}ledger-late:`;
+  const at = Date.now();
+  const book = new RedisLedgerBook(guard.client as unknown as Redis, { prefix: p, ttlHours: 1, maxRows: 100, logger: silent, now: () => at });
+  const amounts = AMOUNTS.map((_, i) => (i === 0 ? 1 : 0));
+  try {
+    const dims = DIMENSIONS.map((d) => `${d}-x`);
+    book.add(at, dims, amounts, rowId(dims));
+    proxy.holdReplies();
+    await book.flush(); // Redis adds the row; the reply is late
+    proxy.releaseReplies();
+    await new Promise((r) => setTimeout(r, 200));
+    await book.flush();
+    const rows = await book.read(hourOf(at), hourOf(at));
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].row.amounts[0], 1, 'the request is counted once');
+    // A field written by something else is left out of the totals rather than turning them into NaN.
+    await admin.hSet(`${p}ledger:${hourOf(at)}`, `1:${rowId(dims)}`, 'junk');
+    const [again] = await book.read(hourOf(at), hourOf(at));
+    assert.deepEqual(again.row.amounts.slice(0, 2), [1, 0]);
+  } finally {
+    proxy.releaseReplies();
     raw.destroy();
     await proxy.cut();
   }
