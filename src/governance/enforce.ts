@@ -45,6 +45,8 @@ export interface AdmitInput {
   completionTokens: number;
   /** The cost to reserve, when more than `target`'s price of the tokens (a dearer fallback, a cascade's tiers). */
   costNanos?: number;
+  /** The tokens to reserve, when more than the prompt and completion once (a cascade's tiers). */
+  tokens?: number;
 }
 
 const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
@@ -57,7 +59,7 @@ export class Enforcer {
   /** Checks every limit and reserves the estimate; throws the refusal as a GatewayError. */
   async admit(input: AdmitInput): Promise<Reservation> {
     const now = this.opts.now();
-    const tokens = input.promptTokens + input.completionTokens;
+    const tokens = input.tokens ?? input.promptTokens + input.completionTokens;
     const costNanos = input.costNanos ?? this.pricing.costNanos(input.target.provider, input.target.model, input.promptTokens, input.completionTokens);
     const plan = planLimits(this.opts.prefix, input.levels, now, { costNanos, tokens });
     const { result, store } = await this.gate.reserve(plan.map((p) => p.check));

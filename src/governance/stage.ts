@@ -33,26 +33,33 @@ const denyingLevel = (levels: readonly LimitLevel[], requested: string, target: 
 type Principal = NonNullable<ReturnType<Governance['principal']>>;
 
 /**
- * The most a request may cost, estimated before it runs: its tokens at the dearest target of its chain (any fallback may be
- * the one that answers), or, for a cascade, at every tier and judge it may run, summed (it may pay them all). Reserving
- * less would let concurrent requests that all end on a dearer model spend past the budget together.
+ * The most a request may use, estimated before it runs: its tokens at the dearest target of its chain (any fallback may be
+ * the one that answers), or, for a cascade, its tokens once per tier and judge it may run, each at that model's price (it
+ * may pay them all). Reserving less would let concurrent requests that all end on a dearer model, or escalate, go past a
+ * budget or token limit together.
  */
-function worstCaseNanos(gov: Governance, ctx: RequestContext, primary: Target, promptTokens: number, completionTokens: number): number {
+function worstCase(gov: Governance, ctx: RequestContext, primary: Target, promptTokens: number, completionTokens: number): { nanos: number; tokens: number } {
   const price = (t: Target): number => gov.pricing.costNanos(t.provider, t.model, promptTokens, completionTokens);
+  const tokens = promptTokens + completionTokens;
   const route = ctx.route;
-  if (route === undefined) return price(primary);
+  if (route === undefined) return { nanos: price(primary), tokens };
   if (route.cascade !== undefined) {
-    let sum = 0;
+    let nanos = 0;
+    let calls = 0;
     for (const tier of route.cascade) {
       if (!route.chain.some((t) => t.provider === tier.provider && t.model === tier.model)) continue; // not run: not allowed
-      sum += price(tier);
-      if (tier.checks?.judge !== undefined) sum += price(tier.checks.judge);
+      nanos += price(tier);
+      calls++;
+      if (tier.checks?.judge !== undefined) {
+        nanos += price(tier.checks.judge);
+        calls++;
+      }
     }
-    return Math.max(sum, price(primary));
+    return { nanos: Math.max(nanos, price(primary)), tokens: Math.max(1, calls) * tokens };
   }
-  let most = price(primary);
-  for (let i = 1; i < route.chain.length; i++) most = Math.max(most, price(route.chain[i]));
-  return most;
+  let nanos = price(primary);
+  for (let i = 1; i < route.chain.length; i++) nanos = Math.max(nanos, price(route.chain[i]));
+  return { nanos, tokens };
 }
 
 /** Requests whose route was authorized, so the governance stage does not repeat the access stage's checks. */
@@ -123,8 +130,8 @@ export function createGovernanceStage(deps: GovernanceStageDeps): Stage {
     const primary: Target = ctx.route?.chain[0] ?? { provider: '', model: ctx.model };
     const promptTokens = estimatePromptTokens(ctx.body);
     const completionTokens = reservedCompletionTokens(ctx.body, ctx.op === 'embedding', gov.config.default_max_tokens);
-    const costNanos = worstCaseNanos(gov, ctx, primary, promptTokens, completionTokens);
-    const res = await gov.enforcement.admit({ levels: principal.levels, target: primary, promptTokens, completionTokens, costNanos });
+    const most = worstCase(gov, ctx, primary, promptTokens, completionTokens);
+    const res = await gov.enforcement.admit({ levels: principal.levels, target: primary, promptTokens, completionTokens, costNanos: most.nanos, tokens: most.tokens });
     reservations.set(ctx, res);
     ctx.facts.governance = { reserved_tokens: res.reservedTokens, reserved_usd: res.reservedNanos / 1e9 };
   };

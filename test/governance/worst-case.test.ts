@@ -10,7 +10,8 @@ import { client, gateway } from '../helpers/gateway.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
 
 const ADMIN = 'admin-key-for-tests-0123456789';
-const KEYS = { fallback: 'sk-sy-worst-case-fallback-0001', cascade: 'sk-sy-worst-case-cascade-0002' };
+const KEYS = { fallback: 'sk-sy-worst-case-fallback-0001', cascade: 'sk-sy-worst-case-cascade-0002', tokens: 'sk-sy-worst-case-tokens-00003' };
+const TOKENS_PER_MINUTE = 100;
 const BUDGET = 0.05;
 
 describe('concurrent requests that end on a dearer model', () => {
@@ -33,6 +34,7 @@ describe('concurrent requests that end on a dearer model', () => {
         keys: [
           { id: 'kf', name: 'F', key: KEYS.fallback, budget: { limit_usd: BUDGET, period: 'total' } },
           { id: 'kc', name: 'C', key: KEYS.cascade, budget: { limit_usd: BUDGET, period: 'total' } },
+          { id: 'kt', name: 'T', key: KEYS.tokens, rate_limits: { tokens_per_minute: TOKENS_PER_MINUTE } },
         ],
       },
       rules: [
@@ -48,17 +50,17 @@ describe('concurrent requests that end on a dearer model', () => {
 
   const spent = async (id: string): Promise<number> => {
     const r = await fetch(`${gw.url}/admin/keys/${id}/usage`, { headers: { 'x-admin-key': ADMIN } });
-    return ((await r.json()) as { budget: { used_usd: number } }).budget.used_usd;
+    return ((await r.json()) as { budget: { used_usd: number } | null }).budget?.used_usd ?? 0;
   };
 
   /** 20 requests at once; returns how many were answered and the key's spend once every one settled. */
-  async function burst(key: string, id: string, model: string, requestId: string): Promise<{ answered: number; spend: number }> {
+  async function burst(key: string, id: string, model: string, requestId: string, refusal = 402): Promise<{ answered: number; spend: number }> {
     const ai = client(gw, key);
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => ai.chat.completions.create(
       { model, max_tokens: 10, messages: [{ role: 'user', content: 'hello' }] }, { headers: { 'x-request-id': requestId } },
     )));
     for (const r of results) {
-      if (r.status === 'rejected') assert.ok(r.reason instanceof OpenAI.APIError && r.reason.status === 402, String(r.reason));
+      if (r.status === 'rejected') assert.ok(r.reason instanceof OpenAI.APIError && r.reason.status === refusal, String(r.reason));
     }
     await new Promise((r) => setTimeout(r, 200));
     return { answered: results.filter((r) => r.status === 'fulfilled').length, spend: await spent(id) };
@@ -76,5 +78,21 @@ describe('concurrent requests that end on a dearer model', () => {
     const { answered, spend } = await burst(KEYS.cascade, 'kc', 'tiered', 'cc');
     assert.ok(answered > 0, 'some were answered');
     assert.ok(spend <= BUDGET + 1e-9, `spent $${spend} of a $${BUDGET} budget (${answered} answered)`);
+  });
+
+  it("a cascade's tiers against a token rate limit", async () => {
+    // Each call uses the request's whole estimate (7 prompt tokens, max_tokens 10); a cascade makes two.
+    const reply = (model: string) => JSON.stringify({
+      id: 'c', object: 'chat.completion', created: 1, model,
+      choices: [{ index: 0, message: { role: 'assistant', content: 'fine' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 7, completion_tokens: 10, total_tokens: 17 },
+    });
+    cheap.script('tt', { delayMs: 300, chunks: [reply('small')] });
+    strong.script('tt', { chunks: [reply('big')] });
+    const { answered } = await burst(KEYS.tokens, 'kt', 'tiered', 'tt', 429);
+    assert.ok(answered > 0, 'some were answered');
+    const r = await fetch(`${gw.url}/admin/keys/kt/usage`, { headers: { 'x-admin-key': ADMIN } });
+    const used = ((await r.json()) as { rate_limits: Array<{ metric: string; used: number }> }).rate_limits.find((l) => l.metric === 'tokens')!.used;
+    assert.ok(used <= TOKENS_PER_MINUTE, `used ${used} tokens of ${TOKENS_PER_MINUTE} a minute (${answered} answered)`);
   });
 });
