@@ -38,6 +38,8 @@ export const storeUnavailable = (): GatewayError =>
 const LOG_EVERY_MS = 10_000;
 /** Counters owed to the primary store at most; past it, changes to further counters are dropped (logged). */
 const MAX_OWED = 100_000;
+/** Counters sent to the primary store in one call when paying what is owed. */
+const FLUSH_BATCH = 1000;
 
 export class CounterGate {
   readonly fallback: MemoryCounterStore;
@@ -135,20 +137,28 @@ export class CounterGate {
     }
   }
 
-  /** Sends what is owed to the primary store, once at a time; what fails to arrive stays owed. */
+  /**
+   * Sends what is owed to the primary store, one batch at a time (at most FLUSH_BATCH counters per script call, so Redis is
+   * never held long); what fails to arrive stays owed.
+   */
   private flush(): void {
     if (this.flushing !== undefined || this.owed.size === 0) return;
     const batch: CounterAdjustment[] = [];
-    for (const [key, o] of this.owed) if (o.amount !== 0) batch.push({ key, amount: o.amount, ttlMs: o.ttlMs });
-    this.owed.clear();
+    for (const [key, o] of this.owed) {
+      if (batch.length === FLUSH_BATCH) break;
+      this.owed.delete(key);
+      if (o.amount !== 0) batch.push({ key, amount: o.amount, ttlMs: o.ttlMs });
+    }
     this.flushing = this.primary.adjust(batch).then(
-      () => undefined,
+      () => true,
       (err: unknown) => {
         this.failure(err, 'flush');
         void this.unsent(err, batch);
+        return false;
       },
-    ).finally(() => {
+    ).then((sent) => {
       this.flushing = undefined;
+      if (sent) this.flush();
     });
   }
 
