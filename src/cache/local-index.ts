@@ -1,7 +1,7 @@
 /**
- * The entries this process knows about: metadata (with the text the guard compares) of every live entry, one HNSW index per
- * partition (so a search never sees another tenant's entries and needs no filter), and entry-count and memory bounds kept
- * fairly between tenants (src/store/fair-eviction.ts: past a bound, an expired entry goes first, else the least recently used
+ * The entries this process knows about: metadata (with the text the guard compares) of every live entry, the vectors of
+ * each partition apart (./partition-vectors.ts: a flat list while it is small, an HNSW index once it pays; so a search never
+ * sees another tenant's entries and needs no filter), and entry-count and memory bounds kept fairly between tenants (src/store/fair-eviction.ts: past a bound, an expired entry goes first, else the least recently used
  * entry of the tenant scope holding the largest share, so one tenant's traffic never pushes out another's answers). In memory
  * mode it also holds the replies; in Redis mode it is the local mirror of what Redis holds.
  */
@@ -9,6 +9,7 @@ import { VectorIndex } from '../semantic/vector-index.js';
 import { FairEviction, type Evictable, type FairLimits } from '../store/fair-eviction.js';
 import type { GraphParams } from './config.js';
 import { Names } from './names.js';
+import { FLAT_BELOW, INDEX_AT, INDEX_BYTES, PartitionVectors } from './partition-vectors.js';
 import { replyBytes, type CachedReply } from './reply.js';
 
 /** What is known about one entry without its reply. Serialisable (Redis stores it as JSON). */
@@ -31,7 +32,7 @@ export interface EntryMeta {
 /** An entry; its owner for eviction is its tenant scope (`meta.tenant`), its key and expiry are its metadata's. */
 export interface LocalEntry extends Evictable<string> {
   readonly meta: EntryMeta;
-  /** Whether the entry is in its partition's HNSW index (the vector itself lives there only). */
+  /** Whether the entry's vector is in its partition's vectors (the vector itself lives there only). */
   readonly semantic: boolean;
   /** Held locally in memory mode; fetched from the store in Redis mode. */
   reply: CachedReply | undefined;
@@ -68,7 +69,7 @@ export interface Candidate {
 interface Partition {
   /** The partition's id: the one instance of the string its entries' metadata share. */
   readonly id: string;
-  index: VectorIndex | undefined;
+  vectors: PartitionVectors | undefined;
   labels: Map<number, string>;
   nextLabel: number;
   count: number;
@@ -101,6 +102,9 @@ export class LocalIndex {
   private readonly vectorBytes: number;
   /** One instance of each tenant, model and intent name (./names.ts). */
   private readonly names = new Names(MAX_NAMES);
+  /** Partitions with an HNSW index; their fixed cost (INDEX_BYTES each) is taken from the memory bound the entries share. */
+  private indexes = 0;
+  private limits: FairLimits;
 
   constructor(
     private readonly params: IndexParams,
@@ -110,12 +114,16 @@ export class LocalIndex {
     private readonly onEvict: (meta: EntryMeta, reason: EvictReason) => void,
   ) {
     this.vectorBytes = params.dim * 4 + params.M * 8 + 200;
+    this.limits = { ...limits };
     this.fair = new FairEviction(limits);
   }
 
   get size(): number { return this.entries.size; }
-  get memoryBytes(): number { return this.fair.bytes; }
+  /** The entries' estimated bytes and the indexes' fixed cost. */
+  get memoryBytes(): number { return this.fair.bytes + this.indexes * INDEX_BYTES; }
   get partitionCount(): number { return this.partitions.size; }
+  /** Partitions searched through an HNSW index (the others are scanned). */
+  get indexCount(): number { return this.indexes; }
 
   /** The live entry under an exact key; refreshes its place in its tenant's use order. Expired entries are dropped on sight. */
   get(key: string, touch = true): LocalEntry | undefined {
@@ -143,10 +151,15 @@ export class LocalIndex {
     let vectorBytes = 0;
     if (vector !== undefined) {
       label = p.nextLabel++;
-      p.index ??= this.newIndex();
-      p.index.add(label, vector);
+      p.vectors ??= new PartitionVectors(this.params.dim);
+      p.vectors.add(label, vector);
       vectorBytes = this.vectorBytes;
       p.labels.set(label, meta.key);
+      if (!p.vectors.indexed && p.vectors.size >= INDEX_AT && this.indexFits(this.indexes + 1)) {
+        p.vectors.build(this.newIndex());
+        this.indexes++;
+        this.applyLimits();
+      }
     }
     p.count++;
     // Estimate: the records and their strings (about 120 of the 520 bytes are the fair eviction's bookkeeping: the entry's
@@ -169,8 +182,12 @@ export class LocalIndex {
     this.recentVectors.delete(e);
     const p = this.partitions.get(e.meta.partition);
     if (p !== undefined) {
-      if (e.label >= 0) { p.index?.remove(e.label); p.labels.delete(e.label); }
-      if (--p.count === 0) this.partitions.delete(e.meta.partition);
+      if (e.label >= 0 && p.vectors !== undefined) {
+        p.vectors.remove(e.label);
+        p.labels.delete(e.label);
+        if (p.vectors.indexed && p.vectors.size < FLAT_BELOW) this.flatten(p);
+      }
+      if (--p.count === 0) this.dropPartition(p);
     }
     if (notify) this.onEvict(e.meta, reason);
     return true;
@@ -183,7 +200,7 @@ export class LocalIndex {
     const keys: string[] = [];
     for (const [k, e] of this.entries) if (e.meta.partition === partition) keys.push(k);
     for (const k of keys) this.remove(k, 'deleted', false);
-    this.partitions.delete(partition);
+    if (this.partitions.get(partition) === p) this.dropPartition(p);
     return keys;
   }
 
@@ -194,16 +211,18 @@ export class LocalIndex {
     this.recentVectors.clear();
     this.partitions.clear();
     this.names.clear();
+    this.indexes = 0;
+    this.applyLimits();
     return n;
   }
 
   /** The best live candidates in one partition, best first. */
   search(partition: string, vector: Float32Array, k: number): Candidate[] {
     const p = this.partitions.get(partition);
-    if (p?.index === undefined) return [];
+    if (p?.vectors === undefined) return [];
     const now = this.now();
     const out: Candidate[] = [];
-    for (const n of p.index.search(vector, k)) {
+    for (const n of p.vectors.search(vector, k)) {
       const key = p.labels.get(n.label);
       const entry = key === undefined ? undefined : this.entries.get(key);
       if (entry === undefined) continue;
@@ -222,7 +241,7 @@ export class LocalIndex {
       return recent;
     }
     if (entry.label < 0 || this.entries.get(entry.meta.key) !== entry) return undefined;
-    const v = this.partitions.get(entry.meta.partition)?.index?.vectorOf(entry.label);
+    const v = this.partitions.get(entry.meta.partition)?.vectors?.vectorOf(entry.label);
     if (v === undefined) return undefined;
     this.recentVectors.set(entry, v);
     if (this.recentVectors.size > RECENT_VECTORS) this.recentVectors.delete(this.recentVectors.keys().next().value!);
@@ -241,19 +260,49 @@ export class LocalIndex {
 
   /** New entry-count and memory bounds; entries beyond them are evicted now, as `add` evicts. */
   setLimits(limits: FairLimits): void {
-    this.fair.setLimits(limits.maxEntries, limits.maxBytes);
+    this.limits = { ...limits };
+    // Indexes the new bound cannot hold go back to flat lists.
+    for (const p of this.partitions.values()) {
+      if (this.indexFits(this.indexes)) break;
+      if (p.vectors?.indexed === true) this.flatten(p);
+    }
+    this.applyLimits();
     this.enforceBounds();
+  }
+
+  /** Whether `n` indexes fit: their fixed cost may take at most half of the memory bound. */
+  private indexFits(n: number): boolean {
+    return n * INDEX_BYTES <= this.limits.maxBytes / 2;
+  }
+
+  /** The entries' share of the memory bound: what the indexes' fixed cost leaves. */
+  private applyLimits(): void {
+    this.fair.setLimits(this.limits.maxEntries, this.limits.maxBytes - this.indexes * INDEX_BYTES);
+  }
+
+  private flatten(p: Partition): void {
+    p.vectors!.flatten(p.labels.keys());
+    this.indexes--;
+    this.applyLimits();
+  }
+
+  private dropPartition(p: Partition): void {
+    if (p.vectors?.indexed === true) {
+      this.indexes--;
+      this.applyLimits();
+    }
+    this.partitions.delete(p.id);
   }
 
   private newIndex(): VectorIndex {
     const { dim, M, efConstruction, efSearch } = this.params;
-    return new VectorIndex({ dim, M, efConstruction, efSearch, initialCapacity: 16 });
+    return new VectorIndex({ dim, M, efConstruction, efSearch, initialCapacity: INDEX_AT * 2 });
   }
 
   private partitionFor(id: string): Partition {
     let p = this.partitions.get(id);
     if (p === undefined) {
-      p = { id, index: undefined, labels: new Map(), nextLabel: 0, count: 0 };
+      p = { id, vectors: undefined, labels: new Map(), nextLabel: 0, count: 0 };
       this.partitions.set(id, p);
     }
     return p;

@@ -97,7 +97,7 @@ export class SemanticCache {
   private readonly sweeper: NodeJS.Timeout;
   private readonly embedderSpace: string | undefined;
   private policy: Policy;
-  /** The HNSW settings of the partition indexes. */
+  /** The HNSW settings of the partition indexes (a partition is indexed once it is large enough: ./partition-vectors.ts). */
   readonly graph: GraphParams;
 
   private constructor(opts: SemanticCacheOptions) {
@@ -269,12 +269,12 @@ export class SemanticCache {
   }
 
   snapshot(): StatsSnapshot & {
-    entries: number; partitions: number; memory_bytes: number; store: string; in_flight: number; index_dims: number;
-    index_graph: { M: number; ef_construction: number; ef_search: number };
+    entries: number; partitions: number; indexed_partitions: number; memory_bytes: number; store: string; in_flight: number;
+    index_dims: number; index_graph: { M: number; ef_construction: number; ef_search: number };
   } {
     return {
       ...this.stats.snapshot(), entries: this.index.size, partitions: this.index.partitionCount,
-      memory_bytes: this.index.memoryBytes, store: this.config.store, in_flight: this.flights.inFlight,
+      indexed_partitions: this.index.indexCount,      memory_bytes: this.index.memoryBytes, store: this.config.store, in_flight: this.flights.inFlight,
       index_dims: this.dim,
       index_graph: { M: this.graph.M, ef_construction: this.graph.efConstruction, ef_search: this.graph.efSearch },
     };
