@@ -7,8 +7,8 @@ import { AMOUNTS, DIMENSIONS } from './entry.js';
 
 export const HOUR_MS = 3_600_000;
 export const OTHER = 'other';
-const OTHER_DIMS: readonly string[] = DIMENSIONS.map(() => OTHER);
-const OTHER_ID = JSON.stringify(OTHER_DIMS);
+export const OTHER_DIMS: readonly string[] = DIMENSIONS.map(() => OTHER);
+export const OTHER_ID = JSON.stringify(OTHER_DIMS);
 
 export interface Row {
   dims: readonly string[];
@@ -24,8 +24,11 @@ export class HourlyBook {
   /** Bounds may change on a config reload; they apply from the next row or hour. */
   constructor(public maxRows: number, public retentionHours = Infinity) {}
 
-  /** Adds amounts to the row of `dims` in the hour of `at`. */
-  add(at: number, dims: readonly string[], amounts: readonly number[], id = rowId(dims)): void {
+  /**
+   * Adds amounts to the row of `dims` in the hour of `at`; returns the row they went to (the "other" row when the hour was
+   * full), so a copy of the book elsewhere (Redis) can file them the same way.
+   */
+  add(at: number, dims: readonly string[], amounts: readonly number[], id = rowId(dims)): Row {
     const hour = hourOf(at);
     let rows = this.hours.get(hour);
     if (rows === undefined) {
@@ -44,6 +47,7 @@ export class HourlyBook {
     }
     const a = row.amounts;
     for (let i = 0; i < a.length; i++) a[i] += amounts[i];
+    return row;
   }
 
   /** Drops hours that fell out of the retention window. */
