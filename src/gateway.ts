@@ -36,6 +36,7 @@ import { textToEmbed } from './semantic/text.js';
 import { cacheDisabledRouter } from './server/cache-disabled-route.js';
 import { classifyRouter } from './server/classify-route.js';
 import { createLogger, createRequestLog, requestLogOf, type Logger } from './observability/logger.js';
+import { isNamed, namedModels, type ModelNames } from './observability/model-names.js';
 import { buildRuntime, listModels, type Runtime } from './runtime.js';
 import { createApp, type GatewayHandle, type RequestOutcome } from './server/app.js';
 import { rawBodyOf } from './server/express-body.js';
@@ -181,12 +182,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const terminal = (c: RequestContext): Promise<ProviderReply> => (c.route?.cascade ? runCascade(c, cascade) : execute(c));
     return { rt, deciderDeps, stages, terminal };
   };
-  // Health lanes: one per key for each model the config or a routing rule names, aligned when either changes.
-  const syncHealth = (config: Config): void => {
-    registry.sync(laneLayout(config, ruleTargets(rules.current().rules)), config.balancing, config.circuit);
+  // The models the config and the routing rules name, by provider, recomputed when either changes: each has a health lane
+  // on every key of its provider, and they are the only values the metrics' `model` label holds.
+  let modelNames: ModelNames = new Map();
+  const syncNamedModels = (config: Config): void => {
+    const layout = laneLayout(config, ruleTargets(rules.current().rules));
+    registry.sync(layout, config.balancing, config.circuit);
+    modelNames = namedModels(layout);
   };
   const goLive = (next: Live): void => {
-    syncHealth(next.rt.config);
+    syncNamedModels(next.rt.config);
     live = next;
   };
   let live: Live;
@@ -198,7 +203,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     throw err;
   }
   goLive(live);
-  const stopSyncingHealth = rules.onChange(() => syncHealth(live.rt.config));
+  obs.metrics.setModelFilter((provider, model) => isNamed(modelNames, provider, model));
+  const stopSyncingModels = rules.onChange(() => syncNamedModels(live.rt.config));
 
   // Aborted when the shutdown grace period ends (streams still running then end with an error event).
   const stopping = new AbortController();
@@ -356,7 +362,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const close = async (): Promise<void> => {
     watcher?.close();
-    stopSyncingHealth();
+    stopSyncingModels();
     const grace = live.rt.config.server.shutdown_grace_s * 1000;
     await new Promise<void>((resolve) => {
       // Keep-alive connections that go idle while draining are closed at once rather than waiting for the client.

@@ -1,6 +1,7 @@
 /**
  * Bounded label values and cheap recording for Prometheus metrics.
- *  - Each label keeps at most `cap` distinct values (later newcomers become "other"); empty values become "none".
+ *  - Each label keeps at most `cap` distinct values (later newcomers become "other", which takes no place of its own);
+ *    empty values become "none".
  *  - Label children are resolved once per distinct value tuple and cached by that tuple.
  *  - Counters and histograms accumulate in plain cells on the hot path (a few Map lookups and adds, no strings built);
  *    counters are added to their prom-client counter when it is collected and histograms are exported in prom-client's
@@ -22,7 +23,7 @@ export class LabelValues {
 
   of(value: string | undefined): string {
     if (value === undefined || value === '') return NONE;
-    if (this.seen.has(value)) return value;
+    if (this.seen.has(value) || value === OTHER) return value;
     if (this.seen.size >= this.cap) return OTHER;
     const v = value.length > MAX_VALUE_CHARS ? value.slice(0, MAX_VALUE_CHARS) : value;
     this.seen.add(v);

@@ -5,12 +5,13 @@
  * Provider and key circuit states are read from the health registry at scrape time.
  *
  * Labels are bounded: tenant-level ids never become labels; provider, model, rule and intent names come from config and
- * are still capped per label (values past the cap are counted as "other").
+ * are still capped per label (values past the cap are counted as "other"). A model the config does not name (a caller's
+ * `provider/<model>`, passed through) is counted as "other" once the gateway gives the names (`setModelFilter`).
  */
 import { Router, type Request, type Response } from 'express';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ProviderHealthView } from '../providers/health-registry.js';
-import { DeferredCounter, DeferredHistogram, LabelSpace } from './labels.js';
+import { DeferredCounter, DeferredHistogram, LabelSpace, OTHER } from './labels.js';
 import { overheadMs, type RequestOutcome } from './outcome.js';
 
 export interface MetricsOptions {
@@ -72,6 +73,11 @@ export interface Metrics {
   setDegradedShareSource(source: (() => number) | undefined): void;
   /** Replaces the source of the requests-in-flight gauge (admission's count, server.max_in_flight), read at scrape time. */
   setInFlightSource(source: (() => number) | undefined): void;
+  /**
+   * Replaces the test of which models may be `model` label values (the models the config names: ./model-names.ts); any
+   * other is counted as "other". Unset: every model is (up to the label cap).
+   */
+  setModelFilter(named: ((provider: string, model: string) => boolean) | undefined): void;
   /** Replaces the health snapshot source used at scrape time. */
   setHealthSource(source: (() => Record<string, ProviderHealthView>) | undefined): void;
   /** The exposition text. */
@@ -98,6 +104,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   let health = opts.health;
   let degradedShare: (() => number) | undefined;
   let inFlight: (() => number) | undefined;
+  let named: ((provider: string, model: string) => boolean) | undefined;
+  const modelLabel = (provider: string | undefined, model: string | undefined): string | undefined =>
+    named === undefined || provider === undefined || model === undefined || named(provider, model) ? model : OTHER;
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
 
   const counter = (name: string, help: string, labelNames: readonly string[]) => new DeferredCounter(registry, name, help, labelNames, space);
@@ -212,7 +221,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       const sc = statusClass(o.status);
       const code = String(o.status);
       const hit = o.cache === 'hit-exact' || o.cache === 'hit-semantic';
-      requests.inc([rt, sc, code, o.provider, o.model, o.rule, o.intent, o.cache]);
+      const model = modelLabel(o.provider, o.model);
+      requests.inc([rt, sc, code, o.provider, model, o.rule, o.intent, o.cache]);
       duration.observe([rt, sc], o.durationMs / 1000);
       if (o.status >= 400 || o.errorCode !== undefined) errors.inc([rt, code, o.errorCode, o.failure]);
       if (o.denial !== undefined) denials.inc([o.denial]);
@@ -237,8 +247,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       if (over !== undefined) overhead.observe([rt, source], over / 1000);
       if (o.stream && o.ttfbMs !== undefined) ttfb.observe([hit ? 'cache' : o.provider], o.ttfbMs / 1000);
       if (o.usage !== undefined && !hit && o.provider !== undefined) {
-        if (o.usage.prompt_tokens > 0) tokens.inc([o.provider, o.model, 'prompt'], o.usage.prompt_tokens);
-        if (o.usage.completion_tokens > 0) tokens.inc([o.provider, o.model, 'completion'], o.usage.completion_tokens);
+        if (o.usage.prompt_tokens > 0) tokens.inc([o.provider, model, 'prompt'], o.usage.prompt_tokens);
+        if (o.usage.completion_tokens > 0) tokens.inc([o.provider, model, 'completion'], o.usage.completion_tokens);
       }
     },
 
@@ -267,7 +277,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
 
     spend(x: SpendSample): void {
-      if (x.costUsd > 0) cost.inc([x.provider, x.model, x.rule], x.costUsd);
+      if (x.costUsd > 0) cost.inc([x.provider, modelLabel(x.provider, x.model), x.rule], x.costUsd);
       if (x.savedRoutingUsd > 0) saved.inc([x.rule, 'routing'], x.savedRoutingUsd);
       else if (x.savedRoutingUsd < 0) overspend.inc([x.rule], -x.savedRoutingUsd);
       if (x.savedCacheUsd > 0) saved.inc([x.rule, 'cache'], x.savedCacheUsd);
@@ -282,6 +292,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
     setDegradedShareSource(source) {
       degradedShare = source;
+    },
+
+    setModelFilter(filter) {
+      named = filter;
     },
 
     setHealthSource(source) {

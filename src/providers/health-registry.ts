@@ -77,7 +77,7 @@ export interface ProviderHealthView extends HealthFigures {
 /** How a provider's keys are laid out: key ids, the upstream models its config and routes name (one lane each per key). */
 export interface ProviderLayout {
   keys: readonly string[];
-  models: Iterable<string>;
+  models: ReadonlySet<string>;
   /** The provider serves models it does not name (their shared lane is shown before it is used). */
   passThrough: boolean;
 }

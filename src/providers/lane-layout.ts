@@ -31,7 +31,10 @@ export function laneLayout(config: Config, routeTargets: Iterable<Target>): Reco
     for (const t of a.targets) addText(t.target);
     for (const t of a.fallbacks) addText(t);
   }
-  for (const chain of Object.values(config.routing.fallbacks)) for (const t of chain) addText(t);
+  for (const [from, chain] of Object.entries(config.routing.fallbacks)) {
+    addText(from);
+    for (const t of chain) addText(t);
+  }
   addText(config.safety.pii.target);
   addText(config.safety.jailbreak.target);
   for (const t of routeTargets) add(t);
