@@ -1,9 +1,13 @@
 /**
  * Hourly buckets of ledger rows in memory, bounded twice: hours older than the retention are dropped, and each hour holds at
- * most `maxRows` distinct dimension rows (later newcomers are added to one row whose dimensions all read "other", so totals
- * stay exact).
+ * most `maxRows` distinct dimension rows, then as many again whose model reads "other", then one row whose dimensions all
+ * read "other" (totals stay exact). The model is the one dimension a caller names (`provider/<model>` is passed through):
+ * a caller filling an hour with made-up models folds its own newcomers first, and every other tenant's new rows still
+ * keep who paid (key, team, customer) and the provider.
  */
 import { AMOUNTS, DIMENSIONS } from './entry.js';
+
+const MODEL = DIMENSIONS.indexOf('model');
 
 export const HOUR_MS = 3_600_000;
 export const OTHER = 'other';
@@ -13,6 +17,8 @@ export const OTHER_ID = JSON.stringify(OTHER_DIMS);
 export interface Row {
   dims: readonly string[];
   amounts: number[];
+  /** rowId(dims), when the row is a book's. */
+  id?: string;
 }
 
 export const hourOf = (ms: number): number => Math.floor(ms / HOUR_MS) * HOUR_MS;
@@ -25,8 +31,8 @@ export class HourlyBook {
   constructor(public maxRows: number, public retentionHours = Infinity) {}
 
   /**
-   * Adds amounts to the row of `dims` in the hour of `at`; returns the row they went to (the "other" row when the hour was
-   * full), so a copy of the book elsewhere (Redis) can file them the same way.
+   * Adds amounts to the row of `dims` in the hour of `at`; returns the row they went to (past the bound, a row of fewer
+   * dimensions), so a copy of the book elsewhere (Redis) can file them the same way.
    */
   add(at: number, dims: readonly string[], amounts: readonly number[], id = rowId(dims)): Row {
     const hour = hourOf(at);
@@ -38,15 +44,31 @@ export class HourlyBook {
     }
     let row = rows.get(id);
     if (row === undefined) {
-      if (rows.size >= this.maxRows) {
-        row = rows.get(OTHER_ID);
-        if (row === undefined) rows.set(OTHER_ID, (row = { dims: OTHER_DIMS, amounts: new Array<number>(AMOUNTS.length).fill(0) }));
-      } else {
-        rows.set(id, (row = { dims, amounts: new Array<number>(AMOUNTS.length).fill(0) }));
-      }
+      if (rows.size < this.maxRows) rows.set(id, (row = newRow(dims, id)));
+      else row = this.folded(rows, dims);
     }
     const a = row.amounts;
     for (let i = 0; i < a.length; i++) a[i] += amounts[i];
+    return row;
+  }
+
+  /** The row past the bound: the same dimensions with the model read "other" while there is room, else the all-"other" row. */
+  private folded(rows: Map<string, Row>, dims: readonly string[]): Row {
+    let to = dims;
+    if (dims[MODEL] !== OTHER) {
+      const d = dims.slice();
+      d[MODEL] = OTHER;
+      to = d;
+    }
+    const id = rowId(to);
+    let row = rows.get(id);
+    if (row === undefined) {
+      if (rows.size < 2 * this.maxRows) rows.set(id, (row = newRow(to, id)));
+      else {
+        row = rows.get(OTHER_ID);
+        if (row === undefined) rows.set(OTHER_ID, (row = newRow(OTHER_DIMS, OTHER_ID)));
+      }
+    }
     return row;
   }
 
@@ -73,3 +95,5 @@ export class HourlyBook {
     return this.hours.size;
   }
 }
+
+const newRow = (dims: readonly string[], id: string): Row => ({ dims, amounts: new Array<number>(AMOUNTS.length).fill(0), id });

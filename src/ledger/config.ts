@@ -8,7 +8,10 @@ export const ledgerConfigSchema = z.strictObject({
   retention_hours: z.number().int().positive().max(24 * 366).default(168),
   /** Lifetime of an hourly bucket in Redis (shared by every instance), in hours. */
   redis_ttl_hours: z.number().int().positive().max(24 * 366 * 5).default(24 * 31),
-  /** Distinct dimension rows per hour (key × team × customer × provider × model × rule × intent × cache); more fold into one "other" row. */
+  /**
+   * Distinct dimension rows per hour (key × team × customer × provider × model × rule × intent × cache); more fold their
+   * model into "other" (as many again), then into one all-"other" row.
+   */
   max_rows_per_hour: z.number().int().positive().max(1_000_000).default(5000),
   /** How often this process adds its pending rows to Redis (one pipelined batch), in ms. */
   flush_interval_ms: z.number().int().positive().max(3_600_000).default(1000),

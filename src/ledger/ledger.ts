@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Redis } from '../store/redis-script.js';
-import { HOUR_MS, HourlyBook, hourOf, OTHER_DIMS, OTHER_ID, rowId } from './book.js';
+import { HOUR_MS, HourlyBook, hourOf, rowId } from './book.js';
 import type { LedgerConfig } from './config.js';
 import type { LedgerEntry } from './entry.js';
 import { RedisLedgerBook } from './redis-book.js';
@@ -74,10 +74,9 @@ export class Ledger {
   record(entry: LedgerEntry): void {
     const id = rowId(entry.dims);
     const row = this.book.add(entry.at, entry.dims, entry.amounts, id);
-    // Redis files the entry in the row this process's book chose: past max_rows_per_hour, the "other" row. The pending book
-    // alone bounds one flush, not the hour's hash, which every flush of the hour adds to.
-    if (row.dims === OTHER_DIMS) this.shared?.add(entry.at, OTHER_DIMS, entry.amounts, OTHER_ID);
-    else this.shared?.add(entry.at, entry.dims, entry.amounts, id);
+    // Redis files the entry in the row this process's book chose (past max_rows_per_hour, one of fewer dimensions): the
+    // pending book alone bounds one flush, not the hour's hash, which every flush of the hour adds to.
+    this.shared?.add(entry.at, row.dims, entry.amounts, row.id ?? id);
     for (const l of this.listeners) l(entry);
   }
 

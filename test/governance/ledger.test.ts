@@ -70,17 +70,29 @@ test('baseline: the model asked for, a bare model at its provider, or for an ali
 const dims = (key: string, model = 'small'): string[] => DIMENSIONS.map((d) => (d === 'key' ? key : d === 'model' ? model : ''));
 const one = (cost: number): number[] => AMOUNTS.map((x) => (x === 'requests' ? 1 : x === 'cost' ? cost : 0));
 
-test('a book keeps at most max rows an hour (the rest in one "other" row, totals exact) and drops hours past retention', () => {
+test('a book keeps at most max rows an hour, then as many with the model folded, then one "other" row (totals exact), and drops hours past retention', () => {
   const book = new HourlyBook(2, 3);
   const t0 = Date.UTC(2026, 0, 1, 10);
-  for (let i = 0; i < 5; i++) book.add(t0 + i, dims(`k${i}`), one(10));
+  for (let i = 0; i < 6; i++) book.add(t0 + i, dims(`k${i}`), one(10));
   const rows = [...book.rows(t0, t0)];
-  assert.equal(rows.length, 3);
-  assert.equal(rows.find((r) => r.row.dims[0] === OTHER)?.row.amounts[A.requests], 3);
-  assert.equal(rows.reduce((t, r) => t + r.row.amounts[A.cost], 0), 50);
+  assert.equal(rows.length, 5);
+  assert.deepEqual(rows.map((r) => [r.row.dims[0], r.row.dims[4]]), [['k0', 'small'], ['k1', 'small'], ['k2', OTHER], ['k3', OTHER], [OTHER, OTHER]]);
+  assert.equal(rows.find((r) => r.row.dims[0] === OTHER)?.row.amounts[A.requests], 2);
+  assert.equal(rows.reduce((t, r) => t + r.row.amounts[A.cost], 0), 60);
   book.add(t0 + 3 * HOUR_MS, dims('k0'), one(1));
   assert.equal([...book.rows(t0, t0)].length, 0, 'the hour three hours back is gone');
   assert.equal(book.size, 1);
+});
+
+test("a caller filling an hour with made-up models folds its own rows; another key's spend keeps its key", async () => {
+  const ledger = new Ledger({ config: ledgerConfigSchema.parse({ max_rows_per_hour: 5 }), logger: pino({ level: 'silent' }), prefix: 't:' });
+  const t0 = Date.UTC(2026, 0, 1, 10, 30);
+  for (let i = 0; i < 50; i++) ledger.record({ at: t0, dims: dims('flood', `made-up-${i}`), amounts: one(1000) });
+  for (let i = 0; i < 3; i++) ledger.record({ at: t0, dims: dims('quiet', 'small'), amounts: one(2000) });
+  const r = await ledger.report({ from: t0, to: t0 + HOUR_MS, groupBy: ['key'] });
+  assert.deepEqual(r.groups.map((g) => [g.key, g.requests]), [['flood', 50], ['quiet', 3]]);
+  assert.equal(r.totals.requests, 53);
+  await ledger.close();
 });
 
 test('reports group, total and bucket by hour; CSV quotes and defuses formulas', async () => {
