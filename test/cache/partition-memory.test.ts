@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LocalIndex, type EntryMeta } from '../../src/cache/local-index.js';
-import { INDEX_AT, INDEX_BYTES } from '../../src/cache/partition-vectors.js';
+import { INDEX_AT, INDEX_BYTES, PartitionVectors } from '../../src/cache/partition-vectors.js';
+import { VectorIndex } from '../../src/semantic/vector-index.js';
 
 const DIM = 512;
 const vector = (seed: number): Float32Array => Float32Array.from({ length: DIM }, (_, i) => Math.sin(seed * 7.1 + i * 1.3) + 0.01 * ((seed * 31 + i) % 7));
@@ -47,9 +48,15 @@ test('a partition is indexed once it holds INDEX_AT vectors, its fixed cost coun
   index.add(meta(`k${INDEX_AT - 1}`, 'p'), vector(INDEX_AT - 1), undefined);
   assert.equal(index.indexCount, 1);
   assert.ok(index.memoryBytes >= counted + INDEX_BYTES, 'the index counts');
-  // The same answers from the index as from the scan.
-  assert.deepEqual([3, 100, 200].map((i) => index.search('p', vector(i), 4)[0].entry.meta.key), flatBest);
+  // The same answers while the new index is filled a few vectors at a time (a search reads both), and once it is full.
   assert.deepEqual(flatBest, ['k3', 'k100', 'k200']);
+  assert.deepEqual([3, 100, 200].map((i) => index.search('p', vector(i), 4)[0].entry.meta.key), flatBest);
+  for (let i = INDEX_AT; i < INDEX_AT + 100; i++) {
+    index.add(meta(`k${i}`, 'p'), vector(i), undefined);
+    if (i % 10 === 0) assert.deepEqual([3, 100, 200, i].map((j) => index.search('p', vector(j), 4)[0].entry.meta.key), [...flatBest, `k${i}`]);
+  }
+  assert.deepEqual([3, 100, 200].map((i) => index.search('p', vector(i), 4)[0].entry.meta.key), flatBest);
+  for (let i = INDEX_AT; i < INDEX_AT + 100; i++) index.remove(`k${i}`, 'deleted');
   // Down to 63 entries: a flat list again, every vector still there.
   for (let i = 0; i < INDEX_AT - 63; i++) index.remove(`k${i}`, 'deleted');
   assert.equal(index.indexCount, 0);
@@ -72,4 +79,29 @@ test('indexes take at most half the memory bound; the entries have the rest', ()
   assert.equal(index.indexCount, 0);
   assert.ok(index.memoryBytes <= 4_000_000);
   assert.equal(index.search('b', vector(5), 1)[0]?.entry.meta.key ?? 'evicted', index.get('b5', false) ? 'b5' : 'evicted');
+});
+
+test('a partition being moved into its index finds what a scan finds, and flattening midway keeps every vector', () => {
+  const dim = 16;
+  const vec = (s: number) => Float32Array.from({ length: dim }, (_, i) => Math.sin(s * 3.1 + i * 0.7));
+  const cos = (a: Float32Array, b: Float32Array) => {
+    let d = 0, na = 0, nb = 0;
+    for (let i = 0; i < dim; i++) { d += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+    return d / Math.sqrt(na * nb);
+  };
+  const pv = new PartitionVectors(dim);
+  for (let i = 0; i < 40; i++) pv.add(i, vec(i));
+  pv.build(new VectorIndex({ dim, M: 8, efConstruction: 64, efSearch: 64, initialCapacity: 64 }));
+  pv.add(40, vec(40)); // moves a few more; most are still flat
+  pv.remove(7);
+  assert.equal(pv.size, 40);
+  assert.equal(pv.vectorOf(7), undefined);
+  for (const q of [0.5, 13.2, 39.9]) {
+    const want = Array.from({ length: 41 }, (_, i) => i).filter((i) => i !== 7).sort((a, b) => cos(vec(q), vec(b)) - cos(vec(q), vec(a))).slice(0, 4);
+    assert.deepEqual(pv.search(vec(q), 4).map((n) => n.label), want, `query ${q}`);
+  }
+  pv.flatten(Array.from({ length: 41 }, (_, i) => i).filter((i) => i !== 7));
+  assert.equal(pv.indexed, false);
+  assert.equal(pv.size, 40);
+  for (const i of [0, 20, 40]) assert.ok(Math.abs(cos(pv.vectorOf(i)!, vec(i)) - 1) < 1e-6);
 });
