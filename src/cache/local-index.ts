@@ -9,7 +9,7 @@ import { VectorIndex } from '../semantic/vector-index.js';
 import { FairEviction, type Evictable, type FairLimits } from '../store/fair-eviction.js';
 import type { GraphParams } from './config.js';
 import { Names } from './names.js';
-import { FLAT_BELOW, INDEX_AT, INDEX_BYTES, PartitionVectors } from './partition-vectors.js';
+import { FLAT_BELOW, FLAT_MAX, INDEX_AT, INDEX_BYTES, PartitionVectors } from './partition-vectors.js';
 import { replyBytes, type CachedReply } from './reply.js';
 
 /** What is known about one entry without its reply. Serialisable (Redis stores it as JSON). */
@@ -162,6 +162,11 @@ export class LocalIndex {
       }
     }
     p.count++;
+    // A partition no index fits for keeps its newest FLAT_MAX vectors (labels are in insertion order).
+    while (p.vectors !== undefined && !p.vectors.indexed && p.vectors.size > FLAT_MAX) {
+      const oldest = p.labels.values().next().value!;
+      this.remove(oldest, 'lru');
+    }
     // Estimate: the records and their strings (about 120 of the 520 bytes are the fair eviction's bookkeeping: the entry's
     // slot in its tenant's use order and in the expiry heap, measured at 100k entries), the vector and graph links held by
     // the index, and the reply.

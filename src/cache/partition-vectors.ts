@@ -14,6 +14,11 @@ import { VectorIndex, type Neighbour } from '../semantic/vector-index.js';
 
 /** Vectors a partition holds when an index is built for it. */
 export const INDEX_AT = 256;
+/**
+ * Most vectors a flat partition holds when no index fits in the memory bound (its oldest entries leave past it), so a
+ * scan stays under about 0.4 ms.
+ */
+export const FLAT_MAX = 4 * INDEX_AT;
 /** An indexed partition that falls below this many vectors goes back to a flat list (the gap keeps it from flapping). */
 export const FLAT_BELOW = 64;
 /** Flat vectors moved into a new index with each vector added to it (an insert is about 0.3 ms). */

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LocalIndex, type EntryMeta } from '../../src/cache/local-index.js';
-import { INDEX_AT, INDEX_BYTES, PartitionVectors } from '../../src/cache/partition-vectors.js';
+import { FLAT_MAX, INDEX_AT, INDEX_BYTES, PartitionVectors } from '../../src/cache/partition-vectors.js';
 import { VectorIndex } from '../../src/semantic/vector-index.js';
 
 const DIM = 512;
@@ -104,4 +104,15 @@ test('a partition being moved into its index finds what a scan finds, and flatte
   assert.equal(pv.indexed, false);
   assert.equal(pv.size, 40);
   for (const i of [0, 20, 40]) assert.ok(Math.abs(cos(pv.vectorOf(i)!, vec(i)) - 1) < 1e-6);
+});
+
+test('a partition no index fits for keeps its newest FLAT_MAX entries, so its scan stays short', () => {
+  const evicted: string[] = [];
+  // Half of 5 MB holds no index.
+  const index = new LocalIndex(graph, { maxEntries: 100_000, maxBytes: 5_000_000 }, () => 0, (m) => evicted.push(m.key));
+  for (let i = 0; i < FLAT_MAX + 50; i++) index.add(meta(`k${i}`, 'p'), vector(i), undefined);
+  assert.equal(index.indexCount, 0);
+  assert.equal(index.size, FLAT_MAX);
+  assert.deepEqual(evicted, Array.from({ length: 50 }, (_, i) => `k${i}`));
+  assert.equal(index.search('p', vector(FLAT_MAX + 49), 1)[0].entry.meta.key, `k${FLAT_MAX + 49}`);
 });
