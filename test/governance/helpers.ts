@@ -5,6 +5,9 @@ import { governanceConfigSchema } from '../../src/governance/config.js';
 import type { Redis } from '../../src/store/redis-script.js';
 import { testRedisClient } from '../helpers/requires.js';
 import type { Caller, RequestContext, RouteDecision } from '../../src/pipeline/context.js';
+import type { Gateway } from '../../src/gateway.js';
+import { gateway } from '../helpers/gateway.js';
+import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
 
 export const silent = pino({ level: 'silent' });
 
@@ -47,4 +50,43 @@ export function makeCtx(caller: Caller, init: { model?: string; body?: Record<st
     replyHeaders: {},
     facts: {},
   };
+}
+
+/** A gateway over two upstreams on loopback, `cheap` serving `small` and `strong` serving `big`, each with one key. */
+export interface TwoTiers {
+  cheap: ScriptedUpstream;
+  strong: ScriptedUpstream;
+  gw: Gateway;
+  close(): Promise<void>;
+}
+
+/**
+ * A gateway whose routes may end on the dearer of two models (a fallback, a cascade's later tier): `config` is everything
+ * but its providers, which are the two upstreams.
+ */
+export async function twoTiers(config: Record<string, unknown>): Promise<TwoTiers> {
+  const [cheap, strong] = await Promise.all([startScriptedUpstream(), startScriptedUpstream()]);
+  const keys = [{ id: 'k1', value: 'key-k1' }];
+  const gw = await gateway({
+    ...config,
+    providers: {
+      cheap: { kind: 'openai', base_url: cheap.url, models: ['small'], keys },
+      strong: { kind: 'openai', base_url: strong.url, models: ['big'], keys },
+    },
+  });
+  return {
+    cheap,
+    strong,
+    gw,
+    close: async () => {
+      await gw.close();
+      await Promise.all([cheap.close(), strong.close()]);
+    },
+  };
+}
+
+/** What the admin API says virtual key `id` has spent of its budget (0 without a budget). */
+export async function keySpend(gw: Gateway, adminKey: string, id: string): Promise<number> {
+  const r = await fetch(`${gw.url}/admin/keys/${id}/usage`, { headers: { 'x-admin-key': adminKey } });
+  return ((await r.json()) as { budget: { used_usd: number } | null }).budget?.used_usd ?? 0;
 }

@@ -5,9 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
-import type { Gateway } from '../../src/gateway.js';
-import { client, gateway } from '../helpers/gateway.js';
-import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
+import { client } from '../helpers/gateway.js';
+import { keySpend, twoTiers, type TwoTiers } from './helpers.js';
 
 const ADMIN = 'admin-key-for-tests-0123456789';
 const KEYS = { fallback: 'sk-sy-worst-case-fallback-0001', cascade: 'sk-sy-worst-case-cascade-0002', tokens: 'sk-sy-worst-case-tokens-00003' };
@@ -15,19 +14,11 @@ const TOKENS_PER_MINUTE = 100;
 const BUDGET = 0.05;
 
 describe('concurrent requests that end on a dearer model', () => {
-  let cheap: ScriptedUpstream;
-  let strong: ScriptedUpstream;
-  let gw: Gateway;
+  let t: TwoTiers;
 
   before(async () => {
-    [cheap, strong] = await Promise.all([startScriptedUpstream(), startScriptedUpstream()]);
-    const keys = [{ id: 'k1', value: 'key-k1' }];
-    gw = await gateway({
+    t = await twoTiers({
       server: { admin_key: ADMIN },
-      providers: {
-        cheap: { kind: 'openai', base_url: cheap.url, models: ['small'], keys },
-        strong: { kind: 'openai', base_url: strong.url, models: ['big'], keys },
-      },
       governance: {
         // The strong model costs a thousand times more: $0.001 a token.
         pricing: { 'cheap/small': { input: 1, output: 1 }, 'strong/big': { input: 1000, output: 1000 } },
@@ -43,19 +34,13 @@ describe('concurrent requests that end on a dearer model', () => {
       ],
     });
   });
-  after(async () => {
-    await gw.close();
-    await Promise.all([cheap.close(), strong.close()]);
-  });
+  after(() => t.close());
 
-  const spent = async (id: string): Promise<number> => {
-    const r = await fetch(`${gw.url}/admin/keys/${id}/usage`, { headers: { 'x-admin-key': ADMIN } });
-    return ((await r.json()) as { budget: { used_usd: number } | null }).budget?.used_usd ?? 0;
-  };
+  const spent = (id: string): Promise<number> => keySpend(t.gw, ADMIN, id);
 
   /** 20 requests at once; returns how many were answered and the key's spend once every one settled. */
   async function burst(key: string, id: string, model: string, requestId: string, refusal = 402): Promise<{ answered: number; spend: number }> {
-    const ai = client(gw, key);
+    const ai = client(t.gw, key);
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => ai.chat.completions.create(
       { model, max_tokens: 10, messages: [{ role: 'user', content: 'hello' }] }, { headers: { 'x-request-id': requestId } },
     )));
@@ -67,14 +52,14 @@ describe('concurrent requests that end on a dearer model', () => {
   }
 
   it('a fallback to a dearer model', async () => {
-    cheap.script('fb', { status: 503, delayMs: 300, chunks: [JSON.stringify({ error: { message: 'overloaded', type: 'server_error' } })] });
+    t.cheap.script('fb', { status: 503, delayMs: 300, chunks: [JSON.stringify({ error: { message: 'overloaded', type: 'server_error' } })] });
     const { answered, spend } = await burst(KEYS.fallback, 'kf', 'svc', 'fb');
     assert.ok(answered > 0, 'some were answered');
     assert.ok(spend <= BUDGET + 1e-9, `spent $${spend} of a $${BUDGET} budget (${answered} answered)`);
   });
 
   it("a cascade's dearer tier", async () => {
-    cheap.script('cc', { delayMs: 300 });
+    t.cheap.script('cc', { delayMs: 300 });
     const { answered, spend } = await burst(KEYS.cascade, 'kc', 'tiered', 'cc');
     assert.ok(answered > 0, 'some were answered');
     assert.ok(spend <= BUDGET + 1e-9, `spent $${spend} of a $${BUDGET} budget (${answered} answered)`);
@@ -87,11 +72,11 @@ describe('concurrent requests that end on a dearer model', () => {
       choices: [{ index: 0, message: { role: 'assistant', content: 'fine' }, finish_reason: 'stop' }],
       usage: { prompt_tokens: 7, completion_tokens: 10, total_tokens: 17 },
     });
-    cheap.script('tt', { delayMs: 300, chunks: [reply('small')] });
-    strong.script('tt', { chunks: [reply('big')] });
+    t.cheap.script('tt', { delayMs: 300, chunks: [reply('small')] });
+    t.strong.script('tt', { chunks: [reply('big')] });
     const { answered } = await burst(KEYS.tokens, 'kt', 'tiered', 'tt', 429);
     assert.ok(answered > 0, 'some were answered');
-    const r = await fetch(`${gw.url}/admin/keys/kt/usage`, { headers: { 'x-admin-key': ADMIN } });
+    const r = await fetch(`${t.gw.url}/admin/keys/kt/usage`, { headers: { 'x-admin-key': ADMIN } });
     const used = ((await r.json()) as { rate_limits: Array<{ metric: string; used: number }> }).rate_limits.find((l) => l.metric === 'tokens')!.used;
     assert.ok(used <= TOKENS_PER_MINUTE, `used ${used} tokens of ${TOKENS_PER_MINUTE} a minute (${answered} answered)`);
   });
