@@ -7,6 +7,7 @@
  */
 import type { CircuitSettings, CircuitState } from './circuit.js';
 import { KeyHealth } from './key-health.js';
+import { modelMatches } from './key-selector.js';
 import type { HealthSettings, HealthState, LaneHealth } from './lane-health.js';
 
 /** The live figures a key and a provider both show (a provider's: over its keys, latencies of its worst key). */
@@ -74,10 +75,15 @@ export interface ProviderHealthView extends HealthFigures {
   models: Record<string, ModelHealthView>;
 }
 
-/** How a provider's keys are laid out: key ids, the upstream models its config and routes name (one lane each per key). */
+/**
+ * How a provider's keys are laid out: key ids, the upstream models its config and routes name (one lane each on every key
+ * that serves the model).
+ */
 export interface ProviderLayout {
   keys: readonly string[];
   models: ReadonlySet<string>;
+  /** Key id → the model patterns the key serves (a key not listed serves every model). */
+  serves?: ReadonlyMap<string, readonly string[]>;
   /** The provider serves models it does not name (their shared lane is shown before it is used). */
   passThrough: boolean;
 }
@@ -208,7 +214,11 @@ export class HealthRegistry {
       const models = [...p.models];
       for (const id of p.keys) {
         const h = old.get(id) ?? new KeyHealth(health, circuit);
-        h.align(models, p.passThrough, health, circuit);
+        // A key has a lane for each named model it serves only: a lane it can never use would count as a key available
+        // for the model in the views (and lend the model its untouched headroom).
+        const serves = p.serves?.get(id);
+        if (serves === undefined) h.align(models, p.passThrough, health, circuit);
+        else h.align(models.filter((m) => modelMatches(serves, m)), p.passThrough && serves.some((m) => m.endsWith('*')), health, circuit);
         next.set(id, h);
       }
       this.byProvider.set(name, next);

@@ -1,5 +1,6 @@
 /**
- * Which upstream models get a health lane of their own on every key of a provider (src/providers/key-health.ts): the models
+ * Which upstream models get a health lane of their own on every key of a provider that serves them (its `models` patterns;
+ * src/providers/key-health.ts): the models
  * the provider's config names (its `models` list without patterns, its Azure deployments, its keys' model lists) and
  * every model a route target names — aliases and their fallbacks, routing.fallbacks, safety routes, and the routing rules'
  * targets, fallbacks, cascade tiers and judges. All of these come from the config file or the admin API, never from a
@@ -21,7 +22,10 @@ export function laneLayout(config: Config, routeTargets: Iterable<Target>): Reco
     const set = new Set<string>([...p.models.filter(named), ...Object.keys(p.deployments ?? {})]);
     for (const k of p.keys) for (const m of k.models) if (named(m)) set.add(m);
     models.set(name, set);
-    out[name] = { keys: p.keys.map((k) => k.id), models: set, passThrough: p.models.length === 0 || p.models.some((m) => !named(m)) };
+    out[name] = {
+      keys: p.keys.map((k) => k.id), models: set, serves: new Map(p.keys.map((k) => [k.id, k.models])),
+      passThrough: p.models.length === 0 || p.models.some((m) => !named(m)),
+    };
   }
   const add = (t: Target | undefined): void => {
     if (t !== undefined) models.get(t.provider)?.add(t.model);

@@ -152,6 +152,29 @@ describe('health lanes: a key\'s circuit, rest and headroom are kept per upstrea
     }
   });
 
+  it('a key has lanes only for the models it serves: a model no healthy key serves reads as open, with no headroom', async () => {
+    const gw = await suite.start({
+      providers: { p: { kind: 'openai', base_url: suite.up.url, models: ['a', 'b'], keys: [{ id: 'k1', value: 'key-k1' }, { id: 'k2', value: 'key-k2', models: ['b'] }] } },
+      circuit: { consecutive_failures: 2, cooldown_ms: 60_000 },
+      rules: [{ name: 'a-down', cel_expression: 'model == "a" && health.p.models.a.available_keys == 0', targets: [{ provider: 'p', model: 'b' }] }],
+      governance: { keys: virtualKeys(tenants) },
+    });
+    const a = client(gw, tenants.a);
+    suite.up.scriptModel('a', { status: 500, headers: JSON_TYPE, chunks: [failed('The server had an error', 'server_error')] });
+    try {
+      for (let i = 0; i < 2; i++) assert.ok([502, 503].includes(await statusOf(ask(a, 'p/a'))));
+      const p = gw.registry.provider('p')!;
+      assert.deepEqual(Object.keys(p.keys.find((k) => k.id === 'k2')!.models), ['b'], 'k2 serves b only');
+      assert.deepEqual([p.models.a!.state, p.models.a!.available_keys, p.models.a!.headroom], ['open', 0, 0]);
+      assert.equal(p.models.b!.available_keys, 2);
+      const seen = suite.up.seenModel('b');
+      assert.equal(await answer(a, 'p/a'), 'fine', 'the rule that reads the model\'s health sends the request to b');
+      assert.equal(suite.up.seenModel('b') - seen, 1);
+    } finally {
+      suite.up.scriptModel('a', undefined);
+    }
+  });
+
   it('models a caller names on a pass-through provider share one lane: no state per name', async () => {
     const { gw, a } = await start(['*']);
     for (let i = 0; i < 20; i++) assert.equal(await answer(a, `p/made-up-${i}`), 'fine');
