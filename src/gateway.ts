@@ -123,8 +123,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     cacheStores: cacheStage !== undefined,
   });
 
-  // Health is read by rules only when referenced, and then live: computed from the keys' counters at evaluation time.
-  const health = (): ReturnType<HealthRegistry['snapshot']> => registry.snapshot();
+  // Health is read by rules only when referenced, and then live: computed from the keys' counters at evaluation time, each
+  // provider's view when a rule first reads it.
+  const health = (): ReturnType<HealthRegistry['snapshot']> => registry.lazySnapshot();
 
   // Sticky conversations: shared through Redis when the gateway has it, else kept in this process (bounded).
   const sessions = new Sessions(

@@ -266,6 +266,25 @@ export class HealthRegistry {
     };
   }
 
+  /**
+   * The snapshot as the routing rules read it: each provider's view is computed when a rule first reads it (at `now`) and
+   * kept for the request, so a rule that reads one provider pays for that provider's keys and lanes only, not for every
+   * lane of every provider.
+   */
+  lazySnapshot(now = Date.now()): Record<string, ProviderHealthView> {
+    const names: Record<string, ProviderHealthView> = {};
+    for (const name of this.byProvider.keys()) names[name] = undefined as unknown as ProviderHealthView;
+    const views = new Map<string, ProviderHealthView>();
+    return new Proxy(names, {
+      get: (target, name) => {
+        if (typeof name !== 'string' || !Object.hasOwn(target, name)) return Reflect.get(target, name);
+        let v = views.get(name);
+        if (v === undefined) views.set(name, (v = this.provider(name, now)!));
+        return v;
+      },
+    });
+  }
+
   snapshot(now = Date.now()): Record<string, ProviderHealthView> {
     const out: Record<string, ProviderHealthView> = {};
     for (const name of this.byProvider.keys()) out[name] = this.provider(name, now)!;

@@ -138,6 +138,43 @@ test('per-model health: a model over the provider\'s keys, and one key\'s lane, 
   assert.equal(await route({ keys: [k1], models: { a: model('healthy', 1), b: model('healthy', 1) } }), 'lane');
 });
 
+test('the health variable converts only what a rule reads: other providers, and the keys and models not read, are left alone', async () => {
+  const set = compiled([{ name: 'down', cel_expression: 'health.ph.state == "open"', targets: [{ provider: 'b', model: 'm' }], priority: 1 }]);
+  const read: string[] = [];
+  /** A provider view that records which of its parts were read. */
+  const watched = (name: string, over: Partial<ProviderHealth>): ProviderHealth => {
+    const view = providerHealth(over);
+    return new Proxy(view, { get: (t, prop, r) => (typeof prop === 'string' && ['keys', 'models'].includes(prop) && read.push(`${name}.${prop}`), Reflect.get(t, prop, r)) });
+  };
+  const health = (): Record<string, ProviderHealth> => {
+    const out: Record<string, ProviderHealth> = { ph: watched('ph', { state: 'open' }) };
+    Object.defineProperty(out, 'other', { enumerable: true, get: () => (read.push('other'), watched('other', {})) });
+    return out;
+  };
+  const res = await routeRequest(set, ctxOf(body), { health });
+  assert.equal(res.decision.rule, 'down');
+  assert.deepEqual(read, [], 'neither another provider nor the keys and models of the one read are converted');
+});
+
+test('the registry\'s view for rules computes a provider when it is read', async () => {
+  const { HealthRegistry } = await import('../../src/providers/health-registry.js');
+  const HEALTH = { ewma_alpha: 0.2, window_ms: 60_000, degraded_error_rate: 0.5 };
+  const CIRCUIT = { consecutive_failures: 2, error_rate: 0.5, min_requests: 100, cooldown_ms: 60_000, half_open_probes: 1 };
+  const registry = new HealthRegistry(HEALTH, CIRCUIT);
+  const layout = { keys: ['k1'], models: new Set(['a']), passThrough: false };
+  registry.sync({ p: layout, q: layout }, HEALTH, CIRCUIT);
+  const computed: string[] = [];
+  const provider = registry.provider.bind(registry);
+  registry.provider = (name, now) => (computed.push(name), provider(name, now));
+  const view = registry.lazySnapshot();
+  assert.deepEqual(Object.keys(view), ['p', 'q']);
+  assert.deepEqual(computed, []);
+  assert.equal(view['p']!.state, 'healthy');
+  assert.equal(view['p']!.available_keys, 1);
+  assert.deepEqual(computed, ['p'], 'q is not computed, p once');
+  assert.deepEqual(view, registry.snapshot());
+});
+
 test('the docs table lists every variable and docs/rules.md embeds the current table', async () => {
   const table = renderVariablesTable();
   for (const v of VARIABLES) assert.ok(table.includes(`| \`${v.name}\` | \`${v.type}\``), v.name);
