@@ -162,11 +162,7 @@ export class LocalIndex {
       }
     }
     p.count++;
-    // A partition no index fits for keeps its newest FLAT_MAX vectors (labels are in insertion order).
-    while (p.vectors !== undefined && !p.vectors.indexed && p.vectors.size > FLAT_MAX) {
-      const oldest = p.labels.values().next().value!;
-      this.remove(oldest, 'lru');
-    }
+    this.trimFlat(p);
     // Estimate: the records and their strings (about 120 of the 520 bytes are the fair eviction's bookkeeping: the entry's
     // slot in its tenant's use order and in the expiry heap, measured at 100k entries), the vector and graph links held by
     // the index, and the reply.
@@ -266,10 +262,13 @@ export class LocalIndex {
   /** New entry-count and memory bounds; entries beyond them are evicted now, as `add` evicts. */
   setLimits(limits: FairLimits): void {
     this.limits = { ...limits };
-    // Indexes the new bound cannot hold go back to flat lists.
+    // Indexes the new bound cannot hold go back to flat lists, of at most FLAT_MAX vectors as any partition no index fits for.
     for (const p of this.partitions.values()) {
       if (this.indexFits(this.indexes)) break;
-      if (p.vectors?.indexed === true) this.flatten(p);
+      if (p.vectors?.indexed === true) {
+        this.flatten(p);
+        this.trimFlat(p);
+      }
     }
     this.applyLimits();
     this.enforceBounds();
@@ -289,6 +288,14 @@ export class LocalIndex {
     p.vectors!.flatten(p.labels.keys());
     this.indexes--;
     this.applyLimits();
+  }
+
+  /** A partition no index fits for keeps its newest FLAT_MAX vectors (labels are in insertion order), so its scan stays short. */
+  private trimFlat(p: Partition): void {
+    while (p.vectors !== undefined && !p.vectors.indexed && p.vectors.size > FLAT_MAX) {
+      const oldest = p.labels.values().next().value!;
+      this.remove(oldest, 'lru');
+    }
   }
 
   private dropPartition(p: Partition): void {

@@ -116,3 +116,23 @@ test('a partition no index fits for keeps its newest FLAT_MAX entries, so its sc
   assert.deepEqual(evicted, Array.from({ length: 50 }, (_, i) => `k${i}`));
   assert.equal(index.search('p', vector(FLAT_MAX + 49), 1)[0].entry.meta.key, `k${FLAT_MAX + 49}`);
 });
+
+test('a partition flattened because a lower bound holds fewer indexes keeps its newest FLAT_MAX entries at once', () => {
+  const dim = 16;
+  const small = { dim, M: 8, efConstruction: 32, efSearch: 32 };
+  const vec = (s: number) => Float32Array.from({ length: dim }, (_, i) => Math.sin(s * 3.1 + i * 0.7) + 0.01 * ((s + i) % 5));
+  const evicted: string[] = [];
+  const index = new LocalIndex(small, { maxEntries: 100_000, maxBytes: 64_000_000 }, () => 0, (m) => evicted.push(m.key));
+  const n = FLAT_MAX + 500;
+  for (const p of ['a', 'b']) for (let i = 0; i < n; i++) index.add(meta(`${p}${i}`, p, `vk:${p}`), vec(i), undefined);
+  assert.equal(index.indexCount, 2);
+  assert.equal(index.size, 2 * n);
+  // Half of 10 MB holds one index (2.7 MB), not two: one partition goes back to a flat list, which is scanned whole.
+  index.setLimits({ maxEntries: 100_000, maxBytes: 10_000_000 });
+  assert.equal(index.indexCount, 1);
+  assert.equal(index.size, n + FLAT_MAX, 'the flat partition holds FLAT_MAX entries, not all it had');
+  assert.equal(evicted.length, n - FLAT_MAX);
+  const flat = evicted[0]!.slice(0, 1);
+  assert.deepEqual(evicted, Array.from({ length: n - FLAT_MAX }, (_, i) => `${flat}${i}`), 'its oldest left');
+  assert.equal(index.search(flat, vec(n - 1), 1)[0]?.entry.meta.key, `${flat}${n - 1}`);
+});
