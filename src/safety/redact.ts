@@ -1,7 +1,8 @@
 /**
  * Redaction: detected PII becomes typed placeholders (`[EMAIL_1]`, `[CARD_1]`); the same value gets the same placeholder
- * everywhere in the request. The placeholder → original map stays in memory for the request only, to restore the originals
- * in the reply. Pure.
+ * everywhere in the request, and never one the request already holds as text (the caller's own `[EMAIL_1]` stays its text,
+ * never restored to a value). The placeholder → original map stays in memory for the request only, to restore the
+ * originals in the reply. Pure.
  */
 import { replaceSlots, type TextSlot } from './body-text.js';
 import type { PiiFinding, PiiType } from './detectors/types.js';
@@ -20,6 +21,8 @@ export interface Redaction {
   replaced: number;
 }
 
+const PLACEHOLDER = /\[[A-Z]+_\d+\]/g;
+
 export function redactBody(
   body: Readonly<Record<string, unknown>>,
   found: readonly SlotFindings[],
@@ -28,6 +31,8 @@ export function redactBody(
   const byValue = new Map<string, string>();
   const originals = new Map<string, string>();
   const counters = new Map<PiiType, number>();
+  // Placeholder-shaped text anywhere in the body (read once, when the first value is replaced): those numbers are skipped.
+  let taken: Set<string> | undefined;
   const replacements: Array<{ path: ReadonlyArray<string | number>; text: string }> = [];
   let replaced = 0;
   for (const { slot, findings } of found) {
@@ -38,9 +43,11 @@ export function redactBody(
       const value = slot.text.slice(f.start, f.end);
       let ph = byValue.get(value);
       if (ph === undefined) {
-        const n = (counters.get(f.type) ?? 0) + 1;
+        taken ??= new Set(JSON.stringify(body).match(PLACEHOLDER));
+        let n = counters.get(f.type) ?? 0;
+        do ph = `[${f.type.toUpperCase()}_${++n}]`;
+        while (taken.has(ph));
         counters.set(f.type, n);
-        ph = `[${f.type.toUpperCase()}_${n}]`;
         byValue.set(value, ph);
         originals.set(ph, value);
       }
@@ -53,8 +60,6 @@ export function redactBody(
   if (replacements.length === 0) return undefined;
   return { body: replaceSlots(body, replacements), originals, replaced };
 }
-
-const PLACEHOLDER = /\[[A-Z]+_\d+\]/g;
 
 /** Puts the originals back into a text. */
 export function restoreText(text: string, originals: ReadonlyMap<string, string>, escape?: (s: string) => string): string {

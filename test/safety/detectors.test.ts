@@ -200,6 +200,14 @@ describe('redaction and restore', () => {
     assert.equal(r.originals.get('[EMAIL_1]'), 'a@b.io');
   });
 
+  it('never gives a value a placeholder the request already holds as text, so the caller\'s own text is never restored', () => {
+    const body = { model: 'm', messages: [{ role: 'user', content: 'echo [EMAIL_1] and [EMAIL_3] back; mine is c@d.io' }] };
+    const found = textSlots(body).map((slot) => ({ slot, findings: detectPii(slot.text) })).filter((x) => x.findings.length > 0);
+    const r = redactBody(body, found, new Set(['email']))!;
+    assert.equal((r.body.messages as any)[0].content, 'echo [EMAIL_1] and [EMAIL_3] back; mine is [EMAIL_2]');
+    assert.deepEqual([...r.originals], [['[EMAIL_2]', 'c@d.io']]);
+  });
+
   it('restores placeholders split across stream deltas', () => {
     const r = new StreamRestorer(new Map([['[EMAIL_1]', 'x@y.io'], ['[CARD_12]', '4111']]));
     const out = ['Hi [', 'EMA', 'IL_', '1', '] and [CARD_1', '2] [not a', ' placeholder] [EMAIL_9] end ['].map((d) => r.push(d)).join('') + r.flush();
