@@ -56,6 +56,18 @@ describe('memory response store', () => {
     assert.equal(await store.put('ka', record('x'.repeat(200))), false);
     assert.equal(store.size, 0);
   });
+
+  it('refuses a record larger than max_bytes, keeping every stored one, rather than storing it only to evict it', async () => {
+    const store = new MemoryResponseStore(() => ({ ...settings, max_entries: 10, max_bytes: 2_000 }));
+    const [a, b] = [record('a'), record('b')];
+    await store.put('ka', a);
+    await store.put('kb', b);
+    const big = record('x'.repeat(3_000));
+    assert.equal(await store.put('ka', big), false);
+    assert.equal(await store.get('ka', big.response.id), undefined);
+    assert.deepEqual(await store.get('ka', a.response.id), a);
+    assert.deepEqual(await store.get('kb', b.response.id), b);
+  });
 });
 
 suite('redis response store', redisSkip, () => {

@@ -21,7 +21,10 @@ export interface StoredResponse {
 
 export interface ResponseStore {
   readonly kind: 'memory' | 'redis';
-  /** Stores a record; false when it is larger than responses.max_record_bytes (not stored). Rejects when the store fails. */
+  /**
+   * Stores a record; false when it is larger than responses.max_record_bytes, or in memory than max_bytes (not stored).
+   * Rejects when the store fails.
+   */
   put(tenant: string, record: StoredResponse): Promise<boolean>;
   /** The record, or undefined when absent, expired or another tenant's. Rejects when the store fails. */
   get(tenant: string, id: string): Promise<StoredResponse | undefined>;
@@ -61,7 +64,8 @@ export class MemoryResponseStore implements ResponseStore {
     const s = this.settings();
     const json = JSON.stringify(record);
     const bytes = Buffer.byteLength(json);
-    if (bytes > s.max_record_bytes) return Promise.resolve(false);
+    // A record the whole store cannot hold would only evict every other record and then itself.
+    if (bytes > Math.min(s.max_record_bytes, s.max_bytes)) return Promise.resolve(false);
     const id = record.response.id;
     this.remove(tenant, id);
     const now = this.now();

@@ -88,7 +88,7 @@ export function createResponsesEdge(deps: ResponsesEdgeDeps): { edge: ProtocolEd
   const keep = async (ctx: RequestContext, response: { readonly id: string }, conversation: unknown[]): Promise<void> => {
     try {
       if (!(await store.put(tenantOf(ctx.caller), { response, conversation }))) {
-        ctx.warnings.push('the response was not stored: it exceeds responses.max_record_bytes');
+        ctx.warnings.push("the response was not stored: it exceeds responses.max_record_bytes (or the memory store's max_bytes)");
       }
     } catch (err) {
       ctx.warnings.push('the response was not stored: the response store is unavailable');
