@@ -10,6 +10,7 @@
  * (MOVE_PER_ADD), never all at once: 256 inserts in one go held the event loop for 50-100 ms. Until the flat list is
  * empty, a search reads both.
  */
+import { dot, l2normalize } from '../semantic/embedder/types.js';
 import { VectorIndex, type Neighbour } from '../semantic/vector-index.js';
 
 /** Vectors a partition holds when an index is built for it. */
@@ -55,7 +56,8 @@ export class PartitionVectors {
       this.move(MOVE_PER_ADD);
       return;
     }
-    const unit = toUnit(vector);
+    // A copy scaled to unit length, as hnswlib's cosine space keeps its vectors.
+    const unit = l2normalize(Float32Array.from(vector));
     const i = this.at.get(label);
     if (i !== undefined) {
       this.vectors[i] = unit;
@@ -145,31 +147,4 @@ export class PartitionVectors {
     this.vectors.pop();
     return true;
   }
-}
-
-function dot(a: ArrayLike<number>, b: Float32Array): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  const n = a.length;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    s0 += a[i] * b[i];
-    s1 += a[i + 1] * b[i + 1];
-    s2 += a[i + 2] * b[i + 2];
-    s3 += a[i + 3] * b[i + 3];
-  }
-  for (; i < n; i++) s0 += a[i] * b[i];
-  return s0 + s1 + s2 + s3;
-}
-
-/** A copy scaled to unit length (a zero vector stays zero), as hnswlib's cosine space keeps its vectors. */
-function toUnit(v: ArrayLike<number>): Float32Array {
-  const out = Float32Array.from(v);
-  let sum = 0;
-  for (let i = 0; i < out.length; i++) sum += out[i] * out[i];
-  const norm = Math.sqrt(sum);
-  if (norm > 0 && Number.isFinite(norm)) for (let i = 0; i < out.length; i++) out[i] /= norm;
-  return out;
 }
