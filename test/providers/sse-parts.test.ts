@@ -71,6 +71,31 @@ describe('SseParser', () => {
     assert.equal(out.length, 0);
   });
 
+  it('reads a long line arriving in many pieces once, not again at every piece', () => {
+    // The work of reading a line is the text searched for its end: counted through String.prototype.indexOf, which the
+    // parser's line search goes through. A line kept as one growing string and searched from its start at every piece
+    // cost (4 MB / 16 KB) / 2 = 128 times its length here (seconds of event loop for a line near the cap).
+    const line = `data: ${'y'.repeat(4 << 20)}`;
+    const pieces: Buffer[] = [];
+    const wire = Buffer.from(`${line}\n\n`);
+    for (let i = 0; i < wire.length; i += 16 << 10) pieces.push(wire.subarray(i, i + (16 << 10)));
+    const parser = new SseParser();
+    const out: SseEvent[] = [];
+    const original = String.prototype.indexOf;
+    let searched = 0;
+    String.prototype.indexOf = function indexOf(this: string, search: string, from?: number): number {
+      if (search === '\n') searched += this.length - Math.max(0, from ?? 0);
+      return original.call(this, search, from);
+    };
+    try {
+      for (const piece of pieces) parser.push(piece, out);
+    } finally {
+      String.prototype.indexOf = original;
+    }
+    assert.deepEqual(out.map((e) => e.data.length), [line.length - 6]);
+    assert.ok(searched <= 2 * wire.length, `searched ${searched} characters for line ends in ${wire.length} bytes`);
+  });
+
   it('counts an event\'s data afresh after each blank line', () => {
     const parser = new SseParser();
     const out: SseEvent[] = [];
