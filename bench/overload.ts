@@ -41,6 +41,11 @@ export interface OverloadRun {
   /** p50 / p99 of the replies in each semantic state. */
   semantic_latency?: Record<string, { p50_ms: number; p99_ms: number }>;
   degraded_share?: number;
+  /**
+   * Requests with semantic work by state and degrade reason (`ready`, `degraded:busy`, `degraded:timeout`,
+   * `degraded:lagging`), from the gateway's switchyard_semantic_requests_total over the run's warm-up and measured window.
+   */
+  semantic_reasons?: Record<string, number>;
   cache?: Record<string, number>;
   max_send_lag_ms?: number;
   /** Failed requests by kind (status_NNN, a socket error code, ...). */
@@ -59,6 +64,26 @@ const COLD_2000: LoadDef = { ...RATE_2000, id: 'r2000-cold', label: '2,000 req/s
 const SETTLE: LoadDef = LOADS.find((l) => l.id === 'c16')!;
 const COLD_MS = 5000;
 const SETTLE_MS = 3000;
+
+/** The measured gateways' admin key: the reasons are read from their /metrics. */
+const ADMIN_KEY = 'sk-admin-overload-bench';
+
+/** switchyard_semantic_requests_total by `state` or `state:reason`. */
+async function semanticCounts(origin: string): Promise<Record<string, number>> {
+  const res = await fetch(`${origin}/metrics`, { headers: { 'x-admin-key': ADMIN_KEY } });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}: ${text.slice(0, 200)}`);
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^switchyard_semantic_requests_total\{([^}]*)\} (\S+)$/gm)) {
+    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const key = labels.reason && labels.reason !== 'none' ? `${labels.state}:${labels.reason}` : labels.state;
+    out[key] = (out[key] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
+const difference = (after: Record<string, number>, before: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => v !== 0));
 
 const round = (n: number, places = 2): number => Math.round(n * 10 ** places) / 10 ** places;
 
@@ -93,6 +118,7 @@ export async function benchOverload(opts: OverloadOptions = {}): Promise<Overloa
     for (const mode of modes) {
       const cfg = modeConfig(mode, up.info.url);
       if (!cfg.ok) throw new Error(`mode ${mode.id}: the config schema does not accept its sections (${cfg.reason})`);
+      cfg.config.server = { ...(cfg.config.server as object | undefined), admin_key: ADMIN_KEY };
       const loads = mode.id === 'intent_rule' ? [RATE_2000, RATE_500] : [RATE_2000];
       // The pure proxy runs the intent rule's workload (unique prompts), so its rows compare with the intent rule's.
       const wl = mode === PURE_MODE ? workload : mode.workload(prompts);
@@ -123,14 +149,18 @@ export async function benchOverload(opts: OverloadOptions = {}): Promise<Overloa
 /** One target: the cold run straight after start, the settle, then the measured runs. */
 async function coldThenWarm(target: string, origin: string, loads: LoadDef[], workload: Workload, warmupMs: number, durationMs: number, log: (l: string) => void): Promise<OverloadRun[]> {
   const out: OverloadRun[] = [];
-  const report = (load: LoadDef, r: LoadResult): void => {
+  const semantic = target !== 'bare' && target !== PURE_MODE.id;
+  const measure = async (load: LoadDef, s: ReturnType<typeof spec>): Promise<void> => {
+    const before = semantic ? await semanticCounts(origin) : undefined;
+    const r = await runLoadProcess(s);
     const run = summarise(target, load, r);
+    if (before !== undefined) run.semantic_reasons = difference(await semanticCounts(origin), before);
     out.push(run);
-    log(`overload ${target.padEnd(12)} ${load.id.padEnd(10)} ${r.rps} req/s  p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms  errors ${r.errors}  degraded ${run.degraded_share ?? '–'}${r.semantic_latency ? `  by state ${JSON.stringify(r.semantic_latency)}` : ''}${r.cache ? `  cache ${JSON.stringify(r.cache)}` : ''}`);
+    log(`overload ${target.padEnd(12)} ${load.id.padEnd(10)} ${r.rps} req/s  p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms  errors ${r.errors}  degraded ${run.degraded_share ?? '–'}${run.semantic_reasons ? ` ${JSON.stringify(run.semantic_reasons)}` : ''}${r.semantic_latency ? `  by state ${JSON.stringify(r.semantic_latency)}` : ''}${r.cache ? `  cache ${JSON.stringify(r.cache)}` : ''}`);
   };
-  report(COLD_2000, await runLoadProcess(spec(origin, COLD_2000, workload, 0, COLD_MS)));
+  await measure(COLD_2000, spec(origin, COLD_2000, workload, 0, COLD_MS));
   await runLoadProcess(spec(origin, SETTLE, workload, 0, SETTLE_MS));
-  for (const load of loads) report(load, await runLoadProcess(spec(origin, load, workload, warmupMs, durationMs)));
+  for (const load of loads) await measure(load, spec(origin, load, workload, warmupMs, durationMs));
   return out;
 }
 

@@ -279,7 +279,9 @@ export function renderReport(r: BenchResults, cpu?: CpuCostResults): string {
     out.push('## Overload: the semantic path degrades instead of queueing\n');
     out.push('`bench/overload.ts`: open-loop load (scheduled sends, latency from the scheduled time) with one intent rule and with the semantic ' +
       'cache on, next to the bare node:http proxy in the same run, Switchyard at its semantic defaults. "degraded" is the share of replies ' +
-      'with `x-switchyard-semantic: degraded` (the request went on without its embedding). Each target first meets the flood cold, ' +
+      'with `x-switchyard-semantic: degraded` (the request went on without its embedding); "why degraded" counts the gateway\'s ' +
+      '`switchyard_semantic_requests_total` by reason over the run with its warm-up (busy: refused before queueing, the predicted wait past the budget or the queue full; ' +
+      'timeout: queued, and the budget ran out first; lagging: the event loop was already past the budget). Each target first meets the flood cold, ' +
       'straight after start (`r2000-cold`, every request measured): a freshly started Node process serves its first thousands of requests ' +
       'with code not yet optimised and falls behind for the first seconds, with or without semantic work (compare the bare and pure rows); ' +
       'that row is reported, not held to the targets. A closed-loop settle (concurrency 16, 3 s) lets the backlog drain; the measured rows follow on the warm process.' +
@@ -291,9 +293,13 @@ export function renderReport(r: BenchResults, cpu?: CpuCostResults): string {
         const l = x.semantic_latency?.[state];
         return l === undefined ? '–' : `${fmt(l.p50_ms)} / ${fmt(l.p99_ms)}`;
       };
-      out.push(table(['target', 'load', 'sent', 'errors', 'served req/s', 'p50 ms', 'p99 ms', 'ready p50 / p99 ms', 'degraded p50 / p99 ms', 'degraded', 'cache'], o.runs.map((x) => [
+      const reasons = (x: OverloadReport['runs'][number]): string => {
+        const r = Object.entries(x.semantic_reasons ?? {}).filter(([k]) => k.startsWith('degraded:'));
+        return r.length === 0 ? '–' : r.map(([k, v]) => `${k.slice('degraded:'.length)} ${v}`).join(', ');
+      };
+      out.push(table(['target', 'load', 'sent', 'errors', 'served req/s', 'p50 ms', 'p99 ms', 'ready p50 / p99 ms', 'degraded p50 / p99 ms', 'degraded', 'why degraded (with warm-up)', 'cache'], o.runs.map((x) => [
         x.target, x.load, String(x.requests), String(x.errors), fmt(x.served_per_s), fmt(x.p50_ms), fmt(x.p99_ms), byState(x, 'ready'), byState(x, 'degraded'),
-        x.degraded_share === undefined ? '–' : fmt(x.degraded_share), x.cache ? esc(JSON.stringify(x.cache)) : '–',
+        x.degraded_share === undefined ? '–' : fmt(x.degraded_share), reasons(x), x.cache ? esc(JSON.stringify(x.cache)) : '–',
       ])));
       out.push('');
       out.push(table(['target', 'measured', 'limit', 'result'], o.checks.map((c) => [c.name, fmt(c.value), c.limit, c.pass ? '**pass**' : '**FAIL**'])));
