@@ -32,7 +32,7 @@ export class SseParser {
    * when its end arrives rather than a copy and a fresh scan of everything so far at every piece (quadratic: an 8 MB line
    * read 64 KB at a time held the event loop for seconds).
    */
-  private partial: string[] = [];
+  private readonly partial: string[] = [];
   /** Characters in `partial`. */
   private partialSize = 0;
   private event: string | undefined;
@@ -48,10 +48,8 @@ export class SseParser {
       return;
     }
     // Lines are read in place (no copy of the rest of the buffer per line); what follows the last newline is kept.
-    const buffer = this.partialSize === 0 ? text : this.partial.join('') + text;
     let nl = this.partialSize + firstEnd;
-    this.partial = [];
-    this.partialSize = 0;
+    const buffer = this.partialSize === 0 ? text : this.takePartial() + text;
     let from = 0;
     do {
       const lineEnd = nl > from && buffer.charCodeAt(nl - 1) === 13 /* \r */ ? nl - 1 : nl;
@@ -59,6 +57,14 @@ export class SseParser {
       from = nl + 1;
     } while ((nl = buffer.indexOf('\n', from)) >= 0);
     if (from < buffer.length) this.keep(buffer.slice(from));
+  }
+
+  /** The kept text of the line being read, now emptied. */
+  private takePartial(): string {
+    const text = this.partial.length === 1 ? this.partial[0] : this.partial.join('');
+    this.partial.length = 0;
+    this.partialSize = 0;
+    return text;
   }
 
   /** Keeps text of the line being read; throws once the line is over MAX_SSE_LINE. */
@@ -70,9 +76,7 @@ export class SseParser {
   }
 
   end(out: SseEvent[]): void {
-    const buffer = this.partial.join('') + this.decoder.decode();
-    this.partial = [];
-    this.partialSize = 0;
+    const buffer = this.takePartial() + this.decoder.decode();
     if (buffer.length > 0 && buffer.startsWith('data:')) this.data.push(buffer.slice(5).trimStart());
     this.dispatch(out);
   }
