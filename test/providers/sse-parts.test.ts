@@ -96,6 +96,29 @@ describe('SseParser', () => {
     assert.ok(searched <= 2 * wire.length, `searched ${searched} characters for line ends in ${wire.length} bytes`);
   });
 
+  it('reads a read of many lines without a colon once, not to the end of the read at every line', () => {
+    // The work is the text every String.prototype.indexOf call looked at (up to its match, or to the end). A line searched for
+    // its colon is searched past its end when it has none, to the end of the read: (32 K lines × 64 KB) / 2 here.
+    const piece = Buffer.from(`${'x\n'.repeat(32 * 1024 - 8)}data: ok\n\n`);
+    const parser = new SseParser();
+    const out: SseEvent[] = [];
+    const original = String.prototype.indexOf;
+    let searched = 0;
+    String.prototype.indexOf = function indexOf(this: string, search: string, from?: number): number {
+      const start = Math.max(0, from ?? 0);
+      const at = original.call(this, search, start);
+      searched += (at < 0 ? this.length : at + search.length) - start;
+      return at;
+    };
+    try {
+      parser.push(piece, out);
+    } finally {
+      String.prototype.indexOf = original;
+    }
+    assert.deepEqual(out, [{ data: 'ok' }]);
+    assert.ok(searched <= 2 * piece.length, `searched ${searched} characters in a read of ${piece.length} bytes`);
+  });
+
   it('counts an event\'s data afresh after each blank line', () => {
     const parser = new SseParser();
     const out: SseEvent[] = [];
