@@ -8,6 +8,8 @@ import { parseYamlCategory } from '../../src/semantic/catalog/parse.js';
 import { readFile } from 'node:fs/promises';
 import { detectLanguage } from '../../src/safety/detectors/language.js';
 import { detectPii, resolveOverlaps } from '../../src/safety/detectors/pii.js';
+import { CONTEXTUAL } from '../../src/safety/detectors/secrets.js';
+import { withBacktrackLimit } from '../helpers/backtracks.js';
 import { redactBody, StreamRestorer } from '../../src/safety/redact.js';
 import { restoreStream } from '../../src/safety/restore.js';
 import type { StreamPart } from '../../src/llm/parts.js';
@@ -47,6 +49,17 @@ describe('PII detectors', () => {
       'Compute 3.14159 * 2.71828 and 4111 + 1111.',
       'I walked 5 miles down the road to the main street.',
     ]) assert.deepEqual(kinds(s), [], s);
+  });
+});
+
+describe('PII detector work', () => {
+  it('reads a run of blanks after a credential word once, not once per way to split it', () => {
+    // Two `\s*` in a row split a run of n blanks n ways, each tried to its end when no token follows: n² / 2 backtracks
+    // (50 million here) before the search moves on. Read once, the run costs about n.
+    const text = `token${' '.repeat(10_000)}, and password = Zq8vX2mK9pL4wR7t later`;
+    const bounded = withBacktrackLimit(CONTEXTUAL, 200_000);
+    assert.equal(bounded.exec(text)?.[1], 'Zq8vX2mK9pL4wR7t');
+    assert.deepEqual(kinds(text), ['secret:Zq8vX2mK9pL4wR7t']);
   });
 });
 
