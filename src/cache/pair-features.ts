@@ -82,8 +82,8 @@ function inversions(a: QuestionFeatures, b: QuestionFeatures): number {
   const at: number[] = [];
   for (const w of a.contentOrder) {
     if (at.length === MAX_ORDERED) break;
-    const i = b.contentOrder.indexOf(w);
-    if (i >= 0) at.push(i);
+    // Only a shared word is searched for: a search for each of a's words cost the product of the two lists' lengths.
+    if (b.content.has(w)) at.push(b.contentOrder.indexOf(w));
   }
   let n = 0;
   for (let i = 0; i < at.length; i++) for (let j = i + 1; j < at.length; j++) if (at[i] > at[j]) n++;

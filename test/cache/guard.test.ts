@@ -122,6 +122,35 @@ describe('false-hit guard: with the pair scorer (default)', () => {
     assert.ok(perCandidateMs < 0.1, `guard took ${perCandidateMs} ms per candidate`);
   });
 
+  it('compares the names and words of a long question in one pass, not each against the other side\'s list', () => {
+    // The work is the elements Array.prototype.indexOf looked at. A search of the other side's list for each name (same
+    // names, same order) or each word (none shared) costs the product of the two lengths: about 24 million here.
+    const letters = (i: number): string => {
+      let s = '';
+      do { s += 'bcfhjkmnpqrtvwxz'[i % 16]; i = Math.floor(i / 16); } while (i > 0);
+      return s;
+    };
+    const list = (prefix: string): string => Array.from({ length: 4000 }, (_, i) => `${prefix}${letters(i)}`).join(' ');
+    const names = extractFeatures(`See ${list('Q')}.`), sameNames = extractFeatures(`See ${list('Q')} now.`);
+    const words = extractFeatures(`See ${list('zq')}.`), otherWords = extractFeatures(`See ${list('xq')}.`);
+    assert.equal(names.entityOrder.length, 4000);
+    const original = Array.prototype.indexOf;
+    let searched = 0;
+    Array.prototype.indexOf = function indexOf(this: unknown[], item: unknown, from?: number): number {
+      const at = original.call(this, item, from);
+      searched += at < 0 ? this.length : at + 1;
+      return at;
+    };
+    let verdicts: unknown[];
+    try {
+      verdicts = [guardVerdict(names, sameNames, defaults, 0.95, 0.89), guardVerdict(words, otherWords, defaults, 0.95, 0.89)];
+    } finally {
+      Array.prototype.indexOf = original;
+    }
+    assert.deepEqual(verdicts, [undefined, 'scorer']);
+    assert.ok(searched <= 100_000, `searched ${searched} list elements`);
+  });
+
   it('a configured model file replaces the shipped model; a bad one fails when the cache is created', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'guard-'));
     const strict = join(dir, 'strict.json');
