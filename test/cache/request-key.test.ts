@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultCacheConfig } from '../../src/cache/config.js';
-import { isSkip, MAX_SEMANTIC_TEXT, requestKey, type RequestKey } from '../../src/cache/request-key.js';
+import { isSkip, MAX_SEMANTIC_TEXT, normaliseText, requestKey, TRAILING_BLANKS, type RequestKey } from '../../src/cache/request-key.js';
+import { withBacktrackLimit } from '../helpers/backtracks.js';
 import { chatCtx } from './helpers.js';
 
 const cfg = defaultCacheConfig();
@@ -19,6 +20,17 @@ describe('canonical request key', () => {
     assert.equal(long.text, undefined);
     assert.notEqual(long.exact, key(chatCtx({ text: 'a'.repeat(999_999) })).exact, 'the exact key still covers the whole text');
     assert.equal(long.exact, key(chatCtx({ text: 'a'.repeat(1_000_000) })).exact);
+  });
+
+  it('reads a run of blanks inside a line once when looking for the blanks that end a line', () => {
+    // Tried from each of its characters, a run of n blanks not at a line end costs n² / 2 backtracks (1.25 billion here)
+    // before the search moves on; tried from its first only, about 2n.
+    const run = ' \t'.repeat(25_000);
+    const text = `a${run}b  \nc`;
+    const bounded = withBacktrackLimit(TRAILING_BLANKS, 200_000);
+    assert.equal(bounded.exec(text)?.index, run.length + 2);
+    assert.equal(normaliseText(text), 'a b\nc');
+    assert.equal(normaliseText('x \t \n\t y\t\n\n\n\nz  '), 'x\n\t y\n\nz');
   });
 
   it('ignores key order, number formatting, whitespace and answer-neutral fields', () => {
