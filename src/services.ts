@@ -2,11 +2,12 @@
  * Long-lived services that outlive config reloads: the shared Redis connection, the rule manager, the health registry.
  * Created once at start from the first config; each owns its own reload path.
  */
-import { createClient, type RedisClientType } from 'redis';
+import type { RedisClientType } from 'redis';
 import { providerCatalog, type Config } from './config/schema.js';
 import type { Logger } from './observability/logger.js';
 import { HealthRegistry } from './providers/health-registry.js';
 import { RedisGuard, type RedisGuardHealth } from './store/redis-guard.js';
+import { redisModule } from './store/redis-module.js';
 import { MemoryRuleStore, RedisRuleStore, RuleErrorReporter, RuleManager, RuleSetError, formatProblems } from './rules/index.js';
 import { SemanticCache } from './cache/index.js';
 import { Governance } from './governance/index.js';
@@ -51,7 +52,7 @@ export interface Services {
  * (timeout, breaker: ./store/redis-guard.ts).
  */
 export async function connectRedis(cfg: Config['redis'] & { url: string }, logger: Logger): Promise<RedisGuard> {
-  const client = createClient({
+  const client = redisModule().createClient({
     url: cfg.url,
     disableOfflineQueue: true,
     socket: { connectTimeout: cfg.connect_timeout_ms, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },

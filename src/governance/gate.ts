@@ -8,10 +8,10 @@
  * return of a reservation whose reply came too late (the request was served on the fallback or refused meanwhile).
  */
 import type { Logger } from 'pino';
-import { ErrorReply } from 'redis';
 import { GatewayError } from '../errors.js';
 import { MemoryCounterStore, UnansweredReserve, type CounterAdjustment, type CounterCheck, type CounterStore, type ReserveResult } from '../store/counters.js';
 import { RedisUnavailableError } from '../store/redis-guard.js';
+import { isErrorReply } from '../store/redis-module.js';
 
 export type StoreErrorPolicy = 'fail_open' | 'fail_closed';
 
@@ -167,14 +167,14 @@ export class CounterGate {
    * help), or it may still apply them (sent, no reply in time): then they are owed only if the command failed after all.
    */
   private async unsent(err: unknown, adjustments: readonly CounterAdjustment[]): Promise<void> {
-    if (err instanceof ErrorReply) return;
+    if (isErrorReply(err)) return;
     const late = err instanceof RedisUnavailableError ? err.late : undefined;
     if (late !== undefined) {
       try {
         await late;
         return;
       } catch (e) {
-        if (e instanceof ErrorReply) return;
+        if (isErrorReply(e)) return;
       }
     }
     this.owe(adjustments);

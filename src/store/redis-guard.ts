@@ -8,8 +8,9 @@
  * The guard is a proxy over the node-redis client, so the stores use the client's own API unchanged; lifecycle methods
  * (connect, duplicate for subscriptions, event listeners, close) pass straight through.
  */
-import { ErrorReply, type RedisClientType } from 'redis';
+import type { RedisClientType } from 'redis';
 import { Circuit, type CircuitState } from '../providers/circuit.js';
+import { isErrorReply } from './redis-module.js';
 
 export interface RedisGuardSettings {
   /** Longest a command may take before it fails (ms). */
@@ -88,7 +89,7 @@ export class RedisGuard {
       },
       (err: unknown) => {
         clearTimeout(timer);
-        if (err instanceof ErrorReply) this.breaker.onSuccess(); // Redis answered: it is up
+        if (isErrorReply(err)) this.breaker.onSuccess(); // Redis answered: it is up
         else this.failed(err);
         throw err;
       },
