@@ -2,7 +2,8 @@
  * JSON checks: the answer parses as JSON and, when the request's `response_format` carries a `json_schema`, it validates
  * against that schema (ajv). Compiled validators are kept per schema text in a small bounded map, and nowhere else.
  */
-import { Ajv, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ValidateFunction } from 'ajv';
 import { fail, PASS, type Verdict } from '../types.js';
 
 const OPTIONS = { strict: false, allErrors: false, validateFormats: false } as const;
@@ -13,11 +14,21 @@ const validators = new Map<string, ValidateFunction | Error>();
  * refs), and the schemas come from callers: an instance compiles MAX_VALIDATORS schemas and is then replaced, so the
  * map above (first in, first out) reaches at most two instances, and an old one goes once its validators leave the map.
  */
-let ajv = new Ajv(OPTIONS);
+let ajv: Ajv | undefined;
 let compiled = 0;
 /** What an instance holds of its own (its meta-schema), kept when a request's schema is let go. */
-const OWN_SCHEMAS = new Set(Object.keys(ajv.schemas));
-const OWN_REFS = new Set(Object.keys(ajv.refs));
+let OWN_SCHEMAS: ReadonlySet<string> = new Set();
+let OWN_REFS: ReadonlySet<string> = new Set();
+/**
+ * A fresh instance. Ajv (CommonJS) is loaded on the first schema to check, not at start-up: most gateways never check one.
+ */
+function newAjv(): Ajv {
+  const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+  const instance = new AjvClass(OPTIONS);
+  OWN_SCHEMAS = new Set(Object.keys(instance.schemas));
+  OWN_REFS = new Set(Object.keys(instance.refs));
+  return instance;
+}
 
 /** The JSON schema a request asks for (`response_format: {type: "json_schema", json_schema: {schema}}`), if any. */
 export function requestedSchema(body: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
@@ -31,8 +42,8 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction | Error
   const key = JSON.stringify(schema);
   let v = validators.get(key);
   if (v === undefined) {
-    if (compiled >= MAX_VALIDATORS) {
-      ajv = new Ajv(OPTIONS);
+    if (ajv === undefined || compiled >= MAX_VALIDATORS) {
+      ajv = newAjv();
       compiled = 0;
     }
     compiled++;
@@ -41,7 +52,7 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction | Error
     } catch (err) {
       v = err instanceof Error ? err : new Error(String(err));
     } finally {
-      forget(schema);
+      forget(ajv, schema);
     }
     if (validators.size >= MAX_VALIDATORS) validators.delete(validators.keys().next().value!);
     validators.set(key, v);
@@ -53,13 +64,13 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction | Error
  * Drops a request's schema from the instance's registry once compiled (the validator stands alone): its `$id`s would
  * otherwise refuse another caller's schema that uses the same ids.
  */
-function forget(schema: Record<string, unknown>): void {
+function forget(instance: Ajv, schema: Record<string, unknown>): void {
   try {
-    ajv.removeSchema(schema);
+    instance.removeSchema(schema);
   } catch {
     // An `$id` Ajv cannot read: the sweep below still removes what was added.
   }
-  const registry = ajv as unknown as { schemas: Record<string, unknown>; refs: Record<string, unknown> };
+  const registry = instance as unknown as { schemas: Record<string, unknown>; refs: Record<string, unknown> };
   for (const k of Object.keys(registry.schemas)) if (!OWN_SCHEMAS.has(k)) delete registry.schemas[k];
   for (const k of Object.keys(registry.refs)) if (!OWN_REFS.has(k)) delete registry.refs[k];
 }
