@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import OpenAI from 'openai';
 import type { Simulator } from '../../src/simulator/types.js';
-import { sims } from '../helpers/gateway.js';
+import { sims } from '../helpers/sims.js';
 import { codeRouting, REPO, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { callerText } from './texts.js';
 import { malformed } from './envelopes.js';

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { AUTO_MODELS, embeddedDefaults } from '../../src/config/defaults.js';
 import type { Simulator } from '../../src/simulator/types.js';
-import { sims } from '../helpers/gateway.js';
+import { sims } from '../helpers/sims.js';
 import { cliArgs, spawnGateway, type SpawnedGateway } from '../helpers/gateway-process.js';
 
 /** README.md's snippet, verbatim but for the gateway's address. */

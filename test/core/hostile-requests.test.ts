@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Simulator } from '../../src/simulator/types.js';
-import { sims } from '../helpers/gateway.js';
+import { sims } from '../helpers/sims.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 
 const ADMIN = 'admin-key-0123456789abcdef';

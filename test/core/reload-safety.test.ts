@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.js';
 import { loadSettledConfigFile } from '../../src/config/watch.js';
 import type { Simulator } from '../../src/simulator/types.js';
-import { sims } from '../helpers/gateway.js';
+import { sims } from '../helpers/sims.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 
 const VK = 'sk-sy-reload-safety-key-0001';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import type { Simulator } from '../../src/simulator/types.js';
-import { sims } from '../helpers/gateway.js';
+import { sims } from '../helpers/sims.js';
 import { codeRouting, REPO, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { tinySafetyExamples, type TinySafetyExamples } from '../helpers/safety-examples.js';
 

@@ -5,14 +5,12 @@ import OpenAI from 'openai';
 import { pino } from 'pino';
 import { validateConfig } from '../../src/config/load.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
-import { startSimulator } from '../../src/simulator/index.js';
-import type { Simulator, SimulatorOptions } from '../../src/simulator/types.js';
+import type { Simulator } from '../../src/simulator/types.js';
+import { sims } from './sims.js';
 
 export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
-export async function sims(...opts: SimulatorOptions[]): Promise<Simulator[]> {
-  return Promise.all(opts.map((o) => startSimulator(o)));
-}
+export { sims };
 
 /**
  * Semantic budget of test gateways that do not set one: tests assert what a request's meaning does, not how fast it is had,

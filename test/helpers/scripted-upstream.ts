@@ -8,7 +8,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { after, afterEach, before } from 'node:test';
 import type { Gateway } from '../../src/gateway.js';
-import { gateway } from './gateway.js';
 
 export interface ScriptedReply {
   status?: number;
@@ -152,6 +151,8 @@ export function scriptedUpstreamSuite(): { readonly up: ScriptedUpstream; start(
       return up;
     },
     async start(raw) {
+      // Imported here: a test that only needs the upstream (its gateway in a process of its own) does not load the gateway.
+      const { gateway } = await import('./gateway.js');
       const gw = await gateway(raw);
       started.push(gw);
       return gw;
