@@ -8,34 +8,12 @@
  *                                      `npm start` and `npm run demo` run this; the check itself takes milliseconds.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fingerprint, ROOT as root, STAMP as stamp, typescriptVersion } from './fingerprint.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const stamp = path.join(root, 'dist', '.fingerprint');
 const require = createRequire(path.join(root, 'package.json'));
-
-const sources = (dir) => readdirSync(path.join(root, dir), { withFileTypes: true })
-  .flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : [path.join(dir, e.name)]))
-  .sort();
-
-function typescriptVersion() {
-  try {
-    return JSON.parse(readFileSync(require.resolve('typescript/package.json'), 'utf8')).version;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A hash over the names and contents of everything the build reads. */
-function fingerprint(tsVersion) {
-  const hash = createHash('sha256').update(`typescript ${tsVersion}\n`);
-  for (const file of ['tsconfig.json', ...sources('src')]) hash.update(`${file}\0`).update(readFileSync(path.join(root, file))).update('\0');
-  return hash.digest('hex');
-}
 
 const ifStale = process.argv.includes('--if-stale');
 const tsVersion = typescriptVersion();

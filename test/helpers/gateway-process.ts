@@ -1,7 +1,7 @@
 /**
  * A gateway in a process of its own, for tests whose claim is about the process: that it starts from a given folder or a
  * built tree, survives, what it logs, how it reloads its config file. `spawnGateway` starts any command line on an ephemeral
- * port and waits for the "switchyard listening" log line; `startGatewayProcess` runs `src/cli.ts` on a config file it writes.
+ * port and waits for the "switchyard listening" log line; `startGatewayProcess` runs the `switchyard` command (`cliArgs`) on a config file it writes.
  * Everything the process writes to stdout and stderr is kept for assertions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtIsFresh } from '../../scripts/fingerprint.mjs';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/types.js';
 
@@ -16,8 +17,14 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** tsx as an absolute loader path, so the sources run from any working folder. */
 const TSX = import.meta.resolve('tsx');
 
-/** The `switchyard` command run from sources: `switchyard <args>`. */
-export const cliArgs = (...args: string[]): string[] => ['--import', TSX, path.join(REPO, 'src/cli.ts'), ...args];
+let fresh: boolean | undefined;
+/**
+ * The `switchyard` command as of the current sources: `switchyard <args>`. That is dist/src/cli.js when dist/ is a build
+ * of the sources exactly as they are (its fingerprint, scripts/fingerprint.mjs, matches them: the build `npm install` and
+ * `npm start` make), which starts in a good deal less time than compiling every module on load; else src/cli.ts under tsx.
+ */
+export const cliArgs = (...args: string[]): string[] =>
+  (fresh ??= builtIsFresh()) ? [path.join(REPO, 'dist/src/cli.js'), ...args] : ['--import', TSX, path.join(REPO, 'src/cli.ts'), ...args];
 
 export interface SpawnedGateway {
   url: string;
@@ -71,7 +78,7 @@ export interface GatewayProcess extends SpawnedGateway {
   close(): Promise<number | null>;
 }
 
-/** Starts `src/cli.ts` with `configText` as its config file, on an ephemeral port. */
+/** Starts `switchyard` with `configText` as its config file, on an ephemeral port. */
 export async function startGatewayProcess(configText: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
   const dir = await mkdtemp(path.join(tmpdir(), 'switchyard-proc-'));
   const file = path.join(dir, 'gateway.yaml');

@@ -228,7 +228,8 @@ async function spawnWithoutSdk(text: string) {
   const file = path.join(dir, 'gateway.yaml');
   await writeFile(file, text);
   const argv = cliArgs('--config', file, '--port', '0', '--host', '127.0.0.1');
-  argv.splice(2, 0, '--import', forbidSdkImport);
+  // Before the script (src/cli.ts under tsx, or the built dist/src/cli.js): a node option.
+  argv.splice(argv.findIndex((a) => /[/\\]cli\.[jt]s$/.test(a)), 0, '--import', forbidSdkImport);
   return { dir, start: () => spawnGateway(argv, { env: { ...process.env } }) };
 }
 
