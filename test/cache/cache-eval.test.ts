@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadPairModel } from '../../src/cache/pair-scorer.js';
+import { cliArgs, REPO } from '../helpers/gateway-process.js';
 
 /** Runs the command in a child process (the test runner itself reports through stdout). */
 function cacheEval(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
     const args = argv.includes('--cache-dir') ? argv : [...argv, '--cache-dir', ''];
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'cache-eval', ...args], { maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    execFile(process.execPath, cliArgs('cache-eval', ...args), { cwd: REPO, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout, err: stderr });
     });
   });

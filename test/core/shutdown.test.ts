@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Simulator } from '../../src/simulator/types.js';
 import { gateway, provider, sims } from '../helpers/gateway.js';
+import { cliArgs, REPO } from '../helpers/gateway-process.js';
 
 describe('graceful shutdown', () => {
   let up: Simulator;
@@ -22,7 +23,7 @@ describe('graceful shutdown', () => {
   it('on SIGTERM stops accepting, lets an in-flight stream finish, then exits 0', async () => {
     const file = join(dir, 'gw.yaml');
     await writeFile(file, `semantic: { enabled: false }\ngovernance: { allow_anonymous: true }\nproviders:\n  up: { kind: openai, base_url: "${up.url}", keys: [{ id: k, value: x }], models: [m] }\n`);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--config', file, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, cliArgs('--config', file, '--port', '0'), { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
