@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, it } from 'node:test';
 import { watchConfig } from '../../src/config/watch.js';
 import type { Config } from '../../src/config/schema.js';
-import { quietLogger } from '../helpers/gateway.js';
+import { quietLogger } from '../helpers/config.js';
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));

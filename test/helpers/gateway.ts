@@ -2,36 +2,12 @@
  * Test harness: real upstream simulators on loopback, a real gateway on an ephemeral port, and the official openai client.
  */
 import OpenAI from 'openai';
-import { pino } from 'pino';
-import { validateConfig } from '../../src/config/load.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import type { Simulator } from '../../src/simulator/types.js';
+import { config, quietLogger, TEST_SEMANTIC_BUDGET_MS } from './config.js';
 import { sims } from './sims.js';
 
-export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-
-export { sims };
-
-/**
- * Semantic budget of test gateways that do not set one: tests assert what a request's meaning does, not how fast it is had,
- * so on a loaded machine the embedding must not run out of `semantic.max_wait_ms` (test/core/semantic-budget.test.ts
- * tests the budget itself).
- */
-export const TEST_SEMANTIC_BUDGET_MS = 60_000;
-
-/**
- * Test configs leave local embeddings off unless they ask for a `semantic` section (start-up then loads the model), and allow
- * anonymous callers unless they declare a `governance` section.
- */
-export function config(raw: Record<string, unknown>) {
-  const res = validateConfig({
-    ...raw,
-    semantic: 'semantic' in raw ? { max_wait_ms: TEST_SEMANTIC_BUDGET_MS, ...(raw.semantic as object) } : { enabled: false },
-    ...('governance' in raw ? {} : { governance: { allow_anonymous: true } }),
-  });
-  if (!res.ok) throw new Error(`test config invalid:\n${res.errors.join('\n')}`);
-  return res.config;
-}
+export { config, quietLogger, sims, TEST_SEMANTIC_BUDGET_MS };
 
 export async function gateway(raw: Record<string, unknown>, configPath?: string): Promise<Gateway> {
   return startGateway({ config: config(raw), configPath, logger: quietLogger, host: '127.0.0.1', port: 0 });

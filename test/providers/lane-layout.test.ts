@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { laneLayout, ruleTargets } from '../../src/providers/lane-layout.js';
-import { config } from '../helpers/gateway.js';
+import { config } from '../helpers/config.js';
 
 const cfg = config({
   providers: {
