@@ -6,17 +6,14 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { cardValid, ibanValid, ssnValid } from './checksums.js';
+import { eachCard, eachIntlPhone } from './digit-runs.js';
 import { detectSecrets } from './secrets.js';
 import type { PiiFinding, PiiType } from './types.js';
 
 const EMAIL = /(?<![\w.+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/g;
-/** 12-19 digits in groups separated consistently by single spaces or dashes, or not at all. */
-const CARD = /(?<![\w.-])\d{4}(?:([ -]?)\d{2,7})(?:\1\d{1,7}){0,4}(?![\w]|[.-]\d)/g;
 const IBAN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g;
 const SSN = /(?<![\w-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-])/g;
 const SSN_BARE = /\b(?:ssn|social security(?: number| no\.?)?)\b\D{0,20}(?<!\d)(\d{3})(\d{2})(\d{4})(?!\d)/gi;
-/** International: + country code, then groups split by space, dot or dash; 8-15 digits in all. */
-const PHONE_INTL = /(?<![\w+])\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){2,6}(?![\w])/g;
 /** North American: (212) 555-0142, 212-555-0142, 212.555.0142, 1-800-555-0199. Separators required. */
 const PHONE_US = /(?<![\w+-])(?:1[ .-])?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}(?![\w]|[.-]\d)/g;
 const IPV4 = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)/g;
@@ -40,9 +37,11 @@ function each(re: RegExp, text: string, fn: (m: RegExpExecArray) => void): void 
 const digitsOf = (s: string): string => s.replace(/\D/g, '');
 
 function detectNumbers(text: string, add: Sink): void {
-  each(CARD, text, (m) => {
-    const d = digitsOf(m[0]);
-    if (d.length >= 12 && d.length <= 19 && cardValid(d)) add('card', 'card.luhn', m.index, m.index + m[0].length);
+  // Cards and international phones: 12-19 digits in groups split consistently by single spaces or dashes, or not at
+  // all; + country code, then groups split by space, dot or dash, 8-15 digits in all (digit-runs.ts reads the layouts).
+  eachCard(text, (start, end) => {
+    const d = digitsOf(text.slice(start, end));
+    if (d.length >= 12 && d.length <= 19 && cardValid(d)) add('card', 'card.luhn', start, end);
   });
   each(IBAN, text, (m) => {
     if (ibanValid(m[0].replace(/ /g, ''))) add('iban', 'iban.mod97', m.index, m.index + m[0].length);
@@ -56,10 +55,11 @@ function detectNumbers(text: string, add: Sink): void {
     add('ssn', 'ssn.context', end - 9, end);
   });
   each(PHONE_US, text, (m) => add('phone', 'phone.us', m.index, m.index + m[0].length));
-  each(PHONE_INTL, text, (m) => {
-    const n = digitsOf(m[0]).length;
+  eachIntlPhone(text, (start, end) => {
+    const s = text.slice(start, end);
+    const n = digitsOf(s).length;
     // At least one separator or a parenthesised area code: a bare "+123456789" is too often something else.
-    if (n >= 8 && n <= 15 && /[ .()-]/.test(m[0])) add('phone', 'phone.intl', m.index, m.index + m[0].length);
+    if (n >= 8 && n <= 15 && /[ .()-]/.test(s)) add('phone', 'phone.intl', start, end);
   });
 }
 
