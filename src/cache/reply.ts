@@ -138,7 +138,11 @@ export class StreamCapture {
         if (this.op === 'chat') acc.content = (acc.content ?? '') + part.text;
         else acc.text += part.text;
         const lp = part.logprobs?.content;
-        if (Array.isArray(lp)) (acc.logprobs ??= []).push(...lp);
+        if (Array.isArray(lp)) {
+          // One at a time: spread into push(), a chunk of 120 000 entries or more would overflow the call stack.
+          const all = (acc.logprobs ??= []);
+          for (const entry of lp) all.push(entry);
+        }
         return this.grew(part.text.length + (Array.isArray(lp) ? lp.length * LOGPROB_CHARS : 0));
       }
       case 'refusal-delta': {

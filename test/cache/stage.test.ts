@@ -5,6 +5,8 @@ import { createCacheStage } from '../../src/cache/stage.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
 import type { ProviderReply, StreamReply } from '../../src/providers/types.js';
 import { DIM, chatCtx, collect, embedCtx, iterate, jsonReply, logger, streamParts } from './helpers.js';
+import { partsOfChunks } from '../helpers/stream-parts.js';
+import type { Chunk } from '../../src/providers/openai/openai-api.js';
 import { StreamCapture } from '../../src/cache/reply.js';
 
 async function setup(config: Record<string, unknown> = {}, now?: () => number) {
@@ -90,6 +92,31 @@ describe('cache stage (memory store)', () => {
     const j = await roundTrip(chatCtx({ text: 'stream me something' }), () => { throw new Error('no upstream'); });
     assert.equal(j.reply.kind, 'json');
     assert.equal((j.reply as any).body.choices[0].message.tool_calls[0].function.arguments, '{"q":"x"}');
+    await cache.close();
+  });
+
+  it('captures a chunk of 200 000 log-probabilities whole, the stream reaching its end', async () => {
+    // Appended by spreading them into push(), a chunk past about 120 000 entries (well within the 8 MB SSE event cap)
+    // overflowed the call stack and ended the caller's stream with an internal error.
+    const { cache, roundTrip } = await setup();
+    const logprobs = Array.from({ length: 200_000 }, (_, i) => ({ token: 't', logprob: -i / 1e6, bytes: null, top_logprobs: [] }));
+    const chunk = (choices: unknown[]): Chunk => ({ id: 'chatcmpl-l', object: 'chat.completion.chunk', created: 1700000000, model: 'gpt-test', choices } as Chunk);
+    const parts = partsOfChunks([
+      chunk([{ index: 0, delta: { role: 'assistant', content: 'many' }, logprobs: { content: logprobs }, finish_reason: null }]),
+      chunk([{ index: 0, delta: { content: '!' }, logprobs: { content: [{ token: '!', logprob: 0, bytes: null, top_logprobs: [] }] }, finish_reason: 'stop' }]),
+    ]);
+    parts.push({ type: 'done' });
+    const ctx = chatCtx({ text: 'tokens with their log-probabilities', stream: true });
+    const first = await roundTrip(ctx, () => ({ kind: 'stream', status: 200, parts: iterate(parts) }));
+    assert.equal(first.upstream, true);
+    await settle();
+    assert.equal(cache.entries, 1);
+    const hit = await roundTrip(chatCtx({ text: 'tokens with their log-probabilities' }), () => { throw new Error('no upstream'); });
+    const choice = (hit.reply as any).body.choices[0];
+    assert.equal(choice.message.content, 'many!');
+    assert.equal(choice.logprobs.content.length, 200_001);
+    assert.deepEqual(choice.logprobs.content[199_999], logprobs[199_999]);
+    assert.equal(choice.logprobs.content[200_000].token, '!');
     await cache.close();
   });
 
