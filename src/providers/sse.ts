@@ -134,6 +134,13 @@ export async function* parseSse(body: AsyncIterable<Uint8Array | string>): Async
   yield* events;
 }
 
+/**
+ * An event's data as the text of `data:` fields: the parser joined the upstream's `data:` lines with '\n', and each line
+ * goes out on a `data:` line of its own (written as one, the second would reach the client as a field line of its own).
+ * Data of one line, the usual case, is returned as it is.
+ */
+export const dataLines = (data: string): string => (data.includes('\n') ? data.replaceAll('\n', '\ndata: ') : data);
+
 /** One SSE data frame. */
 export const sseData = (json: string): string => `data: ${json}\n\n`;
 export const SSE_DONE = 'data: [DONE]\n\n';

@@ -5,6 +5,7 @@
  * parts' facts are encoded by MessageEventEncoder, which keeps track of the stream either way so the two can follow each other.
  */
 import type { StreamFailure, StreamPart, WireEvent } from '../../llm/parts.js';
+import { dataLines } from '../../providers/sse.js';
 import { PassThroughEncoder } from '../pass-through-encoder.js';
 import { anthropicErrorEvent } from './anthropic-errors.js';
 import { messageId, stopReasonOf, usageOf } from './convert-chat-to-message.js';
@@ -30,7 +31,7 @@ export class AnthropicStreamEncoder extends PassThroughEncoder {
 
   protected wire(raw: WireEvent): string {
     this.events.passed(raw.event);
-    return `event: ${raw.event ?? 'message'}\ndata: ${raw.data}\n\n`;
+    return `event: ${raw.event ?? 'message'}\ndata: ${dataLines(raw.data)}\n\n`;
   }
 
   protected serialise(part: StreamPart): string {

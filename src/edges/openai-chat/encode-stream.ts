@@ -5,7 +5,7 @@
  * serialised into its own chunk, which an OpenAI client reads as the same reply.
  */
 import type { StreamFailure, StreamPart, WireEvent } from '../../llm/parts.js';
-import { SSE_DONE } from '../../providers/sse.js';
+import { dataLines, SSE_DONE } from '../../providers/sse.js';
 import { PassThroughEncoder } from '../pass-through-encoder.js';
 
 /** OpenAI's error envelope for an error whose own fields cannot be serialised. */
@@ -43,7 +43,7 @@ export class OpenAIStreamEncoder extends PassThroughEncoder {
   }
 
   protected wire(raw: WireEvent): string {
-    return `data: ${raw.data}\n\n`;
+    return `data: ${dataLines(raw.data)}\n\n`;
   }
 
   protected passed(part: StreamPart): void {

@@ -8,6 +8,7 @@
  * message redacted, never forwarded verbatim) or the gateway's — ends the stream with an `error` event, never a completion.
  */
 import type { StreamFailure, StreamPart, WireEvent } from '../../llm/parts.js';
+import { dataLines } from '../../providers/sse.js';
 import { PassThroughEncoder } from '../pass-through-encoder.js';
 import type { StreamEncoder } from '../types.js';
 
@@ -17,8 +18,7 @@ const TERMINAL: ReadonlySet<string | undefined> = new Set(['response.completed',
 
 /** One SSE event as the upstream framed it (its data on as many `data:` lines as it had). */
 function frame(raw: WireEvent): string {
-  const data = raw.data.includes('\n') ? raw.data.split('\n').join('\ndata: ') : raw.data;
-  return `event: ${raw.event ?? 'message'}\ndata: ${data}\n\n`;
+  return `event: ${raw.event ?? 'message'}\ndata: ${dataLines(raw.data)}\n\n`;
 }
 
 function parse(data: string): Obj {
