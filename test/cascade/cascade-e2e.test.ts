@@ -183,6 +183,22 @@ describe('cascading routing end to end', () => {
     assert.deepEqual(JSON.parse(long.data.choices[0].message.content!), { reply: '[cheap] Give me a long enough answer please' });
   });
 
+  it('a caller\'s schema pattern runs in linear time on the model\'s answer', async () => {
+    const schema = { type: 'object', properties: { reply: { type: 'string', pattern: '^\\[cheap\\] (a+)+$' } }, required: ['reply'] };
+    const response_format = { type: 'json_schema' as const, json_schema: { name: 'reply', schema } };
+    // Asked first: a pattern only the linear engine cannot run (a backreference) is reported, not held against the answer,
+    // as an uncompilable schema is. On the backtracking engine, the requests after it would never be answered.
+    const backref = { ...response_format, json_schema: { name: 'reply', schema: { ...schema, properties: { reply: { type: 'string', pattern: '^(a)\\1$' } } } } };
+    const warned = await ai.chat.completions.create({ model: 'structured', response_format: backref, messages: [{ role: 'user', content: 'hello' }] }).withResponse();
+    assert.equal(warned.response.headers.get('x-switchyard-cascade-tier'), '0 cheap/small');
+    assert.match(warned.response.headers.get('x-switchyard-warnings') ?? '', /cannot be compiled: pattern \/\^\(a\)\\1\$\/ cannot be checked in linear time/);
+    // ^…(a+)+$ against "[cheap] aaa…ab": 2^4000 backtracking steps, a few thousand on the linear engine
+    const near = await ai.chat.completions.create({ model: 'structured', response_format, messages: [{ role: 'user', content: `${'a'.repeat(4000)}b` }] }).withResponse();
+    assert.equal(near.response.headers.get('x-switchyard-cascade-tier'), '1 strong/big', 'schema_mismatch escalates');
+    const match = await ai.chat.completions.create({ model: 'structured', response_format, messages: [{ role: 'user', content: 'a'.repeat(4000) }] }).withResponse();
+    assert.equal(match.response.headers.get('x-switchyard-cascade-tier'), '0 cheap/small');
+  });
+
   it('the LLM judge grades through the provider path; a low grade escalates', async () => {
     const c0 = counts();
     const good = await ai.chat.completions.create({ model: 'judged', messages: [{ role: 'user', content: 'Explain photosynthesis briefly.' }] }).withResponse();

@@ -5,8 +5,10 @@
 import { createRequire } from 'node:module';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { fail, PASS, type Verdict } from '../types.js';
+import { linearRegExp } from './linear-pattern.js';
 
-const OPTIONS = { strict: false, allErrors: false, validateFormats: false } as const;
+/** Patterns (`pattern`, `patternProperties`) run in linear time: the schema is the caller's, the text the model's. */
+const OPTIONS = { strict: false, allErrors: false, validateFormats: false, code: { regExp: linearRegExp } } as const;
 const MAX_VALIDATORS = 256;
 const validators = new Map<string, ValidateFunction | Error>();
 /**

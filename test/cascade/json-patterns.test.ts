@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkJson } from '../../src/cascade/checks/index.js';
+import { linearRegExp } from '../../src/cascade/checks/linear-pattern.js';
+
+const reason = (v: { pass: boolean; reason?: string }) => (v.pass ? 'pass' : v.reason);
+const stringWith = (pattern: string) => ({ type: 'object', properties: { s: { type: 'string', pattern } } });
+
+/** Whether the check runs patterns on the linear engine: only that engine refuses a backreference. */
+function linear(): boolean {
+  const problems: string[] = [];
+  checkJson('{"s": "aa"}', stringWith('^(a)\\1$'), (m) => problems.push(m));
+  return problems.some((p) => p.includes('linear time'));
+}
+
+describe('JSON check: schema patterns run in linear time', () => {
+  it('a catastrophic pattern on a long near-match gives the normal verdict', () => {
+    // asserted first: on the backtracking engine the searches below would take 2^5000 steps, and nothing could stop them
+    assert.ok(linear(), 'patterns are compiled for the linear engine');
+    const answer = JSON.stringify({ s: `${'a'.repeat(5000)}b` });
+    assert.equal(reason(checkJson(answer, stringWith('^(a+)+$'))), 'schema_mismatch');
+    assert.equal(reason(checkJson(JSON.stringify({ s: 'a'.repeat(5000) }), stringWith('^(a+)+$'))), 'pass');
+    // the same in patternProperties, where the caller's pattern meets the model's keys
+    const keys = { type: 'object', patternProperties: { '^(a|a)*$': { type: 'number' } } };
+    assert.equal(reason(checkJson(JSON.stringify({ [`${'a'.repeat(5000)}b`]: 'x', [`${'a'.repeat(50)}`]: 1 }), keys)), 'pass');
+    assert.equal(reason(checkJson(JSON.stringify({ [`${'a'.repeat(5000)}`]: 'x' }), keys)), 'schema_mismatch');
+  });
+
+  it('a pattern the linear engine cannot run is reported like an uncompilable schema', () => {
+    for (const pattern of ['^(a)\\1$', '^(?=a)a$', '(?<=a)b', '^[a-z]{1,64}$', '^\\p{L}+$', '^\\u{1F600}$', '^😀$', '^\\uD83D\\uDE00$']) {
+      const problems: string[] = [];
+      assert.equal(reason(checkJson('{"s": "aa"}', stringWith(pattern), (m) => problems.push(m))), 'pass', pattern);
+      assert.equal(problems.length, 1, pattern);
+      assert.match(problems[0]!, /cannot be compiled: pattern .* cannot be checked in linear time/, pattern);
+    }
+    // not a unicode pattern at all: the syntax error is the one Ajv reported before
+    const problems: string[] = [];
+    assert.equal(reason(checkJson('{"s": "-"}', stringWith('\\-'), (m) => problems.push(m))), 'pass');
+    assert.match(problems[0]!, /Invalid regular expression: \/\\-\/u/);
+  });
+
+  it('keeps the unicode meaning: one character per code point, patterns told apart', () => {
+    assert.equal(reason(checkJson(JSON.stringify({ s: '😀' }), stringWith('^.$'))), 'pass');
+    assert.equal(reason(checkJson(JSON.stringify({ s: '😀x' }), stringWith('^[^x]{2}$'))), 'schema_mismatch');
+    assert.equal(reason(checkJson(JSON.stringify({ s: 'a😀b' }), stringWith('^a\\Sb$'))), 'pass');
+    assert.equal(reason(checkJson(JSON.stringify({ s: 'é' }), stringWith('^\\w$'))), 'schema_mismatch');
+    const two = { type: 'object', properties: { a: { type: 'string', pattern: '^x+$' }, b: { type: 'string', pattern: '^y+$' } } };
+    assert.equal(reason(checkJson('{"a": "xx", "b": "yy"}', two)), 'pass');
+    assert.equal(reason(checkJson('{"a": "xx", "b": "xx"}', two)), 'schema_mismatch');
+    assert.equal(reason(checkJson('{"s": "2024-05-01"}', stringWith('^\\d{4}-\\d{2}-\\d{2}$'))), 'pass');
+  });
+
+  it('compiles to a linear-time regular expression', () => {
+    const engine = linearRegExp('^(a+)+$', 'u') as unknown as { test(s: string): boolean; regExp: RegExp };
+    assert.ok(engine.regExp.flags.includes('l'), engine.regExp.flags);
+    assert.equal(engine.test(`${'a'.repeat(100_000)}b`), false);
+  });
+});
