@@ -6,6 +6,8 @@ import {
   judgeVerdict, parseGrade, requestedSchema, runChecks, runLocalChecks,
 } from '../../src/cascade/checks/index.js';
 import { checksSchema, judgeCheckSchema, toRegExp } from '../../src/cascade/config.js';
+import { FENCE_OPEN, unfence } from '../../src/cascade/checks/json.js';
+import { withBacktrackLimit } from '../helpers/backtracks.js';
 import { partsOfChunks } from '../helpers/stream-parts.js';
 import type { Answer } from '../../src/cascade/types.js';
 
@@ -32,6 +34,19 @@ describe('json check', () => {
     assert.match((v as { detail: string }).detail, /\/temp/);
     assert.equal(reason(checkJson('{"city": "Oslo"}', s)), 'schema_mismatch');
     assert.equal(requestedSchema({ response_format: { type: 'json_object' } }), undefined);
+  });
+
+  it('reads a fence\'s blank lines once', () => {
+    // One expression with a lazy body before an anchored end retried it from each of the n newlines after "```": n² / 2
+    // steps (5 billion here) for an answer that is not even fenced. The opening line alone backtracks at most n times.
+    const blanks = '\n'.repeat(100_000);
+    assert.equal(withBacktrackLimit(FENCE_OPEN, 200_000).exec(`\`\`\`${blanks}x`)?.[0].length, 3 + blanks.length);
+    assert.equal(unfence(`\`\`\`${blanks}x`), `\`\`\`${blanks}x`);
+    assert.equal(unfence(`\`\`\`json${blanks}{"a": 1}\n\`\`\``), '{"a": 1}');
+    assert.equal(unfence('```JSON \n\n{"a": 1}```'), '{"a": 1}');
+    assert.equal(unfence('```\n```'), '');
+    assert.equal(unfence('```json {"a": 1}```'), '```json {"a": 1}```', 'no newline after the opening: not a fence');
+    assert.equal(unfence('```\n{"a": 1}\n\n```'), '{"a": 1}\n');
   });
 
   it('an uncompilable schema is reported, not held against the answer', () => {

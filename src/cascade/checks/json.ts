@@ -77,11 +77,22 @@ function forget(instance: Ajv, schema: Record<string, unknown>): void {
   for (const k of Object.keys(registry.refs)) if (!OWN_REFS.has(k)) delete registry.refs[k];
 }
 
-/** Strips one surrounding ```json fence, which models often add. */
-function unfence(text: string): string {
+/** A fence's opening line (and blank lines after it): anchored, one backtrack at most per character of its blanks. */
+export const FENCE_OPEN = /^```(?:json)?\s*\n/i;
+
+/**
+ * Strips one surrounding ```json fence, which models often add: what lies between the opening line and a closing ``` that
+ * ends the text (less one newline before it). Not one expression: a lazy body before an anchored end is tried again from
+ * each newline of the blanks after the opening, so an answer of "```" and n blank lines cost n² / 2 steps.
+ */
+export function unfence(text: string): string {
   const t = text.trim();
-  const m = /^```(?:json)?\s*\n([\s\S]*?)\n?```$/i.exec(t);
-  return m ? m[1]! : t;
+  if (!t.endsWith('```')) return t;
+  const open = FENCE_OPEN.exec(t);
+  if (!open) return t;
+  const start = open[0].length;
+  const end = t.endsWith('\n```') && t.length - 4 >= start ? t.length - 4 : t.length - 3;
+  return t.slice(start, end);
 }
 
 /**
