@@ -6,7 +6,7 @@ import {
   judgeVerdict, parseGrade, requestedSchema, runChecks, runLocalChecks,
 } from '../../src/cascade/checks/index.js';
 import { checksSchema, judgeCheckSchema, toRegExp } from '../../src/cascade/config.js';
-import { FENCE_OPEN, unfence } from '../../src/cascade/checks/json.js';
+import { FENCE_OPEN, MAX_ANSWER_DEPTH, unfence } from '../../src/cascade/checks/json.js';
 import { withBacktrackLimit } from '../helpers/backtracks.js';
 import { partsOfChunks } from '../helpers/stream-parts.js';
 import type { Answer } from '../../src/cascade/types.js';
@@ -47,6 +47,19 @@ describe('json check', () => {
     assert.equal(unfence('```\n```'), '');
     assert.equal(unfence('```json {"a": 1}```'), '```json {"a": 1}```', 'no newline after the opening: not a fence');
     assert.equal(unfence('```\n{"a": 1}\n\n```'), '{"a": 1}\n');
+  });
+
+  it('an answer nested deeper than the validators can follow is reported, not validated', () => {
+    // a recursive schema: Ajv's validator calls itself once a level, and ran out of stack near 4,000 levels (a RangeError
+    // out of the check, failing the request)
+    const tree = { $ref: '#/$defs/n', $defs: { n: { type: 'array', items: { $ref: '#/$defs/n' } } } };
+    const nested = (depth: number, leaf = '') => `${'['.repeat(depth)}${leaf}${']'.repeat(depth)}`;
+    const problems: string[] = [];
+    assert.equal(reason(checkJson(nested(100_000), tree, (m) => problems.push(m))), 'pass');
+    assert.deepEqual(problems, [`the answer nests arrays and objects deeper than ${MAX_ANSWER_DEPTH} levels: not checked against the response_format json_schema`]);
+    assert.equal(reason(checkJson(nested(MAX_ANSWER_DEPTH), tree, (m) => problems.push(m))), 'pass');
+    assert.equal(reason(checkJson(nested(MAX_ANSWER_DEPTH - 1, '1'), tree, (m) => problems.push(m))), 'schema_mismatch');
+    assert.equal(problems.length, 1);
   });
 
   it('an uncompilable schema is reported, not held against the answer', () => {

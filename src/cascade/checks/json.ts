@@ -96,6 +96,26 @@ export function unfence(text: string): string {
 }
 
 /**
+ * The deepest answer validated against a schema. Ajv's validators recurse with the data (a recursive `$ref` one call or
+ * more a level), and the stack ran out near 4,000 levels: an answer nested deeper than this bound is not validated.
+ */
+export const MAX_ANSWER_DEPTH = 256;
+
+/** Whether `value` nests arrays and objects more than `max` levels deep (the value itself being level 1); no recursion. */
+function deeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/**
  * Valid JSON, and schema-valid when `schema` is given. A schema ajv cannot compile is not held against the answer
  * (`schemaProblem` reports it so the caller can warn).
  */
@@ -110,6 +130,10 @@ export function checkJson(text: string, schema: Record<string, unknown> | undefi
   const v = validatorFor(schema);
   if (v instanceof Error) {
     schemaProblem?.(`the response_format json_schema cannot be compiled: ${v.message}`);
+    return PASS;
+  }
+  if (deeperThan(value, MAX_ANSWER_DEPTH)) {
+    schemaProblem?.(`the answer nests arrays and objects deeper than ${MAX_ANSWER_DEPTH} levels: not checked against the response_format json_schema`);
     return PASS;
   }
   if (v(value)) return PASS;
