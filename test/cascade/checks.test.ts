@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { answerFromBody, answerFromParts } from '../../src/cascade/answer.js';
 import {
@@ -60,6 +61,28 @@ describe('json check', () => {
     assert.equal(reason(checkJson(nested(MAX_ANSWER_DEPTH), tree, (m) => problems.push(m))), 'pass');
     assert.equal(reason(checkJson(nested(MAX_ANSWER_DEPTH - 1, '1'), tree, (m) => problems.push(m))), 'schema_mismatch');
     assert.equal(problems.length, 1);
+  });
+
+  it('uniqueItems looks each item up once instead of comparing every pair', () => {
+    // Ajv's own keyword calls its deep equal n² / 2 times for items that may be arrays or objects (2 million here)
+    const runtime = createRequire(import.meta.url)('ajv/dist/runtime/equal') as { default: (a: unknown, b: unknown) => boolean };
+    const equal = runtime.default;
+    let comparisons = 0;
+    runtime.default = (a, b) => (comparisons++, equal(a, b));
+    try {
+      const distinct = JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ id: [i] })));
+      assert.equal(reason(checkJson(distinct, { type: 'array', uniqueItems: true, minItems: 2000 })), 'pass');
+      assert.equal(comparisons, 0);
+    } finally {
+      runtime.default = equal;
+    }
+    const unique = { type: 'array', uniqueItems: true };
+    const v = checkJson('[{"a": 1, "b": [2, {"c": null}]}, 3, {"b": [2, {"c": null}], "a": 1}]', unique);
+    assert.equal(reason(v), 'schema_mismatch');
+    assert.match((v as { detail: string }).detail, /duplicate items \(items ## 0 and 2 are identical\)/);
+    assert.equal(reason(checkJson('[[1, 2], [2, 1], 1, "1", null, false, {"a": 1}, {"a": 1, "b": 1}]', unique)), 'pass');
+    assert.equal(reason(checkJson('[1, 1.0]', unique)), 'schema_mismatch');
+    assert.equal(reason(checkJson('[1, 1]', { type: 'array', uniqueItems: false })), 'pass');
   });
 
   it('an uncompilable schema is reported, not held against the answer', () => {

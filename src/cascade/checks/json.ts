@@ -3,7 +3,7 @@
  * against that schema (ajv). Compiled validators are kept per schema text in a small bounded map, and nowhere else.
  */
 import { createRequire } from 'node:module';
-import type { Ajv, ValidateFunction } from 'ajv';
+import type { Ajv, SchemaValidateFunction, ValidateFunction } from 'ajv';
 import { fail, PASS, type Verdict } from '../types.js';
 import { linearRegExp } from './linear-pattern.js';
 
@@ -27,10 +27,42 @@ let OWN_REFS: ReadonlySet<string> = new Set();
 function newAjv(): Ajv {
   const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
   const instance = new AjvClass(OPTIONS);
+  // Ajv compares the items of an array that may hold arrays or objects pairwise (n² / 2 deep comparisons): replaced by
+  // one canonical text per item in a map.
+  instance.removeKeyword('uniqueItems');
+  instance.addKeyword({ keyword: 'uniqueItems', type: 'array', schemaType: 'boolean', validate: uniqueItems });
   OWN_SCHEMAS = new Set(Object.keys(instance.schemas));
   OWN_REFS = new Set(Object.keys(instance.refs));
   return instance;
 }
+
+/**
+ * A JSON value's text with every object's keys sorted: two values have the same text when they are deeply equal, as
+ * Ajv's own uniqueItems compares them. Recurses with the value, which is never deeper than MAX_ANSWER_DEPTH here.
+ */
+function canonical(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+}
+
+/** `uniqueItems` in one pass: each item's canonical text looked up in a map of those seen. */
+const uniqueItems: SchemaValidateFunction = (schema: boolean, data: unknown[]): boolean => {
+  uniqueItems.errors = undefined;
+  if (!schema || data.length < 2) return true;
+  const seen = new Map<string, number>();
+  for (let i = 0; i < data.length; i++) {
+    const key = canonical(data[i]);
+    const j = seen.get(key);
+    if (j !== undefined) {
+      uniqueItems.errors = [{ keyword: 'uniqueItems', params: { i, j }, message: `must NOT have duplicate items (items ## ${j} and ${i} are identical)` }];
+      return false;
+    }
+    seen.set(key, i);
+  }
+  return true;
+};
 
 /** The JSON schema a request asks for (`response_format: {type: "json_schema", json_schema: {schema}}`), if any. */
 export function requestedSchema(body: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
