@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkJson } from '../../src/cascade/checks/index.js';
+import { PATTERN_WORK } from '../../src/cascade/checks/json.js';
 import { linearRegExp } from '../../src/cascade/checks/linear-pattern.js';
 
 const reason = (v: { pass: boolean; reason?: string }) => (v.pass ? 'pass' : v.reason);
@@ -37,6 +38,24 @@ describe('JSON check: schema patterns run in linear time', () => {
     const problems: string[] = [];
     assert.equal(reason(checkJson('{"s": "-"}', stringWith('\\-'), (m) => problems.push(m))), 'pass');
     assert.match(problems[0]!, /Invalid regular expression: \/\\-\/u/);
+  });
+
+  it('bounds the searching of one answer: past the budget it is reported, not validated', () => {
+    // The linear engine costs ~50 ns a character for each character of the pattern: a 1 MB string against a 4,000-character
+    // pattern would be minutes. A search is charged (text + 1) × (pattern + 5) before it runs.
+    const pattern = `^(?:${Array(20).fill('a').join('|')})*$`; // 44 characters: 49 a character
+    const fits = Math.floor(PATTERN_WORK / (pattern.length + 5)) - 1;
+    const problems: string[] = [];
+    assert.equal(reason(checkJson(JSON.stringify({ s: `${'a'.repeat(fits - 1)}b` }), stringWith(pattern), (m) => problems.push(m))), 'schema_mismatch');
+    assert.equal(problems.length, 0);
+    assert.equal(reason(checkJson(JSON.stringify({ s: `${'a'.repeat(fits)}b` }), stringWith(pattern), (m) => problems.push(m))), 'pass');
+    assert.match(problems[0]!, /too long to check against the response_format json_schema's patterns/);
+    // the budget is the answer's, not each string's
+    const many = JSON.stringify({ s: Array.from({ length: 100_000 }, () => 'abcdefghij') });
+    const items = { type: 'object', properties: { s: { type: 'array', items: { type: 'string', pattern: '^[a-j]+$' } } } };
+    assert.equal(reason(checkJson(many, items, (m) => problems.push(m))), 'pass');
+    assert.equal(problems.length, 2);
+    assert.equal(reason(checkJson(JSON.stringify({ s: ['abc', 'xyz'] }), items)), 'schema_mismatch');
   });
 
   it('keeps the unicode meaning: one character per code point, patterns told apart', () => {

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import type { Ajv, SchemaValidateFunction, ValidateFunction } from 'ajv';
 import { fail, PASS, type Verdict } from '../types.js';
-import { linearRegExp } from './linear-pattern.js';
+import { linearRegExp, PatternBudgetExceeded, withPatternBudget } from './linear-pattern.js';
 
 /** Patterns (`pattern`, `patternProperties`) run in linear time: the schema is the caller's, the text the model's. */
 const OPTIONS = { strict: false, allErrors: false, validateFormats: false, code: { regExp: linearRegExp } } as const;
@@ -128,6 +128,12 @@ export function unfence(text: string): string {
 }
 
 /**
+ * The pattern searching one answer may cost, in (text length + 1) × (pattern length + 5) units: about 65 ms of the
+ * linear engine (e.g. 20,000 characters of strings against a 45-character pattern). Past it the answer is not validated.
+ */
+export const PATTERN_WORK = 1_000_000;
+
+/**
  * The deepest answer validated against a schema. Ajv's validators recurse with the data (a recursive `$ref` one call or
  * more a level), and the stack ran out near 4,000 levels: an answer nested deeper than this bound is not validated.
  */
@@ -168,7 +174,15 @@ export function checkJson(text: string, schema: Record<string, unknown> | undefi
     schemaProblem?.(`the answer nests arrays and objects deeper than ${MAX_ANSWER_DEPTH} levels: not checked against the response_format json_schema`);
     return PASS;
   }
-  if (v(value)) return PASS;
+  let valid: boolean;
+  try {
+    valid = withPatternBudget(PATTERN_WORK, () => v(value) as boolean);
+  } catch (err) {
+    if (!(err instanceof PatternBudgetExceeded)) throw err;
+    schemaProblem?.(`the answer's strings are too long to check against the response_format json_schema's patterns (over ${PATTERN_WORK} units of (text + 1) × (pattern + 5) characters)`);
+    return PASS;
+  }
+  if (valid) return PASS;
   const e = v.errors?.[0];
   return fail('schema_mismatch', e ? `${e.instancePath || '/'} ${e.message ?? 'is invalid'}` : 'does not match the schema');
 }

@@ -28,6 +28,36 @@ function enable(): void {
   enabled = true;
 }
 
+/**
+ * The linear engine is an interpreter: ~250 ns a character, plus ~50 ns a character for each character of the pattern.
+ * A search is charged (text length + 1) × (pattern length + 5) units against the budget `withPatternBudget` sets; one
+ * over it throws PatternBudgetExceeded instead of running.
+ */
+let remaining = Number.POSITIVE_INFINITY;
+
+export class PatternBudgetExceeded extends Error {
+  constructor() {
+    super('pattern budget exceeded');
+  }
+}
+
+/** Runs `fn` with `units` of pattern searching to spend (see `remaining`). */
+export function withPatternBudget<T>(units: number, fn: () => T): T {
+  const outer = remaining;
+  remaining = units;
+  try {
+    return fn();
+  } finally {
+    remaining = outer;
+  }
+}
+
+function charge(text: string, source: string): void {
+  const cost = (text.length + 1) * (source.length + 5);
+  if (cost > remaining) throw new PatternBudgetExceeded();
+  remaining -= cost;
+}
+
 const HEX4 = /^[0-9a-fA-F]{4}$/;
 const SURROGATE = /[\uD800-\uDFFF]/;
 const PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
@@ -73,7 +103,10 @@ export const linearRegExp: LinearRegExpEngine = Object.assign(
     const key = `/${source}/${flags}`;
     return {
       regExp: re,
-      test: (text: string) => re.test(flags === 'u' && SURROGATE.test(text) ? text.replace(PAIR, '\uFFFF') : text),
+      test: (text: string) => {
+        charge(text, source);
+        return re.test(flags === 'u' && SURROGATE.test(text) ? text.replace(PAIR, '\uFFFF') : text);
+      },
       // Ajv shares compiled patterns by this text: it must tell patterns apart.
       toString: () => key,
     };
