@@ -14,7 +14,10 @@ export function redisModule(): RedisModule {
   return (loaded ??= require('redis') as RedisModule);
 }
 
-/** Whether `err` is Redis's own error reply (NOSCRIPT, WRONGTYPE, ...): Redis answered, it is not an outage. */
+/**
+ * Whether `err` is Redis's own error reply (NOSCRIPT, WRONGTYPE, ...): Redis answered, it is not an outage. Never loads
+ * the package: without it loaded, no reply of its can exist (and an error path must not start a synchronous load).
+ */
 export function isErrorReply(err: unknown): boolean {
-  return err instanceof redisModule().ErrorReply;
+  return loaded !== undefined && err instanceof loaded.ErrorReply;
 }
