@@ -3,9 +3,11 @@
  * except the text that is embedded), its exact key, and the text to embed — or the reason it is not cached at all.
  * Hashing is canonical: object keys in sorted order, numbers as JSON writes them, text whitespace-normalised, and fields that
  * do not change the answer (stream, stream_options, user, metadata, request ids, ...) left out, so identical requests always
- * produce the same key.
+ * produce the same key. Each key is one canonical text hashed in one call (a digest fed piece by piece crossed into the
+ * hash binding once per piece: dozens of calls per request); the text is the pieces in the order they were once fed, so
+ * keys — those a Redis store kept across an upgrade included — are the same.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Caller, RequestContext } from '../pipeline/context.js';
 import type { CacheConfig } from './config.js';
 
@@ -59,31 +61,28 @@ export function normaliseText(s: string): string {
   return s.trim().replace(/\r\n?/g, '\n').replace(TRAILING_BLANKS, '').replace(/(\S)(?: [ \t]+|\t[ \t]*)/g, '$1 ').replace(/\n{3,}/g, '\n\n');
 }
 
-/** Feeds a JSON value into a hash canonically: sorted keys, tagged types, normalised strings. */
-export function feedCanonical(h: Hash, v: unknown): void {
-  if (v === null || v === undefined) { h.update('n'); return; }
+/** A JSON value's canonical text: sorted keys, tagged types, normalised strings. */
+export function canonical(v: unknown): string {
+  if (v === null || v === undefined) return 'n';
   switch (typeof v) {
-    case 'string': h.update('s'); h.update(String(v.length)); h.update(':'); h.update(normaliseText(v)); return;
-    case 'number': h.update('d'); h.update(JSON.stringify(v)); h.update(';'); return;
-    case 'boolean': h.update(v ? 't' : 'f'); return;
+    case 'string': return `s${v.length}:${normaliseText(v)}`;
+    case 'number': return `d${JSON.stringify(v)};`;
+    case 'boolean': return v ? 't' : 'f';
     case 'object': {
+      let out: string;
       if (Array.isArray(v)) {
-        h.update('[');
-        for (const x of v) feedCanonical(h, x);
-        h.update(']');
-        return;
+        out = '[';
+        for (const x of v) out += canonical(x);
+        return `${out}]`;
       }
       const o = v as Record<string, unknown>;
-      h.update('{');
+      out = '{';
       for (const k of Object.keys(o).sort()) {
-        if (o[k] === undefined) continue;
-        h.update(k); h.update('=');
-        feedCanonical(h, o[k]);
+        if (o[k] !== undefined) out += `${k}=${canonical(o[k])}`;
       }
-      h.update('}');
-      return;
+      return `${out}}`;
     }
-    default: h.update('?');
+    default: return '?';
   }
 }
 
@@ -124,17 +123,15 @@ export function requestKey(ctx: Pick<RequestContext, 'op' | 'body' | 'model' | '
   if (typeof body.n === 'number' && body.n > 1) return { skip: 'n_gt_1' };
   if (typeof body.temperature === 'number' && body.temperature > cfg.max_temperature) return { skip: 'temperature' };
   const tenant = tenantScope(ctx.caller, cfg.partition_by);
-  const h = createHash('sha256');
-  h.update(tenant); h.update('\0'); h.update(ctx.model); h.update('\0'); h.update(ctx.op); h.update('\0');
+  let p = `${tenant}\0${ctx.model}\0${ctx.op}\0`;
   for (const k of Object.keys(body).sort()) {
     if (IGNORED.has(k) || body[k] === undefined) continue;
-    h.update(k); h.update('=');
-    feedCanonical(h, body[k]);
+    p += `${k}=${canonical(body[k])}`;
   }
   // Fields only the caller's native request carries (see src/llm/protocol.ts) change the answer too.
   const extras = ctx.native?.extras;
   if (extras !== undefined && Object.keys(extras).length > 0) {
-    h.update('\0native='); feedCanonical(h, extras);
+    p += `\0native=${canonical(extras)}`;
   }
   let text: string | undefined;
   let exactPayload: unknown;
@@ -146,16 +143,16 @@ export function requestKey(ctx: Pick<RequestContext, 'op' | 'body' | 'model' | '
     if (first === messages.length) {
       return (messages[messages.length - 1] as Message)?.role === 'tool' ? { skip: 'tool_result' } : { skip: 'no_text' };
     }
-    h.update('messages=');
-    for (let i = 0; i < first; i++) feedCanonical(h, messages[i]);
-    h.update('|');
+    p += 'messages=';
+    for (let i = 0; i < first; i++) p += canonical(messages[i]);
+    p += '|';
     const parts: string[] = [];
     for (let i = first; i < messages.length; i++) {
       const m = messages[i] as Message;
       const t = textOf(m.content);
       if (t !== undefined) parts.push(t);
-      if (typeof m.content !== 'string') feedCanonical(h, nonText(m));
-      else if (m.name !== undefined) feedCanonical(h, m.name);
+      if (typeof m.content !== 'string') p += canonical(nonText(m));
+      else if (m.name !== undefined) p += canonical(m.name);
     }
     if (parts.length === 0) return { skip: 'no_text' };
     text = normaliseText(parts.join('\n'));
@@ -175,10 +172,8 @@ export function requestKey(ctx: Pick<RequestContext, 'op' | 'body' | 'model' | '
   } else {
     return { skip: 'unsupported' };
   }
-  const partition = h.digest('hex').slice(0, 32);
-  const e = createHash('sha256');
-  e.update(partition); e.update('\0');
-  if (text !== undefined) e.update(text); else feedCanonical(e, exactPayload);
+  const partition = hash('sha256', p, 'hex').slice(0, 32);
+  const exact = hash('sha256', `${partition}\0${text ?? canonical(exactPayload)}`, 'base64url');
   const semantic = ctx.op !== 'embedding' && text !== undefined && text.length <= MAX_SEMANTIC_TEXT;
-  return { tenant, partition, exact: e.digest('base64url'), text: semantic ? text : undefined };
+  return { tenant, partition, exact, text: semantic ? text : undefined };
 }

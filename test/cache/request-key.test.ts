@@ -13,6 +13,25 @@ const key = (ctx: ReturnType<typeof chatCtx>): RequestKey => {
 };
 
 describe('canonical request key', () => {
+  it('keys are the same from one version to the next: a Redis store keeps its entries across an upgrade', () => {
+    // Digests of the format as first shipped (each piece fed to the hash in turn); the key is now hashed in one call.
+    const keyed = (ctx: Parameters<typeof requestKey>[0]): RequestKey => requestKey(ctx, { ...cfg, embeddings: true }) as RequestKey;
+    const tools = [{ type: 'function', function: { name: 'f', parameters: { b: 1, a: [true, null, 2.5e-7] } } }];
+    const cases: Array<[Parameters<typeof requestKey>[0], string, string]> = [
+      [chatCtx({ text: 'What is the capital of France?' }), 'd7141987997d6acd5ce1fbc51c99be61', '6OxHwbQlpBEBtlWMc9FcJ00OLcKQFONb4iW1UVV60Mk'],
+      [chatCtx({ system: 'Answer in French.', text: 'Hi  there\t\n\n\n\nfriend ', body: { temperature: 0.5, stop: ['x', 'y'], seed: 3, tools } }), 'db391de57559d97a179a24be5c3a72a1', 'tUUweXKAtjnJmmYhtbkKk66Emp9yiam3Naohqf1Uh94'],
+      [chatCtx({ text: 'emoji \ud83d\ude00 and lone \ud800 surrogate', caller: { virtualKeyId: 'vk2', teamId: 't' }, model: 'm2' }), '38a56405b6adc3523b0f4f9d304dd09a', 'L4crxBe6tMfSpFUGrSxyHn7p8u43k9gPKj_ZeDY0tEA'],
+      [{ ...chatCtx(), op: 'completion', body: { model: 'x', prompt: ['a', 'b'], max_tokens: 3 } }, 'ac02c4c44c5604c6fade0e8ba85d2d03', 'NYNCy6PtQvMwkie5TFgFltHJRo1ayNGnQK52_xxL2sA'],
+      [{ ...chatCtx(), op: 'completion', body: { model: 'x', prompt: 'hello  world' } }, 'ff0fe416e38d30b81a8f4e3129603a4f', 'sxvFunvBa13fdjQv3_SVbZv1x9BuLm1O9NWY_5DJRwY'],
+      [{ ...chatCtx(), op: 'embedding', body: { model: 'x', input: ['a', { z: 1 }] } }, '486e614a056d163296f86a323fc6561b', '2t0Wzn9SvhRpqOHzabDRd3fHESTqFI8nrvii2QZlX7s'],
+    ];
+    for (const [ctx, partition, exact] of cases) {
+      const k = keyed(ctx);
+      assert.equal(k.partition, partition);
+      assert.equal(k.exact, exact);
+    }
+  });
+
   it('a text longer than MAX_SEMANTIC_TEXT is cached by exact repeat only: the guard never reads it whole', () => {
     const at = key(chatCtx({ text: 'a'.repeat(MAX_SEMANTIC_TEXT) }));
     assert.equal(at.text?.length, MAX_SEMANTIC_TEXT);
