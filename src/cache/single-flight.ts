@@ -4,6 +4,8 @@
  * and every follower goes upstream itself. A follower whose wait ends first (its time, or its client gone) leaves the
  * flight at once: a long leader keeps nothing of the followers that gave up on it.
  */
+import type { AbortSource } from '../pipeline/client-abort.js';
+
 type Waiter<T> = (v: T | undefined) => void;
 
 export class SingleFlight<T> {
@@ -21,8 +23,11 @@ export class SingleFlight<T> {
   /** Followers waiting on `key`'s flight now (0 when there is none). */
   waiting(key: string): number { return this.flights.get(key)?.size ?? 0; }
 
-  /** The leader's outcome for `key`, undefined when there is no flight, it failed, or `waitMs` or `signal` ran out first. */
-  follow(key: string, waitMs: number, signal?: AbortSignal): Promise<T | undefined> | undefined {
+  /**
+   * The leader's outcome for `key`, undefined when there is no flight, it failed, or `waitMs` or `signal` ran out first.
+   * `signal` is only listened to (a request's ClientAbort will do: no AbortSignal is made for a miss that follows nobody).
+   */
+  follow(key: string, waitMs: number, signal?: AbortSource): Promise<T | undefined> | undefined {
     const waiters = this.flights.get(key);
     if (waiters === undefined) return undefined;
     if (signal?.aborted === true) return Promise.resolve(undefined);
@@ -33,7 +38,7 @@ export class SingleFlight<T> {
         waiters.delete(done);
         resolve(v);
       };
-      const onAbort = (): void => done(undefined);
+      const onAbort = { handleEvent: (): void => done(undefined) };
       const timer = setTimeout(done, waitMs, undefined);
       timer.unref?.();
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { afterReply } from '../pipeline/after-reply.js';
-import type { RequestContext } from '../pipeline/context.js';
+import { clientAbortOf, type RequestContext } from '../pipeline/context.js';
 import { SemanticUnavailable, type SemanticBudget } from '../pipeline/semantic-budget.js';
 import { observeStream, type Stage } from '../pipeline/stage.js';
 import type { ProviderReply, StreamPart } from '../providers/types.js';
@@ -206,7 +206,7 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
       }
       if (exact !== undefined) return serve(ctx, s, key, exact, 'exact', false);
       if (cfg.single_flight) {
-        const waiting = cache.flights.follow(key.exact, cfg.single_flight_wait_ms, ctx.signal);
+        const waiting = cache.flights.follow(key.exact, cfg.single_flight_wait_ms, clientAbortOf(ctx));
         if (waiting !== undefined) {
           const shared = await waiting;
           if (shared !== undefined) return serve(ctx, s, key, { reply: shared, score: 1 }, 'exact', true);
