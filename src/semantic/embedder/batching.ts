@@ -18,7 +18,7 @@
  * through its AbortSignal: a text nobody waits for any more leaves the queue before it costs a model call. Both refusals
  * are shared error instances: they are control flow on the overload path, not worth a stack trace each.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { FairLine, type InLine } from './fair-line.js';
 import { Lru } from './lru.js';
 import type { Embedder } from './types.js';
@@ -98,7 +98,7 @@ export interface BatchingStats {
 }
 
 /** The cache key of a text: a hash, so the caches never hold prompt text. */
-export const textKey = (text: string): string => createHash('sha1').update(text).digest('base64url');
+export const textKey = (text: string): string => hash('sha1', text, 'base64url');
 
 export class BatchingEmbedder implements Embedder {
   readonly id: string;
