@@ -1,11 +1,13 @@
 /**
  * Checks a parsed expression for what would only fail, or hang, once requests run it: a `matches` pattern given as a
- * literal that is not a valid regular expression (it would throw on every request, so the rule could never match), and
+ * literal that is not a valid RE2 pattern (./cel-matches.ts; it would throw on every request, so the rule could never
+ * match), and
  * comprehensions (`all`, `exists`, `exists_one`, `map`, `filter`) nested so deep that one evaluation would run their bodies
  * millions of times and hold the event loop for every request. A literal list or map counts its entries; any other range (a
  * variable such as `headers`, a value in `params`) counts as UNKNOWN_RANGE elements, since a caller decides its size.
  */
 import type { ASTNode } from '@marcbachmann/cel-js';
+import { compileRe2 } from './cel-matches.js';
 
 /** Most comprehension-body evaluations one expression may need. */
 export const MAX_ITERATIONS = 100_000;
@@ -56,7 +58,7 @@ function iterations(node: ASTNode): number | LimitProblem {
   const pattern = literalPattern(node);
   if (pattern) {
     try {
-      new RegExp(pattern.args as string);
+      compileRe2(pattern.args as string);
     } catch (err) {
       return { message: `invalid regular expression: ${(err as Error).message}`, offset: pattern.start };
     }

@@ -2,10 +2,12 @@
  * CEL compilation against the variable catalogue. One shared Environment declares every catalogue variable with its CEL
  * type; an expression is parsed once, type-checked (unknown variables, operator/type mismatches, non-bool results are
  * rejected with a position; so are invalid literal regexes and runaway comprehensions, see ./cel-limits.ts) and kept as
- * a callable program together with the catalogue variables it references.
+ * a callable program together with the catalogue variables it references. Its `matches` calls run on RE2 within a
+ * budget (./cel-matches.ts).
  */
 import { Environment, type ASTNode } from '@marcbachmann/cel-js';
 import { childrenOf, limitProblem } from './cel-limits.js';
+import { useLinearMatches, withRuleBudget } from './cel-matches.js';
 import { VARIABLES, VARIABLES_BY_NAME } from './variables.js';
 
 /** A compiled expression: call it with an activation; it returns the CEL value (or throws an EvaluationError). */
@@ -90,7 +92,8 @@ export function compileExpression(expr: string): { ok: true; compiled: CompiledE
   if (limit) return { ok: false, problem: { message: limit.message, ...position(expr, limit.offset) } };
   const references = new Set<string>();
   collectReferences(parsed.ast, references);
-  return { ok: true, compiled: { program: parsed as CelProgram, references } };
+  const program = parsed as CelProgram;
+  return { ok: true, compiled: { program: useLinearMatches(parsed.ast, childrenOf) > 0 ? withRuleBudget(program) : program, references } };
 }
 
 /** Short text of an evaluation error, without the source excerpt. */

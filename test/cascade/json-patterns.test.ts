@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RE2JS } from 're2js';
+import { re2js } from '../../src/util/re2.js';
 import { checkJson } from '../../src/cascade/checks/index.js';
 import { PATTERN_WORK } from '../../src/cascade/checks/json.js';
 import { linearRegExp } from '../../src/cascade/checks/linear-pattern.js';
@@ -112,7 +112,7 @@ describe('JSON check: schema patterns run in linear time', () => {
 
   it('compiles to an RE2 automaton', () => {
     const engine = linearRegExp('^(a+)+$', 'u');
-    assert.ok(engine.re2 instanceof RE2JS);
+    assert.ok(engine.re2 instanceof re2js());
     assert.equal(engine.re2.pattern(), '^(a+)+$');
     assert.equal(engine.test(`${'a'.repeat(100_000)}b`), false);
     assert.equal(engine.test('a'.repeat(100_000)), true);

@@ -5,7 +5,8 @@
 import { createRequire } from 'node:module';
 import type { Ajv, SchemaValidateFunction, ValidateFunction } from 'ajv';
 import { fail, PASS, type Verdict } from '../types.js';
-import { linearRegExp, PatternBudgetExceeded, withPatternBudget } from './linear-pattern.js';
+import { linearRegExp } from './linear-pattern.js';
+import { PatternBudgetExceeded, withPatternBudget } from '../../util/re2.js';
 
 /** Patterns (`pattern`, `patternProperties`) run on re2js, in linear time: the schema is the caller's, the text the model's. */
 const OPTIONS = { strict: false, allErrors: false, validateFormats: false, code: { regExp: linearRegExp } } as const;
@@ -128,7 +129,7 @@ export function unfence(text: string): string {
 }
 
 /**
- * The pattern searching one answer may cost, in (text length + 1) × (program size + 5) units (linear-pattern.ts): at
+ * The pattern searching one answer may cost, in (text length + 1) × (program size + 5) units (src/util/re2.ts): at
  * most ~50–65 ms of re2js measured (its NFA, 17,000 characters against `a[a-g]{50}$`), ~16 ms for 90,000 characters
  * against `^.*$`. Past it the answer is not validated.
  */

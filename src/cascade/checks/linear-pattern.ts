@@ -12,8 +12,10 @@
  * astral characters are one character each. Refused (cannot compile): backreferences, lookaheads and lookbehinds,
  * repetition counts above 1000, `\p{…}` other than RE2's short names (`\p{L}`, `\p{Lu}`, `\p{Alphabetic}`; not `\p{Letter}`,
  * `\p{Script=Greek}` or `\p{gc=L}`), surrogates written as escapes, and `\S` in a class with other members than `\s`.
+ * Each search is charged to the pattern budget in force (src/util/re2.ts).
  */
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { chargedTest, re2js } from '../../util/re2.js';
 
 /** What Ajv's `code.regExp` option takes: a constructor-like function with the source of its call for standalone code. */
 export interface LinearRegExpEngine {
@@ -23,39 +25,6 @@ export interface LinearRegExpEngine {
 
 /** ECMAScript's `\s`: WhiteSpace and LineTerminator (RE2's `\s` is `[\t\n\f\r ]`). */
 const SPACE = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
-/**
- * re2js runs a search on its lazy DFA (~5–15 ns a character) unless the pattern's automaton outgrows the DFA's cache,
- * then on its NFA, which steps through the compiled program for each character: up to ~21 ns a character for each
- * instruction (measured: `a[a-g]{20}$` 600 ns a character, `a[a-g]{1000}$` 5.9–20 µs a character). Linear, but a 4 MB
- * string still held the event loop (`^.*$` 237 ms). A search is charged (text length + 1) × (program size + 5) units,
- * the program size being RE2's (a counted repetition is that many copies), against the budget `withPatternBudget` sets;
- * one over it throws PatternBudgetExceeded instead of running.
- */
-let remaining = Number.POSITIVE_INFINITY;
-
-export class PatternBudgetExceeded extends Error {
-  constructor() {
-    super('pattern budget exceeded');
-  }
-}
-
-/** Runs `fn` with `units` of pattern searching to spend (see `remaining`). */
-export function withPatternBudget<T>(units: number, fn: () => T): T {
-  const outer = remaining;
-  remaining = units;
-  try {
-    return fn();
-  } finally {
-    remaining = outer;
-  }
-}
-
-function charge(text: string, size: number): void {
-  const cost = (text.length + 1) * (size + 5);
-  if (cost > remaining) throw new PatternBudgetExceeded();
-  remaining -= cost;
-}
-
 const ANY = '[\\u{0}-\\u{10FFFF}]';
 const HEX4 = /^[0-9a-fA-F]{4}$/;
 
@@ -125,7 +94,7 @@ export const linearRegExp: LinearRegExpEngine = Object.assign(
     new RegExp(source, flags);
     let re2: RE2JS;
     try {
-      re2 = RE2JS.compile(RE2JS.translateRegExp(toRe2(source)));
+      re2 = re2js().compile(re2js().translateRegExp(toRe2(source)));
     } catch (err) {
       const why = err instanceof Refused ? `it uses ${err.message}` : (err as Error).message;
       throw new SyntaxError(
@@ -136,10 +105,7 @@ export const linearRegExp: LinearRegExpEngine = Object.assign(
     const size = re2.programSize();
     return {
       re2,
-      test: (text: string) => {
-        charge(text, size);
-        return re2.test(text);
-      },
+      test: (text: string) => chargedTest(re2, size, text),
       // Ajv shares compiled patterns by this text: it must tell patterns apart.
       toString: () => key,
     };
