@@ -10,6 +10,7 @@ import { detectLanguage } from '../../src/safety/detectors/language.js';
 import { detectPii, resolveOverlaps } from '../../src/safety/detectors/pii.js';
 import { CONTEXTUAL } from '../../src/safety/detectors/secrets.js';
 import { eachCard, eachIntlPhone } from '../../src/safety/detectors/digit-runs.js';
+import { eachEmail } from '../../src/safety/detectors/email.js';
 import { withBacktrackLimit } from '../helpers/backtracks.js';
 import { redactBody, StreamRestorer } from '../../src/safety/redact.js';
 import { restoreStream } from '../../src/safety/restore.js';
@@ -82,6 +83,45 @@ describe('PII detector work', () => {
     assert.ok(card.reads <= 2 * cards.length, `${card.reads} reads for ${cards.length} characters`);
     assert.deepEqual(kinds(phones), ['phone:+44 20 7946 0958']);
     assert.deepEqual(kinds(cards), ['card:4111 1111 1111 1111']);
+  });
+});
+
+describe('e-mail scanner', () => {
+  /** The pattern the scanner replaces: its spans are the reference. */
+  const PATTERN = /(?<![\w.+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/g;
+  const byPattern = (t: string, re = PATTERN): string[] => [...t.matchAll(re)].map((m) => `${m.index}-${m.index + m[0].length}`);
+  const byScanner = (t: string): { spans: string[]; reads: number } => {
+    const spans: string[] = [];
+    const reads = eachEmail(t, (s, e) => spans.push(`${s}-${e}`));
+    return { spans, reads };
+  };
+
+  it('finds the spans the pattern found', () => {
+    let seed = 7;
+    const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) >>> 16) % n;
+    const alphabet = ['a', 'Z', '1', '%', '.', '+', '-', '_', '@', ' ', 'co', 'x.', '@', 'ab.', '\n', 'é'];
+    let found = 0;
+    for (let n = 0; n < 20_000; n++) {
+      let t = rnd(20) === 0 ? 'a'.repeat(60 + rnd(10)) : '';
+      for (let i = rnd(40); i >= 0; i--) t += alphabet[rnd(alphabet.length)];
+      const want = byPattern(t);
+      found += want.length;
+      assert.deepEqual(byScanner(t).spans, want, JSON.stringify(t));
+    }
+    assert.ok(found > 300, `${found} addresses`);
+  });
+
+  it('reads the part before each @ once, and its domain once', () => {
+    // Each `%` before an `@` is a possible start, and from each the domain was read to its end: 32 starts and a domain of
+    // 20,000 labels that no top-level name ends took the pattern over a million backtracks.
+    const text = `${'a%'.repeat(31)}a@${'a1.'.repeat(20_000)} write to x@y.co`;
+    assert.equal(withBacktrackLimit(PATTERN, 1_000_000).exec(text), null);
+    const { spans, reads } = byScanner(text);
+    assert.deepEqual(spans.map((s) => text.slice(...s.split('-').map(Number) as [number, number])), ['x@y.co']);
+    assert.ok(reads <= 2 * 64 * 2, `${reads} reads`);
+    assert.deepEqual(kinds(text), ['email:x@y.co']);
+    // Prose is not read at all outside the part before an @.
+    assert.equal(byScanner('The quick brown fox jumps over the lazy dog. '.repeat(1_000)).reads, 0);
   });
 });
 

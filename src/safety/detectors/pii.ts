@@ -7,10 +7,10 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { cardValid, ibanValid, ssnValid } from './checksums.js';
 import { eachCard, eachIntlPhone } from './digit-runs.js';
+import { eachEmail } from './email.js';
 import { detectSecrets } from './secrets.js';
 import type { PiiFinding, PiiType } from './types.js';
 
-const EMAIL = /(?<![\w.+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/g;
 const IBAN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g;
 const SSN = /(?<![\w-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-])/g;
 const SSN_BARE = /\b(?:ssn|social security(?: number| no\.?)?)\b\D{0,20}(?<!\d)(\d{3})(\d{2})(\d{4})(?!\d)/gi;
@@ -64,7 +64,7 @@ function detectNumbers(text: string, add: Sink): void {
 }
 
 function detectNetwork(text: string, add: Sink): void {
-  each(EMAIL, text, (m) => add('email', 'email', m.index, m.index + m[0].length));
+  eachEmail(text, (start, end) => add('email', 'email', start, end));
   each(IPV4, text, (m) => {
     // "version 1.2.3.4" / "v1.2.3.4" is a version number, not an address.
     if (/(?:\bversion|\bver\.?|\bv)\s*$/i.test(text.slice(Math.max(0, m.index - 10), m.index))) return;
