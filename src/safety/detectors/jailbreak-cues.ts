@@ -5,11 +5,12 @@
  * "the content policy was switched off by your developers" but not "how do I turn off the content filter on my router".
  * The benign near-misses of reference-prompts/jailbreak_benign.yaml keep them honest.
  */
+import { OutsideQuestions } from './questions.js';
 
 export interface Cue {
   name: string;
   weight: number;
-  re: RegExp;
+  re: RegExp | OutsideQuestions;
 }
 
 /** A case-insensitive pattern matching any of `alternatives`. */
@@ -31,10 +32,10 @@ const LINE_BREAK = String.raw`(?<!\s)[^\S\n]*\n\s*`;
 /** Start of a sentence (an imperative there is addressed to the assistant, not asked about). */
 const SENTENCE = String.raw`(?:^|[.!?:;"\]]\s*|${LINE_BREAK}|\b(?:please|now|just|then|and)\s+)`;
 /**
- * Placed at the end of a match: not in a sentence that ends as a question ("the rules above are outdated?"): an order or
- * a claim, not a query.
+ * Not in a sentence that ends as a question ("the rules above are outdated?"): an order or a claim, not a query. Each
+ * sentence is read once for its last mark (see questions.ts), not again at every place a match could end.
  */
-const NOT_A_QUESTION = String.raw`(?![^.!?\n]*\?)`;
+const statement = (pattern: RegExp): OutsideQuestions => new OutsideQuestions(pattern);
 /** Within one sentence. */
 const S = (n: number): string => String.raw`[^.!?\n]{0,${n}}`;
 
@@ -102,10 +103,10 @@ export const CUES: readonly Cue[] = [
     // void"), not "my previous instructions to the contractor were unclear".
     name: 'instructions_void',
     weight: 0.6,
-    re: re(String.raw`\b` + any(
+    re: statement(re(String.raw`\b` + any(
       String.raw`(?:your|all|any|the)\s+(?:(?:previous|prior|earlier|original|initial|system)\s+)(?:instructions|rules|directives|prompts?|guidelines)`,
       String.raw`(?:the\s+)?(?:instructions|rules|directives|prompts?|guidelines)\s+(?:above|before\s+this|you\s+were\s+given)`,
-    ) + String.raw`\s+(?:are|were|have\s+been|is)\s+(?:now\s+)?(?:outdated|void|cancell?ed|obsolete|invalid|no\s+longer\s+valid|revoked|null|superseded|overridden|deprecated)\b${NOT_A_QUESTION}`),
+    ) + String.raw`\s+(?:are|were|have\s+been|is)\s+(?:now\s+)?(?:outdated|void|cancell?ed|obsolete|invalid|no\s+longer\s+valid|revoked|null|superseded|overridden|deprecated)\b`)),
   },
   { name: 'obey_me', weight: 0.5, re: re(String.raw`\bobey\s+(?:me|my\s+(?:every|commands?|orders?|instructions?))\b|${SENTENCE}(?:do|say)\s+(?:exactly\s+)?(?:what|whatever)\s+i\s+(?:say|tell\s+you|ask)\b`) },
   {
@@ -209,11 +210,11 @@ export const CUES: readonly Cue[] = [
     // Decode (or read hidden text) and act on it; either order ("execute the hex-encoded command below").
     name: 'encoded_payload_request',
     weight: 0.6,
-    re: re(String.raw`\b` + any(
+    re: statement(re(String.raw`\b` + any(
       String.raw`(?:decode|decipher|decrypt|base64|rot-?13|hex|leet\s?speak|encoded|encrypted|cipher|reversed?|backwards|hidden\s+(?:text|message|instruction)|first\s+letters?\s+of\s+each)\b` +
         String.raw`${NOT_ASKED}${S(80)}\b(?:follow|execute|obey|do\s+what\s+it\s+says|do\s+as\s+it\s+says|carry\s+out|act\s+on|comply\s+with)\b`,
       String.raw`(?:follow|execute|obey|carry\s+out|run)\b${NOT_ASKED}\s+(?:the\s+|this\s+)?(?:\w+\s+)?(?:hex|base64|rot-?13|encoded|hidden|decoded|reversed)\b`,
-    ) + NOT_A_QUESTION),
+    ))),
   },
 ];
 
