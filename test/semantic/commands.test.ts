@@ -209,12 +209,12 @@ test('eval runs with either embedder variant; each keeps its own embedding-cache
     assert.equal(r.code, 0, r.out);
     reports[quantized] = JSON.parse(r.out);
   }
-  assert.equal(reports.true.embedder, 'use-lite-512-int8@0.2.0');
+  assert.equal(reports.true.embedder, 'use-lite-512-int8u@0.2.0');
   assert.equal(reports.false.embedder, 'use-lite-512@0.2.0');
   for (const q of ['true', 'false']) assert.ok(reports[q].topAccuracy >= 5 / 6, `${q}: ranking accuracy ${reports[q].topAccuracy}`);
   const files = (await readdir(cacheDir)).filter((f) => f.endsWith('.bin')).sort();
   assert.equal(files.length, 2);
-  assert.deepEqual(files.map((f) => f.replace(/-\w+\.bin$/, '')), ['use-lite-512-int8_0.2.0', 'use-lite-512_0.2.0']);
+  assert.deepEqual(files.map((f) => f.replace(/-\w+\.bin$/, '')), ['use-lite-512-int8u_0.2.0', 'use-lite-512_0.2.0']);
   await assert.rejects(evalCmd(['--refs', refs, '--data', path.join(dir, 'heldout.jsonl'), '--quantized', 'maybe']), /--quantized must be true or false/);
 });
 

@@ -34,13 +34,19 @@ test('per-column int8 weights: each column uses the full range and rounds back w
   for (let i = 0; i < w.length; i++) assert.ok(Math.abs(q[i] * scale[i % 2] - w[i]) <= scale[i % 2] / 2 + 1e-6, `entry ${i}`);
 });
 
-test('the quantised graph is valid ONNX, stores the weight as int8 and matches the float graph closely', async () => {
+test('the quantised graph is valid ONNX, stores the weight in one byte and matches the float graph closely', async () => {
   const float = smallGraph();
   const int8 = quantizeMatMuls(float);
   assert.ok(int8.nodes.some((n) => n.opType === 'MatMulInteger'));
   assert.ok(!int8.nodes.some((n) => n.opType === 'MatMul'));
   assert.deepEqual(int8.initializers.filter((t) => t.dataType === OnnxType.FLOAT && t.dims.length === 2), []);
-  assert.equal(int8.initializers.find((t) => t.dataType === OnnxType.INT8 && t.dims.length === 2)?.rawData.byteLength, 48);
+  // Stored as uint8 around the zero point 128 (the int8 value + 128), for the uint8 × uint8 kernels: exact on every processor.
+  const stored = int8.initializers.find((t) => t.dataType === OnnxType.UINT8 && t.dims.length === 2);
+  assert.equal(stored?.rawData.byteLength, 48);
+  const w0 = float.initializers.find((t) => t.name === 'w')!;
+  const { q } = quantizeColumns(new Float32Array(w0.rawData.slice().buffer), 8, 6);
+  assert.deepEqual(Array.from(stored!.rawData), Array.from(q, (v) => v + 128));
+  assert.ok(int8.initializers.every((t) => t.dataType !== OnnxType.INT8), 'no uint8 × int8 product is left');
 
   const x = Float32Array.from({ length: 2 * 3 * 8 }, (_, i) => Math.cos(i * 0.9) * (i < 24 ? 1 : 50));
   const run = async (g: typeof float, input: Float32Array, rows: number) => {
@@ -70,6 +76,26 @@ test('the quantised graph is valid ONNX, stores the weight as int8 and matches t
   // Activations are scaled per row, so the small-valued first row is not coarsened by the large second one.
   const alone = await run(int8, x.slice(0, 24), 1);
   assert.deepEqual(Array.from(alone), Array.from(got.slice(0, 18)));
+});
+
+test('the integer products are exact where pairs of byte products pass 16 bits (processors without VNNI)', async () => {
+  // x = 1 everywhere quantises to 255 (127 above the zero point), w = n + 1 down column n to 127: each pair of byte
+  // products is 2 × 255 × 127 = 64,770, which a kernel adding pairs into 16 bits with saturation clips to 32,767.
+  const K = 64;
+  const N = 4;
+  const weights = new Map<string, TfWeight>([['w', { shape: [K, N], dtype: 'float32', data: Float32Array.from({ length: K * N }, (_, i) => 1 + (i % N)) }]]);
+  const nodes: TfNode[] = [{ name: 'x', op: 'Placeholder' }, { name: 'w', op: 'Const' }, { name: 'y', op: 'BatchMatMulV2', input: ['x', 'w'] }];
+  const graph = quantizeMatMuls(convertTfGraph(nodes, weights, {
+    inputs: [{ name: 'x', elemType: OnnxType.FLOAT, shape: ['rows', 1, K] }],
+    outputs: [{ name: 'y', elemType: OnnxType.FLOAT, shape: ['rows', 1, N] }],
+  }));
+  const s = await ort.InferenceSession.create(encodeModel(graph, 'test'), { logSeverityLevel: 3 });
+  try {
+    const y = (await s.run({ x: new ort.Tensor('float32', new Float32Array(K).fill(1), [1, 1, K]) })).y.data as Float32Array;
+    for (let n = 0; n < N; n++) assert.ok(Math.abs(y[n] - K * (n + 1)) < 1e-3 * K * (n + 1), `column ${n}: ${y[n]}, exactly ${K * (n + 1)}`);
+  } finally {
+    await s.release();
+  }
 });
 
 let float: UseLiteEmbedder;
@@ -111,7 +137,7 @@ test('an int8 vector does not depend on the texts batched with it', async () => 
 
 test('the variants have their own ids (so their own embedding-store files) and share one vector space', () => {
   assert.equal(float.id, 'use-lite-512@0.2.0');
-  assert.equal(int8.id, 'use-lite-512-int8@0.2.0');
+  assert.equal(int8.id, 'use-lite-512-int8u@0.2.0');
   assert.equal(int8.space, float.id);
   assert.equal(float.space, float.id);
   // The shipped cache models (fitted on float similarities) stay in use with the int8 default.
@@ -126,7 +152,7 @@ test('semantic.embedder.quantized picks the variant: int8 by default, float when
   // The gateway's embedder (worker threads behind the batching layer) reports the variant's id and the shared space.
   const served = await createEmbedder({ ...config, concurrency: 1 }, process.cwd());
   try {
-    assert.equal(served.id, 'use-lite-512-int8@0.2.0');
+    assert.equal(served.id, 'use-lite-512-int8u@0.2.0');
     assert.equal(served.space, 'use-lite-512@0.2.0');
   } finally {
     await served.close();

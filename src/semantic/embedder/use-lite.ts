@@ -146,7 +146,7 @@ async function startRunner(files: UseLiteFiles, opts: UseLiteOptions): Promise<G
 
 const FLOAT_ID = 'use-lite-512@0.2.0';
 /** The embedder id of a precision: int8 vectors differ slightly from float ones, so vector caches must never mix them. */
-export const useLiteId = (precision: UseLitePrecision): string => (precision === 'int8' ? 'use-lite-512-int8@0.2.0' : FLOAT_ID);
+export const useLiteId = (precision: UseLitePrecision): string => (precision === 'int8' ? 'use-lite-512-int8u@0.2.0' : FLOAT_ID);
 
 export class UseLiteEmbedder implements Embedder {
   readonly id: string;
