@@ -35,6 +35,17 @@ test('an operator\'s catastrophic pattern against a caller\'s value does not bac
   const hostile = `${'a'.repeat(40)}!`;
   assert.equal(evaluate(set, await vars({ model: 'x' }, { 'x-client': hostile }), caller()).matched, false);
   assert.equal(evaluate(set, await vars({ model: 'x' }, { 'x-client': 'my app 2' }), caller()).rule, 'words');
+  // Inside every comprehension macro too (their bodies are evaluated through nodes of their own).
+  const WORDS = '"^(\\\\w+\\\\s?)*$"';
+  const inMacros = compiled([
+    { name: 'all', cel_expression: `params.extra.names.all(n, n.matches(${WORDS}))`, targets: T, priority: 1 },
+    { name: 'exists_one', cel_expression: `params.extra.names.exists_one(n, n.matches(${WORDS}))`, targets: T, priority: 2 },
+    { name: 'filter', cel_expression: `params.extra.names.filter(n, n.matches(${WORDS})).size() > 1`, targets: T, priority: 3 },
+    { name: 'map', cel_expression: `params.extra.names.map(n, n.matches(${WORDS})).exists(b, b)`, targets: T, priority: 4 },
+  ]);
+  const hostileNames = await vars({ model: 'x', extra: { names: [hostile, hostile] } });
+  assert.equal(evaluate(inMacros, hostileNames, caller()).matched, false);
+  assert.equal(evaluate(inMacros, await vars({ model: 'x', extra: { names: ['ok name', hostile] } }), caller()).rule, 'exists_one');
 });
 
 test('one evaluation of a rule searches within its budget; past it the rule errors and does not match', async () => {
