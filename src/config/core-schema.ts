@@ -94,6 +94,8 @@ export const serverSchema = z.object({
     max_string_chars: positiveInt.default(1_048_576),
     /** Most messages in one chat request. */
     max_messages: positiveInt.default(2048),
+    /** Most object members (keys) in the whole body, counted before it is parsed. */
+    max_members: positiveInt.default(50_000),
   }).strict().prefault({}),
 }).strict();
 

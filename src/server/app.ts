@@ -94,7 +94,7 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
   let admitted = false;
   let parallel = NO_PARALLEL_LIMITS;
   try {
-    ({ body, text } = parseJsonText(await rawBody, req.headers['content-type']));
+    ({ body, text } = parseJsonText(await rawBody, req.headers['content-type'], gw.limits().max_members));
     caller = await gw.authenticate(edge?.credential ? edge.credential(headers) : req.headers.authorization);
     parallel = gw.parallelLimits(caller);
     const refusal = gw.inFlight.enter(caller.virtualKeyId, parallel);

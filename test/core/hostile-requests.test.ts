@@ -95,6 +95,23 @@ describe('hostile requests against a gateway process', () => {
     assert.equal(ok.status, 200);
   });
 
+  it('a body of more object members than server.limits.max_members is refused before it is parsed; colons in text do not count', async () => {
+    const upstreamCalls = pa.requestCount() + pb.requestCount();
+    // 60,000 distinct keys (the default bound is 50,000), in one object and spread over objects in an array.
+    const keys = Array.from({ length: 60_000 }, (_, i) => `"k${i}":1`);
+    for (const extra of [`{${keys.join(',')}}`, `[${keys.map((k) => `{${k}}`).join(',')}]`]) {
+      const r = await send(`{"model":"pa/m","messages":[{"role":"user","content":"hi"}],"extra":${extra}}`);
+      assert.equal(r.status, 400);
+      envelope(r.json);
+      assert.equal(r.json.error.code, 'too_many_members');
+      assert.match(r.json.error.message, /more than 50000 object members/);
+    }
+    assert.equal(pa.requestCount() + pb.requestCount(), upstreamCalls, 'nothing reached an upstream');
+    // Colons inside strings are text, not members: a message of 100,000 of them (and escaped quotes) is served.
+    const colons = await send({ model: 'pa/m', messages: [{ role: 'user', content: 'a:\\"b'.repeat(100_000).slice(0, 500_000) }] });
+    assert.equal(colons.status, 200);
+  });
+
   it('message content that is null, an object or a number is a 400 naming the field, as OpenAI answers', async () => {
     for (const content of [null, { text: 'x' }, 42]) {
       const r = await send({ model: 'pa/m', messages: [{ role: 'user', content }] });

@@ -76,9 +76,9 @@ export function messagesRouter(deps: MessagesEdgeDeps): Router {
     const id = newContext('chat', undefined, headers, ANONYMOUS, new AbortController().signal, performance.now(), PROTOCOL).id;
     const replyHeaders = { 'x-request-id': id, [REQUEST_ID]: id };
     try {
-      const body = parseJsonBody(await deps.readBody(req, res), req.headers['content-type']);
-      await deps.authenticate(authorizationOf(headers));
       const limits = deps.limits();
+      const body = parseJsonBody(await deps.readBody(req, res), req.headers['content-type'], limits.max_members);
+      await deps.authenticate(authorizationOf(headers));
       checkLimits(body, limits);
       const parsed = parseMessagesRequest(body, limits.max_messages, { countOnly: true });
       await writeReply(res, { kind: 'json', status: 200, body: { input_tokens: estimatePromptTokens(parsed.body) } }, replyHeaders);
