@@ -17,7 +17,11 @@ describe('a request\'s warnings are bounded', () => {
 
   before(async () => {
     up = await startScriptedUpstream();
-    gw = await gateway({ providers: { o: { kind: 'openai', base_url: up.url, models: ['m'], keys: [{ id: 'k1', value: 'key-k1' }] } } });
+    // Bodies of hundreds of thousands of members: past the default server.limits.max_members, which an operator may raise.
+    gw = await gateway({
+      server: { limits: { max_members: 2_000_000 } },
+      providers: { o: { kind: 'openai', base_url: up.url, models: ['m'], keys: [{ id: 'k1', value: 'key-k1' }] } },
+    });
   });
   after(async () => {
     await gw.close();
