@@ -52,11 +52,9 @@ const LINE_FEED = 10;
 const CARRIAGE_RETURN = 13;
 const SPACE = 32;
 
-/** `\s` of a regular expression: the blanks, line breaks and Unicode spaces JavaScript counts as white space. */
-function isSpace(c: number): boolean {
-  return (c >= 9 && c <= 13) || c === 32 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
-}
+const WHITE_SPACE = /\s/;
+/** White space as a regular expression's `\s` reads it (read once per run, not per character; NaN before the text: no). */
+const isSpace = (c: number): boolean => c === c && WHITE_SPACE.test(String.fromCharCode(c));
 
 const isRunChar = (c: number): boolean => c === SPACE || c === TAB || c === LINE_FEED || c === CARRIAGE_RETURN;
 /** The line separators other than `\n` and `\r`: spaces and tabs before them end a line too. */
