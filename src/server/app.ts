@@ -94,13 +94,13 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
   let admitted = false;
   let parallel = NO_PARALLEL_LIMITS;
   try {
-    ({ body, text } = parseJsonText(await rawBody, req.headers['content-type'], gw.limits().max_members));
+    const limits = gw.limits();
+    ({ body, text } = parseJsonText(await rawBody, req.headers['content-type'], limits.max_members));
     caller = await gw.authenticate(edge?.credential ? edge.credential(headers) : req.headers.authorization);
     parallel = gw.parallelLimits(caller);
     const refusal = gw.inFlight.enter(caller.virtualKeyId, parallel);
     if (refusal !== undefined) throw refusal;
     admitted = true;
-    const limits = gw.limits();
     const members = checkLimits(body, limits);
     const accepted = edge ? await edge.accept(body, caller, limits) : undefined;
     ctx = buildContext(op, accepted?.body ?? body, headers, caller, abort, { maxMessages: limits.max_messages, startedAt, protocol: edge?.protocol, native: accepted?.native, afterReply: true,

@@ -134,14 +134,14 @@ export function tooManyMembers(raw: Buffer, limit: number): boolean {
 
 /**
  * Parses a request body as JSON. A content type other than JSON is refused as OpenAI does; none at all is read as JSON.
- * With `maxMembers`, a body of more object members than that is refused before it is parsed.
+ * A body of more than `maxMembers` object members is refused before it is parsed.
  */
-export function parseJsonBody(raw: Buffer, contentType: string | undefined, maxMembers?: number): unknown {
+export function parseJsonBody(raw: Buffer, contentType: string | undefined, maxMembers: number): unknown {
   return parseJsonText(raw, contentType, maxMembers).body;
 }
 
 /** `parseJsonBody`, also returning the body's text (what an unchanged request forwards as is: RequestContext.bodyText). */
-export function parseJsonText(raw: Buffer, contentType: string | undefined, maxMembers?: number): { body: unknown; text: string } {
+export function parseJsonText(raw: Buffer, contentType: string | undefined, maxMembers: number): { body: unknown; text: string } {
   if (contentType !== undefined && contentType !== '' && !JSON_TYPE.test(contentType)) {
     const shown = contentType.slice(0, 100);
     throw new GatewayError({
@@ -150,7 +150,7 @@ export function parseJsonText(raw: Buffer, contentType: string | undefined, maxM
         `specified the header 'Content-Type: ${shown}'. Please try again with a supported content type.`,
     });
   }
-  if (maxMembers !== undefined && tooManyMembers(raw, maxMembers)) {
+  if (tooManyMembers(raw, maxMembers)) {
     throw invalidRequest(`The request body holds more than ${maxMembers} object members (keys); this gateway accepts at most ${maxMembers}.`, null, 'too_many_members');
   }
   const text = raw.toString('utf8');
