@@ -1,9 +1,8 @@
 /**
  * Checks a parsed expression for what would only fail, or hang, once requests run it: a `matches` pattern given as a
  * literal that is not a valid RE2 pattern (./cel-matches.ts; it would throw on every request, so the rule could never
- * match), and
- * comprehensions (`all`, `exists`, `exists_one`, `map`, `filter`) nested so deep that one evaluation would run their bodies
- * millions of times and hold the event loop for every request. A literal list or map counts its entries; any other range (a
+ * match), and comprehensions (`all`, `exists`, `exists_one`, `map`, `filter`) nested so deep that one evaluation would run
+ * their bodies millions of times and hold the event loop for every request. A literal list or map counts its entries; any other range (a
  * variable such as `headers`, a value in `params`) counts as UNKNOWN_RANGE elements, since a caller decides its size.
  */
 import type { ASTNode } from '@marcbachmann/cel-js';
