@@ -10,6 +10,7 @@ import { estimateComplexity, type ComplexityFacts } from '../cascade/complexity.
 import type { RequestContext } from '../pipeline/context.js';
 import type { HealthFigures, ProviderHealthView } from '../providers/health-registry.js';
 import { NO_SESSION, type SessionFacts } from '../sessions/sessions.js';
+import { bodyParams, headerMap } from './cel-values.js';
 
 /** CEL types used by the catalogue (the strings the CEL environment understands). */
 export type CelType =
@@ -134,7 +135,7 @@ export const VARIABLES: readonly VariableDeclaration[] = [
     description: 'Requested model or alias (without the provider prefix when given as provider/model)' }),
   decl({ name: 'provider', type: 'string', group: 'request', default: '', get: (s) => s.provider,
     description: 'Provider part of the requested model when given as provider/model, else ""' }),
-  decl({ name: 'headers', type: 'map<string, string>', group: 'request', default: {}, get: (s) => s.ctx.headers,
+  decl({ name: 'headers', type: 'map<string, string>', group: 'request', default: {}, get: (s) => headerMap(s.ctx.headers),
     description: 'Request headers, lower-cased keys' }),
   decl({ name: 'params', type: 'map<string, dyn>', group: 'request', default: {}, get: (s) => bodyParams(s.ctx.body),
     description: 'Body parameters (temperature, max_tokens, top_p, stream, n, ...); arrays (tools, stop, ...) as their length' }),
@@ -312,20 +313,6 @@ function requestFacts(ctx: RequestContext, providers: ReadonlySet<string> | unde
     if (!providers || providers.has(p)) return { ctx, provider: p, model: ctx.model.slice(slash + 1) };
   }
   return { ctx, provider: '', model: ctx.model };
-}
-
-/** Body fields that carry prompt content or have their own variable; never exposed through `params`. */
-const NOT_PARAMS = new Set(['messages', 'prompt', 'input', 'model', 'user', 'suffix']);
-
-function bodyParams(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key in body) {
-    if (NOT_PARAMS.has(key)) continue;
-    const v = body[key];
-    if (v === undefined) continue;
-    out[key] = Array.isArray(v) ? BigInt(v.length) : v;
-  }
-  return out;
 }
 
 function messageCount(body: Readonly<Record<string, unknown>>): number {

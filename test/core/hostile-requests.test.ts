@@ -49,6 +49,9 @@ describe('hostile requests against a gateway process', () => {
       `  pa: { kind: openai, base_url: "${pa.url}", keys: [{ id: ka, value: pa-secret-value-1 }], models: [m] }`,
       `  pb: { kind: openai, base_url: "${pb.url}", keys: [{ id: kb, value: pb-secret-value-2 }], models: [m] }`,
       'routing: { fallbacks: { "pa/m": ["pb/m"] } }',
+      // A policy rule on a body parameter and a header: a caller's odd member names must not step around it.
+      'rules:',
+      '  - { name: hot-to-pb, cel_expression: \'params.temperature > 1.5 || headers["x-lane"] == "b"\', targets: [{ provider: pb, model: m }] }',
       '',
     ].join('\n'));
   });
@@ -163,6 +166,28 @@ describe('hostile requests against a gateway process', () => {
     assert.equal(hit.headers.get('x-switchyard-provider'), 'cache');
     assert.equal(hit.headers.get('x-switchyard-model'), 'm');
     assert.equal(hit.headers.get('x-switchyard-attempts'), '0');
+  });
+
+  it('body members and headers named constructor or __proto__ do not let a request step around a rule', async () => {
+    const msg = '"messages":[{"role":"user","content":"route me"}]';
+    for (const text of [
+      `{"model":"pa/m",${msg},"temperature":1.8}`,
+      `{"model":"pa/m",${msg},"temperature":1.8,"constructor":"x"}`,
+      `{"model":"pa/m",${msg},"temperature":1.8,"__proto__":{"constructor":{"temperature":0}}}`,
+      `{"model":"pa/m",${msg},"temperature":1.8,"metadata":{"constructor":"x"}}`,
+    ]) {
+      const r = await send(text, { 'x-switchyard-cache': 'bypass' });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.headers.get('x-switchyard-provider'), 'pb', text);
+      assert.equal(r.headers.get('x-switchyard-rule'), 'hot-to-pb', text);
+    }
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-lane': 'b', constructor: 'x', 'x-switchyard-cache': 'bypass' },
+      body: `{"model":"pa/m",${msg}}`,
+    });
+    await res.text();
+    assert.equal(res.headers.get('x-switchyard-provider'), 'pb');
   });
 
   it('the process survived every request above and logged no secret', () => {

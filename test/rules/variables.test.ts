@@ -28,7 +28,7 @@ test('request and caller variables are read from the context', async () => {
   assert.equal(v['model'], 'gpt-4o');
   assert.equal(v['provider'], 'openai');
   assert.deepEqual(v['headers'], { 'x-tier': 'gold' });
-  assert.deepEqual(v['params'], { temperature: 0.2, max_tokens: 100, stream: true, tools: 2n });
+  assert.deepEqual(v['params'], new Map<string, unknown>([['temperature', 0.2], ['max_tokens', 100], ['stream', true], ['tools', 2n]]));
   assert.equal(v['message_count'], 2n);
   assert.equal(v['prompt_chars'], 13n);
   assert.equal(v['user'], 'u-42');
