@@ -6,17 +6,15 @@
  * CPU contention the event loop goes first and the model takes the cycles left over. A call goes to the worker with the fewest calls pending; a worker that
  * dies fails its pending calls and is replaced.
  */
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker, workerScript } from '../../util/module-worker.js';
 import type { EmbedderConfig } from '../config.js';
 import type { FallbackObserver } from './backend.js';
 import type { WorkerPriority } from './thread-priority.js';
 import type { Embedder } from './types.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
 
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-/** The worker's script beside this module (.ts when running from sources under tsx, .js when built). */
-const WORKER_URL = new URL(`./embed-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
+const WORKER_URL = workerScript('embed-worker', import.meta.url);
 
 /**
  * The young generation of a worker's V8 heap (MB). A worker allocates little per model call (the texts, the token ids;
@@ -27,16 +25,9 @@ const WORKER_URL = new URL(`./embed-worker${FROM_SOURCE ? '.ts' : '.js'}`, impor
 const WORKER_YOUNG_GENERATION_MB = 2;
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
 
-/**
- * A worker thread on the embed-worker script. From sources (tests under tsx), a worker does not inherit the tsx loader on
- * Node 20, so it registers it before importing the script. The loader is resolved here, beside this module: an eval'd
- * worker would resolve a bare specifier from the process's working folder, which may be anywhere.
- */
+/** A worker thread on the embed-worker script. */
 function startWorker(workerData: WorkerSetup): Worker {
-  if (!FROM_SOURCE) return new Worker(fileURLToPath(WORKER_URL), { workerData, resourceLimits: WORKER_LIMITS });
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(boot, { eval: true, workerData, resourceLimits: WORKER_LIMITS });
+  return startModuleWorker(WORKER_URL, { workerData, resourceLimits: WORKER_LIMITS });
 }
 
 export interface WorkerPoolOptions {
