@@ -382,6 +382,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       });
       server.closeIdleConnections();
     });
+    await safety.close();
     await services.close();
     await obs.tracing.shutdown();
     requestLog.flush();

@@ -171,7 +171,7 @@ class EdgeContext implements RequestContext {
   readonly warnings: string[] = warningList();
   readonly replyHeaders: Record<string, string> = {};
   readonly facts: Record<string, unknown> = {};
-  afterReply?: Array<() => void>;
+  afterReply?: Array<() => void | Promise<void>>;
   bodyText?: { readonly of: object; readonly text: string };
   slots?: RequestSlots;
 

@@ -118,7 +118,7 @@ export interface RequestContext {
    * Work to run once the reply is written (./after-reply.ts): present when the HTTP edge serves the request and drains it;
    * absent elsewhere, and such work then runs at once.
    */
-  readonly afterReply?: Array<() => void>;
+  readonly afterReply?: Array<() => void | Promise<void>>;
   /**
    * The JSON text `of` was parsed from, as the caller sent it (the OpenAI routes): an upstream call whose body is that very
    * object sends this text instead of serialising it again. Checked by identity, so a copy of the context with another body

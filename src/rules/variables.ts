@@ -62,7 +62,7 @@ export interface PiiFacts {
 
 /** Safety signals, each computed on first use (see src/safety). */
 export interface SafetyInputs {
-  pii: () => PiiFacts;
+  pii: () => PiiFacts | Promise<PiiFacts>;
   language: () => string;
   jailbreak: () => Promise<{ score: number; flagged: boolean }>;
 }
@@ -253,7 +253,12 @@ function loadGroup(g: VariableGroup, ctx: RequestContext, inputs: VariableInputs
     case 'semantic': return inputs.semantic?.().then((v) => void (out.semantic = v));
     case 'cache': return inputs.cacheSimilarity?.().then((v) => void (out.cache = v));
     case 'complexity': return undefined; // derived after the other groups (see buildVariables)
-    case 'pii': if (inputs.safety) out.pii = inputs.safety.pii(); return undefined;
+    case 'pii': {
+      const p = inputs.safety?.pii();
+      if (p instanceof Promise) return p.then((v) => void (out.pii = v));
+      out.pii = p;
+      return undefined;
+    }
     case 'language': if (inputs.safety) out.language = inputs.safety.language(); return undefined;
     case 'jailbreak': return inputs.safety?.jailbreak().then((v) => void (out.jailbreak = v));
     case 'session':

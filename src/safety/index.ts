@@ -9,6 +9,7 @@ import type { Stage } from '../pipeline/stage.js';
 import type { SafetyInputs } from '../rules/variables.js';
 import type { SafetyConfig } from './config.js';
 import { loadJailbreakExamples, type JailbreakExamples } from './jailbreak.js';
+import { PiiScanner } from './pii-scan.js';
 import { createSafetySignals, type SafetySignals } from './signals.js';
 import { createSafetyStage, ruleActionOf, type BlockKind, type RuleAction } from './stage.js';
 
@@ -47,6 +48,8 @@ export interface Safety {
   inputs(ctx: RequestContext): SafetyInputs;
   /** Every signal with its detectors and positions (never values), for the explain endpoint. */
   explain(ctx: RequestContext): Promise<Record<string, unknown>>;
+  /** Stops the PII scan worker (what it was given is scanned in place first). */
+  close(): Promise<void>;
 }
 
 export async function createSafety(deps: SafetyDeps): Promise<Safety> {
@@ -65,7 +68,8 @@ export async function createSafety(deps: SafetyDeps): Promise<Safety> {
       deps.logger.warn({ file, err: (err as Error).message }, 'jailbreak examples not loaded; jailbreak_score uses heuristics only');
     }
   }
-  const signals = createSafetySignals({ config: deps.config, embed: deps.embed, examples: () => examples });
+  const scanner = new PiiScanner();
+  const signals = createSafetySignals({ config: deps.config, embed: deps.embed, examples: () => examples, scanner });
   const stage = createSafetyStage({
     signals,
     config: deps.config,
@@ -82,7 +86,7 @@ export async function createSafety(deps: SafetyDeps): Promise<Safety> {
       jailbreak: () => signals.jailbreak(ctx),
     }),
     async explain(ctx) {
-      const pii = signals.pii(ctx);
+      const pii = await signals.pii(ctx);
       const jb = await signals.jailbreak(ctx);
       return {
         pii: pii.slots.flatMap(({ slot, findings }) =>
@@ -92,5 +96,6 @@ export async function createSafety(deps: SafetyDeps): Promise<Safety> {
         jailbreak: { score: jb.score, flagged: jb.flagged, similarity: jb.similarity, heuristic: jb.heuristic, cues: jb.cues },
       };
     },
+    close: () => scanner.close(),
   };
 }

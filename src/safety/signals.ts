@@ -4,10 +4,10 @@
  * Findings are recorded in ctx.facts.safety by type, detector and position only — never the values.
  */
 import type { RequestContext } from '../pipeline/context.js';
-import { nativeStrings, slotName, textSlots } from './body-text.js';
+import { nativeStrings, slotName, textSlots, type TextSlot } from './body-text.js';
 import { detectLanguage } from './detectors/language.js';
-import { detectPii } from './detectors/pii.js';
-import type { PiiType } from './detectors/types.js';
+import type { PiiFinding, PiiType } from './detectors/types.js';
+import { PiiScanner } from './pii-scan.js';
 import { nearestSimilarity, scoreJailbreak, type JailbreakExamples, type JailbreakReport } from './jailbreak.js';
 import type { SafetyConfig } from './config.js';
 import type { SlotFindings } from './redact.js';
@@ -26,7 +26,8 @@ export interface PiiReport {
 }
 
 export interface SafetySignals {
-  pii(ctx: RequestContext): PiiReport;
+  /** At once when the request's texts are small; a promise when they are scanned off the event loop (pii-scan.ts). */
+  pii(ctx: RequestContext): PiiReport | Promise<PiiReport>;
   language(ctx: RequestContext): string;
   jailbreak(ctx: RequestContext): Promise<JailbreakReport & { flagged: boolean }>;
 }
@@ -37,10 +38,18 @@ export interface SignalDeps {
   embed?: (ctx: RequestContext) => Promise<Float32Array>;
   /** The embedded attack examples, when loaded. */
   examples: () => JailbreakExamples | undefined;
+  /** Scans the request's texts for PII (in place, or off the event loop when they are large); a scanner of its own by default. */
+  scanner?: PiiScanner;
 }
 
+/**
+ * Findings the request log lists one by one; past them it gives the number left (`pii_more`). A body packed with
+ * addresses has hundreds of thousands, and the log line listing them all took seconds to write and megabytes to keep.
+ */
+const LOGGED_FINDINGS = 100;
+
 interface Memo {
-  pii?: PiiReport;
+  pii?: PiiReport | Promise<PiiReport>;
   language?: string;
   jailbreak?: Promise<JailbreakReport & { flagged: boolean }>;
 }
@@ -60,6 +69,7 @@ export function factsOf(ctx: RequestContext): Record<string, unknown> {
 }
 
 export function createSafetySignals(deps: SignalDeps): SafetySignals {
+  const scanner = deps.scanner ?? new PiiScanner();
   const memos = new RequestLocal<Memo>('safety signals');
   const memo = (ctx: RequestContext): Memo => {
     let m = memos.get(ctx);
@@ -67,35 +77,50 @@ export function createSafetySignals(deps: SignalDeps): SafetySignals {
     return m;
   };
 
-  const pii = (ctx: RequestContext): PiiReport => {
-    const m = memo(ctx);
-    if (m.pii) return m.pii;
+  const report = (ctx: RequestContext, slotList: TextSlot[], found: PiiFinding[][]): PiiReport => {
     const slots: SlotFindings[] = [];
     const types = new Set<PiiType>();
-    let count = 0;
-    for (const slot of textSlots(ctx.body)) {
-      const findings = detectPii(slot.text);
-      if (findings.length === 0) continue;
-      slots.push({ slot, findings });
-      for (const f of findings) types.add(f.type);
-      count += findings.length;
-    }
     const native = new Set<PiiType>();
-    for (const text of nativeStrings(ctx.native?.extras)) {
-      const findings = detectPii(text);
+    let count = 0;
+    found.forEach((findings, i) => {
+      if (findings.length === 0) return;
+      // The slots' texts come first, then the strings only the native body carries.
+      if (i < slotList.length) slots.push({ slot: slotList[i], findings });
       for (const f of findings) {
-        native.add(f.type);
         types.add(f.type);
+        if (i >= slotList.length) native.add(f.type);
       }
       count += findings.length;
-    }
-    m.pii = { slots, types: [...types].sort(), count, native: [...native].sort() };
+    });
     if (count > 0) {
-      factsOf(ctx)['pii'] = slots.flatMap(({ slot, findings }) =>
-        findings.map((f) => ({ type: f.type, detector: f.detector, at: slotName(slot.path), start: f.start, end: f.end })),
-      );
+      const facts = factsOf(ctx);
+      const logged: Array<Record<string, unknown>> = [];
+      for (const { slot, findings } of slots) {
+        for (const f of findings) {
+          if (logged.length === LOGGED_FINDINGS) break;
+          logged.push({ type: f.type, detector: f.detector, at: slotName(slot.path), start: f.start, end: f.end });
+        }
+      }
+      facts['pii'] = logged;
+      if (count > logged.length) facts['pii_more'] = count - logged.length;
     }
-    return m.pii;
+    return { slots, types: [...types].sort(), count, native: [...native].sort() };
+  };
+
+  const pii = (ctx: RequestContext): PiiReport | Promise<PiiReport> => {
+    const m = memo(ctx);
+    if (m.pii) return m.pii;
+    const slotList = textSlots(ctx.body);
+    const texts = slotList.map((s) => s.text);
+    for (const text of nativeStrings(ctx.native?.extras)) texts.push(text);
+    const found = scanner.scan(texts);
+    if (!(found instanceof Promise)) return (m.pii = report(ctx, slotList, found));
+    // Shared by every reader of this request; a refused scan is not kept, so a later reader asks again.
+    const later = found.then((f) => (m.pii = report(ctx, slotList, f)), (err: unknown) => {
+      if (m.pii === later) m.pii = undefined;
+      throw err;
+    });
+    return (m.pii = later);
   };
 
   const language = (ctx: RequestContext): string => {

@@ -8,6 +8,8 @@
  * Requests that carry PII are marked `cache_no_store` so the response cache does not keep them (unless `pii.cache_pii`).
  * When nothing can act on the findings before the upstream call (no PII action, no rule's redact, no cache that may store),
  * the scan runs once the reply is written (../pipeline/after-reply.ts): the request log still carries the findings.
+ * A large body is scanned off the event loop (pii-scan.ts); when that scan is refused for overload, a request whose
+ * policy needs the findings is refused with it (503, retry), and a scan only the log wanted is left out of the log.
  * Runs once per request.
  */
 import { GatewayError } from '../errors.js';
@@ -19,7 +21,8 @@ import type { SafetyConfig } from './config.js';
 import type { PiiType } from './detectors/types.js';
 import { redactBody } from './redact.js';
 import { restoreReply } from './restore.js';
-import { factsOf, type SafetySignals } from './signals.js';
+import { PiiScanBusy } from './pii-scan.js';
+import { factsOf, type PiiReport, type SafetySignals } from './signals.js';
 import { RequestLocal } from '../pipeline/request-local.js';
 
 export type RuleAction = 'block' | 'redact';
@@ -62,8 +65,9 @@ export function createSafetyStage(deps: SafetyStageDeps): Stage {
     ctx.replyHeaders['x-switchyard-rule'] = why;
   };
 
-  // Everything after the jailbreak check: a rule's block, then the PII policy. Synchronous.
-  const applyPolicy = (ctx: RequestContext, cfg: SafetyConfig, ruleAction: RuleAction | undefined, actions: string[]): void => {
+  // Everything after the jailbreak check: a rule's block, then the PII policy. Synchronous unless the request's texts are
+  // large enough to be scanned off the event loop (pii-scan.ts).
+  const applyPolicy = (ctx: RequestContext, cfg: SafetyConfig, ruleAction: RuleAction | undefined, actions: string[]): void | Promise<void> => {
     if (ruleAction === 'block') block(ctx, 'rule', `rule '${ctx.route?.rule ?? ''}' refuses such requests`);
     // Nothing acts on the findings before the upstream call: they are found for the request log once the reply is out.
     if (cfg.pii.action === 'none' && ruleAction !== 'redact' && (deps.cacheStores !== true || cfg.pii.cache_pii)) {
@@ -71,8 +75,12 @@ export function createSafetyStage(deps: SafetyStageDeps): Stage {
       afterReply(ctx, () => markPii(ctx, cfg));
       return;
     }
-
     const pii = deps.signals.pii(ctx);
+    if (pii instanceof Promise) return pii.then((r) => applyPii(ctx, cfg, ruleAction, actions, r));
+    applyPii(ctx, cfg, ruleAction, actions, pii);
+  };
+
+  const applyPii = (ctx: RequestContext, cfg: SafetyConfig, ruleAction: RuleAction | undefined, actions: string[], pii: PiiReport): void => {
     if (pii.count > 0) {
       const types = new Set<PiiType>(cfg.pii.types);
       const matched = pii.types.filter((t) => types.has(t));
@@ -103,14 +111,24 @@ export function createSafetyStage(deps: SafetyStageDeps): Stage {
     if (actions.length > 0) factsOf(ctx)['action'] = actions.join(',');
   };
 
-  // The findings and the cache mark alone (no action): what the request log shows.
-  const markPii = (ctx: RequestContext, cfg: SafetyConfig): void => {
-    if (deps.signals.pii(ctx).count > 0 && !cfg.pii.cache_pii) ctx.facts['cache_no_store'] = true;
+  // The findings and the cache mark alone (no action): what the request log shows. A large body's scan the worker cannot
+  // take now is left out of the log (`pii_scan: busy`) rather than held against the event loop.
+  const markPii = (ctx: RequestContext, cfg: SafetyConfig): void | Promise<void> => {
+    const mark = (r: PiiReport): void => {
+      if (r.count > 0 && !cfg.pii.cache_pii) ctx.facts['cache_no_store'] = true;
+    };
+    const r = deps.signals.pii(ctx);
+    if (!(r instanceof Promise)) return mark(r);
+    return r.then(mark, (err: unknown) => {
+      if (!(err instanceof PiiScanBusy)) throw err;
+      factsOf(ctx)['pii_scan'] = 'busy';
+    });
   };
 
   return {
     name: 'safety',
-    // Synchronous (no promise, no await in the pipeline) unless the jailbreak check is on: it may wait for the embedding.
+    // Synchronous (no promise, no await in the pipeline) unless the jailbreak check is on (it may wait for the embedding) or
+    // a large body's PII scan runs off the event loop.
     before(ctx): Promise<void> | void {
       const cfg = deps.config();
       const ruleAction = deps.ruleAction?.(ctx);
@@ -123,7 +141,7 @@ export function createSafetyStage(deps: SafetyStageDeps): Stage {
           reroute(ctx, cfg.jailbreak.target, 'safety:jailbreak');
           actions.push('route:jailbreak');
         }
-        applyPolicy(ctx, cfg, ruleAction, actions);
+        return applyPolicy(ctx, cfg, ruleAction, actions);
       });
     },
     after(ctx, reply): ProviderReply {

@@ -140,7 +140,8 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
   // The reply is written. Its accounting runs (also for a reply the upstream delivered and was paid for that failed on its way
   // out), then the request reaches the log and metrics, once: a failure there is the gateway's own, reported, and the reply
   // already written is left as it is.
-  drainAfterReply(ctx, (e) => gw.unexpected(e, 'after-reply'));
+  const drained = drainAfterReply(ctx, (e) => gw.unexpected(e, 'after-reply'));
+  if (drained !== undefined) await drained;
   try {
     gw.finished({ ctx, status, error, durationMs: performance.now() - ctx.startedAt });
   } catch (e) {

@@ -31,7 +31,7 @@ describe('after-reply queue', () => {
   it('runs at once for a context without a queue', () => {
     const ctx = ctxOf(false);
     let ran = 0;
-    afterReply(ctx, () => ran++);
+    afterReply(ctx, () => { ran++; });
     assert.equal(ran, 1);
     drainAfterReply(ctx, fail);
     assert.equal(ran, 1);
@@ -41,11 +41,11 @@ describe('after-reply queue', () => {
     const ctx = ctxOf(true);
     const seen: string[] = [];
     const errors: unknown[] = [];
-    afterReply(ctx, () => seen.push('a'));
+    afterReply(ctx, () => { seen.push('a'); });
     afterReply(ctx, () => { throw new Error('boom'); });
     afterReply(ctx, () => {
       seen.push('b');
-      afterReply(ctx, () => seen.push('c')); // queued while draining: still runs
+      afterReply(ctx, () => { seen.push('c'); }); // queued while draining: still runs
     });
     assert.deepEqual(seen, []);
     drainAfterReply(ctx, (e) => errors.push(e));

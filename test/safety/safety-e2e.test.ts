@@ -103,6 +103,21 @@ describe('safety: block, redact, route', () => {
     assert.equal(who(en), 'cloud');
   });
 
+  it('a large body (scanned off the event loop) is redacted, restored and routed by pii_types as a small one is', async () => {
+    const filler = 'The quarterly report covers revenue, costs and the outlook for next year. '.repeat(1_200); // ~90k characters
+    const { data, response } = await ai.chat.completions
+      .create({ model: 'auto', messages: [{ role: 'user', content: `Email ${EMAIL}. ${filler}Card ${CARD}.` }] })
+      .withResponse();
+    assert.equal(lastUser(cloud), `Email [EMAIL_1]. ${filler}Card [CARD_1].`);
+    assert.equal(data.choices[0]!.message.content, `[cloud] Email ${EMAIL}. ${filler}Card ${CARD}.`);
+    assert.equal(response.headers.get('x-switchyard-redacted'), '2');
+    const ssn = await ai.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: `${filler}My SSN is 219-45-6789, fill the form` }] });
+    assert.equal(who(ssn), 'local');
+    const res = await post(gw, '/admin/route/explain', { request: { model: 'auto', messages: [{ role: 'user', content: `${filler}ping ${EMAIL}` }] } }, { authorization: `Bearer ${ADMIN}` });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json.variables.pii_types, ['email']);
+  });
+
   it('explain shows signals with type and position only', async () => {
     const res = await post(gw, '/admin/route/explain', { request: { model: 'auto', messages: [{ role: 'user', content: `ping ${EMAIL}` }] } }, { authorization: `Bearer ${ADMIN}` });
     assert.equal(res.status, 200, res.text);
