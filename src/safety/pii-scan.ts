@@ -4,8 +4,9 @@
  * taken from every other request in flight. A request whose texts add up to OFFLOAD_CHARS or more is scanned by a worker
  * thread instead (one, started on first use, unref'd while idle); smaller ones are scanned in place, synchronously, where
  * a worker's round trip would cost more than the scan. The worker's queue is bounded by the characters waiting
- * (MAX_PENDING_CHARS): past it a scan is refused with PiiScanBusy (a 503 with Retry-After, in the caller's envelope), so
- * a flood of large bodies waits a bounded time or is turned away, and never holds the requests of others. A worker
+ * (MAX_PENDING_CHARS, shared fairly between tenants): past it a scan is refused with PiiScanBusy (a 503 with Retry-After,
+ * in the caller's envelope), so a flood of large bodies waits a bounded time or is turned away, and never holds the
+ * requests of others. A worker
  * that dies is replaced, and the calls it held are scanned in place (the findings must not be lost: redaction and the
  * cache's no-store mark depend on them). Results are the same as detectPii's, by construction.
  */
@@ -93,6 +94,7 @@ export class PiiScanBusy extends GatewayError {
 interface Call {
   texts: string[];
   chars: number;
+  owner: string;
   resolve: (found: PiiFinding[][]) => void;
   reject: (err: unknown) => void;
 }
@@ -103,6 +105,8 @@ export class PiiScanner {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Call>();
   private pendingChars = 0;
+  /** Characters waiting per owner. */
+  private readonly byOwner = new Map<string, number>();
   private nextId = 1;
   private closed = false;
 
@@ -116,19 +120,29 @@ export class PiiScanner {
     return this.pendingChars;
   }
 
-  /** The findings of each text: at once for small texts, from the worker for large ones (rejects with PiiScanBusy). */
-  scan(texts: string[]): PiiFinding[][] | Promise<PiiFinding[][]> {
+  /**
+   * The findings of each text: at once for small texts, from the worker for large ones (rejects with PiiScanBusy).
+   * The queue is shared by `owner` (the caller's virtual key, as in-flight admission shares the gateway): past the bound
+   * a scan is still taken for an owner below its share (the bound over the owners waiting), up to twice the bound; so
+   * one key's flood of large bodies fills only its own share and the other keys' large bodies are still scanned.
+   */
+  scan(texts: string[], owner = ''): PiiFinding[][] | Promise<PiiFinding[][]> {
     let chars = 0;
     for (const t of texts) chars += t.length;
     if (chars < this.offloadChars || this.closed) return texts.map(detectPii);
+    const mine = this.byOwner.get(owner) ?? 0;
     // One body larger than the bound is taken when nothing waits: the body limit bounds it.
-    if (this.pending.size > 0 && this.pendingChars + chars > this.maxPendingChars) return Promise.reject(new PiiScanBusy());
+    if (this.pending.size > 0 && this.pendingChars + chars > this.maxPendingChars) {
+      const owners = this.byOwner.size + (mine === 0 ? 1 : 0);
+      if (this.pendingChars + chars > 2 * this.maxPendingChars || mine + chars > this.maxPendingChars / owners) return Promise.reject(new PiiScanBusy());
+    }
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise<PiiFinding[][]>((resolve, reject) => {
       if (this.pending.size === 0) worker.ref();
-      this.pending.set(id, { texts, chars, resolve, reject });
+      this.pending.set(id, { texts, chars, owner, resolve, reject });
       this.pendingChars += chars;
+      this.byOwner.set(owner, mine + chars);
       worker.postMessage({ id, texts } satisfies ScanRequest);
     });
   }
@@ -168,6 +182,9 @@ export class PiiScanner {
     if (call === undefined) return undefined;
     this.pending.delete(id);
     this.pendingChars -= call.chars;
+    const left = (this.byOwner.get(call.owner) ?? 0) - call.chars;
+    if (left > 0) this.byOwner.set(call.owner, left);
+    else this.byOwner.delete(call.owner);
     return call;
   }
 

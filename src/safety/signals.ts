@@ -113,7 +113,7 @@ export function createSafetySignals(deps: SignalDeps): SafetySignals {
     const slotList = textSlots(ctx.body);
     const texts = slotList.map((s) => s.text);
     for (const text of nativeStrings(ctx.native?.extras)) texts.push(text);
-    const found = scanner.scan(texts);
+    const found = scanner.scan(texts, ctx.caller.virtualKeyId);
     if (!(found instanceof Promise)) return (m.pii = report(ctx, slotList, found));
     // Shared by every reader of this request; a refused scan is not kept, so a later reader asks again.
     const later = found.then((f) => (m.pii = report(ctx, slotList, f)), (err: unknown) => {

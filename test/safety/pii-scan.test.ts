@@ -60,6 +60,20 @@ describe('PII scan off the event loop', () => {
     assert.deepEqual(await s.scan([big]), [detectPii(big)]);
   });
 
+  it('the queue is shared between owners: one owner\'s flood fills its own share, another\'s body is still taken', async () => {
+    const s = scanner(100, 300);
+    const body = 'word '.repeat(30); // 150 characters
+    const flood = [s.scan([body], 'a'), s.scan([body], 'a')]; // 300: the bound
+    const refusedA = s.scan([body], 'a');
+    const tookB = s.scan([body], 'b'); // b waits nothing: its share is 300 / 2 = 150
+    const refusedB = s.scan([body], 'b'); // past its share now
+    await assert.rejects(Promise.resolve(refusedA), PiiScanBusy);
+    await assert.rejects(Promise.resolve(refusedB), PiiScanBusy);
+    assert.deepEqual(await tookB, [detectPii(body)]);
+    for (const f of flood) assert.deepEqual(await f, [detectPii(body)]);
+    assert.equal(s.waiting, 0);
+  });
+
   it('what waits when the scanner closes is scanned in place, not lost', async () => {
     const s = scanner(1);
     const texts = ['call (212) 555-0142', 'card 4111 1111 1111 1111'];
