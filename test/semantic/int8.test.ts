@@ -7,7 +7,7 @@ import { EmbeddingStore } from '../../src/semantic/catalog/embedding-store.js';
 import { defaultSemanticConfig } from '../../src/semantic/config.js';
 import { createBackend, createEmbedder } from '../../src/semantic/embedder/index.js';
 import { encodeModel, OnnxType } from '../../src/semantic/embedder/onnx-proto.js';
-import { quantizeColumns, quantizeMatMuls } from '../../src/semantic/embedder/quantize.js';
+import { quantizeColumns, quantizeMatMuls, storageFor, weightStorageHere, type WeightStorage } from '../../src/semantic/embedder/quantize.js';
 import { convertTfGraph, type TfNode, type TfWeight } from '../../src/semantic/embedder/tf-to-onnx.js';
 import { dot } from '../../src/semantic/embedder/types.js';
 import { UseLiteEmbedder } from '../../src/semantic/embedder/use-lite.js';
@@ -78,9 +78,10 @@ test('the quantised graph is valid ONNX, stores the weight in one byte and match
   assert.deepEqual(Array.from(alone), Array.from(got.slice(0, 18)));
 });
 
-test('the integer products are exact where pairs of byte products pass 16 bits (processors without VNNI)', async () => {
-  // x = 1 everywhere quantises to 255 (127 above the zero point), w = n + 1 down column n to 127: each pair of byte
-  // products is 2 × 255 × 127 = 64,770, which a kernel adding pairs into 16 bits with saturation clips to 32,767.
+/** y = x · W for x = 1 everywhere and w = n + 1 down column n, with the weights stored as given. */
+async function onesProduct(storage: WeightStorage): Promise<{ y: Float32Array; K: number; N: number }> {
+  // x = 1 quantises to 255 (127 above the zero point), w = n + 1 down column n to 127: each pair of byte products is
+  // 2 × 255 × 127 = 64,770, which a kernel adding pairs into 16 bits with saturation clips to 32,767.
   const K = 64;
   const N = 4;
   const weights = new Map<string, TfWeight>([['w', { shape: [K, N], dtype: 'float32', data: Float32Array.from({ length: K * N }, (_, i) => 1 + (i % N)) }]]);
@@ -88,14 +89,30 @@ test('the integer products are exact where pairs of byte products pass 16 bits (
   const graph = quantizeMatMuls(convertTfGraph(nodes, weights, {
     inputs: [{ name: 'x', elemType: OnnxType.FLOAT, shape: ['rows', 1, K] }],
     outputs: [{ name: 'y', elemType: OnnxType.FLOAT, shape: ['rows', 1, N] }],
-  }));
+  }), storage);
   const s = await ort.InferenceSession.create(encodeModel(graph, 'test'), { logSeverityLevel: 3 });
   try {
-    const y = (await s.run({ x: new ort.Tensor('float32', new Float32Array(K).fill(1), [1, 1, K]) })).y.data as Float32Array;
-    for (let n = 0; n < N; n++) assert.ok(Math.abs(y[n] - K * (n + 1)) < 1e-3 * K * (n + 1), `column ${n}: ${y[n]}, exactly ${K * (n + 1)}`);
+    return { y: (await s.run({ x: new ort.Tensor('float32', new Float32Array(K).fill(1), [1, 1, K]) })).y.data as Float32Array, K, N };
   } finally {
     await s.release();
   }
+}
+
+test('the integer products are exact where pairs of byte products pass 16 bits: uint8 weights everywhere, and the storage this processor gets', async () => {
+  for (const storage of new Set<WeightStorage>(['uint8', weightStorageHere()])) {
+    const { y, K, N } = await onesProduct(storage);
+    for (let n = 0; n < N; n++) assert.ok(Math.abs(y[n] - K * (n + 1)) < 1e-3 * K * (n + 1), `${storage} column ${n}: ${y[n]}, exactly ${K * (n + 1)}`);
+  }
+});
+
+test('int8 weights only where the processor adds byte products into 32 bits (VNNI); uint8 elsewhere', () => {
+  const avx2 = 'fpu sse sse2 avx avx2 fma bmi2';
+  assert.equal(storageFor('x64', avx2), 'uint8');
+  assert.equal(storageFor('x64', `${avx2} avx512f avx512bw avx512_vnni avx512_bf16`), 'int8');
+  assert.equal(storageFor('x64', `${avx2} avx_vnni`), 'int8');
+  assert.equal(storageFor('x64', `${avx2} avx_vnni_int8`), 'uint8', 'a flag that merely starts alike');
+  assert.equal(storageFor('arm64', 'fp asimd asimddp'), 'uint8');
+  assert.equal(storageFor('x64', undefined), 'uint8', 'unknown: the storage exact everywhere');
 });
 
 let float: UseLiteEmbedder;

@@ -4,7 +4,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { encodeModel, OnnxType } from './onnx-proto.js';
-import { quantizeMatMuls } from './quantize.js';
+import { quantizeMatMuls, weightStorageHere } from './quantize.js';
 import { convertTfGraph, readWeights } from './tf-to-onnx.js';
 import { USE_LITE_DIM, type GraphRunner, type UseLitePrecision, type UseLiteFiles } from './use-lite.js';
 
@@ -18,7 +18,7 @@ export async function createOnnxRunner(files: UseLiteFiles, opts: { threads: num
     ],
     outputs: [{ name: OUTPUT, elemType: OnnxType.FLOAT, shape: ['rows', USE_LITE_DIM] }],
   });
-  const graph = opts.precision === 'int8' ? quantizeMatMuls(converted) : converted;
+  const graph = opts.precision === 'int8' ? quantizeMatMuls(converted, weightStorageHere()) : converted;
   const session = await ort.InferenceSession.create(encodeModel(graph, 'switchyard use-lite converter'), {
     intraOpNumThreads: opts.threads,
     interOpNumThreads: 1,
