@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LoadResult, Workload } from './load/loadgen.js';
-import { EXTRA_MODES, LOADS, modeConfig, PURE_MODE, uniquePrompts, type LoadDef, type ModeDef } from './load/modes.js';
+import { EXTRA_MODES, LOADS, modeConfig, PromptCursor, PURE_MODE, uniquePrompts, type LoadDef, type ModeDef } from './load/modes.js';
 import { runLoadProcess, spawnUpstreamAndBareProxy, type Child } from './load/processes.js';
 import { spec, withSwitchyard, type Check } from './proxy.js';
 
@@ -140,7 +140,7 @@ export async function benchOverload(opts: OverloadOptions = {}): Promise<Overloa
     checks.push({ name: 'intent_rule at 500 req/s: degraded share', value: r500.degraded_share, limit: '≤ 0.05', pass: r500.degraded_share <= 0.05 });
   }
   return {
-    settings: { warmup_ms: warmupMs, duration_ms: durationMs, cold_ms: COLD_MS, settle: `closed loop c=16 for ${SETTLE_MS} ms`, rates: [2000, 500], unique_prompts: source, semantic: 'defaults (max_wait_ms 20, embedder max_queue 128, threads/concurrency auto, worker_priority 19)' },
+    settings: { warmup_ms: warmupMs, duration_ms: durationMs, cold_ms: COLD_MS, settle: `closed loop c=16 for ${SETTLE_MS} ms`, rates: [2000, 500], unique_prompts: source, prompt_repeats: 'none: each load to a gateway process continues after the prompts it was already sent', semantic: 'defaults (max_wait_ms 20, embedder max_queue 128, threads/concurrency auto, worker_priority 19)' },
     runs,
     checks,
   };
@@ -150,17 +150,24 @@ export async function benchOverload(opts: OverloadOptions = {}): Promise<Overloa
 async function coldThenWarm(target: string, origin: string, loads: LoadDef[], workload: Workload, warmupMs: number, durationMs: number, log: (l: string) => void): Promise<OverloadRun[]> {
   const out: OverloadRun[] = [];
   const semantic = target !== 'bare' && target !== PURE_MODE.id;
+  // Every load continues the process's prompts: none is sent to it twice (its embedder's LRU or its cache would answer).
+  const cursor = new PromptCursor(workload);
+  const send = async (s: ReturnType<typeof spec>): Promise<LoadResult> => {
+    const r = await runLoadProcess(s);
+    cursor.advance(r);
+    return r;
+  };
   const measure = async (load: LoadDef, s: ReturnType<typeof spec>): Promise<void> => {
     const before = semantic ? await semanticCounts(origin) : undefined;
-    const r = await runLoadProcess(s);
+    const r = await send(s);
     const run = summarise(target, load, r);
     if (before !== undefined) run.semantic_reasons = difference(await semanticCounts(origin), before);
     out.push(run);
     log(`overload ${target.padEnd(12)} ${load.id.padEnd(10)} ${r.rps} req/s  p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms  errors ${r.errors}  degraded ${run.degraded_share ?? '–'}${run.semantic_reasons ? ` ${JSON.stringify(run.semantic_reasons)}` : ''}${r.semantic_latency ? `  by state ${JSON.stringify(r.semantic_latency)}` : ''}${r.cache ? `  cache ${JSON.stringify(r.cache)}` : ''}`);
   };
-  await measure(COLD_2000, spec(origin, COLD_2000, workload, 0, COLD_MS));
-  await runLoadProcess(spec(origin, SETTLE, workload, 0, SETTLE_MS));
-  for (const load of loads) await measure(load, spec(origin, load, workload, warmupMs, durationMs));
+  await measure(COLD_2000, spec(origin, COLD_2000, cursor.next(), 0, COLD_MS));
+  await send(spec(origin, SETTLE, cursor.next(), 0, SETTLE_MS));
+  for (const load of loads) await measure(load, spec(origin, load, cursor.next(), warmupMs, durationMs));
   return out;
 }
 

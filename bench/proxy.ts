@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import type { LoadResult, LoadSpec, Workload } from './load/loadgen.js';
-import { EXTRA_MODES, fixedWorkload, LOADS, modeConfig, PURE_MODE, uniquePrompts, type LoadDef, type ModeDef } from './load/modes.js';
+import { EXTRA_MODES, fixedWorkload, LOADS, modeConfig, PromptCursor, PURE_MODE, uniquePrompts, type LoadDef, type ModeDef } from './load/modes.js';
 import { runLoadProcess, startSwitchyard, spawnUpstreamAndBareProxy, type Child } from './load/processes.js';
 import { profileSwitchyard, type ProfileSummary } from './load/profile.js';
 import { round, spread } from './load/stats.js';
@@ -204,7 +204,7 @@ export async function benchProxy(opts: ProxyBenchOptions = {}): Promise<ProxyRep
     checkList.push(...semanticChecks(modes));
 
     const report: ProxyReport = {
-      settings: { repeats, warmup_ms: warmupMs, duration_ms: durationMs, loads: LOADS, open_loop_connections: 128, unique_prompts: source, switchyard_logging: 'info, to /dev/null' },
+      settings: { repeats, warmup_ms: warmupMs, duration_ms: durationMs, loads: LOADS, open_loop_connections: 128, unique_prompts: source, prompt_repeats: 'none: each load to a semantic mode\'s gateway continues after the prompts it was already sent', switchyard_logging: 'info, to /dev/null' },
       targets,
       runs,
       overhead: over,
@@ -234,9 +234,11 @@ async function runMode(mode: ModeDef, dir: string, upstreamUrl: string, prompts:
       const loads: Record<string, LoadResult> = {};
       const added: Record<string, number> = {};
       const addedDirect: Record<string, number> = {};
+      const cursor = new PromptCursor(mode.workload(prompts));
       for (const id of mode.loads) {
         const load = LOADS.find((l) => l.id === id)!;
-        const res = await runLoadProcess(spec(origin, load, mode.workload(prompts), warmupMs, durationMs));
+        const res = await runLoadProcess(spec(origin, load, cursor.next(), warmupMs, durationMs));
+        cursor.advance(res);
         loads[id] = res;
         added[id] = round(res.p50_ms - measured.switchyard[id].p50_ms.median);
         addedDirect[id] = round(res.p50_ms - measured.direct[id].p50_ms.median);

@@ -91,6 +91,7 @@ function proxySection(p: ProxyReport): string {
   ));
   out.push('');
   out.push('### Switchyard modes\n');
+  out.push('Each mode runs its own gateway process through its loads in the order shown; every load continues the unique prompts where the previous one stopped, so no prompt reaches a process twice (a repeat would be answered by the embedder\'s LRU or the cache).\n');
   const modeRows: string[][] = [];
   for (const [id, m] of Object.entries(p.modes) as Array<[string, ModeResult]>) {
     if (m.skipped !== undefined) {
@@ -284,7 +285,7 @@ export function renderReport(r: BenchResults, cpu?: CpuCostResults): string {
       'timeout: queued, and the budget ran out first; lagging: the event loop was already past the budget). Each target first meets the flood cold, ' +
       'straight after start (`r2000-cold`, every request measured): a freshly started Node process serves its first thousands of requests ' +
       'with code not yet optimised and falls behind for the first seconds, with or without semantic work (compare the bare and pure rows); ' +
-      'that row is reported, not held to the targets. A closed-loop settle (concurrency 16, 3 s) lets the backlog drain; the measured rows follow on the warm process.' +
+      'that row is reported, not held to the targets. A closed-loop settle (concurrency 16, 3 s) lets the backlog drain; the measured rows follow on the warm process. Every load continues the unique prompts where the previous load to that process stopped, so no prompt is sent to a process twice (its embedder\'s LRU or its cache would answer a repeat).' +
       ' How it degrades: the model runs in worker threads at a lower priority, so the event loop that answers every request is never held by a model call; a request whose embedding would outlast its budget is refused before it queues. What a degraded request costs the main thread, apart from the model\'s threads: `node dist/bench/semantic-cpu.js` (docs/embeddings.md).\n');
     if (overload.status !== 'ok') out.push(`Not measured: ${overload.status}${overload.message ? ` — ${overload.message}` : ''}.\n`);
     else {

@@ -19,6 +19,12 @@ export interface Workload {
   unique_prompts: string[];
   hot_fraction: number;
   seed?: number;
+  /**
+   * Index of the first unique prompt to send. A target process that served earlier loads has seen their prompts (its
+   * embedder's LRU and its cache keep them): the next load continues after them (PromptCursor, ./modes.ts), so every
+   * unique prompt a process receives is new to it.
+   */
+  unique_start?: number;
 }
 
 export interface LoadSpec {
@@ -61,6 +67,8 @@ export interface LoadResult {
   /** Latency per `x-switchyard-semantic` value: where the tail comes from. */
   semantic_latency?: Record<string, { p50_ms: number; p99_ms: number }>;
   error_kinds?: Record<string, number>;
+  /** Unique prompts sent (warm-up included): where the next load to the same process starts (Workload.unique_start). */
+  unique_sent?: number;
 }
 
 const nowUs = (): number => Number(process.hrtime.bigint()) / 1e3;
@@ -68,19 +76,21 @@ const nowUs = (): number => Number(process.hrtime.bigint()) / 1e3;
 /** A deterministic PRNG so every target sees the same request sequence. */
 const prng = seededRandom;
 
-/** Produces request bodies: pre-serialised for repeating prompts, built on demand for unique ones. */
-function bodySource(w: Workload, stream: boolean): () => string {
+/** Produces request bodies (pre-serialised for repeating prompts, built on demand for unique ones), and counts the unique ones sent. */
+function bodySource(w: Workload, stream: boolean): { next: () => string; uniqueSent: () => number } {
   const serialise = (text: string): string =>
     JSON.stringify({ model: w.model, stream, messages: [{ role: 'system', content: 'You are a concise assistant.' }, { role: 'user', content: text }] });
   const hot = w.hot_prompts.map(serialise);
   const rand = prng(w.seed ?? 42);
-  let unique = 0;
-  return () => {
+  const start = w.unique_start ?? 0;
+  let unique = start;
+  const next = (): string => {
     if (hot.length > 0 && (w.unique_prompts.length === 0 || rand() < w.hot_fraction)) return hot[Math.floor(rand() * hot.length)];
     const i = unique++;
     const base = w.unique_prompts[i % w.unique_prompts.length];
     return serialise(i < w.unique_prompts.length ? base : `${base} (${Math.floor(i / w.unique_prompts.length)})`);
   };
+  return { next, uniqueSent: () => unique - start };
 }
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
@@ -88,7 +98,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const connections = closed ? (spec.concurrency ?? 1) : (spec.connections ?? 128);
   const pool = new Pool(spec.origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
   const headers = { 'content-type': 'application/json', authorization: 'Bearer sk-bench', ...spec.headers };
-  const nextBody = bodySource(spec.workload, spec.stream);
+  const bodies = bodySource(spec.workload, spec.stream);
+  const nextBody = bodies.next;
   const latency = new Samples();
   const ttfb = new Samples();
   const cache: Record<string, number> = {};
@@ -197,6 +208,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     }
   }
   if (errors > 0) result.error_kinds = errorKinds;
+  result.unique_sent = bodies.uniqueSent();
   return result;
 }
 

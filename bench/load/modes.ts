@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { validateConfig } from '../../src/config/load.js';
-import type { Workload } from './loadgen.js';
+import type { LoadResult, Workload } from './loadgen.js';
 
 export interface LoadDef {
   id: string;
@@ -134,4 +134,25 @@ export function modeConfig(mode: ModeDef, upstreamUrl: string): { ok: true; conf
     if (validateConfig({ ...config, [key]: value }).ok) config[key] = value;
   }
   return { ok: true, config };
+}
+
+/**
+ * The unique prompts one target process has been sent so far: each load it serves continues where the previous one
+ * stopped, so no unique prompt reaches the same process twice (a repeat would be answered by its embedder's LRU or its
+ * cache, and flatter the semantic figures).
+ */
+export class PromptCursor {
+  private sent = 0;
+
+  constructor(private readonly base: Workload) {}
+
+  /** The workload for the next load. */
+  next(): Workload {
+    return { ...this.base, unique_start: this.sent };
+  }
+
+  /** Counts what a load sent. */
+  advance(result: LoadResult): void {
+    this.sent += result.unique_sent ?? 0;
+  }
 }
