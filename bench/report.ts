@@ -91,7 +91,7 @@ function proxySection(p: ProxyReport): string {
   ));
   out.push('');
   out.push('### Switchyard modes\n');
-  out.push('Each mode runs its own gateway process through its loads in the order shown; every load continues the unique prompts where the previous one stopped, so no prompt reaches a process twice (a repeat would be answered by the embedder\'s LRU or the cache).\n');
+  out.push('Each mode runs its own gateway process: a closed-loop settle first (concurrency 16, 3 s: a fresh process serves its first thousands of requests, and its model workers their first texts, on code not yet optimised; the overload section reports that cold start), then its loads in the order shown; every load continues the unique prompts where the previous one stopped, so no prompt reaches a process twice (a repeat would be answered by the embedder\'s LRU or the cache).\n');
   const modeRows: string[][] = [];
   for (const [id, m] of Object.entries(p.modes) as Array<[string, ModeResult]>) {
     if (m.skipped !== undefined) {
