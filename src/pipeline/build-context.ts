@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { invalidRequest } from '../errors.js';
 import type { Operation } from '../providers/types.js';
+import type { AfterReplyWork } from './after-reply.js';
 import type { Attempt, Caller, InboundProtocol, RequestContext, RequestType, RouteDecision } from './context.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import type { Usage } from '../providers/types.js';
@@ -171,7 +172,7 @@ class EdgeContext implements RequestContext {
   readonly warnings: string[] = warningList();
   readonly replyHeaders: Record<string, string> = {};
   readonly facts: Record<string, unknown> = {};
-  afterReply?: Array<() => void | Promise<void>>;
+  afterReply?: AfterReplyWork[];
   bodyText?: { readonly of: object; readonly text: string };
   slots?: RequestSlots;
 

@@ -2,6 +2,7 @@
  * RequestContext: everything the pipeline knows about one request, created once at the HTTP edge and handed to each stage.
  * Stages add what they own (route decision, cache outcome, attempts); none of them reads the raw HTTP request.
  */
+import type { AfterReplyWork } from './after-reply.js';
 import type { AbortSource } from './client-abort.js';
 import type { CascadeStreaming, CascadeTier } from '../cascade/types.js';
 import type { FailureClass } from '../llm/failure.js';
@@ -118,7 +119,7 @@ export interface RequestContext {
    * Work to run once the reply is written (./after-reply.ts): present when the HTTP edge serves the request and drains it;
    * absent elsewhere, and such work then runs at once.
    */
-  readonly afterReply?: Array<() => void | Promise<void>>;
+  readonly afterReply?: AfterReplyWork[];
   /**
    * The JSON text `of` was parsed from, as the caller sent it (the OpenAI routes): an upstream call whose body is that very
    * object sends this text instead of serialising it again. Checked by identity, so a copy of the context with another body
