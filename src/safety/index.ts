@@ -9,6 +9,7 @@ import type { Stage } from '../pipeline/stage.js';
 import type { SafetyInputs } from '../rules/variables.js';
 import type { SafetyConfig } from './config.js';
 import { loadJailbreakExamples, type JailbreakExamples } from './jailbreak.js';
+import { unpack } from './pii-findings.js';
 import { PiiScanner } from './pii-scan.js';
 import { createSafetySignals, type SafetySignals } from './signals.js';
 import { createSafetyStage, ruleActionOf, type BlockKind, type RuleAction } from './stage.js';
@@ -76,6 +77,7 @@ export async function createSafety(deps: SafetyDeps): Promise<Safety> {
     ruleAction: (ctx) => ruleActionOf(ctx, deps.rules()),
     onBlock: deps.onBlock,
     cacheStores: deps.cacheStores,
+    scanner,
   });
   return {
     signals,
@@ -89,8 +91,8 @@ export async function createSafety(deps: SafetyDeps): Promise<Safety> {
       const pii = await signals.pii(ctx);
       const jb = await signals.jailbreak(ctx);
       return {
-        pii: pii.slots.flatMap(({ slot, findings }) =>
-          findings.map((f) => ({ type: f.type, detector: f.detector, at: slot.path.join('.'), start: f.start, end: f.end }))),
+        pii: unpack(pii.found).slice(0, pii.slots.length).flatMap((findings, i) =>
+          findings.map((f) => ({ type: f.type, detector: f.detector, at: pii.slots[i].path.join('.'), start: f.start, end: f.end }))),
         pii_types: pii.types,
         language: signals.language(ctx),
         jailbreak: { score: jb.score, flagged: jb.flagged, similarity: jb.similarity, heuristic: jb.heuristic, cues: jb.cues },

@@ -1,79 +1,46 @@
 /**
- * PII scanning, off the event loop for large texts. detectPii is linear in its text, but at the body limit (4 MB) it takes
- * from tens to hundreds of milliseconds (a text packed with findings is the worst), and on the event loop that time is
- * taken from every other request in flight. A request whose texts add up to OFFLOAD_CHARS or more is scanned by a worker
- * thread instead (one, started on first use, unref'd while idle); smaller ones are scanned in place, synchronously, where
- * a worker's round trip would cost more than the scan. The worker's queue is bounded by the characters waiting
- * (MAX_PENDING_CHARS, shared fairly between tenants): past it a scan is refused with PiiScanBusy (a 503 with Retry-After,
- * in the caller's envelope), so a flood of large bodies waits a bounded time or is turned away, and never holds the
- * requests of others. A worker
- * that dies is replaced, and the calls it held are scanned in place (the findings must not be lost: redaction and the
- * cache's no-store mark depend on them). Results are the same as detectPii's, by construction.
+ * PII scanning and redaction, off the event loop for large texts. Both are linear in their text, but at the body limit
+ * (4 MB) a scan takes from tens to hundreds of milliseconds (a text packed with findings is the worst), and redacting
+ * hundreds of thousands of findings as long again; on the event loop that time is taken from every other request in
+ * flight. A request whose texts add up to OFFLOAD_CHARS or more is scanned, and redacted, by a worker thread instead (one,
+ * started on first use, unref'd while idle); smaller ones in place, synchronously, where a worker's round trip would cost
+ * more than the work. The worker's queue is bounded by the characters waiting (MAX_PENDING_CHARS, shared fairly between
+ * tenants): past it a job is refused with PiiScanBusy (a 503 with Retry-After, in the caller's envelope), so a flood of
+ * large bodies waits a bounded time or is turned away, and never holds the requests of others. A worker that dies is
+ * replaced, and the jobs it held are done in place (the findings must not be lost: redaction and the cache's no-store mark
+ * depend on them). Results are the same as in place, by construction: the worker runs the same functions.
  */
 import type { Worker } from 'node:worker_threads';
 import { GatewayError } from '../errors.js';
 import { startModuleWorker, workerScript } from '../util/module-worker.js';
 import { detectPii } from './detectors/pii.js';
-import type { PiiFinding, PiiType } from './detectors/types.js';
+import type { PiiType } from './detectors/types.js';
+import { pack, type PackedFindings } from './pii-findings.js';
+import { redactTexts, type RedactedTexts } from './redact.js';
 
 /** Texts whose characters add up to this many are scanned by the worker (about 1-10 ms of scanning in place). */
 export const OFFLOAD_CHARS = 64 * 1024;
 /** Characters that may wait for the worker at once (about four bodies at the default 4 MB limit). */
 export const MAX_PENDING_CHARS = 16 * 1024 * 1024;
 
-/** Findings of several texts in one typed array: (detector index, start, end) per finding, texts in order. */
-export interface PackedFindings {
-  detectors: string[];
-  /** The PII type of each detector. */
-  types: string[];
-  /** Findings per text. */
-  counts: Int32Array;
-  spans: Int32Array;
+/** A redaction's inputs: the texts, their findings, the types to replace and the placeholders held elsewhere in the body. */
+export interface RedactJob { texts: string[]; found: PackedFindings; types: PiiType[]; outside: string[] }
+
+export type ScanRequest = { id: number; scan: string[] } | { id: number; redact: RedactJob };
+export type ScanReply = { id: number; packed: PackedFindings } | { id: number; redacted: RedactedTexts } | { id: number; error: string };
+
+/** What the worker does with a request (and what a request it could not finish does in place). */
+export function runJob(m: ScanRequest): ScanReply {
+  if ('scan' in m) return { id: m.id, packed: pack(m.scan.map(detectPii)) };
+  const r = m.redact;
+  return { id: m.id, redacted: redactTexts(r.texts, r.found, new Set(r.types), () => r.outside) };
 }
 
-export interface ScanRequest { id: number; texts: string[] }
-export type ScanReply = { id: number; packed: PackedFindings } | { id: number; error: string };
-
-/** The findings of each text, packed (the worker's side). */
-export function pack(found: readonly PiiFinding[][]): PackedFindings {
-  const detectors: string[] = [];
-  const types: string[] = [];
-  const index = new Map<string, number>();
-  let n = 0;
-  for (const f of found) n += f.length;
-  const spans = new Int32Array(n * 3);
-  const counts = new Int32Array(found.length);
-  let at = 0;
-  found.forEach((findings, t) => {
-    counts[t] = findings.length;
-    for (const f of findings) {
-      let d = index.get(f.detector);
-      if (d === undefined) {
-        d = detectors.push(f.detector) - 1;
-        types.push(f.type);
-        index.set(f.detector, d);
-      }
-      spans[at++] = d;
-      spans[at++] = f.start;
-      spans[at++] = f.end;
-    }
-  });
-  return { detectors, types, counts, spans };
-}
-
-/** The findings of each text again (the event loop's side). */
-export function unpack(p: PackedFindings): PiiFinding[][] {
-  const out: PiiFinding[][] = [];
-  let at = 0;
-  for (const count of p.counts) {
-    const findings: PiiFinding[] = new Array(count);
-    for (let i = 0; i < count; i++, at += 3) {
-      const d = p.spans[at];
-      findings[i] = { type: p.types[d] as PiiType, detector: p.detectors[d], start: p.spans[at + 1], end: p.spans[at + 2] };
-    }
-    out.push(findings);
-  }
-  return out;
+/** The result a reply carries; throws the worker's error. */
+function resultOf(r: ScanReply): PackedFindings | RedactedTexts {
+  if ('packed' in r) return r.packed;
+  if ('redacted' in r) return r.redacted;
+  throw new Error(`PII scan failed: ${r.error}`);
 }
 
 /** A scan refused because the worker already has MAX_PENDING_CHARS waiting. */
@@ -92,10 +59,10 @@ export class PiiScanBusy extends GatewayError {
 }
 
 interface Call {
-  texts: string[];
+  job: ScanRequest;
   chars: number;
   owner: string;
-  resolve: (found: PiiFinding[][]) => void;
+  resolve: (result: PackedFindings | RedactedTexts) => void;
   reject: (err: unknown) => void;
 }
 
@@ -126,10 +93,32 @@ export class PiiScanner {
    * a scan is still taken for an owner below its share (the bound over the owners waiting), up to twice the bound; so
    * one key's flood of large bodies fills only its own share and the other keys' large bodies are still scanned.
    */
-  scan(texts: string[], owner = ''): PiiFinding[][] | Promise<PiiFinding[][]> {
-    let chars = 0;
-    for (const t of texts) chars += t.length;
-    if (chars < this.offloadChars || this.closed) return texts.map(detectPii);
+  scan(texts: string[], owner = ''): PackedFindings | Promise<PackedFindings> {
+    const chars = charsOf(texts);
+    if (chars < this.offloadChars || this.closed) return pack(texts.map(detectPii));
+    return this.submit(chars, owner, (id) => ({ id, scan: texts })) as Promise<PackedFindings>;
+  }
+
+  /**
+   * `texts` with the findings of `types` replaced by placeholders (redact.ts), under the same rules as a scan: in place
+   * for small texts, else by the worker, behind the same bound. `outside`: the placeholders the body holds elsewhere.
+   */
+  redact(texts: string[], found: PackedFindings, types: PiiType[], outside: () => string[], owner = ''): RedactedTexts | Promise<RedactedTexts> {
+    const chars = charsOf(texts);
+    if (chars < this.offloadChars || this.closed) return redactTexts(texts, found, new Set(types), outside);
+    return this.submit(chars, owner, (id) => ({ id, redact: { texts, found, types, outside: outside() } })) as Promise<RedactedTexts>;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.worker;
+    this.worker = undefined;
+    // What is waiting is done in place: nothing asked for is lost.
+    this.settleInPlace();
+    await w?.terminate();
+  }
+
+  private submit(chars: number, owner: string, job: (id: number) => ScanRequest): Promise<PackedFindings | RedactedTexts> {
     const mine = this.byOwner.get(owner) ?? 0;
     // One body larger than the bound is taken when nothing waits: the body limit bounds it.
     if (this.pending.size > 0 && this.pendingChars + chars > this.maxPendingChars) {
@@ -138,22 +127,14 @@ export class PiiScanner {
     }
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    return new Promise<PiiFinding[][]>((resolve, reject) => {
+    const request = job(id);
+    return new Promise((resolve, reject) => {
       if (this.pending.size === 0) worker.ref();
-      this.pending.set(id, { texts, chars, owner, resolve, reject });
+      this.pending.set(id, { job: request, chars, owner, resolve, reject });
       this.pendingChars += chars;
       this.byOwner.set(owner, mine + chars);
-      worker.postMessage({ id, texts } satisfies ScanRequest);
+      worker.postMessage(request);
     });
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    const w = this.worker;
-    this.worker = undefined;
-    // What is waiting is scanned in place: nothing asked for is lost.
-    this.settleInPlace();
-    await w?.terminate();
   }
 
   private start(): Worker {
@@ -164,12 +145,15 @@ export class PiiScanner {
       const call = this.take(m.id);
       if (call === undefined) return;
       if (this.pending.size === 0) worker.unref();
-      if ('packed' in m) call.resolve(unpack(m.packed));
-      else call.reject(new Error(`PII scan failed: ${m.error}`));
+      try {
+        call.resolve(resultOf(m));
+      } catch (err) {
+        call.reject(err);
+      }
     });
     const lost = (): void => {
       if (this.worker !== worker) return;
-      this.worker = undefined; // the next large scan starts a new one
+      this.worker = undefined; // the next large job starts a new one
       this.settleInPlace();
     };
     worker.on('error', lost);
@@ -192,10 +176,22 @@ export class PiiScanner {
     for (const id of [...this.pending.keys()]) {
       const call = this.take(id)!;
       try {
-        call.resolve(call.texts.map(detectPii));
+        call.resolve(resultOf(runJob(call.job)));
       } catch (err) {
         call.reject(err);
       }
     }
   }
+}
+
+function charsOf(texts: readonly string[]): number {
+  let chars = 0;
+  for (const t of texts) chars += t.length;
+  return chars;
+}
+
+/** The buffers of a reply the worker hands over rather than copies (an empty one is not worth it, and may be shared). */
+export function transferables(r: ScanReply): ArrayBuffer[] {
+  const arrays = 'packed' in r ? [r.packed.counts, r.packed.spans] : 'redacted' in r ? [r.redacted.originals.ends, ...r.redacted.originals.numbers] : [];
+  return arrays.filter((a) => a.byteLength > 0).map((a) => a.buffer as ArrayBuffer);
 }

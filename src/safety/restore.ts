@@ -5,13 +5,13 @@
  */
 import { changed } from '../llm/parts.js';
 import type { JsonReply, ProviderReply, StreamPart, StreamReply } from '../providers/types.js';
-import { restoreText, StreamRestorer } from './redact.js';
+import { restoreText, StreamRestorer, type PlaceholderValues } from './redact.js';
 
 const jsonEscape = (s: string): string => JSON.stringify(s).slice(1, -1);
 
 type Choice = Record<string, unknown>;
 
-function restoreToolCalls(calls: unknown, originals: ReadonlyMap<string, string>): unknown {
+function restoreToolCalls(calls: unknown, originals: PlaceholderValues): unknown {
   if (!Array.isArray(calls)) return calls;
   return calls.map((c: Record<string, unknown>) => {
     const fn = c?.['function'] as Record<string, unknown> | undefined;
@@ -20,7 +20,7 @@ function restoreToolCalls(calls: unknown, originals: ReadonlyMap<string, string>
   });
 }
 
-function restoreChoice(choice: Choice, originals: ReadonlyMap<string, string>): Choice {
+function restoreChoice(choice: Choice, originals: PlaceholderValues): Choice {
   const out: Choice = { ...choice };
   if (typeof out['text'] === 'string') out['text'] = restoreText(out['text'], originals);
   const msg = out['message'] as Record<string, unknown> | undefined;
@@ -33,7 +33,7 @@ function restoreChoice(choice: Choice, originals: ReadonlyMap<string, string>): 
   return out;
 }
 
-export function restoreJson(reply: JsonReply, originals: ReadonlyMap<string, string>): JsonReply {
+export function restoreJson(reply: JsonReply, originals: PlaceholderValues): JsonReply {
   const choices = reply.body['choices'];
   if (!Array.isArray(choices)) return reply;
   const body = { ...reply.body, choices: choices.map((c: Choice) => restoreChoice(c, originals)) };
@@ -41,7 +41,7 @@ export function restoreJson(reply: JsonReply, originals: ReadonlyMap<string, str
   return { ...rest, body };
 }
 
-async function* restoreParts(parts: AsyncIterable<StreamPart>, originals: ReadonlyMap<string, string>): AsyncGenerator<StreamPart> {
+async function* restoreParts(parts: AsyncIterable<StreamPart>, originals: PlaceholderValues): AsyncGenerator<StreamPart> {
   // One restorer per choice's text and per tool call's arguments ("choice:index"), each holding back a split placeholder.
   const texts = new Map<number, StreamRestorer>();
   const calls = new Map<string, StreamRestorer>();
@@ -88,7 +88,7 @@ async function* restoreParts(parts: AsyncIterable<StreamPart>, originals: Readon
  * closed then never runs its body, so it would never close its source): the upstream is freed and the observers of the
  * stream below (budget, ledger, cache) see it end.
  */
-export function restoreStream(reply: StreamReply, originals: ReadonlyMap<string, string>): StreamReply {
+export function restoreStream(reply: StreamReply, originals: PlaceholderValues): StreamReply {
   const source = reply.parts[Symbol.asyncIterator]();
   const restored = restoreParts({ [Symbol.asyncIterator]: () => source }, originals);
   let started = false;
@@ -109,6 +109,6 @@ export function restoreStream(reply: StreamReply, originals: ReadonlyMap<string,
   return { ...reply, parts };
 }
 
-export function restoreReply(reply: ProviderReply, originals: ReadonlyMap<string, string>): ProviderReply {
+export function restoreReply(reply: ProviderReply, originals: PlaceholderValues): ProviderReply {
   return reply.kind === 'json' ? restoreJson(reply, originals) : restoreStream(reply, originals);
 }

@@ -6,15 +6,18 @@
 import type { RequestContext } from '../pipeline/context.js';
 import { nativeStrings, slotName, textSlots, type TextSlot } from './body-text.js';
 import { detectLanguage } from './detectors/language.js';
-import type { PiiFinding, PiiType } from './detectors/types.js';
+import type { PiiType } from './detectors/types.js';
+import { findingAt, type PackedFindings } from './pii-findings.js';
 import { PiiScanner } from './pii-scan.js';
 import { nearestSimilarity, scoreJailbreak, type JailbreakExamples, type JailbreakReport } from './jailbreak.js';
 import type { SafetyConfig } from './config.js';
-import type { SlotFindings } from './redact.js';
 import { RequestLocal } from '../pipeline/request-local.js';
 
 export interface PiiReport {
-  slots: SlotFindings[];
+  /** The request's text slots: the first texts of `found`, in order (the strings only the native body carries follow). */
+  slots: TextSlot[];
+  /** The findings of every text scanned, packed (pii-findings.ts). */
+  found: PackedFindings;
   /** Distinct types found, sorted. */
   types: PiiType[];
   count: number;
@@ -77,34 +80,38 @@ export function createSafetySignals(deps: SignalDeps): SafetySignals {
     return m;
   };
 
-  const report = (ctx: RequestContext, slotList: TextSlot[], found: PiiFinding[][]): PiiReport => {
-    const slots: SlotFindings[] = [];
+  const report = (ctx: RequestContext, slots: TextSlot[], found: PackedFindings): PiiReport => {
+    // Kinds are read per detector (a handful), not per finding (a body may hold hundreds of thousands).
+    const inSlots = new Uint8Array(found.detectors.length);
+    const inNative = new Uint8Array(found.detectors.length);
+    const logged: Array<Record<string, unknown>> = [];
+    let count = 0;
+    let at = 0;
+    for (let t = 0; t < found.counts.length; t++) {
+      const n = found.counts[t];
+      count += n;
+      // The slots' texts come first, then the strings only the native body carries.
+      const seen = t < slots.length ? inSlots : inNative;
+      for (let k = 0; k < n; k++, at += 3) {
+        seen[found.spans[at]] = 1;
+        if (seen === inSlots && logged.length < LOGGED_FINDINGS) {
+          const f = findingAt(found, at);
+          logged.push({ type: f.type, detector: f.detector, at: slotName(slots[t].path), start: f.start, end: f.end });
+        }
+      }
+    }
     const types = new Set<PiiType>();
     const native = new Set<PiiType>();
-    let count = 0;
-    found.forEach((findings, i) => {
-      if (findings.length === 0) return;
-      // The slots' texts come first, then the strings only the native body carries.
-      if (i < slotList.length) slots.push({ slot: slotList[i], findings });
-      for (const f of findings) {
-        types.add(f.type);
-        if (i >= slotList.length) native.add(f.type);
-      }
-      count += findings.length;
+    found.types.forEach((type, d) => {
+      if (inSlots[d] === 1 || inNative[d] === 1) types.add(type);
+      if (inNative[d] === 1) native.add(type);
     });
     if (count > 0) {
       const facts = factsOf(ctx);
-      const logged: Array<Record<string, unknown>> = [];
-      for (const { slot, findings } of slots) {
-        for (const f of findings) {
-          if (logged.length === LOGGED_FINDINGS) break;
-          logged.push({ type: f.type, detector: f.detector, at: slotName(slot.path), start: f.start, end: f.end });
-        }
-      }
       facts['pii'] = logged;
       if (count > logged.length) facts['pii_more'] = count - logged.length;
     }
-    return { slots, types: [...types].sort(), count, native: [...native].sort() };
+    return { slots, found, types: [...types].sort(), count, native: [...native].sort() };
   };
 
   const pii = (ctx: RequestContext): PiiReport | Promise<PiiReport> => {

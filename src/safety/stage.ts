@@ -19,9 +19,9 @@ import type { Stage } from '../pipeline/stage.js';
 import type { ProviderReply } from '../providers/types.js';
 import type { SafetyConfig } from './config.js';
 import type { PiiType } from './detectors/types.js';
-import { redactBody } from './redact.js';
+import { applyRedaction, placeholdersOutside, type PlaceholderValues, type RedactedTexts } from './redact.js';
 import { restoreReply } from './restore.js';
-import { PiiScanBusy } from './pii-scan.js';
+import { PiiScanBusy, PiiScanner } from './pii-scan.js';
 import { factsOf, type PiiReport, type SafetySignals } from './signals.js';
 import { RequestLocal } from '../pipeline/request-local.js';
 
@@ -37,6 +37,8 @@ export interface SafetyStageDeps {
   onBlock?: (kind: BlockKind) => void;
   /** Whether a response cache may store replies: its `cache_no_store` mark is then needed before the cache stage. */
   cacheStores?: boolean;
+  /** Redacts (in place, or off the event loop for large texts); the signals' scanner, so both share one worker and bound. */
+  scanner?: PiiScanner;
 }
 
 export function contentPolicyError(reason: string): GatewayError {
@@ -52,7 +54,8 @@ export function contentPolicyError(reason: string): GatewayError {
 const toTarget = (s: string): Target => ({ provider: s.slice(0, s.indexOf('/')), model: s.slice(s.indexOf('/') + 1) });
 
 export function createSafetyStage(deps: SafetyStageDeps): Stage {
-  const restores = new RequestLocal<ReadonlyMap<string, string>>('pii restore');
+  const restores = new RequestLocal<PlaceholderValues>('pii restore');
+  const scanner = deps.scanner ?? new PiiScanner();
 
   const block = (ctx: RequestContext, kind: BlockKind, reason: string): never => {
     factsOf(ctx)['action'] = `block:${kind}`;
@@ -71,43 +74,53 @@ export function createSafetyStage(deps: SafetyStageDeps): Stage {
     if (ruleAction === 'block') block(ctx, 'rule', `rule '${ctx.route?.rule ?? ''}' refuses such requests`);
     // Nothing acts on the findings before the upstream call: they are found for the request log once the reply is out.
     if (cfg.pii.action === 'none' && ruleAction !== 'redact' && (deps.cacheStores !== true || cfg.pii.cache_pii)) {
-      if (actions.length > 0) factsOf(ctx)['action'] = actions.join(',');
+      finish(ctx, actions);
       afterReply(ctx, () => markPii(ctx, cfg));
       return;
     }
     const pii = deps.signals.pii(ctx);
     if (pii instanceof Promise) return pii.then((r) => applyPii(ctx, cfg, ruleAction, actions, r));
-    applyPii(ctx, cfg, ruleAction, actions, pii);
+    return applyPii(ctx, cfg, ruleAction, actions, pii);
   };
 
-  const applyPii = (ctx: RequestContext, cfg: SafetyConfig, ruleAction: RuleAction | undefined, actions: string[], pii: PiiReport): void => {
-    if (pii.count > 0) {
-      const types = new Set<PiiType>(cfg.pii.types);
-      const matched = pii.types.filter((t) => types.has(t));
-      const policy = matched.length > 0 ? cfg.pii.action : 'none';
-      if (policy === 'block') block(ctx, 'pii', `the request contains personal data or secrets (${matched.join(', ')})`);
-      if (policy === 'route' && cfg.pii.target) {
-        reroute(ctx, cfg.pii.target, 'safety:pii');
-        actions.push('route:pii');
-      }
-      if (policy === 'redact' || ruleAction === 'redact') {
-        // A rule's redact covers every kind found; the policy's only its listed kinds.
-        const r = redactBody(ctx.body, pii.slots, ruleAction === 'redact' ? new Set(pii.types) : types);
-        if (r) {
-          ctx.upstreamBody = r.body;
-          if (cfg.pii.restore) restores.set(ctx, r.originals);
-          actions.push(`redact:${r.replaced}`);
-          ctx.replyHeaders['x-switchyard-redacted'] = String(r.replaced);
-        }
-        // Text only the caller's own body carries cannot be redacted: that body stays here, the internal request goes
-        // (an upstream of the caller's protocol then gets the translation, which refuses what it cannot carry).
-        if (ctx.upstreamBody === undefined && pii.native.some((t) => ruleAction === 'redact' || types.has(t))) {
-          ctx.upstreamBody = ctx.body;
-          actions.push('translate:pii');
-        }
-      }
-      if (!cfg.pii.cache_pii) ctx.facts['cache_no_store'] = true;
+  const applyPii = (ctx: RequestContext, cfg: SafetyConfig, ruleAction: RuleAction | undefined, actions: string[], pii: PiiReport): void | Promise<void> => {
+    if (pii.count === 0) return finish(ctx, actions);
+    const types = new Set<PiiType>(cfg.pii.types);
+    const matched = pii.types.filter((t) => types.has(t));
+    const policy = matched.length > 0 ? cfg.pii.action : 'none';
+    if (policy === 'block') block(ctx, 'pii', `the request contains personal data or secrets (${matched.join(', ')})`);
+    if (policy === 'route' && cfg.pii.target) {
+      reroute(ctx, cfg.pii.target, 'safety:pii');
+      actions.push('route:pii');
     }
+    if (!cfg.pii.cache_pii) ctx.facts['cache_no_store'] = true;
+    if (policy !== 'redact' && ruleAction !== 'redact') return finish(ctx, actions);
+    // A rule's redact covers every kind found; the policy's only its listed kinds. A large body is redacted off the event
+    // loop, behind the scan's bound (refused with the scan's 503 past it).
+    const redactTypes = ruleAction === 'redact' ? pii.types : cfg.pii.types;
+    const texts = pii.slots.map((s) => s.text);
+    const r = scanner.redact(texts, pii.found, redactTypes, () => placeholdersOutside(ctx.body, pii.slots), ctx.caller.virtualKeyId);
+    const redacted = (done: RedactedTexts): void => {
+      const red = applyRedaction(ctx.body, pii.slots, done);
+      if (red) {
+        ctx.upstreamBody = red.body;
+        if (cfg.pii.restore) restores.set(ctx, red.originals);
+        actions.push(`redact:${red.replaced}`);
+        ctx.replyHeaders['x-switchyard-redacted'] = String(red.replaced);
+      }
+      // Text only the caller's own body carries cannot be redacted: that body stays here, the internal request goes
+      // (an upstream of the caller's protocol then gets the translation, which refuses what it cannot carry).
+      if (ctx.upstreamBody === undefined && pii.native.some((t) => ruleAction === 'redact' || types.has(t))) {
+        ctx.upstreamBody = ctx.body;
+        actions.push('translate:pii');
+      }
+      finish(ctx, actions);
+    };
+    if (r instanceof Promise) return r.then(redacted);
+    redacted(r);
+  };
+
+  const finish = (ctx: RequestContext, actions: string[]): void => {
     if (actions.length > 0) factsOf(ctx)['action'] = actions.join(',');
   };
 

@@ -12,7 +12,10 @@ import { CONTEXTUAL } from '../../src/safety/detectors/secrets.js';
 import { eachCard, eachIntlPhone } from '../../src/safety/detectors/digit-runs.js';
 import { eachEmail } from '../../src/safety/detectors/email.js';
 import { withBacktrackLimit } from '../helpers/backtracks.js';
-import { redactBody, StreamRestorer } from '../../src/safety/redact.js';
+import { applyRedaction, Originals, placeholdersOutside, redactTexts, StreamRestorer } from '../../src/safety/redact.js';
+import { pack } from '../../src/safety/pii-findings.js';
+import type { PiiType } from '../../src/safety/detectors/types.js';
+import fc from 'fast-check';
 import { restoreStream } from '../../src/safety/restore.js';
 import type { StreamPart } from '../../src/llm/parts.js';
 import { textSlots } from '../../src/safety/body-text.js';
@@ -264,23 +267,82 @@ describe('jailbreak heuristics', () => {
   });
 });
 
+/** Redacts a body in place, as the safety stage does for a small one. */
+function redactBody(body: Record<string, unknown>, types: PiiType[]) {
+  const slots = textSlots(body);
+  const texts = slots.map((s) => s.text);
+  return applyRedaction(body, slots, redactTexts(texts, pack(texts.map(detectPii)), new Set(types), () => placeholdersOutside(body, slots)));
+}
+
+/** What redaction must do, written plainly: a map per value, numbers per kind skipping those the texts already hold. */
+function reference(texts: string[], types: Set<PiiType>): { texts: Array<string | undefined>; table: Map<string, string> } {
+  const taken = new Set(texts.join('\n').match(/\[[A-Z]+_\d+\]/g));
+  const byValue = new Map<string, string>();
+  const table = new Map<string, string>();
+  const counters = new Map<string, number>();
+  const out = texts.map((text) => {
+    let s = '';
+    let at = 0;
+    for (const f of detectPii(text)) {
+      if (!types.has(f.type)) continue;
+      const value = text.slice(f.start, f.end);
+      let ph = byValue.get(value);
+      if (ph === undefined) {
+        let n = counters.get(f.type) ?? 0;
+        do ph = `[${f.type.toUpperCase()}_${++n}]`;
+        while (taken.has(ph));
+        counters.set(f.type, n);
+        byValue.set(value, ph);
+        table.set(ph, value);
+      }
+      s += text.slice(at, f.start) + ph;
+      at = f.end;
+    }
+    return at > 0 ? s + text.slice(at) : undefined;
+  });
+  return { texts: out, table };
+}
+
 describe('redaction and restore', () => {
   it('redacts consistently and copies only what changes', () => {
     const body = { model: 'm', messages: [{ role: 'system', content: 'be nice' }, { role: 'user', content: [{ type: 'text', text: 'mail a@b.io and a@b.io' }] }] };
-    const found = textSlots(body).map((slot) => ({ slot, findings: detectPii(slot.text) })).filter((x) => x.findings.length > 0);
-    const r = redactBody(body, found, new Set(['email']))!;
+    const r = redactBody(body, ['email'])!;
     assert.deepEqual((r.body.messages as any)[1].content[0].text, 'mail [EMAIL_1] and [EMAIL_1]');
     assert.equal((body.messages[1]!.content as any)[0].text, 'mail a@b.io and a@b.io', 'original untouched');
     assert.equal((r.body.messages as any)[0], body.messages[0], 'unchanged messages are shared');
     assert.equal(r.originals.get('[EMAIL_1]'), 'a@b.io');
+    assert.equal(r.originals.size, 1);
   });
 
   it('never gives a value a placeholder the request already holds as text, so the caller\'s own text is never restored', () => {
-    const body = { model: 'm', messages: [{ role: 'user', content: 'echo [EMAIL_1] and [EMAIL_3] back; mine is c@d.io' }] };
-    const found = textSlots(body).map((slot) => ({ slot, findings: detectPii(slot.text) })).filter((x) => x.findings.length > 0);
-    const r = redactBody(body, found, new Set(['email']))!;
-    assert.equal((r.body.messages as any)[0].content, 'echo [EMAIL_1] and [EMAIL_3] back; mine is [EMAIL_2]');
-    assert.deepEqual([...r.originals], [['[EMAIL_2]', 'c@d.io']]);
+    const body = { model: 'm', messages: [{ role: 'user', content: 'echo [EMAIL_1] and [EMAIL_3] back; mine is c@d.io' }], user: '[EMAIL_2]' };
+    const r = redactBody(body, ['email'])!;
+    assert.equal((r.body.messages as any)[0].content, 'echo [EMAIL_1] and [EMAIL_3] back; mine is [EMAIL_4]');
+    assert.equal(r.originals.size, 1);
+    assert.equal(r.originals.get('[EMAIL_4]'), 'c@d.io');
+    for (const ph of ['[EMAIL_1]', '[EMAIL_2]', '[EMAIL_3]']) assert.equal(r.originals.get(ph), undefined);
+  });
+
+  it('matches the plain reference on generated texts, and its table answers only its own placeholders', () => {
+    const piece = fc.constantFrom('a@b.io', 'c.d@e.org', 'a@b.io', '4111 1111 1111 1111', '(212) 555-0142', '078-05-1120', '[EMAIL_1]', '[EMAIL_2]',
+      '[CARD_1]', '[PHONE_01]', ' ', '. ', 'word', '[EMAIL_', '1]');
+    const texts = fc.array(fc.array(piece, { maxLength: 25 }).map((p) => p.join('')), { minLength: 1, maxLength: 4 });
+    const kinds = fc.subarray(['email', 'card', 'phone', 'ssn'] as PiiType[], { minLength: 1 });
+    fc.assert(fc.property(texts, kinds, (ts, ks) => {
+      const types = new Set(ks);
+      const want = reference(ts, types);
+      const got = redactTexts(ts, pack(ts.map(detectPii)), types, () => []);
+      assert.deepEqual(got.texts, want.texts);
+      const table = new Originals(got.originals);
+      assert.equal(table.size, want.table.size);
+      for (const [ph, value] of want.table) assert.equal(table.get(ph), value);
+      for (const [ph] of want.table) {
+        const n = ph.slice(ph.lastIndexOf('_') + 1, -1);
+        for (const other of [ph.replace(`_${n}]`, `_0${n}]`), ph.replace(`_${n}]`, `_${n}0]`), ph.replace('[', '[X'), `${ph} `, ph.slice(0, -1)]) {
+          if (!want.table.has(other)) assert.equal(table.get(other), undefined, other);
+        }
+      }
+    }), { numRuns: 400, seed: 11 });
   });
 
   it('restores placeholders split across stream deltas', () => {

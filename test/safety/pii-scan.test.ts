@@ -14,6 +14,8 @@ import { GatewayError } from '../../src/errors.js';
 import { safetyConfigSchema } from '../../src/safety/config.js';
 import { detectPii } from '../../src/safety/detectors/pii.js';
 import { PiiScanBusy, PiiScanner } from '../../src/safety/pii-scan.js';
+import { pack, unpack, type PackedFindings } from '../../src/safety/pii-findings.js';
+import { redactTexts } from '../../src/safety/redact.js';
 import { createSafetySignals } from '../../src/safety/signals.js';
 import { createSafetyStage } from '../../src/safety/stage.js';
 
@@ -39,14 +41,14 @@ describe('PII scan off the event loop', () => {
       fc.pre(texts.join('').length > 0);
       const found = s.scan(texts);
       assert.ok(found instanceof Promise, 'a text at the offload size goes to the worker');
-      assert.deepEqual(await found, texts.map(detectPii));
+      assert.deepEqual(unpack(await found), texts.map(detectPii));
     }), { numRuns: 300, seed: 7 });
   });
 
   it('small texts are scanned at once; the queue is bounded by the characters waiting, past it a 503 to retry', async () => {
     const s = scanner(100, 250);
     const small = s.scan(['mail jane.roe@example.org']);
-    assert.deepEqual(small, [detectPii('mail jane.roe@example.org')]);
+    assert.deepEqual(unpack(small as PackedFindings), [detectPii('mail jane.roe@example.org')]);
     const big = `${'word '.repeat(30)}jane.roe@example.org`;
     const first = s.scan([big, big]);
     assert.ok(first instanceof Promise);
@@ -54,10 +56,10 @@ describe('PII scan off the event loop', () => {
     const refused = s.scan([big]);
     assert.ok(refused instanceof Promise);
     await assert.rejects(refused, (err: unknown) => err instanceof PiiScanBusy && err instanceof GatewayError && err.status === 503 && err.headers['retry-after'] === '1');
-    assert.deepEqual(await first, [detectPii(big), detectPii(big)]);
+    assert.deepEqual(unpack(await first), [detectPii(big), detectPii(big)]);
     assert.equal(s.waiting, 0);
     // Once the worker has caught up, the next is taken.
-    assert.deepEqual(await s.scan([big]), [detectPii(big)]);
+    assert.deepEqual(unpack(await s.scan([big])), [detectPii(big)]);
   });
 
   it('the queue is shared between owners: one owner\'s flood fills its own share, another\'s body is still taken', async () => {
@@ -69,18 +71,33 @@ describe('PII scan off the event loop', () => {
     const refusedB = s.scan([body], 'b'); // past its share now
     await assert.rejects(Promise.resolve(refusedA), PiiScanBusy);
     await assert.rejects(Promise.resolve(refusedB), PiiScanBusy);
-    assert.deepEqual(await tookB, [detectPii(body)]);
-    for (const f of flood) assert.deepEqual(await f, [detectPii(body)]);
+    assert.deepEqual(unpack(await tookB), [detectPii(body)]);
+    for (const f of flood) assert.deepEqual(unpack(await f), [detectPii(body)]);
     assert.equal(s.waiting, 0);
   });
 
-  it('what waits when the scanner closes is scanned in place, not lost', async () => {
+  it('a worker redacts as redaction in place does, placeholders the body already holds skipped', async () => {
+    const s = scanner(1);
+    const kinds = ['email', 'phone', 'card', 'ssn'] as const;
+    await fc.assert(fc.asyncProperty(fc.array(text, { minLength: 1, maxLength: 4 }), fc.subarray([...kinds], { minLength: 1 }), fc.array(fc.constantFrom('[EMAIL_1]', '[PHONE_2]', '[CARD_1]'), { maxLength: 2 }), async (texts, types, outside) => {
+      fc.pre(texts.join('').length > 0);
+      const found = pack(texts.map(detectPii));
+      const there = s.redact(texts, found, [...types], () => outside);
+      assert.ok(there instanceof Promise, 'texts at the offload size go to the worker');
+      assert.deepEqual(await there, redactTexts(texts, found, new Set(types), () => outside));
+    }), { numRuns: 200, seed: 5 });
+  });
+
+  it('what waits when the scanner closes is done in place, not lost', async () => {
     const s = scanner(1);
     const texts = ['call (212) 555-0142', 'card 4111 1111 1111 1111'];
     const pending = s.scan(texts);
+    const found = pack(texts.map(detectPii));
+    const redacting = s.redact(texts, found, ['card'], () => []);
     await s.close();
-    assert.deepEqual(await pending, texts.map(detectPii));
-    assert.deepEqual(s.scan(texts), texts.map(detectPii), 'a closed scanner scans in place');
+    assert.deepEqual(unpack(await pending), texts.map(detectPii));
+    assert.deepEqual((await redacting).texts, [undefined, 'card [CARD_1]']);
+    assert.deepEqual(unpack(s.scan(texts) as PackedFindings), texts.map(detectPii), 'a closed scanner scans in place');
   });
 
   describe('the safety stage with a large body', () => {
@@ -90,7 +107,7 @@ describe('PII scan off the event loop', () => {
     const stageWith = (s: PiiScanner, cfg: unknown) => {
       const config = safetyConfigSchema.parse(cfg);
       const signals = createSafetySignals({ config: () => config, examples: () => undefined, scanner: s });
-      return { signals, stage: createSafetyStage({ signals, config: () => config }) };
+      return { signals, stage: createSafetyStage({ signals, config: () => config, scanner: s }) };
     };
 
     it('redacts from the worker\'s findings; a scan refused for overload refuses the request with the 503', async () => {
@@ -129,7 +146,7 @@ describe('PII scan off the event loop', () => {
       const ctx = ctxOf('mail a@b.co '.repeat(150));
       const r = await signals.pii(ctx);
       assert.equal(r.count, 150);
-      assert.equal(r.slots[0]!.findings.length, 150, 'redaction still sees every finding');
+      assert.equal(r.found.counts[0], 150, 'redaction still sees every finding');
       const facts = ctx.facts.safety as { pii: unknown[]; pii_more: number };
       assert.equal(facts.pii.length, 100);
       assert.equal(facts.pii_more, 50);
