@@ -81,6 +81,8 @@ export function createSafetySignals(deps: SignalDeps): SafetySignals {
   };
 
   const report = (ctx: RequestContext, slots: TextSlot[], found: PackedFindings): PiiReport => {
+    // Most requests carry none: nothing to walk.
+    if (found.spans.length === 0) return { slots, found, types: [], count: 0, native: [] };
     // Kinds are read per detector (a handful), not per finding (a body may hold hundreds of thousands).
     const inSlots = new Uint8Array(found.detectors.length);
     const inNative = new Uint8Array(found.detectors.length);
