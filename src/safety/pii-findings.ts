@@ -64,3 +64,12 @@ export function findingAt(p: PackedFindings, at: number): PiiFinding {
   const d = p.spans[at];
   return { type: p.types[d], detector: p.detectors[d], start: p.spans[at + 1], end: p.spans[at + 2] };
 }
+
+/** Whether any of the first `texts` texts holds a finding of one of `types` (stops at the first). */
+export function hasFindingOf(p: PackedFindings, texts: number, types: ReadonlySet<PiiType>): boolean {
+  const wanted = p.types.map((t) => types.has(t));
+  let end = 0;
+  for (let t = 0; t < texts && t < p.counts.length; t++) end += p.counts[t] * 3;
+  for (let at = 0; at < end; at += 3) if (wanted[p.spans[at]]) return true;
+  return false;
+}

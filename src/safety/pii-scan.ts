@@ -40,7 +40,7 @@ export function runJob(m: ScanRequest): ScanReply {
 function resultOf(r: ScanReply): PackedFindings | RedactedTexts {
   if ('packed' in r) return r.packed;
   if ('redacted' in r) return r.redacted;
-  throw new Error(`PII scan failed: ${r.error}`);
+  throw new Error(`PII worker failed: ${r.error}`);
 }
 
 /** A scan refused because the worker already has MAX_PENDING_CHARS waiting. */
@@ -48,7 +48,7 @@ export class PiiScanBusy extends GatewayError {
   constructor() {
     super({
       status: 503,
-      message: 'The gateway is scanning as many large request bodies for personal data as it takes at once; retry shortly.',
+      message: 'The gateway is scanning (or redacting) as many large request bodies for personal data as it takes at once; retry shortly.',
       type: 'server_error',
       code: 'pii_scan_busy',
       failure: 'gateway',

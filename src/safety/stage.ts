@@ -21,7 +21,8 @@ import type { SafetyConfig } from './config.js';
 import type { PiiType } from './detectors/types.js';
 import { applyRedaction, placeholdersOutside, type PlaceholderValues, type RedactedTexts } from './redact.js';
 import { restoreReply } from './restore.js';
-import { PiiScanBusy, PiiScanner } from './pii-scan.js';
+import { hasFindingOf } from './pii-findings.js';
+import { PiiScanBusy, type PiiScanner } from './pii-scan.js';
 import { factsOf, type PiiReport, type SafetySignals } from './signals.js';
 import { RequestLocal } from '../pipeline/request-local.js';
 
@@ -37,8 +38,8 @@ export interface SafetyStageDeps {
   onBlock?: (kind: BlockKind) => void;
   /** Whether a response cache may store replies: its `cache_no_store` mark is then needed before the cache stage. */
   cacheStores?: boolean;
-  /** Redacts (in place, or off the event loop for large texts); the signals' scanner, so both share one worker and bound. */
-  scanner?: PiiScanner;
+  /** Redacts (in place, or off the event loop for large texts): the signals' scanner, so both share one worker and bound. */
+  scanner: PiiScanner;
 }
 
 export function contentPolicyError(reason: string): GatewayError {
@@ -55,7 +56,7 @@ const toTarget = (s: string): Target => ({ provider: s.slice(0, s.indexOf('/')),
 
 export function createSafetyStage(deps: SafetyStageDeps): Stage {
   const restores = new RequestLocal<PlaceholderValues>('pii restore');
-  const scanner = deps.scanner ?? new PiiScanner();
+  const scanner = deps.scanner;
 
   const block = (ctx: RequestContext, kind: BlockKind, reason: string): never => {
     factsOf(ctx)['action'] = `block:${kind}`;
@@ -98,10 +99,8 @@ export function createSafetyStage(deps: SafetyStageDeps): Stage {
     // A rule's redact covers every kind found; the policy's only its listed kinds. A large body is redacted off the event
     // loop, behind the scan's bound (refused with the scan's 503 past it).
     const redactTypes = ruleAction === 'redact' ? pii.types : cfg.pii.types;
-    const texts = pii.slots.map((s) => s.text);
-    const r = scanner.redact(texts, pii.found, redactTypes, () => placeholdersOutside(ctx.body, pii.slots), ctx.caller.virtualKeyId);
-    const redacted = (done: RedactedTexts): void => {
-      const red = applyRedaction(ctx.body, pii.slots, done);
+    const redacted = (done: RedactedTexts | undefined): void => {
+      const red = done && applyRedaction(ctx.body, pii.slots, done);
       if (red) {
         ctx.upstreamBody = red.body;
         if (cfg.pii.restore) restores.set(ctx, red.originals);
@@ -116,8 +115,15 @@ export function createSafetyStage(deps: SafetyStageDeps): Stage {
       }
       finish(ctx, actions);
     };
-    if (r instanceof Promise) return r.then(redacted);
-    redacted(r);
+    // Nothing of those kinds in the texts redaction reaches (it may be in the native body's only): no redaction job.
+    if (!hasFindingOf(pii.found, pii.slots.length, new Set(redactTypes))) return redacted(undefined);
+    const texts = pii.slots.map((s) => s.text);
+    const r = scanner.redact(texts, pii.found, redactTypes, () => placeholdersOutside(ctx.body, pii.slots), ctx.caller.virtualKeyId);
+    if (!(r instanceof Promise)) return redacted(r);
+    return r.then(redacted, (err: unknown) => {
+      finish(ctx, actions); // a refused redaction's log still shows what was decided before it
+      throw err;
+    });
   };
 
   const finish = (ctx: RequestContext, actions: string[]): void => {

@@ -12,6 +12,7 @@ import { ANONYMOUS, type RequestContext } from '../../src/pipeline/context.js';
 import { observeUsage } from '../../src/governance/billing.js';
 import { createSafetyStage } from '../../src/safety/stage.js';
 import { createSafetySignals } from '../../src/safety/signals.js';
+import { PiiScanner } from '../../src/safety/pii-scan.js';
 import { safetyConfigSchema } from '../../src/safety/config.js';
 import type { ProviderReply, Usage } from '../../src/providers/types.js';
 import { createGovernanceStage } from '../../src/governance/stage.js';
@@ -68,8 +69,9 @@ describe('after-reply queue', () => {
   describe('PII scan', () => {
     const stage = (cfg: unknown, cacheStores = false) => {
       const config = safetyConfigSchema.parse(cfg);
-      const signals = createSafetySignals({ config: () => config, examples: () => undefined });
-      return createSafetyStage({ signals, config: () => config, cacheStores });
+      const scanner = new PiiScanner();
+      const signals = createSafetySignals({ config: () => config, examples: () => undefined, scanner });
+      return createSafetyStage({ signals, config: () => config, cacheStores, scanner });
     };
     const findings = (ctx: RequestContext): unknown => (ctx.facts.safety as { pii?: unknown } | undefined)?.pii;
 

@@ -24,6 +24,7 @@ import { InFlight } from '../../src/server/in-flight.js';
 import { safetyConfigSchema } from '../../src/safety/config.js';
 import { createSafetySignals } from '../../src/safety/signals.js';
 import { createSafetyStage } from '../../src/safety/stage.js';
+import { PiiScanner } from '../../src/safety/pii-scan.js';
 import { makeCtx, makeGov } from '../governance/helpers.js';
 
 const KEY = 'sk-sy-k-secret-000000000000000000';
@@ -153,7 +154,8 @@ describe('failures after the upstream answered', () => {
       const entries: LedgerEntry[] = [];
       gov.ledger.onEntry((e) => entries.push(e));
       const config = safetyConfigSchema.parse({ pii: { action: 'redact', restore: true } });
-      const safety = createSafetyStage({ signals: createSafetySignals({ config: () => config, examples: () => undefined }), config: () => config });
+      const scanner = new PiiScanner();
+      const safety = createSafetyStage({ signals: createSafetySignals({ config: () => config, examples: () => undefined, scanner }), config: () => config, scanner });
       const { gw } = handleOf(gov, [routeStage, safety, ledgerStage(gov), createGovernanceStage({ governance: gov })], (ctx) => upstream(ctx, released), () => undefined);
       const edge: ProtocolEdge = {
         protocol: 'openai.responses',

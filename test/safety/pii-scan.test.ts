@@ -125,6 +125,32 @@ describe('PII scan off the event loop', () => {
       assert.equal(a.facts.cache_no_store, true);
     });
 
+    it('PII only in the native body\'s own fields makes no redaction job: the internal request goes instead', async () => {
+      const s = scanner(64);
+      let jobs = 0;
+      const redact = s.redact.bind(s);
+      s.redact = (...args: Parameters<PiiScanner['redact']>) => (jobs++, redact(...args));
+      const { stage } = stageWith(s, { pii: { action: 'redact' } });
+      const ctx = buildContext('chat', { model: 'm', messages: [{ role: 'user', content: 'lorem ipsum '.repeat(20) }] }, {}, ANONYMOUS, new ClientAbort(),
+        { afterReply: true, native: { protocol: 'anthropic.messages', body: {}, extras: { system: 'reply to jane.roe@example.org' } } as never });
+      await stage.before!(ctx);
+      assert.equal(jobs, 0);
+      assert.equal(ctx.upstreamBody, ctx.body);
+      assert.equal((ctx.facts.safety as { action?: unknown }).action, 'translate:pii');
+      assert.equal(ctx.replyHeaders['x-switchyard-redacted'], undefined);
+    });
+
+    it('a redaction refused for overload after its scan refuses the request, and nothing half-redacted goes on', async () => {
+      const s = scanner(64);
+      s.redact = () => Promise.reject(new PiiScanBusy());
+      const { stage } = stageWith(s, { pii: { action: 'redact' } });
+      const a = ctxOf(big());
+      await assert.rejects(Promise.resolve(stage.before!(a)), PiiScanBusy);
+      assert.equal(a.upstreamBody, undefined);
+      assert.equal(a.replyHeaders['x-switchyard-redacted'], undefined);
+      assert.equal(a.facts.cache_no_store, true);
+    });
+
     it('a scan only the log wanted waits with the log, and is left out of it when refused', async () => {
       const s = scanner(64, 300);
       const { stage } = stageWith(s, {});
