@@ -341,7 +341,7 @@ export function renderReport(r: BenchResults, cpu?: CpuCostResults): string {
   out.push('```bash\nnpm install\nnpm run bench                      # full run: 3 runs of 1 s warm-up + 3 s per proxy load, full area sizes, full evaluation sets\n' +
     'npm run bench -- --quick           # quick run (a few minutes): 3 runs of 0.3 s + 1.5 s per proxy load, smaller sizes, evaluation subsets\n' +
     'npm run bench -- --only eval_clinc150_10   # one section; the others keep their previous results\n' +
-    'npm run bench -- --profile         # also CPU-profile Switchyard under load\nnode dist/bench/proxy.js --quick   # the proxy section alone, JSON on stdout\n```\n');
+    'npm run bench -- --profile         # also CPU-profile Switchyard under load\nnode dist/bench/proxy.js --quick   # the proxy section alone, JSON on stdout\nnode dist/bench/large-body.js      # how long one 4 MB request holds the event loop (docs/safety.md)\n```\n');
   out.push('Results are written to `bench/results/latest.json` (date, machine, settings, every run\'s numbers) and this page is regenerated from it. ' +
     'Evaluation sections need the evaluation data and are skipped with a message without it. The quick run scores every 3rd odd-line CLINC150 validation row ' +
     '(plus the odd-line out-of-scope rows), every 5th scored (even-line) held-back Banking77 row, the first 1,000 pairs of each QQP file and 150 prompts per safety prompt set, and keeps an embedding cache in ' +
