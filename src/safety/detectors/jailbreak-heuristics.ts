@@ -27,9 +27,17 @@ function firing(text: string, list: readonly Cue[]): Cue[] {
   return list.filter((c) => c.re.test(text));
 }
 
-/** Scores one text (a user turn, or all user turns joined). */
+/**
+ * How much of a long text the heuristics read (the cost of the cues is bounded by it): its start, and its end, where the
+ * newest turn of a conversation is. Reading only the start, an instruction in the newest turn after 8,000 characters of
+ * earlier turns went unseen.
+ */
+const HEAD_CHARS = 2000;
+const TAIL_CHARS = 6000;
+
+/** Scores one text (a user turn, or all user turns joined, oldest first). */
 export function jailbreakHeuristics(input: string): HeuristicResult {
-  const text = input.length > 8000 ? input.slice(0, 8000) : input;
+  const text = input.length > HEAD_CHARS + TAIL_CHARS ? `${input.slice(0, HEAD_CHARS)}\n${input.slice(-TAIL_CHARS)}` : input;
   const cues: string[] = [];
   const weights: number[] = [];
   const add = (name: string, weight: number): void => {
