@@ -33,11 +33,13 @@ export function pack(found: readonly PiiFinding[][]): PackedFindings {
   found.forEach((findings, t) => {
     counts[t] = findings.length;
     for (const f of findings) {
+      // A detector reports one type; should one ever report two, the pair is its own entry (keyed apart).
       let d = index.get(f.detector);
+      if (d !== undefined && types[d] !== f.type) d = index.get(`${f.detector}\0${f.type}`);
       if (d === undefined) {
         d = detectors.push(f.detector) - 1;
         types.push(f.type);
-        index.set(f.detector, d);
+        index.set(index.has(f.detector) ? `${f.detector}\0${f.type}` : f.detector, d);
       }
       spans[at++] = d;
       spans[at++] = f.start;

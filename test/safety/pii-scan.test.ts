@@ -45,6 +45,11 @@ describe('PII scan off the event loop', () => {
     }), { numRuns: 300, seed: 7 });
   });
 
+  it('packing keeps each finding\'s type, even were one detector to report two', () => {
+    const found = [[{ type: 'email', detector: 'x', start: 0, end: 1 }, { type: 'phone', detector: 'x', start: 2, end: 3 }], [{ type: 'phone', detector: 'x', start: 0, end: 4 }, { type: 'email', detector: 'x', start: 5, end: 6 }]] as const;
+    assert.deepEqual(unpack(pack(found.map((f) => [...f]))), found.map((f) => [...f]));
+  });
+
   it('small texts are scanned at once; the queue is bounded by the characters waiting, past it a 503 to retry', async () => {
     const s = scanner(100, 250);
     const small = s.scan(['mail jane.roe@example.org']);
