@@ -67,6 +67,15 @@ describe('config validation', () => {
     const bomb = parseConfigText(rows.join('\n') + '\n', 'c.yaml');
     assert.ok(!bomb.ok && /^c\.yaml:2 the document cannot be expanded/.test(bomb.errors[0]!), JSON.stringify(bomb));
   });
+  it('refuses a key named __proto__ with its line: a provider of that name used to vanish from a config that loaded', () => {
+    const provider = (name: string): string => `providers:\n  ${name}:\n    kind: openai\n    base_url: http://x\n    keys: [{id: a, value: v}]\n    models: [m]\n`;
+    const res = parseConfigText(provider('__proto__'), 'c.yaml');
+    assert.deepEqual(res, { ok: false, errors: ['c.yaml:2 "__proto__" cannot be a name or a key here (it would be dropped as the file is read)'] });
+    const quoted = parseConfigText('server:\n  port: 8080\nproviders:\n  p:\n    kind: openai\n    base_url: http://x\n    headers: {"__proto__": "x"}\n', 'c.yaml');
+    assert.ok(!quoted.ok && quoted.errors[0]!.startsWith('c.yaml:7 "__proto__"'), JSON.stringify(quoted));
+    const ok = parseConfigText(provider('constructor'), 'c.yaml');
+    assert.ok(ok.ok && Object.keys(ok.config.providers).includes('constructor'), 'other built-in names are ordinary keys');
+  });
 });
 
 describe('restart-only settings', () => {
