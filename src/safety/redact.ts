@@ -66,14 +66,9 @@ export interface RedactedTexts {
   replaced: number;
 }
 
-/** Placeholder-shaped text in a value (a body, or what of it lies outside its text slots). */
-export function placeholdersIn(value: unknown): string[] {
-  return JSON.stringify(value).match(PLACEHOLDER) ?? [];
-}
-
-/** The placeholders a body holds outside its text slots (the slots' own are found with their findings). */
+/** The placeholder-shaped text a body holds outside its text slots (the slots' own are found with their findings). */
 export function placeholdersOutside(body: Readonly<Record<string, unknown>>, slots: readonly TextSlot[]): string[] {
-  return placeholdersIn(replaceSlots(body, slots.map((s) => ({ path: s.path, text: '' }))));
+  return JSON.stringify(replaceSlots(body, slots.map((s) => ({ path: s.path, text: '' })))).match(PLACEHOLDER) ?? [];
 }
 
 /**

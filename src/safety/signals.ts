@@ -8,7 +8,7 @@ import { nativeStrings, slotName, textSlots, type TextSlot } from './body-text.j
 import { detectLanguage } from './detectors/language.js';
 import type { PiiType } from './detectors/types.js';
 import { findingAt, type PackedFindings } from './pii-findings.js';
-import { PiiScanner } from './pii-scan.js';
+import type { PiiScanner } from './pii-scan.js';
 import { nearestSimilarity, scoreJailbreak, type JailbreakExamples, type JailbreakReport } from './jailbreak.js';
 import type { SafetyConfig } from './config.js';
 import { RequestLocal } from '../pipeline/request-local.js';
@@ -41,8 +41,8 @@ export interface SignalDeps {
   embed?: (ctx: RequestContext) => Promise<Float32Array>;
   /** The embedded attack examples, when loaded. */
   examples: () => JailbreakExamples | undefined;
-  /** Scans the request's texts for PII (in place, or off the event loop when they are large); a scanner of its own by default. */
-  scanner?: PiiScanner;
+  /** Scans the request's texts for PII (in place, or off the event loop when they are large); the stage redacts with it too. */
+  scanner: PiiScanner;
 }
 
 /**
@@ -72,7 +72,7 @@ export function factsOf(ctx: RequestContext): Record<string, unknown> {
 }
 
 export function createSafetySignals(deps: SignalDeps): SafetySignals {
-  const scanner = deps.scanner ?? new PiiScanner();
+  const scanner = deps.scanner;
   const memos = new RequestLocal<Memo>('safety signals');
   const memo = (ctx: RequestContext): Memo => {
     let m = memos.get(ctx);
