@@ -22,6 +22,11 @@ import { redactTexts, type RedactedTexts } from './redact.js';
 export const OFFLOAD_CHARS = 64 * 1024;
 /** Characters that may wait for the worker at once (about four bodies at the default 4 MB limit). */
 export const MAX_PENDING_CHARS = 16 * 1024 * 1024;
+/**
+ * Longest a job may wait for the worker (a full queue is scanned in seconds): past it the worker is taken as stuck, what
+ * it holds is refused as busy (503, retry) and the next job starts a new one. Nothing on the request path waits unbounded.
+ */
+export const JOB_TIMEOUT_MS = 30_000;
 
 /** A redaction's inputs: the texts, their findings, the types to replace and the placeholders held elsewhere in the body. */
 export interface RedactJob { texts: string[]; found: PackedFindings; types: PiiType[]; outside: string[] }
@@ -62,6 +67,7 @@ interface Call {
   job: ScanRequest;
   chars: number;
   owner: string;
+  timer: NodeJS.Timeout;
   resolve: (result: PackedFindings | RedactedTexts) => void;
   reject: (err: unknown) => void;
 }
@@ -80,6 +86,7 @@ export class PiiScanner {
   constructor(
     private readonly offloadChars = OFFLOAD_CHARS,
     private readonly maxPendingChars = MAX_PENDING_CHARS,
+    private readonly jobTimeoutMs = JOB_TIMEOUT_MS,
   ) {}
 
   /** Characters waiting for the worker now. */
@@ -130,7 +137,8 @@ export class PiiScanner {
     const request = job(id);
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) worker.ref();
-      this.pending.set(id, { job: request, chars, owner, resolve, reject });
+      const timer = setTimeout(() => this.stuck(worker), this.jobTimeoutMs).unref();
+      this.pending.set(id, { job: request, chars, owner, resolve, reject, timer });
       this.pendingChars += chars;
       this.byOwner.set(owner, mine + chars);
       worker.postMessage(request);
@@ -161,9 +169,18 @@ export class PiiScanner {
     return worker;
   }
 
+  /** A job outlived its deadline: the worker is let go and what it holds refused, not done on the event loop instead. */
+  private stuck(worker: Worker): void {
+    if (this.worker !== worker) return;
+    this.worker = undefined; // its exit then settles nothing; the next large job starts a new one
+    for (const id of [...this.pending.keys()]) this.take(id)!.reject(new PiiScanBusy());
+    void worker.terminate();
+  }
+
   private take(id: number): Call | undefined {
     const call = this.pending.get(id);
     if (call === undefined) return undefined;
+    clearTimeout(call.timer);
     this.pending.delete(id);
     this.pendingChars -= call.chars;
     const left = (this.byOwner.get(call.owner) ?? 0) - call.chars;

@@ -93,6 +93,17 @@ describe('PII scan off the event loop', () => {
     }), { numRuns: 200, seed: 5 });
   });
 
+  it('a job past its deadline is refused as busy and the worker let go, never left to wait or done on the event loop', async () => {
+    const s = new PiiScanner(1, undefined, 20);
+    scanners.push(s);
+    const texts = ['mail jane.roe@example.org '.repeat(100_000)];
+    const late = s.scan(texts);
+    const redacting = s.redact(texts, pack([[]]), ['email'], () => []);
+    await assert.rejects(Promise.resolve(late), PiiScanBusy);
+    await assert.rejects(Promise.resolve(redacting), PiiScanBusy);
+    assert.equal(s.waiting, 0);
+  });
+
   it('what waits when the scanner closes is done in place, not lost', async () => {
     const s = scanner(1);
     const texts = ['call (212) 555-0142', 'card 4111 1111 1111 1111'];
