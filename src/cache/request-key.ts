@@ -7,7 +7,7 @@
  * hash binding once per piece: dozens of calls per request); the text is the pieces in the order they were once fed, so
  * keys — those a Redis store kept across an upgrade included — are the same.
  */
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { Caller, RequestContext } from '../pipeline/context.js';
 import type { CacheConfig } from './config.js';
 
@@ -56,38 +56,49 @@ const WHITE_SPACE = /\s/;
 /** White space as a regular expression's `\s` reads it (read once per run, not per character; NaN before the text: no). */
 const isSpace = (c: number): boolean => c === c && WHITE_SPACE.test(String.fromCharCode(c));
 
-const isRunChar = (c: number): boolean => c === SPACE || c === TAB || c === LINE_FEED || c === CARRIAGE_RETURN;
+/**
+ * Where a run that may change starts: a tab or line break, or a space before another blank or a line separator (a single
+ * space between words, the common case, stays as it is). Every match is that one character, so it ends at `lastIndex`;
+ * `test` makes no match object (under load, one per line of a long text was garbage enough to double the scan's time).
+ */
+const RUN_START = /[\t\n\r]| (?=[ \t\n\r\u2028\u2029])/g;
 /** The line separators other than `\n` and `\r`: spaces and tabs before them end a line too. */
 const isOtherLineEnd = (c: number): boolean => c === 0x2028 || c === 0x2029;
 
-/** The normalised text, written as UTF-16 code units (never longer than the trimmed text). */
+/** Any UTF-16 code unit above 255: a text without one is written out one byte per character. */
+const WIDE = /[\u0100-\uffff]/;
+/** Stretches at least this long are copied by the runtime (one call); shorter ones a character at a time. */
+const NATIVE_COPY = 48;
+
+/** The normalised text, written as code units (never longer than the trimmed text), one byte each when the text allows. */
 class Output {
-  readonly units: Uint16Array;
-  length = 0;
-  /** The bitwise OR of every unit written: below 256, the text fits one byte per character. */
-  private bits = 0;
+  private readonly units: Uint8Array | Uint16Array;
+  /** The same memory, for the runtime's copies. */
+  private readonly bytes: Buffer;
+  private readonly encoding: 'latin1' | 'utf16le';
+  private length = 0;
   constructor(private readonly text: string) {
-    this.units = new Uint16Array(text.length);
+    const wide = WIDE.test(text);
+    this.units = wide ? new Uint16Array(text.length) : new Uint8Array(text.length);
+    this.bytes = Buffer.from(this.units.buffer, 0, this.units.byteLength);
+    this.encoding = wide ? 'utf16le' : 'latin1';
   }
   copy(from: number, to: number): void {
-    const { text, units } = this;
-    let bits = this.bits;
-    let n = this.length;
-    for (let i = from; i < to; i++) {
-      const c = text.charCodeAt(i);
-      bits |= c;
-      units[n++] = c;
+    if (to - from >= NATIVE_COPY) {
+      // Code units as they are (a lone surrogate stays one).
+      this.length += this.bytes.write(this.text.slice(from, to), this.length * this.units.BYTES_PER_ELEMENT, this.encoding) / this.units.BYTES_PER_ELEMENT;
+      return;
     }
-    this.bits = bits;
+    const { text, units } = this;
+    let n = this.length;
+    for (let i = from; i < to; i++) units[n++] = text.charCodeAt(i);
     this.length = n;
   }
   push(c: number): void {
     this.units[this.length++] = c;
   }
   toString(): string {
-    const units = this.units.subarray(0, this.length);
-    // Decoded as they are: a lone surrogate stays one.
-    return this.bits < 256 ? Buffer.from(units).toString('latin1') : Buffer.from(units.buffer, 0, units.length * 2).toString('utf16le');
+    return this.bytes.toString(this.encoding, 0, this.length * this.units.BYTES_PER_ELEMENT);
   }
 }
 
@@ -105,11 +116,13 @@ export function normaliseText(s: string): string {
   const n = t.length;
   let out: Output | undefined;
   let copied = 0;
+  // The regular expression finds where the next run may start (natively: 4 MB of prose in 2-3 ms, against 16 ms for a
+  // loop reading each character); the run itself is then read here.
   for (let i = 0; i < n; i++) {
+    RUN_START.lastIndex = i;
+    if (!RUN_START.test(t)) break;
+    i = RUN_START.lastIndex - 1;
     let c = t.charCodeAt(i);
-    if (!isRunChar(c)) continue;
-    // A single space between words, the common case, stays.
-    if (c === SPACE && !isRunChar(t.charCodeAt(i + 1)) && !isOtherLineEnd(t.charCodeAt(i + 1))) continue;
     // The run (never at either end of the trimmed text): its line breaks (`\r\n` counts once), whether any is a `\r`,
     // and where its last line begins.
     const start = i;
@@ -184,18 +197,34 @@ export function tenantScope(caller: Caller, by: CacheConfig['partition_by']): st
 
 type Message = Record<string, unknown> & { role?: unknown; content?: unknown };
 
-/** The text parts of a message's content, or undefined when it has none. */
-function textOf(content: unknown): string | undefined {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return undefined;
-  let out: string | undefined;
+/**
+ * Appends the texts of a message's content to `out`: the content itself when a string, else its text parts. Every piece
+ * goes to the one list, joined once: a message of many parts joined first, then joined again with the others, was a chain
+ * of concatenations the final join walked piece by piece (4 MB in 1,000-part messages: 17 ms against 3).
+ */
+function pushText(content: unknown, out: string[]): void {
+  if (typeof content === 'string') {
+    out.push(content);
+    return;
+  }
+  if (!Array.isArray(content)) return;
   for (const p of content) {
     if (p && typeof p === 'object' && (p as { type?: unknown }).type === 'text' && typeof (p as { text?: unknown }).text === 'string') {
-      out = out === undefined ? (p as { text: string }).text : `${out}\n${(p as { text: string }).text}`;
+      out.push((p as { text: string }).text);
     }
   }
-  return out;
 }
+
+/**
+ * SHA-256 of `prefix` and `text` (base64url). A long text is fed apart from its prefix: the two joined make a string the
+ * hash reads by walking the join (4 MB: 15-35 ms against 3); a short one is cheaper joined, in one call.
+ */
+function digest(prefix: string, text: string): string {
+  if (text.length < LONG_TEXT) return hash('sha256', prefix + text, 'base64url');
+  return createHash('sha256').update(prefix).update(text).digest('base64url');
+}
+
+const LONG_TEXT = 4096;
 
 /** The parts of a trailing user message that are not embedded (images, audio, name), hashed into the partition. */
 function nonText(m: Message): unknown {
@@ -238,8 +267,7 @@ export function requestKey(ctx: Pick<RequestContext, 'op' | 'body' | 'model' | '
     const parts: string[] = [];
     for (let i = first; i < messages.length; i++) {
       const m = messages[i] as Message;
-      const t = textOf(m.content);
-      if (t !== undefined) parts.push(t);
+      pushText(m.content, parts);
       if (typeof m.content !== 'string') p += canonical(nonText(m));
       else if (m.name !== undefined) p += canonical(m.name);
     }
@@ -262,7 +290,7 @@ export function requestKey(ctx: Pick<RequestContext, 'op' | 'body' | 'model' | '
     return { skip: 'unsupported' };
   }
   const partition = hash('sha256', p, 'hex').slice(0, 32);
-  const exact = hash('sha256', `${partition}\0${text ?? canonical(exactPayload)}`, 'base64url');
+  const exact = digest(`${partition}\0`, text ?? canonical(exactPayload));
   const semantic = ctx.op !== 'embedding' && text !== undefined && text.length <= MAX_SEMANTIC_TEXT;
   return { tenant, partition, exact, text: semantic ? text : undefined };
 }

@@ -60,6 +60,17 @@ describe('canonical request key', () => {
       if (want !== s) changed++;
     }
     assert.ok(changed > 15_000, `${changed} texts changed`);
+    // Long stretches between the runs (copied whole, not a character at a time), of one-byte and wider characters.
+    const letters = ['a', 'x', '.', '\u00e9', '\u00a0', '\ud800', '\u{1F600}', '\u4e16'];
+    for (let k = 0; k < 2_000; k++) {
+      const wide = rng() < 0.5;
+      let s = '';
+      for (let n = 1 + Math.floor(rng() * 6); n > 0; n--) {
+        for (let m = Math.floor(rng() * 160); m > 0; m--) s += pick(wide ? letters : letters.slice(0, 5));
+        s += pick(blanks) + (rng() < 0.5 ? pick(blanks) : '');
+      }
+      assert.equal(normaliseText(s), reference(s), JSON.stringify(s));
+    }
     const run = ' \t'.repeat(25_000);
     assert.equal(normaliseText(`a${run}b  \nc`), 'a b\nc');
     assert.equal(normaliseText('x \t \n\t y\t\n\n\n\nz  '), 'x\n\t y\n\nz');
