@@ -2,7 +2,9 @@
  * Caller-shaped values as the CEL library can read them. The library tells a map from an object of another type by the
  * object's `constructor` property, so a JSON object that carries a member named `constructor` (a body field, a nested
  * parameter, a header) would make every rule that reads the variable fail for that request: the rules would not match,
- * and a caller could step around a rule by adding one field. Such objects become Maps, which the library reads as maps
+ * and a caller could step around a rule by adding one field. The same goes for names an operator or a product team
+ * chooses (a provider, key, model or category named `constructor`, a metadata member): every rule reading `health`,
+ * `intents` or `intent_metadata` would fail for every request. Such objects become Maps, which the library reads as maps
  * by their type; everything else is handed over as it is, without a copy. Pure.
  */
 
@@ -53,7 +55,10 @@ export function bodyParams(body: Readonly<Record<string, unknown>>): Map<string,
   return new Map<string, unknown>(out);
 }
 
-/** The request's headers: the edge's record as it is, a Map when a header is named `constructor`. */
-export function headerMap(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> | Map<string, unknown> {
-  return Object.hasOwn(headers, 'constructor') ? new Map<string, unknown>(Object.entries(headers)) : headers;
+/**
+ * A map whose keys are names from outside (a caller's headers; provider, key, model and category names from the config
+ * and the reference prompts): the record as it is, a Map when one of its keys is `constructor`.
+ */
+export function celMap<T>(record: Readonly<Record<string, T>>): Readonly<Record<string, T>> | Map<string, T> {
+  return Object.hasOwn(record, 'constructor') ? new Map<string, T>(Object.entries(record)) : record;
 }

@@ -3,6 +3,7 @@
  * declares the variable). Counts are CEL ints.
  */
 import type { HealthFigures, ProviderHealthView } from '../providers/health-registry.js';
+import { celMap } from './cel-values.js';
 import type { HealthSnapshot } from './variables.js';
 
 /** A count as a CEL int. */
@@ -24,11 +25,14 @@ function figuresForCel(f: HealthFigures): Record<string, unknown> {
  * is a Proxy over one shared template of its fields (own and enumerable, so CEL reads it as any map): a proxy costs a
  * fraction of a microsecond to make, where an object with getters costs several.
  */
-export function healthForCel(h: HealthSnapshot): Record<string, Record<string, unknown>> {
+export function healthForCel(h: HealthSnapshot): CelMap {
   const out: Record<string, Record<string, unknown>> = {};
   for (const name in h) out[name] = new Proxy(PROVIDER_FIELDS, new ProviderForCel(h, name));
-  return out;
+  return celMap(out);
 }
+
+/** Names (providers, keys, upstream models) → their fields; a Map when one is named `constructor` (see ./cel-values.ts). */
+type CelMap = ReturnType<typeof celMap<Record<string, unknown>>>;
 
 const fields = (names: readonly string[]): Record<string, unknown> => Object.fromEntries(names.map((n) => [n, undefined]));
 const FIGURES = ['error_rate', 'requests', 'p50_ms', 'p95_ms', 'ttfb_p50_ms', 'ttfb_p95_ms', 'in_flight', 'headroom'] as const;
@@ -47,8 +51,8 @@ function figure(template: Record<string, unknown>, view: object, name: string | 
 
 class ProviderForCel implements ProxyHandler<Record<string, unknown>> {
   private view: ProviderHealthView | undefined;
-  private keys: Record<string, unknown> | undefined;
-  private models: Record<string, Record<string, unknown>> | undefined;
+  private keys: CelMap | undefined;
+  private models: CelMap | undefined;
 
   constructor(private readonly snapshot: HealthSnapshot, private readonly name: string) {}
 
@@ -56,8 +60,9 @@ class ProviderForCel implements ProxyHandler<Record<string, unknown>> {
     const p = (this.view ??= this.snapshot[this.name]!);
     if (field === 'keys') {
       if (this.keys === undefined) {
-        this.keys = {};
-        for (const k of p.keys) this.keys[k.id] = new Proxy(KEY_FIELDS, new KeyForCel(k));
+        const keys: Record<string, Record<string, unknown>> = {};
+        for (const k of p.keys) keys[k.id] = new Proxy(KEY_FIELDS, new KeyForCel(k));
+        this.keys = celMap(keys);
       }
       return this.keys;
     }
@@ -67,7 +72,7 @@ class ProviderForCel implements ProxyHandler<Record<string, unknown>> {
 }
 
 class KeyForCel implements ProxyHandler<Record<string, unknown>> {
-  private lanes: Record<string, Record<string, unknown>> | undefined;
+  private lanes: CelMap | undefined;
 
   constructor(private readonly key: ProviderHealthView['keys'][number]) {}
 
@@ -77,20 +82,20 @@ class KeyForCel implements ProxyHandler<Record<string, unknown>> {
   }
 }
 
-function lanesForCel(models: ProviderHealthView['keys'][number]['models']): Record<string, Record<string, unknown>> {
+function lanesForCel(models: ProviderHealthView['keys'][number]['models']): CelMap {
   const lanes: Record<string, Record<string, unknown>> = {};
   for (const m in models) {
     const l = models[m]!;
     lanes[m] = { state: l.state, breaker: l.breaker, available: l.available, ...figuresForCel(l) };
   }
-  return lanes;
+  return celMap(lanes);
 }
 
-function modelsForCel(views: ProviderHealthView['models']): Record<string, Record<string, unknown>> {
+function modelsForCel(views: ProviderHealthView['models']): CelMap {
   const models: Record<string, Record<string, unknown>> = {};
   for (const m in views) {
     const v = views[m]!;
     models[m] = { state: v.state, available_keys: int(v.available_keys), error_rate: v.error_rate, requests: int(v.requests), headroom: v.headroom };
   }
-  return models;
+  return celMap(models);
 }

@@ -10,7 +10,7 @@ import { estimateComplexity, type ComplexityFacts } from '../cascade/complexity.
 import type { RequestContext } from '../pipeline/context.js';
 import type { ProviderHealthView } from '../providers/health-registry.js';
 import { NO_SESSION, type SessionFacts } from '../sessions/sessions.js';
-import { bodyParams, headerMap } from './cel-values.js';
+import { bodyParams, celMap, celSafe } from './cel-values.js';
 import { healthForCel, int } from './health-for-cel.js';
 
 /** CEL types used by the catalogue (the strings the CEL environment understands). */
@@ -136,7 +136,7 @@ export const VARIABLES: readonly VariableDeclaration[] = [
     description: 'Requested model or alias (without the provider prefix when given as provider/model)' }),
   decl({ name: 'provider', type: 'string', group: 'request', default: '', get: (s) => s.provider,
     description: 'Provider part of the requested model when given as provider/model, else ""' }),
-  decl({ name: 'headers', type: 'map<string, string>', group: 'request', default: {}, get: (s) => headerMap(s.ctx.headers),
+  decl({ name: 'headers', type: 'map<string, string>', group: 'request', default: {}, get: (s) => celMap(s.ctx.headers),
     description: 'Request headers, lower-cased keys' }),
   decl({ name: 'params', type: 'map<string, dyn>', group: 'request', default: {}, get: (s) => bodyParams(s.ctx.body),
     description: 'Body parameters (temperature, max_tokens, top_p, stream, n, ...); arrays (tools, stop, ...) as their length' }),
@@ -179,9 +179,9 @@ export const VARIABLES: readonly VariableDeclaration[] = [
     description: 'Similarity of the best intent (0..1)' }),
   decl({ name: 'intent_margin', type: 'double', group: 'semantic', default: 0, get: (s) => s.margin,
     description: 'Score gap between the best and second intent' }),
-  decl({ name: 'intents', type: 'map<string, double>', group: 'semantic', default: {}, get: (s) => s.intents ?? EMPTY,
+  decl({ name: 'intents', type: 'map<string, double>', group: 'semantic', default: {}, get: (s) => celMap(s.intents ?? EMPTY),
     description: 'Top-k intents → score' }),
-  decl({ name: 'intent_metadata', type: 'map<string, dyn>', group: 'semantic', default: {}, get: (s) => s.metadata ?? EMPTY,
+  decl({ name: 'intent_metadata', type: 'map<string, dyn>', group: 'semantic', default: {}, get: (s) => celSafe(s.metadata ?? EMPTY),
     description: 'Metadata of the best intent' }),
   // complexity (from the text; loaded with the semantic group when that is referenced too, to use the intent's `tier`)
   decl({ name: 'complexity', type: 'string', group: 'complexity', default: '', get: (c) => c.band,

@@ -216,3 +216,33 @@ test('cheap rules ahead of an expensive one decide without loading it; errors ar
     assert.deepEqual(lazy.decision, full, `seed ${seed}`);
   }
 });
+
+test('a provider, key, model or category named constructor does not stop rules reading health, intents and intent_metadata', async () => {
+  const lane: ProviderHealth['keys'][number]['models'][string] = {
+    state: 'open', breaker: 'open', available: false, error_rate: 1, requests: 3, ewma_ms: 0, p50_ms: 0, p95_ms: 0, ttfb_p50_ms: 0, ttfb_p95_ms: 0,
+    in_flight: 0, remaining_requests: null, headroom: 0,
+  };
+  const key: ProviderHealth['keys'][number] = {
+    id: 'constructor', state: 'degraded', breaker: 'closed', error_rate: 0.5, requests: 4, ewma_ms: 0, p50_ms: 0, p95_ms: 0, ttfb_p50_ms: 0,
+    ttfb_p95_ms: 0, in_flight: 0, remaining_requests: null, headroom: 1, models: Object.fromEntries([['constructor', lane]]),
+  };
+  const models = Object.fromEntries([['constructor', { state: 'open' as const, available_keys: 0, error_rate: 1, requests: 3, headroom: 0 }]]);
+  // Built from entries, as a config's names arrive: an own member, not the prototype's.
+  const health = Object.fromEntries([['constructor', providerHealth({ state: 'open', keys: [key], models })], ['openai', providerHealth({})]]);
+  const semantic = async () => ({
+    intent: 'constructor', score: 0.9, margin: 0.3, ready: true,
+    intents: Object.fromEntries([['constructor', 0.9], ['chat', 0.6]]),
+    metadata: Object.fromEntries([['constructor', { tier: 'x' }], ['team', 'core']]),
+  });
+  const holds = async (expr: string): Promise<boolean> => {
+    const set = compiled([{ name: 'r', cel_expression: expr, targets: [{ provider: 'openai', model: 'm' }] }]);
+    return (await routeRequest(set, ctxOf(body), { health, semantic })).decision.matched;
+  };
+  for (const expr of [
+    'health.openai.state == "healthy"', 'health.constructor.state == "open"', 'size(health) == 2',
+    'health.constructor.keys.constructor.state == "degraded"', 'health.constructor.keys["constructor"].models.constructor.breaker == "open"',
+    'health.constructor.models.constructor.available_keys == 0',
+    'intents.chat > 0.5', 'intents.constructor > 0.8', 'intent_metadata.team == "core"', 'intent_metadata.constructor.tier == "x"',
+  ]) assert.equal(await holds(expr), true, expr);
+  assert.equal(await holds('health.openai.state == "open"'), false);
+});
