@@ -16,6 +16,9 @@ export interface SseEvent {
  */
 export const MAX_SSE_LINE = 8 * 1024 * 1024;
 
+/** A line end other than '\n': '\r\n' or a lone '\r'. */
+const CR_LINE_END = /\r\n?/g;
+
 const tooLong = (what: string): Error =>
   Object.assign(new Error(`upstream sent ${what} over ${MAX_SSE_LINE} bytes`), { code: EVENT_TOO_LARGE, limit: MAX_SSE_LINE });
 
@@ -35,8 +38,8 @@ function valueOf(buffer: string, start: number, end: number, name: string): numb
 
 /**
  * A push parser for an SSE byte stream: `push` each piece as it arrives and the complete events in it are appended to `out`;
- * `end` appends a last event left without its blank line. Handles \n and \r\n line ends, multi-line data, comments and
- * pieces split anywhere (in a line, in a UTF-8 sequence). Throws when a line, or the data of one event, grows past
+ * `end` appends a last event left without its blank line. Handles the three line ends the format allows (\n, \r\n and a
+ * lone \r), multi-line data, comments and pieces split anywhere (in a line, in a line end, in a UTF-8 sequence). Throws when a line, or the data of one event, grows past
  * MAX_SSE_LINE.
  */
 export class SseParser {
@@ -49,13 +52,24 @@ export class SseParser {
   private readonly partial: string[] = [];
   /** Characters in `partial`. */
   private partialSize = 0;
+  /** The last piece ended with '\r': a '\n' opening the next one belongs to that line end. */
+  private afterCr = false;
   private event: string | undefined;
   private data: string[] = [];
   /** Characters in `data` (the current event's lines so far). */
   private dataSize = 0;
 
   push(piece: Uint8Array | string, out: SseEvent[]): void {
-    const text = typeof piece === 'string' ? piece : this.decoder.decode(piece, { stream: true });
+    let text = typeof piece === 'string' ? piece : this.decoder.decode(piece, { stream: true });
+    // Every line end becomes '\n' before the lines are read; a '\r' that ended the last piece may have its '\n' here.
+    if (this.afterCr && text.length > 0) {
+      this.afterCr = false;
+      if (text.charCodeAt(0) === 10) text = text.slice(1);
+    }
+    if (text.indexOf('\r') >= 0) {
+      this.afterCr = text.charCodeAt(text.length - 1) === 13;
+      text = text.replace(CR_LINE_END, '\n');
+    }
     const firstEnd = text.indexOf('\n');
     if (firstEnd < 0) {
       this.keep(text);
@@ -66,8 +80,7 @@ export class SseParser {
     const buffer = this.partialSize === 0 ? text : this.takePartial() + text;
     let from = 0;
     do {
-      const lineEnd = nl > from && buffer.charCodeAt(nl - 1) === 13 /* \r */ ? nl - 1 : nl;
-      this.line(buffer, from, lineEnd, out);
+      this.line(buffer, from, nl, out);
       from = nl + 1;
     } while ((nl = buffer.indexOf('\n', from)) >= 0);
     if (from < buffer.length) this.keep(buffer.slice(from));
@@ -91,7 +104,7 @@ export class SseParser {
 
   end(out: SseEvent[]): void {
     const buffer = this.takePartial() + this.decoder.decode();
-    if (buffer.length > 0 && buffer.startsWith('data:')) this.data.push(buffer.slice(5).trimStart());
+    if (buffer.length > 0) this.line(buffer, 0, buffer.length, out);
     this.dispatch(out);
   }
 

@@ -56,6 +56,23 @@ describe('SseParser', () => {
     assert.deepEqual(parseIn([...bytes].map((b) => Uint8Array.of(b))), EXPECTED, 'one byte at a time');
   });
 
+  it('reads lone CR line ends as the format allows, however the bytes are split (a CR LF pair is one line end)', () => {
+    const crOnly = WIRE.replaceAll('\r\n', '\n').replaceAll('\n', '\r');
+    // Every line end written each of the three ways in turn.
+    let k = 0;
+    const mixed = WIRE.replaceAll('\r\n', '\n').replaceAll('\n', () => ['\r', '\r\n', '\n'][k++ % 3]!);
+    for (const wire of [crOnly, mixed]) {
+      const bytes = Buffer.from(wire);
+      assert.deepEqual(parseIn([bytes]), EXPECTED);
+      for (let cut = 1; cut < bytes.length; cut++) {
+        assert.deepEqual(parseIn([bytes.subarray(0, cut), bytes.subarray(cut)]), EXPECTED, `split at byte ${cut}`);
+      }
+      assert.deepEqual(parseIn([...bytes].map((b) => Uint8Array.of(b))), EXPECTED, 'one byte at a time');
+    }
+    // A '\r' alone then an empty piece then the '\n': still one line end.
+    assert.deepEqual(parseIn([Buffer.from('data: a\r'), new Uint8Array(0), Buffer.from('\n\r\ndata: b\r\r')]), [{ data: 'a' }, { data: 'b' }]);
+  });
+
   it('keeps a last event that has no blank line after it', () => {
     assert.deepEqual(parseIn([Buffer.from('data: a\n\ndata: tail')]), [{ data: 'a' }, { data: 'tail' }]);
   });
