@@ -1,13 +1,16 @@
 /**
- * express's body readers (body-parser's raw and JSON), for the requests the fast path does not take: compressed or non-JSON
- * bodies on the proxy routes, the edges' own routes (e.g. /v1/messages/count_tokens) and every other route. Each reads
+ * express's body reader (body-parser's raw reader), for the requests the fast path does not take: compressed or non-JSON
+ * bodies on the proxy routes, the edges' own routes (e.g. /v1/messages/count_tokens) and every other route. It reads
  * behind the check all readers share (request-body.ts `declaredTooLarge`): a body declared larger than server.body_limit is
  * refused at once, where body-parser would answer only after the whole body had arrived. For a compressed body the declared
- * length is the compressed size; body-parser still holds the decompressed bytes to the same limit.
+ * length is the compressed size; body-parser still holds the decompressed bytes to the same limit. A JSON body is parsed
+ * as the proxy routes parse theirs (request-body.ts `parseJsonBody`): one of more than server.limits.max_members object
+ * members is refused before it is parsed, so no route (an unknown one, one behind the admin key) parses a body the proxy
+ * routes would refuse.
  */
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { invalidRequest } from '../errors.js';
-import { bodyReadError, declaredTooLarge, limitBytes } from './request-body.js';
+import { bodyReadError, declaredTooLarge, JSON_TYPE, limitBytes, parseJsonBody, type InputLimits } from './request-body.js';
 
 type Reader = (req: Request, res: Response, next: (err?: unknown) => void) => void;
 
@@ -29,7 +32,6 @@ function limitedReader(make: (limit: string) => Reader): (limit: string) => Read
 }
 
 const rawReader = limitedReader((limit) => express.raw({ type: () => true, limit }));
-const jsonReader = limitedReader((limit) => express.json({ limit, type: ['application/json', 'application/*+json'] }));
 
 /** The body of an express-routed proxy request (other content types, compressed bodies): raw bytes, decompressed, limited. */
 export function rawBodyOf(gw: { bodyLimit(): string }, req: Request, res: Response): Promise<Buffer> {
@@ -41,7 +43,31 @@ export function rawBodyOf(gw: { bodyLimit(): string }, req: Request, res: Respon
   });
 }
 
-/** The JSON body parser for every other route; its refusals go to the app's error handlers (OpenAI envelope). */
-export function jsonBodies(gw: { bodyLimit(): string }): RequestHandler {
-  return (req, res, next) => jsonReader(gw.bodyLimit())(req, res, next);
+/**
+ * The JSON body reader for every other route: a body declared as JSON is read (limited, decompressed) and parsed into
+ * `req.body`; a request with no body or another content type is left as it is. Its refusals go to the app's error
+ * handlers (OpenAI envelope).
+ */
+export function jsonBodies(gw: { bodyLimit(): string; limits(): InputLimits }): RequestHandler {
+  return (req, res, next) => {
+    const type = req.headers['content-type'];
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    if (!hasBody || type === undefined || !JSON_TYPE.test(type)) {
+      next();
+      return;
+    }
+    rawReader(gw.bodyLimit())(req, res, (err?: unknown) => {
+      if (err !== undefined && err !== null) {
+        next(err);
+        return;
+      }
+      try {
+        req.body = parseJsonBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), type, gw.limits().max_members);
+      } catch (e) {
+        next(e);
+        return;
+      }
+      next();
+    });
+  };
 }
