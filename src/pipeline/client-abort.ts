@@ -2,8 +2,8 @@
  * A request's client abort: set once when the client goes away. Node 20 makes an `AbortSignal` with a prototype swap and
  * symbol-keyed stores that each go to the runtime (about 18 k instructions), and an `abort` listener on it costs 9 k more:
  * together about 6% of a proxied JSON request's instructions. So the signal is made only when something asks for it (a
- * streamed attempt for undici's `request`, a single-flight wait); what only needs to be told of the abort (a JSON upstream
- * call, a streamed attempt's own controller, the executor's checks) reads `aborted` or listens here.
+ * single-flight wait, a cascade tier); what only needs to be told of the abort (the upstream calls, a streamed attempt's
+ * own abort, the executor's checks) reads `aborted` or listens here.
  */
 
 /** An abort listener object (the form both an AbortSignal and a ClientAbort take). */

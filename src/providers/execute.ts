@@ -14,7 +14,7 @@ import type { StreamFailure } from '../llm/parts.js';
 import type { NativeRequest } from '../llm/protocol.js';
 import type { AttemptSpan } from '../observability/tracing.js';
 import { clientAbortOf, type RequestContext, type Target } from '../pipeline/context.js';
-import type { AbortSource } from '../pipeline/client-abort.js';
+import { ClientAbort, type AbortSource } from '../pipeline/client-abort.js';
 import { observeStream } from '../pipeline/stage.js';
 import { estimatePromptTokens } from '../governance/tokens.js';
 import { requestOverStatedLimit } from './failure.js';
@@ -84,17 +84,18 @@ const firstByteMissed = (provider: string, ms: number): GatewayError => new Gate
   code: 'upstream_first_byte_timeout', failure: 'timeout',
 });
 
-/** A controller aborted (with the same reason) when `parent` is, or at once if it already was. */
-function linkedController(parent: AbortSource): AbortController {
-  const c = new AbortController();
-  if (parent.aborted) c.abort(parent.reason);
-  else parent.addEventListener('abort', { handleEvent: () => c.abort(parent.reason) }, { once: true });
-  return c;
+/** An abort of its own, aborted when `parent` is (or at once if it already was); its AbortSignal only if asked for. */
+function linkedAbort(parent: AbortSource): ClientAbort {
+  const a = new ClientAbort();
+  if (parent.aborted) a.abort();
+  else parent.addEventListener('abort', { handleEvent: () => a.abort() }, { once: true });
+  return a;
 }
 
 /**
- * One attempt's request to its adapter. A JSON call listens to the client's abort (`abort`) without an AbortSignal being
- * made for it (src/pipeline/client-abort.ts); `signal` is made only if the adapter reads it. A class, so `signal` is one
+ * One attempt's request to its adapter. The upstream call listens to its abort (`abort`: the client's, or a stream
+ * attempt's own, linked to it) without an AbortSignal being made for it (src/pipeline/client-abort.ts); `signal` is made
+ * only if the adapter reads it. A class, so `signal` is one
  * getter on the prototype: a getter in an object literal would give every request a map of its own.
  */
 class AttemptRequest implements UpstreamRequest {
@@ -110,7 +111,7 @@ class AttemptRequest implements UpstreamRequest {
     readonly native: NativeRequest | undefined,
     readonly apiKey: string,
     readonly headers: Record<string, string>,
-    private readonly deadline: AbortController | undefined,
+    private readonly deadline: ClientAbort | undefined,
     readonly timeoutMs: number,
     readonly onHeaders: (info: RateLimitInfo) => void,
   ) {
@@ -118,7 +119,7 @@ class AttemptRequest implements UpstreamRequest {
     this.stream = ctx.stream;
     // The caller's own text, when this attempt sends the caller's body unchanged (checked by identity).
     this.bodyText = ctx.bodyText !== undefined && ctx.bodyText.of === body ? ctx.bodyText.text : undefined;
-    this.abort = deadline === undefined ? clientAbortOf(ctx) : deadline.signal;
+    this.abort = deadline ?? clientAbortOf(ctx);
   }
 
   get signal(): AbortSignal {
@@ -144,11 +145,11 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
   const started = performance.now();
   // JSON: the response headers are the first byte; a stream's first part is what the adapter resolves with.
   const json = !ctx.stream || ctx.op === 'embedding';
-  // Only a stream has a first-byte deadline and a controller of its own. The client's abort reaches it through one listener
-  // on the request's signal (which lives no longer than the request), not AbortSignal.any, whose combined signal and weak
-  // references cost more than the rest of this function.
+  // Only a stream has a first-byte deadline and an abort of its own. The client's abort reaches it through one listener
+  // on the request's (which lives no longer than the request), and no AbortSignal is made unless an adapter asks for one:
+  // the upstream call only listens.
   const client = clientAbortOf(ctx);
-  const deadline = json ? undefined : linkedController(client);
+  const deadline = json ? undefined : linkedAbort(client);
   let headers = false;
   const timer = deadline === undefined ? undefined : setTimeout(() => deadline.abort(), deadlineMs);
   try {
@@ -167,7 +168,7 @@ async function attempt(ctx: RequestContext, provider: ProviderRuntime, target: T
     if (!json) health.streamed(performance.now() - started);
     return reply;
   } catch (err) {
-    if (deadline?.signal.aborted === true && !client.aborted) throw firstByteMissed(provider.name, deadlineMs);
+    if (deadline?.aborted === true && !client.aborted) throw firstByteMissed(provider.name, deadlineMs);
     throw err;
   } finally {
     clearTimeout(timer);

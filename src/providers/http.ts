@@ -1,9 +1,10 @@
 /**
  * The HTTP client every adapter uses: undici with one keep-alive connection pool per origin, per-attempt header and idle
- * timeouts, client-abort propagation, and failures mapped by ./failure.ts. A JSON reply is read by a dispatcher handler of
- * our own (`postForJson`: the bytes gathered and parsed, no response stream); a streamed one through undici's `request`.
+ * timeouts, client-abort propagation, and failures mapped by ./failure.ts. Every reply is read by a dispatcher handler of
+ * our own, with no response stream: a JSON one here (`postForJson`: the bytes gathered and parsed), a streamed one in
+ * ./stream-call.ts (`postForStream`).
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { GatewayError } from '../errors.js';
 import { chosenAccount, classifyNetworkError, classifyStatus, parseRetryAfter, replyTooLarge, unreadableReply, type UpstreamPolicy } from './failure.js';
 import type { RateLimitInfo } from './types.js';
@@ -20,17 +21,14 @@ export interface PostOptions {
   policy: UpstreamPolicy;
   headers: Record<string, string>;
   body: string;
-  /** Aborts the call; a JSON call (`postForJson`) only listens to it, so any AbortSource will do there. */
-  signal: AbortSignal;
+  /** Aborts the call: only listened to, so it need not be an AbortSignal (src/pipeline/client-abort.ts). */
+  signal: AbortSource;
   timeoutMs: number;
   onHeaders?: (info: RateLimitInfo) => void;
 }
 
-export interface UpstreamResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
-}
+/** A reply's headers as undici gives them. */
+export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
 const num = (v: string | string[] | undefined): number | undefined => {
   const s = Array.isArray(v) ? v[0] : v;
@@ -43,7 +41,7 @@ const num = (v: string | string[] | undefined): number | undefined => {
  * The rate-limit facts of a reply's headers. `policy` and `sent` (the request's headers), when given, say whether the reply is
  * of an account the caller's own header chose (`callerAccount`): then its limits are that account's, not the key's.
  */
-export function rateLimitInfo(headers: UpstreamResponse['headers'], policy?: UpstreamPolicy, sent?: Readonly<Record<string, string>>): RateLimitInfo {
+export function rateLimitInfo(headers: UpstreamHeaders, policy?: UpstreamPolicy, sent?: Readonly<Record<string, string>>): RateLimitInfo {
   const info: RateLimitInfo = {
     remainingRequests: num(headers['x-ratelimit-remaining-requests'] ?? headers['anthropic-ratelimit-requests-remaining']),
     limitRequests: num(headers['x-ratelimit-limit-requests'] ?? headers['anthropic-ratelimit-requests-limit']),
@@ -59,74 +57,6 @@ const MAX_ERROR_BODY = 64 * 1024;
 /** Largest JSON reply accepted from an upstream, rather than unbounded memory; a bigger one is refused as the caller's (failure.ts, replyTooLarge). */
 export const MAX_REPLY_BODY = 64 * 1024 * 1024;
 
-/** Reads an error body up to `max` bytes (only its message is used; the rest is dropped) and releases the connection. */
-function readCapped(body: UpstreamResponse['body'], max: number): Promise<Buffer> {
-  // Plain 'data' / 'end' listeners: a body is one or two chunks, and an async iterator per body cost more than reading it.
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= max) {
-        parts.push(chunk);
-        return;
-      }
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('close', onClose);
-      body.off('error', reject);
-      body.on('error', () => undefined); // the abort error destroying it may raise
-      body.destroy();
-      parts.push(chunk.subarray(0, chunk.length - (size - max)));
-      resolve(Buffer.concat(parts));
-    };
-    let ended = false;
-    const onEnd = (): void => {
-      ended = true;
-      resolve(parts.length === 1 ? parts[0] : Buffer.concat(parts));
-    };
-    // Closed without 'end' (an 'error' came first and already settled it, or nothing did).
-    const onClose = (): void => {
-      if (!ended) reject(Object.assign(new Error('the upstream body closed before it ended'), { code: 'UND_ERR_SOCKET' }));
-    };
-    body.on('data', onData);
-    body.once('end', onEnd);
-    body.once('close', onClose);
-    body.once('error', reject);
-  });
-}
-
-/**
- * POSTs a JSON body for a streamed reply. Resolves with the response when the status is 2xx; otherwise reads the error body
- * and throws the classified GatewayError. Network errors and timeouts throw classified errors too.
- */
-export async function postJson(url: string, opts: PostOptions): Promise<UpstreamResponse> {
-  let res: Dispatcher.ResponseData;
-  try {
-    res = await request(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...opts.headers },
-      body: opts.body,
-      signal: opts.signal,
-      dispatcher: agent,
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
-    });
-  } catch (err) {
-    throw classifyNetworkError(opts.policy, err, opts.signal.aborted);
-  }
-  const info = rateLimitInfo(res.headers, opts.policy, opts.headers);
-  opts.onHeaders?.(info);
-  if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body };
-  let text: string;
-  try {
-    text = (await readCapped(res.body, MAX_ERROR_BODY)).toString('utf8');
-  } catch (err) {
-    throw classifyNetworkError(opts.policy, err, opts.signal.aborted);
-  }
-  throw statusError(opts.policy, res.statusCode, text, info.retryAfterS, opts.headers);
-}
-
 /** The classified error of a non-2xx reply, from its (capped) body: JSON, else its text as the message; `sent`: the request's headers. */
 function statusError(policy: UpstreamPolicy, status: number, text: string, retryAfterS: number | undefined, sent: Readonly<Record<string, string>>): GatewayError {
   let parsed: unknown;
@@ -134,13 +64,40 @@ function statusError(policy: UpstreamPolicy, status: number, text: string, retry
   return classifyStatus(policy, status, parsed, retryAfterS, sent);
 }
 
-/** A JSON call's options: its abort is only listened to, so it need not be an AbortSignal. */
-export type JsonPostOptions = Omit<PostOptions, 'signal'> & { signal: AbortSource };
+/** The body of a non-2xx reply, read up to MAX_ERROR_BODY for its message (the rest is dropped). */
+export class ErrorBody {
+  private readonly parts: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly status: number, private readonly retryAfterS: number | undefined) {}
+
+  /** Adds a chunk; true when it went past MAX_ERROR_BODY (what fits is kept, and the rest need not be read). */
+  add(chunk: Buffer): boolean {
+    const room = MAX_ERROR_BODY - this.size;
+    this.parts.push(chunk.length <= room ? chunk : chunk.subarray(0, room));
+    this.size += Math.min(chunk.length, room);
+    return chunk.length > room;
+  }
+
+  /** The classified error; `sent`: the request's headers. */
+  toGatewayError(policy: UpstreamPolicy, sent: Readonly<Record<string, string>>): GatewayError {
+    return statusError(policy, this.status, Buffer.concat(this.parts).toString('utf8'), this.retryAfterS, sent);
+  }
+}
+
+/** Sends a POST of a JSON body through the shared pool, its reply to `handler`. */
+export function dispatchPost(url: string, opts: Pick<PostOptions, 'headers' | 'body' | 'timeoutMs'>, handler: Dispatcher.DispatchHandler): void {
+  const { origin, path } = targetOf(url);
+  agent.dispatch({
+    origin, path, method: 'POST', headers: { 'content-type': 'application/json', ...opts.headers }, body: opts.body,
+    headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs,
+  }, handler);
+}
 
 /** A whole JSON reply: its bytes as received (passed on unchanged when nothing changes them) and their parse. */
 export interface JsonResponse {
   status: number;
-  headers: UpstreamResponse['headers'];
+  headers: UpstreamHeaders;
   raw: Buffer;
   json: Record<string, unknown>;
 }
@@ -169,17 +126,17 @@ function targetOf(url: string): { origin: string; path: string } {
 class JsonCall implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private status = 0;
-  private headers: UpstreamResponse['headers'] = {};
-  private retryAfterS: number | undefined;
+  private headers: UpstreamHeaders = {};
+  /** The body of a non-2xx reply, read for its message. */
+  private error: ErrorBody | undefined;
   private parts: Buffer[] = [];
   private size = 0;
-  private max = MAX_REPLY_BODY;
   private settled = false;
   /** Aborts a reply not whole in time (see the class comment); cleared when the call settles. */
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    private readonly opts: JsonPostOptions,
+    private readonly opts: PostOptions,
     private readonly resolve: (r: JsonResponse) => void,
     private readonly reject: (e: GatewayError) => void,
   ) {}
@@ -206,29 +163,28 @@ class JsonCall implements Dispatcher.DispatchHandler {
     if (this.opts.signal.aborted) this.handleEvent();
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: UpstreamResponse['headers']): void {
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: UpstreamHeaders): void {
     if (status < 200) return; // informational
     this.status = status;
     this.headers = headers;
     const info = rateLimitInfo(headers, this.opts.policy, this.opts.headers);
-    this.retryAfterS = info.retryAfterS;
-    if (status >= 300) this.max = MAX_ERROR_BODY;
+    if (status >= 300) this.error = new ErrorBody(status, info.retryAfterS);
     if (this.timer === undefined && !this.settled) this.arm(); // the headers came after the first wait ran out: the body gets one of its own
     this.opts.onHeaders?.(info);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.settled) return;
-    this.size += chunk.length;
-    if (this.size <= this.max) {
-      this.parts.push(chunk);
-      return;
-    }
-    // Past the cap: an error body keeps what fits (only its message is used); a 2xx reply that large is refused.
-    if (this.status >= 300) {
-      this.parts.push(chunk.subarray(0, chunk.length - (this.size - this.max)));
+    // Past its cap, an error body keeps what fits (only its message is used); a 2xx reply that large is refused.
+    if (this.error !== undefined) {
+      if (!this.error.add(chunk)) return;
       this.failStatus();
     } else {
+      this.size += chunk.length;
+      if (this.size <= MAX_REPLY_BODY) {
+        this.parts.push(chunk);
+        return;
+      }
       this.settle(undefined, replyTooLarge(this.opts.policy, MAX_REPLY_BODY));
     }
     controller.abort(new Error('reply body over its limit'));
@@ -236,7 +192,7 @@ class JsonCall implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     if (this.settled) return;
-    if (this.status >= 300) return this.failStatus();
+    if (this.error !== undefined) return this.failStatus();
     const raw = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
     let json: unknown;
     try {
@@ -253,7 +209,7 @@ class JsonCall implements Dispatcher.DispatchHandler {
   }
 
   private failStatus(): void {
-    this.settle(undefined, statusError(this.opts.policy, this.status, Buffer.concat(this.parts).toString('utf8'), this.retryAfterS, this.opts.headers));
+    this.settle(undefined, this.error!.toGatewayError(this.opts.policy, this.opts.headers));
   }
 
   private settle(res: JsonResponse | undefined, err?: GatewayError): void {
@@ -270,7 +226,7 @@ class JsonCall implements Dispatcher.DispatchHandler {
  * POSTs a JSON body and reads the whole JSON object reply. Resolves for a 2xx reply; an error status, a network error, a
  * timeout, a reply too large or not a JSON object each reject with the classified GatewayError.
  */
-export function postForJson(url: string, opts: JsonPostOptions): Promise<JsonResponse> {
+export function postForJson(url: string, opts: PostOptions): Promise<JsonResponse> {
   return new Promise((resolve, reject) => {
     if (opts.signal.aborted) {
       reject(classifyNetworkError(opts.policy, opts.signal.reason, true));
@@ -279,40 +235,6 @@ export function postForJson(url: string, opts: JsonPostOptions): Promise<JsonRes
     const call = new JsonCall(opts, resolve, reject);
     opts.signal.addEventListener('abort', call, { once: true });
     call.arm();
-    const { origin, path } = targetOf(url);
-    agent.dispatch({
-      origin, path, method: 'POST', headers: { 'content-type': 'application/json', ...opts.headers }, body: opts.body,
-      headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs,
-    }, call);
+    dispatchPost(url, opts, call);
   });
-}
-
-/**
- * A streamed body to read events from: closing the reader early (the upstream sent its terminator) does not destroy the body,
- * so `releaseBody` can let a finished stream end and keep its connection.
- */
-export const streamedBody = (body: UpstreamResponse['body']): AsyncIterable<Buffer> => body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
-
-/**
- * Longest a streamed body may take to end after its terminator (what is left is the end of the chunked encoding, sent at
- * once): one that goes on sending (the body timeout is an idle one) is destroyed rather than holding its connection.
- */
-export const RELEASE_WAIT_MS = 5_000;
-
-/**
- * Frees a streamed body's connection. `clean`: the stream's terminator arrived, so what is left (usually only the end of the
- * chunked encoding) is read and dropped within RELEASE_WAIT_MS, and the keep-alive connection is reused; otherwise
- * (broken, abandoned, client gone, or no end in time) the body is destroyed.
- */
-export function releaseBody(body: UpstreamResponse['body'], clean: boolean): void {
-  if (body.destroyed || body.readableEnded) return;
-  body.on('error', () => undefined); // a late body timeout or reset has nobody left to tell
-  if (!clean) {
-    body.destroy();
-    return;
-  }
-  const timer = setTimeout(() => body.destroy(), RELEASE_WAIT_MS);
-  timer.unref();
-  body.once('close', () => clearTimeout(timer));
-  body.resume();
 }

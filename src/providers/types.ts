@@ -77,8 +77,8 @@ export interface UpstreamRequest {
   /** Aborted when the call must stop (the client left, a stream's first-byte deadline passed). */
   signal: AbortSignal;
   /**
-   * The same abort for a call that only listens to it (a JSON call: `postForJson`), so no AbortSignal has to be made
-   * (src/pipeline/client-abort.ts); `signal` when absent.
+   * The same abort for a call that only listens to it (the upstream calls: `postForJson`, `postForStream`), so no
+   * AbortSignal has to be made (src/pipeline/client-abort.ts); `signal` when absent.
    */
   abort?: AbortSource;
   timeoutMs: number;

@@ -6,7 +6,8 @@
 import { GatewayError } from '../../errors.js';
 import type { AdapterOptions } from '../adapters.js';
 import { unexpectedReply, unreadableReply, upstreamPolicy } from '../failure.js';
-import { postForJson, postJson, releaseBody, streamedBody } from '../http.js';
+import { postForJson } from '../http.js';
+import { postForStream } from '../stream-call.js';
 import { cleanHeaders } from '../openai/openai-compatible-adapter.js';
 import { startStream } from '../openai/start-stream.js';
 import type { ProviderSettings } from '../settings.js';
@@ -73,8 +74,8 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
       if (native !== undefined) reply.native = { protocol: native.protocol, raw };
     } else {
       const includeUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-      const res = await postJson(url, { ...post, signal: req.signal });
-      reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(streamedBody(res.body)), includeUsage, req.model, policy.redact, native !== undefined), req.signal, (clean) => releaseBody(res.body, clean), post.headers);
+      const res = await postForStream(url, { ...post, signal: req.abort ?? req.signal });
+      reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(res.body), includeUsage, req.model, policy.redact, native !== undefined), req.abort ?? req.signal, (clean) => res.body.release(clean), post.headers);
       if (native !== undefined) reply.native = native.protocol;
     }
     if (warnings.length > 0) reply.warnings = warnings;

@@ -7,7 +7,8 @@
  */
 import type { AdapterOptions } from '../adapters.js';
 import { ACCOUNT_HEADERS, unexpectedReply, upstreamPolicy } from '../failure.js';
-import { postForJson, postJson, releaseBody, streamedBody } from '../http.js';
+import { postForJson } from '../http.js';
+import { postForStream } from '../stream-call.js';
 import { cleanHeaders } from '../openai/openai-compatible-adapter.js';
 import { readUsage } from '../openai/read-usage.js';
 import { startStream } from '../openai/start-stream.js';
@@ -56,10 +57,10 @@ export function createOpenAIResponsesAdapter(settings: ProviderSettings, opts: A
         ...(warnings.length > 0 ? { warnings } : {}),
       };
     }
-    const res = await postJson(url, { ...post, signal: req.signal });
+    const res = await postForStream(url, { ...post, signal: req.abort ?? req.signal });
     const askedUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-    const parts = responsesStreamParts(parseSse(streamedBody(res.body)), !askedUsage, policy.redact, native !== undefined);
-    const reply = await startStream(policy, res.status, parts, req.signal, (clean) => releaseBody(res.body, clean), post.headers);
+    const parts = responsesStreamParts(parseSse(res.body), !askedUsage, policy.redact, native !== undefined);
+    const reply = await startStream(policy, res.status, parts, req.abort ?? req.signal, (clean) => res.body.release(clean), post.headers);
     if (native !== undefined) reply.native = PROTOCOL;
     return warnings.length > 0 ? { ...reply, warnings } : reply;
   }

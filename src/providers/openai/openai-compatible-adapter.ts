@@ -4,7 +4,8 @@
  * keep the upstream bytes; streams are parsed into parts.
  */
 import { ACCOUNT_HEADERS, unexpectedReply, upstreamPolicy } from '../failure.js';
-import { postForJson, postJson, releaseBody, streamedBody } from '../http.js';
+import { postForJson } from '../http.js';
+import { postForStream } from '../stream-call.js';
 import type { Redact } from '../redact.js';
 import { ssePartSource } from '../sse-parts.js';
 import type { Operation, ProviderAdapter, ProviderReply, UpstreamRequest } from '../types.js';
@@ -88,10 +89,10 @@ export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant):
       if (!Array.isArray(req.op === 'embedding' ? json.data : json.choices)) throw unexpectedReply(policy, json, `an OpenAI ${req.op} response`);
       return { kind: 'json', status, body: json, raw, usage: readUsage(json.usage) };
     }
-    const res = await postJson(url, { ...post, signal: req.signal });
+    const res = await postForStream(url, { ...post, signal: req.abort ?? req.signal });
     const events = new OpenAIEventReader(addUsage, policy.redact);
-    const source = ssePartSource(streamedBody(res.body), (ev, out) => events.read(ev, out));
-    return startStream(policy, res.status, source, req.signal, (clean) => releaseBody(res.body, clean), post.headers);
+    const source = ssePartSource(res.body, (ev, out) => events.read(ev, out));
+    return startStream(policy, res.status, source, req.abort ?? req.signal, (clean) => res.body.release(clean), post.headers);
   }
 
   return { kind: variant.kind, supports: ALL_OPERATIONS, call };

@@ -5,6 +5,7 @@
  */
 import { GatewayError } from '../../errors.js';
 import { classifyNetworkError, statedError, streamFailureClass, type UpstreamPolicy } from '../failure.js';
+import type { AbortSource } from '../../pipeline/client-abort.js';
 import type { StreamPart, StreamReply } from '../types.js';
 
 type ErrorPart = Extract<StreamPart, { type: 'error' }>;
@@ -25,7 +26,7 @@ export function errorPartToGatewayError(policy: UpstreamPolicy, part: ErrorPart,
   });
 }
 
-function brokenAfterStart(policy: UpstreamPolicy, err: unknown, signal: AbortSignal): ErrorPart {
+function brokenAfterStart(policy: UpstreamPolicy, err: unknown, signal: AbortSource): ErrorPart {
   const classified = classifyNetworkError(policy, err, signal.aborted);
   // The caller's (the client went away, an event the request asked to be over the reader's cap) keeps its code, so its class.
   const code = classified.failure === 'caller' && classified.code !== null ? classified.code : 'upstream_stream_interrupted';
@@ -41,7 +42,7 @@ export async function startStream(
   policy: UpstreamPolicy,
   status: number,
   source: AsyncIterator<StreamPart>,
-  signal: AbortSignal,
+  signal: AbortSource,
   release: (clean: boolean) => void,
   sent: Readonly<Record<string, string>>,
 ): Promise<StreamReply> {
@@ -85,7 +86,7 @@ class StartedStream implements AsyncIterable<StreamPart>, AsyncIterator<StreamPa
     private readonly policy: UpstreamPolicy,
     head: StreamPart,
     private readonly source: AsyncIterator<StreamPart>,
-    private readonly signal: AbortSignal,
+    private readonly signal: AbortSource,
     private readonly release: (clean: boolean) => void,
     private readonly sent: Readonly<Record<string, string>>,
   ) {
