@@ -96,6 +96,8 @@ export const serverSchema = z.object({
     max_messages: positiveInt.default(2048),
     /** Most object members (keys) in the whole body, counted before it is parsed. */
     max_members: positiveInt.default(50_000),
+    /** Most objects and arrays in the whole body, counted before it is parsed. */
+    max_containers: positiveInt.default(50_000),
   }).strict().prefault({}),
 }).strict();
 

@@ -95,7 +95,7 @@ export async function serveProxy(gw: GatewayHandle, route: Operation | ProtocolE
   let parallel = NO_PARALLEL_LIMITS;
   try {
     const limits = gw.limits();
-    ({ body, text } = parseJsonText(await rawBody, req.headers['content-type'], limits.max_members));
+    ({ body, text } = parseJsonText(await rawBody, req.headers['content-type'], limits));
     caller = await gw.authenticate(edge?.credential ? edge.credential(headers) : req.headers.authorization);
     parallel = gw.parallelLimits(caller);
     const refusal = gw.inFlight.enter(caller.virtualKeyId, parallel);

@@ -4,8 +4,8 @@
  * behind the check all readers share (request-body.ts `declaredTooLarge`): a body declared larger than server.body_limit is
  * refused at once, where body-parser would answer only after the whole body had arrived. For a compressed body the declared
  * length is the compressed size; body-parser still holds the decompressed bytes to the same limit. A JSON body is parsed
- * as the proxy routes parse theirs (request-body.ts `parseJsonBody`): one of more than server.limits.max_members object
- * members is refused before it is parsed, so no route (an unknown one, one behind the admin key) parses a body the proxy
+ * as the proxy routes parse theirs (request-body.ts `parseJsonBody`): one over server.limits.max_members object members
+ * or max_containers objects and arrays is refused before it is parsed, so no route (an unknown one, one behind the admin key) parses a body the proxy
  * routes would refuse.
  */
 import express, { type Request, type RequestHandler, type Response } from 'express';
@@ -62,7 +62,7 @@ export function jsonBodies(gw: { bodyLimit(): string; limits(): InputLimits }): 
         return;
       }
       try {
-        req.body = parseJsonBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), type, gw.limits().max_members);
+        req.body = parseJsonBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), type, gw.limits());
       } catch (e) {
         next(e);
         return;

@@ -135,6 +135,25 @@ describe('hostile requests against a gateway process', () => {
     assert.equal(((await broken.json()) as any).error.code, 'invalid_json');
   });
 
+  it('a body of more objects and arrays than server.limits.max_containers is refused before it is parsed, on every route', async () => {
+    // Bodies with no keys at all, which the member bound does not see: 4 MB of nesting took JSON.parse 0.9-1.3 s, 4 MB of
+    // empty objects 0.4 s, on any route, for anyone who could reach the port.
+    const deep = `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`;
+    const empties = `{"model":"pa/m","messages":[{"role":"user","content":"hi"}],"x":[${Array(60_000).fill('{}').join(',')}]}`;
+    for (const path of ['/v1/chat/completions', '/no/such/route', '/v1/messages']) {
+      for (const body of [deep, empties]) {
+        const res = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const json = await res.json() as any;
+        assert.equal(res.status, 400, path);
+        assert.equal(typeof json?.error?.message, 'string', path);
+        assert.match(json.error.message, /more than 50000 objects and arrays/, path);
+      }
+    }
+    // Brackets in text are text: a message of 100,000 of them is served.
+    const text = await send({ model: 'pa/m', messages: [{ role: 'user', content: '[{'.repeat(100_000) }] });
+    assert.equal(text.status, 200);
+  });
+
   it('message content that is null, an object or a number is a 400 naming the field, as OpenAI answers', async () => {
     for (const content of [null, { text: 'x' }, 42]) {
       const r = await send({ model: 'pa/m', messages: [{ role: 'user', content }] });

@@ -19,7 +19,7 @@ describe('a request\'s warnings are bounded', () => {
     up = await startScriptedUpstream();
     // Bodies of hundreds of thousands of members: past the default server.limits.max_members, which an operator may raise.
     gw = await gateway({
-      server: { limits: { max_members: 2_000_000 } },
+      server: { limits: { max_members: 2_000_000, max_containers: 2_000_000 } },
       providers: { o: { kind: 'openai', base_url: up.url, models: ['m'], keys: [{ id: 'k1', value: 'key-k1' }] } },
     });
   });

@@ -77,7 +77,7 @@ export function messagesRouter(deps: MessagesEdgeDeps): Router {
     const replyHeaders = { 'x-request-id': id, [REQUEST_ID]: id };
     try {
       const limits = deps.limits();
-      const body = parseJsonBody(await deps.readBody(req, res), req.headers['content-type'], limits.max_members);
+      const body = parseJsonBody(await deps.readBody(req, res), req.headers['content-type'], limits);
       await deps.authenticate(authorizationOf(headers));
       checkLimits(body, limits);
       const parsed = parseMessagesRequest(body, limits.max_messages, { countOnly: true });
