@@ -331,6 +331,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   ];
   const app = createApp(handle);
   const server = createServer({ keepAliveTimeout: 65_000 }, withFastPath(handle, app));
+  // Every header is kept: node keeps only the first 1,000 by default and drops the rest unseen (a request whose Host came
+  // later got node's bare 400, its Authorization a 401). Their size is still bounded (16 KB: a 431 in the envelope).
+  server.maxHeadersCount = 0;
   server.on('clientError', answerClientError);
   server.on('checkExpectation', answerUnknownExpectation);
   const host = opts.host ?? opts.config.server.host;

@@ -62,6 +62,13 @@ describe('requests broken below the body, against a gateway process', () => {
     assert.equal((await fetch(`${gw.url}/health`)).status, 200);
   });
 
+  it('a request of many small headers is served whole: none is dropped unseen (Host last, as node\'s client sends it)', async () => {
+    const many = Array.from({ length: 1500 }, (_, i) => `x-${i}: 1\r\n`).join('');
+    const reply = await rawRequest(gw.url, `GET /v1/models HTTP/1.1\r\n${many}Authorization: Bearer sk-none\r\nHost: x\r\nConnection: close\r\n\r\n`, 2000);
+    assert.match(reply, /^HTTP\/1\.1 200 /);
+    assert.equal(replyJson(reply).object, 'list');
+  });
+
   it('a body the client stops sending is not the gateway\'s error', async () => {
     const from = gw.output().length;
     const body = JSON.stringify({ model: 'pa/m', messages: [{ role: 'user', content: 'hi' }] });
