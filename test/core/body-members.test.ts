@@ -3,12 +3,19 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { structureOver } from '../../src/server/request-body.js';
+import { nestedDeeperThan } from '../../src/util/json-nesting.js';
 
 /** Object members of a parsed value. */
 function members(v: unknown): number {
   if (Array.isArray(v)) return v.reduce((n: number, x) => n + members(x), 0);
   if (v === null || typeof v !== 'object') return 0;
   return Object.values(v).reduce((n: number, x) => n + 1 + members(x), 0);
+}
+
+/** Nesting depth of a parsed value (a scalar 0, an empty array 1). */
+function depth(v: unknown): number {
+  if (v === null || typeof v !== 'object') return 0;
+  return 1 + (Array.isArray(v) ? v : Object.values(v)).reduce((n: number, x) => Math.max(n, depth(x)), 0);
 }
 
 /** Objects and arrays of a parsed value, itself included. */
@@ -37,6 +44,8 @@ test('the counts in the text are the parsed body\'s, whatever its strings hold',
     if (m <= maxMembers && c <= maxContainers) assert.equal(got, undefined, detail);
     // Over either bound: refused, and named for a bound it is over.
     else assert.ok((got === 'members' && m > maxMembers) || (got === 'containers' && c > maxContainers), detail);
+    const d = depth(parsed);
+    assert.equal(nestedDeeperThan(text, maxContainers), d > maxContainers, `${text} is ${d} deep`);
   }), { numRuns: 3000 });
 });
 

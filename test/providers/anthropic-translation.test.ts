@@ -79,6 +79,21 @@ describe('OpenAI chat request → Anthropic Messages request', () => {
     });
   });
 
+  it('refuses tool call arguments nested deeper than a body may be, before parsing them (they serialised to a stack overflow)', () => {
+    const call = (args: string) => ({
+      messages: [
+        { role: 'user', content: 'go' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: args } }] },
+        { role: 'tool', tool_call_id: 'c1', content: 'done' },
+      ],
+    });
+    const deep = `{"a":${'['.repeat(500_000)}${']'.repeat(500_000)}}`;
+    assert.throws(() => build(call(deep)), (e: unknown) => e instanceof GatewayError && e.status === 400 && e.code === 'nesting_too_deep' && e.param === 'messages[1].tool_calls[0].function.arguments');
+    // Brackets inside the arguments' strings are text; 64 levels are fine.
+    const fine = build(call(`{"s":"${'['.repeat(1000)}","n":${'['.repeat(63)}${']'.repeat(63)}}`)).request;
+    assert.equal((fine.messages[1]!.content as Array<{ type: string }>)[0]!.type, 'tool_use');
+  });
+
   it('maps every tool_choice form', () => {
     const tools = [{ type: 'function', function: { name: 'f' } }];
     const choice = (tool_choice: unknown) => build({ messages: [{ role: 'user', content: 'x' }], tools, tool_choice }).request.tool_choice;

@@ -4,6 +4,7 @@
  * user turn; assistant tool_calls become tool_use blocks; image_url parts become image blocks (base64 data URLs or URLs).
  */
 import { invalidRequest, quoted } from '../../errors.js';
+import { nestedDeeperThan } from '../../util/json-nesting.js';
 import type {
   AnthropicContentBlock, AnthropicImageBlock, AnthropicMessage, AnthropicTextBlock, AnthropicDocumentBlock,
 } from './anthropic-api.js';
@@ -16,6 +17,11 @@ export interface ConvertedMessages {
 }
 
 const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
+/**
+ * Deepest nesting of a tool call's arguments once parsed into a `tool_use` input (as deep as the request body itself may
+ * nest by default, server.limits.max_depth): the arguments are text, bounded in length only.
+ */
+const MAX_ARGUMENT_DEPTH = 64;
 
 function imageBlock(part: Obj, param: string): AnthropicImageBlock {
   const image = part.image_url as Obj | string | undefined;
@@ -80,6 +86,9 @@ function toolUseBlocks(toolCalls: unknown, param: string): AnthropicContentBlock
     if (typeof call.id !== 'string' || typeof fn.name !== 'string') throw invalidRequest('tool calls need an id and a function name', at);
     let input: unknown = {};
     if (typeof fn.arguments === 'string' && fn.arguments.trim() !== '') {
+      if (nestedDeeperThan(fn.arguments, MAX_ARGUMENT_DEPTH)) {
+        throw invalidRequest(`tool call arguments must not nest more than ${MAX_ARGUMENT_DEPTH} levels deep`, `${at}.function.arguments`, 'nesting_too_deep');
+      }
       try {
         input = JSON.parse(fn.arguments);
       } catch {
