@@ -92,7 +92,7 @@ export const serverSchema = z.object({
     max_depth: z.number().int().min(4).max(1000).default(64),
     /** Longest string anywhere in the body, in characters. */
     max_string_chars: positiveInt.default(1_048_576),
-    /** Most messages in one chat request. */
+    /** Most messages in one chat request, and most inputs in an embeddings `input` or completions `prompt` list. */
     max_messages: positiveInt.default(2048),
     /** Most object members (keys) in the whole body, counted before it is parsed. */
     max_members: positiveInt.default(50_000),

@@ -52,13 +52,26 @@ function checkContent(m: Body, i: number): void {
   });
 }
 
-function checkMessages(messages: unknown[], maxMessages: number): void {
-  if (messages.length > maxMessages) {
+/** A list of items (chat messages, embeddings inputs, completions prompts) no longer than `max`, as OpenAI bounds them. */
+function checkLength(name: string, items: unknown[], max: number): void {
+  if (items.length > max) {
     throw invalidRequest(
-      `Invalid 'messages': array too long. Expected an array with maximum length ${maxMessages}, but got an array with length ${messages.length} instead.`,
-      'messages', 'array_above_max_length',
+      `Invalid '${name}': array too long. Expected an array with maximum length ${max}, but got an array with length ${items.length} instead.`,
+      name, 'array_above_max_length',
     );
   }
+}
+
+/**
+ * An embeddings `input` or completions `prompt` that is a list of inputs (strings or token arrays) holds at most `max` of
+ * them; a flat array of token numbers is one input, bounded by the model's context instead.
+ */
+function checkInputs(name: string, v: unknown, max: number): void {
+  if (Array.isArray(v) && typeof v[0] !== 'number') checkLength(name, v, max);
+}
+
+function checkMessages(messages: unknown[], maxMessages: number): void {
+  checkLength('messages', messages, maxMessages);
   messages.forEach((m, i) => {
     if (m === null || typeof m !== 'object' || Array.isArray(m) || typeof (m as Body).role !== 'string') {
       throw invalidRequest(`Invalid 'messages[${i}]': expected an object with a string 'role'.`, `messages[${i}]`, 'invalid_type');
@@ -116,9 +129,11 @@ export function validateBody(op: Operation, body: unknown, maxMessages = 2048): 
   } else if (op === 'completion') {
     if (b.prompt === undefined) throw invalidRequest("Missing required parameter: 'prompt'.", 'prompt', 'missing_required_parameter');
     expect(b, 'prompt', (v) => typeof v === 'string' || Array.isArray(v), 'a string or an array');
+    checkInputs('prompt', b.prompt, maxMessages);
   } else {
     if (b.input === undefined) throw invalidRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
     expect(b, 'input', (v) => typeof v === 'string' || Array.isArray(v), 'a string or an array');
+    checkInputs('input', b.input, maxMessages);
     checkEmbeddingInput(b.input as string | unknown[]);
     if (b.stream === true) throw invalidRequest('Embeddings cannot be streamed.', 'stream', 'invalid_value');
   }

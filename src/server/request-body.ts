@@ -12,7 +12,7 @@ export interface InputLimits {
   max_depth: number;
   /** Longest string anywhere in the body, in characters. */
   max_string_chars: number;
-  /** Most chat messages in one request. */
+  /** Most chat messages in one request, and most inputs in an embeddings `input` or completions `prompt` list. */
   max_messages: number;
   /** Most object members (keys) in the whole body, counted in its text before it is parsed (see `structureOver`). */
   max_members: number;

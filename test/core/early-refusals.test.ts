@@ -88,4 +88,5 @@ describe('early refusals, against a gateway process', () => {
     }
     assert.equal(pa.requests.length, 3);
   });
+
 });
