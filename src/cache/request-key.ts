@@ -163,6 +163,16 @@ export function normaliseText(s: string): string {
   return out.toString();
 }
 
+/**
+ * Whether every element is a finite number: such an array (token ids, a caller's list of numbers) is written by the
+ * runtime's join, the same text as element by element (`String` writes a finite number as JSON does), where two million
+ * numbers one at a time took 0.6-0.7 s.
+ */
+function finiteNumbers(v: readonly unknown[]): boolean {
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'number' || !Number.isFinite(v[i])) return false;
+  return true;
+}
+
 /** A JSON value's canonical text: sorted keys, tagged types, normalised strings. */
 export function canonical(v: unknown): string {
   if (v === null || v === undefined) return 'n';
@@ -173,6 +183,7 @@ export function canonical(v: unknown): string {
     case 'object': {
       let out: string;
       if (Array.isArray(v)) {
+        if (v.length > 0 && finiteNumbers(v)) return `[d${v.join(';d')};]`;
         out = '[';
         for (const x of v) out += canonical(x);
         return `${out}]`;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultCacheConfig } from '../../src/cache/config.js';
-import { isSkip, MAX_SEMANTIC_TEXT, normaliseText, requestKey, type RequestKey } from '../../src/cache/request-key.js';
+import fc from 'fast-check';
+import { canonical, isSkip, MAX_SEMANTIC_TEXT, normaliseText, requestKey, type RequestKey } from '../../src/cache/request-key.js';
 import { seededRandom } from '../../src/util/seeded-random.js';
 import { chatCtx } from './helpers.js';
 
@@ -39,6 +40,17 @@ describe('canonical request key', () => {
     assert.equal(long.text, undefined);
     assert.notEqual(long.exact, key(chatCtx({ text: 'a'.repeat(999_999) })).exact, 'the exact key still covers the whole text');
     assert.equal(long.exact, key(chatCtx({ text: 'a'.repeat(1_000_000) })).exact);
+  });
+
+  it('writes an array of numbers as it writes each number: the keys depend on it', () => {
+    // The canonical form element by element, as it was first written.
+    const reference = (v: unknown): string => Array.isArray(v) ? `[${v.map(reference).join('')}]`
+      : typeof v === 'number' ? `d${JSON.stringify(v)};` : canonical(v);
+    const number = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(-0, 1e21, 1e-7, 2 ** 53));
+    fc.assert(fc.property(fc.array(fc.oneof(number, fc.array(number), fc.string()), { maxLength: 20 }), (v) => {
+      const parsed: unknown = JSON.parse(JSON.stringify(v));
+      assert.equal(canonical(parsed), reference(parsed));
+    }), { numRuns: 2000 });
   });
 
   it('normalises a text exactly as the five replacements by pattern it replaces: the keys depend on it', () => {

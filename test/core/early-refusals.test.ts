@@ -88,5 +88,4 @@ describe('early refusals, against a gateway process', () => {
     }
     assert.equal(pa.requests.length, 3);
   });
-
 });
