@@ -73,6 +73,12 @@ export const cacheConfigSchema = z.object({
   max_entries: z.number().int().min(1).default(100_000),
   /** Bound on the memory held by entries (bodies, texts, vectors), in megabytes. */
   max_memory_mb: z.number().min(1).default(512),
+  /**
+   * Largest reply stored, in kilobytes: a larger one is served but not cached. A hit is written in one turn of the event
+   * loop, so a 37 MB reply (top_logprobs on a long answer) held it for a second, and a few such entries would fill the
+   * memory bound.
+   */
+  max_entry_kb: z.number().int().min(1).max(65_536).default(1024),
   /** Requests with a higher temperature are not cached (answers meant to vary). */
   max_temperature: z.number().min(0).max(2).default(1),
   /** Cache embeddings requests (exact repeats only). */

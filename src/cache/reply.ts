@@ -80,8 +80,9 @@ export function usageOf(v: unknown): Usage | undefined {
 }
 
 /** A complete, successful JSON reply in a storable form, or undefined when it must not be stored. */
-export function fromJsonReply(op: Operation, reply: JsonReply): CachedReply | undefined {
+export function fromJsonReply(op: Operation, reply: JsonReply, maxBytes: number = MAX_REPLY_BODY): CachedReply | undefined {
   if (reply.status < 200 || reply.status >= 300) return undefined;
+  if (reply.raw !== undefined && reply.raw.length > maxBytes) return undefined;
   const body = reply.body;
   if (op === 'embedding') {
     if (!Array.isArray(body.data)) return undefined;
@@ -90,7 +91,8 @@ export function fromJsonReply(op: Operation, reply: JsonReply): CachedReply | un
     if (!Array.isArray(choices) || choices.length === 0) return undefined;
     for (const c of choices) if (!c || typeof (c as { finish_reason?: unknown }).finish_reason !== 'string') return undefined;
   }
-  return storedReply(op, reply.raw ?? Buffer.from(JSON.stringify(body)), reply.usage ?? usageOf(body.usage), body.model);
+  const raw = reply.raw ?? Buffer.from(JSON.stringify(body));
+  return raw.length > maxBytes ? undefined : storedReply(op, raw, reply.usage ?? usageOf(body.usage), body.model);
 }
 
 interface ToolCallAcc { id?: string; name: string; args: string }
@@ -108,7 +110,7 @@ const LOGPROB_CHARS = 64;
 
 /**
  * Accumulates the parts of a streamed reply; `result()` gives the stored form once the stream ended cleanly. A reply larger
- * than the largest JSON reply the gateway accepts (MAX_REPLY_BODY) is not kept: past it what was gathered is dropped and the
+ * than the largest entry stored (`maxChars`, cache.max_entry_kb) is not kept: past it what was gathered is dropped and the
  * reply is not stored, so an upstream that streams without end does not grow memory while the client reads it.
  */
 export class StreamCapture {
@@ -120,7 +122,7 @@ export class StreamCapture {
   /** Characters gathered so far (texts, tool names and arguments, log-probabilities at LOGPROB_CHARS each). */
   private size = 0;
 
-  constructor(private readonly op: Operation) {}
+  constructor(private readonly op: Operation, private readonly maxChars: number = MAX_REPLY_BODY) {}
 
   private acc(choice: number): ChoiceAcc {
     return (this.choices[choice] ??= { text: '', tools: [] });
@@ -170,7 +172,7 @@ export class StreamCapture {
   /** Counts `chars` more gathered; past the bound the reply is given up (not stored) and what was gathered is let go. */
   private grew(chars: number): void {
     this.size += chars;
-    if (this.size <= MAX_REPLY_BODY) return;
+    if (this.size <= this.maxChars) return;
     this.broken = true;
     this.choices = [];
   }

@@ -287,11 +287,11 @@ export function createCacheStage(deps: CacheStageDeps): Stage & { similarity: (c
       if (s?.store === undefined) return reply;
       if (reply.kind === 'json') {
         // The flight's followers get the reply now; the HNSW insert is not on the reply's path.
-        keep(ctx, s, fromJsonReply(ctx.op, reply), true);
+        keep(ctx, s, fromJsonReply(ctx.op, reply, s.cfg.max_entry_kb * 1024), true);
         return reply;
       }
       if (reply.status < 200 || reply.status >= 300) { keep(ctx, s, undefined); return reply; }
-      const capture = new StreamCapture(ctx.op);
+      const capture = new StreamCapture(ctx.op, s.cfg.max_entry_kb * 1024);
       return observeStream(reply, (p) => capture.onPart(p), (end) => keep(ctx, s, end.outcome === 'done' ? capture.result() : undefined));
     },
     failed(ctx) {

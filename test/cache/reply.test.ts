@@ -78,4 +78,24 @@ describe('stream capture and replay', () => {
     cap.onPart({ type: 'done' });
     assert.equal(cap.result(), undefined);
   });
+
+  it('stores no reply over the entry bound (cache.max_entry_kb), streamed or JSON, log-probabilities counted', () => {
+    const capture = (text: string, logprobs?: number): ReturnType<StreamCapture['result']> => {
+      const cap = new StreamCapture('chat', 1024);
+      cap.onPart({ type: 'metadata', id: 'c', model: 'm', created: 1 });
+      const lp = logprobs === undefined ? undefined : { content: Array.from({ length: logprobs }, () => ({ token: 'a', logprob: -1 })) };
+      cap.onPart(lp === undefined ? { type: 'text-delta', choice: 0, text } : { type: 'text-delta', choice: 0, text, logprobs: lp });
+      cap.onPart({ type: 'finish', choice: 0, reason: 'stop' });
+      cap.onPart({ type: 'done' });
+      return cap.result();
+    };
+    assert.ok(capture('x'.repeat(1000)));
+    assert.equal(capture('x'.repeat(1025)), undefined);
+    assert.equal(capture('short', 20), undefined, 'twenty log-probability entries count as more than a kilobyte');
+    const small = jsonReply('Paris.');
+    assert.ok(fromJsonReply('chat', small, 1024));
+    const big = jsonReply('x'.repeat(2000));
+    assert.equal(fromJsonReply('chat', big, 1024), undefined);
+    assert.equal(fromJsonReply('chat', { ...big, raw: undefined }, 1024), undefined, 'a reply without its bytes is measured serialised');
+  });
 });

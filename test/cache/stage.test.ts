@@ -97,8 +97,8 @@ describe('cache stage (memory store)', () => {
 
   it('captures a chunk of 200 000 log-probabilities whole, the stream reaching its end', async () => {
     // Appended by spreading them into push(), a chunk past about 120 000 entries (well within the 8 MB SSE event cap)
-    // overflowed the call stack and ended the caller's stream with an internal error.
-    const { cache, roundTrip } = await setup();
+    // overflowed the call stack and ended the caller's stream with an internal error. (Kept: the entry bound raised for it.)
+    const { cache, roundTrip } = await setup({ max_entry_kb: 65_536 });
     const logprobs = Array.from({ length: 200_000 }, (_, i) => ({ token: 't', logprob: -i / 1e6, bytes: null, top_logprobs: [] }));
     const chunk = (choices: unknown[]): Chunk => ({ id: 'chatcmpl-l', object: 'chat.completion.chunk', created: 1700000000, model: 'gpt-test', choices } as Chunk);
     const parts = partsOfChunks([
@@ -117,6 +117,19 @@ describe('cache stage (memory store)', () => {
     assert.equal(choice.logprobs.content.length, 200_001);
     assert.deepEqual(choice.logprobs.content[199_999], logprobs[199_999]);
     assert.equal(choice.logprobs.content[200_000].token, '!');
+    await cache.close();
+  });
+
+  it('serves a reply over cache.max_entry_kb without storing it', async () => {
+    const { cache, roundTrip } = await setup({ max_entry_kb: 1 });
+    const big = await roundTrip(chatCtx({ text: 'a long answer please' }), () => jsonReply('x'.repeat(2000)));
+    assert.equal(big.upstream, true);
+    assert.equal((big.reply as any).body.choices[0].message.content.length, 2000);
+    await settle();
+    assert.equal(cache.entries, 0);
+    await roundTrip(chatCtx({ text: 'a short answer please' }), () => jsonReply('ok'));
+    await settle();
+    assert.equal(cache.entries, 1);
     await cache.close();
   });
 
