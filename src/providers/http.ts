@@ -85,13 +85,49 @@ export class ErrorBody {
   }
 }
 
-/** Sends a POST of a JSON body through the shared pool, its reply to `handler`. */
-export function dispatchPost(url: string, opts: Pick<PostOptions, 'headers' | 'body' | 'timeoutMs'>, handler: Dispatcher.DispatchHandler): void {
-  const { origin, path } = targetOf(url);
-  agent.dispatch({
-    origin, path, method: 'POST', headers: { 'content-type': 'application/json', ...opts.headers }, body: opts.body,
-    headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs,
-  }, handler);
+/**
+ * What the two upstream calls (a JSON reply's here, a stream's in ./stream-call.ts) share as dispatcher handlers: the
+ * request's abort reaches the call through this object, which whoever starts the call adds as the signal's listener.
+ */
+export abstract class ListeningCall<R> {
+  protected controller: Dispatcher.DispatchController | undefined;
+
+  constructor(
+    protected readonly opts: PostOptions,
+    /** The call's answer, or its classified failure. */
+    protected readonly resolve: (r: R) => void,
+    protected readonly reject: (e: GatewayError) => void,
+  ) {}
+
+  /** The signal's abort listener. */
+  handleEvent(): void {
+    this.controller?.abort(this.opts.signal.reason instanceof Error ? this.opts.signal.reason : new Error('aborted'));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.opts.signal.aborted) this.handleEvent();
+  }
+}
+
+/**
+ * Starts one call: a POST of `opts.body` through the shared pool, its reply to the handler `make` builds, which the
+ * request's abort reaches (a signal already aborted rejects at once, as the client's).
+ */
+export function startCall<R>(url: string, opts: PostOptions, make: (resolve: (r: R) => void, reject: (e: GatewayError) => void) => ListeningCall<R> & Dispatcher.DispatchHandler): Promise<R> {
+  return new Promise((resolve, reject) => {
+    if (opts.signal.aborted) {
+      reject(classifyNetworkError(opts.policy, opts.signal.reason, true));
+      return;
+    }
+    const call = make(resolve, reject);
+    opts.signal.addEventListener('abort', call, { once: true });
+    const { origin, path } = targetOf(url);
+    agent.dispatch({
+      origin, path, method: 'POST', headers: { 'content-type': 'application/json', ...opts.headers }, body: opts.body,
+      headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs,
+    }, call);
+  });
 }
 
 /** A whole JSON reply: its bytes as received (passed on unchanged when nothing changes them) and their parse. */
@@ -123,8 +159,7 @@ function targetOf(url: string): { origin: string; path: string } {
  * came later): undici's body timeout is an idle one, so without this a body trickled a byte at a time would hold the
  * attempt, and its request, for ever. Past it the call fails as a body timeout (the upstream's).
  */
-class JsonCall implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | undefined;
+class JsonCall extends ListeningCall<JsonResponse> implements Dispatcher.DispatchHandler {
   private status = 0;
   private headers: UpstreamHeaders = {};
   /** The body of a non-2xx reply, read for its message. */
@@ -134,12 +169,6 @@ class JsonCall implements Dispatcher.DispatchHandler {
   private settled = false;
   /** Aborts a reply not whole in time (see the class comment); cleared when the call settles. */
   private timer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(
-    private readonly opts: PostOptions,
-    private readonly resolve: (r: JsonResponse) => void,
-    private readonly reject: (e: GatewayError) => void,
-  ) {}
 
   /** Starts the wait for the whole reply. */
   arm(): void {
@@ -151,16 +180,6 @@ class JsonCall implements Dispatcher.DispatchHandler {
     this.timer = undefined;
     if (this.settled || this.status === 0) return;
     this.controller?.abort(Object.assign(new Error(`the reply was not whole within ${this.opts.timeoutMs} ms`), { code: 'UND_ERR_BODY_TIMEOUT' }));
-  }
-
-  /** The signal's abort listener. */
-  handleEvent(): void {
-    this.controller?.abort(this.opts.signal.reason instanceof Error ? this.opts.signal.reason : new Error('aborted'));
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.opts.signal.aborted) this.handleEvent();
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: UpstreamHeaders): void {
@@ -227,14 +246,9 @@ class JsonCall implements Dispatcher.DispatchHandler {
  * timeout, a reply too large or not a JSON object each reject with the classified GatewayError.
  */
 export function postForJson(url: string, opts: PostOptions): Promise<JsonResponse> {
-  return new Promise((resolve, reject) => {
-    if (opts.signal.aborted) {
-      reject(classifyNetworkError(opts.policy, opts.signal.reason, true));
-      return;
-    }
+  return startCall(url, opts, (resolve, reject) => {
     const call = new JsonCall(opts, resolve, reject);
-    opts.signal.addEventListener('abort', call, { once: true });
     call.arm();
-    dispatchPost(url, opts, call);
+    return call;
   });
 }

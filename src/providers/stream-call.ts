@@ -7,9 +7,8 @@
  * is this object, removed when the call ends). The body's idle timeout is undici's (`bodyTimeout`).
  */
 import type { Dispatcher } from 'undici';
-import type { GatewayError } from '../errors.js';
 import { classifyNetworkError } from './failure.js';
-import { dispatchPost, ErrorBody, rateLimitInfo, type PostOptions, type UpstreamHeaders } from './http.js';
+import { ErrorBody, ListeningCall, rateLimitInfo, startCall, type PostOptions, type UpstreamHeaders } from './http.js';
 
 /** Bytes of chunks waiting to be read past which the upstream connection is paused (undici's own stream reads 64 KB ahead). */
 const HIGH_WATER = 64 * 1024;
@@ -39,9 +38,7 @@ export interface StreamResponse {
 type Read = IteratorResult<Buffer>;
 const DONE: Read = Object.freeze({ done: true, value: undefined });
 
-class StreamCall implements Dispatcher.DispatchHandler, StreamBody, AsyncIterator<Buffer> {
-  private controller: Dispatcher.DispatchController | undefined;
-  private status = 0;
+class StreamCall extends ListeningCall<StreamResponse> implements Dispatcher.DispatchHandler, StreamBody, AsyncIterator<Buffer> {
   /** The body of a non-2xx reply, read for its message. */
   private error: ErrorBody | undefined;
   /** The call has answered: resolved with the body, or rejected. */
@@ -55,12 +52,6 @@ class StreamCall implements Dispatcher.DispatchHandler, StreamBody, AsyncIterato
   private failure: Error | undefined;
   private released = false;
   private releaseTimer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(
-    private readonly opts: PostOptions,
-    private readonly resolve: (r: StreamResponse) => void,
-    private readonly reject: (e: GatewayError) => void,
-  ) {}
 
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     return this;
@@ -105,19 +96,8 @@ class StreamCall implements Dispatcher.DispatchHandler, StreamBody, AsyncIterato
     this.releaseTimer.unref();
   }
 
-  /** The signal's abort listener. */
-  handleEvent(): void {
-    this.abort(this.opts.signal.reason instanceof Error ? this.opts.signal.reason : new Error('aborted'));
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.opts.signal.aborted) this.handleEvent();
-  }
-
   onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: UpstreamHeaders): void {
     if (status < 200) return; // informational
-    this.status = status;
     const info = rateLimitInfo(headers, this.opts.policy, this.opts.headers);
     this.opts.onHeaders?.(info);
     if (status >= 300) {
@@ -199,13 +179,5 @@ class StreamCall implements Dispatcher.DispatchHandler, StreamBody, AsyncIterato
  * must `release` it.
  */
 export function postForStream(url: string, opts: PostOptions): Promise<StreamResponse> {
-  return new Promise((resolve, reject) => {
-    if (opts.signal.aborted) {
-      reject(classifyNetworkError(opts.policy, opts.signal.reason, true));
-      return;
-    }
-    const call = new StreamCall(opts, resolve, reject);
-    opts.signal.addEventListener('abort', call, { once: true });
-    dispatchPost(url, opts, call);
-  });
+  return startCall(url, opts, (resolve, reject) => new StreamCall(opts, resolve, reject));
 }
