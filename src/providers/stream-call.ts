@@ -46,8 +46,8 @@ class StreamCall extends ListeningCall<StreamResponse> implements Dispatcher.Dis
   private readonly queue: Buffer[] = [];
   private queued = 0;
   private paused = false;
-  /** A read waiting for the next chunk. */
-  private waiting: { resolve: (r: Read) => void; reject: (e: unknown) => void } | undefined;
+  /** Reads waiting for the next chunks, oldest first (an iterator may be read again before a read settles). */
+  private readonly waiting: Array<{ resolve: (r: Read) => void; reject: (e: unknown) => void }> = [];
   private ended = false;
   private failure: Error | undefined;
   private released = false;
@@ -70,7 +70,7 @@ class StreamCall extends ListeningCall<StreamResponse> implements Dispatcher.Dis
     }
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.ended) return Promise.resolve(DONE);
-    return new Promise((resolve, reject) => { this.waiting = { resolve, reject }; });
+    return new Promise((resolve, reject) => { this.waiting.push({ resolve, reject }); });
   }
 
   /** The reader stopped: the connection is for `release` to free. */
@@ -88,12 +88,13 @@ class StreamCall extends ListeningCall<StreamResponse> implements Dispatcher.Dis
       this.abort(new Error('the stream was released before its end'));
       return;
     }
+    // The wait first: resuming may deliver the rest and the end at once, and the end clears it.
+    this.releaseTimer = setTimeout(() => this.abort(new Error(`the stream did not end within ${RELEASE_WAIT_MS} ms of its terminator`)), RELEASE_WAIT_MS);
+    this.releaseTimer.unref();
     if (this.paused) {
       this.paused = false;
       this.controller?.resume();
     }
-    this.releaseTimer = setTimeout(() => this.abort(new Error(`the stream did not end within ${RELEASE_WAIT_MS} ms of its terminator`)), RELEASE_WAIT_MS);
-    this.releaseTimer.unref();
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: UpstreamHeaders): void {
@@ -117,9 +118,8 @@ class StreamCall extends ListeningCall<StreamResponse> implements Dispatcher.Dis
       return;
     }
     if (this.released) return;
-    const waiting = this.waiting;
+    const waiting = this.waiting.shift();
     if (waiting !== undefined) {
-      this.waiting = undefined;
       waiting.resolve({ done: false, value: chunk });
       return;
     }
@@ -138,9 +138,7 @@ class StreamCall extends ListeningCall<StreamResponse> implements Dispatcher.Dis
       this.failStatus();
       return;
     }
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    waiting?.resolve(DONE);
+    for (const w of this.waiting.splice(0)) w.resolve(DONE);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
@@ -151,9 +149,7 @@ class StreamCall extends ListeningCall<StreamResponse> implements Dispatcher.Dis
       return;
     }
     this.failure = err;
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    waiting?.reject(err);
+    for (const w of this.waiting.splice(0)) w.reject(err);
   }
 
   private failStatus(): void {

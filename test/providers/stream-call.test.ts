@@ -98,6 +98,21 @@ describe('postForStream: one streamed call through the dispatcher handler', () =
     r.body.release(true);
   });
 
+  it('reads asked for before their chunks arrive settle in order, however many wait', async () => {
+    behaviours.set('/later', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      setTimeout(() => res.write('data: a\n\n'), 30);
+      setTimeout(() => res.end('data: b\n\n'), 60);
+    });
+    const r = await postForStream(`${origin}/later`, opts());
+    const it = r.body[Symbol.asyncIterator]();
+    const [a, b, end] = await Promise.all([it.next(), it.next(), it.next()]);
+    assert.equal(a.value?.toString('utf8'), 'data: a\n\n');
+    assert.equal(b.value?.toString('utf8'), 'data: b\n\n');
+    assert.equal(end.done, true);
+    r.body.release(true);
+  });
+
   it('a release before the end closes the upstream request', async () => {
     behaviours.set('/long', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
