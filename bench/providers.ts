@@ -17,7 +17,7 @@ const percentile = (sorted: number[], p: number): number => sorted[Math.min(sort
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
 function request(body: Record<string, unknown>, stream: boolean): UpstreamRequest {
-  return { op: 'chat', model: String(body.model), body, stream, apiKey: 'k', headers: {}, signal: new AbortController().signal, timeoutMs: 10_000 };
+  return { op: 'chat', model: String(body.model), body, stream, apiKey: 'k', headers: {}, abort: new AbortController().signal, timeoutMs: 10_000 };
 }
 
 async function load(adapter: ProviderAdapter, body: Record<string, unknown>, stream: boolean, total: number, concurrency: number) {

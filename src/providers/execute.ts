@@ -94,9 +94,7 @@ function linkedAbort(parent: AbortSource): ClientAbort {
 
 /**
  * One attempt's request to its adapter. The upstream call listens to its abort (`abort`: the client's, or a stream
- * attempt's own, linked to it) without an AbortSignal being made for it (src/pipeline/client-abort.ts); `signal` is made
- * only if the adapter reads it. A class, so `signal` is one
- * getter on the prototype: a getter in an object literal would give every request a map of its own.
+ * attempt's own, linked to it) without an AbortSignal being made for it (src/pipeline/client-abort.ts).
  */
 class AttemptRequest implements UpstreamRequest {
   readonly op: Operation;
@@ -105,13 +103,13 @@ class AttemptRequest implements UpstreamRequest {
   readonly bodyText: string | undefined;
 
   constructor(
-    private readonly ctx: RequestContext,
+    ctx: RequestContext,
     readonly model: string,
     readonly body: Record<string, unknown>,
     readonly native: NativeRequest | undefined,
     readonly apiKey: string,
     readonly headers: Record<string, string>,
-    private readonly deadline: ClientAbort | undefined,
+    deadline: ClientAbort | undefined,
     readonly timeoutMs: number,
     readonly onHeaders: (info: RateLimitInfo) => void,
   ) {
@@ -120,10 +118,6 @@ class AttemptRequest implements UpstreamRequest {
     // The caller's own text, when this attempt sends the caller's body unchanged (checked by identity).
     this.bodyText = ctx.bodyText !== undefined && ctx.bodyText.of === body ? ctx.bodyText.text : undefined;
     this.abort = deadline ?? clientAbortOf(ctx);
-  }
-
-  get signal(): AbortSignal {
-    return this.deadline === undefined ? this.ctx.signal : this.deadline.signal;
   }
 }
 

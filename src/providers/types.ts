@@ -74,13 +74,11 @@ export interface UpstreamRequest {
   native?: NativeRequest;
   /** Headers forwarded from the client (already filtered to a safe allow-list). */
   headers: Record<string, string>;
-  /** Aborted when the call must stop (the client left, a stream's first-byte deadline passed). */
-  signal: AbortSignal;
   /**
-   * The same abort for a call that only listens to it (the upstream calls: `postForJson`, `postForStream`), so no
-   * AbortSignal has to be made (src/pipeline/client-abort.ts); `signal` when absent.
+   * Aborted when the call must stop (the client left, a stream's first-byte deadline passed). Only listened to (the
+   * upstream calls: `postForJson`, `postForStream`), so no AbortSignal has to be made (src/pipeline/client-abort.ts).
    */
-  abort?: AbortSource;
+  abort: AbortSource;
   timeoutMs: number;
   /** Called once the upstream's response headers arrive (for rate-limit headroom). */
   onHeaders?: (info: RateLimitInfo) => void;

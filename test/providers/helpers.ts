@@ -12,7 +12,7 @@ export function upstreamRequest(over: Partial<UpstreamRequest> & Pick<UpstreamRe
     stream,
     apiKey: 'sk-test',
     headers: {},
-    signal: new AbortController().signal,
+    abort: new AbortController().signal,
     timeoutMs: 0,
     ...over,
   };

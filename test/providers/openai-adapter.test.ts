@@ -185,7 +185,7 @@ describe('openai adapter against the simulator', () => {
   it('aborts the upstream request when the client aborts', async () => {
     sim.inject({ hang: true });
     const controller = new AbortController();
-    const pending = adapter.call(upstreamRequest({ body: chatBody('x'), signal: controller.signal, timeoutMs: 10_000 }));
+    const pending = adapter.call(upstreamRequest({ body: chatBody('x'), abort: controller.signal, timeoutMs: 10_000 }));
     while (sim.requestCount() === 0) await new Promise((r) => setImmediate(r));
     controller.abort();
     const err = await gatewayError(pending);
@@ -213,7 +213,7 @@ describe('openai adapter against the simulator', () => {
     try {
       const a = createAdapter({ name: 'slow', kind: 'openai', base_url: slow.url, timeout_ms: 2000 }, { nonRetryable: NON_RETRYABLE });
       const controller = new AbortController();
-      const reply = await a.call(upstreamRequest({ body: chatBody('w '.repeat(200), { stream: true }), signal: controller.signal }));
+      const reply = await a.call(upstreamRequest({ body: chatBody('w '.repeat(200), { stream: true }), abort: controller.signal }));
       const parts = [];
       if (reply.kind !== 'stream') throw new Error('expected stream');
       for await (const p of reply.parts) {

@@ -62,7 +62,7 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
     };
     let reply: ProviderReply;
     if (!req.stream) {
-      const { status, raw, json } = await postForJson(url, { ...post, signal: req.abort ?? req.signal });
+      const { status, raw, json } = await postForJson(url, { ...post, signal: req.abort });
       if (!Array.isArray(json.content)) throw unexpectedReply(policy, json, 'a Messages response');
       let converted: ReturnType<typeof convertAnthropicResponse>;
       try {
@@ -74,8 +74,8 @@ export function createAnthropicAdapter(settings: ProviderSettings, opts: Adapter
       if (native !== undefined) reply.native = { protocol: native.protocol, raw };
     } else {
       const includeUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-      const res = await postForStream(url, { ...post, signal: req.abort ?? req.signal });
-      reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(res.body), includeUsage, req.model, policy.redact, native !== undefined), req.abort ?? req.signal, (clean) => res.body.release(clean), post.headers);
+      const res = await postForStream(url, { ...post, signal: req.abort });
+      reply = await startStream(policy, res.status, anthropicStreamParts(parseSse(res.body), includeUsage, req.model, policy.redact, native !== undefined), req.abort, (clean) => res.body.release(clean), post.headers);
       if (native !== undefined) reply.native = native.protocol;
     }
     if (warnings.length > 0) reply.warnings = warnings;

@@ -48,7 +48,7 @@ export function createOpenAIResponsesAdapter(settings: ProviderSettings, opts: A
       policy, headers, body: JSON.stringify(request), timeoutMs: req.timeoutMs > 0 ? req.timeoutMs : settings.timeout_ms, onHeaders: req.onHeaders,
     };
     if (!req.stream) {
-      const { status, raw, json } = await postForJson(url, { ...post, signal: req.abort ?? req.signal });
+      const { status, raw, json } = await postForJson(url, { ...post, signal: req.abort });
       if (json.object !== 'response' || !Array.isArray(json.output)) throw unexpectedReply(policy, json, 'an OpenAI Responses response');
       const body = chatCompletionOf(json);
       return {
@@ -57,10 +57,10 @@ export function createOpenAIResponsesAdapter(settings: ProviderSettings, opts: A
         ...(warnings.length > 0 ? { warnings } : {}),
       };
     }
-    const res = await postForStream(url, { ...post, signal: req.abort ?? req.signal });
+    const res = await postForStream(url, { ...post, signal: req.abort });
     const askedUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     const parts = responsesStreamParts(parseSse(res.body), !askedUsage, policy.redact, native !== undefined);
-    const reply = await startStream(policy, res.status, parts, req.abort ?? req.signal, (clean) => res.body.release(clean), post.headers);
+    const reply = await startStream(policy, res.status, parts, req.abort, (clean) => res.body.release(clean), post.headers);
     if (native !== undefined) reply.native = PROTOCOL;
     return warnings.length > 0 ? { ...reply, warnings } : reply;
   }

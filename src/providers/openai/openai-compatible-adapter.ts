@@ -84,15 +84,15 @@ export function createOpenAICompatibleAdapter(variant: OpenAICompatibleVariant):
     const url = variant.url(req.op, req.model);
     const post = { policy, headers, body, timeoutMs, onHeaders: req.onHeaders };
     if (!stream) {
-      const { status, raw, json } = await postForJson(url, { ...post, signal: req.abort ?? req.signal });
+      const { status, raw, json } = await postForJson(url, { ...post, signal: req.abort });
       // The bytes are passed on as they are, so they must be the answer: never an error or anything else sent with a 2xx.
       if (!Array.isArray(req.op === 'embedding' ? json.data : json.choices)) throw unexpectedReply(policy, json, `an OpenAI ${req.op} response`);
       return { kind: 'json', status, body: json, raw, usage: readUsage(json.usage) };
     }
-    const res = await postForStream(url, { ...post, signal: req.abort ?? req.signal });
+    const res = await postForStream(url, { ...post, signal: req.abort });
     const events = new OpenAIEventReader(addUsage, policy.redact);
     const source = ssePartSource(res.body, (ev, out) => events.read(ev, out));
-    return startStream(policy, res.status, source, req.abort ?? req.signal, (clean) => res.body.release(clean), post.headers);
+    return startStream(policy, res.status, source, req.abort, (clean) => res.body.release(clean), post.headers);
   }
 
   return { kind: variant.kind, supports: ALL_OPERATIONS, call };
