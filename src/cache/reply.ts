@@ -82,7 +82,6 @@ export function usageOf(v: unknown): Usage | undefined {
 /** A complete, successful JSON reply in a storable form, or undefined when it must not be stored. */
 export function fromJsonReply(op: Operation, reply: JsonReply, maxBytes: number = MAX_REPLY_BODY): CachedReply | undefined {
   if (reply.status < 200 || reply.status >= 300) return undefined;
-  if (reply.raw !== undefined && reply.raw.length > maxBytes) return undefined;
   const body = reply.body;
   if (op === 'embedding') {
     if (!Array.isArray(body.data)) return undefined;

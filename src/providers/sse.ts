@@ -39,8 +39,8 @@ function valueOf(buffer: string, start: number, end: number, name: string): numb
 /**
  * A push parser for an SSE byte stream: `push` each piece as it arrives and the complete events in it are appended to `out`;
  * `end` appends a last event left without its blank line. Handles the three line ends the format allows (\n, \r\n and a
- * lone \r), multi-line data, comments and pieces split anywhere (in a line, in a line end, in a UTF-8 sequence). Throws when a line, or the data of one event, grows past
- * MAX_SSE_LINE.
+ * lone \r), multi-line data, comments and pieces split anywhere (in a line, in a line end, in a UTF-8 sequence). Throws
+ * when a line, or the data of one event, grows past MAX_SSE_LINE.
  */
 export class SseParser {
   private readonly decoder = new TextDecoder();

@@ -119,6 +119,9 @@ function countPast(raw: Buffer, byte: number, limit: number): number {
   return n;
 }
 
+/** The bounds on a JSON text's structure, counted before it is parsed. */
+export type StructureLimits = Pick<InputLimits, 'max_members' | 'max_containers'>;
+
 /** Which structural bound of server.limits a JSON text is over (see `structureOver`). */
 export type StructureBound = 'members' | 'containers';
 
@@ -131,7 +134,7 @@ export type StructureBound = 'members' | 'containers';
  * anywhere (native searches, stopped past the limit; most bodies have far fewer); only past a limit are strings told
  * apart, in one pass over the bytes (UTF-8 keeps `"`, `\`, `:`, `{` and `[` out of multi-byte characters).
  */
-export function structureOver(raw: Buffer, limits: Pick<InputLimits, 'max_members' | 'max_containers'>): StructureBound | undefined {
+export function structureOver(raw: Buffer, limits: StructureLimits): StructureBound | undefined {
   const { max_members: maxMembers, max_containers: maxContainers } = limits;
   const colons = countPast(raw, COLON, maxMembers);
   const braces = countPast(raw, OPEN_BRACE, maxContainers);
@@ -156,7 +159,7 @@ export function structureOver(raw: Buffer, limits: Pick<InputLimits, 'max_member
 }
 
 /** The refusal of a body over a structural bound. */
-function structureRefusal(bound: StructureBound, limits: Pick<InputLimits, 'max_members' | 'max_containers'>): GatewayError {
+function structureRefusal(bound: StructureBound, limits: StructureLimits): GatewayError {
   return bound === 'members'
     ? invalidRequest(`The request body holds more than ${limits.max_members} object members (keys); this gateway accepts at most ${limits.max_members}.`, null, 'too_many_members')
     : invalidRequest(`The request body holds more than ${limits.max_containers} objects and arrays; this gateway accepts at most ${limits.max_containers}.`, null, 'too_many_containers');
@@ -166,12 +169,12 @@ function structureRefusal(bound: StructureBound, limits: Pick<InputLimits, 'max_
  * Parses a request body as JSON. A content type other than JSON is refused as OpenAI does; none at all is read as JSON.
  * A body over a structural bound (`structureOver`) is refused before it is parsed.
  */
-export function parseJsonBody(raw: Buffer, contentType: string | undefined, limits: Pick<InputLimits, 'max_members' | 'max_containers'>): unknown {
+export function parseJsonBody(raw: Buffer, contentType: string | undefined, limits: StructureLimits): unknown {
   return parseJsonText(raw, contentType, limits).body;
 }
 
 /** `parseJsonBody`, also returning the body's text (what an unchanged request forwards as is: RequestContext.bodyText). */
-export function parseJsonText(raw: Buffer, contentType: string | undefined, limits: Pick<InputLimits, 'max_members' | 'max_containers'>): { body: unknown; text: string } {
+export function parseJsonText(raw: Buffer, contentType: string | undefined, limits: StructureLimits): { body: unknown; text: string } {
   if (contentType !== undefined && contentType !== '' && !JSON_TYPE.test(contentType)) {
     const shown = contentType.slice(0, 100);
     throw new GatewayError({
