@@ -98,6 +98,11 @@ export const serverSchema = z.object({
     max_members: positiveInt.default(50_000),
     /** Most objects and arrays in the whole body, counted before it is parsed. */
     max_containers: positiveInt.default(50_000),
+    /**
+     * Most values (array elements and member values) in the whole body, counted as the commas between them before it is
+     * parsed. OpenAI takes at most 300,000 tokens in one embeddings request, as token arrays 300,000 numbers.
+     */
+    max_values: positiveInt.default(500_000),
   }).strict().prefault({}),
 }).strict();
 

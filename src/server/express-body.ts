@@ -4,9 +4,9 @@
  * behind the check all readers share (request-body.ts `declaredTooLarge`): a body declared larger than server.body_limit is
  * refused at once, where body-parser would answer only after the whole body had arrived. For a compressed body the declared
  * length is the compressed size; body-parser still holds the decompressed bytes to the same limit. A JSON body is parsed
- * as the proxy routes parse theirs (request-body.ts `parseJsonBody`): one over server.limits.max_members object members
- * or max_containers objects and arrays is refused before it is parsed, so no route (an unknown one, one behind the admin
- * key) parses a body the proxy routes would refuse.
+ * as the proxy routes parse theirs (request-body.ts `parseJsonBody`): one over server.limits.max_members object members,
+ * max_containers objects and arrays or max_values values is refused before it is parsed, so no route (an unknown one, one
+ * behind the admin key) parses a body the proxy routes would refuse.
  */
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { invalidRequest } from '../errors.js';

@@ -154,6 +154,24 @@ describe('hostile requests against a gateway process', () => {
     assert.equal(text.status, 200);
   });
 
+  it('a body of more values than server.limits.max_values is refused before it is parsed; a token array within it is served', async () => {
+    // Two million one-digit numbers fit in 4 MB: parsing them held the loop 130-170 ms, and the cache key and the walks
+    // after it as long again.
+    const numbers = (n: number): string => `{"model":"pa/m","messages":[{"role":"user","content":"hi"}],"x":[${'0,'.repeat(n - 1)}0]}`;
+    for (const path of ['/v1/chat/completions', '/no/such/route']) {
+      const res = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: numbers(1_900_000) });
+      const json = await res.json() as any;
+      assert.equal(res.status, 400, path);
+      assert.equal(json.error.code, 'too_many_values', path);
+      assert.match(json.error.message, /more than 500000 values/, path);
+    }
+    // OpenAI takes up to 300,000 tokens in one embeddings request: as a token array, that many numbers are served.
+    const tokens = await fetch(`${gw.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"model":"pa/m","input":[${'11,'.repeat(299_999)}11]}` });
+    assert.equal(tokens.status, 200, await tokens.clone().text());
+    // Commas in text are text.
+    assert.equal((await send({ model: 'pa/m', messages: [{ role: 'user', content: ','.repeat(600_000) }] })).status, 200);
+  });
+
   it('message content that is null, an object or a number is a 400 naming the field, as OpenAI answers', async () => {
     for (const content of [null, { text: 'x' }, 42]) {
       const r = await send({ model: 'pa/m', messages: [{ role: 'user', content }] });

@@ -103,7 +103,7 @@ function handleOf(gov: Governance, stages: Stage[], terminal: (ctx: RequestConte
   const unexpected: Array<{ err: unknown; where: string }> = [];
   const gw: GatewayHandle = {
     bodyLimit: () => '1mb',
-    limits: () => ({ max_depth: 32, max_string_chars: 100_000, max_messages: 100, max_members: 10_000, max_containers: 10_000 }),
+    limits: () => ({ max_depth: 32, max_string_chars: 100_000, max_messages: 100, max_members: 10_000, max_containers: 10_000, max_values: 100_000 }),
     writeTimeoutMs: () => 60_000,
     inFlight: new InFlight(() => 100),
     parallelLimits: () => [],
