@@ -19,6 +19,13 @@ export const keySchema = z.object({
 /** The only caller headers the gateway can send on to a provider (auth, cookies and hop-by-hop headers never are). */
 export const FORWARDABLE_HEADERS = ['openai-organization', 'openai-project', 'x-stainless-arch', 'anthropic-beta'] as const;
 
+/**
+ * Those sent on unless a provider says otherwise: not the two that choose which of the key's accounts is billed. An app
+ * whose SDK names its own organization or project then runs through the gateway unchanged, on the operator's account
+ * (forwarded, the upstream refuses a key outside that organization), and no tenant picks the account another pays for.
+ */
+export const DEFAULT_FORWARDED_HEADERS: readonly (typeof FORWARDABLE_HEADERS)[number][] = ['x-stainless-arch', 'anthropic-beta'];
+
 export const providerSchema = z.object({
   kind: z.enum(['openai', 'anthropic', 'azure-openai']),
   base_url: z.url(),
@@ -34,11 +41,12 @@ export const providerSchema = z.object({
   models: z.array(z.string().min(1)).default([]),
   headers: z.record(z.string(), z.string()).optional(),
   /**
-   * Caller headers sent on to this provider, from FORWARDABLE_HEADERS (default: all of them). `OpenAI-Organization` and
-   * `OpenAI-Project` choose which of the key's accounts a request is billed to, `anthropic-beta` turns on beta features
-   * (some billed apart): `[]` keeps every tenant on the key's own defaults. The provider's own `headers` win over these.
+   * Caller headers sent on to this provider, from FORWARDABLE_HEADERS (default: DEFAULT_FORWARDED_HEADERS).
+   * `OpenAI-Organization` and `OpenAI-Project` choose which of the key's accounts a request is billed to (sent on only
+   * when listed here), `anthropic-beta` turns on beta features (some billed apart): `[]` keeps every tenant on the key's
+   * own defaults. The provider's own `headers` win over these.
    */
-  forward_headers: z.array(z.enum(FORWARDABLE_HEADERS)).default([...FORWARDABLE_HEADERS]),
+  forward_headers: z.array(z.enum(FORWARDABLE_HEADERS)).default([...DEFAULT_FORWARDED_HEADERS]),
   api_version: z.string().optional(),
   deployments: z.record(z.string(), z.string()).optional(),
   anthropic_version: z.string().optional(),

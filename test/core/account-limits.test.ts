@@ -29,7 +29,8 @@ describe('rate-limit headers of an account the caller chose', () => {
   let gw: Gateway | undefined;
 
   const start = async () => {
-    gw = await suite.start({ providers: { p: { kind: 'openai', base_url: suite.up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }] } } });
+    // Callers may choose the key's account here (forward_headers), as the requests below do.
+    gw = await suite.start({ providers: { p: { kind: 'openai', base_url: suite.up.url, models: ['*'], keys: [{ id: 'k1', value: 'key-k1' }], forward_headers: ['openai-organization', 'openai-project'] } } });
     return gw;
   };
   const key = (g: Gateway) => g.registry.provider('p')!.keys[0]!;

@@ -12,9 +12,12 @@ import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripte
 
 const SSE = { 'content-type': 'text/event-stream' };
 const chat = (model: string, extra: Record<string, unknown> = {}) => ({ model, messages: [{ role: 'user', content: 'a very long prompt' }], ...extra });
-/** The scripted upstream as provider `p` (any model) with `keys` keys; an opened circuit stays open for the test. */
+/**
+ * The scripted upstream as provider `p` (any model) with `keys` keys; an opened circuit stays open for the test. Callers
+ * may choose the key's account (`forward_headers`), so a refusal of the account a caller chose can be told apart.
+ */
 const keyedGateway = (url: string, provider: Record<string, unknown> = {}, keys = 2) => gateway({
-  providers: { p: { kind: 'openai', base_url: url, models: ['*'], keys: Array.from({ length: keys }, (_, i) => ({ id: `k${i + 1}`, value: `key-k${i + 1}` })), ...provider } },
+  providers: { p: { kind: 'openai', base_url: url, models: ['*'], keys: Array.from({ length: keys }, (_, i) => ({ id: `k${i + 1}`, value: `key-k${i + 1}` })), forward_headers: ['openai-organization', 'openai-project'], ...provider } },
   circuit: { cooldown_ms: 60_000 },
 });
 const chunk = (content: string) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;

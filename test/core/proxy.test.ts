@@ -8,22 +8,25 @@ import { client, closeAll, gateway, post, provider, sims } from '../helpers/gate
 describe('OpenAI-compatible proxy through the official client', () => {
   let alpha: Simulator;
   let beta: Simulator;
+  let gamma: Simulator;
   let gw: Gateway;
   let ai: OpenAI;
 
   before(async () => {
-    [alpha, beta] = await sims({ protocol: 'openai', name: 'alpha' }, { protocol: 'openai', name: 'beta' });
+    [alpha, beta, gamma] = await sims({ protocol: 'openai', name: 'alpha' }, { protocol: 'openai', name: 'beta' }, { protocol: 'openai', name: 'gamma' });
     gw = await gateway({
       providers: {
         alpha: provider(alpha, ['gpt-4o-mini', 'text-embedding-3-small', 'gpt-3.5-turbo-instruct']),
         // This provider keeps every tenant on the key's own account and features: it forwards no caller header.
         beta: provider(beta, ['gpt-4o'], [{ id: 'k1' }], { forward_headers: [] }),
+        // This one lets callers choose which of the key's accounts is billed.
+        gamma: provider(gamma, ['gpt-4.1'], [{ id: 'k1' }], { forward_headers: ['openai-organization', 'openai-project', 'x-stainless-arch', 'anthropic-beta'] }),
       },
       aliases: { smart: { targets: [{ target: 'beta/gpt-4o', weight: 1 }] } },
     });
     ai = client(gw);
   });
-  after(() => closeAll(gw, [alpha, beta]));
+  after(() => closeAll(gw, [alpha, beta, gamma]));
 
   it('answers a chat completion and names where it went', async () => {
     const { data, response } = await ai.chat.completions
@@ -92,14 +95,19 @@ describe('OpenAI-compatible proxy through the official client', () => {
     assert.equal(alpha.requests.at(-1)!.text, single);
   });
 
-  it('sends on only the caller headers a provider forwards: all four by default, none where forward_headers is []', async () => {
+  it('sends on only the caller headers a provider forwards: not the billed account\'s by default, none where forward_headers is []', async () => {
     const headers = { 'openai-organization': 'org-chosen-by-caller', 'openai-project': 'proj-x', 'anthropic-beta': 'paid-beta', 'x-stainless-arch': 'x64', 'x-other': 'never', cookie: 'c=1' };
-    for (const [model, sim] of [['alpha/gpt-4o-mini', alpha], ['beta/gpt-4o', beta]] as const) {
+    const expected = [
+      ['alpha/gpt-4o-mini', alpha, ['anthropic-beta', 'x-stainless-arch']],
+      ['beta/gpt-4o', beta, []],
+      ['gamma/gpt-4.1', gamma, ['openai-organization', 'openai-project', 'anthropic-beta', 'x-stainless-arch']],
+    ] as const;
+    for (const [model, sim, names] of expected) {
       const r = await post(gw, '/v1/chat/completions', { model, messages: [{ role: 'user', content: 'hi' }] }, headers);
       assert.equal(r.status, 200);
       const sent = sim.requests.at(-1)!.headers;
       const forwarded = ['openai-organization', 'openai-project', 'anthropic-beta', 'x-stainless-arch'].filter((h) => sent[h] !== undefined);
-      assert.deepEqual(forwarded, sim === alpha ? ['openai-organization', 'openai-project', 'anthropic-beta', 'x-stainless-arch'] : [], model);
+      assert.deepEqual(forwarded, names, model);
       assert.equal(sent['x-other'], undefined);
       assert.equal(sent.cookie, undefined);
     }
@@ -162,6 +170,6 @@ describe('OpenAI-compatible proxy through the official client', () => {
     assert.equal(health.status, 200);
     const ready = await fetch(`${gw.url}/ready`);
     assert.equal(ready.status, 200);
-    assert.equal(((await ready.json()) as { providers: number }).providers, 2);
+    assert.equal(((await ready.json()) as { providers: number }).providers, 3);
   });
 });
