@@ -94,6 +94,23 @@ describe('OpenAI chat request → Anthropic Messages request', () => {
     assert.equal((fine.messages[1]!.content as Array<{ type: string }>)[0]!.type, 'tool_use');
   });
 
+  it('refuses more values in all the tool calls\' arguments than a body may hold, before parsing them', () => {
+    // Numbers inside a string escape the body's own count of values; each argument string is parsed and serialised again.
+    const numbers = (n: number) => `{"x":[${'0,'.repeat(n - 1)}0]}`;
+    const calls = (args: string[]) => ({
+      messages: [
+        { role: 'user', content: 'go' },
+        { role: 'assistant', content: null, tool_calls: args.map((a, i) => ({ id: `c${i}`, type: 'function', function: { name: 'f', arguments: a } })) },
+        ...args.map((_, i) => ({ role: 'tool', tool_call_id: `c${i}`, content: 'done' })),
+      ],
+    });
+    const parts = [numbers(200_000), numbers(200_000), numbers(200_000)];
+    assert.throws(() => build(calls(parts)), (e: unknown) => e instanceof GatewayError && e.status === 400 && e.code === 'too_many_values' && e.param === 'messages[1].tool_calls[2].function.arguments');
+    // Within the bound, and commas inside the arguments' strings are text.
+    const fine = build(calls([numbers(200_000), numbers(200_000), `{"s":"${','.repeat(300_000)}"}`])).request;
+    assert.equal((fine.messages[1]!.content as Array<{ type: string }>).length, 3);
+  });
+
   it('maps every tool_choice form', () => {
     const tools = [{ type: 'function', function: { name: 'f' } }];
     const choice = (tool_choice: unknown) => build({ messages: [{ role: 'user', content: 'x' }], tools, tool_choice }).request.tool_choice;

@@ -4,7 +4,7 @@
  * user turn; assistant tool_calls become tool_use blocks; image_url parts become image blocks (base64 data URLs or URLs).
  */
 import { invalidRequest, quoted } from '../../errors.js';
-import { nestedDeeperThan } from '../../util/json-nesting.js';
+import { jsonTextShape } from '../../util/json-nesting.js';
 import type {
   AnthropicContentBlock, AnthropicImageBlock, AnthropicMessage, AnthropicTextBlock, AnthropicDocumentBlock,
 } from './anthropic-api.js';
@@ -22,6 +22,11 @@ const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
  * nest by default, server.limits.max_depth): the arguments are text, bounded in length only.
  */
 const MAX_ARGUMENT_DEPTH = 64;
+/**
+ * Most values in the tool calls' arguments of one request, all together (as many as the request body itself may hold by
+ * default, server.limits.max_values): values inside a string escape the body's count, and each is parsed and serialised.
+ */
+const MAX_ARGUMENT_VALUES = 500_000;
 
 function imageBlock(part: Obj, param: string): AnthropicImageBlock {
   const image = part.image_url as Obj | string | undefined;
@@ -77,7 +82,12 @@ function textOnly(content: unknown, param: string): string {
   return contentBlocks(content, param, false).map((b) => (b as AnthropicTextBlock).text).join('\n');
 }
 
-function toolUseBlocks(toolCalls: unknown, param: string): AnthropicContentBlock[] {
+/** Values of the request's tool-call arguments counted so far (see MAX_ARGUMENT_VALUES). */
+interface ArgumentCount {
+  values: number;
+}
+
+function toolUseBlocks(toolCalls: unknown, param: string, counted: ArgumentCount): AnthropicContentBlock[] {
   if (!Array.isArray(toolCalls)) return [];
   return toolCalls.map((raw, j) => {
     const call = (raw ?? {}) as Obj;
@@ -86,8 +96,13 @@ function toolUseBlocks(toolCalls: unknown, param: string): AnthropicContentBlock
     if (typeof call.id !== 'string' || typeof fn.name !== 'string') throw invalidRequest('tool calls need an id and a function name', at);
     let input: unknown = {};
     if (typeof fn.arguments === 'string' && fn.arguments.trim() !== '') {
-      if (nestedDeeperThan(fn.arguments, MAX_ARGUMENT_DEPTH)) {
+      const shape = jsonTextShape(fn.arguments, MAX_ARGUMENT_DEPTH);
+      if (shape.deeper) {
         throw invalidRequest(`tool call arguments must not nest more than ${MAX_ARGUMENT_DEPTH} levels deep`, `${at}.function.arguments`, 'nesting_too_deep');
+      }
+      counted.values += shape.commas + 1;
+      if (counted.values > MAX_ARGUMENT_VALUES) {
+        throw invalidRequest(`tool call arguments must hold at most ${MAX_ARGUMENT_VALUES} values in all`, `${at}.function.arguments`, 'too_many_values');
       }
       try {
         input = JSON.parse(fn.arguments);
@@ -105,6 +120,7 @@ export function convertToAnthropicMessages(messages: unknown, warnings: string[]
   const out: AnthropicMessage[] = [];
   let seenTurn = false;
   let namesIgnored = false;
+  const counted: ArgumentCount = { values: 0 };
 
   const push = (role: 'user' | 'assistant', blocks: AnthropicContentBlock[], original: unknown): void => {
     const last = out.at(-1);
@@ -144,7 +160,7 @@ export function convertToAnthropicMessages(messages: unknown, warnings: string[]
         if (m.function_call !== undefined && m.function_call !== null) {
           throw invalidRequest("legacy 'function_call' is not supported by this provider; use tool_calls", `${param}.function_call`);
         }
-        const blocks = [...contentBlocks(m.content, `${param}.content`, false), ...toolUseBlocks(m.tool_calls, param)];
+        const blocks = [...contentBlocks(m.content, `${param}.content`, false), ...toolUseBlocks(m.tool_calls, param, counted)];
         if (blocks.length === 0) return; // an empty assistant turn carries nothing Anthropic accepts
         push('assistant', blocks, m.tool_calls === undefined ? m.content : undefined);
         return;
