@@ -82,12 +82,28 @@ function textOnly(content: unknown, param: string): string {
   return contentBlocks(content, param, false).map((b) => (b as AnthropicTextBlock).text).join('\n');
 }
 
-/** Values of the request's tool-call arguments counted so far (see MAX_ARGUMENT_VALUES). */
-interface ArgumentCount {
-  values: number;
+/**
+ * Reads every assistant tool call's arguments before any of them is parsed: one nested deeper than MAX_ARGUMENT_DEPTH, or
+ * more than MAX_ARGUMENT_VALUES values in all of them, is refused at once, naming the argument.
+ */
+function checkArguments(messages: readonly unknown[]): void {
+  let values = 0;
+  messages.forEach((raw, i) => {
+    const m = (raw ?? {}) as Obj;
+    if (m.role !== 'assistant' || !Array.isArray(m.tool_calls)) return;
+    m.tool_calls.forEach((call: unknown, j) => {
+      const args = (((call ?? {}) as Obj).function as Obj | null | undefined)?.arguments;
+      if (typeof args !== 'string') return;
+      const at = `messages[${i}].tool_calls[${j}].function.arguments`;
+      const shape = jsonTextShape(args, MAX_ARGUMENT_DEPTH);
+      if (shape.deeper) throw invalidRequest(`tool call arguments must not nest more than ${MAX_ARGUMENT_DEPTH} levels deep`, at, 'nesting_too_deep');
+      values += shape.commas + 1;
+      if (values > MAX_ARGUMENT_VALUES) throw invalidRequest(`tool call arguments must hold at most ${MAX_ARGUMENT_VALUES} values in all`, at, 'too_many_values');
+    });
+  });
 }
 
-function toolUseBlocks(toolCalls: unknown, param: string, counted: ArgumentCount): AnthropicContentBlock[] {
+function toolUseBlocks(toolCalls: unknown, param: string): AnthropicContentBlock[] {
   if (!Array.isArray(toolCalls)) return [];
   return toolCalls.map((raw, j) => {
     const call = (raw ?? {}) as Obj;
@@ -96,14 +112,6 @@ function toolUseBlocks(toolCalls: unknown, param: string, counted: ArgumentCount
     if (typeof call.id !== 'string' || typeof fn.name !== 'string') throw invalidRequest('tool calls need an id and a function name', at);
     let input: unknown = {};
     if (typeof fn.arguments === 'string' && fn.arguments.trim() !== '') {
-      const shape = jsonTextShape(fn.arguments, MAX_ARGUMENT_DEPTH);
-      if (shape.deeper) {
-        throw invalidRequest(`tool call arguments must not nest more than ${MAX_ARGUMENT_DEPTH} levels deep`, `${at}.function.arguments`, 'nesting_too_deep');
-      }
-      counted.values += shape.commas + 1;
-      if (counted.values > MAX_ARGUMENT_VALUES) {
-        throw invalidRequest(`tool call arguments must hold at most ${MAX_ARGUMENT_VALUES} values in all`, `${at}.function.arguments`, 'too_many_values');
-      }
       try {
         input = JSON.parse(fn.arguments);
       } catch {
@@ -120,7 +128,7 @@ export function convertToAnthropicMessages(messages: unknown, warnings: string[]
   const out: AnthropicMessage[] = [];
   let seenTurn = false;
   let namesIgnored = false;
-  const counted: ArgumentCount = { values: 0 };
+  checkArguments(messages);
 
   const push = (role: 'user' | 'assistant', blocks: AnthropicContentBlock[], original: unknown): void => {
     const last = out.at(-1);
@@ -160,7 +168,7 @@ export function convertToAnthropicMessages(messages: unknown, warnings: string[]
         if (m.function_call !== undefined && m.function_call !== null) {
           throw invalidRequest("legacy 'function_call' is not supported by this provider; use tool_calls", `${param}.function_call`);
         }
-        const blocks = [...contentBlocks(m.content, `${param}.content`, false), ...toolUseBlocks(m.tool_calls, param, counted)];
+        const blocks = [...contentBlocks(m.content, `${param}.content`, false), ...toolUseBlocks(m.tool_calls, param)];
         if (blocks.length === 0) return; // an empty assistant turn carries nothing Anthropic accepts
         push('assistant', blocks, m.tool_calls === undefined ? m.content : undefined);
         return;
