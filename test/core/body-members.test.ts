@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { structureOver } from '../../src/server/request-body.js';
-import { jsonTextShape } from '../../src/util/json-nesting.js';
+import { readJsonText } from '../../src/util/json-text-shape.js';
 
 /** Object members of a parsed value. */
 function members(v: unknown): number {
@@ -56,9 +56,9 @@ test('the counts in the text are the parsed body\'s, whatever its strings hold',
     // Over the member or container bound, or more commas than values allowed: refused.
     if (m > maxMembers || c > maxContainers || n.commas >= maxValues) assert.notEqual(got, undefined, detail);
     const d = depth(parsed);
-    const shape = jsonTextShape(text, maxContainers);
-    assert.equal(shape.deeper, d > maxContainers, `${text} is ${d} deep`);
-    if (!shape.deeper) assert.equal(shape.commas, n.commas, `${text} has ${n.commas} commas`);
+    const shape = readJsonText(text, { depth: maxContainers });
+    assert.equal(shape.over === 'depth', d > maxContainers, `${text} is ${d} deep`);
+    if (shape.over === undefined) assert.equal(shape.commas, n.commas, `${text} has ${n.commas} commas`);
   }), { numRuns: 3000 });
 });
 

@@ -4,7 +4,7 @@
  * user turn; assistant tool_calls become tool_use blocks; image_url parts become image blocks (base64 data URLs or URLs).
  */
 import { invalidRequest, quoted } from '../../errors.js';
-import { jsonTextShape } from '../../util/json-nesting.js';
+import { readJsonText } from '../../util/json-text-shape.js';
 import type {
   AnthropicContentBlock, AnthropicImageBlock, AnthropicMessage, AnthropicTextBlock, AnthropicDocumentBlock,
 } from './anthropic-api.js';
@@ -95,8 +95,8 @@ function checkArguments(messages: readonly unknown[]): void {
       const args = (((call ?? {}) as Obj).function as Obj | null | undefined)?.arguments;
       if (typeof args !== 'string') return;
       const at = `messages[${i}].tool_calls[${j}].function.arguments`;
-      const shape = jsonTextShape(args, MAX_ARGUMENT_DEPTH);
-      if (shape.deeper) throw invalidRequest(`tool call arguments must not nest more than ${MAX_ARGUMENT_DEPTH} levels deep`, at, 'nesting_too_deep');
+      const shape = readJsonText(args, { depth: MAX_ARGUMENT_DEPTH });
+      if (shape.over === 'depth') throw invalidRequest(`tool call arguments must not nest more than ${MAX_ARGUMENT_DEPTH} levels deep`, at, 'nesting_too_deep');
       values += shape.commas + 1;
       if (values > MAX_ARGUMENT_VALUES) throw invalidRequest(`tool call arguments must hold at most ${MAX_ARGUMENT_VALUES} values in all`, at, 'too_many_values');
     });
